@@ -1,0 +1,112 @@
+//! Server functions: each reads its port from context, checks the caller's role, calls, and maps
+//! the error (see `ports::call`). Stable endpoint names keep them scriptable and easy to find in
+//! logs.
+
+use crate::error::AppError;
+use crate::model::*;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::ports::call::*;
+
+/// The signed-in caller, or `None`. Never an error for a missing session: pages use it to decide
+/// whether to show the sign-in form.
+#[server(endpoint = "me")]
+pub async fn current_user() -> Result<Option<Me>, AppError> {
+    Ok(caller().as_ref().map(Me::from))
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(username: String, password: String) -> Result<Me, AppError> {
+    reply(
+        async {
+            let principal = ports()?
+                .accounts
+                .sign_in(&request()?, username.trim(), &password)
+                .await?;
+            Ok(Me::from(&principal))
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    reply(async { ports()?.accounts.sign_out(&request()?).await }.await)
+}
+
+#[server(endpoint = "audit")]
+pub async fn list_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            ports()?.audit.list(&query).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "users")]
+pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            ports()?.accounts.list_users().await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "users_create")]
+pub async fn create_user(
+    username: String,
+    role: Role,
+    password: String,
+) -> Result<UserSummary, AppError> {
+    reply(
+        async {
+            let actor = require(Role::Admin)?;
+            ports()?
+                .accounts
+                .create_user(&actor, username.trim(), role, &password)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "tokens")]
+pub async fn list_tokens() -> Result<Vec<TokenSummary>, AppError> {
+    reply(
+        async {
+            require(Role::Admin)?;
+            ports()?.accounts.list_tokens().await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "tokens_create")]
+pub async fn create_token(name: String, role: Role) -> Result<NewToken, AppError> {
+    reply(
+        async {
+            let actor = require(Role::Admin)?;
+            ports()?
+                .accounts
+                .create_token(&actor, name.trim(), role)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "tokens_revoke")]
+pub async fn revoke_token(id: i64) -> Result<(), AppError> {
+    reply(
+        async {
+            let actor = require(Role::Admin)?;
+            ports()?.accounts.revoke_token(&actor, id).await
+        }
+        .await,
+    )
+}

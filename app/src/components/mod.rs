@@ -1,0 +1,5 @@
+//! Pieces shared by pages: the signed-in layout, status and error displays.
+
+pub mod common;
+pub mod layout;
+pub mod nav;

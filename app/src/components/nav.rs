@@ -1,0 +1,99 @@
+//! The sections of DESIGN.md, in the order an on-call engineer reaches for them.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Dashboard,
+    Deployments,
+    Health,
+    Slos,
+    Alerts,
+    Builds,
+    Config,
+    Audit,
+    Settings,
+}
+
+impl Section {
+    pub const ALL: [Section; 9] = [
+        Section::Dashboard,
+        Section::Deployments,
+        Section::Health,
+        Section::Slos,
+        Section::Alerts,
+        Section::Builds,
+        Section::Config,
+        Section::Audit,
+        Section::Settings,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Section::Dashboard => "/",
+            Section::Deployments => "/deployments",
+            Section::Health => "/health",
+            Section::Slos => "/slos",
+            Section::Alerts => "/alerts",
+            Section::Builds => "/builds",
+            Section::Config => "/config",
+            Section::Audit => "/audit",
+            Section::Settings => "/settings",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Section::Dashboard => "Dashboard",
+            Section::Deployments => "Deployments",
+            Section::Health => "Health",
+            Section::Slos => "SLOs",
+            Section::Alerts => "Alerts",
+            Section::Builds => "Builds",
+            Section::Config => "Config & flags",
+            Section::Audit => "Audit",
+            Section::Settings => "Settings",
+        }
+    }
+
+    /// A 24x24 outline icon path; text labels always accompany it.
+    fn icon(self) -> &'static str {
+        match self {
+            Section::Dashboard => "M3 3h8v8H3zM13 3h8v5h-8zM13 10h8v11h-8zM3 13h8v8H3z",
+            Section::Deployments => "M12 2l4 4h-3v8h-2V6H8zM4 16h16v5H4z",
+            Section::Health => "M2 12h4l3-7 4 14 3-7h6",
+            Section::Slos => "M12 3a9 9 0 1 0 9 9h-9z M14 2v8h8a8 8 0 0 0-8-8z",
+            Section::Alerts => "M12 3a6 6 0 0 0-6 6v5l-2 3h16l-2-3V9a6 6 0 0 0-6-6zM10 19a2 2 0 0 0 4 0",
+            Section::Builds => "M4 20V10M10 20V4M16 20v-7M22 20H2",
+            Section::Config => "M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4",
+            Section::Audit => "M6 2h9l5 5v15H6zM9 12h8M9 16h8M9 8h4",
+            Section::Settings => "M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM12 2v3M12 19v3M2 12h3M19 12h3M5 5l2 2M17 17l2 2M5 19l2-2M17 7l2-2",
+        }
+    }
+}
+
+#[component]
+pub fn Nav() -> impl IntoView {
+    view! {
+        <nav class="sidenav" aria-label="Sections">
+            <ul>
+                {Section::ALL
+                    .into_iter()
+                    .map(|s| {
+                        view! {
+                            <li>
+                                <A href=s.path() exact=true>
+                                    <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
+                                        <path d=s.icon()></path>
+                                    </svg>
+                                    <span class="label">{s.label()}</span>
+                                </A>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </nav>
+    }
+}

@@ -1,0 +1,76 @@
+//! Flightdeck's shared Leptos crate: rendered on the server (`ssr`), hydrated in the browser
+//! (`hydrate`) or mounted client-side by Trunk (`csr`).
+
+pub mod api;
+pub mod backoff;
+pub mod components;
+pub mod error;
+pub mod live;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ports;
+pub mod response;
+pub mod theme;
+pub mod time_fmt;
+
+use components::layout::AppLayout;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+use pages::*;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let theme = theme::from_request();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" data-theme=theme.as_str()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <leptos_meta::MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/flightdeck.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Flightdeck".to_string() } else { format!("{page} · Flightdeck") }/>
+        <Meta name="description" content="Flightdeck: deploy, watch, roll back and see whether production is healthy."/>
+        <Meta name="theme-color" content="#0f141b"/>
+        <Link rel="manifest" href="/manifest.webmanifest"/>
+        <Link rel="icon" href="/icons/icon-192.png" type_="image/png"/>
+        <Link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+        <script src="/sw-register.js" defer=true></script>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/signin") view=SignInPage/>
+                <ParentRoute path=path!("") view=AppLayout>
+                    <Route path=path!("") view=DashboardPage/>
+                    <Route path=path!("deployments") view=|| view! { <ComingPage section=Section::Deployments/> }/>
+                    <Route path=path!("health") view=|| view! { <ComingPage section=Section::Health/> }/>
+                    <Route path=path!("slos") view=|| view! { <ComingPage section=Section::Slos/> }/>
+                    <Route path=path!("alerts") view=|| view! { <ComingPage section=Section::Alerts/> }/>
+                    <Route path=path!("builds") view=|| view! { <ComingPage section=Section::Builds/> }/>
+                    <Route path=path!("config") view=|| view! { <ComingPage section=Section::Config/> }/>
+                    <Route path=path!("audit") view=AuditPage/>
+                    <Route path=path!("settings") view=SettingsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

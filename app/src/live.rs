@@ -1,0 +1,116 @@
+//! The browser's end of `GET /ws`: one reconnecting subscription per tab, shared by every page
+//! through context. It remembers the last `seq` it saw and asks for what it missed on reconnect,
+//! so a page that reacts to `last_event` never silently skips a change.
+
+use crate::backoff::reconnect_delay_ms;
+use crate::model::{topics, ClientMessage, EventMessage};
+use leptos::prelude::*;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Connecting,
+    Live,
+    Offline { retry_in_s: u32 },
+}
+
+#[derive(Clone, Copy)]
+pub struct Live {
+    pub state: RwSignal<LinkState>,
+    /// The newest event received; pages watch it to update in place.
+    pub last_event: RwSignal<Option<EventMessage>>,
+    last_seq: RwSignal<i64>,
+    failed_attempts: RwSignal<u32>,
+}
+
+impl Live {
+    /// Creates the live link, provides it as context and, in the browser, connects.
+    pub fn provide() -> Live {
+        let live = Live {
+            state: RwSignal::new(LinkState::Connecting),
+            last_event: RwSignal::new(None),
+            last_seq: RwSignal::new(0),
+            failed_attempts: RwSignal::new(0),
+        };
+        provide_context(live);
+        // Effects run only in the browser, after hydration: the server never opens a socket.
+        Effect::new(move |_| connect(live));
+        live
+    }
+}
+
+pub fn use_live() -> Option<Live> {
+    use_context::<Live>()
+}
+
+fn socket_url() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    Some(format!("{scheme}://{}/ws", location.host().ok()?))
+}
+
+fn connect(live: Live) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+    live.state.set(LinkState::Connecting);
+    let Some(socket) = socket_url().and_then(|url| WebSocket::new(&url).ok()) else {
+        retry_later(live);
+        return;
+    };
+
+    let on_open = Closure::<dyn FnMut()>::new({
+        let socket = socket.clone();
+        move || {
+            let since = live.last_seq.get_untracked();
+            let subscribe = ClientMessage::Subscribe {
+                topics: vec!["*".into()],
+                since: (since > 0).then_some(since),
+            };
+            if let Ok(text) = serde_json::to_string(&subscribe) {
+                let _ = socket.send_with_str(&text);
+            }
+        }
+    });
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let Some(text) = e.data().as_string() else {
+            return;
+        };
+        let Ok(message) = serde_json::from_str::<EventMessage>(&text) else {
+            return;
+        };
+        if message.topic == topics::SYSTEM {
+            if message.kind == "subscribed" {
+                live.failed_attempts.set(0);
+                live.state.set(LinkState::Live);
+            }
+            return;
+        }
+        live.last_seq.set(message.seq);
+        live.last_event.set(Some(message));
+    });
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| retry_later(live));
+
+    socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    // The handlers live as long as the socket; a few bytes per reconnect is the price of not
+    // threading their ownership through the browser's callbacks.
+    on_open.forget();
+    on_message.forget();
+    on_close.forget();
+}
+
+fn retry_later(live: Live) {
+    let attempt = live.failed_attempts.get_untracked();
+    live.failed_attempts.set(attempt + 1);
+    let delay = reconnect_delay_ms(attempt, js_sys::Math::random());
+    live.state.set(LinkState::Offline {
+        retry_in_s: delay.div_ceil(1000) as u32,
+    });
+    set_timeout(move || connect(live), Duration::from_millis(delay));
+}

@@ -1,0 +1,157 @@
+//! The audit trail: newest first, filter by action and actor, page by cursor, live at the top.
+
+use crate::api::list_audit;
+use crate::components::common::*;
+use crate::live::use_live;
+use crate::model::{topics, AuditEntry, AuditQuery};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+fn query_string(query: &AuditQuery, before: Option<i64>) -> String {
+    let mut parts = Vec::new();
+    if let Some(b) = before {
+        parts.push(format!("before={b}"));
+    }
+    for (key, value) in [("action", &query.action), ("actor", &query.actor)] {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+            parts.push(format!("{key}={}", percent_encode(v)));
+        }
+    }
+    if parts.is_empty() {
+        "/audit".into()
+    } else {
+        format!("/audit?{}", parts.join("&"))
+    }
+}
+
+/// Percent-encodes a query value (letters, digits and -._~ pass).
+fn percent_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| {
+        let p = params.read();
+        AuditQuery {
+            before: p.get("before").and_then(|b| b.parse().ok()),
+            limit: None,
+            action: p.get("action").filter(|s| !s.is_empty()),
+            actor: p.get("actor").filter(|s| !s.is_empty()),
+        }
+    });
+    // Newer entries appear on their own when the first page is shown.
+    let bump = RwSignal::new(0u32);
+    if let Some(live) = use_live() {
+        Effect::new(move |_| {
+            let is_audit = live
+                .last_event
+                .with(|e| e.as_ref().is_some_and(|e| e.topic == topics::AUDIT));
+            if is_audit && query.with_untracked(|q| q.before.is_none()) {
+                bump.update(|n| *n += 1);
+            }
+        });
+    }
+    let page = Resource::new(move || (query.get(), bump.get()), |(q, _)| list_audit(q));
+
+    view! {
+        <Title text="Audit"/>
+        <div class="page-head">
+            <h1>"Audit trail"</h1>
+            <p class="muted">"Every action, who took it and why. Newest first."</p>
+        </div>
+        <form class="filters" method="get" action="/audit" role="search">
+            <label>
+                "Action"
+                <input type="search" name="action" placeholder="e.g. user.signed_in"
+                    prop:value=move || query.get().action.unwrap_or_default()/>
+            </label>
+            <label>
+                "Actor"
+                <input type="search" name="actor" placeholder="e.g. admin"
+                    prop:value=move || query.get().actor.unwrap_or_default()/>
+            </label>
+            <button class="btn" type="submit">"Filter"</button>
+            <a class="btn btn-ghost" href="/audit">"Clear"</a>
+        </form>
+        <Transition fallback=|| view! { <LoadingRows/> }>
+            {move || page.get().map(|result| match result {
+                Err(error) => view! { <ErrorNote error/> }.into_any(),
+                Ok(page) if page.entries.is_empty() => view! {
+                    <EmptyState title="No audit entries match">
+                        <p>"Clear the filters, or come back after someone signs in or changes a setting."</p>
+                    </EmptyState>
+                }.into_any(),
+                Ok(page) => {
+                    let q = query.get_untracked();
+                    let older = page.next_before.map(|b| query_string(&q, Some(b)));
+                    let newest = q.before.map(|_| query_string(&q, None));
+                    view! {
+                        <AuditTable entries=page.entries/>
+                        <nav class="pager" aria-label="Audit pages">
+                            {newest.map(|href| view! { <a class="btn btn-ghost" href=href>"← Newest"</a> })}
+                            {older.map(|href| view! { <a class="btn" href=href>"Older →"</a> })}
+                        </nav>
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">"When"</th>
+                        <th scope="col">"Actor"</th>
+                        <th scope="col">"Action"</th>
+                        <th scope="col">"Target"</th>
+                        <th scope="col">"Reason"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {entries.into_iter().map(|e| view! {
+                        <tr>
+                            <td><TimeAgo ms=e.at/></td>
+                            <td>{e.actor}</td>
+                            <td><code>{e.action}</code></td>
+                            <td>{e.target}</td>
+                            <td class="muted">{e.reason.unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pager_links_keep_the_filters() {
+        let q = AuditQuery {
+            action: Some("user.signed in".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            query_string(&q, Some(40)),
+            "/audit?before=40&action=user.signed%20in"
+        );
+        assert_eq!(query_string(&AuditQuery::default(), None), "/audit");
+    }
+}

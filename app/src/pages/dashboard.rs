@@ -1,0 +1,92 @@
+//! The first screen after sign-in: who you are, what just happened, where everything lives.
+
+use super::audit::AuditTable;
+use crate::api::{list_audit, list_users};
+use crate::components::common::*;
+use crate::components::layout::CurrentUser;
+use crate::components::nav::Section;
+use crate::live::use_live;
+use crate::model::{topics, AuditQuery};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let live = use_live();
+    let events_seen = RwSignal::new(0u32);
+    let bump = RwSignal::new(0u32);
+    if let Some(live) = live {
+        Effect::new(move |_| {
+            if let Some(e) = live.last_event.get() {
+                events_seen.update(|n| *n += 1);
+                if e.topic == topics::AUDIT {
+                    bump.update(|n| *n += 1);
+                }
+            }
+        });
+    }
+    let recent = Resource::new(
+        move || bump.get(),
+        |_| {
+            list_audit(AuditQuery {
+                limit: Some(8),
+                ..Default::default()
+            })
+        },
+    );
+    let users = Resource::new(|| (), |_| list_users());
+    let me = use_context::<CurrentUser>();
+
+    view! {
+        <Title text="Dashboard"/>
+        <div class="page-head">
+            <h1>"Dashboard"</h1>
+            <p class="muted">
+                {move || me.and_then(|m| m.0.get()).and_then(|r| r.ok()).flatten()
+                    .map(|me| format!("Signed in as {} ({}).", me.username, me.role))}
+            </p>
+        </div>
+        <div class="stats">
+            <div class="card stat">
+                <span class="stat-label">"Users"</span>
+                <Suspense fallback=|| view! { <span class="stat-value">"…"</span> }>
+                    {move || users.get().map(|r| match r {
+                        Ok(u) => view! { <span class="stat-value">{u.len()}</span> }.into_any(),
+                        Err(_) => view! { <span class="stat-value">"—"</span> }.into_any(),
+                    })}
+                </Suspense>
+            </div>
+            <div class="card stat">
+                <span class="stat-label">"Live events this visit"</span>
+                <span class="stat-value" data-testid="events-seen">{move || events_seen.get()}</span>
+            </div>
+        </div>
+        <section class="card">
+            <div class="card-head">
+                <h2>"Recent activity"</h2>
+                <a href="/audit">"Full audit trail →"</a>
+            </div>
+            <Transition fallback=|| view! { <LoadingRows rows=3/> }>
+                {move || recent.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(page) if page.entries.is_empty() => view! {
+                        <EmptyState title="Nothing has happened yet">
+                            <p>"Actions show up here as they happen."</p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(page) => view! { <AuditTable entries=page.entries/> }.into_any(),
+                })}
+            </Transition>
+        </section>
+        <section>
+            <h2>"Sections"</h2>
+            <div class="tiles">
+                {Section::ALL.into_iter().skip(1).map(|s| view! {
+                    <a class="card tile" href=s.path()>
+                        <span class="tile-title">{s.label()}</span>
+                    </a>
+                }).collect_view()}
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,16 @@
+//! One module per page.
+
+mod audit;
+mod coming;
+mod dashboard;
+mod not_found;
+mod settings;
+mod signin;
+
+pub use crate::components::nav::Section;
+pub use audit::AuditPage;
+pub use coming::ComingPage;
+pub use dashboard::DashboardPage;
+pub use not_found::NotFound;
+pub use settings::SettingsPage;
+pub use signin::SignInPage;

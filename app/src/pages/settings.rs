@@ -1,0 +1,208 @@
+//! Users and API tokens. Everyone signed in sees who has access; only admins change it, and a
+//! token's secret is shown exactly once, right after it is created.
+
+use crate::api::*;
+use crate::components::common::*;
+use crate::components::layout::use_role_at_least;
+use crate::model::{Role, TokenSummary};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+fn RoleSelect() -> impl IntoView {
+    view! {
+        <select name="role" required=true>
+            {Role::ALL.into_iter().map(|r| view! {
+                <option value=r.as_str() selected=r == Role::Viewer>{r.as_str()}</option>
+            }).collect_view()}
+        </select>
+    }
+}
+
+fn action_error<T: 'static>(
+    value: impl Fn() -> Option<Result<T, crate::error::AppError>> + Send + 'static,
+) -> impl IntoView {
+    move || {
+        value().and_then(|r| r.err()).map(|e| {
+            view! { <p class="note note-error" role="alert">{e.message}</p> }
+        })
+    }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let is_admin = use_role_at_least(Role::Admin);
+    view! {
+        <Title text="Settings"/>
+        <div class="page-head">
+            <h1>"Settings"</h1>
+            <p class="muted">"Who can use Flightdeck, and the tokens machines use."</p>
+        </div>
+        <Users is_admin/>
+        <Show when=move || is_admin.get() fallback=|| view! {
+            <section class="card"><h2>"API tokens"</h2>
+            <p class="muted">"Only admins can see and manage API tokens."</p></section>
+        }>
+            <Tokens/>
+        </Show>
+    }
+}
+
+#[component]
+fn Users(is_admin: Signal<bool>) -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    let users = Resource::new(move || create.version().get(), |_| list_users());
+    view! {
+        <section class="card" aria-labelledby="users-title">
+            <div class="card-head"><h2 id="users-title">"Users"</h2></div>
+            <Transition fallback=|| view! { <LoadingRows rows=3/> }>
+                {move || users.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap">
+                            <table class="table">
+                                <thead><tr>
+                                    <th scope="col">"Username"</th>
+                                    <th scope="col">"Role"</th>
+                                    <th scope="col">"Last sign-in"</th>
+                                    <th scope="col">"Created"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|u| view! {
+                                        <tr>
+                                            <td>{u.username}</td>
+                                            <td><RoleBadge role=u.role/></td>
+                                            <td>{match u.last_sign_in_at {
+                                                Some(t) => view! { <TimeAgo ms=t/> }.into_any(),
+                                                None => view! { <span class="muted">"never"</span> }.into_any(),
+                                            }}</td>
+                                            <td><TimeAgo ms=u.created_at/></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                })}
+            </Transition>
+            <Show when=move || is_admin.get()>
+                <details class="form-panel">
+                    <summary>"Add a user"</summary>
+                    <ActionForm action=create attr:class="form-grid">
+                        <label>"Username" <input name="username" required=true autocomplete="off"/></label>
+                        <label>"Role" <RoleSelect/></label>
+                        <label>"Initial password (12+ characters)"
+                            <input name="password" type="password" required=true minlength="12" autocomplete="new-password"/>
+                        </label>
+                        {action_error(move || create.value().get())}
+                        <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>"Add user"</button>
+                    </ActionForm>
+                </details>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Tokens() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
+    let confirming = RwSignal::new(None::<i64>);
+    Effect::new(move |_| {
+        if revoke.version().get() > 0 {
+            confirming.set(None);
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="tokens-title">
+            <div class="card-head"><h2 id="tokens-title">"API tokens"</h2></div>
+            {move || create.value().get().and_then(|r| r.ok()).map(|new| view! {
+                <div class="note note-success" role="status">
+                    <p><strong>"Copy this token now. "</strong>"It is not stored and will not be shown again."</p>
+                    <input class="token-once" readonly=true value=new.token aria-label="New API token"/>
+                </div>
+            })}
+            {action_error(move || revoke.value().get())}
+            <Transition fallback=|| view! { <LoadingRows rows=2/> }>
+                {move || tokens.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <EmptyState title="No API tokens yet">
+                            <p>"Create one for each CI system or script, with the smallest role it needs."</p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap">
+                            <table class="table">
+                                <thead><tr>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Role"</th>
+                                    <th scope="col">"Token"</th>
+                                    <th scope="col">"Last used"</th>
+                                    <th scope="col">"Status"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|t| view! { <TokenRow t confirming revoke/> }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                })}
+            </Transition>
+            <details class="form-panel">
+                <summary>"Create a token"</summary>
+                <ActionForm action=create attr:class="form-grid">
+                    <label>"Name" <input name="name" required=true placeholder="e.g. github-actions" autocomplete="off"/></label>
+                    <label>"Role" <RoleSelect/></label>
+                    {action_error(move || create.value().get())}
+                    <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>"Create token"</button>
+                </ActionForm>
+            </details>
+        </section>
+    }
+}
+
+#[component]
+fn TokenRow(
+    t: TokenSummary,
+    confirming: RwSignal<Option<i64>>,
+    revoke: ServerAction<RevokeToken>,
+) -> impl IntoView {
+    let id = t.id;
+    let prompt = StoredValue::new(format!(
+        "Revoke {}? Machines using it stop working at once.",
+        t.name
+    ));
+    let status = match t.revoked_at {
+        Some(at) => view! { <span class="muted">"revoked "<TimeAgo ms=at/></span> }.into_any(),
+        None => view! {
+            <Show when=move || confirming.get() == Some(id) fallback=move || view! {
+                <button class="btn btn-danger-ghost" type="button"
+                    on:click=move |_| confirming.set(Some(id))>"Revoke"</button>
+            }>
+                <ActionForm action=revoke attr:class="confirm">
+                    <span>{prompt.get_value()}</span>
+                    <input type="hidden" name="id" value=id/>
+                    <button class="btn btn-ghost" type="button" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                    <button class="btn btn-danger" type="submit">"Revoke token"</button>
+                </ActionForm>
+            </Show>
+        }.into_any(),
+    };
+    view! {
+        <tr>
+            <td>{t.name}</td>
+            <td><RoleBadge role=t.role/></td>
+            <td><code>{format!("{}…", t.prefix)}</code></td>
+            <td>{match t.last_used_at {
+                Some(at) => view! { <TimeAgo ms=at/> }.into_any(),
+                None => view! { <span class="muted">"never"</span> }.into_any(),
+            }}</td>
+            <td>{status}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,96 @@
+//! The operations the UI needs from the server, as traits. `server` implements them (with the
+//! database, the session store and the event bus) and provides a [`Ports`] as Leptos context; the
+//! REST handlers call the very same implementations, so the UI, the CLI and the API cannot
+//! disagree. Compiled only with `ssr`.
+
+use crate::error::AppError;
+use crate::model::*;
+use async_trait::async_trait;
+use http::request::Parts;
+use std::sync::Arc;
+
+#[async_trait]
+pub trait AccountsPort: Send + Sync + 'static {
+    /// Checks the credentials, starts a fresh session (new id) on the request's session and
+    /// records the sign-in. Wrong credentials and unknown users fail alike.
+    async fn sign_in(
+        &self,
+        request: &Parts,
+        username: &str,
+        password: &str,
+    ) -> Result<Principal, AppError>;
+    async fn sign_out(&self, request: &Parts) -> Result<(), AppError>;
+    async fn list_users(&self) -> Result<Vec<UserSummary>, AppError>;
+    async fn create_user(
+        &self,
+        actor: &Principal,
+        username: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<UserSummary, AppError>;
+    async fn list_tokens(&self) -> Result<Vec<TokenSummary>, AppError>;
+    async fn create_token(
+        &self,
+        actor: &Principal,
+        name: &str,
+        role: Role,
+    ) -> Result<NewToken, AppError>;
+    async fn revoke_token(&self, actor: &Principal, id: i64) -> Result<(), AppError>;
+}
+
+#[async_trait]
+pub trait AuditPort: Send + Sync + 'static {
+    async fn list(&self, query: &AuditQuery) -> Result<AuditPage, AppError>;
+}
+
+/// Everything the server functions can reach, provided as one context value.
+#[derive(Clone)]
+pub struct Ports {
+    pub accounts: Arc<dyn AccountsPort>,
+    pub audit: Arc<dyn AuditPort>,
+}
+
+/// Helpers for the bodies of server functions: read the caller, check the role, report errors
+/// with the right HTTP status.
+pub mod call {
+    use super::*;
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+
+    pub fn ports() -> Result<Ports, AppError> {
+        use_context::<Ports>().ok_or_else(AppError::internal)
+    }
+
+    pub fn request() -> Result<Parts, AppError> {
+        use_context::<Parts>().ok_or_else(AppError::internal)
+    }
+
+    pub fn caller() -> Option<Principal> {
+        use_context::<Parts>()
+            .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+            .and_then(|caller| caller.0)
+    }
+
+    /// The caller, if they hold at least `role`; 401 or 403 otherwise.
+    pub fn require(role: Role) -> Result<Principal, AppError> {
+        let principal = caller().ok_or_else(AppError::unauthorized)?;
+        if principal.role.allows(role) {
+            Ok(principal)
+        } else {
+            Err(AppError::forbidden(role))
+        }
+    }
+
+    /// Passes the result through, giving an error its HTTP status so that scripts calling a
+    /// server function see 4xx for their mistakes, not 500.
+    pub fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(e) = &result {
+            if let Some(options) = use_context::<ResponseOptions>() {
+                if let Ok(status) = http::StatusCode::from_u16(e.code.status()) {
+                    options.set_status(status);
+                }
+            }
+        }
+        result
+    }
+}

@@ -1,0 +1,68 @@
+//! Human time for tables: "3 min ago" next to the exact UTC time in a tooltip.
+
+/// `then` and `now` in Unix milliseconds.
+pub fn relative(then: i64, now: i64) -> String {
+    let secs = (now - then) / 1000;
+    if secs < 0 {
+        return "just now".into();
+    }
+    match secs {
+        0..=44 => "just now".into(),
+        45..=89 => "1 min ago".into(),
+        90..=3_599 => format!("{} min ago", (secs + 30) / 60),
+        3_600..=86_399 => format!("{} h ago", secs / 3_600),
+        _ => format!("{} d ago", secs / 86_400),
+    }
+}
+
+/// ISO 8601 in UTC, to the second, without a time library (works the same in WASM).
+pub fn iso_utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = 1_000_000_000;
+        assert_eq!(relative(now - 5_000, now), "just now");
+        assert_eq!(relative(now - 60_000, now), "1 min ago");
+        assert_eq!(relative(now - 600_000, now), "10 min ago");
+        assert_eq!(relative(now - 7_200_000, now), "2 h ago");
+        assert_eq!(relative(now - 3 * 86_400_000, now), "3 d ago");
+        assert_eq!(relative(now + 10_000, now), "just now");
+    }
+
+    #[test]
+    fn iso_matches_known_instants() {
+        assert_eq!(iso_utc(0), "1970-01-01 00:00:00 UTC");
+        // 2026-11-21 21:55:56 UTC
+        assert_eq!(iso_utc(1_795_298_156_000), "2026-11-21 21:55:56 UTC");
+        assert_eq!(iso_utc(951_782_400_000), "2000-02-29 00:00:00 UTC");
+    }
+}

@@ -1,0 +1,17 @@
+//! The browser entry point. Built by cargo-leptos with `hydrate` (the server rendered the page;
+//! this takes it over) and by Trunk with `csr` (a client-only build for fast UI work, talking to a
+//! running `flightdeck serve` through Trunk's proxy).
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}
+
+#[cfg(feature = "csr")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,62 @@
+// Flightdeck's service worker.
+// Network first for every same-origin GET, so a new deployment of Flightdeck is picked up at once
+// and the page, its JS and its WASM always match. What the network served is kept, so when the
+// network is gone the last known pages and the app shell still open; a page never visited falls
+// back to /offline.html. API calls, server functions and the websocket are never cached.
+const CACHE = "flightdeck-v1";
+const SHELL = [
+  "/offline.html",
+  "/offline.js",
+  "/pkg/flightdeck.css",
+  "/pkg/flightdeck.js",
+  "/pkg/flightdeck.wasm",
+  "/icons/icon-192.png",
+  "/manifest.webmanifest",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+function cacheable(request) {
+  const url = new URL(request.url);
+  return (
+    request.method === "GET" &&
+    url.origin === self.location.origin &&
+    !url.pathname.startsWith("/api/") &&
+    url.pathname !== "/ws" &&
+    url.pathname !== "/metrics"
+  );
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (!cacheable(request)) return;
+  event.respondWith(
+    fetch(request)
+      .then((response) => {
+        if (response.ok && !response.redirected && response.type === "basic") {
+          const copy = response.clone();
+          caches.open(CACHE).then((cache) => cache.put(request, copy));
+        }
+        return response;
+      })
+      .catch(async () => {
+        const cached = await caches.match(request);
+        if (cached) return cached;
+        if (request.mode === "navigate") return caches.match("/offline.html");
+        return Response.error();
+      }),
+  );
+});

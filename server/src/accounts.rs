@@ -1,0 +1,450 @@
+//! Users and API tokens: sign-in, the caller lookups the auth layer needs, and the admin
+//! operations. Every change is written with its audit entry in one transaction.
+
+use crate::audit::{record, NewAudit};
+use crate::auth::{
+    caller::client_addr, password, throttle::SignInThrottle, token, SESSION_USER_ID,
+};
+use crate::error::{internal, is_unique_violation};
+use crate::events::EventBus;
+use app::error::{AppError, ErrorCode};
+use app::model::*;
+use app::ports::AccountsPort;
+use async_trait::async_trait;
+use http::request::Parts;
+use sqlx::{AnyPool, Row};
+use std::sync::Arc;
+use std::time::Instant;
+use tower_sessions::Session;
+
+pub struct Accounts {
+    pool: AnyPool,
+    bus: Arc<EventBus>,
+    throttle: SignInThrottle,
+}
+
+/// Who did something when no person or token did: start-up and the command line.
+pub const SYSTEM_ACTOR: &str = "system";
+
+fn parse_role(raw: &str) -> Result<Role, sqlx::Error> {
+    raw.parse()
+        .map_err(|e: String| sqlx::Error::Decode(e.into()))
+}
+
+fn decode_user(row: &sqlx::any::AnyRow) -> Result<UserSummary, sqlx::Error> {
+    Ok(UserSummary {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        role: parse_role(&row.try_get::<String, _>("role")?)?,
+        created_at: row.try_get("created_at")?,
+        last_sign_in_at: row.try_get("last_sign_in_at")?,
+    })
+}
+
+fn decode_token(row: &sqlx::any::AnyRow) -> Result<TokenSummary, sqlx::Error> {
+    Ok(TokenSummary {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        role: parse_role(&row.try_get::<String, _>("role")?)?,
+        prefix: row.try_get("prefix")?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+impl Accounts {
+    pub fn new(pool: AnyPool, bus: Arc<EventBus>) -> Self {
+        Accounts {
+            pool,
+            bus,
+            throttle: SignInThrottle::default(),
+        }
+    }
+
+    pub async fn count_users(&self) -> Result<i64, AppError> {
+        sqlx::query("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| internal("counting users", e))
+    }
+
+    pub async fn principal_for_user(&self, id: i64) -> Result<Option<Principal>, AppError> {
+        let row = sqlx::query("SELECT id, username, role FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| internal("loading the session's user", e))?;
+        row.map(|r| {
+            Ok(Principal {
+                id: r.try_get("id")?,
+                name: r.try_get("username")?,
+                role: parse_role(&r.try_get::<String, _>("role")?)?,
+                kind: PrincipalKind::User,
+            })
+        })
+        .transpose()
+        .map_err(|e: sqlx::Error| internal("decoding a user", e))
+    }
+
+    pub async fn principal_for_token(
+        &self,
+        presented: &str,
+    ) -> Result<Option<Principal>, AppError> {
+        let row = sqlx::query(
+            "SELECT id, name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token::hash(presented))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| internal("looking up an API token", e))?;
+        let Some(row) = row else { return Ok(None) };
+        let principal = (|| -> Result<Principal, sqlx::Error> {
+            Ok(Principal {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                role: parse_role(&row.try_get::<String, _>("role")?)?,
+                kind: PrincipalKind::Token,
+            })
+        })()
+        .map_err(|e| internal("decoding an API token", e))?;
+        // Written at most once a minute per token, so busy machines do not turn reads into writes.
+        let now = crate::now_ms();
+        if let Err(error) = sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(now)
+        .bind(principal.id)
+        .bind(now - 60_000)
+        .execute(&self.pool)
+        .await
+        {
+            tracing::warn!(%error, "could not record token use");
+        }
+        Ok(Some(principal))
+    }
+
+    /// Creates a user; `actor` is recorded on the audit trail.
+    pub async fn add_user(
+        &self,
+        actor: &str,
+        username: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<UserSummary, AppError> {
+        validate_username(username).map_err(AppError::unprocessable)?;
+        validate_password(password).map_err(AppError::unprocessable)?;
+        let hash = password::hash_blocking(password.to_string())
+            .await
+            .map_err(|e| internal("hashing a password", e))?;
+        let now = crate::now_ms();
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| internal("starting a transaction", e))?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(username)
+        .bind(&hash)
+        .bind(role.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match inserted {
+            Ok(row) => row
+                .try_get(0)
+                .map_err(|e| internal("reading a new user's id", e))?,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(AppError::conflict(format!(
+                    "A user named '{username}' already exists."
+                )))
+            }
+            Err(e) => return Err(internal("creating a user", e)),
+        };
+        record(
+            &mut tx,
+            NewAudit {
+                actor,
+                action: "user.created",
+                target: username,
+                reason: None,
+                detail: serde_json::json!({ "role": role }),
+            },
+        )
+        .await
+        .map_err(|e| internal("auditing a new user", e))?;
+        tx.commit()
+            .await
+            .map_err(|e| internal("committing a new user", e))?;
+        self.bus.wake();
+        Ok(UserSummary {
+            id,
+            username: username.into(),
+            role,
+            created_at: now,
+            last_sign_in_at: None,
+        })
+    }
+
+    /// Creates an API token; the secret is in the result and nowhere else.
+    pub async fn add_token(
+        &self,
+        actor: &str,
+        name: &str,
+        role: Role,
+    ) -> Result<NewToken, AppError> {
+        validate_token_name(name).map_err(AppError::unprocessable)?;
+        let generated = token::generate();
+        let now = crate::now_ms();
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| internal("starting a transaction", e))?;
+        let inserted = sqlx::query(
+            "INSERT INTO api_tokens (name, role, token_hash, prefix, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(name)
+        .bind(role.as_str())
+        .bind(&generated.hash)
+        .bind(&generated.display_prefix)
+        .bind(actor)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match inserted {
+            Ok(row) => row.try_get(0).map_err(|e| internal("reading a new token's id", e))?,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(AppError::conflict(format!(
+                    "An active token named '{name}' already exists; revoke it first or pick another name."
+                )))
+            }
+            Err(e) => return Err(internal("creating a token", e)),
+        };
+        record(
+            &mut tx,
+            NewAudit {
+                actor,
+                action: "token.created",
+                target: name,
+                reason: None,
+                detail: serde_json::json!({ "role": role, "prefix": generated.display_prefix }),
+            },
+        )
+        .await
+        .map_err(|e| internal("auditing a new token", e))?;
+        tx.commit()
+            .await
+            .map_err(|e| internal("committing a new token", e))?;
+        self.bus.wake();
+        Ok(NewToken {
+            summary: TokenSummary {
+                id,
+                name: name.into(),
+                role,
+                prefix: generated.display_prefix,
+                created_by: actor.into(),
+                created_at: now,
+                last_used_at: None,
+                revoked_at: None,
+            },
+            token: generated.token,
+        })
+    }
+}
+
+#[async_trait]
+impl AccountsPort for Accounts {
+    async fn sign_in(
+        &self,
+        request: &Parts,
+        username: &str,
+        password: &str,
+    ) -> Result<Principal, AppError> {
+        let addr = client_addr(&request.extensions);
+        if let Err(wait) = self.throttle.check(addr, Instant::now()) {
+            return Err(AppError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "Too many failed sign-ins from your address. Try again in {} s.",
+                    wait.as_secs().max(1)
+                ),
+            ));
+        }
+        let row =
+            sqlx::query("SELECT id, username, role, password_hash FROM users WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| internal("looking up a user", e))?;
+        let stored_hash = row
+            .as_ref()
+            .and_then(|r| r.try_get::<String, _>("password_hash").ok());
+        let matches = password::verify_blocking(stored_hash, password.to_string()).await;
+        let Some(row) = row.filter(|_| matches) else {
+            self.throttle.failed(addr, Instant::now());
+            tracing::info!(username, %addr, "failed sign-in");
+            return Err(AppError::new(
+                ErrorCode::Unauthorized,
+                "Wrong username or password.",
+            ));
+        };
+        self.throttle.succeeded(addr);
+        let principal = Principal {
+            id: row
+                .try_get("id")
+                .map_err(|e| internal("decoding a user", e))?,
+            name: row
+                .try_get("username")
+                .map_err(|e| internal("decoding a user", e))?,
+            role: parse_role(
+                &row.try_get::<String, _>("role")
+                    .map_err(|e| internal("decoding a user", e))?,
+            )
+            .map_err(|e| internal("decoding a user", e))?,
+            kind: PrincipalKind::User,
+        };
+        let session = request
+            .extensions
+            .get::<Session>()
+            .ok_or_else(|| internal("signing in", "no session layer"))?;
+        // A new id at sign-in, so a session id planted before sign-in is worthless after it.
+        session
+            .cycle_id()
+            .await
+            .map_err(|e| internal("cycling the session id", e))?;
+        session
+            .insert(SESSION_USER_ID, principal.id)
+            .await
+            .map_err(|e| internal("writing the session", e))?;
+
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| internal("starting a transaction", e))?;
+        sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
+            .bind(crate::now_ms())
+            .bind(principal.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| internal("recording a sign-in", e))?;
+        record(
+            &mut tx,
+            NewAudit {
+                actor: &principal.name,
+                action: "user.signed_in",
+                target: &principal.name,
+                reason: None,
+                detail: serde_json::json!({ "address": addr.to_string() }),
+            },
+        )
+        .await
+        .map_err(|e| internal("auditing a sign-in", e))?;
+        tx.commit()
+            .await
+            .map_err(|e| internal("committing a sign-in", e))?;
+        self.bus.wake();
+        Ok(principal)
+    }
+
+    async fn sign_out(&self, request: &Parts) -> Result<(), AppError> {
+        if let Some(session) = request.extensions.get::<Session>() {
+            session
+                .flush()
+                .await
+                .map_err(|e| internal("ending a session", e))?;
+        }
+        Ok(())
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserSummary>, AppError> {
+        let rows = sqlx::query(
+            "SELECT id, username, role, created_at, last_sign_in_at FROM users ORDER BY username",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| internal("listing users", e))?;
+        rows.iter()
+            .map(decode_user)
+            .collect::<Result<_, _>>()
+            .map_err(|e| internal("decoding users", e))
+    }
+
+    async fn create_user(
+        &self,
+        actor: &Principal,
+        username: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<UserSummary, AppError> {
+        self.add_user(&actor.actor(), username, role, password)
+            .await
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenSummary>, AppError> {
+        // Active first, then revoked; newest first within each.
+        let rows = sqlx::query(
+            "SELECT id, name, role, prefix, created_by, created_at, last_used_at, revoked_at FROM api_tokens \
+             ORDER BY CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END, id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| internal("listing tokens", e))?;
+        rows.iter()
+            .map(decode_token)
+            .collect::<Result<_, _>>()
+            .map_err(|e| internal("decoding tokens", e))
+    }
+
+    async fn create_token(
+        &self,
+        actor: &Principal,
+        name: &str,
+        role: Role,
+    ) -> Result<NewToken, AppError> {
+        self.add_token(&actor.actor(), name, role).await
+    }
+
+    async fn revoke_token(&self, actor: &Principal, id: i64) -> Result<(), AppError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| internal("starting a transaction", e))?;
+        let row = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING name")
+            .bind(crate::now_ms())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| internal("revoking a token", e))?;
+        let Some(row) = row else {
+            return Err(AppError::not_found(format!("An active token with id {id}")));
+        };
+        let name: String = row
+            .try_get(0)
+            .map_err(|e| internal("decoding a token", e))?;
+        record(
+            &mut tx,
+            NewAudit {
+                actor: &actor.actor(),
+                action: "token.revoked",
+                target: &name,
+                reason: None,
+                detail: serde_json::json!({ "id": id }),
+            },
+        )
+        .await
+        .map_err(|e| internal("auditing a revocation", e))?;
+        tx.commit()
+            .await
+            .map_err(|e| internal("committing a revocation", e))?;
+        self.bus.wake();
+        Ok(())
+    }
+}

@@ -1,0 +1,107 @@
+//! The append-only audit trail. [`record`] writes an entry and its `audit.created` event in the
+//! caller's transaction, so an action, its audit entry and the live update commit together or not
+//! at all.
+
+use crate::error::internal;
+use app::error::AppError;
+use app::model::{topics, AuditEntry, AuditPage, AuditQuery};
+use app::ports::AuditPort;
+use async_trait::async_trait;
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+pub struct NewAudit<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub reason: Option<&'a str>,
+    pub detail: serde_json::Value,
+}
+
+pub async fn record(
+    tx: &mut Transaction<'_, Any>,
+    entry: NewAudit<'_>,
+) -> Result<AuditEntry, sqlx::Error> {
+    let at = crate::now_ms();
+    let id: i64 = sqlx::query(
+        "INSERT INTO audit (at, actor, action, target, reason, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(at)
+    .bind(entry.actor)
+    .bind(entry.action)
+    .bind(entry.target)
+    .bind(entry.reason)
+    .bind(entry.detail.to_string())
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    let saved = AuditEntry {
+        id,
+        at,
+        actor: entry.actor.into(),
+        action: entry.action.into(),
+        target: entry.target.into(),
+        reason: entry.reason.map(Into::into),
+        detail: entry.detail,
+    };
+    let data = serde_json::to_value(&saved).unwrap_or_default();
+    crate::events::append(tx, topics::AUDIT, "audit.created", &data).await?;
+    Ok(saved)
+}
+
+fn decode(row: &sqlx::any::AnyRow) -> Result<AuditEntry, sqlx::Error> {
+    let detail: String = row.try_get("detail")?;
+    Ok(AuditEntry {
+        id: row.try_get("id")?,
+        at: row.try_get("at")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        reason: row.try_get("reason")?,
+        detail: serde_json::from_str(&detail).unwrap_or_default(),
+    })
+}
+
+pub struct AuditLog {
+    pool: AnyPool,
+}
+
+impl AuditLog {
+    pub fn new(pool: AnyPool) -> Self {
+        AuditLog { pool }
+    }
+}
+
+#[async_trait]
+impl AuditPort for AuditLog {
+    async fn list(&self, query: &AuditQuery) -> Result<AuditPage, AppError> {
+        let limit = query.checked_limit().map_err(AppError::bad_request)?;
+        // Filters are optional; `$n IS NULL OR ...` keeps one statement (and one plan) for all.
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, target, reason, detail FROM audit \
+             WHERE ($1 IS NULL OR id < $1) AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR actor = $3) \
+             ORDER BY id DESC LIMIT $4",
+        )
+        .bind(query.before)
+        .bind(query.action.as_deref())
+        .bind(query.actor.as_deref())
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| internal("listing audit entries", e))?;
+        let mut entries = rows
+            .iter()
+            .map(decode)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| internal("decoding audit entries", e))?;
+        let next_before = if entries.len() > limit as usize {
+            entries.truncate(limit as usize);
+            entries.last().map(|e| e.id)
+        } else {
+            None
+        };
+        Ok(AuditPage {
+            entries,
+            next_before,
+        })
+    }
+}

@@ -1,0 +1,141 @@
+//! Resolves who is calling, once per request: a `Bearer` token wins over the session cookie (a
+//! machine that sends a token is judged by the token alone, even if it also carries a cookie).
+//! The result goes into the request's extensions as [`Caller`] for handlers and server functions.
+
+use super::SESSION_USER_ID;
+use crate::state::AppState;
+use app::model::Caller;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use tower_sessions::Session;
+
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The peer address; requests built in tests without one count as a single local client.
+pub fn client_addr(extensions: &http::Extensions) -> IpAddr {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+/// Static files need no caller; skipping them saves a session read per asset.
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/")
+        || path.starts_with("/icons/")
+        || matches!(
+            path,
+            "/sw.js"
+                | "/sw-register.js"
+                | "/offline.js"
+                | "/manifest.webmanifest"
+                | "/offline.html"
+                | "/favicon.ico"
+        )
+}
+
+pub async fn resolve(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if is_static(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let principal = if let Some(token) = bearer_token(request.headers()) {
+        match state.accounts.principal_for_token(token).await {
+            Ok(Some(p)) => Some(p),
+            Ok(None) => {
+                // A wrong token is refused outright rather than treated as anonymous, so a
+                // script learns at once that its credentials are bad.
+                return crate::error::ApiError(app::error::AppError::new(
+                    app::error::ErrorCode::Unauthorized,
+                    "The API token is unknown or revoked. Create a new one under Settings → API tokens.",
+                ))
+                .into_response();
+            }
+            Err(e) => return crate::error::ApiError(e).into_response(),
+        }
+    } else if let Some(session) = request.extensions().get::<Session>().cloned() {
+        match session.get::<i64>(SESSION_USER_ID).await {
+            Ok(Some(user_id)) => state
+                .accounts
+                .principal_for_user(user_id)
+                .await
+                .ok()
+                .flatten(),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(%error, "session could not be read");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    request.extensions_mut().insert(Caller(principal));
+    next.run(request).await
+}
+
+/// Pages (HTML navigations) need a signed-in user: others are sent to the sign-in page and
+/// brought back afterwards. API calls get 401 from their handlers instead.
+pub async fn page_guard(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let wants_html = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let is_page = request.method() == Method::GET
+        && wants_html
+        && !path.starts_with("/api/")
+        && !path.starts_with("/pkg/")
+        && path != "/ws"
+        && path != "/metrics"
+        && !path.rsplit('/').next().unwrap_or("").contains('.');
+    if !is_page {
+        return next.run(request).await;
+    }
+    let signed_in = request
+        .extensions()
+        .get::<Caller>()
+        .is_some_and(|c| c.0.is_some());
+    match (path == "/signin", signed_in) {
+        (true, true) => Redirect::to("/").into_response(),
+        (false, false) => {
+            let target = request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let next_param: String =
+                url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+            let mut response = Redirect::to(&format!("/signin?next={next_param}")).into_response();
+            *response.status_mut() = StatusCode::SEE_OTHER;
+            response
+        }
+        _ => next.run(request).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_are_read_case_insensitively() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, "bearer fdt_abc".parse().unwrap());
+        assert_eq!(bearer_token(&h), Some("fdt_abc"));
+        h.insert(header::AUTHORIZATION, "Basic Zm9v".parse().unwrap());
+        assert_eq!(bearer_token(&h), None);
+        h.insert(header::AUTHORIZATION, "Bearer ".parse().unwrap());
+        assert_eq!(bearer_token(&h), None);
+    }
+}

@@ -1,0 +1,12 @@
+//! Who is calling: passwords (argon2id), API tokens (random, stored as SHA-256), server-side
+//! sessions (tower-sessions over the database), the layer that resolves each request's
+//! [`app::model::Caller`], and the brake on repeated failed sign-ins.
+
+pub mod caller;
+pub mod password;
+pub mod sessions;
+pub mod throttle;
+pub mod token;
+
+/// Session key holding the signed-in user's id.
+pub const SESSION_USER_ID: &str = "user_id";

@@ -1,0 +1,208 @@
+//! Entry point of the binary: parse the command line, then serve or run an admin command.
+
+use crate::accounts::SYSTEM_ACTOR;
+use crate::auth::sessions;
+use crate::config::{
+    check_database_url, Cli, Command, LogFormat, ServeConfig, TokenCommand, UserCommand,
+};
+use crate::db::Db;
+use crate::state::AppState;
+use app::model::Role;
+use clap::Parser;
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("flightdeck: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => match args.validate() {
+                Ok(config) => serve(config).await,
+                Err(problems) => {
+                    eprintln!(
+                        "flightdeck: the configuration has {} problem(s):",
+                        problems.len()
+                    );
+                    for p in &problems {
+                        eprintln!("  - {p}");
+                    }
+                    Err(ExitCode::from(2))
+                }
+            },
+            Command::User(UserCommand::Add {
+                username,
+                role,
+                password_stdin: _,
+                db,
+            }) => user_add(&db.database_url, &username, &role).await,
+            Command::Token(TokenCommand::Create { name, role, db }) => {
+                token_create(&db.database_url, &name, &role).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("flightdeck: {message}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn open_db(url: &str) -> Result<Db, ExitCode> {
+    check_database_url(url).map_err(fail)?;
+    Db::connect(url).await.map_err(fail)
+}
+
+fn parse_role(raw: &str) -> Result<Role, ExitCode> {
+    raw.parse::<Role>().map_err(fail)
+}
+
+async fn admin_context(url: &str) -> Result<(Db, AppState), ExitCode> {
+    let db = open_db(url).await?;
+    let options = crate::web::leptos_options("target/site", SocketAddr::from(([127, 0, 0, 1], 0)));
+    let state = AppState::new(db.clone(), options, Default::default())
+        .await
+        .map_err(fail)?;
+    Ok((db, state))
+}
+
+async fn user_add(url: &str, username: &str, role: &str) -> Result<(), ExitCode> {
+    let role = parse_role(role)?;
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| fail(format!("cannot read the password from standard input: {e}")))?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let (db, state) = admin_context(url).await?;
+    let user = state
+        .accounts
+        .add_user(SYSTEM_ACTOR, username, role, password)
+        .await
+        .map_err(fail)?;
+    db.close().await;
+    println!("Created user {} with role {}.", user.username, user.role);
+    Ok(())
+}
+
+async fn token_create(url: &str, name: &str, role: &str) -> Result<(), ExitCode> {
+    let role = parse_role(role)?;
+    let (db, state) = admin_context(url).await?;
+    let created = state
+        .accounts
+        .add_token(SYSTEM_ACTOR, name, role)
+        .await
+        .map_err(fail)?;
+    db.close().await;
+    eprintln!(
+        "Created token '{}' with role {}. It is shown once; store it now:",
+        created.summary.name, role
+    );
+    println!("{}", created.token);
+    Ok(())
+}
+
+/// On the very first start there is nobody to sign in as: create `admin`.
+async fn bootstrap_admin(state: &AppState, password: Option<&str>) -> Result<(), ExitCode> {
+    if state.accounts.count_users().await.map_err(fail)? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match password {
+        Some(p) => (p.to_string(), false),
+        None => (random_password(), true),
+    };
+    state
+        .accounts
+        .add_user(SYSTEM_ACTOR, "admin", Role::Admin, &password)
+        .await
+        .map_err(fail)?;
+    if generated {
+        // Printed once, to the terminal only, never through the structured log pipeline.
+        eprintln!("\n  Created the first user.\n    username: admin\n    password: {password}\n  Store it now; it is not shown again.\n");
+    } else {
+        tracing::info!(
+            "created the first user 'admin' with the password from FLIGHTDECK_ADMIN_PASSWORD"
+        );
+    }
+    Ok(())
+}
+
+fn random_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+async fn serve(config: ServeConfig) -> Result<(), ExitCode> {
+    init_logging(config.log_format);
+    let db = open_db(&config.database_url).await?;
+    let store = sessions::Store::open(&db.typed).await.map_err(fail)?;
+    store.spawn_cleanup();
+    let options = crate::web::leptos_options(&config.site_root.to_string_lossy(), config.addr);
+    let state = AppState::new(db.clone(), options, config.web.clone())
+        .await
+        .map_err(fail)?;
+    bootstrap_admin(&state, config.admin_password.as_deref()).await?;
+    if config.demo {
+        crate::demo::fill(&state).await.map_err(fail)?;
+    }
+    let app = crate::web::router(state, store);
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| fail(format!("cannot listen on {}: {e}", config.addr)))?;
+    tracing::info!(addr = %config.addr, backend = ?db.backend, "Flightdeck is serving on http://{}", config.addr);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(fail)?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

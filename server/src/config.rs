@@ -1,0 +1,323 @@
+//! Command line and environment. Every setting can come from a `FLIGHTDECK_*` variable; values are
+//! read as text and checked together by [`ServeArgs::validate`], so a misconfigured start reports
+//! every problem at once instead of one per restart.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "flightdeck",
+    version,
+    about = "Self-hosted ops cockpit: deploy, watch, roll back, see production's health"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (UI, REST API, websocket).
+    Serve(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for machines.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// viewer, operator or admin.
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input (required: passwords never go
+        /// on the command line, where `ps` and shell history would keep them).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// viewer, operator or admin.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://path/to/file.db` (the default, under ./data) or `postgres://user:pass@host/db`.
+    #[arg(
+        long,
+        env = "FLIGHTDECK_DATABASE_URL",
+        default_value = "sqlite://data/flightdeck.db",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FLIGHTDECK_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: String,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Log format: `text` for people, `json` for log pipelines.
+    #[arg(long, env = "FLIGHTDECK_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+    /// Password for the `admin` user created on first start; a random one is printed otherwise.
+    #[arg(long, env = "FLIGHTDECK_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// The address users reach Flightdeck at (e.g. `https://deck.example.com`). When it is https,
+    /// session cookies are marked Secure, and its origin is trusted for writes.
+    #[arg(long, env = "FLIGHTDECK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Extra origins allowed to make cookie-authenticated writes, comma separated (for example the
+    /// Trunk dev server, `http://127.0.0.1:8080`).
+    #[arg(long, env = "FLIGHTDECK_ALLOWED_ORIGINS", default_value = "")]
+    pub allowed_origins: String,
+    /// Folder holding the built site (`pkg/`, icons, manifest) from `cargo leptos build`.
+    #[arg(long, env = "FLIGHTDECK_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+    /// Hours of inactivity after which a session ends.
+    #[arg(long, env = "FLIGHTDECK_SESSION_IDLE_HOURS", default_value = "12")]
+    pub session_idle_hours: String,
+    /// Fill an empty database with realistic demo data.
+    #[arg(long, env = "FLIGHTDECK_DEMO")]
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Settings the web layer needs, checked.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Session cookies carry `Secure` (served over https).
+    pub secure_cookies: bool,
+    /// Origins besides the request's own host allowed to make cookie-authenticated writes.
+    pub allowed_origins: Vec<String>,
+    pub session_idle: Duration,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: false,
+            allowed_origins: Vec::new(),
+            session_idle: Duration::from_secs(12 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub log_format: LogFormat,
+    pub admin_password: Option<String>,
+    pub site_root: PathBuf,
+    pub demo: bool,
+    pub web: WebConfig,
+}
+
+pub fn check_database_url(url: &str) -> Result<(), String> {
+    if url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "FLIGHTDECK_DATABASE_URL must start with sqlite: or postgres:// (got '{}')",
+            url.split(':').next().unwrap_or("")
+        ))
+    }
+}
+
+fn origin_of(url: &url::Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+impl ServeArgs {
+    /// Checks every setting and returns all problems found, each saying what to change.
+    pub fn validate(&self) -> Result<ServeConfig, Vec<String>> {
+        let mut problems = Vec::new();
+        let addr = self
+            .addr
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                problems.push(format!(
+                    "FLIGHTDECK_ADDR '{}' is not host:port, e.g. 127.0.0.1:3000",
+                    self.addr
+                ))
+            })
+            .ok();
+        if let Err(p) = check_database_url(&self.db.database_url) {
+            problems.push(p);
+        }
+        let log_format = match self.log_format.as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            other => {
+                problems.push(format!(
+                    "FLIGHTDECK_LOG_FORMAT must be text or json (got '{other}')"
+                ));
+                None
+            }
+        };
+        if let Some(p) = &self.admin_password {
+            if let Err(e) = app::model::validate_password(p) {
+                problems.push(format!("FLIGHTDECK_ADMIN_PASSWORD: {e}"));
+            }
+        }
+        let mut allowed_origins = Vec::new();
+        let mut secure_cookies = false;
+        if let Some(raw) = self.public_url.as_deref().filter(|s| !s.is_empty()) {
+            match url::Url::parse(raw) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {
+                    secure_cookies = u.scheme() == "https";
+                    allowed_origins.push(origin_of(&u));
+                }
+                _ => problems.push(format!(
+                    "FLIGHTDECK_PUBLIC_URL '{raw}' is not an http(s) URL"
+                )),
+            }
+        }
+        for raw in self
+            .allowed_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            match url::Url::parse(raw) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                    allowed_origins.push(origin_of(&u))
+                }
+                _ => problems.push(format!(
+                    "FLIGHTDECK_ALLOWED_ORIGINS entry '{raw}' is not an origin like http://127.0.0.1:8080"
+                )),
+            }
+        }
+        let session_idle = match self.session_idle_hours.parse::<u64>() {
+            Ok(h) if (1..=24 * 30).contains(&h) => Some(Duration::from_secs(h * 3600)),
+            _ => {
+                problems.push(format!(
+                    "FLIGHTDECK_SESSION_IDLE_HOURS must be a whole number from 1 to 720 (got '{}')",
+                    self.session_idle_hours
+                ));
+                None
+            }
+        };
+        let site_root = PathBuf::from(&self.site_root);
+        let bundle = site_root.join("pkg").join("flightdeck.wasm");
+        if !bundle.is_file() {
+            problems.push(format!(
+                "{} is missing: build the site with `cargo leptos build --release`, or point FLIGHTDECK_SITE_ROOT at a built site",
+                bundle.display()
+            ));
+        }
+        match (addr, log_format, session_idle, problems.is_empty()) {
+            (Some(addr), Some(log_format), Some(session_idle), true) => Ok(ServeConfig {
+                addr,
+                database_url: self.db.database_url.clone(),
+                log_format,
+                admin_password: self.admin_password.clone(),
+                site_root,
+                demo: self.demo,
+                web: WebConfig {
+                    secure_cookies,
+                    allowed_origins,
+                    session_idle,
+                },
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> ServeArgs {
+        let mut argv = vec!["flightdeck", "serve"];
+        argv.extend_from_slice(extra);
+        match Cli::parse_from(argv).command {
+            Command::Serve(a) => a,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let problems = args(&[
+            "--addr",
+            "nowhere",
+            "--database-url",
+            "mysql://x",
+            "--log-format",
+            "xml",
+            "--admin-password",
+            "short",
+            "--public-url",
+            "ftp://x",
+            "--allowed-origins",
+            "not a url",
+            "--session-idle-hours",
+            "0",
+            "--site-root",
+            "/nonexistent",
+        ])
+        .validate()
+        .unwrap_err();
+        assert_eq!(problems.len(), 8, "{problems:#?}");
+        assert!(problems.iter().any(|p| p.contains("FLIGHTDECK_ADDR")));
+        assert!(problems.iter().any(|p| p.contains("cargo leptos build")));
+    }
+
+    #[test]
+    fn a_good_configuration_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
+        std::fs::write(dir.path().join("pkg/flightdeck.wasm"), b"").unwrap();
+        let cfg = args(&[
+            "--public-url",
+            "https://deck.example.com/",
+            "--allowed-origins",
+            "http://127.0.0.1:8080",
+            "--site-root",
+            dir.path().to_str().unwrap(),
+        ])
+        .validate()
+        .unwrap();
+        assert!(cfg.web.secure_cookies);
+        assert_eq!(
+            cfg.web.allowed_origins,
+            ["https://deck.example.com", "http://127.0.0.1:8080"]
+        );
+        assert_eq!(cfg.log_format, LogFormat::Text);
+    }
+}

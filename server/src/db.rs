@@ -1,0 +1,168 @@
+//! Storage: one `AnyPool` for Flightdeck's own tables (portable SQL, `$n` placeholders, times as
+//! Unix milliseconds) plus the typed pool the session store needs. SQLite is the embedded default
+//! (WAL, foreign keys on); PostgreSQL is chosen by a `postgres://` URL. Migrations are embedded, one
+//! folder per backend because their DDL differs, and run before anything is served: a failed
+//! migration stops the process.
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor, PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The pool the session store uses; it needs the concrete driver.
+#[derive(Debug, Clone)]
+pub enum TypedPool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub typed: TypedPool,
+    pub backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open the database: {0}")]
+    Connect(sqlx::Error),
+    #[error("cannot create the data folder {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database migration failed, nothing was served: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("session store set-up failed: {0}")]
+    Sessions(sqlx::Error),
+}
+
+/// `sqlite://data/flightdeck.db` -> `data/flightdeck.db`; `None` for in-memory databases.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+impl Db {
+    /// Opens (creating if needed) and migrates the database at `url`.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let db = match backend {
+            Backend::Sqlite => {
+                if let Some(path) = sqlite_file(url) {
+                    if let Some(dir) = std::path::Path::new(path)
+                        .parent()
+                        .filter(|d| !d.as_os_str().is_empty())
+                    {
+                        std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
+                            path: dir.display().to_string(),
+                            source,
+                        })?;
+                    }
+                }
+                let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                    .map_err(DbError::Connect)?
+                    .create_if_missing(true)
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5));
+                // The typed pool opens first so the file exists, in WAL mode, before the Any pool.
+                let typed = sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(opts)
+                    .await
+                    .map_err(DbError::Connect)?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // The Any driver takes no SQLite options, so the pragmas are set here.
+                            conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await
+                    .map_err(DbError::Connect)?;
+                Db {
+                    pool,
+                    typed: TypedPool::Sqlite(typed),
+                    backend,
+                }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect(url)
+                    .await
+                    .map_err(DbError::Connect)?;
+                let typed = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(4)
+                    .connect(url)
+                    .await
+                    .map_err(DbError::Connect)?;
+                Db {
+                    pool,
+                    typed: TypedPool::Postgres(typed),
+                    backend,
+                }
+            }
+        };
+        match db.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&db.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&db.pool).await?,
+        }
+        Ok(db)
+    }
+
+    /// Cheap liveness probe for `/api/health`.
+    pub async fn ping(&self) -> Result<Duration, sqlx::Error> {
+        let start = std::time::Instant::now();
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(start.elapsed())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+        match &self.typed {
+            TypedPool::Sqlite(p) => p.close().await,
+            TypedPool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_file;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            sqlite_file("sqlite://data/flightdeck.db"),
+            Some("data/flightdeck.db")
+        );
+        assert_eq!(sqlite_file("sqlite:/tmp/x.db?mode=rwc"), Some("/tmp/x.db"));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+    }
+}

@@ -1,0 +1,89 @@
+//! `flightdeck serve --demo`: fills an empty database with a believable team, so the first look at
+//! Flightdeck is alive. Demo users get random passwords that are never shown (sign in as `admin`);
+//! nothing is added twice.
+
+use crate::state::AppState;
+use app::model::Role;
+use sqlx::Row;
+
+const TEAM: [(&str, Role); 4] = [
+    ("maria.sre", Role::Admin),
+    ("dev.okafor", Role::Operator),
+    ("lin.oncall", Role::Operator),
+    ("sam.product", Role::Viewer),
+];
+
+const TOKENS: [(&str, Role); 3] = [
+    ("github-actions", Role::Operator),
+    ("grafana-readonly", Role::Viewer),
+    ("old-jenkins", Role::Operator),
+];
+
+pub async fn fill(state: &AppState) -> Result<(), String> {
+    let existing: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE username = $1")
+        .bind(TEAM[0].0)
+        .fetch_one(&state.db.pool)
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(|e| format!("demo data: {e}"))?;
+    if existing > 0 {
+        tracing::info!("demo data already present");
+        return Ok(());
+    }
+    for (name, role) in TEAM {
+        let password = format!("demo-{}", crate::auth::token::generate().token);
+        state
+            .accounts
+            .add_user("admin", name, role, &password)
+            .await
+            .map_err(|e| e.message)?;
+    }
+    for (name, role) in TOKENS {
+        state
+            .accounts
+            .add_token("maria.sre", name, role)
+            .await
+            .map_err(|e| e.message)?;
+    }
+    use app::ports::AccountsPort;
+    let jenkins = state
+        .accounts
+        .list_tokens()
+        .await
+        .map_err(|e| e.message)?
+        .into_iter()
+        .find(|t| t.name == "old-jenkins");
+    if let Some(t) = jenkins {
+        let actor = app::model::Principal {
+            name: "maria.sre".into(),
+            role: Role::Admin,
+            kind: app::model::PrincipalKind::User,
+            id: 0,
+        };
+        state
+            .accounts
+            .revoke_token(&actor, t.id)
+            .await
+            .map_err(|e| e.message)?;
+    }
+    // Spread the history over the past week so the audit trail reads like a real one.
+    let day = 86_400_000i64;
+    let now = crate::now_ms();
+    let rows = sqlx::query("SELECT id FROM audit ORDER BY id")
+        .fetch_all(&state.db.pool)
+        .await
+        .map_err(|e| format!("demo data: {e}"))?;
+    let n = rows.len() as i64;
+    for (i, row) in rows.iter().enumerate() {
+        let id: i64 = row.try_get(0).map_err(|e| format!("demo data: {e}"))?;
+        let at = now - 7 * day + (i as i64) * (6 * day / n.max(1));
+        sqlx::query("UPDATE audit SET at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&state.db.pool)
+            .await
+            .map_err(|e| format!("demo data: {e}"))?;
+    }
+    tracing::info!(users = TEAM.len(), tokens = TOKENS.len(), "demo data added");
+    Ok(())
+}

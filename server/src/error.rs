@@ -1,0 +1,91 @@
+//! REST errors: `{ "error": { "code", "message" } }` with the status the code implies. Database and
+//! other internal failures are logged here with their detail and reach the client only as a
+//! generic 500.
+
+use app::error::{AppError, ErrorCode};
+use axum::{
+    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::json!({
+            "error": { "code": self.0.code.as_str(), "message": self.0.message }
+        });
+        (status, Json(body)).into_response()
+    }
+}
+
+/// Logs an unexpected failure with its cause and returns the error the client may see.
+pub fn internal(context: &str, error: impl std::fmt::Display) -> AppError {
+    tracing::error!(%error, "{context}");
+    AppError::internal()
+}
+
+/// Unique-constraint violations, recognised by kind rather than by the text of the message.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let code = match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::Unprocessable,
+            _ => ErrorCode::BadRequest,
+        };
+        ApiError(AppError::new(
+            code,
+            format!("Invalid JSON body: {}", rejection.body_text()),
+        ))
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError(AppError::bad_request(format!(
+            "Invalid query string: {}",
+            rejection.body_text()
+        )))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError(AppError::bad_request(format!(
+            "Invalid path: {}",
+            rejection.body_text()
+        )))
+    }
+}
+
+/// `Path` whose rejections use the API's error format.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// `Json` whose rejections use the API's error format.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// `Query` whose rejections use the API's error format.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,27 @@
+//! Flightdeck's server: configuration, storage, sign-in, the event bus and websocket, REST, and the
+//! Leptos SSR of the `app` crate, all in one axum router.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod health;
+pub mod metrics;
+pub mod rest;
+pub mod security;
+pub mod state;
+pub mod web;
+pub mod ws;
+
+/// Wall-clock time in Unix milliseconds, the one time format stored in the database.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

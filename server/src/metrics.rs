@@ -1,0 +1,177 @@
+//! `GET /metrics` in the Prometheus text format: request counts and latencies by route, websocket
+//! clients, events published. Routes are the matched patterns (`/api/v1/tokens/{id}`), never raw
+//! paths, so label cardinality stays bounded.
+
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+#[derive(Default, Clone)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    ws_clients: Arc<AtomicI64>,
+}
+
+/// Decrements the websocket gauge when the session ends, however it ends.
+pub struct ClientGuard(Arc<AtomicI64>);
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Metrics {
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        *requests
+            .entry((method.into(), route.into(), status))
+            .or_default() += 1;
+        drop(requests);
+        let mut latency = self.latency.lock().unwrap_or_else(|p| p.into_inner());
+        let h = latency.entry((method.into(), route.into())).or_default();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                h.counts[i] += 1;
+            }
+        }
+        h.sum += seconds;
+        h.count += 1;
+    }
+
+    pub fn ws_client_connected(&self) -> ClientGuard {
+        self.ws_clients.fetch_add(1, Ordering::Relaxed);
+        ClientGuard(self.ws_clients.clone())
+    }
+
+    pub fn ws_clients(&self) -> i64 {
+        self.ws_clients.load(Ordering::Relaxed)
+    }
+
+    pub fn render(&self, events_published: u64, event_head: i64) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "# HELP flightdeck_http_requests_total HTTP requests by method, route and status.\n",
+        );
+        out.push_str("# TYPE flightdeck_http_requests_total counter\n");
+        for ((method, route, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = writeln!(out, "flightdeck_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}");
+        }
+        out.push_str("# HELP flightdeck_http_request_duration_seconds HTTP request latency.\n");
+        out.push_str("# TYPE flightdeck_http_request_duration_seconds histogram\n");
+        for ((method, route), h) in self
+            .latency
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let labels = format!("method=\"{method}\",route=\"{route}\"");
+            for (bound, n) in BUCKETS.iter().zip(h.counts.iter()) {
+                let _ = writeln!(out, "flightdeck_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(
+                out,
+                "flightdeck_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "flightdeck_http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "flightdeck_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
+        }
+        out.push_str("# HELP flightdeck_websocket_clients Connected websocket clients.\n");
+        out.push_str("# TYPE flightdeck_websocket_clients gauge\n");
+        let _ = writeln!(out, "flightdeck_websocket_clients {}", self.ws_clients());
+        out.push_str(
+            "# HELP flightdeck_events_published_total Events fanned out to websocket sessions.\n",
+        );
+        out.push_str("# TYPE flightdeck_events_published_total counter\n");
+        let _ = writeln!(out, "flightdeck_events_published_total {events_published}");
+        out.push_str("# HELP flightdeck_event_head_seq Highest event seq published.\n");
+        out.push_str("# TYPE flightdeck_event_head_seq gauge\n");
+        let _ = writeln!(out, "flightdeck_event_head_seq {event_head}");
+        out
+    }
+}
+
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(request).await;
+    state.metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+pub async fn handler(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state
+            .metrics
+            .render(state.bus.published_total(), state.bus.head()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_cumulative_buckets() {
+        let m = Metrics::default();
+        m.observe("GET", "/api/health", 200, 0.003);
+        m.observe("GET", "/api/health", 200, 0.2);
+        let _guard = m.ws_client_connected();
+        let text = m.render(5, 9);
+        assert!(text.contains(
+            "flightdeck_http_requests_total{method=\"GET\",route=\"/api/health\",status=\"200\"} 2"
+        ));
+        assert!(text.contains("route=\"/api/health\",le=\"0.005\"} 1"));
+        assert!(text.contains("route=\"/api/health\",le=\"0.25\"} 2"));
+        assert!(text.contains("flightdeck_websocket_clients 1"));
+        assert!(text.contains("flightdeck_events_published_total 5"));
+        drop(_guard);
+        assert_eq!(m.ws_clients(), 0);
+    }
+}

@@ -1,0 +1,112 @@
+//! REST under `/api/v1` for scripts, CI systems and the CLI. Handlers check the caller's role and
+//! call the same implementations as the server functions.
+
+use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::state::AppState;
+use app::error::AppError;
+use app::model::*;
+use app::ports::{AccountsPort, AuditPort};
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/users", get(list_users).post(create_user))
+        .route("/tokens", get(list_tokens).post(create_token))
+        .route("/tokens/{id}", delete(revoke_token))
+        .route("/audit", get(list_audit))
+}
+
+fn require(caller: &Caller, role: Role) -> Result<Principal, AppError> {
+    let principal = caller.0.clone().ok_or_else(AppError::unauthorized)?;
+    if principal.role.allows(role) {
+        Ok(principal)
+    } else {
+        Err(AppError::forbidden(role))
+    }
+}
+
+async fn me(Extension(caller): Extension<Caller>) -> ApiResult<Json<Me>> {
+    let principal = require(&caller, Role::Viewer)?;
+    Ok(Json(Me::from(&principal)))
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<UserSummary>>> {
+    require(&caller, Role::Viewer)?;
+    Ok(Json(state.accounts.list_users().await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateUser {
+    username: String,
+    role: Role,
+    password: String,
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> ApiResult<(StatusCode, Json<UserSummary>)> {
+    let actor = require(&caller, Role::Admin)?;
+    let user = state
+        .accounts
+        .create_user(&actor, body.username.trim(), body.role, &body.password)
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+async fn list_tokens(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<TokenSummary>>> {
+    require(&caller, Role::Admin)?;
+    Ok(Json(state.accounts.list_tokens().await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateToken {
+    name: String,
+    role: Role,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(body): ApiJson<CreateToken>,
+) -> ApiResult<(StatusCode, Json<NewToken>)> {
+    let actor = require(&caller, Role::Admin)?;
+    let token = state
+        .accounts
+        .create_token(&actor, body.name.trim(), body.role)
+        .await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    let actor = require(&caller, Role::Admin)?;
+    state.accounts.revoke_token(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_audit(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    require(&caller, Role::Viewer)?;
+    Ok(Json(state.audit.list(&query).await?))
+}

@@ -1,0 +1,60 @@
+//! Everything a handler can reach.
+
+use crate::accounts::Accounts;
+use crate::audit::AuditLog;
+use crate::config::WebConfig;
+use crate::db::Db;
+use crate::events::EventBus;
+use crate::metrics::Metrics;
+use app::ports::Ports;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Where the built site lives and what the bundle is called; read by leptos_axum.
+    pub leptos_options: LeptosOptions,
+    /// Both database pools.
+    pub db: Db,
+    /// Publishes committed events to websocket sessions.
+    pub bus: Arc<EventBus>,
+    /// Users, tokens and sign-in; the same object behind `ports.accounts`.
+    pub accounts: Arc<Accounts>,
+    /// The audit trail; the same object behind `ports.audit`.
+    pub audit: Arc<AuditLog>,
+    /// What server functions reach, provided to them as Leptos context.
+    pub ports: Ports,
+    /// Request, websocket and event counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Cookie and origin policy.
+    pub config: Arc<WebConfig>,
+}
+
+impl AppState {
+    /// Builds the state over an open, migrated database and starts the event bus.
+    pub async fn new(
+        db: Db,
+        leptos_options: LeptosOptions,
+        config: WebConfig,
+    ) -> Result<AppState, sqlx::Error> {
+        let bus = EventBus::new(db.pool.clone()).await?;
+        bus.spawn();
+        let accounts = Arc::new(Accounts::new(db.pool.clone(), bus.clone()));
+        let audit = Arc::new(AuditLog::new(db.pool.clone()));
+        let ports = Ports {
+            accounts: accounts.clone(),
+            audit: audit.clone(),
+        };
+        Ok(AppState {
+            leptos_options,
+            db,
+            bus,
+            accounts,
+            audit,
+            ports,
+            metrics: Arc::new(Metrics::default()),
+            config: Arc::new(config),
+        })
+    }
+}

@@ -1,0 +1,88 @@
+//! The one axum router: health, metrics, websocket, REST, server functions and SSR pages, with the
+//! layers every request passes (outermost first): compression, tracing, metrics, security headers,
+//! cross-site refusal, session, caller resolution, page guard.
+
+use crate::auth::{caller, sessions};
+use crate::security::CspNonce;
+use crate::state::AppState;
+use app::{shell, App};
+use axum::routing::get;
+use axum::{middleware, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// What every server function and page render gets as context: the ports, and the CSP nonce of
+/// this response so Leptos marks its inline scripts with it.
+fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
+    let ports = state.ports.clone();
+    move || {
+        provide_context(ports.clone());
+        if let Some(parts) = use_context::<http::request::Parts>() {
+            if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
+                provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
+            }
+        }
+    }
+}
+
+pub fn router(state: AppState, session_store: sessions::Store) -> Router {
+    let idle = time::Duration::seconds(state.config.session_idle.as_secs() as i64);
+    let session_layer = SessionManagerLayer::new(session_store)
+        .with_name("fd_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(idle));
+
+    let context = leptos_context(&state);
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/api/health", get(crate::health::handler))
+        .route("/metrics", get(crate::metrics::handler))
+        .route("/ws", get(crate::ws::handler))
+        .nest("/api/v1", crate::rest::router())
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(middleware::from_fn(caller::page_guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            caller::resolve,
+        ))
+        .layer(session_layer)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::security::refuse_cross_site,
+        ))
+        .layer(middleware::from_fn(crate::security::headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
+
+/// Leptos settings: the `LEPTOS_*` variables cargo-leptos sets win; otherwise the defaults that
+/// match `cargo leptos build` output, so the bare binary serves the site.
+pub fn leptos_options(site_root: &str, addr: std::net::SocketAddr) -> LeptosOptions {
+    let var =
+        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
+    LeptosOptions::builder()
+        .output_name(var("LEPTOS_OUTPUT_NAME", "flightdeck"))
+        .site_root(var("LEPTOS_SITE_ROOT", site_root))
+        .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(addr)
+        .build()
+}

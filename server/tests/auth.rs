@@ -1,0 +1,422 @@
+//! Sign-in, sessions, API tokens and roles, through the real router, on both databases.
+
+mod common;
+use app::model::Role;
+use axum::http::StatusCode;
+use common::{Auth, TestApp, ADMIN_PASSWORD};
+use serde_json::json;
+
+async fn sign_in_starts_a_session_and_audits_it(app: TestApp) {
+    assert_eq!(
+        app.get("/api/v1/me", &Auth::None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let res = app
+        .server_fn(
+            "sign_in",
+            &Auth::None,
+            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let set_cookie = res
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain-http deployments must not get Secure cookies"
+    );
+    let cookie = Auth::Cookie(res.session_cookie().unwrap());
+    let me = app.get("/api/v1/me", &cookie).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(
+        me.json(),
+        json!({"username": "admin", "role": "admin", "kind": "user"})
+    );
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&"user.signed_in".to_string()));
+}
+
+async fn wrong_credentials_get_one_generic_message(app: TestApp) {
+    let wrong_password = app
+        .server_fn(
+            "sign_in",
+            &Auth::None,
+            &[("username", "admin"), ("password", "nope-nope-nope")],
+        )
+        .await;
+    let unknown_user = app
+        .server_fn(
+            "sign_in",
+            &Auth::None,
+            &[("username", "ghost"), ("password", "nope-nope-nope")],
+        )
+        .await;
+    assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown_user.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_password.body, unknown_user.body);
+    assert!(wrong_password.body.contains("Wrong username or password."));
+    assert!(
+        wrong_password.session_cookie().is_none() || {
+            let c = Auth::Cookie(wrong_password.session_cookie().unwrap());
+            app.get("/api/v1/me", &c).await.status == StatusCode::UNAUTHORIZED
+        }
+    );
+    assert!(!app
+        .audit_actions()
+        .await
+        .contains(&"user.signed_in".to_string()));
+}
+
+async fn repeated_failures_are_slowed_down(app: TestApp) {
+    for _ in 0..5 {
+        let r = app
+            .server_fn(
+                "sign_in",
+                &Auth::None,
+                &[("username", "admin"), ("password", "guess-guess-guess")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password waits now: the brake does not tell a guesser when they are right.
+    let r = app
+        .server_fn(
+            "sign_in",
+            &Auth::None,
+            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.body.contains("Try again in"));
+}
+
+async fn the_session_id_changes_at_sign_in_and_dies_at_sign_out(app: TestApp) {
+    let first = app.sign_in("admin", ADMIN_PASSWORD).await;
+    let again = app
+        .server_fn(
+            "sign_in",
+            &first,
+            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    let second = Auth::Cookie(again.session_cookie().expect("a new cookie"));
+    assert_ne!(format!("{first:?}"), format!("{second:?}"));
+    assert_eq!(
+        app.get("/api/v1/me", &first).await.status,
+        StatusCode::UNAUTHORIZED,
+        "old id must be dead"
+    );
+    assert_eq!(app.get("/api/v1/me", &second).await.status, StatusCode::OK);
+    assert_eq!(
+        app.server_fn("sign_out", &second, &[]).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &second).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn cross_site_writes_are_refused(app: TestApp) {
+    let cookie = app.sign_in("admin", ADMIN_PASSWORD).await;
+    let before = app.audit_actions().await.len();
+    for origin in ["https://evil.example", "null"] {
+        let req = cookie
+            .apply(http::Request::post("/api/tokens_create"))
+            .header("host", "127.0.0.1:3000")
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from("name=stolen&role=admin"))
+            .unwrap();
+        let res = app.send(req).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{origin}: {}", res.body);
+        assert_eq!(res.json()["error"]["code"], "forbidden");
+    }
+    let req = cookie
+        .apply(http::Request::post("/api/tokens_create"))
+        .header("sec-fetch-site", "cross-site")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from("name=stolen&role=admin"))
+        .unwrap();
+    assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.audit_actions().await.len(), before, "nothing changed");
+    // The same request from the site itself works.
+    let ok = app
+        .server_fn(
+            "tokens_create",
+            &cookie,
+            &[("name", "legit"), ("role", "viewer")],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+}
+
+async fn tokens_are_shown_once_work_as_bearer_and_die_when_revoked(app: TestApp) {
+    let admin = app.new_token("root-script", Role::Admin).await;
+    let created = app
+        .post_json(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "ci", "role": "operator"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let body = created.json();
+    let secret = body["token"].as_str().unwrap().to_string();
+    let id = body["summary"]["id"].as_i64().unwrap();
+    let ci = Auth::Bearer(secret.clone());
+    let me = app.get("/api/v1/me", &ci).await.json();
+    assert_eq!(
+        me,
+        json!({"username": "ci", "role": "operator", "kind": "token"})
+    );
+
+    let list = app.get("/api/v1/tokens", &admin).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        !list.body.contains(&secret[4..]),
+        "the secret is never listed"
+    );
+    let audit = app.get("/api/v1/audit?limit=500", &admin).await;
+    assert!(
+        !audit.body.contains(&secret[4..]),
+        "the secret is never audited"
+    );
+
+    let revoke = app
+        .send(
+            admin
+                .apply(http::Request::delete(format!("/api/v1/tokens/{id}")))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(revoke.status, StatusCode::NO_CONTENT);
+    let after = app.get("/api/v1/me", &ci).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    assert!(after.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("revoked"));
+    let twice = app
+        .send(
+            admin
+                .apply(http::Request::delete(format!("/api/v1/tokens/{id}")))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::NOT_FOUND);
+    assert!(app
+        .audit_actions()
+        .await
+        .ends_with(&["token.created".into(), "token.revoked".into()]));
+}
+
+async fn every_role_against_every_admin_action(app: TestApp) {
+    let viewer = app.new_token("viewer-bot", Role::Viewer).await;
+    let operator = app.new_token("operator-bot", Role::Operator).await;
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    for (who, allowed) in [(&viewer, false), (&operator, false), (&admin, true)] {
+        let users = app.post_json("/api/v1/users", who, json!({"username": format!("u{allowed}{}", rand_suffix(who)), "role": "viewer", "password": "long-enough-password"})).await;
+        let tokens = app
+            .post_json(
+                "/api/v1/tokens",
+                who,
+                json!({"name": format!("t{}", rand_suffix(who)), "role": "viewer"}),
+            )
+            .await;
+        let list_tokens = app.get("/api/v1/tokens", who).await;
+        let expected = if allowed {
+            vec![StatusCode::CREATED, StatusCode::CREATED, StatusCode::OK]
+        } else {
+            vec![StatusCode::FORBIDDEN; 3]
+        };
+        assert_eq!(
+            vec![users.status, tokens.status, list_tokens.status],
+            expected,
+            "{who:?}"
+        );
+        // Reading is for everyone signed in.
+        assert_eq!(app.get("/api/v1/audit", who).await.status, StatusCode::OK);
+        assert_eq!(app.get("/api/v1/users", who).await.status, StatusCode::OK);
+    }
+    let viewer_cookie = {
+        let pw = app.new_user("vera", Role::Viewer).await;
+        app.sign_in("vera", &pw).await
+    };
+    let res = app
+        .server_fn(
+            "tokens_create",
+            &viewer_cookie,
+            &[("name", "sneaky"), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    assert!(res.body.contains("admin role"));
+}
+
+fn rand_suffix(auth: &Auth) -> String {
+    match auth {
+        Auth::Bearer(t) => t[4..10].to_string(),
+        _ => "x".into(),
+    }
+}
+
+async fn bad_input_gets_a_clear_4xx_and_changes_nothing(app: TestApp) {
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    let users_before = app
+        .get("/api/v1/users", &admin)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .len();
+    let audit_before = app.audit_actions().await.len();
+
+    let raw = |body: &'static str| {
+        admin
+            .apply(http::Request::post("/api/v1/users"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let not_json = app.send(raw("{not json")).await;
+    assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
+    assert_eq!(not_json.json()["error"]["code"], "bad_request");
+    let unknown_role = app
+        .post_json(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "x1", "role": "root", "password": "long-enough-password"}),
+        )
+        .await;
+    assert_eq!(
+        unknown_role.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown_role.body
+    );
+    let short_pw = app
+        .post_json(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "x2", "role": "viewer", "password": "short"}),
+        )
+        .await;
+    assert_eq!(short_pw.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short_pw.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("12 characters"));
+    let bad_name = app
+        .post_json(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "a b", "role": "viewer", "password": "long-enough-password"}),
+        )
+        .await;
+    assert_eq!(bad_name.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let duplicate = app
+        .post_json(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "admin", "role": "viewer", "password": "long-enough-password"}),
+        )
+        .await;
+    assert_eq!(duplicate.status, StatusCode::CONFLICT);
+    assert_eq!(duplicate.json()["error"]["code"], "conflict");
+    let bad_limit = app.get("/api/v1/audit?limit=0", &admin).await;
+    assert_eq!(bad_limit.status, StatusCode::BAD_REQUEST);
+    let bad_cursor = app.get("/api/v1/audit?before=yesterday", &admin).await;
+    assert_eq!(bad_cursor.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_cursor.json()["error"]["code"], "bad_request");
+    let bad_id = app
+        .send(
+            admin
+                .apply(http::Request::delete("/api/v1/tokens/abc"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(bad_id.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_id.json()["error"]["code"], "bad_request");
+
+    assert_eq!(
+        app.get("/api/v1/users", &admin)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        users_before
+    );
+    assert_eq!(app.audit_actions().await.len(), audit_before);
+}
+
+async fn audit_pages_newest_first_with_filters(app: TestApp) {
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    for i in 0..7 {
+        app.post_json(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": format!("t{i}"), "role": "viewer"}),
+        )
+        .await;
+    }
+    let first = app
+        .get("/api/v1/audit?limit=3&action=token.created", &admin)
+        .await
+        .json();
+    let entries = first["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[0]["target"], "t6");
+    let before = first["next_before"].as_i64().unwrap();
+    let second = app
+        .get(
+            &format!("/api/v1/audit?limit=3&action=token.created&before={before}"),
+            &admin,
+        )
+        .await
+        .json();
+    assert_eq!(second["entries"][0]["target"], "t3");
+    let all: Vec<_> = app
+        .get("/api/v1/audit?limit=100&action=token.created", &admin)
+        .await
+        .json()["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["target"].as_str().unwrap().to_string())
+        .collect();
+    // 7 made here plus "admin-bot" made by the fixture.
+    assert_eq!(all.len(), 8);
+    let by_actor = app
+        .get("/api/v1/audit?actor=token:admin-bot", &admin)
+        .await
+        .json();
+    assert_eq!(by_actor["entries"].as_array().unwrap().len(), 7);
+    assert!(by_actor["next_before"].is_null());
+}
+
+on_both_databases!(
+    sign_in_starts_a_session_and_audits_it,
+    wrong_credentials_get_one_generic_message,
+    repeated_failures_are_slowed_down,
+    the_session_id_changes_at_sign_in_and_dies_at_sign_out,
+    cross_site_writes_are_refused,
+    tokens_are_shown_once_work_as_bearer_and_die_when_revoked,
+    every_role_against_every_admin_action,
+    bad_input_gets_a_clear_4xx_and_changes_nothing,
+    audit_pages_newest_first_with_filters,
+);

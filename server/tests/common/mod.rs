@@ -1,0 +1,252 @@
+//! `TestApp`: the real router over a fresh database per test (SQLite in a temporary folder, or a
+//! new PostgreSQL database when FLIGHTDECK_TEST_POSTGRES_URL is set), with fixture helpers.
+#![allow(dead_code)]
+
+use app::model::Role;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use flightdeck::accounts::SYSTEM_ACTOR;
+use flightdeck::auth::sessions;
+use flightdeck::config::WebConfig;
+use flightdeck::db::Db;
+use flightdeck::state::AppState;
+use http_body_util::BodyExt;
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    /// `name=value` of the session cookie this response sets, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .find_map(|v| {
+                let v = v.to_str().ok()?;
+                v.starts_with("fd_session=")
+                    .then(|| v.split(';').next().unwrap().to_string())
+            })
+    }
+}
+
+/// Which databases the suite runs on: always SQLite, PostgreSQL when configured.
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/flightdeck.db", dir.path().display());
+        Self::start(&url, dir, WebConfig::default()).await
+    }
+
+    /// A fresh PostgreSQL database, or `None` when no server is configured (the test then only
+    /// runs on SQLite). CI sets FLIGHTDECK_REQUIRE_POSTGRES so a missing server fails instead.
+    pub async fn postgres() -> Option<TestApp> {
+        let Ok(admin_url) = std::env::var("FLIGHTDECK_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("FLIGHTDECK_REQUIRE_POSTGRES").is_err(),
+                "FLIGHTDECK_REQUIRE_POSTGRES is set but FLIGHTDECK_TEST_POSTGRES_URL is not"
+            );
+            eprintln!("PostgreSQL not configured (FLIGHTDECK_TEST_POSTGRES_URL); SQLite only");
+            return None;
+        };
+        let name = format!(
+            "fd_test_{}",
+            flightdeck::auth::token::generate().hash[..16].to_string()
+        );
+        let admin = sqlx::PgPool::connect(&admin_url)
+            .await
+            .expect("connect to the test PostgreSQL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        Some(
+            Self::start(
+                url.as_str(),
+                tempfile::tempdir().unwrap(),
+                WebConfig::default(),
+            )
+            .await,
+        )
+    }
+
+    pub async fn on(backend: Backend) -> Option<TestApp> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite().await),
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    pub async fn start(url: &str, dir: tempfile::TempDir, config: WebConfig) -> TestApp {
+        let db = Db::connect(url).await.expect("open the test database");
+        let store = sessions::Store::open(&db.typed).await.unwrap();
+        let options = flightdeck::web::leptos_options(
+            &dir.path().display().to_string(),
+            SocketAddr::from(([127, 0, 0, 1], 3000)),
+        );
+        let state = AppState::new(db, options, config).await.unwrap();
+        state
+            .accounts
+            .add_user(SYSTEM_ACTOR, "admin", Role::Admin, ADMIN_PASSWORD)
+            .await
+            .unwrap();
+        let router = flightdeck::web::router(state.clone(), store);
+        TestApp {
+            router,
+            state,
+            _dir: dir,
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, auth: &Auth) -> TestResponse {
+        self.send(auth.apply(Request::get(path)).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        auth: &Auth,
+        body: serde_json::Value,
+    ) -> TestResponse {
+        let req = auth
+            .apply(Request::post(path))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Calls a server function the way a browser form on this site does.
+    pub async fn server_fn(&self, name: &str, auth: &Auth, form: &[(&str, &str)]) -> TestResponse {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let req = auth
+            .apply(Request::post(format!("/api/{name}")))
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, "http://127.0.0.1:3000")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Signs in through the sign-in server function and returns the session cookie.
+    pub async fn sign_in(&self, username: &str, password: &str) -> Auth {
+        let res = self
+            .server_fn(
+                "sign_in",
+                &Auth::None,
+                &[("username", username), ("password", password)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "sign-in failed: {}", res.body);
+        Auth::Cookie(res.session_cookie().expect("sign-in sets a session cookie"))
+    }
+
+    pub async fn new_user(&self, username: &str, role: Role) -> String {
+        let password = format!("{username}-password-123");
+        self.state
+            .accounts
+            .add_user(SYSTEM_ACTOR, username, role, &password)
+            .await
+            .unwrap();
+        password
+    }
+
+    pub async fn new_token(&self, name: &str, role: Role) -> Auth {
+        Auth::Bearer(
+            self.state
+                .accounts
+                .add_token(SYSTEM_ACTOR, name, role)
+                .await
+                .unwrap()
+                .token,
+        )
+    }
+
+    pub async fn audit_actions(&self) -> Vec<String> {
+        use sqlx::Row;
+        sqlx::query("SELECT action FROM audit ORDER BY id")
+            .fetch_all(&self.state.db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>(0))
+            .collect()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Auth {
+    None,
+    Cookie(String),
+    Bearer(String),
+}
+
+impl Auth {
+    pub fn apply(&self, builder: http::request::Builder) -> http::request::Builder {
+        match self {
+            Auth::None => builder,
+            Auth::Cookie(c) => builder.header(header::COOKIE, c),
+            Auth::Bearer(t) => builder.header(header::AUTHORIZATION, format!("Bearer {t}")),
+        }
+    }
+}
+
+/// Runs an async test body once per configured database.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() {
+                super::$name($crate::common::TestApp::on($crate::common::Backend::Sqlite).await.unwrap()).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() {
+                if let Some(app) = $crate::common::TestApp::on($crate::common::Backend::Postgres).await {
+                    super::$name(app).await
+                }
+            })*
+        }
+    };
+}

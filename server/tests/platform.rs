@@ -1,0 +1,160 @@
+//! Health, metrics, security headers and the sign-in redirect for pages.
+
+mod common;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{Auth, TestApp, ADMIN_PASSWORD};
+
+async fn health_reports_ok_with_checks(app: TestApp) {
+    let res = app.get("/api/health", &Auth::None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let body = res.json();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(body["checks"]["database"]["status"], "ok");
+    assert_eq!(body["checks"]["realtime"]["status"], "ok");
+}
+
+async fn health_is_503_when_the_database_is_gone(app: TestApp) {
+    app.state.db.pool.close().await;
+    let res = app.get("/api/health", &Auth::None).await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    let body = res.json();
+    assert_eq!(body["status"], "down");
+    assert_eq!(body["checks"]["database"]["status"], "down");
+}
+
+async fn metrics_count_requests_by_route(app: TestApp) {
+    app.get("/api/health", &Auth::None).await;
+    app.get("/api/health", &Auth::None).await;
+    let res = app.get("/metrics", &Auth::None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    assert!(
+        res.body.contains(
+            r#"flightdeck_http_requests_total{method="GET",route="/api/health",status="200"} 2"#
+        ),
+        "{}",
+        res.body
+    );
+    assert!(res.body.contains("flightdeck_websocket_clients 0"));
+    assert!(res
+        .body
+        .contains("flightdeck_http_request_duration_seconds_bucket"));
+}
+
+async fn pages_send_visitors_to_sign_in_and_back(app: TestApp) {
+    let page = |path: &str, auth: &Auth| {
+        auth.apply(Request::get(path))
+            .header("accept", "text/html")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let res = app.send(page("/audit?before=9", &Auth::None)).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers["location"],
+        "/signin?next=%2Faudit%3Fbefore%3D9"
+    );
+    let cookie = app.sign_in("admin", ADMIN_PASSWORD).await;
+    let res = app.send(page("/signin", &cookie)).await;
+    assert!(res.status.is_redirection());
+    assert_eq!(res.headers["location"], "/");
+    // API calls are answered, not redirected.
+    let res = app
+        .send(
+            Request::get("/api/v1/me")
+                .header("accept", "text/html")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn pages_carry_security_headers_and_a_matching_nonce(app: TestApp) {
+    let res = app
+        .send(
+            Request::get("/signin")
+                .header("accept", "text/html")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.headers["x-content-type-options"], "nosniff");
+    let csp = res.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert!(csp.contains("'wasm-unsafe-eval'"));
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(
+        res.body.contains(&format!("nonce=\"{nonce}\"")),
+        "inline scripts carry this response's nonce"
+    );
+    assert!(res.body.contains("Sign in"));
+    // Each response has its own nonce.
+    let again = app
+        .send(
+            Request::get("/signin")
+                .header("accept", "text/html")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_ne!(
+        again.headers["content-security-policy"],
+        res.headers["content-security-policy"]
+    );
+}
+
+async fn the_dashboard_renders_for_a_signed_in_user(app: TestApp) {
+    let cookie = app.sign_in("admin", ADMIN_PASSWORD).await;
+    let res = app
+        .send(
+            cookie
+                .apply(Request::get("/"))
+                .header("accept", "text/html")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    for text in [
+        "Dashboard",
+        "Deployments",
+        "Audit",
+        "Settings",
+        "Signed in as admin",
+    ] {
+        assert!(res.body.contains(text), "missing {text}");
+    }
+    let missing = app
+        .send(
+            cookie
+                .apply(Request::get("/no-such-page"))
+                .header("accept", "text/html")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("Page not found"));
+}
+
+on_both_databases!(
+    health_reports_ok_with_checks,
+    health_is_503_when_the_database_is_gone,
+    metrics_count_requests_by_route,
+    pages_send_visitors_to_sign_in_and_back,
+    pages_carry_security_headers_and_a_matching_nonce,
+    the_dashboard_renders_for_a_signed_in_user,
+);

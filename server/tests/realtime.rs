@@ -1,0 +1,134 @@
+//! The websocket over a real TCP listener: sign-in required, live events, replay after reconnect.
+
+mod common;
+use app::model::Role;
+use common::{Auth, TestApp};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn serve(app: &TestApp) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.router.clone();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    addr
+}
+
+async fn connect(
+    addr: SocketAddr,
+    token: &str,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let mut request = format!("ws://{addr}/ws").into_client_request().unwrap();
+    if !token.is_empty() {
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(s, _)| s)
+}
+
+async fn next_json(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("socket open")
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+async fn subscribe(socket: &mut Socket, since: Option<i64>) {
+    let msg = json!({"type": "subscribe", "topics": ["audit"], "since": since});
+    socket
+        .send(Message::Text(msg.to_string().into()))
+        .await
+        .unwrap();
+}
+
+async fn create_user(app: &TestApp, admin: &Auth, name: &str) {
+    let res = app
+        .post_json(
+            "/api/v1/users",
+            admin,
+            json!({"username": name, "role": "viewer", "password": "long-enough-password"}),
+        )
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::CREATED);
+}
+
+async fn the_websocket_needs_a_caller(app: TestApp) {
+    let addr = serve(&app).await;
+    let refused = connect(addr, "").await;
+    assert!(refused.is_err(), "anonymous upgrade must fail");
+    let bad = connect(addr, "fdt_0000000000000000000000000000000000000000").await;
+    assert!(bad.is_err(), "unknown token must fail");
+}
+
+async fn live_events_arrive_and_missed_ones_replay_after_reconnect(app: TestApp) {
+    let addr = serve(&app).await;
+    let admin = app.new_token("admin-script", Role::Admin).await;
+    let Auth::Bearer(token) = admin.clone() else {
+        unreachable!()
+    };
+
+    let mut socket = connect(addr, &token).await.unwrap();
+    subscribe(&mut socket, None).await;
+    let hello = next_json(&mut socket).await;
+    assert_eq!(
+        (hello["topic"].as_str(), hello["type"].as_str()),
+        (Some("system"), Some("subscribed"))
+    );
+
+    create_user(&app, &admin, "first").await;
+    let event = next_json(&mut socket).await;
+    assert_eq!(event["topic"], "audit");
+    assert_eq!(event["type"], "audit.created");
+    assert_eq!(event["data"]["action"], "user.created");
+    assert_eq!(event["data"]["target"], "first");
+    let seen = event["seq"].as_i64().unwrap();
+    socket.close(None).await.unwrap();
+
+    // While the client is away, two more changes happen.
+    create_user(&app, &admin, "second").await;
+    create_user(&app, &admin, "third").await;
+
+    let mut socket = connect(addr, &token).await.unwrap();
+    subscribe(&mut socket, Some(seen)).await;
+    let a = next_json(&mut socket).await;
+    let b = next_json(&mut socket).await;
+    assert_eq!(a["data"]["target"], "second");
+    assert_eq!(b["data"]["target"], "third");
+    assert!(seen < a["seq"].as_i64().unwrap() && a["seq"].as_i64() < b["seq"].as_i64());
+    let subscribed = next_json(&mut socket).await;
+    assert_eq!(subscribed["type"], "subscribed");
+    assert_eq!(subscribed["data"]["replayed"], 2);
+
+    // And live events keep coming after the replay, without duplicates.
+    create_user(&app, &admin, "fourth").await;
+    let live = next_json(&mut socket).await;
+    assert_eq!(live["data"]["target"], "fourth");
+    assert!(live["seq"].as_i64() > b["seq"].as_i64());
+}
+
+on_both_databases!(
+    the_websocket_needs_a_caller,
+    live_events_arrive_and_missed_ones_replay_after_reconnect
+);
