@@ -35,7 +35,8 @@ pub async fn sign_out() -> Result<(), AppError> {
     reply(async { ports()?.accounts.sign_out(&request()?).await }.await)
 }
 
-#[server(endpoint = "audit")]
+// JSON input: a struct whose fields are all optional encodes to nothing as a form.
+#[server(endpoint = "audit", input = leptos::server_fn::codec::Json)]
 pub async fn list_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
     reply(
         async {

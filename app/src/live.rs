@@ -3,7 +3,7 @@
 //! so a page that reacts to `last_event` never silently skips a change.
 
 use crate::backoff::reconnect_delay_ms;
-use crate::model::{topics, ClientMessage, EventMessage};
+use crate::model::{topics, ClientMessage, EventHeader};
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ pub enum LinkState {
 pub struct Live {
     pub state: RwSignal<LinkState>,
     /// The newest event received; pages watch it to update in place.
-    pub last_event: RwSignal<Option<EventMessage>>,
+    pub last_event: RwSignal<Option<EventHeader>>,
     last_seq: RwSignal<i64>,
     failed_attempts: RwSignal<u32>,
 }
@@ -80,7 +80,7 @@ fn connect(live: Live) {
         let Some(text) = e.data().as_string() else {
             return;
         };
-        let Ok(message) = serde_json::from_str::<EventMessage>(&text) else {
+        let Ok(message) = serde_json::from_str::<EventHeader>(&text) else {
             return;
         };
         if message.topic == topics::SYSTEM {

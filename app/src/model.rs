@@ -129,7 +129,7 @@ pub struct NewToken {
     pub token: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: i64,
@@ -137,8 +137,9 @@ pub struct AuditEntry {
     pub action: String,
     pub target: String,
     pub reason: Option<String>,
-    /// Free-form JSON detail, already free of secrets.
-    pub detail: serde_json::Value,
+    /// Free-form JSON detail, already free of secrets. Kept as raw JSON text: the browser passes it
+    /// through without building a `serde_json::Value`, which keeps that code out of the bundle.
+    pub detail: Box<serde_json::value::RawValue>,
 }
 
 /// A filter and a page position for the audit trail; newest first, `before` is an entry id.
@@ -167,7 +168,7 @@ impl AuditQuery {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// Pass as `before` to get the next (older) page; `None` on the last page.
@@ -182,6 +183,16 @@ pub struct EventMessage {
     #[serde(rename = "type")]
     pub kind: String,
     pub data: serde_json::Value,
+}
+
+/// What the browser keeps of an event: enough to know what changed. Pages fetch the new state
+/// themselves; the payload (`data`) is skipped while parsing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct EventHeader {
+    pub seq: i64,
+    pub topic: String,
+    #[serde(rename = "type")]
+    pub kind: String,
 }
 
 /// What a browser sends on `GET /ws`: the topics it wants and the last `seq` it saw.
@@ -258,6 +269,15 @@ mod tests {
         let v: serde_json::Value = serde_json::to_value(&m).unwrap();
         assert_eq!(v["type"], "audit.created");
         assert_eq!(v["seq"], 7);
+        let header: EventHeader = serde_json::from_value(v).unwrap();
+        assert_eq!(
+            header,
+            EventHeader {
+                seq: 7,
+                topic: "audit".into(),
+                kind: "audit.created".into()
+            }
+        );
         let sub: ClientMessage =
             serde_json::from_str(r#"{"type":"subscribe","topics":["audit"],"since":3}"#).unwrap();
         assert_eq!(

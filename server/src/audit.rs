@@ -22,6 +22,8 @@ pub async fn record(
     entry: NewAudit<'_>,
 ) -> Result<AuditEntry, sqlx::Error> {
     let at = crate::now_ms();
+    let detail = serde_json::value::to_raw_value(&entry.detail)
+        .map_err(|e| sqlx::Error::Encode(e.into()))?;
     let id: i64 = sqlx::query(
         "INSERT INTO audit (at, actor, action, target, reason, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
@@ -30,7 +32,7 @@ pub async fn record(
     .bind(entry.action)
     .bind(entry.target)
     .bind(entry.reason)
-    .bind(entry.detail.to_string())
+    .bind(detail.get())
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
@@ -41,7 +43,7 @@ pub async fn record(
         action: entry.action.into(),
         target: entry.target.into(),
         reason: entry.reason.map(Into::into),
-        detail: entry.detail,
+        detail,
     };
     let data = serde_json::to_value(&saved).unwrap_or_default();
     crate::events::append(tx, topics::AUDIT, "audit.created", &data).await?;
@@ -57,7 +59,8 @@ fn decode(row: &sqlx::any::AnyRow) -> Result<AuditEntry, sqlx::Error> {
         action: row.try_get("action")?,
         target: row.try_get("target")?,
         reason: row.try_get("reason")?,
-        detail: serde_json::from_str(&detail).unwrap_or_default(),
+        detail: serde_json::value::RawValue::from_string(detail)
+            .map_err(|e| sqlx::Error::Decode(e.into()))?,
     })
 }
 

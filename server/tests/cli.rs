@@ -127,3 +127,85 @@ fn serve_reports_every_configuration_problem_then_exits_non_zero() {
         "the password itself is never echoed"
     );
 }
+
+#[test]
+fn serve_starts_answers_health_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read};
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/flightdeck.wasm"), b"").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = flightdeck(&format!("sqlite://{}/serve.db", dir.path().display()))
+        .args(["serve"])
+        .env("FLIGHTDECK_ADDR", format!("127.0.0.1:{port}"))
+        .env("FLIGHTDECK_SITE_ROOT", &site)
+        .env("FLIGHTDECK_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first start creates `admin` and prints its password once, to stderr only.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut banner = String::new();
+    while !banner.contains("Store it now") {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "stderr closed early: {banner}"
+        );
+        banner.push_str(&line);
+    }
+    let password = banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password: "))
+        .unwrap()
+        .to_string();
+    assert_eq!(password.len(), 20);
+
+    let mut healthy = false;
+    for _ in 0..100 {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut reply = String::new();
+            let _ = s.read_to_string(&mut reply);
+            if reply.starts_with("HTTP/1.1 200") && reply.contains("\"status\":\"ok\"") {
+                healthy = true;
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(healthy, "server never became healthy");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "graceful shutdown exits 0, got {status:?}"
+    );
+    let mut logs = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    assert!(
+        logs.contains("\"message\":\"stopped\""),
+        "JSON logs end with 'stopped': {logs}"
+    );
+    assert!(
+        !logs.contains(&password),
+        "the admin password never reaches the log"
+    );
+}

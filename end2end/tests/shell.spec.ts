@@ -1,0 +1,41 @@
+import { expect, test } from "@playwright/test";
+import { expectLive, signIn } from "./helpers";
+
+const sizes = [
+  { name: "phone", width: 390, height: 844 },
+  { name: "tablet", width: 820, height: 1180 },
+  { name: "desktop", width: 1440, height: 900 },
+];
+
+for (const size of sizes) {
+  test(`the shell works on a ${size.name} (${size.width}px)`, async ({ page }) => {
+    await page.setViewportSize({ width: size.width, height: size.height });
+    await signIn(page);
+    await expectLive(page);
+    const nav = page.getByRole("navigation", { name: "Sections" });
+    await expect(nav).toBeVisible();
+    for (const label of ["Dashboard", "Deployments", "Health", "Alerts", "Audit", "Settings"]) {
+      await expect(nav.getByRole("link", { name: label })).toBeAttached();
+    }
+    // Nothing overflows sideways: the page fits the device.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `screenshots/dashboard-${size.name}.png`, fullPage: true });
+
+    await nav.getByRole("link", { name: "Settings" }).click();
+    await expect(page).toHaveURL(/\/settings$/);
+    await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
+    await expect(page.getByRole("cell", { name: "admin", exact: true }).first()).toBeVisible();
+    await page.screenshot({ path: `screenshots/settings-${size.name}.png`, fullPage: true });
+  });
+}
+
+test("the theme toggle switches to light and is remembered", async ({ page }) => {
+  await signIn(page);
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await page.getByRole("button", { name: "Light theme" }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
+  await page.reload();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
+  await page.screenshot({ path: "screenshots/dashboard-light.png" });
+});

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine too: installs what is missing, starts a throw-away
+# PostgreSQL, then runs unit and integration tests (SQLite and PostgreSQL), builds the release
+# site, builds the client-side (Trunk) app, and runs the end-to-end tests in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+# --- A private PostgreSQL cluster for this run, removed afterwards.
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+pg_dir=$(mktemp -d)
+pg_port=${FLIGHTDECK_TEST_PG_PORT:-55432}
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then
+  # PostgreSQL refuses to run as root.
+  chown postgres "$pg_dir"
+  as_pg=(runuser -u postgres --)
+fi
+cleanup() {
+  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$pg_dir"
+}
+trap cleanup EXIT
+step "starting PostgreSQL on 127.0.0.1:$pg_port"
+"${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >/dev/null
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
+  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
+export FLIGHTDECK_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+export FLIGHTDECK_REQUIRE_POSTGRES=1
+
+step "unit and integration tests (SQLite and PostgreSQL)"
+cargo test -p app -p flightdeck
+
+step "release build (cargo leptos build --release)"
+cargo leptos build --release
+
+step "client-side build (trunk build)"
+trunk build --release
+test -s target/trunk-dist/index.html
+ls target/trunk-dist/*.wasm >/dev/null
+
+step "end-to-end tests in Chromium"
+(cd end2end && npx playwright test)
