@@ -3,6 +3,8 @@
 # webServer runs this and stops it afterwards). Run from end2end/.
 set -euo pipefail
 port="${1:-3210}"
+# Optional: an extra origin allowed to make cookie-authenticated writes (the Trunk dev server).
+export FLIGHTDECK_ALLOWED_ORIGINS="${2:-}"
 cd "$(dirname "$0")/.."
 data=$(mktemp -d)
 export FLIGHTDECK_ADDR="127.0.0.1:${port}"

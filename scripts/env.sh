@@ -1,7 +1,11 @@
-# Sourced by the other scripts: tool paths, and the flags of the size-lean browser build.
+# Sourced by the other scripts: tool paths, and the flags of the size-lean build.
 # shellcheck shell=bash
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$repo_root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-# Type-erased components make the WASM bundle smaller (see README, Benchmarks). Set for the
-# wasm32 target only, so the server build and its cache are untouched.
+# Type-erased components make the WASM bundle smaller (see README, Benchmarks). The server must be
+# built the same way as the browser bundle, or hydration finds markers it does not expect, so the
+# flag is set for both targets (and only through these variables, so a plain `cargo leptos build`
+# is consistent too, just larger).
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components"
+host_triple=$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')
+export "CARGO_TARGET_${host_triple}_RUSTFLAGS=--cfg erase_components"

@@ -44,3 +44,6 @@ ls target/trunk-dist/*.wasm >/dev/null
 
 step "end-to-end tests in Chromium"
 (cd end2end && npx playwright test)
+
+step "end-to-end test of the Trunk (client-side) build through its proxy"
+(cd end2end && npx playwright test --config playwright.csr.config.ts)

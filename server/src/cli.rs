@@ -8,6 +8,7 @@ use crate::config::{
 use crate::db::Db;
 use crate::state::AppState;
 use app::model::Role;
+use axum::serve::ListenerExt;
 use clap::Parser;
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -193,7 +194,12 @@ async fn serve(config: ServeConfig) -> Result<(), ExitCode> {
     let app = crate::web::router(state, store);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
-        .map_err(|e| fail(format!("cannot listen on {}: {e}", config.addr)))?;
+        .map_err(|e| fail(format!("cannot listen on {}: {e}", config.addr)))?
+        // Pages stream in several chunks; without NODELAY the later ones wait for the client's
+        // delayed ACK (about 40 ms per page on Linux).
+        .tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
     tracing::info!(addr = %config.addr, backend = ?db.backend, "Flightdeck is serving on http://{}", config.addr);
     axum::serve(
         listener,

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod memory;
 pub mod metrics;
 pub mod rest;
 pub mod security;

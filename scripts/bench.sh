@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Benchmarks for the README (reported, never asserted): bundle size, idle memory of the release
+# binary, and server-side render time of the dashboard shell. Needs a release build
+# (`cargo leptos build --release`, which scripts/test.sh and scripts/run.sh do).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=${FLIGHTDECK_BENCH_PORT:-3290}
+requests=${FLIGHTDECK_BENCH_REQUESTS:-1000}
+
+size() { stat -c %s "$1"; }
+gz() { gzip -9 -c "$1" | wc -c; }
+pkg=target/site/pkg
+wasm_raw=$(size $pkg/flightdeck.wasm); wasm_gz=$(gz $pkg/flightdeck.wasm)
+js_raw=$(size $pkg/flightdeck.js); js_gz=$(gz $pkg/flightdeck.js)
+css_raw=$(size $pkg/flightdeck.css); css_gz=$(gz $pkg/flightdeck.css)
+
+data=$(mktemp -d)
+FLIGHTDECK_ADDR="127.0.0.1:$port" FLIGHTDECK_DATABASE_URL="sqlite://$data/bench.db" \
+  FLIGHTDECK_ADMIN_PASSWORD=bench-admin-password FLIGHTDECK_LOG_FORMAT=json RUST_LOG=warn \
+  target/release/flightdeck serve --demo > "$data/log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.1; done
+sleep 5
+rss_idle=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+
+python3 - "$port" "$requests" <<'PY' > "$data/ssr"
+import http.client, statistics, sys, time, urllib.parse
+port, n = int(sys.argv[1]), int(sys.argv[2])
+c = http.client.HTTPConnection("127.0.0.1", port)
+body = urllib.parse.urlencode({"username": "admin", "password": "bench-admin-password"})
+c.request("POST", "/api/sign_in", body, {"Content-Type": "application/x-www-form-urlencoded",
+          "Origin": f"http://127.0.0.1:{port}", "Accept": "application/json"})
+r = c.getresponse(); r.read()
+cookie = [v.split(";")[0] for k, v in r.getheaders() if k.lower() == "set-cookie" and v.startswith("fd_session=")][0]
+def run(path, headers):
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        c.request("GET", path, headers=headers)
+        resp = c.getresponse(); resp.read()
+        assert resp.status == 200, resp.status
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return times[len(times) // 2], times[int(len(times) * 0.99) - 1]
+for _ in range(50):  # warm-up
+    c.request("GET", "/", headers={"Cookie": cookie, "Accept": "text/html"}); c.getresponse().read()
+p50, p99 = run("/", {"Cookie": cookie, "Accept": "text/html"})
+print(f"{p50:.2f} {p99:.2f}")
+PY
+read -r ssr_p50 ssr_p99 < "$data/ssr"
+rss_after=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+
+kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1024 }'; }
+cat <<OUT
+| measure | value |
+|---|---|
+| idle RSS after start (release, SQLite, demo data) | $((rss_idle / 1024)) MB |
+| RSS after $requests dashboard renders | $((rss_after / 1024)) MB |
+| SSR of the dashboard shell, signed in (p50 / p99 over $requests sequential requests) | ${ssr_p50} ms / ${ssr_p99} ms |
+| WASM raw / gzip | $(kb $wasm_raw) / $(kb $wasm_gz) |
+| JS raw / gzip | $(kb $js_raw) / $(kb $js_gz) |
+| WASM + JS gzip | $(kb $((wasm_gz + js_gz))) |
+| CSS raw / gzip | $(kb $css_raw) / $(kb $css_gz) |
+OUT
