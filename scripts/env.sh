@@ -6,6 +6,7 @@ export PATH="$repo_root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # built the same way as the browser bundle, or hydration finds markers it does not expect, so the
 # flag is set for both targets (and only through these variables, so a plain `cargo leptos build`
 # is consistent too, just larger).
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components"
+# The remap shortens the crate paths kept in panic messages (smaller bundle, no build paths shipped).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/="
 host_triple=$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')
 export "CARGO_TARGET_${host_triple}_RUSTFLAGS=--cfg erase_components"

@@ -16,7 +16,7 @@ pub mod time_fmt;
 
 use components::layout::AppLayout;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path,
@@ -32,6 +32,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+                // Static head elements live here, rendered on the server only, so the browser
+                // bundle carries no code for them.
+                <meta name="description" content="Flightdeck: deploy, watch, roll back and see whether production is healthy."/>
+                <meta name="theme-color" content="#0f141b"/>
+                <link rel="stylesheet" id="leptos" href="/pkg/flightdeck.css"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <link rel="icon" href="/icons/icon-192.png" type="image/png"/>
+                <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+                <script src="/sw-register.js" defer=true></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <leptos_meta::MetaTags/>
@@ -48,14 +57,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/flightdeck.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Flightdeck".to_string() } else { format!("{page} · Flightdeck") }/>
-        <Meta name="description" content="Flightdeck: deploy, watch, roll back and see whether production is healthy."/>
-        <Meta name="theme-color" content="#0f141b"/>
-        <Link rel="manifest" href="/manifest.webmanifest"/>
-        <Link rel="icon" href="/icons/icon-192.png" type_="image/png"/>
-        <Link rel="apple-touch-icon" href="/icons/icon-192.png"/>
-        <script src="/sw-register.js" defer=true></script>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/signin") view=SignInPage/>

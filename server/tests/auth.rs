@@ -193,14 +193,7 @@ async fn tokens_are_shown_once_work_as_bearer_and_die_when_revoked(app: TestApp)
         "the secret is never audited"
     );
 
-    let revoke = app
-        .send(
-            admin
-                .apply(http::Request::delete(format!("/api/v1/tokens/{id}")))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let revoke = app.delete(&format!("/api/v1/tokens/{id}"), &admin).await;
     assert_eq!(revoke.status, StatusCode::NO_CONTENT);
     let after = app.get("/api/v1/me", &ci).await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
@@ -208,14 +201,7 @@ async fn tokens_are_shown_once_work_as_bearer_and_die_when_revoked(app: TestApp)
         .as_str()
         .unwrap()
         .contains("revoked"));
-    let twice = app
-        .send(
-            admin
-                .apply(http::Request::delete(format!("/api/v1/tokens/{id}")))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let twice = app.delete(&format!("/api/v1/tokens/{id}"), &admin).await;
     assert_eq!(twice.status, StatusCode::NOT_FOUND);
     assert!(app
         .audit_actions()
@@ -341,14 +327,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing(app: TestApp) {
     let bad_cursor = app.get("/api/v1/audit?before=yesterday", &admin).await;
     assert_eq!(bad_cursor.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad_cursor.json()["error"]["code"], "bad_request");
-    let bad_id = app
-        .send(
-            admin
-                .apply(http::Request::delete("/api/v1/tokens/abc"))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let bad_id = app.delete("/api/v1/tokens/abc", &admin).await;
     assert_eq!(bad_id.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad_id.json()["error"]["code"], "bad_request");
 

@@ -1,8 +1,7 @@
 //! Health, metrics, security headers and the sign-in redirect for pages.
 
 mod common;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use common::{Auth, TestApp, ADMIN_PASSWORD};
 
 async fn health_reports_ok_with_checks(app: TestApp) {
@@ -47,43 +46,23 @@ async fn metrics_count_requests_by_route(app: TestApp) {
 }
 
 async fn pages_send_visitors_to_sign_in_and_back(app: TestApp) {
-    let page = |path: &str, auth: &Auth| {
-        auth.apply(Request::get(path))
-            .header("accept", "text/html")
-            .body(Body::empty())
-            .unwrap()
-    };
-    let res = app.send(page("/audit?before=9", &Auth::None)).await;
+    let res = app.page("/audit?before=9", &Auth::None).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(
         res.headers["location"],
         "/signin?next=%2Faudit%3Fbefore%3D9"
     );
     let cookie = app.sign_in("admin", ADMIN_PASSWORD).await;
-    let res = app.send(page("/signin", &cookie)).await;
+    let res = app.page("/signin", &cookie).await;
     assert!(res.status.is_redirection());
     assert_eq!(res.headers["location"], "/");
     // API calls are answered, not redirected.
-    let res = app
-        .send(
-            Request::get("/api/v1/me")
-                .header("accept", "text/html")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let res = app.page("/api/v1/me", &Auth::None).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
 }
 
 async fn pages_carry_security_headers_and_a_matching_nonce(app: TestApp) {
-    let res = app
-        .send(
-            Request::get("/signin")
-                .header("accept", "text/html")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let res = app.page("/signin", &Auth::None).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.headers["x-content-type-options"], "nosniff");
     let csp = res.headers["content-security-policy"].to_str().unwrap();
@@ -102,14 +81,7 @@ async fn pages_carry_security_headers_and_a_matching_nonce(app: TestApp) {
     );
     assert!(res.body.contains("Sign in"));
     // Each response has its own nonce.
-    let again = app
-        .send(
-            Request::get("/signin")
-                .header("accept", "text/html")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let again = app.page("/signin", &Auth::None).await;
     assert_ne!(
         again.headers["content-security-policy"],
         res.headers["content-security-policy"]
@@ -118,15 +90,7 @@ async fn pages_carry_security_headers_and_a_matching_nonce(app: TestApp) {
 
 async fn the_dashboard_renders_for_a_signed_in_user(app: TestApp) {
     let cookie = app.sign_in("admin", ADMIN_PASSWORD).await;
-    let res = app
-        .send(
-            cookie
-                .apply(Request::get("/"))
-                .header("accept", "text/html")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let res = app.page("/", &cookie).await;
     assert_eq!(res.status, StatusCode::OK);
     for text in [
         "Dashboard",
@@ -137,15 +101,7 @@ async fn the_dashboard_renders_for_a_signed_in_user(app: TestApp) {
     ] {
         assert!(res.body.contains(text), "missing {text}");
     }
-    let missing = app
-        .send(
-            cookie
-                .apply(Request::get("/no-such-page"))
-                .header("accept", "text/html")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let missing = app.page("/no-such-page", &cookie).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("Page not found"));
 }
@@ -158,3 +114,27 @@ on_both_databases!(
     pages_carry_security_headers_and_a_matching_nonce,
     the_dashboard_renders_for_a_signed_in_user,
 );
+
+#[tokio::test]
+async fn session_cookies_are_secure_when_served_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/flightdeck.db", dir.path().display());
+    let config = flightdeck::config::WebConfig {
+        secure_cookies: true,
+        ..Default::default()
+    };
+    let app = TestApp::start(&url, dir, config).await;
+    let res = app
+        .server_fn(
+            "sign_in",
+            &Auth::None,
+            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    let set_cookie = res.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        set_cookie.contains("Secure") && set_cookie.contains("HttpOnly"),
+        "{set_cookie}"
+    );
+}

@@ -139,6 +139,23 @@ impl TestApp {
             .await
     }
 
+    pub async fn delete(&self, path: &str, auth: &Auth) -> TestResponse {
+        self.send(
+            auth.apply(Request::delete(path))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A browser navigation: GET asking for HTML.
+    pub async fn page(&self, path: &str, auth: &Auth) -> TestResponse {
+        let req = auth
+            .apply(Request::get(path))
+            .header(header::ACCEPT, "text/html");
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
     pub async fn post_json(
         &self,
         path: &str,
