@@ -139,12 +139,13 @@ impl EventBus {
         self.published.load(Ordering::Relaxed)
     }
 
-    /// Events after `since` up to `until` (inclusive), oldest first, at most [`Self::REPLAY_LIMIT`] + 1
-    /// (one more than the limit tells the caller the client is too far behind).
-    pub async fn replay(&self, since: i64, until: i64) -> Result<Vec<EventMessage>, sqlx::Error> {
-        sqlx::query("SELECT seq, topic, type, data FROM event WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3")
+    /// Every committed event after `since`, oldest first, at most [`Self::REPLAY_LIMIT`] + 1 (one
+    /// more than the limit tells the caller the client is too far behind). Read from the table, not
+    /// bounded by what the bus has published yet, so a change committed just before a client
+    /// subscribes is in its replay rather than arriving after `subscribed`.
+    pub async fn replay(&self, since: i64) -> Result<Vec<EventMessage>, sqlx::Error> {
+        sqlx::query("SELECT seq, topic, type, data FROM event WHERE seq > $1 ORDER BY seq LIMIT $2")
             .bind(since)
-            .bind(until)
             .bind(Self::REPLAY_LIMIT + 1)
             .fetch_all(&self.pool)
             .await?

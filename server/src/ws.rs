@@ -83,7 +83,7 @@ async fn run(socket: WebSocket, state: AppState) {
     let mut last_sent = since.unwrap_or(head);
     let mut replayed = 0usize;
     if let Some(since) = since {
-        match state.bus.replay(since, head).await {
+        match state.bus.replay(since).await {
             Ok(events) if events.len() as i64 > crate::events::EventBus::REPLAY_LIMIT => {
                 let _ = send(
                     &mut sink,
@@ -138,7 +138,7 @@ async fn run(socket: WebSocket, state: AppState) {
                 }
                 // Too slow to keep up with the channel: catch up from the table instead.
                 Err(RecvError::Lagged(_)) => {
-                    let Ok(events) = state.bus.replay(last_sent, state.bus.head()).await else { break };
+                    let Ok(events) = state.bus.replay(last_sent).await else { break };
                     for event in events {
                         last_sent = event.seq;
                         if subscription.wants(&event) && !send(&mut sink, &event).await {
