@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod backoff;
+pub mod catalog;
 pub mod components;
 pub mod error;
 pub mod live;

@@ -3,6 +3,7 @@
 //! REST handlers call the very same implementations, so the UI, the CLI and the API cannot
 //! disagree. Compiled only with `ssr`.
 
+use crate::catalog::{Environment, NewEnvironment, NewService, Service};
 use crate::error::AppError;
 use crate::model::*;
 use async_trait::async_trait;
@@ -43,11 +44,26 @@ pub trait AuditPort: Send + Sync + 'static {
     async fn list(&self, query: &AuditQuery) -> Result<AuditPage, AppError>;
 }
 
+#[async_trait]
+pub trait CatalogPort: Send + Sync + 'static {
+    async fn list_services(&self) -> Result<Vec<Service>, AppError>;
+    async fn create_service(&self, actor: &Principal, new: NewService)
+        -> Result<Service, AppError>;
+    /// Ordered by rank, lowest (first in the pipeline) first.
+    async fn list_environments(&self) -> Result<Vec<Environment>, AppError>;
+    async fn create_environment(
+        &self,
+        actor: &Principal,
+        new: NewEnvironment,
+    ) -> Result<Environment, AppError>;
+}
+
 /// Everything the server functions can reach, provided as one context value.
 #[derive(Clone)]
 pub struct Ports {
     pub accounts: Arc<dyn AccountsPort>,
     pub audit: Arc<dyn AuditPort>,
+    pub catalog: Arc<dyn CatalogPort>,
 }
 
 /// Helpers for the bodies of server functions: read the caller, check the role, report errors

@@ -166,3 +166,11 @@ mod tests {
         assert_eq!(sqlite_file("sqlite::memory:"), None);
     }
 }
+
+/// Reads a boolean column on either backend: PostgreSQL returns BOOLEAN, while SQLite stores 0/1
+/// and the Any driver reports it as an integer.
+pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<bool, _>(column)
+        .or_else(|_| row.try_get::<i64, _>(column).map(|v| v != 0))
+}

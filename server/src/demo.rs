@@ -19,6 +19,24 @@ const TOKENS: [(&str, Role); 3] = [
     ("old-jenkins", Role::Operator),
 ];
 
+const ENVIRONMENTS: [(&str, i64, bool); 4] = [
+    ("dev", 10, false),
+    ("staging", 20, false),
+    ("canary", 30, true),
+    ("production", 40, true),
+];
+
+const SERVICES: [(&str, &str, &str); 4] = [
+    (
+        "checkout-api",
+        "payments",
+        "Cart, checkout and order placement",
+    ),
+    ("payments-gateway", "payments", "Card and wallet payments"),
+    ("search", "discovery", "Product search and suggestions"),
+    ("web-frontend", "storefront", "The customer-facing web shop"),
+];
+
 pub async fn fill(state: &AppState) -> Result<(), String> {
     let existing: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE username = $1")
         .bind(TEAM[0].0)
@@ -45,6 +63,12 @@ pub async fn fill(state: &AppState) -> Result<(), String> {
             .await
             .map_err(|e| e.message)?;
     }
+    let maria = app::model::Principal {
+        name: "maria.sre".into(),
+        role: Role::Admin,
+        kind: app::model::PrincipalKind::User,
+        id: 0,
+    };
     use app::ports::AccountsPort;
     let jenkins = state
         .accounts
@@ -54,15 +78,36 @@ pub async fn fill(state: &AppState) -> Result<(), String> {
         .into_iter()
         .find(|t| t.name == "old-jenkins");
     if let Some(t) = jenkins {
-        let actor = app::model::Principal {
-            name: "maria.sre".into(),
-            role: Role::Admin,
-            kind: app::model::PrincipalKind::User,
-            id: 0,
-        };
         state
             .accounts
-            .revoke_token(&actor, t.id)
+            .revoke_token(&maria, t.id)
+            .await
+            .map_err(|e| e.message)?;
+    }
+    use app::catalog::{NewEnvironment, NewService};
+    use app::ports::CatalogPort;
+    for (name, rank, protected) in ENVIRONMENTS {
+        let env = NewEnvironment {
+            name: name.into(),
+            rank,
+            protected,
+        };
+        state
+            .catalog
+            .create_environment(&maria, env)
+            .await
+            .map_err(|e| e.message)?;
+    }
+    for (name, owner, description) in SERVICES {
+        let service = NewService {
+            name: name.into(),
+            description: Some(description.into()),
+            owner: Some(owner.into()),
+            repo_url: Some(format!("https://git.example.com/shop/{name}")),
+        };
+        state
+            .catalog
+            .create_service(&maria, service)
             .await
             .map_err(|e| e.message)?;
     }

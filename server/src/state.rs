@@ -2,6 +2,7 @@
 
 use crate::accounts::Accounts;
 use crate::audit::AuditLog;
+use crate::catalog::Catalog;
 use crate::config::WebConfig;
 use crate::db::Db;
 use crate::events::EventBus;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     /// The audit trail; the same object behind `ports.audit`.
     pub audit: Arc<AuditLog>,
+    /// Services and environments; the same object behind `ports.catalog`.
+    pub catalog: Arc<Catalog>,
     /// What server functions reach, provided to them as Leptos context.
     pub ports: Ports,
     /// Request, websocket and event counters for `/metrics`.
@@ -42,9 +45,11 @@ impl AppState {
         bus.spawn();
         let accounts = Arc::new(Accounts::new(db.pool.clone(), bus.clone()));
         let audit = Arc::new(AuditLog::new(db.pool.clone()));
+        let catalog = Arc::new(Catalog::new(db.pool.clone(), bus.clone()));
         let ports = Ports {
             accounts: accounts.clone(),
             audit: audit.clone(),
+            catalog: catalog.clone(),
         };
         Ok(AppState {
             leptos_options,
@@ -52,6 +57,7 @@ impl AppState {
             bus,
             accounts,
             audit,
+            catalog,
             ports,
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),

@@ -1,0 +1,169 @@
+//! Services and environments over the REST API, on both databases.
+
+mod common;
+use app::model::Role;
+use axum::http::StatusCode;
+use common::TestApp;
+use serde_json::json;
+
+async fn environments_are_listed_in_pipeline_order(app: TestApp) {
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    for (name, rank, protected) in [
+        ("production", 40, true),
+        ("dev", 10, false),
+        ("staging", 20, false),
+    ] {
+        let res = app
+            .post_json(
+                "/api/v1/environments",
+                &admin,
+                json!({"name": name, "rank": rank, "protected": protected}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+    let list = app.get("/api/v1/environments", &admin).await.json();
+    let names: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["dev", "staging", "production"]);
+    assert_eq!(list[2]["protected"], true);
+    assert_eq!(list[0]["protected"], false);
+
+    let same_name = app
+        .post_json(
+            "/api/v1/environments",
+            &admin,
+            json!({"name": "dev", "rank": 5}),
+        )
+        .await;
+    assert_eq!(same_name.status, StatusCode::CONFLICT);
+    assert!(same_name.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("named 'dev'"));
+    let same_rank = app
+        .post_json(
+            "/api/v1/environments",
+            &admin,
+            json!({"name": "canary", "rank": 20}),
+        )
+        .await;
+    assert_eq!(same_rank.status, StatusCode::CONFLICT);
+    assert!(same_rank.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("taken by 'staging'"));
+    assert_eq!(
+        app.get("/api/v1/environments", &admin)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+async fn services_are_created_validated_and_audited(app: TestApp) {
+    let operator = app.new_token("ops-bot", Role::Operator).await;
+    let res = app
+        .post_json("/api/v1/services", &operator, json!({"name": "checkout-api", "owner": " payments ", "repo_url": "https://git.example.com/pay/checkout"}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(res.json()["owner"], "payments");
+    let audit = app.audit_actions().await;
+    assert_eq!(audit.last().map(String::as_str), Some("service.created"));
+
+    for (body, status) in [
+        (
+            json!({"name": "Checkout"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"name": "x", "repo_url": "javascript:alert(1)"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"name": "x", "colour": "red"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (json!({"name": "checkout-api"}), StatusCode::CONFLICT),
+    ] {
+        let res = app
+            .post_json("/api/v1/services", &operator, body.clone())
+            .await;
+        assert_eq!(res.status, status, "{body}: {}", res.body);
+        assert!(res.json()["error"]["message"].is_string());
+    }
+    let list = app.get("/api/v1/services", &operator).await.json();
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "refused requests changed nothing"
+    );
+    assert_eq!(app.audit_actions().await.len(), audit.len());
+}
+
+async fn roles_decide_who_shapes_the_catalog(app: TestApp) {
+    let viewer = app.new_token("viewer-bot", Role::Viewer).await;
+    let operator = app.new_token("ops-bot", Role::Operator).await;
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    let service = |n: &str| json!({"name": n});
+    assert_eq!(
+        app.post_json("/api/v1/services", &viewer, service("a"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post_json("/api/v1/services", &operator, service("b"))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.post_json("/api/v1/services", &admin, service("c"))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let env = |n: &str, r: i64| json!({"name": n, "rank": r});
+    assert_eq!(
+        app.post_json("/api/v1/environments", &viewer, env("dev", 1))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post_json("/api/v1/environments", &operator, env("dev", 1))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post_json("/api/v1/environments", &admin, env("dev", 1))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.get("/api/v1/services", &viewer).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/v1/environments", &common::Auth::None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+on_both_databases!(
+    environments_are_listed_in_pipeline_order,
+    services_are_created_validated_and_audited,
+    roles_decide_who_shapes_the_catalog,
+);
