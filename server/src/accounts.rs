@@ -1,12 +1,13 @@
 //! Users and API tokens: sign-in, the caller lookups the auth layer needs, and the admin
 //! operations. Every change is written with its audit entry in one transaction.
 
-use crate::audit::{record, NewAudit};
+use crate::audit::NewAudit;
 use crate::auth::{
     caller::client_addr, password, throttle::SignInThrottle, token, SESSION_USER_ID,
 };
-use crate::error::{internal, is_unique_violation};
+use crate::error::internal;
 use crate::events::EventBus;
+use crate::store;
 use app::error::{AppError, ErrorCode};
 use app::model::*;
 use app::ports::AccountsPort;
@@ -140,33 +141,25 @@ impl Accounts {
             .await
             .map_err(|e| internal("hashing a password", e))?;
         let now = crate::now_ms();
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| internal("starting a transaction", e))?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(username)
-        .bind(&hash)
-        .bind(role.as_str())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await;
-        let id: i64 = match inserted {
-            Ok(row) => row
-                .try_get(0)
-                .map_err(|e| internal("reading a new user's id", e))?,
-            Err(e) if is_unique_violation(&e) => {
-                return Err(AppError::conflict(format!(
-                    "A user named '{username}' already exists."
-                )))
-            }
-            Err(e) => return Err(internal("creating a user", e)),
-        };
-        record(
+        let mut tx = store::begin(&self.pool).await?;
+        let id = store::insert_id(
+            sqlx::query(
+                "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(username)
+            .bind(&hash)
+            .bind(role.as_str())
+            .bind(now),
             &mut tx,
+            "creating a user",
+            || format!(
+                "A user named '{username}' already exists."
+            ),
+        )
+        .await?;
+        store::commit_audited(
+            tx,
+            &self.bus,
             NewAudit {
                 actor,
                 action: "user.created",
@@ -175,12 +168,7 @@ impl Accounts {
                 detail: serde_json::json!({ "role": role }),
             },
         )
-        .await
-        .map_err(|e| internal("auditing a new user", e))?;
-        tx.commit()
-            .await
-            .map_err(|e| internal("committing a new user", e))?;
-        self.bus.wake();
+        .await?;
         Ok(UserSummary {
             id,
             username: username.into(),
@@ -200,34 +188,28 @@ impl Accounts {
         validate_token_name(name).map_err(AppError::unprocessable)?;
         let generated = token::generate();
         let now = crate::now_ms();
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| internal("starting a transaction", e))?;
-        let inserted = sqlx::query(
-            "INSERT INTO api_tokens (name, role, token_hash, prefix, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(name)
-        .bind(role.as_str())
-        .bind(&generated.hash)
-        .bind(&generated.display_prefix)
-        .bind(actor)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await;
-        let id: i64 = match inserted {
-            Ok(row) => row.try_get(0).map_err(|e| internal("reading a new token's id", e))?,
-            Err(e) if is_unique_violation(&e) => {
-                return Err(AppError::conflict(format!(
-                    "An active token named '{name}' already exists; revoke it first or pick another name."
-                )))
-            }
-            Err(e) => return Err(internal("creating a token", e)),
-        };
-        record(
+        let mut tx = store::begin(&self.pool).await?;
+        let id = store::insert_id(
+            sqlx::query(
+                "INSERT INTO api_tokens (name, role, token_hash, prefix, created_by, created_at) \
+                VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(name)
+            .bind(role.as_str())
+            .bind(&generated.hash)
+            .bind(&generated.display_prefix)
+            .bind(actor)
+            .bind(now),
             &mut tx,
+            "creating a token",
+            || format!(
+                "An active token named '{name}' already exists; revoke it first or pick another name."
+            ),
+        )
+        .await?;
+        store::commit_audited(
+            tx,
+            &self.bus,
             NewAudit {
                 actor,
                 action: "token.created",
@@ -236,12 +218,7 @@ impl Accounts {
                 detail: serde_json::json!({ "role": role, "prefix": generated.display_prefix }),
             },
         )
-        .await
-        .map_err(|e| internal("auditing a new token", e))?;
-        tx.commit()
-            .await
-            .map_err(|e| internal("committing a new token", e))?;
-        self.bus.wake();
+        .await?;
         Ok(NewToken {
             summary: TokenSummary {
                 id,
@@ -323,19 +300,16 @@ impl AccountsPort for Accounts {
             .await
             .map_err(|e| internal("writing the session", e))?;
 
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| internal("starting a transaction", e))?;
+        let mut tx = store::begin(&self.pool).await?;
         sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
             .bind(crate::now_ms())
             .bind(principal.id)
             .execute(&mut *tx)
             .await
             .map_err(|e| internal("recording a sign-in", e))?;
-        record(
-            &mut tx,
+        store::commit_audited(
+            tx,
+            &self.bus,
             NewAudit {
                 actor: &principal.name,
                 action: "user.signed_in",
@@ -344,12 +318,7 @@ impl AccountsPort for Accounts {
                 detail: serde_json::json!({ "address": addr.to_string() }),
             },
         )
-        .await
-        .map_err(|e| internal("auditing a sign-in", e))?;
-        tx.commit()
-            .await
-            .map_err(|e| internal("committing a sign-in", e))?;
-        self.bus.wake();
+        .await?;
         Ok(principal)
     }
 
@@ -364,16 +333,13 @@ impl AccountsPort for Accounts {
     }
 
     async fn list_users(&self) -> Result<Vec<UserSummary>, AppError> {
-        let rows = sqlx::query(
+        store::list(
+            &self.pool,
             "SELECT id, username, role, created_at, last_sign_in_at FROM users ORDER BY username",
+            decode_user,
+            "listing users",
         )
-        .fetch_all(&self.pool)
         .await
-        .map_err(|e| internal("listing users", e))?;
-        rows.iter()
-            .map(decode_user)
-            .collect::<Result<_, _>>()
-            .map_err(|e| internal("decoding users", e))
     }
 
     async fn create_user(
@@ -389,17 +355,8 @@ impl AccountsPort for Accounts {
 
     async fn list_tokens(&self) -> Result<Vec<TokenSummary>, AppError> {
         // Active first, then revoked; newest first within each.
-        let rows = sqlx::query(
-            "SELECT id, name, role, prefix, created_by, created_at, last_used_at, revoked_at FROM api_tokens \
-             ORDER BY CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END, id DESC",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| internal("listing tokens", e))?;
-        rows.iter()
-            .map(decode_token)
-            .collect::<Result<_, _>>()
-            .map_err(|e| internal("decoding tokens", e))
+        store::list(&self.pool, "SELECT id, name, role, prefix, created_by, created_at, last_used_at, revoked_at FROM api_tokens \
+             ORDER BY CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END, id DESC", decode_token, "listing tokens").await
     }
 
     async fn create_token(
@@ -412,11 +369,7 @@ impl AccountsPort for Accounts {
     }
 
     async fn revoke_token(&self, actor: &Principal, id: i64) -> Result<(), AppError> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| internal("starting a transaction", e))?;
+        let mut tx = store::begin(&self.pool).await?;
         let row = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING name")
             .bind(crate::now_ms())
             .bind(id)
@@ -429,8 +382,9 @@ impl AccountsPort for Accounts {
         let name: String = row
             .try_get(0)
             .map_err(|e| internal("decoding a token", e))?;
-        record(
-            &mut tx,
+        store::commit_audited(
+            tx,
+            &self.bus,
             NewAudit {
                 actor: &actor.actor(),
                 action: "token.revoked",
@@ -439,12 +393,7 @@ impl AccountsPort for Accounts {
                 detail: serde_json::json!({ "id": id }),
             },
         )
-        .await
-        .map_err(|e| internal("auditing a revocation", e))?;
-        tx.commit()
-            .await
-            .map_err(|e| internal("committing a revocation", e))?;
-        self.bus.wake();
+        .await?;
         Ok(())
     }
 }

@@ -1,8 +1,9 @@
 //! Services and environments in the database. Creation is audited in the same transaction.
 
-use crate::audit::{record, NewAudit};
-use crate::error::{internal, is_unique_violation};
+use crate::audit::NewAudit;
+use crate::error::internal;
 use crate::events::EventBus;
+use crate::store;
 use app::catalog::{Environment, NewEnvironment, NewService, Service};
 use app::error::AppError;
 use app::model::Principal;
@@ -46,16 +47,13 @@ impl Catalog {
 #[async_trait]
 impl CatalogPort for Catalog {
     async fn list_services(&self) -> Result<Vec<Service>, AppError> {
-        let rows = sqlx::query(
+        store::list(
+            &self.pool,
             "SELECT id, name, description, owner, repo_url, created_at FROM services ORDER BY name",
+            decode_service,
+            "listing services",
         )
-        .fetch_all(&self.pool)
         .await
-        .map_err(|e| internal("listing services", e))?;
-        rows.iter()
-            .map(decode_service)
-            .collect::<Result<_, _>>()
-            .map_err(|e| internal("decoding services", e))
     }
 
     async fn create_service(
@@ -65,35 +63,27 @@ impl CatalogPort for Catalog {
     ) -> Result<Service, AppError> {
         let new = new.normalized().map_err(AppError::unprocessable)?;
         let now = crate::now_ms();
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| internal("starting a transaction", e))?;
-        let inserted = sqlx::query(
-            "INSERT INTO services (name, description, owner, repo_url, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(&new.name)
-        .bind(new.description.as_deref())
-        .bind(new.owner.as_deref())
-        .bind(new.repo_url.as_deref())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await;
-        let id: i64 = match inserted {
-            Ok(row) => row
-                .try_get(0)
-                .map_err(|e| internal("reading a new service's id", e))?,
-            Err(e) if is_unique_violation(&e) => {
-                return Err(AppError::conflict(format!(
-                    "A service named '{}' already exists.",
-                    new.name
-                )))
-            }
-            Err(e) => return Err(internal("creating a service", e)),
-        };
-        record(
+        let mut tx = store::begin(&self.pool).await?;
+        let id = store::insert_id(
+            sqlx::query(
+                "INSERT INTO services (name, description, owner, repo_url, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(&new.name)
+            .bind(new.description.as_deref())
+            .bind(new.owner.as_deref())
+            .bind(new.repo_url.as_deref())
+            .bind(now),
             &mut tx,
+            "creating a service",
+            || format!(
+                "A service named '{}' already exists.",
+                new.name
+            ),
+        )
+        .await?;
+        store::commit_audited(
+            tx,
+            &self.bus,
             NewAudit {
                 actor: &actor.actor(),
                 action: "service.created",
@@ -102,12 +92,7 @@ impl CatalogPort for Catalog {
                 detail: serde_json::json!({ "owner": new.owner, "repo_url": new.repo_url }),
             },
         )
-        .await
-        .map_err(|e| internal("auditing a new service", e))?;
-        tx.commit()
-            .await
-            .map_err(|e| internal("committing a new service", e))?;
-        self.bus.wake();
+        .await?;
         Ok(Service {
             id,
             name: new.name,
@@ -119,16 +104,13 @@ impl CatalogPort for Catalog {
     }
 
     async fn list_environments(&self) -> Result<Vec<Environment>, AppError> {
-        let rows = sqlx::query(
+        store::list(
+            &self.pool,
             "SELECT id, name, rank, protected, created_at FROM environments ORDER BY rank",
+            decode_environment,
+            "listing environments",
         )
-        .fetch_all(&self.pool)
         .await
-        .map_err(|e| internal("listing environments", e))?;
-        rows.iter()
-            .map(decode_environment)
-            .collect::<Result<_, _>>()
-            .map_err(|e| internal("decoding environments", e))
     }
 
     async fn create_environment(
@@ -138,11 +120,7 @@ impl CatalogPort for Catalog {
     ) -> Result<Environment, AppError> {
         let new = new.normalized().map_err(AppError::unprocessable)?;
         let now = crate::now_ms();
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| internal("starting a transaction", e))?;
+        let mut tx = store::begin(&self.pool).await?;
         // Two unique constraints can refuse this row; look first so the message names the right one.
         let clash = sqlx::query("SELECT name, rank FROM environments WHERE name = $1 OR rank = $2")
             .bind(&new.name)
@@ -160,30 +138,25 @@ impl CatalogPort for Catalog {
                 format!("Rank {} is taken by '{name}'; pick a free rank so the pipeline order stays clear.", new.rank)
             }));
         }
-        let inserted = sqlx::query(
-            "INSERT INTO environments (name, rank, protected, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(&new.name)
-        .bind(new.rank)
-        .bind(new.protected)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await;
-        let id: i64 = match inserted {
-            Ok(row) => row
-                .try_get(0)
-                .map_err(|e| internal("reading a new environment's id", e))?,
-            // A concurrent request won the race between the check and the insert.
-            Err(e) if is_unique_violation(&e) => {
-                return Err(AppError::conflict(format!(
-                    "An environment with name '{}' or rank {} already exists.",
-                    new.name, new.rank
-                )))
-            }
-            Err(e) => return Err(internal("creating an environment", e)),
-        };
-        record(
+        let id = store::insert_id(
+            sqlx::query(
+                "INSERT INTO environments (name, rank, protected, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(&new.name)
+            .bind(new.rank)
+            .bind(new.protected)
+            .bind(now),
             &mut tx,
+            "creating an environment",
+            || format!(
+                "An environment with name '{}' or rank {} already exists.",
+                new.name, new.rank
+            ),
+        )
+        .await?;
+        store::commit_audited(
+            tx,
+            &self.bus,
             NewAudit {
                 actor: &actor.actor(),
                 action: "environment.created",
@@ -192,12 +165,7 @@ impl CatalogPort for Catalog {
                 detail: serde_json::json!({ "rank": new.rank, "protected": new.protected }),
             },
         )
-        .await
-        .map_err(|e| internal("auditing a new environment", e))?;
-        tx.commit()
-            .await
-            .map_err(|e| internal("committing a new environment", e))?;
-        self.bus.wake();
+        .await?;
         Ok(Environment {
             id,
             name: new.name,

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod rest;
 pub mod security;
 pub mod state;
+pub mod store;
 pub mod web;
 pub mod ws;
 

@@ -1,0 +1,65 @@
+//! The shapes every audited change and every list takes, written once: open a transaction, insert
+//! and get the new id (a unique violation becomes a 409 with the caller's words), record the audit
+//! entry and its event, commit, then wake the event bus.
+
+use crate::audit::{record, NewAudit};
+use crate::error::{internal, is_unique_violation};
+use crate::events::EventBus;
+use app::error::AppError;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+pub async fn begin(pool: &AnyPool) -> Result<Transaction<'static, Any>, AppError> {
+    pool.begin()
+        .await
+        .map_err(|e| internal("starting a transaction", e))
+}
+
+/// Runs an `INSERT ... RETURNING id`; `what` names the operation in the log.
+pub async fn insert_id<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    tx: &mut Transaction<'_, Any>,
+    what: &str,
+    conflict: impl FnOnce() -> String,
+) -> Result<i64, AppError> {
+    match query.fetch_one(&mut **tx).await {
+        Ok(row) => row.try_get(0).map_err(|e| internal(what, e)),
+        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(conflict())),
+        Err(e) => Err(internal(what, e)),
+    }
+}
+
+/// Records `entry` in the transaction, commits, and tells the bus there are new events.
+pub async fn commit_audited(
+    mut tx: Transaction<'_, Any>,
+    bus: &EventBus,
+    entry: NewAudit<'_>,
+) -> Result<(), AppError> {
+    let action = entry.action.to_string();
+    record(&mut tx, entry)
+        .await
+        .map_err(|e| internal(&format!("auditing {action}"), e))?;
+    tx.commit()
+        .await
+        .map_err(|e| internal(&format!("committing {action}"), e))?;
+    bus.wake();
+    Ok(())
+}
+
+/// Runs a parameterless query and decodes every row.
+pub async fn list<T>(
+    pool: &AnyPool,
+    sql: &'static str,
+    decode: fn(&AnyRow) -> Result<T, sqlx::Error>,
+    what: &str,
+) -> Result<Vec<T>, AppError> {
+    let rows = sqlx::query(sql)
+        .fetch_all(pool)
+        .await
+        .map_err(|e| internal(what, e))?;
+    rows.iter()
+        .map(decode)
+        .collect::<Result<_, _>>()
+        .map_err(|e| internal(what, e))
+}
