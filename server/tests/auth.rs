@@ -11,13 +11,7 @@ async fn sign_in_starts_a_session_and_audits_it(app: TestApp) {
         app.get("/api/v1/me", &Auth::None).await.status,
         StatusCode::UNAUTHORIZED
     );
-    let res = app
-        .server_fn(
-            "sign_in",
-            &Auth::None,
-            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
-        )
-        .await;
+    let res = app.try_sign_in(&Auth::None, "admin", ADMIN_PASSWORD).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let set_cookie = res
         .headers
@@ -47,18 +41,10 @@ async fn sign_in_starts_a_session_and_audits_it(app: TestApp) {
 
 async fn wrong_credentials_get_one_generic_message(app: TestApp) {
     let wrong_password = app
-        .server_fn(
-            "sign_in",
-            &Auth::None,
-            &[("username", "admin"), ("password", "nope-nope-nope")],
-        )
+        .try_sign_in(&Auth::None, "admin", "nope-nope-nope")
         .await;
     let unknown_user = app
-        .server_fn(
-            "sign_in",
-            &Auth::None,
-            &[("username", "ghost"), ("password", "nope-nope-nope")],
-        )
+        .try_sign_in(&Auth::None, "ghost", "nope-nope-nope")
         .await;
     assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown_user.status, StatusCode::UNAUTHORIZED);
@@ -79,35 +65,19 @@ async fn wrong_credentials_get_one_generic_message(app: TestApp) {
 async fn repeated_failures_are_slowed_down(app: TestApp) {
     for _ in 0..5 {
         let r = app
-            .server_fn(
-                "sign_in",
-                &Auth::None,
-                &[("username", "admin"), ("password", "guess-guess-guess")],
-            )
+            .try_sign_in(&Auth::None, "admin", "guess-guess-guess")
             .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
     // Even the right password waits now: the brake does not tell a guesser when they are right.
-    let r = app
-        .server_fn(
-            "sign_in",
-            &Auth::None,
-            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
-        )
-        .await;
+    let r = app.try_sign_in(&Auth::None, "admin", ADMIN_PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     assert!(r.body.contains("Try again in"));
 }
 
 async fn the_session_id_changes_at_sign_in_and_dies_at_sign_out(app: TestApp) {
     let first = app.sign_in("admin", ADMIN_PASSWORD).await;
-    let again = app
-        .server_fn(
-            "sign_in",
-            &first,
-            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
-        )
-        .await;
+    let again = app.try_sign_in(&first, "admin", ADMIN_PASSWORD).await;
     assert_eq!(again.status, StatusCode::OK);
     let second = Auth::Cookie(again.session_cookie().expect("a new cookie"));
     assert_ne!(format!("{first:?}"), format!("{second:?}"));

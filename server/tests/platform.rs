@@ -117,20 +117,12 @@ on_both_databases!(
 
 #[tokio::test]
 async fn session_cookies_are_secure_when_served_over_https() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/flightdeck.db", dir.path().display());
     let config = flightdeck::config::WebConfig {
         secure_cookies: true,
         ..Default::default()
     };
-    let app = TestApp::start(&url, dir, config).await;
-    let res = app
-        .server_fn(
-            "sign_in",
-            &Auth::None,
-            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
-        )
-        .await;
+    let app = TestApp::sqlite_with(config).await;
+    let res = app.try_sign_in(&Auth::None, "admin", ADMIN_PASSWORD).await;
     assert_eq!(res.status, StatusCode::OK);
     let set_cookie = res.headers["set-cookie"].to_str().unwrap();
     assert!(

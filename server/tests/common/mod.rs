@@ -54,9 +54,13 @@ pub enum Backend {
 
 impl TestApp {
     pub async fn sqlite() -> TestApp {
+        Self::sqlite_with(WebConfig::default()).await
+    }
+
+    pub async fn sqlite_with(config: WebConfig) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/flightdeck.db", dir.path().display());
-        Self::start(&url, dir, WebConfig::default()).await
+        Self::start(&url, dir, config).await
     }
 
     /// A fresh PostgreSQL database, or `None` when no server is configured (the test then only
@@ -187,14 +191,18 @@ impl TestApp {
     }
 
     /// Signs in through the sign-in server function and returns the session cookie.
+    /// Posts to the sign-in server function and returns whatever it answered.
+    pub async fn try_sign_in(&self, auth: &Auth, username: &str, password: &str) -> TestResponse {
+        self.server_fn(
+            "sign_in",
+            auth,
+            &[("username", username), ("password", password)],
+        )
+        .await
+    }
+
     pub async fn sign_in(&self, username: &str, password: &str) -> Auth {
-        let res = self
-            .server_fn(
-                "sign_in",
-                &Auth::None,
-                &[("username", username), ("password", password)],
-            )
-            .await;
+        let res = self.try_sign_in(&Auth::None, username, password).await;
         assert_eq!(res.status, StatusCode::OK, "sign-in failed: {}", res.body);
         Auth::Cookie(res.session_cookie().expect("sign-in sets a session cookie"))
     }
