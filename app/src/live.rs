@@ -19,6 +19,8 @@ pub struct Live {
     pub state: RwSignal<LinkState>,
     /// The newest event received; pages watch it to update in place.
     pub last_event: RwSignal<Option<EventHeader>>,
+    /// Events received since the app loaded (replays included).
+    pub received: RwSignal<u32>,
     last_seq: RwSignal<i64>,
     failed_attempts: RwSignal<u32>,
 }
@@ -29,6 +31,7 @@ impl Live {
         let live = Live {
             state: RwSignal::new(LinkState::Connecting),
             last_event: RwSignal::new(None),
+            received: RwSignal::new(0),
             last_seq: RwSignal::new(0),
             failed_attempts: RwSignal::new(0),
         };
@@ -37,6 +40,30 @@ impl Live {
         Effect::new(move |_| connect(live));
         live
     }
+}
+
+impl Live {
+    /// Counts events on `topic` from now on: a resource keyed on it refetches when that topic
+    /// changes, so pages show new state without a reload.
+    pub fn changes_on(self, topic: &'static str) -> Signal<u32> {
+        let count = RwSignal::new(0u32);
+        Effect::new(move |_| {
+            if self
+                .last_event
+                .with(|e| e.as_ref().is_some_and(|e| e.topic == topic))
+            {
+                count.update(|n| *n += 1);
+            }
+        });
+        count.into()
+    }
+}
+
+/// Changes on `topic`, or a constant outside the signed-in layout (where there is no live link).
+pub fn changes_on(topic: &'static str) -> Signal<u32> {
+    use_live()
+        .map(|live| live.changes_on(topic))
+        .unwrap_or_else(|| Signal::stored(0))
 }
 
 pub fn use_live() -> Option<Live> {
@@ -91,6 +118,7 @@ fn connect(live: Live) {
             return;
         }
         live.last_seq.set(message.seq);
+        live.received.update(|n| *n += 1);
         live.last_event.set(Some(message));
     });
     let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| retry_later(live));

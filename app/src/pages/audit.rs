@@ -2,7 +2,7 @@
 
 use crate::api::list_audit;
 use crate::components::common::*;
-use crate::live::use_live;
+use crate::live::changes_on;
 use crate::model::{topics, AuditEntry, AuditQuery};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -49,19 +49,20 @@ pub fn AuditPage() -> impl IntoView {
             actor: p.get("actor").filter(|s| !s.is_empty()),
         }
     });
-    // Newer entries appear on their own when the first page is shown.
-    let bump = RwSignal::new(0u32);
-    if let Some(live) = use_live() {
-        Effect::new(move |_| {
-            let is_audit = live
-                .last_event
-                .with(|e| e.as_ref().is_some_and(|e| e.topic == topics::AUDIT));
-            if is_audit && query.with_untracked(|q| q.before.is_none()) {
-                bump.update(|n| *n += 1);
-            }
-        });
-    }
-    let page = Resource::new(move || (query.get(), bump.get()), |(q, _)| list_audit(q));
+    // Newer entries appear on their own when the first page is shown; older pages stay put.
+    let audit_changes = changes_on(topics::AUDIT);
+    let page = Resource::new(
+        move || {
+            let q = query.get();
+            let version = if q.before.is_none() {
+                audit_changes.get()
+            } else {
+                0
+            };
+            (q, version)
+        },
+        |(q, _)| list_audit(q),
+    );
 
     view! {
         <Title text="Audit"/>

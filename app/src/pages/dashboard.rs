@@ -5,7 +5,7 @@ use crate::api::{list_audit, list_users};
 use crate::components::common::*;
 use crate::components::layout::CurrentUser;
 use crate::components::nav::Section;
-use crate::live::use_live;
+use crate::live::{changes_on, use_live};
 use crate::model::{topics, AuditQuery};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,20 +13,10 @@ use leptos_meta::Title;
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let live = use_live();
-    let events_seen = RwSignal::new(0u32);
-    let bump = RwSignal::new(0u32);
-    if let Some(live) = live {
-        Effect::new(move |_| {
-            if let Some(e) = live.last_event.get() {
-                events_seen.update(|n| *n += 1);
-                if e.topic == topics::AUDIT {
-                    bump.update(|n| *n += 1);
-                }
-            }
-        });
-    }
+    let events_seen = move || live.map(|live| live.received.get()).unwrap_or(0);
+    let audit_changes = changes_on(topics::AUDIT);
     let recent = Resource::new(
-        move || bump.get(),
+        move || audit_changes.get(),
         |_| {
             list_audit(AuditQuery {
                 limit: Some(8),
@@ -58,7 +48,7 @@ pub fn DashboardPage() -> impl IntoView {
             </div>
             <div class="card stat">
                 <span class="stat-label">"Live events this visit"</span>
-                <span class="stat-value" data-testid="events-seen">{move || events_seen.get()}</span>
+                <span class="stat-value" data-testid="events-seen">{events_seen}</span>
             </div>
         </div>
         <section class="card">
