@@ -64,7 +64,7 @@ pub fn validate_slug(what: &str, name: &str) -> Result<(), String> {
     }
 }
 
-fn validate_text(what: &str, value: &Option<String>, max: usize) -> Result<(), String> {
+pub(crate) fn validate_text(what: &str, value: &Option<String>, max: usize) -> Result<(), String> {
     match value {
         Some(v) if v.chars().count() > max => {
             Err(format!("{what} must be at most {max} characters."))

@@ -5,6 +5,7 @@ pub mod api;
 pub mod backoff;
 pub mod catalog;
 pub mod components;
+pub mod deploy;
 pub mod error;
 pub mod live;
 pub mod model;

@@ -4,6 +4,7 @@
 //! disagree. Compiled only with `ssr`.
 
 use crate::catalog::{Environment, NewEnvironment, NewService, Service};
+use crate::deploy::*;
 use crate::error::AppError;
 use crate::model::*;
 use async_trait::async_trait;
@@ -58,12 +59,41 @@ pub trait CatalogPort: Send + Sync + 'static {
     ) -> Result<Environment, AppError>;
 }
 
+/// Deployments: what the deployments pages read and the actions they offer. Authorization is
+/// the caller's job (server function or REST handler); these check input and state.
+#[async_trait]
+pub trait DeploymentsPort: Send + Sync + 'static {
+    async fn status(&self) -> Result<Vec<StatusCell>, AppError>;
+    async fn list(&self, query: &DeploymentQuery) -> Result<DeploymentPage, AppError>;
+    async fn get(&self, id: i64) -> Result<Deployment, AppError>;
+    async fn logs(&self, id: i64, after: i64, limit: i64) -> Result<Vec<LogLine>, AppError>;
+    async fn releases(&self, service: &str) -> Result<Vec<Release>, AppError>;
+    async fn quarantines(&self) -> Result<Vec<Quarantine>, AppError>;
+    async fn deploy(&self, who: &Initiator, request: DeployRequest) -> Result<Accepted, AppError>;
+    async fn rollback(
+        &self,
+        who: &Initiator,
+        request: RollbackRequest,
+    ) -> Result<Accepted, AppError>;
+    async fn promote(&self, who: &Initiator, request: PromoteRequest)
+        -> Result<Accepted, AppError>;
+    async fn cancel(&self, who: &Initiator, id: i64) -> Result<Deployment, AppError>;
+    async fn lift_quarantine(
+        &self,
+        actor: &Principal,
+        service: &str,
+        environment: &str,
+        version: &str,
+    ) -> Result<(), AppError>;
+}
+
 /// Everything the server functions can reach, provided as one context value.
 #[derive(Clone)]
 pub struct Ports {
     pub accounts: Arc<dyn AccountsPort>,
     pub audit: Arc<dyn AuditPort>,
     pub catalog: Arc<dyn CatalogPort>,
+    pub deployments: Arc<dyn DeploymentsPort>,
 }
 
 /// Helpers for the bodies of server functions: read the caller, check the role, report errors

@@ -112,9 +112,11 @@ pub enum LogFormat {
     Json,
 }
 
-/// Settings the web layer needs, checked.
+/// Settings the web layer and the deploy engine need, checked.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
+    /// Job lease and health-check timing of the deploy engine.
+    pub deploy: crate::deploy::DeploySettings,
     /// Session cookies carry `Secure` (served over https).
     pub secure_cookies: bool,
     /// Origins besides the request's own host allowed to make cookie-authenticated writes.
@@ -125,6 +127,7 @@ pub struct WebConfig {
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
+            deploy: Default::default(),
             secure_cookies: false,
             allowed_origins: Vec::new(),
             session_idle: Duration::from_secs(12 * 3600),
@@ -248,6 +251,7 @@ impl ServeArgs {
                 site_root,
                 demo: self.demo,
                 web: WebConfig {
+                    deploy: Default::default(),
                     secure_cookies,
                     allowed_origins,
                     session_idle,

@@ -5,6 +5,7 @@ use crate::audit::AuditLog;
 use crate::catalog::Catalog;
 use crate::config::WebConfig;
 use crate::db::Db;
+use crate::deploy::Deployments;
 use crate::events::EventBus;
 use crate::metrics::Metrics;
 use app::ports::Ports;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub audit: Arc<AuditLog>,
     /// Services and environments; the same object behind `ports.catalog`.
     pub catalog: Arc<Catalog>,
+    /// The deploy engine; the same object behind `ports.deployments`.
+    pub deployments: Arc<Deployments>,
     /// What server functions reach, provided to them as Leptos context.
     pub ports: Ports,
     /// Request, websocket and event counters for `/metrics`.
@@ -35,7 +38,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state over an open, migrated database and starts the event bus.
+    /// Builds the state over an open, migrated database and starts the event bus. Background
+    /// workers start separately ([`AppState::start_workers`]): CLI commands that only write a
+    /// row must not pick up deployments.
     pub async fn new(
         db: Db,
         leptos_options: LeptosOptions,
@@ -46,10 +51,12 @@ impl AppState {
         let accounts = Arc::new(Accounts::new(db.pool.clone(), bus.clone()));
         let audit = Arc::new(AuditLog::new(db.pool.clone()));
         let catalog = Arc::new(Catalog::new(db.pool.clone(), bus.clone()));
+        let deployments = Deployments::new(&db, bus.clone(), config.deploy.clone());
         let ports = Ports {
             accounts: accounts.clone(),
             audit: audit.clone(),
             catalog: catalog.clone(),
+            deployments: deployments.clone(),
         };
         Ok(AppState {
             leptos_options,
@@ -58,9 +65,15 @@ impl AppState {
             accounts,
             audit,
             catalog,
+            deployments,
             ports,
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
         })
+    }
+
+    /// Starts the workers that run deployments and health watches.
+    pub fn start_workers(&self) {
+        self.deployments.spawn_workers();
     }
 }

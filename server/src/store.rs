@@ -16,6 +16,20 @@ pub async fn begin(pool: &AnyPool) -> Result<Transaction<'static, Any>, AppError
         .map_err(|e| internal("starting a transaction", e))
 }
 
+/// A transaction that reads and then writes. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`): a deferred one that read first fails at once with "database is locked"
+/// when another writer committed in between, instead of waiting its turn.
+pub async fn begin_write(
+    pool: &AnyPool,
+    backend: crate::db::Backend,
+) -> Result<Transaction<'static, Any>, AppError> {
+    match backend {
+        crate::db::Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        crate::db::Backend::Postgres => pool.begin().await,
+    }
+    .map_err(|e| internal("starting a transaction", e))
+}
+
 /// Runs an `INSERT ... RETURNING id`; `what` names the operation in the log.
 pub async fn insert_id<'q>(
     query: Query<'q, Any, AnyArguments<'q>>,

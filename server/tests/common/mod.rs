@@ -52,9 +52,18 @@ pub enum Backend {
     Postgres,
 }
 
+/// The default settings with the deploy engine's clock sped up: a lease that runs out in two
+/// seconds (crash recovery) and health checks every 100 ms (automatic rollback).
+pub fn test_config() -> WebConfig {
+    let mut config = WebConfig::default();
+    config.deploy.lease = std::time::Duration::from_secs(2);
+    config.deploy.health_interval = std::time::Duration::from_millis(100);
+    config
+}
+
 impl TestApp {
     pub async fn sqlite() -> TestApp {
-        Self::sqlite_with(WebConfig::default()).await
+        Self::sqlite_with(test_config()).await
     }
 
     pub async fn sqlite_with(config: WebConfig) -> TestApp {
@@ -88,14 +97,7 @@ impl TestApp {
         admin.close().await;
         let mut url = url::Url::parse(&admin_url).unwrap();
         url.set_path(&name);
-        Some(
-            Self::start(
-                url.as_str(),
-                tempfile::tempdir().unwrap(),
-                WebConfig::default(),
-            )
-            .await,
-        )
+        Some(Self::start(url.as_str(), tempfile::tempdir().unwrap(), test_config()).await)
     }
 
     pub async fn on(backend: Backend) -> Option<TestApp> {
@@ -118,6 +120,7 @@ impl TestApp {
             .add_user(SYSTEM_ACTOR, "admin", Role::Admin, ADMIN_PASSWORD)
             .await
             .unwrap();
+        state.start_workers();
         let router = flightdeck::web::router(state.clone(), store);
         TestApp {
             router,
@@ -172,6 +175,36 @@ impl TestApp {
             .body(Body::from(body.to_string()))
             .unwrap();
         self.send(req).await
+    }
+
+    pub async fn put_json(&self, path: &str, auth: &Auth, body: serde_json::Value) -> TestResponse {
+        let req = auth
+            .apply(Request::put(path))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Polls `path` until `done` holds for its JSON body (at most 20 s) and returns that body.
+    pub async fn wait_for(
+        &self,
+        path: &str,
+        auth: &Auth,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let body = self.get(path, auth).await.json();
+            if done(&body) {
+                return body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting on {path}; last: {body}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// Calls a server function the way a browser form on this site does.

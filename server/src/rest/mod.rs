@@ -13,6 +13,8 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+mod deployments;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/me", get(me))
@@ -25,9 +27,10 @@ pub fn router() -> Router<AppState> {
             "/environments",
             get(list_environments).post(create_environment),
         )
+        .merge(deployments::router())
 }
 
-fn require(caller: &Caller, role: Role) -> Result<Principal, AppError> {
+pub(crate) fn require(caller: &Caller, role: Role) -> Result<Principal, AppError> {
     let principal = caller.0.clone().ok_or_else(AppError::unauthorized)?;
     if principal.role.allows(role) {
         Ok(principal)

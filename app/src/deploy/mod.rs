@@ -1,0 +1,399 @@
+//! Deployments, shared by the server, the REST API, the CLI and the pages: what a release, a
+//! target and a deployment are, the requests that start one, and the pure rules (which version a
+//! rollback goes back to, which status follows which) that both sides test the same way.
+
+pub mod rollback;
+mod target;
+
+pub use target::{DeployerKind, TargetSettings};
+
+use serde::{Deserialize, Serialize};
+
+/// What a deployment does: ship a new version, go back to an earlier one, or carry the release
+/// running in one environment to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentKind {
+    Deploy,
+    Rollback,
+    Promote,
+}
+
+/// The life cycle: queued -> running -> succeeded | failed | cancelled; a succeeded or failed
+/// deployment later replaced by a rollback becomes rolled_back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    RolledBack,
+    Cancelled,
+}
+
+/// Who or what started a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    User,
+    Token,
+    Webhook,
+    /// Flightdeck itself: an automatic rollback.
+    Policy,
+}
+
+/// Who starts a deployment, as the audit trail and the deployment record name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Initiator {
+    pub trigger: Trigger,
+    pub actor: String,
+}
+
+impl Initiator {
+    pub fn from_principal(principal: &crate::model::Principal) -> Initiator {
+        Initiator {
+            trigger: match principal.kind {
+                crate::model::PrincipalKind::User => Trigger::User,
+                crate::model::PrincipalKind::Token => Trigger::Token,
+            },
+            actor: principal.actor(),
+        }
+    }
+
+    /// Flightdeck itself, rolling back after failed health checks.
+    pub fn policy() -> Initiator {
+        Initiator {
+            trigger: Trigger::Policy,
+            actor: "flightdeck".into(),
+        }
+    }
+
+    pub fn webhook(source: &str) -> Initiator {
+        Initiator {
+            trigger: Trigger::Webhook,
+            actor: format!("webhook:{source}"),
+        }
+    }
+}
+
+macro_rules! text_enum {
+    ($t:ty { $($v:ident = $s:literal),* $(,)? }) => {
+        impl $t {
+            pub const ALL: &'static [$t] = &[$(<$t>::$v),*];
+            pub fn as_str(self) -> &'static str {
+                match self { $(<$t>::$v => $s),* }
+            }
+            pub fn parse(s: &str) -> Option<$t> {
+                match s { $($s => Some(<$t>::$v),)* _ => None }
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+text_enum!(DeploymentKind { Deploy = "deploy", Rollback = "rollback", Promote = "promote" });
+text_enum!(DeploymentStatus {
+    Queued = "queued",
+    Running = "running",
+    Succeeded = "succeeded",
+    Failed = "failed",
+    RolledBack = "rolled_back",
+    Cancelled = "cancelled",
+});
+text_enum!(Trigger { User = "user", Token = "token", Webhook = "webhook", Policy = "policy" });
+
+impl DeploymentStatus {
+    /// Queued or running: holds its target, so another deployment there must wait.
+    pub fn is_active(self) -> bool {
+        matches!(self, DeploymentStatus::Queued | DeploymentStatus::Running)
+    }
+
+    /// Words for people, as the UI shows them.
+    pub fn label(self) -> &'static str {
+        match self {
+            DeploymentStatus::Queued => "Queued",
+            DeploymentStatus::Running => "Running",
+            DeploymentStatus::Succeeded => "Succeeded",
+            DeploymentStatus::Failed => "Failed",
+            DeploymentStatus::RolledBack => "Rolled back",
+            DeploymentStatus::Cancelled => "Cancelled",
+        }
+    }
+}
+
+/// A version of a service that can be deployed; unique per service and version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    pub id: i64,
+    pub service: String,
+    pub version: String,
+    pub git_sha: Option<String>,
+    pub artifact: Option<String>,
+    pub created_at: i64,
+}
+
+/// How one service is deployed to one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub service: String,
+    pub environment: String,
+    #[serde(flatten)]
+    pub settings: TargetSettings,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub id: i64,
+    pub service: String,
+    pub environment: String,
+    pub version: String,
+    pub git_sha: Option<String>,
+    pub artifact: Option<String>,
+    pub kind: DeploymentKind,
+    pub status: DeploymentStatus,
+    pub trigger: Trigger,
+    /// The user name, `token:NAME`, `webhook:SOURCE`, or `flightdeck` for automatic rollbacks.
+    pub actor: String,
+    pub reason: Option<String>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    /// The deployment that was live in this environment when this one was requested.
+    pub replaced_id: Option<i64>,
+    /// Why it failed, in words (exit code, timeout, interrupted by a restart, ...).
+    pub error: Option<String>,
+}
+
+/// `POST /api/v1/deployments`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployRequest {
+    pub service: String,
+    pub environment: String,
+    pub version: String,
+    #[serde(default)]
+    pub artifact: Option<String>,
+    #[serde(default)]
+    pub git_sha: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Wait behind a running deployment instead of being refused with 409.
+    #[serde(default)]
+    pub queue: bool,
+}
+
+/// `POST /api/v1/rollbacks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackRequest {
+    pub service: String,
+    pub environment: String,
+    #[serde(default)]
+    pub to_version: Option<String>,
+    pub reason: String,
+}
+
+/// `POST /api/v1/promotions`: deploy what runs in `from_environment` to the next environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromoteRequest {
+    pub service: String,
+    pub from_environment: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The answer to a deploy, rollback or promote: 202 with the deployment that will do it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub id: i64,
+    pub status: DeploymentStatus,
+    pub environment: String,
+    pub target_version: String,
+}
+
+/// One cell of the environment matrix (`GET /api/v1/status`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCell {
+    pub service: String,
+    pub environment: String,
+    /// The version of the latest deployment there (possibly still going out), if any.
+    pub version: Option<String>,
+    pub status: Option<DeploymentStatus>,
+    pub deployment_id: Option<i64>,
+    /// When the latest deployment finished (or was requested, while it is under way).
+    pub deployed_at: Option<i64>,
+    /// The version of the last deployment there that succeeded.
+    pub live_version: Option<String>,
+    /// Whether a deployer is configured for this pair.
+    pub configured: bool,
+}
+
+/// A version that may not be deployed again to an environment until a person lifts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quarantine {
+    pub service: String,
+    pub environment: String,
+    pub version: String,
+    pub deployment_id: Option<i64>,
+    pub reason: Option<String>,
+    pub created_at: i64,
+}
+
+/// Filters and page position for the history, newest first; `cursor` is a deployment id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentQuery {
+    pub service: Option<String>,
+    pub environment: Option<String>,
+    pub status: Option<DeploymentStatus>,
+    pub limit: Option<u32>,
+    pub cursor: Option<i64>,
+}
+
+impl DeploymentQuery {
+    pub const DEFAULT_LIMIT: u32 = 50;
+    pub const MAX_LIMIT: u32 = 500;
+
+    pub fn checked_limit(&self) -> Result<u32, String> {
+        match self.limit {
+            None => Ok(Self::DEFAULT_LIMIT),
+            Some(n) if (1..=Self::MAX_LIMIT).contains(&n) => Ok(n),
+            Some(_) => Err(format!("limit must be from 1 to {}", Self::MAX_LIMIT)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentPage {
+    pub items: Vec<Deployment>,
+    /// Pass as `cursor` for the next (older) page; `None` on the last page.
+    pub next_cursor: Option<i64>,
+}
+
+/// One line of a deployment's output; `n` counts from 1 within the deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub n: i64,
+    pub at: i64,
+    /// `stdout`, `stderr` or `flightdeck` (lines Flightdeck itself writes).
+    pub stream: String,
+    pub text: String,
+}
+
+/// Topics on `/ws`: every deployment's status changes, and one deployment's log lines.
+pub mod topics {
+    pub const DEPLOYMENTS: &str = "deployments";
+
+    pub fn deployment(id: i64) -> String {
+        format!("deployment/{id}")
+    }
+}
+
+/// Versions are free-form (semver, dates, build numbers) but end up in environment variables,
+/// URLs and log lines: one short line of printable text without spaces.
+pub fn validate_version(version: &str) -> Result<(), String> {
+    let ok = (1..=128).contains(&version.len())
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-+:/@".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "Version '{version}' must be 1 to 128 characters of letters, digits and . _ - + : / @."
+        ))
+    }
+}
+
+/// A reason is what a person reads on the audit trail months later; required for rollbacks.
+pub fn clean_reason(reason: Option<String>) -> Result<Option<String>, String> {
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    crate::catalog::validate_text("Reason", &reason, 500)?;
+    Ok(reason)
+}
+
+impl DeployRequest {
+    pub fn normalized(mut self) -> Result<DeployRequest, String> {
+        self.service = self.service.trim().to_string();
+        self.environment = self.environment.trim().to_string();
+        self.version = self.version.trim().to_string();
+        validate_version(&self.version)?;
+        let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        self.artifact = clean(self.artifact);
+        self.git_sha = clean(self.git_sha);
+        crate::catalog::validate_text("Artifact", &self.artifact, 1024)?;
+        if let Some(sha) = &self.git_sha {
+            if !(4..=64).contains(&sha.len()) || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "git_sha '{sha}' must be 4 to 64 hexadecimal digits."
+                ));
+            }
+        }
+        self.reason = clean_reason(self.reason)?;
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_through_text_and_json() {
+        for s in DeploymentStatus::ALL {
+            assert_eq!(DeploymentStatus::parse(s.as_str()), Some(*s));
+            assert_eq!(
+                serde_json::to_string(s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
+        }
+        assert_eq!(DeploymentStatus::parse("done"), None);
+        assert!(DeploymentStatus::Running.is_active());
+        assert!(!DeploymentStatus::RolledBack.is_active());
+    }
+
+    #[test]
+    fn versions_are_one_printable_word() {
+        for ok in [
+            "1.2.3",
+            "v2026.11.21-rc.1+build.7",
+            "sha:abc123",
+            "registry/app@1",
+        ] {
+            assert!(validate_version(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1.0 beta", "1.0\n", "$(rm -rf /)", &"9".repeat(129)] {
+            assert!(validate_version(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn deploy_requests_are_trimmed_and_checked() {
+        let req = |sha: Option<&str>| DeployRequest {
+            service: " api ".into(),
+            environment: "prod".into(),
+            version: " 1.0 ".into(),
+            artifact: Some(" ".into()),
+            git_sha: sha.map(Into::into),
+            reason: Some("  hotfix ".into()),
+            queue: false,
+        };
+        let ok = req(Some("abc123")).normalized().unwrap();
+        assert_eq!((ok.service.as_str(), ok.version.as_str()), ("api", "1.0"));
+        assert_eq!(ok.artifact, None);
+        assert_eq!(ok.reason.as_deref(), Some("hotfix"));
+        assert!(req(Some("not-a-sha"))
+            .normalized()
+            .unwrap_err()
+            .contains("git_sha"));
+    }
+}

@@ -1,0 +1,213 @@
+//! Reads: the environment matrix, the history with filters and pages, one deployment, its log,
+//! releases, targets and quarantines.
+
+use super::requests::decode_settings;
+use super::{db, decode_deployment, Deployments, SELECT_DEPLOYMENT};
+use app::deploy::*;
+use app::error::AppError;
+use sqlx::Row;
+
+impl Deployments {
+    async fn id_of(&self, table: &'static str, name: &str) -> Result<i64, AppError> {
+        let sql = match table {
+            "services" => "SELECT id FROM services WHERE name = $1",
+            _ => "SELECT id FROM environments WHERE name = $1",
+        };
+        let row = sqlx::query(sql)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("resolving a name"))?;
+        match row {
+            Some(row) => row.try_get(0).map_err(db("resolving a name")),
+            None if table == "services" => {
+                Err(AppError::not_found(format!("No service named '{name}'.")))
+            }
+            None => Err(AppError::not_found(format!(
+                "No environment named '{name}'."
+            ))),
+        }
+    }
+
+    /// Newest first. Names are resolved to ids first so the filter uses the target index.
+    pub async fn list(&self, query: &DeploymentQuery) -> Result<DeploymentPage, AppError> {
+        let limit = query.checked_limit().map_err(AppError::bad_request)?;
+        let service_id = match &query.service {
+            Some(name) => Some(self.id_of("services", name).await?),
+            None => None,
+        };
+        let environment_id = match &query.environment {
+            Some(name) => Some(self.id_of("environments", name).await?),
+            None => None,
+        };
+        let sql = format!(
+            "{SELECT_DEPLOYMENT} WHERE ($1 IS NULL OR d.service_id = $1) AND ($2 IS NULL OR d.environment_id = $2) \
+             AND ($3 IS NULL OR d.status = $3) AND ($4 IS NULL OR d.id < $4) ORDER BY d.id DESC LIMIT $5"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(service_id)
+            .bind(environment_id)
+            .bind(query.status.map(DeploymentStatus::as_str))
+            .bind(query.cursor)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing deployments"))?;
+        let mut items = rows
+            .iter()
+            .map(decode_deployment)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db("decoding deployments"))?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|d| d.id)
+        } else {
+            None
+        };
+        Ok(DeploymentPage { items, next_cursor })
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Deployment, AppError> {
+        let sql = format!("{SELECT_DEPLOYMENT} WHERE d.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a deployment"))?
+            .ok_or_else(|| AppError::not_found(format!("No deployment #{id}.")))?;
+        decode_deployment(&row).map_err(db("decoding a deployment"))
+    }
+
+    /// Lines after line `after`, oldest first, at most `limit`.
+    pub async fn logs(&self, id: i64, after: i64, limit: i64) -> Result<Vec<LogLine>, AppError> {
+        self.get(id).await?;
+        let rows = sqlx::query(
+            "SELECT n, at, stream, line FROM deployment_logs WHERE deployment_id = $1 AND n > $2 ORDER BY n LIMIT $3",
+        )
+        .bind(id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading deployment logs"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(LogLine {
+                    n: row.try_get("n")?,
+                    at: row.try_get("at")?,
+                    stream: row.try_get("stream")?,
+                    text: row.try_get("line")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db("decoding deployment logs"))
+    }
+
+    /// Every service x environment, services by name and environments in pipeline order.
+    pub async fn status(&self) -> Result<Vec<StatusCell>, AppError> {
+        let rows = sqlx::query(
+            "SELECT s.name AS service, e.name AS environment, ld.id AS deployment_id, lr.version AS version, \
+               ld.status AS status, COALESCE(ld.finished_at, ld.created_at) AS deployed_at, vr.version AS live_version, \
+               CAST(CASE WHEN t.service_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS configured \
+             FROM services s CROSS JOIN environments e \
+             LEFT JOIN targets t ON t.service_id = s.id AND t.environment_id = e.id \
+             LEFT JOIN deployments ld ON ld.id = (SELECT MAX(d.id) FROM deployments d \
+               WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status <> 'cancelled') \
+             LEFT JOIN releases lr ON lr.id = ld.release_id \
+             LEFT JOIN deployments vd ON vd.id = (SELECT MAX(d.id) FROM deployments d \
+               WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status = 'succeeded') \
+             LEFT JOIN releases vr ON vr.id = vd.release_id \
+             ORDER BY s.name, e.rank",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading the status matrix"))?;
+        rows.iter()
+            .map(|row| {
+                let status: Option<String> = row.try_get("status")?;
+                Ok(StatusCell {
+                    service: row.try_get("service")?,
+                    environment: row.try_get("environment")?,
+                    version: row.try_get("version")?,
+                    status: status.as_deref().and_then(DeploymentStatus::parse),
+                    deployment_id: row.try_get("deployment_id")?,
+                    deployed_at: row.try_get("deployed_at")?,
+                    live_version: row.try_get("live_version")?,
+                    configured: row.try_get::<i64, _>("configured")? == 1,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db("decoding the status matrix"))
+    }
+
+    /// Newest first.
+    pub async fn releases(&self, service: &str) -> Result<Vec<Release>, AppError> {
+        let service_id = self.id_of("services", service).await?;
+        let rows = sqlx::query(
+            "SELECT id, version, git_sha, artifact, created_at FROM releases WHERE service_id = $1 ORDER BY id DESC LIMIT 500",
+        )
+        .bind(service_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("listing releases"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(Release {
+                    id: row.try_get("id")?,
+                    service: service.to_string(),
+                    version: row.try_get("version")?,
+                    git_sha: row.try_get("git_sha")?,
+                    artifact: row.try_get("artifact")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db("decoding releases"))
+    }
+
+    pub async fn targets(&self) -> Result<Vec<Target>, AppError> {
+        let rows = sqlx::query(
+            "SELECT t.*, s.name AS service, e.name AS environment FROM targets t \
+             JOIN services s ON s.id = t.service_id JOIN environments e ON e.id = t.environment_id \
+             ORDER BY s.name, e.rank",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("listing targets"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(Target {
+                    service: row.try_get("service")?,
+                    environment: row.try_get("environment")?,
+                    settings: decode_settings(row)?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db("decoding targets"))
+    }
+
+    pub async fn quarantines(&self) -> Result<Vec<Quarantine>, AppError> {
+        let rows = sqlx::query(
+            "SELECT s.name AS service, e.name AS environment, q.version, q.deployment_id, q.reason, q.created_at \
+             FROM quarantines q JOIN services s ON s.id = q.service_id JOIN environments e ON e.id = q.environment_id \
+             ORDER BY q.created_at DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("listing quarantines"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(Quarantine {
+                    service: row.try_get("service")?,
+                    environment: row.try_get("environment")?,
+                    version: row.try_get("version")?,
+                    deployment_id: row.try_get("deployment_id")?,
+                    reason: row.try_get("reason")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db("decoding quarantines"))
+    }
+}

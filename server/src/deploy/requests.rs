@@ -1,0 +1,635 @@
+//! Deploy, rollback, promote, cancel, target settings and quarantine: every write a person or a
+//! machine asks for. Each runs in one transaction that first locks the target row, so two
+//! requests for the same service and environment take turns and the second sees the first.
+
+use super::{db, emit_updated, load_in, Deployments};
+use crate::audit::NewAudit;
+use crate::jobs::{self, JobKind};
+use crate::store;
+use app::deploy::rollback::{self, PastDeployment};
+use app::deploy::*;
+use app::error::AppError;
+use app::model::Principal;
+use sqlx::{Any, Row, Transaction};
+
+type Tx = Transaction<'static, Any>;
+
+/// A target, locked for the rest of the transaction.
+pub(super) struct Locked {
+    pub service_id: i64,
+    pub environment_id: i64,
+    pub service: String,
+    pub environment: String,
+}
+
+pub(super) fn decode_settings(row: &sqlx::any::AnyRow) -> Result<TargetSettings, sqlx::Error> {
+    let deployer: String = row.try_get("deployer")?;
+    Ok(TargetSettings {
+        deployer: DeployerKind::parse(&deployer)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown deployer '{deployer}'").into()))?,
+        command: row.try_get("command")?,
+        url: row.try_get("url")?,
+        timeout_s: row.try_get("timeout_s")?,
+        health_url: row.try_get("health_url")?,
+        watch_s: row.try_get("watch_s")?,
+        failure_threshold: row.try_get("failure_threshold")?,
+    })
+}
+
+/// Ids of a service and an environment by name; 404 naming whichever is unknown.
+pub(super) async fn resolve(
+    tx: &mut Tx,
+    service: &str,
+    environment: &str,
+) -> Result<(i64, i64), AppError> {
+    let row = sqlx::query(
+        "SELECT (SELECT id FROM services WHERE name = $1) AS service_id, \
+                (SELECT id FROM environments WHERE name = $2) AS environment_id",
+    )
+    .bind(service)
+    .bind(environment)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db("resolving names"))?;
+    let service_id: Option<i64> = row.try_get("service_id").map_err(db("resolving names"))?;
+    let environment_id: Option<i64> = row
+        .try_get("environment_id")
+        .map_err(db("resolving names"))?;
+    match (service_id, environment_id) {
+        (None, _) => Err(AppError::not_found(format!(
+            "No service named '{service}'."
+        ))),
+        (_, None) => Err(AppError::not_found(format!(
+            "No environment named '{environment}'."
+        ))),
+        (Some(s), Some(e)) => Ok((s, e)),
+    }
+}
+
+async fn lock_target(tx: &mut Tx, service: &str, environment: &str) -> Result<Locked, AppError> {
+    let (service_id, environment_id) = resolve(tx, service, environment).await?;
+    // The write comes first: it takes SQLite's write lock (or the row lock on PostgreSQL) before
+    // anything is read, so the reads below cannot be stale.
+    let bumped = sqlx::query(
+        "UPDATE targets SET request_count = request_count + 1 WHERE service_id = $1 AND environment_id = $2",
+    )
+    .bind(service_id)
+    .bind(environment_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(db("locking a target"))?;
+    if bumped.rows_affected() == 0 {
+        return Err(AppError::unprocessable(format!(
+            "{service} has no deployer configured for {environment}; an admin sets one with PUT /api/v1/services/{service}/targets/{environment}."
+        )));
+    }
+    Ok(Locked {
+        service_id,
+        environment_id,
+        service: service.into(),
+        environment: environment.into(),
+    })
+}
+
+/// Finds the release, creating it when `create` holds. Releases are immutable: the same version
+/// with a different git sha or artifact is refused rather than silently changed.
+async fn release_id(
+    tx: &mut Tx,
+    target: &Locked,
+    version: &str,
+    git_sha: Option<&str>,
+    artifact: Option<&str>,
+    create: bool,
+) -> Result<i64, AppError> {
+    let existing = sqlx::query(
+        "SELECT id, git_sha, artifact FROM releases WHERE service_id = $1 AND version = $2",
+    )
+    .bind(target.service_id)
+    .bind(version)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db("reading a release"))?;
+    if let Some(row) = existing {
+        let stored_sha: Option<String> = row.try_get("git_sha").map_err(db("reading a release"))?;
+        let stored_artifact: Option<String> =
+            row.try_get("artifact").map_err(db("reading a release"))?;
+        let differs = |given: Option<&str>, stored: &Option<String>| matches!((given, stored), (Some(g), Some(s)) if g != s);
+        if differs(git_sha, &stored_sha) || differs(artifact, &stored_artifact) {
+            return Err(AppError::conflict(format!(
+                "Release {version} of {} already exists with a different git sha or artifact; releases never change, so give the new build a new version.",
+                target.service
+            )));
+        }
+        let id: i64 = row.try_get("id").map_err(db("reading a release"))?;
+        if (git_sha.is_some() && stored_sha.is_none())
+            || (artifact.is_some() && stored_artifact.is_none())
+        {
+            // A release first seen without its sha or artifact (a rollback target typed by hand,
+            // say) learns them from the first request that knows them.
+            sqlx::query("UPDATE releases SET git_sha = COALESCE(git_sha, $1), artifact = COALESCE(artifact, $2) WHERE id = $3")
+                .bind(git_sha)
+                .bind(artifact)
+                .bind(id)
+                .execute(&mut **tx)
+                .await
+                .map_err(db("completing a release"))?;
+        }
+        return Ok(id);
+    }
+    if !create {
+        return Err(AppError::not_found(format!(
+            "{} has no release {version}.",
+            target.service
+        )));
+    }
+    store::insert_id(
+        sqlx::query(
+            "INSERT INTO releases (service_id, version, git_sha, artifact, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(target.service_id)
+        .bind(version)
+        .bind(git_sha)
+        .bind(artifact)
+        .bind(crate::now_ms()),
+        tx,
+        "creating a release",
+        || format!("Release {version} of {} was created at the same moment; try again.", target.service),
+    )
+    .await
+}
+
+async fn is_quarantined(tx: &mut Tx, target: &Locked, version: &str) -> Result<bool, AppError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) FROM quarantines WHERE service_id = $1 AND environment_id = $2 AND version = $3",
+    )
+    .bind(target.service_id)
+    .bind(target.environment_id)
+    .bind(version)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db("checking quarantine"))?;
+    Ok(row
+        .try_get::<i64, _>(0)
+        .map_err(db("checking quarantine"))?
+        > 0)
+}
+
+fn quarantine_refusal(target: &Locked, version: &str) -> AppError {
+    AppError::conflict(format!(
+        "{version} of {} is quarantined in {} since it was rolled back; a person must lift the quarantine before it is deployed there again.",
+        target.service, target.environment
+    ))
+}
+
+/// The target's deployments, newest first, as the rollback rule reads them.
+async fn history(
+    tx: &mut Tx,
+    target: &Locked,
+    limit: i64,
+) -> Result<Vec<PastDeployment>, AppError> {
+    let rows = sqlx::query(
+        "SELECT d.id, r.version, d.status FROM deployments d JOIN releases r ON r.id = d.release_id \
+         WHERE d.service_id = $1 AND d.environment_id = $2 ORDER BY d.id DESC LIMIT $3",
+    )
+    .bind(target.service_id)
+    .bind(target.environment_id)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db("reading deployment history"))?;
+    rows.iter()
+        .map(|row| {
+            let status: String = row.try_get("status")?;
+            Ok(PastDeployment {
+                id: row.try_get("id")?,
+                version: row.try_get("version")?,
+                status: DeploymentStatus::parse(&status).unwrap_or(DeploymentStatus::Cancelled),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(db("reading deployment history"))
+}
+
+struct Submission<'a> {
+    who: &'a Initiator,
+    target: &'a Locked,
+    release_id: i64,
+    version: &'a str,
+    kind: DeploymentKind,
+    reason: Option<&'a str>,
+    queue: bool,
+    rolls_back_id: Option<i64>,
+    audit_detail: serde_json::Value,
+}
+
+impl Deployments {
+    async fn begin_write(&self) -> Result<Tx, AppError> {
+        store::begin_write(&self.pool, self.backend).await
+    }
+
+    /// Writes the queued deployment, its job, event and audit entry, and commits.
+    async fn submit(&self, mut tx: Tx, s: Submission<'_>) -> Result<Accepted, AppError> {
+        let history = history(&mut tx, s.target, 50).await?;
+        if let Some(active) = history.iter().find(|d| d.status.is_active()) {
+            if !s.queue {
+                return Err(AppError::conflict(format!(
+                    "Deployment #{} ({} {}) is still {} in {}; wait for it, cancel it, or ask to queue behind it.",
+                    active.id, s.target.service, active.version, active.status, s.target.environment
+                )));
+            }
+        }
+        let replaced_id = history
+            .iter()
+            .find(|d| !d.status.is_active() && d.status != DeploymentStatus::Cancelled)
+            .map(|d| d.id);
+        let now = crate::now_ms();
+        let id = store::insert_id(
+            sqlx::query(
+                "INSERT INTO deployments (service_id, environment_id, release_id, kind, status, trigger_kind, actor, reason, created_at, replaced_id, rolls_back_id) \
+                 VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10) RETURNING id",
+            )
+            .bind(s.target.service_id)
+            .bind(s.target.environment_id)
+            .bind(s.release_id)
+            .bind(s.kind.as_str())
+            .bind(s.who.trigger.as_str())
+            .bind(&s.who.actor)
+            .bind(s.reason)
+            .bind(now)
+            .bind(replaced_id)
+            .bind(s.rolls_back_id),
+            &mut tx,
+            "queueing a deployment",
+            || "Another deployment was queued at the same moment; try again.".into(),
+        )
+        .await?;
+        jobs::enqueue(&mut tx, JobKind::Deploy, id, now)
+            .await
+            .map_err(db("queueing a deployment job"))?;
+        emit_updated(&mut tx, id)
+            .await
+            .map_err(db("publishing a deployment"))?;
+        let mut detail = s.audit_detail;
+        detail["deployment_id"] = id.into();
+        detail["version"] = s.version.into();
+        store::commit_audited(
+            tx,
+            &self.bus,
+            NewAudit {
+                actor: &s.who.actor,
+                action: match s.kind {
+                    DeploymentKind::Deploy => "deployment.requested",
+                    DeploymentKind::Rollback => "rollback.requested",
+                    DeploymentKind::Promote => "promotion.requested",
+                },
+                target: &format!("{}/{}", s.target.service, s.target.environment),
+                reason: s.reason,
+                detail,
+            },
+        )
+        .await?;
+        self.work.notify_one();
+        Ok(Accepted {
+            id,
+            status: DeploymentStatus::Queued,
+            environment: s.target.environment.clone(),
+            target_version: s.version.to_string(),
+        })
+    }
+
+    pub async fn deploy(
+        &self,
+        who: &Initiator,
+        request: DeployRequest,
+    ) -> Result<Accepted, AppError> {
+        let request = request.normalized().map_err(AppError::unprocessable)?;
+        let mut tx = self.begin_write().await?;
+        let target = lock_target(&mut tx, &request.service, &request.environment).await?;
+        let release_id = release_id(
+            &mut tx,
+            &target,
+            &request.version,
+            request.git_sha.as_deref(),
+            request.artifact.as_deref(),
+            true,
+        )
+        .await?;
+        if is_quarantined(&mut tx, &target, &request.version).await? {
+            return Err(quarantine_refusal(&target, &request.version));
+        }
+        self.submit(
+            tx,
+            Submission {
+                who,
+                target: &target,
+                release_id,
+                version: &request.version,
+                kind: DeploymentKind::Deploy,
+                reason: request.reason.as_deref(),
+                queue: request.queue,
+                rolls_back_id: None,
+                audit_detail: serde_json::json!({ "git_sha": request.git_sha, "artifact": request.artifact }),
+            },
+        )
+        .await
+    }
+
+    /// Rolls back to the last good version (or the chosen one) and quarantines the bad one.
+    pub async fn rollback(
+        &self,
+        who: &Initiator,
+        request: RollbackRequest,
+    ) -> Result<Accepted, AppError> {
+        let reason = clean_reason(Some(request.reason))
+            .map_err(AppError::unprocessable)?
+            .ok_or_else(|| AppError::unprocessable("A rollback needs a reason: say what went wrong, for the people reading the audit trail later."))?;
+        let to_version = request
+            .to_version
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        if let Some(v) = to_version {
+            validate_version(v).map_err(AppError::unprocessable)?;
+        }
+        let mut tx = self.begin_write().await?;
+        let target =
+            lock_target(&mut tx, request.service.trim(), request.environment.trim()).await?;
+        let past = history(&mut tx, &target, 500).await?;
+        let mut quarantined = Vec::new();
+        for d in &past {
+            if !quarantined.contains(&d.version)
+                && is_quarantined(&mut tx, &target, &d.version).await?
+            {
+                quarantined.push(d.version.clone());
+            }
+        }
+        if let Some(v) = to_version {
+            if is_quarantined(&mut tx, &target, v).await? {
+                quarantined.push(v.to_string());
+            }
+        }
+        let plan = rollback::plan(&target.environment, &past, to_version, |v| {
+            quarantined.iter().any(|q| q == v)
+        })
+        .map_err(AppError::conflict)?;
+        let release_id =
+            release_id(&mut tx, &target, &plan.target_version, None, None, false).await?;
+        sqlx::query(
+            "INSERT INTO quarantines (service_id, environment_id, version, deployment_id, reason, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (service_id, environment_id, version) DO NOTHING",
+        )
+        .bind(target.service_id)
+        .bind(target.environment_id)
+        .bind(&plan.bad_version)
+        .bind(plan.bad_id)
+        .bind(&reason)
+        .bind(crate::now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(db("quarantining a version"))?;
+        self.submit(
+            tx,
+            Submission {
+                who,
+                target: &target,
+                release_id,
+                version: &plan.target_version,
+                kind: DeploymentKind::Rollback,
+                reason: Some(&reason),
+                queue: false,
+                rolls_back_id: Some(plan.bad_id),
+                audit_detail: serde_json::json!({
+                    "from_version": plan.bad_version,
+                    "rolls_back": plan.bad_id,
+                    "quarantined": plan.bad_version,
+                }),
+            },
+        )
+        .await
+    }
+
+    /// Deploys the version live in `from_environment` to the next environment by rank.
+    pub async fn promote(
+        &self,
+        who: &Initiator,
+        request: PromoteRequest,
+    ) -> Result<Accepted, AppError> {
+        let reason = clean_reason(request.reason).map_err(AppError::unprocessable)?;
+        let service = request.service.trim();
+        let from = request.from_environment.trim();
+        let mut tx = self.begin_write().await?;
+        let (service_id, from_id) = resolve(&mut tx, service, from).await?;
+        let live = sqlx::query(
+            "SELECT r.version FROM deployments d JOIN releases r ON r.id = d.release_id \
+             WHERE d.service_id = $1 AND d.environment_id = $2 AND d.status = 'succeeded' ORDER BY d.id DESC LIMIT 1",
+        )
+        .bind(service_id)
+        .bind(from_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("reading the live version"))?;
+        let version: String = match live {
+            Some(row) => row.try_get(0).map_err(db("reading the live version"))?,
+            None => {
+                return Err(AppError::conflict(format!(
+                    "Nothing has succeeded in {from} yet, so there is nothing to promote."
+                )))
+            }
+        };
+        let next = sqlx::query(
+            "SELECT name FROM environments WHERE rank > (SELECT rank FROM environments WHERE id = $1) ORDER BY rank LIMIT 1",
+        )
+        .bind(from_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("finding the next environment"))?;
+        let next: String = match next {
+            Some(row) => row.try_get(0).map_err(db("finding the next environment"))?,
+            None => return Err(AppError::conflict(format!(
+                "{from} is the last environment in the pipeline; there is nowhere to promote to."
+            ))),
+        };
+        let target = lock_target(&mut tx, service, &next).await?;
+        let release_id = release_id(&mut tx, &target, &version, None, None, false).await?;
+        if is_quarantined(&mut tx, &target, &version).await? {
+            return Err(quarantine_refusal(&target, &version));
+        }
+        self.submit(
+            tx,
+            Submission {
+                who,
+                target: &target,
+                release_id,
+                version: &version,
+                kind: DeploymentKind::Promote,
+                reason: reason.as_deref(),
+                queue: false,
+                rolls_back_id: None,
+                audit_detail: serde_json::json!({ "from_environment": from }),
+            },
+        )
+        .await
+    }
+
+    /// Cancels a queued deployment at once, or asks the worker running it to stop.
+    pub async fn cancel(&self, who: &Initiator, id: i64) -> Result<Deployment, AppError> {
+        let mut tx = self.begin_write().await?;
+        // A write first, for the same reason as in `lock_target`.
+        sqlx::query("UPDATE deployments SET cancel_requested = $1 WHERE id = $2")
+            .bind(true)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("cancelling a deployment"))?;
+        let deployment = load_in(&mut tx, id)
+            .await
+            .map_err(db("reading a deployment"))?
+            .ok_or_else(|| AppError::not_found(format!("No deployment #{id}.")))?;
+        let action = match deployment.status {
+            DeploymentStatus::Queued => {
+                sqlx::query(
+                    "UPDATE deployments SET status = 'cancelled', finished_at = $1, error = $2 WHERE id = $3",
+                )
+                .bind(crate::now_ms())
+                .bind(format!("Cancelled by {} before it started.", who.actor))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("cancelling a deployment"))?;
+                sqlx::query("UPDATE jobs SET done_at = $1 WHERE kind = 'deploy' AND subject_id = $2 AND done_at IS NULL")
+                    .bind(crate::now_ms())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db("cancelling a deployment job"))?;
+                "deployment.cancelled"
+            }
+            DeploymentStatus::Running => "deployment.cancel_requested",
+            other => {
+                return Err(AppError::conflict(format!(
+                    "Deployment #{id} has already finished ({}); nothing to cancel.",
+                    other.label()
+                )))
+            }
+        };
+        let updated = emit_updated(&mut tx, id)
+            .await
+            .map_err(db("publishing a deployment"))?;
+        store::commit_audited(
+            tx,
+            &self.bus,
+            NewAudit {
+                actor: &who.actor,
+                action,
+                target: &format!("{}/{}", deployment.service, deployment.environment),
+                reason: None,
+                detail: serde_json::json!({ "deployment_id": id, "version": deployment.version }),
+            },
+        )
+        .await?;
+        self.work.notify_one();
+        Ok(updated)
+    }
+
+    /// Creates or replaces how `service` is deployed to `environment` (admins only: a command
+    /// target runs on this server).
+    pub async fn set_target(
+        &self,
+        actor: &Principal,
+        service: &str,
+        environment: &str,
+        settings: TargetSettings,
+    ) -> Result<Target, AppError> {
+        let settings = settings.normalized().map_err(AppError::unprocessable)?;
+        if settings.deployer == DeployerKind::Webhook {
+            return Err(AppError::unprocessable(
+                "The webhook deployer is not available in this version yet; use the command deployer (it can call your CI with curl) or simulated.",
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let (service_id, environment_id) = resolve(&mut tx, service, environment).await?;
+        let now = crate::now_ms();
+        sqlx::query(
+            "INSERT INTO targets (service_id, environment_id, deployer, command, url, timeout_s, health_url, watch_s, failure_threshold, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (service_id, environment_id) DO UPDATE SET deployer = excluded.deployer, command = excluded.command, \
+               url = excluded.url, timeout_s = excluded.timeout_s, health_url = excluded.health_url, watch_s = excluded.watch_s, \
+               failure_threshold = excluded.failure_threshold, updated_at = excluded.updated_at",
+        )
+        .bind(service_id)
+        .bind(environment_id)
+        .bind(settings.deployer.as_str())
+        .bind(settings.command.as_deref())
+        .bind(settings.url.as_deref())
+        .bind(settings.timeout_s)
+        .bind(settings.health_url.as_deref())
+        .bind(settings.watch_s)
+        .bind(settings.failure_threshold)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("saving a target"))?;
+        // The command itself stays out of the audit trail: it may carry credentials.
+        store::commit_audited(
+            tx,
+            &self.bus,
+            NewAudit {
+                actor: &actor.actor(),
+                action: "target.configured",
+                target: &format!("{service}/{environment}"),
+                reason: None,
+                detail: serde_json::json!({
+                    "deployer": settings.deployer,
+                    "timeout_s": settings.timeout_s,
+                    "watch_s": settings.watch_s,
+                    "failure_threshold": settings.failure_threshold,
+                    "health_check": settings.health_url.is_some(),
+                }),
+            },
+        )
+        .await?;
+        Ok(Target {
+            service: service.into(),
+            environment: environment.into(),
+            settings,
+            updated_at: now,
+        })
+    }
+
+    pub async fn lift_quarantine(
+        &self,
+        actor: &Principal,
+        service: &str,
+        environment: &str,
+        version: &str,
+    ) -> Result<(), AppError> {
+        let mut tx = self.begin_write().await?;
+        let (service_id, environment_id) = resolve(&mut tx, service, environment).await?;
+        let lifted = sqlx::query(
+            "DELETE FROM quarantines WHERE service_id = $1 AND environment_id = $2 AND version = $3",
+        )
+        .bind(service_id)
+        .bind(environment_id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("lifting a quarantine"))?;
+        if lifted.rows_affected() == 0 {
+            return Err(AppError::not_found(format!(
+                "{version} of {service} is not quarantined in {environment}."
+            )));
+        }
+        store::commit_audited(
+            tx,
+            &self.bus,
+            NewAudit {
+                actor: &actor.actor(),
+                action: "quarantine.lifted",
+                target: &format!("{service}/{environment}"),
+                reason: None,
+                detail: serde_json::json!({ "version": version }),
+            },
+        )
+        .await
+    }
+}
