@@ -65,7 +65,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signin") view=SignInPage/>
                 <ParentRoute path=path!("") view=AppLayout>
                     <Route path=path!("") view=DashboardPage/>
-                    <Route path=path!("deployments") view=|| view! { <ComingPage section=Section::Deployments/> }/>
+                    <Route path=path!("deployments") view=DeploymentsPage/>
+                    <Route path=path!("deployments/:id") view=DeploymentPage/>
                     <Route path=path!("health") view=|| view! { <ComingPage section=Section::Health/> }/>
                     <Route path=path!("slos") view=|| view! { <ComingPage section=Section::Slos/> }/>
                     <Route path=path!("alerts") view=|| view! { <ComingPage section=Section::Alerts/> }/>

@@ -45,7 +45,8 @@ impl Live {
 impl Live {
     /// Counts events on `topic` from now on: a resource keyed on it refetches when that topic
     /// changes, so pages show new state without a reload.
-    pub fn changes_on(self, topic: &'static str) -> Signal<u32> {
+    pub fn changes_on(self, topic: impl Into<String>) -> Signal<u32> {
+        let topic: String = topic.into();
         let count = RwSignal::new(0u32);
         Effect::new(move |_| {
             if self
@@ -60,7 +61,7 @@ impl Live {
 }
 
 /// Changes on `topic`, or a constant outside the signed-in layout (where there is no live link).
-pub fn changes_on(topic: &'static str) -> Signal<u32> {
+pub fn changes_on(topic: impl Into<String>) -> Signal<u32> {
     use_live()
         .map(|live| live.changes_on(topic))
         .unwrap_or_else(|| Signal::stored(0))

@@ -15,6 +15,18 @@ pub fn relative(then: i64, now: i64) -> String {
     }
 }
 
+/// A short length of time: "850 ms", "42 s", "3 min 5 s", "2 h 10 min".
+pub fn duration(ms: i64) -> String {
+    let ms = ms.max(0);
+    let secs = ms / 1000;
+    match secs {
+        0 => format!("{ms} ms"),
+        1..=59 => format!("{secs} s"),
+        60..=3_599 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3_600, (secs % 3_600) / 60),
+    }
+}
+
 /// ISO 8601 in UTC, to the second, without a time library (works the same in WASM).
 pub fn iso_utc(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
@@ -46,6 +58,15 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(850), "850 ms");
+        assert_eq!(duration(42_400), "42 s");
+        assert_eq!(duration(185_000), "3 min 5 s");
+        assert_eq!(duration(7_800_000), "2 h 10 min");
+        assert_eq!(duration(-5), "0 ms");
+    }
 
     #[test]
     fn relative_times_read_naturally() {

@@ -129,6 +129,65 @@ pub async fn fill(state: &AppState) -> Result<(), String> {
             .await
             .map_err(|e| format!("demo data: {e}"))?;
     }
+    deployments(state, &maria).await?;
     tracing::info!(users = TEAM.len(), tokens = TOKENS.len(), "demo data added");
+    Ok(())
+}
+
+/// Every service deploys with the simulated deployer; a few releases are queued so the board
+/// fills up live in the first seconds (one of them fails, as real ones do).
+async fn deployments(state: &AppState, maria: &app::model::Principal) -> Result<(), String> {
+    use app::deploy::{DeployRequest, Initiator, TargetSettings};
+    for (service, _, _) in SERVICES {
+        for (environment, _, _) in ENVIRONMENTS {
+            state
+                .deployments
+                .set_target(maria, service, environment, TargetSettings::simulated())
+                .await
+                .map_err(|e| e.message)?;
+        }
+    }
+    let ci = Initiator {
+        trigger: app::deploy::Trigger::Token,
+        actor: "token:github-actions".into(),
+    };
+    let releases: [(&str, &str, &[&str]); 6] = [
+        (
+            "checkout-api",
+            "1.41.0",
+            &["dev", "staging", "canary", "production"],
+        ),
+        ("checkout-api", "1.42.0", &["dev", "staging"]),
+        (
+            "payments-gateway",
+            "2.7.3",
+            &["dev", "staging", "production"],
+        ),
+        ("payments-gateway", "2.8.0-bad-migration", &["dev"]),
+        (
+            "search",
+            "0.19.2",
+            &["dev", "staging", "canary", "production"],
+        ),
+        ("web-frontend", "2026.11.20", &["dev", "staging"]),
+    ];
+    for (service, version, environments) in releases {
+        for environment in environments {
+            let request = DeployRequest {
+                service: service.into(),
+                environment: (*environment).into(),
+                version: version.into(),
+                artifact: None,
+                git_sha: None,
+                reason: Some("Release train".into()),
+                queue: true,
+            };
+            state
+                .deployments
+                .deploy(&ci, request)
+                .await
+                .map_err(|e| e.message)?;
+        }
+    }
     Ok(())
 }

@@ -3,6 +3,8 @@
 mod audit;
 mod coming;
 mod dashboard;
+mod deployment;
+mod deployments;
 mod not_found;
 mod settings;
 mod signin;
@@ -11,6 +13,8 @@ pub use crate::components::nav::Section;
 pub use audit::AuditPage;
 pub use coming::ComingPage;
 pub use dashboard::DashboardPage;
+pub use deployment::DeploymentPage;
+pub use deployments::DeploymentsPage;
 pub use not_found::NotFound;
 pub use settings::SettingsPage;
 pub use signin::SignInPage;

@@ -445,9 +445,11 @@ impl Deployments {
         .map_err(db("finding the next environment"))?;
         let next: String = match next {
             Some(row) => row.try_get(0).map_err(db("finding the next environment"))?,
-            None => return Err(AppError::conflict(format!(
+            None => {
+                return Err(AppError::conflict(format!(
                 "{from} is the last environment in the pipeline; there is nowhere to promote to."
-            ))),
+            )))
+            }
         };
         let target = lock_target(&mut tx, service, &next).await?;
         let release_id = release_id(&mut tx, &target, &version, None, None, false).await?;

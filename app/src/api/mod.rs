@@ -111,3 +111,6 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
         .await,
     )
 }
+
+mod deployments;
+pub use deployments::*;

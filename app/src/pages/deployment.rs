@@ -1,0 +1,277 @@
+//! One deployment: what, where, who and why; a progress indicator; the live log; and the
+//! actions that make sense for it now (cancel while active, roll back or promote when done).
+
+use crate::api::*;
+use crate::components::common::*;
+use crate::components::deploy::*;
+use crate::components::layout::use_role_at_least;
+use crate::deploy::{topics, Accepted, Deployment, DeploymentStatus, LogLine};
+use crate::live::changes_on;
+use crate::model::Role;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn DeploymentPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+    });
+    let changes = changes_on(topics::DEPLOYMENTS);
+    let cancel = ServerAction::<CancelDeployment>::new();
+    let deployment = Resource::new(
+        move || (id.get(), changes.get(), cancel.version().get()),
+        |(id, _, _)| get_deployment(id),
+    );
+    let board = Resource::new(move || changes.get(), |_| load_board());
+    let dialog = RwSignal::new(None::<DialogRequest>);
+    let toasts = Toasts::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    let on_accepted = Callback::new(move |a: Accepted| {
+        toasts.push(
+            format!(
+                "Deployment #{} queued: {} to {}",
+                a.id, a.target_version, a.environment
+            ),
+            None,
+            false,
+        );
+        navigate(&format!("/deployments/{}", a.id), Default::default());
+    });
+    let services = Signal::derive(move || {
+        board
+            .get()
+            .and_then(|b| b.ok())
+            .map(|b| b.services.into_iter().map(|s| s.name).collect())
+            .unwrap_or_default()
+    });
+    let environments = Signal::derive(move || {
+        board
+            .get()
+            .and_then(|b| b.ok())
+            .map(|b| b.environments)
+            .unwrap_or_default()
+    });
+
+    view! {
+        <Title text=move || format!("Deployment #{}", id.get())/>
+        <p class="crumbs"><a href="/deployments">"← Deployments"</a></p>
+        <Transition fallback=|| view! { <LoadingRows rows=6/> }>
+            {move || deployment.get().map(|r| match r {
+                Err(error) => view! { <ErrorNote error/> }.into_any(),
+                Ok(d) => view! { <Summary d=d.clone() board dialog cancel/> }.into_any(),
+            })}
+        </Transition>
+        {move || (id.get() > 0).then(|| view! { <LogView id=id.get()/> })}
+        <DeployDialog open=dialog services environments on_accepted/>
+        <ToastRegion toasts/>
+    }
+}
+
+#[component]
+fn Summary(
+    d: Deployment,
+    board: Resource<Result<DeployBoard, crate::error::AppError>>,
+    dialog: RwSignal<Option<DialogRequest>>,
+    cancel: ServerAction<CancelDeployment>,
+) -> impl IntoView {
+    let can_operate = use_role_at_least(Role::Operator);
+    let confirming = RwSignal::new(false);
+    let id = d.id;
+    let active = d.status.is_active();
+    // Roll back and promote act on what is current in the environment: offer them only on the
+    // newest deployment there.
+    let here = StoredValue::new((d.service.clone(), d.environment.clone()));
+    let cell = move || {
+        let (service, environment) = here.get_value();
+        board.get().and_then(|b| b.ok()).and_then(|b| {
+            let next = b
+                .environments
+                .iter()
+                .skip_while(|e| e.name != environment)
+                .nth(1)
+                .map(|e| e.name.clone());
+            b.cells
+                .into_iter()
+                .find(|c| c.service == service && c.environment == environment)
+                .map(|c| (c, next))
+        })
+    };
+    let (service, environment, version) =
+        (d.service.clone(), d.environment.clone(), d.version.clone());
+    let actions = move || {
+        let (cell, next) = cell()?;
+        if cell.deployment_id != Some(id) || active {
+            return None;
+        }
+        let rollback = {
+            let (service, environment, current) = (
+                service.clone(),
+                environment.clone(),
+                cell.live_version.clone().or(Some(version.clone())),
+            );
+            move |_| {
+                dialog.set(Some(DialogRequest::Rollback {
+                    service: service.clone(),
+                    environment: environment.clone(),
+                    current: current.clone(),
+                }))
+            }
+        };
+        let promote = cell.live_version.clone().zip(next).map(|(live, to)| {
+            let (service, from) = (service.clone(), environment.clone());
+            let label = format!("Promote {live} to {to}");
+            let open = move |_| {
+                dialog.set(Some(DialogRequest::Promote {
+                    service: service.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                    version: live.clone(),
+                }))
+            };
+            view! { <button class="btn" type="button" on:click=open>{label}</button> }
+        });
+        Some(view! {
+            <button class="btn btn-danger-ghost" type="button" on:click=rollback>"Roll back…"</button>
+            {promote}
+        })
+    };
+    let took = d
+        .started_at
+        .map(|s| crate::time_fmt::duration(d.finished_at.unwrap_or_else(now_ms) - s));
+    view! {
+        <div class="page-head page-head-actions">
+            <div>
+                <h1>{format!("#{} {} ", d.id, d.service)}<code>{d.version.clone()}</code>{format!(" → {}", d.environment)}</h1>
+                <p class="muted">{format!("{} by {}", capital(d.kind.as_str()), d.actor)}{d.reason.clone().map(|r| format!(": “{r}”"))}</p>
+            </div>
+            <Show when=move || can_operate.get()>
+                <div class="actions">
+                    {active.then(|| view! {
+                        <Show when=move || confirming.get() fallback=move || view! {
+                            <button class="btn btn-danger-ghost" type="button" on:click=move |_| confirming.set(true)>"Cancel deployment…"</button>
+                        }>
+                            <span class="confirm">
+                                <span>"Stop it? A running command is killed."</span>
+                                <button class="btn btn-ghost" type="button" on:click=move |_| confirming.set(false)>"Keep going"</button>
+                                <button class="btn btn-danger" type="button" on:click=move |_| {
+                                    confirming.set(false);
+                                    cancel.dispatch(CancelDeployment { id });
+                                }>"Cancel it"</button>
+                            </span>
+                        </Show>
+                    })}
+                    {actions.clone()}
+                </div>
+            </Show>
+        </div>
+        {move || cancel.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
+        <Progress status=d.status/>
+        {d.error.clone().map(|e| view! { <div class="note note-error" role="alert"><strong>"Why it stopped: "</strong>{e}</div> })}
+        <dl class="facts card">
+            <div><dt>"Status"</dt><dd><StatusBadge status=d.status/></dd></div>
+            <div><dt>"Requested"</dt><dd><TimeAgo ms=d.created_at/></dd></div>
+            <div><dt>"Took"</dt><dd>{took.unwrap_or_else(|| "not started".into())}</dd></div>
+            <div><dt>"Trigger"</dt><dd>{d.trigger.as_str()}</dd></div>
+            {d.git_sha.clone().map(|sha| view! { <div><dt>"Git sha"</dt><dd><code>{sha}</code></dd></div> })}
+            {d.artifact.clone().map(|a| view! { <div><dt>"Artifact"</dt><dd><code>{a}</code></dd></div> })}
+            {d.replaced_id.map(|r| view! { <div><dt>"Replaced"</dt><dd><a href=format!("/deployments/{r}")>{format!("#{r}")}</a></dd></div> })}
+        </dl>
+    }
+}
+
+fn capital(word: &str) -> String {
+    let mut c = word.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Queued -> running -> outcome, with the current step marked for screen readers too.
+#[component]
+fn Progress(status: DeploymentStatus) -> impl IntoView {
+    let step = match status {
+        DeploymentStatus::Queued => 0,
+        DeploymentStatus::Running => 1,
+        _ => 2,
+    };
+    let last = if step == 2 {
+        status.label()
+    } else {
+        "Finished"
+    };
+    let steps = ["Queued", "Running", last];
+    view! {
+        <ol class=format!("progress progress-{}", status.as_str()) aria-label="Progress">
+            {steps.into_iter().enumerate().map(|(i, label)| view! {
+                <li class=if i < step { "done" } else if i == step { "current" } else { "" }
+                    aria-current=(i == step).then_some("step")>{label}</li>
+            }).collect_view()}
+        </ol>
+        {(step == 1).then(|| view! { <div class="bar" role="progressbar" aria-label="Deploying"><span></span></div> })}
+    }
+}
+
+/// The log: loaded once, then extended with the lines after the last one whenever the
+/// deployment's topic announces more. Follows the end unless the reader scrolled up.
+#[component]
+fn LogView(id: i64) -> impl IntoView {
+    let lines = RwSignal::new(Vec::<LogLine>::new());
+    let changes = changes_on(topics::deployment(id));
+    let chunk = Resource::new(
+        move || changes.get(),
+        move |_| {
+            let after = lines.with_untracked(|l| l.last().map(|l| l.n).unwrap_or(0));
+            deployment_logs(id, after)
+        },
+    );
+    let error = RwSignal::new(None::<crate::error::AppError>);
+    let follow = RwSignal::new(true);
+    let panel = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| match chunk.get() {
+        Some(Ok(new)) => {
+            error.set(None);
+            let last = lines.with_untracked(|l| l.last().map(|l| l.n).unwrap_or(0));
+            let fresh: Vec<_> = new.into_iter().filter(|l| l.n > last).collect();
+            if !fresh.is_empty() {
+                lines.update(|l| l.extend(fresh));
+                if follow.get_untracked() {
+                    request_animation_frame(move || {
+                        if let Some(el) = panel.get_untracked() {
+                            el.set_scroll_top(el.scroll_height());
+                        }
+                    });
+                }
+            }
+        }
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    view! {
+        <section class="card" aria-labelledby="log-title">
+            <div class="card-head">
+                <h2 id="log-title">"Log"</h2>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || follow.get() on:change=move |ev| follow.set(event_target_checked(&ev))/>
+                    "Follow"
+                </label>
+            </div>
+            {move || error.get().map(|error| view! { <ErrorNote error/> })}
+            <div class="log" node_ref=panel tabindex="0" aria-label="Deployment log" data-testid="log">
+                <Show when=move || !lines.with(Vec::is_empty) fallback=|| view! { <p class="muted">"No output yet."</p> }>
+                    <For each=move || lines.get() key=|l| l.n let:line>
+                        <div class=format!("log-line log-{}", line.stream)>
+                            <span class="log-n" aria-hidden="true">{line.n}</span>
+                            <span class="log-text">{line.text}</span>
+                        </div>
+                    </For>
+                </Show>
+            </div>
+        </section>
+    }
+}

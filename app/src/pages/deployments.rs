@@ -1,0 +1,438 @@
+//! The deployments board: the environment matrix (service x environment: version, status, age),
+//! quarantined versions, and the history with filters and pages. Everything refetches when a
+//! deployment changes, so the board is live without a reload.
+
+use crate::api::*;
+use crate::catalog::Environment;
+use crate::components::common::*;
+use crate::components::deploy::*;
+use crate::components::layout::use_role_at_least;
+use crate::deploy::{topics, Accepted, DeploymentQuery, DeploymentStatus, Quarantine, StatusCell};
+use crate::live::changes_on;
+use crate::model::Role;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn DeploymentsPage() -> impl IntoView {
+    let changes = changes_on(topics::DEPLOYMENTS);
+    let lift = ServerAction::<LiftQuarantine>::new();
+    let board = Resource::new(
+        move || (changes.get(), lift.version().get()),
+        |_| load_board(),
+    );
+    let can_operate = use_role_at_least(Role::Operator);
+    let dialog = RwSignal::new(None::<DialogRequest>);
+    let toasts = Toasts::new();
+    // Deployments started from this page: a toast reports how each one ends.
+    let watching = RwSignal::new(Vec::<i64>::new());
+
+    let services = Signal::derive(move || {
+        board
+            .get()
+            .and_then(|b| b.ok())
+            .map(|b| b.services.into_iter().map(|s| s.name).collect())
+            .unwrap_or_default()
+    });
+    let environments = Signal::derive(move || {
+        board
+            .get()
+            .and_then(|b| b.ok())
+            .map(|b| b.environments)
+            .unwrap_or_default()
+    });
+    Effect::new(move |_| {
+        let Some(Ok(b)) = board.get() else { return };
+        for cell in &b.cells {
+            let (Some(id), Some(status)) = (cell.deployment_id, cell.status) else {
+                continue;
+            };
+            if status.is_active() || !watching.with_untracked(|w| w.contains(&id)) {
+                continue;
+            }
+            watching.update(|w| w.retain(|x| *x != id));
+            toasts.push(
+                format!(
+                    "#{id} {} {} in {}: {}",
+                    cell.service,
+                    cell.version.clone().unwrap_or_default(),
+                    cell.environment,
+                    status.label()
+                ),
+                Some(format!("/deployments/{id}")),
+                status == DeploymentStatus::Failed,
+            );
+        }
+    });
+    let on_accepted = Callback::new(move |a: Accepted| {
+        watching.update(|w| w.push(a.id));
+        toasts.push(
+            format!(
+                "Deployment #{} queued: {} to {}",
+                a.id, a.target_version, a.environment
+            ),
+            Some(format!("/deployments/{}", a.id)),
+            false,
+        );
+    });
+
+    view! {
+        <Title text="Deployments"/>
+        <div class="page-head page-head-actions">
+            <div>
+                <h1>"Deployments"</h1>
+                <p class="muted">"What runs where, live. Select a cell for its deployment and log."</p>
+            </div>
+            <Show when=move || can_operate.get()>
+                <button class="btn btn-primary" type="button"
+                    on:click=move |_| dialog.set(Some(DialogRequest::Deploy { service: None, environment: None }))>
+                    "Deploy…"
+                </button>
+            </Show>
+        </div>
+        <section class="card" aria-labelledby="matrix-title">
+            <h2 id="matrix-title">"Environments"</h2>
+            <Transition fallback=|| view! { <LoadingRows rows=4/> }>
+                {move || board.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(b) if b.services.is_empty() || b.environments.is_empty() => view! {
+                        <EmptyState title="Nothing to deploy yet">
+                            <p>"Register services with POST /api/v1/services and environments with POST /api/v1/environments, then give each pair a deployer with PUT /api/v1/services/{name}/targets/{environment}. Or start with flightdeck serve --demo."</p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(b) => view! { <Matrix cells=b.cells environments=b.environments dialog can_operate/> }.into_any(),
+                })}
+            </Transition>
+        </section>
+        <Transition fallback=|| ()>
+            {move || board.get().and_then(|r| r.ok()).filter(|b| !b.quarantines.is_empty()).map(|b| view! {
+                <Quarantines list=b.quarantines lift can_operate/>
+            })}
+        </Transition>
+        <History/>
+        <DeployDialog open=dialog services environments on_accepted/>
+        <ToastRegion toasts/>
+    }
+}
+
+#[component]
+fn Matrix(
+    cells: Vec<StatusCell>,
+    environments: Vec<Environment>,
+    dialog: RwSignal<Option<DialogRequest>>,
+    can_operate: Signal<bool>,
+) -> impl IntoView {
+    let columns = environments.len();
+    let header = environments.iter().map(|e| view! {
+        <th scope="col">{e.name.clone()}{e.protected.then(|| view! { <span class="badge protected" title="Protected: actions ask for a typed confirmation">"protected"</span> })}</th>
+    }).collect_view();
+    let next_env: Vec<Option<String>> = (0..columns)
+        .map(|i| environments.get(i + 1).map(|e| e.name.clone()))
+        .collect();
+    let rows = cells
+        .chunks(columns.max(1))
+        .map(|row| {
+            let service = row.first().map(|c| c.service.clone()).unwrap_or_default();
+            let tds = row
+                .iter()
+                .cloned()
+                .zip(next_env.clone())
+                .map(|(cell, next)| {
+                    view! {
+                        <MatrixCell cell next dialog can_operate/>
+                    }
+                })
+                .collect_view();
+            view! { <tr><th scope="row">{service}</th>{tds}</tr> }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="table matrix">
+                <thead><tr><th scope="col">"Service"</th>{header}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn MatrixCell(
+    cell: StatusCell,
+    next: Option<String>,
+    dialog: RwSignal<Option<DialogRequest>>,
+    can_operate: Signal<bool>,
+) -> impl IntoView {
+    let testid = format!("cell-{}-{}", cell.service, cell.environment);
+    let StatusCell {
+        service,
+        environment,
+        version,
+        status,
+        deployment_id,
+        deployed_at,
+        live_version,
+        configured,
+    } = cell;
+    let (Some(id), Some(version), Some(status)) = (deployment_id, version.clone(), status) else {
+        let text = if configured {
+            "nothing deployed"
+        } else {
+            "no deployer"
+        };
+        return view! { <td class="cell" data-testid=testid><span class="muted">{text}</span></td> }.into_any();
+    };
+    let live_note = live_version
+        .clone()
+        .filter(|live| *live != version)
+        .map(|live| view! { <div class="cell-meta">"live: "<code>{live}</code></div> });
+    let can_roll_back = !status.is_active();
+    let rollback = {
+        let (service, environment, current) = (
+            service.clone(),
+            environment.clone(),
+            live_version.clone().or(Some(version.clone())),
+        );
+        move |_| {
+            dialog.set(Some(DialogRequest::Rollback {
+                service: service.clone(),
+                environment: environment.clone(),
+                current: current.clone(),
+            }))
+        }
+    };
+    // (service, from, to, version) of the promote button, when there is a live version and a next environment.
+    let promote = StoredValue::new(
+        live_version
+            .clone()
+            .zip(next)
+            .map(|(live, to)| (service.clone(), environment.clone(), to, live)),
+    );
+    let promote_button = move || {
+        promote.get_value().map(|(service, from, to, version)| {
+            let label = format!("Promote to {to}");
+            let open = move |_| {
+                dialog.set(Some(DialogRequest::Promote {
+                    service: service.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                    version: version.clone(),
+                }))
+            };
+            view! { <button class="btn btn-small" type="button" on:click=open>{label}</button> }
+        })
+    };
+    view! {
+        <td class=format!("cell status-cell-{}", status.as_str()) data-testid=testid>
+            <a class="cell-link" href=format!("/deployments/{id}")>
+                <code class="version">{version}</code>
+                " "
+                <StatusBadge status/>
+            </a>
+            <div class="cell-meta">{deployed_at.map(|ms| view! { <TimeAgo ms/> })}</div>
+            {live_note}
+            <Show when=move || can_operate.get()>
+                <div class="cell-actions">
+                    {can_roll_back.then(|| view! { <button class="btn btn-small btn-danger-ghost" type="button" on:click=rollback.clone()>"Roll back"</button> })}
+                    {promote_button}
+                </div>
+            </Show>
+        </td>
+    }
+    .into_any()
+}
+
+#[component]
+fn Quarantines(
+    list: Vec<Quarantine>,
+    lift: ServerAction<LiftQuarantine>,
+    can_operate: Signal<bool>,
+) -> impl IntoView {
+    let confirming = RwSignal::new(None::<usize>);
+    view! {
+        <section class="card" aria-labelledby="quarantine-title">
+            <h2 id="quarantine-title">"Quarantined versions"</h2>
+            <p class="muted">"Rolled-back versions are not deployed to that environment again until someone lifts the quarantine."</p>
+            {move || lift.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
+            <div class="table-wrap">
+                <table class="table">
+                    <thead><tr>
+                        <th scope="col">"Service"</th><th scope="col">"Environment"</th><th scope="col">"Version"</th>
+                        <th scope="col">"Why"</th><th scope="col">"Since"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
+                    </tr></thead>
+                    <tbody>
+                        {list.into_iter().enumerate().map(|(i, q)| {
+                            let key = StoredValue::new((q.service.clone(), q.environment.clone(), q.version.clone()));
+                            let lift_it = move |_| {
+                                confirming.set(None);
+                                let (service, environment, version) = key.get_value();
+                                lift.dispatch(LiftQuarantine { service, environment, version });
+                            };
+                            view! {
+                                <tr>
+                                    <td>{q.service}</td><td>{q.environment}</td><td><code>{q.version}</code></td>
+                                    <td class="muted">{q.reason.unwrap_or_default()}</td>
+                                    <td><TimeAgo ms=q.created_at/></td>
+                                    <td>
+                                        <Show when=move || can_operate.get()>
+                                            <Show when=move || confirming.get() == Some(i) fallback=move || view! {
+                                                <button class="btn btn-small" type="button" on:click=move |_| confirming.set(Some(i))>"Lift…"</button>
+                                            }>
+                                                <span class="confirm">
+                                                    <button class="btn btn-small btn-ghost" type="button" on:click=move |_| confirming.set(None)>"Keep"</button>
+                                                    <button class="btn btn-small btn-danger" type="button" on:click=lift_it>"Lift quarantine"</button>
+                                                </span>
+                                            </Show>
+                                        </Show>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+fn history_href(query: &DeploymentQuery, cursor: Option<i64>) -> String {
+    let mut parts = Vec::new();
+    for (key, value) in [
+        ("service", &query.service),
+        ("environment", &query.environment),
+    ] {
+        if let Some(v) = value {
+            parts.push(format!("{key}={v}"));
+        }
+    }
+    if let Some(s) = query.status {
+        parts.push(format!("status={s}"));
+    }
+    if let Some(c) = cursor {
+        parts.push(format!("cursor={c}"));
+    }
+    if parts.is_empty() {
+        "/deployments#history".into()
+    } else {
+        format!("/deployments?{}#history", parts.join("&"))
+    }
+}
+
+#[component]
+fn History() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| {
+        let p = params.read();
+        // Names are slugs (validated on creation), so they need no decoding beyond this.
+        let slug = |key: &str| {
+            p.get(key).filter(|v| {
+                !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+        };
+        DeploymentQuery {
+            service: slug("service"),
+            environment: slug("environment"),
+            status: p.get("status").and_then(|s| DeploymentStatus::parse(&s)),
+            limit: Some(25),
+            cursor: p.get("cursor").and_then(|c| c.parse().ok()),
+        }
+    });
+    let changes = changes_on(topics::DEPLOYMENTS);
+    let page = Resource::new(
+        move || {
+            let q = query.get();
+            let version = if q.cursor.is_none() { changes.get() } else { 0 };
+            (q, version)
+        },
+        |(q, _)| list_deployments(q),
+    );
+    view! {
+        <section class="card" id="history" aria-labelledby="history-title">
+            <h2 id="history-title">"History"</h2>
+            <form class="filters" method="get" action="/deployments#history" role="search">
+                <label>"Service"
+                    <input type="search" name="service" placeholder="any" prop:value=move || query.get().service.unwrap_or_default()/>
+                </label>
+                <label>"Environment"
+                    <input type="search" name="environment" placeholder="any" prop:value=move || query.get().environment.unwrap_or_default()/>
+                </label>
+                <label>"Status"
+                    <select name="status" prop:value=move || query.get().status.map(|s| s.as_str()).unwrap_or_default()>
+                        <option value="">"any"</option>
+                        {DeploymentStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button class="btn" type="submit">"Filter"</button>
+                <a class="btn btn-ghost" href="/deployments#history">"Clear"</a>
+            </form>
+            <Transition fallback=|| view! { <LoadingRows/> }>
+                {move || page.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(page) if page.items.is_empty() => view! {
+                        <EmptyState title="No deployments match">
+                            <p>"Clear the filters, or deploy something."</p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(page) => {
+                        let q = query.get_untracked();
+                        let older = page.next_cursor.map(|c| history_href(&q, Some(c)));
+                        let newest = q.cursor.map(|_| history_href(&q, None));
+                        view! {
+                            <div class="table-wrap">
+                                <table class="table">
+                                    <thead><tr>
+                                        <th scope="col">"#"</th><th scope="col">"Service"</th><th scope="col">"Environment"</th>
+                                        <th scope="col">"Version"</th><th scope="col">"Kind"</th><th scope="col">"Status"</th>
+                                        <th scope="col">"By"</th><th scope="col">"When"</th><th scope="col">"Took"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.items.into_iter().map(|d| {
+                                            let took = d.started_at.zip(d.finished_at).map(|(s, f)| crate::time_fmt::duration(f - s));
+                                            view! {
+                                                <tr>
+                                                    <td><a href=format!("/deployments/{}", d.id)>{format!("#{}", d.id)}</a></td>
+                                                    <td>{d.service}</td><td>{d.environment}</td>
+                                                    <td><code>{d.version}</code></td><td>{d.kind.as_str()}</td>
+                                                    <td><StatusBadge status=d.status/></td>
+                                                    <td>{d.actor}</td><td><TimeAgo ms=d.created_at/></td>
+                                                    <td class="muted">{took.unwrap_or_default()}</td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <nav class="pager" aria-label="History pages">
+                                {newest.map(|href| view! { <a class="btn btn-ghost" href=href>"← Newest"</a> })}
+                                {older.map(|href| view! { <a class="btn" href=href>"Older →"</a> })}
+                            </nav>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_links_keep_the_filters() {
+        let q = DeploymentQuery {
+            service: Some("api".into()),
+            status: Some(DeploymentStatus::Failed),
+            ..Default::default()
+        };
+        assert_eq!(
+            history_href(&q, Some(9)),
+            "/deployments?service=api&status=failed&cursor=9#history"
+        );
+        assert_eq!(
+            history_href(&DeploymentQuery::default(), None),
+            "/deployments#history"
+        );
+    }
+}

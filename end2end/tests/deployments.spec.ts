@@ -1,0 +1,96 @@
+import { expect, Page, test } from "@playwright/test";
+import { expectLive, signIn } from "./helpers";
+
+// Runs on the --demo data: every service deploys with the simulated deployer, which fails
+// versions containing "bad". search 0.19.2 goes out to staging when the server starts.
+
+async function markNoReload(page: Page) {
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+}
+
+async function expectSameDocument(page: Page) {
+  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+}
+
+test("deploy a failing version, watch it fail live, roll back from the UI", async ({ page }) => {
+  await signIn(page, "/deployments");
+  await expectLive(page);
+  const cell = page.getByTestId("cell-search-staging");
+  await expect(cell).toContainText("0.19.2", { timeout: 20_000 });
+  await expect(cell).toContainText("Succeeded", { timeout: 20_000 });
+  await markNoReload(page);
+
+  await page.getByRole("button", { name: "Deploy…" }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel("Service").selectOption("search");
+  await dialog.getByLabel("Environment").selectOption("staging");
+  await dialog.getByLabel("Version").fill("0.20.0-bad");
+  await dialog.getByLabel("Reason").fill("e2e: ship the new ranking");
+  await dialog.getByRole("button", { name: "Deploy" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("status").getByText(/queued: 0.20.0-bad to staging/)).toBeVisible();
+
+  // The matrix follows the deployment without a reload: running, then failed.
+  await expect(cell).toContainText("0.20.0-bad");
+  await expect(cell).toContainText("Failed", { timeout: 15_000 });
+  await expect(page.getByRole("status").getByText(/search 0.20.0-bad in staging: Failed/)).toBeVisible();
+  await page.screenshot({ path: "screenshots/deployments-failed.png", fullPage: true });
+
+  await cell.getByRole("button", { name: "Roll back" }).click();
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole("button", { name: "Roll back" })).toBeVisible();
+  await dialog.getByLabel("Reason (required)").fill("readiness checks fail on 0.20.0");
+  await dialog.getByRole("button", { name: "Roll back" }).click();
+  await expect(dialog).toBeHidden();
+
+  await expect(cell).toContainText("0.19.2", { timeout: 15_000 });
+  await expect(cell).toContainText("Succeeded", { timeout: 15_000 });
+  await expectSameDocument(page);
+  // The bad version is now quarantined in staging, and the history says what happened.
+  await expect(page.getByRole("heading", { name: "Quarantined versions" })).toBeVisible();
+  const history = page.locator("#history");
+  await expect(history.getByRole("row").filter({ hasText: "0.20.0-bad" }).first()).toContainText("Rolled back");
+  await expect(history.getByRole("row").filter({ hasText: "rollback" }).first()).toContainText("admin");
+
+  // The failed deployment's page shows why, with its log.
+  await history.getByRole("row").filter({ hasText: "0.20.0-bad" }).first().getByRole("link").click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("0.20.0-bad");
+  await expect(page.getByTestId("log")).toContainText("failed its readiness check");
+  await expect(page.getByRole("alert")).toContainText("1 of 3 new instances failed");
+});
+
+test("a protected environment asks for its name before a promote", async ({ page }) => {
+  await signIn(page, "/deployments");
+  await expectLive(page);
+  const cell = page.getByTestId("cell-web-frontend-staging");
+  await expect(cell).toContainText("Succeeded", { timeout: 20_000 });
+  await cell.getByRole("button", { name: "Promote to canary" }).click();
+  const dialog = page.getByRole("dialog");
+  const promote = dialog.getByRole("button", { name: "Promote" });
+  await expect(promote).toBeDisabled();
+  await dialog.getByLabel(/canary is protected/).fill("canar");
+  await expect(promote).toBeDisabled();
+  await dialog.getByLabel(/canary is protected/).fill("canary");
+  await expect(promote).toBeEnabled();
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+});
+
+const sizes = [
+  { name: "phone", width: 390, height: 844 },
+  { name: "tablet", width: 820, height: 1180 },
+  { name: "desktop", width: 1440, height: 900 },
+];
+
+for (const size of sizes) {
+  test(`the deployments board fits a ${size.name}`, async ({ page }) => {
+    await page.setViewportSize({ width: size.width, height: size.height });
+    await signIn(page, "/deployments");
+    await expectLive(page);
+    await expect(page.getByTestId("cell-checkout-api-dev")).toContainText("Succeeded", { timeout: 20_000 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `screenshots/deployments-${size.name}.png`, fullPage: true });
+  });
+}
