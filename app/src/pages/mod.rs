@@ -17,4 +17,4 @@ pub use deployment::DeploymentPage;
 pub use deployments::DeploymentsPage;
 pub use not_found::NotFound;
 pub use settings::SettingsPage;
-pub use signin::SignInPage;
+pub use signin::{safe_next, SignInPage};

@@ -107,7 +107,12 @@ pub async fn page_guard(request: Request, next: Next) -> Response {
         .get::<Caller>()
         .is_some_and(|c| c.0.is_some());
     match (path == "/signin", signed_in) {
-        (true, true) => Redirect::to("/").into_response(),
+        (true, true) => {
+            let next = url::form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
+                .find(|(key, _)| key == "next")
+                .map(|(_, value)| value.into_owned());
+            Redirect::to(&app::pages::safe_next(next.as_deref())).into_response()
+        }
         (false, false) => {
             let target = request
                 .uri()
