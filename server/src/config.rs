@@ -104,6 +104,36 @@ pub struct ServeArgs {
     /// Fill an empty database with realistic demo data.
     #[arg(long, env = "FLIGHTDECK_DEMO")]
     pub demo: bool,
+    /// Secret of the GitHub webhook (checks `X-Hub-Signature-256`); GitHub deliveries are
+    /// refused while it is unset.
+    #[arg(long, env = "FLIGHTDECK_GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
+    pub github_webhook_secret: Option<String>,
+    /// Secret token of the GitLab webhook (checks `X-Gitlab-Token`).
+    #[arg(long, env = "FLIGHTDECK_GITLAB_WEBHOOK_TOKEN", hide_env_values = true)]
+    pub gitlab_webhook_token: Option<String>,
+    /// Key the `webhook` deployer signs its requests with (`X-Flightdeck-Signature-256`);
+    /// webhook targets cannot be configured without it.
+    #[arg(long, env = "FLIGHTDECK_DEPLOYER_WEBHOOK_SECRET", hide_env_values = true)]
+    pub deployer_webhook_secret: Option<String>,
+}
+
+/// Shared secrets of the CI/CD integrations. Debug output says only whether each is set.
+#[derive(Clone, Default)]
+pub struct WebhookSecrets {
+    pub github: Option<String>,
+    pub gitlab: Option<String>,
+    pub deployer: Option<String>,
+}
+
+impl std::fmt::Debug for WebhookSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |s: &Option<String>| if s.is_some() { "set" } else { "unset" };
+        f.debug_struct("WebhookSecrets")
+            .field("github", &set(&self.github))
+            .field("gitlab", &set(&self.gitlab))
+            .field("deployer", &set(&self.deployer))
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +147,7 @@ pub enum LogFormat {
 pub struct WebConfig {
     /// Job lease and health-check timing of the deploy engine.
     pub deploy: crate::deploy::DeploySettings,
+    pub webhooks: WebhookSecrets,
     /// Session cookies carry `Secure` (served over https).
     pub secure_cookies: bool,
     /// Origins besides the request's own host allowed to make cookie-authenticated writes.
@@ -128,6 +159,7 @@ impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             deploy: Default::default(),
+            webhooks: Default::default(),
             secure_cookies: false,
             allowed_origins: Vec::new(),
             session_idle: Duration::from_secs(12 * 3600),
@@ -234,6 +266,20 @@ impl ServeArgs {
                 None
             }
         };
+        let mut secret = |name: &str, value: &Option<String>| {
+            let value = value.as_deref().filter(|v| !v.is_empty())?;
+            if value.len() < 16 {
+                problems.push(format!(
+                    "{name} is shorter than 16 characters; use a long random value (e.g. openssl rand -hex 32)"
+                ));
+            }
+            Some(value.to_string())
+        };
+        let webhooks = WebhookSecrets {
+            github: secret("FLIGHTDECK_GITHUB_WEBHOOK_SECRET", &self.github_webhook_secret),
+            gitlab: secret("FLIGHTDECK_GITLAB_WEBHOOK_TOKEN", &self.gitlab_webhook_token),
+            deployer: secret("FLIGHTDECK_DEPLOYER_WEBHOOK_SECRET", &self.deployer_webhook_secret),
+        };
         let site_root = PathBuf::from(&self.site_root);
         let bundle = site_root.join("pkg").join("flightdeck.wasm");
         if !bundle.is_file() {
@@ -252,6 +298,7 @@ impl ServeArgs {
                 demo: self.demo,
                 web: WebConfig {
                     deploy: Default::default(),
+                    webhooks,
                     secure_cookies,
                     allowed_origins,
                     session_idle,

@@ -21,6 +21,7 @@ pub mod security;
 pub mod state;
 pub mod store;
 pub mod web;
+pub mod webhooks;
 pub mod ws;
 
 /// Wall-clock time in Unix milliseconds, the one time format stored in the database.

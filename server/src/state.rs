@@ -29,6 +29,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// The deploy engine; the same object behind `ports.deployments`.
     pub deployments: Arc<Deployments>,
+    /// Stored CI/CD webhook deliveries, applied in the background.
+    pub inbox: Arc<crate::webhooks::Inbox>,
     /// What server functions reach, provided to them as Leptos context.
     pub ports: Ports,
     /// Request, websocket and event counters for `/metrics`.
@@ -51,7 +53,13 @@ impl AppState {
         let accounts = Arc::new(Accounts::new(db.pool.clone(), bus.clone()));
         let audit = Arc::new(AuditLog::new(db.pool.clone()));
         let catalog = Arc::new(Catalog::new(db.pool.clone(), bus.clone()));
-        let deployments = Deployments::new(&db, bus.clone(), config.deploy.clone());
+        let deployments = Deployments::new(
+            &db,
+            bus.clone(),
+            config.deploy.clone(),
+            config.webhooks.deployer.clone(),
+        );
+        let inbox = crate::webhooks::Inbox::start(db.pool.clone());
         let ports = Ports {
             accounts: accounts.clone(),
             audit: audit.clone(),
@@ -66,6 +74,7 @@ impl AppState {
             audit,
             catalog,
             deployments,
+            inbox,
             ports,
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
@@ -75,5 +84,6 @@ impl AppState {
     /// Starts the workers that run deployments and health watches.
     pub fn start_workers(&self) {
         self.deployments.spawn_workers();
+        self.inbox.spawn_worker(self.deployments.clone());
     }
 }

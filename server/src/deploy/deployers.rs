@@ -2,12 +2,15 @@
 //! it failed, in words for the person reading the deployment page.
 
 use super::logs::{LogSender, Stream};
+use super::Deployments;
 use app::deploy::{DeployerKind, Deployment, TargetSettings};
+use sqlx::Row;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 pub async fn run(
+    engine: &Deployments,
     settings: &TargetSettings,
     deployment: &Deployment,
     log: &LogSender,
@@ -22,7 +25,8 @@ pub async fn run(
         }
         DeployerKind::Simulated => simulate(deployment, log).await,
         DeployerKind::Webhook => {
-            Err("The webhook deployer is not available in this version.".into())
+            let url = settings.url.as_deref().ok_or("The target has no URL configured.")?;
+            call_webhook(engine, url, deployment, log).await
         }
     }
 }
@@ -123,6 +127,61 @@ fn forward(
             }
         }
     })
+}
+
+/// POSTs the deployment, signed, to the CI/CD system, then waits (within the target's time limit,
+/// enforced by the runner) for that system to report the outcome through an inbound webhook.
+async fn call_webhook(engine: &Deployments, url: &str, d: &Deployment, log: &LogSender) -> Result<(), String> {
+    let secret = engine
+        .signing_secret
+        .as_deref()
+        .ok_or("FLIGHTDECK_DEPLOYER_WEBHOOK_SECRET is not set, so the request cannot be signed.")?;
+    let body = serde_json::to_vec(&serde_json::json!({
+        "deployment_id": d.id,
+        "service": d.service,
+        "environment": d.environment,
+        "version": d.version,
+        "artifact": d.artifact,
+        "git_sha": d.git_sha,
+        "kind": d.kind,
+        "reason": d.reason,
+        "report_to": "POST /api/v1/webhooks/{github|gitlab|cdevents}; GitHub deployment payloads may carry flightdeck_deployment_id",
+    }))
+    .map_err(|e| format!("The request could not be built: {e}"))?;
+    let signature = format!("sha256={}", crate::webhooks::sign(secret, &body));
+    let _ = log.send((Stream::Flightdeck, format!("Calling {url}"))).await;
+    let response = engine
+        .http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-flightdeck-signature-256", signature)
+        .header("x-flightdeck-deployment", d.id.to_string())
+        .timeout(Duration::from_secs(30))
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("{url} could not be reached: {}", if e.is_timeout() { "no answer within 30 s".to_string() } else { e.to_string() }))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!("{url} answered HTTP {}; nothing was started there.", status.as_u16()));
+    }
+    let _ = log
+        .send((Stream::Flightdeck, format!("{url} accepted it (HTTP {}); waiting for its status webhook.", status.as_u16())))
+        .await;
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let reported: Option<String> = sqlx::query("SELECT external_status FROM deployments WHERE id = $1")
+            .bind(d.id)
+            .fetch_one(&engine.pool)
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| format!("Reading the reported status failed: {e}"))?;
+        match reported.as_deref() {
+            Some("succeeded") => return Ok(()),
+            Some(_) => return Err("The CI/CD system reported that the deployment failed.".into()),
+            None => {}
+        }
+    }
 }
 
 /// The demo deployer: a believable rollout that takes about two seconds. Versions containing

@@ -5,12 +5,15 @@
 //! health URL is watched ([`watch`]) and rolled back by Flightdeck itself if it keeps failing.
 
 mod deployers;
+mod external;
 mod logs;
 mod port;
 mod queries;
 mod requests;
 mod runner;
 mod watch;
+
+pub use external::ReportedDeployment;
 
 use crate::db::{Backend, Db};
 use crate::events::EventBus;
@@ -49,6 +52,8 @@ pub struct Deployments {
     work: Notify,
     settings: DeploySettings,
     http: reqwest::Client,
+    /// Key the webhook deployer signs its requests with; webhook targets need it.
+    signing_secret: Option<String>,
 }
 
 /// Maps a database failure to the generic error clients see, logging `what` was being done.
@@ -115,7 +120,12 @@ async fn emit_updated(tx: &mut Transaction<'_, Any>, id: i64) -> Result<Deployme
 }
 
 impl Deployments {
-    pub fn new(db: &Db, bus: Arc<EventBus>, settings: DeploySettings) -> Arc<Deployments> {
+    pub fn new(
+        db: &Db,
+        bus: Arc<EventBus>,
+        settings: DeploySettings,
+        signing_secret: Option<String>,
+    ) -> Arc<Deployments> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("flightdeck/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::limited(3))
@@ -129,6 +139,7 @@ impl Deployments {
             work: Notify::new(),
             settings,
             http,
+            signing_secret,
         })
     }
 }

@@ -12,7 +12,7 @@ use app::error::AppError;
 use app::model::Principal;
 use sqlx::{Any, Row, Transaction};
 
-type Tx = Transaction<'static, Any>;
+pub(super) type Tx = Transaction<'static, Any>;
 
 /// A target, locked for the rest of the transaction.
 pub(super) struct Locked {
@@ -93,7 +93,7 @@ async fn lock_target(tx: &mut Tx, service: &str, environment: &str) -> Result<Lo
 
 /// Finds the release, creating it when `create` holds. Releases are immutable: the same version
 /// with a different git sha or artifact is refused rather than silently changed.
-async fn release_id(
+pub(super) async fn release_id(
     tx: &mut Tx,
     target: &Locked,
     version: &str,
@@ -158,7 +158,7 @@ async fn release_id(
     .await
 }
 
-async fn is_quarantined(tx: &mut Tx, target: &Locked, version: &str) -> Result<bool, AppError> {
+pub(super) async fn is_quarantined(tx: &mut Tx, target: &Locked, version: &str) -> Result<bool, AppError> {
     let row = sqlx::query(
         "SELECT COUNT(*) FROM quarantines WHERE service_id = $1 AND environment_id = $2 AND version = $3",
     )
@@ -174,7 +174,7 @@ async fn is_quarantined(tx: &mut Tx, target: &Locked, version: &str) -> Result<b
         > 0)
 }
 
-fn quarantine_refusal(target: &Locked, version: &str) -> AppError {
+pub(super) fn quarantine_refusal(target: &Locked, version: &str) -> AppError {
     AppError::conflict(format!(
         "{version} of {} is quarantined in {} since it was rolled back; a person must lift the quarantine before it is deployed there again.",
         target.service, target.environment
@@ -182,7 +182,7 @@ fn quarantine_refusal(target: &Locked, version: &str) -> AppError {
 }
 
 /// The target's deployments, newest first, as the rollback rule reads them.
-async fn history(
+pub(super) async fn history(
     tx: &mut Tx,
     target: &Locked,
     limit: i64,
@@ -543,9 +543,9 @@ impl Deployments {
         settings: TargetSettings,
     ) -> Result<Target, AppError> {
         let settings = settings.normalized().map_err(AppError::unprocessable)?;
-        if settings.deployer == DeployerKind::Webhook {
+        if settings.deployer == DeployerKind::Webhook && self.signing_secret.is_none() {
             return Err(AppError::unprocessable(
-                "The webhook deployer is not available in this version yet; use the command deployer (it can call your CI with curl) or simulated.",
+                "The webhook deployer signs its requests: set FLIGHTDECK_DEPLOYER_WEBHOOK_SECRET (and give the same secret to the receiving system) first.",
             ));
         }
         let mut tx = self.begin_write().await?;

@@ -170,7 +170,7 @@ impl Deployments {
             ))
             .await;
         let outcome = {
-            let run = deployers::run(&settings, &deployment, &log);
+            let run = deployers::run(self, &settings, &deployment, &log);
             tokio::pin!(run);
             let deadline = tokio::time::sleep(Duration::from_secs(settings.timeout_s as u64));
             tokio::pin!(deadline);

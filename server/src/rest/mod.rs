@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
             get(list_environments).post(create_environment),
         )
         .merge(deployments::router())
+        .merge(crate::webhooks::router())
 }
 
 pub(crate) fn require(caller: &Caller, role: Role) -> Result<Principal, AppError> {

@@ -58,8 +58,15 @@ pub fn test_config() -> WebConfig {
     let mut config = WebConfig::default();
     config.deploy.lease = std::time::Duration::from_secs(2);
     config.deploy.health_interval = std::time::Duration::from_millis(100);
+    config.webhooks.github = Some(GITHUB_SECRET.into());
+    config.webhooks.gitlab = Some(GITLAB_TOKEN.into());
+    config.webhooks.deployer = Some(DEPLOYER_SECRET.into());
     config
 }
+
+pub const GITHUB_SECRET: &str = "github-webhook-secret-for-tests";
+pub const GITLAB_TOKEN: &str = "gitlab-webhook-token-for-tests";
+pub const DEPLOYER_SECRET: &str = "deployer-signing-secret-for-tests";
 
 impl TestApp {
     pub async fn sqlite() -> TestApp {
@@ -175,6 +182,15 @@ impl TestApp {
             .body(Body::from(body.to_string()))
             .unwrap();
         self.send(req).await
+    }
+
+    /// POSTs raw bytes with the given headers (webhook deliveries).
+    pub async fn post_raw(&self, path: &str, auth: &Auth, headers: &[(&str, &str)], body: Vec<u8>) -> TestResponse {
+        let mut req = auth.apply(Request::post(path)).header(header::CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
     }
 
     pub async fn put_json(&self, path: &str, auth: &Auth, body: serde_json::Value) -> TestResponse {

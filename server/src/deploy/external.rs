@@ -1,0 +1,140 @@
+//! What CI/CD systems report through inbound webhooks: the outcome of a deployment handed to
+//! them by the `webhook` deployer, a deployment they made on their own (recorded as it happened,
+//! unless the version is quarantined there), or a successful build (a release).
+
+use super::requests::{history, is_quarantined, quarantine_refusal, release_id, resolve, Locked, Tx};
+use super::{db, emit_updated, Deployments};
+use crate::audit::NewAudit;
+use crate::store;
+use app::deploy::*;
+use app::error::AppError;
+use sqlx::Row;
+
+/// A deployment outcome, already normalised from the sender's payload.
+pub struct ReportedDeployment {
+    pub service: String,
+    pub environment: String,
+    pub version: String,
+    pub git_sha: Option<String>,
+    pub succeeded: bool,
+    pub rollback: bool,
+    pub deployment_id: Option<i64>,
+}
+
+impl Deployments {
+    /// Applies a reported outcome; returns what it did, in words, for the delivery's record.
+    pub async fn report(&self, source: &str, r: ReportedDeployment) -> Result<String, AppError> {
+        let status = if r.succeeded { "succeeded" } else { "failed" };
+        // A deployment Flightdeck handed to this system: the webhook deployer is waiting for it.
+        let waiting = sqlx::query(
+            "SELECT d.id FROM deployments d JOIN services s ON s.id = d.service_id JOIN environments e ON e.id = d.environment_id \
+             JOIN targets t ON t.service_id = d.service_id AND t.environment_id = d.environment_id \
+             WHERE d.status = 'running' AND t.deployer = 'webhook' AND (d.id = $1 OR ($1 IS NULL AND s.name = $2 AND e.name = $3)) \
+             ORDER BY d.id LIMIT 1",
+        )
+        .bind(r.deployment_id)
+        .bind(&r.service)
+        .bind(&r.environment)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("finding a waiting deployment"))?;
+        if let Some(row) = waiting {
+            let id: i64 = row.try_get(0).map_err(db("finding a waiting deployment"))?;
+            sqlx::query("UPDATE deployments SET external_status = $1 WHERE id = $2")
+                .bind(status)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(db("recording a reported outcome"))?;
+            return Ok(format!("reported deployment #{id} {status}"));
+        }
+        self.record(source, r).await
+    }
+
+    /// Records a deployment another system made, as finished.
+    async fn record(&self, source: &str, r: ReportedDeployment) -> Result<String, AppError> {
+        validate_version(&r.version).map_err(AppError::unprocessable)?;
+        let mut tx: Tx = store::begin_write(&self.pool, self.backend).await?;
+        let (service_id, environment_id) = resolve(&mut tx, &r.service, &r.environment).await?;
+        let target = Locked {
+            service_id,
+            environment_id,
+            service: r.service.clone(),
+            environment: r.environment.clone(),
+        };
+        if is_quarantined(&mut tx, &target, &r.version).await? {
+            return Err(quarantine_refusal(&target, &r.version));
+        }
+        let past = history(&mut tx, &target, 50).await?;
+        if let Some(active) = past.iter().find(|d| d.status.is_active()) {
+            return Err(AppError::conflict(format!(
+                "Deployment #{} is in progress in {}; the reported one was not recorded.",
+                active.id, r.environment
+            )));
+        }
+        let replaced_id = past
+            .iter()
+            .find(|d| d.status != DeploymentStatus::Cancelled)
+            .map(|d| d.id);
+        let release = release_id(&mut tx, &target, &r.version, r.git_sha.as_deref(), None, true).await?;
+        let now = crate::now_ms();
+        let status = if r.succeeded { DeploymentStatus::Succeeded } else { DeploymentStatus::Failed };
+        let kind = if r.rollback { DeploymentKind::Rollback } else { DeploymentKind::Deploy };
+        let actor = Initiator::webhook(source).actor;
+        let id = store::insert_id(
+            sqlx::query(
+                "INSERT INTO deployments (service_id, environment_id, release_id, kind, status, trigger_kind, actor, reason, created_at, started_at, finished_at, replaced_id, error) \
+                 VALUES ($1, $2, $3, $4, $5, 'webhook', $6, $7, $8, $8, $8, $9, $10) RETURNING id",
+            )
+            .bind(service_id)
+            .bind(environment_id)
+            .bind(release)
+            .bind(kind.as_str())
+            .bind(status.as_str())
+            .bind(&actor)
+            .bind(format!("Reported by {source}"))
+            .bind(now)
+            .bind(replaced_id)
+            .bind((!r.succeeded).then(|| format!("{source} reported the deployment failed."))),
+            &mut tx,
+            "recording a reported deployment",
+            || "Another deployment was recorded at the same moment; send it again.".into(),
+        )
+        .await?;
+        emit_updated(&mut tx, id).await.map_err(db("publishing a deployment"))?;
+        store::commit_audited(
+            tx,
+            &self.bus,
+            NewAudit {
+                actor: &actor,
+                action: "deployment.recorded",
+                target: &format!("{}/{}", r.service, r.environment),
+                reason: None,
+                detail: serde_json::json!({ "deployment_id": id, "version": r.version, "status": status }),
+            },
+        )
+        .await?;
+        Ok(format!("recorded deployment #{id} ({status})"))
+    }
+
+    /// A successful build: the release exists from now on (nothing is deployed).
+    pub async fn register_release(&self, service: &str, version: &str, git_sha: &str) -> Result<String, AppError> {
+        validate_version(version).map_err(AppError::unprocessable)?;
+        let mut tx: Tx = store::begin_write(&self.pool, self.backend).await?;
+        let service_id: Option<i64> = sqlx::query("SELECT id FROM services WHERE name = $1")
+            .bind(service)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("resolving a service"))?
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(db("resolving a service"))?;
+        let Some(service_id) = service_id else {
+            return Err(AppError::not_found(format!("No service named '{service}'.")));
+        };
+        let target = Locked { service_id, environment_id: 0, service: service.into(), environment: String::new() };
+        let id = release_id(&mut tx, &target, version, Some(git_sha), None, true).await?;
+        tx.commit().await.map_err(db("registering a release"))?;
+        Ok(format!("release {version} of {service} (#{id})"))
+    }
+}

@@ -1,0 +1,200 @@
+//! The webhook inbox. Deliveries are written by one writer task that commits whatever arrived
+//! together in one statement (group commit): each request waits for the commit that holds its
+//! row, so a 202 always means durable, and a burst of deliveries costs one commit per batch
+//! rather than one per delivery. A worker then applies stored deliveries in order.
+
+use super::parse::{self, Observed};
+use crate::deploy::{Deployments, ReportedDeployment};
+use crate::error::internal;
+use app::error::AppError;
+use sqlx::{AnyPool, Row};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, Notify};
+
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub source: &'static str,
+    pub delivery_id: String,
+    pub event: String,
+    pub body: String,
+}
+
+type Pending = (NewDelivery, oneshot::Sender<Result<bool, ()>>);
+
+/// Rows per commit; PostgreSQL allows 65,535 bind parameters per statement (5 per row here).
+const BATCH: usize = 1000;
+const LEASE: Duration = Duration::from_secs(60);
+
+pub struct Inbox {
+    pool: AnyPool,
+    sender: mpsc::Sender<Pending>,
+    wake: Arc<Notify>,
+}
+
+impl Inbox {
+    /// Starts the writer; deliveries can be stored from now on.
+    pub fn start(pool: AnyPool) -> Arc<Inbox> {
+        let (sender, receiver) = mpsc::channel(BATCH * 4);
+        let wake = Arc::new(Notify::new());
+        tokio::spawn(write_loop(pool.clone(), receiver, wake.clone()));
+        Arc::new(Inbox { pool, sender, wake })
+    }
+
+    /// Starts applying stored deliveries (part of the background workers).
+    pub fn spawn_worker(&self, deployments: Arc<Deployments>) {
+        tokio::spawn(apply_loop(self.pool.clone(), deployments, self.wake.clone()));
+    }
+
+    /// Stores a delivery; `true` if it is new, `false` if this source sent that id before.
+    pub async fn store(&self, delivery: NewDelivery) -> Result<bool, AppError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send((delivery, reply))
+            .await
+            .map_err(|_| AppError::unavailable("The webhook inbox is shutting down; send it again."))?;
+        answer
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or_else(|| AppError::unavailable("The delivery could not be stored; send it again."))
+    }
+
+}
+
+async fn write_loop(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, wake: Arc<Notify>) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        match insert(&pool, &batch).await {
+            Ok(new_keys) => {
+                let mut seen = HashSet::new();
+                for (delivery, reply) in batch {
+                    let key = (delivery.source.to_string(), delivery.delivery_id);
+                    // The same id twice in one batch: only its first copy is new.
+                    let is_new = new_keys.contains(&key) && seen.insert(key);
+                    let _ = reply.send(Ok(is_new));
+                }
+                wake.notify_one();
+            }
+            Err(error) => {
+                tracing::error!(%error, deliveries = batch.len(), "could not store webhook deliveries");
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(()));
+                }
+            }
+        }
+    }
+}
+
+async fn insert(pool: &AnyPool, batch: &[Pending]) -> Result<HashSet<(String, String)>, sqlx::Error> {
+    let mut sql = String::from(
+        "INSERT INTO webhook_deliveries (source, delivery_id, event, body, received_at) VALUES ",
+    );
+    for i in 0..batch.len() {
+        let p = i * 5;
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5));
+    }
+    sql.push_str(" ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id");
+    let now = crate::now_ms();
+    let mut query = sqlx::query(&sql);
+    for (d, _) in batch {
+        query = query.bind(d.source).bind(&d.delivery_id).bind(&d.event).bind(&d.body).bind(now);
+    }
+    // One statement is one transaction: one commit for the whole batch.
+    let rows = query.fetch_all(pool).await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("source")?, row.try_get("delivery_id")?)))
+        .collect()
+}
+
+/// Applies stored deliveries, oldest first. Rows are leased like jobs, so with several replicas
+/// each delivery is applied by one of them.
+async fn apply_loop(pool: AnyPool, deployments: Arc<Deployments>, wake: Arc<Notify>) {
+    loop {
+        match claim(&pool).await {
+            Ok(rows) if !rows.is_empty() => {
+                for (id, source, event, body) in rows {
+                    let outcome = apply(&deployments, &source, &event, &body).await;
+                    let done = sqlx::query("UPDATE webhook_deliveries SET processed_at = $1, outcome = $2 WHERE id = $3")
+                        .bind(crate::now_ms())
+                        .bind(&outcome)
+                        .bind(id)
+                        .execute(&pool)
+                        .await;
+                    if let Err(error) = done {
+                        tracing::warn!(%error, delivery = id, "could not mark a webhook delivery applied");
+                    }
+                }
+                continue;
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not read the webhook inbox; retrying"),
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+async fn claim(pool: &AnyPool) -> Result<Vec<(i64, String, String, String)>, sqlx::Error> {
+    let now = crate::now_ms();
+    let rows = sqlx::query(
+        "UPDATE webhook_deliveries SET lease_until = $1 WHERE id IN ( \
+            SELECT id FROM webhook_deliveries WHERE processed_at IS NULL AND (lease_until IS NULL OR lease_until < $2) \
+            ORDER BY id LIMIT 100) \
+         AND processed_at IS NULL AND (lease_until IS NULL OR lease_until < $2) \
+         RETURNING id, source, event, body",
+    )
+    .bind(now + LEASE.as_millis() as i64)
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    let mut claimed = rows
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("source")?, r.try_get("event")?, r.try_get("body")?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    claimed.sort_by_key(|c| c.0);
+    Ok(claimed)
+}
+
+/// Parses and applies one delivery; the outcome in words.
+async fn apply(deployments: &Deployments, source: &str, event: &str, body: &str) -> String {
+    let observed = serde_json::from_str(body)
+        .map_err(|e| format!("not JSON: {e}"))
+        .and_then(|json| match source {
+            "github" => parse::github(event, &json),
+            "gitlab" => parse::gitlab(event, &json),
+            _ => parse::cdevents(&json),
+        });
+    let result = match observed {
+        Err(why) => Err(AppError::bad_request(why)),
+        Ok(Observed::Nothing(why)) => return format!("ignored: {why}"),
+        Ok(Observed::BuildSucceeded { service, version, git_sha }) => {
+            deployments.register_release(&service, &version, &git_sha).await
+        }
+        Ok(Observed::DeploymentOutcome { service, environment, version, git_sha, succeeded, rollback, deployment_id }) => {
+            let report = ReportedDeployment { service, environment, version, git_sha, succeeded, rollback, deployment_id };
+            deployments.report(source, report).await
+        }
+    };
+    match result {
+        Ok(done) => done,
+        Err(refused) => {
+            if refused.code == app::error::ErrorCode::Internal {
+                internal("applying a webhook delivery", &refused.message);
+            }
+            format!("refused: {}", refused.message)
+        }
+    }
+}
