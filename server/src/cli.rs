@@ -50,6 +50,7 @@ pub fn main() -> ExitCode {
             Command::Token(TokenCommand::Create { name, role, db }) => {
                 token_create(&db.database_url, &name, &role).await
             }
+            remote => crate::remote::run(remote).await,
         }
     });
     match result {

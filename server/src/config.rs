@@ -28,6 +28,70 @@ pub enum Command {
     /// Manage API tokens for machines.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// What runs where: every service x environment with version, status and age.
+    Ps(RemoteArgs),
+    /// Deploy VERSION of SERVICE to ENVIRONMENT and follow it until it ends.
+    Deploy {
+        service: String,
+        environment: String,
+        version: String,
+        /// Why, for the audit trail.
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        artifact: Option<String>,
+        #[arg(long)]
+        git_sha: Option<String>,
+        /// Wait behind a deployment that is still running instead of being refused.
+        #[arg(long)]
+        queue: bool,
+        /// Return once the deployment is queued.
+        #[arg(long)]
+        no_wait: bool,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Roll SERVICE in ENVIRONMENT back to the last good version (or --to VERSION).
+    Rollback {
+        service: String,
+        environment: String,
+        #[arg(long = "to")]
+        to_version: Option<String>,
+        /// What went wrong; required, it goes on the audit trail.
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        no_wait: bool,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Recent deployments of SERVICE (optionally in one ENVIRONMENT), newest first.
+    History {
+        service: String,
+        environment: Option<String>,
+        #[arg(long, default_value = "20")]
+        limit: u32,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// The log of a deployment; --follow keeps printing until it ends.
+    Logs {
+        id: i64,
+        #[arg(long)]
+        follow: bool,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+/// Where the server the client commands talk to runs, and the token they use.
+#[derive(Debug, Clone, Args)]
+pub struct RemoteArgs {
+    #[arg(long, env = "FLIGHTDECK_URL", default_value = "http://127.0.0.1:3000")]
+    pub url: String,
+    /// An API token, from `flightdeck token create` or the settings page.
+    #[arg(long, env = "FLIGHTDECK_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,7 +177,11 @@ pub struct ServeArgs {
     pub gitlab_webhook_token: Option<String>,
     /// Key the `webhook` deployer signs its requests with (`X-Flightdeck-Signature-256`);
     /// webhook targets cannot be configured without it.
-    #[arg(long, env = "FLIGHTDECK_DEPLOYER_WEBHOOK_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "FLIGHTDECK_DEPLOYER_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
     pub deployer_webhook_secret: Option<String>,
 }
 
@@ -276,9 +344,18 @@ impl ServeArgs {
             Some(value.to_string())
         };
         let webhooks = WebhookSecrets {
-            github: secret("FLIGHTDECK_GITHUB_WEBHOOK_SECRET", &self.github_webhook_secret),
-            gitlab: secret("FLIGHTDECK_GITLAB_WEBHOOK_TOKEN", &self.gitlab_webhook_token),
-            deployer: secret("FLIGHTDECK_DEPLOYER_WEBHOOK_SECRET", &self.deployer_webhook_secret),
+            github: secret(
+                "FLIGHTDECK_GITHUB_WEBHOOK_SECRET",
+                &self.github_webhook_secret,
+            ),
+            gitlab: secret(
+                "FLIGHTDECK_GITLAB_WEBHOOK_TOKEN",
+                &self.gitlab_webhook_token,
+            ),
+            deployer: secret(
+                "FLIGHTDECK_DEPLOYER_WEBHOOK_SECRET",
+                &self.deployer_webhook_secret,
+            ),
         };
         let site_root = PathBuf::from(&self.site_root);
         let bundle = site_root.join("pkg").join("flightdeck.wasm");

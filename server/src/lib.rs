@@ -16,6 +16,7 @@ pub mod health;
 pub mod jobs;
 pub mod memory;
 pub mod metrics;
+pub mod remote;
 pub mod rest;
 pub mod security;
 pub mod state;

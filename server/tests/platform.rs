@@ -58,7 +58,9 @@ async fn pages_send_visitors_to_sign_in_and_back(app: TestApp) {
     assert_eq!(res.headers["location"], "/");
     // Signed in already (a sign-in form posted before the page's script took over comes back
     // here): go where the visitor was going, but never off this site.
-    let res = app.page("/signin?next=%2Fdeployments%3Fstatus%3Dfailed", &cookie).await;
+    let res = app
+        .page("/signin?next=%2Fdeployments%3Fstatus%3Dfailed", &cookie)
+        .await;
     assert_eq!(res.headers["location"], "/deployments?status=failed");
     let res = app.page("/signin?next=%2F%2Fevil.example", &cookie).await;
     assert_eq!(res.headers["location"], "/");

@@ -10,8 +10,14 @@ use std::sync::{Arc, Mutex};
 
 async fn setup(app: &TestApp) -> Auth {
     let admin = app.new_token("admin-bot", Role::Admin).await;
-    app.post_json("/api/v1/services", &admin, json!({"name": "api"})).await;
-    app.post_json("/api/v1/environments", &admin, json!({"name": "production", "rank": 20})).await;
+    app.post_json("/api/v1/services", &admin, json!({"name": "api"}))
+        .await;
+    app.post_json(
+        "/api/v1/environments",
+        &admin,
+        json!({"name": "production", "rank": 20}),
+    )
+    .await;
     admin
 }
 
@@ -28,11 +34,18 @@ fn deployment_status(state: &str, version: &str, flightdeck_id: Option<i64>) -> 
 }
 
 async fn github(app: &TestApp, event: &str, delivery: &str, body: Vec<u8>) -> common::TestResponse {
-    let signature = format!("sha256={}", flightdeck::webhooks::sign(GITHUB_SECRET, &body));
+    let signature = format!(
+        "sha256={}",
+        flightdeck::webhooks::sign(GITHUB_SECRET, &body)
+    );
     app.post_raw(
         "/api/v1/webhooks/github",
         &Auth::None,
-        &[("x-github-event", event), ("x-github-delivery", delivery), ("x-hub-signature-256", &signature)],
+        &[
+            ("x-github-event", event),
+            ("x-github-delivery", delivery),
+            ("x-hub-signature-256", &signature),
+        ],
         body,
     )
     .await
@@ -50,27 +63,54 @@ async fn stored(app: &TestApp) -> i64 {
 async fn applied(app: &TestApp, admin: &Auth, delivery: &str) -> String {
     let list = app
         .wait_for("/api/v1/webhooks/deliveries", admin, |list| {
-            list.as_array().unwrap().iter().any(|d| d["delivery_id"] == delivery && !d["outcome"].is_null())
+            list.as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["delivery_id"] == delivery && !d["outcome"].is_null())
         })
         .await;
-    let entry = list.as_array().unwrap().iter().find(|d| d["delivery_id"] == delivery).unwrap().clone();
+    let entry = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["delivery_id"] == delivery)
+        .unwrap()
+        .clone();
     entry["outcome"].as_str().unwrap().to_string()
 }
 
 async fn github_deliveries_are_verified_stored_once_and_applied(app: TestApp) {
     let admin = setup(&app).await;
-    let res = github(&app, "deployment_status", "d-1", deployment_status("success", "v2.1.0", None)).await;
+    let res = github(
+        &app,
+        "deployment_status",
+        "d-1",
+        deployment_status("success", "v2.1.0", None),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
     assert_eq!(res.json()["status"], "accepted");
     let outcome = applied(&app, &admin, "d-1").await;
     assert!(outcome.starts_with("recorded deployment #"), "{outcome}");
     let history = app.get("/api/v1/deployments", &admin).await.json();
     let recorded = &history["items"][0];
-    assert_eq!((recorded["version"].as_str(), recorded["status"].as_str()), (Some("v2.1.0"), Some("succeeded")));
-    assert_eq!((recorded["trigger"].as_str(), recorded["actor"].as_str()), (Some("webhook"), Some("webhook:github")));
+    assert_eq!(
+        (recorded["version"].as_str(), recorded["status"].as_str()),
+        (Some("v2.1.0"), Some("succeeded"))
+    );
+    assert_eq!(
+        (recorded["trigger"].as_str(), recorded["actor"].as_str()),
+        (Some("webhook"), Some("webhook:github"))
+    );
 
     // The same delivery again: acknowledged, stored once, applied once.
-    let again = github(&app, "deployment_status", "d-1", deployment_status("success", "v2.1.0", None)).await;
+    let again = github(
+        &app,
+        "deployment_status",
+        "d-1",
+        deployment_status("success", "v2.1.0", None),
+    )
+    .await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json()["status"], "duplicate");
     assert_eq!(stored(&app).await, 1);
@@ -78,27 +118,76 @@ async fn github_deliveries_are_verified_stored_once_and_applied(app: TestApp) {
     // Refused requests store nothing.
     let body = deployment_status("success", "v2.2.0", None);
     let forged = app
-        .post_raw("/api/v1/webhooks/github", &Auth::None,
-            &[("x-github-event", "deployment_status"), ("x-github-delivery", "d-2"),
-              ("x-hub-signature-256", &format!("sha256={}", flightdeck::webhooks::sign("wrong-secret", &body)))],
-            body.clone())
+        .post_raw(
+            "/api/v1/webhooks/github",
+            &Auth::None,
+            &[
+                ("x-github-event", "deployment_status"),
+                ("x-github-delivery", "d-2"),
+                (
+                    "x-hub-signature-256",
+                    &format!(
+                        "sha256={}",
+                        flightdeck::webhooks::sign("wrong-secret", &body)
+                    ),
+                ),
+            ],
+            body.clone(),
+        )
         .await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
     let unsigned = app
-        .post_raw("/api/v1/webhooks/github", &Auth::None, &[("x-github-event", "deployment_status"), ("x-github-delivery", "d-3")], body)
+        .post_raw(
+            "/api/v1/webhooks/github",
+            &Auth::None,
+            &[
+                ("x-github-event", "deployment_status"),
+                ("x-github-delivery", "d-3"),
+            ],
+            body,
+        )
         .await;
     assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
     let malformed = github(&app, "deployment_status", "d-4", b"{not json".to_vec()).await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
-    let incomplete = github(&app, "deployment_status", "d-5", br#"{"deployment_status":{"state":"success"}}"#.to_vec()).await;
-    assert_eq!(incomplete.status, StatusCode::BAD_REQUEST, "{}", incomplete.body);
-    let unknown = github(&app, "push", "d-6", br#"{"ref":"refs/heads/main"}"#.to_vec()).await;
+    let incomplete = github(
+        &app,
+        "deployment_status",
+        "d-5",
+        br#"{"deployment_status":{"state":"success"}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(
+        incomplete.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        incomplete.body
+    );
+    let unknown = github(
+        &app,
+        "push",
+        "d-6",
+        br#"{"ref":"refs/heads/main"}"#.to_vec(),
+    )
+    .await;
     assert_eq!(unknown.status, StatusCode::ACCEPTED);
     assert_eq!(unknown.json()["status"], "ignored");
-    let huge = github(&app, "deployment_status", "d-7", vec![b' '; flightdeck::webhooks::MAX_BODY + 1]).await;
+    let huge = github(
+        &app,
+        "deployment_status",
+        "d-7",
+        vec![b' '; flightdeck::webhooks::MAX_BODY + 1],
+    )
+    .await;
     assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(stored(&app).await, 1);
-    assert_eq!(app.get("/api/v1/deployments", &admin).await.json()["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/api/v1/deployments", &admin).await.json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 async fn gitlab_and_cdevents_authenticate_their_own_way(app: TestApp) {
@@ -107,13 +196,38 @@ async fn gitlab_and_cdevents_authenticate_their_own_way(app: TestApp) {
                           "project": {"name": "api"}})
         .to_string()
         .into_bytes();
-    let headers = |token: &'static str| vec![("x-gitlab-event", "Pipeline Hook"), ("x-gitlab-event-uuid", "g-1"), ("x-gitlab-token", token)];
-    let wrong = app.post_raw("/api/v1/webhooks/gitlab", &Auth::None, &headers("not-the-token"), pipeline.clone()).await;
+    let headers = |token: &'static str| {
+        vec![
+            ("x-gitlab-event", "Pipeline Hook"),
+            ("x-gitlab-event-uuid", "g-1"),
+            ("x-gitlab-token", token),
+        ]
+    };
+    let wrong = app
+        .post_raw(
+            "/api/v1/webhooks/gitlab",
+            &Auth::None,
+            &headers("not-the-token"),
+            pipeline.clone(),
+        )
+        .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    let ok = app.post_raw("/api/v1/webhooks/gitlab", &Auth::None, &headers(GITLAB_TOKEN), pipeline).await;
+    let ok = app
+        .post_raw(
+            "/api/v1/webhooks/gitlab",
+            &Auth::None,
+            &headers(GITLAB_TOKEN),
+            pipeline,
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::ACCEPTED, "{}", ok.body);
-    assert!(applied(&app, &admin, "g-1").await.starts_with("release 0123456789ab of api"));
-    let releases = app.get("/api/v1/services/api/releases", &admin).await.json();
+    assert!(applied(&app, &admin, "g-1")
+        .await
+        .starts_with("release 0123456789ab of api"));
+    let releases = app
+        .get("/api/v1/services/api/releases", &admin)
+        .await
+        .json();
     assert_eq!(releases[0]["git_sha"], "0123456789abcdef0123");
 
     let event = json!({
@@ -122,39 +236,104 @@ async fn gitlab_and_cdevents_authenticate_their_own_way(app: TestApp) {
     })
     .to_string()
     .into_bytes();
-    let anonymous = app.post_raw("/api/v1/webhooks/cdevents", &Auth::None, &[], event.clone()).await;
+    let anonymous = app
+        .post_raw("/api/v1/webhooks/cdevents", &Auth::None, &[], event.clone())
+        .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     let viewer = app.new_token("dashboards", Role::Viewer).await;
-    assert_eq!(app.post_raw("/api/v1/webhooks/cdevents", &viewer, &[], event.clone()).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post_raw("/api/v1/webhooks/cdevents", &viewer, &[], event.clone())
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     let ci = app.new_token("argo", Role::Operator).await;
-    let res = app.post_raw("/api/v1/webhooks/cdevents", &ci, &[], event).await;
+    let res = app
+        .post_raw("/api/v1/webhooks/cdevents", &ci, &[], event)
+        .await;
     assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
     applied(&app, &admin, "ce-1").await;
     let recorded = &app.get("/api/v1/deployments", &admin).await.json()["items"][0];
-    assert_eq!((recorded["kind"].as_str(), recorded["version"].as_str()), (Some("rollback"), Some("1.9.0")));
+    assert_eq!(
+        (recorded["kind"].as_str(), recorded["version"].as_str()),
+        (Some("rollback"), Some("1.9.0"))
+    );
     let env_event = json!({"context": {"id": "ce-2", "type": "dev.cdevents.environment.created.0.1.1"}, "subject": {"id": "qa"}});
-    let res = app.post_raw("/api/v1/webhooks/cdevents", &ci, &[], env_event.to_string().into_bytes()).await;
+    let res = app
+        .post_raw(
+            "/api/v1/webhooks/cdevents",
+            &ci,
+            &[],
+            env_event.to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::ACCEPTED);
     assert!(applied(&app, &admin, "ce-2").await.starts_with("ignored"));
-    assert_eq!(app.post_raw("/api/v1/webhooks/jenkins", &ci, &[], b"{}".to_vec()).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.post_raw("/api/v1/webhooks/jenkins", &ci, &[], b"{}".to_vec())
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn a_quarantined_version_reported_by_ci_is_refused(app: TestApp) {
     let admin = setup(&app).await;
-    app.put_json("/api/v1/services/api/targets/production", &admin, json!({"deployer": "command", "command": "true"})).await;
+    app.put_json(
+        "/api/v1/services/api/targets/production",
+        &admin,
+        json!({"deployer": "command", "command": "true"}),
+    )
+    .await;
     for version in ["1.0", "2.0"] {
-        let id = app.post_json("/api/v1/deployments", &admin, json!({"service": "api", "environment": "production", "version": version})).await.json()["id"].as_i64().unwrap();
-        app.wait_for(&format!("/api/v1/deployments/{id}"), &admin, |d| d["status"] == "succeeded").await;
+        let id = app
+            .post_json(
+                "/api/v1/deployments",
+                &admin,
+                json!({"service": "api", "environment": "production", "version": version}),
+            )
+            .await
+            .json()["id"]
+            .as_i64()
+            .unwrap();
+        app.wait_for(&format!("/api/v1/deployments/{id}"), &admin, |d| {
+            d["status"] == "succeeded"
+        })
+        .await;
     }
-    let rollback = app.post_json("/api/v1/rollbacks", &admin, json!({"service": "api", "environment": "production", "reason": "errors"})).await.json();
-    app.wait_for(&format!("/api/v1/deployments/{}", rollback["id"]), &admin, |d| d["status"] == "succeeded").await;
+    let rollback = app
+        .post_json(
+            "/api/v1/rollbacks",
+            &admin,
+            json!({"service": "api", "environment": "production", "reason": "errors"}),
+        )
+        .await
+        .json();
+    app.wait_for(
+        &format!("/api/v1/deployments/{}", rollback["id"]),
+        &admin,
+        |d| d["status"] == "succeeded",
+    )
+    .await;
 
-    let res = github(&app, "deployment_status", "q-1", deployment_status("success", "2.0", None)).await;
+    let res = github(
+        &app,
+        "deployment_status",
+        "q-1",
+        deployment_status("success", "2.0", None),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::ACCEPTED);
     let outcome = applied(&app, &admin, "q-1").await;
-    assert!(outcome.starts_with("refused:") && outcome.contains("quarantined"), "{outcome}");
+    assert!(
+        outcome.starts_with("refused:") && outcome.contains("quarantined"),
+        "{outcome}"
+    );
     let latest = &app.get("/api/v1/deployments", &admin).await.json()["items"][0];
-    assert_eq!(latest["kind"], "rollback", "nothing was recorded for the refused report");
+    assert_eq!(
+        latest["kind"], "rollback",
+        "nothing was recorded for the refused report"
+    );
 }
 
 /// The webhook deployer signs its call, then waits for the CI system's status webhook.
@@ -163,14 +342,19 @@ async fn the_webhook_deployer_waits_for_the_reported_status(app: TestApp) {
     let sink = received.clone();
     let ci = axum::Router::new().route(
         "/deploy",
-        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-            let sink = sink.clone();
-            async move {
-                let signature = headers["x-flightdeck-signature-256"].to_str().unwrap().to_string();
-                sink.lock().unwrap().push((signature, body.to_vec()));
-                StatusCode::ACCEPTED
-            }
-        }),
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let sink = sink.clone();
+                async move {
+                    let signature = headers["x-flightdeck-signature-256"]
+                        .to_str()
+                        .unwrap()
+                        .to_string();
+                    sink.lock().unwrap().push((signature, body.to_vec()));
+                    StatusCode::ACCEPTED
+                }
+            },
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -178,33 +362,70 @@ async fn the_webhook_deployer_waits_for_the_reported_status(app: TestApp) {
 
     let admin = setup(&app).await;
     let res = app
-        .put_json("/api/v1/services/api/targets/production", &admin,
-            json!({"deployer": "webhook", "url": format!("http://{addr}/deploy"), "timeout_s": 30}))
+        .put_json(
+            "/api/v1/services/api/targets/production",
+            &admin,
+            json!({"deployer": "webhook", "url": format!("http://{addr}/deploy"), "timeout_s": 30}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    let id = app.post_json("/api/v1/deployments", &admin, json!({"service": "api", "environment": "production", "version": "5.0.0"}))
+    let id = app
+        .post_json(
+            "/api/v1/deployments",
+            &admin,
+            json!({"service": "api", "environment": "production", "version": "5.0.0"}),
+        )
         .await
         .json()["id"]
         .as_i64()
         .unwrap();
-    app.wait_for(&format!("/api/v1/deployments/{id}"), &admin, |d| d["status"] == "running").await;
+    app.wait_for(&format!("/api/v1/deployments/{id}"), &admin, |d| {
+        d["status"] == "running"
+    })
+    .await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while received.lock().unwrap().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the CI system was never called");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the CI system was never called"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let (signature, body) = received.lock().unwrap()[0].clone();
-    assert_eq!(signature, format!("sha256={}", flightdeck::webhooks::sign(DEPLOYER_SECRET, &body)));
+    assert_eq!(
+        signature,
+        format!(
+            "sha256={}",
+            flightdeck::webhooks::sign(DEPLOYER_SECRET, &body)
+        )
+    );
     let call: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!((call["deployment_id"].as_i64(), call["version"].as_str()), (Some(id), Some("5.0.0")));
+    assert_eq!(
+        (call["deployment_id"].as_i64(), call["version"].as_str()),
+        (Some(id), Some("5.0.0"))
+    );
 
-    let res = github(&app, "deployment_status", "w-1", deployment_status("failure", "5.0.0", Some(id))).await;
+    let res = github(
+        &app,
+        "deployment_status",
+        "w-1",
+        deployment_status("failure", "5.0.0", Some(id)),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::ACCEPTED);
     let done = app
-        .wait_for(&format!("/api/v1/deployments/{id}"), &admin, |d| d["status"] != "running")
+        .wait_for(&format!("/api/v1/deployments/{id}"), &admin, |d| {
+            d["status"] != "running"
+        })
         .await;
     assert_eq!(done["status"], "failed");
-    assert!(done["error"].as_str().unwrap().contains("reported that the deployment failed"), "{done}");
+    assert!(
+        done["error"]
+            .as_str()
+            .unwrap()
+            .contains("reported that the deployment failed"),
+        "{done}"
+    );
 }
 
 on_both_databases!(

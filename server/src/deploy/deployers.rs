@@ -25,7 +25,10 @@ pub async fn run(
         }
         DeployerKind::Simulated => simulate(deployment, log).await,
         DeployerKind::Webhook => {
-            let url = settings.url.as_deref().ok_or("The target has no URL configured.")?;
+            let url = settings
+                .url
+                .as_deref()
+                .ok_or("The target has no URL configured.")?;
             call_webhook(engine, url, deployment, log).await
         }
     }
@@ -131,7 +134,12 @@ fn forward(
 
 /// POSTs the deployment, signed, to the CI/CD system, then waits (within the target's time limit,
 /// enforced by the runner) for that system to report the outcome through an inbound webhook.
-async fn call_webhook(engine: &Deployments, url: &str, d: &Deployment, log: &LogSender) -> Result<(), String> {
+async fn call_webhook(
+    engine: &Deployments,
+    url: &str,
+    d: &Deployment,
+    log: &LogSender,
+) -> Result<(), String> {
     let secret = engine
         .signing_secret
         .as_deref()
@@ -149,7 +157,9 @@ async fn call_webhook(engine: &Deployments, url: &str, d: &Deployment, log: &Log
     }))
     .map_err(|e| format!("The request could not be built: {e}"))?;
     let signature = format!("sha256={}", crate::webhooks::sign(secret, &body));
-    let _ = log.send((Stream::Flightdeck, format!("Calling {url}"))).await;
+    let _ = log
+        .send((Stream::Flightdeck, format!("Calling {url}")))
+        .await;
     let response = engine
         .http
         .post(url)
@@ -160,22 +170,41 @@ async fn call_webhook(engine: &Deployments, url: &str, d: &Deployment, log: &Log
         .body(body)
         .send()
         .await
-        .map_err(|e| format!("{url} could not be reached: {}", if e.is_timeout() { "no answer within 30 s".to_string() } else { e.to_string() }))?;
+        .map_err(|e| {
+            format!(
+                "{url} could not be reached: {}",
+                if e.is_timeout() {
+                    "no answer within 30 s".to_string()
+                } else {
+                    e.to_string()
+                }
+            )
+        })?;
     let status = response.status();
     if !status.is_success() {
-        return Err(format!("{url} answered HTTP {}; nothing was started there.", status.as_u16()));
+        return Err(format!(
+            "{url} answered HTTP {}; nothing was started there.",
+            status.as_u16()
+        ));
     }
     let _ = log
-        .send((Stream::Flightdeck, format!("{url} accepted it (HTTP {}); waiting for its status webhook.", status.as_u16())))
+        .send((
+            Stream::Flightdeck,
+            format!(
+                "{url} accepted it (HTTP {}); waiting for its status webhook.",
+                status.as_u16()
+            ),
+        ))
         .await;
     loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let reported: Option<String> = sqlx::query("SELECT external_status FROM deployments WHERE id = $1")
-            .bind(d.id)
-            .fetch_one(&engine.pool)
-            .await
-            .and_then(|row| row.try_get(0))
-            .map_err(|e| format!("Reading the reported status failed: {e}"))?;
+        let reported: Option<String> =
+            sqlx::query("SELECT external_status FROM deployments WHERE id = $1")
+                .bind(d.id)
+                .fetch_one(&engine.pool)
+                .await
+                .and_then(|row| row.try_get(0))
+                .map_err(|e| format!("Reading the reported status failed: {e}"))?;
         match reported.as_deref() {
             Some("succeeded") => return Ok(()),
             Some(_) => return Err("The CI/CD system reported that the deployment failed.".into()),

@@ -2,7 +2,9 @@
 //! them by the `webhook` deployer, a deployment they made on their own (recorded as it happened,
 //! unless the version is quarantined there), or a successful build (a release).
 
-use super::requests::{history, is_quarantined, quarantine_refusal, release_id, resolve, Locked, Tx};
+use super::requests::{
+    history, is_quarantined, quarantine_refusal, release_id, resolve, Locked, Tx,
+};
 use super::{db, emit_updated, Deployments};
 use crate::audit::NewAudit;
 use crate::store;
@@ -76,10 +78,26 @@ impl Deployments {
             .iter()
             .find(|d| d.status != DeploymentStatus::Cancelled)
             .map(|d| d.id);
-        let release = release_id(&mut tx, &target, &r.version, r.git_sha.as_deref(), None, true).await?;
+        let release = release_id(
+            &mut tx,
+            &target,
+            &r.version,
+            r.git_sha.as_deref(),
+            None,
+            true,
+        )
+        .await?;
         let now = crate::now_ms();
-        let status = if r.succeeded { DeploymentStatus::Succeeded } else { DeploymentStatus::Failed };
-        let kind = if r.rollback { DeploymentKind::Rollback } else { DeploymentKind::Deploy };
+        let status = if r.succeeded {
+            DeploymentStatus::Succeeded
+        } else {
+            DeploymentStatus::Failed
+        };
+        let kind = if r.rollback {
+            DeploymentKind::Rollback
+        } else {
+            DeploymentKind::Deploy
+        };
         let actor = Initiator::webhook(source).actor;
         let id = store::insert_id(
             sqlx::query(
@@ -101,7 +119,9 @@ impl Deployments {
             || "Another deployment was recorded at the same moment; send it again.".into(),
         )
         .await?;
-        emit_updated(&mut tx, id).await.map_err(db("publishing a deployment"))?;
+        emit_updated(&mut tx, id)
+            .await
+            .map_err(db("publishing a deployment"))?;
         store::commit_audited(
             tx,
             &self.bus,
@@ -118,7 +138,12 @@ impl Deployments {
     }
 
     /// A successful build: the release exists from now on (nothing is deployed).
-    pub async fn register_release(&self, service: &str, version: &str, git_sha: &str) -> Result<String, AppError> {
+    pub async fn register_release(
+        &self,
+        service: &str,
+        version: &str,
+        git_sha: &str,
+    ) -> Result<String, AppError> {
         validate_version(version).map_err(AppError::unprocessable)?;
         let mut tx: Tx = store::begin_write(&self.pool, self.backend).await?;
         let service_id: Option<i64> = sqlx::query("SELECT id FROM services WHERE name = $1")
@@ -130,9 +155,16 @@ impl Deployments {
             .transpose()
             .map_err(db("resolving a service"))?;
         let Some(service_id) = service_id else {
-            return Err(AppError::not_found(format!("No service named '{service}'.")));
+            return Err(AppError::not_found(format!(
+                "No service named '{service}'."
+            )));
         };
-        let target = Locked { service_id, environment_id: 0, service: service.into(), environment: String::new() };
+        let target = Locked {
+            service_id,
+            environment_id: 0,
+            service: service.into(),
+            environment: String::new(),
+        };
         let id = release_id(&mut tx, &target, version, Some(git_sha), None, true).await?;
         tx.commit().await.map_err(db("registering a release"))?;
         Ok(format!("release {version} of {service} (#{id})"))

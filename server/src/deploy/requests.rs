@@ -158,7 +158,11 @@ pub(super) async fn release_id(
     .await
 }
 
-pub(super) async fn is_quarantined(tx: &mut Tx, target: &Locked, version: &str) -> Result<bool, AppError> {
+pub(super) async fn is_quarantined(
+    tx: &mut Tx,
+    target: &Locked,
+    version: &str,
+) -> Result<bool, AppError> {
     let row = sqlx::query(
         "SELECT COUNT(*) FROM quarantines WHERE service_id = $1 AND environment_id = $2 AND version = $3",
     )

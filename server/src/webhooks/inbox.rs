@@ -44,23 +44,23 @@ impl Inbox {
 
     /// Starts applying stored deliveries (part of the background workers).
     pub fn spawn_worker(&self, deployments: Arc<Deployments>) {
-        tokio::spawn(apply_loop(self.pool.clone(), deployments, self.wake.clone()));
+        tokio::spawn(apply_loop(
+            self.pool.clone(),
+            deployments,
+            self.wake.clone(),
+        ));
     }
 
     /// Stores a delivery; `true` if it is new, `false` if this source sent that id before.
     pub async fn store(&self, delivery: NewDelivery) -> Result<bool, AppError> {
         let (reply, answer) = oneshot::channel();
-        self.sender
-            .send((delivery, reply))
-            .await
-            .map_err(|_| AppError::unavailable("The webhook inbox is shutting down; send it again."))?;
-        answer
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .ok_or_else(|| AppError::unavailable("The delivery could not be stored; send it again."))
+        self.sender.send((delivery, reply)).await.map_err(|_| {
+            AppError::unavailable("The webhook inbox is shutting down; send it again.")
+        })?;
+        answer.await.ok().and_then(Result::ok).ok_or_else(|| {
+            AppError::unavailable("The delivery could not be stored; send it again.")
+        })
     }
-
 }
 
 async fn write_loop(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, wake: Arc<Notify>) {
@@ -93,7 +93,10 @@ async fn write_loop(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>, wake: 
     }
 }
 
-async fn insert(pool: &AnyPool, batch: &[Pending]) -> Result<HashSet<(String, String)>, sqlx::Error> {
+async fn insert(
+    pool: &AnyPool,
+    batch: &[Pending],
+) -> Result<HashSet<(String, String)>, sqlx::Error> {
     let mut sql = String::from(
         "INSERT INTO webhook_deliveries (source, delivery_id, event, body, received_at) VALUES ",
     );
@@ -102,13 +105,25 @@ async fn insert(pool: &AnyPool, batch: &[Pending]) -> Result<HashSet<(String, St
         if i > 0 {
             sql.push(',');
         }
-        sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5));
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${})",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5
+        ));
     }
     sql.push_str(" ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id");
     let now = crate::now_ms();
     let mut query = sqlx::query(&sql);
     for (d, _) in batch {
-        query = query.bind(d.source).bind(&d.delivery_id).bind(&d.event).bind(&d.body).bind(now);
+        query = query
+            .bind(d.source)
+            .bind(&d.delivery_id)
+            .bind(&d.event)
+            .bind(&d.body)
+            .bind(now);
     }
     // One statement is one transaction: one commit for the whole batch.
     let rows = query.fetch_all(pool).await?;
@@ -162,7 +177,14 @@ async fn claim(pool: &AnyPool) -> Result<Vec<(i64, String, String, String)>, sql
     .await?;
     let mut claimed = rows
         .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("source")?, r.try_get("event")?, r.try_get("body")?)))
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("source")?,
+                r.try_get("event")?,
+                r.try_get("body")?,
+            ))
+        })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     claimed.sort_by_key(|c| c.0);
     Ok(claimed)
@@ -180,11 +202,33 @@ async fn apply(deployments: &Deployments, source: &str, event: &str, body: &str)
     let result = match observed {
         Err(why) => Err(AppError::bad_request(why)),
         Ok(Observed::Nothing(why)) => return format!("ignored: {why}"),
-        Ok(Observed::BuildSucceeded { service, version, git_sha }) => {
-            deployments.register_release(&service, &version, &git_sha).await
+        Ok(Observed::BuildSucceeded {
+            service,
+            version,
+            git_sha,
+        }) => {
+            deployments
+                .register_release(&service, &version, &git_sha)
+                .await
         }
-        Ok(Observed::DeploymentOutcome { service, environment, version, git_sha, succeeded, rollback, deployment_id }) => {
-            let report = ReportedDeployment { service, environment, version, git_sha, succeeded, rollback, deployment_id };
+        Ok(Observed::DeploymentOutcome {
+            service,
+            environment,
+            version,
+            git_sha,
+            succeeded,
+            rollback,
+            deployment_id,
+        }) => {
+            let report = ReportedDeployment {
+                service,
+                environment,
+                version,
+                git_sha,
+                succeeded,
+                rollback,
+                deployment_id,
+            };
             deployments.report(source, report).await
         }
     };

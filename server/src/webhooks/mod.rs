@@ -37,7 +37,11 @@ pub fn router() -> Router<AppState> {
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 fn unauthorized(message: &str) -> ApiError {
@@ -49,7 +53,9 @@ pub fn github_signature_ok(secret: &str, body: &[u8], signature: Option<&str>) -
     let Some(hex) = signature.and_then(|s| s.strip_prefix("sha256=")) else {
         return false;
     };
-    let Some(expected) = decode_hex(hex) else { return false };
+    let Some(expected) = decode_hex(hex) else {
+        return false;
+    };
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
         return false;
     };
@@ -69,9 +75,14 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
 
 /// Hex HMAC-SHA256 of `body`: what the webhook deployer sends, and what tests sign with.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(body);
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 async fn receive(
@@ -87,18 +98,31 @@ async fn receive(
         } else {
             ErrorCode::BadRequest
         };
-        ApiError(AppError::new(code, format!("The body could not be read: {} (limit {MAX_BODY} bytes).", rejection.body_text())))
+        ApiError(AppError::new(
+            code,
+            format!(
+                "The body could not be read: {} (limit {MAX_BODY} bytes).",
+                rejection.body_text()
+            ),
+        ))
     })?;
     let secrets = &state.config.webhooks;
-    let (source, event, delivery_id): (&'static str, String, Option<String>) = match source.as_str() {
+    let (source, event, delivery_id): (&'static str, String, Option<String>) = match source.as_str()
+    {
         "github" => {
             let secret = secrets.github.as_deref().ok_or_else(|| {
                 unauthorized("GitHub webhooks are not set up here: set FLIGHTDECK_GITHUB_WEBHOOK_SECRET to the webhook's secret.")
             })?;
             if !github_signature_ok(secret, &body, header(&headers, "x-hub-signature-256")) {
-                return Err(unauthorized("X-Hub-Signature-256 does not match this body and the configured secret."));
+                return Err(unauthorized(
+                    "X-Hub-Signature-256 does not match this body and the configured secret.",
+                ));
             }
-            ("github", header(&headers, "x-github-event").unwrap_or("").to_string(), header(&headers, "x-github-delivery").map(Into::into))
+            (
+                "github",
+                header(&headers, "x-github-event").unwrap_or("").to_string(),
+                header(&headers, "x-github-delivery").map(Into::into),
+            )
         }
         "gitlab" => {
             let token = secrets.gitlab.as_deref().ok_or_else(|| {
@@ -106,16 +130,29 @@ async fn receive(
             })?;
             let given = header(&headers, "x-gitlab-token").unwrap_or("");
             if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
-                return Err(unauthorized("X-Gitlab-Token does not match the configured token."));
+                return Err(unauthorized(
+                    "X-Gitlab-Token does not match the configured token.",
+                ));
             }
-            ("gitlab", header(&headers, "x-gitlab-event").unwrap_or("").to_string(), header(&headers, "x-gitlab-event-uuid").map(Into::into))
+            (
+                "gitlab",
+                header(&headers, "x-gitlab-event").unwrap_or("").to_string(),
+                header(&headers, "x-gitlab-event-uuid").map(Into::into),
+            )
         }
         "cdevents" => {
             require(&caller, Role::Operator)?;
             let json: Value = serde_json::from_slice(&body)
                 .map_err(|e| AppError::bad_request(format!("The body is not JSON: {e}")))?;
-            let kind = json.pointer("/context/type").and_then(Value::as_str).map(parse::cdevents_kind).unwrap_or_default();
-            let id = json.pointer("/context/id").and_then(Value::as_str).map(str::to_string);
+            let kind = json
+                .pointer("/context/type")
+                .and_then(Value::as_str)
+                .map(parse::cdevents_kind)
+                .unwrap_or_default();
+            let id = json
+                .pointer("/context/id")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             ("cdevents", kind, id)
         }
         other => {
@@ -131,29 +168,51 @@ async fn receive(
         _ => parse::cdevents_supported(&event),
     };
     if !supported {
-        return Ok((StatusCode::ACCEPTED, Json(json!({ "status": "ignored", "event": event }))));
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({ "status": "ignored", "event": event })),
+        ));
     }
     let delivery_id = delivery_id
         .filter(|id| id.len() <= 200)
         .ok_or_else(|| AppError::bad_request("The delivery has no id (X-GitHub-Delivery, X-Gitlab-Event-UUID or context.id, at most 200 characters)."))?;
-    let json: Value = serde_json::from_slice(&body).map_err(|e| AppError::bad_request(format!("The body is not JSON: {e}")))?;
+    let json: Value = serde_json::from_slice(&body)
+        .map_err(|e| AppError::bad_request(format!("The body is not JSON: {e}")))?;
     let understood = match source {
         "github" => parse::github(&event, &json),
         "gitlab" => parse::gitlab(&event, &json),
         _ => parse::cdevents(&json),
     };
-    understood.map_err(|why| AppError::bad_request(format!("The {event} payload is incomplete: {why}.")))?;
-    let body = String::from_utf8(body.to_vec()).map_err(|_| AppError::bad_request("The body is not UTF-8."))?;
+    understood.map_err(|why| {
+        AppError::bad_request(format!("The {event} payload is incomplete: {why}."))
+    })?;
+    let body = String::from_utf8(body.to_vec())
+        .map_err(|_| AppError::bad_request("The body is not UTF-8."))?;
     let is_new = state
         .inbox
-        .store(NewDelivery { source, delivery_id: delivery_id.clone(), event: event.clone(), body })
+        .store(NewDelivery {
+            source,
+            delivery_id: delivery_id.clone(),
+            event: event.clone(),
+            body,
+        })
         .await?;
-    let (status, label) = if is_new { (StatusCode::ACCEPTED, "accepted") } else { (StatusCode::OK, "duplicate") };
-    Ok((status, Json(json!({ "status": label, "delivery_id": delivery_id, "event": event }))))
+    let (status, label) = if is_new {
+        (StatusCode::ACCEPTED, "accepted")
+    } else {
+        (StatusCode::OK, "duplicate")
+    };
+    Ok((
+        status,
+        Json(json!({ "status": label, "delivery_id": delivery_id, "event": event })),
+    ))
 }
 
 /// The latest deliveries and what applying them did (admins), newest first.
-async fn recent(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> ApiResult<Json<Value>> {
+async fn recent(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Value>> {
     require(&caller, Role::Admin)?;
     let rows = sqlx::query(
         "SELECT id, source, delivery_id, event, received_at, processed_at, outcome FROM webhook_deliveries ORDER BY id DESC LIMIT 100",
@@ -187,11 +246,27 @@ mod tests {
     fn github_signatures_are_checked() {
         let body = br#"{"zen":"Design for failure."}"#;
         let good = format!("sha256={}", sign("It's a Secret to Everybody", body));
-        assert!(github_signature_ok("It's a Secret to Everybody", body, Some(&good)));
+        assert!(github_signature_ok(
+            "It's a Secret to Everybody",
+            body,
+            Some(&good)
+        ));
         assert!(!github_signature_ok("another secret", body, Some(&good)));
-        assert!(!github_signature_ok("It's a Secret to Everybody", b"{}", Some(&good)));
-        assert!(!github_signature_ok("It's a Secret to Everybody", body, Some("sha256=zz")));
-        assert!(!github_signature_ok("It's a Secret to Everybody", body, None));
+        assert!(!github_signature_ok(
+            "It's a Secret to Everybody",
+            b"{}",
+            Some(&good)
+        ));
+        assert!(!github_signature_ok(
+            "It's a Secret to Everybody",
+            body,
+            Some("sha256=zz")
+        ));
+        assert!(!github_signature_ok(
+            "It's a Secret to Everybody",
+            body,
+            None
+        ));
     }
 
     /// The example from GitHub's "Validating webhook deliveries" documentation.

@@ -18,13 +18,20 @@ pub enum Observed {
         deployment_id: Option<i64>,
     },
     /// CI built a commit successfully: a release of the service.
-    BuildSucceeded { service: String, version: String, git_sha: String },
+    BuildSucceeded {
+        service: String,
+        version: String,
+        git_sha: String,
+    },
     /// Understood, but nothing to do (a deployment still in progress, a failed build...).
     Nothing(String),
 }
 
 fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(v, |v, key| v.get(key))?.as_str().filter(|s| !s.is_empty())
+    path.iter()
+        .try_fold(v, |v, key| v.get(key))?
+        .as_str()
+        .filter(|s| !s.is_empty())
 }
 
 fn required(v: &Value, path: &[&str]) -> Result<String, String> {
@@ -64,13 +71,19 @@ pub fn github(event: &str, body: &Value) -> Result<Observed, String> {
                 git_sha: text(deployment, &["sha"]).map(str::to_string),
                 succeeded,
                 rollback: false,
-                deployment_id: payload.get("flightdeck_deployment_id").and_then(Value::as_i64),
+                deployment_id: payload
+                    .get("flightdeck_deployment_id")
+                    .and_then(Value::as_i64),
             })
         }
         "workflow_run" => {
             let run = body.get("workflow_run").ok_or("missing workflow_run")?;
-            if text(body, &["action"]) != Some("completed") || text(run, &["conclusion"]) != Some("success") {
-                return Ok(Observed::Nothing("workflow run not completed successfully".into()));
+            if text(body, &["action"]) != Some("completed")
+                || text(run, &["conclusion"]) != Some("success")
+            {
+                return Ok(Observed::Nothing(
+                    "workflow run not completed successfully".into(),
+                ));
             }
             let sha = required(run, &["head_sha"])?;
             Ok(Observed::BuildSucceeded {
@@ -125,7 +138,10 @@ fn purl_version(purl: &str) -> Option<String> {
         .split('&')
         .find_map(|q| q.strip_prefix("tag="))
         .filter(|t| !t.is_empty());
-    let at = path.rsplit_once('@').map(|(_, v)| v).filter(|v| !v.is_empty());
+    let at = path
+        .rsplit_once('@')
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty());
     match (at, tag) {
         (Some(v), Some(tag)) if v.contains(':') => Some(tag.to_string()),
         (Some(v), _) => Some(v.to_string()),
@@ -146,7 +162,9 @@ pub fn cdevents_kind(full: &str) -> String {
 pub fn cdevents_supported(kind: &str) -> bool {
     matches!(
         kind,
-        "dev.cdevents.service.deployed" | "dev.cdevents.service.upgraded" | "dev.cdevents.service.rolledback"
+        "dev.cdevents.service.deployed"
+            | "dev.cdevents.service.upgraded"
+            | "dev.cdevents.service.rolledback"
     ) || kind.starts_with("dev.cdevents.environment.")
 }
 
@@ -199,8 +217,13 @@ mod tests {
             }
         );
         let pending = json!({"deployment_status": {"state": "in_progress"}});
-        assert!(matches!(github("deployment_status", &pending).unwrap(), Observed::Nothing(_)));
-        assert!(github("deployment_status", &json!({})).unwrap_err().contains("deployment_status.state"));
+        assert!(matches!(
+            github("deployment_status", &pending).unwrap(),
+            Observed::Nothing(_)
+        ));
+        assert!(github("deployment_status", &json!({}))
+            .unwrap_err()
+            .contains("deployment_status.state"));
     }
 
     #[test]
@@ -209,7 +232,11 @@ mod tests {
                           "repository": {"name": "search"}});
         assert_eq!(
             github("workflow_run", &body).unwrap(),
-            Observed::BuildSucceeded { service: "search".into(), version: "0123456789ab".into(), git_sha: "0123456789abcdef0123".into() }
+            Observed::BuildSucceeded {
+                service: "search".into(),
+                version: "0123456789ab".into(),
+                git_sha: "0123456789abcdef0123".into()
+            }
         );
     }
 
@@ -217,22 +244,42 @@ mod tests {
     fn gitlab_hooks_map_the_same_way() {
         let body = json!({"object_kind": "deployment", "status": "success", "environment": "staging",
                           "ref": "1.4.0", "short_sha": "deadbeef", "project": {"name": "api"}});
-        assert!(matches!(gitlab("Deployment Hook", &body).unwrap(), Observed::DeploymentOutcome { succeeded: true, .. }));
+        assert!(matches!(
+            gitlab("Deployment Hook", &body).unwrap(),
+            Observed::DeploymentOutcome {
+                succeeded: true,
+                ..
+            }
+        ));
         let running = json!({"status": "running"});
-        assert!(matches!(gitlab("Deployment Hook", &running).unwrap(), Observed::Nothing(_)));
+        assert!(matches!(
+            gitlab("Deployment Hook", &running).unwrap(),
+            Observed::Nothing(_)
+        ));
         assert!(gitlab("Push Hook", &body).is_err());
     }
 
     #[test]
     fn cdevents_types_and_package_urls() {
-        assert_eq!(cdevents_kind("dev.cdevents.service.deployed.0.1.1"), "dev.cdevents.service.deployed");
+        assert_eq!(
+            cdevents_kind("dev.cdevents.service.deployed.0.1.1"),
+            "dev.cdevents.service.deployed"
+        );
         assert!(cdevents_supported("dev.cdevents.environment.deleted"));
         assert!(!cdevents_supported("dev.cdevents.pipelinerun.finished"));
-        assert_eq!(purl_version("pkg:oci/api@1.2.3?repository_url=r.example/api").as_deref(), Some("1.2.3"));
-        assert_eq!(purl_version("pkg:oci/api@sha256:abc?tag=1.2.4").as_deref(), Some("1.2.4"));
+        assert_eq!(
+            purl_version("pkg:oci/api@1.2.3?repository_url=r.example/api").as_deref(),
+            Some("1.2.3")
+        );
+        assert_eq!(
+            purl_version("pkg:oci/api@sha256:abc?tag=1.2.4").as_deref(),
+            Some("1.2.4")
+        );
         assert_eq!(purl_version("pkg:oci/api"), None);
         let body = json!({"context": {"id": "e1", "type": "dev.cdevents.service.rolledback.0.1.1"},
                           "subject": {"id": "services/api", "content": {"environment": {"id": "prod"}, "artifactId": "pkg:oci/api@1.0.0"}}});
-        assert!(matches!(cdevents(&body).unwrap(), Observed::DeploymentOutcome { rollback: true, ref version, .. } if version == "1.0.0"));
+        assert!(
+            matches!(cdevents(&body).unwrap(), Observed::DeploymentOutcome { rollback: true, ref version, .. } if version == "1.0.0")
+        );
     }
 }

@@ -185,8 +185,16 @@ impl TestApp {
     }
 
     /// POSTs raw bytes with the given headers (webhook deliveries).
-    pub async fn post_raw(&self, path: &str, auth: &Auth, headers: &[(&str, &str)], body: Vec<u8>) -> TestResponse {
-        let mut req = auth.apply(Request::post(path)).header(header::CONTENT_TYPE, "application/json");
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        auth: &Auth,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> TestResponse {
+        let mut req = auth
+            .apply(Request::post(path))
+            .header(header::CONTENT_TYPE, "application/json");
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
