@@ -50,6 +50,38 @@ pub async fn record(
     Ok(saved)
 }
 
+/// The entries as CSV (RFC 4180). Cells a spreadsheet would run as a formula get a leading `'`.
+pub fn to_csv(entries: &[AuditEntry]) -> String {
+    fn cell(value: &str) -> String {
+        let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{value}")
+        } else {
+            value.to_string()
+        };
+        if value.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", value.replace('"', "\"\""))
+        } else {
+            value
+        }
+    }
+    let mut out = String::from("id,at_utc,actor,action,target,reason,detail\r\n");
+    for e in entries {
+        let row = [
+            e.id.to_string(),
+            app::time_fmt::iso_utc(e.at),
+            e.actor.clone(),
+            e.action.clone(),
+            e.target.clone(),
+            e.reason.clone().unwrap_or_default(),
+            e.detail.get().to_string(),
+        ];
+        let cells: Vec<String> = row.iter().map(|v| cell(v)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 fn decode(row: &sqlx::any::AnyRow) -> Result<AuditEntry, sqlx::Error> {
     let detail: String = row.try_get("detail")?;
     Ok(AuditEntry {
@@ -106,5 +138,30 @@ impl AuditPort for AuditLog {
             entries,
             next_before,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        let entry = AuditEntry {
+            id: 7,
+            at: 0,
+            actor: "=HYPERLINK(\"x\")".into(),
+            action: "rollback.requested".into(),
+            target: "api/production".into(),
+            reason: Some("5xx, then \"timeouts\"".into()),
+            detail: serde_json::value::RawValue::from_string(r#"{"a":1}"#.into()).unwrap(),
+        };
+        let csv = to_csv(&[entry]);
+        let row = csv.lines().nth(1).unwrap();
+        assert_eq!(
+            row,
+            r#"7,1970-01-01 00:00:00 UTC,"'=HYPERLINK(""x"")",rollback.requested,api/production,"5xx, then ""timeouts""","{""a"":1}""#
+        );
+        assert!(csv.starts_with("id,at_utc,actor,action,target,reason,detail\r\n"));
     }
 }

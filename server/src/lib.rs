@@ -1,6 +1,9 @@
 //! Flightdeck's server: configuration, storage, sign-in, the event bus and websocket, REST, and the
 //! Leptos SSR of the `app` crate, all in one axum router.
 
+// serde_json::json! expands recursively; the OpenAPI document (openapi.rs) needs more than 128 levels.
+#![recursion_limit = "256"]
+
 pub mod accounts;
 pub mod audit;
 pub mod auth;
@@ -16,6 +19,7 @@ pub mod health;
 pub mod jobs;
 pub mod memory;
 pub mod metrics;
+pub mod openapi;
 pub mod remote;
 pub mod rest;
 pub mod security;

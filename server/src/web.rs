@@ -43,6 +43,7 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/api/health", get(crate::health::handler))
+        .route("/api/openapi.json", get(crate::openapi::handler))
         .route("/metrics", get(crate::metrics::handler))
         .route("/ws", get(crate::ws::handler))
         .nest("/api/v1", crate::rest::router())

@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
         .route("/audit", get(list_audit))
+        .route("/audit/export", get(export_audit))
         .route("/services", get(list_services).post(create_service))
         .route(
             "/environments",
@@ -119,6 +120,76 @@ async fn list_audit(
 ) -> ApiResult<Json<AuditPage>> {
     require(&caller, Role::Viewer)?;
     Ok(Json(state.audit.list(&query).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    actor: Option<String>,
+}
+
+/// The whole (filtered) trail, oldest first, as a download.
+async fn export_audit(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    require(&caller, Role::Viewer)?;
+    let csv = match query.format.as_deref().unwrap_or("json") {
+        "csv" => true,
+        "json" => false,
+        other => {
+            return Err(AppError::bad_request(format!(
+                "format must be csv or json (got '{other}')"
+            ))
+            .into())
+        }
+    };
+    let mut entries = Vec::new();
+    let mut before = None;
+    loop {
+        let page = state
+            .audit
+            .list(&AuditQuery {
+                before,
+                limit: Some(AuditQuery::MAX_LIMIT),
+                action: query.action.clone(),
+                actor: query.actor.clone(),
+            })
+            .await?;
+        entries.extend(page.entries);
+        match page.next_before {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    entries.reverse();
+    let (body, content_type, extension) = if csv {
+        (
+            crate::audit::to_csv(&entries),
+            "text/csv; charset=utf-8",
+            "csv",
+        )
+    } else {
+        let json = serde_json::to_string(&entries)
+            .map_err(|e| crate::error::internal("exporting the audit trail", e))?;
+        (json, "application/json", "json")
+    };
+    let disposition = format!("attachment; filename=\"flightdeck-audit.{extension}\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 async fn list_services(

@@ -1,0 +1,219 @@
+//! `GET /api/openapi.json`: the REST API as an OpenAPI 3.1 document, written next to the routes it
+//! describes. A test walks every documented path and method against the real router.
+
+use serde_json::{json, Value};
+
+fn schema(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn list_of(name: &str) -> Value {
+    json!({ "type": "array", "items": schema(name) })
+}
+
+fn path_param(name: &str, kind: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "schema": { "type": kind } })
+}
+
+fn query(name: &str, kind: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "schema": { "type": kind }, "description": description })
+}
+
+/// One operation: who may call it, what it takes, what it answers.
+fn op(
+    summary: &str,
+    role: &str,
+    params: Vec<Value>,
+    body: Option<&str>,
+    status: &str,
+    answer: Option<Value>,
+) -> Value {
+    let mut responses = json!({
+        status: match answer {
+            Some(s) => json!({ "description": "OK", "content": { "application/json": { "schema": s } } }),
+            None => json!({ "description": "Done" }),
+        },
+        "401": { "$ref": "#/components/responses/Error" },
+        "403": { "$ref": "#/components/responses/Error" },
+    });
+    if body.is_some() || !params.is_empty() {
+        responses["400"] = json!({ "$ref": "#/components/responses/Error" });
+        responses["404"] = json!({ "$ref": "#/components/responses/Error" });
+        responses["409"] = json!({ "$ref": "#/components/responses/Error" });
+        responses["422"] = json!({ "$ref": "#/components/responses/Error" });
+    }
+    let mut operation = json!({
+        "summary": summary,
+        "description": format!("Requires the {role} role (or higher)."),
+        "parameters": params,
+        "responses": responses,
+    });
+    if let Some(body) = body {
+        operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema(body) } } });
+    }
+    operation
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": properties })
+}
+
+/// The document, built once.
+pub async fn handler() -> axum::Json<&'static Value> {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    axum::Json(DOCUMENT.get_or_init(document))
+}
+
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Flightdeck API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Deploy, roll back and observe services. Authenticate with `Authorization: Bearer <token>` (create tokens in Settings or with `flightdeck token create`). Errors are `{\"error\": {\"code\", \"message\"}}`.",
+        },
+        "servers": [{ "url": "/api/v1" }],
+        "security": [{ "bearer": [] }],
+        "paths": paths(),
+        "components": components(),
+    })
+}
+
+fn paths() -> Value {
+    let s = |t: &str| json!({ "type": t });
+    let page = |name: &str| {
+        vec![
+            query("limit", "integer", "1 to 500"),
+            query("cursor", "integer", &format!("{name} id from next_cursor")),
+        ]
+    };
+    json!({
+        "/me": { "get": op("The caller's name and role", "viewer", vec![], None, "200", Some(schema("Me"))) },
+        "/users": {
+            "get": op("List users", "viewer", vec![], None, "200", Some(list_of("User"))),
+            "post": op("Create a user", "admin", vec![], Some("NewUser"), "201", Some(schema("User"))),
+        },
+        "/tokens": {
+            "get": op("List API tokens (never their secrets)", "admin", vec![], None, "200", Some(list_of("Token"))),
+            "post": op("Create an API token; the secret is in this answer only", "admin", vec![], Some("NewTokenRequest"), "201", Some(schema("NewToken"))),
+        },
+        "/tokens/{id}": { "delete": op("Revoke a token", "admin", vec![path_param("id", "integer")], None, "204", None) },
+        "/audit": { "get": op("The audit trail, newest first", "viewer",
+            vec![query("action", "string", "exact action"), query("actor", "string", "exact actor"), query("limit", "integer", "1 to 500"), query("before", "integer", "entry id from next_before")],
+            None, "200", Some(schema("AuditPage"))) },
+        "/audit/export": { "get": {
+            "summary": "Export the whole (filtered) audit trail", "description": "Requires the viewer role (or higher).",
+            "parameters": [query("format", "string", "csv or json (default json)"), query("action", "string", "exact action"), query("actor", "string", "exact actor")],
+            "responses": {
+                "200": { "description": "All matching entries, oldest first", "content": { "text/csv": { "schema": s("string") }, "application/json": { "schema": list_of("AuditEntry") } } },
+                "400": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" },
+            },
+        } },
+        "/services": {
+            "get": op("List services", "viewer", vec![], None, "200", Some(list_of("Service"))),
+            "post": op("Register a service", "operator", vec![], Some("NewService"), "201", Some(schema("Service"))),
+        },
+        "/environments": {
+            "get": op("List environments in pipeline order", "viewer", vec![], None, "200", Some(list_of("Environment"))),
+            "post": op("Add an environment", "admin", vec![], Some("NewEnvironment"), "201", Some(schema("Environment"))),
+        },
+        "/services/{name}/releases": { "get": op("Releases of a service, newest first", "viewer", vec![path_param("name", "string")], None, "200", Some(list_of("Release"))) },
+        "/services/{name}/targets/{environment}": { "put": op("Set how a service is deployed to an environment", "admin",
+            vec![path_param("name", "string"), path_param("environment", "string")], Some("TargetSettings"), "200", Some(schema("Target"))) },
+        "/targets": { "get": op("Every configured target, with its settings", "admin", vec![], None, "200", Some(list_of("Target"))) },
+        "/deployments": {
+            "get": op("Deployment history, newest first", "viewer",
+                [vec![query("service", "string", "service name"), query("environment", "string", "environment name"), query("status", "string", "one status")], page("deployment")].concat(),
+                None, "200", Some(schema("DeploymentPage"))),
+            "post": op("Deploy a version (creates the release if new)", "operator", vec![], Some("DeployRequest"), "202", Some(schema("Accepted"))),
+        },
+        "/deployments/{id}": { "get": op("One deployment", "viewer", vec![path_param("id", "integer")], None, "200", Some(schema("Deployment"))) },
+        "/deployments/{id}/cancel": { "post": op("Cancel a queued deployment, or stop a running one", "operator", vec![path_param("id", "integer")], None, "200", Some(schema("Deployment"))) },
+        "/deployments/{id}/logs": { "get": {
+            "summary": "A deployment's log; with follow=1 a text/event-stream of `line` events and a final `end` event",
+            "description": "Requires the viewer role (or higher).",
+            "parameters": [path_param("id", "integer"), query("after", "integer", "line number to continue after"), query("limit", "integer", "1 to 10000"), query("follow", "integer", "1 to stream until the deployment ends")],
+            "responses": {
+                "200": { "description": "Lines", "content": { "application/json": { "schema": list_of("LogLine") }, "text/event-stream": { "schema": s("string") } } },
+                "404": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" },
+            },
+        } },
+        "/rollbacks": { "post": op("Roll back to the last good version (or to_version); quarantines the bad one", "operator", vec![], Some("RollbackRequest"), "202", Some(schema("Accepted"))) },
+        "/promotions": { "post": op("Deploy the version live in from_environment to the next environment", "operator", vec![], Some("PromoteRequest"), "202", Some(schema("Accepted"))) },
+        "/status": { "get": op("Every service x environment: version, status, deployment, age", "viewer", vec![], None, "200", Some(list_of("StatusCell"))) },
+        "/quarantines": {
+            "get": op("Quarantined versions", "viewer", vec![], None, "200", Some(list_of("Quarantine"))),
+            "delete": op("Lift a quarantine", "operator",
+                vec![query("service", "string", "service name"), query("environment", "string", "environment name"), query("version", "string", "version")], None, "204", None),
+        },
+        "/webhooks/{source}": { "post": {
+            "summary": "Inbound CI/CD webhook: github (X-Hub-Signature-256), gitlab (X-Gitlab-Token) or cdevents (Bearer, operator)",
+            "description": "Stored before it is acknowledged, once per delivery id, then applied in the background. Unknown event types: 202 and ignored. Bodies over 1 MiB: 413.",
+            "security": [],
+            "parameters": [path_param("source", "string")],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": s("object") } } },
+            "responses": {
+                "202": { "description": "Accepted (or ignored)" }, "200": { "description": "Duplicate delivery" },
+                "400": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" },
+                "404": { "$ref": "#/components/responses/Error" }, "413": { "$ref": "#/components/responses/Error" },
+            },
+        } },
+        "/webhooks/deliveries": { "get": op("The latest 100 webhook deliveries and what applying them did", "admin", vec![], None, "200", Some(json!({ "type": "array", "items": s("object") }))) },
+    })
+}
+
+fn components() -> Value {
+    let s = |t: &str| json!({ "type": t });
+    let opt = |t: &str| json!({ "type": [t, "null"] });
+    let status_enum = json!({ "type": "string", "enum": ["queued", "running", "succeeded", "failed", "rolled_back", "cancelled"] });
+    json!({
+        "securitySchemes": {
+            "bearer": { "type": "http", "scheme": "bearer" },
+        },
+        "responses": {
+            "Error": { "description": "What went wrong and what to do next", "content": { "application/json": { "schema": schema("Error") } } },
+        },
+        "schemas": {
+            "Error": object(&["error"], json!({ "error": object(&["code", "message"], json!({ "code": s("string"), "message": s("string") })) })),
+            "Me": object(&["username", "role", "kind"], json!({ "username": s("string"), "role": schema("Role"), "kind": { "enum": ["user", "token"] } })),
+            "Role": { "type": "string", "enum": ["viewer", "operator", "admin"] },
+            "User": object(&["id", "username", "role", "created_at"], json!({ "id": s("integer"), "username": s("string"), "role": schema("Role"), "created_at": s("integer"), "last_sign_in_at": opt("integer") })),
+            "NewUser": object(&["username", "role", "password"], json!({ "username": s("string"), "role": schema("Role"), "password": s("string") })),
+            "Token": object(&["id", "name", "role", "prefix", "created_by", "created_at"], json!({ "id": s("integer"), "name": s("string"), "role": schema("Role"), "prefix": s("string"), "created_by": s("string"), "created_at": s("integer"), "last_used_at": opt("integer"), "revoked_at": opt("integer") })),
+            "NewTokenRequest": object(&["name", "role"], json!({ "name": s("string"), "role": schema("Role") })),
+            "NewToken": object(&["summary", "token"], json!({ "summary": schema("Token"), "token": s("string") })),
+            "AuditEntry": object(&["id", "at", "actor", "action", "target", "detail"], json!({ "id": s("integer"), "at": s("integer"), "actor": s("string"), "action": s("string"), "target": s("string"), "reason": opt("string"), "detail": s("object") })),
+            "AuditPage": object(&["entries"], json!({ "entries": list_of("AuditEntry"), "next_before": opt("integer") })),
+            "Service": object(&["id", "name", "created_at"], json!({ "id": s("integer"), "name": s("string"), "description": opt("string"), "owner": opt("string"), "repo_url": opt("string"), "created_at": s("integer") })),
+            "NewService": object(&["name"], json!({ "name": s("string"), "description": s("string"), "owner": s("string"), "repo_url": s("string") })),
+            "Environment": object(&["id", "name", "rank", "protected"], json!({ "id": s("integer"), "name": s("string"), "rank": s("integer"), "protected": s("boolean"), "created_at": s("integer") })),
+            "NewEnvironment": object(&["name", "rank"], json!({ "name": s("string"), "rank": s("integer"), "protected": s("boolean") })),
+            "Release": object(&["id", "service", "version", "created_at"], json!({ "id": s("integer"), "service": s("string"), "version": s("string"), "git_sha": opt("string"), "artifact": opt("string"), "created_at": s("integer") })),
+            "TargetSettings": object(&["deployer"], json!({
+                "deployer": { "type": "string", "enum": ["command", "webhook", "simulated"] },
+                "command": s("string"), "url": s("string"), "timeout_s": s("integer"), "health_url": s("string"),
+                "watch_s": s("integer"), "failure_threshold": s("integer"),
+            })),
+            "Target": { "allOf": [schema("TargetSettings"), object(&["service", "environment", "updated_at"], json!({ "service": s("string"), "environment": s("string"), "updated_at": s("integer") }))] },
+            "DeployRequest": object(&["service", "environment", "version"], json!({ "service": s("string"), "environment": s("string"), "version": s("string"), "artifact": s("string"), "git_sha": s("string"), "reason": s("string"), "queue": s("boolean") })),
+            "RollbackRequest": object(&["service", "environment", "reason"], json!({ "service": s("string"), "environment": s("string"), "to_version": s("string"), "reason": s("string") })),
+            "PromoteRequest": object(&["service", "from_environment"], json!({ "service": s("string"), "from_environment": s("string"), "reason": s("string") })),
+            "Accepted": object(&["id", "status", "environment", "target_version"], json!({ "id": s("integer"), "status": status_enum, "environment": s("string"), "target_version": s("string") })),
+            "Deployment": object(&["id", "service", "environment", "version", "kind", "status", "trigger", "actor", "created_at"], json!({
+                "id": s("integer"), "service": s("string"), "environment": s("string"), "version": s("string"),
+                "git_sha": opt("string"), "artifact": opt("string"),
+                "kind": { "type": "string", "enum": ["deploy", "rollback", "promote"] }, "status": status_enum,
+                "trigger": { "type": "string", "enum": ["user", "token", "webhook", "policy"] }, "actor": s("string"),
+                "reason": opt("string"), "created_at": s("integer"), "started_at": opt("integer"), "finished_at": opt("integer"),
+                "replaced_id": opt("integer"), "error": opt("string"),
+            })),
+            "DeploymentPage": object(&["items"], json!({ "items": list_of("Deployment"), "next_cursor": opt("integer") })),
+            "LogLine": object(&["n", "at", "stream", "text"], json!({ "n": s("integer"), "at": s("integer"), "stream": { "type": "string", "enum": ["stdout", "stderr", "flightdeck"] }, "text": s("string") })),
+            "StatusCell": object(&["service", "environment", "configured"], json!({
+                "service": s("string"), "environment": s("string"), "version": opt("string"), "status": { "type": ["string", "null"] },
+                "deployment_id": opt("integer"), "deployed_at": opt("integer"), "live_version": opt("string"), "configured": s("boolean"),
+            })),
+            "Quarantine": object(&["service", "environment", "version", "created_at"], json!({ "service": s("string"), "environment": s("string"), "version": s("string"), "deployment_id": opt("integer"), "reason": opt("string"), "created_at": s("integer") })),
+        },
+    })
+}
