@@ -44,9 +44,15 @@ fn decode(row: &sqlx::any::AnyRow) -> Result<EventMessage, sqlx::Error> {
     })
 }
 
+/// A published event with its wire form, serialised once for every websocket session.
+pub struct Published {
+    pub event: EventMessage,
+    pub json: axum::extract::ws::Utf8Bytes,
+}
+
 pub struct EventBus {
     pool: AnyPool,
-    sender: broadcast::Sender<EventMessage>,
+    sender: broadcast::Sender<Arc<Published>>,
     wake: Notify,
     /// Highest `seq` published to subscribers.
     head: AtomicI64,
@@ -112,8 +118,11 @@ impl EventBus {
                 let event = decode(row)?;
                 self.head.store(event.seq, Ordering::Release);
                 self.published.fetch_add(1, Ordering::Relaxed);
+                // Serialised here once: with a thousand sessions, a per-session clone and
+                // serialisation of each event was most of the fan-out's cost.
+                let json = serde_json::to_string(&event).unwrap_or_default().into();
                 // No receivers is fine: nobody is watching right now.
-                let _ = self.sender.send(event);
+                let _ = self.sender.send(Arc::new(Published { event, json }));
             }
             if count < 1000 {
                 break;
@@ -123,7 +132,7 @@ impl EventBus {
         Ok(())
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<EventMessage> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.sender.subscribe()
     }
 

@@ -59,7 +59,7 @@ impl AppState {
             config.deploy.clone(),
             config.webhooks.deployer.clone(),
         );
-        let inbox = crate::webhooks::Inbox::start(db.pool.clone());
+        let inbox = crate::webhooks::Inbox::start(db.pool.clone(), db.backend);
         let ports = Ports {
             accounts: accounts.clone(),
             audit: audit.clone(),

@@ -127,12 +127,14 @@ async fn run(socket: WebSocket, state: AppState) {
     loop {
         tokio::select! {
             received = live.recv() => match received {
-                Ok(event) => {
-                    if event.seq <= last_sent {
+                Ok(published) => {
+                    if published.event.seq <= last_sent {
                         continue;
                     }
-                    last_sent = event.seq;
-                    if subscription.wants(&event) && !send(&mut sink, &event).await {
+                    last_sent = published.event.seq;
+                    if subscription.wants(&published.event)
+                        && sink.send(Message::Text(published.json.clone())).await.is_err()
+                    {
                         break;
                     }
                 }

@@ -1,12 +1,14 @@
 //! What CI/CD systems report through inbound webhooks: the outcome of a deployment handed to
 //! them by the `webhook` deployer, a deployment they made on their own (recorded as it happened,
-//! unless the version is quarantined there), or a successful build (a release).
+//! unless the version is quarantined there), or a successful build (a release). Everything runs
+//! in the caller's transaction: the inbox applies a batch of deliveries in one commit, then calls
+//! [`Deployments::after_commit`].
 
 use super::requests::{
     history, is_quarantined, quarantine_refusal, release_id, resolve, Locked, Tx,
 };
 use super::{db, emit_updated, Deployments};
-use crate::audit::NewAudit;
+use crate::audit::{record, NewAudit};
 use crate::store;
 use app::deploy::*;
 use app::error::AppError;
@@ -24,8 +26,19 @@ pub struct ReportedDeployment {
 }
 
 impl Deployments {
+    /// Tells the event bus and the workers that a transaction with deployment changes committed.
+    pub fn after_commit(&self) {
+        self.bus.wake();
+        self.work.notify_one();
+    }
+
     /// Applies a reported outcome; returns what it did, in words, for the delivery's record.
-    pub async fn report(&self, source: &str, r: ReportedDeployment) -> Result<String, AppError> {
+    pub async fn report(
+        &self,
+        tx: &mut Tx<'_>,
+        source: &str,
+        r: ReportedDeployment,
+    ) -> Result<String, AppError> {
         let status = if r.succeeded { "succeeded" } else { "failed" };
         // A deployment Flightdeck handed to this system: the webhook deployer is waiting for it.
         let waiting = sqlx::query(
@@ -37,7 +50,7 @@ impl Deployments {
         .bind(r.deployment_id)
         .bind(&r.service)
         .bind(&r.environment)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut **tx)
         .await
         .map_err(db("finding a waiting deployment"))?;
         if let Some(row) = waiting {
@@ -45,29 +58,33 @@ impl Deployments {
             sqlx::query("UPDATE deployments SET external_status = $1 WHERE id = $2")
                 .bind(status)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut **tx)
                 .await
                 .map_err(db("recording a reported outcome"))?;
             return Ok(format!("reported deployment #{id} {status}"));
         }
-        self.record(source, r).await
+        self.record_reported(tx, source, r).await
     }
 
     /// Records a deployment another system made, as finished.
-    async fn record(&self, source: &str, r: ReportedDeployment) -> Result<String, AppError> {
+    async fn record_reported(
+        &self,
+        tx: &mut Tx<'_>,
+        source: &str,
+        r: ReportedDeployment,
+    ) -> Result<String, AppError> {
         validate_version(&r.version).map_err(AppError::unprocessable)?;
-        let mut tx: Tx = store::begin_write(&self.pool, self.backend).await?;
-        let (service_id, environment_id) = resolve(&mut tx, &r.service, &r.environment).await?;
+        let (service_id, environment_id) = resolve(tx, &r.service, &r.environment).await?;
         let target = Locked {
             service_id,
             environment_id,
             service: r.service.clone(),
             environment: r.environment.clone(),
         };
-        if is_quarantined(&mut tx, &target, &r.version).await? {
+        if is_quarantined(tx, &target, &r.version).await? {
             return Err(quarantine_refusal(&target, &r.version));
         }
-        let past = history(&mut tx, &target, 50).await?;
+        let past = history(tx, &target, 50).await?;
         if let Some(active) = past.iter().find(|d| d.status.is_active()) {
             return Err(AppError::conflict(format!(
                 "Deployment #{} is in progress in {}; the reported one was not recorded.",
@@ -78,15 +95,7 @@ impl Deployments {
             .iter()
             .find(|d| d.status != DeploymentStatus::Cancelled)
             .map(|d| d.id);
-        let release = release_id(
-            &mut tx,
-            &target,
-            &r.version,
-            r.git_sha.as_deref(),
-            None,
-            true,
-        )
-        .await?;
+        let release = release_id(tx, &target, &r.version, r.git_sha.as_deref(), None, true).await?;
         let now = crate::now_ms();
         let status = if r.succeeded {
             DeploymentStatus::Succeeded
@@ -114,17 +123,16 @@ impl Deployments {
             .bind(now)
             .bind(replaced_id)
             .bind((!r.succeeded).then(|| format!("{source} reported the deployment failed."))),
-            &mut tx,
+            tx,
             "recording a reported deployment",
             || "Another deployment was recorded at the same moment; send it again.".into(),
         )
         .await?;
-        emit_updated(&mut tx, id)
+        emit_updated(tx, id)
             .await
             .map_err(db("publishing a deployment"))?;
-        store::commit_audited(
+        record(
             tx,
-            &self.bus,
             NewAudit {
                 actor: &actor,
                 action: "deployment.recorded",
@@ -133,22 +141,23 @@ impl Deployments {
                 detail: serde_json::json!({ "deployment_id": id, "version": r.version, "status": status }),
             },
         )
-        .await?;
+        .await
+        .map_err(db("auditing a reported deployment"))?;
         Ok(format!("recorded deployment #{id} ({status})"))
     }
 
     /// A successful build: the release exists from now on (nothing is deployed).
     pub async fn register_release(
         &self,
+        tx: &mut Tx<'_>,
         service: &str,
         version: &str,
         git_sha: &str,
     ) -> Result<String, AppError> {
         validate_version(version).map_err(AppError::unprocessable)?;
-        let mut tx: Tx = store::begin_write(&self.pool, self.backend).await?;
         let service_id: Option<i64> = sqlx::query("SELECT id FROM services WHERE name = $1")
             .bind(service)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await
             .map_err(db("resolving a service"))?
             .map(|row| row.try_get(0))
@@ -165,8 +174,7 @@ impl Deployments {
             service: service.into(),
             environment: String::new(),
         };
-        let id = release_id(&mut tx, &target, version, Some(git_sha), None, true).await?;
-        tx.commit().await.map_err(db("registering a release"))?;
+        let id = release_id(tx, &target, version, Some(git_sha), None, true).await?;
         Ok(format!("release {version} of {service} (#{id})"))
     }
 }

@@ -7,6 +7,11 @@ use app::deploy::*;
 use app::error::AppError;
 use sqlx::Row;
 
+enum Bind {
+    Int(i64),
+    Text(&'static str),
+}
+
 impl Deployments {
     async fn id_of(&self, table: &'static str, name: &str) -> Result<i64, AppError> {
         let sql = match table {
@@ -40,16 +45,44 @@ impl Deployments {
             Some(name) => Some(self.id_of("environments", name).await?),
             None => None,
         };
+        // Only the filters in use go into the statement: `$n IS NULL OR ...` would keep the
+        // planner from using the target and status indexes, which matters at a million rows.
+        let mut conditions = Vec::new();
+        let mut binds: Vec<Bind> = Vec::new();
+        if let Some(id) = service_id {
+            binds.push(Bind::Int(id));
+            conditions.push(format!("d.service_id = ${}", binds.len()));
+        }
+        if let Some(id) = environment_id {
+            binds.push(Bind::Int(id));
+            conditions.push(format!("d.environment_id = ${}", binds.len()));
+        }
+        if let Some(status) = query.status {
+            binds.push(Bind::Text(status.as_str()));
+            conditions.push(format!("d.status = ${}", binds.len()));
+        }
+        if let Some(cursor) = query.cursor {
+            binds.push(Bind::Int(cursor));
+            conditions.push(format!("d.id < ${}", binds.len()));
+        }
+        binds.push(Bind::Int(i64::from(limit) + 1));
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
         let sql = format!(
-            "{SELECT_DEPLOYMENT} WHERE ($1 IS NULL OR d.service_id = $1) AND ($2 IS NULL OR d.environment_id = $2) \
-             AND ($3 IS NULL OR d.status = $3) AND ($4 IS NULL OR d.id < $4) ORDER BY d.id DESC LIMIT $5"
+            "{SELECT_DEPLOYMENT}{filter} ORDER BY d.id DESC LIMIT ${}",
+            binds.len()
         );
-        let rows = sqlx::query(&sql)
-            .bind(service_id)
-            .bind(environment_id)
-            .bind(query.status.map(DeploymentStatus::as_str))
-            .bind(query.cursor)
-            .bind(i64::from(limit) + 1)
+        let mut statement = sqlx::query(&sql);
+        for bind in binds {
+            statement = match bind {
+                Bind::Int(v) => statement.bind(v),
+                Bind::Text(v) => statement.bind(v),
+            };
+        }
+        let rows = statement
             .fetch_all(&self.pool)
             .await
             .map_err(db("listing deployments"))?;
@@ -103,7 +136,9 @@ impl Deployments {
             .map_err(db("decoding deployment logs"))
     }
 
-    /// Every service x environment, services by name and environments in pipeline order.
+    /// Every service x environment, services by name and environments in pipeline order. The
+    /// newest matching deployment is found with `ORDER BY id DESC LIMIT 1`, which walks the target
+    /// index backwards and stops at the first match (`MAX` with a filter would scan them all).
     pub async fn status(&self) -> Result<Vec<StatusCell>, AppError> {
         let rows = sqlx::query(
             "SELECT s.name AS service, e.name AS environment, ld.id AS deployment_id, lr.version AS version, \
@@ -111,11 +146,11 @@ impl Deployments {
                CAST(CASE WHEN t.service_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS configured \
              FROM services s CROSS JOIN environments e \
              LEFT JOIN targets t ON t.service_id = s.id AND t.environment_id = e.id \
-             LEFT JOIN deployments ld ON ld.id = (SELECT MAX(d.id) FROM deployments d \
-               WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status <> 'cancelled') \
+             LEFT JOIN deployments ld ON ld.id = (SELECT d.id FROM deployments d \
+               WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status <> 'cancelled' ORDER BY d.id DESC LIMIT 1) \
              LEFT JOIN releases lr ON lr.id = ld.release_id \
-             LEFT JOIN deployments vd ON vd.id = (SELECT MAX(d.id) FROM deployments d \
-               WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status = 'succeeded') \
+             LEFT JOIN deployments vd ON vd.id = (SELECT d.id FROM deployments d \
+               WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status = 'succeeded' ORDER BY d.id DESC LIMIT 1) \
              LEFT JOIN releases vr ON vr.id = vd.release_id \
              ORDER BY s.name, e.rank",
         )

@@ -12,7 +12,7 @@ use app::error::AppError;
 use app::model::Principal;
 use sqlx::{Any, Row, Transaction};
 
-pub(super) type Tx = Transaction<'static, Any>;
+pub(super) type Tx<'c> = Transaction<'c, Any>;
 
 /// A target, locked for the rest of the transaction.
 pub(super) struct Locked {
@@ -38,7 +38,7 @@ pub(super) fn decode_settings(row: &sqlx::any::AnyRow) -> Result<TargetSettings,
 
 /// Ids of a service and an environment by name; 404 naming whichever is unknown.
 pub(super) async fn resolve(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     service: &str,
     environment: &str,
 ) -> Result<(i64, i64), AppError> {
@@ -66,7 +66,11 @@ pub(super) async fn resolve(
     }
 }
 
-async fn lock_target(tx: &mut Tx, service: &str, environment: &str) -> Result<Locked, AppError> {
+async fn lock_target(
+    tx: &mut Tx<'_>,
+    service: &str,
+    environment: &str,
+) -> Result<Locked, AppError> {
     let (service_id, environment_id) = resolve(tx, service, environment).await?;
     // The write comes first: it takes SQLite's write lock (or the row lock on PostgreSQL) before
     // anything is read, so the reads below cannot be stale.
@@ -94,7 +98,7 @@ async fn lock_target(tx: &mut Tx, service: &str, environment: &str) -> Result<Lo
 /// Finds the release, creating it when `create` holds. Releases are immutable: the same version
 /// with a different git sha or artifact is refused rather than silently changed.
 pub(super) async fn release_id(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     target: &Locked,
     version: &str,
     git_sha: Option<&str>,
@@ -159,7 +163,7 @@ pub(super) async fn release_id(
 }
 
 pub(super) async fn is_quarantined(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     target: &Locked,
     version: &str,
 ) -> Result<bool, AppError> {
@@ -187,7 +191,7 @@ pub(super) fn quarantine_refusal(target: &Locked, version: &str) -> AppError {
 
 /// The target's deployments, newest first, as the rollback rule reads them.
 pub(super) async fn history(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     target: &Locked,
     limit: i64,
 ) -> Result<Vec<PastDeployment>, AppError> {
@@ -227,12 +231,12 @@ struct Submission<'a> {
 }
 
 impl Deployments {
-    async fn begin_write(&self) -> Result<Tx, AppError> {
+    async fn begin_write(&self) -> Result<Tx<'static>, AppError> {
         store::begin_write(&self.pool, self.backend).await
     }
 
     /// Writes the queued deployment, its job, event and audit entry, and commits.
-    async fn submit(&self, mut tx: Tx, s: Submission<'_>) -> Result<Accepted, AppError> {
+    async fn submit(&self, mut tx: Tx<'static>, s: Submission<'_>) -> Result<Accepted, AppError> {
         let history = history(&mut tx, s.target, 50).await?;
         if let Some(active) = history.iter().find(|d| d.status.is_active()) {
             if !s.queue {

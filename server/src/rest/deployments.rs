@@ -231,7 +231,7 @@ async fn follow(
     engine: Arc<Deployments>,
     id: i64,
     mut after: i64,
-    mut events: broadcast::Receiver<app::model::EventMessage>,
+    mut events: broadcast::Receiver<Arc<crate::events::Published>>,
     out: mpsc::Sender<Event>,
 ) {
     let log_topic = topics::deployment(id);
@@ -268,7 +268,7 @@ async fn follow(
         }
         // Wait for this deployment's next log batch or status change, then catch up again.
         loop {
-            match events.recv().await {
+            match events.recv().await.as_ref().map(|p| &p.event) {
                 Ok(event) if event.topic == log_topic => break,
                 Ok(event)
                     if event.topic == topics::DEPLOYMENTS

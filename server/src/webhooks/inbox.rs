@@ -4,10 +4,11 @@
 //! rather than one per delivery. A worker then applies stored deliveries in order.
 
 use super::parse::{self, Observed};
+use crate::db::Backend;
 use crate::deploy::{Deployments, ReportedDeployment};
 use crate::error::internal;
 use app::error::AppError;
-use sqlx::{AnyPool, Row};
+use sqlx::{Any, AnyPool, Row, Transaction};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,23 +30,30 @@ const LEASE: Duration = Duration::from_secs(60);
 
 pub struct Inbox {
     pool: AnyPool,
+    backend: Backend,
     sender: mpsc::Sender<Pending>,
     wake: Arc<Notify>,
 }
 
 impl Inbox {
     /// Starts the writer; deliveries can be stored from now on.
-    pub fn start(pool: AnyPool) -> Arc<Inbox> {
+    pub fn start(pool: AnyPool, backend: Backend) -> Arc<Inbox> {
         let (sender, receiver) = mpsc::channel(BATCH * 4);
         let wake = Arc::new(Notify::new());
         tokio::spawn(write_loop(pool.clone(), receiver, wake.clone()));
-        Arc::new(Inbox { pool, sender, wake })
+        Arc::new(Inbox {
+            pool,
+            backend,
+            sender,
+            wake,
+        })
     }
 
     /// Starts applying stored deliveries (part of the background workers).
     pub fn spawn_worker(&self, deployments: Arc<Deployments>) {
         tokio::spawn(apply_loop(
             self.pool.clone(),
+            self.backend,
             deployments,
             self.wake.clone(),
         ));
@@ -133,22 +141,23 @@ async fn insert(
 }
 
 /// Applies stored deliveries, oldest first. Rows are leased like jobs, so with several replicas
-/// each delivery is applied by one of them.
-async fn apply_loop(pool: AnyPool, deployments: Arc<Deployments>, wake: Arc<Notify>) {
+/// each delivery is applied by one of them. A claimed batch is applied in one transaction (one
+/// commit instead of two or three per delivery, which on SQLite would compete with the inbox
+/// writer for the one write lock), each delivery inside its own savepoint so one that fails
+/// leaves the others applied.
+async fn apply_loop(
+    pool: AnyPool,
+    backend: Backend,
+    deployments: Arc<Deployments>,
+    wake: Arc<Notify>,
+) {
     loop {
         match claim(&pool).await {
             Ok(rows) if !rows.is_empty() => {
-                for (id, source, event, body) in rows {
-                    let outcome = apply(&deployments, &source, &event, &body).await;
-                    let done = sqlx::query("UPDATE webhook_deliveries SET processed_at = $1, outcome = $2 WHERE id = $3")
-                        .bind(crate::now_ms())
-                        .bind(&outcome)
-                        .bind(id)
-                        .execute(&pool)
-                        .await;
-                    if let Err(error) = done {
-                        tracing::warn!(%error, delivery = id, "could not mark a webhook delivery applied");
-                    }
+                if let Err(error) = apply_batch(&pool, backend, &deployments, rows).await {
+                    // The leases run out and the batch is claimed again.
+                    tracing::warn!(%error, "could not apply webhook deliveries; they will be retried");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
                 continue;
             }
@@ -160,6 +169,43 @@ async fn apply_loop(pool: AnyPool, deployments: Arc<Deployments>, wake: Arc<Noti
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
+}
+
+async fn apply_batch(
+    pool: &AnyPool,
+    backend: Backend,
+    deployments: &Deployments,
+    rows: Vec<(i64, String, String, String)>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    };
+    for (id, source, event, body) in rows {
+        let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
+        let outcome = match apply(&mut savepoint, deployments, &source, &event, &body).await {
+            Ok(done) => {
+                savepoint.commit().await?;
+                done
+            }
+            Err(refused) => {
+                savepoint.rollback().await?;
+                if refused.code == app::error::ErrorCode::Internal {
+                    internal("applying a webhook delivery", &refused.message);
+                }
+                format!("refused: {}", refused.message)
+            }
+        };
+        sqlx::query("UPDATE webhook_deliveries SET processed_at = $1, outcome = $2 WHERE id = $3")
+            .bind(crate::now_ms())
+            .bind(&outcome)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    deployments.after_commit();
+    Ok(())
 }
 
 async fn claim(pool: &AnyPool) -> Result<Vec<(i64, String, String, String)>, sqlx::Error> {
@@ -190,28 +236,34 @@ async fn claim(pool: &AnyPool) -> Result<Vec<(i64, String, String, String)>, sql
     Ok(claimed)
 }
 
-/// Parses and applies one delivery; the outcome in words.
-async fn apply(deployments: &Deployments, source: &str, event: &str, body: &str) -> String {
+/// Parses and applies one delivery; the outcome in words, or why it was refused.
+async fn apply(
+    tx: &mut Transaction<'_, Any>,
+    deployments: &Deployments,
+    source: &str,
+    event: &str,
+    body: &str,
+) -> Result<String, AppError> {
     let observed = serde_json::from_str(body)
         .map_err(|e| format!("not JSON: {e}"))
         .and_then(|json| match source {
             "github" => parse::github(event, &json),
             "gitlab" => parse::gitlab(event, &json),
             _ => parse::cdevents(&json),
-        });
-    let result = match observed {
-        Err(why) => Err(AppError::bad_request(why)),
-        Ok(Observed::Nothing(why)) => return format!("ignored: {why}"),
-        Ok(Observed::BuildSucceeded {
+        })
+        .map_err(AppError::bad_request)?;
+    match observed {
+        Observed::Nothing(why) => Ok(format!("ignored: {why}")),
+        Observed::BuildSucceeded {
             service,
             version,
             git_sha,
-        }) => {
+        } => {
             deployments
-                .register_release(&service, &version, &git_sha)
+                .register_release(tx, &service, &version, &git_sha)
                 .await
         }
-        Ok(Observed::DeploymentOutcome {
+        Observed::DeploymentOutcome {
             service,
             environment,
             version,
@@ -219,7 +271,7 @@ async fn apply(deployments: &Deployments, source: &str, event: &str, body: &str)
             succeeded,
             rollback,
             deployment_id,
-        }) => {
+        } => {
             let report = ReportedDeployment {
                 service,
                 environment,
@@ -229,16 +281,7 @@ async fn apply(deployments: &Deployments, source: &str, event: &str, body: &str)
                 rollback,
                 deployment_id,
             };
-            deployments.report(source, report).await
-        }
-    };
-    match result {
-        Ok(done) => done,
-        Err(refused) => {
-            if refused.code == app::error::ErrorCode::Internal {
-                internal("applying a webhook delivery", &refused.message);
-            }
-            format!("refused: {}", refused.message)
+            deployments.report(tx, source, report).await
         }
     }
 }
