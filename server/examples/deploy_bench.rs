@@ -439,8 +439,10 @@ async fn main() {
     println!("| rollback control plane: request accepted -> deployer started (200 rollbacks, SQLite) | p50 {p50:.0} ms / p99 {p99:.0} ms |");
     let (p50, p99, n) = events_to_clients(1000, 30).await;
     println!("| deployment event, commit -> websocket client, 1,000 clients ({n} deliveries) | p50 {p50:.0} ms / p99 {p99:.0} ms |");
-    let rate = webhook_rate(None, 20_000, 64).await;
-    println!("| webhook ingestion, SQLite, durable before 202 (20,000 deliveries, 64 connections) | {rate:.0} deliveries/s |");
+    for connections in [64, 256] {
+        let rate = webhook_rate(None, 20_000, connections).await;
+        println!("| webhook ingestion, SQLite, durable before 202 (20,000 deliveries, {connections} connections) | {rate:.0} deliveries/s |");
+    }
     if let Some(pg) = postgres.as_deref() {
         let rate = webhook_rate(Some(pg), 20_000, 64).await;
         println!("| webhook ingestion, PostgreSQL (20,000 deliveries, 64 connections) | {rate:.0} deliveries/s |");
