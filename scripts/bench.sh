@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks for the README (reported, never asserted): bundle size, idle memory of the release
-# binary, and server-side render time of the dashboard shell. Needs a release build
-# (`cargo leptos build --release`, which scripts/test.sh and scripts/run.sh do).
+# binary, and server-side render time of the dashboard shell, then the deployment benchmarks
+# (server/examples/deploy_bench.rs: rollback start, event fan-out to 1,000 websocket clients,
+# webhook ingestion, history at 1,000,000 deployments). Needs a release build
+# (`cargo leptos build --release`, which scripts/test.sh and scripts/run.sh do). Set
+# FLIGHTDECK_BENCH_POSTGRES_URL (a superuser URL) to measure webhook ingestion on PostgreSQL too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${FLIGHTDECK_BENCH_PORT:-3290}
@@ -63,3 +66,9 @@ cat <<OUT
 | WASM + JS gzip | $(kb $((wasm_gz + js_gz))) |
 | CSS raw / gzip | $(kb $css_raw) / $(kb $css_gz) |
 OUT
+
+source scripts/env.sh
+# A thousand websocket clients need more file descriptors than the default 1,024.
+ulimit -n 65536 2>/dev/null || true
+printf '\n| deployments | value |\n|---|---|\n'
+cargo run --quiet --release -p flightdeck --example deploy_bench -- "${FLIGHTDECK_BENCH_POSTGRES_URL:-}"

@@ -434,7 +434,7 @@ fn raise_fd_limit() {
 #[tokio::main]
 async fn main() {
     raise_fd_limit();
-    let postgres = std::env::args().nth(1);
+    let postgres = std::env::args().nth(1).filter(|url| !url.is_empty());
     let (p50, p99) = rollback_start(200).await;
     println!("| rollback control plane: request accepted -> deployer started (200 rollbacks, SQLite) | p50 {p50:.0} ms / p99 {p99:.0} ms |");
     let (p50, p99, n) = events_to_clients(1000, 30).await;
