@@ -192,6 +192,11 @@ async fn serve(config: ServeConfig) -> Result<(), ExitCode> {
     if config.demo {
         crate::demo::fill(&state).await.map_err(fail)?;
     }
+    state
+        .deployments
+        .recover_interrupted()
+        .await
+        .map_err(fail)?;
     state.start_workers();
     let app = crate::web::router(state, store);
     let listener = tokio::net::TcpListener::bind(config.addr)

@@ -32,6 +32,29 @@ impl Deployments {
         tokio::spawn(async move { this.work_loop().await })
     }
 
+    /// On SQLite the database belongs to this one process, so a job still leased when it starts
+    /// was interrupted by the previous run stopping: its lease is ended now, and the next claim
+    /// marks the deployment failed at once instead of after the lease would have run out. On
+    /// PostgreSQL another replica may be running it, so there only an expired lease counts.
+    pub async fn recover_interrupted(&self) -> Result<u64, sqlx::Error> {
+        if self.backend != crate::db::Backend::Sqlite {
+            return Ok(0);
+        }
+        let ended = sqlx::query(
+            "UPDATE jobs SET lease_until = 0 WHERE done_at IS NULL AND lease_until IS NOT NULL",
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if ended > 0 {
+            tracing::warn!(
+                jobs = ended,
+                "found work interrupted by the last stop; it is picked up again now"
+            );
+        }
+        Ok(ended)
+    }
+
     async fn work_loop(self: Arc<Self>) {
         let slots = Arc::new(Semaphore::new(PARALLEL));
         loop {
