@@ -15,6 +15,7 @@ pub mod ports;
 pub mod response;
 pub mod theme;
 pub mod time_fmt;
+pub mod webhook_settings;
 
 use components::layout::AppLayout;
 use leptos::prelude::*;

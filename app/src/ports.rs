@@ -87,6 +87,20 @@ pub trait DeploymentsPort: Send + Sync + 'static {
     ) -> Result<(), AppError>;
 }
 
+/// Settings an admin changes in the UI: today the CI/CD webhook secrets.
+#[async_trait]
+pub trait SettingsPort: Send + Sync + 'static {
+    async fn webhook_secrets(
+        &self,
+    ) -> Result<Vec<crate::webhook_settings::WebhookSecretStatus>, AppError>;
+    async fn set_webhook_secret(
+        &self,
+        actor: &Principal,
+        source: &str,
+        secret: &str,
+    ) -> Result<(), AppError>;
+}
+
 /// Everything the server functions can reach, provided as one context value.
 #[derive(Clone)]
 pub struct Ports {
@@ -94,6 +108,7 @@ pub struct Ports {
     pub audit: Arc<dyn AuditPort>,
     pub catalog: Arc<dyn CatalogPort>,
     pub deployments: Arc<dyn DeploymentsPort>,
+    pub settings: Arc<dyn SettingsPort>,
 }
 
 /// Helpers for the bodies of server functions: read the caller, check the role, report errors

@@ -29,6 +29,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// The deploy engine; the same object behind `ports.deployments`.
     pub deployments: Arc<Deployments>,
+    /// Webhook secrets (variables, else the settings page); the same object behind `ports.settings`.
+    pub secrets: Arc<crate::webhooks::Secrets>,
     /// Stored CI/CD webhook deliveries, applied in the background.
     pub inbox: Arc<crate::webhooks::Inbox>,
     /// What server functions reach, provided to them as Leptos context.
@@ -60,11 +62,14 @@ impl AppState {
             config.webhooks.deployer.clone(),
         );
         let inbox = crate::webhooks::Inbox::start(db.pool.clone(), db.backend);
+        let secrets =
+            crate::webhooks::Secrets::new(db.pool.clone(), bus.clone(), config.webhooks.clone());
         let ports = Ports {
             accounts: accounts.clone(),
             audit: audit.clone(),
             catalog: catalog.clone(),
             deployments: deployments.clone(),
+            settings: secrets.clone(),
         };
         Ok(AppState {
             leptos_options,
@@ -74,6 +79,7 @@ impl AppState {
             audit,
             catalog,
             deployments,
+            secrets,
             inbox,
             ports,
             metrics: Arc::new(Metrics::default()),

@@ -434,3 +434,76 @@ on_both_databases!(
     a_quarantined_version_reported_by_ci_is_refused,
     the_webhook_deployer_waits_for_the_reported_status,
 );
+
+/// Without the variable, an admin sets the GitHub secret on the settings page; the page never
+/// shows it back, and a secret set by the variable cannot be changed there.
+#[tokio::test]
+async fn an_admin_sets_a_webhook_secret_in_settings() {
+    let mut config = common::test_config();
+    config.webhooks.github = None;
+    let app = TestApp::sqlite_with(config).await;
+    let admin = setup(&app).await;
+    let refused = github(&app, "workflow_run", "s-1", b"{}".to_vec()).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused.body.contains("Settings"), "{}", refused.body);
+
+    let session = app.sign_in("admin", common::ADMIN_PASSWORD).await;
+    let short = app
+        .server_fn(
+            "webhook_secret_set",
+            &session,
+            &[("source", "github"), ("secret", "short")],
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let viewer_password = app.new_user("val.viewer", Role::Viewer).await;
+    let viewer = app.sign_in("val.viewer", &viewer_password).await;
+    let forbidden = app
+        .server_fn(
+            "webhook_secret_set",
+            &viewer,
+            &[("source", "github"), ("secret", GITHUB_SECRET)],
+        )
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let saved = app
+        .server_fn(
+            "webhook_secret_set",
+            &session,
+            &[("source", "github"), ("secret", GITHUB_SECRET)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+
+    let body = json!({"action": "completed", "workflow_run": {"conclusion": "success", "head_sha": "abcdef0123456789"}, "repository": {"name": "api"}})
+        .to_string()
+        .into_bytes();
+    let accepted = github(&app, "workflow_run", "s-2", body).await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.body);
+    assert!(applied(&app, &admin, "s-2").await.starts_with("release"));
+
+    let status = app.server_fn("webhook_secrets", &session, &[]).await;
+    assert_eq!(status.status, StatusCode::OK);
+    assert!(
+        !status.body.contains(GITHUB_SECRET),
+        "the secret is never sent back"
+    );
+    let list: Value = status.json();
+    assert_eq!(list[0]["origin"], "settings");
+    assert_eq!(
+        list[1]["origin"], "environment",
+        "GitLab's token comes from the variable in tests"
+    );
+    let overridden = app
+        .server_fn(
+            "webhook_secret_set",
+            &session,
+            &[("source", "gitlab"), ("secret", GITHUB_SECRET)],
+        )
+        .await;
+    assert_eq!(overridden.status, StatusCode::CONFLICT);
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&"webhook.secret_set".to_string()));
+}

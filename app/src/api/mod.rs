@@ -114,3 +114,30 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
 
 mod deployments;
 pub use deployments::*;
+
+/// Where each CI/CD webhook secret comes from (never the secret). Admins only.
+#[server(endpoint = "webhook_secrets")]
+pub async fn webhook_secrets() -> Result<Vec<crate::webhook_settings::WebhookSecretStatus>, AppError>
+{
+    reply(
+        async {
+            require(Role::Admin)?;
+            ports()?.settings.webhook_secrets().await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "webhook_secret_set")]
+pub async fn set_webhook_secret(source: String, secret: String) -> Result<(), AppError> {
+    reply(
+        async {
+            let actor = require(Role::Admin)?;
+            ports()?
+                .settings
+                .set_webhook_secret(&actor, source.trim(), &secret)
+                .await
+        }
+        .await,
+    )
+}

@@ -1,10 +1,12 @@
-//! Users and API tokens. Everyone signed in sees who has access; only admins change it, and a
-//! token's secret is shown exactly once, right after it is created.
+//! Users, API tokens and the CI/CD webhook secrets. Everyone signed in sees who has access; only
+//! admins change it. A token's secret is shown exactly once, right after it is created; a webhook
+//! secret is never shown again after it is saved.
 
 use crate::api::*;
 use crate::components::common::*;
 use crate::components::layout::use_role_at_least;
 use crate::model::{Role, TokenSummary};
+use crate::webhook_settings::{SecretOrigin, WebhookSecretStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -44,7 +46,69 @@ pub fn SettingsPage() -> impl IntoView {
             <p class="muted">"Only admins can see and manage API tokens."</p></section>
         }>
             <Tokens/>
+            <WebhookSecrets/>
         </Show>
+    }
+}
+
+#[component]
+fn WebhookSecrets() -> impl IntoView {
+    let save = ServerAction::<SetWebhookSecret>::new();
+    let list = Resource::new(move || save.version().get(), |_| webhook_secrets());
+    view! {
+        <section class="card" aria-labelledby="webhooks-title">
+            <div class="card-head"><h2 id="webhooks-title">"CI/CD webhooks"</h2></div>
+            <p class="muted">
+                "Point GitHub at /api/v1/webhooks/github (it signs each delivery with the secret) and GitLab at "
+                "/api/v1/webhooks/gitlab (it sends the secret token). A saved secret is never shown again."
+            </p>
+            {action_error(move || save.value().get())}
+            {move || save.value().get().and_then(|r| r.ok()).map(|_| view! {
+                <p class="note note-success" role="status">"Secret saved. Deliveries signed with it are accepted from now on."</p>
+            })}
+            <Transition fallback=|| view! { <LoadingRows rows=2/> }>
+                {move || list.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(list) => list.into_iter().map(|status| view! { <WebhookSecretRow status save/> }).collect_view().into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn WebhookSecretRow(
+    status: WebhookSecretStatus,
+    save: ServerAction<SetWebhookSecret>,
+) -> impl IntoView {
+    let name = if status.source == "github" {
+        "GitHub"
+    } else {
+        "GitLab"
+    };
+    let state = match status.origin {
+        SecretOrigin::Environment => view! { <span>{format!("Set by {}, which this page cannot change.", status.variable)}</span> }.into_any(),
+        SecretOrigin::Settings => view! {
+            <span>"Set on this page by "{status.updated_by.clone().unwrap_or_default()}" "
+                {status.updated_at.map(|ms| view! { <TimeAgo ms/> })}"."</span>
+        }.into_any(),
+        SecretOrigin::Unset => view! { <span class="warn-text">{format!("Not set: {name} deliveries are refused.")}</span> }.into_any(),
+    };
+    let form = (status.origin != SecretOrigin::Environment).then(|| view! {
+        <ActionForm action=save attr:class="form-grid">
+            <input type="hidden" name="source" value=status.source.clone()/>
+            <label>{format!("New {name} secret (16+ characters)")}
+                <input name="secret" type="password" required=true minlength="16" autocomplete="new-password"/>
+            </label>
+            <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save secret"</button>
+        </ActionForm>
+    });
+    view! {
+        <div class="secret-row">
+            <h3>{name}</h3>
+            <p class="muted">{state}</p>
+            {form}
+        </div>
     }
 }
 

@@ -6,8 +6,10 @@
 
 mod inbox;
 pub mod parse;
+mod secrets;
 
 pub use inbox::Inbox;
+pub use secrets::Secrets;
 
 use crate::error::{ApiError, ApiResult};
 use crate::rest::require;
@@ -106,14 +108,13 @@ async fn receive(
             ),
         ))
     })?;
-    let secrets = &state.config.webhooks;
     let (source, event, delivery_id): (&'static str, String, Option<String>) = match source.as_str()
     {
         "github" => {
-            let secret = secrets.github.as_deref().ok_or_else(|| {
-                unauthorized("GitHub webhooks are not set up here: set FLIGHTDECK_GITHUB_WEBHOOK_SECRET to the webhook's secret.")
+            let secret = state.secrets.get("github").await?.ok_or_else(|| {
+                unauthorized("GitHub webhooks are not set up here: an admin sets the webhook's secret in Settings (or FLIGHTDECK_GITHUB_WEBHOOK_SECRET).")
             })?;
-            if !github_signature_ok(secret, &body, header(&headers, "x-hub-signature-256")) {
+            if !github_signature_ok(&secret, &body, header(&headers, "x-hub-signature-256")) {
                 return Err(unauthorized(
                     "X-Hub-Signature-256 does not match this body and the configured secret.",
                 ));
@@ -125,8 +126,8 @@ async fn receive(
             )
         }
         "gitlab" => {
-            let token = secrets.gitlab.as_deref().ok_or_else(|| {
-                unauthorized("GitLab webhooks are not set up here: set FLIGHTDECK_GITLAB_WEBHOOK_TOKEN to the webhook's secret token.")
+            let token = state.secrets.get("gitlab").await?.ok_or_else(|| {
+                unauthorized("GitLab webhooks are not set up here: an admin sets the webhook's secret token in Settings (or FLIGHTDECK_GITLAB_WEBHOOK_TOKEN).")
             })?;
             let given = header(&headers, "x-gitlab-token").unwrap_or("");
             if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
