@@ -31,3 +31,18 @@ test("bad input in a form gets a clear message and changes nothing", async ({ pa
   await expect(page.getByRole("alert")).toContainText("letters, digits");
   await expect(page.getByRole("cell", { name: "has space" })).toHaveCount(0);
 });
+
+test("an admin saves the GitHub webhook secret; it is never shown again", async ({ page }) => {
+  await signIn(page, "/settings");
+  const card = page.locator("section", { has: page.getByRole("heading", { name: "CI/CD webhooks" }) });
+  await expect(card).toContainText("Not set: GitHub deliveries are refused.");
+  const secret = "e2e-github-secret-0123456789";
+  await card.getByLabel("New GitHub secret (16+ characters)").fill(secret);
+  await card.getByRole("button", { name: "Save secret" }).first().click();
+  await expect(card.getByRole("status")).toContainText("Secret saved");
+  await expect(card).toContainText("Set on this page by admin");
+  await expect(card.getByLabel("New GitHub secret (16+ characters)")).toHaveValue("");
+  await page.screenshot({ path: "screenshots/settings-webhooks.png", fullPage: true });
+  await page.reload();
+  expect(await page.content()).not.toContain(secret);
+});

@@ -94,8 +94,17 @@ fn WebhookSecretRow(
         }.into_any(),
         SecretOrigin::Unset => view! { <span class="warn-text">{format!("Not set: {name} deliveries are refused.")}</span> }.into_any(),
     };
+    // Once saved, the typed secret leaves the page too.
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if save.value().get().is_some_and(|r| r.is_ok()) {
+            if let Some(form) = form_ref.get_untracked() {
+                form.reset();
+            }
+        }
+    });
     let form = (status.origin != SecretOrigin::Environment).then(|| view! {
-        <ActionForm action=save attr:class="form-grid">
+        <ActionForm action=save node_ref=form_ref attr:class="form-grid">
             <input type="hidden" name="source" value=status.source.clone()/>
             <label>{format!("New {name} secret (16+ characters)")}
                 <input name="secret" type="password" required=true minlength="16" autocomplete="new-password"/>
