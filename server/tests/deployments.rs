@@ -754,4 +754,73 @@ on_both_databases!(
     logs_follow_streams_until_the_deployment_ends,
     every_role_against_every_action,
     bad_requests_are_refused_and_change_nothing,
+    server_functions_check_roles,
 );
+
+/// The pages' server functions check roles like the REST API: viewers read, operators act.
+async fn server_functions_check_roles(app: TestApp) {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    setup(&app, "true").await;
+    let viewer_password = app.new_user("val.viewer", Role::Viewer).await;
+    let operator_password = app.new_user("otto.operator", Role::Operator).await;
+    let viewer = app.sign_in("val.viewer", &viewer_password).await;
+    let operator = app.sign_in("otto.operator", &operator_password).await;
+    let call = |auth: Auth, endpoint: &'static str, body: Value| {
+        let request = auth
+            .apply(Request::post(format!("/api/{endpoint}")))
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, "http://127.0.0.1:3000")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        app.send(request)
+    };
+    let deploy = json!({"request": {"service": "api", "environment": "staging", "version": "1.0"}});
+    assert_eq!(
+        call(viewer.clone(), "deploy", deploy.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let board = app.server_fn("deploy_board", &viewer, &[]).await;
+    assert_eq!(
+        board.status,
+        StatusCode::OK,
+        "viewers see the board: {}",
+        board.body
+    );
+    assert_eq!(
+        app.server_fn("deploy_board", &Auth::None, &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let accepted = call(operator.clone(), "deploy", deploy).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    let id = accepted.json()["id"].as_i64().unwrap();
+    finished(&app, &operator, id).await;
+    let rollback = json!({"request": {"service": "api", "environment": "staging", "reason": "x"}});
+    assert_eq!(
+        call(viewer.clone(), "rollback", rollback).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let cancel = app
+        .server_fn("deployment_cancel", &viewer, &[("id", &id.to_string())])
+        .await;
+    assert_eq!(cancel.status, StatusCode::FORBIDDEN);
+    let lift = app
+        .server_fn(
+            "quarantine_lift",
+            &viewer,
+            &[
+                ("service", "api"),
+                ("environment", "staging"),
+                ("version", "1.0"),
+            ],
+        )
+        .await;
+    assert_eq!(lift.status, StatusCode::FORBIDDEN);
+    // An operator's cancel of a finished deployment is refused for what it is, not for the role.
+    let done = app
+        .server_fn("deployment_cancel", &operator, &[("id", &id.to_string())])
+        .await;
+    assert_eq!(done.status, StatusCode::CONFLICT);
+}
