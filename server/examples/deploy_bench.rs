@@ -34,6 +34,11 @@ struct Server {
 }
 
 async fn start(postgres_admin: Option<&str>) -> Server {
+    start_with(postgres_admin, true).await
+}
+
+/// `workers: false` leaves stored webhook deliveries unapplied, to see the inbox on its own.
+async fn start_with(postgres_admin: Option<&str>, workers: bool) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let url = match postgres_admin {
         None => format!("sqlite://{}/bench.db", dir.path().display()),
@@ -60,7 +65,9 @@ async fn start(postgres_admin: Option<&str>) -> Server {
     let mut config = WebConfig::default();
     config.webhooks.github = Some(SECRET.into());
     let state = AppState::new(db, options, config).await.unwrap();
-    state.start_workers();
+    if workers {
+        state.start_workers();
+    }
     let token = state
         .accounts
         .add_token(SYSTEM_ACTOR, "bench", Role::Admin)
@@ -293,8 +300,15 @@ async fn events_to_clients(clients: usize, deploys: usize) -> (f64, f64, usize) 
     (p50, p99, n)
 }
 
-async fn webhook_rate(postgres: Option<&str>, deliveries: usize, concurrency: usize) -> f64 {
-    let s = Arc::new(start(postgres).await);
+/// Deliveries acknowledged per second, and (with the applier on) how long after the last
+/// acknowledgement every delivery had been applied.
+async fn webhook_rate(
+    postgres: Option<&str>,
+    deliveries: usize,
+    concurrency: usize,
+    apply: bool,
+) -> (f64, f64) {
+    let s = Arc::new(start_with(postgres, apply).await);
     s.post("/services", json!({"name": "api"})).await;
     let bodies: Vec<(String, Vec<u8>, String)> = (0..deliveries)
         .map(|i| {
@@ -347,7 +361,22 @@ async fn webhook_rate(postgres: Option<&str>, deliveries: usize, concurrency: us
         stored as usize, deliveries,
         "every acknowledged delivery is stored"
     );
-    rate
+    let acknowledged = Instant::now();
+    if apply {
+        loop {
+            let pending: i64 =
+                sqlx::query("SELECT COUNT(*) FROM webhook_deliveries WHERE processed_at IS NULL")
+                    .fetch_one(&s.state.db.pool)
+                    .await
+                    .unwrap()
+                    .get(0);
+            if pending == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    (rate, acknowledged.elapsed().as_secs_f64())
 }
 
 async fn history_at_scale(rows: i64, requests: usize) -> Vec<(String, f64, f64)> {
@@ -435,17 +464,24 @@ fn raise_fd_limit() {
 async fn main() {
     raise_fd_limit();
     let postgres = std::env::args().nth(1).filter(|url| !url.is_empty());
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("webhooks") {
+        for (connections, apply) in [(64, true), (64, false), (256, true), (256, false)] {
+            let (rate, drain) = webhook_rate(None, 20_000, connections, apply).await;
+            println!("| webhook ingestion, SQLite, {connections} connections, applier {} | {rate:.0} deliveries/s, all applied {drain:.1} s after the last 202 |", if apply { "on" } else { "off" });
+        }
+        return;
+    }
     let (p50, p99) = rollback_start(200).await;
     println!("| rollback control plane: request accepted -> deployer started (200 rollbacks, SQLite) | p50 {p50:.0} ms / p99 {p99:.0} ms |");
     let (p50, p99, n) = events_to_clients(1000, 30).await;
     println!("| deployment event, commit -> websocket client, 1,000 clients ({n} deliveries) | p50 {p50:.0} ms / p99 {p99:.0} ms |");
     for connections in [64, 256] {
-        let rate = webhook_rate(None, 20_000, connections).await;
-        println!("| webhook ingestion, SQLite, durable before 202 (20,000 deliveries, {connections} connections) | {rate:.0} deliveries/s |");
+        let (rate, drain) = webhook_rate(None, 20_000, connections, true).await;
+        println!("| webhook ingestion, SQLite, durable before 202 (20,000 deliveries, {connections} connections) | {rate:.0} deliveries/s; all applied {drain:.1} s after the last 202 |");
     }
     if let Some(pg) = postgres.as_deref() {
-        let rate = webhook_rate(Some(pg), 20_000, 64).await;
-        println!("| webhook ingestion, PostgreSQL (20,000 deliveries, 64 connections) | {rate:.0} deliveries/s |");
+        let (rate, drain) = webhook_rate(Some(pg), 20_000, 64, true).await;
+        println!("| webhook ingestion, PostgreSQL (20,000 deliveries, 64 connections) | {rate:.0} deliveries/s; all applied {drain:.1} s after the last 202 |");
     }
     for (name, p50, p99) in history_at_scale(1_000_000, 200).await {
         println!(

