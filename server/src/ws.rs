@@ -10,7 +10,7 @@ use axum::extract::{Extension, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 pub async fn handler(
     State(state): State<AppState>,
@@ -128,14 +128,44 @@ async fn run(socket: WebSocket, state: AppState) {
         tokio::select! {
             received = live.recv() => match received {
                 Ok(published) => {
-                    if published.event.seq <= last_sent {
-                        continue;
+                    // Queue this event and any others already waiting, then write them with
+                    // one flush: a burst costs one write per client, not one per event.
+                    let mut next = Some(published);
+                    let mut queued = false;
+                    let mut failed = false;
+                    let mut lagged = false;
+                    while let Some(published) = next.take() {
+                        if published.event.seq > last_sent {
+                            last_sent = published.event.seq;
+                            if subscription.wants(&published.event) {
+                                failed = sink.feed(Message::Text(published.json.clone())).await.is_err();
+                                queued = true;
+                            }
+                        }
+                        if failed {
+                            break;
+                        }
+                        next = match live.try_recv() {
+                            Ok(published) => Some(published),
+                            Err(TryRecvError::Lagged(_)) => {
+                                lagged = true;
+                                None
+                            }
+                            Err(_) => None,
+                        };
                     }
-                    last_sent = published.event.seq;
-                    if subscription.wants(&published.event)
-                        && sink.send(Message::Text(published.json.clone())).await.is_err()
-                    {
+                    if failed || (queued && sink.flush().await.is_err()) {
                         break;
+                    }
+                    if lagged {
+                        // Fell behind while draining: catch up from the table, as below.
+                        let Ok(events) = state.bus.replay(last_sent).await else { break };
+                        for event in events {
+                            last_sent = event.seq;
+                            if subscription.wants(&event) && !send(&mut sink, &event).await {
+                                return;
+                            }
+                        }
                     }
                 }
                 // Too slow to keep up with the channel: catch up from the table instead.
