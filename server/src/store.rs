@@ -61,6 +61,20 @@ pub async fn commit_audited(
     Ok(())
 }
 
+/// `($1, $2), ($3, $4), ...` for a multi-row `INSERT ... VALUES` of `rows` rows of `columns`
+/// values each, bound in row order.
+pub fn values_placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Runs a parameterless query and decodes every row.
 pub async fn list<T>(
     pool: &AnyPool,
@@ -76,4 +90,15 @@ pub async fn list<T>(
         .map(decode)
         .collect::<Result<_, _>>()
         .map_err(|e| internal(what, e))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_rows_in_order() {
+        assert_eq!(
+            super::values_placeholders(2, 3),
+            "($1, $2, $3),($4, $5, $6)"
+        );
+    }
 }

@@ -4,9 +4,7 @@
 //! in the caller's transaction: the inbox applies a batch of deliveries in one commit, then calls
 //! [`Deployments::after_commit`].
 
-use super::requests::{
-    history, is_quarantined, quarantine_refusal, release_id, resolve, Locked, Tx,
-};
+use super::rows::{history, is_quarantined, quarantine_refusal, release_id, resolve, Locked, Tx};
 use super::{db, emit_updated, Deployments};
 use crate::audit::{record, NewAudit};
 use crate::store;

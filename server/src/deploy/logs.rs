@@ -110,20 +110,7 @@ async fn write(
 ) -> Result<(), sqlx::Error> {
     let mut sql =
         String::from("INSERT INTO deployment_logs (deployment_id, n, at, stream, line) VALUES ");
-    for i in 0..lines.len() {
-        let p = i * 5;
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${})",
-            p + 1,
-            p + 2,
-            p + 3,
-            p + 4,
-            p + 5
-        ));
-    }
+    sql.push_str(&crate::store::values_placeholders(lines.len(), 5));
     let mut insert = sqlx::query(&sql);
     for line in lines {
         insert = insert

@@ -10,6 +10,7 @@ mod logs;
 mod port;
 mod queries;
 mod requests;
+mod rows;
 mod runner;
 mod watch;
 

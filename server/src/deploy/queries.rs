@@ -1,7 +1,7 @@
 //! Reads: the environment matrix, the history with filters and pages, one deployment, its log,
 //! releases, targets and quarantines.
 
-use super::requests::decode_settings;
+use super::rows::decode_settings;
 use super::{db, decode_deployment, Deployments, SELECT_DEPLOYMENT};
 use app::deploy::*;
 use app::error::AppError;

@@ -1,222 +1,18 @@
 //! Deploy, rollback, promote, cancel, target settings and quarantine: every write a person or a
-//! machine asks for. Each runs in one transaction that first locks the target row, so two
-//! requests for the same service and environment take turns and the second sees the first.
+//! machine asks for. Each runs in one transaction that first locks the target row (see
+//! `rows.rs`), so two requests for the same service and environment take turns and the second
+//! sees the first.
 
+use super::rows::*;
 use super::{db, emit_updated, load_in, Deployments};
 use crate::audit::NewAudit;
 use crate::jobs::{self, JobKind};
 use crate::store;
-use app::deploy::rollback::{self, PastDeployment};
+use app::deploy::rollback;
 use app::deploy::*;
 use app::error::AppError;
 use app::model::Principal;
-use sqlx::{Any, Row, Transaction};
-
-pub(super) type Tx<'c> = Transaction<'c, Any>;
-
-/// A target, locked for the rest of the transaction.
-pub(super) struct Locked {
-    pub service_id: i64,
-    pub environment_id: i64,
-    pub service: String,
-    pub environment: String,
-}
-
-pub(super) fn decode_settings(row: &sqlx::any::AnyRow) -> Result<TargetSettings, sqlx::Error> {
-    let deployer: String = row.try_get("deployer")?;
-    Ok(TargetSettings {
-        deployer: DeployerKind::parse(&deployer)
-            .ok_or_else(|| sqlx::Error::Decode(format!("unknown deployer '{deployer}'").into()))?,
-        command: row.try_get("command")?,
-        url: row.try_get("url")?,
-        timeout_s: row.try_get("timeout_s")?,
-        health_url: row.try_get("health_url")?,
-        watch_s: row.try_get("watch_s")?,
-        failure_threshold: row.try_get("failure_threshold")?,
-    })
-}
-
-/// Ids of a service and an environment by name; 404 naming whichever is unknown.
-pub(super) async fn resolve(
-    tx: &mut Tx<'_>,
-    service: &str,
-    environment: &str,
-) -> Result<(i64, i64), AppError> {
-    let row = sqlx::query(
-        "SELECT (SELECT id FROM services WHERE name = $1) AS service_id, \
-                (SELECT id FROM environments WHERE name = $2) AS environment_id",
-    )
-    .bind(service)
-    .bind(environment)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(db("resolving names"))?;
-    let service_id: Option<i64> = row.try_get("service_id").map_err(db("resolving names"))?;
-    let environment_id: Option<i64> = row
-        .try_get("environment_id")
-        .map_err(db("resolving names"))?;
-    match (service_id, environment_id) {
-        (None, _) => Err(AppError::not_found(format!(
-            "No service named '{service}'."
-        ))),
-        (_, None) => Err(AppError::not_found(format!(
-            "No environment named '{environment}'."
-        ))),
-        (Some(s), Some(e)) => Ok((s, e)),
-    }
-}
-
-async fn lock_target(
-    tx: &mut Tx<'_>,
-    service: &str,
-    environment: &str,
-) -> Result<Locked, AppError> {
-    let (service_id, environment_id) = resolve(tx, service, environment).await?;
-    // The write comes first: it takes SQLite's write lock (or the row lock on PostgreSQL) before
-    // anything is read, so the reads below cannot be stale.
-    let bumped = sqlx::query(
-        "UPDATE targets SET request_count = request_count + 1 WHERE service_id = $1 AND environment_id = $2",
-    )
-    .bind(service_id)
-    .bind(environment_id)
-    .execute(&mut **tx)
-    .await
-    .map_err(db("locking a target"))?;
-    if bumped.rows_affected() == 0 {
-        return Err(AppError::unprocessable(format!(
-            "{service} has no deployer configured for {environment}; an admin sets one with PUT /api/v1/services/{service}/targets/{environment}."
-        )));
-    }
-    Ok(Locked {
-        service_id,
-        environment_id,
-        service: service.into(),
-        environment: environment.into(),
-    })
-}
-
-/// Finds the release, creating it when `create` holds. Releases are immutable: the same version
-/// with a different git sha or artifact is refused rather than silently changed.
-pub(super) async fn release_id(
-    tx: &mut Tx<'_>,
-    target: &Locked,
-    version: &str,
-    git_sha: Option<&str>,
-    artifact: Option<&str>,
-    create: bool,
-) -> Result<i64, AppError> {
-    let existing = sqlx::query(
-        "SELECT id, git_sha, artifact FROM releases WHERE service_id = $1 AND version = $2",
-    )
-    .bind(target.service_id)
-    .bind(version)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(db("reading a release"))?;
-    if let Some(row) = existing {
-        let stored_sha: Option<String> = row.try_get("git_sha").map_err(db("reading a release"))?;
-        let stored_artifact: Option<String> =
-            row.try_get("artifact").map_err(db("reading a release"))?;
-        let differs = |given: Option<&str>, stored: &Option<String>| matches!((given, stored), (Some(g), Some(s)) if g != s);
-        if differs(git_sha, &stored_sha) || differs(artifact, &stored_artifact) {
-            return Err(AppError::conflict(format!(
-                "Release {version} of {} already exists with a different git sha or artifact; releases never change, so give the new build a new version.",
-                target.service
-            )));
-        }
-        let id: i64 = row.try_get("id").map_err(db("reading a release"))?;
-        if (git_sha.is_some() && stored_sha.is_none())
-            || (artifact.is_some() && stored_artifact.is_none())
-        {
-            // A release first seen without its sha or artifact (a rollback target typed by hand,
-            // say) learns them from the first request that knows them.
-            sqlx::query("UPDATE releases SET git_sha = COALESCE(git_sha, $1), artifact = COALESCE(artifact, $2) WHERE id = $3")
-                .bind(git_sha)
-                .bind(artifact)
-                .bind(id)
-                .execute(&mut **tx)
-                .await
-                .map_err(db("completing a release"))?;
-        }
-        return Ok(id);
-    }
-    if !create {
-        return Err(AppError::not_found(format!(
-            "{} has no release {version}.",
-            target.service
-        )));
-    }
-    store::insert_id(
-        sqlx::query(
-            "INSERT INTO releases (service_id, version, git_sha, artifact, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(target.service_id)
-        .bind(version)
-        .bind(git_sha)
-        .bind(artifact)
-        .bind(crate::now_ms()),
-        tx,
-        "creating a release",
-        || format!("Release {version} of {} was created at the same moment; try again.", target.service),
-    )
-    .await
-}
-
-pub(super) async fn is_quarantined(
-    tx: &mut Tx<'_>,
-    target: &Locked,
-    version: &str,
-) -> Result<bool, AppError> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) FROM quarantines WHERE service_id = $1 AND environment_id = $2 AND version = $3",
-    )
-    .bind(target.service_id)
-    .bind(target.environment_id)
-    .bind(version)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(db("checking quarantine"))?;
-    Ok(row
-        .try_get::<i64, _>(0)
-        .map_err(db("checking quarantine"))?
-        > 0)
-}
-
-pub(super) fn quarantine_refusal(target: &Locked, version: &str) -> AppError {
-    AppError::conflict(format!(
-        "{version} of {} is quarantined in {} since it was rolled back; a person must lift the quarantine before it is deployed there again.",
-        target.service, target.environment
-    ))
-}
-
-/// The target's deployments, newest first, as the rollback rule reads them.
-pub(super) async fn history(
-    tx: &mut Tx<'_>,
-    target: &Locked,
-    limit: i64,
-) -> Result<Vec<PastDeployment>, AppError> {
-    let rows = sqlx::query(
-        "SELECT d.id, r.version, d.status FROM deployments d JOIN releases r ON r.id = d.release_id \
-         WHERE d.service_id = $1 AND d.environment_id = $2 ORDER BY d.id DESC LIMIT $3",
-    )
-    .bind(target.service_id)
-    .bind(target.environment_id)
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(db("reading deployment history"))?;
-    rows.iter()
-        .map(|row| {
-            let status: String = row.try_get("status")?;
-            Ok(PastDeployment {
-                id: row.try_get("id")?,
-                version: row.try_get("version")?,
-                status: DeploymentStatus::parse(&status).unwrap_or(DeploymentStatus::Cancelled),
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(db("reading deployment history"))
-}
+use sqlx::Row;
 
 struct Submission<'a> {
     who: &'a Initiator,
@@ -363,19 +159,7 @@ impl Deployments {
         let target =
             lock_target(&mut tx, request.service.trim(), request.environment.trim()).await?;
         let past = history(&mut tx, &target, 500).await?;
-        let mut quarantined = Vec::new();
-        for d in &past {
-            if !quarantined.contains(&d.version)
-                && is_quarantined(&mut tx, &target, &d.version).await?
-            {
-                quarantined.push(d.version.clone());
-            }
-        }
-        if let Some(v) = to_version {
-            if is_quarantined(&mut tx, &target, v).await? {
-                quarantined.push(v.to_string());
-            }
-        }
+        let quarantined = quarantined_versions(&mut tx, &target).await?;
         let plan = rollback::plan(&target.environment, &past, to_version, |v| {
             quarantined.iter().any(|q| q == v)
         })

@@ -3,7 +3,7 @@
 //! other replicas or left behind by a crashed one.
 
 use super::logs::{self, Stream};
-use super::requests::decode_settings;
+use super::rows::decode_settings;
 use super::{deployers, emit_updated, Deployments};
 use crate::audit::{record, NewAudit};
 use crate::jobs::{self, Claimed, JobKind};

@@ -148,20 +148,7 @@ async fn insert(
     let mut sql = String::from(
         "INSERT INTO webhook_deliveries (source, delivery_id, event, body, received_at) VALUES ",
     );
-    for i in 0..batch.len() {
-        let p = i * 5;
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${})",
-            p + 1,
-            p + 2,
-            p + 3,
-            p + 4,
-            p + 5
-        ));
-    }
+    sql.push_str(&crate::store::values_placeholders(batch.len(), 5));
     sql.push_str(" ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id");
     let now = crate::now_ms();
     let mut query = sqlx::query(&sql);
