@@ -2,6 +2,8 @@
 //! new PostgreSQL database when FLIGHTDECK_TEST_POSTGRES_URL is set), with fixture helpers.
 #![allow(dead_code)]
 
+pub mod deploy;
+
 use app::model::Role;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

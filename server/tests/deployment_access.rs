@@ -1,0 +1,257 @@
+//! Who may do what with deployments (REST and the pages' server functions), and bad input that
+//! must be refused without changing anything, on both databases.
+
+mod common;
+use app::model::Role;
+use axum::http::StatusCode;
+use common::deploy::*;
+use common::{Auth, TestApp};
+use serde_json::{json, Value};
+
+async fn every_role_against_every_action(app: TestApp) {
+    let admin = setup(&app, "true").await;
+    let viewer = app.new_token("grafana", Role::Viewer).await;
+    let operator = app.new_token("ci", Role::Operator).await;
+    let deploy_body = json!({"service": "api", "environment": "staging", "version": "1.0"});
+    let target = json!({"deployer": "command", "command": "true"});
+    for (auth, expected) in [
+        (&Auth::None, StatusCode::UNAUTHORIZED),
+        (&viewer, StatusCode::FORBIDDEN),
+    ] {
+        assert_eq!(
+            app.post_json("/api/v1/deployments", auth, deploy_body.clone())
+                .await
+                .status,
+            expected
+        );
+        assert_eq!(
+            app.post_json(
+                "/api/v1/rollbacks",
+                auth,
+                json!({"service": "api", "environment": "staging", "reason": "x"})
+            )
+            .await
+            .status,
+            expected
+        );
+        assert_eq!(
+            app.post_json(
+                "/api/v1/promotions",
+                auth,
+                json!({"service": "api", "from_environment": "staging"})
+            )
+            .await
+            .status,
+            expected
+        );
+        assert_eq!(
+            app.post_json("/api/v1/deployments/1/cancel", auth, json!({}))
+                .await
+                .status,
+            expected
+        );
+        assert_eq!(
+            app.put_json("/api/v1/services/api/targets/staging", auth, target.clone())
+                .await
+                .status,
+            expected
+        );
+    }
+    assert_eq!(
+        app.get("/api/v1/status", &Auth::None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/api/v1/status", &viewer).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/v1/deployments", &viewer).await.status,
+        StatusCode::OK
+    );
+    // Only admins configure what runs on the server, or read it back.
+    assert_eq!(
+        app.put_json(
+            "/api/v1/services/api/targets/staging",
+            &operator,
+            target.clone()
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/targets", &operator).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/targets", &admin).await.json()[0]["command"],
+        "true"
+    );
+    assert_eq!(
+        app.post_json("/api/v1/deployments", &operator, deploy_body)
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    // Nothing a refused caller sent was stored.
+    let history = app.get("/api/v1/deployments", &admin).await.json();
+    assert_eq!(history["items"].as_array().unwrap().len(), 1);
+}
+
+async fn bad_requests_are_refused_and_change_nothing(app: TestApp) {
+    let admin = setup(&app, "true").await;
+    let cases = [
+        (
+            json!({"service": "nope", "environment": "staging", "version": "1"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"service": "api", "environment": "nope", "version": "1"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"service": "api", "environment": "staging", "version": "1 0"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"service": "api", "environment": "staging", "version": "1", "git_sha": "xyz"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"service": "api", "environment": "staging", "version": "1", "command": "rm -rf /"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (body, expected) in cases {
+        let res = app
+            .post_json("/api/v1/deployments", &admin, body.clone())
+            .await;
+        assert_eq!(res.status, expected, "{body}: {}", res.body);
+    }
+    app.post_json(
+        "/api/v1/environments",
+        &admin,
+        json!({"name": "dev", "rank": 1}),
+    )
+    .await;
+    let unconfigured = app
+        .post_json(
+            "/api/v1/deployments",
+            &admin,
+            json!({"service": "api", "environment": "dev", "version": "1"}),
+        )
+        .await;
+    assert_eq!(unconfigured.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unconfigured
+            .body
+            .contains("PUT /api/v1/services/api/targets/dev"),
+        "{}",
+        unconfigured.body
+    );
+    let bad_target = app
+        .put_json(
+            "/api/v1/services/api/targets/dev",
+            &admin,
+            json!({"deployer": "command"}),
+        )
+        .await;
+    assert_eq!(bad_target.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A release never changes: the same version with another sha is refused.
+    deploy(&app, &admin, "staging", "7").await;
+    let other_sha = app
+        .post_json("/api/v1/deployments", &admin, json!({"service": "api", "environment": "production", "version": "7", "git_sha": "abcdef1"}))
+        .await;
+    assert_eq!(
+        other_sha.status,
+        StatusCode::ACCEPTED,
+        "a sha the release lacked is filled in: {}",
+        other_sha.body
+    );
+    let releases = app
+        .get("/api/v1/services/api/releases", &admin)
+        .await
+        .json();
+    assert_eq!(releases[0]["git_sha"], "abcdef1");
+    let changed = app
+        .post_json("/api/v1/deployments", &admin, json!({"service": "api", "environment": "staging", "version": "7", "git_sha": "1234567", "queue": true}))
+        .await;
+    assert_eq!(changed.status, StatusCode::CONFLICT, "{}", changed.body);
+    let history = app.get("/api/v1/deployments", &admin).await.json();
+    assert_eq!(history["items"].as_array().unwrap().len(), 2);
+}
+
+/// The pages' server functions check roles like the REST API: viewers read, operators act.
+async fn server_functions_check_roles(app: TestApp) {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    setup(&app, "true").await;
+    let viewer_password = app.new_user("val.viewer", Role::Viewer).await;
+    let operator_password = app.new_user("otto.operator", Role::Operator).await;
+    let viewer = app.sign_in("val.viewer", &viewer_password).await;
+    let operator = app.sign_in("otto.operator", &operator_password).await;
+    let call = |auth: Auth, endpoint: &'static str, body: Value| {
+        let request = auth
+            .apply(Request::post(format!("/api/{endpoint}")))
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, "http://127.0.0.1:3000")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        app.send(request)
+    };
+    let deploy = json!({"request": {"service": "api", "environment": "staging", "version": "1.0"}});
+    assert_eq!(
+        call(viewer.clone(), "deploy", deploy.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let board = app.server_fn("deploy_board", &viewer, &[]).await;
+    assert_eq!(
+        board.status,
+        StatusCode::OK,
+        "viewers see the board: {}",
+        board.body
+    );
+    assert_eq!(
+        app.server_fn("deploy_board", &Auth::None, &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let accepted = call(operator.clone(), "deploy", deploy).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    let id = accepted.json()["id"].as_i64().unwrap();
+    finished(&app, &operator, id).await;
+    let rollback = json!({"request": {"service": "api", "environment": "staging", "reason": "x"}});
+    assert_eq!(
+        call(viewer.clone(), "rollback", rollback).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let cancel = app
+        .server_fn("deployment_cancel", &viewer, &[("id", &id.to_string())])
+        .await;
+    assert_eq!(cancel.status, StatusCode::FORBIDDEN);
+    let lift = app
+        .server_fn(
+            "quarantine_lift",
+            &viewer,
+            &[
+                ("service", "api"),
+                ("environment", "staging"),
+                ("version", "1.0"),
+            ],
+        )
+        .await;
+    assert_eq!(lift.status, StatusCode::FORBIDDEN);
+    // An operator's cancel of a finished deployment is refused for what it is, not for the role.
+    let done = app
+        .server_fn("deployment_cancel", &operator, &[("id", &id.to_string())])
+        .await;
+    assert_eq!(done.status, StatusCode::CONFLICT);
+}
+
+on_both_databases!(
+    every_role_against_every_action,
+    bad_requests_are_refused_and_change_nothing,
+    server_functions_check_roles,
+);
