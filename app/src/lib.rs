@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod components;
 pub mod deploy;
 pub mod error;
+pub mod health;
 pub mod live;
 pub mod model;
 pub mod pages;
