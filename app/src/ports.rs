@@ -6,6 +6,7 @@
 use crate::catalog::{Environment, NewEnvironment, NewService, Service};
 use crate::deploy::*;
 use crate::error::AppError;
+use crate::health::alert::*;
 use crate::model::*;
 use async_trait::async_trait;
 use http::request::Parts;
@@ -101,10 +102,28 @@ pub trait SettingsPort: Send + Sync + 'static {
     ) -> Result<(), AppError>;
 }
 
+/// The alert feed and its actions. Authorization is the caller's job.
+#[async_trait]
+pub trait AlertsPort: Send + Sync + 'static {
+    async fn list(&self, query: &AlertQuery) -> Result<AlertPage, AppError>;
+    async fn get(&self, id: i64) -> Result<AlertDetail, AppError>;
+    async fn act(
+        &self,
+        actor: &Principal,
+        id: i64,
+        action: AlertAction,
+        note: Option<String>,
+    ) -> Result<Alert, AppError>;
+    async fn silences(&self) -> Result<Vec<Silence>, AppError>;
+    async fn create_silence(&self, actor: &Principal, new: NewSilence)
+        -> Result<Silence, AppError>;
+}
+
 /// Everything the server functions can reach, provided as one context value.
 #[derive(Clone)]
 pub struct Ports {
     pub accounts: Arc<dyn AccountsPort>,
+    pub alerts: Arc<dyn AlertsPort>,
     pub audit: Arc<dyn AuditPort>,
     pub catalog: Arc<dyn CatalogPort>,
     pub deployments: Arc<dyn DeploymentsPort>,

@@ -183,6 +183,42 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub deployer_webhook_secret: Option<String>,
+    /// SMTP server for email notifications: `smtp://user:pass@host:25` (plain or STARTTLS when
+    /// offered), `smtps://...` (TLS). Email channels fail with a clear error while it is unset.
+    #[arg(long, env = "FLIGHTDECK_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender address of email notifications.
+    #[arg(
+        long,
+        env = "FLIGHTDECK_SMTP_FROM",
+        default_value = "flightdeck@localhost"
+    )]
+    pub smtp_from: String,
+    /// Prometheus base URL (e.g. `http://127.0.0.1:9090`) for PromQL probes and SLIs.
+    #[arg(long, env = "FLIGHTDECK_PROMETHEUS_URL")]
+    pub prometheus_url: Option<String>,
+}
+
+/// Where alert notifications go out and link back to, and where PromQL runs.
+#[derive(Clone, Default)]
+pub struct AlertingSettings {
+    /// The address notifications link to (`FLIGHTDECK_PUBLIC_URL`, else the listen address).
+    pub public_url: String,
+    /// `FLIGHTDECK_SMTP_URL`; may hold a password, so Debug output says only whether it is set.
+    pub smtp_url: Option<String>,
+    pub smtp_from: String,
+    pub prometheus_url: Option<String>,
+}
+
+impl std::fmt::Debug for AlertingSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertingSettings")
+            .field("public_url", &self.public_url)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "set"))
+            .field("smtp_from", &self.smtp_from)
+            .field("prometheus_url", &self.prometheus_url)
+            .finish()
+    }
 }
 
 /// Shared secrets of the CI/CD integrations. Debug output says only whether each is set.
@@ -216,6 +252,8 @@ pub struct WebConfig {
     /// Job lease and health-check timing of the deploy engine.
     pub deploy: crate::deploy::DeploySettings,
     pub webhooks: WebhookSecrets,
+    /// Notification channels, links in notifications, Prometheus.
+    pub alerting: AlertingSettings,
     /// Session cookies carry `Secure` (served over https).
     pub secure_cookies: bool,
     /// Origins besides the request's own host allowed to make cookie-authenticated writes.
@@ -228,6 +266,11 @@ impl Default for WebConfig {
         WebConfig {
             deploy: Default::default(),
             webhooks: Default::default(),
+            alerting: AlertingSettings {
+                public_url: "http://127.0.0.1:3000".into(),
+                smtp_from: "flightdeck@localhost".into(),
+                ..Default::default()
+            },
             secure_cookies: false,
             allowed_origins: Vec::new(),
             session_idle: Duration::from_secs(12 * 3600),
@@ -357,6 +400,7 @@ impl ServeArgs {
                 &self.deployer_webhook_secret,
             ),
         };
+        let alerting = self.alerting(addr, &mut problems);
         let site_root = PathBuf::from(&self.site_root);
         let bundle = site_root.join("pkg").join("flightdeck.wasm");
         if !bundle.is_file() {
@@ -376,12 +420,53 @@ impl ServeArgs {
                 web: WebConfig {
                     deploy: Default::default(),
                     webhooks,
+                    alerting,
                     secure_cookies,
                     allowed_origins,
                     session_idle,
                 },
             }),
             _ => Err(problems),
+        }
+    }
+}
+
+impl ServeArgs {
+    fn alerting(&self, addr: Option<SocketAddr>, problems: &mut Vec<String>) -> AlertingSettings {
+        let public_url = match (self.public_url.as_deref().filter(|s| !s.is_empty()), addr) {
+            (Some(url), _) => url.trim_end_matches('/').to_string(),
+            (None, Some(addr)) => format!("http://{addr}"),
+            (None, None) => String::new(),
+        };
+        let smtp_url = self.smtp_url.clone().filter(|s| !s.is_empty());
+        if let Some(raw) = &smtp_url {
+            // Never echo the URL: it may carry the SMTP password.
+            match url::Url::parse(raw) {
+                Ok(u) if matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some() => {}
+                _ => problems.push(
+                    "FLIGHTDECK_SMTP_URL is not an smtp:// or smtps:// URL with a host".into(),
+                ),
+            }
+        }
+        if !self.smtp_from.contains('@') {
+            problems.push(format!(
+                "FLIGHTDECK_SMTP_FROM '{}' is not an email address",
+                self.smtp_from
+            ));
+        }
+        let prometheus_url = self.prometheus_url.clone().filter(|s| !s.is_empty());
+        if let Some(raw) = &prometheus_url {
+            if !matches!(url::Url::parse(raw), Ok(u) if matches!(u.scheme(), "http" | "https")) {
+                problems.push(format!(
+                    "FLIGHTDECK_PROMETHEUS_URL '{raw}' is not an http(s) URL"
+                ));
+            }
+        }
+        AlertingSettings {
+            public_url,
+            smtp_url,
+            smtp_from: self.smtp_from.clone(),
+            prometheus_url: prometheus_url.map(|u| u.trim_end_matches('/').to_string()),
         }
     }
 }

@@ -89,3 +89,22 @@ pub struct ApiJson<T>(pub T);
 pub struct ApiQuery<T>(pub T);
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A raw body that could not be read: 413 past `limit`, 400 otherwise.
+pub fn unreadable_body(
+    rejection: axum::extract::rejection::BytesRejection,
+    limit: usize,
+) -> ApiError {
+    let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ErrorCode::PayloadTooLarge
+    } else {
+        ErrorCode::BadRequest
+    };
+    ApiError(AppError::new(
+        code,
+        format!(
+            "The body could not be read: {} (limit {limit} bytes).",
+            rejection.body_text()
+        ),
+    ))
+}

@@ -21,6 +21,8 @@ pub struct AppState {
     pub db: Db,
     /// Publishes committed events to websocket sessions.
     pub bus: Arc<EventBus>,
+    /// Alerts, silences, channels, escalation; the same object behind `ports.alerts`.
+    pub alerts: Arc<crate::alerts::Alerts>,
     /// Users, tokens and sign-in; the same object behind `ports.accounts`.
     pub accounts: Arc<Accounts>,
     /// The audit trail; the same object behind `ports.audit`.
@@ -61,11 +63,13 @@ impl AppState {
             config.deploy.clone(),
             config.webhooks.deployer.clone(),
         );
+        let alerts = crate::alerts::Alerts::new(&db, bus.clone(), &config.alerting);
         let inbox = crate::webhooks::Inbox::start(db.pool.clone(), db.backend);
         let secrets =
             crate::webhooks::Secrets::new(db.pool.clone(), bus.clone(), config.webhooks.clone());
         let ports = Ports {
             accounts: accounts.clone(),
+            alerts: alerts.clone(),
             audit: audit.clone(),
             catalog: catalog.clone(),
             deployments: deployments.clone(),
@@ -76,6 +80,7 @@ impl AppState {
             db,
             bus,
             accounts,
+            alerts,
             audit,
             catalog,
             deployments,
@@ -87,9 +92,10 @@ impl AppState {
         })
     }
 
-    /// Starts the workers that run deployments and health watches.
+    /// Starts the workers that run deployments, health watches, escalations and notifications.
     pub fn start_workers(&self) {
         self.deployments.spawn_workers();
         self.inbox.spawn_worker(self.deployments.clone());
+        self.alerts.spawn_worker();
     }
 }

@@ -47,6 +47,7 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
         .route("/metrics", get(crate::metrics::handler))
         .route("/ws", get(crate::ws::handler))
         .nest("/api/v1", crate::rest::router())
+        .nest("/api/v2", crate::rest::v2_router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())

@@ -157,6 +157,9 @@ pub struct Alert {
     /// When Flightdeck first and last heard of it.
     pub first_seen: i64,
     pub last_seen: i64,
+    /// When it last became open (first firing, or firing again after it was resolved): the
+    /// feed's order, newest first.
+    pub opened_at: i64,
     /// How many firing notifications were received.
     pub fire_count: i64,
     /// The id of the silence that matched when it last fired; silenced alerts notify nobody.
@@ -183,12 +186,40 @@ pub struct AlertEvent {
     pub note: Option<String>,
 }
 
-/// An alert with its history: `GET /api/v1/alerts/{id}`.
+/// A notification sent (or being retried) for an alert, with its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationSummary {
+    pub id: i64,
+    pub channel: String,
+    /// `firing`, `escalated` or `resolved`.
+    pub reason: String,
+    /// `pending` (being retried), `sent` or `failed` (gave up).
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+/// An alert with its history and notifications: `GET /api/v1/alerts/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertDetail {
     #[serde(flatten)]
     pub alert: Alert,
     pub history: Vec<AlertEvent>,
+    pub notifications: Vec<NotificationSummary>,
+}
+
+/// What an ingestion request did: the answer of the alert endpoints.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestSummary {
+    /// New alerts, and resolved ones that fired again.
+    pub opened: u32,
+    /// Repeats of alerts already open.
+    pub updated: u32,
+    pub resolved: u32,
+    /// Resolutions of alerts Flightdeck never saw, or saw resolved already.
+    pub ignored: u32,
 }
 
 /// `GET /api/v1/alerts?status&severity&cursor&limit`. Newest activity first; `cursor` is the
@@ -221,9 +252,9 @@ impl AlertQuery {
     }
 }
 
-/// The feed's order is (first_seen, id) descending; a cursor names the last alert of a page.
-pub fn encode_cursor(first_seen: i64, id: i64) -> String {
-    format!("{first_seen}.{id}")
+/// The feed's order is (opened_at, id) descending; a cursor names the last alert of a page.
+pub fn encode_cursor(opened_at: i64, id: i64) -> String {
+    format!("{opened_at}.{id}")
 }
 
 pub fn decode_cursor(cursor: &str) -> Result<(i64, i64), String> {

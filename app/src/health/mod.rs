@@ -4,6 +4,7 @@
 
 pub mod alert;
 pub mod component;
+pub mod escalation;
 pub mod objective;
 pub mod probe;
 pub mod slo;

@@ -13,7 +13,10 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+mod alerts;
 mod deployments;
+
+pub use alerts::v2_router;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,6 +32,7 @@ pub fn router() -> Router<AppState> {
             get(list_environments).post(create_environment),
         )
         .merge(deployments::router())
+        .merge(alerts::router())
         .merge(crate::webhooks::router())
 }
 

@@ -94,20 +94,7 @@ async fn receive(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let body = body.map_err(|rejection| {
-        let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ErrorCode::PayloadTooLarge
-        } else {
-            ErrorCode::BadRequest
-        };
-        ApiError(AppError::new(
-            code,
-            format!(
-                "The body could not be read: {} (limit {MAX_BODY} bytes).",
-                rejection.body_text()
-            ),
-        ))
-    })?;
+    let body = body.map_err(|rejection| crate::error::unreadable_body(rejection, MAX_BODY))?;
     let (source, event, delivery_id): (&'static str, String, Option<String>) = match source.as_str()
     {
         "github" => {

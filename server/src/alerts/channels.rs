@@ -1,0 +1,204 @@
+//! Notification channels and escalation policies: created by admins, audited, listed with
+//! channel URLs masked (a Slack webhook URL is a credential).
+
+use super::Alerts;
+use crate::audit::NewAudit;
+use crate::error::internal;
+use crate::store;
+use app::error::AppError;
+use app::health::escalation::*;
+use app::model::Principal;
+use sqlx::Row;
+
+fn decode_channel(row: &sqlx::any::AnyRow) -> Result<Channel, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    let kind = ChannelKind::parse(&kind)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown channel kind {kind}").into()))?;
+    let target: String = row.try_get("target")?;
+    Ok(Channel {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        kind,
+        target: mask_target(kind, &target),
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Alerts {
+    pub async fn list_channels(&self) -> Result<Vec<Channel>, AppError> {
+        store::list(
+            &self.pool,
+            "SELECT id, name, kind, target, created_by, created_at FROM channels ORDER BY name",
+            decode_channel,
+            "listing channels",
+        )
+        .await
+    }
+
+    pub async fn create_channel(
+        &self,
+        actor: &Principal,
+        new: NewChannel,
+    ) -> Result<Channel, AppError> {
+        let new = new.normalized().map_err(AppError::unprocessable)?;
+        let now = crate::now_ms();
+        let who = actor.actor();
+        let mut tx = store::begin(&self.pool).await?;
+        let id = store::insert_id(
+            sqlx::query(
+                "INSERT INTO channels (name, kind, target, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(&new.name)
+            .bind(new.kind.as_str())
+            .bind(&new.target)
+            .bind(&who)
+            .bind(now),
+            &mut tx,
+            "creating a channel",
+            || format!("A channel named '{}' already exists.", new.name),
+        )
+        .await?;
+        let shown = mask_target(new.kind, &new.target);
+        store::commit_audited(
+            tx,
+            &self.bus,
+            NewAudit {
+                actor: &who,
+                action: "channel.created",
+                target: &new.name,
+                reason: None,
+                detail: serde_json::json!({ "kind": new.kind, "target": shown }),
+            },
+        )
+        .await?;
+        Ok(Channel {
+            id,
+            name: new.name,
+            kind: new.kind,
+            target: shown,
+            created_by: who,
+            created_at: now,
+        })
+    }
+
+    pub async fn list_policies(&self) -> Result<Vec<EscalationPolicy>, AppError> {
+        let fail = |e| internal("listing escalation policies", e);
+        let policies = sqlx::query(
+            "SELECT id, name, matchers, rank, created_by, created_at FROM escalation_policies ORDER BY rank, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(fail)?;
+        let steps = sqlx::query(
+            "SELECT s.policy_id, s.delay_s, c.name FROM escalation_steps s JOIN channels c ON c.id = s.channel_id \
+             ORDER BY s.policy_id, s.position",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(fail)?;
+        policies
+            .iter()
+            .map(|row| {
+                let id: i64 = row.try_get("id")?;
+                let matchers: String = row.try_get("matchers")?;
+                let steps = steps
+                    .iter()
+                    .filter(|s| s.try_get::<i64, _>("policy_id").ok() == Some(id))
+                    .map(|s| {
+                        Ok(EscalationStep {
+                            delay_s: s.try_get::<i64, _>("delay_s")? as u32,
+                            channel: s.try_get("name")?,
+                        })
+                    })
+                    .collect::<Result<_, sqlx::Error>>()?;
+                Ok(EscalationPolicy {
+                    id,
+                    name: row.try_get("name")?,
+                    matchers: serde_json::from_str(&matchers)
+                        .map_err(|e| sqlx::Error::Decode(e.into()))?,
+                    rank: row.try_get("rank")?,
+                    steps,
+                    created_by: row.try_get("created_by")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(fail)
+    }
+
+    pub async fn create_policy(
+        &self,
+        actor: &Principal,
+        new: NewPolicy,
+    ) -> Result<EscalationPolicy, AppError> {
+        let new = new.normalized().map_err(AppError::unprocessable)?;
+        super::silences::compile_all(&new.matchers).map_err(AppError::unprocessable)?;
+        let fail = |e| internal("creating an escalation policy", e);
+        let now = crate::now_ms();
+        let who = actor.actor();
+        let mut tx = store::begin(&self.pool).await?;
+        let mut channel_ids = Vec::with_capacity(new.steps.len());
+        for step in &new.steps {
+            let id: Option<i64> = sqlx::query("SELECT id FROM channels WHERE name = $1")
+                .bind(&step.channel)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(fail)?
+                .map(|r| r.try_get(0))
+                .transpose()
+                .map_err(fail)?;
+            channel_ids.push(id.ok_or_else(|| {
+                AppError::unprocessable(format!(
+                    "There is no channel named '{}'; create it first.",
+                    step.channel
+                ))
+            })?);
+        }
+        let id = store::insert_id(
+            sqlx::query(
+                "INSERT INTO escalation_policies (name, matchers, rank, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(&new.name)
+            .bind(serde_json::to_string(&new.matchers).unwrap_or_default())
+            .bind(new.rank)
+            .bind(&who)
+            .bind(now),
+            &mut tx,
+            "creating an escalation policy",
+            || format!("A policy named '{}' already exists.", new.name),
+        )
+        .await?;
+        for (position, (step, channel_id)) in new.steps.iter().zip(&channel_ids).enumerate() {
+            sqlx::query("INSERT INTO escalation_steps (policy_id, position, delay_s, channel_id) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(position as i64)
+                .bind(step.delay_s as i64)
+                .bind(channel_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(fail)?;
+        }
+        store::commit_audited(
+            tx,
+            &self.bus,
+            NewAudit {
+                actor: &who,
+                action: "escalation_policy.created",
+                target: &new.name,
+                reason: None,
+                detail: serde_json::json!({ "rank": new.rank, "steps": new.steps, "matchers": new.matchers }),
+            },
+        )
+        .await?;
+        Ok(EscalationPolicy {
+            id,
+            name: new.name,
+            matchers: new.matchers,
+            rank: new.rank,
+            steps: new.steps,
+            created_by: who,
+            created_at: now,
+        })
+    }
+}
