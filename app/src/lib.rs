@@ -71,7 +71,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("deployments/:id") view=DeploymentPage/>
                     <Route path=path!("health") view=|| view! { <ComingPage section=Section::Health/> }/>
                     <Route path=path!("slos") view=|| view! { <ComingPage section=Section::Slos/> }/>
-                    <Route path=path!("alerts") view=|| view! { <ComingPage section=Section::Alerts/> }/>
+                    <Route path=path!("alerts") view=AlertsPage/>
+                    <Route path=path!("alerts/:id") view=AlertPage/>
                     <Route path=path!("builds") view=|| view! { <ComingPage section=Section::Builds/> }/>
                     <Route path=path!("config") view=|| view! { <ComingPage section=Section::Config/> }/>
                     <Route path=path!("audit") view=AuditPage/>

@@ -112,7 +112,9 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     )
 }
 
+mod alerts;
 mod deployments;
+pub use alerts::*;
 pub use deployments::*;
 
 /// Where each CI/CD webhook secret comes from (never the secret). Admins only.

@@ -1,5 +1,6 @@
 //! Pieces shared by pages: the signed-in layout, status and error displays.
 
+pub mod alerts;
 pub mod common;
 pub mod deploy;
 pub mod layout;

@@ -1,5 +1,7 @@
 //! One module per page.
 
+mod alert;
+mod alerts;
 mod audit;
 mod coming;
 mod dashboard;
@@ -10,6 +12,8 @@ mod settings;
 mod signin;
 
 pub use crate::components::nav::Section;
+pub use alert::AlertPage;
+pub use alerts::AlertsPage;
 pub use audit::AuditPage;
 pub use coming::ComingPage;
 pub use dashboard::DashboardPage;

@@ -1,0 +1,60 @@
+//! Server functions of the alert pages. Reads need a signed-in viewer; acknowledge, escalate and
+//! resolve need an operator.
+
+use crate::error::AppError;
+use crate::health::alert::*;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+use crate::model::Role;
+#[cfg(feature = "ssr")]
+use crate::ports::call::*;
+
+#[server(endpoint = "alerts", input = Json)]
+pub async fn list_alerts(query: AlertQuery) -> Result<AlertPage, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            ports()?.alerts.list(&query).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "alert")]
+pub async fn get_alert(id: i64) -> Result<AlertDetail, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            ports()?.alerts.get(id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "alert_act", input = Json)]
+pub async fn act_on_alert(
+    id: i64,
+    action: AlertAction,
+    note: Option<String>,
+) -> Result<Alert, AppError> {
+    reply(
+        async {
+            let actor = require(Role::Operator)?;
+            ports()?.alerts.act(&actor, id, action, note).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "silences")]
+pub async fn list_silences() -> Result<Vec<Silence>, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            ports()?.alerts.silences().await
+        }
+        .await,
+    )
+}

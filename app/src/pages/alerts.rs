@@ -1,0 +1,155 @@
+//! The alert feed: newest first, filtered by status and severity, paged by cursor, with
+//! acknowledge / escalate / resolve for operators. It refetches whenever an alert changes, so
+//! the feed is live without a reload.
+
+use crate::api::*;
+use crate::components::alerts::*;
+use crate::components::common::*;
+use crate::components::layout::use_role_at_least;
+use crate::health::alert::*;
+use crate::live::changes_on;
+use crate::model::Role;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+fn feed_href(query: &AlertQuery, cursor: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = query.status {
+        parts.push(format!("status={s}"));
+    }
+    if let Some(s) = query.severity {
+        parts.push(format!("severity={s}"));
+    }
+    if let Some(c) = cursor {
+        parts.push(format!("cursor={c}"));
+    }
+    if parts.is_empty() {
+        "/alerts".into()
+    } else {
+        format!("/alerts?{}", parts.join("&"))
+    }
+}
+
+#[component]
+pub fn AlertsPage() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| {
+        let p = params.read();
+        AlertQuery {
+            status: p.get("status").and_then(|s| AlertStatus::parse(&s)),
+            severity: p.get("severity").and_then(|s| Severity::parse(&s)),
+            cursor: p.get("cursor").filter(|c| decode_cursor(c).is_ok()),
+            limit: Some(25),
+        }
+    });
+    let changes = changes_on(topics::ALERTS);
+    let act = ServerAction::<ActOnAlert>::new();
+    let page = Resource::new(
+        move || (query.get(), changes.get(), act.version().get()),
+        |(q, _, _)| list_alerts(q),
+    );
+    let can_operate = use_role_at_least(Role::Operator);
+    view! {
+        <Title text="Alerts"/>
+        <div class="page-head">
+            <h1>"Alerts"</h1>
+            <p class="muted">"From Alertmanager, Prometheus, SLO burn and probes; newest first. Acknowledge to stop escalation."</p>
+        </div>
+        <section class="card" aria-labelledby="feed-title">
+            <h2 id="feed-title" class="sr-only">"Alert feed"</h2>
+            <form class="filters" method="get" action="/alerts" role="search">
+                <label>"Status"
+                    <select name="status" prop:value=move || query.get().status.map(|s| s.as_str()).unwrap_or_default()>
+                        <option value="">"any"</option>
+                        {AlertStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"Severity"
+                    <select name="severity" prop:value=move || query.get().severity.map(|s| s.as_str()).unwrap_or_default()>
+                        <option value="">"any"</option>
+                        {Severity::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button class="btn" type="submit">"Filter"</button>
+                <a class="btn btn-ghost" href="/alerts">"Clear"</a>
+            </form>
+            {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
+            <Transition fallback=|| view! { <LoadingRows/> }>
+                {move || page.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(page) if page.alerts.is_empty() => view! {
+                        <EmptyState title="No alerts match">
+                            <p>"Point Alertmanager's webhook receiver at /api/v1/webhooks/alertmanager, or Prometheus at this server as its Alertmanager (/api/v2/alerts), with an operator token."</p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(page) => {
+                        let q = query.get_untracked();
+                        let older = page.next_cursor.as_deref().map(|c| feed_href(&q, Some(c)));
+                        let newest = q.cursor.as_ref().map(|_| feed_href(&q, None));
+                        view! {
+                            <ol class="feed" aria-label="Alerts, newest first">
+                                {page.alerts.into_iter().map(|alert| view! { <FeedItem alert act can_operate/> }).collect_view()}
+                            </ol>
+                            <nav class="pager" aria-label="Alert pages">
+                                {newest.map(|href| view! { <a class="btn btn-ghost" href=href>"← Newest"</a> })}
+                                {older.map(|href| view! { <a class="btn" href=href>"Older →"</a> })}
+                            </nav>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn FeedItem(alert: Alert, act: ServerAction<ActOnAlert>, can_operate: Signal<bool>) -> impl IntoView {
+    let labels: Vec<String> = alert
+        .labels
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "alertname" | "severity"))
+        .take(4)
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let who = match alert.status {
+        AlertStatus::Acknowledged => alert.acknowledged_by.clone().map(|w| format!("acknowledged by {w}")),
+        AlertStatus::Resolved => alert.resolved_by.clone().map(|w| format!("resolved by {w}")),
+        _ => None,
+    };
+    let (id, status) = (alert.id, alert.status);
+    view! {
+        <li class=format!("feed-item severity-edge-{}", alert.severity.as_str()) data-testid=format!("alert-{id}")>
+            <div class="feed-main">
+                <div class="feed-title">
+                    <SeverityBadge severity=alert.severity/>
+                    <a href=format!("/alerts/{id}")><strong>{alert.name.clone()}</strong></a>
+                    <AlertStatusBadge status/>
+                    {alert.silenced_by.map(|_| view! { <span class="badge silenced">"Silenced"</span> })}
+                </div>
+                {alert.summary.clone().map(|s| view! { <p class="feed-summary">{s}</p> })}
+                <div class="feed-meta">
+                    {labels.into_iter().map(|l| view! { <code class="label">{l}</code> }).collect_view()}
+                    <span class="muted">"opened "<TimeAgo ms=alert.opened_at/></span>
+                    {(alert.fire_count > 1).then(|| view! { <span class="muted">{format!("fired {}×", alert.fire_count)}</span> })}
+                    {who.map(|w| view! { <span class="muted">{w}</span> })}
+                </div>
+            </div>
+            <Show when=move || can_operate.get() && status != AlertStatus::Resolved>
+                <AlertActions alert_id=id status act/>
+            </Show>
+        </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_links_keep_the_filters() {
+        let q = AlertQuery { status: Some(AlertStatus::Open), severity: Some(Severity::Critical), ..Default::default() };
+        assert_eq!(feed_href(&q, Some("5.2")), "/alerts?status=open&severity=critical&cursor=5.2");
+        assert_eq!(feed_href(&AlertQuery::default(), None), "/alerts");
+    }
+}

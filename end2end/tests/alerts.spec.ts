@@ -1,0 +1,90 @@
+import { expect, Page, test } from "@playwright/test";
+import { callServerFn, expectLive, signIn } from "./helpers";
+
+// An alert arrives through Alertmanager's webhook endpoint, appears in the open feed without a
+// reload, is acknowledged from the UI, and its resolution arrives live too.
+
+function payload(status: "firing" | "resolved", job: string) {
+  return {
+    version: "4",
+    groupKey: "{}:{alertname=\"E2EHighLatency\"}",
+    truncatedAlerts: 0,
+    status,
+    receiver: "flightdeck",
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: "http://alertmanager:9093",
+    alerts: [
+      {
+        status,
+        labels: { alertname: "E2EHighLatency", job, severity: "critical" },
+        annotations: { summary: `${job}: p99 latency over 1s for 5 minutes` },
+        startsAt: new Date().toISOString(),
+        endsAt: status === "resolved" ? new Date().toISOString() : "0001-01-01T00:00:00Z",
+        generatorURL: "http://prometheus:9090/graph",
+      },
+    ],
+  };
+}
+
+async function operatorToken(page: Page): Promise<string> {
+  const res = await callServerFn(page, "tokens_create", { name: `alertmanager-${Date.now()}`, role: "operator" });
+  expect(res.status()).toBe(200);
+  return (await res.json()).token;
+}
+
+test("an alert arrives live, is acknowledged from the feed, and resolves live", async ({ page }) => {
+  await signIn(page, "/alerts");
+  await expectLive(page);
+  const token = await operatorToken(page);
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+  const job = `checkout-${Date.now()}`;
+
+  const send = async (status: "firing" | "resolved") => {
+    const res = await page.request.post("/api/v1/webhooks/alertmanager", {
+      data: payload(status, job),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status()).toBe(200);
+  };
+  await send("firing");
+
+  const item = page.locator(".feed-item", { hasText: `job=${job}` });
+  await expect(item).toBeVisible();
+  await expect(item).toContainText("Critical");
+  await expect(item).toContainText("Open");
+  await expect(item).toContainText("p99 latency over 1s");
+  await page.screenshot({ path: "screenshots/alerts-desktop.png", fullPage: true });
+
+  await item.getByRole("button", { name: "Acknowledge" }).click();
+  await expect(item).toContainText("Acknowledged");
+  await expect(item).toContainText("acknowledged by admin");
+  await expect(item.getByRole("button", { name: "Acknowledge" })).toHaveCount(0);
+
+  await send("resolved");
+  await expect(item).toContainText("Resolved");
+  await expect(item).toContainText("resolved by alertmanager");
+  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+
+  // The alert's page tells who did what.
+  await item.getByRole("link", { name: "E2EHighLatency" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("E2EHighLatency");
+  const history = page.locator(".timeline").first();
+  await expect(history).toContainText("acknowledged by admin");
+  await expect(history).toContainText("resolved by alertmanager");
+
+  // Filters narrow the feed; phone and tablet layouts do not overflow.
+  await page.goto("/alerts?status=resolved&severity=critical");
+  await expect(page.locator(".feed-item", { hasText: `job=${job}` })).toBeVisible();
+  await page.goto("/alerts?status=open");
+  await expect(page.locator(".feed-item", { hasText: `job=${job}` })).toHaveCount(0);
+  for (const [name, width, height] of [["phone", 390, 844], ["tablet", 820, 1180]] as const) {
+    await page.setViewportSize({ width, height });
+    await page.goto("/alerts");
+    await expect(page.locator(".feed-item").first()).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${name} layout overflows`).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `screenshots/alerts-${name}.png`, fullPage: true });
+  }
+});
