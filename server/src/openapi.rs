@@ -74,8 +74,8 @@ pub fn document() -> Value {
         },
         "servers": [{ "url": "/api/v1" }],
         "security": [{ "bearer": [] }],
-        "paths": paths(),
-        "components": components(),
+        "paths": merged(paths(), alert_paths()),
+        "components": all_components(),
     })
 }
 
@@ -159,6 +159,110 @@ fn paths() -> Value {
             },
         } },
         "/webhooks/deliveries": { "get": op("The latest 100 webhook deliveries and what applying them did", "admin", vec![], None, "200", Some(json!({ "type": "array", "items": s("object") }))) },
+    })
+}
+
+/// `a` with the keys of `b` added (the documents are built in parts: one `json!` for all of it
+/// would pass the macro's recursion limit).
+fn merged(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
+fn all_components() -> Value {
+    let mut components = components();
+    components["schemas"] = merged(components["schemas"].take(), alert_schemas());
+    components
+}
+
+fn alert_paths() -> Value {
+    let s = |t: &str| json!({ "type": t });
+    let action = |summary: &str| {
+        let mut o = op(
+            summary,
+            "operator",
+            vec![path_param("id", "integer")],
+            None,
+            "200",
+            Some(schema("Alert")),
+        );
+        o["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": object(&[], json!({ "note": s("string") })) } } });
+        o
+    };
+    json!({
+        "/alerts": { "get": op("The alert feed, newest opened first", "viewer", vec![
+            query("status", "string", "open | acknowledged | escalated | resolved"),
+            query("severity", "string", "critical | warning | info"),
+            query("limit", "integer", "1 to 500"),
+            query("cursor", "string", "next_cursor of the previous page"),
+        ], None, "200", Some(schema("AlertPage"))) },
+        "/alerts/{id}": { "get": op("One alert with its history and notifications", "viewer", vec![path_param("id", "integer")], None, "200", Some(schema("AlertDetail"))) },
+        "/alerts/{id}/ack": { "post": action("Acknowledge: stops escalation (409 if already acknowledged or resolved)") },
+        "/alerts/{id}/escalate": { "post": action("Escalate now: the next step of its policy is notified") },
+        "/alerts/{id}/resolve": { "post": action("Resolve: ends escalation and tells every notified channel") },
+        "/silences": {
+            "get": op("Silences not yet ended, then the 50 latest ended", "viewer", vec![], None, "200", Some(list_of("Silence"))),
+            "post": op("Silence alerts matching every matcher until ends_at", "operator", vec![], Some("NewSilence"), "201", Some(schema("Silence"))),
+        },
+        "/channels": {
+            "get": op("Notification channels (URLs masked)", "viewer", vec![], None, "200", Some(list_of("Channel"))),
+            "post": op("Add a channel: slack (incoming webhook URL), webhook (URL), email (addresses)", "admin", vec![], Some("NewChannel"), "201", Some(schema("Channel"))),
+        },
+        "/escalation-policies": {
+            "get": op("Escalation policies by rank", "viewer", vec![], None, "200", Some(list_of("EscalationPolicy"))),
+            "post": op("Add a policy: the first (by rank) whose matchers fit an alert owns it", "admin", vec![], Some("NewPolicy"), "201", Some(schema("EscalationPolicy"))),
+        },
+        "/webhooks/alertmanager": { "post": {
+            "summary": "Alertmanager's webhook receiver (payload version 4); Bearer token of an operator",
+            "description": "One request is stored whole or not at all: a malformed alert refuses it with 400. Alerts are grouped by Alertmanager's fingerprint of their labels. The same alerts can also be sent as Alertmanager's own API at POST /api/v2/alerts (a JSON array of {labels, annotations, startsAt, endsAt, generatorURL}), so Prometheus can send here directly.",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": s("object") } } },
+            "responses": {
+                "200": { "description": "Stored", "content": { "application/json": { "schema": schema("IngestSummary") } } },
+                "400": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" },
+                "403": { "$ref": "#/components/responses/Error" }, "413": { "$ref": "#/components/responses/Error" },
+            },
+        } },
+    })
+}
+
+fn alert_schemas() -> Value {
+    let s = |t: &str| json!({ "type": t });
+    let opt = |t: &str| json!({ "type": [t, "null"] });
+    let labels = json!({ "type": "object", "additionalProperties": { "type": "string" } });
+    let status =
+        json!({ "type": "string", "enum": ["open", "acknowledged", "escalated", "resolved"] });
+    let matcher = object(
+        &["name", "value"],
+        json!({ "name": s("string"), "value": s("string"), "isRegex": s("boolean"), "isEqual": s("boolean") }),
+    );
+    let step = object(
+        &["delay_s", "channel"],
+        json!({ "delay_s": s("integer"), "channel": s("string") }),
+    );
+    json!({
+        "Alert": object(&["id", "fingerprint", "source", "name", "severity", "status", "labels", "annotations", "opened_at"], json!({
+            "id": s("integer"), "fingerprint": s("string"),
+            "source": { "type": "string", "enum": ["alertmanager", "prometheus", "slo", "probe"] },
+            "name": s("string"), "severity": { "type": "string", "enum": ["critical", "warning", "info"] }, "status": status,
+            "summary": opt("string"), "labels": labels, "annotations": labels, "generator_url": opt("string"),
+            "starts_at": s("integer"), "first_seen": s("integer"), "last_seen": s("integer"), "opened_at": s("integer"),
+            "fire_count": s("integer"), "silenced_by": opt("integer"), "acknowledged_by": opt("string"), "acknowledged_at": opt("integer"),
+            "resolved_by": opt("string"), "resolved_at": opt("integer"), "escalation_level": s("integer"), "updated_at": s("integer"),
+        })),
+        "AlertPage": object(&["alerts"], json!({ "alerts": list_of("Alert"), "next_cursor": opt("string") })),
+        "AlertDetail": { "allOf": [schema("Alert"), object(&["history", "notifications"], json!({
+            "history": { "type": "array", "items": object(&["id", "at", "actor", "kind"], json!({ "id": s("integer"), "at": s("integer"), "actor": s("string"), "kind": s("string"), "from_status": opt("string"), "to_status": opt("string"), "note": opt("string") })) },
+            "notifications": { "type": "array", "items": object(&["id", "channel", "reason", "status", "attempts"], json!({ "id": s("integer"), "channel": s("string"), "reason": s("string"), "status": { "type": "string", "enum": ["pending", "sent", "failed"] }, "attempts": s("integer"), "last_error": opt("string"), "created_at": s("integer"), "sent_at": opt("integer") })) },
+        }))] },
+        "IngestSummary": object(&["opened", "updated", "resolved", "ignored"], json!({ "opened": s("integer"), "updated": s("integer"), "resolved": s("integer"), "ignored": s("integer") })),
+        "Silence": object(&["id", "matchers", "starts_at", "ends_at", "comment", "created_by"], json!({ "id": s("integer"), "matchers": { "type": "array", "items": matcher }, "starts_at": s("integer"), "ends_at": s("integer"), "comment": s("string"), "created_by": s("string"), "created_at": s("integer") })),
+        "NewSilence": object(&["matchers", "ends_at", "comment"], json!({ "matchers": { "type": "array", "items": matcher }, "starts_at": s("integer"), "ends_at": s("integer"), "comment": s("string") })),
+        "Channel": object(&["id", "name", "kind", "target"], json!({ "id": s("integer"), "name": s("string"), "kind": { "type": "string", "enum": ["slack", "webhook", "email"] }, "target": s("string"), "created_by": s("string"), "created_at": s("integer") })),
+        "NewChannel": object(&["name", "kind", "target"], json!({ "name": s("string"), "kind": { "type": "string", "enum": ["slack", "webhook", "email"] }, "target": s("string") })),
+        "EscalationPolicy": object(&["id", "name", "matchers", "rank", "steps"], json!({ "id": s("integer"), "name": s("string"), "matchers": { "type": "array", "items": matcher }, "rank": s("integer"), "steps": { "type": "array", "items": step }, "created_by": s("string"), "created_at": s("integer") })),
+        "NewPolicy": object(&["name", "steps"], json!({ "name": s("string"), "matchers": { "type": "array", "items": matcher }, "rank": s("integer"), "steps": { "type": "array", "items": step } })),
     })
 }
 

@@ -36,6 +36,10 @@ async fn every_documented_operation_is_routed(app: TestApp) {
         "/services/{name}/targets/{environment}",
         "/audit/export",
         "/webhooks/{source}",
+        "/alerts",
+        "/alerts/{id}/ack",
+        "/silences",
+        "/webhooks/alertmanager",
     ] {
         assert!(paths.contains_key(required), "{required} is not documented");
     }

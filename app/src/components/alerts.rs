@@ -18,12 +18,20 @@ pub fn AlertStatusBadge(status: AlertStatus) -> impl IntoView {
 /// The actions the alert's state allows. Resolve asks once more: it ends escalation and tells
 /// every notified channel.
 #[component]
-pub fn AlertActions(alert_id: i64, status: AlertStatus, act: ServerAction<ActOnAlert>) -> impl IntoView {
+pub fn AlertActions(
+    alert_id: i64,
+    status: AlertStatus,
+    act: ServerAction<ActOnAlert>,
+) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let pending = act.pending();
     let run = move |action: AlertAction| {
         confirming.set(false);
-        act.dispatch(ActOnAlert { id: alert_id, action, note: None });
+        act.dispatch(ActOnAlert {
+            id: alert_id,
+            action,
+            note: None,
+        });
     };
     let allowed = |action| transition(status, action).is_ok();
     view! {

@@ -42,8 +42,16 @@ pub fn AlertPage() -> impl IntoView {
 }
 
 #[component]
-fn Detail(detail: AlertDetail, act: ServerAction<ActOnAlert>, can_operate: Signal<bool>) -> impl IntoView {
-    let AlertDetail { alert, history, notifications } = detail;
+fn Detail(
+    detail: AlertDetail,
+    act: ServerAction<ActOnAlert>,
+    can_operate: Signal<bool>,
+) -> impl IntoView {
+    let AlertDetail {
+        alert,
+        history,
+        notifications,
+    } = detail;
     let (id, status) = (alert.id, alert.status);
     let pairs = |map: &std::collections::BTreeMap<String, String>| {
         map.iter()

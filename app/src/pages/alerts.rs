@@ -104,7 +104,11 @@ pub fn AlertsPage() -> impl IntoView {
 }
 
 #[component]
-fn FeedItem(alert: Alert, act: ServerAction<ActOnAlert>, can_operate: Signal<bool>) -> impl IntoView {
+fn FeedItem(
+    alert: Alert,
+    act: ServerAction<ActOnAlert>,
+    can_operate: Signal<bool>,
+) -> impl IntoView {
     let labels: Vec<String> = alert
         .labels
         .iter()
@@ -113,8 +117,14 @@ fn FeedItem(alert: Alert, act: ServerAction<ActOnAlert>, can_operate: Signal<boo
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     let who = match alert.status {
-        AlertStatus::Acknowledged => alert.acknowledged_by.clone().map(|w| format!("acknowledged by {w}")),
-        AlertStatus::Resolved => alert.resolved_by.clone().map(|w| format!("resolved by {w}")),
+        AlertStatus::Acknowledged => alert
+            .acknowledged_by
+            .clone()
+            .map(|w| format!("acknowledged by {w}")),
+        AlertStatus::Resolved => alert
+            .resolved_by
+            .clone()
+            .map(|w| format!("resolved by {w}")),
         _ => None,
     };
     let (id, status) = (alert.id, alert.status);
@@ -148,8 +158,15 @@ mod tests {
 
     #[test]
     fn feed_links_keep_the_filters() {
-        let q = AlertQuery { status: Some(AlertStatus::Open), severity: Some(Severity::Critical), ..Default::default() };
-        assert_eq!(feed_href(&q, Some("5.2")), "/alerts?status=open&severity=critical&cursor=5.2");
+        let q = AlertQuery {
+            status: Some(AlertStatus::Open),
+            severity: Some(Severity::Critical),
+            ..Default::default()
+        };
+        assert_eq!(
+            feed_href(&q, Some("5.2")),
+            "/alerts?status=open&severity=critical&cursor=5.2"
+        );
         assert_eq!(feed_href(&AlertQuery::default(), None), "/alerts");
     }
 }
