@@ -11,10 +11,13 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-# --- Debian packages: Chromium for the end-to-end tests, PostgreSQL for the integration tests.
+# --- Debian packages: Chromium for the end-to-end tests, PostgreSQL for the integration tests,
+# Prometheus and Alertmanager for the test that lets a real rule fire into Flightdeck.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/bin/prometheus ] || missing+=(prometheus)
+[ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   sudo_cmd=""

@@ -119,6 +119,22 @@ pub trait AlertsPort: Send + Sync + 'static {
         -> Result<Silence, AppError>;
 }
 
+/// Components and their probe results: the health grid.
+#[async_trait]
+pub trait ComponentsPort: Send + Sync + 'static {
+    /// Worst status first.
+    async fn list(&self) -> Result<Vec<crate::health::component::Component>, AppError>;
+    async fn get(&self, id: i64) -> Result<crate::health::component::ComponentDetail, AppError>;
+}
+
+/// SLOs with their latest evaluation.
+#[async_trait]
+pub trait SlosPort: Send + Sync + 'static {
+    /// Least budget left first.
+    async fn list(&self) -> Result<Vec<crate::health::objective::Slo>, AppError>;
+    async fn get(&self, id: i64) -> Result<crate::health::objective::SloDetail, AppError>;
+}
+
 /// Everything the server functions can reach, provided as one context value.
 #[derive(Clone)]
 pub struct Ports {
@@ -126,8 +142,10 @@ pub struct Ports {
     pub alerts: Arc<dyn AlertsPort>,
     pub audit: Arc<dyn AuditPort>,
     pub catalog: Arc<dyn CatalogPort>,
+    pub components: Arc<dyn ComponentsPort>,
     pub deployments: Arc<dyn DeploymentsPort>,
     pub settings: Arc<dyn SettingsPort>,
+    pub slos: Arc<dyn SlosPort>,
 }
 
 /// Helpers for the bodies of server functions: read the caller, check the role, report errors

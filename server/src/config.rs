@@ -199,8 +199,9 @@ pub struct ServeArgs {
     pub prometheus_url: Option<String>,
 }
 
-/// Where alert notifications go out and link back to, and where PromQL runs.
-#[derive(Clone, Default)]
+/// Where alert notifications go out and link back to, where PromQL runs, how often SLOs are
+/// evaluated.
+#[derive(Clone)]
 pub struct AlertingSettings {
     /// The address notifications link to (`FLIGHTDECK_PUBLIC_URL`, else the listen address).
     pub public_url: String,
@@ -208,6 +209,19 @@ pub struct AlertingSettings {
     pub smtp_url: Option<String>,
     pub smtp_from: String,
     pub prometheus_url: Option<String>,
+    pub slo_interval: Duration,
+}
+
+impl Default for AlertingSettings {
+    fn default() -> Self {
+        AlertingSettings {
+            public_url: "http://127.0.0.1:3000".into(),
+            smtp_url: None,
+            smtp_from: "flightdeck@localhost".into(),
+            prometheus_url: None,
+            slo_interval: Duration::from_secs(30),
+        }
+    }
 }
 
 impl std::fmt::Debug for AlertingSettings {
@@ -217,6 +231,7 @@ impl std::fmt::Debug for AlertingSettings {
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "set"))
             .field("smtp_from", &self.smtp_from)
             .field("prometheus_url", &self.prometheus_url)
+            .field("slo_interval", &self.slo_interval)
             .finish()
     }
 }
@@ -266,11 +281,7 @@ impl Default for WebConfig {
         WebConfig {
             deploy: Default::default(),
             webhooks: Default::default(),
-            alerting: AlertingSettings {
-                public_url: "http://127.0.0.1:3000".into(),
-                smtp_from: "flightdeck@localhost".into(),
-                ..Default::default()
-            },
+            alerting: AlertingSettings::default(),
             secure_cookies: false,
             allowed_origins: Vec::new(),
             session_idle: Duration::from_secs(12 * 3600),
@@ -467,6 +478,7 @@ impl ServeArgs {
             smtp_url,
             smtp_from: self.smtp_from.clone(),
             prometheus_url: prometheus_url.map(|u| u.trim_end_matches('/').to_string()),
+            ..AlertingSettings::default()
         }
     }
 }

@@ -23,6 +23,10 @@ pub struct AppState {
     pub bus: Arc<EventBus>,
     /// Alerts, silences, channels, escalation; the same object behind `ports.alerts`.
     pub alerts: Arc<crate::alerts::Alerts>,
+    /// Components and the prober; the same object behind `ports.components`.
+    pub components: Arc<crate::probes::Components>,
+    /// SLO definitions and evaluation; the same object behind `ports.slos`.
+    pub slos: Arc<crate::slos::Slos>,
     /// Users, tokens and sign-in; the same object behind `ports.accounts`.
     pub accounts: Arc<Accounts>,
     /// The audit trail; the same object behind `ports.audit`.
@@ -64,6 +68,17 @@ impl AppState {
             config.webhooks.deployer.clone(),
         );
         let alerts = crate::alerts::Alerts::new(&db, bus.clone(), &config.alerting);
+        let prometheus_url = config.alerting.prometheus_url.as_deref();
+        let components =
+            crate::probes::Components::new(&db, bus.clone(), alerts.clone(), prometheus_url);
+        let slos = crate::slos::Slos::new(
+            &db,
+            bus.clone(),
+            alerts.clone(),
+            deployments.clone(),
+            prometheus_url,
+            config.alerting.slo_interval,
+        );
         let inbox = crate::webhooks::Inbox::start(db.pool.clone(), db.backend);
         let secrets =
             crate::webhooks::Secrets::new(db.pool.clone(), bus.clone(), config.webhooks.clone());
@@ -72,8 +87,10 @@ impl AppState {
             alerts: alerts.clone(),
             audit: audit.clone(),
             catalog: catalog.clone(),
+            components: components.clone(),
             deployments: deployments.clone(),
             settings: secrets.clone(),
+            slos: slos.clone(),
         };
         Ok(AppState {
             leptos_options,
@@ -83,6 +100,8 @@ impl AppState {
             alerts,
             audit,
             catalog,
+            components,
+            slos,
             deployments,
             secrets,
             inbox,
@@ -92,10 +111,13 @@ impl AppState {
         })
     }
 
-    /// Starts the workers that run deployments, health watches, escalations and notifications.
+    /// Starts the workers that run deployments, health watches, escalations, notifications,
+    /// probes and SLO evaluation.
     pub fn start_workers(&self) {
         self.deployments.spawn_workers();
         self.inbox.spawn_worker(self.deployments.clone());
         self.alerts.spawn_worker();
+        self.components.spawn_worker();
+        self.slos.spawn_worker();
     }
 }

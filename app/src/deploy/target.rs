@@ -32,6 +32,8 @@ pub struct TargetSettings {
     /// Checked after a successful deploy for `watch_s` seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_url: Option<String>,
+    /// The post-deploy watch window: failing health checks (with `health_url`) or a page-level
+    /// burn of one of the service's SLOs within it roll the deployment back.
     #[serde(default)]
     pub watch_s: i64,
     /// Failed health checks in a row that trigger the automatic rollback.
@@ -62,7 +64,8 @@ impl TargetSettings {
         }
     }
 
-    /// Whether a successful deploy is followed by a health watch that may roll it back.
+    /// Whether a successful deploy is followed by a health-check watch (the SLO burn trigger
+    /// needs only `watch_s`).
     pub fn watches(&self) -> bool {
         self.health_url.is_some() && self.watch_s > 0
     }
@@ -113,9 +116,6 @@ impl TargetSettings {
         if !(1..=100).contains(&self.failure_threshold) {
             return Err("failure_threshold must be from 1 to 100.".into());
         }
-        if self.watch_s > 0 && self.health_url.is_none() {
-            return Err("A watch window (watch_s) needs a health_url to watch.".into());
-        }
         Ok(self)
     }
 }
@@ -161,10 +161,11 @@ mod tests {
     }
 
     #[test]
-    fn a_watch_needs_a_health_url_and_sane_bounds() {
-        assert!(parse(r#"{"deployer":"simulated","watch_s":60}"#)
-            .unwrap_err()
-            .contains("health_url"));
+    fn watch_windows_have_sane_bounds() {
+        // Without a health URL, the window is watched by the service's SLOs only.
+        let slo_only = parse(r#"{"deployer":"simulated","watch_s":60}"#).unwrap();
+        assert!(!slo_only.watches());
+        assert!(parse(r#"{"deployer":"simulated","watch_s":-1}"#).is_err());
         let watched = parse(
             r#"{"deployer":"simulated","watch_s":60,"health_url":"http://svc/healthz","failure_threshold":2}"#,
         )

@@ -22,6 +22,52 @@ enum Verdict {
 }
 
 impl Deployments {
+    /// Rolls back every deployment of `service` (in `environment`, when given) whose post-deploy
+    /// watch window is still open: the latest deployment of its target, succeeded, not itself a
+    /// rollback, finished less than the target's `watch_s` ago. The SLO evaluator calls this when
+    /// a page-level burn starts.
+    pub async fn roll_back_watched(
+        &self,
+        service: &str,
+        environment: Option<&str>,
+        reason: &str,
+    ) -> Vec<Result<app::deploy::Accepted, app::error::AppError>> {
+        let now = crate::now_ms();
+        let rows = sqlx::query(
+            "SELECT e.name AS environment FROM deployments d              JOIN targets t ON t.service_id = d.service_id AND t.environment_id = d.environment_id              JOIN services s ON s.id = d.service_id JOIN environments e ON e.id = d.environment_id              WHERE s.name = $1 AND d.status = 'succeeded' AND d.kind <> 'rollback' AND t.watch_s > 0              AND d.finished_at + t.watch_s * 1000 > $2              AND d.id = (SELECT MAX(o.id) FROM deployments o WHERE o.service_id = d.service_id AND o.environment_id = d.environment_id)",
+        )
+        .bind(service)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await;
+        let environments: Vec<String> = match rows {
+            Ok(rows) => rows
+                .iter()
+                .filter_map(|r| r.try_get("environment").ok())
+                .collect(),
+            Err(e) => {
+                return vec![Err(crate::error::internal(
+                    "finding watched deployments",
+                    e,
+                ))]
+            }
+        };
+        let mut outcomes = Vec::new();
+        for env in environments
+            .into_iter()
+            .filter(|e| environment.is_none_or(|want| want == e))
+        {
+            let request = RollbackRequest {
+                service: service.to_string(),
+                environment: env,
+                to_version: None,
+                reason: reason.to_string(),
+            };
+            outcomes.push(self.rollback(&Initiator::policy(), request).await);
+        }
+        outcomes
+    }
+
     pub(super) async fn run_watch(&self, job: &Claimed) -> Result<(), sqlx::Error> {
         let id = job.subject_id;
         let row = sqlx::query(

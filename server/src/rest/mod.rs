@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 mod alerts;
 mod deployments;
+mod health;
 
 pub use alerts::v2_router;
 
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(deployments::router())
         .merge(alerts::router())
+        .merge(health::router())
         .merge(crate::webhooks::router())
 }
 
