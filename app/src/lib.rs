@@ -69,8 +69,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("deployments") view=DeploymentsPage/>
                     <Route path=path!("deployments/:id") view=DeploymentPage/>
-                    <Route path=path!("health") view=|| view! { <ComingPage section=Section::Health/> }/>
-                    <Route path=path!("slos") view=|| view! { <ComingPage section=Section::Slos/> }/>
+                    <Route path=path!("health") view=HealthPage/>
+                    <Route path=path!("health/:id") view=ComponentPage/>
+                    <Route path=path!("slos") view=SlosPage/>
+                    <Route path=path!("slos/:id") view=SloPage/>
                     <Route path=path!("alerts") view=AlertsPage/>
                     <Route path=path!("alerts/:id") view=AlertPage/>
                     <Route path=path!("builds") view=|| view! { <ComingPage section=Section::Builds/> }/>

@@ -190,7 +190,7 @@ async fn serve(config: ServeConfig) -> Result<(), ExitCode> {
         .map_err(fail)?;
     bootstrap_admin(&state, config.admin_password.as_deref()).await?;
     if config.demo {
-        crate::demo::fill(&state).await.map_err(fail)?;
+        crate::demo::fill(&state, config.addr).await.map_err(fail)?;
     }
     state
         .deployments

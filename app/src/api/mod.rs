@@ -114,8 +114,10 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
 
 mod alerts;
 mod deployments;
+mod health;
 pub use alerts::*;
 pub use deployments::*;
+pub use health::*;
 
 /// Where each CI/CD webhook secret comes from (never the secret). Admins only.
 #[server(endpoint = "webhook_secrets")]

@@ -3,6 +3,7 @@
 //! transitions and fingerprints) that the server, the API and the pages all use.
 
 pub mod alert;
+pub mod charts;
 pub mod component;
 pub mod escalation;
 pub mod objective;

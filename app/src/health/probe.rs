@@ -51,6 +51,7 @@ pub fn explain(newest_first: &[Check], latency_threshold_ms: Option<u32>) -> Str
     let failed = recent.iter().filter(|c| !c.ok).count();
     match status(newest_first, latency_threshold_ms) {
         HealthStatus::Unknown => "No checks have run yet.".into(),
+        HealthStatus::Down if recent.len() == 1 => "The only check so far failed.".into(),
         HealthStatus::Down => format!("All of the last {} checks failed.", recent.len()),
         HealthStatus::Degraded if failed > 0 => {
             format!("{failed} of the last {} checks failed.", recent.len())
@@ -60,6 +61,7 @@ pub fn explain(newest_first: &[Check], latency_threshold_ms: Option<u32>) -> Str
             recent[0].latency_ms.unwrap_or(0),
             latency_threshold_ms.unwrap_or(0)
         ),
+        HealthStatus::Healthy if recent.len() == 1 => "The only check so far passed.".into(),
         HealthStatus::Healthy => format!("The last {} checks passed.", recent.len()),
     }
 }

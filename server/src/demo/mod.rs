@@ -2,6 +2,8 @@
 //! Flightdeck is alive. Demo users get random passwords that are never shown (sign in as `admin`);
 //! nothing is added twice.
 
+mod health;
+
 use crate::state::AppState;
 use app::model::Role;
 use sqlx::Row;
@@ -37,7 +39,8 @@ const SERVICES: [(&str, &str, &str); 4] = [
     ("web-frontend", "storefront", "The customer-facing web shop"),
 ];
 
-pub async fn fill(state: &AppState) -> Result<(), String> {
+/// `addr` is where this server listens: the demo components probe it.
+pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), String> {
     let existing: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE username = $1")
         .bind(TEAM[0].0)
         .fetch_one(&state.db.pool)
@@ -130,6 +133,7 @@ pub async fn fill(state: &AppState) -> Result<(), String> {
             .map_err(|e| format!("demo data: {e}"))?;
     }
     deployments(state, &maria).await?;
+    health::fill(state, &maria, addr).await?;
     tracing::info!(users = TEAM.len(), tokens = TOKENS.len(), "demo data added");
     Ok(())
 }

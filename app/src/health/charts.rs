@@ -1,0 +1,287 @@
+//! The charts of the health pages, drawn with plotters as SVG text by the same functions on the
+//! server (first render) and in the browser (live updates). Colors are mid-tones that read on both
+//! themes; the background stays transparent. Every chart also has a text alternative in the page.
+
+use super::component::ProbeResult;
+use super::objective::BudgetPoint;
+use super::slo::{WindowBurn, RULES};
+use plotters::prelude::*;
+
+const WIDTH: u32 = 640;
+const HEIGHT: u32 = 240;
+const INK: RGBColor = RGBColor(139, 152, 168);
+const GRID: RGBColor = RGBColor(90, 102, 118);
+const LINE: RGBColor = RGBColor(77, 163, 255);
+const BAD: RGBColor = RGBColor(229, 83, 75);
+const WARN: RGBColor = RGBColor(210, 153, 34);
+const OK: RGBColor = RGBColor(63, 185, 80);
+
+/// Draws into an SVG string; a drawing error (none is expected) yields an empty chart rather
+/// than a broken page.
+fn svg(
+    draw: impl FnOnce(
+        DrawingArea<SVGBackend, plotters::coord::Shift>,
+    ) -> Result<(), Box<dyn std::error::Error + '_>>,
+) -> String {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
+        if draw(root).is_err() {
+            return String::new();
+        }
+    }
+    out
+}
+
+fn label_style() -> TextStyle<'static> {
+    // plotters draws text at size / 1.24: 15 comes out at 12 px.
+    ("sans-serif", 15).into_font().color(&INK)
+}
+
+/// Error budget left (percent) over the SLO window; `now` is the right edge.
+pub fn budget_chart(points: &[BudgetPoint], window_days: u32, now: i64) -> String {
+    let days = window_days as f64;
+    let to_x = |at: i64| ((at - now) as f64 / 86_400_000.0).clamp(-days, 0.0);
+    let low = points
+        .iter()
+        .map(|p| p.remaining * 100.0)
+        .fold(0.0f64, f64::min)
+        .max(-200.0);
+    svg(|root| {
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(48)
+            .build_cartesian_2d(-days..0.0, (low - 5.0)..105.0)?;
+        chart
+            .configure_mesh()
+            .light_line_style(GRID.mix(0.15))
+            .bold_line_style(GRID.mix(0.3))
+            .axis_style(GRID)
+            .label_style(label_style())
+            .x_labels(7)
+            .y_labels(6)
+            .x_label_formatter(&|d| {
+                if *d > -0.5 {
+                    "now".into()
+                } else {
+                    format!("{:.0}d ago", -d)
+                }
+            })
+            .y_label_formatter(&|v| format!("{v:.0}%"))
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            [(-days, 0.0), (0.0, 0.0)],
+            BAD.stroke_width(1),
+        ))?;
+        chart.draw_series(LineSeries::new(
+            points
+                .iter()
+                .map(|p| (to_x(p.at), (p.remaining * 100.0).max(low))),
+            LINE.stroke_width(2),
+        ))?;
+        root.present()?;
+        Ok(())
+    })
+}
+
+/// Burn rate of each window as a bar (clipped at the top, with its value written), and the
+/// thresholds of the multiwindow rules as lines.
+pub fn burn_chart(burns: &[WindowBurn]) -> String {
+    let highest = burns
+        .iter()
+        .filter_map(|b| b.burn_rate)
+        .fold(0.0f64, f64::max);
+    let top = (highest * 1.15).clamp(16.0, 60.0);
+    let count = burns.len().max(1) as f64;
+    svg(|root| {
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(48)
+            .build_cartesian_2d(-0.5..(count - 0.5), 0.0..top)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(GRID.mix(0.12))
+            .bold_line_style(GRID.mix(0.25))
+            .axis_style(GRID)
+            .label_style(label_style())
+            .x_labels(burns.len())
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 0.01 && i >= 0.0 {
+                    burns
+                        .get(i as usize)
+                        .map(|b| b.window.as_str().to_string())
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|v| format!("{v:.0}x"))
+            .draw()?;
+        for (i, burn) in burns.iter().enumerate() {
+            let Some(rate) = burn.burn_rate else { continue };
+            let x = i as f64;
+            let color = if rate > 14.4 {
+                BAD
+            } else if rate > 1.0 {
+                WARN
+            } else {
+                OK
+            };
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x - 0.32, 0.0), (x + 0.32, rate.min(top))],
+                color.mix(0.8).filled(),
+            )))?;
+            if rate > top {
+                chart.draw_series(std::iter::once(Text::new(
+                    format!("{rate:.0}x"),
+                    (x - 0.3, top * 0.93),
+                    label_style(),
+                )))?;
+            }
+        }
+        for rule in RULES.iter().filter(|r| r.factor < top) {
+            let color = if rule.factor > 5.0 { BAD } else { WARN };
+            chart.draw_series(LineSeries::new(
+                [(-0.5, rule.factor), (count - 0.5, rule.factor)],
+                color.mix(0.7).stroke_width(1),
+            ))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("{}x", rule.factor),
+                (count - 0.95, rule.factor + top * 0.015),
+                ("sans-serif", 14).into_font().color(&color),
+            )))?;
+        }
+        root.present()?;
+        Ok(())
+    })
+}
+
+/// Probe latency over the last checks (newest first in `results`), failed checks marked on the
+/// axis, the degraded threshold as a line.
+pub fn latency_chart(results: &[ProbeResult], threshold_ms: Option<u32>, now: i64) -> String {
+    let oldest = results
+        .iter()
+        .map(|r| r.at)
+        .min()
+        .unwrap_or(now - 3_600_000);
+    let span_min = ((now - oldest) as f64 / 60_000.0).max(1.0);
+    let slowest = results
+        .iter()
+        .filter_map(|r| r.latency_ms)
+        .max()
+        .unwrap_or(0)
+        .max(threshold_ms.unwrap_or(0));
+    let top = (slowest as f64 * 1.2).max(50.0);
+    let x = |at: i64| (at - now) as f64 / 60_000.0;
+    svg(|root| {
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(56)
+            .build_cartesian_2d(-span_min..0.0, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .light_line_style(GRID.mix(0.12))
+            .bold_line_style(GRID.mix(0.25))
+            .axis_style(GRID)
+            .label_style(label_style())
+            .x_labels(6)
+            .y_labels(5)
+            .x_label_formatter(&|m| {
+                if *m > -0.5 {
+                    "now".into()
+                } else {
+                    format!("{:.0} min", -m)
+                }
+            })
+            .y_label_formatter(&|v| format!("{v:.0} ms"))
+            .draw()?;
+        if let Some(limit) = threshold_ms {
+            chart.draw_series(LineSeries::new(
+                [(-span_min, limit as f64), (0.0, limit as f64)],
+                WARN.mix(0.8).stroke_width(1),
+            ))?;
+        }
+        let mut passed: Vec<(f64, f64)> = results
+            .iter()
+            .filter(|r| r.ok)
+            .filter_map(|r| r.latency_ms.map(|l| (x(r.at), l as f64)))
+            .collect();
+        passed.sort_by(|a, b| a.0.total_cmp(&b.0));
+        chart.draw_series(LineSeries::new(passed, LINE.stroke_width(2)))?;
+        chart.draw_series(
+            results
+                .iter()
+                .filter(|r| !r.ok)
+                .map(|r| Circle::new((x(r.at), 0.0), 4, BAD.filled())),
+        )?;
+        root.present()?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::slo::BurnWindow;
+    use super::*;
+
+    #[test]
+    fn charts_are_svg_with_their_data() {
+        let now = 1_000_000_000_000;
+        let budget = budget_chart(
+            &[
+                BudgetPoint {
+                    at: now - 86_400_000,
+                    remaining: 0.9,
+                },
+                BudgetPoint {
+                    at: now,
+                    remaining: 0.5,
+                },
+            ],
+            30,
+            now,
+        );
+        assert!(budget.starts_with("<svg"), "{budget}");
+        assert!(budget.contains("polyline"));
+        assert!(budget.contains("30d ago"));
+        let burns: Vec<WindowBurn> = BurnWindow::ALL
+            .iter()
+            .map(|&window| WindowBurn {
+                window,
+                good: 90.0,
+                total: 100.0,
+                burn_rate: Some(if window == BurnWindow::M5 { 100.0 } else { 2.0 }),
+            })
+            .collect();
+        let burn = burn_chart(&burns);
+        assert!(burn.contains("14.4x"), "thresholds drawn");
+        assert!(
+            burn.contains(">\n5m\n<") && burn.contains(">\n3d\n<"),
+            "windows named"
+        );
+        assert!(burn.contains(">\n100x\n<"), "a clipped bar says its value");
+        let results = [
+            ProbeResult {
+                at: now - 60_000,
+                ok: true,
+                latency_ms: Some(120),
+                detail: "HTTP 200".into(),
+            },
+            ProbeResult {
+                at: now,
+                ok: false,
+                latency_ms: None,
+                detail: "refused".into(),
+            },
+        ];
+        let latency = latency_chart(&results, Some(300), now);
+        assert!(latency.contains("circle"), "failed checks marked");
+        // Same input, same picture: the server's render and the browser's agree.
+        assert_eq!(latency, latency_chart(&results, Some(300), now));
+    }
+}

@@ -1,0 +1,159 @@
+//! The health grid: every component as a tile with its status in words and color, worst first,
+//! with counts per status; live over the websocket. And a component's page: its probe, why it has
+//! its status, the latency chart and the recent checks.
+
+use crate::api::*;
+use crate::components::common::*;
+use crate::health::charts::latency_chart;
+use crate::health::component::{Component, ComponentDetail};
+use crate::health::{topics, HealthStatus};
+use crate::live::changes_on;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn HealthStatusBadge(status: HealthStatus) -> impl IntoView {
+    view! { <span class=format!("badge health health-{}", status.as_str())>{status.label()}</span> }
+}
+
+#[component]
+pub fn HealthPage() -> impl IntoView {
+    let changes = changes_on(topics::COMPONENTS);
+    let grid = Resource::new(move || changes.get(), |_| list_components());
+    view! {
+        <Title text="Health"/>
+        <div class="page-head">
+            <h1>"Health"</h1>
+            <p class="muted">"Every component from its probes, worst first. Select one for its checks and latency."</p>
+        </div>
+        <Transition fallback=|| view! { <LoadingRows rows=3/> }>
+            {move || grid.get().map(|r| match r {
+                Err(error) => view! { <ErrorNote error/> }.into_any(),
+                Ok(list) if list.is_empty() => view! {
+                    <section class="card">
+                        <EmptyState title="No components yet">
+                            <p>"Add one with POST /api/v1/components, for example an HTTP probe of your service's health endpoint: {\"name\": \"checkout-api\", \"probe\": {\"type\": \"http\", \"url\": \"https://checkout/healthz\"}}."</p>
+                        </EmptyState>
+                    </section>
+                }.into_any(),
+                Ok(list) => view! { <Grid list/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Grid(list: Vec<Component>) -> impl IntoView {
+    let count = |s: HealthStatus| list.iter().filter(|c| c.status == s).count();
+    let summary = [HealthStatus::Down, HealthStatus::Degraded, HealthStatus::Unknown, HealthStatus::Healthy]
+        .into_iter()
+        .map(|s| (s, count(s)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| view! { <li class=format!("health-count health-{}", s.as_str())><strong>{n}</strong>" "{s.label().to_lowercase()}</li> })
+        .collect_view();
+    view! {
+        <ul class="health-summary" aria-label="Components by status">{summary}</ul>
+        <ul class="health-grid" aria-label="Components, worst first">
+            {list.into_iter().map(|c| view! {
+                <li class=format!("tile health-edge-{}", c.status.as_str())>
+                    <a href=format!("/health/{}", c.id) class="tile-link">
+                        <span class="tile-name">{c.name}</span>
+                        <HealthStatusBadge status=c.status/>
+                    </a>
+                    <div class="tile-meta">
+                        {[c.service, c.environment].into_iter().flatten().collect::<Vec<_>>().join(" · ")}
+                        {c.last_latency_ms.map(|l| format!(" · {l} ms"))}
+                    </div>
+                    <div class="tile-reason muted">{c.status_reason}</div>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+pub fn ComponentPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<i64>().ok()));
+    let changes = changes_on(topics::COMPONENTS);
+    let detail = Resource::new(
+        move || (id.get(), changes.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_component(id).await,
+                None => Err(crate::error::AppError::not_found("that component")),
+            }
+        },
+    );
+    view! {
+        <Title text="Component"/>
+        <p><a href="/health">"← Health"</a></p>
+        <Transition fallback=|| view! { <LoadingRows rows=6/> }>
+            {move || detail.get().map(|r| match r {
+                Err(error) => view! { <ErrorNote error/> }.into_any(),
+                Ok(d) => view! { <ComponentDetailView detail=d/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ComponentDetailView(detail: ComponentDetail) -> impl IntoView {
+    let ComponentDetail {
+        component: c,
+        results,
+        availability,
+    } = detail;
+    let chart = latency_chart(&results, c.probe.latency_threshold_ms, now_ms());
+    let failed = results.iter().filter(|r| !r.ok).count();
+    let chart_label = format!(
+        "Latency of the last {} checks; {failed} failed.{}",
+        results.len(),
+        c.probe
+            .latency_threshold_ms
+            .map(|t| format!(" Threshold {t} ms."))
+            .unwrap_or_default()
+    );
+    view! {
+        <div class="page-head">
+            <h1>{c.name.clone()}" "<HealthStatusBadge status=c.status/></h1>
+            <p class="muted">{c.status_reason.clone()}" Since "<TimeAgo ms=c.status_since/>"."</p>
+        </div>
+        <div class="grid-2">
+            <section class="card" aria-labelledby="probe-title">
+                <h2 id="probe-title">"Probe"</h2>
+                <dl class="facts">
+                    <dt>"Checks"</dt><dd><code>{c.probe.describe()}</code></dd>
+                    <dt>"Every"</dt><dd>{format!("{} s, timeout {} ms", c.probe.interval_s, c.probe.timeout_ms)}</dd>
+                    <dt>"Kind"</dt><dd>{c.kind.clone()}</dd>
+                    {c.service.clone().map(|s| view! { <dt>"Service"</dt><dd>{s}</dd> })}
+                    {c.environment.clone().map(|e| view! { <dt>"Environment"</dt><dd>{e}</dd> })}
+                    <dt>"Availability"</dt><dd>{availability.map(|a| crate::health::slo::percent(a, 2)).unwrap_or_else(|| "no checks yet".into())}{format!(" of the last {} checks", results.len())}</dd>
+                </dl>
+            </section>
+            <section class="card" aria-labelledby="latency-title">
+                <h2 id="latency-title">"Latency"</h2>
+                <div class="chart" role="img" aria-label=chart_label inner_html=chart></div>
+            </section>
+        </div>
+        <section class="card" aria-labelledby="checks-title">
+            <h2 id="checks-title">"Recent checks"</h2>
+            <div class="table-wrap">
+                <table class="table">
+                    <thead><tr><th scope="col">"When"</th><th scope="col">"Result"</th><th scope="col">"Latency"</th><th scope="col">"Seen"</th></tr></thead>
+                    <tbody>
+                        {results.into_iter().take(50).map(|r| view! {
+                            <tr>
+                                <td><TimeAgo ms=r.at/></td>
+                                <td>{if r.ok { view! { <span class="badge health health-healthy">"Passed"</span> }.into_any() } else { view! { <span class="badge health health-down">"Failed"</span> }.into_any() }}</td>
+                                <td>{r.latency_ms.map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into())}</td>
+                                <td class="muted">{r.detail}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

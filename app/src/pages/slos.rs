@@ -1,0 +1,227 @@
+//! SLOs: the list, least budget left first, and one SLO with the working of its budget, the
+//! budget chart over the window and the burn rate of every window against the rule thresholds.
+
+use crate::api::*;
+use crate::components::common::*;
+use crate::health::charts::{budget_chart, burn_chart};
+use crate::health::objective::{Slo, SloDetail};
+use crate::health::slo::{percent, Evaluation, RuleSeverity, RULES};
+use crate::health::topics;
+use crate::live::changes_on;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+fn firing_badge(evaluation: Option<&Evaluation>) -> impl IntoView {
+    match evaluation.and_then(|e| e.severity()) {
+        Some(RuleSeverity::Page) => {
+            view! { <span class="badge burn-page">"Page: burning fast"</span> }.into_any()
+        }
+        Some(RuleSeverity::Ticket) => {
+            view! { <span class="badge burn-ticket">"Ticket: burning"</span> }.into_any()
+        }
+        None if evaluation.is_some_and(|e| e.budget.remaining <= 0.0) => {
+            view! { <span class="badge burn-page">"Budget spent"</span> }.into_any()
+        }
+        None => view! { <span class="badge burn-none">"Within budget"</span> }.into_any(),
+    }
+}
+
+fn burn_text(evaluation: Option<&Evaluation>, window: &str) -> String {
+    evaluation
+        .and_then(|e| e.burn_rates.iter().find(|b| b.window.as_str() == window))
+        .and_then(|b| b.burn_rate)
+        .map(|r| format!("{r:.1}x"))
+        .unwrap_or_else(|| "—".into())
+}
+
+#[component]
+pub fn SlosPage() -> impl IntoView {
+    let changes = changes_on(topics::SLOS);
+    let slos = Resource::new(move || changes.get(), |_| list_slos());
+    view! {
+        <Title text="SLOs"/>
+        <div class="page-head">
+            <h1>"SLOs"</h1>
+            <p class="muted">"Least error budget left first. Burn rate 1x spends the budget exactly over the window."</p>
+        </div>
+        <section class="card">
+            <Transition fallback=|| view! { <LoadingRows/> }>
+                {move || slos.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <EmptyState title="No SLOs yet">
+                            <p>"Define one with POST /api/v1/slos: from a component's probe checks ({\"service\": \"checkout\", \"name\": \"availability\", \"sli\": \"availability\", \"component\": \"checkout-api\", \"objective\": 0.999}) or from PromQL good/total queries."</p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(list) => view! { <SloTable list/> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SloTable(list: Vec<Slo>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead><tr>
+                    <th scope="col">"SLO"</th><th scope="col">"Objective"</th><th scope="col">"Budget left"</th>
+                    <th scope="col">"Burn 1h"</th><th scope="col">"Burn 6h"</th><th scope="col">"State"</th>
+                </tr></thead>
+                <tbody>
+                    {list.into_iter().map(|slo| {
+                        let remaining = slo.remaining();
+                        let evaluation = slo.evaluation.as_ref();
+                        view! {
+                            <tr>
+                                <td><a href=format!("/slos/{}", slo.id)>{format!("{} / {}", slo.service, slo.name)}</a>
+                                    <div class="muted small">{format!("{} · {}", slo.sli.as_str(), slo.source_label())}</div></td>
+                                <td>{format!("{} over {} days", percent(slo.objective, 3), slo.window_days)}</td>
+                                <td><BudgetBar remaining/></td>
+                                <td>{burn_text(evaluation, "1h")}</td>
+                                <td>{burn_text(evaluation, "6h")}</td>
+                                <td>{firing_badge(evaluation)}{slo.evaluation_error.clone().map(|e| view! { <div class="note-inline">{e}</div> })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The budget left as a bar and a number (the number carries the meaning; the bar is a glance).
+#[component]
+fn BudgetBar(remaining: f64) -> impl IntoView {
+    let width = (remaining.clamp(0.0, 1.0) * 100.0).round();
+    let class = if remaining <= 0.0 {
+        "budget budget-spent"
+    } else if remaining < 0.25 {
+        "budget budget-low"
+    } else {
+        "budget"
+    };
+    view! {
+        <span class=class>
+            <span class="budget-bar" aria-hidden="true"><span style=format!("width: {width}%")></span></span>
+            {percent(remaining, 1)}
+        </span>
+    }
+}
+
+#[component]
+pub fn SloPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<i64>().ok()));
+    let changes = changes_on(topics::SLOS);
+    let detail = Resource::new(
+        move || (id.get(), changes.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_slo(id).await,
+                None => Err(crate::error::AppError::not_found("that SLO")),
+            }
+        },
+    );
+    view! {
+        <Title text="SLO"/>
+        <p><a href="/slos">"← SLOs"</a></p>
+        <Transition fallback=|| view! { <LoadingRows rows=6/> }>
+            {move || detail.get().map(|r| match r {
+                Err(error) => view! { <ErrorNote error/> }.into_any(),
+                Ok(d) => view! { <SloDetailView detail=d/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SloDetailView(detail: SloDetail) -> impl IntoView {
+    let SloDetail { slo, budget_series } = detail;
+    let evaluation = slo.evaluation.clone();
+    let budget_svg = budget_chart(&budget_series, slo.window_days, now_ms());
+    let burn_svg = evaluation
+        .as_ref()
+        .map(|e| burn_chart(&e.burn_rates))
+        .unwrap_or_default();
+    let burn_label = evaluation
+        .as_ref()
+        .map(|e| {
+            let parts: Vec<String> = e
+                .burn_rates
+                .iter()
+                .map(|b| {
+                    format!(
+                        "{} {}",
+                        b.window.as_str(),
+                        b.burn_rate
+                            .map(|r| format!("{r:.1}x"))
+                            .unwrap_or_else(|| "no data".into())
+                    )
+                })
+                .collect();
+            format!("Burn rate per window: {}.", parts.join(", "))
+        })
+        .unwrap_or_default();
+    let budget_label = format!(
+        "Error budget left over the last {} days, by hour.",
+        slo.window_days
+    );
+    view! {
+        <div class="page-head">
+            <h1>{format!("{} / {}", slo.service, slo.name)}" "{firing_badge(evaluation.as_ref())}</h1>
+            <p class="muted">{format!("{} of {} over {} days, from {}.", percent(slo.objective, 3), slo.sli.as_str(), slo.window_days, slo.source_label())}
+                {slo.evaluated_at.map(|at| view! { " Evaluated "<TimeAgo ms=at/>"." })}</p>
+        </div>
+        {slo.evaluation_error.clone().map(|e| view! { <div class="note note-error" role="alert"><strong>"The last evaluation failed: "</strong>{e}</div> })}
+        {match &evaluation {
+            None => view! { <section class="card"><EmptyState title="Not evaluated yet"><p>"SLOs are evaluated every 30 seconds."</p></EmptyState></section> }.into_any(),
+            Some(e) => view! {
+                <section class="card" aria-labelledby="budget-title">
+                    <h2 id="budget-title">{format!("Error budget: {} left", percent(e.budget.remaining, 1))}</h2>
+                    <p class="explain">{e.budget.explain()}</p>
+                    <div class="chart" role="img" aria-label=budget_label inner_html=budget_svg></div>
+                </section>
+            }.into_any(),
+        }}
+        {evaluation.clone().map(|e| view! {
+            <section class="card" aria-labelledby="burn-title">
+                <h2 id="burn-title">"Burn rate per window"</h2>
+                <div class="chart" role="img" aria-label=burn_label inner_html=burn_svg></div>
+            </section>
+            <div class="grid-2">
+                <section class="card" aria-labelledby="rules-title">
+                    <h2 id="rules-title">"Alerting rules"</h2>
+                    <ul class="rules">
+                        {RULES.iter().map(|rule| {
+                            let fires = e.firing.iter().any(|f| f == rule);
+                            let severity = match rule.severity { RuleSeverity::Page => "page", RuleSeverity::Ticket => "ticket" };
+                            view! {
+                                <li class=if fires { "rule rule-firing" } else { "rule" }>
+                                    <strong>{if fires { "Firing" } else { "Quiet" }}</strong>
+                                    {format!(" · {severity}: {} (spends {} of the budget)", rule.label(), percent(rule.budget_spent(30), 0))}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </section>
+                <section class="card" aria-labelledby="windows-title">
+                    <h2 id="windows-title">"Windows"</h2>
+                    <div class="table-wrap">
+                        <table class="table">
+                            <thead><tr><th scope="col">"Window"</th><th scope="col">"Good / total"</th><th scope="col">"Burn"</th></tr></thead>
+                            <tbody>
+                                {e.burn_rates.iter().map(|b| view! {
+                                    <tr><td>{b.window.as_str()}</td><td>{format!("{} / {}", b.good, b.total)}</td>
+                                        <td>{b.burn_rate.map(|r| format!("{r:.2}x")).unwrap_or_else(|| "no data".into())}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </section>
+            </div>
+        })}
+    }
+}
