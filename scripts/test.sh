@@ -30,6 +30,8 @@ step "starting PostgreSQL on 127.0.0.1:$pg_port"
   -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
 export FLIGHTDECK_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
 export FLIGHTDECK_REQUIRE_POSTGRES=1
+# setup.sh installed Prometheus and Alertmanager: their test must run, not skip.
+export FLIGHTDECK_REQUIRE_PROMETHEUS=1
 
 step "unit and integration tests (SQLite and PostgreSQL)"
 cargo test -p app -p flightdeck

@@ -214,6 +214,16 @@ fn alert_paths() -> Value {
             "get": op("Escalation policies by rank", "viewer", vec![], None, "200", Some(list_of("EscalationPolicy"))),
             "post": op("Add a policy: the first (by rank) whose matchers fit an alert owns it", "admin", vec![], Some("NewPolicy"), "201", Some(schema("EscalationPolicy"))),
         },
+        "/components": {
+            "get": op("Every component with its status, worst first", "viewer", vec![], None, "200", Some(list_of("Component"))),
+            "post": op("Add a component and its probe (http, tcp or prometheus)", "admin", vec![], Some("NewComponent"), "201", Some(schema("Component"))),
+        },
+        "/components/{id}": { "get": op("One component with its last 200 checks and availability", "viewer", vec![path_param("id", "integer")], None, "200", Some(s("object"))) },
+        "/slos": {
+            "get": op("Every SLO with its latest evaluation, least budget left first", "viewer", vec![], None, "200", Some(list_of("Slo"))),
+            "post": op("Define an SLO from a component's checks or from PromQL good/total queries ($window is replaced by each window)", "admin", vec![], Some("NewSlo"), "201", Some(schema("Slo"))),
+        },
+        "/slos/{id}": { "get": op("One SLO: SLI, budget remaining and how it was computed, burn rate per window, firing rules, hourly budget series", "viewer", vec![path_param("id", "integer")], None, "200", Some(schema("Slo"))) },
         "/webhooks/alertmanager": { "post": {
             "summary": "Alertmanager's webhook receiver (payload version 4); Bearer token of an operator",
             "description": "One request is stored whole or not at all: a malformed alert refuses it with 400. Alerts are grouped by Alertmanager's fingerprint of their labels. The same alerts can also be sent as Alertmanager's own API at POST /api/v2/alerts (a JSON array of {labels, annotations, startsAt, endsAt, generatorURL}), so Prometheus can send here directly.",
@@ -262,6 +272,27 @@ fn alert_schemas() -> Value {
         "Channel": object(&["id", "name", "kind", "target"], json!({ "id": s("integer"), "name": s("string"), "kind": { "type": "string", "enum": ["slack", "webhook", "email"] }, "target": s("string"), "created_by": s("string"), "created_at": s("integer") })),
         "NewChannel": object(&["name", "kind", "target"], json!({ "name": s("string"), "kind": { "type": "string", "enum": ["slack", "webhook", "email"] }, "target": s("string") })),
         "EscalationPolicy": object(&["id", "name", "matchers", "rank", "steps"], json!({ "id": s("integer"), "name": s("string"), "matchers": { "type": "array", "items": matcher }, "rank": s("integer"), "steps": { "type": "array", "items": step }, "created_by": s("string"), "created_at": s("integer") })),
+        "ProbeSpec": object(&["type"], json!({
+            "type": { "type": "string", "enum": ["http", "tcp", "prometheus"] }, "url": s("string"), "method": s("string"),
+            "expected_status": s("integer"), "body_contains": s("string"), "address": s("string"), "query": s("string"),
+            "interval_s": s("integer"), "timeout_ms": s("integer"), "latency_threshold_ms": s("integer"),
+        })),
+        "NewComponent": object(&["name", "probe"], json!({ "name": s("string"), "kind": s("string"), "service": s("string"), "environment": s("string"), "probe": schema("ProbeSpec") })),
+        "Component": object(&["id", "name", "kind", "probe", "status", "status_reason"], json!({
+            "id": s("integer"), "name": s("string"), "kind": s("string"), "service": opt("string"), "environment": opt("string"),
+            "probe": schema("ProbeSpec"), "status": { "type": "string", "enum": ["healthy", "degraded", "down", "unknown"] },
+            "status_reason": s("string"), "status_since": s("integer"), "last_checked_at": opt("integer"), "last_latency_ms": opt("integer"), "created_at": s("integer"),
+        })),
+        "NewSlo": object(&["service", "name", "sli", "objective"], json!({
+            "service": s("string"), "name": s("string"), "sli": { "type": "string", "enum": ["availability", "latency"] },
+            "component": s("string"), "good_query": s("string"), "total_query": s("string"), "latency_threshold_ms": s("integer"),
+            "objective": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1 }, "window_days": { "type": "integer", "enum": [28, 30] }, "description": s("string"),
+        })),
+        "Slo": object(&["id", "service", "name", "sli", "objective", "window_days"], json!({
+            "id": s("integer"), "service": s("string"), "name": s("string"), "sli": s("string"), "component": opt("string"),
+            "objective": s("number"), "window_days": s("integer"), "evaluated_at": opt("integer"), "evaluation_error": opt("string"),
+            "evaluation": { "type": ["object", "null"], "description": "budget {objective, window_days, good, total, allowed_bad, bad, remaining}, burn_rates [{window, good, total, burn_rate}], firing [{severity, long, short, factor}]" },
+        })),
         "NewPolicy": object(&["name", "steps"], json!({ "name": s("string"), "matchers": { "type": "array", "items": matcher }, "rank": s("integer"), "steps": { "type": "array", "items": step } })),
     })
 }

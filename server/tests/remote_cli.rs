@@ -5,7 +5,6 @@ mod common;
 use app::model::Role;
 use common::{Auth, TestApp};
 use serde_json::json;
-use std::net::SocketAddr;
 
 struct Run {
     ok: bool,
@@ -28,21 +27,6 @@ async fn flightdeck(url: &str, token: &str, args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into(),
         stderr: String::from_utf8_lossy(&out.stderr).into(),
     }
-}
-
-async fn serve(app: &TestApp) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = app.router.clone();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap()
-    });
-    format!("http://{addr}")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +52,7 @@ async fn deploy_watch_roll_back_and_read_history_from_the_command_line() {
     let Auth::Bearer(token) = app.new_token("cli", Role::Operator).await else {
         unreachable!()
     };
-    let url = serve(&app).await;
+    let url = app.serve_tcp().await;
 
     let run = flightdeck(
         &url,
