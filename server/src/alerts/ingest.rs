@@ -1,17 +1,35 @@
-//! Storing incoming alerts. One request is one transaction: every alert of it is stored, or
-//! none. Alerts are grouped by fingerprint: a repeat of an open alert updates it, a firing alert
-//! that was resolved opens again, a resolution resolves it.
+//! Storing incoming alerts. Requests hand their (already validated) alerts to one writer task,
+//! which stores whatever arrived together in one transaction (group commit) and answers each
+//! request after that commit: an acknowledged alert is durable, and a request's alerts are stored
+//! whole or not at all. Alerts are grouped by fingerprint: a repeat of an open alert updates it, a
+//! firing alert that was resolved opens again, a resolution resolves it.
+//!
+//! Repeats are the steady state (Prometheus resends every firing alert each minute), so they are
+//! set-based: one `SELECT ... IN` finds the known alerts of a batch and one `UPDATE ... FROM
+//! (VALUES ...)` stores every repeat, instead of two statements per alert.
 
 use super::escalation::{self, Policy};
 use super::incoming::Incoming;
 use super::rows::{self, History};
 use super::silences::{self, all_match, CompiledMatcher};
 use super::Alerts;
+use crate::db::Backend;
 use crate::error::internal;
 use crate::store;
 use app::error::AppError;
 use app::health::alert::*;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyPool, Row, Transaction};
+use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
+
+pub struct Job {
+    source: AlertSource,
+    batch: Vec<Incoming>,
+    reply: oneshot::Sender<Result<IngestSummary, AppError>>,
+}
+
+/// Alerts per transaction at most; more wait for the next one.
+const FLUSH_ALERTS: usize = 5_000;
 
 /// What the transaction needs about the present: active silences and the escalation policies.
 struct Context {
@@ -29,35 +47,199 @@ impl Context {
     }
 }
 
+/// Starts the writer task; `Alerts::ingest` sends it work.
+pub fn start_writer(pool: AnyPool, backend: Backend) -> mpsc::Sender<Job> {
+    let (sender, mut receiver) = mpsc::channel::<Job>(1024);
+    tokio::spawn(async move {
+        while let Some(first) = receiver.recv().await {
+            let mut jobs = vec![first];
+            let mut alerts = jobs[0].batch.len();
+            while alerts < FLUSH_ALERTS {
+                match receiver.try_recv() {
+                    Ok(job) => {
+                        alerts += job.batch.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let outcome = store_jobs(&pool, backend, &jobs).await;
+            for (job, result) in jobs.into_iter().zip(outcome.into_results()) {
+                let _ = job.reply.send(result);
+            }
+        }
+    });
+    sender
+}
+
+enum Outcome {
+    Stored(Vec<IngestSummary>),
+    Failed(AppError, usize),
+}
+
+impl Outcome {
+    fn into_results(self) -> Vec<Result<IngestSummary, AppError>> {
+        match self {
+            Outcome::Stored(summaries) => summaries.into_iter().map(Ok).collect(),
+            Outcome::Failed(error, n) => (0..n).map(|_| Err(error.clone())).collect(),
+        }
+    }
+}
+
+async fn store_jobs(pool: &AnyPool, backend: Backend, jobs: &[Job]) -> Outcome {
+    match store_all(pool, backend, jobs).await {
+        Ok(summaries) => Outcome::Stored(summaries),
+        Err(e) => Outcome::Failed(e, jobs.len()),
+    }
+}
+
+async fn store_all(
+    pool: &AnyPool,
+    backend: Backend,
+    jobs: &[Job],
+) -> Result<Vec<IngestSummary>, AppError> {
+    let fail = |e| internal("storing alerts", e);
+    let now = crate::now_ms();
+    let mut tx = store::begin_write(pool, backend).await?;
+    let context = Context {
+        now,
+        silences: silences::active(&mut tx, now).await.map_err(fail)?,
+        policies: escalation::load_policies(&mut tx).await.map_err(fail)?,
+    };
+    let fingerprints: Vec<&str> = jobs
+        .iter()
+        .flat_map(|j| j.batch.iter().map(|i| i.fingerprint.as_str()))
+        .collect();
+    let mut known = lookup(&mut tx, &fingerprints).await.map_err(fail)?;
+    let mut repeats = Repeats::default();
+    let mut summaries = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let mut summary = IngestSummary::default();
+        for incoming in &job.batch {
+            apply(
+                &mut tx,
+                &context,
+                job.source,
+                incoming,
+                &mut known,
+                &mut repeats,
+                &mut summary,
+            )
+            .await
+            .map_err(fail)?;
+        }
+        summaries.push(summary);
+    }
+    repeats.flush(&mut tx, now).await.map_err(fail)?;
+    tx.commit().await.map_err(fail)?;
+    Ok(summaries)
+}
+
+/// Known alerts of the batch: fingerprint -> (id, status).
+async fn lookup(
+    tx: &mut Transaction<'_, Any>,
+    fingerprints: &[&str],
+) -> Result<HashMap<String, (i64, AlertStatus)>, sqlx::Error> {
+    let mut distinct: Vec<&str> = fingerprints.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut known = HashMap::with_capacity(distinct.len());
+    for chunk in distinct.chunks(store::rows_per_statement(1)) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, fingerprint, status FROM alerts WHERE fingerprint IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for fp in chunk {
+            query = query.bind(*fp);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            let status: String = row.try_get("status")?;
+            known.insert(
+                row.try_get("fingerprint")?,
+                (
+                    row.try_get("id")?,
+                    AlertStatus::parse(&status).unwrap_or(AlertStatus::Open),
+                ),
+            );
+        }
+    }
+    Ok(known)
+}
+
+/// Repeats of open alerts waiting for their one `UPDATE`: alert id -> latest fields and count.
+#[derive(Default)]
+struct Repeats(HashMap<i64, (Fields, Option<String>, Option<i64>, i64)>);
+
+impl Repeats {
+    fn add(&mut self, id: i64, incoming: &Incoming) {
+        let entry = self
+            .0
+            .entry(id)
+            .or_insert_with(|| (Fields::of(incoming), None, None, 0));
+        *entry = (
+            Fields::of(incoming),
+            incoming.generator_url.clone(),
+            incoming.ends_at,
+            entry.3 + 1,
+        );
+    }
+
+    async fn flush(&mut self, tx: &mut Transaction<'_, Any>, now: i64) -> Result<(), sqlx::Error> {
+        let pending: Vec<_> = self.0.drain().collect();
+        for chunk in pending.chunks(store::rows_per_statement(9)) {
+            let sql = format!(
+                "UPDATE alerts SET severity = v.column2, summary = v.column3, labels = v.column4, annotations = v.column5, \
+                 generator_url = v.column6, ends_at = v.column7, last_seen = v.column8, updated_at = v.column8, \
+                 fire_count = alerts.fire_count + v.column9 FROM (VALUES {}) AS v WHERE alerts.id = v.column1",
+                store::values_placeholders(chunk.len(), 9)
+            );
+            let mut query = sqlx::query(&sql);
+            for (id, (fields, url, ends_at, count)) in chunk {
+                query = query
+                    .bind(*id)
+                    .bind(fields.severity.as_str())
+                    .bind(fields.summary.clone())
+                    .bind(fields.labels.clone())
+                    .bind(fields.annotations.clone())
+                    .bind(url.clone())
+                    .bind(*ends_at)
+                    .bind(now)
+                    .bind(*count);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
 impl Alerts {
-    /// Stores a batch from `source`, all or nothing, and wakes the escalation worker.
+    /// Stores a batch from `source`, all or nothing, once it is committed; wakes the escalation
+    /// worker.
     pub async fn ingest(
         &self,
         source: AlertSource,
         batch: Vec<Incoming>,
     ) -> Result<IngestSummary, AppError> {
-        let now = crate::now_ms();
-        let mut tx = store::begin_write(&self.pool, self.backend).await?;
-        let context = Context {
-            now,
-            silences: silences::active(&mut tx, now)
-                .await
-                .map_err(|e| internal("reading silences", e))?,
-            policies: escalation::load_policies(&mut tx)
-                .await
-                .map_err(|e| internal("reading escalation policies", e))?,
-        };
-        let mut summary = IngestSummary::default();
-        for incoming in &batch {
-            apply(&mut tx, &context, source, incoming, &mut summary)
-                .await
-                .map_err(|e| internal("storing an alert", e))?;
-        }
-        tx.commit()
+        let (reply, answer) = oneshot::channel();
+        self.ingest_writer
+            .send(Job {
+                source,
+                batch,
+                reply,
+            })
             .await
-            .map_err(|e| internal("committing alerts", e))?;
+            .map_err(|_| {
+                AppError::unavailable("Flightdeck is shutting down; send the alerts again.")
+            })?;
+        let summary = answer.await.map_err(|_| {
+            AppError::unavailable("Flightdeck is shutting down; send the alerts again.")
+        })??;
         self.bus.wake();
-        self.escalation_wake.notify_one();
+        if summary.opened > 0 {
+            self.escalation_wake.notify_one();
+        }
         Ok(summary)
     }
 }
@@ -67,23 +249,20 @@ async fn apply(
     context: &Context,
     source: AlertSource,
     incoming: &Incoming,
+    known: &mut HashMap<String, (i64, AlertStatus)>,
+    repeats: &mut Repeats,
     summary: &mut IngestSummary,
 ) -> Result<(), sqlx::Error> {
     let now = context.now;
-    let existing = sqlx::query("SELECT id, status FROM alerts WHERE fingerprint = $1")
-        .bind(&incoming.fingerprint)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let existing = match existing {
-        Some(row) => {
-            let status: String = row.try_get("status")?;
-            Some((
-                row.try_get::<i64, _>("id")?,
-                AlertStatus::parse(&status).unwrap_or(AlertStatus::Open),
-            ))
+    let existing = known.get(&incoming.fingerprint).copied();
+    // A state change must see every earlier repeat of its alert stored first.
+    if let Some((id, _)) = existing {
+        let repeat =
+            !incoming.resolved && existing.is_some_and(|(_, s)| s != AlertStatus::Resolved);
+        if !repeat && repeats.0.contains_key(&id) {
+            repeats.flush(tx, now).await?;
         }
-        None => None,
-    };
+    }
     let actor = source.as_str();
     match (existing, incoming.resolved) {
         (None, true) | (Some((_, AlertStatus::Resolved)), true) => summary.ignored += 1,
@@ -113,27 +292,12 @@ async fn apply(
                 },
             )
             .await?;
+            known.insert(incoming.fingerprint.clone(), (id, AlertStatus::Resolved));
             summary.resolved += 1;
         }
         (Some((id, status)), false) if status != AlertStatus::Resolved => {
-            // A repeat: the same alert, still firing. Fields the source may have changed are
-            // refreshed; no history entry, or a Prometheus resend every minute would bury it.
-            let fields = Fields::of(incoming);
-            sqlx::query(
-                "UPDATE alerts SET severity = $2, summary = $3, labels = $4, annotations = $5, \
-                 generator_url = $6, ends_at = $7, last_seen = $8, fire_count = fire_count + 1, \
-                 updated_at = $8 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(fields.severity.as_str())
-            .bind(fields.summary.as_deref())
-            .bind(&fields.labels)
-            .bind(&fields.annotations)
-            .bind(incoming.generator_url.as_deref())
-            .bind(incoming.ends_at)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+            // A repeat: no history entry, or a Prometheus resend every minute would bury it.
+            repeats.add(id, incoming);
             summary.updated += 1;
         }
         (Some((id, _resolved)), false) => {
@@ -176,6 +340,7 @@ async fn apply(
                 },
             )
             .await?;
+            known.insert(incoming.fingerprint.clone(), (id, AlertStatus::Open));
             summary.opened += 1;
         }
         (None, false) => {
@@ -221,6 +386,7 @@ async fn apply(
                 },
             )
             .await?;
+            known.insert(incoming.fingerprint.clone(), (id, AlertStatus::Open));
             summary.opened += 1;
         }
     }
@@ -228,6 +394,7 @@ async fn apply(
 }
 
 /// The columns derived from an incoming alert.
+#[derive(Clone)]
 struct Fields {
     name: String,
     severity: Severity,

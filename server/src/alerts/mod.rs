@@ -40,6 +40,8 @@ pub struct Alerts {
     escalation_wake: Notify,
     /// Wakes the worker when notifications were queued.
     notify_wake: Notify,
+    /// The group-commit writer of incoming alerts.
+    ingest_writer: tokio::sync::mpsc::Sender<ingest::Job>,
 }
 
 /// How often the worker looks for due escalations, notifications and expired alerts when nothing
@@ -60,6 +62,7 @@ impl Alerts {
             public_url: settings.public_url.clone(),
             escalation_wake: Notify::new(),
             notify_wake: Notify::new(),
+            ingest_writer: ingest::start_writer(db.pool.clone(), db.backend),
         })
     }
 

@@ -1,5 +1,5 @@
 //! Good and total events of probe-based SLOs, counted as the checks are recorded: per minute for
-//! the short burn windows (5m to 6h, kept two days) and per hour for the long ones and the budget
+//! the short burn windows (5m to 6h, kept seven hours) and per hour for the long ones and the budget
 //! (1d, 3d and the 28/30-day window, kept 31 days). The 1d and 3d windows are read from whole
 //! hours (the current partial hour included), so they may reach up to an hour further back than
 //! their nominal length; the page rules (1h/5m, 6h/30m) read exact minutes.
@@ -11,7 +11,8 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 pub const MINUTE_MS: i64 = 60_000;
 pub const HOUR_MS: i64 = 3_600_000;
-const KEEP_MINUTES_MS: i64 = 2 * 86_400_000;
+// Minutes serve only the windows up to 6 h; an hour more covers the hourly clean-up.
+const KEEP_MINUTES_MS: i64 = 7 * HOUR_MS;
 const KEEP_HOURS_MS: i64 = 31 * 86_400_000;
 
 /// Whether one check is a good event for an SLO.

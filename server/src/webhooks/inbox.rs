@@ -25,7 +25,7 @@ pub struct NewDelivery {
 
 type Pending = (NewDelivery, oneshot::Sender<Result<bool, ()>>);
 
-/// Rows per commit; PostgreSQL allows 65,535 bind parameters per statement (5 per row here).
+/// Deliveries per commit (written in statements of `store::rows_per_statement` rows).
 const BATCH: usize = 1000;
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -145,26 +145,32 @@ async fn insert(
     pool: &AnyPool,
     batch: &[Pending],
 ) -> Result<HashSet<(String, String)>, sqlx::Error> {
-    let mut sql = String::from(
-        "INSERT INTO webhook_deliveries (source, delivery_id, event, body, received_at) VALUES ",
-    );
-    sql.push_str(&crate::store::values_placeholders(batch.len(), 5));
-    sql.push_str(" ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id");
     let now = crate::now_ms();
-    let mut query = sqlx::query(&sql);
-    for (d, _) in batch {
-        query = query
-            .bind(d.source)
-            .bind(&d.delivery_id)
-            .bind(&d.event)
-            .bind(&d.body)
-            .bind(now);
+    // One transaction: one commit for the whole batch, in statements of a few hundred
+    // parameters (see `store::PARAMS_PER_STATEMENT`).
+    let mut tx = pool.begin().await?;
+    let mut stored = HashSet::new();
+    for chunk in batch.chunks(crate::store::rows_per_statement(5)) {
+        let mut sql = String::from(
+            "INSERT INTO webhook_deliveries (source, delivery_id, event, body, received_at) VALUES ",
+        );
+        sql.push_str(&crate::store::values_placeholders(chunk.len(), 5));
+        sql.push_str(" ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id");
+        let mut query = sqlx::query(&sql);
+        for (d, _) in chunk {
+            query = query
+                .bind(d.source)
+                .bind(&d.delivery_id)
+                .bind(&d.event)
+                .bind(&d.body)
+                .bind(now);
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            stored.insert((row.try_get("source")?, row.try_get("delivery_id")?));
+        }
     }
-    // One statement is one transaction: one commit for the whole batch.
-    let rows = query.fetch_all(pool).await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get("source")?, row.try_get("delivery_id")?)))
-        .collect()
+    tx.commit().await?;
+    Ok(stored)
 }
 
 /// While deliveries pour in (the writer committed within this), the applier steps back...
