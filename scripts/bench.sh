@@ -72,3 +72,6 @@ source scripts/env.sh
 ulimit -n 65536 2>/dev/null || true
 printf '\n| deployments | value |\n|---|---|\n'
 cargo run --quiet --release -p flightdeck --example deploy_bench -- "${FLIGHTDECK_BENCH_POSTGRES_URL:-}"
+
+printf "\n"
+cargo run --quiet --release -p flightdeck --example health_bench
