@@ -88,3 +88,32 @@ test("an alert arrives live, is acknowledged from the feed, and resolves live", 
     await page.screenshot({ path: `screenshots/alerts-${name}.png`, fullPage: true });
   }
 });
+
+test("an operator silences a firing alert from its page", async ({ page }) => {
+  await signIn(page, "/alerts");
+  await expectLive(page);
+  const token = await operatorToken(page);
+  const job = `search-${Date.now()}`;
+  const res = await page.request.post("/api/v1/webhooks/alertmanager", {
+    data: payload("firing", job),
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(res.status()).toBe(200);
+  const item = page.locator(".feed-item", { hasText: `job=${job}` });
+  await item.getByRole("link", { name: "E2EHighLatency" }).click();
+  const form = page.locator(".silence-form");
+  await form.getByLabel("For").selectOption("1");
+  // The reason is required: the browser refuses an empty one.
+  await form.getByRole("button", { name: "Silence" }).click();
+  await expect(form.getByRole("status")).toHaveCount(0);
+  await form.getByLabel("Why (required)").fill("e2e: search reindex in progress");
+  await form.getByRole("button", { name: "Silence" }).click();
+  // The page follows live: the form gives way to the silence in the alert's facts.
+  await expect(page.locator(".facts").first()).toContainText(/by silence \d+: nobody is notified/);
+  await expect(page.locator(".timeline").first()).toContainText("silenced by silence");
+  await page.screenshot({ path: "screenshots/alert-silenced.png", fullPage: true });
+  await page.getByRole("link", { name: "← All alerts" }).click();
+  await expect(page.locator(".feed-item", { hasText: `job=${job}` })).toContainText("Silenced");
+  await expect(page.getByRole("heading", { name: "Silences in force" })).toBeVisible();
+  await expect(page.locator("#silences-title + .timeline")).toContainText("e2e: search reindex in progress");
+});

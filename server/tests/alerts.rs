@@ -397,6 +397,13 @@ async fn silenced_alerts_are_kept_but_notify_nobody(app: TestApp) {
     let admin = app.new_token("admin-bot", Role::Admin).await;
     let receiver = Receiver::start(0).await;
     setup_policy(&app, &admin, &receiver.url, 0, 600).await;
+    // Already firing when the silence starts: silenced too, its escalation stopped.
+    send_webhook(
+        &app,
+        &admin,
+        webhook("firing", vec![alert("firing", "web", "critical")]),
+    )
+    .await;
     let silence = app
         .post_json(
             "/api/v1/silences",
@@ -434,6 +441,13 @@ async fn silenced_alerts_are_kept_but_notify_nobody(app: TestApp) {
     let db = alerts.iter().find(|a| a["labels"]["job"] == "db").unwrap();
     assert_eq!(api["silenced_by"], silence_id);
     assert!(db["silenced_by"].is_null());
+    let web = alerts.iter().find(|a| a["labels"]["job"] == "web").unwrap();
+    assert_eq!(web["silenced_by"], silence_id);
+    let web = app
+        .get(&format!("/api/v1/alerts/{}", web["id"]), &admin)
+        .await
+        .json();
+    assert_eq!(web["history"][0]["kind"], "silenced");
     let later = flightdeck::now_ms() + 10_000;
     app.state.alerts.escalate_due(later).await.unwrap();
     app.state.alerts.deliver_due(later).await.unwrap();

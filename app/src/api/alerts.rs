@@ -58,3 +58,14 @@ pub async fn list_silences() -> Result<Vec<Silence>, AppError> {
         .await,
     )
 }
+
+#[server(endpoint = "silence_create", input = Json)]
+pub async fn create_silence(new: NewSilence) -> Result<Silence, AppError> {
+    reply(
+        async {
+            let actor = require(Role::Operator)?;
+            ports()?.alerts.create_silence(&actor, new).await
+        }
+        .await,
+    )
+}

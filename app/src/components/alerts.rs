@@ -58,3 +58,54 @@ pub fn AlertActions(
         </div>
     }
 }
+
+/// "Silence this alert": a silence matching all of the alert's labels for a chosen time, with
+/// the reason people will read later. Operators only.
+#[component]
+pub fn SilenceForm(labels: std::collections::BTreeMap<String, String>) -> impl IntoView {
+    use crate::api::CreateSilence;
+    let create = ServerAction::<CreateSilence>::new();
+    let hours = RwSignal::new(4i64);
+    let comment = RwSignal::new(String::new());
+    let labels = StoredValue::new(labels);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let matchers = labels
+            .get_value()
+            .into_iter()
+            .map(|(name, value)| Matcher {
+                name,
+                value,
+                is_regex: false,
+                is_equal: true,
+            })
+            .collect();
+        let new = NewSilence {
+            matchers,
+            starts_at: None,
+            ends_at: crate::components::common::now_ms() + hours.get_untracked() * 3_600_000,
+            comment: comment.get_untracked(),
+        };
+        create.dispatch(CreateSilence { new });
+    };
+    view! {
+        <form class="silence-form" on:submit=submit>
+            <label>"For"
+                <select on:change=move |ev| hours.set(event_target_value(&ev).parse().unwrap_or(4))>
+                    <option value="1">"1 hour"</option>
+                    <option value="4" selected=true>"4 hours"</option>
+                    <option value="24">"24 hours"</option>
+                </select>
+            </label>
+            <label>"Why (required)"
+                <input type="text" required=true maxlength="500" placeholder="planned maintenance of the database"
+                    prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))/>
+            </label>
+            <button class="btn" type="submit" disabled=move || create.pending().get()>"Silence"</button>
+            {move || create.value().get().map(|r| match r {
+                Ok(s) => view! { <p class="note" role="status">{format!("Silenced by silence {}: nobody is notified until it ends.", s.id)}</p> }.into_any(),
+                Err(e) => view! { <p class="note note-error" role="alert">{e.message}</p> }.into_any(),
+            })}
+        </form>
+    }
+}

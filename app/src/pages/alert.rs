@@ -84,6 +84,18 @@ fn Detail(
                 <dl class="facts">{pairs(&alert.labels)}</dl>
                 {(!alert.annotations.is_empty()).then(|| view! { <h3>"Annotations"</h3><dl class="facts">{pairs(&alert.annotations)}</dl> })}
             </section>
+            {(status != AlertStatus::Resolved && alert.silenced_by.is_none()).then(|| {
+                let labels = alert.labels.clone();
+                view! {
+                    <Show when=move || can_operate.get()>
+                        <section class="card" aria-labelledby="silence-title">
+                            <h2 id="silence-title">"Silence this alert"</h2>
+                            <p class="muted">"Matches all of its labels. It stays in the feed; nobody is notified and it does not escalate."</p>
+                            <SilenceForm labels=labels.clone()/>
+                        </section>
+                    </Show>
+                }
+            })}
             <section class="card" aria-labelledby="history-title">
                 <h2 id="history-title">"History"</h2>
                 <ol class="timeline">

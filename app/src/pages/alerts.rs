@@ -100,6 +100,38 @@ pub fn AlertsPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        <Silences changes/>
+    }
+}
+
+/// The silences in force, with what they match and until when.
+#[component]
+fn Silences(changes: Signal<u32>) -> impl IntoView {
+    let silences = Resource::new(move || changes.get(), |_| list_silences());
+    view! {
+        <Transition fallback=|| ()>
+            {move || silences.get().and_then(|r| r.ok()).map(|list| {
+                let now = now_ms();
+                let active: Vec<Silence> = list.into_iter().filter(|s| s.is_active(now)).collect();
+                (!active.is_empty()).then(|| view! {
+                    <section class="card" aria-labelledby="silences-title">
+                        <h2 id="silences-title">"Silences in force"</h2>
+                        <ul class="timeline">
+                            {active.into_iter().map(|s| {
+                                let matchers: Vec<String> = s.matchers.iter().map(Matcher::describe).collect();
+                                view! {
+                                    <li>
+                                        <code class="label">{matchers.join(", ")}</code>
+                                        {format!(" · ends in {} · by {}", crate::time_fmt::duration(s.ends_at - now), s.created_by)}
+                                        <div class="muted">{s.comment}</div>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Transition>
     }
 }
 

@@ -153,6 +153,9 @@ impl Alerts {
         )
         .await?;
         let silence = Silence { id, ..silence };
+        if silence.is_active(now) {
+            self.silence_open_alerts(&mut tx, &silence, now).await?;
+        }
         let description: Vec<String> = silence.matchers.iter().map(Matcher::describe).collect();
         store::commit_audited(
             tx,
@@ -167,6 +170,54 @@ impl Alerts {
         )
         .await?;
         Ok(silence)
+    }
+}
+
+impl Alerts {
+    /// Alerts already firing when a silence starts are silenced too, as in Alertmanager: their
+    /// escalation stops and their history says which silence did it.
+    async fn silence_open_alerts(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        silence: &Silence,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let fail = |e| internal("silencing open alerts", e);
+        let matchers = compile_all(&silence.matchers).map_err(AppError::unprocessable)?;
+        let open = sqlx::query(
+            "SELECT id, labels FROM alerts WHERE status <> 'resolved' AND silenced_by IS NULL",
+        )
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(fail)?;
+        let note = format!("silenced by silence {}: {}", silence.id, silence.comment);
+        for row in open {
+            let id: i64 = row.try_get("id").map_err(fail)?;
+            let labels: String = row.try_get("labels").map_err(fail)?;
+            let labels: BTreeMap<String, String> =
+                serde_json::from_str(&labels).unwrap_or_default();
+            if !all_match(&matchers, &labels) {
+                continue;
+            }
+            sqlx::query("UPDATE alerts SET silenced_by = $2, next_escalation_at = NULL, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(silence.id)
+                .bind(now)
+                .execute(&mut **tx)
+                .await
+                .map_err(fail)?;
+            let entry = super::rows::History {
+                actor: &silence.created_by,
+                kind: "silenced",
+                from: None,
+                to: None,
+                note: Some(&note),
+            };
+            super::rows::record(tx, id, now, entry)
+                .await
+                .map_err(fail)?;
+        }
+        Ok(())
     }
 }
 
