@@ -2,6 +2,7 @@
 //! new PostgreSQL database when FLIGHTDECK_TEST_POSTGRES_URL is set), with fixture helpers.
 #![allow(dead_code)]
 
+pub mod alerts;
 pub mod deploy;
 
 use app::model::Role;

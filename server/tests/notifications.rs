@@ -1,0 +1,300 @@
+//! Escalation and notifications on both databases: steps taken on time by a clock the test
+//! controls, retries with backoff against a local receiver, a channel given up, and email through
+//! a local SMTP receiver.
+
+mod common;
+use app::model::Role;
+use axum::http::StatusCode;
+use common::alerts::*;
+use common::TestApp;
+use serde_json::json;
+use sqlx::Row;
+use std::sync::{Arc, Mutex};
+
+async fn status_of(app: &TestApp, id: i64) -> (String, i64) {
+    let row = sqlx::query("SELECT status, escalation_level FROM alerts WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    (row.get("status"), row.get("escalation_level"))
+}
+
+async fn unacknowledged_alerts_escalate_on_time(app: TestApp) {
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    let receiver = Receiver::start(0).await;
+    // Delays long enough that the background worker, on the real clock, never takes a step.
+    setup_policy(&app, &admin, &receiver.url, 600, 900).await;
+    let unknown_channel = app
+        .post_json(
+            "/api/v1/escalation-policies",
+            &admin,
+            json!({"name": "x", "steps": [{"delay_s": 0, "channel": "nope"}]}),
+        )
+        .await;
+    assert_eq!(unknown_channel.status, StatusCode::UNPROCESSABLE_ENTITY);
+    send_webhook(
+        &app,
+        &admin,
+        webhook(
+            "firing",
+            vec![
+                alert("firing", "api", "critical"),
+                alert("firing", "web", "critical"),
+            ],
+        ),
+    )
+    .await;
+    let alerts = feed(&app, &admin, "").await;
+    let id = |job: &str| {
+        alerts.iter().find(|a| a["labels"]["job"] == job).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (api, web) = (id("api"), id("web"));
+    app.post_json(&format!("/api/v1/alerts/{web}/ack"), &admin, json!({}))
+        .await;
+
+    let opened = flightdeck::now_ms();
+    let escalations = &app.state.alerts;
+    assert_eq!(escalations.escalate_due(opened + 599_000).await.unwrap(), 0);
+    assert_eq!(status_of(&app, api).await, ("open".into(), 0));
+    // Ten minutes: the first step notifies the primary channel; the alert is not escalated yet.
+    let t1 = opened + 601_000;
+    assert_eq!(
+        escalations.escalate_due(t1).await.unwrap(),
+        1,
+        "only the unacknowledged alert"
+    );
+    assert_eq!(status_of(&app, api).await, ("open".into(), 1));
+    escalations.deliver_due(t1).await.unwrap();
+    assert_eq!(receiver.texts().len(), 1);
+    assert!(
+        receiver.texts()[0].starts_with("Firing: [Critical] HighLatency"),
+        "{:?}",
+        receiver.texts()
+    );
+    // Fifteen minutes later, still unacknowledged: escalated to the secondary channel.
+    assert_eq!(escalations.escalate_due(t1 + 899_000).await.unwrap(), 0);
+    let t2 = t1 + 901_000;
+    assert_eq!(escalations.escalate_due(t2).await.unwrap(), 1);
+    assert_eq!(status_of(&app, api).await, ("escalated".into(), 2));
+    escalations.deliver_due(t2).await.unwrap();
+    assert!(
+        receiver.texts()[1].starts_with("Escalated:"),
+        "{:?}",
+        receiver.texts()
+    );
+    // No steps left.
+    assert_eq!(escalations.escalate_due(t2 + 86_400_000).await.unwrap(), 0);
+    // The acknowledged alert never escalated; resolving tells both channels.
+    assert_eq!(status_of(&app, web).await.1, 0);
+    app.post_json(&format!("/api/v1/alerts/{api}/resolve"), &admin, json!({}))
+        .await;
+    escalations.deliver_due(t2 + 1000).await.unwrap();
+    // The background worker (on the real clock) may have claimed one of the two and still be
+    // sending it; each is sent exactly once either way.
+    let detail = app
+        .wait_for(&format!("/api/v1/alerts/{api}"), &admin, |d| {
+            d["notifications"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|n| n["status"] == "sent")
+        })
+        .await;
+    assert_eq!(detail["notifications"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        receiver
+            .texts()
+            .iter()
+            .filter(|t| t.starts_with("Resolved:"))
+            .count(),
+        2
+    );
+}
+
+async fn notifications_are_retried_with_backoff(app: TestApp) {
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    let receiver = Receiver::start(2).await;
+    setup_policy(&app, &admin, &receiver.url, 600, 600).await;
+    // A channel nobody listens on, to see a notification given up.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}/hook/s3cr3t-token", closed.local_addr().unwrap());
+    drop(closed);
+    app.post_json(
+        "/api/v1/channels",
+        &admin,
+        json!({"name": "dead", "kind": "webhook", "target": dead}),
+    )
+    .await;
+    app.post_json(
+        "/api/v1/escalation-policies",
+        &admin,
+        json!({"name": "db", "rank": -1, "matchers": [{"name": "job", "value": "db"}], "steps": [{"delay_s": 600, "channel": "dead"}]}),
+    )
+    .await;
+    send_webhook(
+        &app,
+        &admin,
+        webhook(
+            "firing",
+            vec![
+                alert("firing", "api", "critical"),
+                alert("firing", "db", "critical"),
+            ],
+        ),
+    )
+    .await;
+    let mut now = flightdeck::now_ms() + 601_000;
+    app.state.alerts.escalate_due(now).await.unwrap();
+    for _ in 0..10 {
+        app.state.alerts.deliver_due(now).await.unwrap();
+        now += 400_000;
+    }
+    assert_eq!(receiver.hits(), 3, "two failures, then delivered");
+    let rows = sqlx::query("SELECT c.name, n.status, n.attempts, n.last_error FROM notifications n JOIN channels c ON c.id = n.channel_id ORDER BY c.name")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    let outcome: Vec<(String, String, i64)> = rows
+        .iter()
+        .map(|r| (r.get("name"), r.get("status"), r.get("attempts")))
+        .collect();
+    assert_eq!(
+        outcome,
+        [
+            (
+                "dead".into(),
+                "failed".into(),
+                flightdeck::alerts::MAX_ATTEMPTS
+            ),
+            ("primary".into(), "sent".into(), 3)
+        ]
+    );
+    let error: String = rows[0].get("last_error");
+    assert!(
+        !error.contains("s3cr3t"),
+        "no channel URL in errors: {error}"
+    );
+    let alerts = feed(&app, &admin, "").await;
+    let db = alerts.iter().find(|a| a["labels"]["job"] == "db").unwrap();
+    let detail = app
+        .get(&format!("/api/v1/alerts/{}", db["id"]), &admin)
+        .await
+        .json();
+    assert_eq!(detail["history"][0]["kind"], "notification_failed");
+    assert!(detail["history"][0]["note"]
+        .as_str()
+        .unwrap()
+        .contains("after 6 attempts"));
+}
+
+on_both_databases!(
+    unacknowledged_alerts_escalate_on_time,
+    notifications_are_retried_with_backoff
+);
+
+/// A minimal SMTP server that accepts every message and keeps what it received.
+async fn smtp_receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let messages = Arc::new(Mutex::new(Vec::new()));
+    let kept = messages.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write
+                    .write_all(b"220 localhost ESMTP test\r\n")
+                    .await
+                    .unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let command = line.to_ascii_uppercase();
+                    let answer: &[u8] = if command.starts_with("EHLO") {
+                        b"250-localhost\r\n250 8BITMIME\r\n"
+                    } else if command.starts_with("DATA") {
+                        write.write_all(b"354 go ahead\r\n").await.unwrap();
+                        let mut message = String::new();
+                        while let Ok(Some(line)) = lines.next_line().await {
+                            if line == "." {
+                                break;
+                            }
+                            message.push_str(&line);
+                            message.push('\n');
+                        }
+                        kept.lock().unwrap().push(message);
+                        b"250 queued\r\n"
+                    } else if command.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    write.write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, messages)
+}
+
+#[tokio::test]
+async fn email_channels_send_over_smtp() {
+    let (port, messages) = smtp_receiver().await;
+    let mut config = common::test_config();
+    config.alerting.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    config.alerting.smtp_from = "flightdeck@example.com".into();
+    let app = TestApp::sqlite_with(config).await;
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    let bad = app
+        .post_json(
+            "/api/v1/channels",
+            &admin,
+            json!({"name": "x", "kind": "email", "target": "not an address"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    app.post_json("/api/v1/channels", &admin, json!({"name": "oncall-mail", "kind": "email", "target": "oncall@example.com, lead@example.com"})).await;
+    app.post_json(
+        "/api/v1/escalation-policies",
+        &admin,
+        json!({"name": "mail", "steps": [{"delay_s": 600, "channel": "oncall-mail"}]}),
+    )
+    .await;
+    send_webhook(
+        &app,
+        &admin,
+        webhook("firing", vec![alert("firing", "api", "critical")]),
+    )
+    .await;
+    let later = flightdeck::now_ms() + 601_000;
+    app.state.alerts.escalate_due(later).await.unwrap();
+    app.state.alerts.deliver_due(later).await.unwrap();
+    let messages = messages.lock().unwrap().clone();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].contains("Subject: [Critical] HighLatency firing"),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[0].contains("To: oncall@example.com, lead@example.com"),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[0].contains("Firing: [Critical] HighLatency"),
+        "{}",
+        messages[0]
+    );
+    let id = feed(&app, &admin, "").await[0]["id"].clone();
+    let detail = app
+        .get(&format!("/api/v1/alerts/{id}"), &admin)
+        .await
+        .json();
+    assert_eq!(detail["notifications"][0]["status"], "sent");
+}
