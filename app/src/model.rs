@@ -152,19 +152,25 @@ pub struct AuditQuery {
 }
 
 impl AuditQuery {
-    pub const DEFAULT_LIMIT: u32 = 50;
-    pub const MAX_LIMIT: u32 = 500;
+    pub const DEFAULT_LIMIT: u32 = DEFAULT_PAGE_SIZE;
+    pub const MAX_LIMIT: u32 = MAX_PAGE_SIZE;
 
     /// The page size to use, or an explanation of why the one asked for is refused.
     pub fn checked_limit(&self) -> Result<u32, String> {
-        match self.limit {
-            None => Ok(Self::DEFAULT_LIMIT),
-            Some(0) => Err("limit must be at least 1".into()),
-            Some(n) if n > Self::MAX_LIMIT => {
-                Err(format!("limit must be at most {}", Self::MAX_LIMIT))
-            }
-            Some(n) => Ok(n),
-        }
+        page_size(self.limit)
+    }
+}
+
+/// Every list's page size: 50 unless asked, at most 500.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// The page size a list request asked for, checked: the one rule of every paged endpoint.
+pub fn page_size(limit: Option<u32>) -> Result<u32, String> {
+    match limit {
+        None => Ok(DEFAULT_PAGE_SIZE),
+        Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
+        Some(n) => Err(format!("limit must be from 1 to {MAX_PAGE_SIZE}, not {n}")),
     }
 }
 

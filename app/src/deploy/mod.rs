@@ -258,15 +258,8 @@ pub struct DeploymentQuery {
 }
 
 impl DeploymentQuery {
-    pub const DEFAULT_LIMIT: u32 = 50;
-    pub const MAX_LIMIT: u32 = 500;
-
     pub fn checked_limit(&self) -> Result<u32, String> {
-        match self.limit {
-            None => Ok(Self::DEFAULT_LIMIT),
-            Some(n) if (1..=Self::MAX_LIMIT).contains(&n) => Ok(n),
-            Some(_) => Err(format!("limit must be from 1 to {}", Self::MAX_LIMIT)),
-        }
+        crate::model::page_size(self.limit)
     }
 }
 

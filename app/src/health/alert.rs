@@ -237,18 +237,8 @@ pub struct AlertQuery {
 }
 
 impl AlertQuery {
-    pub const DEFAULT_LIMIT: u32 = 50;
-    pub const MAX_LIMIT: u32 = 500;
-
     pub fn checked_limit(&self) -> Result<u32, String> {
-        match self.limit {
-            None => Ok(Self::DEFAULT_LIMIT),
-            Some(n) if (1..=Self::MAX_LIMIT).contains(&n) => Ok(n),
-            Some(n) => Err(format!(
-                "limit must be between 1 and {}, not {n}",
-                Self::MAX_LIMIT
-            )),
-        }
+        crate::model::page_size(self.limit)
     }
 }
 
