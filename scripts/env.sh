@@ -10,3 +10,7 @@ export PATH="$repo_root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/="
 host_triple=$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')
 export "CARGO_TARGET_${host_triple}_RUSTFLAGS=--cfg erase_components"
+# The release build splits the browser bundle per page (see README, Benchmarks): `--split` runs the
+# splitting step and the `split` feature turns the pages into lazy routes; one without the other
+# does not work, so the scripts always pass both.
+leptos_build_flags=(--split --features split)

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-cargo leptos build --release
+cargo leptos build --release "${leptos_build_flags[@]}"
 exec target/release/flightdeck serve "$@"

@@ -36,8 +36,8 @@ export FLIGHTDECK_REQUIRE_PROMETHEUS=1
 step "unit and integration tests (SQLite and PostgreSQL)"
 cargo test -p app -p flightdeck
 
-step "release build (cargo leptos build --release)"
-cargo leptos build --release
+step "release build (cargo leptos build --release --split --features split)"
+cargo leptos build --release "${leptos_build_flags[@]}"
 
 step "client-side build (trunk build)"
 trunk build --release

@@ -66,19 +66,19 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/signin") view=SignInPage/>
                 <ParentRoute path=path!("") view=AppLayout>
-                    <Route path=path!("") view=DashboardPage/>
-                    <Route path=path!("deployments") view=DeploymentsPage/>
-                    <Route path=path!("deployments/:id") view=DeploymentPage/>
-                    <Route path=path!("health") view=HealthPage/>
-                    <Route path=path!("health/:id") view=ComponentPage/>
-                    <Route path=path!("slos") view=SlosPage/>
-                    <Route path=path!("slos/:id") view=SloPage/>
-                    <Route path=path!("alerts") view=AlertsPage/>
-                    <Route path=path!("alerts/:id") view=AlertPage/>
+                    <Route path=path!("") view=route_view::dashboard()/>
+                    <Route path=path!("deployments") view=route_view::deployments()/>
+                    <Route path=path!("deployments/:id") view=route_view::deployment()/>
+                    <Route path=path!("health") view=route_view::health()/>
+                    <Route path=path!("health/:id") view=route_view::component()/>
+                    <Route path=path!("slos") view=route_view::slos()/>
+                    <Route path=path!("slos/:id") view=route_view::slo()/>
+                    <Route path=path!("alerts") view=route_view::alerts()/>
+                    <Route path=path!("alerts/:id") view=route_view::alert()/>
                     <Route path=path!("builds") view=|| view! { <ComingPage section=Section::Builds/> }/>
                     <Route path=path!("config") view=|| view! { <ComingPage section=Section::Config/> }/>
-                    <Route path=path!("audit") view=AuditPage/>
-                    <Route path=path!("settings") view=SettingsPage/>
+                    <Route path=path!("audit") view=route_view::audit()/>
+                    <Route path=path!("settings") view=route_view::settings()/>
                 </ParentRoute>
             </Routes>
         </Router>

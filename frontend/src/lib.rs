@@ -8,7 +8,8 @@ pub fn hydrate() {
     // Readable panics in the console cost bundle size; debug builds only.
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Waits for the lazy route of the page being hydrated (its WASM chunk) before hydrating.
+    leptos::mount::hydrate_lazy(app::App);
 }
 
 #[cfg(feature = "csr")]

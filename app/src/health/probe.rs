@@ -32,9 +32,8 @@ pub fn status(newest_first: &[Check], latency_threshold_ms: Option<u32>) -> Heal
     let failed = recent.iter().filter(|c| !c.ok).count();
     if failed == recent.len() {
         HealthStatus::Down
-    } else if failed > 0 {
-        HealthStatus::Degraded
-    } else if too_slow(newest, latency_threshold_ms) {
+    } else if failed > 0 || too_slow(newest, latency_threshold_ms) {
+        // Some recent checks failed, or all passed but the newest was slower than the threshold.
         HealthStatus::Degraded
     } else {
         HealthStatus::Healthy
