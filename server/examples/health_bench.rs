@@ -79,7 +79,7 @@ fn batch(n: u64, size: usize) -> Value {
             let k = (n * size as u64 + i) % DISTINCT as u64;
             json!({
                 "labels": {"alertname": format!("Bench{}", k % 50), "instance": format!("host-{k}"), "job": "bench",
-                           "severity": if k % 3 == 0 { "critical" } else { "warning" }},
+                           "severity": if k.is_multiple_of(3) { "critical" } else { "warning" }},
                 "annotations": {"summary": format!("benchmark alert {k}")},
                 "generatorURL": "http://prometheus:9090/graph"
             })
@@ -234,7 +234,11 @@ async fn slo_evaluation(server: &Server) {
         for chunk in rows.chunks(500) {
             let sql = format!(
                 "INSERT INTO {table} (slo_id, {column}, good, total) VALUES {}",
-                flightdeck::store::values_placeholders(chunk.len(), 4)
+                flightdeck::store::values_placeholders(
+                    flightdeck::db::Backend::Sqlite,
+                    chunk.len(),
+                    4
+                )
             );
             let mut q = sqlx::query(&sql);
             for (a, b, c, d) in chunk {

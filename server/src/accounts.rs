@@ -2,6 +2,7 @@
 //! operations. Every change is written with its audit entry in one transaction.
 
 use crate::audit::NewAudit;
+use crate::auth::token_cache::TokenCache;
 use crate::auth::{
     caller::client_addr, password, throttle::SignInThrottle, token, SESSION_USER_ID,
 };
@@ -22,6 +23,7 @@ pub struct Accounts {
     pool: AnyPool,
     bus: Arc<EventBus>,
     throttle: SignInThrottle,
+    tokens: TokenCache,
 }
 
 /// Who did something when no person or token did: start-up and the command line.
@@ -61,6 +63,7 @@ impl Accounts {
             pool,
             bus,
             throttle: SignInThrottle::default(),
+            tokens: TokenCache::default(),
         }
     }
 
@@ -94,10 +97,14 @@ impl Accounts {
         &self,
         presented: &str,
     ) -> Result<Option<Principal>, AppError> {
+        let hash = token::hash(presented);
+        if let Some(principal) = self.tokens.get(&hash) {
+            return Ok(Some(principal));
+        }
         let row = sqlx::query(
             "SELECT id, name, role, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
         )
-        .bind(token::hash(presented))
+        .bind(&hash)
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| internal("looking up an API token", e))?;
@@ -111,6 +118,7 @@ impl Accounts {
             })
         })()
         .map_err(|e| internal("decoding an API token", e))?;
+        self.tokens.put(hash, principal.clone());
         // Written at most once a minute per token, so busy machines do not turn reads into writes.
         // The statement runs only when the read says it is due: on SQLite even an UPDATE that
         // changes nothing takes the write lock, and every API call would queue behind writers.
@@ -400,6 +408,7 @@ impl AccountsPort for Accounts {
             },
         )
         .await?;
+        self.tokens.forget(id);
         Ok(())
     }
 }

@@ -19,6 +19,22 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// Which database `pool` talks to, from its URL.
+    pub fn of(pool: &sqlx::AnyPool) -> Backend {
+        if pool
+            .connect_options()
+            .database_url
+            .scheme()
+            .starts_with("postgres")
+        {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
 /// The pool the session store uses; it needs the concrete driver.
 #[derive(Debug, Clone)]
 pub enum TypedPool {
@@ -152,6 +168,14 @@ impl Db {
     }
 }
 
+/// Reads a boolean column on either backend: PostgreSQL returns BOOLEAN, while SQLite stores 0/1
+/// and the Any driver reports it as an integer.
+pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<bool, _>(column)
+        .or_else(|_| row.try_get::<i64, _>(column).map(|v| v != 0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::sqlite_file;
@@ -165,12 +189,4 @@ mod tests {
         assert_eq!(sqlite_file("sqlite:/tmp/x.db?mode=rwc"), Some("/tmp/x.db"));
         assert_eq!(sqlite_file("sqlite::memory:"), None);
     }
-}
-
-/// Reads a boolean column on either backend: PostgreSQL returns BOOLEAN, while SQLite stores 0/1
-/// and the Any driver reports it as an integer.
-pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
-    use sqlx::Row;
-    row.try_get::<bool, _>(column)
-        .or_else(|_| row.try_get::<i64, _>(column).map(|v| v != 0))
 }

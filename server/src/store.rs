@@ -3,6 +3,7 @@
 //! entry and its event, commit, then wake the event bus.
 
 use crate::audit::{record, NewAudit};
+use crate::db::Backend;
 use crate::error::{internal, is_unique_violation};
 use crate::events::EventBus;
 use app::error::AppError;
@@ -61,10 +62,12 @@ pub async fn commit_audited(
     Ok(())
 }
 
-/// Bind parameters per statement that batched writes aim for. sqlx's SQLite driver finds each
-/// parameter's name with `sqlite3_bind_parameter_name`, itself a walk along the statement's
-/// parameter list, so binding grows with the square of the parameter count: a 4,500-parameter
-/// statement took 27% of the CPU of alert ingestion (perf). Around 250 it is negligible.
+/// Bind parameters per statement that batched writes aim for. sqlx's SQLite driver looks up each
+/// numbered parameter's name (`$7`) with `sqlite3_bind_parameter_name`, itself a walk along the
+/// statement's parameter list, so binding numbered parameters grows with the square of their
+/// count: a 4,500-parameter statement took 27% of the CPU of alert ingestion (perf). The batched
+/// statements therefore use anonymous `?` parameters on SQLite (see [`values_placeholders`]) and
+/// stay around this size on both databases.
 pub const PARAMS_PER_STATEMENT: usize = 256;
 
 /// How many rows of `columns` values one batched statement should carry.
@@ -72,18 +75,25 @@ pub fn rows_per_statement(columns: usize) -> usize {
     (PARAMS_PER_STATEMENT / columns.max(1)).max(1)
 }
 
-/// `($1, $2), ($3, $4), ...` for a multi-row `INSERT ... VALUES` of `rows` rows of `columns`
-/// values each, bound in row order.
-pub fn values_placeholders(rows: usize, columns: usize) -> String {
+/// `($1, $2), ($3, $4), ...` (PostgreSQL) or `(?, ?), (?, ?), ...` (SQLite, where anonymous
+/// parameters bind in linear time) for a multi-row `VALUES` of `rows` rows of `columns` values
+/// each, bound in row order. The statement must have no other parameters.
+pub fn values_placeholders(backend: Backend, rows: usize, columns: usize) -> String {
     (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect();
-            format!("({})", cells.join(", "))
-        })
+        .map(|r| format!("({})", placeholders(backend, r * columns, columns)))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// `count` parameters separated by commas, numbered from `after + 1` on PostgreSQL.
+pub fn placeholders(backend: Backend, after: usize, count: usize) -> String {
+    let cells: Vec<String> = (after + 1..=after + count)
+        .map(|n| match backend {
+            Backend::Sqlite => "?".to_string(),
+            Backend::Postgres => format!("${n}"),
+        })
+        .collect();
+    cells.join(", ")
 }
 
 /// Runs a parameterless query and decodes every row.
@@ -105,11 +115,15 @@ pub async fn list<T>(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn placeholders_number_rows_in_order() {
         assert_eq!(
-            super::values_placeholders(2, 3),
+            values_placeholders(Backend::Postgres, 2, 3),
             "($1, $2, $3),($4, $5, $6)"
         );
+        assert_eq!(values_placeholders(Backend::Sqlite, 2, 2), "(?, ?),(?, ?)");
+        assert_eq!(placeholders(Backend::Postgres, 3, 2), "$4, $5");
     }
 }

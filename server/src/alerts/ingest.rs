@@ -34,6 +34,7 @@ const FLUSH_ALERTS: usize = 5_000;
 /// What the transaction needs about the present: active silences and the escalation policies.
 struct Context {
     now: i64,
+    backend: Backend,
     silences: Vec<(i64, Vec<CompiledMatcher>)>,
     policies: Vec<Policy>,
 }
@@ -103,6 +104,7 @@ async fn store_all(
     let mut tx = store::begin_write(pool, backend).await?;
     let context = Context {
         now,
+        backend,
         silences: silences::active(&mut tx, now).await.map_err(fail)?,
         policies: escalation::load_policies(&mut tx).await.map_err(fail)?,
     };
@@ -110,7 +112,9 @@ async fn store_all(
         .iter()
         .flat_map(|j| j.batch.iter().map(|i| i.fingerprint.as_str()))
         .collect();
-    let mut known = lookup(&mut tx, &fingerprints).await.map_err(fail)?;
+    let mut known = lookup(&mut tx, backend, &fingerprints)
+        .await
+        .map_err(fail)?;
     let mut repeats = Repeats::default();
     let mut summaries = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -130,7 +134,7 @@ async fn store_all(
         }
         summaries.push(summary);
     }
-    repeats.flush(&mut tx, now).await.map_err(fail)?;
+    repeats.flush(&mut tx, backend, now).await.map_err(fail)?;
     tx.commit().await.map_err(fail)?;
     Ok(summaries)
 }
@@ -138,6 +142,7 @@ async fn store_all(
 /// Known alerts of the batch: fingerprint -> (id, status).
 async fn lookup(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     fingerprints: &[&str],
 ) -> Result<HashMap<String, (i64, AlertStatus)>, sqlx::Error> {
     let mut distinct: Vec<&str> = fingerprints.to_vec();
@@ -145,10 +150,9 @@ async fn lookup(
     distinct.dedup();
     let mut known = HashMap::with_capacity(distinct.len());
     for chunk in distinct.chunks(store::rows_per_statement(1)) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id, fingerprint, status FROM alerts WHERE fingerprint IN ({})",
-            placeholders.join(", ")
+            store::placeholders(backend, 0, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for fp in chunk {
@@ -169,44 +173,59 @@ async fn lookup(
 }
 
 /// Repeats of open alerts waiting for their one `UPDATE`: alert id -> latest fields and count.
+/// A repeat has the same labels (they define the fingerprint), so the name, severity and labels
+/// stored with the alert stay as they are; only what Prometheus may change between resends is
+/// written.
 #[derive(Default)]
-struct Repeats(HashMap<i64, (Fields, Option<String>, Option<i64>, i64)>);
+struct Repeats(HashMap<i64, Repeat>);
+
+struct Repeat {
+    summary: Option<String>,
+    annotations: String,
+    generator_url: Option<String>,
+    ends_at: Option<i64>,
+    count: i64,
+}
 
 impl Repeats {
     fn add(&mut self, id: i64, incoming: &Incoming) {
-        let entry = self
-            .0
-            .entry(id)
-            .or_insert_with(|| (Fields::of(incoming), None, None, 0));
-        *entry = (
-            Fields::of(incoming),
-            incoming.generator_url.clone(),
-            incoming.ends_at,
-            entry.3 + 1,
+        let count = self.0.get(&id).map_or(0, |r| r.count) + 1;
+        self.0.insert(
+            id,
+            Repeat {
+                summary: summary_of(incoming),
+                annotations: serde_json::to_string(&incoming.annotations).unwrap_or_default(),
+                generator_url: incoming.generator_url.clone(),
+                ends_at: incoming.ends_at,
+                count,
+            },
         );
     }
 
-    async fn flush(&mut self, tx: &mut Transaction<'_, Any>, now: i64) -> Result<(), sqlx::Error> {
+    async fn flush(
+        &mut self,
+        tx: &mut Transaction<'_, Any>,
+        backend: Backend,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
         let pending: Vec<_> = self.0.drain().collect();
-        for chunk in pending.chunks(store::rows_per_statement(9)) {
+        for chunk in pending.chunks(store::rows_per_statement(7)) {
             let sql = format!(
-                "UPDATE alerts SET severity = v.column2, summary = v.column3, labels = v.column4, annotations = v.column5, \
-                 generator_url = v.column6, ends_at = v.column7, last_seen = v.column8, updated_at = v.column8, \
-                 fire_count = alerts.fire_count + v.column9 FROM (VALUES {}) AS v WHERE alerts.id = v.column1",
-                store::values_placeholders(chunk.len(), 9)
+                "UPDATE alerts SET summary = v.column2, annotations = v.column3, generator_url = v.column4, \
+                 ends_at = v.column5, last_seen = v.column6, updated_at = v.column6, \
+                 fire_count = alerts.fire_count + v.column7 FROM (VALUES {}) AS v WHERE alerts.id = v.column1",
+                store::values_placeholders(backend, chunk.len(), 7)
             );
             let mut query = sqlx::query(&sql);
-            for (id, (fields, url, ends_at, count)) in chunk {
+            for (id, repeat) in chunk {
                 query = query
                     .bind(*id)
-                    .bind(fields.severity.as_str())
-                    .bind(fields.summary.clone())
-                    .bind(fields.labels.clone())
-                    .bind(fields.annotations.clone())
-                    .bind(url.clone())
-                    .bind(*ends_at)
+                    .bind(repeat.summary.as_deref())
+                    .bind(repeat.annotations.as_str())
+                    .bind(repeat.generator_url.as_deref())
+                    .bind(repeat.ends_at)
                     .bind(now)
-                    .bind(*count);
+                    .bind(repeat.count);
             }
             query.execute(&mut **tx).await?;
         }
@@ -260,7 +279,7 @@ async fn apply(
         let repeat =
             !incoming.resolved && existing.is_some_and(|(_, s)| s != AlertStatus::Resolved);
         if !repeat && repeats.0.contains_key(&id) {
-            repeats.flush(tx, now).await?;
+            repeats.flush(tx, context.backend, now).await?;
         }
     }
     let actor = source.as_str();
@@ -405,13 +424,6 @@ struct Fields {
 
 impl Fields {
     fn of(incoming: &Incoming) -> Fields {
-        let annotation = |key: &str| {
-            incoming
-                .annotations
-                .get(key)
-                .filter(|v| !v.trim().is_empty())
-                .cloned()
-        };
         Fields {
             name: incoming
                 .labels
@@ -419,9 +431,21 @@ impl Fields {
                 .cloned()
                 .unwrap_or_else(|| incoming.fingerprint.clone()),
             severity: Severity::from_label(incoming.labels.get("severity").map(String::as_str)),
-            summary: annotation("summary").or_else(|| annotation("description")),
+            summary: summary_of(incoming),
             labels: serde_json::to_string(&incoming.labels).unwrap_or_default(),
             annotations: serde_json::to_string(&incoming.annotations).unwrap_or_default(),
         }
     }
+}
+
+/// The alert's one-line summary: its `summary` annotation, else its `description`.
+fn summary_of(incoming: &Incoming) -> Option<String> {
+    let annotation = |key: &str| {
+        incoming
+            .annotations
+            .get(key)
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+    };
+    annotation("summary").or_else(|| annotation("description"))
 }

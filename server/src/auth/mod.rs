@@ -7,6 +7,7 @@ pub mod password;
 pub mod sessions;
 pub mod throttle;
 pub mod token;
+pub mod token_cache;
 
 /// Session key holding the signed-in user's id.
 pub const SESSION_USER_ID: &str = "user_id";

@@ -110,7 +110,11 @@ async fn write(
 ) -> Result<(), sqlx::Error> {
     let mut sql =
         String::from("INSERT INTO deployment_logs (deployment_id, n, at, stream, line) VALUES ");
-    sql.push_str(&crate::store::values_placeholders(lines.len(), 5));
+    sql.push_str(&crate::store::values_placeholders(
+        crate::db::Backend::of(pool),
+        lines.len(),
+        5,
+    ));
     let mut insert = sqlx::query(&sql);
     for line in lines {
         insert = insert

@@ -154,7 +154,11 @@ async fn insert(
         let mut sql = String::from(
             "INSERT INTO webhook_deliveries (source, delivery_id, event, body, received_at) VALUES ",
         );
-        sql.push_str(&crate::store::values_placeholders(chunk.len(), 5));
+        sql.push_str(&crate::store::values_placeholders(
+            Backend::of(pool),
+            chunk.len(),
+            5,
+        ));
         sql.push_str(" ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id");
         let mut query = sqlx::query(&sql);
         for (d, _) in chunk {

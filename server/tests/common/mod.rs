@@ -95,7 +95,7 @@ impl TestApp {
         };
         let name = format!(
             "fd_test_{}",
-            flightdeck::auth::token::generate().hash[..16].to_string()
+            &flightdeck::auth::token::generate().hash[..16]
         );
         let admin = sqlx::PgPool::connect(&admin_url)
             .await
