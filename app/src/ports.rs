@@ -117,6 +117,8 @@ pub trait AlertsPort: Send + Sync + 'static {
     async fn silences(&self) -> Result<Vec<Silence>, AppError>;
     async fn create_silence(&self, actor: &Principal, new: NewSilence)
         -> Result<Silence, AppError>;
+    /// Ends a silence now; the alerts it silenced notify again.
+    async fn expire_silence(&self, actor: &Principal, id: i64) -> Result<Silence, AppError>;
 }
 
 /// Components and their probe results: the health grid.

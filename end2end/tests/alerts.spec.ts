@@ -116,4 +116,12 @@ test("an operator silences a firing alert from its page", async ({ page }) => {
   await expect(page.locator(".feed-item", { hasText: `job=${job}` })).toContainText("Silenced");
   await expect(page.getByRole("heading", { name: "Silences in force" })).toBeVisible();
   await expect(page.locator("#silences-title + .timeline")).toContainText("e2e: search reindex in progress");
+
+  // Ended early, after confirming: the alert notifies again and the feed follows without a reload.
+  const silence = page.locator("#silences-title + .timeline li", { hasText: "e2e: search reindex in progress" });
+  await silence.getByRole("button", { name: "End now" }).click();
+  await expect(silence).toContainText("Matching alerts that still fire notify and escalate again.");
+  await silence.getByRole("button", { name: "End silence" }).click();
+  await expect(page.getByText("e2e: search reindex in progress")).toHaveCount(0);
+  await expect(page.locator(".feed-item", { hasText: `job=${job}` })).not.toContainText("Silenced");
 });

@@ -206,6 +206,7 @@ fn alert_paths() -> Value {
             "get": op("Silences not yet ended, then the 50 latest ended", "viewer", vec![], None, "200", Some(list_of("Silence"))),
             "post": op("Silence alerts matching every matcher until ends_at", "operator", vec![], Some("NewSilence"), "201", Some(schema("Silence"))),
         },
+        "/silences/{id}": { "delete": op("End a silence now (409 if it has ended): the alerts it silenced notify again", "operator", vec![path_param("id", "integer")], None, "200", Some(schema("Silence"))) },
         "/channels": {
             "get": op("Notification channels (URLs masked)", "viewer", vec![], None, "200", Some(list_of("Channel"))),
             "post": op("Add a channel: slack (incoming webhook URL), webhook (URL), email (addresses)", "admin", vec![], Some("NewChannel"), "201", Some(schema("Channel"))),

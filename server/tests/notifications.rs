@@ -6,7 +6,7 @@ mod common;
 use app::model::Role;
 use axum::http::StatusCode;
 use common::alerts::*;
-use common::TestApp;
+use common::{Auth, TestApp};
 use serde_json::json;
 use sqlx::Row;
 use std::sync::{Arc, Mutex};
@@ -190,9 +190,126 @@ async fn notifications_are_retried_with_backoff(app: TestApp) {
         .contains("after 6 attempts"));
 }
 
+async fn history_kinds(app: &TestApp, auth: &Auth, id: i64) -> Vec<String> {
+    app.get(&format!("/api/v1/alerts/{id}"), auth).await.json()["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn a_silence_that_ends_releases_its_alerts(app: TestApp) {
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    let viewer = app.new_token("wallboard", Role::Viewer).await;
+    let receiver = Receiver::start(0).await;
+    setup_policy(&app, &admin, &receiver.url, 0, 600).await;
+    let silence = |job: &str, for_ms: i64| {
+        json!({"matchers": [{"name": "job", "value": job}],
+               "ends_at": flightdeck::now_ms() + for_ms, "comment": "maintenance"})
+    };
+    let long = app
+        .post_json("/api/v1/silences", &admin, silence("api", 3_600_000))
+        .await;
+    let long = long.json()["id"].as_i64().unwrap();
+    let short = app
+        .post_json("/api/v1/silences", &admin, silence("web", 1_000))
+        .await;
+    let short = short.json()["id"].as_i64().unwrap();
+    send_webhook(
+        &app,
+        &admin,
+        webhook(
+            "firing",
+            vec![
+                alert("firing", "api", "critical"),
+                alert("firing", "web", "critical"),
+            ],
+        ),
+    )
+    .await;
+    let alerts = feed(&app, &admin, "").await;
+    let id_of = |job: &str| {
+        alerts.iter().find(|a| a["labels"]["job"] == job).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (api, web) = (id_of("api"), id_of("web"));
+    assert_eq!(
+        alerts
+            .iter()
+            .filter(|a| !a["silenced_by"].is_null())
+            .count(),
+        2
+    );
+
+    // Ended early by an operator: refused to viewers, unknown ids and twice; nothing changes then.
+    let path = format!("/api/v1/silences/{long}");
+    assert_eq!(
+        app.delete(&path, &viewer).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.delete("/api/v1/silences/999999", &admin).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(receiver.texts().iter().all(|t| !t.contains("job=api")));
+    let ended = app.delete(&path, &admin).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
+    assert!(ended.json()["ends_at"].as_i64().unwrap() <= flightdeck::now_ms());
+    assert_eq!(app.delete(&path, &admin).await.status, StatusCode::CONFLICT);
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&"silence.expired".to_string()));
+    let detail = app
+        .get(&format!("/api/v1/alerts/{api}"), &admin)
+        .await
+        .json();
+    assert!(detail["silenced_by"].is_null(), "{detail}");
+    assert!(history_kinds(&app, &admin, api)
+        .await
+        .contains(&"unsilenced".to_string()));
+    // Its escalation resumes: the first step (due at once) notifies the channel.
+    let later = flightdeck::now_ms() + 10_000;
+    app.state.alerts.escalate_due(later).await.unwrap();
+    app.state.alerts.deliver_due(later).await.unwrap();
+    // The background worker may have claimed the notification first; either way it arrives.
+    for _ in 0..100 {
+        if receiver.texts().iter().any(|t| t.contains("job=api")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        receiver.texts().iter().any(|t| t.contains("job=api")),
+        "{:?}",
+        receiver.texts()
+    );
+
+    // Ended on time: the worker releases the alert once the end has passed.
+    app.state
+        .alerts
+        .release_ended_silences(later)
+        .await
+        .unwrap();
+    let detail = app
+        .get(&format!("/api/v1/alerts/{web}"), &admin)
+        .await
+        .json();
+    assert!(
+        detail["silenced_by"].is_null(),
+        "silence {short} ended: {detail}"
+    );
+    assert!(history_kinds(&app, &admin, web)
+        .await
+        .contains(&"unsilenced".to_string()));
+}
+
 on_both_databases!(
     unacknowledged_alerts_escalate_on_time,
-    notifications_are_retried_with_backoff
+    notifications_are_retried_with_backoff,
+    a_silence_that_ends_releases_its_alerts,
 );
 
 /// A minimal SMTP server that accepts every message and keeps what it received.

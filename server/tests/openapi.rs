@@ -39,6 +39,7 @@ async fn every_documented_operation_is_routed(app: TestApp) {
         "/alerts",
         "/alerts/{id}/ack",
         "/silences",
+        "/silences/{id}",
         "/webhooks/alertmanager",
         "/components",
         "/slos/{id}",

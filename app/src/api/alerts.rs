@@ -59,6 +59,17 @@ pub async fn list_silences() -> Result<Vec<Silence>, AppError> {
     )
 }
 
+#[server(endpoint = "silence_expire")]
+pub async fn expire_silence(id: i64) -> Result<Silence, AppError> {
+    reply(
+        async {
+            let actor = require(Role::Operator)?;
+            ports()?.alerts.expire_silence(&actor, id).await
+        }
+        .await,
+    )
+}
+
 #[server(endpoint = "silence_create", input = Json)]
 pub async fn create_silence(new: NewSilence) -> Result<Silence, AppError> {
     reply(

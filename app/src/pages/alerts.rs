@@ -104,10 +104,17 @@ pub fn AlertsPage() -> impl IntoView {
     }
 }
 
-/// The silences in force, with what they match and until when.
+/// The silences in force, with what they match and until when; operators can end one early
+/// (after confirming: its alerts notify again).
 #[component]
 fn Silences(changes: Signal<u32>) -> impl IntoView {
-    let silences = Resource::new(move || changes.get(), |_| list_silences());
+    let expire = ServerAction::<ExpireSilence>::new();
+    let silences = Resource::new(
+        move || (changes.get(), expire.version().get()),
+        |_| list_silences(),
+    );
+    let confirming = RwSignal::new(None::<i64>);
+    let can_operate = use_role_at_least(Role::Operator);
     view! {
         <Transition fallback=|| ()>
             {move || silences.get().and_then(|r| r.ok()).map(|list| {
@@ -116,22 +123,50 @@ fn Silences(changes: Signal<u32>) -> impl IntoView {
                 (!active.is_empty()).then(|| view! {
                     <section class="card" aria-labelledby="silences-title">
                         <h2 id="silences-title">"Silences in force"</h2>
+                        {move || expire.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
                         <ul class="timeline">
-                            {active.into_iter().map(|s| {
-                                let matchers: Vec<String> = s.matchers.iter().map(Matcher::describe).collect();
-                                view! {
-                                    <li>
-                                        <code class="label">{matchers.join(", ")}</code>
-                                        {format!(" · ends in {} · by {}", crate::time_fmt::duration(s.ends_at - now), s.created_by)}
-                                        <div class="muted">{s.comment}</div>
-                                    </li>
-                                }
+                            {active.into_iter().map(|silence| view! {
+                                <SilenceItem silence now expire confirming can_operate/>
                             }).collect_view()}
                         </ul>
                     </section>
                 })
             })}
         </Transition>
+    }
+}
+
+#[component]
+fn SilenceItem(
+    silence: Silence,
+    now: i64,
+    expire: ServerAction<ExpireSilence>,
+    confirming: RwSignal<Option<i64>>,
+    can_operate: Signal<bool>,
+) -> impl IntoView {
+    let id = silence.id;
+    let matchers: Vec<String> = silence.matchers.iter().map(Matcher::describe).collect();
+    let end_now = move || {
+        can_operate.get().then(|| view! {
+            <Show when=move || confirming.get() == Some(id) fallback=move || view! {
+                <button class="btn btn-ghost" type="button" on:click=move |_| confirming.set(Some(id))>"End now"</button>
+            }>
+                <ActionForm action=expire attr:class="confirm">
+                    <span>"End this silence? Matching alerts that still fire notify and escalate again."</span>
+                    <input type="hidden" name="id" value=id/>
+                    <button class="btn btn-ghost" type="button" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                    <button class="btn btn-danger" type="submit">"End silence"</button>
+                </ActionForm>
+            </Show>
+        })
+    };
+    view! {
+        <li>
+            <code class="label">{matchers.join(", ")}</code>
+            {format!(" · ends in {} · by {}", crate::time_fmt::duration(silence.ends_at - now), silence.created_by)}
+            <div class="muted">{silence.comment}</div>
+            {end_now}
+        </li>
     }
 }
 

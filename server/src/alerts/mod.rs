@@ -11,6 +11,7 @@ mod mailer;
 mod notify;
 mod rows;
 pub mod silences;
+mod unsilence;
 
 pub use notify::{backoff_ms, message, MAX_ATTEMPTS};
 
@@ -75,6 +76,7 @@ impl Alerts {
                 let now = crate::now_ms();
                 let work = async {
                     alerts.expire_due(now).await?;
+                    alerts.release_ended_silences(now).await?;
                     alerts.escalate_due(now).await?;
                     alerts.deliver_due(now).await
                 };
@@ -382,5 +384,8 @@ impl app::ports::AlertsPort for Alerts {
         new: NewSilence,
     ) -> Result<Silence, AppError> {
         Alerts::create_silence(self, actor, new).await
+    }
+    async fn expire_silence(&self, actor: &Principal, id: i64) -> Result<Silence, AppError> {
+        Alerts::expire_silence(self, actor, id).await
     }
 }

@@ -63,7 +63,7 @@ pub fn all_match(matchers: &[CompiledMatcher], labels: &BTreeMap<String, String>
     matchers.iter().all(|m| m.matches(labels))
 }
 
-fn decode(row: &sqlx::any::AnyRow) -> Result<Silence, sqlx::Error> {
+pub(super) fn decode(row: &sqlx::any::AnyRow) -> Result<Silence, sqlx::Error> {
     let matchers: String = row.try_get("matchers")?;
     Ok(Silence {
         id: row.try_get("id")?,
@@ -76,7 +76,7 @@ fn decode(row: &sqlx::any::AnyRow) -> Result<Silence, sqlx::Error> {
     })
 }
 
-const SELECT: &str =
+pub(super) const SELECT: &str =
     "SELECT id, matchers, starts_at, ends_at, comment, created_by, created_at FROM silences";
 
 /// The silences in force at `now`, compiled, in the caller's transaction.

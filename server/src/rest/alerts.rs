@@ -17,7 +17,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 
 /// Alert batches may be large (10,000 alerts); anything past this is refused with 413.
@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/{id}", get(one))
         .route("/alerts/{id}/{action}", post(act))
         .route("/silences", get(silences).post(create_silence))
+        .route("/silences/{id}", delete(expire_silence))
         .route("/channels", get(channels).post(create_channel))
         .route("/escalation-policies", get(policies).post(create_policy))
         .route(
@@ -105,6 +106,16 @@ async fn create_silence(
         StatusCode::CREATED,
         Json(state.alerts.create_silence(&actor, body).await?),
     ))
+}
+
+/// Ends a silence now (`DELETE`, as Alertmanager expires one); its alerts notify again.
+async fn expire_silence(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Silence>> {
+    let actor = require(&caller, Role::Operator)?;
+    Ok(Json(state.alerts.expire_silence(&actor, id).await?))
 }
 
 async fn channels(
