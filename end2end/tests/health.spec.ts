@@ -15,6 +15,19 @@ test("the health grid shows status in words, worst first, and a component's chec
   await expect(page.locator(".tile").first()).toContainText("payments-gateway");
   await page.screenshot({ path: "screenshots/health-desktop.png", fullPage: true });
 
+  // Filters: words to look for, and a status count that shows only that status.
+  await page.getByRole("searchbox").fill("checkout");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/q=checkout/);
+  await expect(tile("checkout-api")).toBeVisible();
+  await expect(down).toHaveCount(0);
+  await page.getByRole("link", { name: "Clear" }).click();
+  await page.locator(".health-summary").getByRole("link", { name: /healthy/ }).click();
+  await expect(page).toHaveURL(/status=healthy/);
+  await expect(tile("checkout-api")).toBeVisible();
+  await expect(down).toHaveCount(0);
+  await page.goto("/health");
+
   await down.getByRole("link").click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("payments-gateway");
   await expect(page.getByRole("img", { name: /Latency of the last/ })).toBeVisible();

@@ -6,6 +6,7 @@ pub mod alert;
 pub mod charts;
 pub mod component;
 pub mod escalation;
+pub mod grid;
 pub mod objective;
 pub mod probe;
 pub mod slo;

@@ -6,11 +6,12 @@ use crate::api::*;
 use crate::components::common::*;
 use crate::health::charts::latency_chart;
 use crate::health::component::{Component, ComponentDetail};
+use crate::health::grid::GridFilter;
 use crate::health::{topics, HealthStatus};
 use crate::live::changes_on;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn HealthStatusBadge(status: HealthStatus) -> impl IntoView {
@@ -21,6 +22,15 @@ pub fn HealthStatusBadge(status: HealthStatus) -> impl IntoView {
 pub fn HealthPage() -> impl IntoView {
     let changes = changes_on(topics::COMPONENTS);
     let grid = Resource::new(move || changes.get(), |_| list_components());
+    let params = use_query_map();
+    let filter = Memo::new(move |_| {
+        let p = params.read();
+        GridFilter {
+            status: p.get("status").and_then(|s| HealthStatus::parse(&s)),
+            text: p.get("q").unwrap_or_default(),
+            all: p.get("all").is_some_and(|v| v == "1"),
+        }
+    });
     view! {
         <Title text="Health"/>
         <div class="page-head">
@@ -37,25 +47,55 @@ pub fn HealthPage() -> impl IntoView {
                         </EmptyState>
                     </section>
                 }.into_any(),
-                Ok(list) => view! { <Grid list/> }.into_any(),
+                Ok(list) => view! { <Grid list filter=filter.get()/> }.into_any(),
             })}
         </Transition>
     }
 }
 
 #[component]
-fn Grid(list: Vec<Component>) -> impl IntoView {
+fn Grid(list: Vec<Component>, filter: GridFilter) -> impl IntoView {
     let count = |s: HealthStatus| list.iter().filter(|c| c.status == s).count();
+    // Each count is a link that shows only that status (again to show every status).
     let summary = [HealthStatus::Down, HealthStatus::Degraded, HealthStatus::Unknown, HealthStatus::Healthy]
         .into_iter()
         .map(|s| (s, count(s)))
         .filter(|(_, n)| *n > 0)
-        .map(|(s, n)| view! { <li class=format!("health-count health-{}", s.as_str())><strong>{n}</strong>" "{s.label().to_lowercase()}</li> })
+        .map(|(s, n)| {
+            let selected = filter.status == Some(s);
+            let href = GridFilter { status: (!selected).then_some(s), ..filter.clone() }.href();
+            view! {
+                <li class=format!("health-count health-{}", s.as_str())>
+                    <a href=href aria-current=selected.then_some("true")><strong>{n}</strong>" "{s.label().to_lowercase()}</a>
+                </li>
+            }
+        })
         .collect_view();
+    let (shown, matching) = filter.apply(list);
+    let hidden = matching - shown.len();
+    let show_all = GridFilter {
+        all: true,
+        ..filter.clone()
+    }
+    .href();
     view! {
-        <ul class="health-summary" aria-label="Components by status">{summary}</ul>
+        <ul class="health-summary" aria-label="Components by status; select one to show only it">{summary}</ul>
+        <form class="filters" method="get" action="/health" role="search">
+            <label>"Find"
+                <input type="search" name="q" value=filter.text.clone() placeholder="name, service, environment"/>
+            </label>
+            <label>"Status"
+                <select name="status" prop:value=filter.status.map(|s| s.as_str()).unwrap_or_default()>
+                    <option value="">"any"</option>
+                    {HealthStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            <button class="btn" type="submit">"Filter"</button>
+            <a class="btn btn-ghost" href="/health">"Clear"</a>
+        </form>
+        {(matching == 0).then(|| view! { <p class="muted" role="status">"No component matches this filter."</p> })}
         <ul class="health-grid" aria-label="Components, worst first">
-            {list.into_iter().map(|c| view! {
+            {shown.into_iter().map(|c| view! {
                 <li class=format!("tile health-edge-{}", c.status.as_str())>
                     <a href=format!("/health/{}", c.id) class="tile-link">
                         <span class="tile-name">{c.name}</span>
@@ -69,6 +109,12 @@ fn Grid(list: Vec<Component>) -> impl IntoView {
                 </li>
             }).collect_view()}
         </ul>
+        {(hidden > 0).then(|| view! {
+            <nav class="pager" aria-label="More components">
+                <span class="muted">{format!("{hidden} more not shown, none in worse shape than these. ")}</span>
+                <a class="btn" href=show_all>{format!("Show all {matching}")}</a>
+            </nav>
+        })}
     }
 }
 
