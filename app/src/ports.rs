@@ -7,6 +7,7 @@ use crate::catalog::{Environment, NewEnvironment, NewService, Service};
 use crate::deploy::*;
 use crate::error::AppError;
 use crate::health::alert::*;
+use crate::health::escalation::*;
 use crate::model::*;
 use async_trait::async_trait;
 use http::request::Parts;
@@ -119,6 +120,17 @@ pub trait AlertsPort: Send + Sync + 'static {
         -> Result<Silence, AppError>;
     /// Ends a silence now; the alerts it silenced notify again.
     async fn expire_silence(&self, actor: &Principal, id: i64) -> Result<Silence, AppError>;
+    /// Notification channels, targets masked.
+    async fn channels(&self) -> Result<Vec<Channel>, AppError>;
+    async fn create_channel(&self, actor: &Principal, new: NewChannel)
+        -> Result<Channel, AppError>;
+    /// Escalation policies by rank.
+    async fn policies(&self) -> Result<Vec<EscalationPolicy>, AppError>;
+    async fn create_policy(
+        &self,
+        actor: &Principal,
+        new: NewPolicy,
+    ) -> Result<EscalationPolicy, AppError>;
 }
 
 /// Components and their probe results: the health grid.

@@ -3,9 +3,10 @@ import { signIn } from "./helpers";
 
 test("an admin creates a token, sees it once, and revokes it after confirming", async ({ page }) => {
   await signIn(page, "/settings");
-  await page.getByText("Create a token").click();
+  const card = page.locator("section", { has: page.getByRole("heading", { name: "API tokens" }) });
+  await card.getByText("Create a token").click();
   const name = `ui-token-${Date.now() % 100000}`;
-  await page.getByLabel("Name", { exact: true }).fill(name);
+  await card.getByLabel("Name", { exact: true }).fill(name);
   await page.getByRole("button", { name: "Create token" }).click();
   const secret = page.getByLabel("New API token");
   await expect(secret).toHaveValue(/^fdt_[0-9a-f]{40}$/);
@@ -45,4 +46,33 @@ test("an admin saves the GitHub webhook secret; it is never shown again", async 
   await page.screenshot({ path: "screenshots/settings-webhooks.png", fullPage: true });
   await page.reload();
   expect(await page.content()).not.toContain(secret);
+});
+
+test("an admin adds a channel and an escalation policy; the URL never shows", async ({ page }) => {
+  await signIn(page, "/settings");
+  const channels = page.locator("section", { has: page.getByRole("heading", { name: "Notification channels" }) });
+  const channel = `pager-${Date.now() % 100000}`;
+  await channels.getByText("Add a channel").click();
+  await channels.getByLabel("Name", { exact: true }).fill(channel);
+  await channels.getByLabel("Kind").selectOption("slack");
+  await channels.getByLabel(/^Target/).fill("https://hooks.slack.example/services/T0/B0/e2e-s3cret");
+  await channels.getByRole("button", { name: "Add channel" }).click();
+  const row = channels.getByRole("row").filter({ hasText: channel });
+  await expect(row).toContainText("https://hooks.slack.example/…");
+  await expect(page.getByText("e2e-s3cret")).toHaveCount(0);
+
+  const policies = page.locator("section", { has: page.getByRole("heading", { name: "Escalation policies" }) });
+  await policies.getByText("Add a policy").click();
+  await policies.getByLabel("Name", { exact: true }).fill(`critical to ${channel}`);
+  await policies.getByLabel(/^Matchers/).fill('severity="critical"');
+  // A step naming no channel is refused with the reason, and nothing is added.
+  await policies.getByLabel(/^Steps/).fill("0 no-such-channel");
+  await policies.getByRole("button", { name: "Add policy" }).click();
+  await expect(policies.getByRole("alert")).toContainText("There is no channel named 'no-such-channel'");
+  await policies.getByLabel(/^Steps/).fill(`0 ${channel}\n15m ${channel}`);
+  await policies.getByRole("button", { name: "Add policy" }).click();
+  const policy = policies.getByRole("row").filter({ hasText: `critical to ${channel}` });
+  await expect(policy).toContainText('severity="critical"');
+  await expect(policy).toContainText(`after 15m: ${channel}`);
+  await page.screenshot({ path: "screenshots/settings-routing.png", fullPage: true });
 });

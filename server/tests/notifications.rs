@@ -306,10 +306,83 @@ async fn a_silence_that_ends_releases_its_alerts(app: TestApp) {
         .contains(&"unsilenced".to_string()));
 }
 
+async fn admins_route_alerts_from_the_settings_forms(app: TestApp) {
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    let viewer = app.new_token("wallboard", Role::Viewer).await;
+    let channel = [
+        ("name", "oncall"),
+        ("kind", "webhook"),
+        ("target", "https://hooks.example/s3cret"),
+    ];
+    assert_eq!(
+        app.server_fn("channel_create", &viewer, &channel)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let created = app.server_fn("channel_create", &admin, &channel).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    assert!(!created.body.contains("s3cret"), "{}", created.body);
+    let listed = app.server_fn("channels", &viewer, &[]).await;
+    assert!(
+        listed.body.contains("oncall") && !listed.body.contains("s3cret"),
+        "{}",
+        listed.body
+    );
+
+    let policy = |steps: &'static str, rank: &'static str| {
+        [
+            ("name", "critical to on-call"),
+            ("rank", rank),
+            ("matchers", r#"severity="critical", job=~"api|web""#),
+            ("steps", steps),
+        ]
+    };
+    for (steps, rank) in [
+        ("soon oncall", "0"),
+        ("0 nobody", "0"),
+        ("0 oncall", "first"),
+    ] {
+        let refused = app
+            .server_fn("policy_create", &admin, &policy(steps, rank))
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{steps}: {}",
+            refused.body
+        );
+    }
+    assert_eq!(
+        app.server_fn("policy_create", &viewer, &policy("0 oncall", "0"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let created = app
+        .server_fn(
+            "policy_create",
+            &admin,
+            &policy("0 oncall\n15m oncall", "5"),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let policies = app.get("/api/v1/escalation-policies", &viewer).await.json();
+    let policies = policies.as_array().unwrap();
+    assert_eq!(policies.len(), 1, "the refused ones were not stored");
+    assert_eq!(policies[0]["rank"], 5);
+    assert_eq!(
+        policies[0]["steps"][1],
+        json!({"delay_s": 900, "channel": "oncall"})
+    );
+    assert_eq!(policies[0]["matchers"][1]["isRegex"], true);
+}
+
 on_both_databases!(
     unacknowledged_alerts_escalate_on_time,
     notifications_are_retried_with_backoff,
     a_silence_that_ends_releases_its_alerts,
+    admins_route_alerts_from_the_settings_forms,
 );
 
 /// A minimal SMTP server that accepts every message and keeps what it received.

@@ -115,9 +115,11 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
 mod alerts;
 mod deployments;
 mod health;
+mod routing;
 pub use alerts::*;
 pub use deployments::*;
 pub use health::*;
+pub use routing::*;
 
 /// Where each CI/CD webhook secret comes from (never the secret). Admins only.
 #[server(endpoint = "webhook_secrets")]

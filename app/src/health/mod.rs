@@ -9,6 +9,7 @@ pub mod escalation;
 pub mod grid;
 pub mod objective;
 pub mod probe;
+pub mod routing_form;
 pub mod slo;
 
 use crate::deploy::text_enum;

@@ -2,6 +2,7 @@
 //! admins change it. A token's secret is shown exactly once, right after it is created; a webhook
 //! secret is never shown again after it is saved.
 
+use super::alert_routing::AlertRouting;
 use crate::api::*;
 use crate::components::common::*;
 use crate::components::layout::use_role_at_least;
@@ -21,7 +22,7 @@ fn RoleSelect() -> impl IntoView {
     }
 }
 
-fn action_error<T: 'static>(
+pub(super) fn action_error<T: 'static>(
     value: impl Fn() -> Option<Result<T, crate::error::AppError>> + Send + 'static,
 ) -> impl IntoView {
     move || {
@@ -38,7 +39,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text="Settings"/>
         <div class="page-head">
             <h1>"Settings"</h1>
-            <p class="muted">"Who can use Flightdeck, and the tokens machines use."</p>
+            <p class="muted">"Who can use Flightdeck, the tokens machines use, and where alerts are sent."</p>
         </div>
         <Users is_admin/>
         <Show when=move || is_admin.get() fallback=|| view! {
@@ -48,6 +49,7 @@ pub fn SettingsPage() -> impl IntoView {
             <Tokens/>
             <WebhookSecrets/>
         </Show>
+        <AlertRouting is_admin/>
     }
 }
 

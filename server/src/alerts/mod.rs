@@ -23,6 +23,7 @@ use crate::events::EventBus;
 use crate::store;
 use app::error::AppError;
 use app::health::alert::*;
+use app::health::escalation::{Channel, EscalationPolicy, NewChannel, NewPolicy};
 use app::model::Principal;
 use rows::{History, SELECT_ALERT};
 use sqlx::{AnyPool, Row};
@@ -387,5 +388,25 @@ impl app::ports::AlertsPort for Alerts {
     }
     async fn expire_silence(&self, actor: &Principal, id: i64) -> Result<Silence, AppError> {
         Alerts::expire_silence(self, actor, id).await
+    }
+    async fn channels(&self) -> Result<Vec<Channel>, AppError> {
+        self.list_channels().await
+    }
+    async fn create_channel(
+        &self,
+        actor: &Principal,
+        new: NewChannel,
+    ) -> Result<Channel, AppError> {
+        Alerts::create_channel(self, actor, new).await
+    }
+    async fn policies(&self) -> Result<Vec<EscalationPolicy>, AppError> {
+        self.list_policies().await
+    }
+    async fn create_policy(
+        &self,
+        actor: &Principal,
+        new: NewPolicy,
+    ) -> Result<EscalationPolicy, AppError> {
+        Alerts::create_policy(self, actor, new).await
     }
 }

@@ -1,0 +1,82 @@
+//! Server functions of the alert-routing settings: notification channels and escalation policies.
+//! Everyone signed in may read them (targets masked); adding one needs an admin.
+
+use crate::error::AppError;
+use crate::health::escalation::*;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::health::routing_form::{parse_matchers, parse_steps};
+#[cfg(feature = "ssr")]
+use crate::model::Role;
+#[cfg(feature = "ssr")]
+use crate::ports::call::*;
+
+#[server(endpoint = "channels")]
+pub async fn list_channels() -> Result<Vec<Channel>, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            ports()?.alerts.channels().await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "channel_create")]
+pub async fn create_channel(
+    name: String,
+    kind: ChannelKind,
+    target: String,
+) -> Result<Channel, AppError> {
+    reply(
+        async {
+            let actor = require(Role::Admin)?;
+            let new = NewChannel { name, kind, target };
+            ports()?.alerts.create_channel(&actor, new).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "policies")]
+pub async fn list_policies() -> Result<Vec<EscalationPolicy>, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            ports()?.alerts.policies().await
+        }
+        .await,
+    )
+}
+
+/// `matchers` and `steps` are the form's text fields (see `health::routing_form`).
+#[server(endpoint = "policy_create")]
+pub async fn create_policy(
+    name: String,
+    rank: String,
+    matchers: String,
+    steps: String,
+) -> Result<EscalationPolicy, AppError> {
+    reply(
+        async {
+            let actor = require(Role::Admin)?;
+            let rank = match rank.trim() {
+                "" => 0,
+                text => text.parse().map_err(|_| {
+                    AppError::unprocessable(
+                        "The rank is a whole number; lower ranks are tried first.",
+                    )
+                })?,
+            };
+            let new = NewPolicy {
+                name,
+                rank,
+                matchers: parse_matchers(&matchers).map_err(AppError::unprocessable)?,
+                steps: parse_steps(&steps).map_err(AppError::unprocessable)?,
+            };
+            ports()?.alerts.create_policy(&actor, new).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,163 @@
+//! Alert routing on the settings page: where notifications go (channels) and who is told when
+//! (escalation policies). Everyone signed in sees them, webhook URLs masked; admins add them.
+
+use super::settings::action_error;
+use crate::api::*;
+use crate::components::common::*;
+use crate::health::alert::Matcher;
+use crate::health::escalation::{ChannelKind, EscalationPolicy};
+use crate::health::routing_form::format_delay;
+use leptos::prelude::*;
+
+#[component]
+pub fn AlertRouting(is_admin: Signal<bool>) -> impl IntoView {
+    view! {
+        <Channels is_admin/>
+        <Policies is_admin/>
+    }
+}
+
+#[component]
+fn Channels(is_admin: Signal<bool>) -> impl IntoView {
+    let create = ServerAction::<CreateChannel>::new();
+    let channels = Resource::new(move || create.version().get(), |_| list_channels());
+    view! {
+        <section class="card" aria-labelledby="channels-title">
+            <div class="card-head"><h2 id="channels-title">"Notification channels"</h2></div>
+            <Transition fallback=|| view! { <LoadingRows rows=2/> }>
+                {move || channels.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <EmptyState title="No channels yet">
+                            <p>"Add a Slack incoming webhook, a JSON webhook or email addresses; escalation policies notify them."</p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap">
+                            <table class="table">
+                                <thead><tr>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Kind"</th>
+                                    <th scope="col">"Target"</th>
+                                    <th scope="col">"Added"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|c| view! {
+                                        <tr>
+                                            <td>{c.name}</td>
+                                            <td>{c.kind.as_str()}</td>
+                                            <td><code>{c.target}</code></td>
+                                            <td>{c.created_by}" · "<TimeAgo ms=c.created_at/></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                })}
+            </Transition>
+            <Show when=move || is_admin.get()>
+                <details class="form-panel">
+                    <summary>"Add a channel"</summary>
+                    <ActionForm action=create attr:class="form-grid">
+                        <label>"Name" <input name="name" required=true placeholder="e.g. oncall-slack" autocomplete="off"/></label>
+                        <label>"Kind"
+                            <select name="kind">
+                                {ChannelKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                            </select>
+                        </label>
+                        <label>"Target: the webhook URL, or email addresses separated by commas"
+                            <input name="target" required=true autocomplete="off" placeholder="https://hooks.slack.com/services/…"/>
+                        </label>
+                        {action_error(move || create.value().get())}
+                        <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>"Add channel"</button>
+                    </ActionForm>
+                </details>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Policies(is_admin: Signal<bool>) -> impl IntoView {
+    let create = ServerAction::<CreatePolicy>::new();
+    let policies = Resource::new(move || create.version().get(), |_| list_policies());
+    view! {
+        <section class="card" aria-labelledby="policies-title">
+            <div class="card-head"><h2 id="policies-title">"Escalation policies"</h2></div>
+            <p class="muted">"The first policy, by rank, whose matchers fit an alert owns it. Each step waits its delay after the previous one and notifies its channel, until someone acknowledges."</p>
+            <Transition fallback=|| view! { <LoadingRows rows=2/> }>
+                {move || policies.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <EmptyState title="No escalation policies yet">
+                            <p>"Without one, alerts are recorded and shown but nobody is notified."</p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap">
+                            <table class="table">
+                                <thead><tr>
+                                    <th scope="col">"Rank"</th>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Alerts it owns"</th>
+                                    <th scope="col">"Steps"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|p| view! { <PolicyRow p/> }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                })}
+            </Transition>
+            <Show when=move || is_admin.get()>
+                <details class="form-panel">
+                    <summary>"Add a policy"</summary>
+                    <ActionForm action=create attr:class="form-grid">
+                        <label>"Name" <input name="name" required=true placeholder="e.g. critical to on-call" autocomplete="off"/></label>
+                        <label>"Rank (lower first)" <input name="rank" type="number" value="0" step="1"/></label>
+                        <label>"Matchers (empty: every alert)"
+                            <input name="matchers" autocomplete="off" placeholder="severity=\"critical\", job=~\"api|web\""/>
+                        </label>
+                        <label>"Steps, one per line: delay, then channel"
+                            <textarea name="steps" required=true rows="3" placeholder="0 oncall-slack\n15m email-leads"></textarea>
+                        </label>
+                        {action_error(move || create.value().get())}
+                        <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>"Add policy"</button>
+                    </ActionForm>
+                </details>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn PolicyRow(p: EscalationPolicy) -> impl IntoView {
+    let matchers = if p.matchers.is_empty() {
+        "every alert".to_string()
+    } else {
+        p.matchers
+            .iter()
+            .map(Matcher::describe)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    view! {
+        <tr>
+            <td>{p.rank}</td>
+            <td>{p.name}</td>
+            <td><code>{matchers}</code></td>
+            <td>
+                <ol class="steps">
+                    {p.steps.into_iter().map(|s| view! {
+                        <li>{match s.delay_s {
+                            0 => format!("at once: {}", s.channel),
+                            delay => format!("after {}: {}", format_delay(delay), s.channel),
+                        }}</li>
+                    }).collect_view()}
+                </ol>
+            </td>
+        </tr>
+    }
+}
