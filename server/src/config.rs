@@ -197,6 +197,9 @@ pub struct ServeArgs {
     /// Prometheus base URL (e.g. `http://127.0.0.1:9090`) for PromQL probes and SLIs.
     #[arg(long, env = "FLIGHTDECK_PROMETHEUS_URL")]
     pub prometheus_url: Option<String>,
+    /// Days a resolved alert is kept, with its history and notifications (1 to 3650).
+    #[arg(long, env = "FLIGHTDECK_ALERT_RETENTION_DAYS", default_value_t = 90)]
+    pub alert_retention_days: u32,
 }
 
 /// Where alert notifications go out and link back to, where PromQL runs, how often SLOs are
@@ -210,6 +213,8 @@ pub struct AlertingSettings {
     pub smtp_from: String,
     pub prometheus_url: Option<String>,
     pub slo_interval: Duration,
+    /// How long resolved alerts are kept.
+    pub alert_retention: Duration,
 }
 
 impl Default for AlertingSettings {
@@ -220,6 +225,7 @@ impl Default for AlertingSettings {
             smtp_from: "flightdeck@localhost".into(),
             prometheus_url: None,
             slo_interval: Duration::from_secs(30),
+            alert_retention: Duration::from_secs(90 * 86_400),
         }
     }
 }
@@ -232,6 +238,7 @@ impl std::fmt::Debug for AlertingSettings {
             .field("smtp_from", &self.smtp_from)
             .field("prometheus_url", &self.prometheus_url)
             .field("slo_interval", &self.slo_interval)
+            .field("alert_retention", &self.alert_retention)
             .finish()
     }
 }
@@ -473,7 +480,14 @@ impl ServeArgs {
                 ));
             }
         }
+        if !(1..=3650).contains(&self.alert_retention_days) {
+            problems.push(format!(
+                "FLIGHTDECK_ALERT_RETENTION_DAYS {} is not between 1 and 3650",
+                self.alert_retention_days
+            ));
+        }
         AlertingSettings {
+            alert_retention: Duration::from_secs(u64::from(self.alert_retention_days) * 86_400),
             public_url,
             smtp_url,
             smtp_from: self.smtp_from.clone(),
@@ -515,10 +529,15 @@ mod tests {
             "0",
             "--site-root",
             "/nonexistent",
+            "--alert-retention-days",
+            "0",
         ])
         .validate()
         .unwrap_err();
-        assert_eq!(problems.len(), 8, "{problems:#?}");
+        assert_eq!(problems.len(), 9, "{problems:#?}");
+        assert!(problems
+            .iter()
+            .any(|p| p.contains("FLIGHTDECK_ALERT_RETENTION_DAYS")));
         assert!(problems.iter().any(|p| p.contains("FLIGHTDECK_ADDR")));
         assert!(problems.iter().any(|p| p.contains("cargo leptos build")));
     }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use common::alerts::*;
 use common::{Auth, TestApp};
 use serde_json::json;
+use sqlx::Row;
 
 async fn alertmanager_webhooks_open_group_and_resolve(app: TestApp) {
     let am = app.new_token("alertmanager", Role::Operator).await;
@@ -435,6 +436,55 @@ async fn silenced_alerts_are_kept_but_notify_nobody(app: TestApp) {
     );
 }
 
+async fn resolved_alerts_past_the_retention_are_deleted(app: TestApp) {
+    let am = app.new_token("alertmanager", Role::Operator).await;
+    let fired = vec![
+        alert("firing", "old", "warning"),
+        alert("firing", "still", "critical"),
+    ];
+    send_webhook(&app, &am, webhook("firing", fired)).await;
+    send_webhook(
+        &app,
+        &am,
+        webhook("resolved", vec![alert("resolved", "old", "warning")]),
+    )
+    .await;
+    let silence = json!({"matchers": [{"name": "job", "value": "nothing"}],
+                         "ends_at": flightdeck::now_ms() + 60_000, "comment": "short"});
+    app.post_json("/api/v1/silences", &am, silence).await;
+    let alerts = feed(&app, &am, "").await;
+    let id_of =
+        |job: &str| alerts.iter().find(|a| a["labels"]["job"] == job).unwrap()["id"].clone();
+    let (old, still) = (id_of("old"), id_of("still"));
+
+    // Within the retention (90 days by default) nothing goes.
+    assert_eq!(
+        app.state.alerts.prune(flightdeck::now_ms()).await.unwrap(),
+        0
+    );
+    let later = flightdeck::now_ms() + 91 * 86_400_000;
+    assert_eq!(app.state.alerts.prune(later).await.unwrap(), 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/alerts/{old}"), &am).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let history: i64 = sqlx::query("SELECT COUNT(*) FROM alert_events WHERE alert_id = $1")
+        .bind(old.as_i64().unwrap())
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(history, 0, "its history went with it");
+    // Still firing, however old: kept.
+    assert_eq!(
+        app.get(&format!("/api/v1/alerts/{still}"), &am)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(count(&app, "silences").await, 0);
+}
+
 on_both_databases!(
     alertmanager_webhooks_open_group_and_resolve,
     malformed_or_unauthorized_alerts_store_nothing,
@@ -442,4 +492,5 @@ on_both_databases!(
     people_acknowledge_escalate_and_resolve,
     the_feed_filters_and_pages,
     silenced_alerts_are_kept_but_notify_nobody,
+    resolved_alerts_past_the_retention_are_deleted,
 );

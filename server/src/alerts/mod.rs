@@ -9,6 +9,7 @@ pub mod incoming;
 mod ingest;
 mod mailer;
 mod notify;
+mod retention;
 mod rows;
 pub mod silences;
 mod unsilence;
@@ -44,11 +45,16 @@ pub struct Alerts {
     notify_wake: Notify,
     /// The group-commit writer of incoming alerts.
     ingest_writer: tokio::sync::mpsc::Sender<ingest::Job>,
+    /// Resolved alerts older than this are deleted ([`Alerts::prune`]).
+    retention_ms: i64,
 }
 
 /// How often the worker looks for due escalations, notifications and expired alerts when nothing
 /// wakes it.
 const TICK: Duration = Duration::from_secs(1);
+
+/// How often resolved alerts past the retention are deleted (and once at start).
+const PRUNE_EVERY: Duration = Duration::from_secs(3_600);
 
 impl Alerts {
     pub fn new(db: &Db, bus: Arc<EventBus>, settings: &AlertingSettings) -> Arc<Alerts> {
@@ -65,16 +71,25 @@ impl Alerts {
             escalation_wake: Notify::new(),
             notify_wake: Notify::new(),
             ingest_writer: ingest::start_writer(db.pool.clone(), db.backend),
+            retention_ms: settings.alert_retention.as_millis() as i64,
         })
     }
 
-    /// The background worker: expires alerts past their end, takes due escalation steps, sends
-    /// due notifications.
+    /// The background worker: expires alerts past their end, releases alerts of ended silences,
+    /// takes due escalation steps, sends due notifications, and hourly deletes what is past the
+    /// retention.
     pub fn spawn_worker(self: &Arc<Self>) {
         let alerts = self.clone();
         tokio::spawn(async move {
+            let mut pruned_at = None::<std::time::Instant>;
             loop {
                 let now = crate::now_ms();
+                if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                    pruned_at = Some(std::time::Instant::now());
+                    if let Err(e) = alerts.prune(now).await {
+                        tracing::warn!(error = %e.message, "pruning old alerts failed");
+                    }
+                }
                 let work = async {
                     alerts.expire_due(now).await?;
                     alerts.release_ended_silences(now).await?;
