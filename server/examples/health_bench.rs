@@ -258,6 +258,17 @@ async fn slo_evaluation(server: &Server) {
     let rows = hours.len() + minutes.len();
     insert("slo_hours", "hour", hours).await;
     insert("slo_minutes", "minute", minutes).await;
+    // The first round right after the bulk load reads 1.1 M rows' pages out of the WAL; once
+    // SQLite checkpoints them into the database file (as it does on its own between rounds),
+    // every round reads the same way. Report both.
+    let t = Instant::now();
+    let round = server.state.slos.evaluate_all(now).await.unwrap();
+    assert_eq!(round.evaluated, 1000);
+    let first = t.elapsed().as_secs_f64() * 1000.0;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(pool)
+        .await
+        .unwrap();
     let mut times = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
@@ -265,8 +276,9 @@ async fn slo_evaluation(server: &Server) {
         assert_eq!(round.evaluated, 1000);
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
+    eprintln!("SLO rounds in order: {times:.0?}");
     times.sort_by(f64::total_cmp);
-    println!("| SLO evaluation round, 1,000 SLOs over 30 days ({rows} count rows; median / worst of 5) | {:.0} ms / {:.0} ms |", times[2], times[4]);
+    println!("| SLO evaluation round, 1,000 SLOs over 30 days ({rows} count rows): first, right after the bulk load / then median and worst of 5 | {first:.0} ms / {:.0} ms and {:.0} ms |", times[2], times[4]);
 }
 
 async fn grid_render(server: &Server) {
