@@ -4,9 +4,13 @@
 //! the wake-ups, so an event written by another process (a CLI command, another replica) still
 //! reaches browsers within a second.
 //!
-//! Known limit: on PostgreSQL, sequence values can commit out of order under concurrent writers,
-//! so a poll may pass a `seq` that commits a moment later. The deployments work (LISTEN/NOTIFY
-//! and several replicas) must close that gap; SQLite serialises writers, so there it cannot occur.
+//! Gaps: on PostgreSQL, sequence values can commit out of order under concurrent writers (a
+//! transaction that took `seq` 7 may commit after the one that took 8), and a rolled-back
+//! transaction leaves its `seq` unused for good. So the bus never publishes past a missing `seq`
+//! until it has waited [`EventBus::GAP_WAIT`] for it, and a replay stops at the first gap the bus
+//! has not resolved yet ([`contiguous`]); otherwise a client would move past an event that is
+//! about to commit and never see it. SQLite serialises writers and reuses rolled-back values, so
+//! there `seq` has no gaps.
 
 use app::model::EventMessage;
 use sqlx::{Any, AnyPool, Row, Transaction};
@@ -59,12 +63,16 @@ pub struct EventBus {
     /// Unix ms of the last completed publishing round; the health check reads it.
     heartbeat: AtomicI64,
     published: AtomicU64,
+    /// The missing `seq` publishing waits on, and since when.
+    gap: std::sync::Mutex<Option<(i64, std::time::Instant)>>,
 }
 
 impl EventBus {
     /// The most events one replay returns; a client further behind is told to reload.
     pub const REPLAY_LIMIT: i64 = 10_000;
     const POLL: Duration = Duration::from_secs(1);
+    /// How long a missing `seq` may still commit before publishing moves past it (as rolled back).
+    pub const GAP_WAIT: Duration = Duration::from_secs(3);
 
     pub async fn new(pool: AnyPool) -> Result<Arc<EventBus>, sqlx::Error> {
         let head: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM event")
@@ -79,6 +87,7 @@ impl EventBus {
             head: AtomicI64::new(head),
             heartbeat: AtomicI64::new(crate::now_ms()),
             published: AtomicU64::new(0),
+            gap: std::sync::Mutex::new(None),
         }))
     }
 
@@ -116,6 +125,12 @@ impl EventBus {
             let count = rows.len();
             for row in &rows {
                 let event = decode(row)?;
+                let expected = self.head.load(Ordering::Acquire) + 1;
+                if event.seq > expected && !self.gap_given_up(expected) {
+                    // Wait for `expected` to commit (its writer wakes the bus) or to time out.
+                    self.heartbeat.store(crate::now_ms(), Ordering::Relaxed);
+                    return Ok(());
+                }
                 self.head.store(event.seq, Ordering::Release);
                 self.published.fetch_add(1, Ordering::Relaxed);
                 // Serialised here once: with a thousand sessions, a per-session clone and
@@ -130,6 +145,26 @@ impl EventBus {
         }
         self.heartbeat.store(crate::now_ms(), Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Whether publishing may skip the missing `seq`: true once it has been missing for
+    /// [`Self::GAP_WAIT`].
+    fn gap_given_up(&self, missing: i64) -> bool {
+        let mut gap = self.gap.lock().unwrap_or_else(|e| e.into_inner());
+        match *gap {
+            Some((seq, since)) if seq == missing => {
+                if since.elapsed() < Self::GAP_WAIT {
+                    return false;
+                }
+                tracing::debug!(seq, "event seq never committed; moving past it");
+                *gap = None;
+                true
+            }
+            _ => {
+                *gap = Some((missing, std::time::Instant::now()));
+                false
+            }
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
@@ -151,15 +186,72 @@ impl EventBus {
     /// Every committed event after `since`, oldest first, at most [`Self::REPLAY_LIMIT`] + 1 (one
     /// more than the limit tells the caller the client is too far behind). Read from the table, not
     /// bounded by what the bus has published yet, so a change committed just before a client
-    /// subscribes is in its replay rather than arriving after `subscribed`.
+    /// subscribes is in its replay rather than arriving after `subscribed`; but never past a gap
+    /// the bus is still waiting on ([`contiguous`]).
     pub async fn replay(&self, since: i64) -> Result<Vec<EventMessage>, sqlx::Error> {
-        sqlx::query("SELECT seq, topic, type, data FROM event WHERE seq > $1 ORDER BY seq LIMIT $2")
-            .bind(since)
-            .bind(Self::REPLAY_LIMIT + 1)
-            .fetch_all(&self.pool)
-            .await?
+        let head = self.head();
+        let events = sqlx::query(
+            "SELECT seq, topic, type, data FROM event WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(since)
+        .bind(Self::REPLAY_LIMIT + 1)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(decode)
+        .collect::<Result<Vec<_>, _>>()?;
+        Ok(contiguous(events, since, head))
+    }
+}
+
+/// `events` (ordered, after `since`) up to the first gap above the bus's published `head`: gaps
+/// at or below it are settled (published, or given up as rolled back), a gap above it may still
+/// fill.
+pub fn contiguous(mut events: Vec<EventMessage>, since: i64, head: i64) -> Vec<EventMessage> {
+    let mut settled = since.max(head);
+    let end = events
+        .iter()
+        .position(|e| {
+            if e.seq <= settled {
+                return false;
+            }
+            let next = e.seq == settled + 1;
+            settled = e.seq;
+            !next
+        })
+        .unwrap_or(events.len());
+    events.truncate(end);
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seqs(list: &[i64], since: i64, head: i64) -> Vec<i64> {
+        let events = list
             .iter()
-            .map(decode)
+            .map(|&seq| EventMessage {
+                seq,
+                topic: "t".into(),
+                kind: "k".into(),
+                data: serde_json::Value::Null,
+            })
+            .collect();
+        contiguous(events, since, head)
+            .iter()
+            .map(|e| e.seq)
             .collect()
+    }
+
+    #[test]
+    fn replay_stops_at_a_gap_the_bus_still_waits_on() {
+        // 7 is settled (head 8 is past it); 10 may still commit, so 11 waits.
+        assert_eq!(seqs(&[6, 8, 9, 11, 12], 5, 8), [6, 8, 9]);
+        // The client is ahead of the bus: gaps count from where it is.
+        assert_eq!(seqs(&[11, 12, 14], 10, 8), [11, 12]);
+        assert_eq!(seqs(&[10, 11], 8, 8), [] as [i64; 0]);
+        assert_eq!(seqs(&[9, 10, 11], 8, 8), [9, 10, 11]);
+        assert_eq!(seqs(&[], 3, 8), [] as [i64; 0]);
     }
 }

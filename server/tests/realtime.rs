@@ -137,3 +137,67 @@ on_both_databases!(
     the_websocket_needs_a_caller,
     live_events_arrive_and_missed_ones_replay_after_reconnect
 );
+
+/// PostgreSQL only: there, a transaction can take a lower `seq` and commit after a higher one.
+/// The bus must hold the higher one back until the lower commits, or give the lower up when it
+/// never does (rolled back), and a replay must not run ahead of it either.
+#[tokio::test]
+async fn events_committing_out_of_order_are_published_in_order() {
+    let Some(app) = TestApp::on(common::Backend::Postgres).await else {
+        return;
+    };
+    let bus = &app.state.bus;
+    let pool = &app.state.db.pool;
+    let mut live = bus.subscribe();
+    let event = |n: i64| json!({ "n": n });
+    let mut slow = pool.begin().await.unwrap();
+    let first = flightdeck::events::append(&mut slow, "test", "slow", &event(1))
+        .await
+        .unwrap();
+    let mut fast = pool.begin().await.unwrap();
+    let second = flightdeck::events::append(&mut fast, "test", "fast", &event(2))
+        .await
+        .unwrap();
+    assert!(second > first);
+    fast.commit().await.unwrap();
+    bus.wake();
+    // The later event waits for the earlier one, live and in a replay (events from setting up
+    // the app may still arrive).
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(700);
+    while let Ok(got) = tokio::time::timeout_at(deadline, live.recv()).await {
+        assert!(
+            got.unwrap().event.seq < first,
+            "published past a seq not yet committed"
+        );
+    }
+    assert!(bus.replay(first - 1).await.unwrap().is_empty());
+    slow.commit().await.unwrap();
+    bus.wake();
+    for expected in [first, second] {
+        let got = tokio::time::timeout(Duration::from_secs(3), live.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.event.seq, expected);
+    }
+    assert_eq!(bus.replay(first - 1).await.unwrap().len(), 2);
+
+    // A rolled-back event leaves its seq empty for good: the next one is published after the wait.
+    let mut aborted = pool.begin().await.unwrap();
+    flightdeck::events::append(&mut aborted, "test", "aborted", &event(3))
+        .await
+        .unwrap();
+    aborted.rollback().await.unwrap();
+    let mut after = pool.begin().await.unwrap();
+    let last = flightdeck::events::append(&mut after, "test", "after", &event(4))
+        .await
+        .unwrap();
+    after.commit().await.unwrap();
+    bus.wake();
+    let wait = flightdeck::events::EventBus::GAP_WAIT + Duration::from_secs(3);
+    let got = tokio::time::timeout(wait, live.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.event.seq, last);
+}
