@@ -1,8 +1,10 @@
 //! The realtime spine. Every state change writes an `event` row in its own transaction
 //! ([`append`]); after commit the writer calls [`EventBus::wake`]. The bus reads rows past the last
-//! `seq` it published, in order, and fans them out to websocket sessions. A timer poll backs up
-//! the wake-ups, so an event written by another process (a CLI command, another replica) still
-//! reaches browsers within a second.
+//! `seq` it published, in order, and fans them out to websocket sessions. On PostgreSQL every
+//! replica also LISTENs on `flightdeck_events`, which a trigger on `event` NOTIFYs at commit
+//! ([`EventBus::listen`]), so a change made through another replica arrives at once. A timer poll
+//! backs both up: an event written by another process (a CLI command) still reaches browsers
+//! within a second.
 //!
 //! Gaps: on PostgreSQL, sequence values can commit out of order under concurrent writers (a
 //! transaction that took `seq` 7 may commit after the one that took 8), and a rolled-back
@@ -18,6 +20,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, Notify};
+
+/// The PostgreSQL channel the `event_notify` trigger notifies (migration 0008).
+const NOTIFY_CHANNEL: &str = "flightdeck_events";
 
 /// Writes one event inside the caller's transaction and returns its `seq`.
 pub async fn append(
@@ -65,6 +70,8 @@ pub struct EventBus {
     published: AtomicU64,
     /// The missing `seq` publishing waits on, and since when.
     gap: std::sync::Mutex<Option<(i64, std::time::Instant)>>,
+    /// How often the bus looks for events nobody woke it for.
+    poll: Duration,
 }
 
 impl EventBus {
@@ -75,6 +82,11 @@ impl EventBus {
     pub const GAP_WAIT: Duration = Duration::from_secs(3);
 
     pub async fn new(pool: AnyPool) -> Result<Arc<EventBus>, sqlx::Error> {
+        Self::with_poll(pool, Self::POLL).await
+    }
+
+    /// A bus whose backup poll runs every `poll` (tests use a long one to show what wakes it).
+    pub async fn with_poll(pool: AnyPool, poll: Duration) -> Result<Arc<EventBus>, sqlx::Error> {
         let head: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM event")
             .fetch_one(&pool)
             .await?
@@ -88,6 +100,7 @@ impl EventBus {
             heartbeat: AtomicI64::new(crate::now_ms()),
             published: AtomicU64::new(0),
             gap: std::sync::Mutex::new(None),
+            poll,
         }))
     }
 
@@ -98,12 +111,37 @@ impl EventBus {
             loop {
                 tokio::select! {
                     _ = bus.wake.notified() => {}
-                    _ = tokio::time::sleep(Self::POLL) => {}
+                    _ = tokio::time::sleep(bus.poll) => {}
                 }
                 if let Err(error) = bus.publish_pending().await {
                     tracing::warn!(%error, "event bus could not read new events; retrying");
                     tokio::time::sleep(Self::POLL).await;
                 }
+            }
+        })
+    }
+
+    /// PostgreSQL: wakes the bus whenever any replica commits an event (the `event_notify`
+    /// trigger), reconnecting if the connection drops; runs until the process ends.
+    pub fn listen(self: &Arc<Self>, pool: sqlx::PgPool) -> tokio::task::JoinHandle<()> {
+        let bus = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                let listening = async {
+                    let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+                    listener.listen(NOTIFY_CHANNEL).await?;
+                    // Anything committed while not listening.
+                    bus.wake();
+                    loop {
+                        listener.recv().await?;
+                        bus.wake();
+                    }
+                };
+                let result: Result<(), sqlx::Error> = listening.await;
+                if let Err(error) = result {
+                    tracing::warn!(%error, "not listening for other replicas' events; retrying");
+                }
+                tokio::time::sleep(Self::POLL).await;
             }
         })
     }

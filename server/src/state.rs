@@ -76,6 +76,9 @@ impl AppState {
     ) -> Result<AppState, sqlx::Error> {
         let bus = EventBus::new(db.pool.clone()).await?;
         bus.spawn();
+        if let crate::db::TypedPool::Postgres(pg) = &db.typed {
+            bus.listen(pg.clone());
+        }
         let accounts = Arc::new(Accounts::new(db.pool.clone(), bus.clone()));
         let audit = Arc::new(AuditLog::new(db.pool.clone()));
         let catalog = Arc::new(Catalog::new(db.pool.clone(), bus.clone()));

@@ -201,3 +201,38 @@ async fn events_committing_out_of_order_are_published_in_order() {
         .unwrap();
     assert_eq!(got.event.seq, last);
 }
+
+/// PostgreSQL only: a second replica's bus learns of an event committed through the first from
+/// LISTEN/NOTIFY, not from its backup poll (set to a minute here).
+#[tokio::test]
+async fn another_replica_hears_of_events_at_once() {
+    let Some(app) = TestApp::on(common::Backend::Postgres).await else {
+        return;
+    };
+    let flightdeck::db::TypedPool::Postgres(pg) = &app.state.db.typed else {
+        unreachable!()
+    };
+    let replica =
+        flightdeck::events::EventBus::with_poll(app.state.db.pool.clone(), Duration::from_secs(60))
+            .await
+            .unwrap();
+    replica.spawn();
+    replica.listen(pg.clone());
+    let mut live = replica.subscribe();
+    // Time to connect and LISTEN.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut tx = app.state.db.pool.begin().await.unwrap();
+    let seq = flightdeck::events::append(&mut tx, "test", "elsewhere", &json!({}))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    loop {
+        let got = tokio::time::timeout(Duration::from_secs(10), live.recv())
+            .await
+            .expect("the other replica's bus was not woken")
+            .unwrap();
+        if got.event.seq == seq {
+            break;
+        }
+    }
+}
