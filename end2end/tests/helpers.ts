@@ -9,6 +9,9 @@ export async function signIn(page: Page, next = "/") {
   await page.getByLabel("Password").fill(ADMIN_PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+  // The page is server-rendered first; its buttons work once it is hydrated, which with the
+  // split bundle waits for the page's chunks.
+  await expectLive(page);
 }
 
 /** Waits until the page is hydrated and its live connection is up. */
