@@ -471,6 +471,13 @@ async fn main() {
         }
         return;
     }
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("events") {
+        for _ in 0..3 {
+            let (p50, p99, n) = events_to_clients(1000, 30).await;
+            println!("| deployment event, commit -> websocket client, 1,000 clients ({n} deliveries) | p50 {p50:.0} ms / p99 {p99:.0} ms |");
+        }
+        return;
+    }
     let (p50, p99) = rollback_start(200).await;
     println!("| rollback control plane: request accepted -> deployer started (200 rollbacks, SQLite) | p50 {p50:.0} ms / p99 {p99:.0} ms |");
     let (p50, p99, n) = events_to_clients(1000, 30).await;
