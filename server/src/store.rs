@@ -11,10 +11,10 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
+/// A write transaction, as [`begin_write`] on the pool's own backend: every caller writes, and
+/// many read first (a name clash, the current row), which on SQLite must not start deferred.
 pub async fn begin(pool: &AnyPool) -> Result<Transaction<'static, Any>, AppError> {
-    pool.begin()
-        .await
-        .map_err(|e| internal("starting a transaction", e))
+    begin_write(pool, Backend::of(pool)).await
 }
 
 /// A transaction that reads and then writes. On SQLite it takes the write lock up front
