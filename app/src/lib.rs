@@ -8,6 +8,7 @@ pub mod components;
 pub mod deploy;
 pub mod error;
 pub mod health;
+pub mod href;
 pub mod live;
 pub mod model;
 pub mod pages;

@@ -3,6 +3,7 @@
 
 use super::component::Component;
 use super::HealthStatus;
+use crate::href::{percent_encode, QueryHref};
 
 /// Tiles shown before "Show all".
 pub const TILES: usize = 240;
@@ -47,37 +48,13 @@ impl GridFilter {
 
     /// The grid's address with this filter, for links and the "Show all" button.
     pub fn href(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(s) = self.status {
-            parts.push(format!("status={}", s.as_str()));
-        }
-        let text = self.text.trim();
-        if !text.is_empty() {
-            let words: Vec<&str> = text.split_whitespace().collect();
-            let encoded: Vec<String> = words.iter().map(|w| url_word(w)).collect();
-            parts.push(format!("q={}", encoded.join("+")));
-        }
-        if self.all {
-            parts.push("all=1".into());
-        }
-        if parts.is_empty() {
-            "/health".into()
-        } else {
-            format!("/health?{}", parts.join("&"))
-        }
+        let words: Vec<String> = self.text.split_whitespace().map(percent_encode).collect();
+        QueryHref::new()
+            .param("status", self.status.map(HealthStatus::as_str))
+            .encoded("q", Some(words.join("+")))
+            .param("all", self.all.then_some(1))
+            .build("/health", "")
     }
-}
-
-/// Percent-encodes one search word for a query string.
-fn url_word(word: &str) -> String {
-    word.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::components::alerts::*;
 use crate::components::common::*;
 use crate::components::layout::use_role_at_least;
 use crate::health::alert::*;
+use crate::href::QueryHref;
 use crate::live::changes_on;
 use crate::model::Role;
 use leptos::prelude::*;
@@ -14,21 +15,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 fn feed_href(query: &AlertQuery, cursor: Option<&str>) -> String {
-    let mut parts = Vec::new();
-    if let Some(s) = query.status {
-        parts.push(format!("status={s}"));
-    }
-    if let Some(s) = query.severity {
-        parts.push(format!("severity={s}"));
-    }
-    if let Some(c) = cursor {
-        parts.push(format!("cursor={c}"));
-    }
-    if parts.is_empty() {
-        "/alerts".into()
-    } else {
-        format!("/alerts?{}", parts.join("&"))
-    }
+    QueryHref::new()
+        .param("status", query.status)
+        .param("severity", query.severity)
+        .param("cursor", cursor)
+        .build("/alerts", "")
 }
 
 #[component]

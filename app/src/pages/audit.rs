@@ -2,6 +2,7 @@
 
 use crate::api::list_audit;
 use crate::components::common::*;
+use crate::href::QueryHref;
 use crate::live::changes_on;
 use crate::model::{topics, AuditEntry, AuditQuery};
 use leptos::prelude::*;
@@ -9,32 +10,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 fn query_string(query: &AuditQuery, before: Option<i64>) -> String {
-    let mut parts = Vec::new();
-    if let Some(b) = before {
-        parts.push(format!("before={b}"));
-    }
-    for (key, value) in [("action", &query.action), ("actor", &query.actor)] {
-        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-            parts.push(format!("{key}={}", percent_encode(v)));
-        }
-    }
-    if parts.is_empty() {
-        "/audit".into()
-    } else {
-        format!("/audit?{}", parts.join("&"))
-    }
-}
-
-/// Percent-encodes a query value (letters, digits and -._~ pass).
-fn percent_encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    QueryHref::new()
+        .param("before", before)
+        .param("action", query.action.as_deref())
+        .param("actor", query.actor.as_deref())
+        .build("/audit", "")
 }
 
 #[component]

@@ -8,6 +8,7 @@ use crate::components::common::*;
 use crate::components::deploy::*;
 use crate::components::layout::use_role_at_least;
 use crate::deploy::{topics, Accepted, DeploymentQuery, DeploymentStatus, Quarantine, StatusCell};
+use crate::href::QueryHref;
 use crate::live::changes_on;
 use crate::model::Role;
 use leptos::prelude::*;
@@ -297,26 +298,12 @@ fn Quarantines(
 }
 
 fn history_href(query: &DeploymentQuery, cursor: Option<i64>) -> String {
-    let mut parts = Vec::new();
-    for (key, value) in [
-        ("service", &query.service),
-        ("environment", &query.environment),
-    ] {
-        if let Some(v) = value {
-            parts.push(format!("{key}={v}"));
-        }
-    }
-    if let Some(s) = query.status {
-        parts.push(format!("status={s}"));
-    }
-    if let Some(c) = cursor {
-        parts.push(format!("cursor={c}"));
-    }
-    if parts.is_empty() {
-        "/deployments#history".into()
-    } else {
-        format!("/deployments?{}#history", parts.join("&"))
-    }
+    QueryHref::new()
+        .param("service", query.service.as_deref())
+        .param("environment", query.environment.as_deref())
+        .param("status", query.status)
+        .param("cursor", cursor)
+        .build("/deployments", "#history")
 }
 
 #[component]
