@@ -33,25 +33,9 @@ async fn unacknowledged_alerts_escalate_on_time(app: TestApp) {
         )
         .await;
     assert_eq!(unknown_channel.status, StatusCode::UNPROCESSABLE_ENTITY);
-    send_webhook(
-        &app,
-        &admin,
-        webhook(
-            "firing",
-            vec![
-                alert("firing", "api", "critical"),
-                alert("firing", "web", "critical"),
-            ],
-        ),
-    )
-    .await;
-    let alerts = feed(&app, &admin, "").await;
-    let id = |job: &str| {
-        alerts.iter().find(|a| a["labels"]["job"] == job).unwrap()["id"]
-            .as_i64()
-            .unwrap()
+    let [api, web] = fire(&app, &admin, &["api", "web"]).await[..] else {
+        unreachable!()
     };
-    let (api, web) = (id("api"), id("web"));
     app.post_json(&format!("/api/v1/alerts/{web}/ack"), &admin, json!({}))
         .await;
 
@@ -216,27 +200,12 @@ async fn a_silence_that_ends_releases_its_alerts(app: TestApp) {
         .post_json("/api/v1/silences", &admin, silence("web", 1_000))
         .await;
     let short = short.json()["id"].as_i64().unwrap();
-    send_webhook(
-        &app,
-        &admin,
-        webhook(
-            "firing",
-            vec![
-                alert("firing", "api", "critical"),
-                alert("firing", "web", "critical"),
-            ],
-        ),
-    )
-    .await;
-    let alerts = feed(&app, &admin, "").await;
-    let id_of = |job: &str| {
-        alerts.iter().find(|a| a["labels"]["job"] == job).unwrap()["id"]
-            .as_i64()
-            .unwrap()
+    let [api, web] = fire(&app, &admin, &["api", "web"]).await[..] else {
+        unreachable!()
     };
-    let (api, web) = (id_of("api"), id_of("web"));
     assert_eq!(
-        alerts
+        feed(&app, &admin, "")
+            .await
             .iter()
             .filter(|a| !a["silenced_by"].is_null())
             .count(),

@@ -46,6 +46,23 @@ pub async fn send_webhook(app: &TestApp, auth: &Auth, body: Vec<u8>) -> TestResp
         .await
 }
 
+/// Fires one critical alert per job through Alertmanager's webhook; returns their ids, in order.
+pub async fn fire(app: &TestApp, auth: &Auth, jobs: &[&str]) -> Vec<i64> {
+    let alerts = jobs
+        .iter()
+        .map(|job| alert("firing", job, "critical"))
+        .collect();
+    let sent = send_webhook(app, auth, webhook("firing", alerts)).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    let feed = feed(app, auth, "").await;
+    jobs.iter()
+        .map(|job| {
+            let alert = feed.iter().find(|a| a["labels"]["job"] == *job).unwrap();
+            alert["id"].as_i64().unwrap()
+        })
+        .collect()
+}
+
 /// A local HTTP receiver: answers 500 to the first `failures` requests, then 200, and keeps the
 /// JSON bodies it accepted.
 pub struct Receiver {
