@@ -348,10 +348,19 @@ async fn grid_render(server: &Server) {
 
 #[tokio::main]
 async fn main() {
+    // The server's errors on stderr: a failed request says why.
+    tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_writer(std::io::stderr)
+        .init();
     let server = start().await;
     println!("| health | value |\n|---|---|");
     ingestion(&server, 10).await;
     ingestion(&server, 64).await;
+    // `BENCH_ONLY=ingestion` stops here: the ratio alone, for profiling or repeated runs.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("ingestion") {
+        return;
+    }
     slo_evaluation(&server).await;
     grid_render(&server).await;
 }

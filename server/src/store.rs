@@ -9,7 +9,7 @@ use crate::events::EventBus;
 use app::error::AppError;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
 
 /// A write transaction, as [`begin_write`] on the pool's own backend: every caller writes, and
 /// many read first (a name clash, the current row), which on SQLite must not start deferred.
@@ -27,6 +27,18 @@ pub async fn begin_write(
     match backend {
         crate::db::Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
         crate::db::Backend::Postgres => pool.begin().await,
+    }
+    .map_err(|e| internal("starting a transaction", e))
+}
+
+/// [`begin_write`] on a connection the caller keeps (the alert writer's own).
+pub async fn begin_write_on(
+    conn: &mut AnyConnection,
+    backend: crate::db::Backend,
+) -> Result<Transaction<'_, Any>, AppError> {
+    match backend {
+        crate::db::Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
+        crate::db::Backend::Postgres => conn.begin().await,
     }
     .map_err(|e| internal("starting a transaction", e))
 }

@@ -40,20 +40,25 @@ async fn alertmanager_webhooks_open_group_and_resolve(app: TestApp) {
     assert_eq!(api["summary"], "api p99 latency over 1s");
     assert_eq!(api["source"], "alertmanager");
 
-    // The same alert again: one alert, counted twice, no new history entry.
+    // The same alert again, twice in one request and with a new summary: one alert, counted
+    // three times, showing the latest summary, no new history entry.
+    let mut reworded = alert("firing", "api", "critical");
+    reworded["annotations"]["summary"] = json!("api p99 latency over 2s");
     let repeat = send_webhook(
         &app,
         &am,
-        webhook("firing", vec![alert("firing", "api", "critical")]),
+        webhook("firing", vec![alert("firing", "api", "critical"), reworded]),
     )
     .await;
-    assert_eq!(repeat.json()["updated"], 1);
+    assert_eq!(repeat.json()["updated"], 2);
     let id = api["id"].as_i64().unwrap();
     let detail = app
         .get(&format!("/api/v1/alerts/{id}"), &viewer)
         .await
         .json();
-    assert_eq!(detail["fire_count"], 2);
+    assert_eq!(detail["fire_count"], 3);
+    assert_eq!(detail["summary"], "api p99 latency over 2s");
+    assert!(detail["last_seen"].as_i64() >= api["last_seen"].as_i64());
     assert_eq!(detail["history"].as_array().unwrap().len(), 1);
     assert_eq!(count(&app, "alerts").await, 2);
 
