@@ -131,6 +131,10 @@ pub trait AlertsPort: Send + Sync + 'static {
         actor: &Principal,
         new: NewPolicy,
     ) -> Result<EscalationPolicy, AppError>;
+    /// Refused (409) while a policy's step names the channel.
+    async fn remove_channel(&self, actor: &Principal, id: i64) -> Result<(), AppError>;
+    /// Its open alerts stop escalating.
+    async fn remove_policy(&self, actor: &Principal, id: i64) -> Result<(), AppError>;
 }
 
 /// Components and their probe results: the health grid.

@@ -75,4 +75,25 @@ test("an admin adds a channel and an escalation policy; the URL never shows", as
   await expect(policy).toContainText('severity="critical"');
   await expect(policy).toContainText(`after 15m: ${channel}`);
   await page.screenshot({ path: "screenshots/settings-routing.png", fullPage: true });
+
+  // Removing: a channel a policy uses is refused with the policy's name; each removal asks first.
+  await row.getByRole("button", { name: "Remove" }).click();
+  await expect(row).toContainText("Notifications not yet sent to it are given up");
+  await row.getByRole("button", { name: "Remove channel" }).click();
+  await expect(channels.getByRole("alert")).toContainText(`is a step of 'critical to ${channel}'`);
+  await expect(row).toBeVisible();
+  await policy.getByRole("button", { name: "Remove" }).click();
+  await expect(policy).toContainText("The open alerts it owns stop escalating");
+  // The question takes the focus on its safe answer; Escape backs out.
+  await expect(policy.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(policy.getByRole("button", { name: "Remove policy" })).toHaveCount(0);
+  await policy.getByRole("button", { name: "Remove" }).click();
+  await policy.getByRole("button", { name: "Remove policy" }).click();
+  await expect(policy).toHaveCount(0);
+  await row.getByRole("button", { name: "Remove" }).click();
+  await row.getByRole("button", { name: "Remove channel" }).click();
+  await expect(row).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole("cell", { name: channel, exact: true })).toHaveCount(0);
 });

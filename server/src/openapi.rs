@@ -211,10 +211,12 @@ fn alert_paths() -> Value {
             "get": op("Notification channels (URLs masked)", "viewer", vec![], None, "200", Some(list_of("Channel"))),
             "post": op("Add a channel: slack (incoming webhook URL), webhook (URL), email (addresses)", "admin", vec![], Some("NewChannel"), "201", Some(schema("Channel"))),
         },
+        "/channels/{id}": { "delete": op("Remove a channel (409 while a policy's step names it); its unsent notifications are given up, sent ones stay on their alerts", "admin", vec![path_param("id", "integer")], None, "204", None) },
         "/escalation-policies": {
             "get": op("Escalation policies by rank", "viewer", vec![], None, "200", Some(list_of("EscalationPolicy"))),
             "post": op("Add a policy: the first (by rank) whose matchers fit an alert owns it", "admin", vec![], Some("NewPolicy"), "201", Some(schema("EscalationPolicy"))),
         },
+        "/escalation-policies/{id}": { "delete": op("Remove a policy and its steps; the open alerts it owned stop escalating", "admin", vec![path_param("id", "integer")], None, "204", None) },
         "/components": {
             "get": op("Every component with its status, worst first", "viewer", vec![], None, "200", Some(list_of("Component"))),
             "post": op("Add a component and its probe (http, tcp or prometheus)", "admin", vec![], Some("NewComponent"), "201", Some(schema("Component"))),

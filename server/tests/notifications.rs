@@ -347,7 +347,144 @@ async fn admins_route_alerts_from_the_settings_forms(app: TestApp) {
     assert_eq!(policies[0]["matchers"][1]["isRegex"], true);
 }
 
+/// Removing routing: a channel in use is refused; a removed policy's alerts stop escalating; a
+/// removed channel's unsent notifications are given up while the record of them stays on the
+/// alert, and its name is free again.
+async fn admins_remove_policies_and_channels(app: TestApp) {
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    let operator = app.new_token("deployer", Role::Operator).await;
+    let receiver = Receiver::start(u32::MAX).await;
+    setup_policy(&app, &admin, &receiver.url, 600, 900).await;
+    let [api] = fire(&app, &admin, &["api"]).await[..] else {
+        unreachable!()
+    };
+    // The first step is taken: a notification to `primary` waits for its retry (the receiver
+    // refuses everything).
+    let t1 = flightdeck::now_ms() + 601_000;
+    assert_eq!(app.state.alerts.escalate_due(t1).await.unwrap(), 1);
+    let channels = app.get("/api/v1/channels", &admin).await.json();
+    let id_of = |name: &str| {
+        channels
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (primary, secondary) = (id_of("primary"), id_of("secondary"));
+
+    let forbidden = app
+        .delete(&format!("/api/v1/channels/{primary}"), &operator)
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let in_use = app
+        .delete(&format!("/api/v1/channels/{primary}"), &admin)
+        .await;
+    assert_eq!(in_use.status, StatusCode::CONFLICT, "{}", in_use.body);
+    assert!(in_use.body.contains("'default'"), "{}", in_use.body);
+    assert_eq!(count(&app, "channels").await, 2, "nothing changed");
+    let missing = app
+        .delete("/api/v1/escalation-policies/999999", &admin)
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    let policy_id = app.get("/api/v1/escalation-policies", &admin).await.json()[0]["id"]
+        .as_i64()
+        .unwrap();
+    let removed = app
+        .delete(&format!("/api/v1/escalation-policies/{policy_id}"), &admin)
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+    assert_eq!(count(&app, "escalation_steps").await, 0);
+    assert_eq!(
+        app.state
+            .alerts
+            .escalate_due(t1 + 86_400_000)
+            .await
+            .unwrap(),
+        0,
+        "the alert no longer escalates"
+    );
+
+    let removed = app
+        .delete(&format!("/api/v1/channels/{primary}"), &admin)
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+    let names: Vec<String> = app
+        .get("/api/v1/channels", &admin)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["secondary"]);
+    let detail = app
+        .get(&format!("/api/v1/alerts/{api}"), &admin)
+        .await
+        .json();
+    let sent = &detail["notifications"][0];
+    assert_eq!(sent["channel"], format!("primary (removed #{primary})"));
+    assert_eq!(sent["status"], "failed");
+    assert!(
+        sent["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("removed the channel"),
+        "{sent}"
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/channels/{primary}"), &admin)
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "removed already"
+    );
+    let again = app
+        .post_json(
+            "/api/v1/channels",
+            &admin,
+            json!({"name": "primary", "kind": "slack", "target": receiver.url}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+
+    // Resolving tells the channels that heard of it, but not the removed one.
+    app.post_json(&format!("/api/v1/alerts/{api}/resolve"), &admin, json!({}))
+        .await;
+    let detail = app
+        .get(&format!("/api/v1/alerts/{api}"), &admin)
+        .await
+        .json();
+    assert_eq!(detail["status"], "resolved");
+    assert_eq!(
+        detail["notifications"].as_array().unwrap().len(),
+        1,
+        "{detail}"
+    );
+
+    // The settings page's server function, as the UI calls it.
+    let id = secondary.to_string();
+    let form = [("id", id.as_str())];
+    assert_eq!(
+        app.server_fn("channel_remove", &operator, &form)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let removed = app.server_fn("channel_remove", &admin, &form).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    let audit = app.get("/api/v1/audit", &admin).await.body;
+    for action in ["escalation_policy.removed", "channel.removed"] {
+        assert!(audit.contains(action), "{action} audited");
+    }
+}
+
 on_both_databases!(
+    admins_remove_policies_and_channels,
     unacknowledged_alerts_escalate_on_time,
     notifications_are_retried_with_backoff,
     a_silence_that_ends_releases_its_alerts,

@@ -1,5 +1,5 @@
 //! Server functions of the alert-routing settings: notification channels and escalation policies.
-//! Everyone signed in may read them (targets masked); adding one needs an admin.
+//! Everyone signed in may read them (targets masked); adding or removing one needs an admin.
 
 use crate::error::AppError;
 use crate::health::escalation::*;
@@ -76,6 +76,28 @@ pub async fn create_policy(
                 steps: parse_steps(&steps).map_err(AppError::unprocessable)?,
             };
             ports()?.alerts.create_policy(&actor, new).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "channel_remove")]
+pub async fn remove_channel(id: i64) -> Result<(), AppError> {
+    reply(
+        async {
+            let actor = require(Role::Admin)?;
+            ports()?.alerts.remove_channel(&actor, id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "policy_remove")]
+pub async fn remove_policy(id: i64) -> Result<(), AppError> {
+    reply(
+        async {
+            let actor = require(Role::Admin)?;
+            ports()?.alerts.remove_policy(&actor, id).await
         }
         .await,
     )

@@ -1,5 +1,6 @@
 //! Alert routing on the settings page: where notifications go (channels) and who is told when
-//! (escalation policies). Everyone signed in sees them, webhook URLs masked; admins add them.
+//! (escalation policies). Everyone signed in sees them, webhook URLs masked; admins add and
+//! remove them, each removal confirmed first.
 
 use super::settings::action_error;
 use crate::api::*;
@@ -20,10 +21,16 @@ pub fn AlertRouting(is_admin: Signal<bool>) -> impl IntoView {
 #[component]
 fn Channels(is_admin: Signal<bool>) -> impl IntoView {
     let create = ServerAction::<CreateChannel>::new();
-    let channels = Resource::new(move || create.version().get(), |_| list_channels());
+    let remove = ServerAction::<RemoveChannel>::new();
+    let channels = Resource::new(
+        move || (create.version().get(), remove.version().get()),
+        |_| list_channels(),
+    );
+    let confirming = RwSignal::new(None::<i64>);
     view! {
         <section class="card" aria-labelledby="channels-title">
             <div class="card-head"><h2 id="channels-title">"Notification channels"</h2></div>
+            {action_error(move || remove.value().get())}
             <Transition fallback=|| view! { <LoadingRows rows=2/> }>
                 {move || channels.get().map(|r| match r {
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
@@ -40,15 +47,28 @@ fn Channels(is_admin: Signal<bool>) -> impl IntoView {
                                     <th scope="col">"Kind"</th>
                                     <th scope="col">"Target"</th>
                                     <th scope="col">"Added"</th>
+                                    <AdminColumn is_admin/>
                                 </tr></thead>
                                 <tbody>
-                                    {list.into_iter().map(|c| view! {
-                                        <tr>
-                                            <td>{c.name}</td>
-                                            <td>{c.kind.as_str()}</td>
-                                            <td><code>{c.target}</code></td>
-                                            <td>{c.created_by}" · "<TimeAgo ms=c.created_at/></td>
-                                        </tr>
+                                    {list.into_iter().map(|c| {
+                                        let (id, name) = (c.id, c.name.clone());
+                                        view! {
+                                            <tr>
+                                                <td>{c.name}</td>
+                                                <td>{c.kind.as_str()}</td>
+                                                <td><code>{c.target}</code></td>
+                                                <td>{c.created_by}" · "<TimeAgo ms=c.created_at/></td>
+                                                <Show when=move || is_admin.get()>
+                                                    <td><ConfirmRemove
+                                                        id
+                                                        confirming
+                                                        question=format!("Remove channel '{name}'? Notifications not yet sent to it are given up; those sent stay on their alerts.")
+                                                        confirm_label="Remove channel"
+                                                        on_confirm=Callback::new(move |_| { remove.dispatch(RemoveChannel { id }); })
+                                                    /></td>
+                                                </Show>
+                                            </tr>
+                                        }
                                     }).collect_view()}
                                 </tbody>
                             </table>
@@ -81,10 +101,16 @@ fn Channels(is_admin: Signal<bool>) -> impl IntoView {
 #[component]
 fn Policies(is_admin: Signal<bool>) -> impl IntoView {
     let create = ServerAction::<CreatePolicy>::new();
-    let policies = Resource::new(move || create.version().get(), |_| list_policies());
+    let remove = ServerAction::<RemovePolicy>::new();
+    let policies = Resource::new(
+        move || (create.version().get(), remove.version().get()),
+        |_| list_policies(),
+    );
+    let confirming = RwSignal::new(None::<i64>);
     view! {
         <section class="card" aria-labelledby="policies-title">
             <div class="card-head"><h2 id="policies-title">"Escalation policies"</h2></div>
+            {action_error(move || remove.value().get())}
             <p class="muted">"The first policy, by rank, whose matchers fit an alert owns it. Each step waits its delay after the previous one and notifies its channel, until someone acknowledges."</p>
             <Transition fallback=|| view! { <LoadingRows rows=2/> }>
                 {move || policies.get().map(|r| match r {
@@ -102,9 +128,10 @@ fn Policies(is_admin: Signal<bool>) -> impl IntoView {
                                     <th scope="col">"Name"</th>
                                     <th scope="col">"Alerts it owns"</th>
                                     <th scope="col">"Steps"</th>
+                                    <AdminColumn is_admin/>
                                 </tr></thead>
                                 <tbody>
-                                    {list.into_iter().map(|p| view! { <PolicyRow p/> }).collect_view()}
+                                    {list.into_iter().map(|p| view! { <PolicyRow p is_admin remove confirming/> }).collect_view()}
                                 </tbody>
                             </table>
                         </div>
@@ -133,7 +160,13 @@ fn Policies(is_admin: Signal<bool>) -> impl IntoView {
 }
 
 #[component]
-fn PolicyRow(p: EscalationPolicy) -> impl IntoView {
+fn PolicyRow(
+    p: EscalationPolicy,
+    is_admin: Signal<bool>,
+    remove: ServerAction<RemovePolicy>,
+    confirming: RwSignal<Option<i64>>,
+) -> impl IntoView {
+    let (id, name) = (p.id, p.name.clone());
     let matchers = if p.matchers.is_empty() {
         "every alert".to_string()
     } else {
@@ -158,6 +191,63 @@ fn PolicyRow(p: EscalationPolicy) -> impl IntoView {
                     }).collect_view()}
                 </ol>
             </td>
+            <Show when=move || is_admin.get()>
+                <td><ConfirmRemove
+                    id
+                    confirming
+                    question=format!("Remove policy '{name}'? The open alerts it owns stop escalating; new alerts go to the next policy that matches.")
+                    confirm_label="Remove policy"
+                    on_confirm=Callback::new(move |_| { remove.dispatch(RemovePolicy { id }); })
+                /></td>
+            </Show>
         </tr>
+    }
+}
+
+/// The header of the admins' actions column.
+#[component]
+fn AdminColumn(is_admin: Signal<bool>) -> impl IntoView {
+    view! {
+        <Show when=move || is_admin.get()>
+            <th scope="col"><span class="sr-only">"Actions"</span></th>
+        </Show>
+    }
+}
+
+/// "Remove", then the consequences and a second button: removing routing changes who hears of
+/// alerts, so it is never one click. One row of a table asks at a time (`confirming` holds its id).
+#[component]
+fn ConfirmRemove(
+    id: i64,
+    confirming: RwSignal<Option<i64>>,
+    question: String,
+    confirm_label: &'static str,
+    on_confirm: Callback<()>,
+) -> impl IntoView {
+    // The question takes the keyboard's focus (on Cancel, the safe choice) and is scrolled fully
+    // into view (on a phone the table scrolls sideways, and focus alone showed only Cancel);
+    // Escape backs out.
+    let group = NodeRef::<leptos::html::Div>::new();
+    let cancel = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let (Some(group), Some(button)) = (group.get(), cancel.get()) {
+            let _ = button.focus();
+            group.scroll_into_view_with_bool(false);
+        }
+    });
+    view! {
+        <Show when=move || confirming.get() == Some(id) fallback=move || view! {
+            <button class="btn btn-danger-ghost" type="button" on:click=move |_| confirming.set(Some(id))>"Remove"</button>
+        }>
+            <div class="confirm confirm-remove" role="group" node_ref=group
+                on:keydown=move |e| if e.key() == "Escape" { confirming.set(None) }>
+                <span>{question.clone()}</span>
+                <button class="btn btn-ghost" type="button" node_ref=cancel on:click=move |_| confirming.set(None)>"Cancel"</button>
+                <button class="btn btn-danger" type="button" on:click=move |_| {
+                    confirming.set(None);
+                    on_confirm.run(());
+                }>{confirm_label}</button>
+            </div>
+        </Show>
     }
 }

@@ -29,7 +29,7 @@ impl Alerts {
     pub async fn list_channels(&self) -> Result<Vec<Channel>, AppError> {
         store::list(
             &self.pool,
-            "SELECT id, name, kind, target, created_by, created_at FROM channels ORDER BY name",
+            "SELECT id, name, kind, target, created_by, created_at FROM channels WHERE removed_at IS NULL ORDER BY name",
             decode_channel,
             "listing channels",
         )
@@ -140,14 +140,15 @@ impl Alerts {
         let mut tx = store::begin(&self.pool).await?;
         let mut channel_ids = Vec::with_capacity(new.steps.len());
         for step in &new.steps {
-            let id: Option<i64> = sqlx::query("SELECT id FROM channels WHERE name = $1")
-                .bind(&step.channel)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(fail)?
-                .map(|r| r.try_get(0))
-                .transpose()
-                .map_err(fail)?;
+            let id: Option<i64> =
+                sqlx::query("SELECT id FROM channels WHERE name = $1 AND removed_at IS NULL")
+                    .bind(&step.channel)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(fail)?
+                    .map(|r| r.try_get(0))
+                    .transpose()
+                    .map_err(fail)?;
             channel_ids.push(id.ok_or_else(|| {
                 AppError::unprocessable(format!(
                     "There is no channel named '{}'; create it first.",

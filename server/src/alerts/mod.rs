@@ -9,6 +9,7 @@ pub mod incoming;
 mod ingest;
 mod mailer;
 mod notify;
+mod removal;
 mod retention;
 mod rows;
 pub mod silences;
@@ -423,5 +424,11 @@ impl app::ports::AlertsPort for Alerts {
         new: NewPolicy,
     ) -> Result<EscalationPolicy, AppError> {
         Alerts::create_policy(self, actor, new).await
+    }
+    async fn remove_channel(&self, actor: &Principal, id: i64) -> Result<(), AppError> {
+        Alerts::remove_channel(self, actor, id).await
+    }
+    async fn remove_policy(&self, actor: &Principal, id: i64) -> Result<(), AppError> {
+        Alerts::remove_policy(self, actor, id).await
     }
 }

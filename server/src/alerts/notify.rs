@@ -47,7 +47,7 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Tells every channel that heard about the alert that it is resolved.
+/// Tells every channel that heard about the alert, and is still there, that it is resolved.
 pub async fn enqueue_resolved(
     tx: &mut Transaction<'_, Any>,
     alert_id: i64,
@@ -56,7 +56,8 @@ pub async fn enqueue_resolved(
     sqlx::query(
         "INSERT INTO notifications (alert_id, channel_id, reason, status, attempts, next_attempt_at, created_at) \
          SELECT DISTINCT $1, channel_id, 'resolved', 'pending', 0, $2, $2 FROM notifications \
-         WHERE alert_id = $1 AND reason <> 'resolved'",
+         WHERE alert_id = $1 AND reason <> 'resolved' \
+         AND channel_id IN (SELECT id FROM channels WHERE removed_at IS NULL)",
     )
     .bind(alert_id)
     .bind(now)

@@ -31,7 +31,9 @@ pub fn router() -> Router<AppState> {
         .route("/silences", get(silences).post(create_silence))
         .route("/silences/{id}", delete(expire_silence))
         .route("/channels", get(channels).post(create_channel))
+        .route("/channels/{id}", delete(remove_channel))
         .route("/escalation-policies", get(policies).post(create_policy))
+        .route("/escalation-policies/{id}", delete(remove_policy))
         .route(
             "/webhooks/alertmanager",
             post(alertmanager).layer(DefaultBodyLimit::max(MAX_ALERT_BODY)),
@@ -156,6 +158,26 @@ async fn create_policy(
         StatusCode::CREATED,
         Json(state.alerts.create_policy(&actor, body).await?),
     ))
+}
+
+async fn remove_channel(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    let actor = require(&caller, Role::Admin)?;
+    state.alerts.remove_channel(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_policy(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    let actor = require(&caller, Role::Admin)?;
+    state.alerts.remove_policy(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn alertmanager(
