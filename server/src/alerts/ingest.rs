@@ -5,8 +5,8 @@
 //! firing alert that was resolved opens again, a resolution resolves it.
 //!
 //! Repeats are the steady state (Prometheus resends every firing alert each minute), so they are
-//! set-based: one `SELECT ... IN` finds the known alerts of a batch and one `UPDATE ... FROM
-//! (VALUES ...)` stores every repeat, instead of two statements per alert.
+//! set-based: one `SELECT ... IN` finds the known alerts of a batch and one `UPDATE ... FROM` a
+//! JSON parameter stores every repeat, instead of two statements per alert.
 
 use super::escalation::{self, Policy};
 use super::incoming::Incoming;
