@@ -133,6 +133,13 @@ pub trait AlertsPort: Send + Sync + 'static {
     ) -> Result<EscalationPolicy, AppError>;
     /// Refused (409) while a policy's step names the channel.
     async fn remove_channel(&self, actor: &Principal, id: i64) -> Result<(), AppError>;
+    /// The open alerts it owns keep it and their place in it.
+    async fn update_policy(
+        &self,
+        actor: &Principal,
+        id: i64,
+        new: NewPolicy,
+    ) -> Result<EscalationPolicy, AppError>;
     /// Its open alerts stop escalating.
     async fn remove_policy(&self, actor: &Principal, id: i64) -> Result<(), AppError>;
 }

@@ -76,6 +76,17 @@ test("an admin adds a channel and an escalation policy; the URL never shows", as
   await expect(policy).toContainText(`after 15m: ${channel}`);
   await page.screenshot({ path: "screenshots/settings-routing.png", fullPage: true });
 
+  // Editing: the form comes back filled in; saving replaces the steps.
+  await policy.getByRole("button", { name: "Edit" }).click();
+  const edit = page.getByRole("region", { name: `Change policy 'critical to ${channel}'` });
+  await expect(edit.getByLabel("Name", { exact: true })).toBeFocused();
+  await expect(edit.getByLabel(/^Matchers/)).toHaveValue('severity="critical"');
+  await expect(edit.getByLabel(/^Steps/)).toHaveValue(`0 ${channel}\n15m ${channel}`);
+  await edit.getByLabel(/^Steps/).fill(`0 ${channel}\n1h ${channel}`);
+  await edit.getByRole("button", { name: "Save policy" }).click();
+  await expect(edit).toHaveCount(0);
+  await expect(policy).toContainText(`after 1h: ${channel}`);
+
   // Removing: a channel a policy uses is refused with the policy's name; each removal asks first.
   await row.getByRole("button", { name: "Remove" }).click();
   await expect(row).toContainText("Notifications not yet sent to it are given up");

@@ -216,7 +216,10 @@ fn alert_paths() -> Value {
             "get": op("Escalation policies by rank", "viewer", vec![], None, "200", Some(list_of("EscalationPolicy"))),
             "post": op("Add a policy: the first (by rank) whose matchers fit an alert owns it", "admin", vec![], Some("NewPolicy"), "201", Some(schema("EscalationPolicy"))),
         },
-        "/escalation-policies/{id}": { "delete": op("Remove a policy and its steps; the open alerts it owned stop escalating", "admin", vec![path_param("id", "integer")], None, "204", None) },
+        "/escalation-policies/{id}": {
+            "put": op("Change a policy's name, rank, matchers and steps; the open alerts it owns keep their place", "admin", vec![path_param("id", "integer")], Some("NewPolicy"), "200", Some(schema("EscalationPolicy"))),
+            "delete": op("Remove a policy and its steps; the open alerts it owned stop escalating", "admin", vec![path_param("id", "integer")], None, "204", None),
+        },
         "/components": {
             "get": op("Every component with its status, worst first", "viewer", vec![], None, "200", Some(list_of("Component"))),
             "post": op("Add a component and its probe (http, tcp or prometheus)", "admin", vec![], Some("NewComponent"), "201", Some(schema("Component"))),

@@ -483,7 +483,119 @@ async fn admins_remove_policies_and_channels(app: TestApp) {
     }
 }
 
+/// Changing a policy: the open alerts it owns keep it and their place, and take the new steps.
+async fn admins_change_a_policy_and_its_alerts_keep_their_place(app: TestApp) {
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    let operator = app.new_token("deployer", Role::Operator).await;
+    let receiver = Receiver::start(0).await;
+    setup_policy(&app, &admin, &receiver.url, 600, 900).await;
+    let [api] = fire(&app, &admin, &["api"]).await[..] else {
+        unreachable!()
+    };
+    let t1 = flightdeck::now_ms() + 601_000;
+    assert_eq!(app.state.alerts.escalate_due(t1).await.unwrap(), 1);
+    assert_eq!(status_of(&app, api).await.1, 1);
+    let policies = app.get("/api/v1/escalation-policies", &admin).await.json();
+    let id = policies[0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/escalation-policies/{id}");
+    let put = |body: serde_json::Value, who: &Auth| {
+        let (app, path) = (&app, path.clone());
+        let who = who.clone();
+        async move { app.put_json(&path, &who, body).await }
+    };
+    let changed = json!({"name": "renamed", "rank": 3,
+        "steps": [{"delay_s": 0, "channel": "secondary"}, {"delay_s": 60, "channel": "primary"}]});
+    assert_eq!(
+        put(changed.clone(), &operator).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let unknown = json!({"name": "renamed", "steps": [{"delay_s": 0, "channel": "nope"}]});
+    assert_eq!(
+        put(unknown, &admin).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    app.post_json(
+        "/api/v1/escalation-policies",
+        &admin,
+        json!({"name": "other", "rank": 9, "steps": [{"delay_s": 0, "channel": "primary"}]}),
+    )
+    .await;
+    let clash = json!({"name": "other", "steps": [{"delay_s": 0, "channel": "primary"}]});
+    assert_eq!(put(clash, &admin).await.status, StatusCode::CONFLICT);
+    let missing = app
+        .put_json(
+            "/api/v1/escalation-policies/999999",
+            &admin,
+            changed.clone(),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let policies = app.get("/api/v1/escalation-policies", &admin).await.json();
+    assert_eq!(
+        policies[0]["name"], "default",
+        "refused changes changed nothing"
+    );
+    assert_eq!(policies[0]["steps"][1]["delay_s"], 900);
+
+    let saved = put(changed, &admin).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(saved.json()["steps"][1]["channel"], "primary");
+    let policies = app.get("/api/v1/escalation-policies", &admin).await.json();
+    assert_eq!(policies[0]["name"], "renamed");
+    assert_eq!(policies[0]["rank"], 3);
+    // The alert keeps its place (level 1) and schedule; its second step is now the new one.
+    assert_eq!(status_of(&app, api).await.1, 1);
+    assert_eq!(
+        app.state.alerts.escalate_due(t1 + 899_000).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        app.state.alerts.escalate_due(t1 + 901_000).await.unwrap(),
+        1
+    );
+    let detail = app
+        .get(&format!("/api/v1/alerts/{api}"), &admin)
+        .await
+        .json();
+    let channels: Vec<&str> = detail["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["channel"].as_str().unwrap())
+        .collect();
+    // Step 0 went to `primary` under the old steps; step 1 under the new ones (the old step 1
+    // was `secondary`).
+    assert_eq!(channels, ["primary", "primary"]);
+
+    // The settings page's server function, as the UI sends the form.
+    let id_text = id.to_string();
+    let form = [
+        ("id", id_text.as_str()),
+        ("name", "renamed"),
+        ("rank", "1"),
+        ("matchers", r#"severity="critical""#),
+        ("steps", "0 primary\n15m secondary"),
+    ];
+    let saved = app.server_fn("policy_update", &admin, &form).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let policies = app.get("/api/v1/escalation-policies", &admin).await.json();
+    let renamed = policies
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "renamed")
+        .unwrap();
+    assert_eq!(
+        renamed["steps"][1],
+        json!({"delay_s": 900, "channel": "secondary"})
+    );
+    assert_eq!(renamed["matchers"][0]["value"], "critical");
+    let audit = app.get("/api/v1/audit", &admin).await.body;
+    assert!(audit.contains("escalation_policy.updated"));
+}
+
 on_both_databases!(
+    admins_change_a_policy_and_its_alerts_keep_their_place,
     admins_remove_policies_and_channels,
     unacknowledged_alerts_escalate_on_time,
     notifications_are_retried_with_backoff,

@@ -6,7 +6,7 @@ use crate::health::escalation::*;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::health::routing_form::{parse_matchers, parse_steps};
+use crate::health::routing_form::parse_policy;
 #[cfg(feature = "ssr")]
 use crate::model::Role;
 #[cfg(feature = "ssr")]
@@ -61,21 +61,29 @@ pub async fn create_policy(
     reply(
         async {
             let actor = require(Role::Admin)?;
-            let rank = match rank.trim() {
-                "" => 0,
-                text => text.parse().map_err(|_| {
-                    AppError::unprocessable(
-                        "The rank is a whole number; lower ranks are tried first.",
-                    )
-                })?,
-            };
-            let new = NewPolicy {
-                name,
-                rank,
-                matchers: parse_matchers(&matchers).map_err(AppError::unprocessable)?,
-                steps: parse_steps(&steps).map_err(AppError::unprocessable)?,
-            };
+            let new =
+                parse_policy(name, &rank, &matchers, &steps).map_err(AppError::unprocessable)?;
             ports()?.alerts.create_policy(&actor, new).await
+        }
+        .await,
+    )
+}
+
+/// The same fields as [`create_policy`], for policy `id`.
+#[server(endpoint = "policy_update")]
+pub async fn update_policy(
+    id: i64,
+    name: String,
+    rank: String,
+    matchers: String,
+    steps: String,
+) -> Result<EscalationPolicy, AppError> {
+    reply(
+        async {
+            let actor = require(Role::Admin)?;
+            let new =
+                parse_policy(name, &rank, &matchers, &steps).map_err(AppError::unprocessable)?;
+            ports()?.alerts.update_policy(&actor, id, new).await
         }
         .await,
     )

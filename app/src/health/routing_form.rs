@@ -4,7 +4,28 @@
 //! `DELAY CHANNEL`, the delay in seconds or with a unit (`0 oncall-slack`, `15m email-leads`).
 
 use super::alert::Matcher;
-use super::escalation::EscalationStep;
+use super::escalation::{EscalationStep, NewPolicy};
+
+/// The policy form's four fields as a policy to add or change.
+pub fn parse_policy(
+    name: String,
+    rank: &str,
+    matchers: &str,
+    steps: &str,
+) -> Result<NewPolicy, String> {
+    let rank = match rank.trim() {
+        "" => 0,
+        text => text
+            .parse()
+            .map_err(|_| "The rank is a whole number; lower ranks are tried first.".to_string())?,
+    };
+    Ok(NewPolicy {
+        name,
+        rank,
+        matchers: parse_matchers(matchers)?,
+        steps: parse_steps(steps)?,
+    })
+}
 
 pub fn parse_matchers(text: &str) -> Result<Vec<Matcher>, String> {
     split_outside_quotes(text)
@@ -110,9 +131,39 @@ pub fn format_delay(seconds: u32) -> String {
     }
 }
 
+/// Matchers as the form's field shows them, for editing: what [`parse_matchers`] reads back.
+pub fn format_matchers(matchers: &[Matcher]) -> String {
+    let described: Vec<String> = matchers.iter().map(Matcher::describe).collect();
+    described.join(", ")
+}
+
+/// Steps as the form's field shows them, one per line: what [`parse_steps`] reads back.
+pub fn format_steps(steps: &[EscalationStep]) -> String {
+    let lines: Vec<String> = steps
+        .iter()
+        .map(|s| format!("{} {}", format_delay(s.delay_s), s.channel))
+        .collect();
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_policy_shown_for_editing_reads_back_the_same() {
+        let matchers = parse_matchers(r#"job=~"api|web", severity!="info", team="a,b""#).unwrap();
+        assert_eq!(
+            parse_matchers(&format_matchers(&matchers)).unwrap(),
+            matchers
+        );
+        let steps = parse_steps("0 oncall-slack\n90s pager\n15m email leads\n1d archive").unwrap();
+        assert_eq!(
+            format_steps(&steps),
+            "0 oncall-slack\n90s pager\n15m email leads\n1d archive"
+        );
+        assert_eq!(parse_steps(&format_steps(&steps)).unwrap(), steps);
+    }
 
     fn described(text: &str) -> Vec<String> {
         parse_matchers(text)

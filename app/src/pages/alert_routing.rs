@@ -7,7 +7,7 @@ use crate::api::*;
 use crate::components::common::*;
 use crate::health::alert::Matcher;
 use crate::health::escalation::{ChannelKind, EscalationPolicy};
-use crate::health::routing_form::format_delay;
+use crate::health::routing_form::{format_delay, format_matchers, format_steps};
 use leptos::prelude::*;
 
 #[component]
@@ -101,12 +101,25 @@ fn Channels(is_admin: Signal<bool>) -> impl IntoView {
 #[component]
 fn Policies(is_admin: Signal<bool>) -> impl IntoView {
     let create = ServerAction::<CreatePolicy>::new();
+    let update = ServerAction::<UpdatePolicy>::new();
     let remove = ServerAction::<RemovePolicy>::new();
     let policies = Resource::new(
-        move || (create.version().get(), remove.version().get()),
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                remove.version().get(),
+            )
+        },
         |_| list_policies(),
     );
     let confirming = RwSignal::new(None::<i64>);
+    let editing = RwSignal::new(None::<EscalationPolicy>);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = update.value().get() {
+            editing.set(None);
+        }
+    });
     view! {
         <section class="card" aria-labelledby="policies-title">
             <div class="card-head"><h2 id="policies-title">"Escalation policies"</h2></div>
@@ -131,7 +144,7 @@ fn Policies(is_admin: Signal<bool>) -> impl IntoView {
                                     <AdminColumn is_admin/>
                                 </tr></thead>
                                 <tbody>
-                                    {list.into_iter().map(|p| view! { <PolicyRow p is_admin remove confirming/> }).collect_view()}
+                                    {list.into_iter().map(|p| view! { <PolicyRow p is_admin remove confirming editing/> }).collect_view()}
                                 </tbody>
                             </table>
                         </div>
@@ -139,6 +152,7 @@ fn Policies(is_admin: Signal<bool>) -> impl IntoView {
                 })}
             </Transition>
             <Show when=move || is_admin.get()>
+                {move || editing.get().map(|p| view! { <EditPolicy p update editing/> })}
                 <details class="form-panel">
                     <summary>"Add a policy"</summary>
                     <ActionForm action=create attr:class="form-grid">
@@ -165,8 +179,10 @@ fn PolicyRow(
     is_admin: Signal<bool>,
     remove: ServerAction<RemovePolicy>,
     confirming: RwSignal<Option<i64>>,
+    editing: RwSignal<Option<EscalationPolicy>>,
 ) -> impl IntoView {
     let (id, name) = (p.id, p.name.clone());
+    let editable = p.clone();
     let matchers = if p.matchers.is_empty() {
         "every alert".to_string()
     } else {
@@ -192,15 +208,62 @@ fn PolicyRow(
                 </ol>
             </td>
             <Show when=move || is_admin.get()>
-                <td><ConfirmRemove
-                    id
-                    confirming
-                    question=format!("Remove policy '{name}'? The open alerts it owns stop escalating; new alerts go to the next policy that matches.")
-                    confirm_label="Remove policy"
-                    on_confirm=Callback::new(move |_| { remove.dispatch(RemovePolicy { id }); })
-                /></td>
+                <td><div class="row-actions">
+                    <button class="btn btn-ghost" type="button" on:click={
+                        let editable = editable.clone();
+                        move |_| editing.set(Some(editable.clone()))
+                    }>"Edit"</button>
+                    <ConfirmRemove
+                        id
+                        confirming
+                        question=format!("Remove policy '{name}'? The open alerts it owns stop escalating; new alerts go to the next policy that matches.")
+                        confirm_label="Remove policy"
+                        on_confirm=Callback::new(move |_| { remove.dispatch(RemovePolicy { id }); })
+                    />
+                </div></td>
             </Show>
         </tr>
+    }
+}
+
+/// The policy form again, filled in with policy `p`; saving replaces it whole. The open alerts it
+/// owns keep their place in it.
+#[component]
+fn EditPolicy(
+    p: EscalationPolicy,
+    update: ServerAction<UpdatePolicy>,
+    editing: RwSignal<Option<EscalationPolicy>>,
+) -> impl IntoView {
+    let title = format!("Change policy '{}'", p.name);
+    let label = title.clone();
+    // The form opens below the table, off-screen on a phone: the focus takes the user there.
+    let first = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = first.get() {
+            let _ = input.focus();
+        }
+    });
+    view! {
+        <section class="form-panel" aria-label=label>
+            <h3>{title}</h3>
+            <p class="muted">"Open alerts it owns keep their place: their next step is the new step at that position."</p>
+            <ActionForm action=update attr:class="form-grid">
+                <input type="hidden" name="id" value=p.id/>
+                <label>"Name" <input name="name" required=true autocomplete="off" value=p.name.clone() node_ref=first/></label>
+                <label>"Rank (lower first)" <input name="rank" type="number" step="1" value=p.rank/></label>
+                <label>"Matchers (empty: every alert)"
+                    <input name="matchers" autocomplete="off" value=format_matchers(&p.matchers)/>
+                </label>
+                <label>"Steps, one per line: delay, then channel"
+                    <textarea name="steps" required=true rows="3" prop:value=format_steps(&p.steps)></textarea>
+                </label>
+                {action_error(move || update.value().get())}
+                <div class="row-actions">
+                    <button class="btn btn-ghost" type="button" on:click=move |_| editing.set(None)>"Cancel"</button>
+                    <button class="btn btn-primary" type="submit" disabled=move || update.pending().get()>"Save policy"</button>
+                </div>
+            </ActionForm>
+        </section>
     }
 }
 

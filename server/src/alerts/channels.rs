@@ -3,12 +3,12 @@
 
 use super::Alerts;
 use crate::audit::NewAudit;
-use crate::error::internal;
+use crate::error::{internal, is_unique_violation};
 use crate::store;
 use app::error::AppError;
 use app::health::escalation::*;
 use app::model::Principal;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 fn decode_channel(row: &sqlx::any::AnyRow) -> Result<Channel, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
@@ -138,24 +138,7 @@ impl Alerts {
         let now = crate::now_ms();
         let who = actor.actor();
         let mut tx = store::begin(&self.pool).await?;
-        let mut channel_ids = Vec::with_capacity(new.steps.len());
-        for step in &new.steps {
-            let id: Option<i64> =
-                sqlx::query("SELECT id FROM channels WHERE name = $1 AND removed_at IS NULL")
-                    .bind(&step.channel)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(fail)?
-                    .map(|r| r.try_get(0))
-                    .transpose()
-                    .map_err(fail)?;
-            channel_ids.push(id.ok_or_else(|| {
-                AppError::unprocessable(format!(
-                    "There is no channel named '{}'; create it first.",
-                    step.channel
-                ))
-            })?);
-        }
+        let channel_ids = channel_ids(&mut tx, &new.steps).await?;
         let id = store::insert_id(
             sqlx::query(
                 "INSERT INTO escalation_policies (name, matchers, rank, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -170,16 +153,9 @@ impl Alerts {
             || format!("A policy named '{}' already exists.", new.name),
         )
         .await?;
-        for (position, (step, channel_id)) in new.steps.iter().zip(&channel_ids).enumerate() {
-            sqlx::query("INSERT INTO escalation_steps (policy_id, position, delay_s, channel_id) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(position as i64)
-                .bind(step.delay_s as i64)
-                .bind(channel_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(fail)?;
-        }
+        insert_steps(&mut tx, id, &new.steps, &channel_ids)
+            .await
+            .map_err(fail)?;
         store::commit_audited(
             tx,
             &self.bus,
@@ -202,4 +178,121 @@ impl Alerts {
             created_at: now,
         })
     }
+
+    /// Replaces policy `id`'s name, rank, matchers and steps (404 when there is none). The open
+    /// alerts it owns keep it and their place: their next step is the new step at that position,
+    /// when it falls due as already scheduled.
+    pub async fn update_policy(
+        &self,
+        actor: &Principal,
+        id: i64,
+        new: NewPolicy,
+    ) -> Result<EscalationPolicy, AppError> {
+        let new = new.normalized().map_err(AppError::unprocessable)?;
+        super::silences::compile_all(&new.matchers).map_err(AppError::unprocessable)?;
+        let fail = |e| internal("changing an escalation policy", e);
+        let who = actor.actor();
+        let mut tx = store::begin(&self.pool).await?;
+        let row = sqlx::query(
+            "SELECT name, created_by, created_at FROM escalation_policies WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| AppError::not_found(format!("Escalation policy {id}")))?;
+        let old_name: String = row.try_get("name").map_err(fail)?;
+        let channel_ids = channel_ids(&mut tx, &new.steps).await?;
+        sqlx::query(
+            "UPDATE escalation_policies SET name = $2, matchers = $3, rank = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&new.name)
+        .bind(serde_json::to_string(&new.matchers).unwrap_or_default())
+        .bind(new.rank)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::conflict(format!("A policy named '{}' already exists.", new.name))
+            } else {
+                fail(e)
+            }
+        })?;
+        sqlx::query("DELETE FROM escalation_steps WHERE policy_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
+        insert_steps(&mut tx, id, &new.steps, &channel_ids)
+            .await
+            .map_err(fail)?;
+        store::commit_audited(
+            tx,
+            &self.bus,
+            NewAudit {
+                actor: &who,
+                action: "escalation_policy.updated",
+                target: &old_name,
+                reason: None,
+                detail: serde_json::json!({ "name": new.name, "rank": new.rank, "steps": new.steps, "matchers": new.matchers }),
+            },
+        )
+        .await?;
+        Ok(EscalationPolicy {
+            id,
+            name: new.name,
+            matchers: new.matchers,
+            rank: new.rank,
+            steps: new.steps,
+            created_by: row.try_get("created_by").map_err(fail)?,
+            created_at: row.try_get("created_at").map_err(fail)?,
+        })
+    }
+}
+
+/// The channel of each step, by name (422 naming the first that does not exist).
+async fn channel_ids(
+    tx: &mut Transaction<'_, Any>,
+    steps: &[EscalationStep],
+) -> Result<Vec<i64>, AppError> {
+    let fail = |e| internal("finding a step's channel", e);
+    let mut ids = Vec::with_capacity(steps.len());
+    for step in steps {
+        let id: Option<i64> =
+            sqlx::query("SELECT id FROM channels WHERE name = $1 AND removed_at IS NULL")
+                .bind(&step.channel)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(fail)?
+                .map(|r| r.try_get(0))
+                .transpose()
+                .map_err(fail)?;
+        ids.push(id.ok_or_else(|| {
+            AppError::unprocessable(format!(
+                "There is no channel named '{}'; create it first.",
+                step.channel
+            ))
+        })?);
+    }
+    Ok(ids)
+}
+
+/// Stores a policy's steps in order, each with its channel's id.
+async fn insert_steps(
+    tx: &mut Transaction<'_, Any>,
+    policy_id: i64,
+    steps: &[EscalationStep],
+    channel_ids: &[i64],
+) -> Result<(), sqlx::Error> {
+    for (position, (step, channel_id)) in steps.iter().zip(channel_ids).enumerate() {
+        sqlx::query("INSERT INTO escalation_steps (policy_id, position, delay_s, channel_id) VALUES ($1, $2, $3, $4)")
+            .bind(policy_id)
+            .bind(position as i64)
+            .bind(step.delay_s as i64)
+            .bind(channel_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }

@@ -428,6 +428,14 @@ impl app::ports::AlertsPort for Alerts {
     async fn remove_channel(&self, actor: &Principal, id: i64) -> Result<(), AppError> {
         Alerts::remove_channel(self, actor, id).await
     }
+    async fn update_policy(
+        &self,
+        actor: &Principal,
+        id: i64,
+        new: NewPolicy,
+    ) -> Result<EscalationPolicy, AppError> {
+        Alerts::update_policy(self, actor, id, new).await
+    }
     async fn remove_policy(&self, actor: &Principal, id: i64) -> Result<(), AppError> {
         Alerts::remove_policy(self, actor, id).await
     }

@@ -17,7 +17,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 
 /// Alert batches may be large (10,000 alerts); anything past this is refused with 413.
@@ -33,7 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/channels", get(channels).post(create_channel))
         .route("/channels/{id}", delete(remove_channel))
         .route("/escalation-policies", get(policies).post(create_policy))
-        .route("/escalation-policies/{id}", delete(remove_policy))
+        .route(
+            "/escalation-policies/{id}",
+            put(update_policy).delete(remove_policy),
+        )
         .route(
             "/webhooks/alertmanager",
             post(alertmanager).layer(DefaultBodyLimit::max(MAX_ALERT_BODY)),
@@ -168,6 +171,16 @@ async fn remove_channel(
     let actor = require(&caller, Role::Admin)?;
     state.alerts.remove_channel(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn update_policy(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewPolicy>,
+) -> ApiResult<Json<EscalationPolicy>> {
+    let actor = require(&caller, Role::Admin)?;
+    Ok(Json(state.alerts.update_policy(&actor, id, body).await?))
 }
 
 async fn remove_policy(
