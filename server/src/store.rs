@@ -57,6 +57,20 @@ pub async fn insert_id<'q>(
     }
 }
 
+/// Runs a write that may break a unique constraint (a rename): 409 with `conflict()` if it does.
+pub async fn execute_unique<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    tx: &mut Transaction<'_, Any>,
+    what: &str,
+    conflict: impl FnOnce() -> String,
+) -> Result<u64, AppError> {
+    match query.execute(&mut **tx).await {
+        Ok(done) => Ok(done.rows_affected()),
+        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(conflict())),
+        Err(e) => Err(internal(what, e)),
+    }
+}
+
 /// Records `entry` in the transaction, commits, and tells the bus there are new events.
 pub async fn commit_audited(
     mut tx: Transaction<'_, Any>,

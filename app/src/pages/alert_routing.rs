@@ -156,14 +156,7 @@ fn Policies(is_admin: Signal<bool>) -> impl IntoView {
                 <details class="form-panel">
                     <summary>"Add a policy"</summary>
                     <ActionForm action=create attr:class="form-grid">
-                        <label>"Name" <input name="name" required=true placeholder="e.g. critical to on-call" autocomplete="off"/></label>
-                        <label>"Rank (lower first)" <input name="rank" type="number" value="0" step="1"/></label>
-                        <label>"Matchers (empty: every alert)"
-                            <input name="matchers" autocomplete="off" placeholder="severity=\"critical\", job=~\"api|web\""/>
-                        </label>
-                        <label>"Steps, one per line: delay, then channel"
-                            <textarea name="steps" required=true rows="3" placeholder="0 oncall-slack\n15m email-leads"></textarea>
-                        </label>
+                        <PolicyFields/>
                         {action_error(move || create.value().get())}
                         <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>"Add policy"</button>
                     </ActionForm>
@@ -249,14 +242,7 @@ fn EditPolicy(
             <p class="muted">"Open alerts it owns keep their place: their next step is the new step at that position."</p>
             <ActionForm action=update attr:class="form-grid">
                 <input type="hidden" name="id" value=p.id/>
-                <label>"Name" <input name="name" required=true autocomplete="off" value=p.name.clone() node_ref=first/></label>
-                <label>"Rank (lower first)" <input name="rank" type="number" step="1" value=p.rank/></label>
-                <label>"Matchers (empty: every alert)"
-                    <input name="matchers" autocomplete="off" value=format_matchers(&p.matchers)/>
-                </label>
-                <label>"Steps, one per line: delay, then channel"
-                    <textarea name="steps" required=true rows="3" prop:value=format_steps(&p.steps)></textarea>
-                </label>
+                <PolicyFields p name_ref=first/>
                 {action_error(move || update.value().get())}
                 <div class="row-actions">
                     <button class="btn btn-ghost" type="button" on:click=move |_| editing.set(None)>"Cancel"</button>
@@ -264,6 +250,33 @@ fn EditPolicy(
                 </div>
             </ActionForm>
         </section>
+    }
+}
+
+/// The policy form's four fields, empty to add a policy or filled in with `p` to change it.
+#[component]
+fn PolicyFields(
+    #[prop(optional)] p: Option<EscalationPolicy>,
+    #[prop(optional)] name_ref: NodeRef<leptos::html::Input>,
+) -> impl IntoView {
+    let (name, rank, matchers, steps) = match &p {
+        Some(p) => (
+            p.name.clone(),
+            p.rank.to_string(),
+            format_matchers(&p.matchers),
+            format_steps(&p.steps),
+        ),
+        None => (String::new(), "0".into(), String::new(), String::new()),
+    };
+    view! {
+        <label>"Name" <input name="name" required=true placeholder="e.g. critical to on-call" autocomplete="off" value=name node_ref=name_ref/></label>
+        <label>"Rank (lower first)" <input name="rank" type="number" step="1" value=rank/></label>
+        <label>"Matchers (empty: every alert)"
+            <input name="matchers" autocomplete="off" placeholder="severity=\"critical\", job=~\"api|web\"" value=matchers/>
+        </label>
+        <label>"Steps, one per line: delay, then channel"
+            <textarea name="steps" required=true rows="3" placeholder="0 oncall-slack\n15m email-leads" prop:value=steps></textarea>
+        </label>
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::Alerts;
 use crate::audit::NewAudit;
-use crate::error::{internal, is_unique_violation};
+use crate::error::internal;
 use crate::store;
 use app::error::AppError;
 use app::health::escalation::*;
@@ -132,8 +132,7 @@ impl Alerts {
         actor: &Principal,
         new: NewPolicy,
     ) -> Result<EscalationPolicy, AppError> {
-        let new = new.normalized().map_err(AppError::unprocessable)?;
-        super::silences::compile_all(&new.matchers).map_err(AppError::unprocessable)?;
+        let new = checked_policy(new)?;
         let fail = |e| internal("creating an escalation policy", e);
         let now = crate::now_ms();
         let who = actor.actor();
@@ -188,8 +187,7 @@ impl Alerts {
         id: i64,
         new: NewPolicy,
     ) -> Result<EscalationPolicy, AppError> {
-        let new = new.normalized().map_err(AppError::unprocessable)?;
-        super::silences::compile_all(&new.matchers).map_err(AppError::unprocessable)?;
+        let new = checked_policy(new)?;
         let fail = |e| internal("changing an escalation policy", e);
         let who = actor.actor();
         let mut tx = store::begin(&self.pool).await?;
@@ -203,22 +201,19 @@ impl Alerts {
         .ok_or_else(|| AppError::not_found(format!("Escalation policy {id}")))?;
         let old_name: String = row.try_get("name").map_err(fail)?;
         let channel_ids = channel_ids(&mut tx, &new.steps).await?;
-        sqlx::query(
-            "UPDATE escalation_policies SET name = $2, matchers = $3, rank = $4 WHERE id = $1",
+        store::execute_unique(
+            sqlx::query(
+                "UPDATE escalation_policies SET name = $2, matchers = $3, rank = $4 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&new.name)
+            .bind(serde_json::to_string(&new.matchers).unwrap_or_default())
+            .bind(new.rank),
+            &mut tx,
+            "changing an escalation policy",
+            || format!("A policy named '{}' already exists.", new.name),
         )
-        .bind(id)
-        .bind(&new.name)
-        .bind(serde_json::to_string(&new.matchers).unwrap_or_default())
-        .bind(new.rank)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                AppError::conflict(format!("A policy named '{}' already exists.", new.name))
-            } else {
-                fail(e)
-            }
-        })?;
+        .await?;
         sqlx::query("DELETE FROM escalation_steps WHERE policy_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -249,6 +244,14 @@ impl Alerts {
             created_at: row.try_get("created_at").map_err(fail)?,
         })
     }
+}
+
+/// A policy as given, trimmed and checked, its regex matchers compiled once to refuse bad ones:
+/// the same rules whether it is added or changed.
+fn checked_policy(new: NewPolicy) -> Result<NewPolicy, AppError> {
+    let new = new.normalized().map_err(AppError::unprocessable)?;
+    super::silences::compile_all(&new.matchers).map_err(AppError::unprocessable)?;
+    Ok(new)
 }
 
 /// The channel of each step, by name (422 naming the first that does not exist).

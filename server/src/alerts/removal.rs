@@ -8,7 +8,7 @@
 
 use super::Alerts;
 use crate::audit::NewAudit;
-use crate::error::{internal, is_unique_violation};
+use crate::error::internal;
 use crate::store;
 use app::error::AppError;
 use app::model::Principal;
@@ -91,24 +91,19 @@ impl Alerts {
             )));
         }
         let renamed = format!("{name} (removed #{id})");
-        sqlx::query(
-            "UPDATE channels SET name = $2, removed_at = $3, removed_by = $4 WHERE id = $1",
+        store::execute_unique(
+            sqlx::query(
+                "UPDATE channels SET name = $2, removed_at = $3, removed_by = $4 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&renamed)
+            .bind(now)
+            .bind(&who),
+            &mut tx,
+            "removing a channel",
+            || format!("Another channel is named '{renamed}'; rename that one first."),
         )
-        .bind(id)
-        .bind(&renamed)
-        .bind(now)
-        .bind(&who)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                AppError::conflict(format!(
-                    "Another channel is named '{renamed}'; rename that one first."
-                ))
-            } else {
-                fail(e)
-            }
-        })?;
+        .await?;
         let given_up = sqlx::query(
             "UPDATE notifications SET status = 'failed', last_error = $2 WHERE channel_id = $1 AND status = 'pending'",
         )
