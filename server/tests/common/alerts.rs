@@ -141,3 +141,13 @@ pub async fn setup_policy(app: &TestApp, admin: &Auth, url: &str, first_s: u32, 
         .await;
     assert_eq!(policy.status, StatusCode::CREATED, "{}", policy.body);
 }
+
+/// An alert's status and escalation level, straight from the database.
+pub async fn status_of(app: &TestApp, id: i64) -> (String, i64) {
+    let row = sqlx::query("SELECT status, escalation_level FROM alerts WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    (row.get("status"), row.get("escalation_level"))
+}
