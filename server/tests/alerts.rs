@@ -62,6 +62,45 @@ async fn alertmanager_webhooks_open_group_and_resolve(app: TestApp) {
     assert_eq!(detail["history"].as_array().unwrap().len(), 1);
     assert_eq!(count(&app, "alerts").await, 2);
 
+    // A repeat beside a new alert (the all-repeats shortcut does not apply and is undone): the
+    // new alert opens with its history entry, the repeat counts once.
+    let mixed = send_webhook(
+        &app,
+        &am,
+        webhook(
+            "firing",
+            vec![
+                alert("firing", "web", "warning"),
+                alert("firing", "queue", "warning"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(
+        (
+            mixed.json()["opened"].clone(),
+            mixed.json()["updated"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    let alerts = feed(&app, &viewer, "").await;
+    let by_job = |job: &str| {
+        alerts
+            .iter()
+            .find(|a| a["labels"]["job"] == job)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_job("web")["fire_count"], 2);
+    assert_eq!(by_job("queue")["fire_count"], 1);
+    let queue_id = by_job("queue")["id"].as_i64().unwrap();
+    let queue = app
+        .get(&format!("/api/v1/alerts/{queue_id}"), &viewer)
+        .await
+        .json();
+    assert_eq!(queue["history"][0]["kind"], "fired");
+    assert_eq!(count(&app, "alerts").await, 3);
+
     // Resolved: resolves it; a resolution of something never seen is ignored, not stored.
     let resolved = send_webhook(
         &app,
@@ -83,7 +122,7 @@ async fn alertmanager_webhooks_open_group_and_resolve(app: TestApp) {
         .json();
     assert_eq!(detail["status"], "resolved");
     assert_eq!(detail["resolved_by"], "alertmanager");
-    assert_eq!(count(&app, "alerts").await, 2);
+    assert_eq!(count(&app, "alerts").await, 3);
 
     // Firing again opens the same alert again, at the top of the feed.
     let again = send_webhook(

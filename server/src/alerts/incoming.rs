@@ -21,6 +21,19 @@ pub struct Incoming {
     pub resolved: bool,
 }
 
+impl Incoming {
+    /// The alert's one-line summary: its `summary` annotation, else its `description`.
+    pub fn summary(&self) -> Option<String> {
+        let annotation = |key: &str| {
+            self.annotations
+                .get(key)
+                .filter(|v| !v.trim().is_empty())
+                .cloned()
+        };
+        annotation("summary").or_else(|| annotation("description"))
+    }
+}
+
 /// The most alerts one request may carry; Alertmanager batches far fewer.
 pub const MAX_ALERTS: usize = 10_000;
 

@@ -5,11 +5,13 @@
 //! firing alert that was resolved opens again, a resolution resolves it.
 //!
 //! Repeats are the steady state (Prometheus resends every firing alert each minute), so they are
-//! set-based: one `SELECT ... IN` finds the known alerts of a batch and one `UPDATE ... FROM` a
-//! JSON parameter stores every repeat, instead of two statements per alert.
+//! set-based: a batch of repeats only is one `UPDATE ... FROM` a JSON parameter
+//! ([`store_repeats_only`]); any other batch takes one `SELECT ... IN` to find its known alerts,
+//! and its repeats are still stored with one `UPDATE`, instead of two statements per alert.
 
 use super::escalation::{self, Policy};
 use super::incoming::Incoming;
+use super::repeats::Repeats;
 use super::rows::{self, History};
 use super::silences::{self, all_match, CompiledMatcher};
 use super::Alerts;
@@ -162,6 +164,9 @@ async fn store_all(
 ) -> Result<Vec<IngestSummary>, AppError> {
     let fail = |e| internal("storing alerts", e);
     let now = crate::now_ms();
+    if let Some(summaries) = store_repeats_only(conn, backend, jobs, now).await? {
+        return Ok(summaries);
+    }
     let mut tx = store::begin_write_on(conn, backend).await?;
     let mut context = Context {
         now,
@@ -197,6 +202,45 @@ async fn store_all(
     repeats.flush(&mut tx, backend, now).await.map_err(fail)?;
     tx.commit().await.map_err(fail)?;
     Ok(summaries)
+}
+
+/// The steady state in one statement: when every alert of the batch fires again while its alert
+/// is still open (acknowledged or escalated), one `UPDATE` stores them all, without the lookup
+/// and its rows coming back, which were a third of a batch's time. The `UPDATE` reports how many
+/// alerts it matched; if any fingerprint is new or its alert was resolved, the transaction is
+/// rolled back and the batch takes the general path (`None`), so that alert opens with its history
+/// entry, silence and escalation. A batch with a resolution in it goes there at once.
+async fn store_repeats_only(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    jobs: &[Job],
+    now: i64,
+) -> Result<Option<Vec<IngestSummary>>, AppError> {
+    let fail = |e| internal("storing repeated alerts", e);
+    let incoming = || jobs.iter().flat_map(|job| job.batch.iter());
+    if incoming().any(|i| i.resolved) {
+        return Ok(None);
+    }
+    let mut repeats = Repeats::default();
+    for alert in incoming() {
+        repeats.add(alert);
+    }
+    let expected = repeats.len() as u64;
+    let mut tx = store::begin_write_on(conn, backend).await?;
+    let matched = repeats.flush(&mut tx, backend, now).await.map_err(fail)?;
+    if matched != expected {
+        tx.rollback().await.map_err(fail)?;
+        return Ok(None);
+    }
+    tx.commit().await.map_err(fail)?;
+    Ok(Some(
+        jobs.iter()
+            .map(|job| IngestSummary {
+                updated: job.batch.len() as u32,
+                ..IngestSummary::default()
+            })
+            .collect(),
+    ))
 }
 
 /// Known alerts of the batch: fingerprint -> (id, status). One statement whatever the batch's
@@ -235,84 +279,6 @@ async fn lookup(
     Ok(known)
 }
 
-/// Repeats of open alerts waiting for their one `UPDATE`: alert id -> latest fields and count.
-/// A repeat has the same labels (they define the fingerprint), so the name, severity and labels
-/// stored with the alert stay as they are; only what Prometheus may change between resends is
-/// written.
-#[derive(Default)]
-struct Repeats(HashMap<i64, Repeat>);
-
-/// A pending repeat, serialised as one row of [`Repeats::flush`]'s JSON parameter.
-#[derive(serde::Serialize)]
-struct Repeat {
-    id: i64,
-    summary: Option<String>,
-    annotations: String,
-    generator_url: Option<String>,
-    ends_at: Option<i64>,
-    count: i64,
-}
-
-impl Repeats {
-    fn add(&mut self, id: i64, incoming: &Incoming) {
-        let count = self.0.get(&id).map_or(0, |r| r.count) + 1;
-        self.0.insert(
-            id,
-            Repeat {
-                id,
-                summary: summary_of(incoming),
-                annotations: serde_json::to_string(&incoming.annotations).unwrap_or_default(),
-                generator_url: incoming.generator_url.clone(),
-                ends_at: incoming.ends_at,
-                count,
-            },
-        );
-    }
-
-    /// Stores every pending repeat with one `UPDATE`. The rows travel as one JSON parameter that
-    /// the database unpacks (`json_each` on SQLite, `json_to_recordset` on PostgreSQL): one
-    /// statement of one parameter, prepared once and cached, whatever the batch's size. Chunks of
-    /// `VALUES` rows took ~60 statements for a batch of 1,000 repeats, and on SQLite each one is a
-    /// round trip to sqlx's database thread, which had to be woken and scheduled on cores busy
-    /// with the requests: the round trips, not SQLite, were most of the writer's time (perf).
-    async fn flush(
-        &mut self,
-        tx: &mut Transaction<'_, Any>,
-        backend: Backend,
-        now: i64,
-    ) -> Result<(), sqlx::Error> {
-        if self.0.is_empty() {
-            return Ok(());
-        }
-        let rows: Vec<&Repeat> = self.0.values().collect();
-        let rows = serde_json::to_string(&rows).unwrap_or_default();
-        self.0.clear();
-        let sql = match backend {
-            Backend::Sqlite => {
-                "UPDATE alerts SET summary = v.summary, annotations = v.annotations, \
-                 generator_url = v.generator_url, ends_at = v.ends_at, last_seen = ?1, updated_at = ?1, \
-                 fire_count = alerts.fire_count + v.count \
-                 FROM (SELECT value->>'id' AS id, value->>'summary' AS summary, value->>'annotations' AS annotations, \
-                 value->>'generator_url' AS generator_url, value->>'ends_at' AS ends_at, value->>'count' AS count \
-                 FROM json_each(?2)) AS v WHERE alerts.id = v.id"
-            }
-            Backend::Postgres => {
-                "UPDATE alerts SET summary = v.summary, annotations = v.annotations, \
-                 generator_url = v.generator_url, ends_at = v.ends_at, last_seen = $1, updated_at = $1, \
-                 fire_count = alerts.fire_count + v.count \
-                 FROM json_to_recordset($2::json) AS v(id BIGINT, summary TEXT, annotations TEXT, \
-                 generator_url TEXT, ends_at BIGINT, count BIGINT) WHERE alerts.id = v.id"
-            }
-        };
-        sqlx::query(sql)
-            .bind(now)
-            .bind(rows)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    }
-}
-
 impl Alerts {
     /// Stores a batch from `source`, all or nothing, once it is committed; wakes the escalation
     /// worker.
@@ -347,24 +313,21 @@ impl Alerts {
     }
 }
 
-async fn apply(
+async fn apply<'a>(
     tx: &mut Transaction<'_, Any>,
     context: &mut Context,
     source: AlertSource,
-    incoming: &Incoming,
+    incoming: &'a Incoming,
     known: &mut HashMap<String, (i64, AlertStatus)>,
-    repeats: &mut Repeats,
+    repeats: &mut Repeats<'a>,
     summary: &mut IngestSummary,
 ) -> Result<(), sqlx::Error> {
     let now = context.now;
     let existing = known.get(&incoming.fingerprint).copied();
     // A state change must see every earlier repeat of its alert stored first.
-    if let Some((id, _)) = existing {
-        let repeat =
-            !incoming.resolved && existing.is_some_and(|(_, s)| s != AlertStatus::Resolved);
-        if !repeat && repeats.0.contains_key(&id) {
-            repeats.flush(tx, context.backend, now).await?;
-        }
+    let repeat = !incoming.resolved && existing.is_some_and(|(_, s)| s != AlertStatus::Resolved);
+    if !repeat && repeats.contains(&incoming.fingerprint) {
+        repeats.flush(tx, context.backend, now).await?;
     }
     let actor = source.as_str();
     match (existing, incoming.resolved) {
@@ -398,9 +361,9 @@ async fn apply(
             known.insert(incoming.fingerprint.clone(), (id, AlertStatus::Resolved));
             summary.resolved += 1;
         }
-        (Some((id, status)), false) if status != AlertStatus::Resolved => {
+        (Some(_), false) if repeat => {
             // A repeat: no history entry, or a Prometheus resend every minute would bury it.
-            repeats.add(id, incoming);
+            repeats.add(incoming);
             summary.updated += 1;
         }
         (Some((id, _resolved)), false) => {
@@ -511,21 +474,9 @@ impl Fields {
                 .cloned()
                 .unwrap_or_else(|| incoming.fingerprint.clone()),
             severity: Severity::from_label(incoming.labels.get("severity").map(String::as_str)),
-            summary: summary_of(incoming),
+            summary: incoming.summary(),
             labels: serde_json::to_string(&incoming.labels).unwrap_or_default(),
             annotations: serde_json::to_string(&incoming.annotations).unwrap_or_default(),
         }
     }
-}
-
-/// The alert's one-line summary: its `summary` annotation, else its `description`.
-fn summary_of(incoming: &Incoming) -> Option<String> {
-    let annotation = |key: &str| {
-        incoming
-            .annotations
-            .get(key)
-            .filter(|v| !v.trim().is_empty())
-            .cloned()
-    };
-    annotation("summary").or_else(|| annotation("description"))
 }

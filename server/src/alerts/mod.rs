@@ -10,6 +10,7 @@ mod ingest;
 mod mailer;
 mod notify;
 mod removal;
+mod repeats;
 mod retention;
 mod rows;
 pub mod silences;
