@@ -151,7 +151,29 @@ async fn tokens_are_shown_once_work_as_bearer_and_die_when_revoked(app: TestApp)
         json!({"username": "ci", "role": "operator", "kind": "token"})
     );
 
-    let list = app.get("/api/v1/tokens", &admin).await;
+    // Its use is recorded in the background, once a minute at most.
+    let mut list = app.get("/api/v1/tokens", &admin).await;
+    for _ in 0..100 {
+        let used = list
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"].as_i64() == Some(id) && t["last_used_at"].as_i64().is_some());
+        if used {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        list = app.get("/api/v1/tokens", &admin).await;
+    }
+    let listed = list.json();
+    let ci_row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"].as_i64() == Some(id))
+        .unwrap();
+    assert!(ci_row["last_used_at"].as_i64().is_some(), "{ci_row}");
     assert_eq!(list.status, StatusCode::OK);
     assert!(
         !list.body.contains(&secret[4..]),

@@ -14,10 +14,15 @@ pub const TTL: Duration = Duration::from_secs(5);
 /// a store.
 const MAX_TOKENS: usize = 1_024;
 
+/// How often a token's `last_used_at` is written at most.
+pub const USE_RECORD_EVERY_MS: i64 = 60_000;
+
 #[derive(Default)]
 pub struct TokenCache {
     /// Token hash -> who it is and when the database said so.
     verified: Mutex<HashMap<String, (Principal, Instant)>>,
+    /// Token id -> when this process last set out to record its use (ms since the epoch).
+    use_recorded: Mutex<HashMap<i64, i64>>,
 }
 
 impl TokenCache {
@@ -35,6 +40,23 @@ impl TokenCache {
             verified.clear();
         }
         verified.insert(hash, (principal, Instant::now()));
+    }
+
+    /// Whether this caller should write token `id`'s `last_used_at` now: true for one caller per
+    /// [`USE_RECORD_EVERY_MS`], so a burst of requests that all missed the cache writes it once.
+    pub fn claim_use_record(&self, id: i64, now_ms: i64) -> bool {
+        let mut recorded = self.use_recorded.lock().unwrap_or_else(|e| e.into_inner());
+        if recorded
+            .get(&id)
+            .is_some_and(|at| *at > now_ms - USE_RECORD_EVERY_MS)
+        {
+            return false;
+        }
+        if recorded.len() >= MAX_TOKENS {
+            recorded.clear();
+        }
+        recorded.insert(id, now_ms);
+        true
     }
 
     /// Forgets the token with row id `id` (it was revoked).
@@ -68,6 +90,16 @@ mod tests {
         cache.forget(1);
         assert_eq!(cache.get("h1"), None);
         assert_eq!(cache.get("h2"), Some(token(2)));
+    }
+
+    #[test]
+    fn one_caller_records_a_use_per_interval() {
+        let cache = TokenCache::default();
+        assert!(cache.claim_use_record(1, 1_000_000));
+        assert!(!cache.claim_use_record(1, 1_000_001));
+        assert!(cache.claim_use_record(2, 1_000_001));
+        assert!(!cache.claim_use_record(1, 1_000_000 + USE_RECORD_EVERY_MS - 1));
+        assert!(cache.claim_use_record(1, 1_000_000 + USE_RECORD_EVERY_MS));
     }
 
     #[test]
