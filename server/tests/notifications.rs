@@ -66,9 +66,11 @@ async fn unacknowledged_alerts_escalate_on_time(app: TestApp) {
     assert_eq!(status_of(&app, web).await.1, 0);
     app.post_json(&format!("/api/v1/alerts/{api}/resolve"), &admin, json!({}))
         .await;
-    escalations.deliver_due(t2 + 1000).await.unwrap();
-    // The background worker (on the real clock) may have claimed one of the two and still be
-    // sending it; each is sent exactly once either way.
+    // On the real clock: the resolutions are due now, and the background worker may have claimed
+    // one of the two and still be sending it. Its claim is a lease until now + CLAIM_MS, which a
+    // clock 25 minutes ahead (t2) would take as expired and send again (1 run in 12 did).
+    escalations.deliver_due(flightdeck::now_ms()).await.unwrap();
+    // Each is sent exactly once either way.
     let detail = app
         .wait_for(&format!("/api/v1/alerts/{api}"), &admin, |d| {
             d["notifications"]
