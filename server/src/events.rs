@@ -104,11 +104,19 @@ impl EventBus {
         }))
     }
 
-    /// Starts publishing; runs until the process ends.
-    pub fn spawn(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
-        let bus = Arc::clone(self);
-        tokio::spawn(async move {
-            loop {
+    /// Starts publishing, on a thread of its own, until the bus is dropped: on the shared runtime the
+    /// wake-up after a commit, and the read of the new events, queued behind the tasks of every
+    /// connected session (deploy_bench: 1,000 websocket clients).
+    pub fn spawn(self: &Arc<Self>) {
+        // Weak, so the thread ends within a poll interval once the server (or a test) drops the bus.
+        let weak = Arc::downgrade(self);
+        // Failing to start a thread at start-up means the machine is out of threads or memory.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the event bus");
+        let publisher = async move {
+            while let Some(bus) = weak.upgrade() {
                 tokio::select! {
                     _ = bus.wake.notified() => {}
                     _ = tokio::time::sleep(bus.poll) => {}
@@ -118,7 +126,11 @@ impl EventBus {
                     tokio::time::sleep(Self::POLL).await;
                 }
             }
-        })
+        };
+        std::thread::Builder::new()
+            .name("event-bus".into())
+            .spawn(move || runtime.block_on(publisher))
+            .expect("a thread for the event bus");
     }
 
     /// PostgreSQL: wakes the bus whenever any replica commits an event (the `event_notify`
