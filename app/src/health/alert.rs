@@ -294,7 +294,10 @@ impl Matcher {
             (true, true) => "=~",
             (true, false) => "!~",
         };
-        format!("{}{}\"{}\"", self.name, op, self.value)
+        // Quoted with `"` and `\` escaped, as Alertmanager writes matchers (and the policy form
+        // reads them back).
+        let value = self.value.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("{}{}\"{}\"", self.name, op, value)
     }
 }
 

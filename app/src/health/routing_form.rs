@@ -56,25 +56,50 @@ fn parse_matcher(part: &str) -> Result<Matcher, String> {
             "'{name}' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)."
         ));
     }
-    let value = value.trim();
-    let value = value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value);
     Ok(Matcher {
         name: name.to_string(),
-        value: value.to_string(),
+        value: unquote(value.trim()),
         is_regex: op.ends_with('~'),
         is_equal: op.starts_with('='),
     })
 }
 
-/// Splits on commas that are not inside double quotes.
+/// A value as written: a quoted one loses its quotes and its escapes (`\"` and `\\`, as
+/// [`Matcher::describe`] writes them; any other backslash is kept, so `"api\d+"` stays a regex).
+fn unquote(value: &str) -> String {
+    let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) else {
+        return value.to_string();
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some(next @ ('"' | '\\')) => out.push(next),
+            Some(next) => {
+                out.push('\\');
+                out.push(next);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Splits on commas that are not inside double quotes (where `\"` is a quote, not the end).
 fn split_outside_quotes(text: &str) -> Vec<&str> {
     let mut parts = Vec::new();
-    let (mut start, mut quoted) = (0, false);
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
     for (i, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
         match c {
+            '\\' if quoted => escaped = true,
             '"' => quoted = !quoted,
             ',' if !quoted => {
                 parts.push(&text[start..i]);
@@ -152,7 +177,12 @@ mod tests {
 
     #[test]
     fn a_policy_shown_for_editing_reads_back_the_same() {
-        let matchers = parse_matchers(r#"job=~"api|web", severity!="info", team="a,b""#).unwrap();
+        let matchers = parse_matchers(
+            r#"job=~"api|web", severity!="info", team="a,b", quote="say \"hi\", ok", path=~"C:\\x\d+""#,
+        )
+        .unwrap();
+        assert_eq!(matchers[3].value, r#"say "hi", ok"#);
+        assert_eq!(matchers[4].value, r"C:\x\d+");
         assert_eq!(
             parse_matchers(&format_matchers(&matchers)).unwrap(),
             matchers
