@@ -131,6 +131,13 @@ pub trait AlertsPort: Send + Sync + 'static {
         actor: &Principal,
         new: NewPolicy,
     ) -> Result<EscalationPolicy, AppError>;
+    /// An empty target keeps the current one (unless the kind changes).
+    async fn update_channel(
+        &self,
+        actor: &Principal,
+        id: i64,
+        new: NewChannel,
+    ) -> Result<Channel, AppError>;
     /// Refused (409) while a policy's step names the channel.
     async fn remove_channel(&self, actor: &Principal, id: i64) -> Result<(), AppError>;
     /// The open alerts it owns keep it and their place in it.

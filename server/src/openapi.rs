@@ -211,7 +211,7 @@ fn alert_paths() -> Value {
             "get": op("Notification channels (URLs masked)", "viewer", vec![], None, "200", Some(list_of("Channel"))),
             "post": op("Add a channel: slack (incoming webhook URL), webhook (URL), email (addresses)", "admin", vec![], Some("NewChannel"), "201", Some(schema("Channel"))),
         },
-        "/channels/{id}": { "delete": op("Remove a channel (409 while a policy's step names it); its unsent notifications are given up, sent ones stay on their alerts", "admin", vec![path_param("id", "integer")], None, "204", None) },
+        "/channels/{id}": { "put": op("Change a channel (body as for adding; an empty target keeps the current one unless the kind changes); unsent notifications go to the new target", "admin", vec![path_param("id", "integer")], Some("NewChannel"), "200", Some(schema("Channel"))), "delete": op("Remove a channel (409 while a policy's step names it); its unsent notifications are given up, sent ones stay on their alerts", "admin", vec![path_param("id", "integer")], None, "204", None) },
         "/escalation-policies": {
             "get": op("Escalation policies by rank", "viewer", vec![], None, "200", Some(list_of("EscalationPolicy"))),
             "post": op("Add a policy: the first (by rank) whose matchers fit an alert owns it", "admin", vec![], Some("NewPolicy"), "201", Some(schema("EscalationPolicy"))),

@@ -328,8 +328,130 @@ async fn admins_change_a_policy_and_its_alerts_keep_their_place(app: TestApp) {
     assert!(audit.contains("escalation_policy.updated"));
 }
 
+async fn admins_change_a_channel_and_its_unsent_notifications_follow(app: TestApp) {
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    let operator = app.new_token("oncall", Role::Operator).await;
+    let (old, rotated) = (Receiver::start(0).await, Receiver::start(0).await);
+    // The first step after 10 minutes: the background worker, on the real clock, never takes it.
+    setup_policy(&app, &admin, &old.url, 600, 900).await;
+    let before = app.get("/api/v1/channels", &admin).await.json();
+    let id_of = |name: &str| {
+        before
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let primary = id_of("primary");
+    let path = format!("/api/v1/channels/{primary}");
+
+    // Refusals change nothing.
+    let change = |name: &str, kind: &str, target: &str| json!({"name": name, "kind": kind, "target": target});
+    let refusals = [
+        (
+            &operator,
+            path.clone(),
+            change("pager", "slack", ""),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &admin,
+            "/api/v1/channels/999999".to_string(),
+            change("pager", "slack", ""),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &admin,
+            path.clone(),
+            change("primary", "email", ""),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &admin,
+            path.clone(),
+            change("primary", "slack", "ftp://hooks"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &admin,
+            path.clone(),
+            change("secondary", "slack", ""),
+            StatusCode::CONFLICT,
+        ),
+    ];
+    for (auth, path, body, status) in refusals {
+        let refused = app.put_json(&path, auth, body.clone()).await;
+        assert_eq!(refused.status, status, "{body}: {}", refused.body);
+    }
+    assert_eq!(app.get("/api/v1/channels", &admin).await.json(), before);
+
+    // Renamed from the settings form with the target left empty: the target stays, and the
+    // policy's step follows the channel.
+    let id = primary.to_string();
+    let renamed = app
+        .server_fn(
+            "channel_update",
+            &admin,
+            &[
+                ("id", &id),
+                ("name", "pager"),
+                ("kind", "slack"),
+                ("target", ""),
+            ],
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    let renamed = renamed.json();
+    let old_row = before
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == primary)
+        .unwrap();
+    assert_eq!(
+        (&renamed["name"], &renamed["target"]),
+        (&json!("pager"), &old_row["target"])
+    );
+    let policies = app.get("/api/v1/escalation-policies", &admin).await.json();
+    assert_eq!(policies[0]["steps"][0]["channel"], "pager");
+
+    // An alert's first step falls due; the webhook URL is rotated before it is sent, and the
+    // notification goes to the new one.
+    let [alert] = fire(&app, &admin, &["api"]).await[..] else {
+        unreachable!()
+    };
+    let due = flightdeck::now_ms() + 601_000;
+    assert_eq!(app.state.alerts.escalate_due(due).await.unwrap(), 1);
+    let rotate = app
+        .put_json(&path, &admin, change("pager", "slack", &rotated.url))
+        .await;
+    assert_eq!(rotate.status, StatusCode::OK, "{}", rotate.body);
+    assert!(!rotate.body.contains("s3cr3t"), "{}", rotate.body);
+    app.state.alerts.deliver_due(due).await.unwrap();
+    assert_eq!((old.hits(), rotated.texts().len()), (0, 1));
+    assert!(
+        rotated.texts()[0].starts_with("Firing:"),
+        "{:?}",
+        rotated.texts()
+    );
+    let detail = app
+        .get(&format!("/api/v1/alerts/{alert}"), &admin)
+        .await
+        .json();
+    assert_eq!(detail["notifications"][0]["channel"], "pager");
+    assert_eq!(detail["notifications"][0]["status"], "sent");
+
+    let audit = app.get("/api/v1/audit?limit=500", &admin).await.body;
+    assert_eq!(audit.matches("channel.updated").count(), 2, "{audit}");
+    assert!(!audit.contains("s3cr3t"), "the URL is audited masked");
+}
+
 on_both_databases!(
     admins_route_alerts_from_the_settings_forms,
     admins_change_a_policy_and_its_alerts_keep_their_place,
     admins_remove_policies_and_channels,
+    admins_change_a_channel_and_its_unsent_notifications_follow,
 );

@@ -89,6 +89,24 @@ pub async fn update_policy(
     )
 }
 
+/// The same fields as [`create_channel`], for channel `id`; an empty `target` keeps the current one.
+#[server(endpoint = "channel_update")]
+pub async fn update_channel(
+    id: i64,
+    name: String,
+    kind: ChannelKind,
+    target: String,
+) -> Result<Channel, AppError> {
+    reply(
+        async {
+            let actor = require(Role::Admin)?;
+            let new = NewChannel { name, kind, target };
+            ports()?.alerts.update_channel(&actor, id, new).await
+        }
+        .await,
+    )
+}
+
 #[server(endpoint = "channel_remove")]
 pub async fn remove_channel(id: i64) -> Result<(), AppError> {
     reply(

@@ -181,6 +181,76 @@ impl Alerts {
     /// Replaces policy `id`'s name, rank, matchers and steps (404 when there is none). The open
     /// alerts it owns keep it and their place: their next step is the new step at that position,
     /// when it falls due as already scheduled.
+    /// Changes channel `id`: name, kind and target. An empty target keeps the current one (lists
+    /// show it masked, so the form cannot), unless the kind changes. Notifications not yet sent
+    /// go to the new target; steps naming the channel follow it, since they hold its id.
+    pub async fn update_channel(
+        &self,
+        actor: &Principal,
+        id: i64,
+        mut new: NewChannel,
+    ) -> Result<Channel, AppError> {
+        let fail = |e| internal("changing a channel", e);
+        let who = actor.actor();
+        let mut tx = store::begin(&self.pool).await?;
+        let row = sqlx::query(
+            "SELECT name, kind, target, created_by, created_at FROM channels WHERE id = $1 AND removed_at IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| AppError::not_found(format!("Channel {id}")))?;
+        let old_name: String = row.try_get("name").map_err(fail)?;
+        let old_kind: String = row.try_get("kind").map_err(fail)?;
+        let old_target: String = row.try_get("target").map_err(fail)?;
+        if new.target.trim().is_empty() {
+            if new.kind.as_str() != old_kind {
+                return Err(AppError::unprocessable(format!(
+                    "A channel that becomes {} needs its new target.",
+                    new.kind.as_str()
+                )));
+            }
+            new.target = old_target.clone();
+        }
+        let new = new.normalized().map_err(AppError::unprocessable)?;
+        store::execute_unique(
+            sqlx::query("UPDATE channels SET name = $2, kind = $3, target = $4 WHERE id = $1")
+                .bind(id)
+                .bind(&new.name)
+                .bind(new.kind.as_str())
+                .bind(&new.target),
+            &mut tx,
+            "changing a channel",
+            || format!("A channel named '{}' already exists.", new.name),
+        )
+        .await?;
+        let shown = mask_target(new.kind, &new.target);
+        store::commit_audited(
+            tx,
+            &self.bus,
+            NewAudit {
+                actor: &who,
+                action: "channel.updated",
+                target: &old_name,
+                reason: None,
+                detail: serde_json::json!({
+                    "name": new.name, "kind": new.kind, "target": shown,
+                    "target_changed": new.target != old_target,
+                }),
+            },
+        )
+        .await?;
+        Ok(Channel {
+            id,
+            name: new.name,
+            kind: new.kind,
+            target: shown,
+            created_by: row.try_get("created_by").map_err(fail)?,
+            created_at: row.try_get("created_at").map_err(fail)?,
+        })
+    }
+
     pub async fn update_policy(
         &self,
         actor: &Principal,

@@ -426,6 +426,14 @@ impl app::ports::AlertsPort for Alerts {
     ) -> Result<EscalationPolicy, AppError> {
         Alerts::create_policy(self, actor, new).await
     }
+    async fn update_channel(
+        &self,
+        actor: &Principal,
+        id: i64,
+        new: NewChannel,
+    ) -> Result<Channel, AppError> {
+        Alerts::update_channel(self, actor, id, new).await
+    }
     async fn remove_channel(&self, actor: &Principal, id: i64) -> Result<(), AppError> {
         Alerts::remove_channel(self, actor, id).await
     }

@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/silences", get(silences).post(create_silence))
         .route("/silences/{id}", delete(expire_silence))
         .route("/channels", get(channels).post(create_channel))
-        .route("/channels/{id}", delete(remove_channel))
+        .route("/channels/{id}", put(update_channel).delete(remove_channel))
         .route("/escalation-policies", get(policies).post(create_policy))
         .route(
             "/escalation-policies/{id}",
@@ -161,6 +161,16 @@ async fn create_policy(
         StatusCode::CREATED,
         Json(state.alerts.create_policy(&actor, body).await?),
     ))
+}
+
+async fn update_channel(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewChannel>,
+) -> ApiResult<Json<Channel>> {
+    let actor = require(&caller, Role::Admin)?;
+    Ok(Json(state.alerts.update_channel(&actor, id, body).await?))
 }
 
 async fn remove_channel(
