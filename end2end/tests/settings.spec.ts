@@ -87,6 +87,20 @@ test("an admin adds a channel and an escalation policy; the URL never shows", as
   await expect(edit).toHaveCount(0);
   await expect(policy).toContainText(`after 1h: ${channel}`);
 
+  // Changing a channel: its target is a secret, shown masked and never filled in; a new URL
+  // replaces it (a rotated webhook), and the policy's steps still name the channel.
+  await row.getByRole("button", { name: "Edit" }).click();
+  const editChannel = page.getByRole("region", { name: `Change channel '${channel}'` });
+  await expect(editChannel.getByLabel("Name", { exact: true })).toBeFocused();
+  await expect(editChannel.getByLabel("Kind")).toHaveValue("slack");
+  await expect(editChannel.getByLabel(/^Target/)).toHaveValue("");
+  await editChannel.getByLabel(/^Target/).fill("https://rotated.slack.example/services/T0/B0/e2e-s3cret-2");
+  await editChannel.getByRole("button", { name: "Save channel" }).click();
+  await expect(editChannel).toHaveCount(0);
+  await expect(row).toContainText("https://rotated.slack.example/…");
+  await expect(page.getByText("e2e-s3cret")).toHaveCount(0);
+  await expect(policy).toContainText(`after 1h: ${channel}`);
+
   // Removing: a channel a policy uses is refused with the policy's name; each removal asks first.
   await row.getByRole("button", { name: "Remove" }).click();
   await expect(row).toContainText("Notifications not yet sent to it are given up");

@@ -1,12 +1,13 @@
-//! Alert routing on the settings page: where notifications go (channels) and who is told when
-//! (escalation policies). Everyone signed in sees them, webhook URLs masked; admins add and
-//! remove them, each removal confirmed first.
+//! Alert routing on the settings page: where notifications go (channels, in `alert_channels`) and
+//! who is told when (escalation policies). Everyone signed in sees them, webhook URLs masked;
+//! admins add, change and remove them, each removal confirmed first.
 
+use super::alert_channels::Channels;
 use super::settings::action_error;
 use crate::api::*;
 use crate::components::common::*;
 use crate::health::alert::Matcher;
-use crate::health::escalation::{ChannelKind, EscalationPolicy};
+use crate::health::escalation::EscalationPolicy;
 use crate::health::routing_form::{format_delay, format_matchers, format_steps};
 use leptos::prelude::*;
 
@@ -15,86 +16,6 @@ pub fn AlertRouting(is_admin: Signal<bool>) -> impl IntoView {
     view! {
         <Channels is_admin/>
         <Policies is_admin/>
-    }
-}
-
-#[component]
-fn Channels(is_admin: Signal<bool>) -> impl IntoView {
-    let create = ServerAction::<CreateChannel>::new();
-    let remove = ServerAction::<RemoveChannel>::new();
-    let channels = Resource::new(
-        move || (create.version().get(), remove.version().get()),
-        |_| list_channels(),
-    );
-    let confirming = RwSignal::new(None::<i64>);
-    view! {
-        <section class="card" aria-labelledby="channels-title">
-            <div class="card-head"><h2 id="channels-title">"Notification channels"</h2></div>
-            {action_error(move || remove.value().get())}
-            <Transition fallback=|| view! { <LoadingRows rows=2/> }>
-                {move || channels.get().map(|r| match r {
-                    Err(error) => view! { <ErrorNote error/> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <EmptyState title="No channels yet">
-                            <p>"Add a Slack incoming webhook, a JSON webhook or email addresses; escalation policies notify them."</p>
-                        </EmptyState>
-                    }.into_any(),
-                    Ok(list) => view! {
-                        <div class="table-wrap">
-                            <table class="table">
-                                <thead><tr>
-                                    <th scope="col">"Name"</th>
-                                    <th scope="col">"Kind"</th>
-                                    <th scope="col">"Target"</th>
-                                    <th scope="col">"Added"</th>
-                                    <AdminColumn is_admin/>
-                                </tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|c| {
-                                        let (id, name) = (c.id, c.name.clone());
-                                        view! {
-                                            <tr>
-                                                <td>{c.name}</td>
-                                                <td>{c.kind.as_str()}</td>
-                                                <td><code>{c.target}</code></td>
-                                                <td>{c.created_by}" · "<TimeAgo ms=c.created_at/></td>
-                                                <Show when=move || is_admin.get()>
-                                                    <td><ConfirmRemove
-                                                        id
-                                                        confirming
-                                                        question=format!("Remove channel '{name}'? Notifications not yet sent to it are given up; those sent stay on their alerts.")
-                                                        confirm_label="Remove channel"
-                                                        on_confirm=Callback::new(move |_| { remove.dispatch(RemoveChannel { id }); })
-                                                    /></td>
-                                                </Show>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
-                    }.into_any(),
-                })}
-            </Transition>
-            <Show when=move || is_admin.get()>
-                <details class="form-panel">
-                    <summary>"Add a channel"</summary>
-                    <ActionForm action=create attr:class="form-grid">
-                        <label>"Name" <input name="name" required=true placeholder="e.g. oncall-slack" autocomplete="off"/></label>
-                        <label>"Kind"
-                            <select name="kind">
-                                {ChannelKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
-                            </select>
-                        </label>
-                        <label>"Target: the webhook URL, or email addresses separated by commas"
-                            <input name="target" required=true autocomplete="off" placeholder="https://hooks.slack.com/services/…"/>
-                        </label>
-                        {action_error(move || create.value().get())}
-                        <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>"Add channel"</button>
-                    </ActionForm>
-                </details>
-            </Show>
-        </section>
     }
 }
 
@@ -282,7 +203,7 @@ fn PolicyFields(
 
 /// The header of the admins' actions column.
 #[component]
-fn AdminColumn(is_admin: Signal<bool>) -> impl IntoView {
+pub(super) fn AdminColumn(is_admin: Signal<bool>) -> impl IntoView {
     view! {
         <Show when=move || is_admin.get()>
             <th scope="col"><span class="sr-only">"Actions"</span></th>
@@ -293,7 +214,7 @@ fn AdminColumn(is_admin: Signal<bool>) -> impl IntoView {
 /// "Remove", then the consequences and a second button: removing routing changes who hears of
 /// alerts, so it is never one click. One row of a table asks at a time (`confirming` holds its id).
 #[component]
-fn ConfirmRemove(
+pub(super) fn ConfirmRemove(
     id: i64,
     confirming: RwSignal<Option<i64>>,
     question: String,

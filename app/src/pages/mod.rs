@@ -1,6 +1,7 @@
 //! One module per page.
 
 mod alert;
+mod alert_channels;
 mod alert_routing;
 mod alerts;
 mod audit;
