@@ -1,7 +1,7 @@
 //! Notification channels on the settings page: everyone signed in sees them, webhook URLs masked;
 //! admins add, change (a rotated webhook URL, a new name) and remove them.
 
-use super::alert_routing::{AdminColumn, ConfirmRemove};
+use super::alert_routing::{AdminColumn, ConfirmRemove, EditButtons, EditPanel};
 use super::settings::action_error;
 use crate::api::*;
 use crate::components::common::*;
@@ -109,29 +109,20 @@ fn EditChannel(
     update: ServerAction<UpdateChannel>,
     editing: RwSignal<Option<Channel>>,
 ) -> impl IntoView {
-    let title = format!("Change channel '{}'", c.name);
-    let label = title.clone();
-    // The form opens below the table, off-screen on a phone: the focus takes the user there.
     let first = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(input) = first.get() {
-            let _ = input.focus();
-        }
-    });
     view! {
-        <section class="form-panel" aria-label=label>
-            <h3>{title}</h3>
-            <p class="muted">"Notifications not yet sent go to the new target; policies' steps follow the channel."</p>
+        <EditPanel
+            title=format!("Change channel '{}'", c.name)
+            note="Notifications not yet sent go to the new target; policies' steps follow the channel."
+            first
+        >
             <ActionForm action=update attr:class="form-grid">
                 <input type="hidden" name="id" value=c.id/>
                 <ChannelFields c name_ref=first/>
                 {action_error(move || update.value().get())}
-                <div class="row-actions">
-                    <button class="btn btn-ghost" type="button" on:click=move |_| editing.set(None)>"Cancel"</button>
-                    <button class="btn btn-primary" type="submit" disabled=move || update.pending().get()>"Save channel"</button>
-                </div>
+                <EditButtons save_label="Save channel" pending=update.pending().into() editing/>
             </ActionForm>
-        </section>
+        </EditPanel>
     }
 }
 

@@ -148,29 +148,59 @@ fn EditPolicy(
     update: ServerAction<UpdatePolicy>,
     editing: RwSignal<Option<EscalationPolicy>>,
 ) -> impl IntoView {
-    let title = format!("Change policy '{}'", p.name);
-    let label = title.clone();
-    // The form opens below the table, off-screen on a phone: the focus takes the user there.
     let first = NodeRef::<leptos::html::Input>::new();
+    view! {
+        <EditPanel
+            title=format!("Change policy '{}'", p.name)
+            note="Open alerts it owns keep their place: their next step is the new step at that position."
+            first
+        >
+            <ActionForm action=update attr:class="form-grid">
+                <input type="hidden" name="id" value=p.id/>
+                <PolicyFields p name_ref=first/>
+                {action_error(move || update.value().get())}
+                <EditButtons save_label="Save policy" pending=update.pending().into() editing/>
+            </ActionForm>
+        </EditPanel>
+    }
+}
+
+/// A change form below its table: titled, saying what saving does, and taking the keyboard's
+/// focus on `first` when it opens (on a phone it is off-screen otherwise).
+#[component]
+pub(super) fn EditPanel(
+    title: String,
+    note: &'static str,
+    first: NodeRef<leptos::html::Input>,
+    children: Children,
+) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(input) = first.get() {
             let _ = input.focus();
         }
     });
+    let label = title.clone();
     view! {
         <section class="form-panel" aria-label=label>
             <h3>{title}</h3>
-            <p class="muted">"Open alerts it owns keep their place: their next step is the new step at that position."</p>
-            <ActionForm action=update attr:class="form-grid">
-                <input type="hidden" name="id" value=p.id/>
-                <PolicyFields p name_ref=first/>
-                {action_error(move || update.value().get())}
-                <div class="row-actions">
-                    <button class="btn btn-ghost" type="button" on:click=move |_| editing.set(None)>"Cancel"</button>
-                    <button class="btn btn-primary" type="submit" disabled=move || update.pending().get()>"Save policy"</button>
-                </div>
-            </ActionForm>
+            <p class="muted">{note}</p>
+            {children()}
         </section>
+    }
+}
+
+/// Cancel (closes the change form by clearing `editing`) and Save, disabled while saving.
+#[component]
+pub(super) fn EditButtons<T: Send + Sync + 'static>(
+    save_label: &'static str,
+    pending: Signal<bool>,
+    editing: RwSignal<Option<T>>,
+) -> impl IntoView {
+    view! {
+        <div class="row-actions">
+            <button class="btn btn-ghost" type="button" on:click=move |_| editing.set(None)>"Cancel"</button>
+            <button class="btn btn-primary" type="submit" disabled=move || pending.get()>{save_label}</button>
+        </div>
     }
 }
 
