@@ -68,7 +68,7 @@ pub fn DeploymentPage() -> impl IntoView {
             })}
         </Transition>
         {move || (id.get() > 0).then(|| view! { <LogView id=id.get()/> })}
-        <DeployDialog open=dialog services environments on_accepted/>
+        <LazyDeployDialog open=dialog services environments on_accepted/>
         <ToastRegion toasts/>
     }
 }

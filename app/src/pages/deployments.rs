@@ -112,7 +112,7 @@ pub fn DeploymentsPage() -> impl IntoView {
             })}
         </Transition>
         <History/>
-        <DeployDialog open=dialog services environments on_accepted/>
+        <LazyDeployDialog open=dialog services environments on_accepted/>
         <ToastRegion toasts/>
     }
 }
