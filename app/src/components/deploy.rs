@@ -128,11 +128,22 @@ pub fn LazyDeployDialog(
             wanted.set(true);
         }
     });
+    // While the chunk downloads (slow networks), the click shows a dialog that says so.
+    let loading = move || {
+        view! {
+            <div class="dialog-backdrop"></div>
+            <div class="dialog" role="dialog" aria-busy="true"><p class="muted">"Loading…"</p></div>
+        }
+    };
     move || {
         wanted.get().then(|| {
-            Suspend::new(async move {
-                deploy_dialog(open, services, environments, on_accepted).await
-            })
+            view! {
+                <Suspense fallback=loading>
+                    {Suspend::new(async move {
+                        deploy_dialog(open, services, environments, on_accepted).await
+                    })}
+                </Suspense>
+            }
         })
     }
 }
