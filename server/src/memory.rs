@@ -6,11 +6,11 @@
 //! rate by about a third (health_bench; see the README).
 //!
 //! Allocations of [`LARGE`] and more go to the system allocator, pinned to serve them with mmap,
-//! so they go back to the OS as soon as they are freed. The one that matters is argon2id, which needs a
-//! 19 MiB buffer per password hash on a blocking thread: mimalloc returns freed memory only when
-//! the thread that freed it allocates again, so an idle thread kept its hash buffer resident
-//! (`flightdeck serve --demo`, five seconds after start: idle RSS 45–63 MB with every allocation
-//! on mimalloc, 24 MB with this split, 22 MB with glibc alone). glibc, left to itself,
+//! so they go back to the OS as soon as they are freed. The one that matters is argon2id, which
+//! needs a 19 MiB buffer per password hash on a blocking thread: mimalloc returns freed memory
+//! only when the thread that freed it allocates again, so an idle thread kept its hash buffer
+//! resident (`flightdeck serve --demo`, five seconds after start: idle RSS 45–63 MB with every
+//! allocation on mimalloc, 24 MB with this split, 22 MB with glibc alone). glibc, left to itself,
 //! raises its mmap threshold after the first large free and then kept later buffers on the heap
 //! (90 MB idle), hence the pinned threshold.
 //!
@@ -23,7 +23,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 /// The size from which an allocation bypasses mimalloc.
 pub const LARGE: usize = 1 << 20;
 
-pub struct Allocator;
+fn is_large(size: usize) -> bool {
+    size >= LARGE
+}
+
+struct Allocator;
 
 #[global_allocator]
 static ALLOCATOR: Allocator = Allocator;
@@ -33,7 +37,7 @@ static ALLOCATOR: Allocator = Allocator;
 // `LARGE`; a resize that crosses `LARGE` allocates on the other side, copies and frees.
 unsafe impl GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.size() >= LARGE {
+        if is_large(layout.size()) {
             System.alloc(layout)
         } else {
             mimalloc::MiMalloc.alloc(layout)
@@ -41,7 +45,7 @@ unsafe impl GlobalAlloc for Allocator {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if layout.size() >= LARGE {
+        if is_large(layout.size()) {
             System.alloc_zeroed(layout)
         } else {
             mimalloc::MiMalloc.alloc_zeroed(layout)
@@ -49,7 +53,7 @@ unsafe impl GlobalAlloc for Allocator {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if layout.size() >= LARGE {
+        if is_large(layout.size()) {
             System.dealloc(ptr, layout)
         } else {
             mimalloc::MiMalloc.dealloc(ptr, layout)
@@ -57,7 +61,7 @@ unsafe impl GlobalAlloc for Allocator {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        match (layout.size() >= LARGE, new_size >= LARGE) {
+        match (is_large(layout.size()), is_large(new_size)) {
             (false, false) => mimalloc::MiMalloc.realloc(ptr, layout, new_size),
             (true, true) => System.realloc(ptr, layout, new_size),
             _ => {

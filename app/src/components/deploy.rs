@@ -132,7 +132,9 @@ pub fn LazyDeployDialog(
     let loading = move || {
         view! {
             <div class="dialog-backdrop"></div>
-            <div class="dialog" role="dialog" aria-busy="true"><p class="muted">"Loading…"</p></div>
+            <div class="dialog" role="dialog" aria-busy="true">
+                <p class="muted">"Loading…"</p>
+            </div>
         }
     };
     move || {
