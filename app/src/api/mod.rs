@@ -113,6 +113,7 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
 }
 
 mod alerts;
+pub mod codec;
 mod deployments;
 mod health;
 mod routing;

@@ -1,6 +1,7 @@
 //! Pieces of the deployments pages: the status badge, the deploy / rollback / promote dialog
 //! (with a typed confirmation for protected environments) and the toasts that report outcomes.
 
+use crate::api::codec::resource;
 use crate::api::{list_releases, StartDeploy, StartPromote, StartRollback};
 use crate::catalog::Environment;
 use crate::deploy::*;
@@ -243,7 +244,7 @@ fn DeployDialog(
     };
     let confirmed = move || protected_target().is_none_or(|name| confirm.get() == name);
 
-    let releases = Resource::new(
+    let releases = resource(
         move || match open.get() {
             Some(DialogRequest::Rollback { service, .. }) => Some(service),
             _ => None,

@@ -4,6 +4,7 @@
 
 use super::common::RoleBadge;
 use super::nav::Nav;
+use crate::api::codec::{resource, Loaded};
 use crate::api::{current_user, SignOut};
 use crate::error::AppError;
 use crate::live::{LinkState, Live};
@@ -14,7 +15,7 @@ use leptos_router::components::{Outlet, Redirect};
 
 /// The caller as the layout loaded it; pages read it to hide what the role cannot do.
 #[derive(Clone, Copy)]
-pub struct CurrentUser(pub Resource<Result<Option<Me>, AppError>>);
+pub struct CurrentUser(pub Loaded<Result<Option<Me>, AppError>>);
 
 impl CurrentUser {
     pub fn role(&self) -> Option<Role> {
@@ -33,7 +34,7 @@ pub fn use_role_at_least(role: Role) -> Signal<bool> {
 
 #[component]
 pub fn AppLayout() -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user());
+    let me = resource(|| (), |_| current_user());
     provide_context(CurrentUser(me));
     Live::provide();
 

@@ -1,6 +1,7 @@
 //! One alert: what fired, its labels and annotations, who did what when, and whether the
 //! notifications reached anyone. Live over the websocket.
 
+use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::alerts::*;
 use crate::components::common::*;
@@ -18,7 +19,7 @@ pub fn AlertPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<i64>().ok()));
     let changes = changes_on(topics::ALERTS);
     let act = ServerAction::<ActOnAlert>::new();
-    let detail = Resource::new(
+    let detail = resource(
         move || (id.get(), changes.get(), act.version().get()),
         |(id, _, _)| async move {
             match id {

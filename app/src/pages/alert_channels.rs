@@ -3,6 +3,7 @@
 
 use super::alert_routing::{AdminColumn, ConfirmRemove, EditButtons, EditPanel};
 use super::settings::action_error;
+use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
 use crate::health::escalation::{Channel, ChannelKind};
@@ -13,7 +14,7 @@ pub(super) fn Channels(is_admin: Signal<bool>) -> impl IntoView {
     let create = ServerAction::<CreateChannel>::new();
     let update = ServerAction::<UpdateChannel>::new();
     let remove = ServerAction::<RemoveChannel>::new();
-    let channels = Resource::new(
+    let channels = resource(
         move || {
             (
                 create.version().get(),

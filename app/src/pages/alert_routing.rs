@@ -4,6 +4,7 @@
 
 use super::alert_channels::Channels;
 use super::settings::action_error;
+use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
 use crate::health::alert::Matcher;
@@ -24,7 +25,7 @@ fn Policies(is_admin: Signal<bool>) -> impl IntoView {
     let create = ServerAction::<CreatePolicy>::new();
     let update = ServerAction::<UpdatePolicy>::new();
     let remove = ServerAction::<RemovePolicy>::new();
-    let policies = Resource::new(
+    let policies = resource(
         move || {
             (
                 create.version().get(),

@@ -2,6 +2,7 @@
 //! acknowledge / escalate / resolve for operators. It refetches whenever an alert changes, so
 //! the feed is live without a reload.
 
+use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::alerts::*;
 use crate::components::common::*;
@@ -36,7 +37,7 @@ pub fn AlertsPage() -> impl IntoView {
     });
     let changes = changes_on(topics::ALERTS);
     let act = ServerAction::<ActOnAlert>::new();
-    let page = Resource::new(
+    let page = resource(
         move || (query.get(), changes.get(), act.version().get()),
         |(q, _, _)| list_alerts(q),
     );
@@ -100,7 +101,7 @@ pub fn AlertsPage() -> impl IntoView {
 #[component]
 fn Silences(changes: Signal<u32>) -> impl IntoView {
     let expire = ServerAction::<ExpireSilence>::new();
-    let silences = Resource::new(
+    let silences = resource(
         move || (changes.get(), expire.version().get()),
         |_| list_silences(),
     );

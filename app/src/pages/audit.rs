@@ -1,5 +1,6 @@
 //! The audit trail: newest first, filter by action and actor, page by cursor, live at the top.
 
+use crate::api::codec::resource;
 use crate::api::list_audit;
 use crate::components::common::*;
 use crate::href::QueryHref;
@@ -31,7 +32,7 @@ pub fn AuditPage() -> impl IntoView {
     });
     // Newer entries appear on their own when the first page is shown; older pages stay put.
     let audit_changes = changes_on(topics::AUDIT);
-    let page = Resource::new(
+    let page = resource(
         move || {
             let q = query.get();
             let version = if q.before.is_none() {

@@ -1,6 +1,7 @@
 //! The first screen after sign-in: who you are, what just happened, where everything lives.
 
 use super::audit::AuditTable;
+use crate::api::codec::resource;
 use crate::api::{list_audit, list_users};
 use crate::components::common::*;
 use crate::components::layout::CurrentUser;
@@ -15,7 +16,7 @@ pub fn DashboardPage() -> impl IntoView {
     let live = use_live();
     let events_seen = move || live.map(|live| live.received.get()).unwrap_or(0);
     let audit_changes = changes_on(topics::AUDIT);
-    let recent = Resource::new(
+    let recent = resource(
         move || audit_changes.get(),
         |_| {
             list_audit(AuditQuery {
@@ -24,7 +25,7 @@ pub fn DashboardPage() -> impl IntoView {
             })
         },
     );
-    let users = Resource::new(|| (), |_| list_users());
+    let users = resource(|| (), |_| list_users());
     let me = use_context::<CurrentUser>();
 
     view! {

@@ -1,6 +1,7 @@
 //! One deployment: what, where, who and why; a progress indicator; the live log; and the
 //! actions that make sense for it now (cancel while active, roll back or promote when done).
 
+use crate::api::codec::{resource, Loaded};
 use crate::api::*;
 use crate::components::common::*;
 use crate::components::deploy::*;
@@ -24,11 +25,11 @@ pub fn DeploymentPage() -> impl IntoView {
     });
     let changes = changes_on(topics::DEPLOYMENTS);
     let cancel = ServerAction::<CancelDeployment>::new();
-    let deployment = Resource::new(
+    let deployment = resource(
         move || (id.get(), changes.get(), cancel.version().get()),
         |(id, _, _)| get_deployment(id),
     );
-    let board = Resource::new(move || changes.get(), |_| load_board());
+    let board = resource(move || changes.get(), |_| load_board());
     let dialog = RwSignal::new(None::<DialogRequest>);
     let toasts = Toasts::new();
     let navigate = leptos_router::hooks::use_navigate();
@@ -76,7 +77,7 @@ pub fn DeploymentPage() -> impl IntoView {
 #[component]
 fn Summary(
     d: Deployment,
-    board: Resource<Result<DeployBoard, crate::error::AppError>>,
+    board: Loaded<Result<DeployBoard, crate::error::AppError>>,
     dialog: RwSignal<Option<DialogRequest>>,
     cancel: ServerAction<CancelDeployment>,
 ) -> impl IntoView {
@@ -223,7 +224,7 @@ fn Progress(status: DeploymentStatus) -> impl IntoView {
 fn LogView(id: i64) -> impl IntoView {
     let lines = RwSignal::new(Vec::<LogLine>::new());
     let changes = changes_on(topics::deployment(id));
-    let chunk = Resource::new(
+    let chunk = resource(
         move || changes.get(),
         move |_| {
             let after = lines.with_untracked(|l| l.last().map(|l| l.n).unwrap_or(0));

@@ -2,6 +2,7 @@
 //! quarantined versions, and the history with filters and pages. Everything refetches when a
 //! deployment changes, so the board is live without a reload.
 
+use crate::api::codec::resource;
 use crate::api::*;
 use crate::catalog::Environment;
 use crate::components::common::*;
@@ -19,7 +20,7 @@ use leptos_router::hooks::use_query_map;
 pub fn DeploymentsPage() -> impl IntoView {
     let changes = changes_on(topics::DEPLOYMENTS);
     let lift = ServerAction::<LiftQuarantine>::new();
-    let board = Resource::new(
+    let board = resource(
         move || (changes.get(), lift.version().get()),
         |_| load_board(),
     );
@@ -326,7 +327,7 @@ fn History() -> impl IntoView {
         }
     });
     let changes = changes_on(topics::DEPLOYMENTS);
-    let page = Resource::new(
+    let page = resource(
         move || {
             let q = query.get();
             let version = if q.cursor.is_none() { changes.get() } else { 0 };

@@ -2,6 +2,7 @@
 //! with counts per status; live over the websocket. And a component's page: its probe, why it has
 //! its status, the latency chart and the recent checks.
 
+use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
 use crate::health::charts::latency_chart;
@@ -21,7 +22,7 @@ pub fn HealthStatusBadge(status: HealthStatus) -> impl IntoView {
 #[component]
 pub fn HealthPage() -> impl IntoView {
     let changes = changes_on(topics::COMPONENTS);
-    let grid = Resource::new(move || changes.get(), |_| list_components());
+    let grid = resource(move || changes.get(), |_| list_components());
     let params = use_query_map();
     let filter = Memo::new(move |_| {
         let p = params.read();
@@ -123,7 +124,7 @@ pub fn ComponentPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<i64>().ok()));
     let changes = changes_on(topics::COMPONENTS);
-    let detail = Resource::new(
+    let detail = resource(
         move || (id.get(), changes.get()),
         |(id, _)| async move {
             match id {

@@ -3,6 +3,7 @@
 //! secret is never shown again after it is saved.
 
 use super::alert_routing::AlertRouting;
+use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
 use crate::components::layout::use_role_at_least;
@@ -56,7 +57,7 @@ pub fn SettingsPage() -> impl IntoView {
 #[component]
 fn WebhookSecrets() -> impl IntoView {
     let save = ServerAction::<SetWebhookSecret>::new();
-    let list = Resource::new(move || save.version().get(), |_| webhook_secrets());
+    let list = resource(move || save.version().get(), |_| webhook_secrets());
     view! {
         <section class="card" aria-labelledby="webhooks-title">
             <div class="card-head"><h2 id="webhooks-title">"CI/CD webhooks"</h2></div>
@@ -126,7 +127,7 @@ fn WebhookSecretRow(
 #[component]
 fn Users(is_admin: Signal<bool>) -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
-    let users = Resource::new(move || create.version().get(), |_| list_users());
+    let users = resource(move || create.version().get(), |_| list_users());
     view! {
         <section class="card" aria-labelledby="users-title">
             <div class="card-head"><h2 id="users-title">"Users"</h2></div>
@@ -182,7 +183,7 @@ fn Users(is_admin: Signal<bool>) -> impl IntoView {
 fn Tokens() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = Resource::new(
+    let tokens = resource(
         move || (create.version().get(), revoke.version().get()),
         |_| list_tokens(),
     );

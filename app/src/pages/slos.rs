@@ -1,6 +1,7 @@
 //! SLOs: the list, least budget left first, and one SLO with the working of its budget, the
 //! budget chart over the window and the burn rate of every window against the rule thresholds.
 
+use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
 use crate::health::charts::{budget_chart, burn_chart};
@@ -38,7 +39,7 @@ fn burn_text(evaluation: Option<&Evaluation>, window: &str) -> String {
 #[component]
 pub fn SlosPage() -> impl IntoView {
     let changes = changes_on(topics::SLOS);
-    let slos = Resource::new(move || changes.get(), |_| list_slos());
+    let slos = resource(move || changes.get(), |_| list_slos());
     view! {
         <Title text="SLOs"/>
         <div class="page-head">
@@ -116,7 +117,7 @@ pub fn SloPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<i64>().ok()));
     let changes = changes_on(topics::SLOS);
-    let detail = Resource::new(
+    let detail = resource(
         move || (id.get(), changes.get()),
         |(id, _)| async move {
             match id {
