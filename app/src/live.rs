@@ -108,7 +108,9 @@ fn connect(live: Live) {
         let Some(text) = e.data().as_string() else {
             return;
         };
-        let Ok(message) = serde_json::from_str::<EventHeader>(&text) else {
+        // From bytes, as everything else in the browser decodes JSON (see `api::codec`): a second
+        // kind of input would compile a second copy of serde_json's parser into the bundle.
+        let Ok(message) = serde_json::from_slice::<EventHeader>(text.as_bytes()) else {
             return;
         };
         if message.topic == topics::SYSTEM {
