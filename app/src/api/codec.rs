@@ -2,11 +2,13 @@
 //! Leptos' default codec, but decoded from bytes (`serde_json::from_slice`) as server functions
 //! decode their responses. serde compiles each type's deserializer once per kind of input, so
 //! Leptos' default (`from_str`) puts a second copy of every page's deserializers in the bundle.
+//! So pages create their resources with [`resource`], not `Resource::new`.
 
 use leptos::prelude::*;
 use leptos::server::codee::{Decoder, Encoder};
 use serde::{de::DeserializeOwned, Serialize};
 
+/// JSON encoded to a string on the server, decoded from its bytes in the browser.
 pub struct JsonBytes;
 
 impl<T: Serialize> Encoder<T> for JsonBytes {
@@ -27,9 +29,10 @@ impl<T: DeserializeOwned> Decoder<T> for JsonBytes {
     }
 }
 
-/// A resource loaded by `fetcher` whenever `source` changes (`Resource::new` with [`JsonBytes`]).
+/// A resource made by [`resource`].
 pub type Loaded<T> = Resource<T, JsonBytes>;
 
+/// A resource loaded by `fetcher` whenever `source` changes: `Resource::new` with [`JsonBytes`].
 #[track_caller]
 pub fn resource<T, S, Fut>(
     source: impl Fn() -> S + Send + Sync + 'static,
