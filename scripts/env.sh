@@ -8,9 +8,10 @@ export PATH="$repo_root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # is consistent too, just larger).
 # The remap shortens the crate paths kept in panic messages (smaller bundle, no build paths shipped).
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/="
+# The browser bundle's linker also links one variant per page island (see scripts/wasm-ld).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$repo_root/scripts/wasm-ld"
 host_triple=$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')
 export "CARGO_TARGET_${host_triple}_RUSTFLAGS=--cfg erase_components"
-# The release build splits the browser bundle per page (see README, Benchmarks): `--split` runs the
-# splitting step and the `split` feature turns the pages into lazy routes; one without the other
-# does not work, so the scripts always pass both.
-leptos_build_flags=(--split --features split)
+# Extra flags for `cargo leptos build` in every script (none at present: with islands each page
+# has its own bundle, see scripts/page-bundles.sh, and no splitting step is needed).
+leptos_build_flags=()

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod backoff;
+pub mod bundles;
 pub mod catalog;
 pub mod components;
 pub mod deploy;
@@ -29,8 +30,15 @@ use leptos_router::{
 use pages::*;
 
 /// The HTML document around the app, rendered on the server only.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell(mut options: LeptosOptions) -> impl IntoView {
     let theme = theme::from_request();
+    // Each page loads the bundle of its own island (see `bundles`).
+    if let Some(parts) = use_context::<http::request::Parts>() {
+        let pkg_dir =
+            std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+        let name = bundles::output_name_for(parts.uri.path(), &options.output_name, &pkg_dir);
+        options.output_name = name.into();
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en" data-theme=theme.as_str()>
@@ -47,7 +55,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
                 <script src="/sw-register.js" defer=true></script>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <leptos_meta::MetaTags/>
             </head>
             <body>
@@ -67,19 +75,19 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/signin") view=SignInPage/>
                 <ParentRoute path=path!("") view=AppLayout>
-                    <Route path=path!("") view=route_view::dashboard()/>
-                    <Route path=path!("deployments") view=route_view::deployments()/>
-                    <Route path=path!("deployments/:id") view=route_view::deployment()/>
-                    <Route path=path!("health") view=route_view::health()/>
-                    <Route path=path!("health/:id") view=route_view::component()/>
-                    <Route path=path!("slos") view=route_view::slos()/>
-                    <Route path=path!("slos/:id") view=route_view::slo()/>
-                    <Route path=path!("alerts") view=route_view::alerts()/>
-                    <Route path=path!("alerts/:id") view=route_view::alert()/>
+                    <Route path=path!("") view=DashboardPage/>
+                    <Route path=path!("deployments") view=DeploymentsPage/>
+                    <Route path=path!("deployments/:id") view=DeploymentPage/>
+                    <Route path=path!("health") view=HealthPage/>
+                    <Route path=path!("health/:id") view=ComponentPage/>
+                    <Route path=path!("slos") view=SlosPage/>
+                    <Route path=path!("slos/:id") view=SloPage/>
+                    <Route path=path!("alerts") view=AlertsPage/>
+                    <Route path=path!("alerts/:id") view=AlertPage/>
                     <Route path=path!("builds") view=|| view! { <ComingPage section=Section::Builds/> }/>
                     <Route path=path!("config") view=|| view! { <ComingPage section=Section::Config/> }/>
-                    <Route path=path!("audit") view=route_view::audit()/>
-                    <Route path=path!("settings") view=route_view::settings()/>
+                    <Route path=path!("audit") view=AuditPage/>
+                    <Route path=path!("settings") view=SettingsPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,5 +1,5 @@
-//! The browser's end of `GET /ws`: one reconnecting subscription per tab, shared by every page
-//! through context. It remembers the last `seq` it saw and asks for what it missed on reconnect,
+//! The browser's end of `GET /ws`: one reconnecting subscription per tab, shared by every island
+//! on the page (the live indicator and the page itself). It remembers the last `seq` it saw and asks for what it missed on reconnect,
 //! so a page that reacts to `last_event` never silently skips a change.
 
 use crate::backoff::reconnect_delay_ms;
@@ -26,19 +26,42 @@ pub struct Live {
 }
 
 impl Live {
-    /// Creates the live link, provides it as context and, in the browser, connects.
-    pub fn provide() -> Live {
-        let live = Live {
+    /// The tab's live link, created and connected on first use and shared after that. Islands
+    /// hydrate separately and see no context from each other, hence one value per thread (a
+    /// browser tab has one).
+    pub fn shared() -> Live {
+        // The server renders with a link that never connects (`Connecting`, no events). It must
+        // be a new one per call: each request has its own reactive arena, so a value kept from
+        // another request would read as disposed.
+        if !cfg!(target_arch = "wasm32") {
+            return Live::unconnected();
+        }
+        thread_local! {
+            static SHARED: std::cell::OnceCell<Live> = const { std::cell::OnceCell::new() };
+        }
+        SHARED.with(|cell| {
+            *cell.get_or_init(|| {
+                // Its own root, kept for the life of the tab, so no island's cleanup disposes it.
+                let owner = Owner::new_root(None);
+                let live = owner.with(|| {
+                    let live = Live::unconnected();
+                    Effect::new(move |_| connect(live));
+                    live
+                });
+                std::mem::forget(owner);
+                live
+            })
+        })
+    }
+
+    fn unconnected() -> Live {
+        Live {
             state: RwSignal::new(LinkState::Connecting),
             last_event: RwSignal::new(None),
             received: RwSignal::new(0),
             last_seq: RwSignal::new(0),
             failed_attempts: RwSignal::new(0),
-        };
-        provide_context(live);
-        // Effects run only in the browser, after hydration: the server never opens a socket.
-        Effect::new(move |_| connect(live));
-        live
+        }
     }
 }
 
@@ -60,15 +83,9 @@ impl Live {
     }
 }
 
-/// Changes on `topic`, or a constant outside the signed-in layout (where there is no live link).
+/// Counts events on `topic` on the tab's live link (see [`Live::changes_on`]).
 pub fn changes_on(topic: impl Into<String>) -> Signal<u32> {
-    use_live()
-        .map(|live| live.changes_on(topic))
-        .unwrap_or_else(|| Signal::stored(0))
-}
-
-pub fn use_live() -> Option<Live> {
-    use_context::<Live>()
+    Live::shared().changes_on(topic)
 }
 
 fn socket_url() -> Option<String> {

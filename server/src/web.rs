@@ -5,6 +5,9 @@
 use crate::auth::{caller, sessions};
 use crate::security::CspNonce;
 use crate::state::AppState;
+use app::components::layout::provide_viewer;
+use app::model::Caller;
+use app::model::Me;
 use app::{shell, App};
 use axum::routing::get;
 use axum::{middleware, Router};
@@ -15,8 +18,9 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-/// What every server function and page render gets as context: the ports, and the CSP nonce of
-/// this response so Leptos marks its inline scripts with it.
+/// What every server function and page render gets as context: the ports, who is signed in (the
+/// pages render for their role), and the CSP nonce of this response so Leptos marks its inline
+/// scripts with it.
 fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
     let ports = state.ports.clone();
     move || {
@@ -25,6 +29,12 @@ fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
             if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
                 provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
             }
+            let me = parts
+                .extensions
+                .get::<Caller>()
+                .and_then(|caller| caller.0.as_ref())
+                .map(Me::from);
+            provide_viewer(me);
         }
     }
 }

@@ -112,10 +112,8 @@ fn field(signal: RwSignal<String>) -> impl Fn(leptos::ev::Event) + Copy {
     move |ev| signal.set(event_target_value(&ev))
 }
 
-/// The deploy, rollback and promote dialog, loaded the first time it opens: in a split build its
-/// code (three server functions, the releases list, the form) is a WASM chunk of its own that the
-/// pages fetch on the first click instead of with the page (see the README, Benchmarks).
-/// `on_accepted` runs with the queued deployment.
+/// The deploy, rollback and promote dialog, mounted the first time it opens: until then a page
+/// carries none of its markup or effects. `on_accepted` runs with the queued deployment.
 #[component]
 pub fn LazyDeployDialog(
     open: RwSignal<Option<DialogRequest>>,
@@ -129,38 +127,11 @@ pub fn LazyDeployDialog(
             wanted.set(true);
         }
     });
-    // While the chunk downloads (slow networks), the click shows a dialog that says so.
-    let loading = move || {
-        view! {
-            <div class="dialog-backdrop"></div>
-            <div class="dialog" role="dialog" aria-busy="true">
-                <p class="muted">"Loading…"</p>
-            </div>
-        }
-    };
     move || {
-        wanted.get().then(|| {
-            view! {
-                <Suspense fallback=loading>
-                    {Suspend::new(async move {
-                        deploy_dialog(open, services, environments, on_accepted).await
-                    })}
-                </Suspense>
-            }
-        })
+        wanted
+            .get()
+            .then(|| view! { <DeployDialog open services environments on_accepted/> })
     }
-}
-
-/// [`DeployDialog`] behind a split point. `#[lazy]` only works in a split build (see
-/// `pages/lazy_routes.rs`), so without the `split` feature this is an ordinary async function.
-#[cfg_attr(feature = "split", leptos::lazy)]
-async fn deploy_dialog(
-    open: RwSignal<Option<DialogRequest>>,
-    services: Signal<Vec<String>>,
-    environments: Signal<Vec<Environment>>,
-    on_accepted: Callback<Accepted>,
-) -> AnyView {
-    view! { <DeployDialog open services environments on_accepted/> }.into_any()
 }
 
 /// The deploy, rollback and promote dialog. `on_accepted` runs with the queued deployment.

@@ -1,43 +1,52 @@
 //! The signed-in frame: top bar (brand, live indicator, theme, user), section navigation, content.
 //! Signed-out visitors are sent to the sign-in page (by the server before any HTML, and here for
 //! navigations inside the app after a session expired).
+//!
+//! The frame is rendered on the server only; its interactive parts (live indicator, theme toggle,
+//! sign-out) are islands, so the browser loads code for them and for the page's own island only.
 
 use super::common::RoleBadge;
 use super::nav::Nav;
-use crate::api::codec::{resource, Loaded};
-use crate::api::{current_user, SignOut};
-use crate::error::AppError;
+use crate::api::SignOut;
 use crate::live::{LinkState, Live};
 use crate::model::{Me, Role};
 use crate::theme;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
 
-/// The caller as the layout loaded it; pages read it to hide what the role cannot do.
-#[derive(Clone, Copy)]
-pub struct CurrentUser(pub Loaded<Result<Option<Me>, AppError>>);
+/// Who is signed in, known before anything renders: the server reads it from the session, the
+/// client-side build fetches it before mounting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Viewer(pub Option<Me>);
 
-impl CurrentUser {
-    pub fn role(&self) -> Option<Role> {
-        self.0
-            .get()
-            .and_then(|r| r.ok())
-            .flatten()
-            .map(|me| me.role)
-    }
+/// The viewer's role, what pages check to hide what the role cannot do. Islands see no context
+/// from outside them, so a page island takes the role as a prop and provides it again inside.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ViewerRole(pub Option<Role>);
+
+/// Provides who is signed in, for the frame and for the pages.
+pub fn provide_viewer(me: Option<Me>) {
+    provide_context(ViewerRole(me.as_ref().map(|me| me.role)));
+    provide_context(Viewer(me));
+}
+
+/// Provides the viewer's role inside a page island, from the prop the page passed it.
+pub fn provide_role(role: Option<Role>) {
+    provide_context(ViewerRole(role));
+}
+
+/// The viewer's role, if someone is signed in.
+pub fn viewer_role() -> Option<Role> {
+    use_context::<ViewerRole>().and_then(|v| v.0)
 }
 
 pub fn use_role_at_least(role: Role) -> Signal<bool> {
-    let user = use_context::<CurrentUser>();
-    Signal::derive(move || user.and_then(|u| u.role()).is_some_and(|r| r.allows(role)))
+    Signal::stored(viewer_role().is_some_and(|r| r.allows(role)))
 }
 
 #[component]
 pub fn AppLayout() -> impl IntoView {
-    let me = resource(|| (), |_| current_user());
-    provide_context(CurrentUser(me));
-    Live::provide();
-
+    let me = use_context::<Viewer>().and_then(|v| v.0);
     view! {
         <div class="app">
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -49,13 +58,16 @@ pub fn AppLayout() -> impl IntoView {
                 <div class="topbar-end">
                     <LiveIndicator/>
                     <ThemeToggle/>
-                    <Transition fallback=|| ()>
-                        {move || me.get().map(|result| match result {
-                            Ok(Some(me)) => view! { <UserMenu me/> }.into_any(),
-                            Ok(None) => view! { <Redirect path="/signin"/> }.into_any(),
-                            Err(_) => view! { <span class="muted">"Account unavailable"</span> }.into_any(),
-                        })}
-                    </Transition>
+                    {match me {
+                        Some(me) => view! {
+                            <div class="user">
+                                <span class="user-name">{me.username}</span>
+                                <RoleBadge role=me.role/>
+                                <SignOutButton/>
+                            </div>
+                        }.into_any(),
+                        None => view! { <Redirect path="/signin"/> }.into_any(),
+                    }}
                 </div>
             </header>
             <Nav/>
@@ -66,9 +78,9 @@ pub fn AppLayout() -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn LiveIndicator() -> impl IntoView {
-    let live = expect_context::<Live>();
+    let live = Live::shared();
     let text = move || match live.state.get() {
         LinkState::Connecting => "Connecting…".to_string(),
         LinkState::Live => "Live".to_string(),
@@ -87,7 +99,7 @@ fn LiveIndicator() -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn ThemeToggle() -> impl IntoView {
     let current = RwSignal::new(theme::from_request());
     let label = move || match current.get() {
@@ -109,8 +121,9 @@ fn ThemeToggle() -> impl IntoView {
     }
 }
 
-#[component]
-fn UserMenu(me: Me) -> impl IntoView {
+/// Signs out, then loads the sign-in page.
+#[island]
+fn SignOutButton() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
@@ -120,12 +133,8 @@ fn UserMenu(me: Me) -> impl IntoView {
         }
     });
     view! {
-        <div class="user">
-            <span class="user-name">{me.username}</span>
-            <RoleBadge role=me.role/>
-            <ActionForm action=sign_out>
-                <button class="btn btn-ghost" type="submit">"Sign out"</button>
-            </ActionForm>
-        </div>
+        <ActionForm action=sign_out>
+            <button class="btn btn-ghost" type="submit">"Sign out"</button>
+        </ActionForm>
     }
 }

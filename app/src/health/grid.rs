@@ -8,7 +8,7 @@ use crate::href::{percent_encode, QueryHref};
 /// Tiles shown before "Show all".
 pub const TILES: usize = 240;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GridFilter {
     pub status: Option<HealthStatus>,
     /// Words that must all appear in the name, service, environment or kind (any case).

@@ -5,7 +5,7 @@ use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::alerts::*;
 use crate::components::common::*;
-use crate::components::layout::use_role_at_least;
+use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::health::alert::*;
 use crate::live::changes_on;
 use crate::model::Role;
@@ -16,7 +16,19 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn AlertPage() -> impl IntoView {
     let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<i64>().ok()));
+    let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok());
+    view! {
+        <Title text="Alert"/>
+        <p><a href="/alerts">"← All alerts"</a></p>
+        {move || view! { <AlertLive id=id() role=viewer_role()/> }}
+    }
+}
+
+/// One alert with its timeline and actions, refreshed as it changes.
+#[island]
+fn AlertLive(id: Option<i64>, role: Option<Role>) -> impl IntoView {
+    provide_role(role);
+    let id = Signal::stored(id);
     let changes = changes_on(topics::ALERTS);
     let act = ServerAction::<ActOnAlert>::new();
     let detail = resource(
@@ -30,8 +42,6 @@ pub fn AlertPage() -> impl IntoView {
     );
     let can_operate = use_role_at_least(Role::Operator);
     view! {
-        <Title text="Alert"/>
-        <p><a href="/alerts">"← All alerts"</a></p>
         {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
         <Transition fallback=|| view! { <LoadingRows rows=6/> }>
             {move || detail.get().map(|r| match r {

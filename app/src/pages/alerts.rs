@@ -6,7 +6,7 @@ use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::alerts::*;
 use crate::components::common::*;
-use crate::components::layout::use_role_at_least;
+use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::health::alert::*;
 use crate::href::QueryHref;
 use crate::live::changes_on;
@@ -26,7 +26,7 @@ fn feed_href(query: &AlertQuery, cursor: Option<&str>) -> String {
 #[component]
 pub fn AlertsPage() -> impl IntoView {
     let params = use_query_map();
-    let query = Memo::new(move |_| {
+    let query = move || {
         let p = params.read();
         AlertQuery {
             status: p.get("status").and_then(|s| AlertStatus::parse(&s)),
@@ -34,7 +34,18 @@ pub fn AlertsPage() -> impl IntoView {
             cursor: p.get("cursor").filter(|c| decode_cursor(c).is_ok()),
             limit: Some(25),
         }
-    });
+    };
+    view! {
+        <Title text="Alerts"/>
+        {move || view! { <AlertFeed query=query() role=viewer_role()/> }}
+    }
+}
+
+/// The page's interactive part: filters, the feed and its actions.
+#[island]
+fn AlertFeed(query: AlertQuery, role: Option<Role>) -> impl IntoView {
+    provide_role(role);
+    let query = Signal::stored(query);
     let changes = changes_on(topics::ALERTS);
     let act = ServerAction::<ActOnAlert>::new();
     let page = resource(
@@ -43,7 +54,6 @@ pub fn AlertsPage() -> impl IntoView {
     );
     let can_operate = use_role_at_least(Role::Operator);
     view! {
-        <Title text="Alerts"/>
         <div class="page-head">
             <h1>"Alerts"</h1>
             <p class="muted">"From Alertmanager, Prometheus, SLO burn and probes; newest first. Acknowledge to stop escalation."</p>

@@ -21,7 +21,7 @@ fn query_string(query: &AuditQuery, before: Option<i64>) -> String {
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let params = use_query_map();
-    let query = Memo::new(move |_| {
+    let query = move || {
         let p = params.read();
         AuditQuery {
             before: p.get("before").and_then(|b| b.parse().ok()),
@@ -29,7 +29,17 @@ pub fn AuditPage() -> impl IntoView {
             action: p.get("action").filter(|s| !s.is_empty()),
             actor: p.get("actor").filter(|s| !s.is_empty()),
         }
-    });
+    };
+    view! {
+        <Title text="Audit"/>
+        {move || view! { <AuditTrail query=query()/> }}
+    }
+}
+
+/// The page's interactive part: filters and the live, paged trail.
+#[island]
+fn AuditTrail(query: AuditQuery) -> impl IntoView {
+    let query = Signal::stored(query);
     // Newer entries appear on their own when the first page is shown; older pages stay put.
     let audit_changes = changes_on(topics::AUDIT);
     let page = resource(
@@ -46,7 +56,6 @@ pub fn AuditPage() -> impl IntoView {
     );
 
     view! {
-        <Title text="Audit"/>
         <div class="page-head">
             <h1>"Audit trail"</h1>
             <p class="muted">"Every action, who took it and why. Newest first."</p>

@@ -4,17 +4,43 @@ use super::audit::AuditTable;
 use crate::api::codec::resource;
 use crate::api::{list_audit, list_users};
 use crate::components::common::*;
-use crate::components::layout::CurrentUser;
+use crate::components::layout::Viewer;
 use crate::components::nav::Section;
-use crate::live::{changes_on, use_live};
+use crate::live::{changes_on, Live};
 use crate::model::{topics, AuditQuery};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let live = use_live();
-    let events_seen = move || live.map(|live| live.received.get()).unwrap_or(0);
+    let me = use_context::<Viewer>().and_then(|v| v.0);
+    view! {
+        <Title text="Dashboard"/>
+        <div class="page-head">
+            <h1>"Dashboard"</h1>
+            <p class="muted">
+                {me.map(|me| format!("Signed in as {} ({}).", me.username, me.role))}
+            </p>
+        </div>
+        <DashboardActivity/>
+        <section>
+            <h2>"Sections"</h2>
+            <div class="tiles">
+                {Section::ALL.into_iter().skip(1).map(|s| view! {
+                    <a class="card tile" href=s.path()>
+                        <span class="tile-title">{s.label()}</span>
+                    </a>
+                }).collect_view()}
+            </div>
+        </section>
+    }
+}
+
+/// The live part of the dashboard: counters and the newest audit entries.
+#[island]
+fn DashboardActivity() -> impl IntoView {
+    let live = Live::shared();
+    let events_seen = move || live.received.get();
     let audit_changes = changes_on(topics::AUDIT);
     let recent = resource(
         move || audit_changes.get(),
@@ -26,17 +52,8 @@ pub fn DashboardPage() -> impl IntoView {
         },
     );
     let users = resource(|| (), |_| list_users());
-    let me = use_context::<CurrentUser>();
 
     view! {
-        <Title text="Dashboard"/>
-        <div class="page-head">
-            <h1>"Dashboard"</h1>
-            <p class="muted">
-                {move || me.and_then(|m| m.0.get()).and_then(|r| r.ok()).flatten()
-                    .map(|me| format!("Signed in as {} ({}).", me.username, me.role))}
-            </p>
-        </div>
         <div class="stats">
             <div class="card stat">
                 <span class="stat-label">"Users"</span>
@@ -68,16 +85,6 @@ pub fn DashboardPage() -> impl IntoView {
                     Ok(page) => view! { <AuditTable entries=page.entries/> }.into_any(),
                 })}
             </Transition>
-        </section>
-        <section>
-            <h2>"Sections"</h2>
-            <div class="tiles">
-                {Section::ALL.into_iter().skip(1).map(|s| view! {
-                    <a class="card tile" href=s.path()>
-                        <span class="tile-title">{s.label()}</span>
-                    </a>
-                }).collect_view()}
-            </div>
         </section>
     }
 }

@@ -5,7 +5,7 @@ use crate::api::codec::{resource, Loaded};
 use crate::api::*;
 use crate::components::common::*;
 use crate::components::deploy::*;
-use crate::components::layout::use_role_at_least;
+use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::deploy::{topics, Accepted, Deployment, DeploymentStatus, LogLine};
 use crate::live::changes_on;
 use crate::model::Role;
@@ -16,13 +16,25 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn DeploymentPage() -> impl IntoView {
     let params = use_params_map();
-    let id = Memo::new(move |_| {
+    let id = move || {
         params
             .read()
             .get("id")
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0)
-    });
+    };
+    view! {
+        <Title text=move || format!("Deployment #{}", id())/>
+        <p class="crumbs"><a href="/deployments">"← Deployments"</a></p>
+        {move || view! { <DeploymentLive id=id() role=viewer_role()/> }}
+    }
+}
+
+/// The deployment, its live log and its actions.
+#[island]
+fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
+    provide_role(role);
+    let id = Signal::stored(id);
     let changes = changes_on(topics::DEPLOYMENTS);
     let cancel = ServerAction::<CancelDeployment>::new();
     let deployment = resource(
@@ -32,7 +44,6 @@ pub fn DeploymentPage() -> impl IntoView {
     let board = resource(move || changes.get(), |_| load_board());
     let dialog = RwSignal::new(None::<DialogRequest>);
     let toasts = Toasts::new();
-    let navigate = leptos_router::hooks::use_navigate();
     let on_accepted = Callback::new(move |a: Accepted| {
         toasts.push(
             format!(
@@ -42,7 +53,10 @@ pub fn DeploymentPage() -> impl IntoView {
             None,
             false,
         );
-        navigate(&format!("/deployments/{}", a.id), Default::default());
+        // A full load: the new deployment's page is its own island.
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().set_href(&format!("/deployments/{}", a.id));
+        }
     });
     let services = Signal::derive(move || {
         board
@@ -60,8 +74,6 @@ pub fn DeploymentPage() -> impl IntoView {
     });
 
     view! {
-        <Title text=move || format!("Deployment #{}", id.get())/>
-        <p class="crumbs"><a href="/deployments">"← Deployments"</a></p>
         <Transition fallback=|| view! { <LoadingRows rows=6/> }>
             {move || deployment.get().map(|r| match r {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),

@@ -7,7 +7,7 @@ use crate::api::*;
 use crate::catalog::Environment;
 use crate::components::common::*;
 use crate::components::deploy::*;
-use crate::components::layout::use_role_at_least;
+use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::deploy::{topics, Accepted, DeploymentQuery, DeploymentStatus, Quarantine, StatusCell};
 use crate::href::QueryHref;
 use crate::live::changes_on;
@@ -18,6 +18,33 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn DeploymentsPage() -> impl IntoView {
+    let params = use_query_map();
+    let query = move || {
+        let p = params.read();
+        // Names are slugs (validated on creation), so they need no decoding beyond this.
+        let slug = |key: &str| {
+            p.get(key).filter(|v| {
+                !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+        };
+        DeploymentQuery {
+            service: slug("service"),
+            environment: slug("environment"),
+            status: p.get("status").and_then(|s| DeploymentStatus::parse(&s)),
+            limit: Some(25),
+            cursor: p.get("cursor").and_then(|c| c.parse().ok()),
+        }
+    };
+    view! {
+        <Title text="Deployments"/>
+        {move || view! { <DeploymentsBoard history=query() role=viewer_role()/> }}
+    }
+}
+
+/// The live board, its actions and the history (filtered and paged as `history` says).
+#[island]
+fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoView {
+    provide_role(role);
     let changes = changes_on(topics::DEPLOYMENTS);
     let lift = ServerAction::<LiftQuarantine>::new();
     let board = resource(
@@ -80,7 +107,6 @@ pub fn DeploymentsPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Deployments"/>
         <div class="page-head page-head-actions">
             <div>
                 <h1>"Deployments"</h1>
@@ -112,7 +138,7 @@ pub fn DeploymentsPage() -> impl IntoView {
                 <Quarantines list=b.quarantines lift can_operate/>
             })}
         </Transition>
-        <History/>
+        <History query=history/>
         <LazyDeployDialog open=dialog services environments on_accepted/>
         <ToastRegion toasts/>
     }
@@ -308,24 +334,8 @@ fn history_href(query: &DeploymentQuery, cursor: Option<i64>) -> String {
 }
 
 #[component]
-fn History() -> impl IntoView {
-    let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let p = params.read();
-        // Names are slugs (validated on creation), so they need no decoding beyond this.
-        let slug = |key: &str| {
-            p.get(key).filter(|v| {
-                !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            })
-        };
-        DeploymentQuery {
-            service: slug("service"),
-            environment: slug("environment"),
-            status: p.get("status").and_then(|s| DeploymentStatus::parse(&s)),
-            limit: Some(25),
-            cursor: p.get("cursor").and_then(|c| c.parse().ok()),
-        }
-    });
+fn History(query: DeploymentQuery) -> impl IntoView {
+    let query = Signal::stored(query);
     let changes = changes_on(topics::DEPLOYMENTS);
     let page = resource(
         move || {

@@ -21,23 +21,31 @@ pub fn HealthStatusBadge(status: HealthStatus) -> impl IntoView {
 
 #[component]
 pub fn HealthPage() -> impl IntoView {
-    let changes = changes_on(topics::COMPONENTS);
-    let grid = resource(move || changes.get(), |_| list_components());
     let params = use_query_map();
-    let filter = Memo::new(move |_| {
+    let filter = move || {
         let p = params.read();
         GridFilter {
             status: p.get("status").and_then(|s| HealthStatus::parse(&s)),
             text: p.get("q").unwrap_or_default(),
             all: p.get("all").is_some_and(|v| v == "1"),
         }
-    });
+    };
     view! {
         <Title text="Health"/>
         <div class="page-head">
             <h1>"Health"</h1>
             <p class="muted">"Every component from its probes, worst first. Select one for its checks and latency."</p>
         </div>
+        {move || view! { <HealthGrid filter=filter()/> }}
+    }
+}
+
+/// The live grid, filtered as the address asks.
+#[island]
+fn HealthGrid(filter: GridFilter) -> impl IntoView {
+    let changes = changes_on(topics::COMPONENTS);
+    let grid = resource(move || changes.get(), |_| list_components());
+    view! {
         <Transition fallback=|| view! { <LoadingRows rows=3/> }>
             {move || grid.get().map(|r| match r {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),
@@ -48,7 +56,7 @@ pub fn HealthPage() -> impl IntoView {
                         </EmptyState>
                     </section>
                 }.into_any(),
-                Ok(list) => view! { <Grid list filter=filter.get()/> }.into_any(),
+                Ok(list) => view! { <Grid list filter=filter.clone()/> }.into_any(),
             })}
         </Transition>
     }
@@ -122,7 +130,18 @@ fn Grid(list: Vec<Component>, filter: GridFilter) -> impl IntoView {
 #[component]
 pub fn ComponentPage() -> impl IntoView {
     let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<i64>().ok()));
+    let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok());
+    view! {
+        <Title text="Component"/>
+        <p><a href="/health">"← Health"</a></p>
+        {move || view! { <ComponentLive id=id()/> }}
+    }
+}
+
+/// One component, refreshed as its probes report.
+#[island]
+fn ComponentLive(id: Option<i64>) -> impl IntoView {
+    let id = Signal::stored(id);
     let changes = changes_on(topics::COMPONENTS);
     let detail = resource(
         move || (id.get(), changes.get()),
@@ -134,8 +153,6 @@ pub fn ComponentPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text="Component"/>
-        <p><a href="/health">"← Health"</a></p>
         <Transition fallback=|| view! { <LoadingRows rows=6/> }>
             {move || detail.get().map(|r| match r {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),

@@ -9,11 +9,7 @@ mod coming;
 mod dashboard;
 mod deployment;
 mod deployments;
-#[cfg(not(feature = "split"))]
-pub mod eager_routes;
 mod health;
-#[cfg(feature = "split")]
-pub mod lazy_routes;
 mod not_found;
 mod settings;
 mod signin;
@@ -32,9 +28,3 @@ pub use not_found::NotFound;
 pub use settings::SettingsPage;
 pub use signin::{safe_next, SignInPage};
 pub use slos::{SloPage, SlosPage};
-
-/// What each route renders: a lazy route per page in a split build, the page itself otherwise.
-#[cfg(not(feature = "split"))]
-pub use eager_routes as route_view;
-#[cfg(feature = "split")]
-pub use lazy_routes as route_view;

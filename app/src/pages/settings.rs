@@ -6,7 +6,7 @@ use super::alert_routing::AlertRouting;
 use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
-use crate::components::layout::use_role_at_least;
+use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::model::{Role, TokenSummary};
 use crate::webhook_settings::{SecretOrigin, WebhookSecretStatus};
 use leptos::prelude::*;
@@ -35,21 +35,32 @@ pub(super) fn action_error<T: 'static>(
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let is_admin = use_role_at_least(Role::Admin);
     view! {
         <Title text="Settings"/>
         <div class="page-head">
             <h1>"Settings"</h1>
             <p class="muted">"Who can use Flightdeck, the tokens machines use, and where alerts are sent."</p>
         </div>
+        <SettingsSections role=viewer_role()/>
+    }
+}
+
+/// Every section of the page, with the forms the viewer's role allows.
+#[island]
+fn SettingsSections(role: Option<Role>) -> impl IntoView {
+    provide_role(role);
+    let is_admin = use_role_at_least(Role::Admin);
+    view! {
         <Users is_admin/>
-        <Show when=move || is_admin.get() fallback=|| view! {
-            <section class="card"><h2>"API tokens"</h2>
-            <p class="muted">"Only admins can see and manage API tokens."</p></section>
-        }>
-            <Tokens/>
-            <WebhookSecrets/>
-        </Show>
+        // The role is fixed for the life of the page, so this branch is too.
+        {if is_admin.get_untracked() {
+            view! { <Tokens/><WebhookSecrets/> }.into_any()
+        } else {
+            view! {
+                <section class="card"><h2>"API tokens"</h2>
+                <p class="muted">"Only admins can see and manage API tokens."</p></section>
+            }.into_any()
+        }}
         <AlertRouting is_admin/>
     }
 }

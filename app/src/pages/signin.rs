@@ -13,15 +13,24 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let action = ServerAction::<SignIn>::new();
     let query = use_query_map();
     let next = move || safe_next(query.read().get("next").as_deref());
+    view! {
+        <Title text="Sign in"/>
+        {move || view! { <SignInForm next=next()/> }}
+    }
+}
+
+/// The form; `next` is where a successful sign-in goes.
+#[island]
+fn SignInForm(next: String) -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
 
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
             // A full load: the shell, the live link and every resource start as the new user.
             if let Some(w) = web_sys::window() {
-                let _ = w.location().set_href(&next());
+                let _ = w.location().set_href(&next);
             }
         }
     });
@@ -29,7 +38,6 @@ pub fn SignInPage() -> impl IntoView {
     let pending = action.pending();
 
     view! {
-        <Title text="Sign in"/>
         <main class="signin">
             <div class="signin-card">
                 <div class="signin-brand">

@@ -38,14 +38,22 @@ fn burn_text(evaluation: Option<&Evaluation>, window: &str) -> String {
 
 #[component]
 pub fn SlosPage() -> impl IntoView {
-    let changes = changes_on(topics::SLOS);
-    let slos = resource(move || changes.get(), |_| list_slos());
     view! {
         <Title text="SLOs"/>
         <div class="page-head">
             <h1>"SLOs"</h1>
             <p class="muted">"Least error budget left first. Burn rate 1x spends the budget exactly over the window."</p>
         </div>
+        <SloList/>
+    }
+}
+
+/// The list, refreshed at each evaluation.
+#[island]
+fn SloList() -> impl IntoView {
+    let changes = changes_on(topics::SLOS);
+    let slos = resource(move || changes.get(), |_| list_slos());
+    view! {
         <section class="card">
             <Transition fallback=|| view! { <LoadingRows/> }>
                 {move || slos.get().map(|r| match r {
@@ -115,7 +123,18 @@ fn BudgetBar(remaining: f64) -> impl IntoView {
 #[component]
 pub fn SloPage() -> impl IntoView {
     let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<i64>().ok()));
+    let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok());
+    view! {
+        <Title text="SLO"/>
+        <p><a href="/slos">"← SLOs"</a></p>
+        {move || view! { <SloLive id=id()/> }}
+    }
+}
+
+/// One SLO, refreshed at each evaluation.
+#[island]
+fn SloLive(id: Option<i64>) -> impl IntoView {
+    let id = Signal::stored(id);
     let changes = changes_on(topics::SLOS);
     let detail = resource(
         move || (id.get(), changes.get()),
@@ -127,8 +146,6 @@ pub fn SloPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text="SLO"/>
-        <p><a href="/slos">"← SLOs"</a></p>
         <Transition fallback=|| view! { <LoadingRows rows=6/> }>
             {move || detail.get().map(|r| match r {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),
