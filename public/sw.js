@@ -3,13 +3,13 @@
 // and the page, its JS and its WASM always match. What the network served is kept, so when the
 // network is gone the last known pages and the app shell still open; a page never visited falls
 // back to /offline.html. API calls, server functions and the websocket are never cached.
-const CACHE = "flightdeck-v1";
+// Each page has its own WASM bundle (its island), kept here once the page has been opened; none
+// is fetched ahead, so installing the worker costs no page's code.
+const CACHE = "flightdeck-v2";
 const SHELL = [
   "/offline.html",
   "/offline.js",
   "/pkg/flightdeck.css",
-  "/pkg/flightdeck.js",
-  "/pkg/flightdeck.wasm",
   "/icons/icon-192.png",
   "/manifest.webmanifest",
 ];

@@ -3,7 +3,7 @@
 # binary, and server-side render time of the dashboard shell, then the deployment benchmarks
 # (server/examples/deploy_bench.rs: rollback start, event fan-out to 1,000 websocket clients,
 # webhook ingestion, history at 1,000,000 deployments). Needs a release build
-# (`cargo leptos build --release --split --features split`, which scripts/test.sh and scripts/run.sh do). Set
+# (`cargo leptos build --release` and scripts/page-bundles.sh, which scripts/test.sh and scripts/run.sh do). Set
 # FLIGHTDECK_BENCH_POSTGRES_URL (a superuser URL) to measure webhook ingestion on PostgreSQL too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,30 +61,32 @@ cat <<OUT
 | idle RSS after start (release, SQLite, demo data) | $((rss_idle / 1024)) MB |
 | RSS after $requests dashboard renders | $((rss_after / 1024)) MB |
 | SSR of the dashboard shell, signed in (p50 / p99 over $requests sequential requests) | ${ssr_p50} ms / ${ssr_p99} ms |
-| WASM raw / gzip | $(kb $wasm_raw) / $(kb $wasm_gz) |
-| JS raw / gzip | $(kb $js_raw) / $(kb $js_gz) |
-| WASM + JS gzip (main bundle) | $(kb $((wasm_gz + js_gz))) |
+| whole-app WASM raw / gzip (every island; served only if the per-page bundles are missing) | $(kb $wasm_raw) / $(kb $wasm_gz) |
+| whole-app JS raw / gzip | $(kb $js_raw) / $(kb $js_gz) |
+| whole-app WASM + JS gzip | $(kb $((wasm_gz + js_gz))) |
 | CSS raw / gzip | $(kb $css_raw) / $(kb $css_gz) |
 OUT
 
-# A split build (scripts/env.sh) loads the main bundle plus the chunks of the page opened.
-if [ -f $pkg/__wasm_split_manifest.json ]; then
-  python3 - "$pkg" <<'PY'
-import glob, gzip, json, os, sys
+# Each page loads the bundle of its own island (scripts/page-bundles.sh, app/src/bundles.rs).
+python3 - "$pkg" <<'PY'
+import glob, gzip, os, sys
 pkg = sys.argv[1]
 gz = lambda path: len(gzip.compress(open(path, "rb").read(), 9))
-main = gz(f"{pkg}/flightdeck.wasm") + gz(f"{pkg}/flightdeck.js") + sum(gz(p) for p in glob.glob(f"{pkg}/__wasm_split*.js"))
-every = main + sum(gz(p) for p in glob.glob(f"{pkg}/*.wasm") if not p.endswith("/flightdeck.wasm"))
-print("\n| page (split build) | files | WASM + JS gzip to open it |\n|---|---|---|")
-manifest = json.load(open(f"{pkg}/__wasm_split_manifest.json"))
-for name, chunks in sorted(manifest.items()):
-    page = name.strip("_").split("_route_view")[0]
-    size = main + sum(gz(f"{pkg}/{c}.wasm") for c in chunks)
-    print(f"| {page} | {len(chunks) + 3} | {size / 1024:.1f} KB |")
-print(f"| main bundle only (sign-in) | 3 | {main / 1024:.1f} KB |")
-print(f"| every page's code | {len(glob.glob(f'{pkg}/*.wasm')) + 2} | {every / 1024:.1f} KB |")
+pages = {
+    "SignInForm": "sign-in", "DashboardActivity": "dashboard", "DeploymentsBoard": "deployments",
+    "DeploymentLive": "deployment", "HealthGrid": "health", "ComponentLive": "component",
+    "SloList": "slos", "SloLive": "slo", "AlertFeed": "alerts", "AlertLive": "alert",
+    "AuditTrail": "audit", "SettingsSections": "settings", "shell": "shell only (builds, config, not found)",
+}
+print("\n| page | its bundle | WASM + JS gzip to open it |\n|---|---|---|")
+rows = []
+for wasm in glob.glob(f"{pkg}/flightdeck-*.wasm"):
+    island = os.path.basename(wasm)[len("flightdeck-"):-len(".wasm")]
+    size = gz(wasm) + gz(wasm[:-len(".wasm")] + ".js")
+    rows.append((size, pages.get(island, island), island))
+for size, page, island in sorted(rows):
+    print(f"| {page} | {island} | {size / 1024:.1f} KB |")
 PY
-fi
 printf '\n'
 node scripts/page_load.mjs "http://127.0.0.1:$port" bench-admin-password
 

@@ -12,6 +12,3 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components --r
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$repo_root/scripts/wasm-ld"
 host_triple=$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')
 export "CARGO_TARGET_${host_triple}_RUSTFLAGS=--cfg erase_components"
-# Extra flags for `cargo leptos build` in every script (none at present: with islands each page
-# has its own bundle, see scripts/page-bundles.sh, and no splitting step is needed).
-leptos_build_flags=()

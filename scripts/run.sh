@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-cargo leptos build --release "${leptos_build_flags[@]}"
+cargo leptos build --release
+bash scripts/page-bundles.sh
 exec target/release/flightdeck serve "$@"

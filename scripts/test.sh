@@ -36,8 +36,9 @@ export FLIGHTDECK_REQUIRE_PROMETHEUS=1
 step "unit and integration tests (SQLite and PostgreSQL)"
 cargo test -p app -p flightdeck
 
-step "release build (cargo leptos build --release --split --features split)"
-cargo leptos build --release "${leptos_build_flags[@]}"
+step "release build (cargo leptos build --release, then one browser bundle per page)"
+cargo leptos build --release
+bash scripts/page-bundles.sh
 
 step "client-side build (trunk build)"
 trunk build --release

@@ -9,8 +9,8 @@ export async function signIn(page: Page, next = "/") {
   await page.getByLabel("Password").fill(ADMIN_PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
-  // The page is server-rendered first; its buttons work once it is hydrated, which with the
-  // split bundle waits for the page's chunks.
+  // The page is server-rendered first; its buttons work once its island is hydrated, after its
+  // bundle has loaded.
   await expectLive(page);
 }
 
