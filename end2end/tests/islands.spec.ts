@@ -43,14 +43,20 @@ async function expectHydrated(page: Page, path: string, island: string) {
   const errors: string[] = [];
   const bundles: string[] = [];
   const onError = (e: Error) => errors.push(e.message);
+  // An island missing from the page's bundle is skipped with this warning (scripts/wasm-ld).
+  const onConsole = (m: { text(): string }) => {
+    if (m.text().includes("Could not find WASM function")) errors.push(m.text());
+  };
   const onRequest = (r: { url(): string }) => {
     if (r.url().endsWith(".wasm")) bundles.push(new URL(r.url()).pathname);
   };
   page.on("pageerror", onError);
+  page.on("console", onConsole);
   page.on("request", onRequest);
   await page.goto(path);
   await expectLive(page);
   page.off("pageerror", onError);
+  page.off("console", onConsole);
   page.off("request", onRequest);
   expect(errors, `page errors on ${path}`).toEqual([]);
   expect(bundles, `bundles fetched by ${path}`).toEqual([`/pkg/flightdeck-${island}.wasm`]);
