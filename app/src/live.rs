@@ -1,6 +1,7 @@
 //! The browser's end of `GET /ws`: one reconnecting subscription per tab, shared by every island
-//! on the page (the live indicator and the page itself). It remembers the last `seq` it saw and asks for what it missed on reconnect,
-//! so a page that reacts to `last_event` never silently skips a change.
+//! on the page (the live indicator and the page itself). It remembers the last `seq` it saw and
+//! asks for what it missed on reconnect, so a page that reacts to `last_event` never silently
+//! skips a change.
 
 use crate::backoff::reconnect_delay_ms;
 use crate::model::{topics, ClientMessage, EventHeader};

@@ -1,6 +1,6 @@
 //! The signed-in frame: top bar (brand, live indicator, theme, user), section navigation, content.
-//! Signed-out visitors are sent to the sign-in page (by the server before any HTML, and here for
-//! navigations inside the app after a session expired).
+//! Signed-out visitors are sent to the sign-in page (by the server's page guard before any HTML,
+//! and by the redirect here in the client-side build).
 //!
 //! The frame is rendered on the server only; its interactive parts (live indicator, theme toggle,
 //! sign-out) are islands, so the browser loads code for them and for the page's own island only.
