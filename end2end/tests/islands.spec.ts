@@ -69,6 +69,9 @@ async function visitEveryPage(page: Page) {
       const href = await page.locator(`main a[href^="${detailPrefix}"]`).first().getAttribute("href");
       expect(href, `a link to a detail page on ${path}`).toBeTruthy();
       await expectHydrated(page, href!, detailIsland[detailPrefix]);
+      // The navigation still marks the section the detail page belongs to, and only that one.
+      const nav = page.getByRole("navigation", { name: "Sections" });
+      await expect(nav.locator('a[aria-current="page"]')).toHaveAttribute("href", path);
     }
   }
 }

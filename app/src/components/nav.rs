@@ -83,7 +83,9 @@ pub fn Nav() -> impl IntoView {
                     .map(|s| {
                         view! {
                             <li>
-                                <A href=s.path() exact=true>
+                                // A section stays marked on its detail pages (/deployments/5);
+                                // only the dashboard, at `/`, must match exactly.
+                                <A href=s.path() exact=s == Section::Dashboard>
                                     <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
                                         <path d=s.icon()></path>
                                     </svg>
