@@ -80,6 +80,14 @@ pub trait DeploymentsPort: Send + Sync + 'static {
     async fn promote(&self, who: &Initiator, request: PromoteRequest)
         -> Result<Accepted, AppError>;
     async fn cancel(&self, who: &Initiator, id: i64) -> Result<Deployment, AppError>;
+    /// What a rollback there would do, and the versions a person may choose.
+    async fn rollback_options(
+        &self,
+        service: &str,
+        environment: &str,
+    ) -> Result<crate::deploy::rollback::RollbackOptions, AppError>;
+    /// A person saw a failed deployment; the matrix shows what still serves.
+    async fn dismiss(&self, who: &Initiator, id: i64) -> Result<Deployment, AppError>;
     async fn lift_quarantine(
         &self,
         actor: &Principal,
@@ -115,6 +123,11 @@ pub trait AlertsPort: Send + Sync + 'static {
         action: AlertAction,
         note: Option<String>,
     ) -> Result<Alert, AppError>;
+    /// Who escalating the alert by hand would notify now.
+    async fn escalation_preview(
+        &self,
+        id: i64,
+    ) -> Result<crate::health::escalation::EscalationPreview, AppError>;
     async fn silences(&self) -> Result<Vec<Silence>, AppError>;
     async fn create_silence(&self, actor: &Principal, new: NewSilence)
         -> Result<Silence, AppError>;

@@ -19,6 +19,10 @@ fn query(name: &str, kind: &str, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "schema": { "type": kind }, "description": description })
 }
 
+fn required_query(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": true, "schema": { "type": "string", "minLength": 1 }, "description": description })
+}
+
 /// One operation: who may call it, what it takes, what it answers.
 fn op(
     summary: &str,
@@ -129,6 +133,7 @@ fn paths() -> Value {
         },
         "/deployments/{id}": { "get": op("One deployment", "viewer", vec![path_param("id", "integer")], None, "200", Some(schema("Deployment"))) },
         "/deployments/{id}/cancel": { "post": op("Cancel a queued deployment, or stop a running one", "operator", vec![path_param("id", "integer")], None, "200", Some(schema("Deployment"))) },
+        "/deployments/{id}/dismiss": { "post": op("Dismiss a failed deployment (the newest of its target): the matrix shows what still serves", "operator", vec![path_param("id", "integer")], None, "200", Some(schema("Deployment"))) },
         "/deployments/{id}/logs": { "get": {
             "summary": "A deployment's log; with follow=1 a text/event-stream of `line` events and a final `end` event",
             "description": "Requires the viewer role (or higher).",
@@ -139,6 +144,8 @@ fn paths() -> Value {
             },
         } },
         "/rollbacks": { "post": op("Roll back to the last good version (or to_version); quarantines the bad one", "operator", vec![], Some("RollbackRequest"), "202", Some(schema("Accepted"))) },
+        "/rollbacks/options": { "get": op("What a rollback would do: the serving version, a failed one, the automatic target and the versions one may choose", "viewer",
+            vec![required_query("service", "service name"), required_query("environment", "environment name")], None, "200", Some(schema("RollbackOptions"))) },
         "/promotions": { "post": op("Deploy the version live in from_environment to the next environment", "operator", vec![], Some("PromoteRequest"), "202", Some(schema("Accepted"))) },
         "/status": { "get": op("Every service x environment: version, status, deployment, age", "viewer", vec![], None, "200", Some(list_of("StatusCell"))) },
         "/quarantines": {
@@ -199,8 +206,9 @@ fn alert_paths() -> Value {
             query("cursor", "string", "next_cursor of the previous page"),
         ], None, "200", Some(schema("AlertPage"))) },
         "/alerts/{id}": { "get": op("One alert with its history and notifications", "viewer", vec![path_param("id", "integer")], None, "200", Some(schema("AlertDetail"))) },
+        "/alerts/{id}/escalation": { "get": op("Who escalating the alert now would notify: the policy's next step, or nobody", "viewer", vec![path_param("id", "integer")], None, "200", Some(schema("EscalationPreview"))) },
         "/alerts/{id}/ack": { "post": action("Acknowledge: stops escalation (409 if already acknowledged or resolved)") },
-        "/alerts/{id}/escalate": { "post": action("Escalate now: the next step of its policy is notified") },
+        "/alerts/{id}/escalate": { "post": action("Escalate now: the next step of its policy is notified (GET /alerts/{id}/escalation says who); an acknowledgement stays on record") },
         "/alerts/{id}/resolve": { "post": action("Resolve: ends escalation and tells every notified channel") },
         "/silences": {
             "get": op("Silences not yet ended, then the 50 latest ended", "viewer", vec![], None, "200", Some(list_of("Silence"))),
@@ -347,12 +355,19 @@ fn components() -> Value {
                 "trigger": { "type": "string", "enum": ["user", "token", "webhook", "policy"] }, "actor": s("string"),
                 "reason": opt("string"), "created_at": s("integer"), "started_at": opt("integer"), "finished_at": opt("integer"),
                 "replaced_id": opt("integer"), "error": opt("string"),
+                "dismissed_by": opt("string"), "dismissed_at": opt("integer"),
+            })),
+            "EscalationPreview": object(&["step", "steps"], json!({ "policy": opt("string"), "channel": opt("string"), "step": s("integer"), "steps": s("integer") })),
+            "RollbackOptions": object(&["choices"], json!({
+                "serving": opt("string"), "failed": opt("string"), "rolls_back": opt("string"), "automatic": opt("string"),
+                "choices": { "type": "array", "items": s("string") }, "refusal": opt("string"),
             })),
             "DeploymentPage": object(&["items"], json!({ "items": list_of("Deployment"), "next_cursor": opt("integer") })),
             "LogLine": object(&["n", "at", "stream", "text"], json!({ "n": s("integer"), "at": s("integer"), "stream": { "type": "string", "enum": ["stdout", "stderr", "flightdeck"] }, "text": s("string") })),
             "StatusCell": object(&["service", "environment", "configured"], json!({
                 "service": s("string"), "environment": s("string"), "version": opt("string"), "status": { "type": ["string", "null"] },
                 "deployment_id": opt("integer"), "deployed_at": opt("integer"), "live_version": opt("string"), "configured": s("boolean"),
+                "kind": { "type": ["string", "null"], "enum": ["deploy", "rollback", "promote", null] },
             })),
             "Quarantine": object(&["service", "environment", "version", "created_at"], json!({ "service": s("string"), "environment": s("string"), "version": s("string"), "deployment_id": opt("integer"), "reason": opt("string"), "created_at": s("integer") })),
         },

@@ -226,9 +226,26 @@ async fn admins_change_a_policy_and_its_alerts_keep_their_place(app: TestApp) {
     let [api] = fire(&app, &admin, &["api"]).await[..] else {
         unreachable!()
     };
+    // Before its first step: escalating by hand would notify the first step's channel.
+    let preview = app
+        .get(&format!("/api/v1/alerts/{api}/escalation"), &operator)
+        .await
+        .json();
+    assert_eq!(
+        preview,
+        json!({"policy": "default", "channel": "primary", "step": 1, "steps": 2})
+    );
     let t1 = flightdeck::now_ms() + 601_000;
     assert_eq!(app.state.alerts.escalate_due(t1).await.unwrap(), 1);
     assert_eq!(status_of(&app, api).await.1, 1);
+    let preview = app
+        .get(&format!("/api/v1/alerts/{api}/escalation"), &operator)
+        .await
+        .json();
+    assert_eq!(
+        (preview["channel"].as_str(), preview["step"].as_i64()),
+        (Some("secondary"), Some(2))
+    );
     let policies = app.get("/api/v1/escalation-policies", &admin).await.json();
     let id = policies[0]["id"].as_i64().unwrap();
     let path = format!("/api/v1/escalation-policies/{id}");

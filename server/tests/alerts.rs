@@ -295,12 +295,20 @@ async fn people_acknowledge_escalate_and_resolve(app: TestApp) {
             .status,
         StatusCode::NOT_FOUND
     );
+    // No policy covers it: the preview says nobody would be notified, before anyone escalates.
+    let preview = app.get(&path("escalation"), &viewer).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert_eq!(
-        app.post_json(&path("escalate"), &oncall, json!({}))
-            .await
-            .json()["status"],
-        "escalated"
+        preview.json(),
+        json!({"policy": null, "channel": null, "step": 1, "steps": 0})
     );
+    let escalated = app
+        .post_json(&path("escalate"), &oncall, json!({}))
+        .await
+        .json();
+    assert_eq!(escalated["status"], "escalated");
+    // Escalating asks for more help; it does not take the alert from whoever acknowledged it.
+    assert_eq!(escalated["acknowledged_by"], "oncall");
     let resolved = app
         .post_raw(&path("resolve"), &oncall, &[], Vec::new())
         .await;

@@ -51,6 +51,12 @@ async fn every_role_against_every_action(app: TestApp) {
             expected
         );
         assert_eq!(
+            app.post_json("/api/v1/deployments/1/dismiss", auth, json!({}))
+                .await
+                .status,
+            expected
+        );
+        assert_eq!(
             app.put_json("/api/v1/services/api/targets/staging", auth, target.clone())
                 .await
                 .status,

@@ -80,6 +80,125 @@ async fn a_failing_command_fails_the_deployment(app: TestApp) {
         .contains(&"deployment.failed".to_string()));
 }
 
+/// payments-gateway in dev, as an on-call engineer met it: 2.8.0-bad failed, 2.7.3 still
+/// serves. A rollback names where it goes and never offers a version that never succeeded; the
+/// failure can be dismissed, after which the matrix shows what serves.
+async fn a_failed_deploy_is_retried_or_dismissed_never_a_rollback_target(app: TestApp) {
+    let admin = setup(
+        &app,
+        r#"case "$FLIGHTDECK_VERSION" in *bad*) exit 1;; esac"#,
+    )
+    .await;
+    let viewer = app.new_token("wallboard", Role::Viewer).await;
+    for version in ["2.7.2", "2.7.3", "2.8.0-bad"] {
+        let id = deploy(&app, &admin, "staging", version).await;
+        finished(&app, &admin, id).await;
+    }
+    let options = app
+        .get(
+            "/api/v1/rollbacks/options?service=api&environment=staging",
+            &viewer,
+        )
+        .await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+    let options = options.json();
+    assert_eq!(options["serving"], "2.7.3");
+    assert_eq!(options["failed"], "2.8.0-bad");
+    assert_eq!(options["automatic"], "2.7.3");
+    assert_eq!(options["choices"], json!([]));
+    let missing = app
+        .get("/api/v1/rollbacks/options?service=api", &viewer)
+        .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{}", missing.body);
+
+    // Choosing the version that never succeeded there is refused, and nothing is recorded.
+    let before = app.audit_actions().await.len();
+    let refused = app
+        .post_json(
+            "/api/v1/rollbacks",
+            &admin,
+            json!({"service": "api", "environment": "staging", "to_version": "2.8.0-bad", "reason": "try"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.body.contains("never succeeded"), "{}", refused.body);
+    assert_eq!(app.audit_actions().await.len(), before);
+
+    // Dismiss: viewers may not; operators may, once; the cell shows what serves again.
+    let status = app.get("/api/v1/status", &admin).await.json();
+    let failed_id = cell(&status, "staging")["deployment_id"].as_i64().unwrap();
+    let dismiss = format!("/api/v1/deployments/{failed_id}/dismiss");
+    let by_viewer = app.post_json(&dismiss, &viewer, json!({})).await;
+    assert_eq!(
+        by_viewer.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        by_viewer.body
+    );
+    let operator = app.new_token("oncall", Role::Operator).await;
+    let done = app.post_json(&dismiss, &operator, json!({})).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json()["dismissed_by"], "token:oncall");
+    let again = app.post_json(&dismiss, &operator, json!({})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    let status = app.get("/api/v1/status", &admin).await.json();
+    let staging = cell(&status, "staging");
+    assert_eq!(
+        (staging["version"].as_str(), staging["status"].as_str()),
+        (Some("2.7.3"), Some("succeeded"))
+    );
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&"deployment.dismissed".to_string()));
+
+    // A succeeded deployment cannot be dismissed.
+    let serving = staging["deployment_id"].as_i64().unwrap();
+    let not_failed = app
+        .post_json(
+            &format!("/api/v1/deployments/{serving}/dismiss"),
+            &operator,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        not_failed.status,
+        StatusCode::CONFLICT,
+        "{}",
+        not_failed.body
+    );
+
+    // With 2.7.3 serving, a rollback goes to 2.7.2 and says so before anyone asks for it.
+    let options = app
+        .get(
+            "/api/v1/rollbacks/options?service=api&environment=staging",
+            &viewer,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            options["serving"].as_str(),
+            options["failed"].as_str(),
+            options["automatic"].as_str()
+        ),
+        (Some("2.7.3"), None, Some("2.7.2"))
+    );
+    assert_eq!(options["choices"], json!(["2.7.2"]));
+    let res = app
+        .post_json(
+            "/api/v1/rollbacks",
+            &admin,
+            json!({"service": "api", "environment": "staging", "reason": "latency after 2.7.3"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+    assert_eq!(res.json()["target_version"], "2.7.2");
+    finished(&app, &admin, res.json()["id"].as_i64().unwrap()).await;
+    let status = app.get("/api/v1/status", &admin).await.json();
+    assert_eq!(cell(&status, "staging")["kind"], "rollback");
+}
+
 async fn a_command_past_its_time_limit_is_killed(app: TestApp) {
     let admin = setup(&app, "echo started; sleep 30").await;
     set_target(
@@ -483,6 +602,7 @@ async fn logs_follow_streams_until_the_deployment_ends(app: TestApp) {
 on_both_databases!(
     a_deploy_runs_the_command_and_records_everything,
     a_failing_command_fails_the_deployment,
+    a_failed_deploy_is_retried_or_dismissed_never_a_rollback_target,
     a_command_past_its_time_limit_is_killed,
     rollback_restores_the_previous_version_and_quarantines_the_bad_one,
     one_deployment_at_a_time_per_target,

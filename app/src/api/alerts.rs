@@ -33,6 +33,20 @@ pub async fn get_alert(id: i64) -> Result<AlertDetail, AppError> {
     )
 }
 
+/// Who escalating alert `id` now would notify.
+#[server(endpoint = "alert_escalation")]
+pub async fn escalation_preview(
+    id: i64,
+) -> Result<crate::health::escalation::EscalationPreview, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            ports()?.alerts.escalation_preview(id).await
+        }
+        .await,
+    )
+}
+
 #[server(endpoint = "alert_act", input = Json)]
 pub async fn act_on_alert(
     id: i64,

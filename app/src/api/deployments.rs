@@ -2,6 +2,7 @@
 //! promote, cancel and lifting a quarantine need an operator.
 
 use crate::catalog::{Environment, Service};
+use crate::deploy::rollback;
 use crate::deploy::*;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -124,6 +125,35 @@ pub async fn cancel_deployment(id: i64) -> Result<Deployment, AppError> {
         async {
             let who = Initiator::from_principal(&require(Role::Operator)?);
             ports()?.deployments.cancel(&who, id).await
+        }
+        .await,
+    )
+}
+
+/// What a rollback of `service` in `environment` would do, before anyone clicks.
+#[server(endpoint = "rollback_options")]
+pub async fn rollback_options(
+    service: String,
+    environment: String,
+) -> Result<rollback::RollbackOptions, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            ports()?
+                .deployments
+                .rollback_options(&service, &environment)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "deployment_dismiss")]
+pub async fn dismiss_deployment(id: i64) -> Result<Deployment, AppError> {
+    reply(
+        async {
+            let who = Initiator::from_principal(&require(Role::Operator)?);
+            ports()?.deployments.dismiss(&who, id).await
         }
         .await,
     )

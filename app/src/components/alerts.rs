@@ -1,7 +1,8 @@
 //! Pieces of the alert pages: severity and status badges (words and color, never color alone)
 //! and the acknowledge / escalate / resolve buttons.
 
-use crate::api::ActOnAlert;
+use crate::api::codec::resource;
+use crate::api::{escalation_preview, ActOnAlert};
 use crate::health::alert::*;
 use leptos::prelude::*;
 
@@ -15,8 +16,9 @@ pub fn AlertStatusBadge(status: AlertStatus) -> impl IntoView {
     view! { <span class=format!("badge alert-status alert-status-{}", status.as_str())>{status.label()}</span> }
 }
 
-/// The actions the alert's state allows. Resolve asks once more: it ends escalation and tells
-/// every notified channel.
+/// The actions the alert's state allows. Escalate first says who it would notify (and warns
+/// when nobody would be); Resolve asks once more: it ends escalation and tells every notified
+/// channel.
 #[component]
 pub fn AlertActions(
     alert_id: i64,
@@ -24,9 +26,20 @@ pub fn AlertActions(
     act: ServerAction<ActOnAlert>,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
+    let escalating = RwSignal::new(false);
     let pending = act.pending();
+    let preview = resource(
+        move || escalating.get().then_some(alert_id),
+        |id| async move {
+            match id {
+                Some(id) => Some(escalation_preview(id).await),
+                None => None,
+            }
+        },
+    );
     let run = move |action: AlertAction| {
         confirming.set(false);
+        escalating.set(false);
         act.dispatch(ActOnAlert {
             id: alert_id,
             action,
@@ -41,8 +54,28 @@ pub fn AlertActions(
                     on:click=move |_| run(AlertAction::Acknowledge)>"Acknowledge"</button>
             })}
             {allowed(AlertAction::Escalate).then(|| view! {
-                <button class="btn btn-small" type="button" disabled=move || pending.get()
-                    on:click=move |_| run(AlertAction::Escalate)>"Escalate"</button>
+                <Show when=move || escalating.get() fallback=move || view! {
+                    <button class="btn btn-small" type="button" disabled=move || pending.get()
+                        on:click=move |_| escalating.set(true)>"Escalate…"</button>
+                }>
+                    <span class="confirm escalate-confirm">
+                        <Transition fallback=|| view! { <span class="muted">"Finding who is next…"</span> }>
+                            {move || preview.get().flatten().map(|r| match r {
+                                Err(e) => view! { <span class="note-inline" role="alert">{e.message}</span> }.into_any(),
+                                Ok(p) => {
+                                    let nobody = p.notifies_nobody();
+                                    view! {
+                                        <span class=if nobody { "note-inline" } else { "muted" } role=nobody.then_some("alert")
+                                            data-testid="escalation-preview">{p.words()}</span>
+                                        <button class="btn btn-small btn-ghost" type="button" on:click=move |_| escalating.set(false)>"Cancel"</button>
+                                        <button class="btn btn-small btn-danger" type="button" disabled=move || pending.get()
+                                            on:click=move |_| run(AlertAction::Escalate)>{if nobody { "Escalate anyway" } else { "Escalate" }}</button>
+                                    }.into_any()
+                                }
+                            })}
+                        </Transition>
+                    </span>
+                </Show>
             })}
             {allowed(AlertAction::Resolve).then(|| view! {
                 <Show when=move || confirming.get() fallback=move || view! {

@@ -3,5 +3,7 @@
 pub mod alerts;
 pub mod common;
 pub mod deploy;
+pub mod deploy_dialog;
 pub mod layout;
+pub mod modal;
 pub mod nav;

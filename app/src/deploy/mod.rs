@@ -169,6 +169,11 @@ pub struct Deployment {
     pub replaced_id: Option<i64>,
     /// Why it failed, in words (exit code, timeout, interrupted by a restart, ...).
     pub error: Option<String>,
+    /// Who dismissed this failed deployment, and when: the matrix then shows what still serves.
+    #[serde(default)]
+    pub dismissed_by: Option<String>,
+    #[serde(default)]
+    pub dismissed_at: Option<i64>,
 }
 
 /// `POST /api/v1/deployments`.
@@ -234,6 +239,9 @@ pub struct StatusCell {
     pub live_version: Option<String>,
     /// Whether a deployer is configured for this pair.
     pub configured: bool,
+    /// What the latest deployment there did: a cell that is the result of a rollback says so.
+    #[serde(default)]
+    pub kind: Option<DeploymentKind>,
 }
 
 /// A version that may not be deployed again to an environment until a person lifts it.

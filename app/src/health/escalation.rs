@@ -176,3 +176,65 @@ mod tests {
         assert!(channel(ChannelKind::Email, "nobody").normalized().is_err());
     }
 }
+
+/// Who escalating an alert by hand would notify now, shown before the click: the next step of
+/// the policy that owns it, or nobody (no policy covers it, or its steps are used up).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EscalationPreview {
+    /// The policy that owns the alert, if any.
+    pub policy: Option<String>,
+    /// The channel the next step notifies; `None` when nobody would be notified.
+    pub channel: Option<String>,
+    /// The next step's place (1-based) among `steps`.
+    pub step: i64,
+    pub steps: i64,
+}
+
+impl EscalationPreview {
+    pub fn notifies_nobody(&self) -> bool {
+        self.channel.is_none()
+    }
+
+    /// The preview in words, saying what to do when nobody would be notified.
+    pub fn words(&self) -> String {
+        match (&self.policy, &self.channel) {
+            (None, _) => "No escalation policy covers this alert: escalating notifies nobody. Admins add one under Settings, Alert routing.".into(),
+            (Some(policy), None) => format!(
+                "Every step of the policy {policy} was taken: escalating notifies nobody further."
+            ),
+            (Some(policy), Some(channel)) => format!(
+                "Escalating notifies {channel} now (step {} of {} of the policy {policy}).",
+                self.step, self.steps
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod preview_tests {
+    use super::EscalationPreview;
+
+    #[test]
+    fn says_who_is_notified_or_warns_that_nobody_is() {
+        let none = EscalationPreview::default();
+        assert!(none.notifies_nobody() && none.words().starts_with("No escalation policy"));
+        let used_up = EscalationPreview {
+            policy: Some("critical".into()),
+            channel: None,
+            step: 3,
+            steps: 2,
+        };
+        assert!(used_up.notifies_nobody() && used_up.words().contains("nobody further"));
+        let next = EscalationPreview {
+            policy: Some("critical".into()),
+            channel: Some("email-leads".into()),
+            step: 2,
+            steps: 2,
+        };
+        assert!(!next.notifies_nobody());
+        assert_eq!(
+            next.words(),
+            "Escalating notifies email-leads now (step 2 of 2 of the policy critical)."
+        );
+    }
+}

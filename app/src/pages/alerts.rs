@@ -185,8 +185,9 @@ fn FeedItem(
         .take(4)
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
+    // An escalated alert keeps whoever acknowledged it on record.
     let who = match alert.status {
-        AlertStatus::Acknowledged => alert
+        AlertStatus::Acknowledged | AlertStatus::Escalated => alert
             .acknowledged_by
             .clone()
             .map(|w| format!("acknowledged by {w}")),

@@ -5,6 +5,7 @@ use crate::api::codec::{resource, Loaded};
 use crate::api::*;
 use crate::components::common::*;
 use crate::components::deploy::*;
+use crate::components::deploy_dialog::*;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::deploy::{topics, Accepted, Deployment, DeploymentStatus, LogLine};
 use crate::live::changes_on;
@@ -37,9 +38,17 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
     let id = Signal::stored(id);
     let changes = changes_on(topics::DEPLOYMENTS);
     let cancel = ServerAction::<CancelDeployment>::new();
+    let dismiss = ServerAction::<DismissDeployment>::new();
     let deployment = resource(
-        move || (id.get(), changes.get(), cancel.version().get()),
-        |(id, _, _)| get_deployment(id),
+        move || {
+            (
+                id.get(),
+                changes.get(),
+                cancel.version().get(),
+                dismiss.version().get(),
+            )
+        },
+        |(id, _, _, _)| get_deployment(id),
     );
     let board = resource(move || changes.get(), |_| load_board());
     let dialog = RwSignal::new(None::<DialogRequest>);
@@ -77,7 +86,7 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
         <Transition fallback=|| view! { <LoadingRows rows=6/> }>
             {move || deployment.get().map(|r| match r {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),
-                Ok(d) => view! { <Summary d=d.clone() board dialog cancel/> }.into_any(),
+                Ok(d) => view! { <Summary d=d.clone() board dialog cancel dismiss/> }.into_any(),
             })}
         </Transition>
         {move || (id.get() > 0).then(|| view! { <LogView id=id.get()/> })}
@@ -92,6 +101,7 @@ fn Summary(
     board: Loaded<Result<DeployBoard, crate::error::AppError>>,
     dialog: RwSignal<Option<DialogRequest>>,
     cancel: ServerAction<CancelDeployment>,
+    dismiss: ServerAction<DismissDeployment>,
 ) -> impl IntoView {
     let can_operate = use_role_at_least(Role::Operator);
     let confirming = RwSignal::new(false);
@@ -117,22 +127,59 @@ fn Summary(
     };
     let (service, environment, version) =
         (d.service.clone(), d.environment.clone(), d.version.clone());
+    let failed = d.status == DeploymentStatus::Failed;
+    // A failed deployment never served: the page says what still does, and offers to try the
+    // version again or to dismiss the failure, never to roll back the version still serving.
+    let outcome = {
+        let (service, environment, version) =
+            (service.clone(), environment.clone(), version.clone());
+        move || {
+            let (cell, _) = cell()?;
+            if !failed || cell.deployment_id != Some(id) {
+                return None;
+            }
+            let serving = match &cell.live_version {
+                Some(live) => format!("{live} still serves in {environment}."),
+                None => format!("Nothing has succeeded in {environment} yet, so nothing of {service} serves there."),
+            };
+            let retry = {
+                let (service, environment, version) =
+                    (service.clone(), environment.clone(), version.clone());
+                move |_| {
+                    dialog.set(Some(DialogRequest::Deploy {
+                        service: Some(service.clone()),
+                        environment: Some(environment.clone()),
+                        version: Some(version.clone()),
+                    }))
+                }
+            };
+            let retry_label = format!("Retry {version}…");
+            Some(view! {
+                <div class="note note-warn outcome" data-testid="failed-outcome">
+                    <p><strong>{format!("{version} failed and never served. ")}</strong>{serving}</p>
+                    <Show when=move || can_operate.get()>
+                        <div class="actions">
+                            <button class="btn btn-primary" type="button" on:click=retry.clone()>{retry_label.clone()}</button>
+                            <button class="btn" type="button" title="Mark the failure as seen: the matrix shows what still serves"
+                                disabled=move || dismiss.pending().get()
+                                on:click=move |_| { dismiss.dispatch(DismissDeployment { id }); }>"Dismiss"</button>
+                        </div>
+                    </Show>
+                </div>
+            })
+        }
+    };
     let actions = move || {
         let (cell, next) = cell()?;
-        if cell.deployment_id != Some(id) || active {
+        if cell.deployment_id != Some(id) || active || failed {
             return None;
         }
         let rollback = {
-            let (service, environment, current) = (
-                service.clone(),
-                environment.clone(),
-                cell.live_version.clone().or(Some(version.clone())),
-            );
+            let (service, environment) = (service.clone(), environment.clone());
             move |_| {
                 dialog.set(Some(DialogRequest::Rollback {
                     service: service.clone(),
                     environment: environment.clone(),
-                    current: current.clone(),
                 }))
             }
         };
@@ -186,6 +233,11 @@ fn Summary(
         {move || cancel.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
         <Progress status=d.status/>
         {d.error.clone().map(|e| view! { <div class="note note-error" role="alert"><strong>"Why it stopped: "</strong>{e}</div> })}
+        {outcome}
+        {move || dismiss.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
+        {d.dismissed_by.clone().map(|who| view! {
+            <p class="note">{format!("Dismissed by {who} ")}{d.dismissed_at.map(|ms| view! { <TimeAgo ms/> })}</p>
+        })}
         <dl class="facts card">
             <div><dt>"Status"</dt><dd><StatusBadge status=d.status/></dd></div>
             <div><dt>"Requested"</dt><dd><TimeAgo ms=d.created_at/></dd></div>

@@ -7,8 +7,11 @@ use crate::api::*;
 use crate::catalog::Environment;
 use crate::components::common::*;
 use crate::components::deploy::*;
+use crate::components::deploy_dialog::*;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
-use crate::deploy::{topics, Accepted, DeploymentQuery, DeploymentStatus, Quarantine, StatusCell};
+use crate::deploy::{
+    topics, Accepted, DeploymentKind, DeploymentQuery, DeploymentStatus, Quarantine, StatusCell,
+};
 use crate::href::QueryHref;
 use crate::live::changes_on;
 use crate::model::Role;
@@ -54,7 +57,7 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
     let can_operate = use_role_at_least(Role::Operator);
     let dialog = RwSignal::new(None::<DialogRequest>);
     let toasts = Toasts::new();
-    // Deployments started from this page: a toast reports how each one ends.
+    // Deployments started from this page: one toast each follows it from queued to its end.
     let watching = RwSignal::new(Vec::<i64>::new());
 
     let services = Signal::derive(move || {
@@ -77,11 +80,14 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
             let (Some(id), Some(status)) = (cell.deployment_id, cell.status) else {
                 continue;
             };
-            if status.is_active() || !watching.with_untracked(|w| w.contains(&id)) {
+            if !watching.with_untracked(|w| w.contains(&id)) {
                 continue;
             }
-            watching.update(|w| w.retain(|x| *x != id));
-            toasts.push(
+            if !status.is_active() {
+                watching.update(|w| w.retain(|x| *x != id));
+            }
+            toasts.show(
+                Some(id),
                 format!(
                     "#{id} {} {} in {}: {}",
                     cell.service,
@@ -96,7 +102,8 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
     });
     let on_accepted = Callback::new(move |a: Accepted| {
         watching.update(|w| w.push(a.id));
-        toasts.push(
+        toasts.show(
+            Some(a.id),
             format!(
                 "Deployment #{} queued: {} to {}",
                 a.id, a.target_version, a.environment
@@ -114,7 +121,7 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
             </div>
             <Show when=move || can_operate.get()>
                 <button class="btn btn-primary" type="button"
-                    on:click=move |_| dialog.set(Some(DialogRequest::Deploy { service: None, environment: None }))>
+                    on:click=move |_| dialog.set(Some(DialogRequest::deploy()))>
                     "Deploy…"
                 </button>
             </Show>
@@ -202,6 +209,7 @@ fn MatrixCell(
         deployed_at,
         live_version,
         configured,
+        kind,
     } = cell;
     let (Some(id), Some(version), Some(status)) = (deployment_id, version.clone(), status) else {
         let text = if configured {
@@ -214,22 +222,33 @@ fn MatrixCell(
     let live_note = live_version
         .clone()
         .filter(|live| *live != version)
-        .map(|live| view! { <div class="cell-meta">"live: "<code>{live}</code></div> });
-    let can_roll_back = !status.is_active();
+        .map(|live| view! { <div class="cell-meta">"still serving: "<code>{live}</code></div> });
+    // A failed deployment never served: its cell offers to try it again; a rollback acts on
+    // what serves, and only where something does.
+    let failed = status == DeploymentStatus::Failed;
+    let can_roll_back = !status.is_active() && !failed && live_version.is_some();
     let rollback = {
-        let (service, environment, current) = (
-            service.clone(),
-            environment.clone(),
-            live_version.clone().or(Some(version.clone())),
-        );
+        let (service, environment) = (service.clone(), environment.clone());
         move |_| {
             dialog.set(Some(DialogRequest::Rollback {
                 service: service.clone(),
                 environment: environment.clone(),
-                current: current.clone(),
             }))
         }
     };
+    let retry = {
+        let (service, environment, version) =
+            (service.clone(), environment.clone(), version.clone());
+        move |_| {
+            dialog.set(Some(DialogRequest::Deploy {
+                service: Some(service.clone()),
+                environment: Some(environment.clone()),
+                version: Some(version.clone()),
+            }))
+        }
+    };
+    let after_rollback = (kind == Some(DeploymentKind::Rollback))
+        .then(|| view! { <span class="badge rollback-mark" title="This version went out as a rollback">"↩ rollback"</span> });
     // (service, from, to, version) of the promote button, when there is a live version and a next environment.
     let promote = StoredValue::new(
         live_version
@@ -258,10 +277,11 @@ fn MatrixCell(
                 " "
                 <StatusBadge status/>
             </a>
-            <div class="cell-meta">{deployed_at.map(|ms| view! { <TimeAgo ms/> })}</div>
+            <div class="cell-meta">{deployed_at.map(|ms| view! { <TimeAgo ms/> })}{after_rollback}</div>
             {live_note}
             <Show when=move || can_operate.get()>
                 <div class="cell-actions">
+                    {failed.then(|| view! { <button class="btn btn-small" type="button" on:click=retry.clone()>"Retry…"</button> })}
                     {can_roll_back.then(|| view! { <button class="btn btn-small btn-danger-ghost" type="button" on:click=rollback.clone()>"Roll back"</button> })}
                     {promote_button}
                 </div>

@@ -98,6 +98,42 @@ async fn steps(tx: &mut Transaction<'_, Any>, policy_id: i64) -> Result<Vec<Step
 }
 
 impl Alerts {
+    /// Who escalating alert `id` by hand would notify now: the step at its escalation level,
+    /// which the worker takes right after the escalation (see `take_step`).
+    pub async fn escalation_preview(
+        &self,
+        id: i64,
+    ) -> Result<app::health::escalation::EscalationPreview, AppError> {
+        let fail = |e| internal("reading an alert's escalation", e);
+        let mut tx = self.pool.begin().await.map_err(fail)?;
+        let row = sqlx::query(
+            "SELECT a.escalation_level, a.policy_id, p.name FROM alerts a \
+             LEFT JOIN escalation_policies p ON p.id = a.policy_id WHERE a.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| AppError::not_found(format!("alert {id}")))?;
+        let level: i64 = row.try_get("escalation_level").map_err(fail)?;
+        let policy_id: Option<i64> = row.try_get("policy_id").map_err(fail)?;
+        let policy: Option<String> = row.try_get("name").map_err(fail)?;
+        let steps = match policy_id {
+            Some(policy_id) => steps(&mut tx, policy_id).await.map_err(fail)?,
+            None => Vec::new(),
+        };
+        tx.commit().await.map_err(fail)?;
+        Ok(app::health::escalation::EscalationPreview {
+            channel: policy
+                .as_ref()
+                .and_then(|_| steps.get(level as usize))
+                .map(|s| s.channel.clone()),
+            policy,
+            step: level + 1,
+            steps: steps.len() as i64,
+        })
+    }
+
     /// Takes every escalation step due at `now`; returns how many were taken.
     pub async fn escalate_due(&self, now: i64) -> Result<usize, AppError> {
         let due = sqlx::query(

@@ -327,9 +327,15 @@ impl Alerts {
                         None => text.into(),
                     });
                 }
-                sqlx::query("UPDATE alerts SET status = $2, acknowledged_by = NULL, acknowledged_at = NULL, next_escalation_at = $3 WHERE id = $1")
-                    .bind(id).bind(to.as_str()).bind(next)
-                    .execute(&mut *tx).await.map_err(fail)?;
+                // Whoever acknowledged it stays on record: escalating asks for more help, it
+                // does not take the alert away from them.
+                sqlx::query("UPDATE alerts SET status = $2, next_escalation_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(to.as_str())
+                    .bind(next)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(fail)?;
             }
             AlertAction::Resolve => {
                 sqlx::query("UPDATE alerts SET status = $2, resolved_by = $3, resolved_at = $4, next_escalation_at = NULL WHERE id = $1")
@@ -392,6 +398,12 @@ impl app::ports::AlertsPort for Alerts {
         note: Option<String>,
     ) -> Result<Alert, AppError> {
         Alerts::act(self, actor, id, action, note).await
+    }
+    async fn escalation_preview(
+        &self,
+        id: i64,
+    ) -> Result<app::health::escalation::EscalationPreview, AppError> {
+        Alerts::escalation_preview(self, id).await
     }
     async fn silences(&self) -> Result<Vec<Silence>, AppError> {
         self.list_silences(crate::now_ms()).await

@@ -82,7 +82,7 @@ impl Deployments {
         if is_quarantined(tx, &target, &r.version).await? {
             return Err(quarantine_refusal(&target, &r.version));
         }
-        let past = history(tx, &target, 50).await?;
+        let past = history(tx, target.ids(), 50).await?;
         if let Some(active) = past.iter().find(|d| d.status.is_active()) {
             return Err(AppError::conflict(format!(
                 "Deployment #{} is in progress in {}; the reported one was not recorded.",

@@ -66,7 +66,7 @@ fn db(what: &'static str) -> impl Fn(sqlx::Error) -> app::error::AppError {
 const SELECT_DEPLOYMENT: &str =
     "SELECT d.id, s.name AS service, e.name AS environment, r.version, r.git_sha, \
     r.artifact, d.kind, d.status, d.trigger_kind, d.actor, d.reason, d.created_at, d.started_at, \
-    d.finished_at, d.replaced_id, d.error \
+    d.finished_at, d.replaced_id, d.error, d.dismissed_by, d.dismissed_at \
     FROM deployments d JOIN services s ON s.id = d.service_id \
     JOIN environments e ON e.id = d.environment_id JOIN releases r ON r.id = d.release_id";
 
@@ -94,6 +94,8 @@ fn decode_deployment(row: &sqlx::any::AnyRow) -> Result<Deployment, sqlx::Error>
         finished_at: row.try_get("finished_at")?,
         replaced_id: row.try_get("replaced_id")?,
         error: row.try_get("error")?,
+        dismissed_by: row.try_get("dismissed_by")?,
+        dismissed_at: row.try_get("dismissed_at")?,
     })
 }
 

@@ -2,6 +2,7 @@
 //! name, so the pages and the REST API run the very same code.
 
 use super::Deployments;
+use app::deploy::rollback;
 use app::deploy::*;
 use app::error::AppError;
 use app::model::Principal;
@@ -47,6 +48,16 @@ impl DeploymentsPort for Deployments {
     }
     async fn cancel(&self, who: &Initiator, id: i64) -> Result<Deployment, AppError> {
         Deployments::cancel(self, who, id).await
+    }
+    async fn rollback_options(
+        &self,
+        service: &str,
+        environment: &str,
+    ) -> Result<rollback::RollbackOptions, AppError> {
+        Deployments::rollback_options(self, service, environment).await
+    }
+    async fn dismiss(&self, who: &Initiator, id: i64) -> Result<Deployment, AppError> {
+        Deployments::dismiss(self, who, id).await
     }
     async fn lift_quarantine(
         &self,

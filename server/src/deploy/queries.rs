@@ -1,8 +1,9 @@
 //! Reads: the environment matrix, the history with filters and pages, one deployment, its log,
 //! releases, targets and quarantines.
 
-use super::rows::decode_settings;
+use super::rows::{decode_settings, history, quarantined_versions, resolve};
 use super::{db, decode_deployment, Deployments, SELECT_DEPLOYMENT};
+use app::deploy::rollback;
 use app::deploy::*;
 use app::error::AppError;
 use sqlx::Row;
@@ -136,18 +137,20 @@ impl Deployments {
             .map_err(db("decoding deployment logs"))
     }
 
-    /// Every service x environment, services by name and environments in pipeline order. The
+    /// Every service x environment, services by name and environments in pipeline order. A cell
+    /// shows the newest deployment that was not cancelled or dismissed. The
     /// newest matching deployment is found with `ORDER BY id DESC LIMIT 1`, which walks the target
     /// index backwards and stops at the first match (`MAX` with a filter would scan them all).
     pub async fn status(&self) -> Result<Vec<StatusCell>, AppError> {
         let rows = sqlx::query(
             "SELECT s.name AS service, e.name AS environment, ld.id AS deployment_id, lr.version AS version, \
-               ld.status AS status, COALESCE(ld.finished_at, ld.created_at) AS deployed_at, vr.version AS live_version, \
+               ld.status AS status, ld.kind AS kind, COALESCE(ld.finished_at, ld.created_at) AS deployed_at, vr.version AS live_version, \
                CAST(CASE WHEN t.service_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS configured \
              FROM services s CROSS JOIN environments e \
              LEFT JOIN targets t ON t.service_id = s.id AND t.environment_id = e.id \
              LEFT JOIN deployments ld ON ld.id = (SELECT d.id FROM deployments d \
-               WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status <> 'cancelled' ORDER BY d.id DESC LIMIT 1) \
+               WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status <> 'cancelled' AND d.dismissed_at IS NULL \
+               ORDER BY d.id DESC LIMIT 1) \
              LEFT JOIN releases lr ON lr.id = ld.release_id \
              LEFT JOIN deployments vd ON vd.id = (SELECT d.id FROM deployments d \
                WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status = 'succeeded' ORDER BY d.id DESC LIMIT 1) \
@@ -160,6 +163,7 @@ impl Deployments {
         rows.iter()
             .map(|row| {
                 let status: Option<String> = row.try_get("status")?;
+                let kind: Option<String> = row.try_get("kind")?;
                 Ok(StatusCell {
                     service: row.try_get("service")?,
                     environment: row.try_get("environment")?,
@@ -169,10 +173,33 @@ impl Deployments {
                     deployed_at: row.try_get("deployed_at")?,
                     live_version: row.try_get("live_version")?,
                     configured: row.try_get::<i64, _>("configured")? == 1,
+                    kind: kind.as_deref().and_then(DeploymentKind::parse),
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db("decoding the status matrix"))
+    }
+
+    /// What a rollback of `service` in `environment` would do and which versions a person may
+    /// choose, read the way `rollback` plans it.
+    pub async fn rollback_options(
+        &self,
+        service: &str,
+        environment: &str,
+    ) -> Result<rollback::RollbackOptions, AppError> {
+        // One read transaction, so history and quarantines are seen at the same moment.
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(db("reading rollback options"))?;
+        let ids = resolve(&mut tx, service, environment).await?;
+        let past = history(&mut tx, ids, 500).await?;
+        let quarantined = quarantined_versions(&mut tx, ids).await?;
+        tx.commit().await.map_err(db("reading rollback options"))?;
+        Ok(rollback::options(environment, &past, |v| {
+            quarantined.iter().any(|q| q == v)
+        }))
     }
 
     /// Newest first.

@@ -33,7 +33,7 @@ impl Deployments {
 
     /// Writes the queued deployment, its job, event and audit entry, and commits.
     async fn submit(&self, mut tx: Tx<'static>, s: Submission<'_>) -> Result<Accepted, AppError> {
-        let history = history(&mut tx, s.target, 50).await?;
+        let history = history(&mut tx, s.target.ids(), 50).await?;
         if let Some(active) = history.iter().find(|d| d.status.is_active()) {
             if !s.queue {
                 return Err(AppError::conflict(format!(
@@ -158,8 +158,8 @@ impl Deployments {
         let mut tx = self.begin_write().await?;
         let target =
             lock_target(&mut tx, request.service.trim(), request.environment.trim()).await?;
-        let past = history(&mut tx, &target, 500).await?;
-        let quarantined = quarantined_versions(&mut tx, &target).await?;
+        let past = history(&mut tx, target.ids(), 500).await?;
+        let quarantined = quarantined_versions(&mut tx, target.ids()).await?;
         let plan = rollback::plan(&target.environment, &past, to_version, |v| {
             quarantined.iter().any(|q| q == v)
         })
@@ -388,6 +388,68 @@ impl Deployments {
             settings,
             updated_at: now,
         })
+    }
+
+    /// Dismisses a failed deployment: a person saw it, the version before it still serves, and
+    /// the matrix shows that version again. Only the newest deployment of its target, and only
+    /// once; audited.
+    pub async fn dismiss(&self, who: &Initiator, id: i64) -> Result<Deployment, AppError> {
+        let mut tx = self.begin_write().await?;
+        let deployment = load_in(&mut tx, id)
+            .await
+            .map_err(db("reading a deployment"))?
+            .ok_or_else(|| AppError::not_found(format!("No deployment #{id}.")))?;
+        if deployment.status != DeploymentStatus::Failed {
+            return Err(AppError::conflict(format!(
+                "Deployment #{id} is {}; only a failed deployment can be dismissed.",
+                deployment.status.label().to_lowercase()
+            )));
+        }
+        if deployment.dismissed_at.is_some() {
+            return Err(AppError::conflict(format!(
+                "Deployment #{id} was already dismissed."
+            )));
+        }
+        let newer = sqlx::query(
+            "SELECT COUNT(*) FROM deployments d JOIN deployments o \
+               ON o.service_id = d.service_id AND o.environment_id = d.environment_id \
+             WHERE d.id = $1 AND o.id > d.id AND o.status <> 'cancelled'",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("checking for newer deployments"))?
+        .try_get::<i64, _>(0)
+        .map_err(db("checking for newer deployments"))?;
+        if newer > 0 {
+            return Err(AppError::conflict(format!(
+                "A newer deployment of {} to {} replaced #{id} already; there is nothing to dismiss.",
+                deployment.service, deployment.environment
+            )));
+        }
+        sqlx::query("UPDATE deployments SET dismissed_at = $1, dismissed_by = $2 WHERE id = $3")
+            .bind(crate::now_ms())
+            .bind(&who.actor)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("dismissing a deployment"))?;
+        let updated = emit_updated(&mut tx, id)
+            .await
+            .map_err(db("publishing a deployment"))?;
+        store::commit_audited(
+            tx,
+            &self.bus,
+            NewAudit {
+                actor: &who.actor,
+                action: "deployment.dismissed",
+                target: &format!("{}/{}", deployment.service, deployment.environment),
+                reason: None,
+                detail: serde_json::json!({ "deployment_id": id, "version": deployment.version }),
+            },
+        )
+        .await?;
+        Ok(updated)
     }
 
     pub async fn lift_quarantine(

@@ -19,6 +19,12 @@ pub(super) struct Locked {
     pub environment: String,
 }
 
+impl Locked {
+    pub fn ids(&self) -> (i64, i64) {
+        (self.service_id, self.environment_id)
+    }
+}
+
 pub(super) fn decode_settings(row: &sqlx::any::AnyRow) -> Result<TargetSettings, sqlx::Error> {
     let deployer: String = row.try_get("deployer")?;
     Ok(TargetSettings {
@@ -179,14 +185,15 @@ pub(super) async fn is_quarantined(
         > 0)
 }
 
-/// The versions quarantined in the target's environment, in one query.
+/// The versions quarantined in an environment, in one query. `target` is (service id,
+/// environment id), locked or not.
 pub(super) async fn quarantined_versions(
     tx: &mut Tx<'_>,
-    target: &Locked,
+    (service_id, environment_id): (i64, i64),
 ) -> Result<Vec<String>, AppError> {
     sqlx::query("SELECT version FROM quarantines WHERE service_id = $1 AND environment_id = $2")
-        .bind(target.service_id)
-        .bind(target.environment_id)
+        .bind(service_id)
+        .bind(environment_id)
         .fetch_all(&mut **tx)
         .await
         .map_err(db("reading quarantines"))?
@@ -203,18 +210,21 @@ pub(super) fn quarantine_refusal(target: &Locked, version: &str) -> AppError {
     ))
 }
 
-/// The target's deployments, newest first, as the rollback rule reads them.
+/// The target's deployments, newest first, as the rollback rule reads them. `target` is
+/// (service id, environment id), locked or not. Dismissed failures are left out: a person said
+/// the version before them is what counts there, as the matrix shows.
 pub(super) async fn history(
     tx: &mut Tx<'_>,
-    target: &Locked,
+    (service_id, environment_id): (i64, i64),
     limit: i64,
 ) -> Result<Vec<PastDeployment>, AppError> {
     let rows = sqlx::query(
         "SELECT d.id, r.version, d.status FROM deployments d JOIN releases r ON r.id = d.release_id \
-         WHERE d.service_id = $1 AND d.environment_id = $2 ORDER BY d.id DESC LIMIT $3",
+         WHERE d.service_id = $1 AND d.environment_id = $2 AND d.dismissed_at IS NULL \
+         ORDER BY d.id DESC LIMIT $3",
     )
-    .bind(target.service_id)
-    .bind(target.environment_id)
+    .bind(service_id)
+    .bind(environment_id)
     .bind(limit)
     .fetch_all(&mut **tx)
     .await

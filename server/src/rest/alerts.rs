@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/alerts", get(list))
         .route("/alerts/{id}", get(one))
+        .route("/alerts/{id}/escalation", get(escalation))
         .route("/alerts/{id}/{action}", post(act))
         .route("/silences", get(silences).post(create_silence))
         .route("/silences/{id}", delete(expire_silence))
@@ -67,6 +68,16 @@ async fn one(
 ) -> ApiResult<Json<AlertDetail>> {
     require(&caller, Role::Viewer)?;
     Ok(Json(state.alerts.get(id).await?))
+}
+
+/// `GET /alerts/{id}/escalation`: who escalating it now would notify (nobody, said plainly).
+async fn escalation(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<app::health::escalation::EscalationPreview>> {
+    require(&caller, Role::Viewer)?;
+    Ok(Json(state.alerts.escalation_preview(id).await?))
 }
 
 async fn act(

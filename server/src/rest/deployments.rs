@@ -5,6 +5,7 @@ use super::require;
 use crate::deploy::Deployments;
 use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::state::AppState;
+use app::deploy::rollback;
 use app::deploy::*;
 use app::error::AppError;
 use app::model::{Caller, Role};
@@ -24,8 +25,10 @@ pub fn router() -> Router<AppState> {
         .route("/deployments", get(list).post(deploy))
         .route("/deployments/{id}", get(one))
         .route("/deployments/{id}/cancel", post(cancel))
+        .route("/deployments/{id}/dismiss", post(dismiss))
         .route("/deployments/{id}/logs", get(logs))
         .route("/rollbacks", post(rollback))
+        .route("/rollbacks/options", get(rollback_options))
         .route("/promotions", post(promote))
         .route("/status", get(status))
         .route("/services/{name}/releases", get(releases))
@@ -155,6 +158,37 @@ struct QuarantineKey {
     service: String,
     environment: String,
     version: String,
+}
+
+async fn dismiss(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Deployment>> {
+    let who = Initiator::from_principal(&require(&caller, Role::Operator)?);
+    Ok(Json(state.deployments.dismiss(&who, id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetKey {
+    service: String,
+    environment: String,
+}
+
+/// `GET /rollbacks/options?service=..&environment=..`: what a rollback would do there.
+async fn rollback_options(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(key): ApiQuery<TargetKey>,
+) -> ApiResult<Json<rollback::RollbackOptions>> {
+    require(&caller, Role::Viewer)?;
+    Ok(Json(
+        state
+            .deployments
+            .rollback_options(&key.service, &key.environment)
+            .await?,
+    ))
 }
 
 /// `DELETE /quarantines?service=..&environment=..&version=..` (versions may contain `/`).
