@@ -106,6 +106,17 @@ async fn components_go_down_and_recover_with_an_alert(app: TestApp) {
     assert_eq!(alert["source"], "probe");
     assert_eq!(alert["labels"]["component"], "api-http");
     assert_eq!(alert["labels"]["environment"], "production");
+    // While the probe keeps failing, the alert says so: seen again, counted, its text current.
+    let first_seen = alert["last_seen"].as_i64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    components.check(id, &spec).await.unwrap();
+    let alert = alert_named(&app, &viewer, "ComponentDown").await.unwrap();
+    assert_eq!(alert["fire_count"], 2, "{alert}");
+    assert!(alert["last_seen"].as_i64().unwrap() > first_seen, "{alert}");
+    assert_eq!(
+        alert["summary"],
+        "api-http is down: All of the last 5 checks failed."
+    );
 
     // The grid lists the worst first.
     let grid = app.get("/api/v1/components", &viewer).await.json();

@@ -198,13 +198,18 @@ impl Components {
         tx.commit().await.map_err(fail)?;
         if status != before {
             self.bus.wake();
+        }
+        // A component that stays down sends its alert again with every check, as Prometheus
+        // resends a firing alert: the alert's last-seen time, count and text stay current.
+        if status != before || status == HealthStatus::Down {
             self.raise_or_resolve(&component, before).await?;
         }
         Ok(component)
     }
 
-    /// Down raises `ComponentDown`; back to healthy resolves it. Degraded neither raises nor
-    /// resolves: a flapping component keeps its alert until it is healthy again.
+    /// Down raises `ComponentDown` (again while it stays down); back to healthy resolves it.
+    /// Degraded neither raises nor resolves: a flapping component keeps its alert until it is
+    /// healthy again.
     async fn raise_or_resolve(
         &self,
         component: &Component,
