@@ -32,6 +32,11 @@ test("the health grid shows status in words, worst first, and a component's chec
   await expect(page.getByRole("heading", { level: 1 })).toContainText("payments-gateway");
   await expect(page.getByRole("img", { name: /Latency of the last/ })).toBeVisible();
   await expect(page.getByRole("table")).toContainText("connection refused");
+  // Failed checks are drawn as failures (red bands), never as points at 0 ms; the list pages.
+  await expect(page.locator(".chart rect[fill='#E5534B']").first()).toBeAttached();
+  await expect(page.getByTestId("checks-range")).toContainText(/^1–\d+ of \d+$/);
+  await page.getByLabel("Failed only").check();
+  await expect(page.getByRole("table").getByText("Passed")).toHaveCount(0);
 
   for (const [name, width, height] of [["phone", 390, 844], ["tablet", 820, 1180]] as const) {
     await page.setViewportSize({ width, height });

@@ -160,8 +160,10 @@ pub fn burn_chart(burns: &[WindowBurn]) -> String {
     })
 }
 
-/// Probe latency over the last checks (newest first in `results`), failed checks marked on the
-/// axis, the degraded threshold as a line.
+/// Probe latency over the last checks (newest first in `results`). A failed check has no
+/// latency: it is drawn as a red band across the whole height with a cross at the top, and the
+/// latency line breaks there, so a failure never reads as a fast check at 0 ms. The degraded
+/// threshold is a labelled line.
 pub fn latency_chart(results: &[ProbeResult], threshold_ms: Option<u32>, now: i64) -> String {
     let oldest = results
         .iter()
@@ -177,6 +179,18 @@ pub fn latency_chart(results: &[ProbeResult], threshold_ms: Option<u32>, now: i6
         .max(threshold_ms.unwrap_or(0));
     let top = (slowest as f64 * 1.2).max(50.0);
     let x = |at: i64| (at - now) as f64 / 60_000.0;
+    let mut oldest_first: Vec<&ProbeResult> = results.iter().collect();
+    oldest_first.sort_by_key(|r| r.at);
+    // Runs of passed checks between failures: each is drawn as its own line.
+    let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for r in &oldest_first {
+        match (r.ok, r.latency_ms) {
+            (true, Some(l)) => runs.last_mut().unwrap().push((x(r.at), l as f64)),
+            (false, _) if !runs.last().unwrap().is_empty() => runs.push(Vec::new()),
+            _ => {}
+        }
+    }
+    let band = (span_min / 240.0).max(0.02);
     svg(|root| {
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
@@ -200,25 +214,33 @@ pub fn latency_chart(results: &[ProbeResult], threshold_ms: Option<u32>, now: i6
             })
             .y_label_formatter(&|v| format!("{v:.0} ms"))
             .draw()?;
+        let failed: Vec<f64> = oldest_first.iter().filter(|r| !r.ok).map(|r| x(r.at)).collect();
+        chart.draw_series(failed.iter().map(|&at| {
+            Rectangle::new([(at - band, 0.0), (at + band, top)], BAD.mix(0.22).filled())
+        }))?;
+        chart.draw_series(
+            failed
+                .iter()
+                .map(|&at| Cross::new((at, top * 0.94), 4, BAD.stroke_width(2))),
+        )?;
         if let Some(limit) = threshold_ms {
             chart.draw_series(LineSeries::new(
                 [(-span_min, limit as f64), (0.0, limit as f64)],
                 WARN.mix(0.8).stroke_width(1),
             ))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("threshold {limit} ms"),
+                (-span_min + span_min * 0.01, limit as f64 + top * 0.03),
+                label_style().color(&WARN),
+            )))?;
         }
-        let mut passed: Vec<(f64, f64)> = results
-            .iter()
-            .filter(|r| r.ok)
-            .filter_map(|r| r.latency_ms.map(|l| (x(r.at), l as f64)))
-            .collect();
-        passed.sort_by(|a, b| a.0.total_cmp(&b.0));
-        chart.draw_series(LineSeries::new(passed, LINE.stroke_width(2)))?;
-        chart.draw_series(
-            results
-                .iter()
-                .filter(|r| !r.ok)
-                .map(|r| Circle::new((x(r.at), 0.0), 4, BAD.filled())),
-        )?;
+        for run in runs.into_iter().filter(|r| !r.is_empty()) {
+            if run.len() == 1 {
+                chart.draw_series(std::iter::once(Circle::new(run[0], 3, LINE.filled())))?;
+            } else {
+                chart.draw_series(LineSeries::new(run, LINE.stroke_width(2)))?;
+            }
+        }
         root.present()?;
         Ok(())
     })
@@ -280,7 +302,15 @@ mod tests {
             },
         ];
         let latency = latency_chart(&results, Some(300), now);
-        assert!(latency.contains("circle"), "failed checks marked");
+        assert!(latency.contains("threshold 300 ms"), "threshold labelled");
+        // The failure is a red band over the whole plot height (12 to 199 px), not a point
+        // at 0 ms; the passed check is the only point, in the line's color.
+        assert!(
+            latency.contains(r##"y="12" width="13" height="187" opacity="0.22" fill="#E5534B""##),
+            "failed checks marked: {latency}"
+        );
+        assert_eq!(latency.matches("<circle").count(), 1, "{latency}");
+        assert!(latency.contains(r##"<circle cx="68" cy="137" r="3" opacity="1" fill="#4DA3FF""##));
         // Same input, same picture: the server's render and the browser's agree.
         assert_eq!(latency, latency_chart(&results, Some(300), now));
     }

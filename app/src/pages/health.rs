@@ -6,7 +6,7 @@ use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
 use crate::health::charts::latency_chart;
-use crate::health::component::{Component, ComponentDetail};
+use crate::health::component::{Component, ComponentDetail, ProbeResult};
 use crate::health::grid::GridFilter;
 use crate::health::{topics, HealthStatus};
 use crate::live::changes_on;
@@ -201,23 +201,80 @@ fn ComponentDetailView(detail: ComponentDetail) -> impl IntoView {
                 <div class="chart" role="img" aria-label=chart_label inner_html=chart></div>
             </section>
         </div>
+        <CheckList results/>
+    }
+}
+
+/// Checks on one page of the component's recent checks.
+const CHECKS_PER_PAGE: usize = 25;
+
+/// The recent checks, newest first, a page at a time, optionally only the failed ones.
+#[component]
+fn CheckList(results: Vec<ProbeResult>) -> impl IntoView {
+    let results = StoredValue::new(results);
+    let page = RwSignal::new(0usize);
+    let failed_only = RwSignal::new(false);
+    let shown = move || {
+        results.with_value(|all| {
+            all.iter()
+                .filter(|r| !failed_only.get() || !r.ok)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let pages = move || shown().len().div_ceil(CHECKS_PER_PAGE).max(1);
+    let rows = move || {
+        let list = shown();
+        let first = page.get().min(pages() - 1) * CHECKS_PER_PAGE;
+        let total = list.len();
+        let rows = list
+            .into_iter()
+            .skip(first)
+            .take(CHECKS_PER_PAGE)
+            .map(|r| view! {
+                <tr>
+                    <td><TimeAgo ms=r.at/></td>
+                    <td>{if r.ok { view! { <span class="badge health health-healthy">"Passed"</span> }.into_any() } else { view! { <span class="badge health health-down">"Failed"</span> }.into_any() }}</td>
+                    <td>{r.latency_ms.map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into())}</td>
+                    <td class="muted">{r.detail}</td>
+                </tr>
+            })
+            .collect_view();
+        let range = if total == 0 {
+            "No checks to show.".to_string()
+        } else {
+            format!("{}–{} of {total}", first + 1, (first + CHECKS_PER_PAGE).min(total))
+        };
+        (rows, range)
+    };
+    view! {
         <section class="card" aria-labelledby="checks-title">
-            <h2 id="checks-title">"Recent checks"</h2>
-            <div class="table-wrap">
-                <table class="table">
-                    <thead><tr><th scope="col">"When"</th><th scope="col">"Result"</th><th scope="col">"Latency"</th><th scope="col">"Seen"</th></tr></thead>
-                    <tbody>
-                        {results.into_iter().take(50).map(|r| view! {
-                            <tr>
-                                <td><TimeAgo ms=r.at/></td>
-                                <td>{if r.ok { view! { <span class="badge health health-healthy">"Passed"</span> }.into_any() } else { view! { <span class="badge health health-down">"Failed"</span> }.into_any() }}</td>
-                                <td>{r.latency_ms.map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into())}</td>
-                                <td class="muted">{r.detail}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
+            <div class="card-head">
+                <h2 id="checks-title">"Recent checks"</h2>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || failed_only.get()
+                        on:change=move |ev| { failed_only.set(event_target_checked(&ev)); page.set(0); }/>
+                    "Failed only"
+                </label>
             </div>
+            {move || {
+                let (rows, range) = rows();
+                view! {
+                    <div class="table-wrap">
+                        <table class="table">
+                            <thead><tr><th scope="col">"When"</th><th scope="col">"Result"</th><th scope="col">"Latency"</th><th scope="col">"Seen"</th></tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                    <nav class="pager" aria-label="Check pages">
+                        <span class="muted" data-testid="checks-range">{range}</span>
+                        <button class="btn btn-ghost" type="button" disabled=move || page.get() == 0
+                            on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"← Newer"</button>
+                        <button class="btn" type="button" disabled=move || page.get() + 1 >= pages()
+                            on:click=move |_| page.update(|p| *p += 1)>"Older →"</button>
+                    </nav>
+                }
+            }}
         </section>
     }
 }
