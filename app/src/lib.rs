@@ -5,6 +5,7 @@ pub mod api;
 pub mod backoff;
 pub mod bundles;
 pub mod catalog;
+pub mod cockpit;
 pub mod components;
 pub mod deploy;
 pub mod error;

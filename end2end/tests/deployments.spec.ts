@@ -12,7 +12,7 @@ async function expectSameDocument(page: Page) {
   expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
 }
 
-test("deploy a failing version, watch it fail live, roll back from the UI", async ({ page }) => {
+test("deploy a failing version and watch it fail live; roll back a bad release from the UI", async ({ page }) => {
   await signIn(page, "/deployments");
   await expectLive(page);
   const cell = page.getByTestId("cell-search-staging");
@@ -29,28 +29,43 @@ test("deploy a failing version, watch it fail live, roll back from the UI", asyn
   await dialog.getByLabel("Reason").fill("e2e: ship the new ranking");
   await dialog.getByRole("button", { name: "Deploy" }).click();
   await expect(dialog).toBeHidden();
-  await expect(page.getByRole("status").getByText(/queued: 0.20.0-bad to staging/)).toBeVisible();
+  // One toast follows the deployment: queued, then its outcome in the same place.
+  const toasts = page.getByRole("status");
+  await expect(toasts.getByText(/#\d+ search 0.20.0-bad in staging: Failed/)).toBeVisible({ timeout: 15_000 });
+  await expect(toasts.getByText(/queued: 0.20.0-bad/)).toHaveCount(0);
+  await expect(toasts.getByText(/0.20.0-bad/)).toHaveCount(1);
 
-  // The matrix follows the deployment without a reload: running, then failed.
+  // The matrix follows the deployment without a reload: it failed, 0.19.2 still serves, and
+  // the cell offers to retry it, not to roll back the version that still serves.
   await expect(cell).toContainText("0.20.0-bad");
   await expect(cell).toContainText("Failed", { timeout: 15_000 });
-  await expect(page.getByRole("status").getByText(/search 0.20.0-bad in staging: Failed/)).toBeVisible();
+  await expect(cell).toContainText("still serving: 0.19.2");
+  await expect(cell.getByRole("button", { name: "Retry…" })).toBeVisible();
+  await expect(cell.getByRole("button", { name: "Roll back" })).toHaveCount(0);
   await page.screenshot({ path: "screenshots/deployments-failed.png", fullPage: true });
 
-  await cell.getByRole("button", { name: "Roll back" }).click();
+  // checkout-api 1.42.0 is live in staging, after 1.41.0: the rollback names where it goes.
+  const checkout = page.getByTestId("cell-checkout-api-staging");
+  await expect(checkout).toContainText("1.42.0");
+  await expect(checkout).toContainText("Succeeded", { timeout: 20_000 });
+  await checkout.getByRole("button", { name: "Roll back" }).click();
   await expect(dialog).toBeVisible();
-  await expect(dialog.getByRole("button", { name: "Roll back" })).toBeVisible();
-  await dialog.getByLabel("Reason (required)").fill("readiness checks fail on 0.20.0");
+  await expect(dialog.getByTestId("rollback-summary")).toHaveText(
+    "staging runs 1.42.0. The rollback deploys 1.41.0 and quarantines 1.42.0 in staging until someone lifts it.",
+  );
+  await expect(dialog.getByRole("option", { name: "1.42.0" })).toHaveCount(0);
+  await dialog.getByLabel("Reason (required)").fill("e2e: 5xx after 1.42.0");
   await dialog.getByRole("button", { name: "Roll back" }).click();
   await expect(dialog).toBeHidden();
 
-  await expect(cell).toContainText("0.19.2", { timeout: 15_000 });
-  await expect(cell).toContainText("Succeeded", { timeout: 15_000 });
+  await expect(checkout).toContainText("1.41.0", { timeout: 15_000 });
+  await expect(checkout).toContainText("Succeeded", { timeout: 15_000 });
+  await expect(checkout).toContainText("↩ rollback");
   await expectSameDocument(page);
   // The bad version is now quarantined in staging, and the history says what happened.
   await expect(page.getByRole("heading", { name: "Quarantined versions" })).toBeVisible();
   const history = page.locator("#history");
-  await expect(history.getByRole("row").filter({ hasText: "0.20.0-bad" }).first()).toContainText("Rolled back");
+  await expect(history.getByRole("row").filter({ hasText: "1.42.0" }).filter({ hasText: "staging" }).first()).toContainText("Rolled back");
   await expect(history.getByRole("row").filter({ hasText: "rollback" }).first()).toContainText("admin");
 
   // The failed deployment's page shows why, with its log.

@@ -114,10 +114,12 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
 
 mod alerts;
 pub mod codec;
+mod dashboard;
 mod deployments;
 mod health;
 mod routing;
 pub use alerts::*;
+pub use dashboard::*;
 pub use deployments::*;
 pub use health::*;
 pub use routing::*;

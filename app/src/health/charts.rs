@@ -214,7 +214,11 @@ pub fn latency_chart(results: &[ProbeResult], threshold_ms: Option<u32>, now: i6
             })
             .y_label_formatter(&|v| format!("{v:.0} ms"))
             .draw()?;
-        let failed: Vec<f64> = oldest_first.iter().filter(|r| !r.ok).map(|r| x(r.at)).collect();
+        let failed: Vec<f64> = oldest_first
+            .iter()
+            .filter(|r| !r.ok)
+            .map(|r| x(r.at))
+            .collect();
         chart.draw_series(failed.iter().map(|&at| {
             Rectangle::new([(at - band, 0.0), (at + band, top)], BAD.mix(0.22).filled())
         }))?;

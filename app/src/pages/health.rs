@@ -243,7 +243,11 @@ fn CheckList(results: Vec<ProbeResult>) -> impl IntoView {
         let range = if total == 0 {
             "No checks to show.".to_string()
         } else {
-            format!("{}–{} of {total}", first + 1, (first + CHECKS_PER_PAGE).min(total))
+            format!(
+                "{}–{} of {total}",
+                first + 1,
+                (first + CHECKS_PER_PAGE).min(total)
+            )
         };
         (rows, range)
     };

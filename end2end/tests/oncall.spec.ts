@@ -1,0 +1,197 @@
+import { expect, Locator, Page, test } from "@playwright/test";
+import { expectLive, signIn } from "./helpers";
+
+// The traps a new on-call engineer hit on a tablet and a phone (issue 19), on the --demo data:
+// payments-gateway 2.8.0-bad-migration fails in dev while 2.7.3 keeps serving there.
+
+const sizes = [
+  { name: "tablet", width: 820, height: 1180 },
+  { name: "phone", width: 390, height: 844 },
+];
+
+/** Collects uncaught page errors (a panic in an island's WASM is one). */
+function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  return errors;
+}
+
+/** Opens a dialog with `trigger`, checks it took focus, closes it with `close`, and checks focus
+ * went back to the trigger. */
+async function openAndClose(page: Page, trigger: Locator, close: "Cancel" | "Escape" | "backdrop") {
+  await trigger.click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toBeVisible();
+  await expect.poll(() => dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  if (close === "Cancel") await dialog.getByRole("button", { name: "Cancel" }).click();
+  if (close === "Escape") await page.keyboard.press("Escape");
+  if (close === "backdrop") await page.mouse.click(3, 3);
+  await expect(dialog).toBeHidden();
+  await expect(trigger).toBeFocused();
+}
+
+for (const size of sizes) {
+  test(`every deployments dialog opens, closes and reopens on a ${size.name}`, async ({ page }) => {
+    const errors = pageErrors(page);
+    await page.setViewportSize({ width: size.width, height: size.height });
+    await signIn(page, "/deployments");
+    await expect(page.getByTestId("cell-checkout-api-staging")).toContainText("Succeeded", { timeout: 20_000 });
+
+    const deploy = page.getByRole("button", { name: "Deploy…" });
+    for (const close of ["Cancel", "Escape", "backdrop", "Cancel"] as const) await openAndClose(page, deploy, close);
+    const rollback = page.getByTestId("cell-checkout-api-staging").getByRole("button", { name: "Roll back" });
+    for (const close of ["Escape", "Cancel", "Escape"] as const) await openAndClose(page, rollback, close);
+    const promote = page.getByTestId("cell-checkout-api-dev").getByRole("button", { name: /Promote to/ });
+    for (const close of ["Cancel", "Escape"] as const) await openAndClose(page, promote, close);
+    // After all that, the dialog still works: a deploy is prefilled afresh each time.
+    await deploy.click();
+    await expect(page.getByRole("dialog").getByLabel("Version")).toHaveValue("");
+    await page.keyboard.press("Escape");
+    expect(errors).toEqual([]);
+  });
+}
+
+test("keyboard only: open the deploy dialog, fill it, and close it without the mouse", async ({ page }) => {
+  const errors = pageErrors(page);
+  await signIn(page, "/deployments");
+  const deploy = page.getByRole("button", { name: "Deploy…" });
+  await deploy.focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByLabel("Service")).toBeFocused();
+  // Focus stays inside the dialog however far one tabs.
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press("Tab");
+    expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  }
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(deploy).toBeFocused();
+  expect(errors).toEqual([]);
+});
+
+test("a failed deployment offers Retry and Dismiss, never rolling back the version still serving", async ({ page }) => {
+  const errors = pageErrors(page);
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await signIn(page, "/deployments");
+  const cell = page.getByTestId("cell-payments-gateway-dev");
+  await expect(cell).toContainText("Failed", { timeout: 20_000 });
+  await expect(cell).toContainText("still serving: 2.7.3");
+  await expect(cell.getByRole("button", { name: "Roll back" })).toHaveCount(0);
+
+  await cell.getByRole("link").click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("2.8.0-bad-migration");
+  await expectLive(page);
+  const outcome = page.getByTestId("failed-outcome");
+  await expect(outcome).toContainText("2.8.0-bad-migration failed and never served. 2.7.3 still serves in dev.");
+  await expect(page.getByRole("button", { name: /Roll back/ })).toHaveCount(0);
+
+  // Retry opens the deploy dialog prefilled with the failed version, twice in a row.
+  const retry = outcome.getByRole("button", { name: "Retry 2.8.0-bad-migration…" });
+  for (let i = 0; i < 2; i++) {
+    await retry.click();
+    const dialog = page.getByRole("dialog");
+    await expect(dialog.getByLabel("Version")).toHaveValue("2.8.0-bad-migration");
+    await expect(dialog.getByLabel("Service")).toHaveValue("payments-gateway");
+    await expect(dialog.getByLabel("Environment")).toHaveValue("dev");
+    await page.keyboard.press("Escape");
+    await expect(dialog).toBeHidden();
+  }
+
+  // Dismiss: the failure is marked seen, and the matrix shows what serves again.
+  await outcome.getByRole("button", { name: "Dismiss" }).click();
+  await expect(page.getByText(/Dismissed by admin/)).toBeVisible();
+  await expect(outcome).toHaveCount(0);
+  await page.goto("/deployments");
+  await expectLive(page);
+  await expect(cell).toContainText("2.7.3");
+  await expect(cell).toContainText("Succeeded");
+  expect(errors).toEqual([]);
+});
+
+test("escalating an alert no policy covers warns that nobody is notified, and keeps the acknowledgement", async ({ page }) => {
+  const errors = pageErrors(page);
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await signIn(page, "/alerts");
+  const origin = new URL(page.url()).origin;
+  const created = await page.request.post("/api/tokens_create", {
+    form: { name: `am-${Date.now()}`, role: "operator" },
+    headers: { origin, accept: "application/json" },
+  });
+  const token = (await created.json()).token;
+  // A label no demo policy matches (policies match on severity and job).
+  const job = `orphan-${Date.now()}`;
+  const res = await page.request.post("/api/v2/alerts", {
+    data: [{ labels: { alertname: "E2EOrphan", job, severity: "info" }, annotations: { summary: "nobody's alert" } }],
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(res.status()).toBe(200);
+  const item = page.locator(".feed-item", { hasText: `job=${job}` });
+  await expect(item).toBeVisible();
+  await item.getByRole("button", { name: "Acknowledge" }).click();
+  await expect(item).toContainText("acknowledged by admin");
+
+  await item.getByRole("button", { name: "Escalate…" }).click();
+  await expect(item.getByTestId("escalation-preview")).toContainText("escalating notifies nobody");
+  await item.getByRole("button", { name: "Cancel" }).click();
+  await item.getByRole("button", { name: "Escalate…" }).click();
+  await item.getByRole("button", { name: "Escalate anyway" }).click();
+  await expect(item).toContainText("Escalated");
+  await expect(item).toContainText("acknowledged by admin");
+  expect(errors).toEqual([]);
+});
+
+async function inFirstViewport(page: Page, locator: Locator) {
+  const box = await locator.boundingBox();
+  const height = page.viewportSize()!.height;
+  expect(box, "rendered").not.toBeNull();
+  expect(box!.y + Math.min(box!.height, 40), "in the first viewport").toBeLessThanOrEqual(height);
+}
+
+for (const size of sizes) {
+  test(`the dashboard answers "is production OK?" in the first viewport of a ${size.name}`, async ({ page }) => {
+    const errors = pageErrors(page);
+    await page.setViewportSize({ width: size.width, height: size.height });
+    await signIn(page, "/");
+    const origin = new URL(page.url()).origin;
+    const created = await page.request.post("/api/tokens_create", {
+      form: { name: `am-dash-${size.name}-${Date.now()}`, role: "operator" },
+      headers: { origin, accept: "application/json" },
+    });
+    const token = (await created.json()).token;
+    const name = `E2EDashboard${size.name}`;
+    const res = await page.request.post("/api/v2/alerts", {
+      data: [{ labels: { alertname: name, job: "checkout", severity: "critical" }, annotations: { summary: "checkout 5xx over 2%" } }],
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status()).toBe(200);
+
+    // The verdict, its counts, and the new alert arrive without a reload.
+    await expect(page.getByTestId("verdict")).toContainText("Needs attention");
+    await expect(page.getByTestId("verdict-strip")).toContainText(/\d+ critical/);
+    await expect(page.getByTestId("verdict-strip")).toContainText(/\d+ page · \d+ ticket/);
+    const group = page.getByTestId("firing-group").filter({ hasText: name });
+    await expect(group).toBeVisible();
+    await inFirstViewport(page, page.getByTestId("verdict-strip"));
+    await inFirstViewport(page, group);
+    const checkout = page.getByTestId("production-checkout-api");
+    await expect(checkout).toContainText("1.41.0");
+    await expect(checkout).toContainText(/Succeeded|Rolled back/);
+    if (size.name === "tablet") await inFirstViewport(page, checkout);
+    await page.screenshot({ path: `screenshots/dashboard-cockpit-${size.name}.png` });
+
+    // Acknowledge in place; the group stays, now saying who has it.
+    await group.getByRole("button", { name: "Acknowledge" }).click();
+    await expect(group).toContainText("acknowledged by admin");
+    // Silence in place: the form opens with the group's labels.
+    await group.getByRole("button", { name: "Silence…" }).click();
+    await group.getByLabel("Why (required)").fill("e2e: known, fix rolling out");
+    await group.getByRole("button", { name: "Silence", exact: true }).click();
+    await expect(page.getByTestId("firing-group").filter({ hasText: name })).toHaveCount(0);
+    // Sign-ins are not what changed.
+    await expect(page.locator("#changes-title")).toBeVisible();
+    await expect(page.getByRole("table").filter({ hasText: "user.signed_in" })).toHaveCount(0);
+    expect(errors).toEqual([]);
+  });
+}
