@@ -180,6 +180,13 @@ for (const size of sizes) {
     await expect(checkout).toContainText(/Succeeded|Rolled back/);
     if (size.name === "tablet") await inFirstViewport(page, checkout);
     await page.screenshot({ path: `screenshots/dashboard-cockpit-${size.name}.png` });
+    if (size.name === "phone") {
+      // Touch targets of at least 44 px, the alert actions included.
+      const small = await page.locator("main button:visible").evaluateAll((buttons) =>
+        buttons.filter((b) => b.getBoundingClientRect().height < 44).map((b) => b.textContent),
+      );
+      expect(small).toEqual([]);
+    }
 
     // Acknowledge in place; the group stays, now saying who has it.
     await group.getByRole("button", { name: "Acknowledge" }).click();
