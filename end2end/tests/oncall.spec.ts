@@ -41,7 +41,11 @@ for (const size of sizes) {
     for (const close of ["Cancel", "Escape", "backdrop", "Cancel"] as const) await openAndClose(page, deploy, close);
     const rollback = page.getByTestId("cell-checkout-api-staging").getByRole("button", { name: "Roll back" });
     for (const close of ["Escape", "Cancel", "Escape"] as const) await openAndClose(page, rollback, close);
-    const promote = page.getByTestId("cell-checkout-api-dev").getByRole("button", { name: /Promote to/ });
+    // Promote is offered only where it moves something forward: web-frontend has not reached canary.
+    await expect(page.getByTestId("cell-checkout-api-production").getByRole("button", { name: /Promote/ })).toHaveCount(0);
+    await expect(page.getByTestId("cell-search-dev").getByRole("button", { name: /Promote/ })).toHaveCount(0);
+    await expect(page.getByTestId("cell-web-frontend-staging")).toContainText("Succeeded", { timeout: 20_000 });
+    const promote = page.getByTestId("cell-web-frontend-staging").getByRole("button", { name: "Promote to canary" });
     for (const close of ["Cancel", "Escape"] as const) await openAndClose(page, promote, close);
     // After all that, the dialog still works: a deploy is prefilled afresh each time.
     await deploy.click();

@@ -297,6 +297,22 @@ pub mod topics {
     }
 }
 
+/// Orders two versions when both read as dotted numbers (`1.42.0`, `2026.11.20`, `v2.7`; a
+/// suffix such as `-rc1` or `-bad` after the numbers is ignored, so `2.8.0-bad` reads as 2.8.0);
+/// `None` when either does not, since free-form versions have no order to trust.
+pub fn compare_versions(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    fn numbers(v: &str) -> Option<Vec<u64>> {
+        let v = v.strip_prefix('v').unwrap_or(v);
+        let core = v.split(['-', '+']).next()?;
+        core.split('.').map(|p| p.parse().ok()).collect()
+    }
+    let (mut a, mut b) = (numbers(a)?, numbers(b)?);
+    let len = a.len().max(b.len());
+    a.resize(len, 0);
+    b.resize(len, 0);
+    Some(a.cmp(&b))
+}
+
 /// Versions are free-form (semver, dates, build numbers) but end up in environment variables,
 /// URLs and log lines: one short line of printable text without spaces.
 pub fn validate_version(version: &str) -> Result<(), String> {
@@ -346,6 +362,18 @@ impl DeployRequest {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn versions_compare_as_dotted_numbers_or_not_at_all() {
+        use std::cmp::Ordering::*;
+        assert_eq!(compare_versions("1.42.0", "1.41.9"), Some(Greater));
+        assert_eq!(compare_versions("1.10", "1.9.9"), Some(Greater));
+        assert_eq!(compare_versions("v2.7", "2.7.0"), Some(Equal));
+        assert_eq!(compare_versions("2026.11.20", "2026.11.3"), Some(Greater));
+        assert_eq!(compare_versions("2.8.0-bad", "2.7.3"), Some(Greater));
+        assert_eq!(compare_versions("main-abc123", "1.0"), None);
+    }
+
     use super::*;
 
     #[test]

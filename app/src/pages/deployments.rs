@@ -10,7 +10,8 @@ use crate::components::deploy::*;
 use crate::components::deploy_dialog::*;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::deploy::{
-    topics, Accepted, DeploymentKind, DeploymentQuery, DeploymentStatus, Quarantine, StatusCell,
+    compare_versions, topics, Accepted, DeploymentKind, DeploymentQuery, DeploymentStatus,
+    Quarantine, StatusCell,
 };
 use crate::href::QueryHref;
 use crate::live::changes_on;
@@ -171,9 +172,20 @@ fn Matrix(
             let service = row.first().map(|c| c.service.clone()).unwrap_or_default();
             let tds = row
                 .iter()
-                .cloned()
+                .enumerate()
                 .zip(next_env.clone())
-                .map(|(cell, next)| {
+                .map(|((i, cell), next)| {
+                    // Promote only where it would move something forward: not when the next
+                    // environment already runs this version or a newer one.
+                    let next_live = row.get(i + 1).and_then(|c| c.live_version.as_deref());
+                    let next = next.filter(|_| match (cell.live_version.as_deref(), next_live) {
+                        (Some(here), Some(there)) => {
+                            compare_versions(there, here) == Some(std::cmp::Ordering::Less)
+                                || compare_versions(there, here).is_none() && there != here
+                        }
+                        _ => true,
+                    });
+                    let cell = cell.clone();
                     view! {
                         <MatrixCell cell next dialog can_operate/>
                     }
