@@ -61,6 +61,10 @@ test("SLOs list by budget left and explain their budget with charts", async ({ p
   await expect(page.getByRole("img", { name: /Error budget left over the last 30 days/ }).locator("svg")).toBeVisible();
   await expect(page.getByRole("img", { name: /Burn rate per window/ }).locator("svg")).toBeVisible();
   await expect(page.getByText("14.4x over 1h and 5m")).toBeVisible();
+  // When the budget runs out at the current burn, and that the demo's week of data is less than
+  // the 30-day window.
+  await expect(page.getByTestId("exhaustion")).toContainText(/At the last hour's burn rate|No events in the last hour|budget is spent/);
+  await expect(page.getByTestId("short-window")).toContainText("less than the 30-day window");
   await page.screenshot({ path: "screenshots/slo-desktop.png", fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.reload();

@@ -131,10 +131,20 @@ pub fn burn_chart(burns: &[WindowBurn]) -> String {
             } else {
                 OK
             };
+            // A window that burns nothing still gets a sliver and its value, so "0x" reads as
+            // measured and good rather than missing.
+            let height = rate.min(top).max(top * 0.012);
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(x - 0.32, 0.0), (x + 0.32, rate.min(top))],
+                [(x - 0.32, 0.0), (x + 0.32, height)],
                 color.mix(0.8).filled(),
             )))?;
+            if rate < 0.05 {
+                chart.draw_series(std::iter::once(Text::new(
+                    "0x".to_string(),
+                    (x - 0.08, top * 0.05),
+                    label_style(),
+                )))?;
+            }
             if rate > top {
                 chart.draw_series(std::iter::once(Text::new(
                     format!("{rate:.0}x"),

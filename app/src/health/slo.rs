@@ -343,7 +343,42 @@ pub fn evaluate(
     }
 }
 
+/// When the budget runs out if the last hour's burn rate holds, in words: the question an
+/// on-call engineer asks first on an SLO page.
+pub fn exhaustion(remaining: f64, hourly_burn: Option<f64>, window_days: u32) -> String {
+    let Some(rate) = hourly_burn else {
+        return "No events in the last hour, so no forecast.".into();
+    };
+    if remaining <= 0.0 {
+        return "The budget is spent: every further bad event breaks the objective.".into();
+    }
+    if rate <= 1.0 {
+        return format!(
+            "At the last hour's burn rate ({rate:.1}x) the budget lasts the whole {window_days}-day window."
+        );
+    }
+    // Burning at 1x spends the whole budget in the window; at `rate`, what is left lasts
+    // remaining * window / rate.
+    let hours = remaining * f64::from(window_days) * 24.0 / rate;
+    let left = if hours < 1.0 {
+        format!("{:.0} min", (hours * 60.0).max(1.0))
+    } else if hours < 48.0 {
+        format!("{hours:.0} h")
+    } else {
+        format!("{:.1} days", hours / 24.0)
+    };
+    format!("At the last hour's burn rate ({rate:.1}x) the budget runs out in {left}.")
+}
+
 impl Evaluation {
+    /// The burn rate over the last hour, the forecast's basis.
+    pub fn hourly_burn(&self) -> Option<f64> {
+        self.burn_rates
+            .iter()
+            .find(|b| b.window == BurnWindow::H1)
+            .and_then(|b| b.burn_rate)
+    }
+
     /// The most urgent firing rule's severity.
     pub fn severity(&self) -> Option<RuleSeverity> {
         if self.firing.iter().any(|r| r.severity == RuleSeverity::Page) {
@@ -358,6 +393,22 @@ impl Evaluation {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_forecast_says_when_the_budget_runs_out() {
+        assert_eq!(
+            exhaustion(0.5, Some(6.0), 30),
+            "At the last hour's burn rate (6.0x) the budget runs out in 2.5 days."
+        );
+        assert_eq!(
+            exhaustion(0.1, Some(14.4), 30),
+            "At the last hour's burn rate (14.4x) the budget runs out in 5 h."
+        );
+        assert!(exhaustion(0.8, Some(0.5), 28).contains("lasts the whole 28-day window"));
+        assert!(exhaustion(-0.2, Some(3.0), 30).starts_with("The budget is spent"));
+        assert!(exhaustion(0.9, None, 30).starts_with("No events"));
+    }
+
     use super::*;
 
     fn close(a: f64, b: f64) -> bool {

@@ -155,6 +155,23 @@ fn SloLive(id: Option<i64>) -> impl IntoView {
     }
 }
 
+/// Says so when the data reaches back less than the window: the budget is then computed over
+/// fewer events than the objective will eventually see, and moves faster.
+fn short_window_note(
+    series: &[crate::health::objective::BudgetPoint],
+    window_days: u32,
+) -> Option<impl IntoView> {
+    let first = series.first()?.at;
+    let days = (now_ms() - first) as f64 / 86_400_000.0;
+    (days < f64::from(window_days) - 0.5).then(|| {
+        view! {
+            <p class="note" data-testid="short-window">{format!(
+                "The data reaches back {days:.1} days, less than the {window_days}-day window: the budget covers those days only, so each bad event weighs more than it will once the window is full."
+            )}</p>
+        }
+    })
+}
+
 #[component]
 fn SloDetailView(detail: SloDetail) -> impl IntoView {
     let SloDetail { slo, budget_series } = detail;
@@ -200,6 +217,8 @@ fn SloDetailView(detail: SloDetail) -> impl IntoView {
                 <section class="card" aria-labelledby="budget-title">
                     <h2 id="budget-title">{format!("Error budget: {} left", percent(e.budget.remaining, 1))}</h2>
                     <p class="explain">{e.budget.explain()}</p>
+                    <p class="forecast" data-testid="exhaustion"><strong>{crate::health::slo::exhaustion(e.budget.remaining, e.hourly_burn(), slo.window_days)}</strong></p>
+                    {short_window_note(&budget_series, slo.window_days)}
                     <div class="chart" role="img" aria-label=budget_label inner_html=budget_svg></div>
                 </section>
             }.into_any(),
