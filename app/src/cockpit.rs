@@ -101,6 +101,8 @@ pub struct Cockpit {
     pub production: Option<String>,
     pub services: Vec<ServiceLine>,
     pub alert_groups: Vec<AlertGroup>,
+    /// The most recent deployment anywhere, as its matrix cell.
+    pub latest: Option<StatusCell>,
     /// What changed, newest first: deployments, rollbacks, silences, quarantines, targets.
     pub changes: Vec<AuditEntry>,
 }
@@ -227,6 +229,11 @@ pub fn build(
         })
         .unwrap_or_default();
 
+    let latest = cells
+        .iter()
+        .filter(|c| c.deployment_id.is_some())
+        .max_by_key(|c| (c.deployed_at, c.deployment_id))
+        .cloned();
     let changes = audit
         .into_iter()
         .filter(|e| is_change(&e.action))
@@ -237,6 +244,7 @@ pub fn build(
         production: production.map(str::to_string),
         services,
         alert_groups,
+        latest,
         changes,
     }
 }
@@ -366,6 +374,7 @@ mod tests {
             ]
         );
         assert_eq!(c.services[0].version.as_deref(), Some("1"));
+        assert!(c.latest.is_some());
     }
 
     #[test]

@@ -179,6 +179,9 @@ for (const size of sizes) {
     await expect(group).toBeVisible();
     await inFirstViewport(page, page.getByTestId("verdict-strip"));
     await inFirstViewport(page, group);
+    // The latest deployment, whatever it is, is named under the strip.
+    await expect(page.getByTestId("latest-deployment")).toContainText(/Latest deployment: #\d+ /);
+    await inFirstViewport(page, page.getByTestId("latest-deployment"));
     const checkout = page.getByTestId("production-checkout-api");
     await expect(checkout).toContainText("1.41.0");
     await expect(checkout).toContainText(/Succeeded|Rolled back/);

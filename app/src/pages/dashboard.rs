@@ -11,7 +11,7 @@ use crate::components::alerts::{AlertActions, SeverityBadge, SilenceForm};
 use crate::components::common::*;
 use crate::components::deploy::StatusBadge;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
-use crate::deploy::DeploymentKind;
+use crate::deploy::{DeploymentKind, StatusCell};
 use crate::live::changes_on;
 use crate::model::Role;
 use leptos::prelude::*;
@@ -62,17 +62,24 @@ fn DashboardActivity(role: Option<Role>) -> impl IntoView {
     }
 }
 
+/// Alert groups on the dashboard; the Alerts page has them all.
+const GROUPS_SHOWN: usize = 3;
+
 #[component]
 fn CockpitView(c: Cockpit, act: ServerAction<ActOnAlert>) -> impl IntoView {
     let Cockpit {
         verdict,
         production,
         services,
-        alert_groups,
+        mut alert_groups,
+        latest,
         changes,
     } = c;
+    // The first screen keeps room for production: the rest of the groups are a click away.
+    let more = alert_groups.len().saturating_sub(GROUPS_SHOWN);
+    alert_groups.truncate(GROUPS_SHOWN);
     view! {
-        <VerdictStrip v=verdict/>
+        <VerdictStrip v=verdict latest/>
         <div class="cockpit">
             <section class="card" aria-labelledby="firing-title">
                 <div class="card-head">
@@ -86,6 +93,9 @@ fn CockpitView(c: Cockpit, act: ServerAction<ActOnAlert>) -> impl IntoView {
                         <ul class="feed">
                             {alert_groups.into_iter().map(|g| view! { <AlertGroupItem g act/> }).collect_view()}
                         </ul>
+                        {(more > 0).then(|| view! {
+                            <p><a href="/alerts?status=open">{format!("{more} more on the Alerts page →")}</a></p>
+                        })}
                     }.into_any()
                 }}
             </section>
@@ -113,7 +123,7 @@ fn CockpitView(c: Cockpit, act: ServerAction<ActOnAlert>) -> impl IntoView {
 
 /// The counts that say at a glance whether anything needs someone, each linking to its page.
 #[component]
-fn VerdictStrip(v: Verdict) -> impl IntoView {
+fn VerdictStrip(v: Verdict, latest: Option<StatusCell>) -> impl IntoView {
     let ok = v.ok();
     let tile = |label: &'static str, href: &'static str, bad: bool, text: String| {
         view! {
@@ -137,6 +147,17 @@ fn VerdictStrip(v: Verdict) -> impl IntoView {
             {tile("Deployments", "/deployments", v.deployments_failed > 0,
                 format!("{} failed · {} running", v.deployments_failed, v.deployments_running))}
         </div>
+        {latest.map(|cell| {
+            let id = cell.deployment_id.unwrap_or_default();
+            view! {
+                <p class="latest-deploy" data-testid="latest-deployment">
+                    "Latest deployment: "
+                    <a href=format!("/deployments/{id}")>{format!("#{id} {} ", cell.service)}<code>{cell.version.clone().unwrap_or_default()}</code>{format!(" → {}", cell.environment)}</a>
+                    " "{cell.status.map(|status| view! { <StatusBadge status/> })}
+                    " "{cell.deployed_at.map(|ms| view! { <TimeAgo ms/> })}
+                </p>
+            }
+        })}
     }
 }
 
