@@ -64,6 +64,8 @@ test("deploy a failing version and watch it fail live; roll back a bad release f
   await expectSameDocument(page);
   // The bad version is now quarantined in staging, and the history says what happened.
   await expect(page.getByRole("heading", { name: "Quarantined versions" })).toBeVisible();
+  // 1.42.0 runs in dev but is quarantined in staging: promoting it there is not offered.
+  await expect(page.getByTestId("cell-checkout-api-dev").getByRole("button", { name: /Promote/ })).toHaveCount(0);
   const history = page.locator("#history");
   await expect(history.getByRole("row").filter({ hasText: "1.42.0" }).filter({ hasText: "staging" }).first()).toContainText("Rolled back");
   await expect(history.getByRole("row").filter({ hasText: "rollback" }).first()).toContainText("admin");

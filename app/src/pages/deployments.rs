@@ -137,7 +137,7 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
                             <p>"Register services with POST /api/v1/services and environments with POST /api/v1/environments, then give each pair a deployer with PUT /api/v1/services/{name}/targets/{environment}. Or start with flightdeck serve --demo."</p>
                         </EmptyState>
                     }.into_any(),
-                    Ok(b) => view! { <Matrix cells=b.cells environments=b.environments dialog can_operate/> }.into_any(),
+                    Ok(b) => view! { <Matrix cells=b.cells environments=b.environments quarantines=b.quarantines dialog can_operate/> }.into_any(),
                 })}
             </Transition>
         </section>
@@ -156,6 +156,7 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
 fn Matrix(
     cells: Vec<StatusCell>,
     environments: Vec<Environment>,
+    quarantines: Vec<Quarantine>,
     dialog: RwSignal<Option<DialogRequest>>,
     can_operate: Signal<bool>,
 ) -> impl IntoView {
@@ -176,8 +177,17 @@ fn Matrix(
                 .zip(next_env.clone())
                 .map(|((i, cell), next)| {
                     // Promote only where it would move something forward: not when the next
-                    // environment already runs this version or a newer one.
+                    // environment already runs this version or a newer one, nor when the version
+                    // is quarantined there (the server would refuse it).
                     let next_live = row.get(i + 1).and_then(|c| c.live_version.as_deref());
+                    let quarantined_there = |to: &String| {
+                        quarantines.iter().any(|q| {
+                            q.service == cell.service
+                                && &q.environment == to
+                                && Some(q.version.as_str()) == cell.live_version.as_deref()
+                        })
+                    };
+                    let next = next.filter(|to| !quarantined_there(to));
                     let next = next.filter(|_| match (cell.live_version.as_deref(), next_live) {
                         (Some(here), Some(there)) => {
                             compare_versions(there, here) == Some(std::cmp::Ordering::Less)
