@@ -123,9 +123,27 @@ impl Metrics {
     }
 }
 
+/// The method as a label: the standard ones by name, anything a client invented as `other`,
+/// so a client cannot grow the label set (and memory) without bound.
+fn method_label(method: &http::Method) -> &'static str {
+    use http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
+
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -133,7 +151,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .unwrap_or_else(|| "unmatched".into());
     let response = next.run(request).await;
     state.metrics.observe(
-        &method,
+        method,
         &route,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
@@ -156,6 +174,17 @@ pub async fn handler(State(state): State<AppState>) -> impl IntoResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let invented = http::Method::from_bytes(b"XYZZY").unwrap();
+        assert_eq!(method_label(&invented), "other");
+        assert_eq!(
+            method_label(&http::Method::from_bytes(b"FOO1").unwrap()),
+            "other"
+        );
+        assert_eq!(method_label(&http::Method::PATCH), "PATCH");
+    }
 
     #[test]
     fn renders_counters_and_cumulative_buckets() {

@@ -4,9 +4,19 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// Only same-site paths are followed after sign-in, so a crafted link cannot send a user elsewhere.
+/// Browsers drop tabs and newlines from a URL and read `\\` as `/`, so `/\t/evil.example` would
+/// become `//evil.example`, another host: a path with any control character, whitespace or
+/// backslash is refused outright rather than cleaned.
 pub fn safe_next(next: Option<&str>) -> String {
+    let same_site = |p: &str| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    };
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
+        Some(p) if same_site(p) => p.to_string(),
         _ => "/".to_string(),
     }
 }
@@ -73,6 +83,28 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn only_same_site_paths_survive_the_browsers_normalisation() {
+        for ok in ["/", "/deployments?status=failed", "/alerts/7#history"] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+        for evil in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "https://evil.example",
+            " /x",
+            "/ /evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/", "{evil:?}");
+        }
         assert_eq!(safe_next(None), "/");
     }
 }
