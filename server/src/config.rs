@@ -200,6 +200,10 @@ pub struct ServeArgs {
     /// Days a resolved alert is kept, with its history and notifications (1 to 3650).
     #[arg(long, env = "FLIGHTDECK_ALERT_RETENTION_DAYS", default_value_t = 90)]
     pub alert_retention_days: u32,
+    /// The longest a silence may last, in days (1 to 365): a forgotten silence hides alerts for
+    /// no longer than this.
+    #[arg(long, env = "FLIGHTDECK_SILENCE_MAX_DAYS", default_value_t = 30)]
+    pub silence_max_days: u32,
 }
 
 /// Where alert notifications go out and link back to, where PromQL runs, how often SLOs are
@@ -215,6 +219,8 @@ pub struct AlertingSettings {
     pub slo_interval: Duration,
     /// How long resolved alerts are kept.
     pub alert_retention: Duration,
+    /// The longest a silence may last.
+    pub silence_max: Duration,
 }
 
 impl Default for AlertingSettings {
@@ -226,6 +232,7 @@ impl Default for AlertingSettings {
             prometheus_url: None,
             slo_interval: Duration::from_secs(30),
             alert_retention: Duration::from_secs(90 * 86_400),
+            silence_max: Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -486,8 +493,15 @@ impl ServeArgs {
                 self.alert_retention_days
             ));
         }
+        if !(1..=365).contains(&self.silence_max_days) {
+            problems.push(format!(
+                "FLIGHTDECK_SILENCE_MAX_DAYS {} is not between 1 and 365",
+                self.silence_max_days
+            ));
+        }
         AlertingSettings {
             alert_retention: Duration::from_secs(u64::from(self.alert_retention_days) * 86_400),
+            silence_max: Duration::from_secs(u64::from(self.silence_max_days) * 86_400),
             public_url,
             smtp_url,
             smtp_from: self.smtp_from.clone(),

@@ -261,6 +261,21 @@ async fn prometheus_posts_merge_with_alertmanager_and_expire(app: TestApp) {
         )
         .await;
     assert_eq!(sent.json()["resolved"], 1);
+    // A source link that is not http(s) is dropped, not stored for operators to click.
+    let scripted = json!([{"labels": {"alertname": "Scripted"}, "generatorURL": "javascript:alert(document.cookie)"},
+        {"labels": {"alertname": "Linked"}, "generatorURL": "http://prometheus:9090/graph"}]);
+    app.post_raw(
+        "/api/v2/alerts",
+        &prom,
+        &[],
+        scripted.to_string().into_bytes(),
+    )
+    .await;
+    let all = feed(&app, &prom, "").await;
+    let link =
+        |name: &str| all.iter().find(|a| a["name"] == name).unwrap()["generator_url"].clone();
+    assert_eq!(link("Scripted"), serde_json::Value::Null);
+    assert_eq!(link("Linked"), "http://prometheus:9090/graph");
 }
 
 async fn people_acknowledge_escalate_and_resolve(app: TestApp) {
@@ -406,6 +421,38 @@ async fn the_feed_filters_and_pages(app: TestApp) {
     );
 }
 
+async fn silences_that_would_hide_everything_or_forever_are_refused(app: TestApp) {
+    let operator = app.new_token("oncall", Role::Operator).await;
+    let in_days = |days: i64| flightdeck::now_ms() + days * 86_400_000;
+    let matcher = |name: &str, value: &str, regex: bool| json!({"name": name, "value": value, "isRegex": regex, "isEqual": true});
+    let refused = [
+        json!({"matchers": [matcher("alertname", ".*", true)], "ends_at": in_days(1), "comment": "all"}),
+        json!({"matchers": [{"name": "job", "value": "api", "isRegex": false, "isEqual": false}], "ends_at": in_days(1), "comment": "not api"}),
+        json!({"matchers": [matcher("job", "api", false)], "ends_at": in_days(31), "comment": "forever"}),
+        json!({"matchers": [matcher("job", &"a".repeat(2000), true)], "ends_at": in_days(1), "comment": "huge"}),
+    ];
+    for body in refused {
+        let res = app
+            .post_json("/api/v1/silences", &operator, body.clone())
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            res.body
+        );
+    }
+    assert_eq!(
+        count(&app, "silences").await,
+        0,
+        "refused silences store nothing"
+    );
+    let ok = json!({"matchers": [matcher("alertname", ".*", true), matcher("job", "api", false)],
+        "ends_at": in_days(30) - 60_000, "comment": "api maintenance"});
+    let res = app.post_json("/api/v1/silences", &operator, ok).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+}
+
 async fn silenced_alerts_are_kept_but_notify_nobody(app: TestApp) {
     let admin = app.new_token("admin-bot", Role::Admin).await;
     let receiver = Receiver::start(0).await;
@@ -543,6 +590,7 @@ on_both_databases!(
     prometheus_posts_merge_with_alertmanager_and_expire,
     people_acknowledge_escalate_and_resolve,
     the_feed_filters_and_pages,
+    silences_that_would_hide_everything_or_forever_are_refused,
     silenced_alerts_are_kept_but_notify_nobody,
     resolved_alerts_past_the_retention_are_deleted,
 );

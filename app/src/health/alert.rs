@@ -331,16 +331,40 @@ pub struct NewSilence {
     pub comment: String,
 }
 
+/// The most matchers one silence may have, and the longest value (or pattern) of one.
+pub const MAX_SILENCE_MATCHERS: usize = 32;
+pub const MAX_MATCHER_VALUE: usize = 1024;
+
 impl NewSilence {
-    /// Checks what can be checked without a regex engine; the server compiles the expressions.
-    pub fn validate(&self, now: i64) -> Result<(), String> {
+    /// Checks what can be checked without a regex engine (the server compiles the expressions
+    /// and refuses a silence whose matchers would all match an alert without labels).
+    /// `max_ms` is the longest a silence may last.
+    pub fn validate(&self, now: i64, max_ms: i64) -> Result<(), String> {
         if self.matchers.is_empty() {
             return Err(
                 "A silence needs at least one matcher, or it would silence everything.".into(),
             );
         }
+        if self.matchers.len() > MAX_SILENCE_MATCHERS {
+            return Err(format!(
+                "A silence has at most {MAX_SILENCE_MATCHERS} matchers."
+            ));
+        }
         if let Some(m) = self.matchers.iter().find(|m| m.name.trim().is_empty()) {
             return Err(format!("Matcher {} has no label name.", m.describe()));
+        }
+        if let Some(m) = self
+            .matchers
+            .iter()
+            .find(|m| m.value.len() > MAX_MATCHER_VALUE || m.name.len() > 256)
+        {
+            return Err(format!(
+                "The matcher on '{}' is too long: values and patterns are at most {MAX_MATCHER_VALUE} characters.",
+                m.name.chars().take(64).collect::<String>()
+            ));
+        }
+        if self.comment.len() > 2000 {
+            return Err("The comment is longer than 2000 characters.".into());
         }
         if self.comment.trim().is_empty() {
             return Err("Say why you silence these alerts (comment).".into());
@@ -352,6 +376,12 @@ impl NewSilence {
         if self.ends_at <= now {
             return Err("This silence would already be over.".into());
         }
+        if self.ends_at - starts > max_ms {
+            return Err(format!(
+                "A silence lasts at most {} days; end it sooner, and silence again if it is still needed then.",
+                max_ms / 86_400_000
+            ));
+        }
         Ok(())
     }
 }
@@ -361,8 +391,41 @@ pub mod topics {
     pub const ALERTS: &str = "alerts";
 }
 
+/// An alert's source link when it is safe to follow: an absolute http or https URL without
+/// whitespace or control characters. Anything else (`javascript:`, `data:`, a relative path) is
+/// dropped, since the link comes from whoever can post alerts and lands in operators' browsers.
+pub fn safe_link(url: &str) -> Option<&str> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    let web = lower.starts_with("http://") || lower.starts_with("https://");
+    let clean = !url.chars().any(|c| c.is_control() || c.is_whitespace());
+    (web && clean && url.len() <= 2048).then_some(url)
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_http_and_https_source_links_are_kept() {
+        for ok in [
+            "http://prometheus:9090/graph?g0.expr=up",
+            "HTTPS://grafana.example/d/x",
+        ] {
+            assert_eq!(safe_link(ok), Some(ok));
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "/graph",
+            "//evil.example",
+            "http://x/\u{0}",
+            "https://a b",
+            "",
+        ] {
+            assert_eq!(safe_link(bad), None, "{bad:?}");
+        }
+    }
+
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -430,16 +493,34 @@ mod tests {
             is_equal: true,
         };
         assert!(silence(vec![m.clone()], now + 60_000, "maintenance")
-            .validate(now)
+            .validate(now, 30 * 86_400_000)
             .is_ok());
-        assert!(silence(vec![], now + 60_000, "x").validate(now).is_err());
+        assert!(silence(vec![], now + 60_000, "x")
+            .validate(now, 30 * 86_400_000)
+            .is_err());
         assert!(silence(vec![m.clone()], now + 60_000, " ")
-            .validate(now)
+            .validate(now, 30 * 86_400_000)
             .is_err());
         assert!(silence(vec![m.clone()], now - 1, "x")
-            .validate(now)
+            .validate(now, 30 * 86_400_000)
             .is_err());
         assert_eq!(m.describe(), "job=\"api\"");
+        // Capped: duration, matcher count, value length.
+        let month = 30 * 86_400_000;
+        assert!(silence(vec![m.clone()], now + month + 1, "x")
+            .validate(now, month)
+            .unwrap_err()
+            .contains("at most 30 days"));
+        assert!(silence(vec![m.clone(); 33], now + 60_000, "x")
+            .validate(now, month)
+            .is_err());
+        let long = Matcher {
+            value: "a".repeat(1025),
+            ..m.clone()
+        };
+        assert!(silence(vec![long], now + 60_000, "x")
+            .validate(now, month)
+            .is_err());
     }
 
     #[test]

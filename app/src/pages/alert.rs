@@ -89,7 +89,7 @@ fn Detail(
                     <dt>"Last seen"</dt><dd><TimeAgo ms=alert.last_seen/>{format!(" (fired {}×)", alert.fire_count)}</dd>
                     <dt>"Fingerprint"</dt><dd><code>{alert.fingerprint.clone()}</code></dd>
                     {alert.silenced_by.map(|s| view! { <dt>"Silenced"</dt><dd>{format!("by silence {s}: nobody is notified")}</dd> })}
-                    {alert.generator_url.clone().map(|u| view! { <dt>"Source link"</dt><dd><a href=u.clone() rel="noopener noreferrer" target="_blank">"Open in Prometheus"</a></dd> })}
+                    {alert.generator_url.clone().filter(|u| crate::health::alert::safe_link(u).is_some()).map(|u| view! { <dt>"Source link"</dt><dd><a href=u.clone() rel="noopener noreferrer" target="_blank">"Open in Prometheus"</a></dd> })}
                 </dl>
                 <h3>"Labels"</h3>
                 <dl class="facts">{pairs(&alert.labels)}</dl>

@@ -182,7 +182,8 @@ fn build(
         annotations,
         starts_at,
         ends_at,
-        generator_url: generator_url.filter(|u| !u.is_empty()),
+        // Kept only when it is a link worth following (see `safe_link`).
+        generator_url: generator_url.filter(|u| app::health::alert::safe_link(u).is_some()),
         resolved,
     })
 }

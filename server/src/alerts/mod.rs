@@ -49,6 +49,8 @@ pub struct Alerts {
     ingest_writer: tokio::sync::mpsc::Sender<ingest::Job>,
     /// Resolved alerts older than this are deleted ([`Alerts::prune`]).
     retention_ms: i64,
+    /// The longest a silence may last.
+    silence_max_ms: i64,
 }
 
 /// How often the worker looks for due escalations, notifications and expired alerts when nothing
@@ -74,6 +76,7 @@ impl Alerts {
             notify_wake: Notify::new(),
             ingest_writer: ingest::start_writer(db.pool.clone(), db.backend),
             retention_ms: settings.alert_retention.as_millis() as i64,
+            silence_max_ms: settings.silence_max.as_millis() as i64,
         })
     }
 

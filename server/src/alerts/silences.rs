@@ -123,8 +123,17 @@ impl Alerts {
         new: NewSilence,
     ) -> Result<Silence, AppError> {
         let now = crate::now_ms();
-        new.validate(now).map_err(AppError::unprocessable)?;
-        compile_all(&new.matchers).map_err(AppError::unprocessable)?;
+        new.validate(now, self.silence_max_ms)
+            .map_err(AppError::unprocessable)?;
+        let compiled = compile_all(&new.matchers).map_err(AppError::unprocessable)?;
+        // Alertmanager's rule: a silence whose every matcher also matches an alert without that
+        // label (`alertname=~".*"`, `job!="x"`) would silence nearly everything.
+        let nothing = BTreeMap::new();
+        if compiled.iter().all(|m| m.matches(&nothing)) {
+            return Err(AppError::unprocessable(
+                "At least one matcher must require something (not match an empty value): this silence would hide nearly every alert.",
+            ));
+        }
         let silence = Silence {
             id: 0,
             matchers: new.matchers,
