@@ -45,6 +45,9 @@ pub enum Command {
         /// Wait behind a deployment that is still running instead of being refused.
         #[arg(long)]
         queue: bool,
+        /// The environment's name again: required when it is protected.
+        #[arg(long)]
+        confirm: Option<String>,
         /// Return once the deployment is queued.
         #[arg(long)]
         no_wait: bool,
@@ -60,6 +63,9 @@ pub enum Command {
         /// What went wrong; required, it goes on the audit trail.
         #[arg(long)]
         reason: String,
+        /// The environment's name again: required when it is protected.
+        #[arg(long)]
+        confirm: Option<String>,
         #[arg(long)]
         no_wait: bool,
         #[command(flatten)]

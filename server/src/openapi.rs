@@ -344,9 +344,9 @@ fn components() -> Value {
                 "watch_s": s("integer"), "failure_threshold": s("integer"),
             })),
             "Target": { "allOf": [schema("TargetSettings"), object(&["service", "environment", "updated_at"], json!({ "service": s("string"), "environment": s("string"), "updated_at": s("integer") }))] },
-            "DeployRequest": object(&["service", "environment", "version"], json!({ "service": s("string"), "environment": s("string"), "version": s("string"), "artifact": s("string"), "git_sha": s("string"), "reason": s("string"), "queue": s("boolean") })),
-            "RollbackRequest": object(&["service", "environment", "reason"], json!({ "service": s("string"), "environment": s("string"), "to_version": s("string"), "reason": s("string") })),
-            "PromoteRequest": object(&["service", "from_environment"], json!({ "service": s("string"), "from_environment": s("string"), "reason": s("string") })),
+            "DeployRequest": object(&["service", "environment", "version"], json!({ "service": s("string"), "environment": s("string"), "version": s("string"), "artifact": s("string"), "git_sha": s("string"), "reason": s("string"), "queue": s("boolean"), "confirm": s("string") })),
+            "RollbackRequest": object(&["service", "environment", "reason"], json!({ "service": s("string"), "environment": s("string"), "to_version": s("string"), "reason": s("string"), "confirm": s("string") })),
+            "PromoteRequest": object(&["service", "from_environment"], json!({ "service": s("string"), "from_environment": s("string"), "reason": s("string"), "confirm": s("string") })),
             "Accepted": object(&["id", "status", "environment", "target_version"], json!({ "id": s("integer"), "status": status_enum, "environment": s("string"), "target_version": s("string") })),
             "Deployment": object(&["id", "service", "environment", "version", "kind", "status", "trigger", "actor", "created_at"], json!({
                 "id": s("integer"), "service": s("string"), "environment": s("string"), "version": s("string"),

@@ -262,6 +262,7 @@ pub async fn run(command: Command) -> Result<(), ExitCode> {
             artifact,
             git_sha,
             queue,
+            confirm,
             no_wait,
             remote,
         } => {
@@ -269,6 +270,7 @@ pub async fn run(command: Command) -> Result<(), ExitCode> {
             let body = json!({
                 "service": service, "environment": environment, "version": version,
                 "reason": reason, "artifact": artifact, "git_sha": git_sha, "queue": queue,
+                "confirm": confirm,
             });
             let accepted = client.post("/deployments", body).await?;
             println!(
@@ -282,11 +284,12 @@ pub async fn run(command: Command) -> Result<(), ExitCode> {
             environment,
             to_version,
             reason,
+            confirm,
             no_wait,
             remote,
         } => {
             let client = Client::new(&remote)?;
-            let body = json!({ "service": service, "environment": environment, "to_version": to_version, "reason": reason });
+            let body = json!({ "service": service, "environment": environment, "to_version": to_version, "reason": reason, "confirm": confirm });
             let accepted = client.post("/rollbacks", body).await?;
             println!(
                 "Rollback #{} queued: {service} in {environment} goes back to {}",

@@ -167,7 +167,7 @@ async fn bad_requests_are_refused_and_change_nothing(app: TestApp) {
     // A release never changes: the same version with another sha is refused.
     deploy(&app, &admin, "staging", "7").await;
     let other_sha = app
-        .post_json("/api/v1/deployments", &admin, json!({"service": "api", "environment": "production", "version": "7", "git_sha": "abcdef1"}))
+        .post_json("/api/v1/deployments", &admin, json!({"service": "api", "environment": "production", "version": "7", "git_sha": "abcdef1", "confirm": "production"}))
         .await;
     assert_eq!(
         other_sha.status,
@@ -256,7 +256,100 @@ async fn server_functions_check_roles(app: TestApp) {
     assert_eq!(done.status, StatusCode::CONFLICT);
 }
 
+/// A deploy, rollback or promotion into a protected environment names it again, through REST
+/// and the pages' server functions alike; without that: 409, and nothing recorded.
+async fn protected_environments_need_their_name_typed_again(app: TestApp) {
+    let admin = setup(&app, "true").await;
+    for version in ["1.0", "2.0"] {
+        let id = deploy(&app, &admin, "staging", version).await;
+        finished(&app, &admin, id).await;
+    }
+    let id = deploy(&app, &admin, "production", "1.0").await;
+    finished(&app, &admin, id).await;
+    let password = app.new_user("otto.operator", Role::Operator).await;
+    let otto = app.sign_in("otto.operator", &password).await;
+    let before = (
+        app.audit_actions().await.len(),
+        app.get("/api/v1/deployments", &admin).await.json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+    );
+    let unconfirmed = [
+        (
+            "/api/v1/deployments",
+            json!({"service": "api", "environment": "production", "version": "2.0"}),
+        ),
+        (
+            "/api/v1/deployments",
+            json!({"service": "api", "environment": "production", "version": "2.0", "confirm": "prod"}),
+        ),
+        (
+            "/api/v1/rollbacks",
+            json!({"service": "api", "environment": "production", "reason": "x"}),
+        ),
+        (
+            "/api/v1/promotions",
+            json!({"service": "api", "from_environment": "staging"}),
+        ),
+    ];
+    for (path, body) in unconfirmed {
+        let res = app.post_json(path, &admin, body.clone()).await;
+        assert_eq!(
+            res.status,
+            StatusCode::CONFLICT,
+            "{path} {body}: {}",
+            res.body
+        );
+        assert!(
+            res.body.contains(r#"\"confirm\": \"production\""#),
+            "{}",
+            res.body
+        );
+    }
+    // The pages' server function, as the dialog sends it without the typed name.
+    let request = otto
+        .apply(axum::http::Request::post("/api/promote"))
+        .header(axum::http::header::HOST, "127.0.0.1:3000")
+        .header(axum::http::header::ORIGIN, "http://127.0.0.1:3000")
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .header(axum::http::header::ACCEPT, "application/json")
+        .body(axum::body::Body::from(
+            json!({"request": {"service": "api", "from_environment": "staging"}}).to_string(),
+        ))
+        .unwrap();
+    let res = app.send(request).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+    let after = (
+        app.audit_actions().await.len(),
+        app.get("/api/v1/deployments", &admin).await.json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+    );
+    assert_eq!(before, after, "refused requests record nothing");
+
+    let promoted = app
+        .post_json(
+            "/api/v1/promotions",
+            &admin,
+            json!({"service": "api", "from_environment": "staging", "confirm": "production"}),
+        )
+        .await;
+    assert_eq!(promoted.status, StatusCode::ACCEPTED, "{}", promoted.body);
+    // Staging is not protected: no confirmation needed there.
+    let res = app
+        .post_json(
+            "/api/v1/rollbacks",
+            &admin,
+            json!({"service": "api", "environment": "staging", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+}
+
 on_both_databases!(
+    protected_environments_need_their_name_typed_again,
     every_role_against_every_action,
     bad_requests_are_refused_and_change_nothing,
     server_functions_check_roles,

@@ -249,7 +249,7 @@ async fn rollback_restores_the_previous_version_and_quarantines_the_bad_one(app:
         .post_json(
             "/api/v1/rollbacks",
             &admin,
-            json!({"service": "api", "environment": "production", "reason": "5xx spike after 2.0"}),
+            json!({"service": "api", "environment": "production", "reason": "5xx spike after 2.0", "confirm": "production"}),
         )
         .await;
     assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
@@ -274,7 +274,7 @@ async fn rollback_restores_the_previous_version_and_quarantines_the_bad_one(app:
         .post_json(
             "/api/v1/deployments",
             &admin,
-            json!({"service": "api", "environment": "production", "version": "2.0"}),
+            json!({"service": "api", "environment": "production", "version": "2.0", "confirm": "production"}),
         )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
@@ -505,7 +505,7 @@ async fn promote_carries_the_live_version_to_the_next_environment(app: TestApp) 
         .post_json(
             "/api/v1/promotions",
             &admin,
-            json!({"service": "api", "from_environment": "staging"}),
+            json!({"service": "api", "from_environment": "staging", "confirm": "production"}),
         )
         .await;
     assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);

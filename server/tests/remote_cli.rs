@@ -157,4 +157,38 @@ async fn deploy_watch_roll_back_and_read_history_from_the_command_line() {
         "{}",
         unreachable.stderr
     );
+    // A protected environment: the CLI names it again with --confirm, or is refused.
+    app.post_json(
+        "/api/v1/environments",
+        &admin,
+        json!({"name": "production", "rank": 20, "protected": true}),
+    )
+    .await;
+    app.put_json(
+        "/api/v1/services/api/targets/production",
+        &admin,
+        json!({"deployer": "command", "command": "true"}),
+    )
+    .await;
+    let unconfirmed = flightdeck(&url, &token, &["deploy", "api", "production", "1.0"]).await;
+    assert!(!unconfirmed.ok, "{}", unconfirmed.stdout);
+    assert!(
+        unconfirmed.stderr.contains("--confirm production"),
+        "{}",
+        unconfirmed.stderr
+    );
+    let confirmed = flightdeck(
+        &url,
+        &token,
+        &[
+            "deploy",
+            "api",
+            "production",
+            "1.0",
+            "--confirm",
+            "production",
+        ],
+    )
+    .await;
+    assert!(confirmed.ok, "{}{}", confirmed.stdout, confirmed.stderr);
 }

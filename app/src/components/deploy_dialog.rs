@@ -216,6 +216,7 @@ fn DeployDialog(
                         git_sha: None,
                         reason: Fields::text(f.reason),
                         queue: f.queue.get_untracked(),
+                        confirm: Fields::text(f.confirm),
                     },
                 });
             }
@@ -229,6 +230,7 @@ fn DeployDialog(
                         environment,
                         to_version: Fields::text(f.version),
                         reason: f.reason.get_untracked(),
+                        confirm: Fields::text(f.confirm),
                     },
                 });
             }
@@ -238,6 +240,7 @@ fn DeployDialog(
                         service,
                         from_environment: from,
                         reason: Fields::text(f.reason),
+                        confirm: Fields::text(f.confirm),
                     },
                 });
             }

@@ -192,6 +192,9 @@ pub struct DeployRequest {
     /// Wait behind a running deployment instead of being refused with 409.
     #[serde(default)]
     pub queue: bool,
+    /// The environment's name, typed again: required when the environment is protected.
+    #[serde(default)]
+    pub confirm: Option<String>,
 }
 
 /// `POST /api/v1/rollbacks`.
@@ -203,6 +206,9 @@ pub struct RollbackRequest {
     #[serde(default)]
     pub to_version: Option<String>,
     pub reason: String,
+    /// The environment's name, typed again: required when the environment is protected.
+    #[serde(default)]
+    pub confirm: Option<String>,
 }
 
 /// `POST /api/v1/promotions`: deploy what runs in `from_environment` to the next environment.
@@ -213,6 +219,26 @@ pub struct PromoteRequest {
     pub from_environment: String,
     #[serde(default)]
     pub reason: Option<String>,
+    /// The name of the environment promoted into, typed again: required when it is protected.
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+/// A deploy, rollback or promotion into a protected environment must name it again, whatever
+/// sends it (page, REST, CLI): `None` when `confirm` does, else the refusal. Flightdeck's own
+/// automatic rollbacks pass `who` as the policy and need none.
+pub fn check_confirmation(
+    protected: bool,
+    environment: &str,
+    confirm: Option<&str>,
+    who: &Initiator,
+) -> Result<(), String> {
+    if !protected || who.trigger == Trigger::Policy || confirm.map(str::trim) == Some(environment) {
+        return Ok(());
+    }
+    Err(format!(
+        "{environment} is protected: send \"confirm\": \"{environment}\" (the CLI's --confirm {environment}) to do this there."
+    ))
 }
 
 /// The answer to a deploy, rollback or promote: 202 with the deployment that will do it.
@@ -364,6 +390,21 @@ impl DeployRequest {
 mod tests {
 
     #[test]
+    fn protected_environments_need_their_name_typed_again() {
+        let person = Initiator {
+            trigger: Trigger::User,
+            actor: "maria".into(),
+        };
+        assert!(check_confirmation(false, "staging", None, &person).is_ok());
+        assert!(check_confirmation(true, "production", Some("production"), &person).is_ok());
+        for wrong in [None, Some("prod"), Some("staging"), Some("")] {
+            let refusal = check_confirmation(true, "production", wrong, &person).unwrap_err();
+            assert!(refusal.contains("\"confirm\": \"production\""), "{refusal}");
+        }
+        assert!(check_confirmation(true, "production", None, &Initiator::policy()).is_ok());
+    }
+
+    #[test]
     fn versions_compare_as_dotted_numbers_or_not_at_all() {
         use std::cmp::Ordering::*;
         assert_eq!(compare_versions("1.42.0", "1.41.9"), Some(Greater));
@@ -408,6 +449,7 @@ mod tests {
     #[test]
     fn deploy_requests_are_trimmed_and_checked() {
         let req = |sha: Option<&str>| DeployRequest {
+            confirm: None,
             service: " api ".into(),
             environment: "prod".into(),
             version: " 1.0 ".into(),

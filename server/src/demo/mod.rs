@@ -185,6 +185,7 @@ async fn deployments(state: &AppState, maria: &app::model::Principal) -> Result<
                 git_sha: None,
                 reason: Some("Release train".into()),
                 queue: true,
+                confirm: Some((*environment).into()),
             };
             state
                 .deployments

@@ -78,6 +78,8 @@ impl Deployments {
             environment_id,
             service: r.service.clone(),
             environment: r.environment.clone(),
+            // A report of what a CI/CD system already did: nothing to confirm.
+            protected: false,
         };
         if is_quarantined(tx, &target, &r.version).await? {
             return Err(quarantine_refusal(&target, &r.version));
@@ -171,6 +173,7 @@ impl Deployments {
             environment_id: 0,
             service: service.into(),
             environment: String::new(),
+            protected: false,
         };
         let id = release_id(tx, &target, version, Some(git_sha), None, true).await?;
         Ok(format!("release {version} of {service} (#{id})"))

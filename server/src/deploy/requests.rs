@@ -26,6 +26,13 @@ struct Submission<'a> {
     audit_detail: serde_json::Value,
 }
 
+/// 409 unless a protected target's name was typed again (the transaction, not committed, is
+/// dropped: nothing is recorded).
+fn confirmed(target: &Locked, confirm: Option<&str>, who: &Initiator) -> Result<(), AppError> {
+    check_confirmation(target.protected, &target.environment, confirm, who)
+        .map_err(AppError::conflict)
+}
+
 impl Deployments {
     async fn begin_write(&self) -> Result<Tx<'static>, AppError> {
         store::begin_write(&self.pool, self.backend).await
@@ -109,6 +116,7 @@ impl Deployments {
         let request = request.normalized().map_err(AppError::unprocessable)?;
         let mut tx = self.begin_write().await?;
         let target = lock_target(&mut tx, &request.service, &request.environment).await?;
+        confirmed(&target, request.confirm.as_deref(), who)?;
         let release_id = release_id(
             &mut tx,
             &target,
@@ -158,6 +166,7 @@ impl Deployments {
         let mut tx = self.begin_write().await?;
         let target =
             lock_target(&mut tx, request.service.trim(), request.environment.trim()).await?;
+        confirmed(&target, request.confirm.as_deref(), who)?;
         let past = history(&mut tx, target.ids(), 500).await?;
         let quarantined = quarantined_versions(&mut tx, target.ids()).await?;
         let plan = rollback::plan(&target.environment, &past, to_version, |v| {
@@ -244,6 +253,7 @@ impl Deployments {
             }
         };
         let target = lock_target(&mut tx, service, &next).await?;
+        confirmed(&target, request.confirm.as_deref(), who)?;
         let release_id = release_id(&mut tx, &target, &version, None, None, false).await?;
         if is_quarantined(&mut tx, &target, &version).await? {
             return Err(quarantine_refusal(&target, &version));

@@ -17,6 +17,8 @@ pub(super) struct Locked {
     pub environment_id: i64,
     pub service: String,
     pub environment: String,
+    /// Whether the environment asks for its name typed again (`check_confirmation`).
+    pub protected: bool,
 }
 
 impl Locked {
@@ -90,11 +92,17 @@ pub(super) async fn lock_target(
             "{service} has no deployer configured for {environment}; an admin sets one with PUT /api/v1/services/{service}/targets/{environment}."
         )));
     }
+    let row = sqlx::query("SELECT protected FROM environments WHERE id = $1")
+        .bind(environment_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db("reading an environment"))?;
     Ok(Locked {
         service_id,
         environment_id,
         service: service.into(),
         environment: environment.into(),
+        protected: crate::db::get_bool(&row, "protected").map_err(db("reading an environment"))?,
     })
 }
 

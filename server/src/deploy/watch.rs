@@ -62,6 +62,8 @@ impl Deployments {
                 environment: env,
                 to_version: None,
                 reason: reason.to_string(),
+                // Flightdeck's own rollback: the policy needs no typed confirmation.
+                confirm: None,
             };
             outcomes.push(self.rollback(&Initiator::policy(), request).await);
         }
@@ -164,6 +166,7 @@ impl Deployments {
                     environment,
                     to_version: None,
                     reason: reason.clone(),
+                    confirm: None,
                 };
                 let line = match self.rollback(&Initiator::policy(), request).await {
                     Ok(accepted) => format!(

@@ -50,7 +50,7 @@ pub async fn deploy(app: &TestApp, auth: &Auth, environment: &str, version: &str
         .post_json(
             "/api/v1/deployments",
             auth,
-            json!({"service": "api", "environment": environment, "version": version}),
+            json!({"service": "api", "environment": environment, "version": version, "confirm": environment}),
         )
         .await;
     assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
