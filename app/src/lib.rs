@@ -17,6 +17,7 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;
 pub mod response;
+pub mod scopes;
 pub mod theme;
 pub mod time_fmt;
 pub mod webhook_settings;

@@ -64,6 +64,9 @@ pub struct Principal {
     pub kind: PrincipalKind,
     /// The user's or the token's row id.
     pub id: i64,
+    /// What a scoped token is limited to; empty for people and unscoped tokens.
+    #[serde(default)]
+    pub scopes: Vec<crate::scopes::Scope>,
 }
 
 impl Principal {
@@ -114,6 +117,9 @@ pub struct TokenSummary {
     pub id: i64,
     pub name: String,
     pub role: Role,
+    /// What the token is limited to; empty: everything its role allows.
+    #[serde(default)]
+    pub scopes: Vec<crate::scopes::Scope>,
     /// The first characters of the token, enough to recognise it, never enough to use it.
     pub prefix: String,
     pub created_by: String,

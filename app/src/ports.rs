@@ -38,6 +38,7 @@ pub trait AccountsPort: Send + Sync + 'static {
         actor: &Principal,
         name: &str,
         role: Role,
+        scopes: Vec<crate::scopes::Scope>,
     ) -> Result<NewToken, AppError>;
     async fn revoke_token(&self, actor: &Principal, id: i64) -> Result<(), AppError>;
 }

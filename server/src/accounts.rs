@@ -12,6 +12,7 @@ use crate::store;
 use app::error::{AppError, ErrorCode};
 use app::model::*;
 use app::ports::AccountsPort;
+use app::scopes::Scope;
 use async_trait::async_trait;
 use http::request::Parts;
 use sqlx::{AnyPool, Row};
@@ -44,11 +45,17 @@ fn decode_user(row: &sqlx::any::AnyRow) -> Result<UserSummary, sqlx::Error> {
     })
 }
 
+/// The stored scopes (`alerts:write,read`); NULL or empty: unscoped.
+fn parse_scopes(raw: Option<String>) -> Result<Vec<Scope>, sqlx::Error> {
+    Scope::parse_list(raw.as_deref()).map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
 fn decode_token(row: &sqlx::any::AnyRow) -> Result<TokenSummary, sqlx::Error> {
     Ok(TokenSummary {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         role: parse_role(&row.try_get::<String, _>("role")?)?,
+        scopes: parse_scopes(row.try_get("scopes")?)?,
         prefix: row.try_get("prefix")?,
         created_by: row.try_get("created_by")?,
         created_at: row.try_get("created_at")?,
@@ -87,6 +94,7 @@ impl Accounts {
                 name: r.try_get("username")?,
                 role: parse_role(&r.try_get::<String, _>("role")?)?,
                 kind: PrincipalKind::User,
+                scopes: Vec::new(),
             })
         })
         .transpose()
@@ -102,7 +110,7 @@ impl Accounts {
             return Ok(Some(principal));
         }
         let row = sqlx::query(
-            "SELECT id, name, role, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+            "SELECT id, name, role, scopes, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(&hash)
         .fetch_optional(&self.pool)
@@ -115,6 +123,7 @@ impl Accounts {
                 name: row.try_get("name")?,
                 role: parse_role(&row.try_get::<String, _>("role")?)?,
                 kind: PrincipalKind::Token,
+                scopes: parse_scopes(row.try_get("scopes")?)?,
             })
         })()
         .map_err(|e| internal("decoding an API token", e))?;
@@ -203,22 +212,37 @@ impl Accounts {
         actor: &str,
         name: &str,
         role: Role,
+        scopes: Vec<Scope>,
     ) -> Result<NewToken, AppError> {
         validate_token_name(name).map_err(AppError::unprocessable)?;
+        if let Some(scope) = scopes.iter().find(|s| !role.allows(s.least_role())) {
+            return Err(AppError::unprocessable(format!(
+                "The scope {scope} needs at least the {} role; this token would be a {role}.",
+                scope.least_role()
+            )));
+        }
+        let stored_scopes = (!scopes.is_empty()).then(|| {
+            scopes
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        });
         let generated = token::generate();
         let now = crate::now_ms();
         let mut tx = store::begin(&self.pool).await?;
         let id = store::insert_id(
             sqlx::query(
-                "INSERT INTO api_tokens (name, role, token_hash, prefix, created_by, created_at) \
-                VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                "INSERT INTO api_tokens (name, role, token_hash, prefix, created_by, created_at, scopes) \
+                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(name)
             .bind(role.as_str())
             .bind(&generated.hash)
             .bind(&generated.display_prefix)
             .bind(actor)
-            .bind(now),
+            .bind(now)
+            .bind(stored_scopes.as_deref()),
             &mut tx,
             "creating a token",
             || format!(
@@ -234,7 +258,7 @@ impl Accounts {
                 action: "token.created",
                 target: name,
                 reason: None,
-                detail: serde_json::json!({ "role": role, "prefix": generated.display_prefix }),
+                detail: serde_json::json!({ "role": role, "scopes": scopes, "prefix": generated.display_prefix }),
             },
         )
         .await?;
@@ -243,6 +267,7 @@ impl Accounts {
                 id,
                 name: name.into(),
                 role,
+                scopes,
                 prefix: generated.display_prefix,
                 created_by: actor.into(),
                 created_at: now,
@@ -304,6 +329,7 @@ impl AccountsPort for Accounts {
             )
             .map_err(|e| internal("decoding a user", e))?,
             kind: PrincipalKind::User,
+            scopes: Vec::new(),
         };
         let session = request
             .extensions
@@ -374,7 +400,7 @@ impl AccountsPort for Accounts {
 
     async fn list_tokens(&self) -> Result<Vec<TokenSummary>, AppError> {
         // Active first, then revoked; newest first within each.
-        store::list(&self.pool, "SELECT id, name, role, prefix, created_by, created_at, last_used_at, revoked_at FROM api_tokens \
+        store::list(&self.pool, "SELECT id, name, role, scopes, prefix, created_by, created_at, last_used_at, revoked_at FROM api_tokens \
              ORDER BY CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END, id DESC", decode_token, "listing tokens").await
     }
 
@@ -383,8 +409,9 @@ impl AccountsPort for Accounts {
         actor: &Principal,
         name: &str,
         role: Role,
+        scopes: Vec<Scope>,
     ) -> Result<NewToken, AppError> {
-        self.add_token(&actor.actor(), name, role).await
+        self.add_token(&actor.actor(), name, role, scopes).await
     }
 
     async fn revoke_token(&self, actor: &Principal, id: i64) -> Result<(), AppError> {

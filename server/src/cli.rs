@@ -47,9 +47,12 @@ pub fn main() -> ExitCode {
                 password_stdin: _,
                 db,
             }) => user_add(&db.database_url, &username, &role).await,
-            Command::Token(TokenCommand::Create { name, role, db }) => {
-                token_create(&db.database_url, &name, &role).await
-            }
+            Command::Token(TokenCommand::Create {
+                name,
+                role,
+                scopes,
+                db,
+            }) => token_create(&db.database_url, &name, role.as_deref(), &scopes).await,
             remote => crate::remote::run(remote).await,
         }
     });
@@ -112,18 +115,34 @@ async fn user_add(url: &str, username: &str, role: &str) -> Result<(), ExitCode>
     Ok(())
 }
 
-async fn token_create(url: &str, name: &str, role: &str) -> Result<(), ExitCode> {
-    let role = parse_role(role)?;
+async fn token_create(
+    url: &str,
+    name: &str,
+    role: Option<&str>,
+    scopes: &[String],
+) -> Result<(), ExitCode> {
+    let scopes = app::scopes::Scope::parse_list(scopes.iter().map(String::as_str)).map_err(fail)?;
+    let role = match role {
+        Some(role) => Some(parse_role(role)?),
+        None => None,
+    };
+    let role = crate::rest::token_role(role, &scopes).map_err(fail)?;
     let (db, state) = admin_context(url).await?;
     let created = state
         .accounts
-        .add_token(SYSTEM_ACTOR, name, role)
+        .add_token(SYSTEM_ACTOR, name, role, scopes.clone())
         .await
         .map_err(fail)?;
     db.close().await;
+    let limited = if scopes.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+        format!(", limited to {}", names.join(", "))
+    };
     eprintln!(
-        "Created token '{}' with role {}. It is shown once; store it now:",
-        created.summary.name, role
+        "Created token '{}' with role {role}{limited}. It is shown once; store it now:",
+        created.summary.name
     );
     println!("{}", created.token);
     Ok(())

@@ -124,9 +124,13 @@ pub enum TokenCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// viewer, operator or admin.
+        /// viewer, operator or admin; with --scope, defaults to the least the scopes need.
         #[arg(long)]
-        role: String,
+        role: Option<String>,
+        /// Limit the token to what this scope allows (repeatable): alerts:write, builds:write,
+        /// flags:evaluate, deploy, read.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
         #[command(flatten)]
         db: DatabaseArgs,
     },

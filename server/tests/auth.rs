@@ -380,7 +380,97 @@ async fn audit_pages_newest_first_with_filters(app: TestApp) {
     assert!(by_actor["next_before"].is_null());
 }
 
+/// A scoped token does what its scopes name and nothing else, whatever its role allows.
+async fn scoped_tokens_are_refused_outside_their_scopes(app: TestApp) {
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    let created = app
+        .post_json(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "alertmanager", "scopes": ["alerts:write"]}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let summary = &created.json()["summary"];
+    assert_eq!(
+        (summary["role"].as_str(), summary["scopes"].clone()),
+        (Some("operator"), json!(["alerts:write"]))
+    );
+    let am = Auth::Bearer(created.json()["token"].as_str().unwrap().to_string());
+    let alerts = json!([{"labels": {"alertname": "Scoped", "job": "api"}}]);
+    let sent = app
+        .post_raw("/api/v2/alerts", &am, &[], alerts.to_string().into_bytes())
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    for (method, path) in [
+        ("POST", "/api/v1/deployments"),
+        ("GET", "/api/v1/status"),
+        ("POST", "/api/v1/silences"),
+    ] {
+        let res = match method {
+            "GET" => app.get(path, &am).await,
+            _ => app.post_json(path, &am, json!({})).await,
+        };
+        assert_eq!(
+            res.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path}: {}",
+            res.body
+        );
+        assert!(res.body.contains("limited to alerts:write"), "{}", res.body);
+    }
+
+    let reader = app
+        .post_json(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "grafana", "scopes": ["read"]}),
+        )
+        .await;
+    assert_eq!(reader.json()["summary"]["role"], "viewer");
+    let reader = Auth::Bearer(reader.json()["token"].as_str().unwrap().to_string());
+    assert_eq!(
+        app.get("/api/v1/status", &reader).await.status,
+        StatusCode::OK
+    );
+    let posted = app
+        .post_raw(
+            "/api/v2/alerts",
+            &reader,
+            &[],
+            alerts.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::FORBIDDEN);
+
+    // A scope the role cannot use, an unknown scope, neither role nor scope: refused, nothing made.
+    let before = app
+        .get("/api/v1/tokens", &admin)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .len();
+    for body in [
+        json!({"name": "weak", "role": "viewer", "scopes": ["deploy"]}),
+        json!({"name": "odd", "scopes": ["root"]}),
+        json!({"name": "vague"}),
+    ] {
+        let res = app.post_json("/api/v1/tokens", &admin, body.clone()).await;
+        assert!(res.status.is_client_error(), "{body}: {}", res.status);
+    }
+    let after = app
+        .get("/api/v1/tokens", &admin)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+}
+
 on_both_databases!(
+    scoped_tokens_are_refused_outside_their_scopes,
     sign_in_starts_a_session_and_audits_it,
     wrong_credentials_get_one_generic_message,
     repeated_failures_are_slowed_down,

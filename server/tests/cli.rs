@@ -98,6 +98,38 @@ fn user_add_reads_the_password_from_stdin_and_token_create_prints_once() {
         .unwrap();
     assert!(!bad_role.status.success());
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("unknown role"));
+
+    // A scoped token: its role follows from the scopes, and the CLI says what it is limited to.
+    let scoped = flightdeck(&url)
+        .args([
+            "token",
+            "create",
+            "--name",
+            "alertmanager",
+            "--scope",
+            "alerts:write",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&scoped.stderr);
+    assert!(scoped.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("with role operator, limited to alerts:write"),
+        "{stderr}"
+    );
+    let bad_scope = flightdeck(&url)
+        .args([
+            "token",
+            "create",
+            "--name",
+            "y-bot",
+            "--scope",
+            "everything",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad_scope.status.success());
+    assert!(String::from_utf8_lossy(&bad_scope.stderr).contains("unknown scope"));
 }
 
 #[test]

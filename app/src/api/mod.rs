@@ -94,7 +94,7 @@ pub async fn create_token(name: String, role: Role) -> Result<NewToken, AppError
             let actor = require(Role::Admin)?;
             ports()?
                 .accounts
-                .create_token(&actor, name.trim(), role)
+                .create_token(&actor, name.trim(), role, Vec::new())
                 .await
         }
         .await,

@@ -50,7 +50,12 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
     }
     let principal = if let Some(token) = bearer_token(request.headers()) {
         match state.accounts.principal_for_token(token).await {
-            Ok(Some(p)) => Some(p),
+            Ok(Some(p)) => {
+                if let Err(refusal) = within_scopes(&p, request.method(), request.uri().path()) {
+                    return crate::error::ApiError(refusal).into_response();
+                }
+                Some(p)
+            }
             Ok(None) => {
                 // A wrong token is refused outright rather than treated as anonymous, so a
                 // script learns at once that its credentials are bad.
@@ -81,6 +86,37 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
     };
     request.extensions_mut().insert(Caller(principal));
     next.run(request).await
+}
+
+/// A scoped token may make only the requests its scopes name (`app::scopes::required`); others
+/// get 403 before any handler runs, whatever the token's role would allow.
+fn within_scopes(
+    principal: &app::model::Principal,
+    method: &Method,
+    path: &str,
+) -> Result<(), app::error::AppError> {
+    if principal.scopes.is_empty() {
+        return Ok(());
+    }
+    match app::scopes::required(method.as_str(), path) {
+        Some(scope) if principal.scopes.contains(&scope) => Ok(()),
+        needed => {
+            let has: Vec<&str> = principal.scopes.iter().map(|s| s.as_str()).collect();
+            Err(app::error::AppError::new(
+                app::error::ErrorCode::Forbidden,
+                match needed {
+                    Some(scope) => format!(
+                        "This token is limited to {}; {method} {path} needs the {scope} scope.",
+                        has.join(", ")
+                    ),
+                    None => format!(
+                        "This token is limited to {}; no scope allows {method} {path}. Use an unscoped token.",
+                        has.join(", ")
+                    ),
+                },
+            ))
+        }
+    }
 }
 
 /// Pages (HTML navigations) need a signed-in user: others are sent to the sign-in page and

@@ -77,6 +77,7 @@ mod tests {
             role: Role::Operator,
             kind: PrincipalKind::Token,
             id,
+            scopes: Vec::new(),
         }
     }
 

@@ -62,7 +62,7 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
     for (name, role) in TOKENS {
         state
             .accounts
-            .add_token("maria.sre", name, role)
+            .add_token("maria.sre", name, role, Vec::new())
             .await
             .map_err(|e| e.message)?;
     }
@@ -71,6 +71,7 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
         role: Role::Admin,
         kind: app::model::PrincipalKind::User,
         id: 0,
+        scopes: Vec::new(),
     };
     use app::ports::AccountsPort;
     let jenkins = state

@@ -93,7 +93,11 @@ async fn list_tokens(
 #[serde(deny_unknown_fields)]
 struct CreateToken {
     name: String,
-    role: Role,
+    /// Optional with scopes: then the least role they need.
+    #[serde(default)]
+    role: Option<Role>,
+    #[serde(default)]
+    scopes: Vec<app::scopes::Scope>,
 }
 
 async fn create_token(
@@ -102,11 +106,23 @@ async fn create_token(
     ApiJson(body): ApiJson<CreateToken>,
 ) -> ApiResult<(StatusCode, Json<NewToken>)> {
     let actor = require(&caller, Role::Admin)?;
+    let role = token_role(body.role, &body.scopes).map_err(AppError::unprocessable)?;
     let token = state
         .accounts
-        .create_token(&actor, body.name.trim(), body.role)
+        .create_token(&actor, body.name.trim(), role, body.scopes)
         .await?;
     Ok((StatusCode::CREATED, Json(token)))
+}
+
+/// A token's role: the one given, else the least its scopes need.
+pub fn token_role(role: Option<Role>, scopes: &[app::scopes::Scope]) -> Result<Role, String> {
+    match (role, scopes.iter().map(|s| s.least_role()).max()) {
+        (Some(role), _) => Ok(role),
+        (None, Some(least)) => Ok(least),
+        (None, None) => {
+            Err("Give the token a role (viewer, operator, admin) or scopes to limit it to.".into())
+        }
+    }
 }
 
 async fn revoke_token(

@@ -297,7 +297,7 @@ impl TestApp {
         Auth::Bearer(
             self.state
                 .accounts
-                .add_token(SYSTEM_ACTOR, name, role)
+                .add_token(SYSTEM_ACTOR, name, role, Vec::new())
                 .await
                 .unwrap()
                 .token,
