@@ -110,6 +110,23 @@ pub struct UserSummary {
     /// Unix milliseconds.
     pub created_at: i64,
     pub last_sign_in_at: Option<i64>,
+    /// When an admin disabled the account; `None` while it is enabled.
+    #[serde(default)]
+    pub disabled_at: Option<i64>,
+}
+
+/// `PATCH /api/v1/users/{username}`: what an admin changes about an account. Disabling ends
+/// its sessions and revokes the tokens it created, at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// A new password (the CLI reads it from standard input).
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -47,6 +47,42 @@ pub fn main() -> ExitCode {
                 password_stdin: _,
                 db,
             }) => user_add(&db.database_url, &username, &role).await,
+            Command::User(UserCommand::Disable { username, db }) => {
+                let change = app::model::UserChange {
+                    disabled: Some(true),
+                    ..Default::default()
+                };
+                user_change(&db.database_url, &username, change).await
+            }
+            Command::User(UserCommand::Enable { username, db }) => {
+                let change = app::model::UserChange {
+                    disabled: Some(false),
+                    ..Default::default()
+                };
+                user_change(&db.database_url, &username, change).await
+            }
+            Command::User(UserCommand::SetRole { username, role, db }) => match parse_role(&role) {
+                Ok(role) => {
+                    let change = app::model::UserChange {
+                        role: Some(role),
+                        ..Default::default()
+                    };
+                    user_change(&db.database_url, &username, change).await
+                }
+                Err(code) => Err(code),
+            },
+            Command::User(UserCommand::ResetPassword { username, db, .. }) => {
+                match read_password() {
+                    Ok(password) => {
+                        let change = app::model::UserChange {
+                            password: Some(password),
+                            ..Default::default()
+                        };
+                        user_change(&db.database_url, &username, change).await
+                    }
+                    Err(code) => Err(code),
+                }
+            }
             Command::Token(TokenCommand::Create {
                 name,
                 role,
@@ -96,18 +132,44 @@ async fn admin_context(url: &str) -> Result<(Db, AppState), ExitCode> {
     Ok((db, state))
 }
 
-async fn user_add(url: &str, username: &str, role: &str) -> Result<(), ExitCode> {
-    let role = parse_role(role)?;
+/// The first line of standard input, without its line ending.
+fn read_password() -> Result<String, ExitCode> {
     let mut password = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut password)
         .map_err(|e| fail(format!("cannot read the password from standard input: {e}")))?;
-    let password = password.trim_end_matches(['\r', '\n']);
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn user_change(
+    url: &str,
+    username: &str,
+    change: app::model::UserChange,
+) -> Result<(), ExitCode> {
     let (db, state) = admin_context(url).await?;
     let user = state
         .accounts
-        .add_user(SYSTEM_ACTOR, username, role, password)
+        .change_user(SYSTEM_ACTOR, username, change)
+        .await
+        .map_err(fail)?;
+    db.close().await;
+    let status = if user.disabled_at.is_some() {
+        "disabled"
+    } else {
+        "enabled"
+    };
+    println!("{} is {status}, with role {}.", user.username, user.role);
+    Ok(())
+}
+
+async fn user_add(url: &str, username: &str, role: &str) -> Result<(), ExitCode> {
+    let role = parse_role(role)?;
+    let password = read_password()?;
+    let (db, state) = admin_context(url).await?;
+    let user = state
+        .accounts
+        .add_user(SYSTEM_ACTOR, username, role, &password)
         .await
         .map_err(fail)?;
     db.close().await;

@@ -97,6 +97,8 @@ fn paths() -> Value {
             "get": op("List users", "viewer", vec![], None, "200", Some(list_of("User"))),
             "post": op("Create a user", "admin", vec![], Some("NewUser"), "201", Some(schema("User"))),
         },
+        "/users/{username}": { "patch": op("Disable or enable an account (disabling ends its sessions and revokes the tokens it created), change its role or set a new password", "admin",
+            vec![path_param("username", "string")], Some("UserChange"), "200", Some(schema("User"))) },
         "/tokens": {
             "get": op("List API tokens (never their secrets)", "admin", vec![], None, "200", Some(list_of("Token"))),
             "post": op("Create an API token; the secret is in this answer only", "admin", vec![], Some("NewTokenRequest"), "201", Some(schema("NewToken"))),
@@ -326,7 +328,8 @@ fn components() -> Value {
             "Error": object(&["error"], json!({ "error": object(&["code", "message"], json!({ "code": s("string"), "message": s("string") })) })),
             "Me": object(&["username", "role", "kind"], json!({ "username": s("string"), "role": schema("Role"), "kind": { "enum": ["user", "token"] } })),
             "Role": { "type": "string", "enum": ["viewer", "operator", "admin"] },
-            "User": object(&["id", "username", "role", "created_at"], json!({ "id": s("integer"), "username": s("string"), "role": schema("Role"), "created_at": s("integer"), "last_sign_in_at": opt("integer") })),
+            "User": object(&["id", "username", "role", "created_at"], json!({ "id": s("integer"), "username": s("string"), "role": schema("Role"), "created_at": s("integer"), "last_sign_in_at": opt("integer"), "disabled_at": opt("integer") })),
+            "UserChange": { "type": "object", "additionalProperties": false, "minProperties": 1, "properties": { "disabled": s("boolean"), "role": schema("Role"), "password": { "type": "string", "minLength": 12 } } },
             "NewUser": object(&["username", "role", "password"], json!({ "username": s("string"), "role": schema("Role"), "password": s("string") })),
             "Token": object(&["id", "name", "role", "prefix", "created_by", "created_at"], json!({ "id": s("integer"), "name": s("string"), "role": schema("Role"), "scopes": { "type": "array", "items": schema("Scope") }, "prefix": s("string"), "created_by": s("string"), "created_at": s("integer"), "last_used_at": opt("integer"), "revoked_at": opt("integer") })),
             "Scope": { "type": "string", "enum": ["alerts:write", "builds:write", "flags:evaluate", "deploy", "read"] },

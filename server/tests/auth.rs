@@ -469,7 +469,111 @@ async fn scoped_tokens_are_refused_outside_their_scopes(app: TestApp) {
     assert_eq!(before, after);
 }
 
+/// A compromised account is disabled at once: its session, its tokens and its password stop
+/// working; roles change and passwords reset the same way; the last admin stays.
+async fn admins_disable_accounts_change_roles_and_reset_passwords(app: TestApp) {
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    let password = app.new_user("mallory", Role::Admin).await;
+    let mallory = app.sign_in("mallory", &password).await;
+    let made = app
+        .post_json(
+            "/api/v1/tokens",
+            &mallory,
+            json!({"name": "mallory-bot", "role": "operator"}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let bot = Auth::Bearer(made.json()["token"].as_str().unwrap().to_string());
+    assert_eq!(app.get("/api/v1/me", &bot).await.status, StatusCode::OK);
+
+    let viewer = app.new_token("wallboard", Role::Viewer).await;
+    let path = "/api/v1/users/mallory";
+    assert_eq!(
+        app.patch_json(path, &viewer, json!({"disabled": true}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    for bad in [
+        json!({}),
+        json!({"disabled": "yes"}),
+        json!({"role": "root"}),
+        json!({"password": "short"}),
+    ] {
+        let res = app.patch_json(path, &admin, bad.clone()).await;
+        assert!(res.status.is_client_error(), "{bad}: {}", res.status);
+    }
+    assert_eq!(
+        app.get("/api/v1/me", &mallory).await.status,
+        StatusCode::OK,
+        "refused changes change nothing"
+    );
+    assert_eq!(
+        app.patch_json("/api/v1/users/nobody", &admin, json!({"disabled": true}))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let disabled = app
+        .patch_json(path, &admin, json!({"disabled": true}))
+        .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.body);
+    assert!(disabled.json()["disabled_at"].is_i64());
+    assert_eq!(
+        app.get("/api/v1/me", &mallory).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &bot).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.try_sign_in(&Auth::None, "mallory", &password)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The only enabled admin left (the seeded one) can be neither disabled nor demoted.
+    for change in [json!({"disabled": true}), json!({"role": "operator"})] {
+        let res = app.patch_json("/api/v1/users/admin", &admin, change).await;
+        assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+    }
+
+    // Enabled again, as a viewer, with a new password: the old one no longer works.
+    let changed = app
+        .patch_json(
+            path,
+            &admin,
+            json!({"disabled": false, "role": "viewer", "password": "a-brand-new-password-42"}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(changed.json()["role"], "viewer");
+    assert_eq!(
+        app.try_sign_in(&Auth::None, "mallory", &password)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let again = app.sign_in("mallory", "a-brand-new-password-42").await;
+    assert_eq!(app.get("/api/v1/me", &again).await.json()["role"], "viewer");
+    assert_eq!(
+        app.get("/api/v1/me", &bot).await.status,
+        StatusCode::UNAUTHORIZED,
+        "revoked tokens stay revoked"
+    );
+    let actions = app.audit_actions().await;
+    assert_eq!(
+        actions.iter().filter(|a| *a == "user.updated").count(),
+        2,
+        "{actions:?}"
+    );
+}
+
 on_both_databases!(
+    admins_disable_accounts_change_roles_and_reset_passwords,
     scoped_tokens_are_refused_outside_their_scopes,
     sign_in_starts_a_session_and_audits_it,
     wrong_credentials_get_one_generic_message,

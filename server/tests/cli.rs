@@ -99,6 +99,71 @@ fn user_add_reads_the_password_from_stdin_and_token_create_prints_once() {
     assert!(!bad_role.status.success());
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("unknown role"));
 
+    // Account changes from the command line: disable, role, password.
+    for (args, says) in [
+        (
+            vec!["user", "disable", "--username", "ops.anna"],
+            "ops.anna is disabled, with role operator.",
+        ),
+        (
+            vec![
+                "user",
+                "set-role",
+                "--username",
+                "ops.anna",
+                "--role",
+                "viewer",
+            ],
+            "ops.anna is disabled, with role viewer.",
+        ),
+        (
+            vec!["user", "enable", "--username", "ops.anna"],
+            "ops.anna is enabled, with role viewer.",
+        ),
+    ] {
+        let out = flightdeck(&url).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(says),
+            "{args:?}"
+        );
+    }
+    let mut reset = flightdeck(&url)
+        .args([
+            "user",
+            "reset-password",
+            "--username",
+            "ops.anna",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    reset
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"another-long-password\n")
+        .unwrap();
+    let reset = reset.wait_with_output().unwrap();
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    let missing = flightdeck(&url)
+        .args(["user", "disable", "--username", "nobody"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("No user named 'nobody'"));
+
     // A scoped token: its role follows from the scopes, and the CLI says what it is limited to.
     let scoped = flightdeck(&url)
         .args([

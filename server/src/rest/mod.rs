@@ -9,7 +9,7 @@ use app::model::*;
 use app::ports::{AccountsPort, AuditPort, CatalogPort};
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, patch};
 use axum::{Json, Router};
 use serde::Deserialize;
 
@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/me", get(me))
         .route("/users", get(list_users).post(create_user))
+        .route("/users/{username}", patch(change_user))
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
         .route("/audit", get(list_audit))
@@ -58,6 +59,22 @@ async fn list_users(
 ) -> ApiResult<Json<Vec<UserSummary>>> {
     require(&caller, Role::Viewer)?;
     Ok(Json(state.accounts.list_users().await?))
+}
+
+/// `PATCH /users/{username}` `{disabled?, role?, password?}` (admin).
+async fn change_user(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(username): ApiPath<String>,
+    ApiJson(change): ApiJson<UserChange>,
+) -> ApiResult<Json<UserSummary>> {
+    let actor = require(&caller, Role::Admin)?;
+    Ok(Json(
+        state
+            .accounts
+            .change_user(&actor.actor(), &username, change)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]

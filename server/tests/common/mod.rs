@@ -220,6 +220,20 @@ impl TestApp {
         self.send(req.body(Body::from(body)).unwrap()).await
     }
 
+    pub async fn patch_json(
+        &self,
+        path: &str,
+        auth: &Auth,
+        body: serde_json::Value,
+    ) -> TestResponse {
+        let req = auth
+            .apply(Request::patch(path))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
     pub async fn put_json(&self, path: &str, auth: &Auth, body: serde_json::Value) -> TestResponse {
         let req = auth
             .apply(Request::put(path))
