@@ -32,6 +32,13 @@ pub trait AccountsPort: Send + Sync + 'static {
         role: Role,
         password: &str,
     ) -> Result<UserSummary, AppError>;
+    /// Disables or enables an account, changes its role, or sets its password.
+    async fn update_user(
+        &self,
+        actor: &Principal,
+        username: &str,
+        change: UserChange,
+    ) -> Result<UserSummary, AppError>;
     async fn list_tokens(&self) -> Result<Vec<TokenSummary>, AppError>;
     async fn create_token(
         &self,

@@ -122,3 +122,21 @@ test("an admin adds a channel and an escalation policy; the URL never shows", as
   await page.reload();
   await expect(page.getByRole("cell", { name: channel, exact: true })).toHaveCount(0);
 });
+
+test("an admin disables an account after confirming, changes its role, and enables it again", async ({ page }) => {
+  await signIn(page, "/settings");
+  const row = page.getByTestId("user-lin.oncall");
+  await expect(row).toBeVisible();
+  await row.getByRole("button", { name: "Disable…" }).click();
+  await expect(row).toContainText("Their sessions end and the tokens they created are revoked.");
+  await row.getByRole("button", { name: "Keep" }).click();
+  await expect(row).not.toContainText("Disabled");
+  await row.getByRole("button", { name: "Disable…" }).click();
+  await row.getByRole("button", { name: "Disable", exact: true }).click();
+  await expect(row).toContainText("Disabled");
+  await row.getByLabel("Role of lin.oncall").selectOption("viewer");
+  await expect(row.getByLabel("Role of lin.oncall")).toHaveValue("viewer");
+  await expect(row).toContainText("viewer");
+  await row.getByRole("button", { name: "Enable" }).click();
+  await expect(row).not.toContainText("Disabled");
+});

@@ -526,6 +526,14 @@ impl AccountsPort for Accounts {
             .await
     }
 
+    async fn update_user(
+        &self,
+        actor: &Principal,
+        username: &str,
+        change: UserChange,
+    ) -> Result<UserSummary, AppError> {
+        self.change_user(&actor.actor(), username, change).await
+    }
     async fn list_tokens(&self) -> Result<Vec<TokenSummary>, AppError> {
         // Active first, then revoked; newest first within each.
         store::list(&self.pool, "SELECT id, name, role, scopes, prefix, created_by, created_at, last_used_at, revoked_at FROM api_tokens \

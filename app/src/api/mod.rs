@@ -87,6 +87,21 @@ pub async fn list_tokens() -> Result<Vec<TokenSummary>, AppError> {
     )
 }
 
+/// Settings: an admin disables, enables or changes the role of an account.
+#[server(endpoint = "user_update", input = leptos::server_fn::codec::Json)]
+pub async fn update_user(username: String, change: UserChange) -> Result<UserSummary, AppError> {
+    reply(
+        async {
+            let actor = require(Role::Admin)?;
+            ports()?
+                .accounts
+                .update_user(&actor, username.trim(), change)
+                .await
+        }
+        .await,
+    )
+}
+
 #[server(endpoint = "tokens_create")]
 pub async fn create_token(name: String, role: Role) -> Result<NewToken, AppError> {
     reply(

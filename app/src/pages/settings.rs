@@ -7,7 +7,7 @@ use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
-use crate::model::{Role, TokenSummary};
+use crate::model::{Role, TokenSummary, UserChange, UserSummary};
 use crate::webhook_settings::{SecretOrigin, WebhookSecretStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -135,10 +135,58 @@ fn WebhookSecretRow(
     }
 }
 
+/// An admin's controls for one account: its role, and disabling it after confirming (its
+/// sessions end and the tokens it created are revoked) or enabling it again.
+#[component]
+fn UserAccess(user: UserSummary, update: ServerAction<UpdateUser>) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let username = StoredValue::new(user.username.clone());
+    let send = move |change: UserChange| {
+        confirming.set(false);
+        update.dispatch(UpdateUser {
+            username: username.get_value(),
+            change,
+        });
+    };
+    let disabled = user.disabled_at.is_some();
+    let label = format!("Role of {}", user.username);
+    view! {
+        <div class="user-access">
+            <select aria-label=label disabled=move || update.pending().get()
+                on:change=move |ev| {
+                    if let Ok(role) = event_target_value(&ev).parse::<Role>() {
+                        send(UserChange { role: Some(role), ..Default::default() });
+                    }
+                }>
+                {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == user.role>{r.as_str()}</option> }).collect_view()}
+            </select>
+            {if disabled {
+                view! { <button class="btn btn-small" type="button" on:click=move |_| send(UserChange { disabled: Some(false), ..Default::default() })>"Enable"</button> }.into_any()
+            } else {
+                view! {
+                    <Show when=move || confirming.get() fallback=move || view! {
+                        <button class="btn btn-small btn-danger-ghost" type="button" on:click=move |_| confirming.set(true)>"Disable…"</button>
+                    }>
+                        <span class="confirm">
+                            <span>"Their sessions end and the tokens they created are revoked."</span>
+                            <button class="btn btn-small btn-ghost" type="button" on:click=move |_| confirming.set(false)>"Keep"</button>
+                            <button class="btn btn-small btn-danger" type="button" on:click=move |_| send(UserChange { disabled: Some(true), ..Default::default() })>"Disable"</button>
+                        </span>
+                    </Show>
+                }.into_any()
+            }}
+        </div>
+    }
+}
+
 #[component]
 fn Users(is_admin: Signal<bool>) -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
-    let users = resource(move || create.version().get(), |_| list_users());
+    let update = ServerAction::<UpdateUser>::new();
+    let users = resource(
+        move || (create.version().get(), update.version().get()),
+        |_| list_users(),
+    );
     view! {
         <section class="card" aria-labelledby="users-title">
             <div class="card-head"><h2 id="users-title">"Users"</h2></div>
@@ -153,17 +201,19 @@ fn Users(is_admin: Signal<bool>) -> impl IntoView {
                                     <th scope="col">"Role"</th>
                                     <th scope="col">"Last sign-in"</th>
                                     <th scope="col">"Created"</th>
+                                    {is_admin.get_untracked().then(|| view! { <th scope="col">"Access"</th> })}
                                 </tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|u| view! {
-                                        <tr>
-                                            <td>{u.username}</td>
+                                        <tr data-testid=format!("user-{}", u.username)>
+                                            <td>{u.username.clone()}{u.disabled_at.map(|_| view! { " "<span class="badge status-failed">"Disabled"</span> })}</td>
                                             <td><RoleBadge role=u.role/></td>
                                             <td>{match u.last_sign_in_at {
                                                 Some(t) => view! { <TimeAgo ms=t/> }.into_any(),
                                                 None => view! { <span class="muted">"never"</span> }.into_any(),
                                             }}</td>
                                             <td><TimeAgo ms=u.created_at/></td>
+                                            {is_admin.get_untracked().then(|| view! { <td><UserAccess user=u.clone() update/></td> })}
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -172,6 +222,7 @@ fn Users(is_admin: Signal<bool>) -> impl IntoView {
                     }.into_any(),
                 })}
             </Transition>
+            {action_error(move || update.value().get())}
             <Show when=move || is_admin.get()>
                 <details class="form-panel">
                     <summary>"Add a user"</summary>
