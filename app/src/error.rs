@@ -62,6 +62,9 @@ impl ErrorCode {
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
+    /// For `RateLimited`: seconds until a retry may succeed, sent as `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
 }
 
 impl AppError {
@@ -69,6 +72,14 @@ impl AppError {
         Self {
             code,
             message: message.into(),
+            retry_after_s: None,
+        }
+    }
+    /// 429 with `Retry-After: seconds`.
+    pub fn rate_limited(message: impl Into<String>, seconds: u64) -> Self {
+        Self {
+            retry_after_s: Some(seconds.max(1)),
+            ..Self::new(ErrorCode::RateLimited, message)
         }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {

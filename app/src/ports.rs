@@ -240,6 +240,9 @@ pub mod call {
                 if let Ok(status) = http::StatusCode::from_u16(e.code.status()) {
                     options.set_status(status);
                 }
+                if let Some(seconds) = e.retry_after_s {
+                    options.insert_header(http::header::RETRY_AFTER, seconds.into());
+                }
             }
         }
         result

@@ -26,7 +26,13 @@ impl IntoResponse for ApiError {
         let body = serde_json::json!({
             "error": { "code": self.0.code.as_str(), "message": self.0.message }
         });
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = self.0.retry_after_s {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

@@ -75,6 +75,37 @@ async fn repeated_failures_are_slowed_down(app: TestApp) {
     assert!(r.body.contains("Try again in"));
 }
 
+/// 100 wrong passwords at once: at most five are hashed and answered 401; the rest get 429 with
+/// Retry-After straight away, before any hashing.
+async fn a_burst_of_parallel_guesses_is_counted_before_hashing(app: TestApp) {
+    let attempts = (0..100).map(|i| {
+        let app = &app;
+        async move {
+            // A username per attempt too: only the shared address holds them back.
+            app.try_sign_in(
+                &Auth::None,
+                if i % 2 == 0 { "admin" } else { "nobody" },
+                "guess-guess-guess",
+            )
+            .await
+        }
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    let hashed = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(hashed <= 5, "{hashed} guesses were hashed");
+    assert_eq!(hashed + refused.len(), 100);
+    assert!(refused
+        .iter()
+        .all(|r| r.headers.get("retry-after").is_some()));
+}
+
 async fn the_session_id_changes_at_sign_in_and_dies_at_sign_out(app: TestApp) {
     let first = app.sign_in("admin", ADMIN_PASSWORD).await;
     let again = app.try_sign_in(&first, "admin", ADMIN_PASSWORD).await;
@@ -578,6 +609,7 @@ on_both_databases!(
     sign_in_starts_a_session_and_audits_it,
     wrong_credentials_get_one_generic_message,
     repeated_failures_are_slowed_down,
+    a_burst_of_parallel_guesses_is_counted_before_hashing,
     the_session_id_changes_at_sign_in_and_dies_at_sign_out,
     cross_site_writes_are_refused,
     tokens_are_shown_once_work_as_bearer_and_die_when_revoked,
