@@ -5,7 +5,7 @@
 // back to /offline.html. API calls, server functions and the websocket are never cached.
 // Each page has its own WASM bundle (its island), kept here once the page has been opened; none
 // is fetched ahead, so installing the worker costs no page's code.
-const CACHE = "flightdeck-v2";
+const CACHE = "flightdeck-v3";
 const SHELL = [
   "/offline.html",
   "/offline.js",
@@ -40,8 +40,21 @@ function cacheable(request) {
   );
 }
 
+// Signing out forgets every page kept for this user: another person on the same tablet must not
+// open them offline. The request itself goes on to the server untouched.
+async function forgetPages() {
+  await caches.delete(CACHE);
+  const cache = await caches.open(CACHE);
+  await cache.addAll(SHELL);
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
+  const url = new URL(request.url);
+  if (request.method === "POST" && url.origin === self.location.origin && url.pathname === "/api/sign_out") {
+    event.waitUntil(forgetPages());
+    return;
+  }
   if (!cacheable(request)) return;
   event.respondWith(
     fetch(request)

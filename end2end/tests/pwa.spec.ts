@@ -50,3 +50,20 @@ test("offline, a page never visited shows the offline page", async ({ page, cont
   await expect(page.getByRole("heading", { name: "You are offline" })).toBeVisible();
   await context.setOffline(false);
 });
+
+test("signing out forgets the pages the service worker kept", async ({ page }) => {
+  await signIn(page);
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  await page.reload();
+  await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+  await page.goto("/deployments");
+  const kept = () => page.evaluate(async () => !!(await caches.match("/deployments")));
+  await expect.poll(kept).toBe(true);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/signin/);
+  await expect.poll(kept).toBe(false);
+  // The app shell stays, so the offline page still works.
+  expect(await page.evaluate(async () => !!(await caches.match("/offline.html")))).toBe(true);
+});
