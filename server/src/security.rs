@@ -34,11 +34,24 @@ pub fn content_security_policy(nonce: &str) -> String {
     )
 }
 
-pub async fn headers(mut request: Request, next: Next) -> Response {
+pub async fn headers(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let nonce = new_nonce();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let is_api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    // API answers may carry secrets (a new token, a session): no cache, shared or private, keeps
+    // them.
+    if is_api && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    // Served over https (FLIGHTDECK_PUBLIC_URL says so): browsers keep to https from now on.
+    if state.config.secure_cookies {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce)) {
         h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }

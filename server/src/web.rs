@@ -76,7 +76,10 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
             state.clone(),
             crate::security::refuse_cross_site,
         ))
-        .layer(middleware::from_fn(crate::security::headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::security::headers,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,

@@ -93,6 +93,10 @@ async fn pages_carry_security_headers_and_a_matching_nonce(app: TestApp) {
     let res = app.page("/signin", &Auth::None).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.headers["x-content-type-options"], "nosniff");
+    assert!(
+        res.headers.get("strict-transport-security").is_none(),
+        "no HSTS over plain http"
+    );
     let csp = res.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("frame-ancestors 'none'"));
     assert!(csp.contains("'wasm-unsafe-eval'"));
@@ -158,4 +162,10 @@ async fn session_cookies_are_secure_when_served_over_https() {
         set_cookie.contains("Secure") && set_cookie.contains("HttpOnly"),
         "{set_cookie}"
     );
+    // Over https, browsers are told to keep to it; API answers are never cached.
+    assert_eq!(
+        res.headers["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    assert_eq!(res.headers["cache-control"], "no-store");
 }
