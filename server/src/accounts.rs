@@ -24,6 +24,8 @@ pub struct Accounts {
     pool: AnyPool,
     bus: Arc<EventBus>,
     throttle: SignInThrottle,
+    /// Proxies whose `X-Forwarded-For` names the client (sign-in throttling keys on it).
+    trusted_proxies: Vec<crate::auth::proxies::Cidr>,
     /// Password hashes running at once (sign-ins); more are refused with 429, not queued.
     hashing: tokio::sync::Semaphore,
     tokens: TokenCache,
@@ -71,10 +73,15 @@ fn decode_token(row: &sqlx::any::AnyRow) -> Result<TokenSummary, sqlx::Error> {
 }
 
 impl Accounts {
-    pub fn new(pool: AnyPool, bus: Arc<EventBus>) -> Self {
+    pub fn new(
+        pool: AnyPool,
+        bus: Arc<EventBus>,
+        trusted_proxies: Vec<crate::auth::proxies::Cidr>,
+    ) -> Self {
         Accounts {
             pool,
             bus,
+            trusted_proxies,
             throttle: SignInThrottle::default(),
             hashing: tokio::sync::Semaphore::new(CONCURRENT_HASHES),
             tokens: TokenCache::default(),
@@ -421,7 +428,17 @@ impl AccountsPort for Accounts {
         username: &str,
         password: &str,
     ) -> Result<Principal, AppError> {
-        let addr = client_addr(&request.extensions);
+        let forwarded: Vec<&str> = request
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let addr = crate::auth::proxies::client(
+            client_addr(&request.extensions),
+            &forwarded,
+            &self.trusted_proxies,
+        );
         if let Err(wait) = self.throttle.begin(addr, username, Instant::now()) {
             let seconds = wait.as_secs().max(1);
             return Err(AppError::rate_limited(

@@ -202,6 +202,11 @@ pub struct ServeArgs {
     /// Trunk dev server, `http://127.0.0.1:8080`).
     #[arg(long, env = "FLIGHTDECK_ALLOWED_ORIGINS", default_value = "")]
     pub allowed_origins: String,
+    /// Reverse proxies whose `X-Forwarded-For` is believed, as CIDRs, comma separated (for
+    /// example `127.0.0.1,10.0.0.0/8`). Without it the header is ignored and the TCP peer is
+    /// the client (sign-in throttling keys on it).
+    #[arg(long, env = "FLIGHTDECK_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
     /// Folder holding the built site (`pkg/`, icons, manifest) from `cargo leptos build`.
     #[arg(long, env = "FLIGHTDECK_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -331,6 +336,8 @@ pub struct WebConfig {
     /// Origins besides the request's own host allowed to make cookie-authenticated writes.
     pub allowed_origins: Vec<String>,
     pub session_idle: Duration,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<crate::auth::proxies::Cidr>,
 }
 
 impl Default for WebConfig {
@@ -342,6 +349,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             allowed_origins: Vec::new(),
             session_idle: Duration::from_secs(12 * 3600),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -435,6 +443,11 @@ impl ServeArgs {
                 )),
             }
         }
+        let trusted_proxies = crate::auth::proxies::parse_list(&self.trusted_proxies)
+            .unwrap_or_else(|e| {
+                problems.push(format!("FLIGHTDECK_TRUSTED_PROXIES: {e}"));
+                Vec::new()
+            });
         let session_idle = match self.session_idle_hours.parse::<u64>() {
             Ok(h) if (1..=24 * 30).contains(&h) => Some(Duration::from_secs(h * 3600)),
             _ => {
@@ -492,6 +505,7 @@ impl ServeArgs {
                     secure_cookies,
                     allowed_origins,
                     session_idle,
+                    trusted_proxies,
                 },
             }),
             _ => Err(problems),

@@ -79,7 +79,11 @@ impl AppState {
         if let crate::db::TypedPool::Postgres(pg) = &db.typed {
             bus.listen(pg.clone());
         }
-        let accounts = Arc::new(Accounts::new(db.pool.clone(), bus.clone()));
+        let accounts = Arc::new(Accounts::new(
+            db.pool.clone(),
+            bus.clone(),
+            config.trusted_proxies.clone(),
+        ));
         let audit = Arc::new(AuditLog::new(db.pool.clone()));
         let catalog = Arc::new(Catalog::new(db.pool.clone(), bus.clone()));
         let deployments = Deployments::new(

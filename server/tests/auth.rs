@@ -617,3 +617,48 @@ on_both_databases!(
     bad_input_gets_a_clear_4xx_and_changes_nothing,
     audit_pages_newest_first_with_filters,
 );
+
+/// Behind a trusted proxy, each client's failures count against the address the proxy saw, not
+/// against the proxy (which would throttle everyone at once); a forged header from elsewhere is
+/// ignored.
+#[tokio::test]
+async fn sign_in_throttling_keys_on_the_client_behind_a_trusted_proxy() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let config = flightdeck::config::WebConfig {
+        // Requests in these tests come from 127.0.0.1, as from a proxy on the same machine.
+        trusted_proxies: flightdeck::auth::proxies::parse_list("127.0.0.1").unwrap(),
+        ..Default::default()
+    };
+    let app = TestApp::sqlite_with(config).await;
+    let attempt = |client: &'static str, username: &'static str| {
+        let request = Request::post("/api/sign_in")
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, "http://127.0.0.1:3000")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header("x-forwarded-for", client)
+            .body(Body::from(format!(
+                "username={username}&password=guess-guess-guess"
+            )))
+            .unwrap();
+        app.send(request)
+    };
+    for i in 0..5 {
+        let name: &'static str = ["u0", "u1", "u2", "u3", "u4"][i];
+        assert_eq!(
+            attempt("198.51.100.7", name).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        attempt("198.51.100.7", "u5").await.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guessing client waits"
+    );
+    assert_eq!(
+        attempt("203.0.113.9", "u6").await.status,
+        StatusCode::UNAUTHORIZED,
+        "another client behind the same proxy does not"
+    );
+}

@@ -4,6 +4,7 @@
 
 pub mod caller;
 pub mod password;
+pub mod proxies;
 pub mod sessions;
 pub mod throttle;
 pub mod token;
