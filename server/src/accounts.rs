@@ -525,11 +525,33 @@ impl AccountsPort for Accounts {
     }
 
     async fn sign_out(&self, request: &Parts) -> Result<(), AppError> {
-        if let Some(session) = request.extensions.get::<Session>() {
-            session
-                .flush()
-                .await
-                .map_err(|e| internal("ending a session", e))?;
+        let Some(session) = request.extensions.get::<Session>() else {
+            return Ok(());
+        };
+        let user = session.get::<i64>(SESSION_USER_ID).await.ok().flatten();
+        session
+            .flush()
+            .await
+            .map_err(|e| internal("ending a session", e))?;
+        // On the audit trail, and so on the live connection: the tab's other websockets learn
+        // at once that their session is gone and close.
+        if let Some(principal) = match user {
+            Some(id) => self.principal_for_user(id).await?,
+            None => None,
+        } {
+            let tx = store::begin(&self.pool).await?;
+            store::commit_audited(
+                tx,
+                &self.bus,
+                NewAudit {
+                    actor: &principal.actor(),
+                    action: "user.signed_out",
+                    target: &principal.name,
+                    reason: None,
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await?;
         }
         Ok(())
     }

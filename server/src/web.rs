@@ -40,6 +40,8 @@ fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
 }
 
 pub fn router(state: AppState, session_store: sessions::Store) -> Router {
+    // The websocket checks its session again while it stays open (see `ws`).
+    let store_for_sockets = axum::Extension(session_store.clone());
     let idle = time::Duration::seconds(state.config.session_idle.as_secs() as i64);
     let session_layer = SessionManagerLayer::new(session_store)
         .with_name("fd_session")
@@ -55,7 +57,7 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
         .route("/api/health", get(crate::health::handler))
         .route("/api/openapi.json", get(crate::openapi::handler))
         .route("/metrics", get(crate::metrics::handler))
-        .route("/ws", get(crate::ws::handler))
+        .route("/ws", get(crate::ws::handler).layer(store_for_sockets))
         .nest("/api/v1", crate::rest::router())
         .nest("/api/v2", crate::rest::v2_router())
         .leptos_routes_with_context(&state, routes, context.clone(), {

@@ -15,12 +15,85 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 pub async fn handler(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    session: Option<Extension<tower_sessions::Session>>,
+    store: Option<Extension<crate::auth::sessions::Store>>,
+    headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if caller.0.is_none() {
+    let Some(principal) = caller.0 else {
         return crate::error::ApiError(app::error::AppError::unauthorized()).into_response();
+    };
+    let credential = match (principal.kind, crate::auth::caller::bearer_token(&headers)) {
+        (app::model::PrincipalKind::Token, Some(token)) => Credential::Token(token.to_string()),
+        _ => Credential::Session {
+            id: session.and_then(|s| s.0.id()),
+            store: store.map(|s| s.0),
+            user_id: principal.id,
+        },
+    };
+    upgrade.on_upgrade(move |socket| run(socket, state, credential))
+}
+
+/// What let the socket in, checked again while it stays open: a session (signed out, expired,
+/// or its account disabled) or a token (revoked, its account disabled).
+enum Credential {
+    Session {
+        id: Option<tower_sessions::session::Id>,
+        store: Option<crate::auth::sessions::Store>,
+        user_id: i64,
+    },
+    Token(String),
+}
+
+/// How often an open socket checks that its caller may still listen, at the latest.
+const RECHECK: Duration = Duration::from_secs(60);
+
+impl Credential {
+    async fn still_valid(&self, state: &AppState) -> bool {
+        match self {
+            Credential::Token(token) => {
+                matches!(state.accounts.principal_for_token(token).await, Ok(Some(_)))
+            }
+            Credential::Session { id, store, user_id } => {
+                use tower_sessions::SessionStore;
+                let session_alive = match (id, store) {
+                    (Some(id), Some(store)) => match store.load(id).await {
+                        Ok(Some(record)) => {
+                            record.expiry_date > time::OffsetDateTime::now_utc()
+                                && record.data.get(crate::auth::SESSION_USER_ID)
+                                    == Some(&serde_json::json!(user_id))
+                        }
+                        Ok(None) => false,
+                        // The store could not be read: keep the socket rather than drop every
+                        // client on a database hiccup; the next check decides.
+                        Err(_) => true,
+                    },
+                    _ => true,
+                };
+                session_alive
+                    && !matches!(state.accounts.principal_for_user(*user_id).await, Ok(None))
+            }
+        }
     }
-    upgrade.on_upgrade(move |socket| run(socket, state))
+}
+
+/// An audited action that may end someone's access: only these make open sockets check, so a
+/// busy deploy trail costs the sockets nothing.
+fn ends_access(event: &EventMessage) -> bool {
+    event.topic == topics::AUDIT
+        && matches!(
+            event.data.get("action").and_then(|a| a.as_str()),
+            Some("user.signed_out" | "user.updated" | "token.revoked")
+        )
+}
+
+/// Closes the socket with 1008 (policy violation): the caller may no longer listen.
+async fn close_for_policy(sink: &mut futures_util::stream::SplitSink<WebSocket, Message>) {
+    let frame = axum::extract::ws::CloseFrame {
+        code: 1008,
+        reason: "signed out, expired or revoked".into(),
+    };
+    let _ = sink.send(Message::Close(Some(frame))).await;
 }
 
 struct Subscription {
@@ -52,7 +125,7 @@ async fn send(
     }
 }
 
-async fn run(socket: WebSocket, state: AppState) {
+async fn run(socket: WebSocket, state: AppState, credential: Credential) {
     let _guard = state.metrics.ws_client_connected();
     let (mut sink, mut stream) = socket.split();
 
@@ -124,10 +197,20 @@ async fn run(socket: WebSocket, state: AppState) {
 
     let mut ping = tokio::time::interval(Duration::from_secs(20));
     ping.tick().await;
+    let mut recheck = tokio::time::interval(RECHECK);
+    recheck.tick().await;
     loop {
         tokio::select! {
             received = live.recv() => match received {
                 Ok(published) => {
+                    // Sign-outs, revocations and account changes are audited: check at once
+                    // whether this socket's caller is still allowed.
+                    if ends_access(&published.event)
+                        && !credential.still_valid(&state).await
+                    {
+                        close_for_policy(&mut sink).await;
+                        break;
+                    }
                     // Queue this event and any others already waiting, then write them with
                     // one flush: a burst costs one write per client, not one per event.
                     let mut next = Some(published);
@@ -186,6 +269,12 @@ async fn run(socket: WebSocket, state: AppState) {
             },
             _ = ping.tick() => {
                 if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+            _ = recheck.tick() => {
+                if !credential.still_valid(&state).await {
+                    close_for_policy(&mut sink).await;
                     break;
                 }
             }

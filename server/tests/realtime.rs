@@ -133,9 +133,68 @@ async fn live_events_arrive_and_missed_ones_replay_after_reconnect(app: TestApp)
     assert!(live["seq"].as_i64() > b["seq"].as_i64());
 }
 
+/// Waits for the server to close the socket and returns the close code.
+async fn closed_with(socket: &mut Socket) -> u16 {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("closed within 10 s");
+        match message {
+            Some(Ok(Message::Close(frame))) => {
+                return frame.map(|f| u16::from(f.code)).unwrap_or(0)
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return 0,
+        }
+    }
+}
+
+/// A socket does not outlive its caller: revoking its token or signing its session out closes
+/// it with 1008 (policy violation) at once.
+async fn sockets_close_when_their_token_is_revoked_or_their_session_signed_out(app: TestApp) {
+    let addr = serve(&app).await;
+    let admin = app.new_token("admin-script", Role::Admin).await;
+    let made = app
+        .post_json(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "wallboard", "role": "viewer"}),
+        )
+        .await;
+    let token = made.json()["token"].as_str().unwrap().to_string();
+    let id = made.json()["summary"]["id"].as_i64().unwrap();
+    let mut socket = connect(addr, &token).await.unwrap();
+    subscribe(&mut socket, None).await;
+    assert_eq!(next_json(&mut socket).await["type"], "subscribed");
+    let revoked = app.delete(&format!("/api/v1/tokens/{id}"), &admin).await;
+    assert_eq!(revoked.status, axum::http::StatusCode::NO_CONTENT);
+    assert_eq!(closed_with(&mut socket).await, 1008);
+
+    let password = app.new_user("tab.user", Role::Viewer).await;
+    let Auth::Cookie(cookie) = app.sign_in("tab.user", &password).await else {
+        unreachable!()
+    };
+    let mut request = format!("ws://{addr}/ws").into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    request
+        .headers_mut()
+        .insert("origin", format!("http://{addr}").parse().unwrap());
+    let (mut tab, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    subscribe(&mut tab, None).await;
+    assert_eq!(next_json(&mut tab).await["type"], "subscribed");
+    let out = app
+        .server_fn("sign_out", &Auth::Cookie(cookie.clone()), &[])
+        .await;
+    assert!(out.status.is_success(), "{}", out.body);
+    assert_eq!(closed_with(&mut tab).await, 1008);
+}
+
 on_both_databases!(
     the_websocket_needs_a_caller,
-    live_events_arrive_and_missed_ones_replay_after_reconnect
+    live_events_arrive_and_missed_ones_replay_after_reconnect,
+    sockets_close_when_their_token_is_revoked_or_their_session_signed_out
 );
 
 /// PostgreSQL only: there, a transaction can take a lower `seq` and commit after a higher one.
