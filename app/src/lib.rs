@@ -16,6 +16,7 @@ pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;
+pub mod redact;
 pub mod response;
 pub mod scopes;
 pub mod theme;

@@ -374,7 +374,29 @@ async fn slos_burn_alert_and_roll_back_inside_the_watch_window(app: TestApp) {
     assert_eq!(list[0]["name"], "availability");
 }
 
+/// A probe's URL may carry credentials: only admins see it whole.
+async fn probe_urls_are_masked_for_everyone_but_admins(app: TestApp) {
+    let admin = deploy::setup(&app, "true").await;
+    let viewer = app.new_token("wallboard", Role::Viewer).await;
+    let probe = json!({"type": "http", "url": "http://monitor:pa55word@127.0.0.1:9/healthz?key=k3y", "interval_s": 3600});
+    let id = create_component(&app, &admin, "api-secret", probe).await;
+    let path = format!("/api/v1/components/{id}");
+    let seen = app.get(&path, &viewer).await.json();
+    assert_eq!(seen["probe"]["url"], "http://•••@127.0.0.1:9/healthz?•••");
+    let listed = app.get("/api/v1/components", &viewer).await.body;
+    assert!(
+        !listed.contains("pa55word") && !listed.contains("k3y"),
+        "{listed}"
+    );
+    let whole = app.get(&path, &admin).await.json();
+    assert_eq!(
+        whole["probe"]["url"],
+        "http://monitor:pa55word@127.0.0.1:9/healthz?key=k3y"
+    );
+}
+
 on_both_databases!(
+    probe_urls_are_masked_for_everyone_but_admins,
     components_go_down_and_recover_with_an_alert,
     component_input_is_checked,
     slos_burn_alert_and_roll_back_inside_the_watch_window,

@@ -365,7 +365,7 @@ async fn the_webhook_deployer_waits_for_the_reported_status(app: TestApp) {
         .put_json(
             "/api/v1/services/api/targets/production",
             &admin,
-            json!({"deployer": "webhook", "url": format!("http://{addr}/deploy"), "timeout_s": 30}),
+            json!({"deployer": "webhook", "url": format!("http://{addr}/deploy?token=s3cr3t-in-url"), "timeout_s": 30}),
         )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
@@ -404,6 +404,26 @@ async fn the_webhook_deployer_waits_for_the_reported_status(app: TestApp) {
         (call["deployment_id"].as_i64(), call["version"].as_str()),
         (Some(id), Some("5.0.0"))
     );
+    // Viewers read the log: the token in the target's URL is not in it.
+    let viewer = app.new_token("wallboard", app::model::Role::Viewer).await;
+    let log = app
+        .wait_for(
+            &format!("/api/v1/deployments/{id}/logs"),
+            &viewer,
+            |lines| {
+                lines.as_array().is_some_and(|l| {
+                    l.iter()
+                        .any(|x| x["text"].as_str().is_some_and(|t| t.starts_with("Calling")))
+                })
+            },
+        )
+        .await
+        .to_string();
+    assert!(
+        log.contains(&format!("Calling http://{addr}/deploy?•••")),
+        "{log}"
+    );
+    assert!(!log.contains("s3cr3t-in-url"), "{log}");
 
     let res = github(
         &app,

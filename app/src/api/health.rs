@@ -14,8 +14,9 @@ use crate::ports::call::*;
 pub async fn list_components() -> Result<Vec<Component>, AppError> {
     reply(
         async {
-            require(Role::Viewer)?;
-            ports()?.components.list().await
+            let who = require(Role::Viewer)?;
+            let list = ports()?.components.list().await?;
+            Ok(list.into_iter().map(|c| c.for_role(who.role)).collect())
         }
         .await,
     )
@@ -25,8 +26,10 @@ pub async fn list_components() -> Result<Vec<Component>, AppError> {
 pub async fn get_component(id: i64) -> Result<ComponentDetail, AppError> {
     reply(
         async {
-            require(Role::Viewer)?;
-            ports()?.components.get(id).await
+            let who = require(Role::Viewer)?;
+            let mut detail = ports()?.components.get(id).await?;
+            detail.component = detail.component.for_role(who.role);
+            Ok(detail)
         }
         .await,
     )

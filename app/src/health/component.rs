@@ -142,6 +142,12 @@ impl ProbeSpec {
     }
 
     /// What is probed, in a few words: `GET https://…`, `tcp db:5432`, `up{job="api"}`.
+    /// The probe as people who are not admins see it: its URL masked (`redact::mask_url`).
+    pub fn masked(mut self) -> ProbeSpec {
+        self.url = self.url.as_deref().map(crate::redact::mask_url);
+        self
+    }
+
     pub fn describe(&self) -> String {
         match self.kind {
             ProbeKind::Http => format!(
@@ -219,6 +225,16 @@ pub struct ProbeResult {
     pub latency_ms: Option<u32>,
     /// What was seen: `HTTP 200`, `connection refused`, `timed out after 5000 ms`, ...
     pub detail: String,
+}
+
+impl Component {
+    /// As `role` may see it: admins see the probe's URL whole, everyone else masked.
+    pub fn for_role(mut self, role: crate::model::Role) -> Component {
+        if role != crate::model::Role::Admin {
+            self.probe = self.probe.masked();
+        }
+        self
+    }
 }
 
 /// `GET /api/v1/components/{id}`: the component with its recent checks, newest first.

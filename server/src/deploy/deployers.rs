@@ -157,8 +157,10 @@ async fn call_webhook(
     }))
     .map_err(|e| format!("The request could not be built: {e}"))?;
     let signature = format!("sha256={}", crate::webhooks::sign(secret, &body));
+    // The log and the error are read by viewers: the URL may carry a token.
+    let shown = app::redact::mask_url(url);
     let _ = log
-        .send((Stream::Flightdeck, format!("Calling {url}")))
+        .send((Stream::Flightdeck, format!("Calling {shown}")))
         .await;
     let response = engine
         .http
@@ -172,18 +174,18 @@ async fn call_webhook(
         .await
         .map_err(|e| {
             format!(
-                "{url} could not be reached: {}",
+                "{shown} could not be reached: {}",
                 if e.is_timeout() {
                     "no answer within 30 s".to_string()
                 } else {
-                    e.to_string()
+                    e.without_url().to_string()
                 }
             )
         })?;
     let status = response.status();
     if !status.is_success() {
         return Err(format!(
-            "{url} answered HTTP {}; nothing was started there.",
+            "{shown} answered HTTP {}; nothing was started there.",
             status.as_u16()
         ));
     }
@@ -191,7 +193,7 @@ async fn call_webhook(
         .send((
             Stream::Flightdeck,
             format!(
-                "{url} accepted it (HTTP {}); waiting for its status webhook.",
+                "{shown} accepted it (HTTP {}); waiting for its status webhook.",
                 status.as_u16()
             ),
         ))

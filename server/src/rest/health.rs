@@ -23,8 +23,11 @@ async fn components(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<Component>>> {
-    require(&caller, Role::Viewer)?;
-    Ok(Json(state.components.list().await?))
+    let who = require(&caller, Role::Viewer)?;
+    let list = state.components.list().await?;
+    Ok(Json(
+        list.into_iter().map(|c| c.for_role(who.role)).collect(),
+    ))
 }
 
 async fn component(
@@ -32,8 +35,10 @@ async fn component(
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ComponentDetail>> {
-    require(&caller, Role::Viewer)?;
-    Ok(Json(state.components.get(id).await?))
+    let who = require(&caller, Role::Viewer)?;
+    let mut detail = state.components.get(id).await?;
+    detail.component = detail.component.for_role(who.role);
+    Ok(Json(detail))
 }
 
 async fn create_component(
