@@ -50,8 +50,11 @@ pub async fn record(
     Ok(saved)
 }
 
-/// The entries as CSV (RFC 4180). Cells a spreadsheet would run as a formula get a leading `'`.
-pub fn to_csv(entries: &[AuditEntry]) -> String {
+/// The CSV header of the export.
+const CSV_HEADER: &str = "id,at_utc,actor,action,target,reason,detail\r\n";
+
+/// One entry as a CSV (RFC 4180) row. Cells a spreadsheet would run as a formula get a leading `'`.
+fn csv_row(e: &AuditEntry) -> String {
     fn cell(value: &str) -> String {
         let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
             format!("'{value}")
@@ -64,22 +67,87 @@ pub fn to_csv(entries: &[AuditEntry]) -> String {
             value
         }
     }
-    let mut out = String::from("id,at_utc,actor,action,target,reason,detail\r\n");
+    let row = [
+        e.id.to_string(),
+        app::time_fmt::iso_utc(e.at),
+        e.actor.clone(),
+        e.action.clone(),
+        e.target.clone(),
+        e.reason.clone().unwrap_or_default(),
+        e.detail.get().to_string(),
+    ];
+    let cells: Vec<String> = row.iter().map(|v| cell(v)).collect();
+    format!("{}\r\n", cells.join(","))
+}
+
+/// The entries as CSV (RFC 4180).
+pub fn to_csv(entries: &[AuditEntry]) -> String {
+    let mut out = String::from(CSV_HEADER);
     for e in entries {
-        let row = [
-            e.id.to_string(),
-            app::time_fmt::iso_utc(e.at),
-            e.actor.clone(),
-            e.action.clone(),
-            e.target.clone(),
-            e.reason.clone().unwrap_or_default(),
-            e.detail.get().to_string(),
-        ];
-        let cells: Vec<String> = row.iter().map(|v| cell(v)).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
+        out.push_str(&csv_row(e));
     }
     out
+}
+
+/// Entries read per chunk of a streamed export.
+const EXPORT_CHUNK: i64 = 500;
+
+/// The audit trail (optionally one action or actor), oldest first, as CSV or a JSON array,
+/// streamed a chunk at a time: a trail of millions of entries costs the server one chunk of
+/// memory per export, not the whole trail.
+pub fn export(
+    pool: AnyPool,
+    csv: bool,
+    action: Option<String>,
+    actor: Option<String>,
+) -> impl futures_util::Stream<Item = Result<String, sqlx::Error>> + Send {
+    // (the last id sent, whether nothing was sent yet); `None` once the closing chunk went.
+    futures_util::stream::try_unfold(Some((0i64, true)), move |state| {
+        let (pool, action, actor) = (pool.clone(), action.clone(), actor.clone());
+        async move {
+            let Some((after, first)) = state else {
+                return Ok(None);
+            };
+            let rows = sqlx::query(
+                "SELECT id, at, actor, action, target, reason, detail FROM audit \
+                 WHERE id > $1 AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR actor = $3) \
+                 ORDER BY id LIMIT $4",
+            )
+            .bind(after)
+            .bind(action.as_deref())
+            .bind(actor.as_deref())
+            .bind(EXPORT_CHUNK)
+            .fetch_all(&pool)
+            .await?;
+            let entries = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+            let Some(last) = entries.last().map(|e| e.id) else {
+                let closing = match (csv, first) {
+                    (true, true) => CSV_HEADER.to_string(),
+                    (true, false) => String::new(),
+                    (false, true) => "[]".to_string(),
+                    (false, false) => "]".to_string(),
+                };
+                return Ok(Some((closing, None)));
+            };
+            let mut chunk = String::new();
+            if csv {
+                if first {
+                    chunk.push_str(CSV_HEADER);
+                }
+                for e in &entries {
+                    chunk.push_str(&csv_row(e));
+                }
+            } else {
+                for (i, e) in entries.iter().enumerate() {
+                    chunk.push_str(if first && i == 0 { "[" } else { "," });
+                    chunk.push_str(
+                        &serde_json::to_string(e).map_err(|e| sqlx::Error::Encode(e.into()))?,
+                    );
+                }
+            }
+            Ok(Some((chunk, Some((last, false)))))
+        }
+    })
 }
 
 fn decode(row: &sqlx::any::AnyRow) -> Result<AuditEntry, sqlx::Error> {

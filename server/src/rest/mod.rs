@@ -11,6 +11,7 @@ use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, patch};
 use axum::{Json, Router};
+use futures_util::TryStreamExt;
 use serde::Deserialize;
 
 mod alerts;
@@ -173,6 +174,7 @@ struct ExportQuery {
 }
 
 /// The whole (filtered) trail, oldest first, as a download.
+/// `GET /audit/export?format=csv|json&action&actor`: the trail, oldest first, streamed.
 async fn export_audit(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -190,43 +192,25 @@ async fn export_audit(
             .into())
         }
     };
-    let mut entries = Vec::new();
-    let mut before = None;
-    loop {
-        let page = state
-            .audit
-            .list(&AuditQuery {
-                before,
-                limit: Some(AuditQuery::MAX_LIMIT),
-                action: query.action.clone(),
-                actor: query.actor.clone(),
-            })
-            .await?;
-        entries.extend(page.entries);
-        match page.next_before {
-            Some(next) => before = Some(next),
-            None => break,
-        }
-    }
-    entries.reverse();
-    let (body, content_type, extension) = if csv {
-        (
-            crate::audit::to_csv(&entries),
-            "text/csv; charset=utf-8",
-            "csv",
-        )
+    let (content_type, extension) = if csv {
+        ("text/csv; charset=utf-8", "csv")
     } else {
-        let json = serde_json::to_string(&entries)
-            .map_err(|e| crate::error::internal("exporting the audit trail", e))?;
-        (json, "application/json", "json")
+        ("application/json", "json")
     };
+    let chunks = crate::audit::export(state.db.pool.clone(), csv, query.action, query.actor)
+        .map_ok(axum::body::Bytes::from)
+        .map_err(|e| {
+            // The status line went out already: the client sees a cut-off download.
+            tracing::error!(error = %e, "exporting the audit trail");
+            std::io::Error::other("the audit export failed")
+        });
     let disposition = format!("attachment; filename=\"flightdeck-audit.{extension}\"");
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, content_type.to_string()),
             (axum::http::header::CONTENT_DISPOSITION, disposition),
         ],
-        body,
+        axum::body::Body::from_stream(chunks),
     )
         .into_response())
 }
