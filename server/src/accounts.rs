@@ -501,6 +501,10 @@ impl AccountsPort for Accounts {
             .insert(SESSION_USER_ID, principal.id)
             .await
             .map_err(|e| internal("writing the session", e))?;
+        session
+            .insert(crate::auth::SESSION_SIGNED_IN_AT, crate::now_ms())
+            .await
+            .map_err(|e| internal("writing the session", e))?;
 
         let mut tx = store::begin(&self.pool).await?;
         sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")

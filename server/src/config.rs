@@ -213,6 +213,9 @@ pub struct ServeArgs {
     /// Hours of inactivity after which a session ends.
     #[arg(long, env = "FLIGHTDECK_SESSION_IDLE_HOURS", default_value = "12")]
     pub session_idle_hours: String,
+    /// Hours after sign-in at which a session ends however active it is (1 to 8760).
+    #[arg(long, env = "FLIGHTDECK_SESSION_MAX_HOURS", default_value_t = 168)]
+    pub session_max_hours: u64,
     /// Fill an empty database with realistic demo data.
     #[arg(long, env = "FLIGHTDECK_DEMO")]
     pub demo: bool,
@@ -336,6 +339,8 @@ pub struct WebConfig {
     /// Origins besides the request's own host allowed to make cookie-authenticated writes.
     pub allowed_origins: Vec<String>,
     pub session_idle: Duration,
+    /// A session ends this long after its sign-in, however active.
+    pub session_max: Duration,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<crate::auth::proxies::Cidr>,
 }
@@ -349,6 +354,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             allowed_origins: Vec::new(),
             session_idle: Duration::from_secs(12 * 3600),
+            session_max: Duration::from_secs(168 * 3600),
             trusted_proxies: Vec::new(),
         }
     }
@@ -448,6 +454,12 @@ impl ServeArgs {
                 problems.push(format!("FLIGHTDECK_TRUSTED_PROXIES: {e}"));
                 Vec::new()
             });
+        if !(1..=8760).contains(&self.session_max_hours) {
+            problems.push(format!(
+                "FLIGHTDECK_SESSION_MAX_HOURS must be from 1 to 8760 (got {})",
+                self.session_max_hours
+            ));
+        }
         let session_idle = match self.session_idle_hours.parse::<u64>() {
             Ok(h) if (1..=24 * 30).contains(&h) => Some(Duration::from_secs(h * 3600)),
             _ => {
@@ -505,6 +517,7 @@ impl ServeArgs {
                     secure_cookies,
                     allowed_origins,
                     session_idle,
+                    session_max: Duration::from_secs(self.session_max_hours * 3600),
                     trusted_proxies,
                 },
             }),

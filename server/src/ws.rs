@@ -59,7 +59,14 @@ impl Credential {
                 let session_alive = match (id, store) {
                     (Some(id), Some(store)) => match store.load(id).await {
                         Ok(Some(record)) => {
-                            record.expiry_date > time::OffsetDateTime::now_utc()
+                            let max_ms = state.config.session_max.as_millis() as i64;
+                            let within_lifetime = record
+                                .data
+                                .get(crate::auth::SESSION_SIGNED_IN_AT)
+                                .and_then(|at| at.as_i64())
+                                .is_none_or(|at| crate::now_ms() - at <= max_ms);
+                            within_lifetime
+                                && record.expiry_date > time::OffsetDateTime::now_utc()
                                 && record.data.get(crate::auth::SESSION_USER_ID)
                                     == Some(&serde_json::json!(user_id))
                         }

@@ -662,3 +662,20 @@ async fn sign_in_throttling_keys_on_the_client_behind_a_trusted_proxy() {
         "another client behind the same proxy does not"
     );
 }
+
+/// However active, a session ends its absolute lifetime after sign-in.
+#[tokio::test]
+async fn sessions_end_at_their_absolute_lifetime() {
+    let config = flightdeck::config::WebConfig {
+        session_max: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let app = TestApp::sqlite_with(config).await;
+    let cookie = app.sign_in("admin", ADMIN_PASSWORD).await;
+    assert_eq!(app.get("/api/v1/me", &cookie).await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        app.get("/api/v1/me", &cookie).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}

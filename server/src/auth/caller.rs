@@ -68,6 +68,16 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
             Err(e) => return crate::error::ApiError(e).into_response(),
         }
     } else if let Some(session) = request.extensions().get::<Session>().cloned() {
+        let max_ms = state.config.session_max.as_millis() as i64;
+        let signed_in_at = session
+            .get::<i64>(super::SESSION_SIGNED_IN_AT)
+            .await
+            .ok()
+            .flatten();
+        if signed_in_at.is_some_and(|at| crate::now_ms() - at > max_ms) {
+            // Past the absolute lifetime: the session ends, activity or not.
+            let _ = session.flush().await;
+        }
         match session.get::<i64>(SESSION_USER_ID).await {
             Ok(Some(user_id)) => state
                 .accounts

@@ -12,3 +12,6 @@ pub mod token_cache;
 
 /// Session key holding the signed-in user's id.
 pub const SESSION_USER_ID: &str = "user_id";
+/// When the session's user signed in (Unix ms): a session ends this long after it began,
+/// however busy (`FLIGHTDECK_SESSION_MAX_HOURS`).
+pub const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
