@@ -131,6 +131,8 @@ pub trait AlertsPort: Send + Sync + 'static {
         action: AlertAction,
         note: Option<String>,
     ) -> Result<Alert, AppError>;
+    /// Alerts still needing a person, by severity.
+    async fn needing_person(&self) -> Result<AlertCounts, AppError>;
     /// Who escalating the alert by hand would notify now.
     async fn escalation_preview(
         &self,

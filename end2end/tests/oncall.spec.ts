@@ -195,9 +195,15 @@ for (const size of sizes) {
       expect(small).toEqual([]);
     }
 
-    // Acknowledge in place; the group stays, now saying who has it.
+    // The navigation counts the alerts needing a person, live.
+    const badge = page.getByRole("navigation", { name: "Sections" }).getByTestId("alert-badge");
+    await expect(badge).toHaveText(/^\d+$/);
+    const before = Number(await badge.textContent());
+
+    // Acknowledge in place; the group stays, now saying who has it, and the badge counts one less.
     await group.getByRole("button", { name: "Acknowledge" }).click();
     await expect(group).toContainText("acknowledged by admin");
+    await expect.poll(async () => Number(await badge.textContent())).toBeLessThan(before);
     // Silence in place: the form opens with the group's labels.
     await group.getByRole("button", { name: "Silence…" }).click();
     await group.getByLabel("Why (required)").fill("e2e: known, fix rolling out");

@@ -33,6 +33,18 @@ pub async fn get_alert(id: i64) -> Result<AlertDetail, AppError> {
     )
 }
 
+/// Alerts still needing a person, by severity (the navigation's badge).
+#[server(endpoint = "alert_counts")]
+pub async fn load_alert_counts() -> Result<AlertCounts, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            ports()?.alerts.needing_person().await
+        }
+        .await,
+    )
+}
+
 /// Who escalating alert `id` now would notify.
 #[server(endpoint = "alert_escalation")]
 pub async fn escalation_preview(

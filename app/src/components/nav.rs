@@ -90,6 +90,7 @@ pub fn Nav() -> impl IntoView {
                                         <path d=s.icon()></path>
                                     </svg>
                                     <span class="label">{s.label()}</span>
+                                    {(s == Section::Alerts).then(|| view! { <AlertBadge/> })}
                                 </A>
                             </li>
                         }
@@ -97,5 +98,29 @@ pub fn Nav() -> impl IntoView {
                     .collect_view()}
             </ul>
         </nav>
+    }
+}
+
+/// How many alerts still need a person, on the Alerts link; red when one is critical. Live.
+#[island]
+fn AlertBadge() -> impl IntoView {
+    use crate::api::codec::resource;
+    let changes = crate::live::changes_on(crate::health::topics::ALERTS);
+    let counts = resource(move || changes.get(), |_| crate::api::load_alert_counts());
+    view! {
+        <Transition fallback=|| ()>
+            {move || counts.get().and_then(|r| r.ok()).filter(|c| c.total() > 0).map(|c| {
+                let class = if c.critical == 0 { "nav-badge" } else { "nav-badge nav-badge-critical" };
+                let label = format!(
+                    "{} alerts need a person ({} critical)",
+                    c.total(),
+                    c.critical
+                );
+                view! {
+                    <span class=class
+                        data-testid="alert-badge" aria-label=label.clone() title=label>{c.total()}</span>
+                }
+            })}
+        </Transition>
     }
 }

@@ -386,6 +386,21 @@ impl NewSilence {
     }
 }
 
+/// Alerts still needing a person (open or escalated, not silenced), by severity: the badge in
+/// the navigation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertCounts {
+    pub critical: u32,
+    pub warning: u32,
+    pub info: u32,
+}
+
+impl AlertCounts {
+    pub fn total(&self) -> u32 {
+        self.critical + self.warning + self.info
+    }
+}
+
 /// Live-update topics of the alert feed.
 pub mod topics {
     pub const ALERTS: &str = "alerts";

@@ -408,6 +408,27 @@ impl app::ports::AlertsPort for Alerts {
     ) -> Result<app::health::escalation::EscalationPreview, AppError> {
         Alerts::escalation_preview(self, id).await
     }
+    async fn needing_person(&self) -> Result<app::health::alert::AlertCounts, AppError> {
+        let fail = |e| internal("counting alerts", e);
+        let rows = sqlx::query(
+            "SELECT severity, COUNT(*) AS n FROM alerts \
+             WHERE status IN ('open', 'escalated') AND silenced_by IS NULL GROUP BY severity",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(fail)?;
+        let mut counts = app::health::alert::AlertCounts::default();
+        for row in rows {
+            let severity: String = row.try_get("severity").map_err(fail)?;
+            let n = row.try_get::<i64, _>("n").map_err(fail)? as u32;
+            match Severity::parse(&severity) {
+                Some(Severity::Critical) => counts.critical += n,
+                Some(Severity::Warning) => counts.warning += n,
+                _ => counts.info += n,
+            }
+        }
+        Ok(counts)
+    }
     async fn silences(&self) -> Result<Vec<Silence>, AppError> {
         self.list_silences(crate::now_ms()).await
     }
