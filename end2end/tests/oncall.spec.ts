@@ -99,6 +99,7 @@ test("a failed deployment offers Retry and Dismiss, never rolling back the versi
     await expect(dialog.getByLabel("Version")).toHaveValue("2.8.0-bad-migration");
     await expect(dialog.getByLabel("Service")).toHaveValue("payments-gateway");
     await expect(dialog.getByLabel("Environment")).toHaveValue("dev");
+    await expect(dialog.getByTestId("running-now")).toHaveText("dev runs 2.7.3 now.");
     await page.keyboard.press("Escape");
     await expect(dialog).toBeHidden();
   }
@@ -215,3 +216,14 @@ for (const size of sizes) {
     expect(errors).toEqual([]);
   });
 }
+
+test("on a phone the alert filters fold away and the first alert shows on the first screen", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, "/alerts");
+  await expect(page.getByLabel("Status")).toBeHidden();
+  const first = page.locator(".feed-item").first();
+  await expect(first).toBeVisible();
+  await inFirstViewport(page, first);
+  await page.getByText("Filters", { exact: true }).click();
+  await expect(page.getByLabel("Status")).toBeVisible();
+});

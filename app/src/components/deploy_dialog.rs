@@ -63,6 +63,8 @@ pub fn LazyDeployDialog(
     open: RwSignal<Option<DialogRequest>>,
     services: Signal<Vec<String>>,
     environments: Signal<Vec<Environment>>,
+    /// The matrix, so a deploy shows what runs where it would go.
+    cells: Signal<Vec<StatusCell>>,
     on_accepted: Callback<Accepted>,
 ) -> impl IntoView {
     let wanted = RwSignal::new(false);
@@ -74,7 +76,7 @@ pub fn LazyDeployDialog(
     move || {
         wanted
             .get()
-            .then(|| view! { <DeployDialog open services environments on_accepted/> })
+            .then(|| view! { <DeployDialog open services environments cells on_accepted/> })
     }
 }
 
@@ -112,6 +114,7 @@ fn DeployDialog(
     open: RwSignal<Option<DialogRequest>>,
     services: Signal<Vec<String>>,
     environments: Signal<Vec<Environment>>,
+    cells: Signal<Vec<StatusCell>>,
     on_accepted: Callback<Accepted>,
 ) -> impl IntoView {
     let deploy = ServerAction::<StartDeploy>::new();
@@ -263,7 +266,7 @@ fn DeployDialog(
         let is_rollback = matches!(request, DialogRequest::Rollback { .. });
         let fields = match request {
             DialogRequest::Deploy { .. } => {
-                view! { <DeployFields f services environments/> }.into_any()
+                view! { <DeployFields f services environments cells/> }.into_any()
             }
             DialogRequest::Rollback { environment, .. } => {
                 view! { <RollbackFields environment options version=f.version/> }.into_any()
@@ -316,7 +319,21 @@ fn DeployFields(
     f: Fields,
     services: Signal<Vec<String>>,
     environments: Signal<Vec<Environment>>,
+    cells: Signal<Vec<StatusCell>>,
 ) -> impl IntoView {
+    // What runs at the chosen service and environment now, in words.
+    let running = move || {
+        let (service, environment) = (f.service.get(), f.environment.get());
+        let cell = cells.with(|c| {
+            c.iter()
+                .find(|c| c.service == service && c.environment == environment)
+                .cloned()
+        });
+        match cell.and_then(|c| c.live_version) {
+            Some(live) => format!("{environment} runs {live} now."),
+            None => format!("Nothing of {service} runs in {environment} yet."),
+        }
+    };
     let releases = resource(
         move || f.service.get(),
         |service| async move {
@@ -340,6 +357,7 @@ fn DeployFields(
                 }).collect_view()}
             </select>
         </label>
+        <p class="muted" data-testid="running-now">{running}</p>
         <label>"Version"
             <input name="version" required=true autocomplete="off" placeholder="e.g. 1.8.2" list="known-releases"
                 on:input=field(f.version) prop:value=move || f.version.get()/>

@@ -53,6 +53,20 @@ fn AlertFeed(query: AlertQuery, role: Option<Role>) -> impl IntoView {
         |(q, _, _)| list_alerts(q),
     );
     let can_operate = use_role_at_least(Role::Operator);
+    // On a phone the filters fold away unless in use, so the first screen shows alerts.
+    let filters_panel = NodeRef::<leptos::html::Details>::new();
+    Effect::new(move |_| {
+        let narrow = web_sys::window()
+            .and_then(|w| w.inner_width().ok())
+            .and_then(|w| w.as_f64())
+            .is_some_and(|w| w < 768.0);
+        let in_use = query.with_untracked(|q| q.status.is_some() || q.severity.is_some());
+        if let Some(panel) = filters_panel.get() {
+            if narrow && !in_use {
+                panel.set_open(false);
+            }
+        }
+    });
     view! {
         <div class="page-head">
             <h1>"Alerts"</h1>
@@ -60,6 +74,11 @@ fn AlertFeed(query: AlertQuery, role: Option<Role>) -> impl IntoView {
         </div>
         <section class="card" aria-labelledby="feed-title">
             <h2 id="feed-title" class="sr-only">"Alert feed"</h2>
+            <details class="filters-panel" open=true node_ref=filters_panel>
+            <summary>{move || match (query.get().status, query.get().severity) {
+                (None, None) => "Filters".to_string(),
+                _ => "Filters (in use)".to_string(),
+            }}</summary>
             <form class="filters" method="get" action="/alerts" role="search">
                 <label>"Status"
                     <select name="status" prop:value=move || query.get().status.map(|s| s.as_str()).unwrap_or_default()>
@@ -76,6 +95,7 @@ fn AlertFeed(query: AlertQuery, role: Option<Role>) -> impl IntoView {
                 <button class="btn" type="submit">"Filter"</button>
                 <a class="btn btn-ghost" href="/alerts">"Clear"</a>
             </form>
+            </details>
             {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
             <Transition fallback=|| view! { <LoadingRows/> }>
                 {move || page.get().map(|r| match r {

@@ -81,6 +81,13 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
             .map(|b| b.environments)
             .unwrap_or_default()
     });
+    let cells = Signal::derive(move || {
+        board
+            .get()
+            .and_then(|b| b.ok())
+            .map(|b| b.cells)
+            .unwrap_or_default()
+    });
 
     view! {
         <Transition fallback=|| view! { <LoadingRows rows=6/> }>
@@ -90,7 +97,7 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
             })}
         </Transition>
         {move || (id.get() > 0).then(|| view! { <LogView id=id.get()/> })}
-        <LazyDeployDialog open=dialog services environments on_accepted/>
+        <LazyDeployDialog open=dialog services environments cells on_accepted/>
         <ToastRegion toasts/>
     }
 }

@@ -75,6 +75,13 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
             .map(|b| b.environments)
             .unwrap_or_default()
     });
+    let cells = Signal::derive(move || {
+        board
+            .get()
+            .and_then(|b| b.ok())
+            .map(|b| b.cells)
+            .unwrap_or_default()
+    });
     Effect::new(move |_| {
         let Some(Ok(b)) = board.get() else { return };
         for cell in &b.cells {
@@ -147,7 +154,7 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
             })}
         </Transition>
         <History query=history/>
-        <LazyDeployDialog open=dialog services environments on_accepted/>
+        <LazyDeployDialog open=dialog services environments cells on_accepted/>
         <ToastRegion toasts/>
     }
 }
