@@ -101,7 +101,7 @@ fn CockpitView(c: Cockpit, act: ServerAction<ActOnAlert>) -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="production-title">
                 <div class="card-head">
-                    <h2 id="production-title">{format!("{} per service", production.clone().unwrap_or_else(|| "Production".into()))}</h2>
+                    <h2 id="production-title">{format!("{} per service", capitalized(production.as_deref().unwrap_or("production")))}</h2>
                     <a href="/deployments">"Deployments →"</a>
                 </div>
                 <ProductionTable services/>
@@ -230,7 +230,7 @@ fn ProductionTable(services: Vec<ServiceLine>) -> impl IntoView {
                 <tbody>
                     {services.into_iter().map(|s| view! {
                         <tr data-testid=format!("production-{}", s.service)>
-                            <th scope="row"><a href=format!("/deployments?service={}", s.service)>{s.service.clone()}</a></th>
+                            <td><a class="service-name" href=format!("/deployments?service={}", s.service)>{s.service.clone()}</a></td>
                             <td>{s.version.clone().map(|v| view! { <code>{v}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"nothing"</span> }.into_any())}</td>
                             <td>
                                 {s.last_status.map(|status| view! { <StatusBadge status/> })}
@@ -247,4 +247,12 @@ fn ProductionTable(services: Vec<ServiceLine>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
