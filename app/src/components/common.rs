@@ -61,3 +61,12 @@ pub fn LoadingRows(#[prop(default = 5)] rows: usize) -> impl IntoView {
 pub fn RoleBadge(role: crate::model::Role) -> impl IntoView {
     view! { <span class=format!("badge role-{}", role.as_str())>{role.as_str()}</span> }
 }
+
+/// The word with its first letter upper-cased (`rollback` → `Rollback`).
+pub fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

@@ -248,11 +248,3 @@ fn ProductionTable(services: Vec<ServiceLine>) -> impl IntoView {
     }
     .into_any()
 }
-
-fn capitalized(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}

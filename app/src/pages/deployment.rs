@@ -215,7 +215,7 @@ fn Summary(
         <div class="page-head page-head-actions">
             <div>
                 <h1>{format!("#{} {} ", d.id, d.service)}<code>{d.version.clone()}</code>{format!(" → {}", d.environment)}</h1>
-                <p class="muted">{format!("{} by {}", capital(d.kind.as_str()), d.actor)}{d.reason.clone().map(|r| format!(": “{r}”"))}</p>
+                <p class="muted">{format!("{} by {}", capitalized(d.kind.as_str()), d.actor)}{d.reason.clone().map(|r| format!(": “{r}”"))}</p>
             </div>
             <Show when=move || can_operate.get()>
                 <div class="actions">
@@ -255,13 +255,6 @@ fn Summary(
             {d.replaced_id.map(|r| view! { <div><dt>"Replaced"</dt><dd><a href=format!("/deployments/{r}")>{format!("#{r}")}</a></dd></div> })}
         </dl>
     }
-}
-
-fn capital(word: &str) -> String {
-    let mut c = word.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// Queued -> running -> outcome, with the current step marked for screen readers too.
