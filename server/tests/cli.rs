@@ -11,6 +11,19 @@ fn flightdeck(db_url: &str) -> Command {
     cmd
 }
 
+/// Runs the binary with `args`, writing `input` to its standard input.
+fn run_with_stdin(db_url: &str, args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut child = flightdeck(db_url)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn user_add_reads_the_password_from_stdin_and_token_create_prints_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -132,26 +145,17 @@ fn user_add_reads_the_password_from_stdin_and_token_create_prints_once() {
             "{args:?}"
         );
     }
-    let mut reset = flightdeck(&url)
-        .args([
+    let reset = run_with_stdin(
+        &url,
+        &[
             "user",
             "reset-password",
             "--username",
             "ops.anna",
             "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    reset
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"another-long-password\n")
-        .unwrap();
-    let reset = reset.wait_with_output().unwrap();
+        ],
+        b"another-long-password\n",
+    );
     assert!(
         reset.status.success(),
         "{}",

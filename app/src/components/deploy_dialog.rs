@@ -4,8 +4,10 @@
 
 use super::common::ErrorNote;
 use super::modal::Modal;
-use crate::api::codec::resource;
-use crate::api::{list_releases, rollback_options, StartDeploy, StartPromote, StartRollback};
+use crate::api::codec::{resource, Loaded};
+use crate::api::{
+    list_releases, rollback_options, DeployBoard, StartDeploy, StartPromote, StartRollback,
+};
 use crate::catalog::Environment;
 use crate::deploy::rollback::RollbackOptions;
 use crate::deploy::*;
@@ -56,15 +58,38 @@ fn field(signal: RwSignal<String>) -> impl Fn(leptos::ev::Event) + Copy {
     move |ev| signal.set(event_target_value(&ev))
 }
 
+/// What the dialog reads of the deployments board: service names, environments in pipeline
+/// order, and the matrix (so a deploy shows what runs where it would go).
+#[derive(Clone, Copy)]
+pub struct BoardView {
+    services: Signal<Vec<String>>,
+    environments: Signal<Vec<Environment>>,
+    cells: Signal<Vec<StatusCell>>,
+}
+
+impl BoardView {
+    pub fn of(board: Loaded<Result<DeployBoard, AppError>>) -> BoardView {
+        let loaded = move || board.get().and_then(|b| b.ok());
+        BoardView {
+            services: Signal::derive(move || {
+                loaded()
+                    .map(|b| b.services.into_iter().map(|s| s.name).collect())
+                    .unwrap_or_default()
+            }),
+            environments: Signal::derive(move || {
+                loaded().map(|b| b.environments).unwrap_or_default()
+            }),
+            cells: Signal::derive(move || loaded().map(|b| b.cells).unwrap_or_default()),
+        }
+    }
+}
+
 /// The dialog, mounted the first time it opens: until then a page carries none of its markup or
 /// effects. `on_accepted` runs with the queued deployment.
 #[component]
 pub fn LazyDeployDialog(
     open: RwSignal<Option<DialogRequest>>,
-    services: Signal<Vec<String>>,
-    environments: Signal<Vec<Environment>>,
-    /// The matrix, so a deploy shows what runs where it would go.
-    cells: Signal<Vec<StatusCell>>,
+    board: BoardView,
     on_accepted: Callback<Accepted>,
 ) -> impl IntoView {
     let wanted = RwSignal::new(false);
@@ -76,7 +101,7 @@ pub fn LazyDeployDialog(
     move || {
         wanted
             .get()
-            .then(|| view! { <DeployDialog open services environments cells on_accepted/> })
+            .then(|| view! { <DeployDialog open board on_accepted/> })
     }
 }
 
@@ -112,11 +137,14 @@ impl Fields {
 #[component]
 fn DeployDialog(
     open: RwSignal<Option<DialogRequest>>,
-    services: Signal<Vec<String>>,
-    environments: Signal<Vec<Environment>>,
-    cells: Signal<Vec<StatusCell>>,
+    board: BoardView,
     on_accepted: Callback<Accepted>,
 ) -> impl IntoView {
+    let BoardView {
+        services,
+        environments,
+        cells,
+    } = board;
     let deploy = ServerAction::<StartDeploy>::new();
     let rollback = ServerAction::<StartRollback>::new();
     let promote = ServerAction::<StartPromote>::new();

@@ -67,27 +67,7 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
             let _ = w.location().set_href(&format!("/deployments/{}", a.id));
         }
     });
-    let services = Signal::derive(move || {
-        board
-            .get()
-            .and_then(|b| b.ok())
-            .map(|b| b.services.into_iter().map(|s| s.name).collect())
-            .unwrap_or_default()
-    });
-    let environments = Signal::derive(move || {
-        board
-            .get()
-            .and_then(|b| b.ok())
-            .map(|b| b.environments)
-            .unwrap_or_default()
-    });
-    let cells = Signal::derive(move || {
-        board
-            .get()
-            .and_then(|b| b.ok())
-            .map(|b| b.cells)
-            .unwrap_or_default()
-    });
+    let board_view = BoardView::of(board);
 
     view! {
         <Transition fallback=|| view! { <LoadingRows rows=6/> }>
@@ -97,7 +77,7 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
             })}
         </Transition>
         {move || (id.get() > 0).then(|| view! { <LogView id=id.get()/> })}
-        <LazyDeployDialog open=dialog services environments cells on_accepted/>
+        <LazyDeployDialog open=dialog board=board_view on_accepted/>
         <ToastRegion toasts/>
     }
 }

@@ -61,27 +61,7 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
     // Deployments started from this page: one toast each follows it from queued to its end.
     let watching = RwSignal::new(Vec::<i64>::new());
 
-    let services = Signal::derive(move || {
-        board
-            .get()
-            .and_then(|b| b.ok())
-            .map(|b| b.services.into_iter().map(|s| s.name).collect())
-            .unwrap_or_default()
-    });
-    let environments = Signal::derive(move || {
-        board
-            .get()
-            .and_then(|b| b.ok())
-            .map(|b| b.environments)
-            .unwrap_or_default()
-    });
-    let cells = Signal::derive(move || {
-        board
-            .get()
-            .and_then(|b| b.ok())
-            .map(|b| b.cells)
-            .unwrap_or_default()
-    });
+    let board_view = BoardView::of(board);
     Effect::new(move |_| {
         let Some(Ok(b)) = board.get() else { return };
         for cell in &b.cells {
@@ -154,7 +134,7 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
             })}
         </Transition>
         <History query=history/>
-        <LazyDeployDialog open=dialog services environments cells on_accepted/>
+        <LazyDeployDialog open=dialog board=board_view on_accepted/>
         <ToastRegion toasts/>
     }
 }

@@ -316,21 +316,7 @@ impl Deployments {
                 )))
             }
         };
-        let updated = emit_updated(&mut tx, id)
-            .await
-            .map_err(db("publishing a deployment"))?;
-        store::commit_audited(
-            tx,
-            &self.bus,
-            NewAudit {
-                actor: &who.actor,
-                action,
-                target: &format!("{}/{}", deployment.service, deployment.environment),
-                reason: None,
-                detail: serde_json::json!({ "deployment_id": id, "version": deployment.version }),
-            },
-        )
-        .await?;
+        let updated = self.commit_change(tx, who, action, &deployment).await?;
         self.work.notify_one();
         Ok(updated)
     }
@@ -400,6 +386,33 @@ impl Deployments {
         })
     }
 
+    /// Publishes a change a person made to `deployment` (cancel, dismiss) and commits it with its
+    /// audit entry; returns the deployment as it is now.
+    async fn commit_change(
+        &self,
+        mut tx: Tx<'static>,
+        who: &Initiator,
+        action: &str,
+        deployment: &Deployment,
+    ) -> Result<Deployment, AppError> {
+        let updated = emit_updated(&mut tx, deployment.id)
+            .await
+            .map_err(db("publishing a deployment"))?;
+        store::commit_audited(
+            tx,
+            &self.bus,
+            NewAudit {
+                actor: &who.actor,
+                action,
+                target: &format!("{}/{}", deployment.service, deployment.environment),
+                reason: None,
+                detail: serde_json::json!({ "deployment_id": deployment.id, "version": deployment.version }),
+            },
+        )
+        .await?;
+        Ok(updated)
+    }
+
     /// Dismisses a failed deployment: a person saw it, the version before it still serves, and
     /// the matrix shows that version again. Only the newest deployment of its target, and only
     /// once; audited.
@@ -444,22 +457,8 @@ impl Deployments {
             .execute(&mut *tx)
             .await
             .map_err(db("dismissing a deployment"))?;
-        let updated = emit_updated(&mut tx, id)
+        self.commit_change(tx, who, "deployment.dismissed", &deployment)
             .await
-            .map_err(db("publishing a deployment"))?;
-        store::commit_audited(
-            tx,
-            &self.bus,
-            NewAudit {
-                actor: &who.actor,
-                action: "deployment.dismissed",
-                target: &format!("{}/{}", deployment.service, deployment.environment),
-                reason: None,
-                detail: serde_json::json!({ "deployment_id": id, "version": deployment.version }),
-            },
-        )
-        .await?;
-        Ok(updated)
     }
 
     pub async fn lift_quarantine(

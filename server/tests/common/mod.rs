@@ -189,18 +189,30 @@ impl TestApp {
         self.send(req.body(Body::empty()).unwrap()).await
     }
 
+    /// Sends `body` as JSON with `method`.
+    pub async fn send_json(
+        &self,
+        method: axum::http::Method,
+        path: &str,
+        auth: &Auth,
+        body: serde_json::Value,
+    ) -> TestResponse {
+        let req = auth
+            .apply(Request::builder().method(method).uri(path))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
     pub async fn post_json(
         &self,
         path: &str,
         auth: &Auth,
         body: serde_json::Value,
     ) -> TestResponse {
-        let req = auth
-            .apply(Request::post(path))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap();
-        self.send(req).await
+        self.send_json(axum::http::Method::POST, path, auth, body)
+            .await
     }
 
     /// POSTs raw bytes with the given headers (webhook deliveries).
@@ -226,21 +238,13 @@ impl TestApp {
         auth: &Auth,
         body: serde_json::Value,
     ) -> TestResponse {
-        let req = auth
-            .apply(Request::patch(path))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap();
-        self.send(req).await
+        self.send_json(axum::http::Method::PATCH, path, auth, body)
+            .await
     }
 
     pub async fn put_json(&self, path: &str, auth: &Auth, body: serde_json::Value) -> TestResponse {
-        let req = auth
-            .apply(Request::put(path))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap();
-        self.send(req).await
+        self.send_json(axum::http::Method::PUT, path, auth, body)
+            .await
     }
 
     /// Polls `path` until `done` holds for its JSON body (at most 20 s) and returns that body.
