@@ -45,6 +45,23 @@ impl DialogRequest {
         }
     }
 
+    /// A deploy of a version that failed, prefilled to try it again.
+    pub fn retry(service: &str, environment: &str, version: &str) -> DialogRequest {
+        DialogRequest::Deploy {
+            service: Some(service.into()),
+            environment: Some(environment.into()),
+            version: Some(version.into()),
+        }
+    }
+
+    /// A click handler that opens `dialog` with this request.
+    pub fn opener(
+        self,
+        dialog: RwSignal<Option<DialogRequest>>,
+    ) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
+        move |_| dialog.set(Some(self.clone()))
+    }
+
     fn environment(&self) -> Option<&str> {
         match self {
             DialogRequest::Deploy { environment, .. } => environment.as_deref(),

@@ -129,17 +129,7 @@ fn Summary(
                 Some(live) => format!("{live} still serves in {environment}."),
                 None => format!("Nothing has succeeded in {environment} yet, so nothing of {service} serves there."),
             };
-            let retry = {
-                let (service, environment, version) =
-                    (service.clone(), environment.clone(), version.clone());
-                move |_| {
-                    dialog.set(Some(DialogRequest::Deploy {
-                        service: Some(service.clone()),
-                        environment: Some(environment.clone()),
-                        version: Some(version.clone()),
-                    }))
-                }
-            };
+            let retry = DialogRequest::retry(&service, &environment, &version).opener(dialog);
             let retry_label = format!("Retry {version}…");
             Some(view! {
                 <div class="note note-warn outcome" data-testid="failed-outcome">
@@ -161,15 +151,11 @@ fn Summary(
         if cell.deployment_id != Some(id) || active || failed {
             return None;
         }
-        let rollback = {
-            let (service, environment) = (service.clone(), environment.clone());
-            move |_| {
-                dialog.set(Some(DialogRequest::Rollback {
-                    service: service.clone(),
-                    environment: environment.clone(),
-                }))
-            }
-        };
+        let rollback = DialogRequest::Rollback {
+            service: service.clone(),
+            environment: environment.clone(),
+        }
+        .opener(dialog);
         let promote = cell.live_version.clone().zip(next).map(|(live, to)| {
             let (service, from) = (service.clone(), environment.clone());
             let label = format!("Promote {live} to {to}");

@@ -236,26 +236,12 @@ fn MatrixCell(
     // what serves, and only where something does.
     let failed = status == DeploymentStatus::Failed;
     let can_roll_back = !status.is_active() && !failed && live_version.is_some();
-    let rollback = {
-        let (service, environment) = (service.clone(), environment.clone());
-        move |_| {
-            dialog.set(Some(DialogRequest::Rollback {
-                service: service.clone(),
-                environment: environment.clone(),
-            }))
-        }
-    };
-    let retry = {
-        let (service, environment, version) =
-            (service.clone(), environment.clone(), version.clone());
-        move |_| {
-            dialog.set(Some(DialogRequest::Deploy {
-                service: Some(service.clone()),
-                environment: Some(environment.clone()),
-                version: Some(version.clone()),
-            }))
-        }
-    };
+    let rollback = DialogRequest::Rollback {
+        service: service.clone(),
+        environment: environment.clone(),
+    }
+    .opener(dialog);
+    let retry = DialogRequest::retry(&service, &environment, &version).opener(dialog);
     let after_rollback = (kind == Some(DeploymentKind::Rollback))
         .then(|| view! { <span class="badge rollback-mark" title="This version went out as a rollback">"↩ rollback"</span> });
     // (service, from, to, version) of the promote button, when there is a live version and a next environment.
