@@ -140,3 +140,24 @@ test("an admin disables an account after confirming, changes its role, and enabl
   await row.getByRole("button", { name: "Enable" }).click();
   await expect(row).not.toContainText("Disabled");
 });
+
+test("an admin creates a token limited to one scope, and the list says so", async ({ page }) => {
+  await signIn(page, "/settings");
+  const card = page.locator("section", { has: page.getByRole("heading", { name: "API tokens" }) });
+  await card.getByText("Create a token").click();
+  const name = `am-scoped-${Date.now() % 100000}`;
+  await card.getByLabel("Name", { exact: true }).fill(name);
+  await card.getByLabel("Role").selectOption("operator");
+  await card.getByLabel("Limited to").selectOption("alerts:write");
+  await page.getByRole("button", { name: "Create token" }).click();
+  const secret = await page.getByLabel("New API token").inputValue();
+  await expect(page.getByRole("row").filter({ hasText: name })).toContainText("only alerts:write");
+  // The token posts alerts and can do nothing else.
+  const alerts = await page.request.post("/api/v2/alerts", {
+    data: [{ labels: { alertname: "ScopedE2E" } }],
+    headers: { authorization: `Bearer ${secret}` },
+  });
+  expect(alerts.status()).toBe(200);
+  const deploy = await page.request.get("/api/v1/status", { headers: { authorization: `Bearer ${secret}` } });
+  expect(deploy.status()).toBe(403);
+});

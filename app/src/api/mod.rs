@@ -102,14 +102,21 @@ pub async fn update_user(username: String, change: UserChange) -> Result<UserSum
     )
 }
 
+/// `scope`, when given, limits the token to it (see `scopes`).
 #[server(endpoint = "tokens_create")]
-pub async fn create_token(name: String, role: Role) -> Result<NewToken, AppError> {
+pub async fn create_token(
+    name: String,
+    role: Role,
+    #[server(default)] scope: Option<String>,
+) -> Result<NewToken, AppError> {
     reply(
         async {
             let actor = require(Role::Admin)?;
+            let scopes = crate::scopes::Scope::parse_list(scope.as_deref())
+                .map_err(AppError::unprocessable)?;
             ports()?
                 .accounts
-                .create_token(&actor, name.trim(), role, Vec::new())
+                .create_token(&actor, name.trim(), role, scopes)
                 .await
         }
         .await,

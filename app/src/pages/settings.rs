@@ -296,6 +296,12 @@ fn Tokens() -> impl IntoView {
                 <ActionForm action=create attr:class="form-grid">
                     <label>"Name" <input name="name" required=true placeholder="e.g. github-actions" autocomplete="off"/></label>
                     <label>"Role" <RoleSelect/></label>
+                    <label>"Limited to"
+                        <select name="scope">
+                            <option value="" selected=true>"everything its role allows"</option>
+                            {crate::scopes::Scope::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
+                        </select>
+                    </label>
                     {action_error(move || create.value().get())}
                     <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>"Create token"</button>
                 </ActionForm>
@@ -334,7 +340,12 @@ fn TokenRow(
     view! {
         <tr>
             <td>{t.name}</td>
-            <td><RoleBadge role=t.role/></td>
+            <td><RoleBadge role=t.role/>
+                {(!t.scopes.is_empty()).then(|| {
+                    let names: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
+                    view! { <div class="cell-meta">{format!("only {}", names.join(", "))}</div> }
+                })}
+            </td>
             <td><code>{format!("{}…", t.prefix)}</code></td>
             <td>{match t.last_used_at {
                 Some(at) => view! { <TimeAgo ms=at/> }.into_any(),
