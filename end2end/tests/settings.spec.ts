@@ -147,7 +147,7 @@ test("an admin creates a token limited to one scope, and the list says so", asyn
   await card.getByText("Create a token").click();
   const name = `am-scoped-${Date.now() % 100000}`;
   await card.getByLabel("Name", { exact: true }).fill(name);
-  await card.getByLabel("Role").selectOption("operator");
+  await card.getByLabel(/^Role/).selectOption("operator");
   await card.getByLabel("Limited to").selectOption("alerts:write");
   await page.getByRole("button", { name: "Create token" }).click();
   const secret = await page.getByLabel("New API token").inputValue();
