@@ -27,6 +27,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- Rust: the WebAssembly target and the build tools, at versions that install on this rustc.
+for component in clippy rustfmt; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    say "adding the $component component"
+    rustup component add "$component"
+  fi
+done
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine too: installs what is missing, starts a throw-away
-# PostgreSQL, then runs unit and integration tests (SQLite and PostgreSQL), builds the release
+# PostgreSQL, checks formatting and clippy (warnings are errors), runs unit and integration tests
+# (SQLite and PostgreSQL), builds the release
 # site, builds the client-side (Trunk) app, and runs the end-to-end tests in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,11 @@ export FLIGHTDECK_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/post
 export FLIGHTDECK_REQUIRE_POSTGRES=1
 # setup.sh installed Prometheus and Alertmanager: their test must run, not skip.
 export FLIGHTDECK_REQUIRE_PROMETHEUS=1
+
+step "lint: rustfmt and clippy with warnings as errors (server, tests, examples, browser crate)"
+cargo fmt --all -- --check
+cargo clippy -p app -p flightdeck --tests --examples -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown --features hydrate -- -D warnings
 
 step "unit and integration tests (SQLite and PostgreSQL)"
 cargo test -p app -p flightdeck

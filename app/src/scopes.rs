@@ -82,9 +82,7 @@ pub fn required(method: &str, path: &str) -> Option<Scope> {
     if path == "/ws" {
         return reads.then_some(Scope::Read);
     }
-    let Some(rest) = path.strip_prefix("/api/v1/") else {
-        return None;
-    };
+    let rest = path.strip_prefix("/api/v1/")?;
     if reads {
         return Some(Scope::Read);
     }

@@ -405,7 +405,9 @@ async fn history_at_scale(rows: i64, requests: usize) -> Vec<(String, f64, f64)>
         t.elapsed().as_secs_f64()
     );
     let mut results = Vec::new();
-    let cases: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
+    // Each case: its name, and the path of its i-th request.
+    type PathOf = Box<dyn Fn(usize) -> String>;
+    let cases: Vec<(&str, PathOf)> = vec![
         (
             "first page (50)",
             Box::new(|_| "/deployments?limit=50".to_string()),

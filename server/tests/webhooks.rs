@@ -336,9 +336,12 @@ async fn a_quarantined_version_reported_by_ci_is_refused(app: TestApp) {
     );
 }
 
+/// What the fake CI system received: each call's signature header and body.
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// The webhook deployer signs its call, then waits for the CI system's status webhook.
 async fn the_webhook_deployer_waits_for_the_reported_status(app: TestApp) {
-    let received: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let received: Received = Arc::default();
     let sink = received.clone();
     let ci = axum::Router::new().route(
         "/deploy",
