@@ -47,38 +47,38 @@ pub fn main() -> ExitCode {
                 password_stdin: _,
                 db,
             }) => user_add(&db.database_url, &username, &role).await,
-            Command::User(UserCommand::Disable { username, db }) => {
+            Command::User(UserCommand::Disable { account, db }) => {
                 let change = app::model::UserChange {
                     disabled: Some(true),
                     ..Default::default()
                 };
-                user_change(&db.database_url, &username, change).await
+                user_change(&db.database_url, account.username(), change).await
             }
-            Command::User(UserCommand::Enable { username, db }) => {
+            Command::User(UserCommand::Enable { account, db }) => {
                 let change = app::model::UserChange {
                     disabled: Some(false),
                     ..Default::default()
                 };
-                user_change(&db.database_url, &username, change).await
+                user_change(&db.database_url, account.username(), change).await
             }
-            Command::User(UserCommand::SetRole { username, role, db }) => match parse_role(&role) {
+            Command::User(UserCommand::SetRole { account, role, db }) => match parse_role(&role) {
                 Ok(role) => {
                     let change = app::model::UserChange {
                         role: Some(role),
                         ..Default::default()
                     };
-                    user_change(&db.database_url, &username, change).await
+                    user_change(&db.database_url, account.username(), change).await
                 }
                 Err(code) => Err(code),
             },
-            Command::User(UserCommand::ResetPassword { username, db, .. }) => {
+            Command::User(UserCommand::ResetPassword { account, db, .. }) => {
                 match read_password() {
                     Ok(password) => {
                         let change = app::model::UserChange {
                             password: Some(password),
                             ..Default::default()
                         };
-                        user_change(&db.database_url, &username, change).await
+                        user_change(&db.database_url, account.username(), change).await
                     }
                     Err(code) => Err(code),
                 }

@@ -118,22 +118,22 @@ pub enum UserCommand {
     },
     /// Disable an account: its sessions stop working and the tokens it created are revoked.
     Disable {
-        #[arg(long)]
-        username: String,
+        #[command(flatten)]
+        account: Account,
         #[command(flatten)]
         db: DatabaseArgs,
     },
     /// Enable a disabled account again.
     Enable {
-        #[arg(long)]
-        username: String,
+        #[command(flatten)]
+        account: Account,
         #[command(flatten)]
         db: DatabaseArgs,
     },
     /// Change an account's role.
     SetRole {
-        #[arg(long)]
-        username: String,
+        #[command(flatten)]
+        account: Account,
         /// viewer, operator or admin.
         #[arg(long)]
         role: String,
@@ -142,13 +142,35 @@ pub enum UserCommand {
     },
     /// Set a new password, read from the first line of standard input.
     ResetPassword {
-        #[arg(long)]
-        username: String,
+        #[command(flatten)]
+        account: Account,
         #[arg(long, required = true)]
         password_stdin: bool,
         #[command(flatten)]
         db: DatabaseArgs,
     },
+}
+
+/// The account a `user` command changes, named either way people type it: `--username U`
+/// (as `user add` takes it) or just `U`.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct Account {
+    /// The account's user name.
+    #[arg(long = "username", value_name = "USERNAME")]
+    flag: Option<String>,
+    /// The account's user name.
+    #[arg(value_name = "USERNAME")]
+    positional: Option<String>,
+}
+
+impl Account {
+    pub fn username(&self) -> &str {
+        self.flag
+            .as_deref()
+            .or(self.positional.as_deref())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -133,6 +133,15 @@ fn user_add_reads_the_password_from_stdin_and_token_create_prints_once() {
             vec!["user", "enable", "--username", "ops.anna"],
             "ops.anna is enabled, with role viewer.",
         ),
+        // The name alone works too.
+        (
+            vec!["user", "disable", "ops.anna"],
+            "ops.anna is disabled, with role viewer.",
+        ),
+        (
+            vec!["user", "enable", "ops.anna"],
+            "ops.anna is enabled, with role viewer.",
+        ),
     ] {
         let out = flightdeck(&url).args(&args).output().unwrap();
         assert!(
