@@ -20,6 +20,8 @@ use std::sync::Arc;
 use std::time::Instant;
 use tower_sessions::Session;
 
+mod changes;
+
 pub struct Accounts {
     pool: AnyPool,
     bus: Arc<EventBus>,
@@ -222,129 +224,6 @@ impl Accounts {
             last_sign_in_at: None,
             disabled_at: None,
         })
-    }
-
-    /// Disables or enables an account, changes its role, or sets a new password; audited. The
-    /// last enabled admin can be neither disabled nor demoted, so nobody is locked out.
-    pub async fn change_user(
-        &self,
-        actor: &str,
-        username: &str,
-        change: UserChange,
-    ) -> Result<UserSummary, AppError> {
-        if change == UserChange::default() {
-            return Err(AppError::unprocessable(
-                "Say what to change: disabled, role or password.",
-            ));
-        }
-        if change.disabled == Some(true) && actor == username {
-            return Err(AppError::conflict(
-                "You cannot disable your own account; ask another admin.",
-            ));
-        }
-        let hash = match &change.password {
-            Some(password) => {
-                validate_password(password).map_err(AppError::unprocessable)?;
-                Some(
-                    password::hash_blocking(password.clone())
-                        .await
-                        .map_err(|e| internal("hashing a password", e))?,
-                )
-            }
-            None => None,
-        };
-        let fail = |e| internal("changing a user", e);
-        let now = crate::now_ms();
-        let mut tx = store::begin(&self.pool).await?;
-        let row = sqlx::query("SELECT id, role, disabled_at FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(fail)?
-            .ok_or_else(|| AppError::not_found(format!("No user named '{username}'.")))?;
-        let id: i64 = row.try_get("id").map_err(fail)?;
-        let role = parse_role(&row.try_get::<String, _>("role").map_err(fail)?).map_err(fail)?;
-        let was_disabled: Option<i64> = row.try_get("disabled_at").map_err(fail)?;
-        let loses_admin = role == Role::Admin
-            && was_disabled.is_none()
-            && (change.disabled == Some(true) || change.role.is_some_and(|r| r != Role::Admin));
-        if loses_admin {
-            let others: i64 = sqlx::query(
-                "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .and_then(|r| r.try_get(0))
-            .map_err(fail)?;
-            if others == 0 {
-                return Err(AppError::conflict(format!(
-                    "{username} is the last enabled admin; make another admin first."
-                )));
-            }
-        }
-        let disabled_at = match change.disabled {
-            Some(true) => Some(was_disabled.unwrap_or(now)),
-            Some(false) => None,
-            None => was_disabled,
-        };
-        sqlx::query(
-            "UPDATE users SET role = $2, password_hash = COALESCE($3, password_hash), disabled_at = $4, \
-             disabled_by = CASE WHEN $4 IS NULL THEN NULL ELSE COALESCE(disabled_by, $5) END WHERE id = $1",
-        )
-        .bind(id)
-        .bind(change.role.unwrap_or(role).as_str())
-        .bind(hash.as_deref())
-        .bind(disabled_at)
-        .bind(actor)
-        .execute(&mut *tx)
-        .await
-        .map_err(fail)?;
-        // Disabling takes the account's machines with it: the tokens it created are revoked.
-        let mut revoked = Vec::new();
-        if change.disabled == Some(true) {
-            revoked = sqlx::query(
-                "UPDATE api_tokens SET revoked_at = $1 WHERE created_by = $2 AND revoked_at IS NULL RETURNING id",
-            )
-            .bind(now)
-            .bind(username)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(fail)?
-            .iter()
-            .map(|r| r.try_get::<i64, _>(0))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(fail)?;
-        }
-        let user = sqlx::query(
-            "SELECT id, username, role, created_at, last_sign_in_at, disabled_at FROM users WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .and_then(|r| decode_user(&r))
-        .map_err(fail)?;
-        store::commit_audited(
-            tx,
-            &self.bus,
-            NewAudit {
-                actor,
-                action: "user.updated",
-                target: username,
-                reason: None,
-                detail: serde_json::json!({
-                    "disabled": change.disabled,
-                    "role": change.role,
-                    "password_reset": change.password.is_some(),
-                    "tokens_revoked": revoked.len(),
-                }),
-            },
-        )
-        .await?;
-        for id in revoked {
-            self.tokens.forget(id);
-        }
-        Ok(user)
     }
 
     /// Creates an API token; the secret is in the result and nowhere else.
