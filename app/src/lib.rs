@@ -9,6 +9,7 @@ pub mod cockpit;
 pub mod components;
 pub mod deploy;
 pub mod error;
+pub mod flags;
 pub mod health;
 pub mod href;
 pub mod live;
