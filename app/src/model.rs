@@ -67,6 +67,9 @@ pub struct Principal {
     /// What a scoped token is limited to; empty for people and unscoped tokens.
     #[serde(default)]
     pub scopes: Vec<crate::scopes::Scope>,
+    /// The environment a token evaluates feature flags for when the context names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 impl Principal {
@@ -137,12 +140,26 @@ pub struct TokenSummary {
     /// What the token is limited to; empty: everything its role allows.
     #[serde(default)]
     pub scopes: Vec<crate::scopes::Scope>,
+    /// The environment it evaluates feature flags for when the context names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
     /// The first characters of the token, enough to recognise it, never enough to use it.
     pub prefix: String,
     pub created_by: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+}
+
+/// What a token is limited to beyond its role.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenLimits {
+    /// Empty: everything its role allows.
+    #[serde(default)]
+    pub scopes: Vec<crate::scopes::Scope>,
+    /// The environment whose flag settings it evaluates when the context names none.
+    #[serde(default)]
+    pub environment: Option<String>,
 }
 
 /// A token just created: the only time its secret is ever shown.

@@ -45,7 +45,7 @@ pub trait AccountsPort: Send + Sync + 'static {
         actor: &Principal,
         name: &str,
         role: Role,
-        scopes: Vec<crate::scopes::Scope>,
+        limits: TokenLimits,
     ) -> Result<NewToken, AppError>;
     async fn revoke_token(&self, actor: &Principal, id: i64) -> Result<(), AppError>;
 }

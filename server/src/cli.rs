@@ -87,8 +87,9 @@ pub fn main() -> ExitCode {
                 name,
                 role,
                 scopes,
+                environment,
                 db,
-            }) => token_create(&db.database_url, &name, role.as_deref(), &scopes).await,
+            }) => token_create(&db.database_url, &name, role.as_deref(), &scopes, environment).await,
             remote => crate::remote::run(remote).await,
         }
     });
@@ -182,6 +183,7 @@ async fn token_create(
     name: &str,
     role: Option<&str>,
     scopes: &[String],
+    environment: Option<String>,
 ) -> Result<(), ExitCode> {
     let scopes = app::scopes::Scope::parse_list(scopes.iter().map(String::as_str)).map_err(fail)?;
     let role = match role {
@@ -192,7 +194,15 @@ async fn token_create(
     let (db, state) = admin_context(url).await?;
     let created = state
         .accounts
-        .add_token(SYSTEM_ACTOR, name, role, scopes.clone())
+        .add_token(
+            SYSTEM_ACTOR,
+            name,
+            role,
+            app::model::TokenLimits {
+                scopes: scopes.clone(),
+                environment,
+            },
+        )
         .await
         .map_err(fail)?;
     db.close().await;

@@ -186,6 +186,10 @@ pub enum TokenCommand {
         /// flags:evaluate, deploy, read.
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// The environment whose feature-flag settings the token evaluates when the context
+        /// names none.
+        #[arg(long)]
+        environment: Option<String>,
         #[command(flatten)]
         db: DatabaseArgs,
     },

@@ -53,6 +53,8 @@ pub struct Shared {
     pub catalog: Arc<Catalog>,
     /// The deploy engine; the same object behind `ports.deployments`.
     pub deployments: Arc<Deployments>,
+    /// Feature flags and their in-memory copy for evaluation.
+    pub flags: Arc<crate::flags::Flags>,
     /// Webhook secrets (variables, else the settings page); the same object behind `ports.settings`.
     pub secrets: Arc<crate::webhooks::Secrets>,
     /// Stored CI/CD webhook deliveries, applied in the background.
@@ -96,11 +98,13 @@ impl AppState {
         let prometheus_url = config.alerting.prometheus_url.as_deref();
         let components =
             crate::probes::Components::new(&db, bus.clone(), alerts.clone(), prometheus_url);
+        let flags = crate::flags::Flags::start(db.pool.clone(), bus.clone()).await?;
         let slos = crate::slos::Slos::new(
             &db,
             bus.clone(),
             alerts.clone(),
             deployments.clone(),
+            flags.clone(),
             prometheus_url,
             config.alerting.slo_interval,
         );
@@ -128,6 +132,7 @@ impl AppState {
             components,
             slos,
             deployments,
+            flags,
             secrets,
             inbox,
             ports,

@@ -60,6 +60,7 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
         .route("/ws", get(crate::ws::handler).layer(store_for_sockets))
         .nest("/api/v1", crate::rest::router())
         .nest("/api/v2", crate::rest::v2_router())
+        .nest("/ofrep/v1", crate::ofrep::router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())

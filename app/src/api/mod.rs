@@ -116,7 +116,15 @@ pub async fn create_token(
                 .map_err(AppError::unprocessable)?;
             ports()?
                 .accounts
-                .create_token(&actor, name.trim(), role, scopes)
+                .create_token(
+                    &actor,
+                    name.trim(),
+                    role,
+                    TokenLimits {
+                        scopes,
+                        environment: None,
+                    },
+                )
                 .await
         }
         .await,

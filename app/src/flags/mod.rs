@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// The live topic of flag changes.
+pub const TOPIC: &str = "flags";
+
 /// The type of every variant's value, as OpenFeature's typed getters expect it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

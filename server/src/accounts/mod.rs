@@ -66,6 +66,7 @@ fn decode_token(row: &sqlx::any::AnyRow) -> Result<TokenSummary, sqlx::Error> {
         name: row.try_get("name")?,
         role: parse_role(&row.try_get::<String, _>("role")?)?,
         scopes: parse_scopes(row.try_get("scopes")?)?,
+        environment: row.try_get("environment")?,
         prefix: row.try_get("prefix")?,
         created_by: row.try_get("created_by")?,
         created_at: row.try_get("created_at")?,
@@ -114,6 +115,7 @@ impl Accounts {
                 role: parse_role(&r.try_get::<String, _>("role")?)?,
                 kind: PrincipalKind::User,
                 scopes: Vec::new(),
+                environment: None,
             })
         })
         .transpose()
@@ -129,7 +131,7 @@ impl Accounts {
             return Ok(Some(principal));
         }
         let row = sqlx::query(
-            "SELECT id, name, role, scopes, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+            "SELECT id, name, role, scopes, environment, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(&hash)
         .fetch_optional(&self.pool)
@@ -143,6 +145,7 @@ impl Accounts {
                 role: parse_role(&row.try_get::<String, _>("role")?)?,
                 kind: PrincipalKind::Token,
                 scopes: parse_scopes(row.try_get("scopes")?)?,
+                environment: row.try_get("environment")?,
             })
         })()
         .map_err(|e| internal("decoding an API token", e))?;
@@ -232,9 +235,25 @@ impl Accounts {
         actor: &str,
         name: &str,
         role: Role,
-        scopes: Vec<Scope>,
+        limits: TokenLimits,
     ) -> Result<NewToken, AppError> {
         validate_token_name(name).map_err(AppError::unprocessable)?;
+        let TokenLimits {
+            scopes,
+            environment,
+        } = limits;
+        if let Some(environment) = &environment {
+            let known = sqlx::query("SELECT 1 FROM environments WHERE name = $1")
+                .bind(environment)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| internal("checking an environment", e))?;
+            if known.is_none() {
+                return Err(AppError::unprocessable(format!(
+                    "environment: there is no environment named '{environment}'"
+                )));
+            }
+        }
         if let Some(scope) = scopes.iter().find(|s| !role.allows(s.least_role())) {
             return Err(AppError::unprocessable(format!(
                 "The scope {scope} needs at least the {} role; this token would be a {role}.",
@@ -253,8 +272,8 @@ impl Accounts {
         let mut tx = store::begin(&self.pool).await?;
         let id = store::insert_id(
             sqlx::query(
-                "INSERT INTO api_tokens (name, role, token_hash, prefix, created_by, created_at, scopes) \
-                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO api_tokens (name, role, token_hash, prefix, created_by, created_at, scopes, environment) \
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(name)
             .bind(role.as_str())
@@ -262,7 +281,8 @@ impl Accounts {
             .bind(&generated.display_prefix)
             .bind(actor)
             .bind(now)
-            .bind(stored_scopes.as_deref()),
+            .bind(stored_scopes.as_deref())
+            .bind(environment.as_deref()),
             &mut tx,
             "creating a token",
             || format!(
@@ -278,7 +298,7 @@ impl Accounts {
                 action: "token.created",
                 target: name,
                 reason: None,
-                detail: serde_json::json!({ "role": role, "scopes": scopes, "prefix": generated.display_prefix }),
+                detail: serde_json::json!({ "role": role, "scopes": scopes, "environment": environment, "prefix": generated.display_prefix }),
             },
         )
         .await?;
@@ -288,6 +308,7 @@ impl Accounts {
                 name: name.into(),
                 role,
                 scopes,
+                environment,
                 prefix: generated.display_prefix,
                 created_by: actor.into(),
                 created_at: now,
@@ -366,6 +387,7 @@ impl AccountsPort for Accounts {
             .map_err(|e| internal("decoding a user", e))?,
             kind: PrincipalKind::User,
             scopes: Vec::new(),
+            environment: None,
         };
         let session = request
             .extensions
@@ -470,7 +492,7 @@ impl AccountsPort for Accounts {
     }
     async fn list_tokens(&self) -> Result<Vec<TokenSummary>, AppError> {
         // Active first, then revoked; newest first within each.
-        store::list(&self.pool, "SELECT id, name, role, scopes, prefix, created_by, created_at, last_used_at, revoked_at FROM api_tokens \
+        store::list(&self.pool, "SELECT id, name, role, scopes, environment, prefix, created_by, created_at, last_used_at, revoked_at FROM api_tokens \
              ORDER BY CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END, id DESC", decode_token, "listing tokens").await
     }
 
@@ -479,9 +501,9 @@ impl AccountsPort for Accounts {
         actor: &Principal,
         name: &str,
         role: Role,
-        scopes: Vec<Scope>,
+        limits: TokenLimits,
     ) -> Result<NewToken, AppError> {
-        self.add_token(&actor.actor(), name, role, scopes).await
+        self.add_token(&actor.actor(), name, role, limits).await
     }
 
     async fn revoke_token(&self, actor: &Principal, id: i64) -> Result<(), AppError> {

@@ -78,6 +78,7 @@ mod tests {
             kind: PrincipalKind::Token,
             id,
             scopes: Vec::new(),
+            environment: None,
         }
     }
 

@@ -62,7 +62,7 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
     for (name, role) in TOKENS {
         state
             .accounts
-            .add_token("maria.sre", name, role, Vec::new())
+            .add_token("maria.sre", name, role, Default::default())
             .await
             .map_err(|e| e.message)?;
     }
@@ -72,6 +72,7 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
         kind: app::model::PrincipalKind::User,
         id: 0,
         scopes: Vec::new(),
+        environment: None,
     };
     use app::ports::AccountsPort;
     let jenkins = state

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 mod alerts;
 mod deployments;
+mod flags;
 mod health;
 
 pub use alerts::v2_router;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
             get(list_environments).post(create_environment),
         )
         .merge(deployments::router())
+        .merge(flags::router())
         .merge(alerts::router())
         .merge(health::router())
         .merge(crate::webhooks::router())
@@ -116,6 +118,9 @@ struct CreateToken {
     role: Option<Role>,
     #[serde(default)]
     scopes: Vec<app::scopes::Scope>,
+    /// The environment whose flag settings it evaluates when the context names none.
+    #[serde(default)]
+    environment: Option<String>,
 }
 
 async fn create_token(
@@ -127,7 +132,15 @@ async fn create_token(
     let role = token_role(body.role, &body.scopes).map_err(AppError::unprocessable)?;
     let token = state
         .accounts
-        .create_token(&actor, body.name.trim(), role, body.scopes)
+        .create_token(
+            &actor,
+            body.name.trim(),
+            role,
+            TokenLimits {
+                scopes: body.scopes,
+                environment: body.environment,
+            },
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(token)))
 }

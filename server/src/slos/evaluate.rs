@@ -203,6 +203,11 @@ impl Slos {
             alerts.push(burn_alert(definition, firing, &evaluation, now));
             if firing == Some("page") && definition.firing.as_deref() != Some("page") {
                 self.roll_back_watched(definition, &evaluation).await;
+                let why = format!(
+                    "SLO {} of {} is burning its error budget at a paging rate",
+                    definition.name, definition.service
+                );
+                self.flags.kill_for_slo(&definition.name, &why).await;
             }
         }
         if !alerts.is_empty() {

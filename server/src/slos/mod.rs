@@ -26,6 +26,8 @@ pub struct Slos {
     bus: Arc<EventBus>,
     alerts: Arc<crate::alerts::Alerts>,
     deployments: Arc<crate::deploy::Deployments>,
+    /// Flags with a kill switch on an SLO are switched off when it pages.
+    flags: Arc<crate::flags::Flags>,
     prometheus: Option<Prometheus>,
     interval: Duration,
 }
@@ -65,6 +67,7 @@ impl Slos {
         bus: Arc<EventBus>,
         alerts: Arc<crate::alerts::Alerts>,
         deployments: Arc<crate::deploy::Deployments>,
+        flags: Arc<crate::flags::Flags>,
         prometheus_url: Option<&str>,
         interval: Duration,
     ) -> Arc<Slos> {
@@ -74,6 +77,7 @@ impl Slos {
             bus,
             alerts,
             deployments,
+            flags,
             prometheus: prometheus_url.map(Prometheus::new),
             interval,
         })

@@ -315,7 +315,7 @@ impl TestApp {
         Auth::Bearer(
             self.state
                 .accounts
-                .add_token(SYSTEM_ACTOR, name, role, Vec::new())
+                .add_token(SYSTEM_ACTOR, name, role, Default::default())
                 .await
                 .unwrap()
                 .token,

@@ -1,0 +1,331 @@
+//! Feature flags in the database, with every change kept in `flag_history`, audited and published
+//! on the `flags` topic in the same transaction. Evaluation (OFREP, the page's preview) reads an
+//! in-memory copy: this replica reloads it after each of its own writes, and on every `flags`
+//! event, so a change made through another replica (or the CLI) arrives within the event bus's
+//! delay.
+
+mod kill;
+
+use crate::audit::NewAudit;
+use crate::error::internal;
+use crate::events::EventBus;
+use crate::store;
+use app::error::AppError;
+use app::flags::{Flag, FlagChange, TOPIC};
+use serde_json::Value;
+use sqlx::{Any, AnyPool, Row, Transaction};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+/// Every flag, as of the last reload; `generation` changes with each reload.
+#[derive(Default)]
+pub struct FlagSet {
+    pub flags: BTreeMap<String, Arc<Flag>>,
+    pub generation: u64,
+}
+
+pub struct Flags {
+    pool: AnyPool,
+    bus: Arc<EventBus>,
+    cache: RwLock<Arc<FlagSet>>,
+}
+
+fn decode(row: &sqlx::any::AnyRow) -> Result<Flag, sqlx::Error> {
+    let definition: String = row.try_get("definition")?;
+    let mut flag: Flag =
+        serde_json::from_str(&definition).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    flag.key = row.try_get("key")?;
+    flag.version = row.try_get("version")?;
+    flag.created_at = row.try_get("created_at")?;
+    flag.updated_at = row.try_get("updated_at")?;
+    flag.updated_by = row.try_get("updated_by")?;
+    Ok(flag)
+}
+
+/// The stored definition: the flag without the fields its row keeps in columns.
+fn definition(flag: &Flag) -> String {
+    let mut value = serde_json::to_value(flag).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        for column in ["key", "version", "created_at", "updated_at", "updated_by"] {
+            object.remove(column);
+        }
+    }
+    value.to_string()
+}
+
+const SELECT: &str = "SELECT key, definition, version, created_at, updated_at, updated_by FROM flags";
+
+/// Reads the body of `PUT /flags/{key}`: a whole flag (it has `kind` and `variants`) replaces the
+/// current one; anything less changes only the fields it names (`{"enabled": false}`), and a
+/// `null` removes an optional one.
+pub fn apply_change(current: &Flag, body: Value) -> Result<Flag, AppError> {
+    let Value::Object(fields) = body else {
+        return Err(AppError::unprocessable(
+            "The body must be a JSON object: a whole flag, or the fields to change.",
+        ));
+    };
+    let whole = fields.contains_key("kind") && fields.contains_key("variants");
+    let mut merged = if whole {
+        serde_json::Map::new()
+    } else {
+        match serde_json::to_value(current) {
+            Ok(Value::Object(o)) => o,
+            _ => serde_json::Map::new(),
+        }
+    };
+    for (field, value) in fields {
+        if value.is_null() {
+            merged.remove(&field);
+        } else {
+            merged.insert(field, value);
+        }
+    }
+    let mut flag: Flag = serde_json::from_value(Value::Object(merged))
+        .map_err(|e| AppError::unprocessable(format!("Invalid flag: {e}")))?;
+    if !flag.key.is_empty() && flag.key != current.key {
+        return Err(AppError::unprocessable(format!(
+            "key: the body names '{}' but the path names '{}'; a flag's key cannot change",
+            flag.key, current.key
+        )));
+    }
+    flag.key = current.key.clone();
+    Ok(flag)
+}
+
+impl Flags {
+    /// Loads every flag and starts following the `flags` topic.
+    pub async fn start(pool: AnyPool, bus: Arc<EventBus>) -> Result<Arc<Flags>, sqlx::Error> {
+        let flags = Arc::new(Flags {
+            pool,
+            bus: bus.clone(),
+            cache: RwLock::new(Arc::default()),
+        });
+        flags.reload().await.map_err(|_| sqlx::Error::PoolClosed)?;
+        let follower = Arc::downgrade(&flags);
+        let mut events = bus.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let changed = match events.recv().await {
+                    Ok(published) => published.event.topic == TOPIC,
+                    // Missed some: one of them may have been a flag change.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let Some(flags) = follower.upgrade() else { return };
+                if changed {
+                    let _ = flags.reload().await;
+                }
+            }
+        });
+        Ok(flags)
+    }
+
+    async fn reload(&self) -> Result<(), AppError> {
+        let list = store::list(&self.pool, "SELECT key, definition, version, created_at, updated_at, updated_by FROM flags", decode, "loading flags").await?;
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        *cache = Arc::new(FlagSet {
+            flags: list.into_iter().map(|f| (f.key.clone(), Arc::new(f))).collect(),
+            generation: cache.generation + 1,
+        });
+        Ok(())
+    }
+
+    /// The flags as of the last reload; cheap, for every evaluation.
+    pub fn snapshot(&self) -> Arc<FlagSet> {
+        self.cache.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub async fn list(&self) -> Result<Vec<Flag>, AppError> {
+        store::list(&self.pool, "SELECT key, definition, version, created_at, updated_at, updated_by FROM flags ORDER BY key", decode, "listing flags").await
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Flag, AppError> {
+        let row = sqlx::query(&format!("{SELECT} WHERE key = $1"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| internal("reading a flag", e))?;
+        let row = row.ok_or_else(|| not_found(key))?;
+        decode(&row).map_err(|e| internal("decoding a flag", e))
+    }
+
+    /// The flag's changes, newest first.
+    pub async fn history(&self, key: &str, limit: i64) -> Result<Vec<FlagChange>, AppError> {
+        let rows = sqlx::query(
+            "SELECT id, flag_key, at, actor, action, reason, definition FROM flag_history \
+             WHERE flag_key = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(key)
+        .bind(limit.clamp(1, 500))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| internal("reading a flag's history", e))?;
+        rows.iter()
+            .map(|row| -> Result<FlagChange, sqlx::Error> {
+                let definition: String = row.try_get("definition")?;
+                let flag: Flag = serde_json::from_str(&definition)
+                    .map_err(|e| sqlx::Error::Decode(e.into()))?;
+                Ok(FlagChange {
+                    id: row.try_get("id")?,
+                    at: row.try_get("at")?,
+                    actor: row.try_get("actor")?,
+                    action: row.try_get("action")?,
+                    reason: row.try_get("reason")?,
+                    flag,
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| internal("decoding a flag's history", e))
+    }
+
+    /// Checks what needs the database: environment and SLO names.
+    async fn check_names(&self, flag: &Flag) -> Result<(), AppError> {
+        for environment in flag.environments.keys() {
+            let known = sqlx::query("SELECT 1 FROM environments WHERE name = $1")
+                .bind(environment)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| internal("checking an environment", e))?;
+            if known.is_none() {
+                return Err(AppError::unprocessable(format!(
+                    "environments.{environment}: there is no environment named '{environment}'"
+                )));
+            }
+        }
+        if let Some(kill) = &flag.kill_switch {
+            let known = sqlx::query("SELECT 1 FROM slos WHERE name = $1")
+                .bind(&kill.slo)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| internal("checking an SLO", e))?;
+            if known.is_none() {
+                return Err(AppError::unprocessable(format!(
+                    "kill_switch.slo: there is no SLO named '{}'",
+                    kill.slo
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn create(&self, actor: &str, mut flag: Flag) -> Result<Flag, AppError> {
+        flag.validate().map_err(AppError::unprocessable)?;
+        self.check_names(&flag).await?;
+        let now = crate::now_ms();
+        (flag.version, flag.created_at, flag.updated_at, flag.updated_by) =
+            (1, now, now, actor.to_string());
+        let mut tx = store::begin(&self.pool).await?;
+        store::execute_unique(
+            sqlx::query("INSERT INTO flags (key, definition, version, created_at, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&flag.key)
+                .bind(definition(&flag))
+                .bind(flag.version)
+                .bind(now)
+                .bind(now)
+                .bind(actor),
+            &mut tx,
+            "creating a flag",
+            || format!("A flag with key '{}' exists already; change it with PUT /api/v1/flags/{}.", flag.key, flag.key),
+        )
+        .await?;
+        self.commit(tx, actor, "created", None, &flag).await?;
+        Ok(flag)
+    }
+
+    /// Applies `body` ([`apply_change`]) to the flag `key`.
+    pub async fn update(&self, actor: &str, key: &str, body: Value, reason: Option<&str>) -> Result<Flag, AppError> {
+        let current = self.get(key).await?;
+        let flag = apply_change(&current, body)?;
+        flag.validate().map_err(AppError::unprocessable)?;
+        self.check_names(&flag).await?;
+        self.replace(actor, current, flag, "updated", reason).await
+    }
+
+    /// Stores `flag` over `current`, unless another change got there first (409).
+    async fn replace(&self, actor: &str, current: Flag, mut flag: Flag, action: &str, reason: Option<&str>) -> Result<Flag, AppError> {
+        let now = crate::now_ms();
+        flag.version = current.version + 1;
+        flag.created_at = current.created_at;
+        flag.updated_at = now;
+        flag.updated_by = actor.to_string();
+        let mut tx = store::begin(&self.pool).await?;
+        let done = sqlx::query("UPDATE flags SET definition = $1, version = $2, updated_at = $3, updated_by = $4 WHERE key = $5 AND version = $6")
+            .bind(definition(&flag))
+            .bind(flag.version)
+            .bind(now)
+            .bind(actor)
+            .bind(&flag.key)
+            .bind(current.version)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| internal("updating a flag", e))?;
+        if done.rows_affected() == 0 {
+            return Err(AppError::conflict(format!(
+                "Flag '{}' changed while this change was made; reload it and try again.",
+                flag.key
+            )));
+        }
+        self.commit(tx, actor, action, reason, &flag).await?;
+        Ok(flag)
+    }
+
+    pub async fn delete(&self, actor: &str, key: &str) -> Result<(), AppError> {
+        let current = self.get(key).await?;
+        let mut tx = store::begin(&self.pool).await?;
+        sqlx::query("DELETE FROM flags WHERE key = $1")
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| internal("deleting a flag", e))?;
+        self.commit(tx, actor, "deleted", None, &current).await
+    }
+
+    /// History row, audit entry and `flags` event, committed together; then the cache reloads.
+    async fn commit(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        actor: &str,
+        action: &str,
+        reason: Option<&str>,
+        flag: &Flag,
+    ) -> Result<(), AppError> {
+        let now = crate::now_ms();
+        sqlx::query("INSERT INTO flag_history (flag_key, at, actor, action, reason, definition) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&flag.key)
+            .bind(now)
+            .bind(actor)
+            .bind(action)
+            .bind(reason)
+            .bind(definition(flag))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| internal("recording a flag's history", e))?;
+        let data = serde_json::json!({ "key": flag.key, "action": action, "version": flag.version, "enabled": flag.enabled });
+        crate::events::append(&mut tx, TOPIC, &format!("flag.{action}"), &data)
+            .await
+            .map_err(|e| internal("publishing a flag change", e))?;
+        let audit_action = format!("flag.{action}");
+        store::commit_audited(
+            tx,
+            &self.bus,
+            NewAudit {
+                actor,
+                action: &audit_action,
+                target: &flag.key,
+                reason,
+                detail: serde_json::json!({
+                    "version": flag.version,
+                    "enabled": flag.enabled,
+                    "default_variant": flag.default_variant,
+                    "rollout": flag.rollout,
+                }),
+            },
+        )
+        .await?;
+        self.reload().await
+    }
+}
+
+fn not_found(key: &str) -> AppError {
+    AppError::not_found(format!("There is no flag with key '{key}'."))
+}
