@@ -18,6 +18,8 @@ pub fn page_island(path: &str) -> Option<&'static str> {
         ["alerts"] => "AlertFeed",
         ["alerts", _] => "AlertLive",
         ["audit"] => "AuditTrail",
+        ["flags"] => "FlagList",
+        ["flags", _] => "FlagLive",
         ["settings"] => "SettingsSections",
         _ => return None,
     };
@@ -47,6 +49,7 @@ mod tests {
         assert_eq!(page_island("/deployments/42"), Some("DeploymentLive"));
         assert_eq!(page_island("/alerts/7/"), Some("AlertLive"));
         assert_eq!(page_island("/settings"), Some("SettingsSections"));
+        assert_eq!(page_island("/flags/new-checkout"), Some("FlagLive"));
         assert_eq!(page_island("/builds"), None);
         assert_eq!(page_island("/deployments/1/extra"), None);
     }

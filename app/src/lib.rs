@@ -90,6 +90,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("alerts/:id") view=AlertPage/>
                     <Route path=path!("builds") view=|| view! { <ComingPage section=Section::Builds/> }/>
                     <Route path=path!("config") view=|| view! { <ComingPage section=Section::Config/> }/>
+                    <Route path=path!("flags") view=FlagsPage/>
+                    <Route path=path!("flags/:key") view=FlagPage/>
                     <Route path=path!("audit") view=AuditPage/>
                     <Route path=path!("settings") view=SettingsPage/>
                 </ParentRoute>

@@ -105,6 +105,24 @@ pub trait DeploymentsPort: Send + Sync + 'static {
     ) -> Result<(), AppError>;
 }
 
+/// Feature flags. Authorization is the caller's job; these check input.
+#[async_trait]
+pub trait FlagsPort: Send + Sync + 'static {
+    async fn list(&self) -> Result<Vec<crate::flags::Flag>, AppError>;
+    async fn get(&self, key: &str) -> Result<crate::flags::Flag, AppError>;
+    /// Newest first.
+    async fn history(&self, key: &str, limit: i64)
+        -> Result<Vec<crate::flags::FlagChange>, AppError>;
+    /// Changes the fields `change` names (a whole flag replaces it).
+    async fn change(
+        &self,
+        actor: &Principal,
+        key: &str,
+        change: serde_json::Value,
+        reason: Option<&str>,
+    ) -> Result<crate::flags::Flag, AppError>;
+}
+
 /// Settings an admin changes in the UI: today the CI/CD webhook secrets.
 #[async_trait]
 pub trait SettingsPort: Send + Sync + 'static {
@@ -199,6 +217,7 @@ pub struct Ports {
     pub catalog: Arc<dyn CatalogPort>,
     pub components: Arc<dyn ComponentsPort>,
     pub deployments: Arc<dyn DeploymentsPort>,
+    pub flags: Arc<dyn FlagsPort>,
     pub settings: Arc<dyn SettingsPort>,
     pub slos: Arc<dyn SlosPort>,
 }

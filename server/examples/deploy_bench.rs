@@ -70,7 +70,7 @@ async fn start_with(postgres_admin: Option<&str>, workers: bool) -> Server {
     }
     let token = state
         .accounts
-        .add_token(SYSTEM_ACTOR, "bench", Role::Admin, Vec::new())
+        .add_token(SYSTEM_ACTOR, "bench", Role::Admin, Default::default())
         .await
         .unwrap()
         .token;

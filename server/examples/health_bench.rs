@@ -52,7 +52,7 @@ async fn start() -> Server {
         .unwrap();
     let token = state
         .accounts
-        .add_token(SYSTEM_ACTOR, "bench", Role::Admin, Vec::new())
+        .add_token(SYSTEM_ACTOR, "bench", Role::Admin, Default::default())
         .await
         .unwrap()
         .token;

@@ -118,6 +118,7 @@ impl AppState {
             catalog: catalog.clone(),
             components: components.clone(),
             deployments: deployments.clone(),
+            flags: flags.clone(),
             settings: secrets.clone(),
             slos: slos.clone(),
         };

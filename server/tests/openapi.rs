@@ -43,6 +43,8 @@ async fn every_documented_operation_is_routed(app: TestApp) {
         "/webhooks/alertmanager",
         "/components",
         "/slos/{id}",
+        "/flags",
+        "/flags/{key}",
     ] {
         assert!(paths.contains_key(required), "{required} is not documented");
     }

@@ -145,11 +145,13 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
 mod alerts;
 pub mod codec;
 mod dashboard;
+mod flags;
 mod deployments;
 mod health;
 mod routing;
 pub use alerts::*;
 pub use dashboard::*;
+pub use flags::*;
 pub use deployments::*;
 pub use health::*;
 pub use routing::*;

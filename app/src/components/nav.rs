@@ -37,7 +37,8 @@ impl Section {
             Section::Slos => "/slos",
             Section::Alerts => "/alerts",
             Section::Builds => "/builds",
-            Section::Config => "/config",
+            // Flags first: runtime configuration is still to come (see the Config page).
+            Section::Config => "/flags",
             Section::Audit => "/audit",
             Section::Settings => "/settings",
         }

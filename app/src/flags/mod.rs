@@ -3,6 +3,7 @@
 //! answer alike.
 
 pub mod condition;
+pub mod describe;
 pub mod evaluate;
 
 use condition::Condition;

@@ -329,3 +329,25 @@ impl Flags {
 fn not_found(key: &str) -> AppError {
     AppError::not_found(format!("There is no flag with key '{key}'."))
 }
+
+#[async_trait::async_trait]
+impl app::ports::FlagsPort for Flags {
+    async fn list(&self) -> Result<Vec<Flag>, AppError> {
+        Flags::list(self).await
+    }
+    async fn get(&self, key: &str) -> Result<Flag, AppError> {
+        Flags::get(self, key).await
+    }
+    async fn history(&self, key: &str, limit: i64) -> Result<Vec<FlagChange>, AppError> {
+        Flags::history(self, key, limit).await
+    }
+    async fn change(
+        &self,
+        actor: &app::model::Principal,
+        key: &str,
+        change: Value,
+        reason: Option<&str>,
+    ) -> Result<Flag, AppError> {
+        self.update(&actor.actor(), key, change, reason).await
+    }
+}

@@ -3,6 +3,8 @@
 
 use serde_json::{json, Value};
 
+mod flags;
+
 fn schema(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -78,7 +80,7 @@ pub fn document() -> Value {
         },
         "servers": [{ "url": "/api/v1" }],
         "security": [{ "bearer": [] }],
-        "paths": merged(paths(), alert_paths()),
+        "paths": merged(merged(paths(), alert_paths()), flags::paths()),
         "components": all_components(),
     })
 }
@@ -183,6 +185,7 @@ fn merged(mut a: Value, b: Value) -> Value {
 fn all_components() -> Value {
     let mut components = components();
     components["schemas"] = merged(components["schemas"].take(), alert_schemas());
+    components["schemas"] = merged(components["schemas"].take(), flags::schemas());
     components
 }
 
@@ -333,7 +336,7 @@ fn components() -> Value {
             "NewUser": object(&["username", "role", "password"], json!({ "username": s("string"), "role": schema("Role"), "password": s("string") })),
             "Token": object(&["id", "name", "role", "prefix", "created_by", "created_at"], json!({ "id": s("integer"), "name": s("string"), "role": schema("Role"), "scopes": { "type": "array", "items": schema("Scope") }, "prefix": s("string"), "created_by": s("string"), "created_at": s("integer"), "last_used_at": opt("integer"), "revoked_at": opt("integer") })),
             "Scope": { "type": "string", "enum": ["alerts:write", "builds:write", "flags:evaluate", "deploy", "read"] },
-            "NewTokenRequest": object(&["name"], json!({ "name": s("string"), "role": schema("Role"), "scopes": { "type": "array", "items": schema("Scope"), "description": "Limit the token to these; without a role, the least role they need" } })),
+            "NewTokenRequest": object(&["name"], json!({ "name": s("string"), "role": schema("Role"), "environment": { "type": "string", "description": "The environment whose flag settings the token evaluates when the context names none" }, "scopes": { "type": "array", "items": schema("Scope"), "description": "Limit the token to these; without a role, the least role they need" } })),
             "NewToken": object(&["summary", "token"], json!({ "summary": schema("Token"), "token": s("string") })),
             "AuditEntry": object(&["id", "at", "actor", "action", "target", "detail"], json!({ "id": s("integer"), "at": s("integer"), "actor": s("string"), "action": s("string"), "target": s("string"), "reason": opt("string"), "detail": s("object") })),
             "AuditPage": object(&["entries"], json!({ "entries": list_of("AuditEntry"), "next_before": opt("integer") })),

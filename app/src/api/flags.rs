@@ -1,0 +1,145 @@
+//! Server functions of the flag pages: viewers read and preview, admins switch flags on and off.
+
+use crate::catalog::Environment;
+use crate::error::AppError;
+use crate::flags::{Flag, FlagChange};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::model::Role;
+#[cfg(feature = "ssr")]
+use crate::ports::call::*;
+
+/// A flag's page: the flag, its latest changes and the environments it may differ in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagPageData {
+    pub flag: Flag,
+    pub history: Vec<FlagChange>,
+    pub environments: Vec<Environment>,
+}
+
+/// What the preview answers: the variant, its value as JSON text, the reason and why in words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagPreview {
+    pub variant: String,
+    pub value: String,
+    pub reason: String,
+    pub explanation: String,
+}
+
+#[server(endpoint = "flags")]
+pub async fn list_flags() -> Result<Vec<Flag>, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            ports()?.flags.list().await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "flag")]
+pub async fn load_flag_page(key: String) -> Result<FlagPageData, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            let ports = ports()?;
+            Ok(FlagPageData {
+                flag: ports.flags.get(&key).await?,
+                history: ports.flags.history(&key, 50).await?,
+                environments: ports.catalog.list_environments().await?,
+            })
+        }
+        .await,
+    )
+}
+
+/// Switches the flag on or off: everywhere (`environment` empty) or in one environment. A
+/// protected environment needs its name typed in `confirm`.
+#[server(endpoint = "flag_toggle")]
+pub async fn toggle_flag(
+    key: String,
+    enabled: bool,
+    reason: String,
+    #[server(default)] environment: Option<String>,
+    #[server(default)] confirm: Option<String>,
+) -> Result<Flag, AppError> {
+    reply(
+        async {
+            let actor = require(Role::Admin)?;
+            let ports = ports()?;
+            let environment = environment.filter(|e| !e.is_empty());
+            let change = match &environment {
+                None => serde_json::json!({ "enabled": enabled }),
+                Some(name) => {
+                    let environments = ports.catalog.list_environments().await?;
+                    let env = environments
+                        .iter()
+                        .find(|e| &e.name == name)
+                        .ok_or_else(|| AppError::not_found(format!("Environment '{name}'")))?;
+                    if env.protected && confirm.as_deref().map(str::trim) != Some(name.as_str()) {
+                        return Err(AppError::conflict(format!(
+                            "{name} is protected: type its name to confirm."
+                        )));
+                    }
+                    let mut flag = ports.flags.get(&key).await?;
+                    flag.environments.entry(name.clone()).or_default().enabled = Some(enabled);
+                    serde_json::json!({ "environments": flag.environments })
+                }
+            };
+            let reason = Some(reason.trim()).filter(|r| !r.is_empty());
+            ports.flags.change(&actor, &key, change, reason).await
+        }
+        .await,
+    )
+}
+
+/// What a user would get from the flag, and why.
+#[server(endpoint = "flag_preview")]
+pub async fn preview_flag(
+    key: String,
+    targeting_key: String,
+    #[server(default)] role: String,
+    #[server(default)] attributes: String,
+    #[server(default)] environment: String,
+) -> Result<FlagPreview, AppError> {
+    reply(
+        async {
+            use crate::flags::evaluate::{evaluate, Context};
+            require(Role::Viewer)?;
+            let flag = ports()?.flags.get(&key).await?;
+            let mut context = serde_json::Map::new();
+            if !attributes.trim().is_empty() {
+                match serde_json::from_str(&attributes) {
+                    Ok(serde_json::Value::Object(o)) => context = o,
+                    _ => {
+                        return Err(AppError::unprocessable(
+                            "Attributes must be a JSON object, like {\"country\": \"NL\", \"plan\": \"pro\"}.",
+                        ))
+                    }
+                }
+            }
+            if !targeting_key.trim().is_empty() {
+                context.insert("targetingKey".into(), targeting_key.trim().into());
+            }
+            if !role.trim().is_empty() {
+                context.insert("role".into(), role.trim().into());
+            }
+            let context = Context::from_json(Some(&serde_json::Value::Object(context)))
+                .map_err(|e| AppError::unprocessable(e.details().to_string()))?;
+            let environment = Some(environment.trim())
+                .filter(|e| !e.is_empty())
+                .or(context.environment());
+            let e = evaluate(&flag, &context, environment)
+                .map_err(|e| AppError::unprocessable(e.details().to_string()))?;
+            Ok(FlagPreview {
+                explanation: e.explain(&flag),
+                value: e.value.to_string(),
+                reason: e.reason.as_str().to_string(),
+                variant: e.variant,
+            })
+        }
+        .await,
+    )
+}

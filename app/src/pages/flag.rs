@@ -1,0 +1,224 @@
+//! One flag: what it serves and to whom, per environment, a preview of what a given user gets
+//! and why, and its history with what each change did. Live.
+
+use super::flags::{serves, state_badge, ToggleDialog, ToggleRequest};
+use crate::api::codec::resource;
+use crate::api::{load_flag_page, FlagPageData, PreviewFlag};
+use crate::components::common::*;
+use crate::components::layout::{provide_role, use_role_at_least};
+use crate::flags::describe::{changes, rule_text};
+use crate::flags::{describe_rollout, Flag, FlagChange, TOPIC};
+use crate::live::changes_on;
+use crate::model::Role;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn FlagPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || params.read().get("key").unwrap_or_default();
+    let role = crate::components::layout::viewer_role();
+    view! {
+        <Title text="Flag"/>
+        <p><a href="/flags">"← Feature flags"</a></p>
+        {move || view! { <FlagLive key=key() role/> }}
+    }
+}
+
+#[island]
+fn FlagLive(key: String, role: Option<Role>) -> impl IntoView {
+    provide_role(role);
+    let changes = changes_on(TOPIC);
+    let key = StoredValue::new(key);
+    let page = resource(move || changes.get(), move |_| load_flag_page(key.get_value()));
+    let toggle = RwSignal::new(None::<ToggleRequest>);
+    view! {
+        <Transition fallback=|| view! { <LoadingRows/> }>
+            {move || page.get().map(|r| match r {
+                Err(error) => view! { <ErrorNote error/> }.into_any(),
+                Ok(data) => view! { <FlagView data toggle/> }.into_any(),
+            })}
+        </Transition>
+        <ToggleDialog request=toggle/>
+    }
+}
+
+#[component]
+fn FlagView(data: FlagPageData, toggle: RwSignal<Option<ToggleRequest>>) -> impl IntoView {
+    let FlagPageData {
+        flag,
+        history,
+        environments,
+    } = data;
+    let environment_names: Vec<String> = environments.iter().map(|e| e.name.clone()).collect();
+    view! {
+        <div class="page-head">
+            <h1>{flag.key.clone()}" "{state_badge(&flag)}</h1>
+            <p class="muted">{format!("{} flag · version {} · {}", flag.kind.as_str(), flag.version, flag.description)}</p>
+        </div>
+        <div class="grid-2">
+            <Serving flag=flag.clone()/>
+            <Preview key=flag.key.clone() environments=environment_names/>
+        </div>
+        <EnvironmentTable flag=flag.clone() environments toggle/>
+        <History history/>
+    }
+}
+
+/// Variants, rules in order, the rollout and the kill switch.
+#[component]
+fn Serving(flag: Flag) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"What it serves"</h2>
+            <dl class="facts">
+                <dt>"Variants"</dt>
+                <dd>{flag.variants.iter().map(|(name, value)| {
+                    let default = (name == &flag.default_variant).then_some(" (default)");
+                    view! { <div><code>{name.clone()}</code>" = "<code>{value.to_string()}</code>{default}</div> }
+                }).collect_view()}</dd>
+                <dt>"Rules"</dt>
+                <dd>{if flag.rules.is_empty() {
+                    view! { <span class="muted">"None"</span> }.into_any()
+                } else {
+                    view! { <ol class="timeline">{flag.rules.iter().map(|r| view! {
+                        <li>{format!("If {} → {}", rule_text(r), r.variant)}</li>
+                    }).collect_view()}</ol> }.into_any()
+                }}</dd>
+                <dt>"Otherwise"</dt>
+                <dd>{serves(&flag)}</dd>
+                <dt>"Kill switch"</dt>
+                <dd>{match &flag.kill_switch {
+                    Some(k) => format!("Serves {} when SLO {} pages", k.variant, k.slo),
+                    None => "None".to_string(),
+                }}</dd>
+            </dl>
+        </section>
+    }
+}
+
+/// Each environment: whether the flag is on there, what it serves, and a switch for admins.
+#[component]
+fn EnvironmentTable(
+    flag: Flag,
+    environments: Vec<crate::catalog::Environment>,
+    toggle: RwSignal<Option<ToggleRequest>>,
+) -> impl IntoView {
+    let is_admin = use_role_at_least(Role::Admin);
+    let everywhere = ToggleRequest {
+        key: flag.key.clone(),
+        environment: None,
+        enable: !flag.enabled,
+        protected: false,
+    };
+    let everywhere_label = if flag.enabled { "Turn off everywhere…" } else { "Turn on everywhere…" };
+    view! {
+        <section class="card">
+            <h2>"Environments"</h2>
+            {move || is_admin.get().then(|| {
+                let everywhere = everywhere.clone();
+                view! { <p><button class="btn btn-ghost" type="button"
+                    on:click=move |_| toggle.set(Some(everywhere.clone()))>{everywhere_label}</button></p> }
+            })}
+            <div class="table-wrap">
+                <table class="table">
+                    <thead><tr><th scope="col">"Environment"</th><th scope="col">"State"</th><th scope="col">"Serves"</th><th scope="col">"Settings"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
+                    <tbody>
+                        {environments.into_iter().map(|env| {
+                            let settings = flag.settings_for(Some(&env.name));
+                            let enabled = settings.enabled;
+                            let served = match (enabled, settings.rollout) {
+                                (false, _) => format!("{} (disabled)", settings.default_variant),
+                                (true, Some(r)) => describe_rollout(r),
+                                (true, None) => settings.default_variant.to_string(),
+                            };
+                            let own = if flag.environments.contains_key(&env.name) { "Its own" } else { "The flag's" };
+                            let request = ToggleRequest { key: flag.key.clone(), environment: Some(env.name.clone()), enable: !enabled, protected: env.protected };
+                            let label = if enabled { "Turn off…" } else { "Turn on…" };
+                            view! {
+                                <tr>
+                                    <th scope="row">{env.name.clone()}{env.protected.then(|| view! { <span class="badge protected">"protected"</span> })}</th>
+                                    <td>{if enabled { "On" } else { "Off" }}</td>
+                                    <td>{served}</td>
+                                    <td class="muted">{own}</td>
+                                    <td>{move || is_admin.get().then(|| {
+                                        let request = request.clone();
+                                        view! { <button class="btn btn-ghost" type="button"
+                                            aria-label=format!("{label} in {}", request.environment.clone().unwrap_or_default())
+                                            on:click=move |_| toggle.set(Some(request.clone()))>{label}</button> }
+                                    })}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+/// "What does user X with role Y get, and why?"
+#[component]
+fn Preview(key: String, environments: Vec<String>) -> impl IntoView {
+    let action = ServerAction::<PreviewFlag>::new();
+    view! {
+        <section class="card">
+            <h2>"Preview"</h2>
+            <ActionForm action attr:class="dialog-form">
+                <input type="hidden" name="key" value=key/>
+                <label>"Targeting key (user)"<input name="targeting_key" autocomplete="off" placeholder="alice@example.com"/></label>
+                <label>"Role"<input name="role" autocomplete="off" placeholder="beta"/></label>
+                <label>"Environment"
+                    <select name="environment">
+                        <option value="">"Base settings"</option>
+                        {environments.into_iter().map(|e| view! { <option value=e.clone()>{e.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"Other attributes (JSON)"<input name="attributes" autocomplete="off" placeholder="{\"country\": \"NL\", \"plan\": \"pro\"}"/></label>
+                <div class="dialog-actions">
+                    <button class="btn btn-primary" type="submit" disabled=move || action.pending().get()>"Evaluate"</button>
+                </div>
+            </ActionForm>
+            <div aria-live="polite" data-testid="flag-preview">
+                {move || action.value().get().map(|r| match r {
+                    Ok(p) => view! {
+                        <p class="note"><strong>{format!("{} = {}", p.variant, p.value)}</strong>
+                            " · "<code>{p.reason}</code><br/>{p.explanation}</p>
+                    }.into_any(),
+                    Err(e) => view! { <p class="note note-error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </div>
+        </section>
+    }
+}
+
+/// Newest first; each change says what it did to the version before it.
+#[component]
+fn History(history: Vec<FlagChange>) -> impl IntoView {
+    let rows: Vec<(FlagChange, Vec<String>)> = history
+        .iter()
+        .enumerate()
+        .map(|(i, change)| {
+            let what = match history.get(i + 1) {
+                Some(before) if change.action != "deleted" => changes(&before.flag, &change.flag),
+                _ => Vec::new(),
+            };
+            (change.clone(), what)
+        })
+        .collect();
+    view! {
+        <section class="card">
+            <h2>"History"</h2>
+            <ol class="timeline" data-testid="flag-history">
+                {rows.into_iter().map(|(c, what)| view! {
+                    <li>
+                        <strong>{c.action.clone()}</strong>" by "{c.actor.clone()}" · "<TimeAgo ms=c.at/>
+                        {c.reason.clone().map(|r| view! { <span class="muted">{format!(" · “{r}”")}</span> })}
+                        <ul class="muted small">{what.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+                    </li>
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}

@@ -1,0 +1,213 @@
+//! Feature flags: the list, each with its state and what it serves, live; switching one on or
+//! off asks first, with a reason for the audit trail (and the name typed, in a protected
+//! environment).
+
+use crate::api::codec::resource;
+use crate::api::{list_flags, ToggleFlag};
+use crate::components::common::*;
+use crate::components::layout::{provide_role, use_role_at_least};
+use crate::components::modal::Modal;
+use crate::flags::{describe_rollout, Flag, TOPIC};
+use crate::live::changes_on;
+use crate::model::Role;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn FlagsPage() -> impl IntoView {
+    let role = crate::components::layout::viewer_role();
+    view! {
+        <Title text="Feature flags"/>
+        <div class="page-head">
+            <h1>"Feature flags"</h1>
+            <p class="muted">"Apps evaluate these over OFREP (POST /ofrep/v1/evaluate/flags) with a flags:evaluate token; a change applies at their next evaluation."</p>
+        </div>
+        <FlagList role/>
+    }
+}
+
+/// What serves when no rule matches, in words: "off", or "on 30% · off 70%".
+pub(super) fn serves(flag: &Flag) -> String {
+    match &flag.rollout {
+        _ if !flag.enabled => format!("{} (disabled)", flag.default_variant),
+        Some(rollout) => describe_rollout(rollout),
+        None => flag.default_variant.clone(),
+    }
+}
+
+pub(super) fn state_badge(flag: &Flag) -> impl IntoView {
+    let (class, text) = if flag.enabled {
+        ("badge status-succeeded", "On")
+    } else {
+        ("badge status-cancelled", "Off")
+    };
+    view! { <span class=class>{text}</span> }
+}
+
+#[island]
+fn FlagList(role: Option<Role>) -> impl IntoView {
+    provide_role(role);
+    let is_admin = use_role_at_least(Role::Admin);
+    let changes = changes_on(TOPIC);
+    let flags = resource(move || changes.get(), |_| list_flags());
+    let search = RwSignal::new(String::new());
+    let toggle = RwSignal::new(None::<ToggleRequest>);
+    view! {
+        <section class="card">
+            <div class="filters">
+                <label>"Search"
+                    <input type="search" placeholder="Key or description" autocomplete="off"
+                        on:input=move |ev| search.set(event_target_value(&ev).to_lowercase())/>
+                </label>
+            </div>
+            <Transition fallback=|| view! { <LoadingRows/> }>
+                {move || flags.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <EmptyState title="No flags yet">
+                            <p>"Create one with POST /api/v1/flags, for example {\"key\": \"new-checkout\", \"kind\": \"boolean\", \"variants\": {\"on\": true, \"off\": false}, \"default_variant\": \"off\", \"rollout\": {\"on\": 10, \"off\": 90}}."</p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(list) => {
+                        let wanted = search.get();
+                        let shown: Vec<Flag> = list.into_iter()
+                            .filter(|f| wanted.is_empty() || f.key.to_lowercase().contains(&wanted) || f.description.to_lowercase().contains(&wanted))
+                            .collect();
+                        view! { <FlagTable shown is_admin toggle/> }.into_any()
+                    }
+                })}
+            </Transition>
+        </section>
+        <ToggleDialog request=toggle/>
+    }
+}
+
+#[component]
+fn FlagTable(
+    shown: Vec<Flag>,
+    is_admin: Signal<bool>,
+    toggle: RwSignal<Option<ToggleRequest>>,
+) -> impl IntoView {
+    if shown.is_empty() {
+        return view! { <p class="muted">"No flag matches the search."</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead><tr>
+                    <th scope="col">"Flag"</th><th scope="col">"State"</th><th scope="col">"Serves"</th>
+                    <th scope="col">"Rules"</th><th scope="col">"Changed"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
+                </tr></thead>
+                <tbody>
+                    {shown.into_iter().map(|flag| {
+                        let request = ToggleRequest { key: flag.key.clone(), environment: None, enable: !flag.enabled, protected: false };
+                        let label = if flag.enabled { "Turn off…" } else { "Turn on…" };
+                        view! {
+                            <tr>
+                                <td><a href=format!("/flags/{}", flag.key)>{flag.key.clone()}</a>
+                                    <div class="muted small">{format!("{} · {}", flag.kind.as_str(), flag.description)}</div></td>
+                                <td>{state_badge(&flag)}</td>
+                                <td>{serves(&flag)}</td>
+                                <td>{flag.rules.len()}</td>
+                                <td><TimeAgo ms=flag.updated_at/><div class="muted small">{flag.updated_by.clone()}</div></td>
+                                <td>{move || is_admin.get().then(|| {
+                                    let request = request.clone();
+                                    view! { <button class="btn btn-ghost" type="button"
+                                        on:click=move |_| toggle.set(Some(request.clone()))>{label}</button> }
+                                })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// A switch someone asked for, waiting for their confirmation.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ToggleRequest {
+    pub key: String,
+    /// `None`: the flag's base setting (every environment without its own).
+    pub environment: Option<String>,
+    pub enable: bool,
+    pub protected: bool,
+}
+
+/// Asks before switching a flag: a reason for the audit trail, and in a protected environment
+/// its name typed out.
+#[component]
+pub(super) fn ToggleDialog(request: RwSignal<Option<ToggleRequest>>) -> impl IntoView {
+    let action = ServerAction::<ToggleFlag>::new();
+    let reason = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let close = move || {
+        request.set(None);
+        action.value().set(None);
+        reason.set(String::new());
+        confirm.set(String::new());
+    };
+    // Done: close, ready for the next one.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            close();
+        }
+    });
+    let content = move || {
+        request.get().map(|r| {
+            let verb = if r.enable { "Turn on" } else { "Turn off" };
+            let place = match &r.environment {
+                Some(e) => format!("in {e}"),
+                None => "everywhere it has no setting of its own".to_string(),
+            };
+            let ready = {
+                let (protected, name) = (r.protected, r.environment.clone().unwrap_or_default());
+                move || !protected || confirm.get().trim() == name
+            };
+            let submit = {
+                let r = r.clone();
+                move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    action.dispatch(ToggleFlag {
+                        key: r.key.clone(),
+                        enabled: r.enable,
+                        reason: reason.get_untracked(),
+                        environment: r.environment.clone(),
+                        confirm: Some(confirm.get_untracked()),
+                    });
+                }
+            };
+            view! {
+                <h2 id="toggle-title">{format!("{verb} {} {place}?", r.key)}</h2>
+                <form on:submit=submit class="dialog-form">
+                    <label>"Reason"
+                        <input name="reason" autocomplete="off" placeholder="Why, for the audit trail"
+                            on:input=move |ev| reason.set(event_target_value(&ev)) prop:value=move || reason.get()/>
+                    </label>
+                    {r.protected.then(|| view! {
+                        <label class="confirm-type">
+                            {format!("{} is protected. Type its name to confirm", r.environment.clone().unwrap_or_default())}
+                            <input name="confirm" autocomplete="off" spellcheck="false"
+                                on:input=move |ev| confirm.set(event_target_value(&ev)) prop:value=move || confirm.get()/>
+                        </label>
+                    })}
+                    {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
+                    <div class="dialog-actions">
+                        <button class="btn btn-ghost" type="button" on:click=move |_| close()>"Cancel"</button>
+                        <button class=if r.enable { "btn btn-primary" } else { "btn btn-danger" } type="submit"
+                            disabled=move || action.pending().get() || !ready()>
+                            {move || if action.pending().get() { "Sending…" } else { verb }}
+                        </button>
+                    </div>
+                </form>
+            }
+        })
+    };
+    view! {
+        <Modal open=Signal::derive(move || request.with(Option::is_some))
+            on_close=Callback::new(move |_| close()) labelled_by="toggle-title">
+            {content}
+        </Modal>
+    }
+}
