@@ -98,3 +98,7 @@ cargo run --quiet --release -p flightdeck --example deploy_bench -- "${FLIGHTDEC
 
 printf "\n"
 cargo run --quiet --release -p flightdeck --example health_bench
+
+echo
+echo "## Feature flags (OFREP)"
+cargo run --quiet --release -p flightdeck --example flags_bench

@@ -1,7 +1,9 @@
 import { expect, Page, test } from "@playwright/test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, Server } from "node:http";
+import { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { baseURL } from "../playwright.config";
 import { signIn } from "./helpers";
 
@@ -9,16 +11,22 @@ import { signIn } from "./helpers";
 // from npm, loaded into a page of another origin (an app's own site), so the cross-origin
 // requests, the bearer token and the ETag polling are exercised as an app would use them.
 
-const APP_ORIGIN = "http://shop.example.test";
 const require_ = createRequire(__filename);
 
-function packageFile(name: string, file: string, from?: string): string {
-  const paths = from ? [from] : undefined;
-  const root = dirname(require_.resolve(`${name}/package.json`, { paths }));
-  return join(root, file);
+/** The package's directory, found from its entry point (not every package exports package.json). */
+function packageRoot(name: string, from?: string): string {
+  let dir = dirname(require_.resolve(name, { paths: from ? [from] : undefined }));
+  while (!(basename(dir) === name.split("/")[1] && existsSync(join(dir, "package.json")))) {
+    dir = dirname(dir);
+  }
+  return dir;
 }
 
-const providerDir = dirname(require_.resolve("@openfeature/ofrep-web-provider/package.json"));
+function packageFile(name: string, file: string, from?: string): string {
+  return join(packageRoot(name, from), file);
+}
+
+const providerDir = packageRoot("@openfeature/ofrep-web-provider");
 const modules: Record<string, string> = {
   "/core.js": packageFile("@openfeature/core", "dist/esm/index.js"),
   "/web-sdk.js": packageFile("@openfeature/web-sdk", "dist/esm/index.js"),
@@ -52,17 +60,29 @@ const page_html = `<!doctype html><html><head><title>Shop</title>
   window.ready = true;
 </script></head><body>shop</body></html>`;
 
-async function openShop(page: Page) {
-  await page.route(`${APP_ORIGIN}/**`, (route) => {
-    const path = new URL(route.request().url()).pathname;
+/** The shop's own web server, on a loopback address like Flightdeck here (Chromium keeps pages
+ * it cannot place from calling local addresses, which a real deployment would not meet). */
+async function startShop(): Promise<{ origin: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://shop").pathname;
     if (path === "/") {
-      return route.fulfill({ contentType: "text/html", body: page_html });
+      res.writeHead(200, { "content-type": "text/html" }).end(page_html);
+      return;
     }
     const file = modules[path];
-    if (!file) return route.fulfill({ status: 404, body: "" });
-    return route.fulfill({ contentType: "text/javascript", body: readFileSync(file, "utf8") });
+    if (!file) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/javascript" }).end(readFileSync(file, "utf8"));
   });
-  await page.goto(`${APP_ORIGIN}/`);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { origin: `http://localhost:${port}`, server };
+}
+
+async function openShop(page: Page, origin: string) {
+  await page.goto(`${origin}/`);
   await page.waitForFunction(() => (window as any).ready === true);
 }
 
@@ -91,7 +111,8 @@ test("an OpenFeature web client evaluates flags over OFREP and follows changes",
   const shop = await browser.newPage();
   const errors: string[] = [];
   shop.on("pageerror", (e) => errors.push(e.message));
-  await openShop(shop);
+  const { origin: shopOrigin, server } = await startShop();
+  await openShop(shop, shopOrigin);
   await shop.evaluate(
     ([base, t]) => (window as any).start(base, t, { targetingKey: "alice" }),
     [baseURL, secret],
@@ -101,14 +122,17 @@ test("an OpenFeature web client evaluates flags over OFREP and follows changes",
   expect(await details(key)).toMatchObject({ value: true, variant: "on", reason: "TARGETING_MATCH" });
   expect((await details("no-such-flag")).errorCode).toBe("FLAG_NOT_FOUND");
 
+  // The provider answers a changed context from its local cache first (reason CACHED) and
+  // refreshes in the background: wait for the server's answer.
   await shop.evaluate(() => (window as any).setContext({ targetingKey: "bob", plan: "free" }));
-  expect(await details(key)).toMatchObject({ value: false, variant: "off", reason: "DEFAULT" });
+  await expect.poll(() => details(key)).toMatchObject({ value: false, variant: "off", reason: "DEFAULT" });
   await shop.evaluate(() => (window as any).setContext({ targetingKey: "bob", plan: "pro" }));
-  expect(await details(key)).toMatchObject({ value: true, reason: "TARGETING_MATCH" });
+  await expect.poll(() => details(key)).toMatchObject({ value: true, reason: "TARGETING_MATCH" });
 
   // Switched off in Flightdeck: the client's next poll (If-None-Match, then a new ETag) sees it.
   const off = await write("put", `/api/v1/flags/${key}`, { enabled: false, reason: "e2e" });
   expect(off.status()).toBe(200);
   await expect.poll(() => details(key), { timeout: 10_000 }).toMatchObject({ value: false, reason: "DISABLED" });
   expect(errors).toEqual([]);
+  server.close();
 });

@@ -299,10 +299,11 @@ pub struct EffectiveSettings<'a> {
     pub environment: Option<&'a str>,
 }
 
-/// The rollout in words: "on 30% · off 70%".
+/// The rollout in words: "off 70% · on 30%" (variants with no share left out).
 pub fn describe_rollout(rollout: &Rollout) -> String {
     rollout
         .iter()
+        .filter(|(_, share)| **share > 0.0)
         .map(|(variant, share)| format!("{variant} {share}%"))
         .collect::<Vec<_>>()
         .join(" · ")

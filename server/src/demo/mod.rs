@@ -2,6 +2,7 @@
 //! Flightdeck is alive. Demo users get random passwords that are never shown (sign in as `admin`);
 //! nothing is added twice.
 
+mod flags;
 mod health;
 
 use crate::state::AppState;
@@ -136,6 +137,7 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
     }
     deployments(state, &maria).await?;
     health::fill(state, &maria, addr).await?;
+    flags::fill(state).await?;
     tracing::info!(users = TEAM.len(), tokens = TOKENS.len(), "demo data added");
     Ok(())
 }
