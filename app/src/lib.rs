@@ -19,6 +19,7 @@ pub mod pages;
 pub mod ports;
 pub mod redact;
 pub mod response;
+pub mod runtime_config;
 pub mod scopes;
 pub mod theme;
 pub mod time_fmt;

@@ -26,6 +26,7 @@ pub mod openapi;
 pub mod probes;
 pub mod remote;
 pub mod rest;
+pub mod runtime_config;
 pub mod security;
 pub mod slos;
 pub mod state;

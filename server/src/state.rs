@@ -53,6 +53,8 @@ pub struct Shared {
     pub catalog: Arc<Catalog>,
     /// The deploy engine; the same object behind `ports.deployments`.
     pub deployments: Arc<Deployments>,
+    /// Runtime configuration values.
+    pub config_values: Arc<crate::runtime_config::RuntimeConfig>,
     /// Feature flags and their in-memory copy for evaluation.
     pub flags: Arc<crate::flags::Flags>,
     /// Webhook secrets (variables, else the settings page); the same object behind `ports.settings`.
@@ -99,6 +101,7 @@ impl AppState {
         let components =
             crate::probes::Components::new(&db, bus.clone(), alerts.clone(), prometheus_url);
         let flags = crate::flags::Flags::start(db.pool.clone(), bus.clone()).await?;
+        let config_values = crate::runtime_config::RuntimeConfig::new(db.pool.clone(), bus.clone());
         let slos = crate::slos::Slos::new(
             &db,
             bus.clone(),
@@ -134,6 +137,7 @@ impl AppState {
             slos,
             deployments,
             flags,
+            config_values,
             secrets,
             inbox,
             ports,

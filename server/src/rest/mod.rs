@@ -15,6 +15,7 @@ use futures_util::TryStreamExt;
 use serde::Deserialize;
 
 mod alerts;
+mod config;
 mod deployments;
 mod flags;
 mod health;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(deployments::router())
         .merge(flags::router())
+        .merge(config::router())
         .merge(alerts::router())
         .merge(health::router())
         .merge(crate::webhooks::router())
