@@ -18,6 +18,7 @@ pub fn page_island(path: &str) -> Option<&'static str> {
         ["alerts"] => "AlertFeed",
         ["alerts", _] => "AlertLive",
         ["audit"] => "AuditTrail",
+        ["config"] => "ConfigBoard",
         ["flags"] => "FlagList",
         ["flags", _] => "FlagLive",
         ["settings"] => "SettingsSections",

@@ -90,7 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("alerts") view=AlertsPage/>
                     <Route path=path!("alerts/:id") view=AlertPage/>
                     <Route path=path!("builds") view=|| view! { <ComingPage section=Section::Builds/> }/>
-                    <Route path=path!("config") view=|| view! { <ComingPage section=Section::Config/> }/>
+                    <Route path=path!("config") view=ConfigPage/>
                     <Route path=path!("flags") view=FlagsPage/>
                     <Route path=path!("flags/:key") view=FlagPage/>
                     <Route path=path!("audit") view=AuditPage/>

@@ -123,6 +123,48 @@ pub trait FlagsPort: Send + Sync + 'static {
     ) -> Result<crate::flags::Flag, AppError>;
 }
 
+/// Runtime configuration. Reads mask sensitive values; authorization is the caller's job.
+#[async_trait]
+pub trait ConfigPort: Send + Sync + 'static {
+    /// 404 unless `environment` is `all` or an environment's name.
+    async fn check_scope(&self, environment: &str) -> Result<(), AppError>;
+    /// Every stored value; with `environment`, its own and those for all.
+    async fn entries(
+        &self,
+        environment: Option<&str>,
+    ) -> Result<Vec<crate::runtime_config::ConfigEntry>, AppError>;
+    /// Sets a value; `sensitive: None` keeps what the key has. Answers whether it is new.
+    async fn set_value(
+        &self,
+        actor: &Principal,
+        environment: &str,
+        key: &str,
+        value: serde_json::Value,
+        sensitive: Option<bool>,
+        reason: Option<String>,
+    ) -> Result<(crate::runtime_config::ConfigEntry, bool), AppError>;
+    async fn delete_value(
+        &self,
+        actor: &Principal,
+        environment: &str,
+        key: &str,
+        reason: Option<&str>,
+    ) -> Result<(), AppError>;
+    async fn value_history(
+        &self,
+        key: &str,
+        environment: &str,
+    ) -> Result<Vec<crate::runtime_config::ConfigChange>, AppError>;
+    /// Undoes change `change_id`: the value before it comes back (or the key goes).
+    async fn restore_value(
+        &self,
+        actor: &Principal,
+        environment: &str,
+        key: &str,
+        change_id: i64,
+    ) -> Result<(), AppError>;
+}
+
 /// Settings an admin changes in the UI: today the CI/CD webhook secrets.
 #[async_trait]
 pub trait SettingsPort: Send + Sync + 'static {
@@ -215,6 +257,7 @@ pub struct Ports {
     pub alerts: Arc<dyn AlertsPort>,
     pub audit: Arc<dyn AuditPort>,
     pub catalog: Arc<dyn CatalogPort>,
+    pub config: Arc<dyn ConfigPort>,
     pub components: Arc<dyn ComponentsPort>,
     pub deployments: Arc<dyn DeploymentsPort>,
     pub flags: Arc<dyn FlagsPort>,

@@ -310,3 +310,50 @@ struct Change<'a> {
     sensitive: bool,
     reason: Option<&'a str>,
 }
+
+#[async_trait::async_trait]
+impl app::ports::ConfigPort for RuntimeConfig {
+    async fn check_scope(&self, environment: &str) -> Result<(), AppError> {
+        RuntimeConfig::check_scope(self, environment).await
+    }
+    async fn entries(&self, environment: Option<&str>) -> Result<Vec<ConfigEntry>, AppError> {
+        RuntimeConfig::entries(self, environment).await
+    }
+    async fn set_value(
+        &self,
+        actor: &Principal,
+        environment: &str,
+        key: &str,
+        value: Value,
+        sensitive: Option<bool>,
+        reason: Option<String>,
+    ) -> Result<(ConfigEntry, bool), AppError> {
+        let new = NewValue {
+            value,
+            sensitive,
+            reason,
+        };
+        self.set(actor, environment, key, new).await
+    }
+    async fn delete_value(
+        &self,
+        actor: &Principal,
+        environment: &str,
+        key: &str,
+        reason: Option<&str>,
+    ) -> Result<(), AppError> {
+        self.delete(actor, environment, key, reason).await
+    }
+    async fn value_history(&self, key: &str, environment: &str) -> Result<Vec<ConfigChange>, AppError> {
+        self.history(key, Some(environment), 100).await
+    }
+    async fn restore_value(
+        &self,
+        actor: &Principal,
+        environment: &str,
+        key: &str,
+        change_id: i64,
+    ) -> Result<(), AppError> {
+        self.restore(actor, environment, key, change_id).await.map(|_| ())
+    }
+}

@@ -119,6 +119,7 @@ impl AppState {
             alerts: alerts.clone(),
             audit: audit.clone(),
             catalog: catalog.clone(),
+            config: config_values.clone(),
             components: components.clone(),
             deployments: deployments.clone(),
             flags: flags.clone(),

@@ -143,6 +143,7 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
 }
 
 mod alerts;
+mod config;
 pub mod codec;
 mod dashboard;
 mod flags;
@@ -150,6 +151,7 @@ mod deployments;
 mod health;
 mod routing;
 pub use alerts::*;
+pub use config::*;
 pub use dashboard::*;
 pub use flags::*;
 pub use deployments::*;

@@ -1,7 +1,6 @@
 //! The sections of DESIGN.md, in the order an on-call engineer reaches for them.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
@@ -37,10 +36,20 @@ impl Section {
             Section::Slos => "/slos",
             Section::Alerts => "/alerts",
             Section::Builds => "/builds",
-            // Flags first: runtime configuration is still to come (see the Config page).
-            Section::Config => "/flags",
+            Section::Config => "/config",
             Section::Audit => "/audit",
             Section::Settings => "/settings",
+        }
+    }
+
+    /// Whether the page at `path` belongs to this section: its own pages and their detail pages
+    /// (/deployments/5); the dashboard only at `/`; feature flags are part of Config.
+    pub fn holds(self, path: &str) -> bool {
+        let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+        match self {
+            Section::Dashboard => path == "/",
+            Section::Config => under("/config") || under("/flags"),
+            other => under(other.path()),
         }
     }
 
@@ -76,6 +85,7 @@ impl Section {
 
 #[component]
 pub fn Nav() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
     view! {
         <nav class="sidenav" aria-label="Sections">
             <ul>
@@ -84,15 +94,13 @@ pub fn Nav() -> impl IntoView {
                     .map(|s| {
                         view! {
                             <li>
-                                // A section stays marked on its detail pages (/deployments/5);
-                                // only the dashboard, at `/`, must match exactly.
-                                <A href=s.path() exact=s == Section::Dashboard>
+                                <a href=s.path() aria-current=move || s.holds(&location.pathname.get()).then_some("page")>
                                     <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
                                         <path d=s.icon()></path>
                                     </svg>
                                     <span class="label">{s.label()}</span>
                                     {(s == Section::Alerts).then(|| view! { <AlertBadge/> })}
-                                </A>
+                                </a>
                             </li>
                         }
                     })
@@ -123,5 +131,21 @@ fn AlertBadge() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Section;
+
+    #[test]
+    fn a_section_holds_its_pages_and_their_details() {
+        assert!(Section::Dashboard.holds("/"));
+        assert!(!Section::Dashboard.holds("/alerts"));
+        assert!(Section::Deployments.holds("/deployments/5"));
+        assert!(!Section::Deployments.holds("/deploymentsx"));
+        assert!(Section::Config.holds("/config"));
+        assert!(Section::Config.holds("/flags/new-checkout"));
+        assert!(!Section::Audit.holds("/flags"));
     }
 }

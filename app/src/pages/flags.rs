@@ -22,6 +22,7 @@ pub fn FlagsPage() -> impl IntoView {
             <h1>"Feature flags"</h1>
             <p class="muted">"Apps evaluate these over OFREP (POST /ofrep/v1/evaluate/flags) with a flags:evaluate token; a change applies at their next evaluation."</p>
         </div>
+        {super::config::config_tabs("/flags")}
         <FlagList role/>
     }
 }
