@@ -13,6 +13,7 @@ pub mod flags;
 pub mod health;
 pub mod href;
 pub mod live;
+pub mod maintenance;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

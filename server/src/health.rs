@@ -41,9 +41,18 @@ pub async fn handler(State(state): State<AppState>) -> impl IntoResponse {
     } else {
         StatusCode::OK
     };
+    // Planned work is not a fault: the status stays, and the answer says maintenance is on.
+    let m = state.maintenance.current();
+    let maintenance = json!({
+        "enabled": m.active_at(crate::now_ms()),
+        "message": m.enabled.then_some(&m.message),
+        "environments": m.environments,
+        "until": m.until,
+    });
     let body = json!({
         "status": status,
         "version": env!("CARGO_PKG_VERSION"),
+        "maintenance": maintenance,
         "checks": { "database": database, "realtime": realtime },
     });
     (

@@ -19,6 +19,7 @@ pub mod events;
 pub mod flags;
 pub mod health;
 pub mod jobs;
+pub mod maintenance;
 pub mod memory;
 pub mod metrics;
 pub mod ofrep;

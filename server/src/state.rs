@@ -53,6 +53,8 @@ pub struct Shared {
     pub catalog: Arc<Catalog>,
     /// The deploy engine; the same object behind `ports.deployments`.
     pub deployments: Arc<Deployments>,
+    /// Maintenance mode, read by every request.
+    pub maintenance: Arc<crate::maintenance::MaintenanceMode>,
     /// Runtime configuration values.
     pub config_values: Arc<crate::runtime_config::RuntimeConfig>,
     /// Feature flags and their in-memory copy for evaluation.
@@ -90,16 +92,24 @@ impl AppState {
         ));
         let audit = Arc::new(AuditLog::new(db.pool.clone()));
         let catalog = Arc::new(Catalog::new(db.pool.clone(), bus.clone()));
+        let maintenance =
+            crate::maintenance::MaintenanceMode::start(db.pool.clone(), bus.clone()).await?;
         let deployments = Deployments::new(
             &db,
             bus.clone(),
             config.deploy.clone(),
             config.webhooks.deployer.clone(),
+            maintenance.clone(),
         );
         let alerts = crate::alerts::Alerts::new(&db, bus.clone(), &config.alerting);
         let prometheus_url = config.alerting.prometheus_url.as_deref();
-        let components =
-            crate::probes::Components::new(&db, bus.clone(), alerts.clone(), prometheus_url);
+        let components = crate::probes::Components::new(
+            &db,
+            bus.clone(),
+            alerts.clone(),
+            prometheus_url,
+            maintenance.clone(),
+        );
         let flags = crate::flags::Flags::start(db.pool.clone(), bus.clone()).await?;
         let config_values = crate::runtime_config::RuntimeConfig::new(db.pool.clone(), bus.clone());
         let slos = crate::slos::Slos::new(
@@ -139,6 +149,7 @@ impl AppState {
             deployments,
             flags,
             config_values,
+            maintenance,
             secrets,
             inbox,
             ports,
@@ -155,5 +166,6 @@ impl AppState {
         self.alerts.spawn_worker();
         self.components.spawn_worker();
         self.slos.spawn_worker();
+        self.maintenance.spawn_worker();
     }
 }

@@ -23,8 +23,15 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 /// scripts with it.
 fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
     let ports = state.ports.clone();
+    let maintenance = state.maintenance.clone();
     move || {
         provide_context(ports.clone());
+        let now = crate::now_ms();
+        let m = maintenance.current();
+        let notice = m.active_at(now).then(|| {
+            m.banner(m.until.map(|until| app::time_fmt::iso_utc(until).replace('T', " ")))
+        });
+        provide_context(app::components::layout::MaintenanceNotice(notice));
         if let Some(parts) = use_context::<http::request::Parts>() {
             if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
                 provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));

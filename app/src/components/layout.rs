@@ -24,6 +24,11 @@ pub struct Viewer(pub Option<Me>);
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ViewerRole(pub Option<Role>);
 
+/// What the maintenance banner on every page says, when maintenance is on (the server provides
+/// it with each page it renders).
+#[derive(Debug, Clone, Default)]
+pub struct MaintenanceNotice(pub Option<String>);
+
 /// Provides who is signed in, for the frame and for the pages.
 pub fn provide_viewer(me: Option<Me>) {
     provide_context(ViewerRole(me.as_ref().map(|me| me.role)));
@@ -47,6 +52,7 @@ pub fn use_role_at_least(role: Role) -> Signal<bool> {
 #[component]
 pub fn AppLayout() -> impl IntoView {
     let me = use_context::<Viewer>().and_then(|v| v.0);
+    let maintenance = use_context::<MaintenanceNotice>().and_then(|m| m.0);
     view! {
         <div class="app">
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -72,6 +78,9 @@ pub fn AppLayout() -> impl IntoView {
             </header>
             <Nav/>
             <main id="main" class="content" tabindex="-1">
+                {maintenance.map(|text| view! {
+                    <p class="maintenance-banner" role="status" data-testid="maintenance-banner">{text}</p>
+                })}
                 <Outlet/>
             </main>
         </div>

@@ -2,6 +2,7 @@
 //! Flightdeck is alive. Demo users get random passwords that are never shown (sign in as `admin`);
 //! nothing is added twice.
 
+mod config;
 mod flags;
 mod health;
 
@@ -138,6 +139,7 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
     deployments(state, &maria).await?;
     health::fill(state, &maria, addr).await?;
     flags::fill(state).await?;
+    config::fill(state, &maria).await?;
     tracing::info!(users = TEAM.len(), tokens = TOKENS.len(), "demo data added");
     Ok(())
 }

@@ -55,6 +55,8 @@ pub struct Deployments {
     http: reqwest::Client,
     /// Key the webhook deployer signs its requests with; webhook targets need it.
     signing_secret: Option<String>,
+    /// New deployments wait while maintenance covers their environment.
+    maintenance: Arc<crate::maintenance::MaintenanceMode>,
 }
 
 /// Maps a database failure to the generic error clients see, logging `what` was being done.
@@ -128,6 +130,7 @@ impl Deployments {
         bus: Arc<EventBus>,
         settings: DeploySettings,
         signing_secret: Option<String>,
+        maintenance: Arc<crate::maintenance::MaintenanceMode>,
     ) -> Arc<Deployments> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("flightdeck/", env!("CARGO_PKG_VERSION")))
@@ -143,6 +146,7 @@ impl Deployments {
             settings,
             http,
             signing_secret,
+            maintenance,
         })
     }
 }

@@ -114,6 +114,7 @@ impl Deployments {
         request: DeployRequest,
     ) -> Result<Accepted, AppError> {
         let request = request.normalized().map_err(AppError::unprocessable)?;
+        self.maintenance.check_deploy(&request.environment)?;
         let mut tx = self.begin_write().await?;
         let target = lock_target(&mut tx, &request.service, &request.environment).await?;
         confirmed(&target, request.confirm.as_deref(), who)?;
@@ -252,6 +253,7 @@ impl Deployments {
             )))
             }
         };
+        self.maintenance.check_deploy(&next)?;
         let target = lock_target(&mut tx, service, &next).await?;
         confirmed(&target, request.confirm.as_deref(), who)?;
         let release_id = release_id(&mut tx, &target, &version, None, None, false).await?;

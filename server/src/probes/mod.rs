@@ -32,6 +32,8 @@ pub struct Components {
     alerts: Arc<crate::alerts::Alerts>,
     http: reqwest::Client,
     prometheus: Option<prometheus::Prometheus>,
+    /// Checks in maintenance do not count against SLO budgets.
+    pub(crate) maintenance: Arc<crate::maintenance::MaintenanceMode>,
 }
 
 pub(crate) const SELECT_COMPONENT: &str = "SELECT c.id, c.name, c.kind, s.name AS service, e.name AS environment, \
@@ -64,6 +66,7 @@ impl Components {
         bus: Arc<EventBus>,
         alerts: Arc<crate::alerts::Alerts>,
         prometheus_url: Option<&str>,
+        maintenance: Arc<crate::maintenance::MaintenanceMode>,
     ) -> Arc<Components> {
         Arc::new(Components {
             pool: db.pool.clone(),
@@ -76,6 +79,7 @@ impl Components {
                 .build()
                 .unwrap_or_default(),
             prometheus: prometheus_url.map(prometheus::Prometheus::new),
+            maintenance,
         })
     }
 

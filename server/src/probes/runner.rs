@@ -175,15 +175,18 @@ impl Components {
         .execute(&mut *tx)
         .await
         .map_err(fail)?;
-        crate::slos::counts::record_check(&mut tx, id, at, ok, latency_ms)
-            .await
-            .map_err(fail)?;
         let row = sqlx::query(&format!("{SELECT_COMPONENT} WHERE c.id = $1"))
             .bind(id)
             .fetch_one(&mut *tx)
             .await
             .map_err(fail)?;
         let component = decode(&row).map_err(fail)?;
+        // Planned downtime does not spend the error budget.
+        if !self.maintenance.covers(component.environment.as_deref()) {
+            crate::slos::counts::record_check(&mut tx, id, at, ok, latency_ms)
+                .await
+                .map_err(fail)?;
+        }
         if status != before {
             let data = serde_json::to_value(&component).unwrap_or_default();
             crate::events::append(

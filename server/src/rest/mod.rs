@@ -18,6 +18,7 @@ mod alerts;
 mod config;
 mod deployments;
 mod flags;
+mod maintenance;
 mod health;
 
 pub use alerts::v2_router;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(deployments::router())
         .merge(flags::router())
         .merge(config::router())
+        .merge(maintenance::router())
         .merge(alerts::router())
         .merge(health::router())
         .merge(crate::webhooks::router())

@@ -1,0 +1,100 @@
+//! Maintenance mode: while it is on, every page says so, new deployments to the environments it
+//! covers are refused, probe alerts there notify nobody, and the time does not count against SLO
+//! error budgets. It ends by itself at `until`.
+
+use serde::{Deserialize, Serialize};
+
+/// The live topic of maintenance changes.
+pub const TOPIC: &str = "maintenance";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Maintenance {
+    pub enabled: bool,
+    pub message: String,
+    /// The environments it covers; `None`: all of them.
+    pub environments: Option<Vec<String>>,
+    /// When it ends by itself (Unix ms).
+    pub until: Option<i64>,
+    pub updated_by: String,
+    pub updated_at: i64,
+}
+
+impl Maintenance {
+    /// On, and not past its end.
+    pub fn active_at(&self, now: i64) -> bool {
+        self.enabled && self.until.is_none_or(|until| now < until)
+    }
+
+    /// Whether it is on for `environment` (a component or deployment without one is covered
+    /// only by maintenance of every environment).
+    pub fn covers(&self, environment: Option<&str>, now: i64) -> bool {
+        self.active_at(now)
+            && match (&self.environments, environment) {
+                (None, _) => true,
+                (Some(list), Some(e)) => list.iter().any(|l| l == e),
+                (Some(_), None) => false,
+            }
+    }
+
+    /// What the banner says: the message, where, and until when (`until_text` is the time in
+    /// words, formatted by the caller).
+    pub fn banner(&self, until_text: Option<String>) -> String {
+        let place = match &self.environments {
+            None => "all environments".to_string(),
+            Some(list) => list.join(", "),
+        };
+        let until = until_text.map(|t| format!(" until {t}")).unwrap_or_default();
+        format!("Maintenance in {place}{until}: {}", self.message)
+    }
+
+    /// Why a deployment to `environment` is refused now, if it is.
+    pub fn refusal(&self, environment: &str, now: i64) -> Option<String> {
+        self.covers(Some(environment), now).then(|| {
+            format!(
+                "{environment} is in maintenance ({}); new deployments there are refused until it ends{}. Rollbacks still run.",
+                self.message,
+                if self.until.is_some() { " by itself" } else { " (an admin turns it off)" }
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on(environments: Option<Vec<&str>>, until: Option<i64>) -> Maintenance {
+        Maintenance {
+            enabled: true,
+            message: "database upgrade".into(),
+            environments: environments.map(|l| l.into_iter().map(String::from).collect()),
+            until,
+            ..Maintenance::default()
+        }
+    }
+
+    #[test]
+    fn it_covers_its_environments_until_it_ends() {
+        let m = on(Some(vec!["production"]), Some(1_000));
+        assert!(m.covers(Some("production"), 999));
+        assert!(!m.covers(Some("production"), 1_000), "ends by itself at until");
+        assert!(!m.covers(Some("staging"), 10));
+        assert!(!m.covers(None, 10));
+        let everywhere = on(None, None);
+        assert!(everywhere.covers(None, i64::MAX));
+        assert!(everywhere.covers(Some("dev"), 0));
+        assert!(!Maintenance::default().covers(Some("dev"), 0));
+    }
+
+    #[test]
+    fn the_refusal_names_maintenance() {
+        let m = on(Some(vec!["production"]), None);
+        let why = m.refusal("production", 0).unwrap();
+        assert!(why.contains("maintenance") && why.contains("database upgrade"), "{why}");
+        assert_eq!(m.refusal("staging", 0), None);
+        assert_eq!(
+            m.banner(None),
+            "Maintenance in production: database upgrade"
+        );
+    }
+}

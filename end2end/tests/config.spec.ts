@@ -1,0 +1,56 @@
+import { expect, test } from "@playwright/test";
+import { signIn } from "./helpers";
+
+// The Config page at tablet size: values in force per environment with where each comes from,
+// a sensitive value shown only as set, an override made after a reason, and undone from its
+// history.
+test.use({ viewport: { width: 820, height: 1180 } });
+
+test("an admin overrides a value in production and undoes it from the history", async ({ page }) => {
+  await signIn(page, "/config?environment=production");
+  const row = (key: string) => page.getByRole("row", { name: new RegExp(key.replace(".", "\\.")) });
+  await expect(row("http.timeout_ms")).toContainText("250");
+  await expect(row("http.timeout_ms")).not.toContainText("inherited");
+  await expect(row("log.level")).toContainText("info");
+  await expect(row("log.level")).toContainText("inherited");
+  await expect(row("db.password")).toContainText("sensitive · set");
+  await expect(page.getByText(/demo-/)).toHaveCount(0);
+
+  // Switching the environment opens that scope's page.
+  await page.getByLabel("Environment").selectOption("dev");
+  await expect(page).toHaveURL(/environment=dev/);
+  await expect(row("log.level")).toContainText("debug");
+  await page.getByLabel("Environment").selectOption("production");
+  await expect(page).toHaveURL(/environment=production/);
+
+  // Override: cancel once, then save with a reason.
+  await page.getByRole("button", { name: "Edit log.level" }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toContainText("Override log.level in production");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toBeHidden();
+  await page.getByRole("button", { name: "Edit log.level" }).click();
+  await dialog.getByLabel("Value").fill("warn");
+  await dialog.getByLabel("Reason").fill("too chatty during INC-9");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(row("log.level")).toContainText("warn");
+  await expect(row("log.level")).not.toContainText("inherited");
+
+  // A value that is not JSON while JSON is ticked is refused with what to do.
+  await page.getByRole("button", { name: "Edit checkout.max_items" }).click();
+  await dialog.getByLabel("Value").fill("fifty");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog.getByRole("alert")).toContainText("not valid JSON");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+
+  // Undo the override from its history: production inherits again.
+  await page.getByRole("button", { name: "History of log.level" }).click();
+  const history = dialog.getByTestId("config-history");
+  await expect(history.locator("li").first()).toContainText("too chatty during INC-9");
+  await expect(history.locator("li").first()).toContainText("(none) → warn");
+  await history.locator("li").first().getByRole("button", { name: "Undo this change" }).click();
+  await dialog.getByRole("button", { name: "Close" }).click();
+  await expect(row("log.level")).toContainText("inherited");
+  await expect(row("log.level")).toContainText("info");
+});
