@@ -54,3 +54,18 @@ test("an admin overrides a value in production and undoes it from the history", 
   await expect(row("log.level")).toContainText("inherited");
   await expect(row("log.level")).toContainText("info");
 });
+
+test("maintenance shows on every page while it is on", async ({ page }) => {
+  await signIn(page, "/config");
+  const origin = new URL(page.url()).origin;
+  const put = (data: unknown) => page.request.put("/api/v1/maintenance", { data, headers: { origin } });
+  const on = await put({ enabled: true, message: "Database upgrade, deploys paused", environments: ["production"] });
+  expect(on.status()).toBe(200);
+  for (const path of ["/", "/deployments", "/flags"]) {
+    await page.goto(path);
+    await expect(page.getByTestId("maintenance-banner")).toHaveText("Maintenance in production: Database upgrade, deploys paused");
+  }
+  expect((await put({ enabled: false })).status()).toBe(200);
+  await page.goto("/deployments");
+  await expect(page.getByTestId("maintenance-banner")).toHaveCount(0);
+});

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-mod flags;
+mod readiness;
 
 fn schema(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
@@ -80,7 +80,7 @@ pub fn document() -> Value {
         },
         "servers": [{ "url": "/api/v1" }],
         "security": [{ "bearer": [] }],
-        "paths": merged(merged(paths(), alert_paths()), flags::paths()),
+        "paths": merged(merged(paths(), alert_paths()), readiness::paths()),
         "components": all_components(),
     })
 }
@@ -185,7 +185,7 @@ fn merged(mut a: Value, b: Value) -> Value {
 fn all_components() -> Value {
     let mut components = components();
     components["schemas"] = merged(components["schemas"].take(), alert_schemas());
-    components["schemas"] = merged(components["schemas"].take(), flags::schemas());
+    components["schemas"] = merged(components["schemas"].take(), readiness::schemas());
     components
 }
 

@@ -1,5 +1,6 @@
-//! The feature-flag part of the API description. OFREP (`/ofrep/v1/...`) follows its own
-//! published specification and is described in the README.
+//! The production-readiness part of the API description: feature flags, runtime configuration
+//! and maintenance mode. OFREP (`/ofrep/v1/...`) follows its own published specification and is
+//! described in the README.
 
 use super::{list_of, object, op, path_param, query, schema};
 use serde_json::{json, Value};
@@ -24,6 +25,26 @@ pub fn paths() -> Value {
                 "action": { "type": "string", "enum": ["created", "updated", "deleted", "killed"] },
                 "reason": { "type": ["string", "null"] }, "flag": schema("Flag"),
             })) }))) },
+        "/config": { "get": op("Runtime configuration. With environment: the values in force there, each with its source (the environment or all); without: every stored value with its scope. Sensitive values come back as null with set: true", "viewer",
+            vec![query("environment", "string", "an environment's name, or all")], None, "200", Some(json!({ "type": "array", "items": schema("ConfigValue") }))) },
+        "/config/{environment}/{key}": {
+            "put": op("Set a value for all environments (environment = all) or one: 201 when new there, else 200. sensitive is kept when left out", "admin",
+                vec![path_param("environment", "string"), path_param("key", "string")], Some("ConfigWrite"), "200", Some(schema("ConfigValue"))),
+            "delete": op("Remove the value from that scope (an environment then uses the value for all)", "admin",
+                vec![path_param("environment", "string"), path_param("key", "string")], None, "204", None),
+        },
+        "/config/{environment}/{key}/history": { "get": op("The key's changes in that scope, newest first, with the values before and after (null when sensitive)", "viewer",
+            vec![path_param("environment", "string"), path_param("key", "string"), query("limit", "integer", "1 to 500, default 50")], None, "200",
+            Some(json!({ "type": "array", "items": object(&["id", "key", "environment", "at", "actor", "action", "sensitive"], json!({
+                "id": s("integer"), "key": s("string"), "environment": s("string"), "at": s("integer"), "actor": s("string"),
+                "action": { "type": "string", "enum": ["set", "deleted"] }, "reason": { "type": ["string", "null"] }, "sensitive": s("boolean"), "old_value": {}, "new_value": {},
+            })) }))) },
+        "/config/{environment}/{key}/restore": { "post": op("Undo one change: the value from before it comes back (204 when the key had none, and is removed)", "admin",
+            vec![path_param("environment", "string"), path_param("key", "string")], Some("ConfigRestore"), "200", Some(schema("ConfigValue"))) },
+        "/maintenance": {
+            "get": op("Maintenance mode and whether it is in force now", "viewer", vec![], None, "200", Some(schema("Maintenance"))),
+            "put": op("Turn maintenance on (or change it) or off: every page shows the message, new deployments and promotions to its environments get 409, probe alerts there notify nobody, checks do not count against SLO budgets; it ends by itself at until", "admin", vec![], Some("MaintenanceWrite"), "200", Some(schema("Maintenance"))),
+        },
         "/flags/{key}/evaluate": { "post": op("Preview: what a context gets from the flag, and why in words", "viewer", vec![key()], Some("FlagPreviewRequest"), "200",
             Some(object(&["variant", "value", "reason", "explanation"], json!({ "variant": s("string"), "value": {}, "reason": { "type": "string", "enum": ["DISABLED", "TARGETING_MATCH", "SPLIT", "DEFAULT"] }, "explanation": s("string") })))) },
     })
@@ -54,6 +75,23 @@ pub fn schemas() -> Value {
             "kill_switch": object(&["slo", "variant"], json!({ "slo": s("string"), "variant": s("string") })),
             "version": { "type": "integer", "readOnly": true }, "created_at": { "type": "integer", "readOnly": true },
             "updated_at": { "type": "integer", "readOnly": true }, "updated_by": { "type": "string", "readOnly": true },
+        })),
+        "ConfigValue": object(&["key", "sensitive"], json!({
+            "key": s("string"), "value": { "description": "any JSON; null when sensitive" }, "sensitive": s("boolean"),
+            "source": { "type": "string", "description": "with ?environment: where the value comes from, the environment or all" },
+            "environment": { "type": "string", "description": "without ?environment and on writes: the scope it is set for" },
+            "set": s("boolean"), "version": s("integer"), "updated_by": s("string"), "updated_at": s("integer"),
+        })),
+        "ConfigWrite": object(&["value"], json!({ "value": { "description": "any JSON but null" }, "sensitive": s("boolean"), "reason": s("string") })),
+        "ConfigRestore": object(&["change_id"], json!({ "change_id": s("integer") })),
+        "Maintenance": object(&["enabled", "active", "message"], json!({
+            "enabled": s("boolean"), "active": s("boolean"), "message": s("string"),
+            "environments": { "type": ["array", "null"], "items": s("string") }, "until": { "type": ["integer", "null"] },
+            "updated_by": s("string"), "updated_at": s("integer"),
+        })),
+        "MaintenanceWrite": object(&["enabled"], json!({
+            "enabled": s("boolean"), "message": s("string"), "environments": { "type": "array", "items": s("string"), "description": "leave out for all" },
+            "until": { "type": ["string", "integer"], "description": "RFC 3339 or Unix milliseconds" },
         })),
         "FlagPreviewRequest": object(&[], json!({ "context": { "type": "object", "description": "targetingKey and attributes, as OFREP's context" }, "environment": s("string") })),
     })
