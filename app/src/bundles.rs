@@ -22,6 +22,7 @@ pub fn page_island(path: &str) -> Option<&'static str> {
         ["flags"] => "FlagList",
         ["flags", _] => "FlagLive",
         ["settings"] => "SettingsSections",
+        ["system"] => "SystemLive",
         _ => return None,
     };
     Some(island)

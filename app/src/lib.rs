@@ -22,6 +22,7 @@ pub mod redact;
 pub mod response;
 pub mod runtime_config;
 pub mod scopes;
+pub mod system;
 pub mod theme;
 pub mod time_fmt;
 pub mod webhook_settings;
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("flags") view=FlagsPage/>
                     <Route path=path!("flags/:key") view=FlagPage/>
                     <Route path=path!("audit") view=AuditPage/>
+                    <Route path=path!("system") view=SystemPage/>
                     <Route path=path!("settings") view=SettingsPage/>
                 </ParentRoute>
             </Routes>

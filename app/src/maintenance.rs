@@ -43,7 +43,9 @@ impl Maintenance {
             None => "all environments".to_string(),
             Some(list) => list.join(", "),
         };
-        let until = until_text.map(|t| format!(" until {t}")).unwrap_or_default();
+        let until = until_text
+            .map(|t| format!(" until {t}"))
+            .unwrap_or_default();
         format!("Maintenance in {place}{until}: {}", self.message)
     }
 
@@ -77,7 +79,10 @@ mod tests {
     fn it_covers_its_environments_until_it_ends() {
         let m = on(Some(vec!["production"]), Some(1_000));
         assert!(m.covers(Some("production"), 999));
-        assert!(!m.covers(Some("production"), 1_000), "ends by itself at until");
+        assert!(
+            !m.covers(Some("production"), 1_000),
+            "ends by itself at until"
+        );
         assert!(!m.covers(Some("staging"), 10));
         assert!(!m.covers(None, 10));
         let everywhere = on(None, None);
@@ -90,7 +95,10 @@ mod tests {
     fn the_refusal_names_maintenance() {
         let m = on(Some(vec!["production"]), None);
         let why = m.refusal("production", 0).unwrap();
-        assert!(why.contains("maintenance") && why.contains("database upgrade"), "{why}");
+        assert!(
+            why.contains("maintenance") && why.contains("database upgrade"),
+            "{why}"
+        );
         assert_eq!(m.refusal("staging", 0), None);
         assert_eq!(
             m.banner(None),

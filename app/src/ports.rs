@@ -111,8 +111,11 @@ pub trait FlagsPort: Send + Sync + 'static {
     async fn list(&self) -> Result<Vec<crate::flags::Flag>, AppError>;
     async fn get(&self, key: &str) -> Result<crate::flags::Flag, AppError>;
     /// Newest first.
-    async fn history(&self, key: &str, limit: i64)
-        -> Result<Vec<crate::flags::FlagChange>, AppError>;
+    async fn history(
+        &self,
+        key: &str,
+        limit: i64,
+    ) -> Result<Vec<crate::flags::FlagChange>, AppError>;
     /// Changes the fields `change` names (a whole flag replaces it).
     async fn change(
         &self,
@@ -163,6 +166,16 @@ pub trait ConfigPort: Send + Sync + 'static {
         key: &str,
         change_id: i64,
     ) -> Result<(), AppError>;
+}
+
+/// Flightdeck's own health history.
+#[async_trait]
+pub trait SystemPort: Send + Sync + 'static {
+    /// Samples since `since` (Unix ms), oldest first.
+    async fn health_history(
+        &self,
+        since: i64,
+    ) -> Result<Vec<crate::system::HealthSample>, AppError>;
 }
 
 /// Settings an admin changes in the UI: today the CI/CD webhook secrets.
@@ -263,6 +276,7 @@ pub struct Ports {
     pub flags: Arc<dyn FlagsPort>,
     pub settings: Arc<dyn SettingsPort>,
     pub slos: Arc<dyn SlosPort>,
+    pub system: Arc<dyn SystemPort>,
 }
 
 /// Helpers for the bodies of server functions: read the caller, check the role, report errors

@@ -140,7 +140,12 @@ mod tests {
 
     #[test]
     fn keys_are_lowercase_words() {
-        for good in ["db.pool_size", "a", "feature-x.timeout_ms", &"k".repeat(128)] {
+        for good in [
+            "db.pool_size",
+            "a",
+            "feature-x.timeout_ms",
+            &"k".repeat(128),
+        ] {
             assert_eq!(check_key(good), Ok(()), "{good}");
         }
         for bad in ["", "DB", "a b", "a/b", "ключ", &"k".repeat(129)] {
@@ -158,15 +163,26 @@ mod tests {
             entry("db_password", "production", json!("hunter2"), true),
         ];
         let prod = effective(&entries, "production");
-        let keys: Vec<(&str, &str)> = prod.iter().map(|e| (e.key.as_str(), e.source.as_str())).collect();
+        let keys: Vec<(&str, &str)> = prod
+            .iter()
+            .map(|e| (e.key.as_str(), e.source.as_str()))
+            .collect();
         assert_eq!(
             keys,
-            [("db_password", "production"), ("log_level", ALL), ("timeout_ms", "production")]
+            [
+                ("db_password", "production"),
+                ("log_level", ALL),
+                ("timeout_ms", "production")
+            ]
         );
         assert_eq!(prod[2].value, Some(json!(250)));
         assert_eq!((prod[0].value.clone(), prod[0].set), (None, true));
         let staging = effective(&entries, "staging");
-        assert_eq!(staging.len(), 2, "production's own values stay in production");
+        assert_eq!(
+            staging.len(),
+            2,
+            "production's own values stay in production"
+        );
     }
 
     proptest! {

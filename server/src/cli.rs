@@ -89,7 +89,16 @@ pub fn main() -> ExitCode {
                 scopes,
                 environment,
                 db,
-            }) => token_create(&db.database_url, &name, role.as_deref(), &scopes, environment).await,
+            }) => {
+                token_create(
+                    &db.database_url,
+                    &name,
+                    role.as_deref(),
+                    &scopes,
+                    environment,
+                )
+                .await
+            }
             remote => crate::remote::run(remote).await,
         }
     });

@@ -32,6 +32,7 @@ pub mod security;
 pub mod slos;
 pub mod state;
 pub mod store;
+pub mod system;
 pub mod web;
 pub mod webhooks;
 pub mod ws;

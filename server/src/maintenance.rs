@@ -70,7 +70,10 @@ fn probe_silence(m: &Maintenance, ends_at: i64) -> NewSilence {
 impl MaintenanceMode {
     /// Loads the current state and follows the `maintenance` topic (changes through other
     /// replicas).
-    pub async fn start(pool: AnyPool, bus: Arc<EventBus>) -> Result<Arc<MaintenanceMode>, sqlx::Error> {
+    pub async fn start(
+        pool: AnyPool,
+        bus: Arc<EventBus>,
+    ) -> Result<Arc<MaintenanceMode>, sqlx::Error> {
         let mode = Arc::new(MaintenanceMode {
             pool,
             bus: bus.clone(),
@@ -86,7 +89,9 @@ impl MaintenanceMode {
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 };
-                let Some(mode) = follower.upgrade() else { return };
+                let Some(mode) = follower.upgrade() else {
+                    return;
+                };
                 if changed {
                     if let Err(error) = mode.reload().await {
                         tracing::warn!(%error, "reloading maintenance mode");
@@ -121,17 +126,27 @@ impl MaintenanceMode {
 
     /// The state as last loaded.
     pub fn current(&self) -> Maintenance {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Whether maintenance covers `environment` now.
     pub fn covers(&self, environment: Option<&str>) -> bool {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).covers(environment, crate::now_ms())
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .covers(environment, crate::now_ms())
     }
 
     /// 409 when a new deployment to `environment` must wait for maintenance to end.
     pub fn check_deploy(&self, environment: &str) -> Result<(), AppError> {
-        let refusal = self.current.read().unwrap_or_else(|e| e.into_inner()).refusal(environment, crate::now_ms());
+        let refusal = self
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .refusal(environment, crate::now_ms());
         refusal.map_or(Ok(()), |why| Err(AppError::conflict(why)))
     }
 
@@ -141,14 +156,20 @@ impl MaintenanceMode {
         }
         let message = r.message.trim();
         if message.is_empty() || message.len() > 500 {
-            return Err(AppError::unprocessable("message: say in up to 500 characters what is happening; every page shows it"));
+            return Err(AppError::unprocessable(
+                "message: say in up to 500 characters what is happening; every page shows it",
+            ));
         }
         if r.until.is_some_and(|until| until <= now) {
-            return Err(AppError::unprocessable("until: give a time in the future (RFC 3339 or Unix milliseconds)"));
+            return Err(AppError::unprocessable(
+                "until: give a time in the future (RFC 3339 or Unix milliseconds)",
+            ));
         }
         if let Some(list) = &r.environments {
             if list.is_empty() {
-                return Err(AppError::unprocessable("environments: name at least one, or leave it out for all of them"));
+                return Err(AppError::unprocessable(
+                    "environments: name at least one, or leave it out for all of them",
+                ));
             }
             for e in list {
                 let known = sqlx::query("SELECT 1 FROM environments WHERE name = $1")
@@ -157,7 +178,9 @@ impl MaintenanceMode {
                     .await
                     .map_err(|err| internal("checking an environment", err))?;
                 if known.is_none() {
-                    return Err(AppError::unprocessable(format!("environments: there is no environment named '{e}'")));
+                    return Err(AppError::unprocessable(format!(
+                        "environments: there is no environment named '{e}'"
+                    )));
                 }
             }
         }
@@ -165,7 +188,12 @@ impl MaintenanceMode {
     }
 
     /// Turns maintenance on (or changes it) or off; audited, live, and the probe silence follows.
-    pub async fn set(&self, actor: &Principal, r: Request, alerts: &Alerts) -> Result<Maintenance, AppError> {
+    pub async fn set(
+        &self,
+        actor: &Principal,
+        r: Request,
+        alerts: &Alerts,
+    ) -> Result<Maintenance, AppError> {
         let now = crate::now_ms();
         self.check(&r, now).await?;
         let before: Option<i64> = sqlx::query("SELECT silence_id FROM maintenance WHERE id = 1")
@@ -187,7 +215,10 @@ impl MaintenanceMode {
         };
         let silence_id = if next.enabled {
             let ends_at = next.until.unwrap_or(i64::MAX).min(now + 29 * 86_400_000);
-            match alerts.create_silence(&flightdeck(), probe_silence(&next, ends_at)).await {
+            match alerts
+                .create_silence(&flightdeck(), probe_silence(&next, ends_at))
+                .await
+            {
                 Ok(s) => Some(s.id),
                 Err(e) => {
                     tracing::warn!(error = %e.message, "maintenance: probe alerts could not be silenced");
@@ -206,9 +237,18 @@ impl MaintenanceMode {
         Ok(next)
     }
 
-    async fn write(&self, m: &Maintenance, silence_id: Option<i64>, action: &str, reason: Option<&str>) -> Result<(), AppError> {
+    async fn write(
+        &self,
+        m: &Maintenance,
+        silence_id: Option<i64>,
+        action: &str,
+        reason: Option<&str>,
+    ) -> Result<(), AppError> {
         let mut tx = store::begin(&self.pool).await?;
-        let environments = m.environments.as_ref().map(|l| serde_json::to_string(l).unwrap_or_default());
+        let environments = m
+            .environments
+            .as_ref()
+            .map(|l| serde_json::to_string(l).unwrap_or_default());
         sqlx::query(
             "INSERT INTO maintenance (id, enabled, message, environments, until, silence_id, updated_by, updated_at) VALUES (1, $1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (id) DO UPDATE SET enabled = $1, message = $2, environments = $3, until = $4, silence_id = $5, updated_by = $6, updated_at = $7",
@@ -239,7 +279,9 @@ impl MaintenanceMode {
             },
         )
         .await?;
-        self.reload().await.map_err(|e| internal("reloading maintenance mode", e))
+        self.reload()
+            .await
+            .map_err(|e| internal("reloading maintenance mode", e))
     }
 
     /// Ends maintenance whose `until` has passed, once across replicas (the conditional update
@@ -259,9 +301,14 @@ impl MaintenanceMode {
         }
         let mut m = self.current();
         (m.enabled, m.updated_by, m.updated_at) = (false, "flightdeck".into(), now);
-        crate::events::append(&mut tx, TOPIC, "maintenance.ended", &serde_json::to_value(&m).unwrap_or_default())
-            .await
-            .map_err(|e| internal("publishing maintenance mode", e))?;
+        crate::events::append(
+            &mut tx,
+            TOPIC,
+            "maintenance.ended",
+            &serde_json::to_value(&m).unwrap_or_default(),
+        )
+        .await
+        .map_err(|e| internal("publishing maintenance mode", e))?;
         store::commit_audited(
             tx,
             &self.bus,
@@ -274,7 +321,9 @@ impl MaintenanceMode {
             },
         )
         .await?;
-        self.reload().await.map_err(|e| internal("reloading maintenance mode", e))?;
+        self.reload()
+            .await
+            .map_err(|e| internal("reloading maintenance mode", e))?;
         Ok(true)
     }
 

@@ -23,11 +23,44 @@ struct Histogram {
     count: u64,
 }
 
+/// Upper bounds (ms) of the latency buckets of the system health samples.
+const WINDOW_BOUNDS_MS: [f64; 14] = [
+    0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0,
+];
+
+/// Requests since the last system health sample.
+struct Window {
+    started: Instant,
+    requests: u64,
+    errors_5xx: u64,
+    latency: [u64; WINDOW_BOUNDS_MS.len() + 1],
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Window {
+            started: Instant::now(),
+            requests: 0,
+            errors_5xx: 0,
+            latency: [0; WINDOW_BOUNDS_MS.len() + 1],
+        }
+    }
+}
+
+/// What [`Metrics::take_window`] hands the sampler.
+pub struct WindowSummary {
+    pub elapsed: std::time::Duration,
+    pub requests: u64,
+    pub errors_5xx: u64,
+    pub p99_ms: f64,
+}
+
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
     ws_clients: Arc<AtomicI64>,
+    window: Mutex<Window>,
 }
 
 /// Decrements the websocket gauge when the session ends, however it ends.
@@ -55,6 +88,28 @@ impl Metrics {
         }
         h.sum += seconds;
         h.count += 1;
+        drop(latency);
+        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        window.requests += 1;
+        window.errors_5xx += u64::from(status >= 500);
+        let ms = seconds * 1000.0;
+        let bucket = WINDOW_BOUNDS_MS
+            .iter()
+            .position(|b| ms <= *b)
+            .unwrap_or(WINDOW_BOUNDS_MS.len());
+        window.latency[bucket] += 1;
+    }
+
+    /// The requests since the previous call, and starts a new window.
+    pub fn take_window(&self) -> WindowSummary {
+        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        let taken = std::mem::take(&mut *window);
+        WindowSummary {
+            elapsed: taken.started.elapsed(),
+            requests: taken.requests,
+            errors_5xx: taken.errors_5xx,
+            p99_ms: app::system::p99(&WINDOW_BOUNDS_MS, &taken.latency),
+        }
     }
 
     pub fn ws_client_connected(&self) -> ClientGuard {

@@ -85,12 +85,21 @@ fn read_context(body: &Bytes) -> Result<Context, (&'static str, String)> {
         .map_err(|e| ("PARSE_ERROR", format!("the body is not JSON: {e}")))?;
     let context = match &value {
         Value::Object(o) => o.get("context"),
-        _ => return Err(("INVALID_CONTEXT", "the body must be {\"context\": {...}}".into())),
+        _ => {
+            return Err((
+                "INVALID_CONTEXT",
+                "the body must be {\"context\": {...}}".into(),
+            ))
+        }
     };
     Context::from_json(context).map_err(|e| (e.code(), e.details().to_string()))
 }
 
-fn success(flag: &Flag, context: &Context, environment: Option<&str>) -> Result<Value, ContextError> {
+fn success(
+    flag: &Flag,
+    context: &Context,
+    environment: Option<&str>,
+) -> Result<Value, ContextError> {
     let e = evaluate(flag, context, environment)?;
     let mut metadata = json!({ "version": flag.version });
     if let Some(environment) = &e.environment {
@@ -158,21 +167,27 @@ async fn bulk(
         .flags
         .values()
         .map(|flag| {
-            success(flag, &context, environment).unwrap_or_else(|e| {
-                json!({ "key": flag.key, "errorCode": e.code(), "errorDetails": e.details() })
-            })
+            success(flag, &context, environment).unwrap_or_else(
+                |e| json!({ "key": flag.key, "errorCode": e.code(), "errorDetails": e.details() }),
+            )
         })
         .collect();
     let body = json!({ "flags": results }).to_string();
     let digest = Sha256::digest(body.as_bytes());
     let etag = format!(
         "\"{}\"",
-        digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>()
+        digest[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
     let etag_header = [(header::ETAG, etag)];
     if unchanged {
         return (StatusCode::NOT_MODIFIED, etag_header).into_response();

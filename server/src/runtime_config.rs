@@ -48,7 +48,8 @@ fn shown(value: Option<&Value>, sensitive: bool) -> Value {
     }
 }
 
-const SELECT: &str = "SELECT key, environment, value, sensitive, version, updated_at, updated_by FROM config_values";
+const SELECT: &str =
+    "SELECT key, environment, value, sensitive, version, updated_at, updated_by FROM config_values";
 
 impl RuntimeConfig {
     pub fn new(pool: AnyPool, bus: Arc<EventBus>) -> Arc<RuntimeConfig> {
@@ -74,15 +75,22 @@ impl RuntimeConfig {
 
     /// Every stored value, masked; with `environment`, only its own and those for all.
     pub async fn entries(&self, environment: Option<&str>) -> Result<Vec<ConfigEntry>, AppError> {
-        let rows = match environment {
-            Some(e) => sqlx::query(&format!("{SELECT} WHERE environment = $1 OR environment = $2 ORDER BY key, environment"))
+        let rows =
+            match environment {
+                Some(e) => sqlx::query(&format!(
+                    "{SELECT} WHERE environment = $1 OR environment = $2 ORDER BY key, environment"
+                ))
                 .bind(e)
                 .bind(ALL)
                 .fetch_all(&self.pool)
                 .await,
-            None => sqlx::query(&format!("{SELECT} ORDER BY key, environment")).fetch_all(&self.pool).await,
-        }
-        .map_err(|e| internal("listing config values", e))?;
+                None => {
+                    sqlx::query(&format!("{SELECT} ORDER BY key, environment"))
+                        .fetch_all(&self.pool)
+                        .await
+                }
+            }
+            .map_err(|e| internal("listing config values", e))?;
         rows.iter()
             .map(|r| decode(r).map(ConfigEntry::masked))
             .collect::<Result<_, _>>()
@@ -168,12 +176,18 @@ impl RuntimeConfig {
         Ok((entry.masked(), before.is_none()))
     }
 
-    pub async fn delete(&self, actor: &Principal, environment: &str, key: &str, reason: Option<&str>) -> Result<(), AppError> {
+    pub async fn delete(
+        &self,
+        actor: &Principal,
+        environment: &str,
+        key: &str,
+        reason: Option<&str>,
+    ) -> Result<(), AppError> {
         self.check_scope(environment).await?;
         let mut tx = store::begin(&self.pool).await?;
-        let before = Self::current(&mut tx, environment, key).await?.ok_or_else(|| {
-            AppError::not_found(format!("Config key '{key}' in {environment}"))
-        })?;
+        let before = Self::current(&mut tx, environment, key)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("Config key '{key}' in {environment}")))?;
         sqlx::query("DELETE FROM config_values WHERE key = $1 AND environment = $2")
             .bind(key)
             .bind(environment)
@@ -191,7 +205,12 @@ impl RuntimeConfig {
     }
 
     /// The changes of `key` (in one scope, or all), newest first, values masked when sensitive.
-    pub async fn history(&self, key: &str, environment: Option<&str>, limit: i64) -> Result<Vec<ConfigChange>, AppError> {
+    pub async fn history(
+        &self,
+        key: &str,
+        environment: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ConfigChange>, AppError> {
         let rows = sqlx::query(
             "SELECT id, key, environment, at, actor, action, reason, sensitive, old_value, new_value FROM config_history \
              WHERE key = $1 AND ($2 = '' OR environment = $2) ORDER BY id DESC LIMIT $3",
@@ -229,7 +248,13 @@ impl RuntimeConfig {
     }
 
     /// Puts back the value `key` had before change `change_id` (removing the key if it had none).
-    pub async fn restore(&self, actor: &Principal, environment: &str, key: &str, change_id: i64) -> Result<Option<ConfigEntry>, AppError> {
+    pub async fn restore(
+        &self,
+        actor: &Principal,
+        environment: &str,
+        key: &str,
+        change_id: i64,
+    ) -> Result<Option<ConfigEntry>, AppError> {
         let row = sqlx::query("SELECT old_value, sensitive FROM config_history WHERE id = $1 AND key = $2 AND environment = $3")
             .bind(change_id)
             .bind(key)
@@ -238,17 +263,26 @@ impl RuntimeConfig {
             .await
             .map_err(|e| internal("reading a config change", e))?
             .ok_or_else(|| AppError::not_found(format!("Change {change_id} of '{key}' in {environment}")))?;
-        let old: Option<String> = row.try_get("old_value").map_err(|e| internal("decoding a config change", e))?;
-        let sensitive = crate::db::get_bool(&row, "sensitive").map_err(|e| internal("decoding a config change", e))?;
+        let old: Option<String> = row
+            .try_get("old_value")
+            .map_err(|e| internal("decoding a config change", e))?;
+        let sensitive = crate::db::get_bool(&row, "sensitive")
+            .map_err(|e| internal("decoding a config change", e))?;
         let reason = Some(format!("restored the value from before change {change_id}"));
         match old {
             Some(text) => {
-                let value = serde_json::from_str(&text).map_err(|e| internal("decoding a config change", e))?;
-                let new = NewValue { value, sensitive: Some(sensitive), reason };
+                let value = serde_json::from_str(&text)
+                    .map_err(|e| internal("decoding a config change", e))?;
+                let new = NewValue {
+                    value,
+                    sensitive: Some(sensitive),
+                    reason,
+                };
                 Ok(Some(self.set(actor, environment, key, new).await?.0))
             }
             None => {
-                self.delete(actor, environment, key, reason.as_deref()).await?;
+                self.delete(actor, environment, key, reason.as_deref())
+                    .await?;
                 Ok(None)
             }
         }
@@ -276,7 +310,8 @@ impl RuntimeConfig {
             .execute(&mut *tx)
             .await
             .map_err(|e| internal("recording config history", e))?;
-        let data = serde_json::json!({ "key": key, "environment": environment, "action": change.action });
+        let data =
+            serde_json::json!({ "key": key, "environment": environment, "action": change.action });
         crate::events::append(&mut tx, TOPIC, &format!("config.{}", change.action), &data)
             .await
             .map_err(|e| internal("publishing a config change", e))?;
@@ -344,7 +379,11 @@ impl app::ports::ConfigPort for RuntimeConfig {
     ) -> Result<(), AppError> {
         self.delete(actor, environment, key, reason).await
     }
-    async fn value_history(&self, key: &str, environment: &str) -> Result<Vec<ConfigChange>, AppError> {
+    async fn value_history(
+        &self,
+        key: &str,
+        environment: &str,
+    ) -> Result<Vec<ConfigChange>, AppError> {
         self.history(key, Some(environment), 100).await
     }
     async fn restore_value(
@@ -354,6 +393,8 @@ impl app::ports::ConfigPort for RuntimeConfig {
         key: &str,
         change_id: i64,
     ) -> Result<(), AppError> {
-        self.restore(actor, environment, key, change_id).await.map(|_| ())
+        self.restore(actor, environment, key, change_id)
+            .await
+            .map(|_| ())
     }
 }

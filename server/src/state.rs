@@ -135,6 +135,7 @@ impl AppState {
             flags: flags.clone(),
             settings: secrets.clone(),
             slos: slos.clone(),
+            system: Arc::new(crate::system::SystemHealth(db.pool.clone())),
         };
         Ok(AppState(Arc::new(Shared {
             leptos_options,
@@ -167,5 +168,6 @@ impl AppState {
         self.components.spawn_worker();
         self.slos.spawn_worker();
         self.maintenance.spawn_worker();
+        crate::system::spawn_sampler(self.clone());
     }
 }

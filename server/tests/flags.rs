@@ -24,7 +24,12 @@ fn checkout() -> Value {
 }
 
 async fn flag_count(app: &TestApp, auth: &Auth) -> usize {
-    app.get("/api/v1/flags", auth).await.json().as_array().unwrap().len()
+    app.get("/api/v1/flags", auth)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .len()
 }
 
 async fn flags_are_created_validated_changed_and_audited(app: TestApp) {
@@ -37,19 +42,39 @@ async fn flags_are_created_validated_changed_and_audited(app: TestApp) {
     // Each kind of bad input: 422 naming the field, nothing stored.
     for (change, field) in [
         (json!({"key": "bad key!"}), "key"),
-        (json!({"key": "other", "rollout": {"on": 30, "off": 60}}), "rollout"),
-        (json!({"key": "other", "default_variant": "maybe"}), "default_variant"),
+        (
+            json!({"key": "other", "rollout": {"on": 30, "off": 60}}),
+            "rollout",
+        ),
+        (
+            json!({"key": "other", "default_variant": "maybe"}),
+            "default_variant",
+        ),
         (json!({"key": "other", "kind": "string"}), "variants.off"),
-        (json!({"key": "other", "environments": {"nowhere": {"enabled": false}}}), "environments.nowhere"),
-        (json!({"key": "other", "kill_switch": {"slo": "no-such-slo", "variant": "off"}}), "kill_switch.slo"),
-        (json!({"key": "other", "rules": [{"users": ["a"], "variant": "on", "when": 1}]}), "Invalid flag"),
+        (
+            json!({"key": "other", "environments": {"nowhere": {"enabled": false}}}),
+            "environments.nowhere",
+        ),
+        (
+            json!({"key": "other", "kill_switch": {"slo": "no-such-slo", "variant": "off"}}),
+            "kill_switch.slo",
+        ),
+        (
+            json!({"key": "other", "rules": [{"users": ["a"], "variant": "on", "when": 1}]}),
+            "Invalid flag",
+        ),
     ] {
         let mut body = checkout();
         for (k, v) in change.as_object().unwrap() {
             body[k] = v.clone();
         }
         let res = app.post_json("/api/v1/flags", &admin, body).await;
-        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{change}: {}", res.body);
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{change}: {}",
+            res.body
+        );
         let message = res.json()["error"]["message"].as_str().unwrap().to_string();
         assert!(message.contains(field), "{change}: {message}");
     }
@@ -59,56 +84,127 @@ async fn flags_are_created_validated_changed_and_audited(app: TestApp) {
 
     // A partial PUT changes what it names; a bad one changes nothing.
     let off = app
-        .put_json("/api/v1/flags/new-checkout", &admin, json!({"enabled": false, "reason": "INC-42"}))
+        .put_json(
+            "/api/v1/flags/new-checkout",
+            &admin,
+            json!({"enabled": false, "reason": "INC-42"}),
+        )
         .await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.body);
     assert_eq!(off.json()["enabled"], false);
     assert_eq!(off.json()["rollout"]["on"], 30.0);
     assert_eq!(off.json()["version"], 2);
     let bad = app
-        .put_json("/api/v1/flags/new-checkout", &admin, json!({"rollout": {"on": 50, "off": 40}}))
+        .put_json(
+            "/api/v1/flags/new-checkout",
+            &admin,
+            json!({"rollout": {"on": 50, "off": 40}}),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let now = app.get("/api/v1/flags/new-checkout", &admin).await.json();
-    assert_eq!((now["version"].clone(), now["rollout"]["on"].clone()), (json!(2), json!(30.0)));
+    assert_eq!(
+        (now["version"].clone(), now["rollout"]["on"].clone()),
+        (json!(2), json!(30.0))
+    );
 
     // A whole flag replaces it: the rollout it leaves out is gone.
     let mut whole = checkout();
     whole.as_object_mut().unwrap().remove("rollout");
-    let replaced = app.put_json("/api/v1/flags/new-checkout", &admin, whole).await;
+    let replaced = app
+        .put_json("/api/v1/flags/new-checkout", &admin, whole)
+        .await;
     assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
     assert!(replaced.json().get("rollout").is_none());
 
-    let history = app.get("/api/v1/flags/new-checkout/history", &admin).await.json();
-    let actions: Vec<&str> = history.as_array().unwrap().iter().map(|c| c["action"].as_str().unwrap()).collect();
+    let history = app
+        .get("/api/v1/flags/new-checkout/history", &admin)
+        .await
+        .json();
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["updated", "updated", "created"]);
     assert_eq!(history[1]["reason"], "INC-42");
     assert_eq!(history[1]["flag"]["enabled"], false);
 
-    assert_eq!(app.delete("/api/v1/flags/new-checkout", &admin).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get("/api/v1/flags/new-checkout", &admin).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.delete("/api/v1/flags/new-checkout", &admin)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get("/api/v1/flags/new-checkout", &admin).await.status,
+        StatusCode::NOT_FOUND
+    );
     let audit = app.audit_actions().await;
-    let flag_actions: Vec<&str> = audit.iter().map(String::as_str).filter(|a| a.starts_with("flag.")).collect();
-    assert_eq!(flag_actions, ["flag.created", "flag.updated", "flag.updated", "flag.deleted"]);
+    let flag_actions: Vec<&str> = audit
+        .iter()
+        .map(String::as_str)
+        .filter(|a| a.starts_with("flag."))
+        .collect();
+    assert_eq!(
+        flag_actions,
+        [
+            "flag.created",
+            "flag.updated",
+            "flag.updated",
+            "flag.deleted"
+        ]
+    );
 }
 
 async fn only_admins_change_flags(app: TestApp) {
     let admin = app.new_token("flag-admin", Role::Admin).await;
     let operator = app.new_token("ops", Role::Operator).await;
     let viewer = app.new_token("view", Role::Viewer).await;
-    assert_eq!(app.post_json("/api/v1/flags", &admin, checkout()).await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.post_json("/api/v1/flags", &admin, checkout())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
     let mut other = checkout();
     other["key"] = json!("other");
-    assert_eq!(app.post_json("/api/v1/flags", &operator, other).await.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        app.put_json("/api/v1/flags/new-checkout", &viewer, json!({"enabled": false})).await.status,
+        app.post_json("/api/v1/flags", &operator, other)
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(app.delete("/api/v1/flags/new-checkout", &operator).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.put_json(
+            "/api/v1/flags/new-checkout",
+            &viewer,
+            json!({"enabled": false})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.delete("/api/v1/flags/new-checkout", &operator)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     let flag = app.get("/api/v1/flags/new-checkout", &viewer).await;
     assert_eq!(flag.status, StatusCode::OK);
-    assert_eq!((flag.json()["enabled"].clone(), flag.json()["version"].clone()), (json!(true), json!(1)));
-    assert_eq!(app.get("/api/v1/flags", &Auth::None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        (
+            flag.json()["enabled"].clone(),
+            flag.json()["version"].clone()
+        ),
+        (json!(true), json!(1))
+    );
+    assert_eq!(
+        app.get("/api/v1/flags", &Auth::None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 /// An app's token, limited to evaluating flags.
@@ -124,67 +220,168 @@ async fn evaluator(app: &TestApp, admin: &Auth, environment: Option<&str>) -> Au
 
 async fn ofrep_evaluates_by_priority_with_its_error_codes(app: TestApp) {
     let admin = app.new_token("flag-admin", Role::Admin).await;
-    app.post_json("/api/v1/environments", &admin, json!({"name": "production", "rank": 40})).await;
+    app.post_json(
+        "/api/v1/environments",
+        &admin,
+        json!({"name": "production", "rank": 40}),
+    )
+    .await;
     let mut flag = checkout();
     flag["environments"] = json!({"production": {"rollout": {"on": 0, "off": 100}}});
-    assert_eq!(app.post_json("/api/v1/flags", &admin, flag).await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.post_json("/api/v1/flags", &admin, flag).await.status,
+        StatusCode::CREATED
+    );
     let token = evaluator(&app, &admin, None).await;
     let eval = |context: Value| {
         let (app, token) = (&app, &token);
-        async move { app.post_json("/ofrep/v1/evaluate/flags/new-checkout", token, json!({"context": context})).await }
+        async move {
+            app.post_json(
+                "/ofrep/v1/evaluate/flags/new-checkout",
+                token,
+                json!({"context": context}),
+            )
+            .await
+        }
     };
 
     let alice = eval(json!({"targetingKey": "alice"})).await;
     assert_eq!(alice.status, StatusCode::OK, "{}", alice.body);
     let body = alice.json();
-    assert_eq!((body["key"].clone(), body["value"].clone(), body["variant"].clone(), body["reason"].clone()),
-        (json!("new-checkout"), json!(true), json!("on"), json!("TARGETING_MATCH")));
+    assert_eq!(
+        (
+            body["key"].clone(),
+            body["value"].clone(),
+            body["variant"].clone(),
+            body["reason"].clone()
+        ),
+        (
+            json!("new-checkout"),
+            json!(true),
+            json!("on"),
+            json!("TARGETING_MATCH")
+        )
+    );
     assert_eq!(body["metadata"]["version"], 1);
-    assert_eq!(eval(json!({"targetingKey": "bob", "role": "beta"})).await.json()["reason"], "TARGETING_MATCH");
-    assert_eq!(eval(json!({"targetingKey": "bob", "roles": ["beta"]})).await.json()["reason"], "TARGETING_MATCH");
-    assert_eq!(eval(json!({"targetingKey": "bob", "country": "DE", "plan": "pro"})).await.json()["variant"], "on");
+    assert_eq!(
+        eval(json!({"targetingKey": "bob", "role": "beta"}))
+            .await
+            .json()["reason"],
+        "TARGETING_MATCH"
+    );
+    assert_eq!(
+        eval(json!({"targetingKey": "bob", "roles": ["beta"]}))
+            .await
+            .json()["reason"],
+        "TARGETING_MATCH"
+    );
+    assert_eq!(
+        eval(json!({"targetingKey": "bob", "country": "DE", "plan": "pro"}))
+            .await
+            .json()["variant"],
+        "on"
+    );
 
     // The split is sticky and near its share.
     let mut on = 0;
     for i in 0..200 {
-        let r = eval(json!({"targetingKey": format!("user-{i}")})).await.json();
+        let r = eval(json!({"targetingKey": format!("user-{i}")}))
+            .await
+            .json();
         assert_eq!(r["reason"], "SPLIT");
-        assert_eq!(eval(json!({"targetingKey": format!("user-{i}")})).await.json()["variant"], r["variant"]);
+        assert_eq!(
+            eval(json!({"targetingKey": format!("user-{i}")}))
+                .await
+                .json()["variant"],
+            r["variant"]
+        );
         on += (r["variant"] == "on") as usize;
     }
     assert!((40..80).contains(&on), "{on} of 200 got on at 30%");
     // Production's own rollout applies when the context names it.
-    let prod = eval(json!({"targetingKey": "user-1", "environment": "production"})).await.json();
-    assert_eq!((prod["variant"].clone(), prod["metadata"]["environment"].clone()), (json!("off"), json!("production")));
+    let prod = eval(json!({"targetingKey": "user-1", "environment": "production"}))
+        .await
+        .json();
+    assert_eq!(
+        (
+            prod["variant"].clone(),
+            prod["metadata"]["environment"].clone()
+        ),
+        (json!("off"), json!("production"))
+    );
 
     // Errors as OFREP names them.
-    let missing = app.post_json("/ofrep/v1/evaluate/flags/nope", &token, json!({"context": {"targetingKey": "a"}})).await;
+    let missing = app
+        .post_json(
+            "/ofrep/v1/evaluate/flags/nope",
+            &token,
+            json!({"context": {"targetingKey": "a"}}),
+        )
+        .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    assert_eq!(missing.json(), json!({"key": "nope", "errorCode": "FLAG_NOT_FOUND", "errorDetails": "there is no flag with key 'nope'"}));
+    assert_eq!(
+        missing.json(),
+        json!({"key": "nope", "errorCode": "FLAG_NOT_FOUND", "errorDetails": "there is no flag with key 'nope'"})
+    );
     let no_key = eval(json!({"country": "US"})).await;
     assert_eq!(no_key.status, StatusCode::BAD_REQUEST);
     assert_eq!(no_key.json()["errorCode"], "TARGETING_KEY_MISSING");
     let invalid = eval(json!({"targetingKey": 42})).await;
-    assert_eq!((invalid.status, invalid.json()["errorCode"].clone()), (StatusCode::BAD_REQUEST, json!("INVALID_CONTEXT")));
-    let garbage = app.post_raw("/ofrep/v1/evaluate/flags/new-checkout", &token, &[], b"{not json".to_vec()).await;
-    assert_eq!((garbage.status, garbage.json()["errorCode"].clone()), (StatusCode::BAD_REQUEST, json!("PARSE_ERROR")));
+    assert_eq!(
+        (invalid.status, invalid.json()["errorCode"].clone()),
+        (StatusCode::BAD_REQUEST, json!("INVALID_CONTEXT"))
+    );
+    let garbage = app
+        .post_raw(
+            "/ofrep/v1/evaluate/flags/new-checkout",
+            &token,
+            &[],
+            b"{not json".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (garbage.status, garbage.json()["errorCode"].clone()),
+        (StatusCode::BAD_REQUEST, json!("PARSE_ERROR"))
+    );
 
     // Disabled: the default, reason DISABLED.
-    app.put_json("/api/v1/flags/new-checkout", &admin, json!({"enabled": false})).await;
+    app.put_json(
+        "/api/v1/flags/new-checkout",
+        &admin,
+        json!({"enabled": false}),
+    )
+    .await;
     let disabled = eval(json!({"targetingKey": "alice"})).await.json();
-    assert_eq!((disabled["variant"].clone(), disabled["reason"].clone()), (json!("off"), json!("DISABLED")));
+    assert_eq!(
+        (disabled["variant"].clone(), disabled["reason"].clone()),
+        (json!("off"), json!("DISABLED"))
+    );
 
     // The token may evaluate and nothing else; no token, no answer.
-    assert_eq!(app.get("/api/v1/flags", &token).await.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        app.post_json("/ofrep/v1/evaluate/flags/new-checkout", &Auth::None, json!({})).await.status,
+        app.get("/api/v1/flags", &token).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post_json(
+            "/ofrep/v1/evaluate/flags/new-checkout",
+            &Auth::None,
+            json!({})
+        )
+        .await
+        .status,
         StatusCode::UNAUTHORIZED
     );
 }
 
 async fn ofrep_bulk_answers_every_flag_with_an_etag(app: TestApp) {
     let admin = app.new_token("flag-admin", Role::Admin).await;
-    app.post_json("/api/v1/environments", &admin, json!({"name": "production", "rank": 40})).await;
+    app.post_json(
+        "/api/v1/environments",
+        &admin,
+        json!({"name": "production", "rank": 40}),
+    )
+    .await;
     let mut flag = checkout();
     flag["environments"] = json!({"production": {"enabled": false}});
     app.post_json("/api/v1/flags", &admin, flag).await;
@@ -194,27 +391,70 @@ async fn ofrep_bulk_answers_every_flag_with_an_etag(app: TestApp) {
     })).await;
     let token = evaluator(&app, &admin, Some("production")).await;
     let body = json!({"context": {"targetingKey": "bob"}});
-    let first = app.post_json("/ofrep/v1/evaluate/flags", &token, body.clone()).await;
+    let first = app
+        .post_json("/ofrep/v1/evaluate/flags", &token, body.clone())
+        .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
-    let etag = first.headers.get("etag").unwrap().to_str().unwrap().to_string();
+    let etag = first
+        .headers
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     let flags = first.json()["flags"].clone();
     assert_eq!(flags.as_array().unwrap().len(), 2);
-    let by_key = |k: &str| flags.as_array().unwrap().iter().find(|f| f["key"] == k).unwrap().clone();
+    let by_key = |k: &str| {
+        flags
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key"] == k)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by_key("banner-text")["value"], "All good");
     // The token stands for production, where the flag is off.
     assert_eq!(by_key("new-checkout")["reason"], "DISABLED");
 
-    let again = app.post_raw("/ofrep/v1/evaluate/flags", &token, &[("if-none-match", &etag)], body.to_string().into_bytes()).await;
+    let again = app
+        .post_raw(
+            "/ofrep/v1/evaluate/flags",
+            &token,
+            &[("if-none-match", &etag)],
+            body.to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
-    app.put_json("/api/v1/flags/banner-text", &admin, json!({"default_variant": "loud"})).await;
-    let changed = app.post_raw("/ofrep/v1/evaluate/flags", &token, &[("if-none-match", &etag)], body.to_string().into_bytes()).await;
+    app.put_json(
+        "/api/v1/flags/banner-text",
+        &admin,
+        json!({"default_variant": "loud"}),
+    )
+    .await;
+    let changed = app
+        .post_raw(
+            "/ofrep/v1/evaluate/flags",
+            &token,
+            &[("if-none-match", &etag)],
+            body.to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(changed.status, StatusCode::OK);
     assert_ne!(changed.headers.get("etag").unwrap().to_str().unwrap(), etag);
 
     // Without a targeting key the split flag reports its error in place; the others still answer.
     let base = evaluator(&app, &admin, None).await;
-    let anonymous = app.post_json("/ofrep/v1/evaluate/flags", &base, json!({"context": {}})).await.json();
-    let errors: Vec<&Value> = anonymous["flags"].as_array().unwrap().iter().filter(|f| f.get("errorCode").is_some()).collect();
+    let anonymous = app
+        .post_json("/ofrep/v1/evaluate/flags", &base, json!({"context": {}}))
+        .await
+        .json();
+    let errors: Vec<&Value> = anonymous["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f.get("errorCode").is_some())
+        .collect();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0]["errorCode"], "TARGETING_KEY_MISSING");
 }

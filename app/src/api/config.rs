@@ -52,7 +52,9 @@ pub async fn set_config(
             let actor = require(Role::Admin)?;
             let value = if json {
                 serde_json::from_str(&value).map_err(|e| {
-                    AppError::unprocessable(format!("value: not valid JSON ({e}); untick JSON to store it as text"))
+                    AppError::unprocessable(format!(
+                        "value: not valid JSON ({e}); untick JSON to store it as text"
+                    ))
                 })?
             } else {
                 serde_json::Value::String(value)
@@ -60,7 +62,14 @@ pub async fn set_config(
             let reason = Some(reason.trim().to_string()).filter(|r| !r.is_empty());
             ports()?
                 .config
-                .set_value(&actor, &environment, key.trim(), value, Some(sensitive), reason)
+                .set_value(
+                    &actor,
+                    &environment,
+                    key.trim(),
+                    value,
+                    Some(sensitive),
+                    reason,
+                )
                 .await
                 .map(|_| ())
         }

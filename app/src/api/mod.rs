@@ -143,20 +143,22 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
 }
 
 mod alerts;
-mod config;
 pub mod codec;
+mod config;
 mod dashboard;
-mod flags;
 mod deployments;
+mod flags;
 mod health;
 mod routing;
+mod system;
 pub use alerts::*;
 pub use config::*;
 pub use dashboard::*;
-pub use flags::*;
 pub use deployments::*;
+pub use flags::*;
 pub use health::*;
 pub use routing::*;
+pub use system::*;
 
 /// Where each CI/CD webhook secret comes from (never the secret). Admins only.
 #[server(endpoint = "webhook_secrets")]

@@ -88,7 +88,9 @@ impl<'de> Deserialize<'de> for Condition {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let parsed = match ConditionInput::deserialize(deserializer)? {
             ConditionInput::Text(text) => Condition::parse(&text),
-            ConditionInput::Object(o) => Condition::from_parts(o.attribute, &o.op, o.value, o.values),
+            ConditionInput::Object(o) => {
+                Condition::from_parts(o.attribute, &o.op, o.value, o.values)
+            }
         };
         parsed.map_err(serde::de::Error::custom)
     }
@@ -121,7 +123,11 @@ impl Condition {
         if values.is_empty() || (!op.takes_list() && values.len() != 1) {
             return Err(format!(
                 "the condition on '{attribute}' needs {}",
-                if op.takes_list() { "at least one value" } else { "exactly one value" }
+                if op.takes_list() {
+                    "at least one value"
+                } else {
+                    "exactly one value"
+                }
             ));
         }
         Ok(Condition {
@@ -142,11 +148,13 @@ impl Condition {
         let (op, value) = if let Some(after) = rest.strip_prefix("not in") {
             ("not_in", after)
         } else {
-            rest.split_once(char::is_whitespace)
-                .ok_or_else(|| format!("'{text}' is not a condition; write it as: plan == \"pro\""))?
+            rest.split_once(char::is_whitespace).ok_or_else(|| {
+                format!("'{text}' is not a condition; write it as: plan == \"pro\"")
+            })?
         };
         let value = value.trim();
-        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+        let value =
+            serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
         Condition::from_parts(attribute.to_string(), op, Some(value), None)
     }
 
@@ -221,10 +229,7 @@ mod tests {
             cond(json!({"attribute": "plan", "operator": "eq", "value": "pro"}))
         );
         assert_eq!(cond(json!("plan == pro")), cond(json!("plan == \"pro\"")));
-        assert_eq!(
-            cond(json!("country not in [\"US\"]")).op,
-            Op::NotIn
-        );
+        assert_eq!(cond(json!("country not in [\"US\"]")).op, Op::NotIn);
     }
 
     #[test]
@@ -257,7 +262,10 @@ mod tests {
             json!({"attribute": "", "op": "==", "value": 1}),
             json!({"attribute": "plan", "op": "==", "value": 1, "extra": true}),
         ] {
-            assert!(serde_json::from_value::<Condition>(bad.clone()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<Condition>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
     }
 }

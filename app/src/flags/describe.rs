@@ -10,8 +10,18 @@ fn condition_text(c: &Condition) -> String {
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     match c.op {
-        Op::In | Op::NotIn => format!("{} {} [{}]", c.attribute, op.replace('_', " "), values.join(", ")),
-        _ => format!("{} {} {}", c.attribute, op.replace('_', " "), values.join(", ")),
+        Op::In | Op::NotIn => format!(
+            "{} {} [{}]",
+            c.attribute,
+            op.replace('_', " "),
+            values.join(", ")
+        ),
+        _ => format!(
+            "{} {} {}",
+            c.attribute,
+            op.replace('_', " "),
+            values.join(", ")
+        ),
     }
 }
 
@@ -43,7 +53,12 @@ pub fn changes(before: &Flag, after: &Flag) -> Vec<String> {
         before.default_variant.clone(),
         after.default_variant.clone(),
     );
-    let rollout = |f: &Flag| f.rollout.as_ref().map(describe_rollout).unwrap_or_else(|| "none".into());
+    let rollout = |f: &Flag| {
+        f.rollout
+            .as_ref()
+            .map(describe_rollout)
+            .unwrap_or_else(|| "none".into())
+    };
     field("rollout", rollout(before), rollout(after));
     let rules = |f: &Flag| {
         f.rules
@@ -53,18 +68,34 @@ pub fn changes(before: &Flag, after: &Flag) -> Vec<String> {
             .join("; ")
     };
     if before.rules != after.rules {
-        field("rules", format!("{} rules", before.rules.len()), rules(after));
+        field(
+            "rules",
+            format!("{} rules", before.rules.len()),
+            rules(after),
+        );
     }
     if before.variants != after.variants {
         field("variants", json(&before.variants), json(&after.variants));
     }
     if before.environments != after.environments {
-        field("environments", json(&before.environments), json(&after.environments));
+        field(
+            "environments",
+            json(&before.environments),
+            json(&after.environments),
+        );
     }
     if before.kill_switch != after.kill_switch {
-        field("kill switch", json(&before.kill_switch), json(&after.kill_switch));
+        field(
+            "kill switch",
+            json(&before.kill_switch),
+            json(&after.kill_switch),
+        );
     }
-    field("description", before.description.clone(), after.description.clone());
+    field(
+        "description",
+        before.description.clone(),
+        after.description.clone(),
+    );
     out
 }
 

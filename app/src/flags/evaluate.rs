@@ -215,7 +215,12 @@ pub fn evaluate(
         environment: settings.environment.map(str::to_string),
     };
     if !settings.enabled {
-        return Ok(serve(settings.default_variant, Reason::Disabled, None, None));
+        return Ok(serve(
+            settings.default_variant,
+            Reason::Disabled,
+            None,
+            None,
+        ));
     }
     if let Some(n) = settings.rules.iter().position(|r| rule_matches(r, context)) {
         let variant = &settings.rules[n].variant;
@@ -277,7 +282,10 @@ mod tests {
         let mut f = checkout();
         let alice = ctx(json!({"targetingKey": "alice"}));
         let e = evaluate(&f, &alice, None).unwrap();
-        assert_eq!((e.reason, e.variant.as_str(), e.rule), (Reason::TargetingMatch, "on", Some(0)));
+        assert_eq!(
+            (e.reason, e.variant.as_str(), e.rule),
+            (Reason::TargetingMatch, "on", Some(0))
+        );
         let role = ctx(json!({"targetingKey": "bob", "role": "beta-tester"}));
         assert_eq!(evaluate(&f, &role, None).unwrap().rule, Some(1));
         let roles = ctx(json!({"targetingKey": "bob", "roles": ["staff", "beta-tester"]}));
@@ -287,10 +295,16 @@ mod tests {
         let free_nl = ctx(json!({"targetingKey": "bob", "country": "NL", "plan": "free"}));
         assert_eq!(evaluate(&f, &free_nl, None).unwrap().reason, Reason::Split);
         f.rollout = None;
-        assert_eq!(evaluate(&f, &free_nl, None).unwrap().reason, Reason::Default);
+        assert_eq!(
+            evaluate(&f, &free_nl, None).unwrap().reason,
+            Reason::Default
+        );
         f.enabled = false;
         let e = evaluate(&f, &alice, None).unwrap();
-        assert_eq!((e.reason, e.variant.as_str(), e.value), (Reason::Disabled, "off", json!(false)));
+        assert_eq!(
+            (e.reason, e.variant.as_str(), e.value),
+            (Reason::Disabled, "off", json!(false))
+        );
     }
 
     #[test]
@@ -299,7 +313,10 @@ mod tests {
         let err = evaluate(&f, &Context::default(), None).unwrap_err();
         assert_eq!(err.code(), "TARGETING_KEY_MISSING");
         let beta = ctx(json!({"role": "beta-tester"}));
-        assert_eq!(evaluate(&f, &beta, None).unwrap().reason, Reason::TargetingMatch);
+        assert_eq!(
+            evaluate(&f, &beta, None).unwrap().reason,
+            Reason::TargetingMatch
+        );
     }
 
     #[test]
@@ -309,7 +326,9 @@ mod tests {
             "INVALID_CONTEXT"
         );
         assert_eq!(
-            Context::from_json(Some(&json!({"targetingKey": 7}))).unwrap_err().code(),
+            Context::from_json(Some(&json!({"targetingKey": 7})))
+                .unwrap_err()
+                .code(),
             "INVALID_CONTEXT"
         );
         assert_eq!(Context::from_json(None).unwrap(), Context::default());
@@ -318,7 +337,10 @@ mod tests {
     #[test]
     fn the_bucket_is_the_documented_hash() {
         // FNV-1a 64 of "a/b" is 0xe620c3190468cf61 (computed with Python, independently of this code).
-        assert_eq!(bucket("a", "b"), (0xe620_c319_0468_cf61_u64 % 10_000) as u32);
+        assert_eq!(
+            bucket("a", "b"),
+            (0xe620_c319_0468_cf61_u64 % 10_000) as u32
+        );
         assert_eq!(bucket("a", "b"), 2689);
     }
 

@@ -114,11 +114,7 @@ pub struct Flag {
     pub rollout: Option<Rollout>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub environments: BTreeMap<String, EnvironmentSettings>,
-    #[serde(
-        default,
-        alias = "killSwitch",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "killSwitch", skip_serializing_if = "Option::is_none")]
     pub kill_switch: Option<KillSwitch>,
     /// Counts every change, from 1.
     #[serde(default)]
@@ -262,7 +258,9 @@ impl Flag {
         if let Some(kill) = &self.kill_switch {
             self.check_variant(&kill.variant, "kill_switch.variant")?;
             if kill.slo.trim().is_empty() {
-                return Err("kill_switch.slo: name the SLO whose page alert switches this flag off".into());
+                return Err(
+                    "kill_switch.slo: name the SLO whose page alert switches this flag off".into(),
+                );
             }
         }
         Ok(())
@@ -277,9 +275,7 @@ impl Flag {
             default_variant: over
                 .and_then(|o| o.default_variant.as_deref())
                 .unwrap_or(&self.default_variant),
-            rules: over
-                .and_then(|o| o.rules.as_deref())
-                .unwrap_or(&self.rules),
+            rules: over.and_then(|o| o.rules.as_deref()).unwrap_or(&self.rules),
             rollout: over
                 .and_then(|o| o.rollout.as_ref())
                 .or(self.rollout.as_ref()),
@@ -342,16 +338,34 @@ mod tests {
             (json!({"key": "bad key"}), "key:"),
             (json!({"key": ""}), "key:"),
             (json!({"key": "x".repeat(129)}), "key:"),
-            (json!({"rollout": {"on": 30, "off": 60}}), "rollout: the shares must sum to 100"),
+            (
+                json!({"rollout": {"on": 30, "off": 60}}),
+                "rollout: the shares must sum to 100",
+            ),
             (json!({"rollout": {"on": 130, "off": -30}}), "rollout:"),
-            (json!({"rollout": {"maybe": 100}}), "rollout: there is no variant 'maybe'"),
+            (
+                json!({"rollout": {"maybe": 100}}),
+                "rollout: there is no variant 'maybe'",
+            ),
             (json!({"default_variant": "nope"}), "default_variant:"),
-            (json!({"variants": {"on": "yes", "off": false}}), "variants.on:"),
+            (
+                json!({"variants": {"on": "yes", "off": false}}),
+                "variants.on:",
+            ),
             (json!({"variants": {}}), "variants:"),
             (json!({"rules": [{"variant": "on"}]}), "rules[0]:"),
-            (json!({"rules": [{"users": ["a"], "variant": "x"}]}), "rules[0].variant:"),
-            (json!({"environments": {"prod": {"rollout": {"on": 1}}}}), "environments.prod.rollout:"),
-            (json!({"kill_switch": {"slo": "checkout", "variant": "x"}}), "kill_switch.variant:"),
+            (
+                json!({"rules": [{"users": ["a"], "variant": "x"}]}),
+                "rules[0].variant:",
+            ),
+            (
+                json!({"environments": {"prod": {"rollout": {"on": 1}}}}),
+                "environments.prod.rollout:",
+            ),
+            (
+                json!({"kill_switch": {"slo": "checkout", "variant": "x"}}),
+                "kill_switch.variant:",
+            ),
         ];
         for (change, field) in cases {
             let mut value = checkout();

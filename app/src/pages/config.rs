@@ -67,7 +67,10 @@ fn ConfigBoard(role: Option<Role>, scope: String) -> impl IntoView {
     let scope = StoredValue::new(scope);
     let search = RwSignal::new(String::new());
     let changes = changes_on(TOPIC);
-    let view_data = resource(move || changes.get(), move |_| load_config(scope.get_value()));
+    let view_data = resource(
+        move || changes.get(),
+        move |_| load_config(scope.get_value()),
+    );
     let edit = RwSignal::new(None::<EditRequest>);
     let remove = RwSignal::new(None::<Target>);
     let history = RwSignal::new(None::<Target>);
@@ -124,7 +127,11 @@ fn ValueTable(
         .filter(|v| search.is_empty() || v.key.contains(&search))
         .collect();
     if shown.is_empty() {
-        let title = if search.is_empty() { "No values here yet" } else { "No key matches the search" };
+        let title = if search.is_empty() {
+            "No values here yet"
+        } else {
+            "No key matches the search"
+        };
         return view! {
             <EmptyState title>
                 <p>"Set one with PUT /api/v1/config/{environment}/{key} {\"value\": ..., \"sensitive\": false}, where environment is all or an environment's name."</p>

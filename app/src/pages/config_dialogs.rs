@@ -60,7 +60,9 @@ fn scope_words(environment: &str) -> String {
     }
 }
 
-fn error_note<T: 'static>(value: Option<Result<T, crate::error::AppError>>) -> Option<impl IntoView> {
+fn error_note<T: 'static>(
+    value: Option<Result<T, crate::error::AppError>>,
+) -> Option<impl IntoView> {
     value
         .and_then(|r| r.err())
         .map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })

@@ -31,7 +31,10 @@ fn FlagLive(key: String, role: Option<Role>) -> impl IntoView {
     provide_role(role);
     let changes = changes_on(TOPIC);
     let key = StoredValue::new(key);
-    let page = resource(move || changes.get(), move |_| load_flag_page(key.get_value()));
+    let page = resource(
+        move || changes.get(),
+        move |_| load_flag_page(key.get_value()),
+    );
     let toggle = RwSignal::new(None::<ToggleRequest>);
     view! {
         <Transition fallback=|| view! { <LoadingRows/> }>
@@ -112,7 +115,11 @@ fn EnvironmentTable(
         enable: !flag.enabled,
         protected: false,
     };
-    let everywhere_label = if flag.enabled { "Turn off everywhere…" } else { "Turn on everywhere…" };
+    let everywhere_label = if flag.enabled {
+        "Turn off everywhere…"
+    } else {
+        "Turn on everywhere…"
+    };
     view! {
         <section class="card">
             <h2>"Environments"</h2>

@@ -18,6 +18,7 @@ mod not_found;
 mod settings;
 mod signin;
 mod slos;
+mod system;
 
 pub use crate::components::nav::Section;
 pub use alert::AlertPage;
@@ -35,3 +36,4 @@ pub use not_found::NotFound;
 pub use settings::SettingsPage;
 pub use signin::{safe_next, SignInPage};
 pub use slos::{SloPage, SlosPage};
+pub use system::SystemPage;

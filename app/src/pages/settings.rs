@@ -39,7 +39,8 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text="Settings"/>
         <div class="page-head">
             <h1>"Settings"</h1>
-            <p class="muted">"Who can use Flightdeck, the tokens machines use, and where alerts are sent."</p>
+            <p class="muted">"Who can use Flightdeck, the tokens machines use, and where alerts are sent. "
+                <a href="/system">"Flightdeck's own health →"</a></p>
         </div>
         <SettingsSections role=viewer_role()/>
     }

@@ -34,11 +34,18 @@ impl Flags {
             .map(|f| (**f).clone())
             .collect();
         for current in named {
-            let Some(next) = thrown(&current) else { continue };
+            let Some(next) = thrown(&current) else {
+                continue;
+            };
             let key = current.key.clone();
-            match self.replace("flightdeck", current, next, "killed", Some(why)).await {
+            match self
+                .replace("flightdeck", current, next, "killed", Some(why))
+                .await
+            {
                 Ok(_) => tracing::warn!(flag = %key, slo, "kill switch thrown"),
-                Err(e) => tracing::error!(flag = %key, error = %e.message, "throwing a kill switch failed"),
+                Err(e) => {
+                    tracing::error!(flag = %key, error = %e.message, "throwing a kill switch failed")
+                }
             }
         }
     }
@@ -62,7 +69,11 @@ mod tests {
         let next = thrown(&flag).unwrap();
         for env in [None, Some("production"), Some("staging")] {
             let e = evaluate(&next, &Context::default(), env).unwrap();
-            assert_eq!((e.variant.as_str(), e.reason), ("off", Reason::Disabled), "{env:?}");
+            assert_eq!(
+                (e.variant.as_str(), e.reason),
+                ("off", Reason::Disabled),
+                "{env:?}"
+            );
         }
         assert_eq!(thrown(&next), None, "throwing it twice changes nothing");
     }

@@ -53,7 +53,8 @@ fn definition(flag: &Flag) -> String {
     value.to_string()
 }
 
-const SELECT: &str = "SELECT key, definition, version, created_at, updated_at, updated_by FROM flags";
+const SELECT: &str =
+    "SELECT key, definition, version, created_at, updated_at, updated_by FROM flags";
 
 /// Reads the body of `PUT /flags/{key}`: a whole flag (it has `kind` and `variants`) replaces the
 /// current one; anything less changes only the fields it names (`{"enabled": false}`), and a
@@ -111,7 +112,9 @@ impl Flags {
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 };
-                let Some(flags) = follower.upgrade() else { return };
+                let Some(flags) = follower.upgrade() else {
+                    return;
+                };
                 if changed {
                     let _ = flags.reload().await;
                 }
@@ -121,10 +124,19 @@ impl Flags {
     }
 
     async fn reload(&self) -> Result<(), AppError> {
-        let list = store::list(&self.pool, "SELECT key, definition, version, created_at, updated_at, updated_by FROM flags", decode, "loading flags").await?;
+        let list = store::list(
+            &self.pool,
+            "SELECT key, definition, version, created_at, updated_at, updated_by FROM flags",
+            decode,
+            "loading flags",
+        )
+        .await?;
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
         *cache = Arc::new(FlagSet {
-            flags: list.into_iter().map(|f| (f.key.clone(), Arc::new(f))).collect(),
+            flags: list
+                .into_iter()
+                .map(|f| (f.key.clone(), Arc::new(f)))
+                .collect(),
             generation: cache.generation + 1,
         });
         Ok(())
@@ -163,8 +175,8 @@ impl Flags {
         rows.iter()
             .map(|row| -> Result<FlagChange, sqlx::Error> {
                 let definition: String = row.try_get("definition")?;
-                let flag: Flag = serde_json::from_str(&definition)
-                    .map_err(|e| sqlx::Error::Decode(e.into()))?;
+                let flag: Flag =
+                    serde_json::from_str(&definition).map_err(|e| sqlx::Error::Decode(e.into()))?;
                 Ok(FlagChange {
                     id: row.try_get("id")?,
                     at: row.try_get("at")?,
@@ -212,8 +224,12 @@ impl Flags {
         flag.validate().map_err(AppError::unprocessable)?;
         self.check_names(&flag).await?;
         let now = crate::now_ms();
-        (flag.version, flag.created_at, flag.updated_at, flag.updated_by) =
-            (1, now, now, actor.to_string());
+        (
+            flag.version,
+            flag.created_at,
+            flag.updated_at,
+            flag.updated_by,
+        ) = (1, now, now, actor.to_string());
         let mut tx = store::begin(&self.pool).await?;
         store::execute_unique(
             sqlx::query("INSERT INTO flags (key, definition, version, created_at, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -233,7 +249,13 @@ impl Flags {
     }
 
     /// Applies `body` ([`apply_change`]) to the flag `key`.
-    pub async fn update(&self, actor: &str, key: &str, body: Value, reason: Option<&str>) -> Result<Flag, AppError> {
+    pub async fn update(
+        &self,
+        actor: &str,
+        key: &str,
+        body: Value,
+        reason: Option<&str>,
+    ) -> Result<Flag, AppError> {
         let current = self.get(key).await?;
         let flag = apply_change(&current, body)?;
         flag.validate().map_err(AppError::unprocessable)?;
@@ -242,7 +264,14 @@ impl Flags {
     }
 
     /// Stores `flag` over `current`, unless another change got there first (409).
-    async fn replace(&self, actor: &str, current: Flag, mut flag: Flag, action: &str, reason: Option<&str>) -> Result<Flag, AppError> {
+    async fn replace(
+        &self,
+        actor: &str,
+        current: Flag,
+        mut flag: Flag,
+        action: &str,
+        reason: Option<&str>,
+    ) -> Result<Flag, AppError> {
         let now = crate::now_ms();
         flag.version = current.version + 1;
         flag.created_at = current.created_at;

@@ -45,6 +45,13 @@ pub fn paths() -> Value {
             "get": op("Maintenance mode and whether it is in force now", "viewer", vec![], None, "200", Some(schema("Maintenance"))),
             "put": op("Turn maintenance on (or change it) or off: every page shows the message, new deployments and promotions to its environments get 409, probe alerts there notify nobody, checks do not count against SLO budgets; it ends by itself at until", "admin", vec![], Some("MaintenanceWrite"), "200", Some(schema("Maintenance"))),
         },
+        "/system/health": { "get": op("Flightdeck's own health: a sample a minute per replica (database size, pool connections in use, request rate, 5xx count, p99 latency, websocket clients, event lag, RSS), kept 30 days, oldest first", "viewer",
+            vec![query("since", "string", "RFC 3339 or Unix ms; default 24 hours ago")], None, "200",
+            Some(object(&["since", "samples"], json!({ "since": s("integer"), "samples": { "type": "array", "items": object(&["at", "replica"], json!({
+                "at": s("integer"), "replica": s("string"), "db_bytes": s("integer"), "pool_in_use": s("integer"), "pool_size": s("integer"),
+                "requests": s("integer"), "requests_per_s": s("number"), "errors_5xx": s("integer"), "p99_ms": s("number"),
+                "ws_clients": s("integer"), "event_lag_ms": s("integer"), "rss_bytes": s("integer"),
+            })) } })))) },
         "/flags/{key}/evaluate": { "post": op("Preview: what a context gets from the flag, and why in words", "viewer", vec![key()], Some("FlagPreviewRequest"), "200",
             Some(object(&["variant", "value", "reason", "explanation"], json!({ "variant": s("string"), "value": {}, "reason": { "type": "string", "enum": ["DISABLED", "TARGETING_MATCH", "SPLIT", "DEFAULT"] }, "explanation": s("string") })))) },
     })
@@ -57,11 +64,14 @@ pub fn schemas() -> Value {
         { "type": "string", "description": "attribute op value, e.g. country in [\"NL\", \"DE\"] or plan == \"pro\"" },
         object(&["attribute", "op"], json!({ "attribute": s("string"), "op": { "type": "string", "enum": ["==", "!=", "in", "not_in", "starts_with", "ends_with", "contains", ">", ">=", "<", "<="] }, "value": {}, "values": { "type": "array" } })),
     ] });
-    let rule = object(&["variant"], json!({
-        "name": s("string"), "users": { "type": "array", "items": s("string"), "description": "targeting keys" },
-        "roles": { "type": "array", "items": s("string"), "description": "matched against the context's role or roles" },
-        "conditions": { "type": "array", "items": condition }, "variant": s("string"),
-    }));
+    let rule = object(
+        &["variant"],
+        json!({
+            "name": s("string"), "users": { "type": "array", "items": s("string"), "description": "targeting keys" },
+            "roles": { "type": "array", "items": s("string"), "description": "matched against the context's role or roles" },
+            "conditions": { "type": "array", "items": condition }, "variant": s("string"),
+        }),
+    );
     json!({
         "Flag": object(&["key", "kind", "variants", "default_variant"], json!({
             "key": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" },

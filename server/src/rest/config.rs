@@ -76,8 +76,15 @@ async fn set(
         sensitive: body.sensitive,
         reason: body.reason.filter(|r| !r.trim().is_empty()),
     };
-    let (entry, created) = state.config_values.set(&actor, &environment, &key, new).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let (entry, created) = state
+        .config_values
+        .set(&actor, &environment, &key, new)
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(entry)))
 }
 
@@ -87,7 +94,10 @@ async fn remove(
     ApiPath((environment, key)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let actor = require(&caller, Role::Admin)?;
-    state.config_values.delete(&actor, &environment, &key, None).await?;
+    state
+        .config_values
+        .delete(&actor, &environment, &key, None)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -107,7 +117,12 @@ async fn history(
     require(&caller, Role::Viewer)?;
     state.config_values.check_scope(&environment).await?;
     let limit = query.limit.unwrap_or(50);
-    Ok(Json(state.config_values.history(&key, Some(&environment), limit).await?))
+    Ok(Json(
+        state
+            .config_values
+            .history(&key, Some(&environment), limit)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -124,7 +139,10 @@ async fn restore(
     ApiJson(body): ApiJson<RestoreBody>,
 ) -> ApiResult<Response> {
     let actor = require(&caller, Role::Admin)?;
-    let restored = state.config_values.restore(&actor, &environment, &key, body.change_id).await?;
+    let restored = state
+        .config_values
+        .restore(&actor, &environment, &key, body.change_id)
+        .await?;
     Ok(match restored {
         Some(entry) => Json(entry).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),

@@ -26,7 +26,10 @@ struct MaintenanceState {
 
 fn answer(maintenance: Maintenance) -> Json<MaintenanceState> {
     let active = maintenance.active_at(crate::now_ms());
-    Json(MaintenanceState { maintenance, active })
+    Json(MaintenanceState {
+        maintenance,
+        active,
+    })
 }
 
 async fn current(
@@ -52,13 +55,28 @@ struct Body {
 
 /// `until` as Unix milliseconds.
 pub fn parse_until(value: Option<&Value>) -> Result<Option<i64>, AppError> {
-    let bad = || AppError::unprocessable("until: give an RFC 3339 time (2026-12-01T22:00:00Z) or Unix milliseconds");
+    parse_time("until", value)
+}
+
+/// A time given as RFC 3339 text or Unix milliseconds (a number, or digits in a query string).
+pub fn parse_time(field: &str, value: Option<&Value>) -> Result<Option<i64>, AppError> {
+    let bad = || {
+        AppError::unprocessable(format!(
+            "{field}: give an RFC 3339 time (2026-12-01T22:00:00Z) or Unix milliseconds"
+        ))
+    };
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(bad),
+        Some(Value::String(text))
+            if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            text.parse().map(Some).map_err(|_| bad())
+        }
         Some(Value::String(text)) => {
-            let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| bad())?;
+            let at =
+                time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                    .map_err(|_| bad())?;
             Ok(Some((at.unix_timestamp_nanos() / 1_000_000) as i64))
         }
         Some(_) => Err(bad()),
@@ -78,7 +96,12 @@ async fn set(
         environments: body.environments,
         until: parse_until(body.until.as_ref())?,
     };
-    Ok(answer(state.maintenance.set(&actor, request, &state.alerts).await?))
+    Ok(answer(
+        state
+            .maintenance
+            .set(&actor, request, &state.alerts)
+            .await?,
+    ))
 }
 
 #[cfg(test)]
@@ -88,7 +111,10 @@ mod tests {
 
     #[test]
     fn until_is_rfc3339_or_milliseconds() {
-        assert_eq!(parse_until(Some(&json!("2026-12-01T22:00:00Z"))), Ok(Some(1_796_162_400_000)));
+        assert_eq!(
+            parse_until(Some(&json!("2026-12-01T22:00:00Z"))),
+            Ok(Some(1_796_162_400_000))
+        );
         assert_eq!(parse_until(Some(&json!(5))), Ok(Some(5)));
         assert_eq!(parse_until(None), Ok(None));
         assert!(parse_until(Some(&json!("tomorrow"))).is_err());

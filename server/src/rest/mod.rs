@@ -18,8 +18,9 @@ mod alerts;
 mod config;
 mod deployments;
 mod flags;
-mod maintenance;
 mod health;
+mod maintenance;
+mod system;
 
 pub use alerts::v2_router;
 
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(flags::router())
         .merge(config::router())
         .merge(maintenance::router())
+        .merge(system::router())
         .merge(alerts::router())
         .merge(health::router())
         .merge(crate::webhooks::router())

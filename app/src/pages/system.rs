@@ -1,0 +1,183 @@
+//! Flightdeck's own health over time: the charts of one replica (request rate and 5xx, p99
+//! latency, memory and database size, websocket clients and event lag) and every replica's
+//! latest sample. Refreshed each minute, as samples are taken.
+
+use crate::api::codec::resource;
+use crate::api::load_system_health;
+use crate::components::common::*;
+use crate::system::{chart, short, HealthHistory, HealthSample};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+const RANGES: [(u32, &str); 4] = [
+    (1, "1 hour"),
+    (24, "24 hours"),
+    (168, "7 days"),
+    (720, "30 days"),
+];
+
+#[component]
+pub fn SystemPage() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let hours = move || {
+        query
+            .read()
+            .get("hours")
+            .and_then(|h| h.parse::<u32>().ok())
+            .filter(|h| RANGES.iter().any(|(r, _)| r == h))
+            .unwrap_or(24)
+    };
+    view! {
+        <Title text="System"/>
+        <div class="page-head">
+            <h1>"System"</h1>
+            <p class="muted">"Flightdeck's own health: a sample a minute from each replica, kept 30 days (GET /api/v1/system/health?since=)."</p>
+        </div>
+        {move || {
+            let current = hours();
+            view! {
+                <nav class="tabs" aria-label="Time range">
+                    {RANGES.iter().map(|(h, label)| view! {
+                        <a href=format!("/system?hours={h}") aria-current=(*h == current).then_some("page")>{*label}</a>
+                    }).collect_view()}
+                </nav>
+                <SystemLive hours=current/>
+            }
+        }}
+    }
+}
+
+#[island]
+fn SystemLive(hours: u32) -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        let _ = set_interval_with_handle(
+            move || tick.update(|n| *n += 1),
+            std::time::Duration::from_secs(60),
+        );
+    });
+    let history = resource(move || tick.get(), move |_| load_system_health(hours));
+    view! {
+        <Transition fallback=|| view! { <LoadingRows/> }>
+            {move || history.get().map(|r| match r {
+                Err(error) => view! { <ErrorNote error/> }.into_any(),
+                Ok(h) if h.samples.is_empty() => view! {
+                    <EmptyState title="No samples yet">
+                        <p>"The first is taken at start-up, then one every minute."</p>
+                    </EmptyState>
+                }.into_any(),
+                Ok(h) => view! { <Charts history=h hours/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+fn mb(bytes: i64) -> f64 {
+    bytes as f64 / 1_048_576.0
+}
+
+#[component]
+fn Charts(history: HealthHistory, hours: u32) -> impl IntoView {
+    let now = now_ms();
+    let latest_replica = history
+        .samples
+        .last()
+        .map(|s| s.replica.clone())
+        .unwrap_or_default();
+    let mine: Vec<HealthSample> = history
+        .samples
+        .iter()
+        .filter(|s| s.replica == latest_replica)
+        .cloned()
+        .collect();
+    let mut latest: Vec<HealthSample> = Vec::new();
+    for s in history.samples.iter().rev() {
+        if !latest.iter().any(|l| l.replica == s.replica) {
+            latest.push(s.clone());
+        }
+    }
+    let span = f64::from(hours);
+    let charts: [(&str, String); 4] = [
+        (
+            "Requests per second and 5xx per minute",
+            chart(
+                &mine,
+                &[
+                    ("requests/s", |s| s.requests_per_s),
+                    ("5xx", |s| s.errors_5xx as f64),
+                ],
+                "",
+                span,
+                now,
+            ),
+        ),
+        (
+            "p99 request latency (ms)",
+            chart(&mine, &[("p99", |s| s.p99_ms)], "ms", span, now),
+        ),
+        (
+            "Memory (RSS) and database size (MB)",
+            chart(
+                &mine,
+                &[
+                    ("RSS", |s| mb(s.rss_bytes)),
+                    ("database", |s| mb(s.db_bytes)),
+                ],
+                "MB",
+                span,
+                now,
+            ),
+        ),
+        (
+            "Websocket clients and event lag (ms)",
+            chart(
+                &mine,
+                &[
+                    ("clients", |s| s.ws_clients as f64),
+                    ("event lag ms", |s| s.event_lag_ms as f64),
+                ],
+                "",
+                span,
+                now,
+            ),
+        ),
+    ];
+    view! {
+        <section class="card">
+            <h2>"Replicas"</h2>
+            <div class="table-wrap">
+                <table class="table">
+                    <thead><tr>
+                        <th scope="col">"Replica"</th><th scope="col">"Sampled"</th><th scope="col">"Requests/s"</th>
+                        <th scope="col">"5xx"</th><th scope="col">"p99"</th><th scope="col">"Pool in use"</th>
+                        <th scope="col">"Clients"</th><th scope="col">"Event lag"</th><th scope="col">"RSS"</th><th scope="col">"Database"</th>
+                    </tr></thead>
+                    <tbody>
+                        {latest.into_iter().map(|s| view! {
+                            <tr>
+                                <th scope="row">{s.replica.clone()}</th>
+                                <td><TimeAgo ms=s.at/></td>
+                                <td>{format!("{:.1}", s.requests_per_s)}</td>
+                                <td>{s.errors_5xx}</td>
+                                <td>{format!("{} ms", short(s.p99_ms))}</td>
+                                <td>{format!("{} of {}", s.pool_in_use, s.pool_size)}</td>
+                                <td>{s.ws_clients}</td>
+                                <td>{format!("{} ms", s.event_lag_ms)}</td>
+                                <td>{format!("{:.1} MB", mb(s.rss_bytes))}</td>
+                                <td>{format!("{:.1} MB", mb(s.db_bytes))}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <div class="grid-2">
+            {charts.into_iter().map(|(title, svg)| view! {
+                <section class="card">
+                    <h2>{title}</h2>
+                    <div class="chart" role="img" aria-label=format!("{title} over the last {hours} hours, replica {latest_replica}") inner_html=svg></div>
+                </section>
+            }).collect_view()}
+        </div>
+    }
+}

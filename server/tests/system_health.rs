@@ -1,0 +1,73 @@
+//! Flightdeck's own health history, on both databases: a sample holds what the minute saw, the
+//! API serves it by time, and samples older than 30 days go.
+
+mod common;
+use app::model::Role;
+use axum::http::StatusCode;
+use common::{Auth, TestApp};
+
+async fn samples_record_the_minute_and_are_served_by_time(app: TestApp) {
+    let viewer = app.new_token("viewer", Role::Viewer).await;
+    app.state.metrics.take_window();
+    for _ in 0..5 {
+        assert_eq!(app.get("/api/v1/me", &viewer).await.status, StatusCode::OK);
+    }
+    let now = flightdeck::now_ms();
+    let sample = flightdeck::system::sample(&app.state, "test:1", now)
+        .await
+        .unwrap();
+    assert_eq!(sample.requests, 5);
+    assert_eq!(sample.errors_5xx, 0);
+    assert!(sample.p99_ms > 0.0);
+    assert!(sample.db_bytes > 0, "the database has a size");
+    assert!(sample.rss_bytes > 0);
+    assert!(sample.pool_size >= sample.pool_in_use);
+    flightdeck::system::store(&app.state.db.pool, &sample)
+        .await
+        .unwrap();
+    // A sample from 31 days ago is dropped when the next one is stored.
+    let mut old = sample.clone();
+    old.at = now - 31 * 86_400_000;
+    flightdeck::system::store(&app.state.db.pool, &old)
+        .await
+        .unwrap();
+    flightdeck::system::store(&app.state.db.pool, &sample)
+        .await
+        .unwrap();
+
+    let all = app.get("/api/v1/system/health?since=0", &viewer).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    // The server's own sampler took one at start-up, as replica `host:pid`.
+    let (mine, started): (Vec<_>, Vec<_>) = all.json()["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .cloned()
+        .partition(|s| s["replica"] == "test:1");
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    assert_eq!(started.len(), 1, "the start-up sample: {started:?}");
+    let samples = mine;
+    assert_eq!(samples[0]["replica"], "test:1");
+    assert_eq!(samples[0]["requests"], 5);
+    let later = app
+        .get(&format!("/api/v1/system/health?since={}", now + 1), &viewer)
+        .await
+        .json();
+    assert!(later["samples"].as_array().unwrap().is_empty());
+    let rfc = app
+        .get("/api/v1/system/health?since=2020-01-01T00:00:00Z", &viewer)
+        .await;
+    assert_eq!(rfc.json()["samples"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        app.get("/api/v1/system/health?since=yesterday", &viewer)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.get("/api/v1/system/health", &Auth::None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+on_both_databases!(samples_record_the_minute_and_are_served_by_time);
