@@ -61,10 +61,13 @@ const INK: RGBColor = RGBColor(139, 152, 168);
 const GRID: RGBColor = RGBColor(90, 102, 118);
 const COLORS: [RGBColor; 2] = [RGBColor(77, 163, 255), RGBColor(229, 83, 75)];
 
+/// A line of a chart: its legend and the measure it draws.
+pub type Line<'a> = (&'a str, fn(&HealthSample) -> f64);
+
 /// One chart of one or two measures over the last `hours`, now at the right edge.
 pub fn chart(
     samples: &[HealthSample],
-    lines: &[(&str, fn(&HealthSample) -> f64)],
+    lines: &[Line<'_>],
     unit: &str,
     hours: f64,
     now: i64,

@@ -75,22 +75,23 @@ impl RuntimeConfig {
 
     /// Every stored value, masked; with `environment`, only its own and those for all.
     pub async fn entries(&self, environment: Option<&str>) -> Result<Vec<ConfigEntry>, AppError> {
-        let rows =
-            match environment {
-                Some(e) => sqlx::query(&format!(
+        let rows = match environment {
+            Some(e) => {
+                sqlx::query(&format!(
                     "{SELECT} WHERE environment = $1 OR environment = $2 ORDER BY key, environment"
                 ))
                 .bind(e)
                 .bind(ALL)
                 .fetch_all(&self.pool)
-                .await,
-                None => {
-                    sqlx::query(&format!("{SELECT} ORDER BY key, environment"))
-                        .fetch_all(&self.pool)
-                        .await
-                }
+                .await
             }
-            .map_err(|e| internal("listing config values", e))?;
+            None => {
+                sqlx::query(&format!("{SELECT} ORDER BY key, environment"))
+                    .fetch_all(&self.pool)
+                    .await
+            }
+        }
+        .map_err(|e| internal("listing config values", e))?;
         rows.iter()
             .map(|r| decode(r).map(ConfigEntry::masked))
             .collect::<Result<_, _>>()
