@@ -464,4 +464,80 @@ on_both_databases!(
     only_admins_change_flags,
     ofrep_evaluates_by_priority_with_its_error_codes,
     ofrep_bulk_answers_every_flag_with_an_etag,
+    a_paging_slo_throws_the_kill_switch,
 );
+
+/// When the SLO a flag names starts paging, the flag is switched to its safe variant by
+/// `flightdeck`, with the reason on its history and the audit trail.
+async fn a_paging_slo_throws_the_kill_switch(app: TestApp) {
+    let admin = app.new_token("flag-admin", Role::Admin).await;
+    app.post_json("/api/v1/services", &admin, json!({"name": "checkout"}))
+        .await;
+    let component = app
+        .post_json(
+            "/api/v1/components",
+            &admin,
+            json!({"name": "checkout-api", "service": "checkout",
+            "probe": {"type": "tcp", "address": "127.0.0.1:9", "interval_s": 3600}}),
+        )
+        .await;
+    assert_eq!(component.status, StatusCode::CREATED, "{}", component.body);
+    let slo = app
+        .post_json(
+            "/api/v1/slos",
+            &admin,
+            json!({"service": "checkout", "name": "checkout-availability",
+            "sli": "availability", "component": "checkout-api", "objective": 0.999}),
+        )
+        .await;
+    assert_eq!(slo.status, StatusCode::CREATED, "{}", slo.body);
+    let mut flag = checkout();
+    flag["default_variant"] = json!("on");
+    flag["kill_switch"] = json!({"slo": "checkout-availability", "variant": "off"});
+    assert_eq!(
+        app.post_json("/api/v1/flags", &admin, flag).await.status,
+        StatusCode::CREATED
+    );
+
+    // Two hours of failing requests: the 1 h / 5 m page rule fires.
+    let now = flightdeck::now_ms();
+    let slo_id = slo.json()["id"].as_i64().unwrap();
+    let mut tx = app.state.db.pool.begin().await.unwrap();
+    for minute in 0..120 {
+        flightdeck::slos::counts::add(&mut tx, slo_id, now - minute * 60_000, 0, 100)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    app.state.slos.evaluate_all(now).await.unwrap();
+
+    let after = app.get("/api/v1/flags/new-checkout", &admin).await.json();
+    assert_eq!(
+        (after["enabled"].clone(), after["default_variant"].clone()),
+        (json!(false), json!("off"))
+    );
+    assert_eq!(after["updated_by"], "flightdeck");
+    let history = app
+        .get("/api/v1/flags/new-checkout/history", &admin)
+        .await
+        .json();
+    assert_eq!(history[0]["action"], "killed");
+    assert!(history[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("checkout-availability"));
+    let token = evaluator(&app, &admin, None).await;
+    let served = app
+        .post_json(
+            "/ofrep/v1/evaluate/flags/new-checkout",
+            &token,
+            json!({"context": {"targetingKey": "alice"}}),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (served["variant"].clone(), served["reason"].clone()),
+        (json!("off"), json!("DISABLED"))
+    );
+    assert!(app.audit_actions().await.iter().any(|a| a == "flag.killed"));
+}
