@@ -96,12 +96,14 @@ pub fn chart(
                 .x_labels(7)
                 .y_labels(5)
                 .x_label_formatter(&|h| {
-                    if *h > -0.05 {
+                    if *h > -hours / 100.0 {
                         "now".into()
                     } else if hours > 48.0 {
                         format!("{:.0}d", h / 24.0)
-                    } else {
+                    } else if hours > 3.0 {
                         format!("{h:.0}h")
+                    } else {
+                        format!("{:.0}m", h * 60.0)
                     }
                 })
                 .y_label_formatter(&|v| format!("{} {unit}", short(*v)))
@@ -117,6 +119,12 @@ pub fn chart(
                     .legend(move |(x, y)| {
                         PathElement::new([(x, y), (x + 14, y)], color.stroke_width(2))
                     });
+                // Each sample as a dot too, so a single one (just after start-up) shows.
+                chart.draw_series(
+                    samples
+                        .iter()
+                        .map(|s| Circle::new((to_x(s.at), pick(s)), 2, color.filled())),
+                )?;
             }
             if lines.len() > 1 {
                 chart

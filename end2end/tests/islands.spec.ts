@@ -16,6 +16,9 @@ const listPages: [string, string, string][] = [
   ["/alerts", "AlertFeed", "/alerts/"],
   ["/audit", "AuditTrail", ""],
   ["/settings", "SettingsSections", ""],
+  ["/config", "ConfigBoard", ""],
+  ["/flags", "FlagList", "/flags/"],
+  ["/system", "SystemLive", ""],
   ["/builds", "shell", ""],
 ];
 const detailIsland: Record<string, string> = {
@@ -23,6 +26,7 @@ const detailIsland: Record<string, string> = {
   "/health/": "ComponentLive",
   "/slos/": "SloLive",
   "/alerts/": "AlertLive",
+  "/flags/": "FlagLive",
 };
 
 async function signInAs(browser: Browser, username: string, password: string): Promise<Page> {
@@ -71,7 +75,9 @@ async function visitEveryPage(page: Page) {
       await expectHydrated(page, href!, detailIsland[detailPrefix]);
       // The navigation still marks the section the detail page belongs to, and only that one.
       const nav = page.getByRole("navigation", { name: "Sections" });
-      await expect(nav.locator('a[aria-current="page"]')).toHaveAttribute("href", path);
+      // Feature flags are part of the Config section.
+      const section = path === "/flags" ? "/config" : path;
+      await expect(nav.locator('a[aria-current="page"]')).toHaveAttribute("href", section);
     }
   }
 }
