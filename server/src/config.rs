@@ -652,6 +652,42 @@ mod tests {
         assert!(problems.iter().any(|p| p.contains("cargo leptos build")));
     }
 
+    proptest::proptest! {
+        /// Whichever settings are wrong, start-up names each of them, all at once.
+        #[test]
+        fn start_up_reports_exactly_the_wrong_settings(wrong in proptest::collection::vec(proptest::bool::ANY, 8)) {
+            let bad: [(&str, &str, &str); 8] = [
+                ("--addr", "nowhere", "FLIGHTDECK_ADDR"),
+                ("--database-url", "mysql://x", "FLIGHTDECK_DATABASE_URL"),
+                ("--log-format", "xml", "FLIGHTDECK_LOG_FORMAT"),
+                ("--admin-password", "short", "FLIGHTDECK_ADMIN_PASSWORD"),
+                ("--public-url", "ftp://x", "FLIGHTDECK_PUBLIC_URL"),
+                ("--allowed-origins", "not a url", "FLIGHTDECK_ALLOWED_ORIGINS"),
+                ("--session-idle-hours", "0", "FLIGHTDECK_SESSION_IDLE_HOURS"),
+                ("--alert-retention-days", "0", "FLIGHTDECK_ALERT_RETENTION_DAYS"),
+            ];
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
+            std::fs::write(dir.path().join("pkg/flightdeck.wasm"), b"").unwrap();
+            let mut argv = vec!["--site-root", dir.path().to_str().unwrap()];
+            for ((flag, value, _), on) in bad.iter().zip(&wrong) {
+                if *on {
+                    argv.extend([*flag, *value]);
+                }
+            }
+            let expected: Vec<&str> = bad.iter().zip(&wrong).filter(|(_, on)| **on).map(|((_, _, name), _)| *name).collect();
+            match args(&argv).validate() {
+                Ok(_) => proptest::prop_assert!(expected.is_empty()),
+                Err(problems) => {
+                    proptest::prop_assert_eq!(problems.len(), expected.len(), "{:#?}", problems);
+                    for name in expected {
+                        proptest::prop_assert!(problems.iter().any(|p| p.contains(name)), "{} not named: {:#?}", name, problems);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_good_configuration_is_accepted() {
         let dir = tempfile::tempdir().unwrap();

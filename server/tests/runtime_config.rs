@@ -278,7 +278,38 @@ async fn only_admins_change_config_and_every_change_is_audited(app: TestApp) {
     );
 }
 
+/// Whatever JSON goes in comes back the same, on both databases.
+async fn values_round_trip(app: TestApp) {
+    let admin = with_environments(&app).await;
+    let values = [
+        json!(0),
+        json!(-17),
+        json!(3.25),
+        json!(1e300),
+        json!(true),
+        json!(""),
+        json!("ünïcødé ✓ \"quoted\" \n new line"),
+        json!([1, "two", null, {"three": [3]}]),
+        json!({"nested": {"deep": [true, false]}, "empty": {}}),
+        json!(i64::MAX),
+    ];
+    for (i, value) in values.iter().enumerate() {
+        let path = format!("/api/v1/config/staging/k{i}");
+        let res = app.put_json(&path, &admin, json!({"value": value})).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{value}: {}", res.body);
+        assert_eq!(&res.json()["value"], value);
+    }
+    let read = app
+        .get("/api/v1/config?environment=staging", &admin)
+        .await
+        .json();
+    for (i, value) in values.iter().enumerate() {
+        assert_eq!(&by_key(&read, &format!("k{i}"))["value"], value);
+    }
+}
+
 on_both_databases!(
+    values_round_trip,
     environments_override_the_value_for_all,
     sensitive_values_never_come_back,
     only_admins_change_config_and_every_change_is_audited,
