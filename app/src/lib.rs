@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod backoff;
+pub mod builds;
 pub mod bundles;
 pub mod catalog;
 pub mod cockpit;

@@ -41,6 +41,36 @@ pub fn iso_utc(ms: i64) -> String {
     )
 }
 
+/// RFC 3339 in UTC: `2026-12-01T22:00:00Z`, with milliseconds only when there are some.
+pub fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let fraction = if millis == 0 {
+        String::new()
+    } else {
+        format!(".{millis:03}")
+    };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{fraction}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Hour of the day (0–23) and day of the week (0 = Sunday) in UTC.
+pub fn hour_and_weekday(ms: i64) -> (u32, u32) {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    (
+        (secs.rem_euclid(86_400) / 3600) as u32,
+        (days + 4).rem_euclid(7) as u32,
+    )
+}
+
 /// Howard Hinnant's days-to-civil algorithm.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -58,6 +88,14 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_and_the_clock() {
+        assert_eq!(rfc3339(1_796_162_400_000), "2026-12-01T22:00:00Z");
+        assert_eq!(rfc3339(1_796_162_400_250), "2026-12-01T22:00:00.250Z");
+        // 2026-12-01 is a Tuesday.
+        assert_eq!(hour_and_weekday(1_796_162_400_000), (22, 2));
+    }
 
     #[test]
     fn durations_read_naturally() {

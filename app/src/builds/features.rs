@@ -1,0 +1,253 @@
+//! What a failure prediction may read: only what is known before a build runs. The build's own
+//! pre-run fields (change size, trigger, branch kind, commit message words, hour and weekday)
+//! and what came before it ([`Prior`]: the last outcome on its branch, the red streak, the
+//! author's and the pipeline's recent failure rates, time since the branch's last build).
+//! [`History`] computes the prior of each build of a time-ordered history as it goes, so
+//! training never sees the future.
+
+use super::{is_default_branch, Build, BuildStatus, BuildTrigger, PreRun};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
+
+/// How many of an author's latest builds their failure rate reads.
+pub const AUTHOR_WINDOW: usize = 10;
+/// How many of a pipeline's latest builds its failure rate reads.
+pub const PIPELINE_WINDOW: usize = 20;
+
+pub const NAMES: [&str; 21] = [
+    "change_size",
+    "files_changed",
+    "trigger_pull_request",
+    "trigger_schedule",
+    "trigger_manual",
+    "default_branch",
+    "release_branch",
+    "message_fix",
+    "message_revert",
+    "message_docs",
+    "message_bump",
+    "message_wip",
+    "message_refactor",
+    "night",
+    "weekend",
+    "previous_failed",
+    "no_previous_build",
+    "red_streak",
+    "author_failure_rate",
+    "pipeline_failure_rate",
+    "hours_since_last_build",
+];
+
+/// What came before a build.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Prior {
+    /// Whether the last finished build (success or failure) on this pipeline and branch failed.
+    pub previous_failed: Option<bool>,
+    /// Failures in a row on this branch up to now.
+    pub red_streak: u32,
+    /// The author's latest builds: failures, of how many.
+    pub author: (u32, u32),
+    /// The pipeline's latest builds: failures, of how many.
+    pub pipeline: (u32, u32),
+    /// Since the previous build started on this pipeline and branch.
+    pub since_last_s: Option<f64>,
+}
+
+/// A failure rate pulled towards 20 % while there is little to go on.
+fn smoothed((failed, total): (u32, u32)) -> f64 {
+    (f64::from(failed) + 1.0) / (f64::from(total) + 5.0)
+}
+
+fn words(message: &str, any: &[&str]) -> f64 {
+    let lower = message.to_lowercase();
+    let found = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| any.contains(&w));
+    f64::from(u8::from(found))
+}
+
+/// The feature vector of a build, in the order of [`NAMES`].
+pub fn features(b: &PreRun, prior: &Prior) -> Vec<f64> {
+    let flag = |on: bool| f64::from(u8::from(on));
+    let lines = b.lines_added.unwrap_or(0).max(0) + b.lines_deleted.unwrap_or(0).max(0);
+    let message = b.message.as_deref().unwrap_or("");
+    let (hour, weekday) = crate::time_fmt::hour_and_weekday(b.started_at);
+    let trigger = b.trigger.unwrap_or(BuildTrigger::Other);
+    vec![
+        (lines as f64).ln_1p(),
+        (b.files_changed.unwrap_or(0).max(0) as f64).ln_1p(),
+        flag(trigger == BuildTrigger::PullRequest),
+        flag(trigger == BuildTrigger::Schedule),
+        flag(trigger == BuildTrigger::Manual),
+        flag(is_default_branch(&b.branch)),
+        flag(b.branch.starts_with("release") || b.branch.starts_with("hotfix")),
+        words(message, &["fix", "fixes", "fixed", "bug", "hotfix"]),
+        words(message, &["revert", "reverts", "rollback"]),
+        words(message, &["docs", "doc", "readme", "typo", "comment", "comments"]),
+        words(message, &["bump", "deps", "dependency", "dependencies", "upgrade", "dependabot", "renovate"]),
+        words(message, &["wip", "tmp", "draft", "temp", "experiment"]),
+        words(message, &["refactor", "refactoring", "cleanup", "rename"]),
+        flag(!(7..20).contains(&hour)),
+        flag(weekday == 0 || weekday == 6),
+        flag(prior.previous_failed == Some(true)),
+        flag(prior.previous_failed.is_none()),
+        f64::from(prior.red_streak).ln_1p(),
+        smoothed(prior.author),
+        smoothed(prior.pipeline),
+        prior.since_last_s.map_or(0.0, |s| (s / 3600.0).max(0.0).ln_1p()),
+    ]
+}
+
+/// A factor of a prediction in words, as the page shows it.
+pub fn explain(index: usize, b: &PreRun, prior: &Prior) -> String {
+    let lines = b.lines_added.unwrap_or(0) + b.lines_deleted.unwrap_or(0);
+    match NAMES.get(index).copied().unwrap_or("") {
+        "change_size" => format!("change size: {} lines", thousands(lines)),
+        "files_changed" => format!("{} files changed", thousands(b.files_changed.unwrap_or(0))),
+        "trigger_pull_request" => "a pull request build".into(),
+        "trigger_schedule" => "a scheduled build".into(),
+        "trigger_manual" => "started by hand".into(),
+        "default_branch" => format!("on the default branch ({})", b.branch),
+        "release_branch" => format!("on a release branch ({})", b.branch),
+        "previous_failed" => "the previous build on this branch failed".into(),
+        "no_previous_build" => "the first build on this branch".into(),
+        "red_streak" => format!("{} failures in a row on this branch", prior.red_streak),
+        "author_failure_rate" => format!(
+            "this author's last {} builds: {} failed",
+            prior.author.1, prior.author.0
+        ),
+        "pipeline_failure_rate" => format!(
+            "this pipeline's last {} builds: {} failed",
+            prior.pipeline.1, prior.pipeline.0
+        ),
+        "hours_since_last_build" => match prior.since_last_s {
+            Some(s) => format!("{:.0} hours since the last build here", s / 3600.0),
+            None => "no earlier build here".into(),
+        },
+        "night" => "started at night (UTC)".into(),
+        "weekend" => "started at the weekend (UTC)".into(),
+        name => match name.strip_prefix("message_") {
+            Some(word) => format!("the commit message says {word}"),
+            None => name.replace('_', " "),
+        },
+    }
+}
+
+fn thousands(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Walks a history oldest first, knowing at each build only what came before it.
+#[derive(Default)]
+pub struct History {
+    branches: HashMap<(String, String), BranchState>,
+    authors: HashMap<String, VecDeque<bool>>,
+    pipelines: HashMap<String, VecDeque<bool>>,
+}
+
+#[derive(Default)]
+struct BranchState {
+    previous_failed: Option<bool>,
+    red_streak: u32,
+    last_started: Option<i64>,
+}
+
+fn rate(window: Option<&VecDeque<bool>>) -> (u32, u32) {
+    window.map_or((0, 0), |w| {
+        (w.iter().filter(|f| **f).count() as u32, w.len() as u32)
+    })
+}
+
+impl History {
+    /// What came before `b`.
+    pub fn prior(&self, b: &PreRun) -> Prior {
+        let branch = self.branches.get(&(b.pipeline.clone(), b.branch.clone()));
+        Prior {
+            previous_failed: branch.and_then(|s| s.previous_failed),
+            red_streak: branch.map_or(0, |s| s.red_streak),
+            author: rate(b.author.as_ref().and_then(|a| self.authors.get(a))),
+            pipeline: rate(self.pipelines.get(&b.pipeline)),
+            since_last_s: branch
+                .and_then(|s| s.last_started)
+                .map(|at| (b.started_at - at) as f64 / 1000.0),
+        }
+    }
+
+    /// Learns `b`'s outcome (success and failure only; every build counts as the branch's
+    /// latest start).
+    pub fn record(&mut self, b: &Build) {
+        let state = self
+            .branches
+            .entry((b.pipeline.clone(), b.branch.clone()))
+            .or_default();
+        state.last_started = Some(b.started_at);
+        let failed = match b.status {
+            BuildStatus::Failure => true,
+            BuildStatus::Success => false,
+            _ => return,
+        };
+        state.previous_failed = Some(failed);
+        state.red_streak = if failed { state.red_streak + 1 } else { 0 };
+        let push = |w: &mut VecDeque<bool>, cap: usize| {
+            w.push_back(failed);
+            if w.len() > cap {
+                w.pop_front();
+            }
+        };
+        if let Some(author) = &b.author {
+            push(self.authors.entry(author.clone()).or_default(), AUTHOR_WINDOW);
+        }
+        push(self.pipelines.entry(b.pipeline.clone()).or_default(), PIPELINE_WINDOW);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builds::stats::tests::build;
+
+    #[test]
+    fn the_prior_knows_only_the_past() {
+        let mut h = History::default();
+        let first = build("main", BuildStatus::Failure, 0, 60.0);
+        let p = h.prior(&PreRun::from(&first));
+        assert_eq!((p.previous_failed, p.red_streak, p.author, p.since_last_s), (None, 0, (0, 0), None));
+        h.record(&first);
+        let second = build("main", BuildStatus::Success, 30, 60.0);
+        let p = h.prior(&PreRun::from(&second));
+        assert_eq!((p.previous_failed, p.red_streak, p.author, p.pipeline), (Some(true), 1, (1, 1), (1, 1)));
+        assert_eq!(p.since_last_s, Some(1800.0));
+        h.record(&second);
+        let other = build("feature/x", BuildStatus::Success, 40, 60.0);
+        assert_eq!(h.prior(&PreRun::from(&other)).previous_failed, None, "per branch");
+    }
+
+    #[test]
+    fn features_read_the_message_and_the_change() {
+        let mut b = PreRun::from(&build("release/2.0", BuildStatus::Queued, 0, 0.0));
+        b.message = Some("Revert \"bump deps\"".into());
+        b.lines_added = Some(1000);
+        b.lines_deleted = Some(240);
+        let f = features(&b, &Prior::default());
+        assert_eq!(f.len(), NAMES.len());
+        let at = |name: &str| f[NAMES.iter().position(|n| *n == name).unwrap()];
+        assert_eq!((at("message_revert"), at("message_bump"), at("message_fix")), (1.0, 1.0, 0.0));
+        assert_eq!(at("release_branch"), 1.0);
+        assert!((at("change_size") - 1241f64.ln()).abs() < 1e-9);
+        assert_eq!(explain(0, &b, &Prior::default()), "change size: 1,240 lines");
+        let prior = Prior { author: (4, 10), ..Prior::default() };
+        assert_eq!(explain(18, &b, &prior), "this author's last 10 builds: 4 failed");
+    }
+}

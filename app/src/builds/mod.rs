@@ -1,0 +1,199 @@
+//! CI builds: what a build is, the checks a new one passes, and (in the submodules) the
+//! statistics of a pipeline, the features a prediction reads and how a predictor is scored.
+
+pub mod evaluation;
+pub mod features;
+pub mod stats;
+
+use serde::{Deserialize, Serialize};
+
+/// The live topic of build changes.
+pub const TOPIC: &str = "builds";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildStatus {
+    Queued,
+    Running,
+    Success,
+    Failure,
+    Cancelled,
+}
+
+crate::deploy::text_enum!(BuildStatus {
+    Queued = "queued",
+    Running = "running",
+    Success = "success",
+    Failure = "failure",
+    Cancelled = "cancelled",
+});
+
+impl BuildStatus {
+    /// Success or failure: an outcome a prediction is scored against.
+    pub fn is_outcome(self) -> bool {
+        matches!(self, BuildStatus::Success | BuildStatus::Failure)
+    }
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            BuildStatus::Success | BuildStatus::Failure | BuildStatus::Cancelled
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildTrigger {
+    Push,
+    PullRequest,
+    Schedule,
+    Manual,
+    Other,
+}
+
+crate::deploy::text_enum!(BuildTrigger {
+    Push = "push",
+    PullRequest = "pull_request",
+    Schedule = "schedule",
+    Manual = "manual",
+    Other = "other",
+});
+
+/// A build as stored and served. Times are Unix ms inside; the API writes them as RFC 3339.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Build {
+    pub id: i64,
+    /// Who sent it (`api`, `github`, `gitlab`) and its id there: a repeated delivery updates.
+    pub source: String,
+    pub source_id: String,
+    pub pipeline: String,
+    pub repo: String,
+    pub workflow: String,
+    pub branch: String,
+    pub commit: String,
+    pub author: Option<String>,
+    pub trigger: BuildTrigger,
+    pub message: Option<String>,
+    pub files_changed: Option<i64>,
+    pub lines_added: Option<i64>,
+    pub lines_deleted: Option<i64>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub duration_s: Option<f64>,
+    pub status: BuildStatus,
+    pub tests_total: Option<i64>,
+    pub tests_failed: Option<i64>,
+    pub coverage: Option<f64>,
+    pub url: Option<String>,
+    /// The failure probability predicted when the build arrived, and by which model (0: the
+    /// last-build baseline).
+    pub predicted_failure: Option<f64>,
+    pub model_version: Option<i64>,
+}
+
+impl Build {
+    /// Lines changed, when the sender said.
+    pub fn change_size(&self) -> Option<i64> {
+        match (self.lines_added, self.lines_deleted) {
+            (None, None) => None,
+            (a, d) => Some(a.unwrap_or(0) + d.unwrap_or(0)),
+        }
+    }
+}
+
+/// What the pre-run fields of a build say (what a prediction may read).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PreRun {
+    pub pipeline: String,
+    pub branch: String,
+    pub author: Option<String>,
+    pub trigger: Option<BuildTrigger>,
+    pub message: Option<String>,
+    pub files_changed: Option<i64>,
+    pub lines_added: Option<i64>,
+    pub lines_deleted: Option<i64>,
+    pub started_at: i64,
+}
+
+impl From<&Build> for PreRun {
+    fn from(b: &Build) -> PreRun {
+        PreRun {
+            pipeline: b.pipeline.clone(),
+            branch: b.branch.clone(),
+            author: b.author.clone(),
+            trigger: Some(b.trigger),
+            message: b.message.clone(),
+            files_changed: b.files_changed,
+            lines_added: b.lines_added,
+            lines_deleted: b.lines_deleted,
+            started_at: b.started_at,
+        }
+    }
+}
+
+/// Filters and paging of `GET /builds`, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BuildQuery {
+    #[serde(default)]
+    pub pipeline: Option<String>,
+    #[serde(default)]
+    pub branch: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// The id after which the next page starts (from `next_cursor`).
+    #[serde(default)]
+    pub cursor: Option<i64>,
+}
+
+/// Checks the fields that have rules beyond their type; the message starts with the field.
+pub fn check_commit(commit: &str) -> Result<(), String> {
+    let ok = (7..=40).contains(&commit.len()) && commit.chars().all(|c| c.is_ascii_hexdigit());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "commit: '{commit}' is not a commit id; give 7 to 40 hexadecimal characters"
+        ))
+    }
+}
+
+/// `repo/workflow` split at the last `/` (`acme/shop/ci` → `acme/shop`, `ci`).
+pub fn split_pipeline(pipeline: &str) -> Option<(String, String)> {
+    let (repo, workflow) = pipeline.rsplit_once('/')?;
+    (!repo.is_empty() && !workflow.is_empty()).then(|| (repo.to_string(), workflow.to_string()))
+}
+
+/// The branches that ship: `main`, `master`, `trunk`, `develop`.
+pub fn is_default_branch(branch: &str) -> bool {
+    matches!(branch, "main" | "master" | "trunk" | "develop")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commits_are_7_to_40_hex() {
+        assert!(check_commit("0123abc").is_ok());
+        assert!(check_commit(&"a".repeat(40)).is_ok());
+        for bad in ["012345", "xyz1234", &"a".repeat(41), ""] {
+            assert!(check_commit(bad).unwrap_err().starts_with("commit:"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pipelines_split_at_the_last_slash() {
+        assert_eq!(
+            split_pipeline("acme/shop/ci"),
+            Some(("acme/shop".into(), "ci".into()))
+        );
+        assert_eq!(split_pipeline("noslash"), None);
+        assert_eq!(split_pipeline("acme/"), None);
+        assert_eq!(BuildStatus::parse("failure"), Some(BuildStatus::Failure));
+        assert_eq!(BuildTrigger::parse("pull_request"), Some(BuildTrigger::PullRequest));
+    }
+}
