@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod builds;
 pub mod catalog;
 pub mod cli;
 pub mod config;

@@ -55,6 +55,8 @@ pub struct Shared {
     pub deployments: Arc<Deployments>,
     /// Maintenance mode, read by every request.
     pub maintenance: Arc<crate::maintenance::MaintenanceMode>,
+    /// CI builds and the failure predictor.
+    pub builds: Arc<crate::builds::Builds>,
     /// Runtime configuration values.
     pub config_values: Arc<crate::runtime_config::RuntimeConfig>,
     /// Feature flags and their in-memory copy for evaluation.
@@ -112,6 +114,7 @@ impl AppState {
         );
         let flags = crate::flags::Flags::start(db.pool.clone(), bus.clone()).await?;
         let config_values = crate::runtime_config::RuntimeConfig::new(db.pool.clone(), bus.clone());
+        let builds = crate::builds::Builds::start(db.pool.clone(), bus.clone()).await;
         let slos = crate::slos::Slos::new(
             &db,
             bus.clone(),
@@ -150,6 +153,7 @@ impl AppState {
             deployments,
             flags,
             config_values,
+            builds,
             maintenance,
             secrets,
             inbox,
@@ -168,6 +172,7 @@ impl AppState {
         self.components.spawn_worker();
         self.slos.spawn_worker();
         self.maintenance.spawn_worker();
+        self.builds.spawn_worker();
         crate::system::spawn_sampler(self.clone());
     }
 }

@@ -120,19 +120,29 @@ pub fn evaluate(test: &[Sample], predicted: &[bool], train_failure_share: f64, t
     }
 }
 
-/// The threshold that gives the best F1 on `probabilities` against `actual` (ties: the higher,
-/// which keeps accuracy), from 0.1 to 0.9.
-pub fn best_threshold(probabilities: &[f64], actual: &[bool]) -> f64 {
-    let mut best = (0.5, -1.0);
-    for step in 2..=18 {
-        let t = f64::from(step) * 0.05;
-        let predicted: Vec<bool> = probabilities.iter().map(|p| *p >= t).collect();
-        let f1 = scores(&predicted, actual).f1;
-        if f1 >= best.1 {
-            best = (t, f1);
-        }
-    }
-    best.0
+/// The threshold, from 0.1 to 0.9, with the best F1 on `probabilities` against `actual` among
+/// those whose accuracy is at least `floor` (what the baselines reach on the same builds): a
+/// predictor that cries failure too often is no use however many failures it catches. When
+/// none reaches the floor, the most accurate one. Ties go to the higher threshold.
+pub fn best_threshold(probabilities: &[f64], actual: &[bool], floor: f64) -> f64 {
+    let candidates: Vec<(f64, Scores)> = (2..=18)
+        .map(|step| {
+            let t = f64::from(step) * 0.05;
+            let predicted: Vec<bool> = probabilities.iter().map(|p| *p >= t).collect();
+            (t, scores(&predicted, actual))
+        })
+        .collect();
+    let pick = |key: fn(&Scores) -> f64, among: &mut dyn Iterator<Item = &(f64, Scores)>| {
+        among
+            .fold(None::<(f64, f64)>, |best, (t, s)| match best {
+                Some((_, k)) if key(s) < k => best,
+                _ => Some((*t, key(s))),
+            })
+            .map(|(t, _)| t)
+    };
+    pick(|s| s.f1, &mut candidates.iter().filter(|(_, s)| s.accuracy >= floor))
+        .or_else(|| pick(|s| s.accuracy, &mut candidates.iter()))
+        .unwrap_or(0.5)
 }
 
 #[cfg(test)]

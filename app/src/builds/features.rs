@@ -14,7 +14,7 @@ pub const AUTHOR_WINDOW: usize = 10;
 /// How many of a pipeline's latest builds its failure rate reads.
 pub const PIPELINE_WINDOW: usize = 20;
 
-pub const NAMES: [&str; 21] = [
+pub const NAMES: [&str; 22] = [
     "change_size",
     "files_changed",
     "trigger_pull_request",
@@ -36,6 +36,7 @@ pub const NAMES: [&str; 21] = [
     "author_failure_rate",
     "pipeline_failure_rate",
     "hours_since_last_build",
+    "fix_after_failure",
 ];
 
 /// What came before a build.
@@ -95,6 +96,11 @@ pub fn features(b: &PreRun, prior: &Prior) -> Vec<f64> {
         smoothed(prior.author),
         smoothed(prior.pipeline),
         prior.since_last_s.map_or(0.0, |s| (s / 3600.0).max(0.0).ln_1p()),
+        // A fix or a revert pushed onto a broken branch usually turns it green again.
+        flag(
+            prior.previous_failed == Some(true)
+                && words(message, &["fix", "fixes", "fixed", "revert", "reverts", "hotfix"]) > 0.0,
+        ),
     ]
 }
 
@@ -124,6 +130,7 @@ pub fn explain(index: usize, b: &PreRun, prior: &Prior) -> String {
             Some(s) => format!("{:.0} hours since the last build here", s / 3600.0),
             None => "no earlier build here".into(),
         },
+        "fix_after_failure" => "a fix pushed after the branch failed".into(),
         "night" => "started at night (UTC)".into(),
         "weekend" => "started at the weekend (UTC)".into(),
         name => match name.strip_prefix("message_") {

@@ -131,6 +131,56 @@ impl From<&Build> for PreRun {
     }
 }
 
+/// One reason of a prediction: the feature, its share of the log-odds of failure (positive
+/// pushes towards failure) and what it means in words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Factor {
+    pub name: String,
+    pub contribution: f64,
+    pub reason: String,
+}
+
+/// Which model answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRef {
+    pub version: i64,
+    /// RFC 3339.
+    pub trained_at: String,
+}
+
+/// What `POST /builds/predict` answers, and what a running build shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub failure_probability: f64,
+    /// `failure` or `success`.
+    pub prediction: String,
+    /// Strongest first.
+    pub factors: Vec<Factor>,
+    /// `None`: no model yet; the answer is the last-build baseline's.
+    pub model: Option<ModelRef>,
+    /// `model` or `last_build_baseline`.
+    pub basis: String,
+}
+
+/// A trained model as `GET|POST /builds/model` describe it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub version: i64,
+    /// RFC 3339.
+    pub trained_at: String,
+    pub samples: usize,
+    pub evaluation: evaluation::Evaluation,
+}
+
+/// How the predictions made as builds arrived fared, over the latest finished ones.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveAccuracy {
+    pub builds: usize,
+    pub accuracy: Option<f64>,
+    pub baseline_accuracy: Option<f64>,
+    pub majority_accuracy: Option<f64>,
+}
+
 /// Filters and paging of `GET /builds`, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BuildQuery {

@@ -2,6 +2,7 @@
 //! Flightdeck is alive. Demo users get random passwords that are never shown (sign in as `admin`);
 //! nothing is added twice.
 
+pub mod builds;
 mod config;
 mod flags;
 mod health;
@@ -140,6 +141,16 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
     health::fill(state, &maria, addr).await?;
     flags::fill(state).await?;
     config::fill(state, &maria).await?;
+    // Three months of CI history, a model trained on it, and builds that predicted as they came.
+    state
+        .builds
+        .import(builds::history(17, 90, 8, crate::now_ms() - 3_600_000))
+        .await
+        .map_err(|e| e.message)?;
+    state.builds.train().await.map_err(|e| e.message)?;
+    for b in builds::history(18, 1, 8, crate::now_ms()) {
+        state.builds.ingest(b).await.map_err(|e| e.message)?;
+    }
     tracing::info!(users = TEAM.len(), tokens = TOKENS.len(), "demo data added");
     Ok(())
 }

@@ -15,6 +15,7 @@ use futures_util::TryStreamExt;
 use serde::Deserialize;
 
 mod alerts;
+mod builds;
 mod config;
 mod deployments;
 mod flags;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(deployments::router())
         .merge(flags::router())
+        .merge(builds::router())
         .merge(config::router())
         .merge(maintenance::router())
         .merge(system::router())

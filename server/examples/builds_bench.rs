@@ -1,0 +1,138 @@
+//! Build benchmarks for the README (reported, never asserted):
+//! - the failure predictor on realistic time-ordered histories (`demo::builds`, three months of
+//!   four pipelines, five seeds): accuracy and failure F1 beside the last-build and majority
+//!   baselines;
+//! - training on 100,000 builds;
+//! - prediction latency through `POST /api/v1/builds/predict` (the real router over TCP);
+//! - `POST /api/v1/builds` throughput on SQLite from concurrent clients, each 201 after commit.
+//!
+//! `cargo run --release -p flightdeck --example builds_bench` (scripts/bench.sh runs it).
+
+use app::builds::evaluation::samples;
+use app::model::Role;
+use flightdeck::accounts::SYSTEM_ACTOR;
+use flightdeck::auth::sessions;
+use flightdeck::config::WebConfig;
+use flightdeck::db::Db;
+use flightdeck::state::AppState;
+use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const NOW: i64 = 1_796_162_400_000;
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 * p) as usize).min(sorted.len() - 1);
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    println!("| seed | builds | failures | accuracy | F1 | last-build accuracy / F1 | majority accuracy |");
+    println!("|---|---|---|---|---|---|---|");
+    for seed in 1..=5 {
+        let builds = flightdeck::demo::builds::history(seed, 90, 8, NOW);
+        let examples = samples(&builds);
+        let failures = examples.iter().filter(|s| s.failed).count();
+        let (_, e) = flightdeck::builds::model::train(&examples).unwrap();
+        println!(
+            "| {seed} | {} | {:.0} % | {:.3} | {:.3} | {:.3} / {:.3} | {:.3} |",
+            examples.len(),
+            100.0 * failures as f64 / examples.len() as f64,
+            e.accuracy,
+            e.f1,
+            e.baseline_accuracy,
+            e.baseline_f1,
+            e.majority_accuracy
+        );
+    }
+
+    let big = flightdeck::demo::builds::history(99, 3125, 8, NOW);
+    let started = Instant::now();
+    let examples = samples(&big);
+    let features = started.elapsed();
+    let (_, e) = flightdeck::builds::model::train(&examples).unwrap();
+    println!(
+        "\ntraining on {} builds: {:.1} s ({:.1} s of it features), accuracy {:.3}, F1 {:.3}",
+        examples.len(),
+        started.elapsed().as_secs_f64(),
+        features.as_secs_f64(),
+        e.accuracy,
+        e.f1
+    );
+
+    // The real server on a fresh SQLite database with three months of history and a model.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&format!("sqlite://{}/bench.db", dir.path().display())).await.unwrap();
+    let store = sessions::Store::open(&db.typed).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = flightdeck::web::leptos_options(&dir.path().display().to_string(), addr);
+    let state = AppState::new(db, options, WebConfig::default()).await.unwrap();
+    let token = state
+        .accounts
+        .add_token(SYSTEM_ACTOR, "ci", Role::Operator, Default::default())
+        .await
+        .unwrap()
+        .token;
+    state.builds.import(flightdeck::demo::builds::history(3, 90, 8, flightdeck::now_ms())).await.unwrap();
+    state.builds.train().await.unwrap();
+    let router = flightdeck::web::router(state.clone(), store);
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .await
+            .unwrap()
+    });
+    let url = format!("http://{addr}");
+    let http = reqwest::Client::new();
+
+    let mut latencies = Vec::new();
+    for i in 0..2000 {
+        let body = json!({"pipeline": "acme/shop/ci", "branch": if i % 2 == 0 { "main" } else { "feature/cart-1" },
+            "author": "new.hire", "trigger": "push", "message": "Bump deps", "lines_added": i % 900, "lines_deleted": 10});
+        let t = Instant::now();
+        let r = http.post(format!("{url}/api/v1/builds/predict")).bearer_auth(&token).json(&body).send().await.unwrap();
+        assert!(r.status().is_success());
+        r.bytes().await.unwrap();
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    println!(
+        "POST /builds/predict, one client, 2,000 requests: p50 {:.2} ms, p99 {:.2} ms",
+        pct(&latencies, 0.5),
+        pct(&latencies, 0.99)
+    );
+
+    for clients in [16usize, 64] {
+        let counter = Arc::new(AtomicU64::new(0));
+        let started = Instant::now();
+        let run = Duration::from_secs(5);
+        let tasks: Vec<_> = (0..clients)
+            .map(|c| {
+                let (http, url, token, counter) = (http.clone(), url.clone(), token.clone(), counter.clone());
+                tokio::spawn(async move {
+                    let mut n = 0u64;
+                    while started.elapsed() < run {
+                        n += 1;
+                        let body = json!({"pipeline": format!("bench/p{}/ci", c % 8), "branch": "main", "commit": "0123456789abcdef",
+                            "started_at": "2026-12-01T10:00:00Z", "status": "running", "trigger": "push",
+                            "source_id": format!("{clients}-{c}-{n}"), "lines_added": 120});
+                        let r = http.post(format!("{url}/api/v1/builds")).bearer_auth(&token).json(&body).send().await.unwrap();
+                        assert_eq!(r.status(), 201);
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let done = counter.load(Ordering::Relaxed);
+        println!(
+            "POST /builds, {clients} clients: {:.0} builds/s ({done} in {:.1} s), every 201 after commit",
+            done as f64 / started.elapsed().as_secs_f64(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! A build as clients send it (`POST /builds`, the import, the CI webhooks) read into a checked
+//! [`Build`], and a stored build as the API writes it. Every refusal names its field first.
+
+use app::builds::{check_commit, split_pipeline, Build, BuildStatus, BuildTrigger};
+use serde_json::{json, Map, Value};
+
+type Field<T> = Result<T, String>;
+
+fn text(o: &Map<String, Value>, names: &[&str], max: usize) -> Field<Option<String>> {
+    let Some((name, value)) = names.iter().find_map(|n| o.get(*n).map(|v| (*n, v))) else {
+        return Ok(None);
+    };
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) if s.len() > max => Err(format!("{name}: keep it under {max} characters")),
+        Value::String(s) => Ok(Some(s.trim().to_string())),
+        Value::Number(n) if names[0] == "source_id" => Ok(Some(n.to_string())),
+        _ => Err(format!("{name}: must be text")),
+    }
+}
+
+fn required(o: &Map<String, Value>, names: &[&str], max: usize) -> Field<String> {
+    text(o, names, max)?.ok_or_else(|| format!("{}: is required", names[0]))
+}
+
+fn count(o: &Map<String, Value>, name: &str) -> Field<Option<i64>> {
+    match o.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .filter(|n| *n >= 0)
+            .map(Some)
+            .ok_or_else(|| format!("{name}: must be a whole number, 0 or more")),
+    }
+}
+
+fn number(o: &Map<String, Value>, name: &str, range: std::ops::RangeInclusive<f64>) -> Field<Option<f64>> {
+    match o.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .filter(|n| range.contains(n))
+            .map(Some)
+            .ok_or_else(|| format!("{name}: must be a number from {} to {}", range.start(), range.end())),
+    }
+}
+
+/// RFC 3339 text or Unix milliseconds.
+pub fn timestamp(o: &Map<String, Value>, name: &str) -> Field<Option<i64>> {
+    match o.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| format!("{name}: not a time")),
+        Some(Value::String(s)) => time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .map(|t| Some((t.unix_timestamp_nanos() / 1_000_000) as i64))
+            .map_err(|_| format!("{name}: '{s}' is not an RFC 3339 time like 2026-11-30T14:05:00Z")),
+        Some(_) => Err(format!("{name}: must be an RFC 3339 time")),
+    }
+}
+
+fn choice<T>(o: &Map<String, Value>, name: &str, parse: fn(&str) -> Option<T>, all: &[&str]) -> Field<Option<T>> {
+    match text(o, &[name], 40)? {
+        None => Ok(None),
+        Some(s) => parse(&s)
+            .map(Some)
+            .ok_or_else(|| format!("{name}: '{s}' is not one of {}", all.join(", "))),
+    }
+}
+
+/// Reads one build. `source` is who sent it when the body does not say; `id_fallback` names it
+/// when the body has no id of its own (each such build is new).
+pub fn read(value: &Value, source: &str, id_fallback: impl FnOnce() -> String) -> Field<Build> {
+    let o = value.as_object().ok_or("the build must be a JSON object")?;
+    let pipeline = required(o, &["pipeline"], 200)?;
+    let split = split_pipeline(&pipeline);
+    let repo = text(o, &["repo", "repository"], 200)?
+        .or_else(|| split.as_ref().map(|s| s.0.clone()))
+        .unwrap_or_else(|| pipeline.clone());
+    let workflow = text(o, &["workflow"], 200)?
+        .or_else(|| split.as_ref().map(|s| s.1.clone()))
+        .unwrap_or_else(|| pipeline.clone());
+    let branch = required(o, &["branch"], 250)?;
+    let commit = required(o, &["commit", "commit_sha", "sha"], 40)?.to_ascii_lowercase();
+    check_commit(&commit)?;
+    let statuses = BuildStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>();
+    let triggers = BuildTrigger::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>();
+    let status = choice(o, "status", BuildStatus::parse, &statuses)?.unwrap_or(BuildStatus::Queued);
+    let trigger = choice(o, "trigger", BuildTrigger::parse, &triggers)?.unwrap_or(BuildTrigger::Other);
+    let started_at = timestamp(o, "started_at")?.ok_or("started_at: is required")?;
+    let finished_at = timestamp(o, "finished_at")?;
+    if finished_at.is_some_and(|f| f < started_at) {
+        return Err("finished_at: is before started_at".into());
+    }
+    let duration_s = number(o, "duration_s", 0.0..=31_536_000.0)?
+        .or_else(|| finished_at.map(|f| (f - started_at) as f64 / 1000.0));
+    let tests_total = count(o, "tests_total")?;
+    let tests_failed = count(o, "tests_failed")?;
+    if let (Some(total), Some(failed)) = (tests_total, tests_failed) {
+        if failed > total {
+            return Err(format!("tests_failed: {failed} is more than tests_total ({total})"));
+        }
+    }
+    let url = text(o, &["url", "html_url"], 2000)?;
+    if url.as_deref().is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://"))) {
+        return Err("url: must be an http(s) address".into());
+    }
+    Ok(Build {
+        id: 0,
+        source: text(o, &["source"], 40)?.unwrap_or_else(|| source.to_string()),
+        source_id: match text(o, &["source_id", "external_id", "run_id", "id"], 200)? {
+            Some(id) => id,
+            None => id_fallback(),
+        },
+        pipeline,
+        repo,
+        workflow,
+        branch,
+        commit,
+        author: text(o, &["author"], 200)?,
+        trigger,
+        message: text(o, &["message", "commit_message"], 10_000)?,
+        files_changed: count(o, "files_changed")?,
+        lines_added: count(o, "lines_added")?,
+        lines_deleted: count(o, "lines_deleted")?,
+        started_at,
+        finished_at,
+        duration_s,
+        status,
+        tests_total,
+        tests_failed,
+        coverage: number(o, "coverage", 0.0..=100.0)?,
+        url,
+        predicted_failure: None,
+        model_version: None,
+    })
+}
+
+/// A stored build as the API writes it: times as RFC 3339.
+pub fn to_json(b: &Build) -> Value {
+    let time = |ms: i64| app::time_fmt::rfc3339(ms);
+    json!({
+        "id": b.id,
+        "source": b.source,
+        "source_id": b.source_id,
+        "pipeline": b.pipeline,
+        "repo": b.repo,
+        "workflow": b.workflow,
+        "branch": b.branch,
+        "commit": b.commit,
+        "author": b.author,
+        "trigger": b.trigger,
+        "message": b.message,
+        "files_changed": b.files_changed,
+        "lines_added": b.lines_added,
+        "lines_deleted": b.lines_deleted,
+        "started_at": time(b.started_at),
+        "finished_at": b.finished_at.map(time),
+        "duration_s": b.duration_s,
+        "status": b.status,
+        "tests_total": b.tests_total,
+        "tests_failed": b.tests_failed,
+        "coverage": b.coverage,
+        "url": b.url,
+        "prediction": b.predicted_failure.map(|p| json!({
+            "failure_probability": p,
+            "model_version": b.model_version.filter(|v| *v > 0),
+        })),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok() -> Value {
+        json!({"pipeline": "acme/shop/ci", "branch": "main", "commit": "0123abcd", "started_at": "2026-11-30T14:05:00Z",
+               "finished_at": "2026-11-30T14:09:30Z", "status": "success", "trigger": "push", "coverage": 81.5, "source_id": 991})
+    }
+
+    #[test]
+    fn a_build_reads_with_its_derived_fields() {
+        let b = read(&ok(), "api", || unreachable!()).unwrap();
+        assert_eq!((b.repo.as_str(), b.workflow.as_str(), b.source_id.as_str()), ("acme/shop", "ci", "991"));
+        assert_eq!(b.duration_s, Some(270.0));
+        assert_eq!(to_json(&b)["started_at"], "2026-11-30T14:05:00Z");
+    }
+
+    #[test]
+    fn each_mistake_names_its_field() {
+        for (change, field) in [
+            (json!({"pipeline": null}), "pipeline:"),
+            (json!({"branch": ""}), "branch:"),
+            (json!({"commit": "xyz"}), "commit:"),
+            (json!({"started_at": null}), "started_at:"),
+            (json!({"started_at": "yesterday"}), "started_at:"),
+            (json!({"finished_at": "2026-11-30T14:00:00Z"}), "finished_at:"),
+            (json!({"status": "green"}), "status:"),
+            (json!({"trigger": "cron"}), "trigger:"),
+            (json!({"coverage": 101}), "coverage:"),
+            (json!({"lines_added": -1}), "lines_added:"),
+            (json!({"tests_total": 3, "tests_failed": 4}), "tests_failed:"),
+            (json!({"url": "javascript:alert(1)"}), "url:"),
+        ] {
+            let mut body = ok();
+            for (k, v) in change.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let err = read(&body, "api", || "x".into()).unwrap_err();
+            assert!(err.starts_with(field), "{change}: {err}");
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! CI builds in the database: ingestion (a repeated delivery updates its build), back-filling,
+//! listing, statistics, and the failure predictor (trained here, kept in `build_models`,
+//! retrained daily and after every 500 newly finished builds). Every build that arrives gets a
+//! prediction stored with it, with what the last-build baseline said, so both are scored when
+//! it finishes.
+
+pub mod input;
+pub mod model;
+mod queries;
+
+use crate::error::internal;
+use crate::events::EventBus;
+use crate::store;
+use app::builds::evaluation::{samples, Evaluation};
+use app::builds::features::{explain, features, Prior, NAMES};
+use app::builds::{Build, Factor, ModelInfo, ModelRef, PreRun, Prediction, TOPIC};
+use app::error::AppError;
+use model::Fitted;
+use sqlx::{AnyPool, Row};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// Retrain after this many newly finished builds.
+pub const RETRAIN_AFTER: u64 = 500;
+const DAY_MS: i64 = 86_400_000;
+
+/// The model in use.
+#[derive(Debug, Clone)]
+pub struct StoredModel {
+    pub version: i64,
+    pub trained_at: i64,
+    pub samples: usize,
+    pub evaluation: Evaluation,
+    pub fitted: Fitted,
+}
+
+impl StoredModel {
+    pub fn info(&self) -> ModelInfo {
+        ModelInfo {
+            version: self.version,
+            trained_at: app::time_fmt::rfc3339(self.trained_at),
+            samples: self.samples,
+            evaluation: self.evaluation.clone(),
+        }
+    }
+}
+
+pub struct Builds {
+    pool: AnyPool,
+    bus: Arc<EventBus>,
+    model: RwLock<Option<Arc<StoredModel>>>,
+    /// Builds that finished since the model was trained (on this replica).
+    finished_since_training: AtomicU64,
+}
+
+/// What an import stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub stored: usize,
+    pub created: usize,
+    pub updated: usize,
+}
+
+impl Builds {
+    pub async fn start(pool: AnyPool, bus: Arc<EventBus>) -> Arc<Builds> {
+        let builds = Arc::new(Builds {
+            pool,
+            bus,
+            model: RwLock::new(None),
+            finished_since_training: AtomicU64::new(0),
+        });
+        if let Err(e) = builds.load_model().await {
+            tracing::warn!(error = %e.message, "loading the build failure model");
+        }
+        builds
+    }
+
+    pub fn model(&self) -> Option<Arc<StoredModel>> {
+        self.model.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    async fn load_model(&self) -> Result<(), AppError> {
+        let row = sqlx::query("SELECT version, trained_at, samples, evaluation, model FROM build_models ORDER BY version DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| internal("loading the build model", e))?;
+        let Some(row) = row else { return Ok(()) };
+        let decoded = (|| -> Result<StoredModel, Box<dyn std::error::Error>> {
+            let samples: i64 = row.try_get("samples")?;
+            Ok(StoredModel {
+                version: row.try_get("version")?,
+                trained_at: row.try_get("trained_at")?,
+                samples: samples as usize,
+                evaluation: serde_json::from_str(&row.try_get::<String, _>("evaluation")?)?,
+                fitted: serde_json::from_str(&row.try_get::<String, _>("model")?)?,
+            })
+        })()
+        .map_err(|e| internal("decoding the build model", e))?;
+        *self.model.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(decoded));
+        Ok(())
+    }
+
+    /// What the model (or, without one, the last-build baseline) says of a build about to run.
+    pub async fn predict(&self, pre: &PreRun) -> Result<Prediction, AppError> {
+        let prior = queries::prior(&self.pool, pre).await?;
+        Ok(self.predict_with(pre, &prior))
+    }
+
+    fn predict_with(&self, pre: &PreRun, prior: &Prior) -> Prediction {
+        let Some(model) = self.model() else {
+            let failed = prior.previous_failed == Some(true);
+            let reason = match prior.previous_failed {
+                Some(true) => "the previous build on this branch failed",
+                Some(false) => "the previous build on this branch succeeded",
+                None => "no earlier build on this branch; assumed to succeed",
+            };
+            return Prediction {
+                failure_probability: if failed { 1.0 } else { 0.0 },
+                prediction: if failed { "failure" } else { "success" }.into(),
+                factors: vec![Factor {
+                    name: "previous_failed".into(),
+                    contribution: if failed { 1.0 } else { 0.0 },
+                    reason: format!("{reason} (no model is trained yet: this is the last-build baseline)"),
+                }],
+                model: None,
+                basis: "last_build_baseline".into(),
+            };
+        };
+        let x = features(pre, prior);
+        let p = model.fitted.probability(&x);
+        let mut factors: Vec<Factor> = model
+            .fitted
+            .contributions(&x)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, c)| c.abs() > 0.05)
+            .map(|(i, c)| Factor {
+                name: NAMES[i].into(),
+                contribution: (c * 1000.0).round() / 1000.0,
+                reason: explain(i, pre, prior),
+            })
+            .collect();
+        factors.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+        factors.truncate(6);
+        Prediction {
+            failure_probability: p,
+            prediction: if p >= model.fitted.threshold { "failure" } else { "success" }.into(),
+            factors,
+            model: Some(ModelRef {
+                version: model.version,
+                trained_at: app::time_fmt::rfc3339(model.trained_at),
+            }),
+            basis: "model".into(),
+        }
+    }
+
+    /// Stores a build, or updates the one with the same source id. A new build gets its
+    /// prediction; an update keeps the one made when it arrived.
+    pub async fn ingest(&self, mut b: Build) -> Result<(Build, bool), AppError> {
+        let existing = queries::find(&self.pool, &b.source, &b.source_id).await?;
+        let created = existing.is_none();
+        let finished_now = b.status.is_outcome()
+            && existing.as_ref().is_none_or(|e| !e.status.is_outcome());
+        let mut tx = store::begin(&self.pool).await?;
+        match existing {
+            Some(old) => {
+                b.id = old.id;
+                b.predicted_failure = old.predicted_failure;
+                b.model_version = old.model_version;
+                queries::update(&mut tx, &b).await?;
+            }
+            None => {
+                let pre = PreRun::from(&b);
+                let prior = queries::prior(&self.pool, &pre).await?;
+                let prediction = self.predict_with(&pre, &prior);
+                b.predicted_failure = Some(prediction.failure_probability);
+                b.model_version = Some(prediction.model.as_ref().map_or(0, |m| m.version));
+                let baseline = if prior.previous_failed == Some(true) { "failure" } else { "success" };
+                b.id = queries::insert(&mut tx, &b, &prediction.prediction, baseline).await?;
+            }
+        }
+        let data = serde_json::json!({ "id": b.id, "pipeline": b.pipeline, "branch": b.branch, "status": b.status });
+        let kind = if created { "build.created" } else { "build.updated" };
+        crate::events::append(&mut tx, TOPIC, kind, &data)
+            .await
+            .map_err(|e| internal("publishing a build", e))?;
+        tx.commit().await.map_err(|e| internal("committing a build", e))?;
+        self.bus.wake();
+        if finished_now {
+            self.finished_since_training.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok((b, created))
+    }
+
+    /// Stores a batch in one transaction: all of it or none. Back-filled history gets no
+    /// predictions (there was nobody to predict for).
+    pub async fn import(&self, batch: Vec<Build>) -> Result<ImportSummary, AppError> {
+        let mut tx = store::begin(&self.pool).await?;
+        let mut summary = ImportSummary { stored: 0, created: 0, updated: 0 };
+        for b in &batch {
+            if queries::upsert_plain(&mut tx, b).await? {
+                summary.created += 1;
+            } else {
+                summary.updated += 1;
+            }
+            summary.stored += 1;
+        }
+        let data = serde_json::json!({ "imported": summary.stored });
+        crate::events::append(&mut tx, TOPIC, "builds.imported", &data)
+            .await
+            .map_err(|e| internal("publishing an import", e))?;
+        tx.commit().await.map_err(|e| internal("committing an import", e))?;
+        self.bus.wake();
+        let finished = batch.iter().filter(|b| b.status.is_outcome()).count() as u64;
+        self.finished_since_training.fetch_add(finished, Ordering::Relaxed);
+        Ok(summary)
+    }
+
+    pub async fn list(&self, q: &app::builds::BuildQuery) -> Result<(Vec<Build>, Option<i64>), AppError> {
+        queries::list(&self.pool, q).await
+    }
+
+    /// Builds started since `since`, oldest first (optionally one pipeline or branch).
+    pub async fn since(&self, since: i64, pipeline: Option<&str>, branch: Option<&str>) -> Result<Vec<Build>, AppError> {
+        queries::since(&self.pool, since, pipeline, branch).await
+    }
+
+    /// Trains on the whole history now, stores the model and uses it.
+    pub async fn train(&self) -> Result<Arc<StoredModel>, AppError> {
+        let history = queries::since(&self.pool, i64::MIN, None, None).await?;
+        let examples = samples(&history);
+        let count = examples.len();
+        let trained = tokio::task::spawn_blocking(move || model::train(&examples))
+            .await
+            .map_err(|e| internal("training the build model", e))?
+            .map_err(AppError::conflict)?;
+        let (fitted, evaluation) = trained;
+        let now = crate::now_ms();
+        let version: i64 = sqlx::query("INSERT INTO build_models (trained_at, samples, evaluation, model) VALUES ($1, $2, $3, $4) RETURNING version")
+            .bind(now)
+            .bind(count as i64)
+            .bind(serde_json::to_string(&evaluation).unwrap_or_default())
+            .bind(serde_json::to_string(&fitted).unwrap_or_default())
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| internal("storing the build model", e))?;
+        let stored = Arc::new(StoredModel { version, trained_at: now, samples: count, evaluation, fitted });
+        *self.model.write().unwrap_or_else(|e| e.into_inner()) = Some(stored.clone());
+        self.finished_since_training.store(0, Ordering::Relaxed);
+        tracing::info!(version, samples = count, "trained the build failure model");
+        Ok(stored)
+    }
+
+    /// How the predictions stored with the latest `n` finished builds fared, beside the
+    /// baselines.
+    pub async fn live_accuracy(&self, pipeline: Option<&str>, n: i64) -> Result<app::builds::LiveAccuracy, AppError> {
+        queries::live_accuracy(&self.pool, pipeline, n).await
+    }
+
+    /// Retrains daily and after every [`RETRAIN_AFTER`] newly finished builds (a model older
+    /// than a day, in the database, counts for every replica).
+    pub fn spawn_worker(self: &Arc<Self>) {
+        let builds = self.clone();
+        tokio::spawn(async move {
+            // A failed attempt (too little history) waits an hour before the daily rule tries
+            // again.
+            let mut last_attempt = i64::MIN / 2;
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                // Another replica may have trained since.
+                let _ = builds.load_model().await;
+                let now = crate::now_ms();
+                let stale = builds.model().is_none_or(|m| now - m.trained_at > DAY_MS)
+                    && now - last_attempt > DAY_MS / 24;
+                let many = builds.finished_since_training.load(Ordering::Relaxed) >= RETRAIN_AFTER;
+                if stale || many {
+                    last_attempt = now;
+                    if let Err(e) = builds.train().await {
+                        tracing::debug!(error = %e.message, "not retraining the build model");
+                        builds.finished_since_training.store(0, Ordering::Relaxed);
+                    }
+                }
+            }
+        });
+    }
+}

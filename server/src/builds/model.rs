@@ -1,0 +1,169 @@
+//! The failure predictor: a logistic regression fitted by smartcore on standardised features,
+//! evaluated time-ordered (oldest 70 % train, newest 30 % test, against the baselines), then
+//! fitted again on the whole history for use. Its parameters are kept as JSON in
+//! `build_models`, so it survives restarts and every replica predicts alike. A prediction's
+//! factors are each feature's share of the log-odds (weight × standardised value).
+
+use app::builds::evaluation::{best_threshold, evaluate, scores, split_at, Evaluation, Sample};
+use serde::{Deserialize, Serialize};
+use smartcore::linalg::basic::arrays::Array;
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
+
+/// Too little history to learn from: fewer examples, or only one outcome.
+pub const MIN_SAMPLES: usize = 30;
+
+/// The fitted parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fitted {
+    pub weights: Vec<f64>,
+    pub intercept: f64,
+    pub means: Vec<f64>,
+    pub stds: Vec<f64>,
+    pub threshold: f64,
+}
+
+impl Fitted {
+    fn standardised(&self, x: &[f64]) -> Vec<f64> {
+        x.iter()
+            .zip(self.means.iter().zip(&self.stds))
+            .map(|(v, (m, s))| (v - m) / s)
+            .collect()
+    }
+
+    /// Each feature's share of the log-odds of failure.
+    pub fn contributions(&self, x: &[f64]) -> Vec<f64> {
+        self.standardised(x)
+            .iter()
+            .zip(&self.weights)
+            .map(|(z, w)| z * w)
+            .collect()
+    }
+
+    pub fn probability(&self, x: &[f64]) -> f64 {
+        let logit: f64 = self.intercept + self.contributions(x).iter().sum::<f64>();
+        1.0 / (1.0 + (-logit).exp())
+    }
+}
+
+/// Means and standard deviations (1 where a feature never varies).
+fn scaling(rows: &[&Sample]) -> (Vec<f64>, Vec<f64>) {
+    let p = rows.first().map_or(0, |s| s.features.len());
+    let n = rows.len().max(1) as f64;
+    let mut means = vec![0.0; p];
+    for s in rows {
+        for (m, v) in means.iter_mut().zip(&s.features) {
+            *m += v / n;
+        }
+    }
+    let mut stds = vec![0.0; p];
+    for s in rows {
+        for ((sd, v), m) in stds.iter_mut().zip(&s.features).zip(&means) {
+            *sd += (v - m).powi(2) / n;
+        }
+    }
+    let stds = stds
+        .into_iter()
+        .map(|v| if v.sqrt() > 1e-9 { v.sqrt() } else { 1.0 })
+        .collect();
+    (means, stds)
+}
+
+/// Fits on `rows`; the threshold is chosen for the best F1 on them.
+fn fit(rows: &[&Sample]) -> Result<Fitted, String> {
+    let failures = rows.iter().filter(|s| s.failed).count();
+    if rows.len() < MIN_SAMPLES || failures == 0 || failures == rows.len() {
+        return Err(format!(
+            "Not enough history to learn from: {} finished builds ({failures} failed); at least {MIN_SAMPLES} with both outcomes are needed.",
+            rows.len()
+        ));
+    }
+    let (means, stds) = scaling(rows);
+    let mut fitted = Fitted {
+        weights: Vec::new(),
+        intercept: 0.0,
+        means,
+        stds,
+        threshold: 0.5,
+    };
+    let x: Vec<Vec<f64>> = rows.iter().map(|s| fitted.standardised(&s.features)).collect();
+    let y: Vec<u32> = rows.iter().map(|s| u32::from(s.failed)).collect();
+    let matrix = DenseMatrix::from_2d_vec(&x).map_err(|e| e.to_string())?;
+    let parameters = LogisticRegressionParameters::default().with_alpha(1.0);
+    let model = LogisticRegression::fit(&matrix, &y, parameters).map_err(|e| e.to_string())?;
+    let coefficients = model.coefficients();
+    fitted.weights = (0..x[0].len()).map(|j| *coefficients.get((0, j))).collect();
+    fitted.intercept = *model.intercept().get((0, 0));
+    let probabilities: Vec<f64> = rows.iter().map(|s| fitted.probability(&s.features)).collect();
+    let actual: Vec<bool> = rows.iter().map(|s| s.failed).collect();
+    // At least as accurate as "always success" and as "same as last time" on these builds.
+    let baseline: Vec<bool> = rows.iter().map(|s| s.baseline_failed).collect();
+    let majority = 1.0 - failures as f64 / rows.len() as f64;
+    let floor = majority.max(failures as f64 / rows.len() as f64).max(scores(&baseline, &actual).accuracy);
+    fitted.threshold = best_threshold(&probabilities, &actual, floor);
+    Ok(fitted)
+}
+
+/// Evaluates time-ordered, then fits on everything. `samples` are oldest first.
+pub fn train(samples: &[Sample]) -> Result<(Fitted, Evaluation), String> {
+    let cut = split_at(samples.len());
+    let (train, test) = samples.split_at(cut);
+    let train_rows: Vec<&Sample> = train.iter().collect();
+    let held_out = fit(&train_rows)?;
+    let predicted: Vec<bool> = test
+        .iter()
+        .map(|s| held_out.probability(&s.features) >= held_out.threshold)
+        .collect();
+    let share = train.iter().filter(|s| s.failed).count() as f64 / train.len().max(1) as f64;
+    let evaluation = evaluate(test, &predicted, share, held_out.threshold);
+    let all: Vec<&Sample> = samples.iter().collect();
+    let mut fitted = fit(&all)?;
+    // The threshold that was tested is the one used.
+    fitted.threshold = held_out.threshold;
+    Ok((fitted, evaluation))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::builds::features::Prior;
+
+    /// Failures follow the first feature; the second is noise.
+    fn synthetic(n: usize) -> Vec<Sample> {
+        let mut seed: u64 = 42;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as f64 / (1u64 << 31) as f64
+        };
+        (0..n)
+            .map(|_| {
+                let (a, b) = (next(), next());
+                let failed = a + 0.2 * next() > 0.8;
+                Sample {
+                    features: vec![a, b],
+                    failed,
+                    baseline_failed: next() < 0.2,
+                    prior: Prior::default(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn it_learns_what_predicts_failure_and_beats_the_baselines() {
+        let (fitted, evaluation) = train(&synthetic(2000)).unwrap();
+        assert!(fitted.weights[0] > 1.0, "{fitted:?}");
+        assert!(fitted.weights[0].abs() > 5.0 * fitted.weights[1].abs(), "{fitted:?}");
+        assert!(evaluation.accuracy > 0.85, "{evaluation:?}");
+        assert!(evaluation.f1 > evaluation.baseline_f1, "{evaluation:?}");
+        assert_eq!(evaluation.test_samples, 600);
+        assert!(fitted.probability(&[0.99, 0.5]) > 0.5);
+        assert!(fitted.probability(&[0.1, 0.5]) < 0.2);
+    }
+
+    #[test]
+    fn too_little_history_is_refused_with_the_reason() {
+        let err = train(&synthetic(10)).unwrap_err();
+        assert!(err.contains("Not enough history"), "{err}");
+    }
+}
