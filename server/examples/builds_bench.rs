@@ -64,25 +64,41 @@ async fn main() {
 
     // The real server on a fresh SQLite database with three months of history and a model.
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::connect(&format!("sqlite://{}/bench.db", dir.path().display())).await.unwrap();
+    let db = Db::connect(&format!("sqlite://{}/bench.db", dir.path().display()))
+        .await
+        .unwrap();
     let store = sessions::Store::open(&db.typed).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let options = flightdeck::web::leptos_options(&dir.path().display().to_string(), addr);
-    let state = AppState::new(db, options, WebConfig::default()).await.unwrap();
+    let state = AppState::new(db, options, WebConfig::default())
+        .await
+        .unwrap();
     let token = state
         .accounts
         .add_token(SYSTEM_ACTOR, "ci", Role::Operator, Default::default())
         .await
         .unwrap()
         .token;
-    state.builds.import(flightdeck::demo::builds::history(3, 90, 8, flightdeck::now_ms())).await.unwrap();
+    state
+        .builds
+        .import(flightdeck::demo::builds::history(
+            3,
+            90,
+            8,
+            flightdeck::now_ms(),
+        ))
+        .await
+        .unwrap();
     state.builds.train().await.unwrap();
     let router = flightdeck::web::router(state.clone(), store);
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .await
-            .unwrap()
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
     });
     let url = format!("http://{addr}");
     let http = reqwest::Client::new();
@@ -92,7 +108,13 @@ async fn main() {
         let body = json!({"pipeline": "acme/shop/ci", "branch": if i % 2 == 0 { "main" } else { "feature/cart-1" },
             "author": "new.hire", "trigger": "push", "message": "Bump deps", "lines_added": i % 900, "lines_deleted": 10});
         let t = Instant::now();
-        let r = http.post(format!("{url}/api/v1/builds/predict")).bearer_auth(&token).json(&body).send().await.unwrap();
+        let r = http
+            .post(format!("{url}/api/v1/builds/predict"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_success());
         r.bytes().await.unwrap();
         latencies.push(t.elapsed());

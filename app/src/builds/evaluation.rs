@@ -101,7 +101,12 @@ pub struct Evaluation {
 
 /// Scores the model's predictions on the test part (`test`, in order) beside the baselines;
 /// `train_failed` is the share of failures in the training part (it names the majority).
-pub fn evaluate(test: &[Sample], predicted: &[bool], train_failure_share: f64, threshold: f64) -> Evaluation {
+pub fn evaluate(
+    test: &[Sample],
+    predicted: &[bool],
+    train_failure_share: f64,
+    threshold: f64,
+) -> Evaluation {
     let actual: Vec<bool> = test.iter().map(|s| s.failed).collect();
     let model = scores(predicted, &actual);
     let baseline: Vec<bool> = test.iter().map(|s| s.baseline_failed).collect();
@@ -140,9 +145,12 @@ pub fn best_threshold(probabilities: &[f64], actual: &[bool], floor: f64) -> f64
             })
             .map(|(t, _)| t)
     };
-    pick(|s| s.f1, &mut candidates.iter().filter(|(_, s)| s.accuracy >= floor))
-        .or_else(|| pick(|s| s.accuracy, &mut candidates.iter()))
-        .unwrap_or(0.5)
+    pick(
+        |s| s.f1,
+        &mut candidates.iter().filter(|(_, s)| s.accuracy >= floor),
+    )
+    .or_else(|| pick(|s| s.accuracy, &mut candidates.iter()))
+    .unwrap_or(0.5)
 }
 
 #[cfg(test)]
@@ -154,7 +162,15 @@ mod tests {
     #[test]
     fn scores_count_failures_as_positive() {
         let s = scores(&[true, true, false, false], &[true, false, true, false]);
-        assert_eq!(s, Scores { accuracy: 0.5, precision: 0.5, recall: 0.5, f1: 0.5 });
+        assert_eq!(
+            s,
+            Scores {
+                accuracy: 0.5,
+                precision: 0.5,
+                recall: 0.5,
+                f1: 0.5
+            }
+        );
         assert_eq!(scores(&[false; 3], &[false; 3]).f1, 0.0);
         assert_eq!(scores(&[], &[]), Scores::default());
     }
@@ -175,7 +191,15 @@ mod tests {
         assert_eq!(baseline, [false, false, false, true]);
         assert_eq!(split_at(10), 7);
         let e = evaluate(&s[2..], &[false, true], 0.25, 0.5);
-        assert_eq!((e.test_samples, e.baseline_accuracy, e.majority_accuracy, e.accuracy), (2, 0.5, 1.0, 0.5));
+        assert_eq!(
+            (
+                e.test_samples,
+                e.baseline_accuracy,
+                e.majority_accuracy,
+                e.accuracy
+            ),
+            (2, 0.5, 1.0, 0.5)
+        );
     }
 
     proptest! {

@@ -84,8 +84,22 @@ pub fn features(b: &PreRun, prior: &Prior) -> Vec<f64> {
         flag(b.branch.starts_with("release") || b.branch.starts_with("hotfix")),
         words(message, &["fix", "fixes", "fixed", "bug", "hotfix"]),
         words(message, &["revert", "reverts", "rollback"]),
-        words(message, &["docs", "doc", "readme", "typo", "comment", "comments"]),
-        words(message, &["bump", "deps", "dependency", "dependencies", "upgrade", "dependabot", "renovate"]),
+        words(
+            message,
+            &["docs", "doc", "readme", "typo", "comment", "comments"],
+        ),
+        words(
+            message,
+            &[
+                "bump",
+                "deps",
+                "dependency",
+                "dependencies",
+                "upgrade",
+                "dependabot",
+                "renovate",
+            ],
+        ),
         words(message, &["wip", "tmp", "draft", "temp", "experiment"]),
         words(message, &["refactor", "refactoring", "cleanup", "rename"]),
         flag(!(7..20).contains(&hour)),
@@ -95,11 +109,16 @@ pub fn features(b: &PreRun, prior: &Prior) -> Vec<f64> {
         f64::from(prior.red_streak).ln_1p(),
         smoothed(prior.author),
         smoothed(prior.pipeline),
-        prior.since_last_s.map_or(0.0, |s| (s / 3600.0).max(0.0).ln_1p()),
+        prior
+            .since_last_s
+            .map_or(0.0, |s| (s / 3600.0).max(0.0).ln_1p()),
         // A fix or a revert pushed onto a broken branch usually turns it green again.
         flag(
             prior.previous_failed == Some(true)
-                && words(message, &["fix", "fixes", "fixed", "revert", "reverts", "hotfix"]) > 0.0,
+                && words(
+                    message,
+                    &["fix", "fixes", "fixed", "revert", "reverts", "hotfix"],
+                ) > 0.0,
         ),
     ]
 }
@@ -214,9 +233,15 @@ impl History {
             }
         };
         if let Some(author) = &b.author {
-            push(self.authors.entry(author.clone()).or_default(), AUTHOR_WINDOW);
+            push(
+                self.authors.entry(author.clone()).or_default(),
+                AUTHOR_WINDOW,
+            );
         }
-        push(self.pipelines.entry(b.pipeline.clone()).or_default(), PIPELINE_WINDOW);
+        push(
+            self.pipelines.entry(b.pipeline.clone()).or_default(),
+            PIPELINE_WINDOW,
+        );
     }
 }
 
@@ -230,15 +255,25 @@ mod tests {
         let mut h = History::default();
         let first = build("main", BuildStatus::Failure, 0, 60.0);
         let p = h.prior(&PreRun::from(&first));
-        assert_eq!((p.previous_failed, p.red_streak, p.author, p.since_last_s), (None, 0, (0, 0), None));
+        assert_eq!(
+            (p.previous_failed, p.red_streak, p.author, p.since_last_s),
+            (None, 0, (0, 0), None)
+        );
         h.record(&first);
         let second = build("main", BuildStatus::Success, 30, 60.0);
         let p = h.prior(&PreRun::from(&second));
-        assert_eq!((p.previous_failed, p.red_streak, p.author, p.pipeline), (Some(true), 1, (1, 1), (1, 1)));
+        assert_eq!(
+            (p.previous_failed, p.red_streak, p.author, p.pipeline),
+            (Some(true), 1, (1, 1), (1, 1))
+        );
         assert_eq!(p.since_last_s, Some(1800.0));
         h.record(&second);
         let other = build("feature/x", BuildStatus::Success, 40, 60.0);
-        assert_eq!(h.prior(&PreRun::from(&other)).previous_failed, None, "per branch");
+        assert_eq!(
+            h.prior(&PreRun::from(&other)).previous_failed,
+            None,
+            "per branch"
+        );
     }
 
     #[test]
@@ -250,11 +285,23 @@ mod tests {
         let f = features(&b, &Prior::default());
         assert_eq!(f.len(), NAMES.len());
         let at = |name: &str| f[NAMES.iter().position(|n| *n == name).unwrap()];
-        assert_eq!((at("message_revert"), at("message_bump"), at("message_fix")), (1.0, 1.0, 0.0));
+        assert_eq!(
+            (at("message_revert"), at("message_bump"), at("message_fix")),
+            (1.0, 1.0, 0.0)
+        );
         assert_eq!(at("release_branch"), 1.0);
         assert!((at("change_size") - 1241f64.ln()).abs() < 1e-9);
-        assert_eq!(explain(0, &b, &Prior::default()), "change size: 1,240 lines");
-        let prior = Prior { author: (4, 10), ..Prior::default() };
-        assert_eq!(explain(18, &b, &prior), "this author's last 10 builds: 4 failed");
+        assert_eq!(
+            explain(0, &b, &Prior::default()),
+            "change size: 1,240 lines"
+        );
+        let prior = Prior {
+            author: (4, 10),
+            ..Prior::default()
+        };
+        assert_eq!(
+            explain(18, &b, &prior),
+            "this author's last 10 builds: 4 failed"
+        );
     }
 }

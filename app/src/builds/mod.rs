@@ -231,7 +231,10 @@ mod tests {
         assert!(check_commit("0123abc").is_ok());
         assert!(check_commit(&"a".repeat(40)).is_ok());
         for bad in ["012345", "xyz1234", &"a".repeat(41), ""] {
-            assert!(check_commit(bad).unwrap_err().starts_with("commit:"), "{bad}");
+            assert!(
+                check_commit(bad).unwrap_err().starts_with("commit:"),
+                "{bad}"
+            );
         }
     }
 
@@ -244,6 +247,9 @@ mod tests {
         assert_eq!(split_pipeline("noslash"), None);
         assert_eq!(split_pipeline("acme/"), None);
         assert_eq!(BuildStatus::parse("failure"), Some(BuildStatus::Failure));
-        assert_eq!(BuildTrigger::parse("pull_request"), Some(BuildTrigger::PullRequest));
+        assert_eq!(
+            BuildTrigger::parse("pull_request"),
+            Some(BuildTrigger::PullRequest)
+        );
     }
 }

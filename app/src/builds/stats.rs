@@ -45,8 +45,14 @@ fn ended(b: &Build) -> i64 {
 
 /// The numbers of one pipeline's `builds`, given oldest first.
 pub fn pipeline_stats(pipeline: &str, builds: &[Build]) -> PipelineStats {
-    let successes = builds.iter().filter(|b| b.status == BuildStatus::Success).count();
-    let failures = builds.iter().filter(|b| b.status == BuildStatus::Failure).count();
+    let successes = builds
+        .iter()
+        .filter(|b| b.status == BuildStatus::Success)
+        .count();
+    let failures = builds
+        .iter()
+        .filter(|b| b.status == BuildStatus::Failure)
+        .count();
     let mut durations: Vec<f64> = builds
         .iter()
         .filter(|b| b.status.is_outcome())
@@ -149,30 +155,38 @@ pub(crate) mod tests {
         use BuildStatus::*;
         let builds = vec![
             build("main", Success, 0, 60.0),
-            build("main", Failure, 10, 60.0),  // red from 11:00
-            build("feat", Failure, 12, 60.0),  // another branch: its own streak
+            build("main", Failure, 10, 60.0), // red from 11:00
+            build("feat", Failure, 12, 60.0), // another branch: its own streak
             build("main", Failure, 20, 60.0),
             build("main", Cancelled, 25, 5.0), // neither breaks nor extends the streak
             build("main", Failure, 30, 60.0),
-            build("main", Success, 40, 60.0),  // green at 41:00: 30 minutes red
+            build("main", Success, 40, 60.0), // green at 41:00: 30 minutes red
             build("feat", Success, 50, 120.0), // green at 52:00 after red from 13:00
         ];
         let s = pipeline_stats("acme/shop/ci", &builds);
         assert_eq!((s.builds, s.successes, s.failures), (8, 3, 4));
         assert_eq!(s.success_rate, Some(3.0 / 7.0));
         assert_eq!(s.longest_red_streak, 3);
-        assert_eq!(s.mean_time_to_recovery_s, Some((30.0 * 60.0 + 39.0 * 60.0) / 2.0));
+        assert_eq!(
+            s.mean_time_to_recovery_s,
+            Some((30.0 * 60.0 + 39.0 * 60.0) / 2.0)
+        );
         assert_eq!(s.duration_p50_s, Some(60.0));
         assert_eq!(s.last_status, Some(Success));
     }
 
     #[test]
     fn coverage_trend_is_last_minus_first() {
-        let mut builds: Vec<Build> = (0..3).map(|m| build("main", BuildStatus::Success, m, 10.0)).collect();
+        let mut builds: Vec<Build> = (0..3)
+            .map(|m| build("main", BuildStatus::Success, m, 10.0))
+            .collect();
         builds[0].coverage = Some(70.0);
         builds[2].coverage = Some(72.5);
         let s = pipeline_stats("p", &builds);
-        assert_eq!((s.latest_coverage, s.coverage_trend), (Some(72.5), Some(2.5)));
+        assert_eq!(
+            (s.latest_coverage, s.coverage_trend),
+            (Some(72.5), Some(2.5))
+        );
     }
 
     proptest! {

@@ -35,14 +35,24 @@ fn count(o: &Map<String, Value>, name: &str) -> Field<Option<i64>> {
     }
 }
 
-fn number(o: &Map<String, Value>, name: &str, range: std::ops::RangeInclusive<f64>) -> Field<Option<f64>> {
+fn number(
+    o: &Map<String, Value>,
+    name: &str,
+    range: std::ops::RangeInclusive<f64>,
+) -> Field<Option<f64>> {
     match o.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => v
             .as_f64()
             .filter(|n| range.contains(n))
             .map(Some)
-            .ok_or_else(|| format!("{name}: must be a number from {} to {}", range.start(), range.end())),
+            .ok_or_else(|| {
+                format!(
+                    "{name}: must be a number from {} to {}",
+                    range.start(),
+                    range.end()
+                )
+            }),
     }
 }
 
@@ -50,15 +60,27 @@ fn number(o: &Map<String, Value>, name: &str, range: std::ops::RangeInclusive<f6
 pub fn timestamp(o: &Map<String, Value>, name: &str) -> Field<Option<i64>> {
     match o.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| format!("{name}: not a time")),
-        Some(Value::String(s)) => time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-            .map(|t| Some((t.unix_timestamp_nanos() / 1_000_000) as i64))
-            .map_err(|_| format!("{name}: '{s}' is not an RFC 3339 time like 2026-11-30T14:05:00Z")),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| format!("{name}: not a time")),
+        Some(Value::String(s)) => {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .map(|t| Some((t.unix_timestamp_nanos() / 1_000_000) as i64))
+                .map_err(|_| {
+                    format!("{name}: '{s}' is not an RFC 3339 time like 2026-11-30T14:05:00Z")
+                })
+        }
         Some(_) => Err(format!("{name}: must be an RFC 3339 time")),
     }
 }
 
-fn choice<T>(o: &Map<String, Value>, name: &str, parse: fn(&str) -> Option<T>, all: &[&str]) -> Field<Option<T>> {
+fn choice<T>(
+    o: &Map<String, Value>,
+    name: &str,
+    parse: fn(&str) -> Option<T>,
+    all: &[&str],
+) -> Field<Option<T>> {
     match text(o, &[name], 40)? {
         None => Ok(None),
         Some(s) => parse(&s)
@@ -82,10 +104,17 @@ pub fn read(value: &Value, source: &str, id_fallback: impl FnOnce() -> String) -
     let branch = required(o, &["branch"], 250)?;
     let commit = required(o, &["commit", "commit_sha", "sha"], 40)?.to_ascii_lowercase();
     check_commit(&commit)?;
-    let statuses = BuildStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>();
-    let triggers = BuildTrigger::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>();
+    let statuses = BuildStatus::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>();
+    let triggers = BuildTrigger::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>();
     let status = choice(o, "status", BuildStatus::parse, &statuses)?.unwrap_or(BuildStatus::Queued);
-    let trigger = choice(o, "trigger", BuildTrigger::parse, &triggers)?.unwrap_or(BuildTrigger::Other);
+    let trigger =
+        choice(o, "trigger", BuildTrigger::parse, &triggers)?.unwrap_or(BuildTrigger::Other);
     let started_at = timestamp(o, "started_at")?.ok_or("started_at: is required")?;
     let finished_at = timestamp(o, "finished_at")?;
     if finished_at.is_some_and(|f| f < started_at) {
@@ -97,11 +126,16 @@ pub fn read(value: &Value, source: &str, id_fallback: impl FnOnce() -> String) -
     let tests_failed = count(o, "tests_failed")?;
     if let (Some(total), Some(failed)) = (tests_total, tests_failed) {
         if failed > total {
-            return Err(format!("tests_failed: {failed} is more than tests_total ({total})"));
+            return Err(format!(
+                "tests_failed: {failed} is more than tests_total ({total})"
+            ));
         }
     }
     let url = text(o, &["url", "html_url"], 2000)?;
-    if url.as_deref().is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://"))) {
+    if url
+        .as_deref()
+        .is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+    {
         return Err("url: must be an http(s) address".into());
     }
     Ok(Build {
@@ -180,7 +214,10 @@ mod tests {
     #[test]
     fn a_build_reads_with_its_derived_fields() {
         let b = read(&ok(), "api", || unreachable!()).unwrap();
-        assert_eq!((b.repo.as_str(), b.workflow.as_str(), b.source_id.as_str()), ("acme/shop", "ci", "991"));
+        assert_eq!(
+            (b.repo.as_str(), b.workflow.as_str(), b.source_id.as_str()),
+            ("acme/shop", "ci", "991")
+        );
         assert_eq!(b.duration_s, Some(270.0));
         assert_eq!(to_json(&b)["started_at"], "2026-11-30T14:05:00Z");
     }
@@ -193,12 +230,18 @@ mod tests {
             (json!({"commit": "xyz"}), "commit:"),
             (json!({"started_at": null}), "started_at:"),
             (json!({"started_at": "yesterday"}), "started_at:"),
-            (json!({"finished_at": "2026-11-30T14:00:00Z"}), "finished_at:"),
+            (
+                json!({"finished_at": "2026-11-30T14:00:00Z"}),
+                "finished_at:",
+            ),
             (json!({"status": "green"}), "status:"),
             (json!({"trigger": "cron"}), "trigger:"),
             (json!({"coverage": 101}), "coverage:"),
             (json!({"lines_added": -1}), "lines_added:"),
-            (json!({"tests_total": 3, "tests_failed": 4}), "tests_failed:"),
+            (
+                json!({"tests_total": 3, "tests_failed": 4}),
+                "tests_failed:",
+            ),
             (json!({"url": "javascript:alert(1)"}), "url:"),
         ] {
             let mut body = ok();

@@ -4,6 +4,7 @@
 //! prediction stored with it, with what the last-build baseline said, so both are scored when
 //! it finishes.
 
+pub mod ci;
 pub mod input;
 pub mod model;
 mod queries;
@@ -120,7 +121,9 @@ impl Builds {
                 factors: vec![Factor {
                     name: "previous_failed".into(),
                     contribution: if failed { 1.0 } else { 0.0 },
-                    reason: format!("{reason} (no model is trained yet: this is the last-build baseline)"),
+                    reason: format!(
+                        "{reason} (no model is trained yet: this is the last-build baseline)"
+                    ),
                 }],
                 model: None,
                 basis: "last_build_baseline".into(),
@@ -133,7 +136,9 @@ impl Builds {
             .contributions(&x)
             .into_iter()
             .enumerate()
-            .filter(|(_, c)| c.abs() > 0.05)
+            // A factor is something the build has (a flag that is off explains nothing), and
+            // that moves the odds noticeably.
+            .filter(|(i, c)| x[*i] != 0.0 && c.abs() > 0.05)
             .map(|(i, c)| Factor {
                 name: NAMES[i].into(),
                 contribution: (c * 1000.0).round() / 1000.0,
@@ -144,7 +149,12 @@ impl Builds {
         factors.truncate(6);
         Prediction {
             failure_probability: p,
-            prediction: if p >= model.fitted.threshold { "failure" } else { "success" }.into(),
+            prediction: if p >= model.fitted.threshold {
+                "failure"
+            } else {
+                "success"
+            }
+            .into(),
             factors,
             model: Some(ModelRef {
                 version: model.version,
@@ -159,8 +169,8 @@ impl Builds {
     pub async fn ingest(&self, mut b: Build) -> Result<(Build, bool), AppError> {
         let existing = queries::find(&self.pool, &b.source, &b.source_id).await?;
         let created = existing.is_none();
-        let finished_now = b.status.is_outcome()
-            && existing.as_ref().is_none_or(|e| !e.status.is_outcome());
+        let finished_now =
+            b.status.is_outcome() && existing.as_ref().is_none_or(|e| !e.status.is_outcome());
         let mut tx = store::begin(&self.pool).await?;
         match existing {
             Some(old) => {
@@ -175,16 +185,26 @@ impl Builds {
                 let prediction = self.predict_with(&pre, &prior);
                 b.predicted_failure = Some(prediction.failure_probability);
                 b.model_version = Some(prediction.model.as_ref().map_or(0, |m| m.version));
-                let baseline = if prior.previous_failed == Some(true) { "failure" } else { "success" };
+                let baseline = if prior.previous_failed == Some(true) {
+                    "failure"
+                } else {
+                    "success"
+                };
                 b.id = queries::insert(&mut tx, &b, &prediction.prediction, baseline).await?;
             }
         }
         let data = serde_json::json!({ "id": b.id, "pipeline": b.pipeline, "branch": b.branch, "status": b.status });
-        let kind = if created { "build.created" } else { "build.updated" };
+        let kind = if created {
+            "build.created"
+        } else {
+            "build.updated"
+        };
         crate::events::append(&mut tx, TOPIC, kind, &data)
             .await
             .map_err(|e| internal("publishing a build", e))?;
-        tx.commit().await.map_err(|e| internal("committing a build", e))?;
+        tx.commit()
+            .await
+            .map_err(|e| internal("committing a build", e))?;
         self.bus.wake();
         if finished_now {
             self.finished_since_training.fetch_add(1, Ordering::Relaxed);
@@ -196,7 +216,11 @@ impl Builds {
     /// predictions (there was nobody to predict for).
     pub async fn import(&self, batch: Vec<Build>) -> Result<ImportSummary, AppError> {
         let mut tx = store::begin(&self.pool).await?;
-        let mut summary = ImportSummary { stored: 0, created: 0, updated: 0 };
+        let mut summary = ImportSummary {
+            stored: 0,
+            created: 0,
+            updated: 0,
+        };
         for b in &batch {
             if queries::upsert_plain(&mut tx, b).await? {
                 summary.created += 1;
@@ -209,19 +233,30 @@ impl Builds {
         crate::events::append(&mut tx, TOPIC, "builds.imported", &data)
             .await
             .map_err(|e| internal("publishing an import", e))?;
-        tx.commit().await.map_err(|e| internal("committing an import", e))?;
+        tx.commit()
+            .await
+            .map_err(|e| internal("committing an import", e))?;
         self.bus.wake();
         let finished = batch.iter().filter(|b| b.status.is_outcome()).count() as u64;
-        self.finished_since_training.fetch_add(finished, Ordering::Relaxed);
+        self.finished_since_training
+            .fetch_add(finished, Ordering::Relaxed);
         Ok(summary)
     }
 
-    pub async fn list(&self, q: &app::builds::BuildQuery) -> Result<(Vec<Build>, Option<i64>), AppError> {
+    pub async fn list(
+        &self,
+        q: &app::builds::BuildQuery,
+    ) -> Result<(Vec<Build>, Option<i64>), AppError> {
         queries::list(&self.pool, q).await
     }
 
     /// Builds started since `since`, oldest first (optionally one pipeline or branch).
-    pub async fn since(&self, since: i64, pipeline: Option<&str>, branch: Option<&str>) -> Result<Vec<Build>, AppError> {
+    pub async fn since(
+        &self,
+        since: i64,
+        pipeline: Option<&str>,
+        branch: Option<&str>,
+    ) -> Result<Vec<Build>, AppError> {
         queries::since(&self.pool, since, pipeline, branch).await
     }
 
@@ -245,7 +280,13 @@ impl Builds {
             .await
             .and_then(|r| r.try_get(0))
             .map_err(|e| internal("storing the build model", e))?;
-        let stored = Arc::new(StoredModel { version, trained_at: now, samples: count, evaluation, fitted });
+        let stored = Arc::new(StoredModel {
+            version,
+            trained_at: now,
+            samples: count,
+            evaluation,
+            fitted,
+        });
         *self.model.write().unwrap_or_else(|e| e.into_inner()) = Some(stored.clone());
         self.finished_since_training.store(0, Ordering::Relaxed);
         tracing::info!(version, samples = count, "trained the build failure model");
@@ -254,7 +295,11 @@ impl Builds {
 
     /// How the predictions stored with the latest `n` finished builds fared, beside the
     /// baselines.
-    pub async fn live_accuracy(&self, pipeline: Option<&str>, n: i64) -> Result<app::builds::LiveAccuracy, AppError> {
+    pub async fn live_accuracy(
+        &self,
+        pipeline: Option<&str>,
+        n: i64,
+    ) -> Result<app::builds::LiveAccuracy, AppError> {
         queries::live_accuracy(&self.pool, pipeline, n).await
     }
 

@@ -86,7 +86,10 @@ fn fit(rows: &[&Sample]) -> Result<Fitted, String> {
         stds,
         threshold: 0.5,
     };
-    let x: Vec<Vec<f64>> = rows.iter().map(|s| fitted.standardised(&s.features)).collect();
+    let x: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|s| fitted.standardised(&s.features))
+        .collect();
     let y: Vec<u32> = rows.iter().map(|s| u32::from(s.failed)).collect();
     let matrix = DenseMatrix::from_2d_vec(&x).map_err(|e| e.to_string())?;
     let parameters = LogisticRegressionParameters::default().with_alpha(1.0);
@@ -94,12 +97,17 @@ fn fit(rows: &[&Sample]) -> Result<Fitted, String> {
     let coefficients = model.coefficients();
     fitted.weights = (0..x[0].len()).map(|j| *coefficients.get((0, j))).collect();
     fitted.intercept = *model.intercept().get((0, 0));
-    let probabilities: Vec<f64> = rows.iter().map(|s| fitted.probability(&s.features)).collect();
+    let probabilities: Vec<f64> = rows
+        .iter()
+        .map(|s| fitted.probability(&s.features))
+        .collect();
     let actual: Vec<bool> = rows.iter().map(|s| s.failed).collect();
     // At least as accurate as "always success" and as "same as last time" on these builds.
     let baseline: Vec<bool> = rows.iter().map(|s| s.baseline_failed).collect();
     let majority = 1.0 - failures as f64 / rows.len() as f64;
-    let floor = majority.max(failures as f64 / rows.len() as f64).max(scores(&baseline, &actual).accuracy);
+    let floor = majority
+        .max(failures as f64 / rows.len() as f64)
+        .max(scores(&baseline, &actual).accuracy);
     fitted.threshold = best_threshold(&probabilities, &actual, floor);
     Ok(fitted)
 }
@@ -132,7 +140,9 @@ mod tests {
     fn synthetic(n: usize) -> Vec<Sample> {
         let mut seed: u64 = 42;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 33) as f64 / (1u64 << 31) as f64
         };
         (0..n)
@@ -153,7 +163,10 @@ mod tests {
     fn it_learns_what_predicts_failure_and_beats_the_baselines() {
         let (fitted, evaluation) = train(&synthetic(2000)).unwrap();
         assert!(fitted.weights[0] > 1.0, "{fitted:?}");
-        assert!(fitted.weights[0].abs() > 5.0 * fitted.weights[1].abs(), "{fitted:?}");
+        assert!(
+            fitted.weights[0].abs() > 5.0 * fitted.weights[1].abs(),
+            "{fitted:?}"
+        );
         assert!(evaluation.accuracy > 0.85, "{evaluation:?}");
         assert!(evaluation.f1 > evaluation.baseline_f1, "{evaluation:?}");
         assert_eq!(evaluation.test_samples, 600);

@@ -50,14 +50,22 @@ fn decode_all(rows: &[AnyRow], what: &str) -> Result<Vec<Build>, AppError> {
         .map_err(|e| internal(what, e))
 }
 
-pub async fn find(pool: &AnyPool, source: &str, source_id: &str) -> Result<Option<Build>, AppError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM builds WHERE source = $1 AND source_id = $2"))
-        .bind(source)
-        .bind(source_id)
-        .fetch_optional(pool)
-        .await
-        .map_err(|e| internal("finding a build", e))?;
-    row.map(|r| decode(&r)).transpose().map_err(|e| internal("decoding a build", e))
+pub async fn find(
+    pool: &AnyPool,
+    source: &str,
+    source_id: &str,
+) -> Result<Option<Build>, AppError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM builds WHERE source = $1 AND source_id = $2"
+    ))
+    .bind(source)
+    .bind(source_id)
+    .fetch_optional(pool)
+    .await
+    .map_err(|e| internal("finding a build", e))?;
+    row.map(|r| decode(&r))
+        .transpose()
+        .map_err(|e| internal("decoding a build", e))
 }
 
 /// Binds the columns every write sets, as $1..$21 in [`COLUMNS`] order after `id`.
@@ -96,7 +104,12 @@ const UPDATE: &str = "UPDATE builds SET source = $1, source_id = $2, pipeline = 
     author = $8, trigger_kind = $9, message = $10, files_changed = $11, lines_added = $12, lines_deleted = $13, started_at = $14, \
     finished_at = $15, duration_s = $16, status = $17, tests_total = $18, tests_failed = $19, coverage = $20, url = $21, updated_at = $22";
 
-pub async fn insert(tx: &mut Transaction<'_, Any>, b: &Build, predicted: &str, baseline: &str) -> Result<i64, AppError> {
+pub async fn insert(
+    tx: &mut Transaction<'_, Any>,
+    b: &Build,
+    predicted: &str,
+    baseline: &str,
+) -> Result<i64, AppError> {
     let sql = format!("{INSERT} RETURNING id");
     let q = bind_fields!(sqlx::query(&sql), b)
         .bind(b.predicted_failure)
@@ -145,7 +158,13 @@ pub async fn upsert_plain(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<bo
 }
 
 /// Outcomes (true: failed) of the latest finished builds matching `filter`, newest first.
-async fn outcomes(pool: &AnyPool, filter: &str, binds: &[&str], before: i64, limit: usize) -> Result<Vec<bool>, sqlx::Error> {
+async fn outcomes(
+    pool: &AnyPool,
+    filter: &str,
+    binds: &[&str],
+    before: i64,
+    limit: usize,
+) -> Result<Vec<bool>, sqlx::Error> {
     let sql = format!(
         "SELECT status FROM builds WHERE {filter} AND started_at < ${} AND status IN ('success', 'failure') ORDER BY started_at DESC LIMIT {limit}",
         binds.len() + 1
@@ -163,15 +182,35 @@ async fn outcomes(pool: &AnyPool, filter: &str, binds: &[&str], before: i64, lim
 /// What came before a build, from the database (as `History` computes it in memory).
 pub async fn prior(pool: &AnyPool, pre: &PreRun) -> Result<Prior, AppError> {
     let fail = |e| internal("reading a build's history", e);
-    let branch = outcomes(pool, "pipeline = $1 AND branch = $2", &[&pre.pipeline, &pre.branch], pre.started_at, 50)
-        .await
-        .map_err(fail)?;
+    let branch = outcomes(
+        pool,
+        "pipeline = $1 AND branch = $2",
+        &[&pre.pipeline, &pre.branch],
+        pre.started_at,
+        50,
+    )
+    .await
+    .map_err(fail)?;
     let count = |w: &[bool]| (w.iter().filter(|f| **f).count() as u32, w.len() as u32);
     let author = match &pre.author {
-        Some(a) => count(&outcomes(pool, "author = $1", &[a], pre.started_at, AUTHOR_WINDOW).await.map_err(fail)?),
+        Some(a) => count(
+            &outcomes(pool, "author = $1", &[a], pre.started_at, AUTHOR_WINDOW)
+                .await
+                .map_err(fail)?,
+        ),
         None => (0, 0),
     };
-    let pipeline = count(&outcomes(pool, "pipeline = $1", &[&pre.pipeline], pre.started_at, PIPELINE_WINDOW).await.map_err(fail)?);
+    let pipeline = count(
+        &outcomes(
+            pool,
+            "pipeline = $1",
+            &[&pre.pipeline],
+            pre.started_at,
+            PIPELINE_WINDOW,
+        )
+        .await
+        .map_err(fail)?,
+    );
     let last: Option<i64> = sqlx::query("SELECT MAX(started_at) FROM builds WHERE pipeline = $1 AND branch = $2 AND started_at < $3")
         .bind(&pre.pipeline)
         .bind(&pre.branch)
@@ -193,7 +232,12 @@ pub async fn list(pool: &AnyPool, q: &BuildQuery) -> Result<(Vec<Build>, Option<
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let mut sql = format!("SELECT {COLUMNS} FROM builds WHERE 1 = 1");
     let mut binds: Vec<String> = Vec::new();
-    for (column, value) in [("pipeline", &q.pipeline), ("branch", &q.branch), ("status", &q.status), ("author", &q.author)] {
+    for (column, value) in [
+        ("pipeline", &q.pipeline),
+        ("branch", &q.branch),
+        ("status", &q.status),
+        ("author", &q.author),
+    ] {
         if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
             binds.push(v.to_string());
             sql.push_str(&format!(" AND {column} = ${}", binds.len()));
@@ -208,7 +252,10 @@ pub async fn list(pool: &AnyPool, q: &BuildQuery) -> Result<(Vec<Build>, Option<
     for b in &binds {
         query = query.bind(b.as_str());
     }
-    let rows = query.fetch_all(pool).await.map_err(|e| internal("listing builds", e))?;
+    let rows = query
+        .fetch_all(pool)
+        .await
+        .map_err(|e| internal("listing builds", e))?;
     let mut items = decode_all(&rows, "decoding builds")?;
     let next = (items.len() as i64 > limit).then(|| {
         items.truncate(limit as usize);
@@ -217,7 +264,12 @@ pub async fn list(pool: &AnyPool, q: &BuildQuery) -> Result<(Vec<Build>, Option<
     Ok((items, next.flatten()))
 }
 
-pub async fn since(pool: &AnyPool, since: i64, pipeline: Option<&str>, branch: Option<&str>) -> Result<Vec<Build>, AppError> {
+pub async fn since(
+    pool: &AnyPool,
+    since: i64,
+    pipeline: Option<&str>,
+    branch: Option<&str>,
+) -> Result<Vec<Build>, AppError> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM builds WHERE started_at >= $1 AND ($2 = '' OR pipeline = $2) AND ($3 = '' OR branch = $3) ORDER BY started_at, id"
     ))
@@ -230,7 +282,11 @@ pub async fn since(pool: &AnyPool, since: i64, pipeline: Option<&str>, branch: O
     decode_all(&rows, "decoding builds")
 }
 
-pub async fn live_accuracy(pool: &AnyPool, pipeline: Option<&str>, n: i64) -> Result<LiveAccuracy, AppError> {
+pub async fn live_accuracy(
+    pool: &AnyPool,
+    pipeline: Option<&str>,
+    n: i64,
+) -> Result<LiveAccuracy, AppError> {
     let rows = sqlx::query(
         "SELECT status, predicted_outcome, baseline_outcome FROM builds WHERE predicted_outcome IS NOT NULL \
          AND status IN ('success', 'failure') AND ($1 = '' OR pipeline = $1) ORDER BY finished_at DESC, id DESC LIMIT $2",
@@ -242,8 +298,15 @@ pub async fn live_accuracy(pool: &AnyPool, pipeline: Option<&str>, n: i64) -> Re
     .map_err(|e| internal("scoring predictions", e))?;
     let mut triples = Vec::new();
     for r in &rows {
-        let get = |c: &str| r.try_get::<String, _>(c).map_err(|e| internal("scoring predictions", e));
-        triples.push((get("status")?, get("predicted_outcome")?, get("baseline_outcome")?));
+        let get = |c: &str| {
+            r.try_get::<String, _>(c)
+                .map_err(|e| internal("scoring predictions", e))
+        };
+        triples.push((
+            get("status")?,
+            get("predicted_outcome")?,
+            get("baseline_outcome")?,
+        ));
     }
     let total = triples.len();
     if total == 0 {

@@ -40,7 +40,9 @@ const MESSAGES: [(&str, f64); 9] = [
 ];
 
 fn hex(rng: &mut StdRng, n: usize) -> String {
-    (0..n).map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)])).collect()
+    (0..n)
+        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+        .collect()
 }
 
 /// About `per_day` builds a day for each pipeline over the `days` before `now`, oldest first.
@@ -55,7 +57,8 @@ pub fn history(seed: u64, days: i64, per_day: usize, now: i64) -> Vec<Build> {
         let mut features: Vec<(String, usize)> = Vec::new();
         let total = days as usize * per_day;
         for i in 0..total {
-            let at = start + (i as i64 * 86_400_000) / per_day as i64 + rng.random_range(0..600_000);
+            let at =
+                start + (i as i64 * 86_400_000) / per_day as i64 + rng.random_range(0..600_000);
             let (hour, weekday) = app::time_fmt::hour_and_weekday(at);
             let nightly = i % per_day == 0;
             let (branch, trigger) = if nightly {
@@ -64,7 +67,14 @@ pub fn history(seed: u64, days: i64, per_day: usize, now: i64) -> Vec<Build> {
                 ("main".to_string(), BuildTrigger::Push)
             } else {
                 if features.is_empty() || rng.random_bool(0.25) {
-                    features.push((format!("feature/{}-{}", ["cart", "search", "auth", "ui", "api"][rng.random_range(0..5)], i), author_index(&mut rng)));
+                    features.push((
+                        format!(
+                            "feature/{}-{}",
+                            ["cart", "search", "auth", "ui", "api"][rng.random_range(0..5)],
+                            i
+                        ),
+                        author_index(&mut rng),
+                    ));
                     if features.len() > 4 {
                         features.remove(0);
                     }
@@ -88,7 +98,8 @@ pub fn history(seed: u64, days: i64, per_day: usize, now: i64) -> Vec<Build> {
             } else {
                 (rng.random::<f64>().powi(3) * 3000.0) as i64 + 5
             };
-            let mut p = base + author_extra + message_extra + 0.2 * (lines as f64 / 2000.0).min(1.0);
+            let mut p =
+                base + author_extra + message_extra + 0.2 * (lines as f64 / 2000.0).min(1.0);
             if trigger == BuildTrigger::PullRequest {
                 p += 0.03;
             }
@@ -100,11 +111,21 @@ pub fn history(seed: u64, days: i64, per_day: usize, now: i64) -> Vec<Build> {
             }
             if was_broken {
                 // Broken until someone fixes it; a fix or a revert usually does.
-                p = if message.starts_with("Fix") || message.starts_with("Revert") { 0.1 } else { 0.7 };
+                p = if message.starts_with("Fix") || message.starts_with("Revert") {
+                    0.1
+                } else {
+                    0.7
+                };
             }
             let failed = rng.random_bool(p.clamp(0.01, 0.95));
             broken.insert(branch.clone(), failed);
-            let status = if !failed && rng.random_bool(0.02) { BuildStatus::Cancelled } else if failed { BuildStatus::Failure } else { BuildStatus::Success };
+            let status = if !failed && rng.random_bool(0.02) {
+                BuildStatus::Cancelled
+            } else if failed {
+                BuildStatus::Failure
+            } else {
+                BuildStatus::Success
+            };
             let took = duration * rng.random_range(0.7..1.4) * if failed { 0.6 } else { 1.0 };
             let tests_total = 400 + pi as i64 * 150 + rng.random_range(0..40);
             out.push(Build {
@@ -128,7 +149,15 @@ pub fn history(seed: u64, days: i64, per_day: usize, now: i64) -> Vec<Build> {
                 status,
                 tests_total: Some(tests_total),
                 tests_failed: Some(if failed { rng.random_range(1..12) } else { 0 }),
-                coverage: Some(((70.0 + pi as f64 * 3.0 + i as f64 / total as f64 * 6.0 + rng.random_range(-1.0..1.0)) * 10.0).round() / 10.0),
+                coverage: Some(
+                    ((70.0
+                        + pi as f64 * 3.0
+                        + i as f64 / total as f64 * 6.0
+                        + rng.random_range(-1.0..1.0))
+                        * 10.0)
+                        .round()
+                        / 10.0,
+                ),
                 url: Some(format!("https://ci.example.com/{pipeline}/{i}")),
                 predicted_failure: None,
                 model_version: None,
@@ -161,8 +190,13 @@ mod tests {
     fn the_history_is_time_ordered_and_realistically_red() {
         let builds = history(7, 90, 8, 1_796_162_400_000);
         assert_eq!(builds.len(), 4 * 90 * 8);
-        assert!(builds.windows(2).all(|w| w[0].started_at <= w[1].started_at));
-        let failed = builds.iter().filter(|b| b.status == BuildStatus::Failure).count() as f64;
+        assert!(builds
+            .windows(2)
+            .all(|w| w[0].started_at <= w[1].started_at));
+        let failed = builds
+            .iter()
+            .filter(|b| b.status == BuildStatus::Failure)
+            .count() as f64;
         let share = failed / builds.len() as f64;
         assert!((0.1..0.3).contains(&share), "{share}");
     }
@@ -175,6 +209,9 @@ mod tests {
         let (_, evaluation) = crate::builds::model::train(&samples(&builds)).unwrap();
         assert!(evaluation.accuracy > 0.80, "{evaluation:?}");
         assert!(evaluation.f1 > evaluation.baseline_f1, "{evaluation:?}");
-        assert!(evaluation.accuracy > evaluation.majority_accuracy, "{evaluation:?}");
+        assert!(
+            evaluation.accuracy > evaluation.majority_accuracy,
+            "{evaluation:?}"
+        );
     }
 }

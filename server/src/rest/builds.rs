@@ -54,7 +54,11 @@ async fn create(
     let value = json_body(&body)?;
     let build = read(&value, "api", fresh_id).map_err(AppError::unprocessable)?;
     let (stored, created) = state.builds.ingest(build).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(to_json(&stored))))
 }
 
@@ -70,9 +74,13 @@ async fn import(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.contains("ndjson") || t.contains("jsonl"))
-        || !body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b == b'[');
+        || !body
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'[');
     let values: Vec<(String, Value)> = if ndjson {
-        let text = std::str::from_utf8(&body).map_err(|_| AppError::bad_request("The body is not UTF-8 text."))?;
+        let text = std::str::from_utf8(&body)
+            .map_err(|_| AppError::bad_request("The body is not UTF-8 text."))?;
         text.lines()
             .enumerate()
             .filter(|(_, line)| !line.trim().is_empty())
@@ -84,8 +92,17 @@ async fn import(
             .collect::<Result<_, _>>()?
     } else {
         match json_body(&body)? {
-            Value::Array(items) => items.into_iter().enumerate().map(|(i, v)| (format!("builds[{i}]"), v)).collect(),
-            _ => return Err(AppError::unprocessable("Send a JSON array of builds, or NDJSON (one build per line).").into()),
+            Value::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (format!("builds[{i}]"), v))
+                .collect(),
+            _ => {
+                return Err(AppError::unprocessable(
+                    "Send a JSON array of builds, or NDJSON (one build per line).",
+                )
+                .into())
+            }
         }
     };
     if values.is_empty() {
@@ -101,9 +118,14 @@ async fn import(
     let mut builds = Vec::with_capacity(values.len());
     let mut seen = std::collections::HashSet::new();
     for (at, value) in &values {
-        let build = read(value, "api", fresh_id).map_err(|e| AppError::unprocessable(format!("{at}: {e}")))?;
+        let build = read(value, "api", fresh_id)
+            .map_err(|e| AppError::unprocessable(format!("{at}: {e}")))?;
         if !seen.insert((build.source.clone(), build.source_id.clone())) {
-            return Err(AppError::unprocessable(format!("{at}: source_id '{}' appears twice in this import", build.source_id)).into());
+            return Err(AppError::unprocessable(format!(
+                "{at}: source_id '{}' appears twice in this import",
+                build.source_id
+            ))
+            .into());
         }
         builds.push(build);
     }
@@ -119,7 +141,10 @@ async fn list(
     require(&caller, Role::Viewer)?;
     if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
         if app::builds::BuildStatus::parse(status).is_none() {
-            return Err(AppError::unprocessable(format!("status: '{status}' is not queued, running, success, failure or cancelled")).into());
+            return Err(AppError::unprocessable(format!(
+                "status: '{status}' is not queued, running, success, failure or cancelled"
+            ))
+            .into());
         }
     }
     let (items, next) = state.builds.list(&query).await?;
@@ -157,9 +182,13 @@ async fn stats(
         .builds
         .since(since, query.pipeline.as_deref(), query.branch.as_deref())
         .await?;
-    let mut by_pipeline: std::collections::BTreeMap<&str, Vec<app::builds::Build>> = Default::default();
+    let mut by_pipeline: std::collections::BTreeMap<&str, Vec<app::builds::Build>> =
+        Default::default();
     for b in &builds {
-        by_pipeline.entry(b.pipeline.as_str()).or_default().push(b.clone());
+        by_pipeline
+            .entry(b.pipeline.as_str())
+            .or_default()
+            .push(b.clone());
     }
     let pipelines: Vec<Value> = by_pipeline
         .iter()
@@ -171,7 +200,9 @@ async fn stats(
             v
         })
         .collect();
-    Ok(Json(json!({ "days": days, "since": app::time_fmt::rfc3339(since), "pipelines": pipelines })))
+    Ok(Json(
+        json!({ "days": days, "since": app::time_fmt::rfc3339(since), "pipelines": pipelines }),
+    ))
 }
 
 async fn current_model(
@@ -209,12 +240,18 @@ fn read_pre_run(value: &Value) -> Result<PreRun, String> {
     let count = |name: &str| -> Result<Option<i64>, String> {
         match o.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_i64().filter(|n| *n >= 0).map(Some).ok_or_else(|| format!("{name}: must be a whole number, 0 or more")),
+            Some(v) => v
+                .as_i64()
+                .filter(|n| *n >= 0)
+                .map(Some)
+                .ok_or_else(|| format!("{name}: must be a whole number, 0 or more")),
         }
     };
     let trigger = match text("trigger")? {
         None => None,
-        Some(t) => Some(BuildTrigger::parse(&t).ok_or_else(|| format!("trigger: '{t}' is not push, pull_request, schedule, manual or other"))?),
+        Some(t) => Some(BuildTrigger::parse(&t).ok_or_else(|| {
+            format!("trigger: '{t}' is not push, pull_request, schedule, manual or other")
+        })?),
     };
     Ok(PreRun {
         pipeline: text("pipeline")?.ok_or("pipeline: is required")?,
@@ -256,5 +293,10 @@ async fn accuracy(
     ApiQuery(query): ApiQuery<AccuracyQuery>,
 ) -> ApiResult<Json<app::builds::LiveAccuracy>> {
     require(&caller, Role::Viewer)?;
-    Ok(Json(state.builds.live_accuracy(query.pipeline.as_deref(), 100).await?))
+    Ok(Json(
+        state
+            .builds
+            .live_accuracy(query.pipeline.as_deref(), 100)
+            .await?,
+    ))
 }

@@ -174,6 +174,22 @@ async fn receive(
     understood.map_err(|why| {
         AppError::bad_request(format!("The {event} payload is incomplete: {why}."))
     })?;
+    // Every CI run is a build too, moved through its life by the run's own id.
+    let run = match (source, event.as_str()) {
+        ("github", "workflow_run") => Some(crate::builds::ci::from_github(&json)),
+        ("gitlab", "Pipeline Hook") => Some(crate::builds::ci::from_gitlab(&json)),
+        _ => None,
+    };
+    if let Some(run) = run {
+        let build =
+            run.and_then(|v| crate::builds::input::read(&v, source, || delivery_id.clone()));
+        match build {
+            Ok(build) => {
+                state.builds.ingest(build).await?;
+            }
+            Err(why) => tracing::warn!(%why, %event, "a CI run was not recorded as a build"),
+        }
+    }
     let body = String::from_utf8(body.to_vec())
         .map_err(|_| AppError::bad_request("The body is not UTF-8."))?;
     let is_new = state

@@ -1,0 +1,223 @@
+//! CI runs from the signed webhooks as builds: GitHub's `workflow_run` (requested, in_progress,
+//! completed) and GitLab's `Pipeline Hook`, each moving one build through its life (the run's
+//! own id keys it). Pure: the payload in, the build in the shape `POST /builds` takes out.
+
+use serde_json::{json, Map, Value};
+
+fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(v, |v, key| v.get(key))?
+        .as_str()
+        .filter(|s| !s.is_empty())
+}
+
+fn id(v: &Value, path: &[&str]) -> Option<String> {
+    let found = path.iter().try_fold(v, |v, key| v.get(key))?;
+    match found {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// GitLab writes `2016-08-12 15:23:28 UTC` (or with an offset, `+0200`); RFC 3339 passes.
+pub fn gitlab_time(raw: &str) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    if time::OffsetDateTime::parse(raw, &Rfc3339).is_ok() {
+        return Some(raw.to_string());
+    }
+    let (date_time, zone) = raw.trim().rsplit_once(' ')?;
+    let offset = match zone {
+        "UTC" | "Z" => "+00:00".to_string(),
+        z if z.len() == 5 && (z.starts_with('+') || z.starts_with('-')) => {
+            format!("{}:{}", &z[..3], &z[3..])
+        }
+        _ => return None,
+    };
+    let candidate = format!("{}{offset}", date_time.replacen(' ', "T", 1));
+    time::OffsetDateTime::parse(&candidate, &Rfc3339)
+        .ok()
+        .map(|_| candidate)
+}
+
+fn insert(o: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
+    if let Some(v) = value {
+        o.insert(key.into(), v.into());
+    }
+}
+
+/// A `workflow_run` delivery as a build.
+pub fn from_github(body: &Value) -> Result<Value, String> {
+    let run = body.get("workflow_run").ok_or("missing workflow_run")?;
+    let repo = text(body, &["repository", "full_name"]).ok_or("missing repository.full_name")?;
+    let workflow = text(body, &["workflow", "name"])
+        .or_else(|| text(run, &["name"]))
+        .ok_or("missing workflow.name")?;
+    let status = match (text(run, &["status"]), text(run, &["conclusion"])) {
+        (Some("completed"), Some("success")) => "success",
+        (Some("completed"), Some("failure" | "timed_out" | "startup_failure")) => "failure",
+        (Some("completed"), _) => "cancelled",
+        (Some("in_progress"), _) => "running",
+        _ if text(body, &["action"]) == Some("in_progress") => "running",
+        _ => "queued",
+    };
+    let trigger = match text(run, &["event"]) {
+        Some("push") => "push",
+        Some("pull_request" | "pull_request_target") => "pull_request",
+        Some("schedule") => "schedule",
+        Some("workflow_dispatch" | "repository_dispatch") => "manual",
+        _ => "other",
+    };
+    let mut o = Map::new();
+    o.insert("source".into(), json!("github"));
+    o.insert(
+        "source_id".into(),
+        json!(id(run, &["id"]).ok_or("missing workflow_run.id")?),
+    );
+    o.insert("pipeline".into(), json!(format!("{repo}/{workflow}")));
+    o.insert("repo".into(), json!(repo));
+    o.insert("workflow".into(), json!(workflow));
+    insert(&mut o, "branch", text(run, &["head_branch"]));
+    insert(&mut o, "commit", text(run, &["head_sha"]));
+    insert(
+        &mut o,
+        "author",
+        text(run, &["head_commit", "author", "name"]).or_else(|| text(run, &["actor", "login"])),
+    );
+    insert(&mut o, "message", text(run, &["head_commit", "message"]));
+    insert(
+        &mut o,
+        "started_at",
+        text(run, &["run_started_at"]).or_else(|| text(run, &["created_at"])),
+    );
+    if status != "queued" && status != "running" {
+        insert(&mut o, "finished_at", text(run, &["updated_at"]));
+    }
+    o.insert("status".into(), json!(status));
+    o.insert("trigger".into(), json!(trigger));
+    insert(&mut o, "url", text(run, &["html_url"]));
+    Ok(Value::Object(o))
+}
+
+/// A `Pipeline Hook` delivery as a build.
+pub fn from_gitlab(body: &Value) -> Result<Value, String> {
+    let attrs = body
+        .get("object_attributes")
+        .ok_or("missing object_attributes")?;
+    let project = text(body, &["project", "path_with_namespace"])
+        .ok_or("missing project.path_with_namespace")?;
+    let name = text(attrs, &["name"]).unwrap_or("pipeline");
+    let status = match text(attrs, &["status"]) {
+        Some("success") => "success",
+        Some("failed") => "failure",
+        Some("canceled" | "skipped") => "cancelled",
+        Some("running") => "running",
+        _ => "queued",
+    };
+    let trigger = match text(attrs, &["source"]) {
+        Some("push") => "push",
+        Some("merge_request_event" | "external_pull_request_event") => "pull_request",
+        Some("schedule") => "schedule",
+        Some("web" | "api" | "trigger") => "manual",
+        _ => "other",
+    };
+    let time = |key: &str| text(attrs, &[key]).and_then(gitlab_time);
+    let mut o = Map::new();
+    o.insert("source".into(), json!("gitlab"));
+    o.insert(
+        "source_id".into(),
+        json!(id(attrs, &["id"]).ok_or("missing object_attributes.id")?),
+    );
+    o.insert("pipeline".into(), json!(format!("{project}/{name}")));
+    o.insert("repo".into(), json!(project));
+    o.insert("workflow".into(), json!(name));
+    insert(&mut o, "branch", text(attrs, &["ref"]));
+    insert(&mut o, "commit", text(attrs, &["sha"]));
+    insert(
+        &mut o,
+        "author",
+        text(body, &["commit", "author", "name"]).or_else(|| text(body, &["user", "username"])),
+    );
+    insert(&mut o, "message", text(body, &["commit", "message"]));
+    insert(&mut o, "started_at", time("created_at"));
+    if matches!(status, "success" | "failure" | "cancelled") {
+        insert(&mut o, "finished_at", time("finished_at"));
+    }
+    insert(
+        &mut o,
+        "duration_s",
+        attrs.get("duration").and_then(Value::as_f64),
+    );
+    o.insert("status".into(), json!(status));
+    o.insert("trigger".into(), json!(trigger));
+    insert(&mut o, "url", text(attrs, &["url"]));
+    Ok(Value::Object(o))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workflow_run_moves_through_its_life() {
+        let mut body = json!({
+            "action": "requested",
+            "workflow": {"name": "CI"},
+            "repository": {"full_name": "acme/shop"},
+            "workflow_run": {"id": 30433642, "name": "CI", "head_branch": "main", "head_sha": "acb5820ced9479c074f688cc328bf03f341a511d",
+                "event": "push", "status": "queued", "conclusion": null, "created_at": "2026-11-30T14:05:00Z",
+                "updated_at": "2026-11-30T14:05:00Z", "html_url": "https://github.com/acme/shop/actions/runs/30433642",
+                "head_commit": {"message": "Fix checkout", "author": {"name": "Maria", "email": "m@example.com"}}}
+        });
+        let queued = from_github(&body).unwrap();
+        assert_eq!(
+            (queued["status"].as_str(), queued["pipeline"].as_str()),
+            (Some("queued"), Some("acme/shop/CI"))
+        );
+        assert!(queued.get("finished_at").is_none());
+        body["action"] = json!("completed");
+        body["workflow_run"]["status"] = json!("completed");
+        body["workflow_run"]["conclusion"] = json!("failure");
+        body["workflow_run"]["run_started_at"] = json!("2026-11-30T14:05:10Z");
+        body["workflow_run"]["updated_at"] = json!("2026-11-30T14:12:00Z");
+        let done = from_github(&body).unwrap();
+        assert_eq!(
+            (done["status"].as_str(), done["finished_at"].as_str()),
+            (Some("failure"), Some("2026-11-30T14:12:00Z"))
+        );
+        assert_eq!(
+            (done["started_at"].as_str(), done["source_id"].as_str()),
+            (Some("2026-11-30T14:05:10Z"), Some("30433642"))
+        );
+        assert_eq!(done["author"], "Maria");
+    }
+
+    #[test]
+    fn a_gitlab_pipeline_reads_its_own_time_format() {
+        assert_eq!(
+            gitlab_time("2016-08-12 15:23:28 UTC").as_deref(),
+            Some("2016-08-12T15:23:28+00:00")
+        );
+        assert_eq!(
+            gitlab_time("2016-08-12 15:23:28 +0200").as_deref(),
+            Some("2016-08-12T15:23:28+02:00")
+        );
+        assert_eq!(gitlab_time("yesterday"), None);
+        let body = json!({
+            "object_kind": "pipeline",
+            "object_attributes": {"id": 31, "ref": "master", "sha": "bcbb5ec396a2c0f828686f14fac9b80b780504f2", "status": "failed",
+                "source": "merge_request_event", "created_at": "2016-08-12 15:23:28 UTC", "finished_at": "2016-08-12 15:26:29 UTC",
+                "duration": 63, "url": "https://gitlab.example.com/gitlab-org/gitlab-test/-/pipelines/31"},
+            "user": {"username": "root"},
+            "project": {"path_with_namespace": "gitlab-org/gitlab-test", "name": "Gitlab Test"},
+            "commit": {"id": "bcbb5ec396a2c0f828686f14fac9b80b780504f2", "message": "test\n", "author": {"name": "User", "email": "user@gitlab.com"}}
+        });
+        let b = from_gitlab(&body).unwrap();
+        assert_eq!(
+            (b["status"].as_str(), b["trigger"].as_str()),
+            (Some("failure"), Some("pull_request"))
+        );
+        assert_eq!(b["pipeline"], "gitlab-org/gitlab-test/pipeline");
+        assert_eq!(b["duration_s"], 63.0);
+    }
+}

@@ -1,0 +1,451 @@
+//! CI builds over the REST API and the CI webhooks, on both databases: ingestion (422s with
+//! nothing stored, idempotent source ids, roles and scopes), the import, paging, statistics, and
+//! the failure predictor (training, the evaluation, predictions, surviving a restart).
+
+mod common;
+use app::model::Role;
+use axum::http::StatusCode;
+use common::{Auth, TestApp, GITHUB_SECRET, GITLAB_TOKEN};
+use serde_json::{json, Value};
+
+fn build(source_id: &str, status: &str) -> Value {
+    json!({"pipeline": "acme/shop/ci", "branch": "main", "commit": "0123abcd", "author": "ann", "trigger": "push",
+           "message": "Add cart", "files_changed": 3, "lines_added": 120, "lines_deleted": 4,
+           "started_at": "2026-11-30T14:05:00Z", "status": status, "source_id": source_id})
+}
+
+async fn count(app: &TestApp, auth: &Auth) -> usize {
+    app.get("/api/v1/builds?limit=500", auth).await.json()["items"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
+    let ci = app.new_token("ci", Role::Operator).await;
+    let created = app
+        .post_json("/api/v1/builds", &ci, build("run-1", "running"))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let b = created.json();
+    assert_eq!(
+        (
+            b["pipeline"].clone(),
+            b["repo"].clone(),
+            b["workflow"].clone()
+        ),
+        (json!("acme/shop/ci"), json!("acme/shop"), json!("ci"))
+    );
+    assert_eq!(b["started_at"], "2026-11-30T14:05:00Z");
+    // No model yet: the prediction stored with it is the last-build baseline's.
+    assert_eq!(b["prediction"]["failure_probability"], 0.0);
+
+    let mut done = build("run-1", "failure");
+    done["finished_at"] = json!("2026-11-30T14:09:30Z");
+    done["tests_total"] = json!(420);
+    done["tests_failed"] = json!(3);
+    done["coverage"] = json!(81.5);
+    let updated = app.post_json("/api/v1/builds", &ci, done).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.json()["id"], b["id"]);
+    assert_eq!(
+        (
+            updated.json()["status"].clone(),
+            updated.json()["duration_s"].clone()
+        ),
+        (json!("failure"), json!(270.0))
+    );
+    assert_eq!(count(&app, &ci).await, 1);
+
+    for (change, field) in [
+        (json!({"pipeline": null}), "pipeline"),
+        (json!({"branch": null}), "branch"),
+        (json!({"commit": "not-hex"}), "commit"),
+        (json!({"commit": null}), "commit"),
+        (json!({"started_at": null}), "started_at"),
+        (json!({"started_at": "30/11/2026"}), "started_at"),
+        (json!({"status": "green"}), "status"),
+        (json!({"trigger": "cron"}), "trigger"),
+        (json!({"coverage": 140}), "coverage"),
+        (json!({"lines_added": -3}), "lines_added"),
+        (
+            json!({"finished_at": "2026-11-30T13:00:00Z"}),
+            "finished_at",
+        ),
+    ] {
+        let mut body = build("run-bad", "success");
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let res = app.post_json("/api/v1/builds", &ci, body).await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{change}: {}",
+            res.body
+        );
+        let message = res.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(message.starts_with(field), "{change}: {message}");
+        assert_eq!(res.json()["error"]["code"], "unprocessable");
+    }
+    assert_eq!(count(&app, &ci).await, 1, "nothing stored");
+
+    let viewer = app.new_token("viewer", Role::Viewer).await;
+    assert_eq!(
+        app.post_json("/api/v1/builds", &viewer, build("run-2", "success"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post_json("/api/v1/builds", &Auth::None, build("run-2", "success"))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let scoped = app
+        .post_json(
+            "/api/v1/tokens",
+            &app.new_token("admin", Role::Admin).await,
+            json!({"name": "gha", "scopes": ["builds:write"]}),
+        )
+        .await;
+    let scoped = Auth::Bearer(scoped.json()["token"].as_str().unwrap().to_string());
+    assert_eq!(
+        app.post_json("/api/v1/builds", &scoped, build("run-2", "success"))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.post_json("/api/v1/builds/model", &scoped, json!({}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn an_import_is_all_or_nothing_and_lists_page(app: TestApp) {
+    let ci = app.new_token("ci", Role::Operator).await;
+    let items: Vec<Value> = (0..30)
+        .map(|i| {
+            let mut b = build(
+                &format!("imp-{i}"),
+                if i % 5 == 0 { "failure" } else { "success" },
+            );
+            b["started_at"] = json!(format!("2026-11-{:02}T10:00:00Z", 1 + i % 28));
+            b["branch"] = json!(if i % 2 == 0 { "main" } else { "feature/x" });
+            b
+        })
+        .collect();
+    let mut broken = items.clone();
+    broken[17]["commit"] = json!("zzz");
+    let refused = app
+        .post_json("/api/v1/builds/import", &ci, Value::Array(broken))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("builds[17]: commit"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(count(&app, &ci).await, 0);
+
+    let ndjson: String = items.iter().map(|b| format!("{b}\n")).collect();
+    let imported = app
+        .post_raw(
+            "/api/v1/builds/import",
+            &ci,
+            &[("content-type", "application/x-ndjson")],
+            ndjson.into_bytes(),
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::CREATED, "{}", imported.body);
+    assert_eq!(
+        imported.json(),
+        json!({"stored": 30, "created": 30, "updated": 0})
+    );
+    let again = app
+        .post_json("/api/v1/builds/import", &ci, Value::Array(items))
+        .await;
+    assert_eq!(again.json()["updated"], 30, "the same source ids update");
+
+    let first = app.get("/api/v1/builds?limit=20", &ci).await.json();
+    assert_eq!(first["items"].as_array().unwrap().len(), 20);
+    let next = first["next_cursor"].as_i64().unwrap();
+    let second = app
+        .get(&format!("/api/v1/builds?limit=20&cursor={next}"), &ci)
+        .await
+        .json();
+    assert_eq!(second["items"].as_array().unwrap().len(), 10);
+    assert!(second["next_cursor"].is_null());
+    let failed = app
+        .get("/api/v1/builds?status=failure&branch=main", &ci)
+        .await
+        .json();
+    assert!(failed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|b| b["status"] == "failure" && b["branch"] == "main"));
+    assert_eq!(
+        app.get("/api/v1/builds?status=green", &ci).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+async fn stats_sum_up_each_pipeline(app: TestApp) {
+    let ci = app.new_token("ci", Role::Operator).await;
+    let now = flightdeck::now_ms();
+    // main: success, failure (red), failure, success 30 min after the first failure ended.
+    let runs = [
+        ("success", 0, 100.0),
+        ("failure", 10, 200.0),
+        ("failure", 20, 300.0),
+        ("success", 40, 400.0),
+    ];
+    let items: Vec<Value> = runs.iter().enumerate().map(|(i, (status, minute, duration))| {
+        let start = now - 3_600_000 + minute * 60_000;
+        json!({"pipeline": "acme/shop/ci", "branch": "main", "commit": "abcdef0", "status": status, "source_id": format!("s{i}"),
+               "started_at": start, "finished_at": start + (*duration as i64) * 1000, "coverage": 70.0 + i as f64})
+    }).collect();
+    app.post_json("/api/v1/builds/import", &ci, Value::Array(items))
+        .await;
+    let stats = app.get("/api/v1/builds/stats?days=7", &ci).await.json();
+    let s = &stats["pipelines"][0];
+    assert_eq!(
+        (
+            s["pipeline"].clone(),
+            s["builds"].clone(),
+            s["success_rate"].clone()
+        ),
+        (json!("acme/shop/ci"), json!(4), json!(0.5))
+    );
+    assert_eq!(
+        (s["duration_p50_s"].clone(), s["longest_red_streak"].clone()),
+        (json!(250.0), json!(2))
+    );
+    // Red from the first failure's end (minute 10 + 200 s) to the recovery's end (minute 40 + 400 s).
+    assert_eq!(s["mttr_s"], json!((30 * 60 + 200) as f64));
+    assert_eq!(
+        (s["latest_coverage"].clone(), s["coverage_trend"].clone()),
+        (json!(73.0), json!(3.0))
+    );
+    assert_eq!(
+        app.get("/api/v1/builds/stats?days=0", &ci).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.get("/api/v1/builds/stats?days=3651", &ci).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let other = app
+        .get("/api/v1/builds/stats?pipeline=nope", &ci)
+        .await
+        .json();
+    assert!(other["pipelines"].as_array().unwrap().is_empty());
+}
+
+async fn the_predictor_trains_evaluates_predicts_and_survives_a_restart(app: TestApp) {
+    let ci = app.new_token("ci", Role::Operator).await;
+    let viewer = app.new_token("viewer", Role::Viewer).await;
+    assert_eq!(
+        app.get("/api/v1/builds/model", &viewer).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let too_few = app.post_json("/api/v1/builds/model", &ci, json!({})).await;
+    assert_eq!(too_few.status, StatusCode::CONFLICT);
+    assert!(too_few.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Not enough history"));
+    let baseline = app
+        .post_json(
+            "/api/v1/builds/predict",
+            &viewer,
+            json!({"pipeline": "acme/shop/ci", "branch": "main"}),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (baseline["basis"].clone(), baseline["model"].clone()),
+        (json!("last_build_baseline"), Value::Null)
+    );
+
+    let history = flightdeck::demo::builds::history(5, 60, 8, flightdeck::now_ms() - 86_400_000);
+    app.state.builds.import(history).await.unwrap();
+    assert_eq!(
+        app.post_json("/api/v1/builds/model", &viewer, json!({}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let trained = app.post_json("/api/v1/builds/model", &ci, json!({})).await;
+    assert_eq!(trained.status, StatusCode::OK, "{}", trained.body);
+    let model = trained.json();
+    let e = &model["evaluation"];
+    for field in [
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "baseline_accuracy",
+        "baseline_f1",
+        "majority_accuracy",
+    ] {
+        let v = e[field].as_f64().unwrap_or(-1.0);
+        assert!((0.0..=1.0).contains(&v), "{field}: {e}");
+    }
+    assert!(e["test_samples"].as_u64().unwrap() > 500);
+    assert!(
+        e["accuracy"].as_f64() > e["baseline_accuracy"].as_f64(),
+        "{e}"
+    );
+    assert!(e["f1"].as_f64() > e["baseline_f1"].as_f64(), "{e}");
+    assert_eq!(
+        app.get("/api/v1/builds/model", &viewer).await.json()["version"],
+        model["version"]
+    );
+
+    let risky = app.post_json("/api/v1/builds/predict", &viewer, json!({"pipeline": "acme/web/e2e", "branch": "main", "author": "new.hire",
+        "trigger": "push", "message": "WIP: bump deps", "lines_added": 2400, "lines_deleted": 300, "files_changed": 60})).await;
+    assert_eq!(risky.status, StatusCode::OK, "{}", risky.body);
+    let risky = risky.json();
+    let safe = app.post_json("/api/v1/builds/predict", &viewer, json!({"pipeline": "acme/search/build", "branch": "main", "author": "maria.sre",
+        "trigger": "push", "message": "Update docs", "lines_added": 4, "lines_deleted": 1, "files_changed": 1})).await.json();
+    assert!(
+        risky["failure_probability"].as_f64() > safe["failure_probability"].as_f64(),
+        "{risky} vs {safe}"
+    );
+    assert_eq!(risky["model"]["version"], model["version"]);
+    let factors = risky["factors"].as_array().unwrap();
+    assert!(!factors.is_empty());
+    assert!(
+        factors
+            .iter()
+            .any(|f| f["name"] == "change_size" || f["name"] == "files_changed"),
+        "{risky}"
+    );
+    assert!(
+        factors.iter().all(|f| f["name"] != "fix_after_failure"),
+        "only what the build has: {risky}"
+    );
+    assert_eq!(
+        app.post_json("/api/v1/builds/predict", &viewer, json!({"branch": "main"}))
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // A new process on the same database uses the stored model.
+    let restarted =
+        flightdeck::builds::Builds::start(app.state.db.pool.clone(), app.state.bus.clone()).await;
+    assert_eq!(
+        restarted.model().unwrap().version,
+        model["version"].as_i64().unwrap()
+    );
+
+    // Builds that arrive now carry the model's prediction, scored once they finish.
+    let mut b = build("live-1", "running");
+    b["started_at"] = json!(flightdeck::now_ms());
+    let live = app.post_json("/api/v1/builds", &ci, b.clone()).await.json();
+    assert_eq!(live["prediction"]["model_version"], model["version"]);
+    b["status"] = json!("success");
+    app.post_json("/api/v1/builds", &ci, b).await;
+    let accuracy = app.get("/api/v1/builds/accuracy", &viewer).await.json();
+    assert_eq!(accuracy["builds"], 1);
+}
+
+async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
+    let viewer = app.new_token("viewer", Role::Viewer).await;
+    let run = |status: &str, conclusion: Value| {
+        json!({
+        "action": if status == "completed" { "completed" } else { "requested" },
+        "workflow": {"name": "CI"}, "repository": {"name": "shop", "full_name": "acme/shop"},
+        "workflow_run": {"id": 8842, "name": "CI", "head_branch": "main", "head_sha": "acb5820ced9479c074f688cc328bf03f341a511d",
+            "event": "push", "status": status, "conclusion": conclusion, "created_at": "2026-11-30T14:05:00Z",
+            "run_started_at": "2026-11-30T14:05:02Z", "updated_at": "2026-11-30T14:11:00Z",
+            "html_url": "https://github.com/acme/shop/actions/runs/8842",
+            "head_commit": {"message": "Fix cart", "author": {"name": "Maria"}}}
+    }).to_string().into_bytes()
+    };
+    let send = |delivery: &str, body: Vec<u8>| {
+        let signature = format!(
+            "sha256={}",
+            flightdeck::webhooks::sign(GITHUB_SECRET, &body)
+        );
+        let (app, delivery) = (&app, delivery.to_string());
+        async move {
+            app.post_raw(
+                "/api/v1/webhooks/github",
+                &Auth::None,
+                &[
+                    ("x-github-event", "workflow_run"),
+                    ("x-github-delivery", &delivery),
+                    ("x-hub-signature-256", &signature),
+                ],
+                body,
+            )
+            .await
+        }
+    };
+    assert!(send("d-1", run("queued", Value::Null))
+        .await
+        .status
+        .is_success());
+    let list = app.get("/api/v1/builds", &viewer).await.json();
+    assert_eq!(list["items"][0]["status"], "queued");
+    assert!(send("d-2", run("completed", json!("success")))
+        .await
+        .status
+        .is_success());
+    let list = app.get("/api/v1/builds", &viewer).await.json();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "one run, one build");
+    assert_eq!(
+        (items[0]["status"].clone(), items[0]["pipeline"].clone()),
+        (json!("success"), json!("acme/shop/CI"))
+    );
+    assert_eq!(items[0]["finished_at"], "2026-11-30T14:11:00Z");
+
+    let pipeline = json!({
+        "object_kind": "pipeline",
+        "object_attributes": {"id": 31, "ref": "master", "sha": "bcbb5ec396a2c0f828686f14fac9b80b780504f2", "status": "failed",
+            "source": "push", "created_at": "2026-11-30 15:23:28 UTC", "finished_at": "2026-11-30 15:26:29 UTC", "duration": 181},
+        "project": {"name": "gitlab-test", "path_with_namespace": "gitlab-org/gitlab-test"},
+        "commit": {"id": "bcbb5ec396a2c0f828686f14fac9b80b780504f2", "message": "test", "author": {"name": "User"}}
+    }).to_string().into_bytes();
+    let res = app
+        .post_raw(
+            "/api/v1/webhooks/gitlab",
+            &Auth::None,
+            &[
+                ("x-gitlab-event", "Pipeline Hook"),
+                ("x-gitlab-token", GITLAB_TOKEN),
+                ("x-gitlab-event-uuid", "g-1"),
+            ],
+            pipeline,
+        )
+        .await;
+    assert!(res.status.is_success(), "{}", res.body);
+    let gitlab = app
+        .get(
+            "/api/v1/builds?pipeline=gitlab-org/gitlab-test/pipeline",
+            &viewer,
+        )
+        .await
+        .json();
+    assert_eq!(gitlab["items"][0]["status"], "failure");
+    assert_eq!(gitlab["items"][0]["duration_s"], 181.0);
+}
+
+on_both_databases!(
+    a_build_is_stored_once_and_moves_through_its_life,
+    an_import_is_all_or_nothing_and_lists_page,
+    stats_sum_up_each_pipeline,
+    the_predictor_trains_evaluates_predicts_and_survives_a_restart,
+    ci_webhooks_record_runs_as_builds,
+);
