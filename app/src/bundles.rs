@@ -18,6 +18,8 @@ pub fn page_island(path: &str) -> Option<&'static str> {
         ["alerts"] => "AlertFeed",
         ["alerts", _] => "AlertLive",
         ["audit"] => "AuditTrail",
+        ["builds"] => "BuildsBoard",
+        ["builds", "pipeline"] => "PipelineLive",
         ["config"] => "ConfigBoard",
         ["flags"] => "FlagList",
         ["flags", _] => "FlagLive",
@@ -52,7 +54,8 @@ mod tests {
         assert_eq!(page_island("/alerts/7/"), Some("AlertLive"));
         assert_eq!(page_island("/settings"), Some("SettingsSections"));
         assert_eq!(page_island("/flags/new-checkout"), Some("FlagLive"));
-        assert_eq!(page_island("/builds"), None);
+        assert_eq!(page_island("/builds"), Some("BuildsBoard"));
+        assert_eq!(page_island("/coming"), None);
         assert_eq!(page_island("/deployments/1/extra"), None);
     }
 

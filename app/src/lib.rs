@@ -92,7 +92,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("slos/:id") view=SloPage/>
                     <Route path=path!("alerts") view=AlertsPage/>
                     <Route path=path!("alerts/:id") view=AlertPage/>
-                    <Route path=path!("builds") view=|| view! { <ComingPage section=Section::Builds/> }/>
+                    <Route path=path!("builds") view=BuildsPage/>
+                    <Route path=path!("builds/pipeline") view=PipelinePage/>
                     <Route path=path!("config") view=ConfigPage/>
                     <Route path=path!("flags") view=FlagsPage/>
                     <Route path=path!("flags/:key") view=FlagPage/>

@@ -168,6 +168,31 @@ pub trait ConfigPort: Send + Sync + 'static {
     ) -> Result<(), AppError>;
 }
 
+/// CI builds and the failure predictor, for the pages.
+#[async_trait]
+pub trait BuildsPort: Send + Sync + 'static {
+    /// Newest first, with the cursor of the next page.
+    async fn list(
+        &self,
+        query: &crate::builds::BuildQuery,
+    ) -> Result<(Vec<crate::builds::Build>, Option<i64>), AppError>;
+    /// Builds started since `since` (Unix ms), oldest first.
+    async fn since(
+        &self,
+        since: i64,
+        pipeline: Option<&str>,
+    ) -> Result<Vec<crate::builds::Build>, AppError>;
+    async fn predict(
+        &self,
+        pre: &crate::builds::PreRun,
+    ) -> Result<crate::builds::Prediction, AppError>;
+    fn model_info(&self) -> Option<crate::builds::ModelInfo>;
+    async fn live_accuracy(
+        &self,
+        pipeline: Option<&str>,
+    ) -> Result<crate::builds::LiveAccuracy, AppError>;
+}
+
 /// Flightdeck's own health history.
 #[async_trait]
 pub trait SystemPort: Send + Sync + 'static {
@@ -269,6 +294,7 @@ pub struct Ports {
     pub accounts: Arc<dyn AccountsPort>,
     pub alerts: Arc<dyn AlertsPort>,
     pub audit: Arc<dyn AuditPort>,
+    pub builds: Arc<dyn BuildsPort>,
     pub catalog: Arc<dyn CatalogPort>,
     pub config: Arc<dyn ConfigPort>,
     pub components: Arc<dyn ComponentsPort>,

@@ -19,7 +19,7 @@ const listPages: [string, string, string][] = [
   ["/config", "ConfigBoard", ""],
   ["/flags", "FlagList", "/flags/"],
   ["/system", "SystemLive", ""],
-  ["/builds", "shell", ""],
+  ["/builds", "BuildsBoard", "/builds/pipeline"],
 ];
 const detailIsland: Record<string, string> = {
   "/deployments/": "DeploymentLive",
@@ -27,6 +27,7 @@ const detailIsland: Record<string, string> = {
   "/slos/": "SloLive",
   "/alerts/": "AlertLive",
   "/flags/": "FlagLive",
+  "/builds/pipeline": "PipelineLive",
 };
 
 async function signInAs(browser: Browser, username: string, password: string): Promise<Page> {

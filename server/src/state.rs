@@ -131,6 +131,7 @@ impl AppState {
             accounts: accounts.clone(),
             alerts: alerts.clone(),
             audit: audit.clone(),
+            builds: builds.clone(),
             catalog: catalog.clone(),
             config: config_values.clone(),
             components: components.clone(),

@@ -143,6 +143,7 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
 }
 
 mod alerts;
+mod builds;
 pub mod codec;
 mod config;
 mod dashboard;
@@ -152,6 +153,7 @@ mod health;
 mod routing;
 mod system;
 pub use alerts::*;
+pub use builds::*;
 pub use config::*;
 pub use dashboard::*;
 pub use deployments::*;

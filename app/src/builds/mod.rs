@@ -1,6 +1,7 @@
 //! CI builds: what a build is, the checks a new one passes, and (in the submodules) the
 //! statistics of a pipeline, the features a prediction reads and how a predictor is scored.
 
+pub mod charts;
 pub mod evaluation;
 pub mod features;
 pub mod stats;

@@ -330,3 +330,28 @@ impl Builds {
         });
     }
 }
+
+#[async_trait::async_trait]
+impl app::ports::BuildsPort for Builds {
+    async fn list(
+        &self,
+        query: &app::builds::BuildQuery,
+    ) -> Result<(Vec<Build>, Option<i64>), AppError> {
+        Builds::list(self, query).await
+    }
+    async fn since(&self, since: i64, pipeline: Option<&str>) -> Result<Vec<Build>, AppError> {
+        Builds::since(self, since, pipeline, None).await
+    }
+    async fn predict(&self, pre: &PreRun) -> Result<Prediction, AppError> {
+        Builds::predict(self, pre).await
+    }
+    fn model_info(&self) -> Option<ModelInfo> {
+        self.model().map(|m| m.info())
+    }
+    async fn live_accuracy(
+        &self,
+        pipeline: Option<&str>,
+    ) -> Result<app::builds::LiveAccuracy, AppError> {
+        Builds::live_accuracy(self, pipeline, 100).await
+    }
+}

@@ -1,0 +1,150 @@
+//! Server functions of the build pages (viewers).
+
+use crate::builds::stats::PipelineStats;
+use crate::builds::{Build, BuildStatus, LiveAccuracy, ModelInfo, Prediction};
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::model::Role;
+#[cfg(feature = "ssr")]
+use crate::ports::call::*;
+
+/// A pipeline on the Builds page: its numbers and its latest outcomes, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineRow {
+    pub stats: PipelineStats,
+    pub recent: Vec<BuildStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildsOverview {
+    pub days: u32,
+    /// Worst first: lowest success rate, then most recent failure.
+    pub pipelines: Vec<PipelineRow>,
+    pub model: Option<ModelInfo>,
+    pub accuracy: LiveAccuracy,
+}
+
+/// A build still running, with what the predictor says of it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunningBuild {
+    pub build: Build,
+    pub prediction: Prediction,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineView {
+    pub pipeline: String,
+    pub days: u32,
+    pub stats: PipelineStats,
+    /// The period's builds, oldest first, for the charts.
+    pub history: Vec<Build>,
+    /// The filtered list, newest first, and the next page's cursor.
+    pub list: Vec<Build>,
+    pub next_cursor: Option<i64>,
+    pub running: Vec<RunningBuild>,
+    pub model: Option<ModelInfo>,
+    pub accuracy: LiveAccuracy,
+}
+
+#[server(endpoint = "builds_overview")]
+pub async fn load_builds_overview(days: u32) -> Result<BuildsOverview, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            let days = days.clamp(1, 3650);
+            let ports = ports()?;
+            let since = crate::components::common::now_ms() - i64::from(days) * 86_400_000;
+            let builds = ports.builds.since(since, None).await?;
+            let mut by_pipeline: std::collections::BTreeMap<String, Vec<Build>> =
+                Default::default();
+            for b in builds {
+                by_pipeline.entry(b.pipeline.clone()).or_default().push(b);
+            }
+            let mut pipelines: Vec<PipelineRow> = by_pipeline
+                .into_iter()
+                .map(|(name, list)| {
+                    let recent = list.iter().rev().take(20).rev().map(|b| b.status).collect();
+                    PipelineRow {
+                        stats: crate::builds::stats::pipeline_stats(&name, &list),
+                        recent,
+                    }
+                })
+                .collect();
+            pipelines.sort_by(|a, b| {
+                let rate = |r: &PipelineRow| r.stats.success_rate.unwrap_or(1.0);
+                rate(a).total_cmp(&rate(b))
+            });
+            Ok(BuildsOverview {
+                days,
+                pipelines,
+                model: ports.builds.model_info(),
+                accuracy: ports.builds.live_accuracy(None).await?,
+            })
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "pipeline")]
+pub async fn load_pipeline(
+    pipeline: String,
+    days: u32,
+    #[server(default)] branch: Option<String>,
+    #[server(default)] status: Option<String>,
+    #[server(default)] cursor: Option<i64>,
+) -> Result<PipelineView, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            let days = days.clamp(1, 3650);
+            let ports = ports()?;
+            let since = crate::components::common::now_ms() - i64::from(days) * 86_400_000;
+            let mut history = ports.builds.since(since, Some(&pipeline)).await?;
+            let stats = crate::builds::stats::pipeline_stats(&pipeline, &history);
+            let query = crate::builds::BuildQuery {
+                pipeline: Some(pipeline.clone()),
+                branch: branch.filter(|b| !b.is_empty()),
+                status: status.filter(|s| !s.is_empty()),
+                author: None,
+                limit: Some(25),
+                cursor,
+            };
+            let (list, next_cursor) = ports.builds.list(&query).await?;
+            let mut running = Vec::new();
+            for b in history
+                .iter()
+                .rev()
+                .filter(|b| !b.status.is_finished())
+                .take(5)
+            {
+                let prediction = ports
+                    .builds
+                    .predict(&crate::builds::PreRun::from(b))
+                    .await?;
+                running.push(RunningBuild {
+                    build: b.clone(),
+                    prediction,
+                });
+            }
+            // The charts need no more than the latest 1,500 builds.
+            if history.len() > 1500 {
+                history.drain(..history.len() - 1500);
+            }
+            Ok(PipelineView {
+                accuracy: ports.builds.live_accuracy(Some(&pipeline)).await?,
+                model: ports.builds.model_info(),
+                pipeline,
+                days,
+                stats,
+                history,
+                list,
+                next_cursor,
+                running,
+            })
+        }
+        .await,
+    )
+}

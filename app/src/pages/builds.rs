@@ -1,0 +1,195 @@
+//! Builds: every pipeline with its last status, success rate, p50 duration and its latest
+//! outcomes, worst first, and how the failure predictor is doing. Live as builds arrive.
+
+use crate::api::codec::resource;
+use crate::api::{load_builds_overview, BuildsOverview, PipelineRow};
+use crate::builds::charts::outcome_strip;
+use crate::builds::{BuildStatus, LiveAccuracy, ModelInfo, TOPIC};
+use crate::components::common::*;
+use crate::live::changes_on;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+pub(super) const RANGES: [(u32, &str); 4] = [
+    (7, "7 days"),
+    (30, "30 days"),
+    (90, "90 days"),
+    (365, "1 year"),
+];
+
+/// `days` from the query (`?days=`), one of [`RANGES`], else 30.
+pub(super) fn days_from_query() -> impl Fn() -> u32 + Copy {
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        query
+            .read()
+            .get("days")
+            .and_then(|d| d.parse().ok())
+            .filter(|d| RANGES.iter().any(|(r, _)| r == d))
+            .unwrap_or(30)
+    }
+}
+
+#[component]
+pub fn BuildsPage() -> impl IntoView {
+    let days = days_from_query();
+    view! {
+        <Title text="Builds"/>
+        <div class="page-head">
+            <h1>"Builds"</h1>
+            <p class="muted">"CI pipelines, worst first. Send builds with POST /api/v1/builds, import history with POST /api/v1/builds/import, or point GitHub (workflow_run) and GitLab (Pipeline Hook) webhooks here."</p>
+        </div>
+        {move || {
+            let current = days();
+            view! {
+                <nav class="tabs" aria-label="Period">
+                    {RANGES.iter().map(|(d, label)| view! {
+                        <a href=format!("/builds?days={d}") aria-current=(*d == current).then_some("page")>{*label}</a>
+                    }).collect_view()}
+                </nav>
+                <BuildsBoard days=current/>
+            }
+        }}
+    }
+}
+
+pub(super) fn percent(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+pub(super) fn minutes(seconds: Option<f64>) -> String {
+    match seconds {
+        None => "—".into(),
+        Some(s) if s < 90.0 => format!("{s:.0} s"),
+        Some(s) => format!("{:.1} min", s / 60.0),
+    }
+}
+
+pub(super) fn status_badge(status: BuildStatus) -> impl IntoView {
+    let class = match status {
+        BuildStatus::Success => "badge status-succeeded",
+        BuildStatus::Failure => "badge status-failed",
+        BuildStatus::Running | BuildStatus::Queued => "badge status-running",
+        BuildStatus::Cancelled => "badge status-cancelled",
+    };
+    view! { <span class=class>{status.as_str()}</span> }
+}
+
+/// The model's held-out evaluation and how its live predictions fare, beside the baselines.
+#[component]
+pub(super) fn PredictorCard(model: Option<ModelInfo>, accuracy: LiveAccuracy) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Failure prediction"</h2>
+            {match model {
+                None => view! {
+                    <p class="muted">"No model yet: predictions repeat the last build on the branch. Train one with POST /api/v1/builds/model once there is history (it retrains daily and after every 500 finished builds)."</p>
+                }.into_any(),
+                Some(m) => {
+                    let e = m.evaluation;
+                    view! {
+                        <p class="muted">{format!("Model {} trained on {} builds; tested on the newest {} it had not seen.", m.version, m.samples, e.test_samples)}</p>
+                        <div class="table-wrap"><table class="table">
+                            <thead><tr><th scope="col">""</th><th scope="col">"Accuracy"</th><th scope="col">"Failure F1"</th></tr></thead>
+                            <tbody>
+                                <tr><th scope="row">"This model"</th><td>{percent(Some(e.accuracy))}</td><td>{format!("{:.2}", e.f1)}</td></tr>
+                                <tr><th scope="row">"Same as the last build"</th><td>{percent(Some(e.baseline_accuracy))}</td><td>{format!("{:.2}", e.baseline_f1)}</td></tr>
+                                <tr><th scope="row">"Always the majority"</th><td>{percent(Some(e.majority_accuracy))}</td><td>"0.00"</td></tr>
+                            </tbody>
+                        </table></div>
+                    }.into_any()
+                }
+            }}
+            <p data-testid="live-accuracy">{if accuracy.builds == 0 {
+                "No finished build has a prediction to score yet.".to_string()
+            } else {
+                format!(
+                    "Live, over the last {} finished builds: predictions {} right; the last-build baseline {}; always the majority {}.",
+                    accuracy.builds, percent(accuracy.accuracy), percent(accuracy.baseline_accuracy), percent(accuracy.majority_accuracy)
+                )
+            }}</p>
+        </section>
+    }
+}
+
+#[island]
+fn BuildsBoard(days: u32) -> impl IntoView {
+    let changes = changes_on(TOPIC);
+    let overview = resource(move || changes.get(), move |_| load_builds_overview(days));
+    let search = RwSignal::new(String::new());
+    let red_only = RwSignal::new(false);
+    view! {
+        <Transition fallback=|| view! { <LoadingRows/> }>
+            {move || overview.get().map(|r| match r {
+                Err(error) => view! { <ErrorNote error/> }.into_any(),
+                Ok(o) if o.pipelines.is_empty() => view! {
+                    <section class="card"><EmptyState title="No builds in this period">
+                        <p>"POST /api/v1/builds {\"pipeline\": \"acme/shop/ci\", \"branch\": \"main\", \"commit\": \"0123abc\", \"started_at\": \"2026-11-30T14:05:00Z\", \"status\": \"running\"}"</p>
+                    </EmptyState></section>
+                }.into_any(),
+                Ok(o) => view! { <Overview o search red_only/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Overview(
+    o: BuildsOverview,
+    search: RwSignal<String>,
+    red_only: RwSignal<bool>,
+) -> impl IntoView {
+    let BuildsOverview {
+        days,
+        pipelines,
+        model,
+        accuracy,
+    } = o;
+    let rows = move || {
+        let wanted = search.get();
+        let red = red_only.get();
+        pipelines
+            .iter()
+            .filter(|p| wanted.is_empty() || p.stats.pipeline.to_lowercase().contains(&wanted))
+            .filter(|p| !red || p.stats.last_status == Some(BuildStatus::Failure))
+            .cloned()
+            .collect::<Vec<PipelineRow>>()
+    };
+    view! {
+        <section class="card">
+            <div class="filters">
+                <label>"Search"<input type="search" placeholder="Pipeline" autocomplete="off" prop:value=move || search.get()
+                    on:input=move |ev| search.set(event_target_value(&ev).to_lowercase())/></label>
+                <label class="check"><input type="checkbox" prop:checked=move || red_only.get()
+                    on:change=move |ev| red_only.set(event_target_checked(&ev))/>" Red now"</label>
+            </div>
+            <div class="table-wrap">
+                <table class="table builds-table">
+                    <thead><tr>
+                        <th scope="col">"Pipeline"</th><th scope="col">"Last"</th><th scope="col">"Success"</th>
+                        <th scope="col">"p50"</th><th scope="col" class="col-wide">"Latest 20"</th><th scope="col" class="col-wide">"Builds"</th>
+                    </tr></thead>
+                    <tbody>
+                        {move || rows().into_iter().map(|p| {
+                            let s = p.stats;
+                            let strip = outcome_strip(&p.recent);
+                            let fails = p.recent.iter().filter(|r| **r == BuildStatus::Failure).count();
+                            let label = format!("{} of the latest {} failed", fails, p.recent.len());
+                            view! {
+                                <tr>
+                                    <th scope="row"><a href=format!("/builds/pipeline?name={}&days={days}", s.pipeline)>{s.pipeline.clone()}</a></th>
+                                    <td>{s.last_status.map(status_badge)}</td>
+                                    <td>{percent(s.success_rate)}</td>
+                                    <td>{minutes(s.duration_p50_s)}</td>
+                                    <td class="col-wide"><span role="img" aria-label=label inner_html=strip></span></td>
+                                    <td class="col-wide">{s.builds}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <PredictorCard model accuracy/>
+    }
+}

@@ -1,0 +1,210 @@
+//! One pipeline: its numbers, the build-duration chart (failures marked, rolling p50 and p95)
+//! and the coverage chart, drawn on the server first; the running builds with their predicted
+//! risk and its reasons; the build list with filters and paging; the predictor's record. Live.
+
+use super::builds::{days_from_query, minutes, percent, status_badge, PredictorCard, RANGES};
+use crate::api::codec::resource;
+use crate::api::{load_pipeline, PipelineView, RunningBuild};
+use crate::builds::charts::{coverage_chart, duration_chart};
+use crate::builds::{Build, TOPIC};
+use crate::components::common::*;
+use crate::href::QueryHref;
+use crate::live::changes_on;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Filters {
+    pipeline: String,
+    days: u32,
+    branch: Option<String>,
+    status: Option<String>,
+    cursor: Option<i64>,
+}
+
+fn href(f: &Filters, cursor: Option<i64>) -> String {
+    QueryHref::new()
+        .param("name", Some(f.pipeline.as_str()))
+        .param("days", Some(f.days))
+        .param("branch", f.branch.as_deref())
+        .param("status", f.status.as_deref())
+        .param("cursor", cursor)
+        .build("/builds/pipeline", "")
+}
+
+#[component]
+pub fn PipelinePage() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let days = days_from_query();
+    let filters = move || {
+        let q = query.read();
+        let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
+        Filters {
+            pipeline: get("name").unwrap_or_default(),
+            days: days(),
+            branch: get("branch"),
+            status: get("status"),
+            cursor: get("cursor").and_then(|c| c.parse().ok()),
+        }
+    };
+    view! {
+        <Title text="Pipeline"/>
+        <p><a href="/builds">"← Builds"</a></p>
+        {move || {
+            let f = filters();
+            view! {
+                <div class="page-head">
+                    <h1 class="pipeline-name">{f.pipeline.clone()}</h1>
+                </div>
+                <nav class="tabs" aria-label="Period">
+                    {RANGES.iter().map(|(d, label)| {
+                        let target = Filters { days: *d, cursor: None, ..f.clone() };
+                        view! { <a href=href(&target, None) aria-current=(*d == f.days).then_some("page")>{*label}</a> }
+                    }).collect_view()}
+                </nav>
+                <PipelineLive filters=f/>
+            }
+        }}
+    }
+}
+
+#[island]
+fn PipelineLive(filters: Filters) -> impl IntoView {
+    let changes = changes_on(TOPIC);
+    let f = StoredValue::new(filters);
+    let view_data = resource(
+        move || changes.get(),
+        move |_| {
+            let f = f.get_value();
+            load_pipeline(f.pipeline, f.days, f.branch, f.status, f.cursor)
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <LoadingRows/> }>
+            {move || view_data.get().map(|r| match r {
+                Err(error) => view! { <ErrorNote error/> }.into_any(),
+                Ok(v) if v.stats.builds == 0 && v.list.is_empty() => view! {
+                    <section class="card"><EmptyState title="No builds of this pipeline in this period">
+                        <p>"Pick a longer period, or check the pipeline's name (repo/workflow)."</p>
+                    </EmptyState></section>
+                }.into_any(),
+                Ok(v) => view! { <Pipeline v filters=f.get_value()/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Pipeline(v: PipelineView, filters: Filters) -> impl IntoView {
+    let now = now_ms();
+    let s = &v.stats;
+    let duration_svg = duration_chart(&v.history, now);
+    let coverage_svg = coverage_chart(&v.history, now);
+    let summary = format!(
+        "{} builds, {} succeeded; p50 {}, p95 {}; longest red streak {}; mean time to recovery {}; coverage {}{}",
+        s.builds,
+        percent(s.success_rate),
+        minutes(s.duration_p50_s),
+        minutes(s.duration_p95_s),
+        s.longest_red_streak,
+        minutes(s.mean_time_to_recovery_s),
+        s.latest_coverage.map_or("—".into(), |c| format!("{c:.1}%")),
+        s.coverage_trend.map_or(String::new(), |t| format!(" ({t:+.1} points)")),
+    );
+    view! {
+        <p class="muted" data-testid="pipeline-summary">{summary.clone()}</p>
+        {(!v.running.is_empty()).then(|| view! { <Running running=v.running.clone()/> })}
+        <div class="grid-2">
+            <section class="card">
+                <h2>"Build duration"</h2>
+                <div class="chart" role="img" data-testid="duration-chart" aria-label=format!("Build durations over {} days; failures marked in red; rolling p50 and p95. {summary}", filters.days) inner_html=duration_svg></div>
+            </section>
+            <section class="card">
+                <h2>"Coverage"</h2>
+                <div class="chart" role="img" aria-label=format!("Coverage over {} days: latest {}", filters.days, s.latest_coverage.map_or("unknown".into(), |c| format!("{c:.1}%"))) inner_html=coverage_svg></div>
+            </section>
+        </div>
+        <BuildList list=v.list next=v.next_cursor filters/>
+        <PredictorCard model=v.model accuracy=v.accuracy/>
+    }
+}
+
+/// Running builds with their predicted risk and its reasons in words.
+#[component]
+fn Running(running: Vec<RunningBuild>) -> impl IntoView {
+    view! {
+        <section class="card" data-testid="running-builds">
+            <h2>"Running now"</h2>
+            <ul class="timeline">
+                {running.into_iter().map(|r| {
+                    let p = r.prediction;
+                    let risk = format!("{:.0}% risk of failure", p.failure_probability * 100.0);
+                    let basis = if p.model.is_none() { " (last-build baseline)" } else { "" };
+                    let reasons: Vec<String> = p.factors.iter().filter(|f| f.contribution > 0.0).take(3).map(|f| f.reason.clone()).collect();
+                    view! {
+                        <li>
+                            <strong>{format!("{} · {}", r.build.branch, &r.build.commit[..7.min(r.build.commit.len())])}</strong>
+                            {format!(" by {}: ", r.build.author.clone().unwrap_or_else(|| "unknown".into()))}
+                            <span class=if p.prediction == "failure" { "badge status-failed" } else { "badge status-succeeded" }>{risk}</span>
+                            {basis}
+                            {(!reasons.is_empty()).then(|| view! { <div class="muted small">{format!("Why: {}", reasons.join("; "))}</div> })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl IntoView {
+    let f = filters.clone();
+    view! {
+        <section class="card">
+            <h2>"Builds"</h2>
+            <form method="get" action="/builds/pipeline" class="filters">
+                <input type="hidden" name="name" value=f.pipeline.clone()/>
+                <input type="hidden" name="days" value=f.days/>
+                <label>"Branch"<input name="branch" autocomplete="off" value=f.branch.clone().unwrap_or_default() placeholder="main"/></label>
+                <label>"Status"
+                    <select name="status">
+                        <option value="">"Any"</option>
+                        {["success", "failure", "running", "queued", "cancelled"].into_iter().map(|s| view! {
+                            <option value=s selected=f.status.as_deref() == Some(s)>{s}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <button class="btn btn-ghost" type="submit">"Filter"</button>
+            </form>
+            {if list.is_empty() {
+                view! { <p class="muted">"No build matches."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap"><table class="table builds-table">
+                        <thead><tr><th scope="col">"Started"</th><th scope="col">"Branch"</th><th scope="col">"Status"</th>
+                            <th scope="col">"Duration"</th><th scope="col" class="col-wide">"Author"</th><th scope="col" class="col-wide">"Predicted"</th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|b| view! {
+                                <tr>
+                                    <td><TimeAgo ms=b.started_at/></td>
+                                    <td>{match &b.url {
+                                        Some(url) if url.starts_with("https://") || url.starts_with("http://") => view! { <a href=url.clone() rel="noopener noreferrer">{b.branch.clone()}</a> }.into_any(),
+                                        _ => view! { <span>{b.branch.clone()}</span> }.into_any(),
+                                    }}<div class="muted small">{b.message.clone().unwrap_or_default()}</div></td>
+                                    <td>{status_badge(b.status)}</td>
+                                    <td>{minutes(b.duration_s)}</td>
+                                    <td class="col-wide">{b.author.clone().unwrap_or_default()}</td>
+                                    <td class="col-wide">{b.predicted_failure.map_or("—".into(), |p| format!("{:.0}% risk", p * 100.0))}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table></div>
+                }.into_any()
+            }}
+            <div class="pager">
+                {f.cursor.is_some().then(|| view! { <a class="btn btn-ghost" href=href(&f, None)>"Newest"</a> })}
+                {next.map(|c| view! { <a class="btn btn-ghost" href=href(&filters, Some(c))>"Older"</a> })}
+            </div>
+        </section>
+    }
+}

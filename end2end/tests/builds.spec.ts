@@ -1,0 +1,41 @@
+import { expect, test } from "@playwright/test";
+import { expectLive, signIn } from "./helpers";
+
+// The build pages at tablet size: pipelines worst first, a pipeline's duration chart drawn on
+// the server before hydration, and a build that starts appearing live with its predicted risk.
+test.use({ viewport: { width: 820, height: 1180 } });
+
+test("builds list pipelines, chart them before hydration and show a new build live", async ({ page, browser }) => {
+  await signIn(page, "/builds");
+  const rows = page.locator(".builds-table tbody tr");
+  await expect(rows).toHaveCount(4);
+  await expect(page.getByTestId("live-accuracy")).toBeVisible();
+
+  // Server-rendered: the chart is in the page before (here: without) the browser bundle.
+  const context = await browser.newContext({ storageState: await page.context().storageState(), viewport: { width: 820, height: 1180 } });
+  const unhydrated = await context.newPage();
+  await unhydrated.route("**/*.wasm", (route) => route.abort());
+  await unhydrated.goto("/builds/pipeline?name=acme/shop/ci");
+  await expect(unhydrated.getByTestId("duration-chart").locator("svg")).toBeVisible();
+  await expect(unhydrated.getByTestId("pipeline-summary")).toContainText("builds");
+  await context.close();
+
+  await page.getByRole("link", { name: "acme/shop/ci" }).click();
+  await expect(page).toHaveURL(/\/builds\/pipeline\?name=acme/);
+  await expectLive(page);
+  const origin = new URL(page.url()).origin;
+  const branch = `feature/live-${Date.now()}`;
+  const posted = await page.request.post("/api/v1/builds", {
+    headers: { origin },
+    data: {
+      pipeline: "acme/shop/ci", branch, commit: "0a1b2c3d4e5f", author: "new.hire", trigger: "pull_request",
+      message: "WIP: bump deps", lines_added: 2200, lines_deleted: 300, files_changed: 40,
+      started_at: new Date().toISOString(), status: "running", source_id: branch,
+    },
+  });
+  expect(posted.status(), await posted.text()).toBe(201);
+  const running = page.getByTestId("running-builds");
+  await expect(running).toContainText(branch);
+  await expect(running).toContainText("risk of failure");
+  await expect(page.locator(".builds-table").getByText(branch)).toBeVisible();
+});
