@@ -48,6 +48,11 @@ async fn every_documented_operation_is_routed(app: TestApp) {
         "/config",
         "/config/{environment}/{key}",
         "/maintenance",
+        "/builds",
+        "/builds/model",
+        "/builds/predict",
+        "/builds/stats",
+        "/builds/import",
     ] {
         assert!(paths.contains_key(required), "{required} is not documented");
     }

@@ -90,7 +90,7 @@ pub(super) fn PredictorCard(model: Option<ModelInfo>, accuracy: LiveAccuracy) ->
                     view! {
                         <p class="muted">{format!("Model {} trained on {} builds; tested on the newest {} it had not seen.", m.version, m.samples, e.test_samples)}</p>
                         <div class="table-wrap"><table class="table">
-                            <thead><tr><th scope="col">""</th><th scope="col">"Accuracy"</th><th scope="col">"Failure F1"</th></tr></thead>
+                            <thead><tr><th scope="col">"Predictor"</th><th scope="col">"Accuracy"</th><th scope="col">"Failure F1"</th></tr></thead>
                             <tbody>
                                 <tr><th scope="row">"This model"</th><td>{percent(Some(e.accuracy))}</td><td>{format!("{:.2}", e.f1)}</td></tr>
                                 <tr><th scope="row">"Same as the last build"</th><td>{percent(Some(e.baseline_accuracy))}</td><td>{format!("{:.2}", e.baseline_f1)}</td></tr>
