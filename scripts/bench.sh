@@ -102,3 +102,7 @@ cargo run --quiet --release -p flightdeck --example health_bench
 echo
 echo "## Feature flags (OFREP)"
 cargo run --quiet --release -p flightdeck --example flags_bench
+
+echo
+echo "## Builds (failure prediction, training, prediction latency, ingestion)"
+cargo run --quiet --release -p flightdeck --example builds_bench
