@@ -171,27 +171,33 @@ impl Builds {
         let created = existing.is_none();
         let finished_now =
             b.status.is_outcome() && existing.as_ref().is_none_or(|e| !e.status.is_outcome());
+        // Read what came before, and predict, before the write transaction: a request holding
+        // a pooled connection for its transaction must not wait for a second one (a busy pool
+        // would deadlock on itself).
+        let predicted = match existing {
+            Some(_) => None,
+            None => {
+                let pre = PreRun::from(&b);
+                let prior = queries::prior(&self.pool, &pre).await?;
+                let prediction = self.predict_with(&pre, &prior);
+                let failed_before = prior.previous_failed == Some(true);
+                Some((prediction, if failed_before { "failure" } else { "success" }))
+            }
+        };
         let mut tx = store::begin(&self.pool).await?;
-        match existing {
-            Some(old) => {
+        match (existing, predicted) {
+            (Some(old), _) => {
                 b.id = old.id;
                 b.predicted_failure = old.predicted_failure;
                 b.model_version = old.model_version;
                 queries::update(&mut tx, &b).await?;
             }
-            None => {
-                let pre = PreRun::from(&b);
-                let prior = queries::prior(&self.pool, &pre).await?;
-                let prediction = self.predict_with(&pre, &prior);
+            (None, Some((prediction, baseline))) => {
                 b.predicted_failure = Some(prediction.failure_probability);
                 b.model_version = Some(prediction.model.as_ref().map_or(0, |m| m.version));
-                let baseline = if prior.previous_failed == Some(true) {
-                    "failure"
-                } else {
-                    "success"
-                };
                 b.id = queries::insert(&mut tx, &b, &prediction.prediction, baseline).await?;
             }
+            (None, None) => unreachable!("a new build is always predicted"),
         }
         let data = serde_json::json!({ "id": b.id, "pipeline": b.pipeline, "branch": b.branch, "status": b.status });
         let kind = if created {
