@@ -181,7 +181,10 @@ impl Builds {
                 let prior = queries::prior(&self.pool, &pre).await?;
                 let prediction = self.predict_with(&pre, &prior);
                 let failed_before = prior.previous_failed == Some(true);
-                Some((prediction, if failed_before { "failure" } else { "success" }))
+                Some((
+                    prediction,
+                    if failed_before { "failure" } else { "success" },
+                ))
             }
         };
         let mut tx = store::begin(&self.pool).await?;
