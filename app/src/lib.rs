@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod builds;
 pub mod bundles;
 pub mod catalog;
+pub mod charts;
 pub mod cockpit;
 pub mod components;
 pub mod deploy;

@@ -57,9 +57,8 @@ pub fn p99(bounds: &[f64], counts: &[u64]) -> f64 {
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 200;
-const INK: RGBColor = RGBColor(139, 152, 168);
-const GRID: RGBColor = RGBColor(90, 102, 118);
-const COLORS: [RGBColor; 2] = [RGBColor(77, 163, 255), RGBColor(229, 83, 75)];
+const COLORS: [RGBColor; 2] = [crate::charts::LINE, crate::charts::BAD];
+use crate::charts::{label_style, GRID, INK};
 
 /// A line of a chart: its legend and the measure it draws.
 pub type Line<'a> = (&'a str, fn(&HealthSample) -> f64);
@@ -78,70 +77,62 @@ pub fn chart(
         .flat_map(|s| lines.iter().map(move |(_, f)| f(s)))
         .fold(0.0f64, f64::max);
     let top = if top <= 0.0 { 1.0 } else { top * 1.15 };
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
-        let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
-            let mut chart = ChartBuilder::on(&root)
-                .margin(10)
-                .x_label_area_size(26)
-                .y_label_area_size(60)
-                .build_cartesian_2d(-hours..0.0, 0.0..top)?;
+    crate::charts::svg(WIDTH, HEIGHT, |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(26)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-hours..0.0, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .light_line_style(GRID.mix(0.15))
+            .bold_line_style(GRID.mix(0.3))
+            .axis_style(GRID)
+            .label_style(label_style())
+            .x_labels(7)
+            .y_labels(5)
+            .x_label_formatter(&|h| {
+                if *h > -hours / 100.0 {
+                    "now".into()
+                } else if hours > 48.0 {
+                    format!("{:.0}d", h / 24.0)
+                } else if hours > 3.0 {
+                    format!("{h:.0}h")
+                } else {
+                    format!("{:.0}m", h * 60.0)
+                }
+            })
+            .y_label_formatter(&|v| format!("{} {unit}", short(*v)))
+            .draw()?;
+        for (i, (name, pick)) in lines.iter().enumerate() {
+            let color = COLORS[i % COLORS.len()];
             chart
-                .configure_mesh()
-                .light_line_style(GRID.mix(0.15))
-                .bold_line_style(GRID.mix(0.3))
-                .axis_style(GRID)
-                .label_style(("sans-serif", 15).into_font().color(&INK))
-                .x_labels(7)
-                .y_labels(5)
-                .x_label_formatter(&|h| {
-                    if *h > -hours / 100.0 {
-                        "now".into()
-                    } else if hours > 48.0 {
-                        format!("{:.0}d", h / 24.0)
-                    } else if hours > 3.0 {
-                        format!("{h:.0}h")
-                    } else {
-                        format!("{:.0}m", h * 60.0)
-                    }
-                })
-                .y_label_formatter(&|v| format!("{} {unit}", short(*v)))
-                .draw()?;
-            for (i, (name, pick)) in lines.iter().enumerate() {
-                let color = COLORS[i % COLORS.len()];
-                chart
-                    .draw_series(LineSeries::new(
-                        samples.iter().map(|s| (to_x(s.at), pick(s))),
-                        color.stroke_width(2),
-                    ))?
-                    .label(*name)
-                    .legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 14, y)], color.stroke_width(2))
-                    });
-                // Each sample as a dot too, so a single one (just after start-up) shows.
-                chart.draw_series(
-                    samples
-                        .iter()
-                        .map(|s| Circle::new((to_x(s.at), pick(s)), 2, color.filled())),
-                )?;
-            }
-            if lines.len() > 1 {
-                chart
-                    .configure_series_labels()
-                    .label_font(("sans-serif", 15).into_font().color(&INK))
-                    .border_style(GRID)
-                    .position(SeriesLabelPosition::UpperLeft)
-                    .draw()?;
-            }
-            root.present()?;
-            Ok(())
-        })();
-        if drawn.is_err() {
-            return String::new();
+                .draw_series(LineSeries::new(
+                    samples.iter().map(|s| (to_x(s.at), pick(s))),
+                    color.stroke_width(2),
+                ))?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 14, y)], color.stroke_width(2))
+                });
+            // Each sample as a dot too, so a single one (just after start-up) shows.
+            chart.draw_series(
+                samples
+                    .iter()
+                    .map(|s| Circle::new((to_x(s.at), pick(s)), 2, color.filled())),
+            )?;
         }
-    }
-    out
+        if lines.len() > 1 {
+            chart
+                .configure_series_labels()
+                .label_font(("sans-serif", 15).into_font().color(&INK))
+                .border_style(GRID)
+                .position(SeriesLabelPosition::UpperLeft)
+                .draw()?;
+        }
+        root.present()?;
+        Ok(())
+    })
 }
 
 /// 1234567 → "1.2M".

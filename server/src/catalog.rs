@@ -38,6 +38,16 @@ fn decode_environment(row: &sqlx::any::AnyRow) -> Result<Environment, sqlx::Erro
     })
 }
 
+/// Whether an environment of that name exists.
+pub async fn environment_exists(pool: &AnyPool, name: &str) -> Result<bool, AppError> {
+    sqlx::query("SELECT 1 FROM environments WHERE name = $1")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+        .map(|row| row.is_some())
+        .map_err(|e| internal("checking an environment", e))
+}
+
 impl Catalog {
     pub fn new(pool: AnyPool, bus: Arc<EventBus>) -> Self {
         Catalog { pool, bus }

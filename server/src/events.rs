@@ -217,6 +217,37 @@ impl EventBus {
         }
     }
 
+    /// Runs `reload(target)` after each published event of `topic` (and after missed events,
+    /// one of which may have been of it), until `target` is dropped: how an in-memory copy follows
+    /// changes made through other replicas.
+    pub fn follow<T, Fut>(
+        &self,
+        topic: &'static str,
+        target: &Arc<T>,
+        reload: impl Fn(Arc<T>) -> Fut + Send + 'static,
+    ) where
+        T: Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let target = Arc::downgrade(target);
+        let mut events = self.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let changed = match events.recv().await {
+                    Ok(published) => published.event.topic == topic,
+                    Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                let Some(target) = target.upgrade() else {
+                    return;
+                };
+                if changed {
+                    reload(target).await;
+                }
+            }
+        });
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.sender.subscribe()
     }

@@ -80,23 +80,9 @@ impl MaintenanceMode {
             current: RwLock::new(Maintenance::default()),
         });
         mode.reload().await?;
-        let follower = Arc::downgrade(&mode);
-        let mut events = bus.subscribe();
-        tokio::spawn(async move {
-            loop {
-                let changed = match events.recv().await {
-                    Ok(published) => published.event.topic == TOPIC,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                };
-                let Some(mode) = follower.upgrade() else {
-                    return;
-                };
-                if changed {
-                    if let Err(error) = mode.reload().await {
-                        tracing::warn!(%error, "reloading maintenance mode");
-                    }
-                }
+        bus.follow(TOPIC, &mode, |mode: Arc<MaintenanceMode>| async move {
+            if let Err(error) = mode.reload().await {
+                tracing::warn!(%error, "reloading maintenance mode");
             }
         });
         Ok(mode)
@@ -172,12 +158,8 @@ impl MaintenanceMode {
                 ));
             }
             for e in list {
-                let known = sqlx::query("SELECT 1 FROM environments WHERE name = $1")
-                    .bind(e)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(|err| internal("checking an environment", err))?;
-                if known.is_none() {
+                let known = crate::catalog::environment_exists(&self.pool, e).await?;
+                if !known {
                     return Err(AppError::unprocessable(format!(
                         "environments: there is no environment named '{e}'"
                     )));

@@ -61,12 +61,8 @@ impl RuntimeConfig {
         if environment == ALL {
             return Ok(());
         }
-        let found = sqlx::query("SELECT 1 FROM environments WHERE name = $1")
-            .bind(environment)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| internal("checking an environment", e))?;
-        found.map(|_| ()).ok_or_else(|| {
+        let found = crate::catalog::environment_exists(&self.pool, environment).await?;
+        found.then_some(()).ok_or_else(|| {
             AppError::not_found(format!(
                 "Environment '{environment}' (use 'all' or an environment's name)"
             ))

@@ -6,14 +6,10 @@ use super::stats::percentile;
 use super::{Build, BuildStatus};
 use plotters::prelude::*;
 
+use crate::charts::{label_style, BAD, GRID, INK, LINE, OK, WARN};
+
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
-const INK: RGBColor = RGBColor(139, 152, 168);
-const GRID: RGBColor = RGBColor(90, 102, 118);
-const LINE: RGBColor = RGBColor(77, 163, 255);
-const BAD: RGBColor = RGBColor(229, 83, 75);
-const WARN: RGBColor = RGBColor(210, 153, 34);
-const OK: RGBColor = RGBColor(63, 185, 80);
 
 /// How many builds each rolling percentile reads.
 const ROLLING: usize = 20;
@@ -23,18 +19,9 @@ fn days_ago(at: i64, now: i64) -> f64 {
 }
 
 fn draw(
-    draw: impl FnOnce(
-        DrawingArea<SVGBackend, plotters::coord::Shift>,
-    ) -> Result<(), Box<dyn std::error::Error + '_>>,
+    draw: impl FnOnce(crate::charts::Area<'_>) -> Result<(), Box<dyn std::error::Error + '_>>,
 ) -> String {
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
-        if draw(root).is_err() {
-            return String::new();
-        }
-    }
-    out
+    crate::charts::svg(WIDTH, HEIGHT, draw)
 }
 
 /// Each finished build's duration (minutes) as a dot, failures red, and the p50 and p95 of
@@ -76,7 +63,7 @@ pub fn duration_chart(builds: &[Build], now: i64) -> String {
             .light_line_style(GRID.mix(0.15))
             .bold_line_style(GRID.mix(0.3))
             .axis_style(GRID)
-            .label_style(("sans-serif", 15).into_font().color(&INK))
+            .label_style(label_style())
             .x_labels(7)
             .y_labels(5)
             .x_label_formatter(&|d| {
@@ -140,7 +127,7 @@ pub fn coverage_chart(builds: &[Build], now: i64) -> String {
             .light_line_style(GRID.mix(0.15))
             .bold_line_style(GRID.mix(0.3))
             .axis_style(GRID)
-            .label_style(("sans-serif", 15).into_font().color(&INK))
+            .label_style(label_style())
             .x_labels(7)
             .y_labels(5)
             .x_label_formatter(&|d| {

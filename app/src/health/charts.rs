@@ -7,35 +7,15 @@ use super::objective::BudgetPoint;
 use super::slo::{WindowBurn, RULES};
 use plotters::prelude::*;
 
+use crate::charts::{label_style, BAD, GRID, LINE, OK, WARN};
+
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
-const INK: RGBColor = RGBColor(139, 152, 168);
-const GRID: RGBColor = RGBColor(90, 102, 118);
-const LINE: RGBColor = RGBColor(77, 163, 255);
-const BAD: RGBColor = RGBColor(229, 83, 75);
-const WARN: RGBColor = RGBColor(210, 153, 34);
-const OK: RGBColor = RGBColor(63, 185, 80);
 
-/// Draws into an SVG string; a drawing error (none is expected) yields an empty chart rather
-/// than a broken page.
 fn svg(
-    draw: impl FnOnce(
-        DrawingArea<SVGBackend, plotters::coord::Shift>,
-    ) -> Result<(), Box<dyn std::error::Error + '_>>,
+    draw: impl FnOnce(crate::charts::Area<'_>) -> Result<(), Box<dyn std::error::Error + '_>>,
 ) -> String {
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
-        if draw(root).is_err() {
-            return String::new();
-        }
-    }
-    out
-}
-
-fn label_style() -> TextStyle<'static> {
-    // plotters draws text at size / 1.24: 15 comes out at 12 px.
-    ("sans-serif", 15).into_font().color(&INK)
+    crate::charts::svg(WIDTH, HEIGHT, draw)
 }
 
 /// Error budget left (percent) over the SLO window; `now` is the right edge.

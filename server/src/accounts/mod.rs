@@ -243,12 +243,8 @@ impl Accounts {
             environment,
         } = limits;
         if let Some(environment) = &environment {
-            let known = sqlx::query("SELECT 1 FROM environments WHERE name = $1")
-                .bind(environment)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| internal("checking an environment", e))?;
-            if known.is_none() {
+            let known = crate::catalog::environment_exists(&self.pool, environment).await?;
+            if !known {
                 return Err(AppError::unprocessable(format!(
                     "environment: there is no environment named '{environment}'"
                 )));

@@ -102,23 +102,8 @@ impl Flags {
             cache: RwLock::new(Arc::default()),
         });
         flags.reload().await.map_err(|_| sqlx::Error::PoolClosed)?;
-        let follower = Arc::downgrade(&flags);
-        let mut events = bus.subscribe();
-        tokio::spawn(async move {
-            loop {
-                let changed = match events.recv().await {
-                    Ok(published) => published.event.topic == TOPIC,
-                    // Missed some: one of them may have been a flag change.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                };
-                let Some(flags) = follower.upgrade() else {
-                    return;
-                };
-                if changed {
-                    let _ = flags.reload().await;
-                }
-            }
+        bus.follow(TOPIC, &flags, |flags: Arc<Flags>| async move {
+            let _ = flags.reload().await;
         });
         Ok(flags)
     }
@@ -193,12 +178,8 @@ impl Flags {
     /// Checks what needs the database: environment and SLO names.
     async fn check_names(&self, flag: &Flag) -> Result<(), AppError> {
         for environment in flag.environments.keys() {
-            let known = sqlx::query("SELECT 1 FROM environments WHERE name = $1")
-                .bind(environment)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| internal("checking an environment", e))?;
-            if known.is_none() {
+            let known = crate::catalog::environment_exists(&self.pool, environment).await?;
+            if !known {
                 return Err(AppError::unprocessable(format!(
                     "environments.{environment}: there is no environment named '{environment}'"
                 )));
