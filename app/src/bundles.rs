@@ -69,10 +69,13 @@ mod tests {
             output_name_for("/audit", "flightdeck", &dir),
             "flightdeck-AuditTrail"
         );
-        assert_eq!(output_name_for("/builds", "flightdeck", &dir), "flightdeck");
+        assert_eq!(
+            output_name_for("/nowhere", "flightdeck", &dir),
+            "flightdeck"
+        );
         std::fs::write(dir.join("flightdeck-shell.wasm"), b"").unwrap();
         assert_eq!(
-            output_name_for("/builds", "flightdeck", &dir),
+            output_name_for("/nowhere", "flightdeck", &dir),
             "flightdeck-shell"
         );
         std::fs::remove_dir_all(&dir).unwrap();

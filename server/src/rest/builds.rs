@@ -70,14 +70,13 @@ async fn import(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     require(&caller, Role::Operator)?;
-    let ndjson = headers
+    // NDJSON when the sender says so, or when the body is not a JSON array.
+    let says_ndjson = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.contains("ndjson") || t.contains("jsonl"))
-        || !body
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|b| *b == b'[');
+        .is_some_and(|t| t.contains("ndjson") || t.contains("jsonl"));
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let ndjson = says_ndjson || first != Some(&b'[');
     let values: Vec<(String, Value)> = if ndjson {
         let text = std::str::from_utf8(&body)
             .map_err(|_| AppError::bad_request("The body is not UTF-8 text."))?;
