@@ -68,7 +68,9 @@ pub async fn find(
         .map_err(|e| internal("decoding a build", e))
 }
 
-/// Binds the columns every write sets, as $1..$21 in [`COLUMNS`] order after `id`.
+/// Binds the columns every write sets, as $1..$21 in [`COLUMNS`] order after `id`. Real numbers
+/// travel as text and are cast in SQL: sqlx 0.8.6's Any driver binds a missing `f64` as a
+/// PostgreSQL `float4`, so a statement first prepared with one would refuse a later value.
 macro_rules! bind_fields {
     ($q:expr, $b:expr) => {
         $q.bind(&$b.source)
@@ -86,11 +88,11 @@ macro_rules! bind_fields {
             .bind($b.lines_deleted)
             .bind($b.started_at)
             .bind($b.finished_at)
-            .bind($b.duration_s)
+            .bind($b.duration_s.map(|v| v.to_string()))
             .bind($b.status.as_str())
             .bind($b.tests_total)
             .bind($b.tests_failed)
-            .bind($b.coverage)
+            .bind($b.coverage.map(|v| v.to_string()))
             .bind($b.url.as_deref())
     };
 }
@@ -98,11 +100,13 @@ macro_rules! bind_fields {
 const INSERT: &str = "INSERT INTO builds (source, source_id, pipeline, repo, workflow, branch, commit_sha, author, trigger_kind, message, \
     files_changed, lines_added, lines_deleted, started_at, finished_at, duration_s, status, tests_total, tests_failed, coverage, url, \
     predicted_failure, predicted_outcome, baseline_outcome, model_version, created_at, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $26)";
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, CAST($16 AS DOUBLE PRECISION), $17, $18, $19, \
+    CAST($20 AS DOUBLE PRECISION), $21, CAST($22 AS DOUBLE PRECISION), $23, $24, $25, $26, $26)";
 
 const UPDATE: &str = "UPDATE builds SET source = $1, source_id = $2, pipeline = $3, repo = $4, workflow = $5, branch = $6, commit_sha = $7, \
     author = $8, trigger_kind = $9, message = $10, files_changed = $11, lines_added = $12, lines_deleted = $13, started_at = $14, \
-    finished_at = $15, duration_s = $16, status = $17, tests_total = $18, tests_failed = $19, coverage = $20, url = $21, updated_at = $22";
+    finished_at = $15, duration_s = CAST($16 AS DOUBLE PRECISION), status = $17, tests_total = $18, tests_failed = $19, \
+    coverage = CAST($20 AS DOUBLE PRECISION), url = $21, updated_at = $22";
 
 pub async fn insert(
     tx: &mut Transaction<'_, Any>,
@@ -112,7 +116,7 @@ pub async fn insert(
 ) -> Result<i64, AppError> {
     let sql = format!("{INSERT} RETURNING id");
     let q = bind_fields!(sqlx::query(&sql), b)
-        .bind(b.predicted_failure)
+        .bind(b.predicted_failure.map(|v| v.to_string()))
         .bind(predicted)
         .bind(baseline)
         .bind(b.model_version)
@@ -146,7 +150,7 @@ pub async fn upsert_plain(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<bo
         return Ok(false);
     }
     bind_fields!(sqlx::query(INSERT), b)
-        .bind(None::<f64>)
+        .bind(None::<String>)
         .bind(None::<String>)
         .bind(None::<String>)
         .bind(None::<i64>)
