@@ -58,12 +58,7 @@ pub async fn load_builds_overview(days: u32) -> Result<BuildsOverview, AppError>
             let ports = ports()?;
             let since = crate::components::common::now_ms() - i64::from(days) * 86_400_000;
             let builds = ports.builds.since(since, None).await?;
-            let mut by_pipeline: std::collections::BTreeMap<String, Vec<Build>> =
-                Default::default();
-            for b in builds {
-                by_pipeline.entry(b.pipeline.clone()).or_default().push(b);
-            }
-            let mut pipelines: Vec<PipelineRow> = by_pipeline
+            let mut pipelines: Vec<PipelineRow> = crate::builds::stats::by_pipeline(builds)
                 .into_iter()
                 .map(|(name, list)| {
                     let recent = list.iter().rev().take(20).rev().map(|b| b.status).collect();

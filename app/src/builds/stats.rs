@@ -38,6 +38,15 @@ pub struct PipelineStats {
     pub last_started_at: Option<i64>,
 }
 
+/// Builds by pipeline name (each list in the order given).
+pub fn by_pipeline(builds: Vec<Build>) -> std::collections::BTreeMap<String, Vec<Build>> {
+    let mut grouped: std::collections::BTreeMap<String, Vec<Build>> = Default::default();
+    for b in builds {
+        grouped.entry(b.pipeline.clone()).or_default().push(b);
+    }
+    grouped
+}
+
 /// When a build ended, or began if it has not said.
 fn ended(b: &Build) -> i64 {
     b.finished_at.unwrap_or(b.started_at)

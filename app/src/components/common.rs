@@ -70,3 +70,33 @@ pub fn capitalized(word: &str) -> String {
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
 }
+
+/// A row of links shown as tabs, the current one marked for screen readers and the eye: each
+/// item is its address, its words, and whether it is the page shown.
+pub fn tabs(label: &'static str, items: Vec<(String, &'static str, bool)>) -> impl IntoView {
+    view! {
+        <nav class="tabs" aria-label=label>
+            {items.into_iter().map(|(href, text, current)| view! {
+                <a href=href aria-current=current.then_some("page")>{text}</a>
+            }).collect_view()}
+        </nav>
+    }
+}
+
+/// The query parameter `key` when it is one of `ranges` (a page's period choices), else
+/// `default`.
+pub fn range_from_query(
+    key: &'static str,
+    ranges: &'static [(u32, &'static str)],
+    default: u32,
+) -> impl Fn() -> u32 + Copy {
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        query
+            .read()
+            .get(key)
+            .and_then(|v| v.parse().ok())
+            .filter(|v| ranges.iter().any(|(r, _)| r == v))
+            .unwrap_or(default)
+    }
+}

@@ -19,15 +19,7 @@ pub(super) const RANGES: [(u32, &str); 4] = [
 
 /// `days` from the query (`?days=`), one of [`RANGES`], else 30.
 pub(super) fn days_from_query() -> impl Fn() -> u32 + Copy {
-    let query = leptos_router::hooks::use_query_map();
-    move || {
-        query
-            .read()
-            .get("days")
-            .and_then(|d| d.parse().ok())
-            .filter(|d| RANGES.iter().any(|(r, _)| r == d))
-            .unwrap_or(30)
-    }
+    range_from_query("days", &RANGES, 30)
 }
 
 #[component]
@@ -42,11 +34,7 @@ pub fn BuildsPage() -> impl IntoView {
         {move || {
             let current = days();
             view! {
-                <nav class="tabs" aria-label="Period">
-                    {RANGES.iter().map(|(d, label)| view! {
-                        <a href=format!("/builds?days={d}") aria-current=(*d == current).then_some("page")>{*label}</a>
-                    }).collect_view()}
-                </nav>
+                {tabs("Period", RANGES.iter().map(|(d, label)| (format!("/builds?days={d}"), *label, *d == current)).collect())}
                 <BuildsBoard days=current/>
             }
         }}

@@ -15,15 +15,11 @@ use leptos_meta::Title;
 
 /// The two halves of the Config section, as tabs.
 pub(super) fn config_tabs(current: &'static str) -> impl IntoView {
-    let tab = move |href: &'static str, label: &'static str| {
-        view! { <a href=href aria-current=(current == href).then_some("page")>{label}</a> }
-    };
-    view! {
-        <nav class="tabs" aria-label="Config and flags">
-            {tab("/config", "Configuration")}
-            {tab("/flags", "Feature flags")}
-        </nav>
-    }
+    let items = [("/config", "Configuration"), ("/flags", "Feature flags")]
+        .into_iter()
+        .map(|(href, text)| (href.to_string(), text, href == current))
+        .collect();
+    tabs("Config and flags", items)
 }
 
 #[component]

@@ -56,12 +56,10 @@ pub fn PipelinePage() -> impl IntoView {
                 <div class="page-head">
                     <h1 class="pipeline-name">{f.pipeline.clone()}</h1>
                 </div>
-                <nav class="tabs" aria-label="Period">
-                    {RANGES.iter().map(|(d, label)| {
-                        let target = Filters { days: *d, cursor: None, ..f.clone() };
-                        view! { <a href=href(&target, None) aria-current=(*d == f.days).then_some("page")>{*label}</a> }
-                    }).collect_view()}
-                </nav>
+                {tabs("Period", RANGES.iter().map(|(d, label)| {
+                    let target = Filters { days: *d, cursor: None, ..f.clone() };
+                    (href(&target, None), *label, *d == f.days)
+                }).collect())}
                 <PipelineLive filters=f/>
             }
         }}

@@ -18,15 +18,7 @@ const RANGES: [(u32, &str); 4] = [
 
 #[component]
 pub fn SystemPage() -> impl IntoView {
-    let query = leptos_router::hooks::use_query_map();
-    let hours = move || {
-        query
-            .read()
-            .get("hours")
-            .and_then(|h| h.parse::<u32>().ok())
-            .filter(|h| RANGES.iter().any(|(r, _)| r == h))
-            .unwrap_or(24)
-    };
+    let hours = range_from_query("hours", &RANGES, 24);
     view! {
         <Title text="System"/>
         <div class="page-head">
@@ -36,11 +28,7 @@ pub fn SystemPage() -> impl IntoView {
         {move || {
             let current = hours();
             view! {
-                <nav class="tabs" aria-label="Time range">
-                    {RANGES.iter().map(|(h, label)| view! {
-                        <a href=format!("/system?hours={h}") aria-current=(*h == current).then_some("page")>{*label}</a>
-                    }).collect_view()}
-                </nav>
+                {tabs("Time range", RANGES.iter().map(|(h, label)| (format!("/system?hours={h}"), *label, *h == current)).collect())}
                 <SystemLive hours=current/>
             }
         }}

@@ -181,15 +181,7 @@ async fn stats(
         .builds
         .since(since, query.pipeline.as_deref(), query.branch.as_deref())
         .await?;
-    let mut by_pipeline: std::collections::BTreeMap<&str, Vec<app::builds::Build>> =
-        Default::default();
-    for b in &builds {
-        by_pipeline
-            .entry(b.pipeline.as_str())
-            .or_default()
-            .push(b.clone());
-    }
-    let pipelines: Vec<Value> = by_pipeline
+    let pipelines: Vec<Value> = app::builds::stats::by_pipeline(builds)
         .iter()
         .map(|(name, list)| {
             let s = pipeline_stats(name, list);
