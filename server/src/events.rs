@@ -43,6 +43,33 @@ pub async fn append(
     row.try_get(0)
 }
 
+/// Writes the events of a batch (kind, data) in one statement per few hundred, inside the
+/// caller's transaction, in order.
+pub async fn append_all(
+    tx: &mut Transaction<'_, Any>,
+    backend: crate::db::Backend,
+    topic: &str,
+    events: &[(&str, serde_json::Value)],
+) -> Result<(), sqlx::Error> {
+    let at = crate::now_ms();
+    for chunk in events.chunks(crate::store::rows_per_statement(4)) {
+        let sql = format!(
+            "INSERT INTO event (at, topic, type, data) VALUES {}",
+            crate::store::values_placeholders(backend, chunk.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for (kind, data) in chunk {
+            query = query
+                .bind(at)
+                .bind(topic)
+                .bind(*kind)
+                .bind(data.to_string());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 fn decode(row: &sqlx::any::AnyRow) -> Result<EventMessage, sqlx::Error> {
     let data: String = row.try_get("data")?;
     Ok(EventMessage {

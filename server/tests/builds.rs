@@ -442,10 +442,42 @@ async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
     assert_eq!(gitlab["items"][0]["duration_s"], 181.0);
 }
 
+/// CI systems retry: the same new run delivered many times at once is stored once, every
+/// delivery answered 201 or 200 (none a 500), and a burst of distinct builds is stored whole.
+async fn simultaneous_deliveries_are_stored_once_each(app: TestApp) {
+    let ci = app.new_token("ci", Role::Operator).await;
+    let same = (0..12).map(|_| app.post_json("/api/v1/builds", &ci, build("retry-1", "running")));
+    let answers = futures_util::future::join_all(same).await;
+    let codes: Vec<StatusCode> = answers.iter().map(|r| r.status).collect();
+    assert!(
+        codes
+            .iter()
+            .all(|c| *c == StatusCode::CREATED || *c == StatusCode::OK),
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| **c == StatusCode::CREATED).count(),
+        1,
+        "{codes:?}"
+    );
+    let ids: std::collections::HashSet<String> =
+        answers.iter().map(|r| r.json()["id"].to_string()).collect();
+    assert_eq!(ids.len(), 1, "one build for every delivery: {ids:?}");
+
+    let burst = (0..40).map(|i| {
+        let status = if i % 4 == 0 { "failure" } else { "success" };
+        app.post_json("/api/v1/builds", &ci, build(&format!("burst-{i}"), status))
+    });
+    let answers = futures_util::future::join_all(burst).await;
+    assert!(answers.iter().all(|r| r.status == StatusCode::CREATED));
+    assert_eq!(count(&app, &ci).await, 41);
+}
+
 on_both_databases!(
     a_build_is_stored_once_and_moves_through_its_life,
     an_import_is_all_or_nothing_and_lists_page,
     stats_sum_up_each_pipeline,
     the_predictor_trains_evaluates_predicts_and_survives_a_restart,
     ci_webhooks_record_runs_as_builds,
+    simultaneous_deliveries_are_stored_once_each,
 );

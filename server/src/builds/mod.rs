@@ -1,4 +1,5 @@
-//! CI builds in the database: ingestion (a repeated delivery updates its build), back-filling,
+//! CI builds in the database: ingestion (group-committed by [`writer`]; a repeated delivery
+//! updates its build), back-filling,
 //! listing, statistics, and the failure predictor (trained here, kept in `build_models`,
 //! retrained daily and after every 500 newly finished builds). Every build that arrives gets a
 //! prediction stored with it, with what the last-build baseline said, so both are scored when
@@ -7,14 +8,15 @@
 pub mod ci;
 pub mod input;
 pub mod model;
+mod prediction;
 mod queries;
+mod writer;
 
 use crate::error::internal;
 use crate::events::EventBus;
 use crate::store;
 use app::builds::evaluation::{samples, Evaluation};
-use app::builds::features::{explain, features, Prior, NAMES};
-use app::builds::{Build, Factor, ModelInfo, ModelRef, PreRun, Prediction, TOPIC};
+use app::builds::{Build, ModelInfo, PreRun, Prediction, TOPIC};
 use app::error::AppError;
 use model::Fitted;
 use sqlx::{AnyPool, Row};
@@ -46,10 +48,14 @@ impl StoredModel {
     }
 }
 
+/// The model in use, shared with the writer that predicts each new build.
+type ModelSlot = Arc<RwLock<Option<Arc<StoredModel>>>>;
+
 pub struct Builds {
     pool: AnyPool,
     bus: Arc<EventBus>,
-    model: RwLock<Option<Arc<StoredModel>>>,
+    model: ModelSlot,
+    writer: tokio::sync::mpsc::Sender<writer::Job>,
     /// Builds that finished since the model was trained (on this replica).
     finished_since_training: AtomicU64,
 }
@@ -64,10 +70,13 @@ pub struct ImportSummary {
 
 impl Builds {
     pub async fn start(pool: AnyPool, bus: Arc<EventBus>) -> Arc<Builds> {
+        let model = ModelSlot::default();
+        let writer = writer::start(pool.clone(), model.clone());
         let builds = Arc::new(Builds {
             pool,
             bus,
-            model: RwLock::new(None),
+            model,
+            writer,
             finished_since_training: AtomicU64::new(0),
         });
         if let Err(e) = builds.load_model().await {
@@ -103,122 +112,35 @@ impl Builds {
 
     /// What the model (or, without one, the last-build baseline) says of a build about to run.
     pub async fn predict(&self, pre: &PreRun) -> Result<Prediction, AppError> {
-        let prior = queries::prior(&self.pool, pre).await?;
-        Ok(self.predict_with(pre, &prior))
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| internal("reading a build's history", e))?;
+        let prior = queries::prior(&mut conn, pre).await?;
+        Ok(prediction::predict_with(
+            self.model().as_deref(),
+            pre,
+            &prior,
+        ))
     }
 
-    fn predict_with(&self, pre: &PreRun, prior: &Prior) -> Prediction {
-        let Some(model) = self.model() else {
-            let failed = prior.previous_failed == Some(true);
-            let reason = match prior.previous_failed {
-                Some(true) => "the previous build on this branch failed",
-                Some(false) => "the previous build on this branch succeeded",
-                None => "no earlier build on this branch; assumed to succeed",
-            };
-            return Prediction {
-                failure_probability: if failed { 1.0 } else { 0.0 },
-                prediction: if failed { "failure" } else { "success" }.into(),
-                factors: vec![Factor {
-                    name: "previous_failed".into(),
-                    contribution: if failed { 1.0 } else { 0.0 },
-                    reason: format!(
-                        "{reason} (no model is trained yet: this is the last-build baseline)"
-                    ),
-                }],
-                model: None,
-                basis: "last_build_baseline".into(),
-            };
-        };
-        let x = features(pre, prior);
-        let p = model.fitted.probability(&x);
-        let mut factors: Vec<Factor> = model
-            .fitted
-            .contributions(&x)
-            .into_iter()
-            .enumerate()
-            // A factor is something the build has (a flag that is off explains nothing), and
-            // that moves the odds noticeably.
-            .filter(|(i, c)| x[*i] != 0.0 && c.abs() > 0.05)
-            .map(|(i, c)| Factor {
-                name: NAMES[i].into(),
-                contribution: (c * 1000.0).round() / 1000.0,
-                reason: explain(i, pre, prior),
-            })
-            .collect();
-        factors.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
-        factors.truncate(6);
-        Prediction {
-            failure_probability: p,
-            prediction: if p >= model.fitted.threshold {
-                "failure"
-            } else {
-                "success"
-            }
-            .into(),
-            factors,
-            model: Some(ModelRef {
-                version: model.version,
-                trained_at: app::time_fmt::rfc3339(model.trained_at),
-            }),
-            basis: "model".into(),
-        }
-    }
-
-    /// Stores a build, or updates the one with the same source id. A new build gets its
-    /// prediction; an update keeps the one made when it arrived.
-    pub async fn ingest(&self, mut b: Build) -> Result<(Build, bool), AppError> {
-        let existing = queries::find(&self.pool, &b.source, &b.source_id).await?;
-        let created = existing.is_none();
-        let finished_now =
-            b.status.is_outcome() && existing.as_ref().is_none_or(|e| !e.status.is_outcome());
-        // Read what came before, and predict, before the write transaction: a request holding
-        // a pooled connection for its transaction must not wait for a second one (a busy pool
-        // would deadlock on itself).
-        let predicted = match existing {
-            Some(_) => None,
-            None => {
-                let pre = PreRun::from(&b);
-                let prior = queries::prior(&self.pool, &pre).await?;
-                let prediction = self.predict_with(&pre, &prior);
-                let failed_before = prior.previous_failed == Some(true);
-                Some((
-                    prediction,
-                    if failed_before { "failure" } else { "success" },
-                ))
-            }
-        };
-        let mut tx = store::begin(&self.pool).await?;
-        match (existing, predicted) {
-            (Some(old), _) => {
-                b.id = old.id;
-                b.predicted_failure = old.predicted_failure;
-                b.model_version = old.model_version;
-                queries::update(&mut tx, &b).await?;
-            }
-            (None, Some((prediction, baseline))) => {
-                b.predicted_failure = Some(prediction.failure_probability);
-                b.model_version = Some(prediction.model.as_ref().map_or(0, |m| m.version));
-                b.id = queries::insert(&mut tx, &b, &prediction.prediction, baseline).await?;
-            }
-            (None, None) => unreachable!("a new build is always predicted"),
-        }
-        let data = serde_json::json!({ "id": b.id, "pipeline": b.pipeline, "branch": b.branch, "status": b.status });
-        let kind = if created {
-            "build.created"
-        } else {
-            "build.updated"
-        };
-        crate::events::append(&mut tx, TOPIC, kind, &data)
-            .await
-            .map_err(|e| internal("publishing a build", e))?;
-        tx.commit()
-            .await
-            .map_err(|e| internal("committing a build", e))?;
+    /// Stores a build, or updates the one with the same source id, once it is committed
+    /// (group-committed with whatever else arrived meanwhile: see [`writer`]). A new build gets
+    /// its prediction; an update keeps the one made when it arrived.
+    pub async fn ingest(&self, b: Build) -> Result<(Build, bool), AppError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.writer.send((b, reply)).await.map_err(|_| {
+            AppError::unavailable("Flightdeck is shutting down; send the build again.")
+        })?;
+        let stored = answer.await.map_err(|_| {
+            AppError::unavailable("The build could not be stored; send it again.")
+        })??;
         self.bus.wake();
-        if finished_now {
+        if stored.finished_now {
             self.finished_since_training.fetch_add(1, Ordering::Relaxed);
         }
-        Ok((b, created))
+        Ok((stored.build, stored.created))
     }
 
     /// Stores a batch in one transaction: all of it or none. Back-filled history gets no

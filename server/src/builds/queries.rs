@@ -5,7 +5,7 @@ use app::builds::features::{Prior, AUTHOR_WINDOW, PIPELINE_WINDOW};
 use app::builds::{Build, BuildQuery, BuildStatus, BuildTrigger, LiveAccuracy, PreRun};
 use app::error::AppError;
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
 
 const COLUMNS: &str = "id, source, source_id, pipeline, repo, workflow, branch, commit_sha, author, trigger_kind, message, \
     files_changed, lines_added, lines_deleted, started_at, finished_at, duration_s, status, tests_total, tests_failed, \
@@ -50,22 +50,37 @@ fn decode_all(rows: &[AnyRow], what: &str) -> Result<Vec<Build>, AppError> {
         .map_err(|e| internal(what, e))
 }
 
-pub async fn find(
-    pool: &AnyPool,
-    source: &str,
-    source_id: &str,
-) -> Result<Option<Build>, AppError> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM builds WHERE source = $1 AND source_id = $2"
-    ))
-    .bind(source)
-    .bind(source_id)
-    .fetch_optional(pool)
-    .await
-    .map_err(|e| internal("finding a build", e))?;
-    row.map(|r| decode(&r))
-        .transpose()
-        .map_err(|e| internal("decoding a build", e))
+/// The stored builds among `keys` (source, source id): one statement per source and few
+/// hundred ids, on the unique index.
+pub async fn find_all(
+    conn: &mut AnyConnection,
+    backend: crate::db::Backend,
+    keys: &[(&str, &str)],
+) -> Result<Vec<Build>, AppError> {
+    let mut by_source: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (source, id) in keys {
+        by_source.entry(source).or_default().push(id);
+    }
+    let mut found = Vec::new();
+    for (source, ids) in by_source {
+        for chunk in ids.chunks(crate::store::rows_per_statement(1) - 1) {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM builds WHERE source = {} AND source_id IN ({})",
+                crate::store::placeholders(backend, 0, 1),
+                crate::store::placeholders(backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql).bind(source);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            let rows = q
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| internal("finding builds", e))?;
+            found.extend(decode_all(&rows, "decoding a build")?);
+        }
+    }
+    Ok(found)
 }
 
 /// Binds the columns every write sets, as $1..$21 in [`COLUMNS`] order after `id`. Real numbers
@@ -161,73 +176,64 @@ pub async fn upsert_plain(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<bo
     Ok(true)
 }
 
-/// Outcomes (true: failed) of the latest finished builds matching `filter`, newest first.
-async fn outcomes(
-    pool: &AnyPool,
-    filter: &str,
-    binds: &[&str],
-    before: i64,
-    limit: usize,
-) -> Result<Vec<bool>, sqlx::Error> {
-    let sql = format!(
-        "SELECT status FROM builds WHERE {filter} AND started_at < ${} AND status IN ('success', 'failure') ORDER BY started_at DESC LIMIT {limit}",
-        binds.len() + 1
-    );
-    let mut q = sqlx::query(&sql);
-    for b in binds {
-        q = q.bind(*b);
-    }
-    let rows = q.bind(before).fetch_all(pool).await?;
-    rows.iter()
-        .map(|r| r.try_get::<String, _>(0).map(|s| s == "failure"))
-        .collect()
-}
+/// The latest finished builds each part of a prior reads (newest first after sorting), and
+/// the branch's last start, in one statement: the writer reads a prior per new build, and each
+/// statement on SQLite is a round trip to its thread.
+const PRIOR: &str = "\
+    SELECT 'branch' AS part, status, started_at FROM (SELECT status, started_at FROM builds \
+        WHERE pipeline = $1 AND branch = $2 AND started_at < $4 AND status IN ('success', 'failure') \
+        ORDER BY started_at DESC LIMIT 50) b \
+    UNION ALL SELECT 'author', status, started_at FROM (SELECT status, started_at FROM builds \
+        WHERE author = $3 AND started_at < $4 AND status IN ('success', 'failure') \
+        ORDER BY started_at DESC LIMIT $5) a \
+    UNION ALL SELECT 'pipeline', status, started_at FROM (SELECT status, started_at FROM builds \
+        WHERE pipeline = $1 AND started_at < $4 AND status IN ('success', 'failure') \
+        ORDER BY started_at DESC LIMIT $6) p \
+    UNION ALL SELECT 'last', '', MAX(started_at) FROM builds \
+        WHERE pipeline = $1 AND branch = $2 AND started_at < $4";
 
-/// What came before a build, from the database (as `History` computes it in memory).
-pub async fn prior(pool: &AnyPool, pre: &PreRun) -> Result<Prior, AppError> {
-    let fail = |e| internal("reading a build's history", e);
-    let branch = outcomes(
-        pool,
-        "pipeline = $1 AND branch = $2",
-        &[&pre.pipeline, &pre.branch],
-        pre.started_at,
-        50,
-    )
-    .await
-    .map_err(fail)?;
-    let count = |w: &[bool]| (w.iter().filter(|f| **f).count() as u32, w.len() as u32);
-    let author = match &pre.author {
-        Some(a) => count(
-            &outcomes(pool, "author = $1", &[a], pre.started_at, AUTHOR_WINDOW)
-                .await
-                .map_err(fail)?,
-        ),
-        None => (0, 0),
-    };
-    let pipeline = count(
-        &outcomes(
-            pool,
-            "pipeline = $1",
-            &[&pre.pipeline],
-            pre.started_at,
-            PIPELINE_WINDOW,
-        )
-        .await
-        .map_err(fail)?,
-    );
-    let last: Option<i64> = sqlx::query("SELECT MAX(started_at) FROM builds WHERE pipeline = $1 AND branch = $2 AND started_at < $3")
+/// What came before a build, from the database (as `History` computes it in memory). On the
+/// writer's transaction it sees the builds written before it in the same batch.
+pub async fn prior(conn: &mut AnyConnection, pre: &PreRun) -> Result<Prior, AppError> {
+    let rows = sqlx::query(PRIOR)
         .bind(&pre.pipeline)
         .bind(&pre.branch)
+        .bind(pre.author.as_deref())
         .bind(pre.started_at)
-        .fetch_one(pool)
+        .bind(AUTHOR_WINDOW as i64)
+        .bind(PIPELINE_WINDOW as i64)
+        .fetch_all(&mut *conn)
         .await
-        .and_then(|r| r.try_get(0))
-        .map_err(fail)?;
+        .map_err(|e| internal("reading a build's history", e))?;
+    let mut parts: std::collections::HashMap<String, Vec<(i64, bool)>> = Default::default();
+    let mut last = None;
+    for r in &rows {
+        let decoded = (|| -> Result<(), sqlx::Error> {
+            let part: String = r.try_get(0)?;
+            let at: Option<i64> = r.try_get(2)?;
+            if part == "last" {
+                last = at;
+            } else if let Some(at) = at {
+                let failed = r.try_get::<String, _>(1)? == "failure";
+                parts.entry(part).or_default().push((at, failed));
+            }
+            Ok(())
+        })();
+        decoded.map_err(|e| internal("reading a build's history", e))?;
+    }
+    // Newest first; the union promises no order.
+    let mut newest_first = |part: &str| -> Vec<bool> {
+        let mut v = parts.remove(part).unwrap_or_default();
+        v.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        v.into_iter().map(|(_, failed)| failed).collect()
+    };
+    let branch = newest_first("branch");
+    let count = |w: &[bool]| (w.iter().filter(|f| **f).count() as u32, w.len() as u32);
     Ok(Prior {
         previous_failed: branch.first().copied(),
         red_streak: branch.iter().take_while(|f| **f).count() as u32,
-        author,
-        pipeline,
+        author: count(&newest_first("author")),
+        pipeline: count(&newest_first("pipeline")),
         since_last_s: last.map(|at| (pre.started_at - at) as f64 / 1000.0),
     })
 }
@@ -324,4 +330,42 @@ pub async fn live_accuracy(
         baseline_accuracy: share(triples.iter().filter(|t| t.0 == t.2).count()),
         majority_accuracy: share(failures.max(total - failures)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::builds::features::History;
+
+    /// The live prediction reads its prior from SQL; the model was trained on priors from
+    /// `History`. If the two disagreed, predictions would be made on features the model never
+    /// saw.
+    #[tokio::test]
+    async fn the_prior_read_from_sql_is_the_one_training_computes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/prior.db", dir.path().display());
+        let db = crate::db::Db::connect(&url).await.unwrap();
+        let builds = crate::demo::builds::history(5, 12, 8, 1_796_162_400_000);
+        let mut tx = db.pool.begin().await.unwrap();
+        for b in &builds {
+            upsert_plain(&mut tx, b).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let mut conn = db.pool.acquire().await.unwrap();
+        let mut history = History::default();
+        let mut reds = 0;
+        for b in &builds {
+            let pre = PreRun::from(b);
+            let expected = history.prior(&pre);
+            reds += u32::from(expected.red_streak > 1);
+            assert_eq!(
+                prior(&mut conn, &pre).await.unwrap(),
+                expected,
+                "{}",
+                b.source_id
+            );
+            history.record(b);
+        }
+        assert!(reds > 0, "the history has red streaks to compare");
+    }
 }

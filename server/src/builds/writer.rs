@@ -1,0 +1,148 @@
+//! Group commit for arriving builds. `POST /builds`, the CI webhooks and the demo hand each build
+//! to one writer task, which stores whatever arrived together in one transaction: one commit (one
+//! sync to disk on SQLite) per batch instead of one per build, and every answer waits for the
+//! commit that holds its build, so a 201 is durable. A batch is stored in arrival order, each
+//! build reading on the same transaction the history written before it (its prior, so its
+//! prediction). With one writer, two deliveries of the same new source id no longer both insert:
+//! the second finds the first and updates it. A batch that fails is stored again build by build,
+//! so a build that cannot be stored (or that another replica inserted meanwhile) fails alone.
+
+use super::{prediction::predict_with, queries, ModelSlot};
+use crate::db::Backend;
+use crate::error::internal;
+use crate::store;
+use app::builds::{Build, PreRun, TOPIC};
+use app::error::AppError;
+use sqlx::AnyPool;
+use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
+
+/// A build to store, and where its answer goes.
+pub type Job = (Build, oneshot::Sender<Result<Stored, AppError>>);
+
+/// A build as committed.
+pub struct Stored {
+    pub build: Build,
+    /// False when it updated the build with the same source id.
+    pub created: bool,
+    /// It reached success or failure with this write.
+    pub finished_now: bool,
+}
+
+/// Builds per commit at most.
+const BATCH: usize = 256;
+
+/// Starts the writer; it stops when the last sender is dropped.
+pub fn start(pool: AnyPool, model: ModelSlot) -> mpsc::Sender<Job> {
+    let (sender, receiver) = mpsc::channel(BATCH * 4);
+    tokio::spawn(write_loop(pool, model, receiver));
+    sender
+}
+
+async fn write_loop(pool: AnyPool, model: ModelSlot, mut receiver: mpsc::Receiver<Job>) {
+    while let Some(first) = receiver.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < BATCH {
+            match receiver.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let (builds, replies): (Vec<Build>, Vec<_>) = jobs.into_iter().unzip();
+        match store_batch(&pool, &model, &builds).await {
+            Ok(stored) => {
+                for (reply, s) in replies.into_iter().zip(stored) {
+                    let _ = reply.send(Ok(s));
+                }
+            }
+            Err(error) if builds.len() > 1 => {
+                tracing::warn!(error = %error.message, builds = builds.len(), "a batch of builds failed; storing them one by one");
+                for (b, reply) in builds.into_iter().zip(replies) {
+                    let one = store_batch(&pool, &model, std::slice::from_ref(&b)).await;
+                    let _ = reply.send(one.map(|mut s| s.remove(0)));
+                }
+            }
+            Err(error) => {
+                for reply in replies {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Stores `builds` in order in one transaction: all or none. Per new build two statements
+/// (its prior and its insert), per update one; the lookup of known source ids and the events are
+/// one statement each for the whole batch.
+async fn store_batch(
+    pool: &AnyPool,
+    model: &ModelSlot,
+    builds: &[Build],
+) -> Result<Vec<Stored>, AppError> {
+    let model = model.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let backend = Backend::of(pool);
+    let mut tx = store::begin_write(pool, backend).await?;
+    let keys: Vec<(&str, &str)> = builds
+        .iter()
+        .map(|b| (b.source.as_str(), b.source_id.as_str()))
+        .collect();
+    let mut known: HashMap<(String, String), Build> = queries::find_all(&mut tx, backend, &keys)
+        .await?
+        .into_iter()
+        .map(|b| ((b.source.clone(), b.source_id.clone()), b))
+        .collect();
+    let mut stored = Vec::with_capacity(builds.len());
+    let mut events = Vec::with_capacity(builds.len());
+    for b in builds {
+        let mut b = b.clone();
+        let key = (b.source.clone(), b.source_id.clone());
+        // Known from before, or stored earlier in this batch.
+        let existing = known.get(&key);
+        let finished_now = b.status.is_outcome() && existing.is_none_or(|e| !e.status.is_outcome());
+        let created = match existing {
+            Some(old) => {
+                b.id = old.id;
+                b.predicted_failure = old.predicted_failure;
+                b.model_version = old.model_version;
+                queries::update(&mut tx, &b).await?;
+                false
+            }
+            None => {
+                let pre = PreRun::from(&b);
+                let prior = queries::prior(&mut tx, &pre).await?;
+                let prediction = predict_with(model.as_deref(), &pre, &prior);
+                let baseline = if prior.previous_failed == Some(true) {
+                    "failure"
+                } else {
+                    "success"
+                };
+                b.predicted_failure = Some(prediction.failure_probability);
+                b.model_version = Some(prediction.model.as_ref().map_or(0, |m| m.version));
+                b.id = queries::insert(&mut tx, &b, &prediction.prediction, baseline).await?;
+                true
+            }
+        };
+        let kind = if created {
+            "build.created"
+        } else {
+            "build.updated"
+        };
+        events.push((
+            kind,
+            serde_json::json!({ "id": b.id, "pipeline": b.pipeline, "branch": b.branch, "status": b.status }),
+        ));
+        known.insert(key, b.clone());
+        stored.push(Stored {
+            build: b,
+            created,
+            finished_now,
+        });
+    }
+    crate::events::append_all(&mut tx, backend, TOPIC, &events)
+        .await
+        .map_err(|e| internal("publishing builds", e))?;
+    tx.commit()
+        .await
+        .map_err(|e| internal("committing builds", e))?;
+    Ok(stored)
+}
