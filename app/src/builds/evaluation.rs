@@ -159,7 +159,7 @@ pub fn best_threshold(probabilities: &[f64], actual: &[bool], bar: Bar) -> f64 {
     };
     let accurate = |s: &Scores| s.accuracy >= bar.accuracy;
     best(|s| (s.accuracy, s.f1), &|s| {
-        accurate(s) && s.f1 > 0.0 && s.f1 >= bar.f1 * 1.3
+        accurate(s) && s.f1 > 0.0 && s.f1 >= bar.f1 * 1.2
     })
     .or_else(|| best(|s| (s.f1, s.accuracy), &accurate))
     .or_else(|| best(|s| (s.accuracy, s.f1), &|_| true))
