@@ -61,9 +61,92 @@ impl Maintenance {
     }
 }
 
+/// A past or current stretch of maintenance, as recorded: PromQL SLOs subtract what happened in
+/// these from their budgets (probe SLOs never count checks made during maintenance at all).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Period {
+    pub started_at: i64,
+    /// When it was ended (by hand, by a change, or at its time); `None` while it lasts.
+    pub ended_at: Option<i64>,
+    /// When it was set to end by itself.
+    pub until: Option<i64>,
+    /// `None`: every environment.
+    pub environments: Option<Vec<String>>,
+}
+
+impl Period {
+    fn end(&self, now: i64) -> i64 {
+        [self.ended_at, self.until]
+            .into_iter()
+            .flatten()
+            .fold(now, i64::min)
+    }
+
+    fn covers(&self, environment: Option<&str>) -> bool {
+        match (&self.environments, environment) {
+            (None, _) => true,
+            (Some(list), Some(e)) => list.iter().any(|l| l == e),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// The stretches of `[from, to)` under maintenance for `environment`, merged where they touch
+/// or overlap, oldest first.
+pub fn spans(periods: &[Period], environment: Option<&str>, from: i64, to: i64) -> Vec<(i64, i64)> {
+    let mut clipped: Vec<(i64, i64)> = periods
+        .iter()
+        .filter(|p| p.covers(environment))
+        .map(|p| (p.started_at.max(from), p.end(to).min(to)))
+        .filter(|(start, end)| start < end)
+        .collect();
+    clipped.sort_unstable();
+    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(clipped.len());
+    for (start, end) in clipped {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_are_the_covered_stretches_of_a_window_merged_and_clipped() {
+        let period = |started_at, ended_at, until, environments: Option<&[&str]>| Period {
+            started_at,
+            ended_at,
+            until,
+            environments: environments.map(|l| l.iter().map(|e| e.to_string()).collect()),
+        };
+        let periods = [
+            // Before the window: gone. Across its start: clipped.
+            period(0, Some(50), None, None),
+            period(80, Some(120), None, Some(&["prod"])),
+            // Overlapping ones merge; `until` ends one the worker had not ended yet.
+            period(200, Some(300), None, None),
+            period(250, None, Some(320), Some(&["prod", "stage"])),
+            // Another environment only.
+            period(400, Some(450), None, Some(&["dev"])),
+            // Still on: runs to the window's end.
+            period(900, None, None, None),
+        ];
+        assert_eq!(
+            spans(&periods, Some("prod"), 100, 1000),
+            vec![(100, 120), (200, 320), (900, 1000)]
+        );
+        assert_eq!(
+            spans(&periods, None, 100, 1000),
+            vec![(200, 300), (900, 1000)],
+            "without an environment, only maintenance of all of them counts"
+        );
+        assert_eq!(spans(&periods, Some("dev"), 100, 1000).len(), 3);
+        assert!(spans(&[], Some("prod"), 0, 10).is_empty());
+    }
 
     fn on(environments: Option<Vec<&str>>, until: Option<i64>) -> Maintenance {
         Maintenance {

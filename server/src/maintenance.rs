@@ -10,7 +10,7 @@ use crate::events::EventBus;
 use crate::store;
 use app::error::AppError;
 use app::health::alert::{Matcher, NewSilence};
-use app::maintenance::{Maintenance, TOPIC};
+use app::maintenance::{Maintenance, Period, TOPIC};
 use app::model::{Principal, PrincipalKind, Role};
 use sqlx::{AnyPool, Row};
 use std::sync::{Arc, RwLock};
@@ -237,7 +237,7 @@ impl MaintenanceMode {
         )
         .bind(m.enabled)
         .bind(&m.message)
-        .bind(environments)
+        .bind(environments.clone())
         .bind(m.until)
         .bind(silence_id)
         .bind(&m.updated_by)
@@ -245,6 +245,18 @@ impl MaintenanceMode {
         .execute(&mut *tx)
         .await
         .map_err(|e| internal("writing maintenance mode", e))?;
+        // The period in force ends here; a new one starts if it stays on (a change of message
+        // or environments ends one and starts the next at the same instant).
+        close_periods(&mut tx, m.updated_at).await?;
+        if m.enabled {
+            sqlx::query("INSERT INTO maintenance_periods (started_at, until, environments) VALUES ($1, $2, $3)")
+                .bind(m.updated_at)
+                .bind(m.until)
+                .bind(environments)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| internal("recording a maintenance period", e))?;
+        }
         let data = serde_json::to_value(m).unwrap_or_default();
         crate::events::append(&mut tx, TOPIC, action, &data)
             .await
@@ -281,6 +293,9 @@ impl MaintenanceMode {
         if ended == 0 {
             return Ok(false);
         }
+        // At its time, not at the worker's next round.
+        let until = self.current().until.unwrap_or(now).min(now);
+        close_periods(&mut tx, until).await?;
         let mut m = self.current();
         (m.enabled, m.updated_by, m.updated_at) = (false, "flightdeck".into(), now);
         crate::events::append(
@@ -309,6 +324,28 @@ impl MaintenanceMode {
         Ok(true)
     }
 
+    /// The maintenance periods that had not ended by `from` (oldest first).
+    pub async fn periods_since(&self, from: i64) -> Result<Vec<Period>, AppError> {
+        let fail = |e| internal("reading maintenance periods", e);
+        let rows = sqlx::query("SELECT started_at, ended_at, until, environments FROM maintenance_periods WHERE ended_at IS NULL OR ended_at > $1 ORDER BY started_at")
+            .bind(from)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(fail)?;
+        rows.iter()
+            .map(|row| {
+                let environments: Option<String> = row.try_get("environments")?;
+                Ok(Period {
+                    started_at: row.try_get("started_at")?,
+                    ended_at: row.try_get("ended_at")?,
+                    until: row.try_get("until")?,
+                    environments: environments.and_then(|e| serde_json::from_str(&e).ok()),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(fail)
+    }
+
     pub fn spawn_worker(self: &Arc<Self>) {
         let mode = self.clone();
         tokio::spawn(async move {
@@ -320,4 +357,14 @@ impl MaintenanceMode {
             }
         });
     }
+}
+
+/// Ends the period in force (if any) at `at`.
+async fn close_periods(tx: &mut sqlx::Transaction<'_, sqlx::Any>, at: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE maintenance_periods SET ended_at = $1 WHERE ended_at IS NULL")
+        .bind(at)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+        .map_err(|e| internal("ending a maintenance period", e))
 }

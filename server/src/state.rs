@@ -118,9 +118,12 @@ impl AppState {
         let slos = crate::slos::Slos::new(
             &db,
             bus.clone(),
-            alerts.clone(),
-            deployments.clone(),
-            flags.clone(),
+            crate::slos::Linked {
+                alerts: alerts.clone(),
+                deployments: deployments.clone(),
+                flags: flags.clone(),
+                maintenance: maintenance.clone(),
+            },
             prometheus_url,
             config.alerting.slo_interval,
         );

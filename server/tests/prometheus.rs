@@ -239,4 +239,72 @@ async fn a_real_prometheus_rule_reaches_flightdeck_through_alertmanager() {
         (burn - 10.0).abs() < 1e-6,
         "1% errors against 0.1% is a 10x burn, got {burn}"
     );
+
+    // Maintenance: what happens during it does not count against a PromQL SLO's budget. In
+    // this SLO every event from the moment maintenance starts is bad (one event every 10 s).
+    let on = app
+        .put_json(
+            "/api/v1/maintenance",
+            &admin,
+            json!({"enabled": true, "message": "Database upgrade"}),
+        )
+        .await;
+    assert!(on.status.is_success(), "{}", on.body);
+    let started = on.json()["updated_at"].as_i64().unwrap();
+    let from = format!("{}.{:03}", started / 1000, started % 1000);
+    let slo = app
+        .post_json(
+            "/api/v1/slos",
+            &admin,
+            json!({"service": "api", "name": "checkout", "sli": "availability",
+            "good_query": format!("sum_over_time(vector(time() < bool {from})[$window:10s])"),
+            "total_query": "count_over_time(vector(1)[$window:10s])", "objective": 0.99}),
+        )
+        .await;
+    assert_eq!(slo.status, axum::http::StatusCode::CREATED, "{}", slo.body);
+    let path = format!("/api/v1/slos/{}", slo.json()["id"]);
+    let five_minutes = |slo: &Value| {
+        let w = &slo["evaluation"]["burn_rates"][0];
+        assert_eq!(w["window"], "5m", "{slo}");
+        (w["good"].as_f64().unwrap(), w["total"].as_f64().unwrap())
+    };
+    // Two minutes into maintenance (Prometheus evaluates these queries at any time).
+    let later = started + 120_000;
+    app.state.slos.evaluate_all(later).await.unwrap();
+    let during = app.get(&path, &admin).await.json();
+    assert!(during["evaluation_error"].is_null(), "{during}");
+    let (good, total) = five_minutes(&during);
+    assert_eq!(
+        good, total,
+        "the 12 bad events of maintenance are left out: {during}"
+    );
+    assert!(
+        (17.0..=19.0).contains(&total),
+        "30 events in 5 minutes, 12 of them left out: {during}"
+    );
+    assert!(
+        during["evaluation"]["firing"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{during}"
+    );
+
+    // Ended at once: the same two minutes count in full.
+    let off = app
+        .put_json(
+            "/api/v1/maintenance",
+            &admin,
+            json!({"enabled": false, "message": ""}),
+        )
+        .await;
+    assert!(off.status.is_success(), "{}", off.body);
+    app.state.slos.evaluate_all(later).await.unwrap();
+    let after = app.get(&path, &admin).await.json();
+    let (good, total) = five_minutes(&after);
+    assert_eq!(total, 30.0, "{after}");
+    assert!(
+        (total - good - 12.0).abs() <= 1.0,
+        "the bad events count again: {after}"
+    );
 }

@@ -98,6 +98,19 @@ impl Prometheus {
         parse_instant(data)
     }
 
+    /// `GET /api/v1/query` evaluated at `at_ms` (Unix ms), so that several queries of one
+    /// evaluation see the same instant.
+    pub async fn instant_at(&self, query: &str, at_ms: i64) -> Result<Vec<Sample>, String> {
+        let time = format!("{}.{:03}", at_ms.div_euclid(1000), at_ms.rem_euclid(1000));
+        let data = self
+            .get(
+                "/api/v1/query",
+                &[("query", query.to_string()), ("time", time)],
+            )
+            .await?;
+        parse_instant(data)
+    }
+
     /// `GET /api/v1/query_range` from `start` to `end` (Unix seconds) every `step_s` seconds.
     pub async fn range(
         &self,

@@ -16,6 +16,7 @@ use crate::store;
 use app::error::AppError;
 use app::health::alert::{fingerprint, AlertSource};
 use app::health::slo::{evaluate, BurnWindow, Counts, Evaluation, RuleSeverity};
+use app::maintenance;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 
@@ -68,6 +69,16 @@ fn counts(row: &sqlx::any::AnyRow, good: &str, total: &str) -> Result<Counts, sq
         })
     };
     Ok(Counts::new(read(good)?, read(total)?))
+}
+
+/// A PromQL range duration for `ms` milliseconds (`300000ms` is `5m`; Prometheus accepts both).
+fn prometheus_duration(ms: i64) -> String {
+    match ms {
+        ms if ms % 86_400_000 == 0 => format!("{}d", ms / 86_400_000),
+        ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
+        ms if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
+        ms => format!("{}ms", ms.max(1)),
+    }
 }
 
 /// Pairs hourly good and total series (PromQL) into (end of hour, counts) points.
@@ -145,7 +156,7 @@ impl Slos {
                     |w| s.windows.get(&w).copied().unwrap_or_default(),
                 ))
             } else {
-                self.promql_evaluation(definition).await
+                self.promql_evaluation(definition, now).await
             };
             results.push((definition, result));
         }
@@ -278,8 +289,12 @@ impl Slos {
         Ok(sums)
     }
 
-    /// A PromQL SLO: `$window` in the queries is replaced by each window (`5m` ... `3d`, `30d`).
-    async fn promql_evaluation(&self, d: &Definition) -> Result<Evaluation, String> {
+    /// A PromQL SLO: `$window` in the queries is replaced by each window (`5m` ... `3d`, `30d`),
+    /// every query evaluated at `now`. What happened during maintenance of the SLO's
+    /// environment is left out: for each stretch of it inside a window, the same queries over
+    /// just that stretch (`$window` its length, evaluated at its end) are subtracted, which is
+    /// exact for the counters-over-a-range queries SLOs are written as (`increase(...[$window])`).
+    async fn promql_evaluation(&self, d: &Definition, now: i64) -> Result<Evaluation, String> {
         let prometheus = self
             .prometheus
             .as_ref()
@@ -288,24 +303,50 @@ impl Slos {
             d.good_query.as_deref().unwrap_or(""),
             d.total_query.as_deref().unwrap_or(""),
         );
-        let ask = |window: String| async move {
+        let ask = |length_ms: i64, at: i64| async move {
+            let window = prometheus_duration(length_ms);
             let good = total(
                 &prometheus
-                    .instant(&good_q.replace("$window", &window))
+                    .instant_at(&good_q.replace("$window", &window), at)
                     .await?,
             );
             let all = total(
                 &prometheus
-                    .instant(&total_q.replace("$window", &window))
+                    .instant_at(&total_q.replace("$window", &window), at)
                     .await?,
             );
-            Ok::<Counts, String>(Counts::new(good.min(all), all))
+            Ok::<(f64, f64), String>((good, all))
+        };
+        let whole_ms = i64::from(d.window_days) * 86_400_000;
+        let periods = self
+            .maintenance
+            .periods_since(now - whole_ms)
+            .await
+            .map_err(|e| e.message)?;
+        let environment = d.environment.as_deref();
+        // Each stretch is asked once, however many windows hold it.
+        let mut asked: HashMap<(i64, i64), (f64, f64)> = HashMap::new();
+        let mut counts = async |length_ms: i64| -> Result<Counts, String> {
+            let (mut good, mut all) = ask(length_ms, now).await?;
+            for span in maintenance::spans(&periods, environment, now - length_ms, now) {
+                let (g, a) = match asked.get(&span) {
+                    Some(known) => *known,
+                    None => {
+                        let answer = ask(span.1 - span.0, span.1).await?;
+                        *asked.entry(span).or_insert(answer)
+                    }
+                };
+                good -= g;
+                all -= a;
+            }
+            let all = all.max(0.0);
+            Ok(Counts::new(good.clamp(0.0, all), all))
         };
         let mut windows = HashMap::new();
         for w in BurnWindow::ALL {
-            windows.insert(w, ask(w.as_str().to_string()).await?);
+            windows.insert(w, counts(w.seconds() * 1000).await?);
         }
-        let whole = ask(format!("{}d", d.window_days)).await?;
+        let whole = counts(whole_ms).await?;
         Ok(evaluate(d.objective, d.window_days, whole, |w| {
             windows.get(&w).copied().unwrap_or_default()
         }))

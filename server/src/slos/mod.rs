@@ -28,8 +28,19 @@ pub struct Slos {
     deployments: Arc<crate::deploy::Deployments>,
     /// Flags with a kill switch on an SLO are switched off when it pages.
     flags: Arc<crate::flags::Flags>,
+    /// What happened during maintenance is left out of PromQL SLOs' budgets.
+    maintenance: Arc<crate::maintenance::MaintenanceMode>,
     prometheus: Option<Prometheus>,
     interval: Duration,
+}
+
+/// What an SLO evaluation acts on or consults: the alerts it raises, the deployments it rolls
+/// back, the flags it switches off, the maintenance it leaves out of budgets.
+pub struct Linked {
+    pub alerts: Arc<crate::alerts::Alerts>,
+    pub deployments: Arc<crate::deploy::Deployments>,
+    pub flags: Arc<crate::flags::Flags>,
+    pub maintenance: Arc<crate::maintenance::MaintenanceMode>,
 }
 
 const SELECT_SLO: &str = "SELECT o.id, s.name AS service, o.name, o.description, o.sli, c.name AS component, \
@@ -65,12 +76,16 @@ impl Slos {
     pub fn new(
         db: &Db,
         bus: Arc<EventBus>,
-        alerts: Arc<crate::alerts::Alerts>,
-        deployments: Arc<crate::deploy::Deployments>,
-        flags: Arc<crate::flags::Flags>,
+        linked: Linked,
         prometheus_url: Option<&str>,
         interval: Duration,
     ) -> Arc<Slos> {
+        let Linked {
+            alerts,
+            deployments,
+            flags,
+            maintenance,
+        } = linked;
         Arc::new(Slos {
             pool: db.pool.clone(),
             backend: db.backend,
@@ -78,6 +93,7 @@ impl Slos {
             alerts,
             deployments,
             flags,
+            maintenance,
             prometheus: prometheus_url.map(Prometheus::new),
             interval,
         })
