@@ -8,7 +8,6 @@ use crate::config::{
 use crate::db::Db;
 use crate::state::AppState;
 use app::model::Role;
-use axum::serve::ListenerExt;
 use clap::Parser;
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -301,20 +300,9 @@ async fn serve(config: ServeConfig) -> Result<(), ExitCode> {
     let app = crate::web::router(state, store);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
-        .map_err(|e| fail(format!("cannot listen on {}: {e}", config.addr)))?
-        // Pages stream in several chunks; without NODELAY the later ones wait for the client's
-        // delayed ACK (about 40 ms per page on Linux).
-        .tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
+        .map_err(|e| fail(format!("cannot listen on {}: {e}", config.addr)))?;
     tracing::info!(addr = %config.addr, backend = ?db.backend, "Flightdeck is serving on http://{}", config.addr);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(fail)?;
+    crate::serve::serve(listener, app, config.limits, shutdown_signal()).await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

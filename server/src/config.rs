@@ -281,6 +281,12 @@ pub struct ServeArgs {
     /// no longer than this.
     #[arg(long, env = "FLIGHTDECK_SILENCE_MAX_DAYS", default_value_t = 30)]
     pub silence_max_days: u32,
+    /// Seconds a client has to send a request's headers (1 to 300); a slower one is cut off.
+    #[arg(long, env = "FLIGHTDECK_HEADER_TIMEOUT_S", default_value_t = 10)]
+    pub header_timeout_s: u64,
+    /// Connections open at once (1 to 1,000,000); more wait until one closes.
+    #[arg(long, env = "FLIGHTDECK_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
 }
 
 /// Where alert notifications go out and link back to, where PromQL runs, how often SLOs are
@@ -395,6 +401,8 @@ pub struct ServeConfig {
     pub site_root: PathBuf,
     pub demo: bool,
     pub web: WebConfig,
+    /// Header deadline and connection cap of the server loop.
+    pub limits: crate::serve::Limits,
 }
 
 pub fn check_database_url(url: &str) -> Result<(), String> {
@@ -528,6 +536,18 @@ impl ServeArgs {
                 bundle.display()
             ));
         }
+        if !(1..=300).contains(&self.header_timeout_s) {
+            problems.push(format!(
+                "FLIGHTDECK_HEADER_TIMEOUT_S must be from 1 to 300 seconds (got {})",
+                self.header_timeout_s
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            problems.push(format!(
+                "FLIGHTDECK_MAX_CONNECTIONS must be from 1 to 1000000 (got {})",
+                self.max_connections
+            ));
+        }
         match (addr, log_format, session_idle, problems.is_empty()) {
             (Some(addr), Some(log_format), Some(session_idle), true) => Ok(ServeConfig {
                 addr,
@@ -545,6 +565,10 @@ impl ServeArgs {
                     session_idle,
                     session_max: Duration::from_secs(self.session_max_hours * 3600),
                     trusted_proxies,
+                },
+                limits: crate::serve::Limits {
+                    header_read_timeout: Duration::from_secs(self.header_timeout_s),
+                    max_connections: self.max_connections,
                 },
             }),
             _ => Err(problems),

@@ -30,6 +30,7 @@ pub mod remote;
 pub mod rest;
 pub mod runtime_config;
 pub mod security;
+pub mod serve;
 pub mod slos;
 pub mod state;
 pub mod store;

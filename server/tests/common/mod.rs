@@ -141,17 +141,21 @@ impl TestApp {
 
     /// Serves the router on a real TCP port (for clients outside the process); returns its URL.
     pub async fn serve_tcp(&self) -> String {
+        self.serve_tcp_with(flightdeck::serve::Limits::default())
+            .await
+    }
+
+    /// [`Self::serve_tcp`] through the server loop with these limits.
+    pub async fn serve_tcp_with(&self, limits: flightdeck::serve::Limits) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = self.router.clone();
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap()
-        });
+        tokio::spawn(flightdeck::serve::serve(
+            listener,
+            router,
+            limits,
+            std::future::pending(),
+        ));
         format!("http://{addr}")
     }
 
