@@ -23,6 +23,7 @@ pub fn page_island(path: &str) -> Option<&'static str> {
         ["config"] => "ConfigBoard",
         ["flags"] => "FlagList",
         ["flags", _] => "FlagLive",
+        ["services", _] => "ServiceLive",
         ["settings"] => "SettingsSections",
         ["system"] => "SystemLive",
         _ => return None,
@@ -55,6 +56,7 @@ mod tests {
         assert_eq!(page_island("/settings"), Some("SettingsSections"));
         assert_eq!(page_island("/flags/new-checkout"), Some("FlagLive"));
         assert_eq!(page_island("/builds"), Some("BuildsBoard"));
+        assert_eq!(page_island("/services/payments"), Some("ServiceLive"));
         assert_eq!(page_island("/coming"), None);
         assert_eq!(page_island("/deployments/1/extra"), None);
     }

@@ -24,6 +24,7 @@ pub mod redact;
 pub mod response;
 pub mod runtime_config;
 pub mod scopes;
+pub mod service_view;
 pub mod system;
 pub mod theme;
 pub mod time_fmt;
@@ -100,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("flags/:key") view=FlagPage/>
                     <Route path=path!("audit") view=AuditPage/>
                     <Route path=path!("system") view=SystemPage/>
+                    <Route path=path!("services/:name") view=ServicePage/>
                     <Route path=path!("settings") view=SettingsPage/>
                 </ParentRoute>
             </Routes>

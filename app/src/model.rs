@@ -189,6 +189,9 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
     pub action: Option<String>,
     pub actor: Option<String>,
+    /// Entries about one service: its own, and those of its targets (`service/environment`).
+    #[serde(default)]
+    pub service: Option<String>,
 }
 
 impl AuditQuery {

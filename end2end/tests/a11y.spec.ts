@@ -4,7 +4,7 @@ import { expectLive, signIn } from "./helpers";
 
 // axe-core on every page, in both themes: what a screen-reader or keyboard user would trip on.
 
-const pages = ["/", "/deployments", "/deployments/1", "/health", "/slos", "/alerts", "/audit", "/settings", "/config", "/flags", "/flags/one-page-checkout", "/system", "/builds", "/builds/pipeline?name=acme/shop/ci"];
+const pages = ["/", "/deployments", "/deployments/1", "/health", "/slos", "/alerts", "/audit", "/settings", "/config", "/flags", "/flags/one-page-checkout", "/system", "/builds", "/builds/pipeline?name=acme/shop/ci", "/services/payments-gateway"];
 
 for (const theme of ["dark", "light"] as const) {
   test(`every page passes axe-core in the ${theme} theme`, async ({ page }) => {

@@ -20,6 +20,7 @@ const listPages: [string, string, string][] = [
   ["/flags", "FlagList", "/flags/"],
   ["/system", "SystemLive", ""],
   ["/builds", "BuildsBoard", "/builds/pipeline"],
+  ["/services/payments-gateway", "ServiceLive", ""],
 ];
 const detailIsland: Record<string, string> = {
   "/deployments/": "DeploymentLive",

@@ -115,6 +115,26 @@ test("a failed deployment offers Retry and Dismiss, never rolling back the versi
   expect(errors).toEqual([]);
 });
 
+test("a service's page shows where it runs and one timeline of what happened to it", async ({ page }) => {
+  const errors = pageErrors(page);
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await signIn(page, "/deployments");
+  await page.getByRole("rowheader").getByRole("link", { name: "payments-gateway" }).click();
+  await expect(page).toHaveURL(/\/services\/payments-gateway$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("payments-gateway");
+  await expectLive(page);
+  // dev still serves 2.7.3 after 2.8.0-bad-migration failed there.
+  await expect(page.getByRole("row", { name: /^dev/ })).toContainText("2.7.3");
+  const timeline = page.getByTestId("service-timeline");
+  await expect(timeline.locator("li").first()).toBeVisible();
+  await expect(timeline).toContainText(/deployment .* in dev/);
+  await expect(page.getByRole("link", { name: "Its audit trail →" })).toHaveAttribute("href", "/audit?service=payments-gateway");
+
+  await page.goto("/services/no-such-service");
+  await expect(page.getByRole("alert")).toContainText("no-such-service");
+  expect(errors).toEqual([]);
+});
+
 test("escalating an alert no policy covers warns that nobody is notified, and keeps the acknowledgement", async ({ page }) => {
   const errors = pageErrors(page);
   await page.setViewportSize({ width: 820, height: 1180 });

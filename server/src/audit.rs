@@ -182,12 +182,17 @@ impl AuditPort for AuditLog {
         let rows = sqlx::query(
             "SELECT id, at, actor, action, target, reason, detail FROM audit \
              WHERE ($1 IS NULL OR id < $1) AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR actor = $3) \
+             AND ($5 IS NULL OR target = $5 OR SUBSTR(target, 1, CAST($6 AS INTEGER)) = $7) \
              ORDER BY id DESC LIMIT $4",
         )
         .bind(query.before)
         .bind(query.action.as_deref())
         .bind(query.actor.as_deref())
         .bind(i64::from(limit) + 1)
+        .bind(query.service.as_deref())
+        // `service/` by length: no LIKE, whose wildcards a name could hold.
+        .bind(query.service.as_ref().map_or(0, |s| s.len() as i64 + 1))
+        .bind(query.service.as_ref().map(|s| format!("{s}/")))
         .fetch_all(&self.pool)
         .await
         .map_err(|e| internal("listing audit entries", e))?;

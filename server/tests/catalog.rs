@@ -106,6 +106,39 @@ async fn services_are_created_validated_and_audited(app: TestApp) {
         "refused requests changed nothing"
     );
     assert_eq!(app.audit_actions().await.len(), audit.len());
+
+    // The audit trail of one service: its own entries and its targets' (service/environment),
+    // not those of a service whose name merely starts the same.
+    for name in ["checkout", "checkout-api-v2"] {
+        app.post_json("/api/v1/services", &operator, json!({"name": name}))
+            .await;
+    }
+    let admin = app.new_token("admin-bot", Role::Admin).await;
+    app.post_json(
+        "/api/v1/environments",
+        &admin,
+        json!({"name": "staging", "rank": 1}),
+    )
+    .await;
+    let target = app
+        .put_json(
+            "/api/v1/services/checkout-api/targets/staging",
+            &admin,
+            json!({"deployer": "simulated"}),
+        )
+        .await;
+    assert!(target.status.is_success(), "{}", target.body);
+    let trail = app
+        .get("/api/v1/audit?service=checkout-api", &operator)
+        .await
+        .json();
+    let targets: Vec<&str> = trail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, ["checkout-api/staging", "checkout-api"], "{trail}");
 }
 
 async fn roles_decide_who_shapes_the_catalog(app: TestApp) {

@@ -151,6 +151,7 @@ mod deployments;
 mod flags;
 mod health;
 mod routing;
+mod services;
 mod system;
 pub use alerts::*;
 pub use builds::*;
@@ -160,6 +161,7 @@ pub use deployments::*;
 pub use flags::*;
 pub use health::*;
 pub use routing::*;
+pub use services::*;
 pub use system::*;
 
 /// Where each CI/CD webhook secret comes from (never the secret). Admins only.

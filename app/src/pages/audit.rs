@@ -15,6 +15,7 @@ fn query_string(query: &AuditQuery, before: Option<i64>) -> String {
         .param("before", before)
         .param("action", query.action.as_deref())
         .param("actor", query.actor.as_deref())
+        .param("service", query.service.as_deref())
         .build("/audit", "")
 }
 
@@ -28,6 +29,7 @@ pub fn AuditPage() -> impl IntoView {
             limit: None,
             action: p.get("action").filter(|s| !s.is_empty()),
             actor: p.get("actor").filter(|s| !s.is_empty()),
+            service: p.get("service").filter(|s| !s.is_empty()),
         }
     };
     view! {

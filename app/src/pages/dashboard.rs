@@ -230,7 +230,7 @@ fn ProductionTable(services: Vec<ServiceLine>) -> impl IntoView {
                 <tbody>
                     {services.into_iter().map(|s| view! {
                         <tr data-testid=format!("production-{}", s.service)>
-                            <td><a class="service-name" href=format!("/deployments?service={}", s.service)>{s.service.clone()}</a></td>
+                            <td><a class="service-name" href=format!("/services/{}", s.service)>{s.service.clone()}</a></td>
                             <td>{s.version.clone().map(|v| view! { <code>{v}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"nothing"</span> }.into_any())}</td>
                             <td>
                                 {s.last_status.map(|status| view! { <StatusBadge status/> })}

@@ -188,7 +188,7 @@ fn Matrix(
                     }
                 })
                 .collect_view();
-            view! { <tr><th scope="row">{service}</th>{tds}</tr> }
+            view! { <tr><th scope="row"><a class="service-name" href=format!("/services/{service}")>{service.clone()}</a></th>{tds}</tr> }
         })
         .collect_view();
     view! {

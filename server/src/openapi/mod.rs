@@ -107,7 +107,7 @@ fn paths() -> Value {
         },
         "/tokens/{id}": { "delete": op("Revoke a token", "admin", vec![path_param("id", "integer")], None, "204", None) },
         "/audit": { "get": op("The audit trail, newest first", "viewer",
-            vec![query("action", "string", "exact action"), query("actor", "string", "exact actor"), query("limit", "integer", "1 to 500"), query("before", "integer", "entry id from next_before")],
+            vec![query("action", "string", "exact action"), query("actor", "string", "exact actor"), query("service", "string", "entries about this service and its targets (service/environment)"), query("limit", "integer", "1 to 500"), query("before", "integer", "entry id from next_before")],
             None, "200", Some(schema("AuditPage"))) },
         "/audit/export": { "get": {
             "summary": "Export the whole (filtered) audit trail", "description": "Requires the viewer role (or higher).",
