@@ -16,6 +16,8 @@ pub const TIMELINE_SHOWN: usize = 100;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TimelineKind {
     Deploy,
+    /// A deployment, rollback or promotion that failed.
+    Failed,
     Rollback,
     Quarantine,
     AlertOpened,
@@ -29,6 +31,7 @@ impl TimelineKind {
     pub fn label(self) -> &'static str {
         match self {
             TimelineKind::Deploy => "deploy",
+            TimelineKind::Failed => "failed",
             TimelineKind::Rollback => "rollback",
             TimelineKind::Quarantine => "quarantine",
             TimelineKind::AlertOpened => "alert",
@@ -80,6 +83,7 @@ fn from_audit(e: &AuditEntry) -> TimelineEntry {
         "promotion" => (TimelineKind::Deploy, "promotion"),
         "quarantine" => (TimelineKind::Quarantine, "quarantine"),
         "target" => (TimelineKind::Other, "deploy target"),
+        "service" => (TimelineKind::Other, "service"),
         _ => (TimelineKind::Other, "change"),
     };
     let verb = e
@@ -87,6 +91,11 @@ fn from_audit(e: &AuditEntry) -> TimelineEntry {
         .split_once('.')
         .map_or("", |(_, v)| v)
         .replace('_', " ");
+    let kind = if verb == "failed" {
+        TimelineKind::Failed
+    } else {
+        kind
+    };
     let place = if environment.is_empty() {
         String::new()
     } else {
@@ -203,6 +212,8 @@ mod tests {
     fn the_timeline_merges_changes_and_alerts_newest_first() {
         let audit = [
             entry(10, "deployment.requested", "payments/production", None),
+            entry(12, "deployment.failed", "payments/production", None),
+            entry(1, "service.created", "payments", None),
             entry(
                 40,
                 "rollback.requested",
@@ -225,9 +236,12 @@ mod tests {
                 TimelineKind::Rollback,
                 TimelineKind::AlertOpened,
                 TimelineKind::SloBurn,
+                TimelineKind::Failed,
                 TimelineKind::Deploy,
+                TimelineKind::Other,
             ]
         );
+        assert_eq!(t[7].title, "service created");
         assert_eq!(t[2].title, "rollback requested in production");
         assert_eq!(t[2].detail.as_deref(), Some("by maria: p99 doubled"));
         assert_eq!(

@@ -65,10 +65,7 @@ fn ServiceDetail(s: ServiceView) -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>{name.clone()}</h1>
-            <p class="muted">
-                {description.unwrap_or_else(|| "No description.".into())}
-                {owner.map(|o| format!(" Owned by {o}."))}
-            </p>
+            <p class="muted">{about(description, owner)}</p>
         </div>
         <div class="cockpit">
             <section class="card" aria-labelledby="where-title">
@@ -165,13 +162,25 @@ fn ServiceDetail(s: ServiceView) -> impl IntoView {
     }
 }
 
+/// "Card payments. Owned by payments." from the catalog's description and owner.
+fn about(description: Option<String>, owner: Option<String>) -> String {
+    let description = description
+        .map(|d| d.trim().trim_end_matches('.').to_string())
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| "No description.".to_string(), |d| format!("{d}."));
+    match owner {
+        Some(o) => format!("{description} Owned by {o}."),
+        None => description,
+    }
+}
+
 #[component]
 fn TimelineItem(e: TimelineEntry) -> impl IntoView {
     let tone = match e.kind {
         TimelineKind::Rollback | TimelineKind::Quarantine | TimelineKind::SloBurn => {
             "badge status-rolled_back"
         }
-        TimelineKind::AlertOpened => "badge status-failed",
+        TimelineKind::AlertOpened | TimelineKind::Failed => "badge status-failed",
         TimelineKind::AlertResolved => "badge status-succeeded",
         TimelineKind::Deploy | TimelineKind::Other => "badge",
     };
