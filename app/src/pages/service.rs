@@ -2,14 +2,13 @@
 //! of everything that happened to it (deployments, rollbacks, quarantines, alerts, SLO burn).
 //! Live: refetched when a deployment, alert, SLO or audit event arrives.
 
-use super::health::HealthStatusBadge;
+use super::slos::BudgetBar;
 use crate::api::codec::resource;
 use crate::api::load_service;
 use crate::components::alerts::SeverityBadge;
 use crate::components::common::*;
 use crate::components::deploy::StatusBadge;
 use crate::deploy::DeploymentKind;
-use crate::health::HealthStatus;
 use crate::live::changes_on;
 use crate::service_view::{ServiceView, TimelineEntry, TimelineKind};
 use leptos::prelude::*;
@@ -106,13 +105,12 @@ fn ServiceDetail(s: ServiceView) -> impl IntoView {
                     view! {
                         <ul class="feed">
                             {slos.into_iter().map(|slo| {
-                                let left = slo.remaining();
-                                let status = if left <= 0.0 { HealthStatus::Down } else if left < 0.25 { HealthStatus::Degraded } else { HealthStatus::Healthy };
+                                let remaining = slo.remaining();
                                 view! {
                                     <li>
                                         <a href=format!("/slos/{}", slo.id)>{slo.name.clone()}</a>
-                                        " " <HealthStatusBadge status/>
-                                        <span class="muted">{format!(" {} of the error budget left", crate::health::slo::percent(left, 1))}</span>
+                                        " " <BudgetBar remaining/>
+                                        <span class="muted">" of the error budget left"</span>
                                     </li>
                                 }
                             }).collect_view()}

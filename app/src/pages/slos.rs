@@ -103,7 +103,7 @@ fn SloTable(list: Vec<Slo>) -> impl IntoView {
 
 /// The budget left as a bar and a number (the number carries the meaning; the bar is a glance).
 #[component]
-fn BudgetBar(remaining: f64) -> impl IntoView {
+pub(super) fn BudgetBar(remaining: f64) -> impl IntoView {
     let width = (remaining.clamp(0.0, 1.0) * 100.0).round();
     let class = if remaining <= 0.0 {
         "budget budget-spent"
