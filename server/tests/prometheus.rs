@@ -301,10 +301,13 @@ async fn a_real_prometheus_rule_reaches_flightdeck_through_alertmanager() {
     assert!(off.status.is_success(), "{}", off.body);
     app.state.slos.evaluate_all(later).await.unwrap();
     let after = app.get(&path, &admin).await.json();
+    // Only what fell inside the seconds maintenance lasted (an evaluation ran in them) is left
+    // out, all of it bad: one event every 10 s.
     let (good, total) = five_minutes(&after);
-    assert_eq!(total, 30.0, "{after}");
-    assert!(
-        (total - good - 12.0).abs() <= 1.0,
+    assert!(total >= 27.0, "{after}");
+    assert_eq!(
+        total - good,
+        12.0 - (30.0 - total),
         "the bad events count again: {after}"
     );
 }
