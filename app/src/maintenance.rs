@@ -28,12 +28,7 @@ impl Maintenance {
     /// Whether it is on for `environment` (a component or deployment without one is covered
     /// only by maintenance of every environment).
     pub fn covers(&self, environment: Option<&str>, now: i64) -> bool {
-        self.active_at(now)
-            && match (&self.environments, environment) {
-                (None, _) => true,
-                (Some(list), Some(e)) => list.iter().any(|l| l == e),
-                (Some(_), None) => false,
-            }
+        self.active_at(now) && reaches(self.environments.as_deref(), environment)
     }
 
     /// What the banner says: the message, where, and until when (`until_text` is the time in
@@ -83,11 +78,17 @@ impl Period {
     }
 
     fn covers(&self, environment: Option<&str>) -> bool {
-        match (&self.environments, environment) {
-            (None, _) => true,
-            (Some(list), Some(e)) => list.iter().any(|l| l == e),
-            (Some(_), None) => false,
-        }
+        reaches(self.environments.as_deref(), environment)
+    }
+}
+
+/// Whether maintenance of `environments` (`None`: all of them) reaches `environment`; something
+/// without an environment is reached only by maintenance of all of them.
+fn reaches(environments: Option<&[String]>, environment: Option<&str>) -> bool {
+    match (environments, environment) {
+        (None, _) => true,
+        (Some(list), Some(e)) => list.iter().any(|l| l == e),
+        (Some(_), None) => false,
     }
 }
 

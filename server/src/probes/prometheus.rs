@@ -92,23 +92,19 @@ impl Prometheus {
 
     /// `GET /api/v1/query`: the samples of an instant vector, or one sample for a scalar.
     pub async fn instant(&self, query: &str) -> Result<Vec<Sample>, String> {
-        let data = self
-            .get("/api/v1/query", &[("query", query.to_string())])
-            .await?;
-        parse_instant(data)
+        self.query(&[("query", query.to_string())]).await
     }
 
     /// `GET /api/v1/query` evaluated at `at_ms` (Unix ms), so that several queries of one
     /// evaluation see the same instant.
     pub async fn instant_at(&self, query: &str, at_ms: i64) -> Result<Vec<Sample>, String> {
         let time = format!("{}.{:03}", at_ms.div_euclid(1000), at_ms.rem_euclid(1000));
-        let data = self
-            .get(
-                "/api/v1/query",
-                &[("query", query.to_string()), ("time", time)],
-            )
-            .await?;
-        parse_instant(data)
+        self.query(&[("query", query.to_string()), ("time", time)])
+            .await
+    }
+
+    async fn query(&self, params: &[(&str, String)]) -> Result<Vec<Sample>, String> {
+        parse_instant(self.get("/api/v1/query", params).await?)
     }
 
     /// `GET /api/v1/query_range` from `start` to `end` (Unix seconds) every `step_s` seconds.
