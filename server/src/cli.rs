@@ -6,6 +6,7 @@ use crate::config::{
     check_database_url, Cli, Command, LogFormat, ServeConfig, TokenCommand, UserCommand,
 };
 use crate::db::Db;
+use crate::shutdown::Phase;
 use crate::state::AppState;
 use app::model::Role;
 use clap::Parser;
@@ -275,7 +276,7 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
-    tracing::info!("shutting down: finishing in-flight requests");
+    tracing::info!("shutting down: finishing requests in flight and running deployments");
 }
 
 async fn serve(config: ServeConfig) -> Result<(), ExitCode> {
@@ -297,12 +298,30 @@ async fn serve(config: ServeConfig) -> Result<(), ExitCode> {
         .await
         .map_err(fail)?;
     state.start_workers();
+    let shutdown = state.shutdown.clone();
+    let deployments = state.deployments.clone();
+    let allowance = config.limits.shutdown_timeout;
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown_signal().await;
+            shutdown.enter(Phase::Draining);
+            tokio::time::sleep(allowance).await;
+            shutdown.enter(Phase::Abandoning);
+        }
+    });
     let app = crate::web::router(state, store);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| fail(format!("cannot listen on {}: {e}", config.addr)))?;
     tracing::info!(addr = %config.addr, backend = ?db.backend, "Flightdeck is serving on http://{}", config.addr);
-    crate::serve::serve(listener, app, config.limits, shutdown_signal()).await;
+    let draining = shutdown.clone();
+    crate::serve::serve(listener, app, config.limits, async move {
+        draining.reached(Phase::Draining).await
+    })
+    .await;
+    // Running deployments finish, or are recorded failed once the allowance runs out.
+    deployments.drained().await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -287,6 +287,11 @@ pub struct ServeArgs {
     /// Connections open at once (1 to 1,000,000); more wait until one closes.
     #[arg(long, env = "FLIGHTDECK_MAX_CONNECTIONS", default_value_t = 4096)]
     pub max_connections: usize,
+    /// Seconds from SIGTERM to exit (1 to 3600): requests in flight and running deployments get
+    /// this long to finish; a deployment still running then is stopped and recorded failed.
+    /// Keep it below the supervisor's own limit (Kubernetes waits 30 s before SIGKILL).
+    #[arg(long, env = "FLIGHTDECK_SHUTDOWN_TIMEOUT_S", default_value_t = 25)]
+    pub shutdown_timeout_s: u64,
 }
 
 /// Where alert notifications go out and link back to, where PromQL runs, how often SLOs are
@@ -548,6 +553,12 @@ impl ServeArgs {
                 self.max_connections
             ));
         }
+        if !(1..=3600).contains(&self.shutdown_timeout_s) {
+            problems.push(format!(
+                "FLIGHTDECK_SHUTDOWN_TIMEOUT_S must be from 1 to 3600 seconds (got {})",
+                self.shutdown_timeout_s
+            ));
+        }
         match (addr, log_format, session_idle, problems.is_empty()) {
             (Some(addr), Some(log_format), Some(session_idle), true) => Ok(ServeConfig {
                 addr,
@@ -569,6 +580,7 @@ impl ServeArgs {
                 limits: crate::serve::Limits {
                     header_read_timeout: Duration::from_secs(self.header_timeout_s),
                     max_connections: self.max_connections,
+                    shutdown_timeout: Duration::from_secs(self.shutdown_timeout_s),
                 },
             }),
             _ => Err(problems),

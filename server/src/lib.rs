@@ -31,6 +31,7 @@ pub mod rest;
 pub mod runtime_config;
 pub mod security;
 pub mod serve;
+pub mod shutdown;
 pub mod slos;
 pub mod state;
 pub mod store;

@@ -4,7 +4,7 @@
 //! (axum sets no timer, so hyper's own 30 s default never applies). At most
 //! [`Limits::max_connections`] connections are open at once; past that, new ones wait in the
 //! kernel's backlog instead of exhausting file descriptors and memory. On the shutdown signal it
-//! stops accepting and lets requests in flight finish.
+//! stops accepting and lets requests in flight finish, for [`Limits::shutdown_timeout`] at most.
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -26,6 +26,9 @@ pub struct Limits {
     /// complete headers.
     pub header_read_timeout: Duration,
     pub max_connections: usize,
+    /// From the shutdown signal to exiting: requests in flight, and deployments running, get
+    /// this long to finish.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -33,6 +36,7 @@ impl Default for Limits {
         Limits {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 4096,
+            shutdown_timeout: Duration::from_secs(25),
         }
     }
 }
@@ -102,6 +106,12 @@ pub async fn serve(
     }
     drop(listener);
     let _ = stop.send(true);
-    // Every connection has ended when every permit is back.
-    let _ = open.acquire_many(most as u32).await;
+    // Every connection has ended when every permit is back; one still busy at the deadline is
+    // dropped with the process.
+    let ended = tokio::time::timeout(limits.shutdown_timeout, open.acquire_many(most as u32)).await;
+    if ended.is_err() {
+        tracing::warn!(
+            "some connections were still busy when the shutdown allowance ran out; closing them"
+        );
+    }
 }

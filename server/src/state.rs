@@ -71,6 +71,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// Cookie and origin policy.
     pub config: Arc<WebConfig>,
+    /// Serving, draining or abandoning: read by websockets, log streams and the workers.
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 impl AppState {
@@ -96,12 +98,14 @@ impl AppState {
         let catalog = Arc::new(Catalog::new(db.pool.clone(), bus.clone()));
         let maintenance =
             crate::maintenance::MaintenanceMode::start(db.pool.clone(), bus.clone()).await?;
+        let shutdown = crate::shutdown::Shutdown::default();
         let deployments = Deployments::new(
             &db,
             bus.clone(),
             config.deploy.clone(),
             config.webhooks.deployer.clone(),
             maintenance.clone(),
+            shutdown.clone(),
         );
         let alerts = crate::alerts::Alerts::new(&db, bus.clone(), &config.alerting);
         let prometheus_url = config.alerting.prometheus_url.as_deref();
@@ -164,6 +168,7 @@ impl AppState {
             ports,
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
+            shutdown,
         })))
     }
 

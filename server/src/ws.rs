@@ -285,6 +285,16 @@ async fn run(socket: WebSocket, state: AppState, credential: Credential) {
                     break;
                 }
             }
+            // Everything sent so far was committed; the client reconnects (to this process once
+            // restarted, or to another replica) and replays from its last `seq`.
+            _ = state.shutdown.reached(crate::shutdown::Phase::Draining) => {
+                let frame = axum::extract::ws::CloseFrame {
+                    code: 1001,
+                    reason: "Flightdeck is restarting; reconnect".into(),
+                };
+                let _ = sink.send(Message::Close(Some(frame))).await;
+                break;
+            }
         }
     }
 }

@@ -1,15 +1,9 @@
 //! The binary's admin commands and start-up validation, run as a user would run them.
 
+mod common;
+use common::process::{empty_site, flightdeck, free_port};
 use std::io::Write;
 use std::process::{Command, Stdio};
-
-fn flightdeck(db_url: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flightdeck"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("FLIGHTDECK_DATABASE_URL", db_url);
-    cmd
-}
 
 /// Runs the binary with `args`, writing `input` to its standard input.
 fn run_with_stdin(db_url: &str, args: &[&str], input: &[u8]) -> std::process::Output {
@@ -242,14 +236,8 @@ fn serve_reports_every_configuration_problem_then_exits_non_zero() {
 fn serve_starts_answers_health_and_stops_cleanly_on_sigterm() {
     use std::io::{BufRead, BufReader, Read};
     let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    std::fs::write(site.join("pkg/flightdeck.wasm"), b"").unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let site = empty_site(dir.path());
+    let port = free_port();
     let mut child = flightdeck(&format!("sqlite://{}/serve.db", dir.path().display()))
         .args(["serve"])
         .env("FLIGHTDECK_ADDR", format!("127.0.0.1:{port}"))
@@ -318,118 +306,4 @@ fn serve_starts_answers_health_and_stops_cleanly_on_sigterm() {
         !logs.contains(&password),
         "the admin password never reaches the log"
     );
-}
-
-/// One HTTP/1.1 request over a fresh connection; the raw answer (empty while nobody listens).
-fn http(port: u16, method: &str, path: &str, token: &str, body: &str) -> String {
-    use std::io::Read;
-    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut reply = String::new();
-    let _ = stream.read_to_string(&mut reply);
-    reply
-}
-
-fn serve_on(db_url: &str, site: &std::path::Path, port: u16) -> std::process::Child {
-    flightdeck(db_url)
-        .args(["serve"])
-        .env("FLIGHTDECK_ADDR", format!("127.0.0.1:{port}"))
-        .env("FLIGHTDECK_SITE_ROOT", site)
-        .env("FLIGHTDECK_ADMIN_PASSWORD", "crash-test-admin-password")
-        .env("FLIGHTDECK_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if check() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("timed out waiting until {what}");
-}
-
-/// A deployment running when the process is killed (no shutdown at all) is marked failed right
-/// after the next start, never left "running".
-#[test]
-fn a_deployment_interrupted_by_a_crash_is_marked_failed_after_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    std::fs::write(site.join("pkg/flightdeck.wasm"), b"").unwrap();
-    let url = format!("sqlite://{}/crash.db", dir.path().display());
-    let out = flightdeck(&url)
-        .args(["token", "create", "--name", "crash-test", "--role", "admin"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-
-    let mut first = serve_on(&url, &site, port);
-    wait_until("the server is up", || {
-        http(port, "GET", "/api/health", &token, "").starts_with("HTTP/1.1 200")
-    });
-    http(
-        port,
-        "POST",
-        "/api/v1/services",
-        &token,
-        r#"{"name":"api"}"#,
-    );
-    http(
-        port,
-        "POST",
-        "/api/v1/environments",
-        &token,
-        r#"{"name":"staging","rank":10}"#,
-    );
-    let target = http(
-        port,
-        "PUT",
-        "/api/v1/services/api/targets/staging",
-        &token,
-        r#"{"deployer":"command","command":"sleep 3"}"#,
-    );
-    assert!(target.starts_with("HTTP/1.1 200"), "{target}");
-    let accepted = http(
-        port,
-        "POST",
-        "/api/v1/deployments",
-        &token,
-        r#"{"service":"api","environment":"staging","version":"1.0"}"#,
-    );
-    assert!(accepted.starts_with("HTTP/1.1 202"), "{accepted}");
-    wait_until("the deployment runs", || {
-        http(port, "GET", "/api/v1/deployments/1", &token, "").contains(r#""status":"running""#)
-    });
-    first.kill().unwrap(); // SIGKILL: no graceful shutdown, nothing recorded
-    first.wait().unwrap();
-
-    let mut second = serve_on(&url, &site, port);
-    wait_until("the interrupted deployment is marked failed", || {
-        let reply = http(port, "GET", "/api/v1/deployments/1", &token, "");
-        reply.contains(r#""status":"failed""#) && reply.contains("Interrupted")
-    });
-    second.kill().unwrap();
-    second.wait().unwrap();
 }

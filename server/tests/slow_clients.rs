@@ -34,6 +34,7 @@ async fn a_client_trickling_its_headers_is_cut_off() {
         .serve_tcp_with(Limits {
             header_read_timeout: Duration::from_secs(1),
             max_connections: 100,
+            ..Limits::default()
         })
         .await;
     let addr = url.trim_start_matches("http://");
@@ -74,6 +75,7 @@ async fn past_the_connection_cap_a_connection_waits_for_a_free_slot() {
         .serve_tcp_with(Limits {
             header_read_timeout: Duration::from_secs(30),
             max_connections: 2,
+            ..Limits::default()
         })
         .await;
     let addr = url.trim_start_matches("http://");

@@ -57,6 +57,10 @@ pub struct Deployments {
     signing_secret: Option<String>,
     /// New deployments wait while maintenance covers their environment.
     maintenance: Arc<crate::maintenance::MaintenanceMode>,
+    /// Stops the claiming of jobs when the process drains, and the deployers when it abandons.
+    shutdown: crate::shutdown::Shutdown,
+    /// One permit per job this process runs at once; all back means nothing is running.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// Maps a database failure to the generic error clients see, logging `what` was being done.
@@ -131,6 +135,7 @@ impl Deployments {
         settings: DeploySettings,
         signing_secret: Option<String>,
         maintenance: Arc<crate::maintenance::MaintenanceMode>,
+        shutdown: crate::shutdown::Shutdown,
     ) -> Arc<Deployments> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("flightdeck/", env!("CARGO_PKG_VERSION")))
@@ -147,6 +152,8 @@ impl Deployments {
             http,
             signing_secret,
             maintenance,
+            shutdown,
+            slots: Arc::new(tokio::sync::Semaphore::new(runner::PARALLEL)),
         })
     }
 }

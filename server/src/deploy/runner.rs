@@ -7,14 +7,14 @@ use super::rows::decode_settings;
 use super::{deployers, emit_updated, Deployments};
 use crate::audit::{record, NewAudit};
 use crate::jobs::{self, Claimed, JobKind};
+use crate::shutdown::Phase;
 use app::deploy::{DeploymentStatus, TargetSettings};
 use sqlx::Row;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 /// Jobs one process runs at the same time.
-const PARALLEL: usize = 8;
+pub(super) const PARALLEL: usize = 8;
 const POLL: Duration = Duration::from_secs(1);
 /// When a job fails for a reason outside it (the database was unreachable), it is tried again.
 const RETRY: Duration = Duration::from_secs(5);
@@ -55,10 +55,18 @@ impl Deployments {
         Ok(ended)
     }
 
+    /// Completes when no job of this process is running any more: at shutdown, after the
+    /// workers stopped claiming.
+    pub async fn drained(&self) {
+        let _ = self.slots.acquire_many(PARALLEL as u32).await;
+    }
+
     async fn work_loop(self: Arc<Self>) {
-        let slots = Arc::new(Semaphore::new(PARALLEL));
-        loop {
-            while let Ok(slot) = slots.clone().try_acquire_owned() {
+        while self.shutdown.phase() == Phase::Serving {
+            while let Ok(slot) = self.slots.clone().try_acquire_owned() {
+                if self.shutdown.phase() != Phase::Serving {
+                    break;
+                }
                 match self.jobs.claim().await {
                     Ok(Some(job)) => {
                         let this = Arc::clone(&self);
@@ -78,6 +86,7 @@ impl Deployments {
             tokio::select! {
                 _ = self.work.notified() => {}
                 _ = tokio::time::sleep(POLL) => {}
+                _ = self.shutdown.reached(Phase::Draining) => {}
             }
         }
     }
@@ -85,7 +94,12 @@ impl Deployments {
     async fn run_job(&self, job: &Claimed) {
         let result = match job.kind {
             JobKind::Deploy => self.run_deployment(job).await,
-            JobKind::Watch => self.run_watch(job).await,
+            // A watch only observes, so it need not finish here: it hands its job back, and the
+            // next start (or another replica) watches for the time that is left.
+            JobKind::Watch => tokio::select! {
+                watched = self.run_watch(job) => watched,
+                _ = self.shutdown.reached(Phase::Draining) => self.jobs.postpone(job.id, Duration::ZERO).await,
+            },
         };
         if let Err(error) = result {
             tracing::warn!(job = job.id, kind = job.kind.as_str(), subject = job.subject_id, %error, "background job failed; it will be retried");
@@ -209,6 +223,9 @@ impl Deployments {
                     _ = &mut deadline => break Outcome::Failed(format!(
                         "Timed out after {} s; the deployer was stopped.", settings.timeout_s
                     )),
+                    _ = self.shutdown.reached(Phase::Abandoning) => break Outcome::Failed(
+                        "Interrupted: Flightdeck was shut down and this deployment did not finish within the shutdown allowance (FLIGHTDECK_SHUTDOWN_TIMEOUT_S); the deployer was stopped. Check the environment, then deploy or roll back.".into()
+                    ),
                     _ = tick.tick() => {
                         match self.jobs.renew(job.id).await {
                             Ok(true) => {}

@@ -246,7 +246,7 @@ async fn logs(
         state.deployments.clone(),
         id,
         query.after,
-        events,
+        (events, state.shutdown.clone()),
         sender,
     ));
     let stream = futures_util::stream::poll_fn(move |cx| {
@@ -260,12 +260,17 @@ async fn logs(
 }
 
 /// Sends stored lines after `after`, then new ones as they are committed, then an `end` event
-/// with the final status. Events carry the line number as their id.
+/// with the final status. Events carry the line number as their id. When the process drains,
+/// the stream ends after the lines stored so far (without `end`): the client resumes with
+/// `after` set to the last id it saw.
 async fn follow(
     engine: Arc<Deployments>,
     id: i64,
     mut after: i64,
-    mut events: broadcast::Receiver<Arc<crate::events::Published>>,
+    (mut events, shutdown): (
+        broadcast::Receiver<Arc<crate::events::Published>>,
+        crate::shutdown::Shutdown,
+    ),
     out: mpsc::Sender<Event>,
 ) {
     let log_topic = topics::deployment(id);
@@ -300,9 +305,17 @@ async fn follow(
             }
             return;
         }
+        if shutdown.phase() != crate::shutdown::Phase::Serving {
+            return;
+        }
         // Wait for this deployment's next log batch or status change, then catch up again.
         loop {
-            match events.recv().await.as_ref().map(|p| &p.event) {
+            let received = tokio::select! {
+                received = events.recv() => received,
+                // One last catch-up above, then the stream ends.
+                _ = shutdown.reached(crate::shutdown::Phase::Draining) => break,
+            };
+            match received.as_ref().map(|p| &p.event) {
                 Ok(event) if event.topic == log_topic => break,
                 Ok(event)
                     if event.topic == topics::DEPLOYMENTS

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod deploy;
+pub mod process;
 
 use app::model::Role;
 use axum::body::Body;
@@ -71,6 +72,35 @@ pub const GITHUB_SECRET: &str = "github-webhook-secret-for-tests";
 pub const GITLAB_TOKEN: &str = "gitlab-webhook-token-for-tests";
 pub const DEPLOYER_SECRET: &str = "deployer-signing-secret-for-tests";
 
+/// The URL of a new, empty PostgreSQL database, or `None` when no server is configured (the test
+/// then only runs on SQLite). CI sets FLIGHTDECK_REQUIRE_POSTGRES so a missing server fails
+/// instead.
+pub async fn fresh_postgres_database() -> Option<String> {
+    let Ok(admin_url) = std::env::var("FLIGHTDECK_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("FLIGHTDECK_REQUIRE_POSTGRES").is_err(),
+            "FLIGHTDECK_REQUIRE_POSTGRES is set but FLIGHTDECK_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("PostgreSQL not configured (FLIGHTDECK_TEST_POSTGRES_URL); SQLite only");
+        return None;
+    };
+    let name = format!(
+        "fd_test_{}",
+        &flightdeck::auth::token::generate().hash[..16]
+    );
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("connect to the test PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_path(&name);
+    Some(url.to_string())
+}
+
 impl TestApp {
     pub async fn sqlite() -> TestApp {
         Self::sqlite_with(test_config()).await
@@ -85,29 +115,8 @@ impl TestApp {
     /// A fresh PostgreSQL database, or `None` when no server is configured (the test then only
     /// runs on SQLite). CI sets FLIGHTDECK_REQUIRE_POSTGRES so a missing server fails instead.
     pub async fn postgres() -> Option<TestApp> {
-        let Ok(admin_url) = std::env::var("FLIGHTDECK_TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var("FLIGHTDECK_REQUIRE_POSTGRES").is_err(),
-                "FLIGHTDECK_REQUIRE_POSTGRES is set but FLIGHTDECK_TEST_POSTGRES_URL is not"
-            );
-            eprintln!("PostgreSQL not configured (FLIGHTDECK_TEST_POSTGRES_URL); SQLite only");
-            return None;
-        };
-        let name = format!(
-            "fd_test_{}",
-            &flightdeck::auth::token::generate().hash[..16]
-        );
-        let admin = sqlx::PgPool::connect(&admin_url)
-            .await
-            .expect("connect to the test PostgreSQL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
-        let mut url = url::Url::parse(&admin_url).unwrap();
-        url.set_path(&name);
-        Some(Self::start(url.as_str(), tempfile::tempdir().unwrap(), test_config()).await)
+        let url = fresh_postgres_database().await?;
+        Some(Self::start(&url, tempfile::tempdir().unwrap(), test_config()).await)
     }
 
     pub async fn on(backend: Backend) -> Option<TestApp> {
