@@ -1,6 +1,7 @@
 //! REST errors: `{ "error": { "code", "message" } }` with the status the code implies. Database and
 //! other internal failures are logged here with their detail and reach the client only as a
-//! generic 500.
+//! generic 500, or as 503 with `Retry-After` when the database cannot be reached (nothing was
+//! done, and trying again later is the right thing to do).
 
 use app::error::{AppError, ErrorCode};
 use axum::{
@@ -37,9 +38,42 @@ impl IntoResponse for ApiError {
 }
 
 /// Logs an unexpected failure with its cause and returns the error the client may see.
-pub fn internal(context: &str, error: impl std::fmt::Display) -> AppError {
+pub fn internal<E: std::fmt::Display + 'static>(context: &str, error: E) -> AppError {
+    let unreachable = (&error as &dyn std::any::Any)
+        .downcast_ref::<sqlx::Error>()
+        .is_some_and(is_unreachable);
+    if unreachable {
+        tracing::warn!(%error, "{context}: the database is unreachable");
+        return database_unreachable();
+    }
     tracing::error!(%error, "{context}");
     AppError::internal()
+}
+
+/// 503 with `Retry-After`: nothing was done because the database could not be reached.
+pub fn database_unreachable() -> AppError {
+    let mut refused = AppError::unavailable(
+        "Flightdeck cannot reach its database, so nothing was read or changed. It reconnects by itself; try again in a few seconds.",
+    );
+    refused.retry_after_s = Some(5);
+    refused
+}
+
+/// A failure to reach the database, as opposed to a failing statement: no connection came
+/// within the pool's timeout, the connection broke, or the server is shutting down or starting
+/// (SQLSTATE class 08 and 57P), or SQLite's file stayed locked.
+pub fn is_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "5" || code == "517"
+        }),
+        _ => false,
+    }
 }
 
 /// Unique-constraint violations, recognised by kind rather than by the text of the message.

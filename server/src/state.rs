@@ -71,6 +71,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// Cookie and origin policy.
     pub config: Arc<WebConfig>,
+    /// Whether the database answered its last ping.
+    pub reachability: Arc<crate::health::Reachability>,
     /// Serving, draining or abandoning: read by websockets, log streams and the workers.
     pub shutdown: crate::shutdown::Shutdown,
 }
@@ -169,12 +171,14 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
             shutdown,
+            reachability: Default::default(),
         })))
     }
 
     /// Starts the workers that run deployments, health watches, escalations, notifications,
     /// probes and SLO evaluation.
     pub fn start_workers(&self) {
+        self.reachability.spawn_probe(self.db.clone());
         self.deployments.spawn_workers();
         self.inbox.spawn_worker(self.deployments.clone());
         self.alerts.spawn_worker();

@@ -24,8 +24,12 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
     let ports = state.ports.clone();
     let maintenance = state.maintenance.clone();
+    let reachability = state.reachability.clone();
     move || {
         provide_context(ports.clone());
+        provide_context(app::components::layout::DatabaseDown(
+            reachability.is_down(),
+        ));
         let now = crate::now_ms();
         let m = maintenance.current();
         let notice = m.active_at(now).then(|| {

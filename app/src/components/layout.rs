@@ -29,6 +29,10 @@ pub struct ViewerRole(pub Option<Role>);
 #[derive(Debug, Clone, Default)]
 pub struct MaintenanceNotice(pub Option<String>);
 
+/// Whether the server's database stopped answering (the server provides it with each page).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DatabaseDown(pub bool);
+
 /// Provides who is signed in, for the frame and for the pages.
 pub fn provide_viewer(me: Option<Me>) {
     provide_context(ViewerRole(me.as_ref().map(|me| me.role)));
@@ -53,6 +57,7 @@ pub fn use_role_at_least(role: Role) -> Signal<bool> {
 pub fn AppLayout() -> impl IntoView {
     let me = use_context::<Viewer>().and_then(|v| v.0);
     let maintenance = use_context::<MaintenanceNotice>().and_then(|m| m.0);
+    let database_down = use_context::<DatabaseDown>().is_some_and(|d| d.0);
     view! {
         <div class="app">
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -78,6 +83,11 @@ pub fn AppLayout() -> impl IntoView {
             </header>
             <Nav/>
             <main id="main" class="content" tabindex="-1">
+                {database_down.then(|| view! {
+                    <p class="outage-banner" role="alert" data-testid="database-banner">
+                        "Flightdeck cannot reach its database. What this page shows may be missing or out of date, and changes are refused until it is back; it reconnects by itself. Reload in a moment."
+                    </p>
+                })}
                 {maintenance.map(|text| view! {
                     <p class="maintenance-banner" role="status" data-testid="maintenance-banner">{text}</p>
                 })}

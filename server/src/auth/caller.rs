@@ -65,6 +65,9 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
                 ))
                 .into_response();
             }
+            Err(e) if e.code == app::error::ErrorCode::Unavailable => {
+                return unreachable(&request);
+            }
             Err(e) => return crate::error::ApiError(e).into_response(),
         }
     } else if let Some(session) = request.extensions().get::<Session>().cloned() {
@@ -79,15 +82,21 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
             let _ = session.flush().await;
         }
         match session.get::<i64>(SESSION_USER_ID).await {
-            Ok(Some(user_id)) => state
-                .accounts
-                .principal_for_user(user_id)
-                .await
-                .ok()
-                .flatten(),
+            Ok(Some(user_id)) => match state.accounts.principal_for_user(user_id).await {
+                Ok(principal) => principal,
+                // Not signed out: the account could not be read. Sending the visitor to sign
+                // in again would fail too, and mislead.
+                Err(e) if e.code == app::error::ErrorCode::Unavailable => {
+                    return unreachable(&request);
+                }
+                Err(_) => None,
+            },
             Ok(None) => None,
             Err(error) => {
                 tracing::warn!(%error, "session could not be read");
+                if state.reachability.is_down() {
+                    return unreachable(&request);
+                }
                 None
             }
         }
@@ -131,23 +140,56 @@ fn within_scopes(
 
 /// Pages (HTML navigations) need a signed-in user: others are sent to the sign-in page and
 /// brought back afterwards. API calls get 401 from their handlers instead.
-pub async fn page_guard(request: Request, next: Next) -> Response {
+/// A browser navigation to a page (not the API, a bundle or a file).
+fn is_page(request: &Request) -> bool {
     let path = request.uri().path();
     let wants_html = request
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    let is_page = request.method() == Method::GET
+    request.method() == Method::GET
         && wants_html
         && !path.starts_with("/api/")
         && !path.starts_with("/pkg/")
         && path != "/ws"
         && path != "/metrics"
-        && !path.rsplit('/').next().unwrap_or("").contains('.');
-    if !is_page {
+        && !path.rsplit('/').next().unwrap_or("").contains('.')
+}
+
+/// 503 because who is calling could not be read from the database: the API's JSON error, or for
+/// a page a short one that says so and reloads itself every 10 s until the database is back.
+fn unreachable(request: &Request) -> Response {
+    let error = crate::error::database_unreachable();
+    if !is_page(request) {
+        return crate::error::ApiError(error).into_response();
+    }
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\" data-theme=\"dark\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta http-equiv=\"refresh\" content=\"10\"><title>Database unreachable · Flightdeck</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/flightdeck.css\"></head><body><main class=\"content\">\
+         <h1>Flightdeck</h1><p class=\"outage-banner\" role=\"alert\" data-testid=\"database-banner\">{}</p>\
+         <p>This page reloads by itself every 10 seconds.</p></main></body></html>",
+        error.message
+    );
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::RETRY_AFTER, "10"),
+        ],
+        page,
+    )
+        .into_response()
+}
+
+pub async fn page_guard(request: Request, next: Next) -> Response {
+    if !is_page(&request) {
         return next.run(request).await;
     }
+    let path = request.uri().path();
     let signed_in = request
         .extensions()
         .get::<Caller>()

@@ -27,7 +27,9 @@ type Pending = (NewDelivery, oneshot::Sender<Result<bool, ()>>);
 
 /// Deliveries per commit (written in statements of `store::rows_per_statement` rows).
 const BATCH: usize = 1000;
-const LEASE: Duration = Duration::from_secs(60);
+/// How long a claimed batch is this replica's: far longer than applying a batch takes (well
+/// under a second), short enough that a batch claimed by a process that died is applied soon.
+const LEASE: Duration = Duration::from_secs(20);
 
 /// On SQLite, taken by the inbox writer for each commit and by the applier for each batch.
 /// SQLite has one write lock, and a writer that finds it taken sleeps in steps of up to 100 ms
@@ -199,6 +201,23 @@ async fn apply_loop(
     deployments: Arc<Deployments>,
     wake: Arc<Notify>,
 ) {
+    if backend == Backend::Sqlite {
+        // The file belongs to this one process, so a batch still claimed was claimed by the
+        // previous run, which stopped before applying it: it is due now, not when its lease ends.
+        let released = sqlx::query(
+            "UPDATE webhook_deliveries SET lease_until = NULL WHERE processed_at IS NULL AND lease_until IS NOT NULL",
+        )
+        .execute(&pool)
+        .await;
+        match released.map(|r| r.rows_affected()) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                deliveries = n,
+                "applying webhook deliveries the last run stored but did not apply"
+            ),
+            Err(error) => tracing::warn!(%error, "releasing interrupted webhook deliveries"),
+        }
+    }
     loop {
         let busy = crate::now_ms() - last_commit.load(Ordering::Relaxed) < BUSY_WITHIN_MS;
         if busy {
@@ -252,7 +271,7 @@ async fn apply_batch(
             Err(refused) => {
                 savepoint.rollback().await?;
                 if refused.code == app::error::ErrorCode::Internal {
-                    internal("applying a webhook delivery", &refused.message);
+                    internal("applying a webhook delivery", refused.message.clone());
                 }
                 format!("refused: {}", refused.message)
             }
