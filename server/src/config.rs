@@ -292,6 +292,10 @@ pub struct ServeArgs {
     /// Keep it below the supervisor's own limit (Kubernetes waits 30 s before SIGKILL).
     #[arg(long, env = "FLIGHTDECK_SHUTDOWN_TIMEOUT_S", default_value_t = 25)]
     pub shutdown_timeout_s: u64,
+    /// Seconds a replica's claim on a running deployment lasts without renewal (2 to 600): how
+    /// soon another replica finds a deployment whose process died and records it failed.
+    #[arg(long, env = "FLIGHTDECK_JOB_LEASE_S", default_value_t = 30)]
+    pub job_lease_s: u64,
 }
 
 /// Where alert notifications go out and link back to, where PromQL runs, how often SLOs are
@@ -559,6 +563,12 @@ impl ServeArgs {
                 self.shutdown_timeout_s
             ));
         }
+        if !(2..=600).contains(&self.job_lease_s) {
+            problems.push(format!(
+                "FLIGHTDECK_JOB_LEASE_S must be from 2 to 600 seconds (got {})",
+                self.job_lease_s
+            ));
+        }
         match (addr, log_format, session_idle, problems.is_empty()) {
             (Some(addr), Some(log_format), Some(session_idle), true) => Ok(ServeConfig {
                 addr,
@@ -568,7 +578,10 @@ impl ServeArgs {
                 site_root,
                 demo: self.demo,
                 web: WebConfig {
-                    deploy: Default::default(),
+                    deploy: crate::deploy::DeploySettings {
+                        lease: Duration::from_secs(self.job_lease_s),
+                        ..Default::default()
+                    },
                     webhooks,
                     alerting,
                     secure_cookies,

@@ -22,7 +22,7 @@ async fn websocket(server: &Server, token: &str, since: Option<i64>) -> Socket {
         .headers_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let subscribe = json!({"type": "subscribe", "topics": ["deployments"], "since": since});
+    let subscribe = json!({"type": "subscribe", "topics": ["*"], "since": since});
     socket
         .send(Message::Text(subscribe.to_string().into()))
         .await
@@ -230,7 +230,7 @@ async fn sigterm_under_load_finishes_what_it_can_and_loses_nothing() {
     while outcomes.len() < 2 {
         let event = next_message(&mut resumed).await.unwrap();
         let status = event["data"]["status"].as_str().unwrap_or_default();
-        if matches!(status, "succeeded" | "failed") {
+        if event["topic"] == "deployments" && matches!(status, "succeeded" | "failed") {
             outcomes.insert(event["data"]["id"].as_i64().unwrap(), status.to_string());
         }
     }
@@ -632,4 +632,90 @@ async fn a_database_outage_refuses_writes_with_503_and_recovers_by_itself() {
     for name in &acknowledged {
         assert!(names.contains(name.as_str()), "{name} was acknowledged");
     }
+}
+
+/// Two `serve` processes on one PostgreSQL database: an event made through one reaches a
+/// websocket client of the other; two simultaneous deploys of one target, one through each,
+/// give exactly one 202; and when the replica running a deployment is killed, the other finds
+/// it after the lease and records it failed instead of leaving it running.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_share_events_deploys_and_interrupted_work() {
+    let Some(url) = common::fresh_postgres_database().await else {
+        return;
+    };
+    let admin = token(&url, "replica-test", "admin");
+    let dir = tempfile::tempdir().unwrap();
+    let site = empty_site(dir.path());
+    let lease = [("FLIGHTDECK_JOB_LEASE_S", "3")];
+    let a = Server::start(&url, &site, &lease).await;
+    let b = Server::start(&url, &site, &lease).await;
+
+    let mut on_b = websocket(&b, &admin, None).await;
+    assert_eq!(next_message(&mut on_b).await.unwrap()["type"], "subscribed");
+    staging(&a, &admin).await;
+    let heard = next_message(&mut on_b).await.unwrap();
+    assert_eq!(
+        (heard["topic"].as_str(), heard["data"]["action"].as_str()),
+        (Some("audit"), Some("environment.created")),
+        "B's client hears of what was done through A: {heard}"
+    );
+    command_target(&a, &admin, "api", "echo begin; sleep 120").await;
+    let body = json!({"service": "api", "environment": "staging", "version": "1.0"});
+    let (through_a, through_b) = tokio::join!(
+        a.must("POST", "/api/v1/deployments", &admin, Some(body.clone())),
+        b.must("POST", "/api/v1/deployments", &admin, Some(body.clone())),
+    );
+    let mut statuses = [through_a.status, through_b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [202, 409],
+        "{} / {}",
+        through_a.body,
+        through_b.body
+    );
+    let id = [&through_a, &through_b]
+        .iter()
+        .find(|r| r.status == 202)
+        .unwrap()
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    loop {
+        let event = next_message(&mut on_b).await.unwrap();
+        if event["topic"] == "deployments" && event["data"]["id"] == id {
+            break;
+        }
+    }
+
+    wait_until("the deployment runs", || async {
+        deployment(&a, &admin, id).await["status"] == "running"
+    })
+    .await;
+    let owner: String = {
+        use sqlx::Row;
+        let db = flightdeck::db::Db::connect(&url).await.unwrap();
+        let owner = sqlx::query("SELECT lease_owner FROM jobs WHERE subject_id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+            .get("lease_owner");
+        db.close().await;
+        owner
+    };
+    let (mut runner, survivor) = if owner.contains(&format!(":{}:", a.child.id())) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    runner.kill();
+    wait_until(
+        "the surviving replica records the deployment failed",
+        || async {
+            let d = deployment(&survivor, &admin, id).await;
+            d["status"] == "failed" && d["error"].as_str().unwrap().contains("Interrupted")
+        },
+    )
+    .await;
 }
