@@ -150,7 +150,31 @@ async fn cross_site_writes_are_refused(app: TestApp) {
         .body(axum::body::Body::from("name=stolen&role=admin"))
         .unwrap();
     assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
+    // The REST API and the websocket follow the same rule for a cookie-authenticated caller.
+    let req = cookie
+        .apply(http::Request::post("/api/v1/services"))
+        .header("host", "127.0.0.1:3000")
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(r#"{"name":"planted"}"#))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    let req = cookie
+        .apply(http::Request::get("/ws"))
+        .header("host", "127.0.0.1:3000")
+        .header("origin", "https://evil.example")
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
     assert_eq!(app.audit_actions().await.len(), before, "nothing changed");
+    let services = app.get("/api/v1/services", &cookie).await.json();
+    assert_eq!(services, json!([]), "nothing planted");
     // The same request from the site itself works.
     let ok = app
         .server_fn(
