@@ -12,12 +12,15 @@ export PATH="$HOME/.cargo/bin:$PATH"
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # --- Debian packages: Chromium for the end-to-end tests, PostgreSQL for the integration tests,
-# Prometheus and Alertmanager for the test that lets a real rule fire into Flightdeck.
+# Prometheus and Alertmanager for the test that lets a real rule fire into Flightdeck, Python's
+# venv for the API fuzzer.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/prometheus ] || missing+=(prometheus)
 [ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
+# The API fuzzer (schemathesis, from PyPI) runs in a virtual environment of Debian's Python.
+/usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   sudo_cmd=""

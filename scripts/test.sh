@@ -46,6 +46,9 @@ step "release build (cargo leptos build --release, then one browser bundle per p
 cargo leptos build --release
 bash scripts/page-bundles.sh
 
+step "the API against its OpenAPI document (OpenAPI 3.1 schema check, then schemathesis)"
+bash scripts/api-fuzz.sh target/release/flightdeck
+
 step "client-side build (trunk build)"
 trunk build --release
 test -s target/trunk-dist/index.html

@@ -89,11 +89,10 @@ impl NewService {
         validate_text("Owner", &self.owner, 100)?;
         validate_text("Repository URL", &self.repo_url, 2048)?;
         if let Some(url) = &self.repo_url {
-            if !(url.starts_with("https://")
-                || url.starts_with("http://")
-                || url.starts_with("ssh://")
-                || url.starts_with("git@"))
-            {
+            let web = url.starts_with("https://") || url.starts_with("http://");
+            if web {
+                crate::http_url::check("Repository URL", url)?;
+            } else if !(url.starts_with("ssh://") || url.starts_with("git@")) {
                 return Err(
                     "Repository URL must start with https://, http://, ssh:// or git@.".into(),
                 );

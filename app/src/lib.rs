@@ -14,6 +14,7 @@ pub mod error;
 pub mod flags;
 pub mod health;
 pub mod href;
+pub mod http_url;
 pub mod live;
 pub mod maintenance;
 pub mod model;

@@ -88,7 +88,7 @@ impl TargetSettings {
                 self.url = None;
             }
             DeployerKind::Webhook => {
-                check_http_url(
+                crate::http_url::check(
                     "url",
                     self.url
                         .as_deref()
@@ -108,7 +108,7 @@ impl TargetSettings {
             ));
         }
         if let Some(url) = &self.health_url {
-            check_http_url("health_url", url)?;
+            crate::http_url::check("health_url", url)?;
         }
         if !(0..=7 * 24 * 3600).contains(&self.watch_s) {
             return Err("watch_s must be from 0 to 604800 seconds (a week).".into());
@@ -118,16 +118,6 @@ impl TargetSettings {
         }
         Ok(self)
     }
-}
-
-fn check_http_url(field: &str, url: &str) -> Result<(), String> {
-    let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
-    if !scheme_ok || url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!(
-            "{field} must be an http:// or https:// URL without spaces, at most 2048 characters."
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -410,10 +410,7 @@ pub mod topics {
 /// whitespace or control characters. Anything else (`javascript:`, `data:`, a relative path) is
 /// dropped, since the link comes from whoever can post alerts and lands in operators' browsers.
 pub fn safe_link(url: &str) -> Option<&str> {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    let web = lower.starts_with("http://") || lower.starts_with("https://");
-    let clean = !url.chars().any(|c| c.is_control() || c.is_whitespace());
-    (web && clean && url.len() <= 2048).then_some(url)
+    crate::http_url::check("link", url).is_ok().then_some(url)
 }
 
 #[cfg(test)]

@@ -92,11 +92,7 @@ impl ProbeSpec {
         match self.kind {
             ProbeKind::Http => {
                 let url = self.url.as_deref().ok_or("An http probe needs a url.")?;
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err(format!(
-                        "The url must start with http:// or https://, not '{url}'."
-                    ));
-                }
+                crate::http_url::check("The probe's url", url)?;
                 let method = self.method.get_or_insert_with(|| "GET".into());
                 if !METHODS.contains(&method.as_str()) {
                     return Err(format!("method must be one of {}.", METHODS.join(", ")));

@@ -35,11 +35,10 @@ impl NewChannel {
         }
         match self.kind {
             ChannelKind::Slack | ChannelKind::Webhook => {
-                if !(self.target.starts_with("http://") || self.target.starts_with("https://")) {
-                    return Err(
-                        "The target of a slack or webhook channel is its http(s) URL.".into(),
-                    );
-                }
+                crate::http_url::check(
+                    "The target of a slack or webhook channel (its URL)",
+                    &self.target,
+                )?;
             }
             ChannelKind::Email => {
                 let addresses: Vec<&str> = self

@@ -134,9 +134,12 @@ pub fn read(value: &Value, source: &str, id_fallback: impl FnOnce() -> String) -
     let url = text(o, &["url", "html_url"], 2000)?;
     if url
         .as_deref()
-        .is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+        .is_some_and(|u| app::http_url::check("url", u).is_err())
     {
-        return Err("url: must be an http(s) address".into());
+        return Err(
+            "url: must be an http(s) address with a host, like https://ci.example.com/runs/1"
+                .into(),
+        );
     }
     Ok(Build {
         id: 0,

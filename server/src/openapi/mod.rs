@@ -14,7 +14,12 @@ fn list_of(name: &str) -> Value {
 }
 
 fn path_param(name: &str, kind: &str) -> Value {
-    json!({ "name": name, "in": "path", "required": true, "schema": { "type": kind } })
+    let schema = match kind {
+        // Ids are positive 64-bit integers; anything else cannot name a row.
+        "integer" => int_range(1, i64::MAX),
+        _ => json!({ "type": kind, "minLength": 1 }),
+    };
+    json!({ "name": name, "in": "path", "required": true, "schema": schema })
 }
 
 fn query(name: &str, kind: &str, description: &str) -> Value {
@@ -23,6 +28,63 @@ fn query(name: &str, kind: &str, description: &str) -> Value {
 
 fn required_query(name: &str, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": true, "schema": { "type": "string", "minLength": 1 }, "description": description })
+}
+
+/// A query parameter with its exact schema (a range, an enum, a format).
+fn query_with(name: &str, schema: Value, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description })
+}
+
+/// `limit`: 1 to `max`.
+fn limit(max: i64) -> Value {
+    query_with(
+        "limit",
+        json!({ "type": "integer", "minimum": 1, "maximum": max }),
+        &format!("1 to {max}"),
+    )
+}
+
+/// `schema` that may also be null (an optional field left empty).
+pub(crate) fn nullable(mut schema: Value) -> Value {
+    if let Some(kind) = schema.get("type").cloned() {
+        schema["type"] = json!([kind, "null"]);
+    }
+    schema
+}
+
+fn one_of(values: &[&str]) -> Value {
+    json!({ "type": "string", "enum": values })
+}
+
+/// One line of text holding something besides spaces (the server trims it), at most `max`
+/// characters.
+pub(crate) fn line(max: usize) -> Value {
+    json!({ "type": "string", "minLength": 1, "maxLength": max, "pattern": LINE })
+}
+
+/// One line of text, possibly empty (an empty one counts as left out).
+pub(crate) fn optional_line(max: usize) -> Value {
+    json!({ "type": "string", "maxLength": max, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$" })
+}
+
+/// No control characters, and at least one that is not a space.
+const LINE: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// Service and environment names: lowercase slugs.
+pub(crate) fn slug() -> Value {
+    json!({ "type": "string", "pattern": "^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", "maxLength": 63 })
+}
+
+/// What `app::http_url::check` accepts, written plainly: a host name or IPv4 address, an
+/// optional port, then anything without spaces. (The server also takes user-info and IPv6
+/// literals; a generated client need not.)
+pub(crate) fn http_url() -> Value {
+    json!({ "type": "string", "maxLength": 2048,
+        "pattern": "^https?://[A-Za-z0-9._~-]+(:[0-9]{1,4})?([/?#][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?$" })
+}
+
+pub(crate) fn int_range(min: i64, max: i64) -> Value {
+    json!({ "type": "integer", "minimum": min, "maximum": max })
 }
 
 /// One operation: who may call it, what it takes, what it answers.
@@ -60,8 +122,27 @@ fn op(
     operation
 }
 
+/// `operation` that can also answer the error `codes`.
+pub(crate) fn also(mut operation: Value, codes: &[&str]) -> Value {
+    for code in codes {
+        operation["responses"][*code] = json!({ "$ref": "#/components/responses/Error" });
+    }
+    operation
+}
+
 fn object(required: &[&str], properties: Value) -> Value {
     json!({ "type": "object", "required": required, "properties": properties })
+}
+
+/// A request body: only the properties named are accepted (the server refuses unknown fields,
+/// which is how a typo in a field's name is caught).
+pub(crate) fn input(required: &[&str], properties: Value) -> Value {
+    json!({ "type": "object", "additionalProperties": false, "required": required, "properties": properties })
+}
+
+/// A name the server trims: 1 to `max` characters, not only spaces.
+pub(crate) fn name(max: usize) -> Value {
+    json!({ "type": "string", "minLength": 1, "maxLength": max, "pattern": "\\S" })
 }
 
 /// The document, built once.
@@ -89,8 +170,12 @@ fn paths() -> Value {
     let s = |t: &str| json!({ "type": t });
     let page = |name: &str| {
         vec![
-            query("limit", "integer", "1 to 500"),
-            query("cursor", "integer", &format!("{name} id from next_cursor")),
+            limit(500),
+            query_with(
+                "cursor",
+                int_range(i64::MIN, i64::MAX),
+                &format!("{name} id from next_cursor"),
+            ),
         ]
     };
     json!({
@@ -107,11 +192,11 @@ fn paths() -> Value {
         },
         "/tokens/{id}": { "delete": op("Revoke a token", "admin", vec![path_param("id", "integer")], None, "204", None) },
         "/audit": { "get": op("The audit trail, newest first", "viewer",
-            vec![query("action", "string", "exact action"), query("actor", "string", "exact actor"), query("service", "string", "entries about this service and its targets (service/environment)"), query("limit", "integer", "1 to 500"), query("before", "integer", "entry id from next_before")],
+            vec![query("action", "string", "exact action"), query("actor", "string", "exact actor"), query("service", "string", "entries about this service and its targets (service/environment)"), limit(500), query_with("before", int_range(i64::MIN, i64::MAX), "entry id from next_before")],
             None, "200", Some(schema("AuditPage"))) },
         "/audit/export": { "get": {
             "summary": "Export the whole (filtered) audit trail", "description": "Requires the viewer role (or higher).",
-            "parameters": [query("format", "string", "csv or json (default json)"), query("action", "string", "exact action"), query("actor", "string", "exact actor")],
+            "parameters": [query_with("format", one_of(&["csv", "json"]), "csv or json (default json)"), query("action", "string", "exact action"), query("actor", "string", "exact actor")],
             "responses": {
                 "200": { "description": "All matching entries, oldest first", "content": { "text/csv": { "schema": s("string") }, "application/json": { "schema": list_of("AuditEntry") } } },
                 "400": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" },
@@ -131,7 +216,7 @@ fn paths() -> Value {
         "/targets": { "get": op("Every configured target, with its settings", "admin", vec![], None, "200", Some(list_of("Target"))) },
         "/deployments": {
             "get": op("Deployment history, newest first", "viewer",
-                [vec![query("service", "string", "service name"), query("environment", "string", "environment name"), query("status", "string", "one status")], page("deployment")].concat(),
+                [vec![query("service", "string", "service name"), query("environment", "string", "environment name"), query_with("status", one_of(&["queued", "running", "succeeded", "failed", "rolled_back", "cancelled"]), "one status")], page("deployment")].concat(),
                 None, "200", Some(schema("DeploymentPage"))),
             "post": op("Deploy a version (creates the release if new)", "operator", vec![], Some("DeployRequest"), "202", Some(schema("Accepted"))),
         },
@@ -141,10 +226,10 @@ fn paths() -> Value {
         "/deployments/{id}/logs": { "get": {
             "summary": "A deployment's log; with follow=1 a text/event-stream of `line` events and a final `end` event",
             "description": "Requires the viewer role (or higher).",
-            "parameters": [path_param("id", "integer"), query("after", "integer", "line number to continue after"), query("limit", "integer", "1 to 10000"), query("follow", "integer", "1 to stream until the deployment ends")],
+            "parameters": [path_param("id", "integer"), query_with("after", int_range(0, i64::MAX), "line number to continue after"), query_with("limit", int_range(1, 10_000), "1 to 10000"), query_with("follow", int_range(0, 1), "1 to stream until the deployment ends")],
             "responses": {
                 "200": { "description": "Lines", "content": { "application/json": { "schema": list_of("LogLine") }, "text/event-stream": { "schema": s("string") } } },
-                "404": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" },
+                "400": { "$ref": "#/components/responses/Error" }, "404": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" },
             },
         } },
         "/rollbacks": { "post": op("Roll back to the last good version (or to_version); quarantines the bad one", "operator", vec![], Some("RollbackRequest"), "202", Some(schema("Accepted"))) },
@@ -155,7 +240,7 @@ fn paths() -> Value {
         "/quarantines": {
             "get": op("Quarantined versions", "viewer", vec![], None, "200", Some(list_of("Quarantine"))),
             "delete": op("Lift a quarantine", "operator",
-                vec![query("service", "string", "service name"), query("environment", "string", "environment name"), query("version", "string", "version")], None, "204", None),
+                vec![required_query("service", "service name"), required_query("environment", "environment name"), required_query("version", "version")], None, "204", None),
         },
         "/webhooks/{source}": { "post": {
             "summary": "Inbound CI/CD webhook: github (X-Hub-Signature-256), gitlab (X-Gitlab-Token) or cdevents (Bearer, operator)",
@@ -200,15 +285,15 @@ fn alert_paths() -> Value {
             "200",
             Some(schema("Alert")),
         );
-        o["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": object(&[], json!({ "note": s("string") })) } } });
+        o["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": input(&[], json!({ "note": { "type": ["string", "null"] } })) } } });
         o
     };
     json!({
         "/alerts": { "get": op("The alert feed, newest opened first", "viewer", vec![
-            query("status", "string", "open | acknowledged | escalated | resolved"),
-            query("severity", "string", "critical | warning | info"),
-            query("limit", "integer", "1 to 500"),
-            query("cursor", "string", "next_cursor of the previous page"),
+            query_with("status", one_of(&["open", "acknowledged", "escalated", "resolved"]), "one status"),
+            query_with("severity", one_of(&["critical", "warning", "info"]), "one severity"),
+            limit(500),
+            query_with("cursor", json!({ "type": "string", "pattern": "^-?[0-9]{1,18}\\.-?[0-9]{1,18}$" }), "next_cursor of the previous page"),
         ], None, "200", Some(schema("AlertPage"))) },
         "/alerts/{id}": { "get": op("One alert with its history and notifications", "viewer", vec![path_param("id", "integer")], None, "200", Some(schema("AlertDetail"))) },
         "/alerts/{id}/escalation": { "get": op("Who escalating the alert now would notify: the policy's next step, or nobody", "viewer", vec![path_param("id", "integer")], None, "200", Some(schema("EscalationPreview"))) },
@@ -244,9 +329,9 @@ fn alert_paths() -> Value {
         },
         "/slos/{id}": { "get": op("One SLO: SLI, budget remaining and how it was computed, burn rate per window, firing rules, hourly budget series", "viewer", vec![path_param("id", "integer")], None, "200", Some(schema("Slo"))) },
         "/webhooks/alertmanager": { "post": {
-            "summary": "Alertmanager's webhook receiver (payload version 4); Bearer token of an operator",
+            "summary": "Alertmanager's webhook receiver (payload version 4); Bearer token with alerts:write (or an operator's)",
             "description": "One request is stored whole or not at all: a malformed alert refuses it with 400. Alerts are grouped by Alertmanager's fingerprint of their labels. The same alerts can also be sent as Alertmanager's own API at POST /api/v2/alerts (a JSON array of {labels, annotations, startsAt, endsAt, generatorURL}), so Prometheus can send here directly.",
-            "requestBody": { "required": true, "content": { "application/json": { "schema": s("object") } } },
+            "requestBody": { "required": true, "content": { "application/json": { "schema": schema("AlertmanagerPayload") } } },
             "responses": {
                 "200": { "description": "Stored", "content": { "application/json": { "schema": schema("IngestSummary") } } },
                 "400": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" },
@@ -264,11 +349,23 @@ fn alert_schemas() -> Value {
         json!({ "type": "string", "enum": ["open", "acknowledged", "escalated", "resolved"] });
     let matcher = object(
         &["name", "value"],
-        json!({ "name": s("string"), "value": s("string"), "isRegex": s("boolean"), "isEqual": s("boolean") }),
+        json!({ "name": { "type": "string", "maxLength": 256, "pattern": "\\S" }, "value": s("string"), "isRegex": s("boolean"), "isEqual": s("boolean") }),
     );
-    let step = object(
+    let silence_matcher = object(
+        &["name", "value"],
+        json!({ "name": { "type": "string", "maxLength": 256, "pattern": "\\S" }, "value": { "type": "string", "maxLength": 1024 }, "isRegex": s("boolean"), "isEqual": s("boolean") }),
+    );
+    let step = input(
+        &["delay_s", "channel"],
+        json!({ "delay_s": int_range(0, 604_800), "channel": name(100) }),
+    );
+    let stored_step = object(
         &["delay_s", "channel"],
         json!({ "delay_s": s("integer"), "channel": s("string") }),
+    );
+    let stored_matcher = object(
+        &["name", "value"],
+        json!({ "name": s("string"), "value": s("string"), "isRegex": s("boolean"), "isEqual": s("boolean") }),
     );
     json!({
         "Alert": object(&["id", "fingerprint", "source", "name", "severity", "status", "labels", "annotations", "opened_at"], json!({
@@ -286,24 +383,34 @@ fn alert_schemas() -> Value {
             "notifications": { "type": "array", "items": object(&["id", "channel", "reason", "status", "attempts"], json!({ "id": s("integer"), "channel": s("string"), "reason": s("string"), "status": { "type": "string", "enum": ["pending", "sent", "failed"] }, "attempts": s("integer"), "last_error": opt("string"), "created_at": s("integer"), "sent_at": opt("integer") })) },
         }))] },
         "IngestSummary": object(&["opened", "updated", "resolved", "ignored"], json!({ "opened": s("integer"), "updated": s("integer"), "resolved": s("integer"), "ignored": s("integer") })),
-        "Silence": object(&["id", "matchers", "starts_at", "ends_at", "comment", "created_by"], json!({ "id": s("integer"), "matchers": { "type": "array", "items": matcher }, "starts_at": s("integer"), "ends_at": s("integer"), "comment": s("string"), "created_by": s("string"), "created_at": s("integer") })),
-        "NewSilence": object(&["matchers", "ends_at", "comment"], json!({ "matchers": { "type": "array", "items": matcher }, "starts_at": s("integer"), "ends_at": s("integer"), "comment": s("string") })),
+        "Silence": object(&["id", "matchers", "starts_at", "ends_at", "comment", "created_by"], json!({ "id": s("integer"), "matchers": { "type": "array", "items": stored_matcher }, "starts_at": s("integer"), "ends_at": s("integer"), "comment": s("string"), "created_by": s("string"), "created_at": s("integer") })),
+        "NewSilence": { "description": "ends_at must be after starts_at (default now) and in the future, at most FLIGHTDECK_SILENCE_MAX_DAYS later; one matcher must not match an empty value", "type": "object", "additionalProperties": false, "required": ["matchers", "ends_at", "comment"], "properties": { "matchers": { "type": "array", "items": silence_matcher, "minItems": 1, "maxItems": 32 }, "starts_at": { "type": ["integer", "null"] }, "ends_at": s("integer"), "comment": { "type": "string", "maxLength": 2000, "pattern": "\\S" } } },
         "Channel": object(&["id", "name", "kind", "target"], json!({ "id": s("integer"), "name": s("string"), "kind": { "type": "string", "enum": ["slack", "webhook", "email"] }, "target": s("string"), "created_by": s("string"), "created_at": s("integer") })),
-        "NewChannel": object(&["name", "kind", "target"], json!({ "name": s("string"), "kind": { "type": "string", "enum": ["slack", "webhook", "email"] }, "target": s("string") })),
-        "EscalationPolicy": object(&["id", "name", "matchers", "rank", "steps"], json!({ "id": s("integer"), "name": s("string"), "matchers": { "type": "array", "items": matcher }, "rank": s("integer"), "steps": { "type": "array", "items": step }, "created_by": s("string"), "created_at": s("integer") })),
-        "ProbeSpec": object(&["type"], json!({
-            "type": { "type": "string", "enum": ["http", "tcp", "prometheus"] }, "url": s("string"), "method": s("string"),
-            "expected_status": s("integer"), "body_contains": s("string"), "address": s("string"), "query": s("string"),
-            "interval_s": s("integer"), "timeout_ms": s("integer"), "latency_threshold_ms": s("integer"),
-        })),
-        "NewComponent": object(&["name", "probe"], json!({ "name": s("string"), "kind": s("string"), "service": s("string"), "environment": s("string"), "probe": schema("ProbeSpec") })),
+        "NewChannel": { "oneOf": [
+            input(&["name", "kind", "target"], json!({ "name": name(100), "kind": one_of(&["slack", "webhook"]), "target": http_url() })),
+            input(&["name", "kind", "target"], json!({ "name": name(100), "kind": one_of(&["email"]), "target": { "type": "string", "pattern": "^[^,@]+@[^,]+(, *[^,@]+@[^,]+)*$", "description": "addresses, comma separated" } })),
+        ] },
+        "EscalationPolicy": object(&["id", "name", "matchers", "rank", "steps"], json!({ "id": s("integer"), "name": s("string"), "matchers": { "type": "array", "items": stored_matcher }, "rank": s("integer"), "steps": { "type": "array", "items": stored_step }, "created_by": s("string"), "created_at": s("integer") })),
+        "ProbeSpec": { "description": "Each type takes only its own fields", "oneOf": [
+            { "type": "object", "additionalProperties": false, "required": ["type", "url"], "properties": {
+                "type": one_of(&["http"]), "url": http_url(), "method": nullable(one_of(&["GET", "HEAD", "POST", "OPTIONS"])),
+                "expected_status": nullable(int_range(100, 599)), "body_contains": nullable(s("string")),
+                "interval_s": int_range(1, 86_400), "timeout_ms": int_range(1, 120_000), "latency_threshold_ms": nullable(int_range(0, u32::MAX as i64)) } },
+            { "type": "object", "additionalProperties": false, "required": ["type", "address"], "properties": {
+                "type": one_of(&["tcp"]), "address": { "type": "string", "pattern": "^[^\\s:][^\\s]*:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "description": "host:port" },
+                "interval_s": int_range(1, 86_400), "timeout_ms": int_range(1, 120_000), "latency_threshold_ms": nullable(int_range(0, u32::MAX as i64)) } },
+            { "type": "object", "additionalProperties": false, "required": ["type", "query"], "properties": {
+                "type": one_of(&["prometheus"]), "query": line(10_000),
+                "interval_s": int_range(1, 86_400), "timeout_ms": int_range(1, 120_000), "latency_threshold_ms": nullable(int_range(0, u32::MAX as i64)) } },
+        ] },
+        "NewComponent": input(&["name", "probe"], json!({ "name": name(100), "kind": name(40), "service": { "type": ["string", "null"] }, "environment": { "type": ["string", "null"] }, "probe": schema("ProbeSpec") })),
         "Component": object(&["id", "name", "kind", "probe", "status", "status_reason"], json!({
             "id": s("integer"), "name": s("string"), "kind": s("string"), "service": opt("string"), "environment": opt("string"),
             "probe": schema("ProbeSpec"), "status": { "type": "string", "enum": ["healthy", "degraded", "down", "unknown"] },
             "status_reason": s("string"), "status_since": s("integer"), "last_checked_at": opt("integer"), "last_latency_ms": opt("integer"), "created_at": s("integer"),
         })),
-        "NewSlo": object(&["service", "name", "sli", "objective"], json!({
-            "service": s("string"), "name": s("string"), "sli": { "type": "string", "enum": ["availability", "latency"] },
+        "NewSlo": input(&["service", "name", "sli", "objective"], json!({
+            "service": name(63), "name": name(100), "sli": { "type": "string", "enum": ["availability", "latency"] },
             "component": s("string"), "good_query": s("string"), "total_query": s("string"), "latency_threshold_ms": s("integer"),
             "objective": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1 }, "window_days": { "type": "integer", "enum": [28, 30] }, "description": s("string"),
         })),
@@ -312,7 +419,17 @@ fn alert_schemas() -> Value {
             "objective": s("number"), "window_days": s("integer"), "evaluated_at": opt("integer"), "evaluation_error": opt("string"),
             "evaluation": { "type": ["object", "null"], "description": "budget {objective, window_days, good, total, allowed_bad, bad, remaining}, burn_rates [{window, good, total, burn_rate}], firing [{severity, long, short, factor}]" },
         })),
-        "NewPolicy": object(&["name", "steps"], json!({ "name": s("string"), "matchers": { "type": "array", "items": matcher }, "rank": s("integer"), "steps": { "type": "array", "items": step } })),
+        "NewPolicy": input(&["name", "steps"], json!({ "name": name(100), "matchers": { "type": "array", "items": matcher }, "rank": s("integer"), "steps": { "type": "array", "items": step, "minItems": 1, "maxItems": 20 } })),
+        "AlertmanagerPayload": object(&["version", "alerts"], json!({
+            "version": one_of(&["4"]), "status": nullable(one_of(&["firing", "resolved"])), "receiver": s("string"), "groupKey": s("string"),
+            "alerts": { "type": "array", "minItems": 1, "maxItems": 1000, "items": object(&["status", "labels"], json!({
+                "status": one_of(&["firing", "resolved"]),
+                "labels": { "type": "object", "required": ["alertname"], "properties": { "alertname": name(256) }, "additionalProperties": s("string"), "propertyNames": { "pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$" } },
+                "annotations": { "type": "object", "additionalProperties": s("string") },
+                "startsAt": { "type": ["string", "null"], "format": "date-time" }, "endsAt": { "type": ["string", "null"], "format": "date-time" },
+                "generatorURL": { "type": ["string", "null"] },
+            })) },
+        })),
     })
 }
 
@@ -320,6 +437,7 @@ fn components() -> Value {
     let s = |t: &str| json!({ "type": t });
     let opt = |t: &str| json!({ "type": [t, "null"] });
     let status_enum = json!({ "type": "string", "enum": ["queued", "running", "succeeded", "failed", "rolled_back", "cancelled"] });
+    let version = json!({ "type": "string", "pattern": "^[A-Za-z0-9._+:/@-]{1,128}$" });
     json!({
         "securitySchemes": {
             "bearer": { "type": "http", "scheme": "bearer" },
@@ -333,27 +451,35 @@ fn components() -> Value {
             "Role": { "type": "string", "enum": ["viewer", "operator", "admin"] },
             "User": object(&["id", "username", "role", "created_at"], json!({ "id": s("integer"), "username": s("string"), "role": schema("Role"), "created_at": s("integer"), "last_sign_in_at": opt("integer"), "disabled_at": opt("integer") })),
             "UserChange": { "type": "object", "additionalProperties": false, "minProperties": 1, "properties": { "disabled": s("boolean"), "role": schema("Role"), "password": { "type": "string", "minLength": 12 } } },
-            "NewUser": object(&["username", "role", "password"], json!({ "username": s("string"), "role": schema("Role"), "password": s("string") })),
+            "NewUser": input(&["username", "role", "password"], json!({ "username": { "type": "string", "pattern": "^[A-Za-z0-9._@-]{2,64}$" }, "role": schema("Role"), "password": { "type": "string", "minLength": 12, "maxLength": 256 } })),
             "Token": object(&["id", "name", "role", "prefix", "created_by", "created_at"], json!({ "id": s("integer"), "name": s("string"), "role": schema("Role"), "scopes": { "type": "array", "items": schema("Scope") }, "prefix": s("string"), "created_by": s("string"), "created_at": s("integer"), "last_used_at": opt("integer"), "revoked_at": opt("integer") })),
             "Scope": { "type": "string", "enum": ["alerts:write", "builds:write", "flags:evaluate", "deploy", "read"] },
-            "NewTokenRequest": object(&["name"], json!({ "name": s("string"), "role": schema("Role"), "environment": { "type": "string", "description": "The environment whose flag settings the token evaluates when the context names none" }, "scopes": { "type": "array", "items": schema("Scope"), "description": "Limit the token to these; without a role, the least role they need" } })),
+            "NewTokenRequest": { "allOf": [input(&["name"], json!({ "name": { "type": "string", "pattern": "^[A-Za-z0-9._@-]{2,64}$" }, "role": schema("Role"), "environment": { "type": ["string", "null"], "minLength": 1, "description": "The environment whose flag settings the token evaluates when the context names none" }, "scopes": { "type": "array", "items": schema("Scope"), "description": "Limit the token to these; without a role, the least role they need" } })),
+                { "anyOf": [{ "required": ["role"] }, { "required": ["scopes"], "properties": { "scopes": { "minItems": 1 } } }] }] },
             "NewToken": object(&["summary", "token"], json!({ "summary": schema("Token"), "token": s("string") })),
             "AuditEntry": object(&["id", "at", "actor", "action", "target", "detail"], json!({ "id": s("integer"), "at": s("integer"), "actor": s("string"), "action": s("string"), "target": s("string"), "reason": opt("string"), "detail": s("object") })),
             "AuditPage": object(&["entries"], json!({ "entries": list_of("AuditEntry"), "next_before": opt("integer") })),
             "Service": object(&["id", "name", "created_at"], json!({ "id": s("integer"), "name": s("string"), "description": opt("string"), "owner": opt("string"), "repo_url": opt("string"), "created_at": s("integer") })),
-            "NewService": object(&["name"], json!({ "name": s("string"), "description": s("string"), "owner": s("string"), "repo_url": s("string") })),
+            "NewService": input(&["name"], json!({ "name": slug(), "description": nullable(optional_line(500)), "owner": nullable(optional_line(100)), "repo_url": { "type": ["string", "null"], "maxLength": 2048, "pattern": "^\\s*((https?://[A-Za-z0-9._~-]+(:[0-9]{1,4})?([/?#][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?)|((ssh://|git@)[^\\s\\u0000-\\u001f\\u007f-\\u009f]*))?\\s*$" } })),
             "Environment": object(&["id", "name", "rank", "protected"], json!({ "id": s("integer"), "name": s("string"), "rank": s("integer"), "protected": s("boolean"), "created_at": s("integer") })),
-            "NewEnvironment": object(&["name", "rank"], json!({ "name": s("string"), "rank": s("integer"), "protected": s("boolean") })),
+            "NewEnvironment": input(&["name", "rank"], json!({ "name": slug(), "rank": int_range(0, 1_000_000), "protected": s("boolean") })),
             "Release": object(&["id", "service", "version", "created_at"], json!({ "id": s("integer"), "service": s("string"), "version": s("string"), "git_sha": opt("string"), "artifact": opt("string"), "created_at": s("integer") })),
-            "TargetSettings": object(&["deployer"], json!({
-                "deployer": { "type": "string", "enum": ["command", "webhook", "simulated"] },
-                "command": s("string"), "url": s("string"), "timeout_s": s("integer"), "health_url": s("string"),
-                "watch_s": s("integer"), "failure_threshold": s("integer"),
+            "TargetSettings": { "description": "command needs a command, webhook a url", "oneOf": [
+                input(&["deployer", "command"], json!({ "deployer": one_of(&["command"]), "command": { "type": "string", "maxLength": 4096, "pattern": "\\S" },
+                    "timeout_s": int_range(1, 86_400), "health_url": http_url(), "watch_s": int_range(0, 604_800), "failure_threshold": int_range(1, 100) })),
+                input(&["deployer", "url"], json!({ "deployer": one_of(&["webhook"]), "url": http_url(),
+                    "timeout_s": int_range(1, 86_400), "health_url": http_url(), "watch_s": int_range(0, 604_800), "failure_threshold": int_range(1, 100) })),
+                input(&["deployer"], json!({ "deployer": one_of(&["simulated"]),
+                    "timeout_s": int_range(1, 86_400), "health_url": http_url(), "watch_s": int_range(0, 604_800), "failure_threshold": int_range(1, 100) })),
+            ] },
+            "Target": object(&["service", "environment", "deployer", "updated_at"], json!({
+                "service": s("string"), "environment": s("string"), "updated_at": s("integer"),
+                "deployer": one_of(&["command", "webhook", "simulated"]), "command": { "type": ["string", "null"] }, "url": { "type": ["string", "null"] },
+                "timeout_s": s("integer"), "health_url": { "type": ["string", "null"] }, "watch_s": s("integer"), "failure_threshold": s("integer"),
             })),
-            "Target": { "allOf": [schema("TargetSettings"), object(&["service", "environment", "updated_at"], json!({ "service": s("string"), "environment": s("string"), "updated_at": s("integer") }))] },
-            "DeployRequest": object(&["service", "environment", "version"], json!({ "service": s("string"), "environment": s("string"), "version": s("string"), "artifact": s("string"), "git_sha": s("string"), "reason": s("string"), "queue": s("boolean"), "confirm": s("string") })),
-            "RollbackRequest": object(&["service", "environment", "reason"], json!({ "service": s("string"), "environment": s("string"), "to_version": s("string"), "reason": s("string"), "confirm": s("string") })),
-            "PromoteRequest": object(&["service", "from_environment"], json!({ "service": s("string"), "from_environment": s("string"), "reason": s("string"), "confirm": s("string") })),
+            "DeployRequest": input(&["service", "environment", "version"], json!({ "service": slug(), "environment": slug(), "version": version.clone(), "artifact": optional_line(1024), "git_sha": { "type": "string", "pattern": "^[0-9a-fA-F]{4,64}$" }, "reason": optional_line(500), "queue": s("boolean"), "confirm": { "type": "string", "description": "the environment's name, when it is protected" } })),
+            "RollbackRequest": input(&["service", "environment", "reason"], json!({ "service": slug(), "environment": slug(), "to_version": version, "reason": line(500), "confirm": { "type": "string", "description": "the environment's name, when it is protected" } })),
+            "PromoteRequest": input(&["service", "from_environment"], json!({ "service": slug(), "from_environment": slug(), "reason": optional_line(500), "confirm": { "type": "string", "description": "the next environment's name, when it is protected" } })),
             "Accepted": object(&["id", "status", "environment", "target_version"], json!({ "id": s("integer"), "status": status_enum, "environment": s("string"), "target_version": s("string") })),
             "Deployment": object(&["id", "service", "environment", "version", "kind", "status", "trigger", "actor", "created_at"], json!({
                 "id": s("integer"), "service": s("string"), "environment": s("string"), "version": s("string"),

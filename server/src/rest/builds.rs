@@ -138,6 +138,7 @@ async fn list(
     ApiQuery(query): ApiQuery<BuildQuery>,
 ) -> ApiResult<Json<Value>> {
     require(&caller, Role::Viewer)?;
+    super::page_limit(query.limit, 50)?;
     if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
         if app::builds::BuildStatus::parse(status).is_none() {
             return Err(AppError::unprocessable(format!(

@@ -116,7 +116,7 @@ async fn history(
 ) -> ApiResult<Json<Vec<ConfigChange>>> {
     require(&caller, Role::Viewer)?;
     state.config_values.check_scope(&environment).await?;
-    let limit = query.limit.unwrap_or(50);
+    let limit = super::page_limit(query.limit, 50)?;
     Ok(Json(
         state
             .config_values

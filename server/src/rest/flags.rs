@@ -128,9 +128,8 @@ async fn history(
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> ApiResult<Json<Vec<FlagChange>>> {
     require(&caller, Role::Viewer)?;
-    Ok(Json(
-        state.flags.history(&key, query.limit.unwrap_or(50)).await?,
-    ))
+    let limit = super::page_limit(query.limit, 50)?;
+    Ok(Json(state.flags.history(&key, limit).await?))
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,18 @@ pub fn router() -> Router<AppState> {
         .merge(crate::webhooks::router())
 }
 
+/// A page size from the query: `default` when left out, else 1 to 500 (400 otherwise, rather
+/// than quietly answering another size than the one asked for).
+pub(crate) fn page_limit(limit: Option<i64>, default: i64) -> Result<i64, AppError> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=500).contains(&n) => Ok(n),
+        Some(n) => Err(AppError::bad_request(format!(
+            "limit must be from 1 to 500, not {n}"
+        ))),
+    }
+}
+
 pub(crate) fn require(caller: &Caller, role: Role) -> Result<Principal, AppError> {
     let principal = caller.0.clone().ok_or_else(AppError::unauthorized)?;
     if principal.role.allows(role) {
