@@ -10,6 +10,8 @@ pub const LINE: RGBColor = RGBColor(77, 163, 255);
 pub const BAD: RGBColor = RGBColor(229, 83, 75);
 pub const WARN: RGBColor = RGBColor(210, 153, 34);
 pub const OK: RGBColor = RGBColor(63, 185, 80);
+/// Deploy markers: violet, apart from the data lines and the status colours.
+pub const DEPLOY: RGBColor = RGBColor(163, 113, 247);
 
 /// The drawing area a chart function draws on.
 pub type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
@@ -34,4 +36,75 @@ pub fn svg(
 pub fn label_style() -> TextStyle<'static> {
     // plotters draws text at size / 1.24: 15 comes out at 12 px.
     ("sans-serif", 15).into_font().color(&INK)
+}
+
+/// A deployment drawn on a time chart: when it finished, what went out, and whether it ended
+/// well. The server sends them with the series they belong on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeployMarker {
+    pub at: i64,
+    pub version: String,
+    pub environment: String,
+    /// `deploy`, `rollback` or `promote`.
+    pub kind: String,
+    pub succeeded: bool,
+}
+
+impl DeployMarker {
+    /// "2.8.0 to production (rollback, failed)": for a chart's text alternative and tooltips.
+    pub fn describe(&self) -> String {
+        let mut notes = Vec::new();
+        if self.kind != "deploy" {
+            notes.push(self.kind.as_str());
+        }
+        if !self.succeeded {
+            notes.push("failed");
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join(", "))
+        };
+        format!("{} to {}{notes}", self.version, self.environment)
+    }
+}
+
+/// Draws `markers` as vertical lines over `chart`'s full height at `x(at)`, dashed when the
+/// deployment failed, each with its version at the top while there are few enough to read.
+pub fn draw_deploys<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    markers: &[DeployMarker],
+    x: impl Fn(i64) -> f64,
+    (bottom, top): (f64, f64),
+) -> Result<(), Box<dyn std::error::Error + 'a>>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for marker in markers {
+        let at = x(marker.at);
+        if marker.succeeded {
+            chart.draw_series(LineSeries::new(
+                [(at, bottom), (at, top)],
+                DEPLOY.mix(0.85).stroke_width(1),
+            ))?;
+        } else {
+            let steps = 12;
+            let step = (top - bottom) / (2 * steps) as f64;
+            chart.draw_series((0..steps).map(|i| {
+                let from = bottom + step * (2 * i) as f64;
+                PathElement::new([(at, from), (at, from + step)], BAD.stroke_width(1))
+            }))?;
+        }
+    }
+    if markers.len() <= 6 {
+        chart.draw_series(markers.iter().map(|m| {
+            Text::new(
+                m.version.clone(),
+                (x(m.at), top),
+                label_style().color(&DEPLOY),
+            )
+        }))?;
+    }
+    Ok(())
 }

@@ -116,7 +116,7 @@ impl AppState {
             bus.clone(),
             alerts.clone(),
             prometheus_url,
-            maintenance.clone(),
+            (maintenance.clone(), deployments.clone()),
         );
         let flags = crate::flags::Flags::start(db.pool.clone(), bus.clone()).await?;
         let config_values = crate::runtime_config::RuntimeConfig::new(db.pool.clone(), bus.clone());

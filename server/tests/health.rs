@@ -228,6 +228,8 @@ async fn slos_burn_alert_and_roll_back_inside_the_watch_window(app: TestApp) {
         json!({"deployer": "command", "command": "true", "watch_s": 600}),
     )
     .await;
+    let early = deploy::deploy(&app, &admin, "staging", "0.9.0").await;
+    deploy::finished(&app, &admin, early).await;
     let v1 = deploy::deploy(&app, &admin, "production", "1.0.0").await;
     assert_eq!(
         deploy::finished(&app, &admin, v1).await["status"],
@@ -293,6 +295,24 @@ async fn slos_burn_alert_and_roll_back_inside_the_watch_window(app: TestApp) {
         .get(&format!("/api/v1/slos/{slo_id}"), &admin)
         .await
         .json();
+    // The budget chart marks the service's deploys to its highest-ranked environment only.
+    let marked: Vec<(&str, &str)> = slo["deploys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["version"].as_str().unwrap(),
+                d["environment"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        marked,
+        [("1.0.0", "production"), ("1.1.0", "production")],
+        "{}",
+        slo["deploys"]
+    );
     let evaluation = &slo["evaluation"];
     assert_eq!(evaluation["budget"]["total"], 600.0);
     assert_eq!(evaluation["budget"]["bad"], 10.0);

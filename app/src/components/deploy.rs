@@ -90,3 +90,24 @@ pub fn ToastRegion(toasts: Toasts) -> impl IntoView {
         </div>
     }
 }
+
+/// Says what the violet lines on a chart are, and lists the deployments they mark (the chart's
+/// text alternative for them). Nothing when there were none.
+#[component]
+pub fn DeployMarkersNote(deploys: Vec<crate::charts::DeployMarker>) -> impl IntoView {
+    use crate::components::common::TimeAgo;
+    let environment = deploys.first().map(|d| d.environment.clone())?;
+    let shown = deploys.len().min(8);
+    let older = deploys.len() - shown;
+    Some(view! {
+        <p class="chart-legend" data-testid="deploy-markers">
+            <span class="legend-deploy" aria-hidden="true"></span>
+            {format!("Deploys to {environment} (dashed red: failed): ")}
+            {deploys.into_iter().rev().take(shown).enumerate().map(|(i, d)| view! {
+                {(i > 0).then_some(", ")}
+                {d.describe()}" "<TimeAgo ms=d.at/>
+            }).collect_view()}
+            {(older > 0).then(|| format!(", and {older} earlier"))}
+        </p>
+    })
+}

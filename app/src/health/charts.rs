@@ -7,7 +7,7 @@ use super::objective::BudgetPoint;
 use super::slo::{WindowBurn, RULES};
 use plotters::prelude::*;
 
-use crate::charts::{label_style, BAD, GRID, LINE, OK, WARN};
+use crate::charts::{draw_deploys, label_style, DeployMarker, BAD, GRID, LINE, OK, WARN};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
@@ -18,8 +18,14 @@ fn svg(
     crate::charts::svg(WIDTH, HEIGHT, draw)
 }
 
-/// Error budget left (percent) over the SLO window; `now` is the right edge.
-pub fn budget_chart(points: &[BudgetPoint], window_days: u32, now: i64) -> String {
+/// Error budget left (percent) over the SLO window; `now` is the right edge. Deployments of the
+/// service are vertical lines, so a drop that starts at a deploy shows as one.
+pub fn budget_chart(
+    points: &[BudgetPoint],
+    window_days: u32,
+    now: i64,
+    deploys: &[DeployMarker],
+) -> String {
     let days = window_days as f64;
     let to_x = |at: i64| ((at - now) as f64 / 86_400_000.0).clamp(-days, 0.0);
     let low = points
@@ -54,6 +60,7 @@ pub fn budget_chart(points: &[BudgetPoint], window_days: u32, now: i64) -> Strin
             [(-days, 0.0), (0.0, 0.0)],
             BAD.stroke_width(1),
         ))?;
+        draw_deploys(&mut chart, deploys, to_x, (low - 5.0, 105.0))?;
         chart.draw_series(LineSeries::new(
             points
                 .iter()
@@ -153,8 +160,13 @@ pub fn burn_chart(burns: &[WindowBurn]) -> String {
 /// Probe latency over the last checks (newest first in `results`). A failed check has no
 /// latency: it is drawn as a red band across the whole height with a cross at the top, and the
 /// latency line breaks there, so a failure never reads as a fast check at 0 ms. The degraded
-/// threshold is a labelled line.
-pub fn latency_chart(results: &[ProbeResult], threshold_ms: Option<u32>, now: i64) -> String {
+/// threshold is a labelled line, and deployments of the component's service are vertical lines.
+pub fn latency_chart(
+    results: &[ProbeResult],
+    threshold_ms: Option<u32>,
+    now: i64,
+    deploys: &[DeployMarker],
+) -> String {
     let oldest = results
         .iter()
         .map(|r| r.at)
@@ -204,6 +216,12 @@ pub fn latency_chart(results: &[ProbeResult], threshold_ms: Option<u32>, now: i6
             })
             .y_label_formatter(&|v| format!("{v:.0} ms"))
             .draw()?;
+        let shown: Vec<DeployMarker> = deploys
+            .iter()
+            .filter(|d| x(d.at) >= -span_min && d.at <= now)
+            .cloned()
+            .collect();
+        draw_deploys(&mut chart, &shown, x, (0.0, top))?;
         let failed: Vec<f64> = oldest_first
             .iter()
             .filter(|r| !r.ok)
@@ -261,6 +279,7 @@ mod tests {
             ],
             30,
             now,
+            &[],
         );
         assert!(budget.starts_with("<svg"), "{budget}");
         assert!(budget.contains("polyline"));
@@ -295,7 +314,7 @@ mod tests {
                 detail: "refused".into(),
             },
         ];
-        let latency = latency_chart(&results, Some(300), now);
+        let latency = latency_chart(&results, Some(300), now, &[]);
         assert!(latency.contains("threshold 300 ms"), "threshold labelled");
         // The failure is a red band over the whole plot height (12 to 199 px), not a point
         // at 0 ms; the passed check is the only point, in the line's color.
@@ -306,6 +325,59 @@ mod tests {
         assert_eq!(latency.matches("<circle").count(), 1, "{latency}");
         assert!(latency.contains(r##"<circle cx="68" cy="137" r="3" opacity="1" fill="#4DA3FF""##));
         // Same input, same picture: the server's render and the browser's agree.
-        assert_eq!(latency, latency_chart(&results, Some(300), now));
+        assert_eq!(latency, latency_chart(&results, Some(300), now, &[]));
+    }
+
+    #[test]
+    fn deploys_are_lines_with_their_version_and_failed_ones_are_dashed() {
+        let now = 1_000_000_000_000;
+        let marker = |minutes_ago: i64, version: &str, succeeded: bool| DeployMarker {
+            at: now - minutes_ago * 60_000,
+            version: version.into(),
+            environment: "production".into(),
+            kind: "deploy".into(),
+            succeeded,
+        };
+        let results = [ProbeResult {
+            at: now - 30 * 60_000,
+            ok: true,
+            latency_ms: Some(80),
+            detail: "HTTP 200".into(),
+        }];
+        let plain = latency_chart(&results, None, now, &[]);
+        let marked = latency_chart(
+            &results,
+            None,
+            now,
+            &[
+                marker(20, "2.7.3", true),
+                marker(10, "2.8.0", false),
+                marker(90, "1.0.0", true),
+            ],
+        );
+        assert!(!plain.contains("#A371F7"), "no deploys, no violet");
+        assert!(
+            marked.contains(">\n2.7.3\n<") && marked.contains(">\n2.8.0\n<"),
+            "{marked}"
+        );
+        assert!(
+            !marked.contains("1.0.0"),
+            "a deploy before the chart's span is left out"
+        );
+        assert_eq!(
+            marked.matches(r##"stroke="#E5534B""##).count(),
+            12,
+            "the failed deploy is twelve dashes"
+        );
+        let budget = budget_chart(
+            &[BudgetPoint {
+                at: now - 86_400_000,
+                remaining: 1.0,
+            }],
+            30,
+            now,
+            &[marker(60, "2.7.3", true)],
+        );
+        assert!(budget.contains("#A371F7") && budget.contains(">\n2.7.3\n<"));
     }
 }

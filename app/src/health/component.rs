@@ -241,6 +241,9 @@ pub struct ComponentDetail {
     pub results: Vec<ProbeResult>,
     /// Share of passed checks among `results`; `None` without checks.
     pub availability: Option<f64>,
+    /// Deployments of its service over the span of `results`, oldest first.
+    #[serde(default)]
+    pub deploys: Vec<crate::charts::DeployMarker>,
 }
 
 #[cfg(test)]

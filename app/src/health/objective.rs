@@ -148,6 +148,9 @@ pub struct SloDetail {
     #[serde(flatten)]
     pub slo: Slo,
     pub budget_series: Vec<BudgetPoint>,
+    /// Deployments of the service over the window, oldest first (see `Deployments::markers`).
+    #[serde(default)]
+    pub deploys: Vec<crate::charts::DeployMarker>,
 }
 
 #[cfg(test)]

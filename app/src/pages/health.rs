@@ -168,8 +168,9 @@ fn ComponentDetailView(detail: ComponentDetail) -> impl IntoView {
         component: c,
         results,
         availability,
+        deploys,
     } = detail;
-    let chart = latency_chart(&results, c.probe.latency_threshold_ms, now_ms());
+    let chart = latency_chart(&results, c.probe.latency_threshold_ms, now_ms(), &deploys);
     let failed = results.iter().filter(|r| !r.ok).count();
     let chart_label = format!(
         "Latency of the last {} checks; {failed} failed.{}",
@@ -199,6 +200,7 @@ fn ComponentDetailView(detail: ComponentDetail) -> impl IntoView {
             <section class="card" aria-labelledby="latency-title">
                 <h2 id="latency-title">"Latency"</h2>
                 <div class="chart" role="img" aria-label=chart_label inner_html=chart></div>
+                <crate::components::deploy::DeployMarkersNote deploys/>
             </section>
         </div>
         <CheckList results/>

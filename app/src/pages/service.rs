@@ -119,7 +119,7 @@ fn ServiceDetail(s: ServiceView) -> impl IntoView {
                 }}
             </section>
         </div>
-        <section class="card" aria-labelledby="open-title">
+        <section class="card" id="alerts" aria-labelledby="open-title">
             <div class="card-head"><h2 id="open-title">"Open alerts"</h2><a href="/alerts">"All alerts →"</a></div>
             {if open_alerts.is_empty() {
                 view! { <p class="muted">"No open alert names this service (label service=…)."</p> }.into_any()

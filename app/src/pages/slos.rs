@@ -172,11 +172,28 @@ fn short_window_note(
     })
 }
 
+/// Where the alerts of the SLO's service are, and why they need not agree with the budget.
+#[component]
+fn ServiceAlertsLink(service: String) -> impl IntoView {
+    let href = format!("/services/{}#alerts", crate::href::percent_encode(&service));
+    view! {
+        <section class="card" aria-labelledby="slo-alerts-title">
+            <h2 id="slo-alerts-title">"Alerts of "{service.clone()}</h2>
+            <p><a href=href data-testid="slo-service-alerts">{format!("Open {service}: its alerts, deploys and SLOs on one timeline")}</a></p>
+            <p class="muted">"Why the numbers can differ: this SLO counts good and bad events over its whole window against the objective, while an alert fires when one rule's threshold holds for its own short time. A brief spike can fire an alert and hardly touch the budget; many small failures, each below every alert's threshold, can burn the budget with no alert open. The SLO's own burn-rate rules (above) are the alerts that follow the budget."</p>
+        </section>
+    }
+}
+
 #[component]
 fn SloDetailView(detail: SloDetail) -> impl IntoView {
-    let SloDetail { slo, budget_series } = detail;
+    let SloDetail {
+        slo,
+        budget_series,
+        deploys,
+    } = detail;
     let evaluation = slo.evaluation.clone();
-    let budget_svg = budget_chart(&budget_series, slo.window_days, now_ms());
+    let budget_svg = budget_chart(&budget_series, slo.window_days, now_ms(), &deploys);
     let burn_svg = evaluation
         .as_ref()
         .map(|e| burn_chart(&e.burn_rates))
@@ -220,9 +237,11 @@ fn SloDetailView(detail: SloDetail) -> impl IntoView {
                     <p class="forecast" data-testid="exhaustion"><strong>{crate::health::slo::exhaustion(e.budget.remaining, e.hourly_burn(), slo.window_days)}</strong></p>
                     {short_window_note(&budget_series, slo.window_days)}
                     <div class="chart" role="img" aria-label=budget_label inner_html=budget_svg></div>
+                    <crate::components::deploy::DeployMarkersNote deploys/>
                 </section>
             }.into_any(),
         }}
+        <ServiceAlertsLink service=slo.service.clone()/>
         {evaluation.clone().map(|e| view! {
             <section class="card" aria-labelledby="burn-title">
                 <h2 id="burn-title">"Burn rate per window"</h2>

@@ -14,6 +14,62 @@ enum Bind {
 }
 
 impl Deployments {
+    /// The deployments of `service` that ended since `since`, oldest first (at most 200): the
+    /// markers on its charts. Only those to `environment`, or without one to the highest-ranked
+    /// environment the service went to in that time (production, where there is one), so a
+    /// chart is not striped with every dev deploy.
+    pub async fn markers(
+        &self,
+        service: &str,
+        environment: Option<&str>,
+        since: i64,
+    ) -> Result<Vec<app::charts::DeployMarker>, AppError> {
+        let rows = sqlx::query(
+            "SELECT r.version, e.name AS environment, e.rank, d.kind, d.status, d.finished_at \
+             FROM deployments d JOIN services s ON s.id = d.service_id \
+             JOIN environments e ON e.id = d.environment_id JOIN releases r ON r.id = d.release_id \
+             WHERE s.name = $1 AND d.finished_at >= $2 AND d.status <> 'cancelled' \
+             ORDER BY d.finished_at DESC LIMIT 1000",
+        )
+        .bind(service)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading deploy markers"))?;
+        let top = rows
+            .iter()
+            .max_by_key(|r| r.try_get::<i64, _>("rank").unwrap_or(i64::MIN))
+            .and_then(|r| r.try_get::<String, _>("environment").ok());
+        let Some(wanted) = environment.map(str::to_string).or(top) else {
+            return Ok(Vec::new());
+        };
+        let mut markers = Vec::new();
+        for row in &rows {
+            let environment: String = row
+                .try_get("environment")
+                .map_err(db("reading deploy markers"))?;
+            if environment != wanted || markers.len() == 200 {
+                continue;
+            }
+            let status: String = row
+                .try_get("status")
+                .map_err(db("reading deploy markers"))?;
+            markers.push(app::charts::DeployMarker {
+                at: row
+                    .try_get("finished_at")
+                    .map_err(db("reading deploy markers"))?,
+                version: row
+                    .try_get("version")
+                    .map_err(db("reading deploy markers"))?,
+                environment,
+                kind: row.try_get("kind").map_err(db("reading deploy markers"))?,
+                succeeded: status != "failed",
+            });
+        }
+        markers.reverse();
+        Ok(markers)
+    }
+
     async fn id_of(&self, table: &'static str, name: &str) -> Result<i64, AppError> {
         let sql = match table {
             "services" => "SELECT id FROM services WHERE name = $1",

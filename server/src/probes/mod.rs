@@ -34,6 +34,8 @@ pub struct Components {
     prometheus: Option<prometheus::Prometheus>,
     /// Checks in maintenance do not count against SLO budgets.
     pub(crate) maintenance: Arc<crate::maintenance::MaintenanceMode>,
+    /// Deploys of the component's service are marked on its latency chart.
+    deployments: Arc<crate::deploy::Deployments>,
 }
 
 pub(crate) const SELECT_COMPONENT: &str = "SELECT c.id, c.name, c.kind, s.name AS service, e.name AS environment, \
@@ -66,7 +68,10 @@ impl Components {
         bus: Arc<EventBus>,
         alerts: Arc<crate::alerts::Alerts>,
         prometheus_url: Option<&str>,
-        maintenance: Arc<crate::maintenance::MaintenanceMode>,
+        (maintenance, deployments): (
+            Arc<crate::maintenance::MaintenanceMode>,
+            Arc<crate::deploy::Deployments>,
+        ),
     ) -> Arc<Components> {
         Arc::new(Components {
             pool: db.pool.clone(),
@@ -80,6 +85,7 @@ impl Components {
                 .unwrap_or_default(),
             prometheus: prometheus_url.map(prometheus::Prometheus::new),
             maintenance,
+            deployments,
         })
     }
 
@@ -131,10 +137,24 @@ impl Components {
         .map_err(fail)?;
         let availability = (!results.is_empty())
             .then(|| results.iter().filter(|r| r.ok).count() as f64 / results.len() as f64);
+        let deploys = match &component.service {
+            Some(service) => {
+                let since = results
+                    .iter()
+                    .map(|r| r.at)
+                    .min()
+                    .unwrap_or_else(crate::now_ms);
+                self.deployments
+                    .markers(service, component.environment.as_deref(), since)
+                    .await?
+            }
+            None => Vec::new(),
+        };
         Ok(ComponentDetail {
             component,
             results,
             availability,
+            deploys,
         })
     }
 

@@ -128,8 +128,18 @@ impl Slos {
             .map_err(fail)?
             .ok_or_else(|| AppError::not_found(format!("SLO {id}")))?;
         let slo = decode(&row).map_err(fail)?;
-        let budget_series = self.budget_series(&slo, crate::now_ms()).await?;
-        Ok(SloDetail { slo, budget_series })
+        let now = crate::now_ms();
+        let budget_series = self.budget_series(&slo, now).await?;
+        let window_start = now - slo.window_days as i64 * 86_400_000;
+        let deploys = self
+            .deployments
+            .markers(&slo.service, None, window_start)
+            .await?;
+        Ok(SloDetail {
+            slo,
+            budget_series,
+            deploys,
+        })
     }
 
     /// The budget left at each hour of the window, counting from its start.
