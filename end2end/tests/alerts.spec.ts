@@ -125,3 +125,57 @@ test("an operator silences a firing alert from its page", async ({ page }) => {
   await expect(page.getByText("e2e: search reindex in progress")).toHaveCount(0);
   await expect(page.locator(".feed-item", { hasText: `job=${job}` })).not.toContainText("Silenced");
 });
+
+test("from the list: several alerts acknowledged at once, one acknowledged with a note, one silenced by the labels picked", async ({ page }) => {
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await signIn(page, "/alerts");
+  await expectLive(page);
+  const token = await operatorToken(page);
+  const stamp = Date.now();
+  const jobs = ["bulk-a", "bulk-b", "noted", "quiet"].map((j) => `${j}-${stamp}`);
+  for (const job of jobs) {
+    const res = await page.request.post("/api/v1/webhooks/alertmanager", {
+      data: payload("firing", job),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status()).toBe(200);
+  }
+  const item = (job: string) => page.locator(".feed-item", { hasText: `job=${job}` });
+  await expect(item(jobs[3])).toBeVisible();
+
+  // Two selected, acknowledged with one click.
+  await item(jobs[0]).getByRole("checkbox").check();
+  await item(jobs[1]).getByRole("checkbox").check();
+  const bar = page.getByRole("region", { name: "Selected alerts" });
+  await expect(bar).toContainText("2 selected");
+  await bar.getByRole("button", { name: "Acknowledge all" }).click();
+  await expect(page.getByTestId("bulk-report")).toContainText("Acknowledged 2 alerts.");
+  await expect(item(jobs[0])).toContainText("acknowledged by admin");
+  await expect(item(jobs[1])).toContainText("acknowledged by admin");
+  await expect(bar).toHaveCount(0);
+
+  // Acknowledged with a note: the note is on the alert's history.
+  await item(jobs[2]).getByRole("button", { name: "Add a note" }).click();
+  await item(jobs[2]).getByLabel("Note with the acknowledgement (optional)").fill("e2e: rolling back checkout");
+  await item(jobs[2]).getByRole("button", { name: "Acknowledge", exact: true }).click();
+  await expect(item(jobs[2])).toContainText("acknowledged by admin");
+
+  // Silenced from the list: alertname is picked, the job label is added with a click, 1 hour.
+  await item(jobs[3]).getByRole("button", { name: "Silence…" }).click();
+  const form = item(jobs[3]).locator(".silence-form");
+  await expect(form.getByRole("button", { name: "alertname=E2EHighLatency" })).toHaveAttribute("aria-pressed", "true");
+  const jobChip = form.getByRole("button", { name: `job=${jobs[3]}` });
+  await expect(jobChip).toHaveAttribute("aria-pressed", "false");
+  await jobChip.click();
+  await expect(jobChip).toHaveAttribute("aria-pressed", "true");
+  await expect(form.getByLabel("For")).toHaveValue("1");
+  await form.getByLabel("Why (required)").fill("e2e: known noisy job");
+  await form.getByRole("button", { name: "Silence", exact: true }).click();
+  await expect(item(jobs[3]).getByTestId("silenced-until")).toContainText(/Silenced until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in (59 min|1 h 0 min)/);
+  // Only that job was silenced: its neighbour with the same alertname was not.
+  await expect(item(jobs[2]).getByTestId("silenced-until")).toHaveCount(0);
+  await page.screenshot({ path: "screenshots/alerts-bulk-tablet.png", fullPage: true });
+
+  await item(jobs[2]).getByRole("link", { name: "E2EHighLatency" }).click();
+  await expect(page.locator(".timeline").first()).toContainText("e2e: rolling back checkout");
+});

@@ -105,6 +105,17 @@ for (const size of sizes) {
     await page.setViewportSize({ width: size.width, height: size.height });
     await signIn(page, "/deployments");
     await expectLive(page);
+    const show = page.getByLabel("Show", { exact: true });
+    if (size.name === "phone") {
+      // Production first, with the service column beside it; another environment is a pick away.
+      await expect(show).toHaveValue("production");
+      await expect(page.getByTestId("cell-checkout-api-production")).toContainText("Succeeded", { timeout: 20_000 });
+      await expect(page.getByTestId("cell-checkout-api-dev")).toHaveCount(0);
+      await page.screenshot({ path: "screenshots/deployments-phone-production.png", fullPage: true });
+      await show.selectOption("dev");
+    } else {
+      await expect(show).toHaveValue("");
+    }
     await expect(page.getByTestId("cell-checkout-api-dev")).toContainText("Succeeded", { timeout: 20_000 });
     // Wide tables scroll inside their own box; nothing else may push the page sideways.
     const offenders = await page.evaluate(() => {

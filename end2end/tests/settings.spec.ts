@@ -161,3 +161,30 @@ test("an admin creates a token limited to one scope, and the list says so", asyn
   const deploy = await page.request.get("/api/v1/status", { headers: { authorization: `Bearer ${secret}` } });
   expect(deploy.status()).toBe(403);
 });
+
+test("an admin cannot lock themselves out from their own row, and a token can name its flag environment", async ({ page }) => {
+  await signIn(page, "/settings");
+  const own = page.getByTestId("user-admin");
+  await expect(own).toContainText("you: another admin can change this");
+  await expect(own.getByRole("button", { name: "Disable…" })).toHaveCount(0);
+  await expect(page.getByTestId("user-lin.oncall").getByRole("button", { name: "Disable…" })).toBeVisible();
+
+  const card = page.locator("section", { has: page.getByRole("heading", { name: "API tokens" }) });
+  await card.getByText("Create a token").click();
+  // An environment that does not exist is refused, saying which.
+  await card.getByLabel("Name", { exact: true }).fill(`flags-nowhere-${Date.now() % 100000}`);
+  await card.getByLabel("Flag environment (optional)").fill("nowhere");
+  await page.getByRole("button", { name: "Create token" }).click();
+  await expect(card.getByRole("alert")).toContainText("nowhere");
+  const name = `flags-prod-${Date.now() % 100000}`;
+  await card.getByLabel("Name", { exact: true }).fill(name);
+  await card.getByLabel("Flag environment (optional)").fill("production");
+  await page.getByRole("button", { name: "Create token" }).click();
+  const secret = await page.getByLabel("New API token").inputValue();
+  // OFREP without an environment in the context evaluates production's settings for it.
+  const res = await page.request.post("/ofrep/v1/evaluate/flags", {
+    data: { context: { targetingKey: "user-1" } },
+    headers: { authorization: `Bearer ${secret}` },
+  });
+  expect(res.status()).toBe(200);
+});

@@ -102,12 +102,14 @@ pub async fn update_user(username: String, change: UserChange) -> Result<UserSum
     )
 }
 
-/// `scope`, when given, limits the token to it (see `scopes`).
+/// `scope`, when given, limits the token to it (see `scopes`); `environment`, when given, is the
+/// one whose flag settings it evaluates when a context names none.
 #[server(endpoint = "tokens_create")]
 pub async fn create_token(
     name: String,
     role: Role,
     #[server(default)] scope: Option<String>,
+    #[server(default)] environment: Option<String>,
 ) -> Result<NewToken, AppError> {
     reply(
         async {
@@ -122,7 +124,9 @@ pub async fn create_token(
                     role,
                     TokenLimits {
                         scopes,
-                        environment: None,
+                        environment: environment
+                            .map(|e| e.trim().to_string())
+                            .filter(|e| !e.is_empty()),
                     },
                 )
                 .await

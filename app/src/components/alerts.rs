@@ -27,6 +27,9 @@ pub fn AlertActions(
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let escalating = RwSignal::new(false);
+    // Open when the user wants to say something with the acknowledgement.
+    let noting = RwSignal::new(false);
+    let note = RwSignal::new(String::new());
     let pending = act.pending();
     let preview = resource(
         move || escalating.get().then_some(alert_id),
@@ -40,18 +43,33 @@ pub fn AlertActions(
     let run = move |action: AlertAction| {
         confirming.set(false);
         escalating.set(false);
+        let text = note.get_untracked().trim().to_string();
+        let with_note =
+            (action == AlertAction::Acknowledge && noting.get_untracked() && !text.is_empty())
+                .then_some(text);
+        noting.set(false);
         act.dispatch(ActOnAlert {
             id: alert_id,
             action,
-            note: None,
+            note: with_note,
         });
     };
     let allowed = |action| transition(status, action).is_ok();
     view! {
         <div class="alert-actions">
             {allowed(AlertAction::Acknowledge).then(|| view! {
+                <Show when=move || noting.get()>
+                    <input class="ack-note" type="text" maxlength="1000" aria-label="Note with the acknowledgement (optional)"
+                        placeholder="Note (optional): looking into it" prop:value=move || note.get()
+                        on:input=move |ev| note.set(event_target_value(&ev))
+                        on:keydown=move |ev| if ev.key() == "Enter" { run(AlertAction::Acknowledge) }/>
+                </Show>
                 <button class="btn btn-small btn-primary" type="button" disabled=move || pending.get()
                     on:click=move |_| run(AlertAction::Acknowledge)>"Acknowledge"</button>
+                <Show when=move || !noting.get()>
+                    <button class="btn btn-small btn-ghost" type="button" aria-label="Add a note"
+                        on:click=move |_| noting.set(true)>"+ note"</button>
+                </Show>
             })}
             {allowed(AlertAction::Escalate).then(|| view! {
                 <Show when=move || escalating.get() fallback=move || view! {
@@ -92,20 +110,31 @@ pub fn AlertActions(
     }
 }
 
-/// "Silence this alert": a silence matching all of the alert's labels for a chosen time, with
-/// the reason people will read later. Operators only.
+/// "Silence this alert": a silence for a chosen time (1 hour unless changed) with the reason
+/// people will read later. Its matchers are the alert's labels the user picked: each label is a
+/// toggle, `picked` says which start on. Operators only.
 #[component]
-pub fn SilenceForm(labels: std::collections::BTreeMap<String, String>) -> impl IntoView {
+pub fn SilenceForm(
+    labels: std::collections::BTreeMap<String, String>,
+    picked: Vec<String>,
+) -> impl IntoView {
     use crate::api::CreateSilence;
     let create = ServerAction::<CreateSilence>::new();
-    let hours = RwSignal::new(4i64);
+    let hours = RwSignal::new(1i64);
     let comment = RwSignal::new(String::new());
+    let chosen = RwSignal::new(
+        picked
+            .into_iter()
+            .collect::<std::collections::BTreeSet<String>>(),
+    );
     let labels = StoredValue::new(labels);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let names = chosen.get_untracked();
         let matchers = labels
             .get_value()
             .into_iter()
+            .filter(|(name, _)| names.contains(name))
             .map(|(name, value)| Matcher {
                 name,
                 value,
@@ -121,12 +150,33 @@ pub fn SilenceForm(labels: std::collections::BTreeMap<String, String>) -> impl I
         };
         create.dispatch(CreateSilence { new });
     };
+    let toggle = move |name: String| {
+        chosen.update(|c| {
+            if !c.remove(&name) {
+                c.insert(name);
+            }
+        })
+    };
     view! {
         <form class="silence-form" on:submit=submit>
+            <fieldset class="silence-matchers">
+                <legend>"Silence alerts with (select labels to add or remove them)"</legend>
+                {labels.get_value().into_iter().map(|(name, value)| {
+                    let key = name.clone();
+                    let on = {
+                        let name = name.clone();
+                        move || chosen.with(|c| c.contains(&name))
+                    };
+                    view! {
+                        <button type="button" class="chip" aria-pressed=move || on().to_string()
+                            on:click=move |_| toggle(key.clone())>{format!("{name}={value}")}</button>
+                    }
+                }).collect_view()}
+            </fieldset>
             <label>"For"
-                <select on:change=move |ev| hours.set(event_target_value(&ev).parse().unwrap_or(4))>
-                    <option value="1">"1 hour"</option>
-                    <option value="4" selected=true>"4 hours"</option>
+                <select on:change=move |ev| hours.set(event_target_value(&ev).parse().unwrap_or(1))>
+                    <option value="1" selected=true>"1 hour"</option>
+                    <option value="4">"4 hours"</option>
                     <option value="24">"24 hours"</option>
                 </select>
             </label>
@@ -134,7 +184,10 @@ pub fn SilenceForm(labels: std::collections::BTreeMap<String, String>) -> impl I
                 <input type="text" required=true maxlength="500" placeholder="planned maintenance of the database"
                     prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))/>
             </label>
-            <button class="btn" type="submit" disabled=move || create.pending().get()>"Silence"</button>
+            <button class="btn" type="submit" disabled=move || create.pending().get() || chosen.with(|c| c.is_empty())>"Silence"</button>
+            <Show when=move || chosen.with(|c| c.is_empty())>
+                <p class="muted">"Pick at least one label: a silence without one would silence everything."</p>
+            </Show>
             {move || create.value().get().map(|r| match r {
                 Ok(s) => view! { <p class="note" role="status">{format!("Silenced by silence {}: nobody is notified until it ends.", s.id)}</p> }.into_any(),
                 Err(e) => view! { <p class="note note-error" role="alert">{e.message}</p> }.into_any(),

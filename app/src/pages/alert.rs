@@ -101,8 +101,8 @@ fn Detail(
                     <Show when=move || can_operate.get()>
                         <section class="card" aria-labelledby="silence-title">
                             <h2 id="silence-title">"Silence this alert"</h2>
-                            <p class="muted">"Matches all of its labels. It stays in the feed; nobody is notified and it does not escalate."</p>
-                            <SilenceForm labels=labels.clone()/>
+                            <p class="muted">"Starts with all of its labels; select a label to drop it and silence more alerts. Silenced alerts stay in the feed; nobody is notified and they do not escalate."</p>
+                            <SilenceForm labels=labels.clone() picked=labels.keys().cloned().collect()/>
                         </section>
                     </Show>
                 }

@@ -1,6 +1,7 @@
 //! The alert feed: newest first, filtered by status and severity, paged by cursor, with
-//! acknowledge / escalate / resolve for operators. It refetches whenever an alert changes, so
-//! the feed is live without a reload.
+//! acknowledge (with an optional note) / escalate / resolve / silence for operators, one alert or
+//! several selected at once. It refetches whenever an alert changes, so the feed is live without
+//! a reload.
 
 use crate::api::codec::resource;
 use crate::api::*;
@@ -14,6 +15,7 @@ use crate::model::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use std::collections::{BTreeMap, BTreeSet};
 
 fn feed_href(query: &AlertQuery, cursor: Option<&str>) -> String {
     QueryHref::new()
@@ -48,10 +50,37 @@ fn AlertFeed(query: AlertQuery, role: Option<Role>) -> impl IntoView {
     let query = Signal::stored(query);
     let changes = changes_on(topics::ALERTS);
     let act = ServerAction::<ActOnAlert>::new();
+    // Bumped when a bulk action ends: the feed and the silences are read again.
+    let bulk_done = RwSignal::new(0u32);
     let page = resource(
-        move || (query.get(), changes.get(), act.version().get()),
-        |(q, _, _)| list_alerts(q),
+        move || {
+            (
+                query.get(),
+                changes.get(),
+                act.version().get(),
+                bulk_done.get(),
+            )
+        },
+        |(q, _, _, _)| list_alerts(q),
     );
+    let silences = resource(
+        move || (changes.get(), bulk_done.get()),
+        |_| list_silences(),
+    );
+    // When each silence ends, to say so on the alerts it silences.
+    let silence_ends = Signal::derive(move || {
+        silences
+            .get()
+            .and_then(|r| r.ok())
+            .map(|list| {
+                list.into_iter()
+                    .map(|s| (s.id, s.ends_at))
+                    .collect::<BTreeMap<_, _>>()
+            })
+            .unwrap_or_default()
+    });
+    let selected = RwSignal::new(BTreeSet::<i64>::new());
+    let loaded = page;
     let can_operate = use_role_at_least(Role::Operator);
     // On a phone the filters fold away unless in use, so the first screen shows alerts.
     let filters_panel = NodeRef::<leptos::html::Details>::new();
@@ -110,8 +139,12 @@ fn AlertFeed(query: AlertQuery, role: Option<Role>) -> impl IntoView {
                         let older = page.next_cursor.as_deref().map(|c| feed_href(&q, Some(c)));
                         let newest = q.cursor.as_ref().map(|_| feed_href(&q, None));
                         view! {
+                            <BulkBar selected page=loaded bulk_done/>
                             <ol class="feed" aria-label="Alerts, newest first">
-                                {page.alerts.into_iter().map(|alert| view! { <FeedItem alert act can_operate/> }).collect_view()}
+                                {page.alerts.into_iter().map(|alert| {
+                                    let silence_end = alert.silenced_by.and_then(|id| silence_ends.get().get(&id).copied());
+                                    view! { <FeedItem alert act can_operate selected silence_end/> }
+                                }).collect_view()}
                             </ol>
                             <nav class="pager" aria-label="Alert pages">
                                 {newest.map(|href| view! { <a class="btn btn-ghost" href=href>"← Newest"</a> })}
@@ -197,7 +230,11 @@ fn FeedItem(
     alert: Alert,
     act: ServerAction<ActOnAlert>,
     can_operate: Signal<bool>,
+    selected: RwSignal<BTreeSet<i64>>,
+    silence_end: Option<i64>,
 ) -> impl IntoView {
+    let silencing = RwSignal::new(false);
+    let all_labels = alert.labels.clone();
     let labels: Vec<String> = alert
         .labels
         .iter()
@@ -218,14 +255,31 @@ fn FeedItem(
         _ => None,
     };
     let (id, status) = (alert.id, alert.status);
+    let silenced = alert.silenced_by.map(|_| match silence_end {
+        Some(end) => format!(
+            "Silenced until {} UTC (in {})",
+            crate::time_fmt::iso_utc(end)[..16].replace('T', " "),
+            crate::time_fmt::duration(end - now_ms())
+        ),
+        None => "Silenced".to_string(),
+    });
+    let name = alert.name.clone();
     view! {
         <li class=format!("feed-item severity-edge-{}", alert.severity.as_str()) data-testid=format!("alert-{id}")>
+            <Show when=move || can_operate.get() && status != AlertStatus::Resolved>
+                <input class="feed-select" type="checkbox" aria-label=format!("Select {name}")
+                    prop:checked=move || selected.with(|s| s.contains(&id))
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } });
+                    }/>
+            </Show>
             <div class="feed-main">
                 <div class="feed-title">
                     <SeverityBadge severity=alert.severity/>
                     <a href=format!("/alerts/{id}")><strong>{alert.name.clone()}</strong></a>
                     <AlertStatusBadge status/>
-                    {alert.silenced_by.map(|_| view! { <span class="badge silenced">"Silenced"</span> })}
+                    {silenced.map(|text| view! { <span class="badge silenced" data-testid="silenced-until">{text}</span> })}
                 </div>
                 {alert.summary.clone().map(|s| view! { <p class="feed-summary">{s}</p> })}
                 <div class="feed-meta">
@@ -236,9 +290,156 @@ fn FeedItem(
                 </div>
             </div>
             <Show when=move || can_operate.get() && status != AlertStatus::Resolved>
-                <AlertActions alert_id=id status act/>
+                <div class="feed-actions">
+                    <AlertActions alert_id=id status act/>
+                    {alert.silenced_by.is_none().then(|| view! {
+                        <button class="btn btn-small btn-ghost" type="button" aria-expanded=move || silencing.get().to_string()
+                            on:click=move |_| silencing.update(|s| *s = !*s)>"Silence…"</button>
+                    })}
+                </div>
+            </Show>
+            <Show when=move || silencing.get()>
+                <SilenceForm labels=all_labels.clone() picked=vec!["alertname".to_string()]/>
             </Show>
         </li>
+    }
+}
+
+/// What is done to the selected alerts, and how it went.
+fn bulk_report(done: usize, verb: &str, skipped: usize, failed: &[String]) -> String {
+    let mut text = format!("{verb} {done} alert{}.", if done == 1 { "" } else { "s" });
+    if skipped > 0 {
+        text.push_str(&format!(
+            " {skipped} left as they were (already acknowledged or resolved)."
+        ));
+    }
+    if let Some(first) = failed.first() {
+        text.push_str(&format!(" {} failed: {first}", failed.len()));
+    }
+    text
+}
+
+/// Appears while alerts are selected: acknowledge them all, or silence each (by all of its
+/// labels) for one time and reason.
+#[component]
+fn BulkBar(
+    selected: RwSignal<BTreeSet<i64>>,
+    page: crate::api::codec::Loaded<Result<AlertPage, crate::error::AppError>>,
+    bulk_done: RwSignal<u32>,
+) -> impl IntoView {
+    let silencing = RwSignal::new(false);
+    let hours = RwSignal::new(1i64);
+    let comment = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let report = RwSignal::new(None::<(bool, String)>);
+    let chosen = move || -> Vec<Alert> {
+        let ids = selected.get_untracked();
+        page.get_untracked()
+            .and_then(|r| r.ok())
+            .map(|p| {
+                p.alerts
+                    .into_iter()
+                    .filter(|a| ids.contains(&a.id))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let finish = move |text: String, failed: bool| {
+        report.set(Some((failed, text)));
+        selected.set(BTreeSet::new());
+        silencing.set(false);
+        busy.set(false);
+        bulk_done.update(|n| *n += 1);
+    };
+    let acknowledge = move |_| {
+        let alerts = chosen();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let (mut done, mut skipped, mut failed) = (0, 0, Vec::new());
+            for alert in alerts {
+                if transition(alert.status, AlertAction::Acknowledge).is_err() {
+                    skipped += 1;
+                    continue;
+                }
+                match act_on_alert(alert.id, AlertAction::Acknowledge, None).await {
+                    Ok(_) => done += 1,
+                    Err(e) => failed.push(e.message),
+                }
+            }
+            finish(
+                bulk_report(done, "Acknowledged", skipped, &failed),
+                !failed.is_empty(),
+            );
+        });
+    };
+    let silence = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let alerts = chosen();
+        let (ends_at, why) = (
+            now_ms() + hours.get_untracked() * 3_600_000,
+            comment.get_untracked(),
+        );
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let (mut done, mut failed) = (0, Vec::new());
+            for alert in alerts {
+                let matchers = alert
+                    .labels
+                    .into_iter()
+                    .map(|(name, value)| Matcher {
+                        name,
+                        value,
+                        is_regex: false,
+                        is_equal: true,
+                    })
+                    .collect();
+                let new = NewSilence {
+                    matchers,
+                    starts_at: None,
+                    ends_at,
+                    comment: why.clone(),
+                };
+                match create_silence(new).await {
+                    Ok(_) => done += 1,
+                    Err(e) => failed.push(e.message),
+                }
+            }
+            finish(
+                bulk_report(done, "Silenced", 0, &failed),
+                !failed.is_empty(),
+            );
+        });
+    };
+    view! {
+        {move || report.get().map(|(failed, text)| view! {
+            <p class=if failed { "note note-error" } else { "note" } role="status" data-testid="bulk-report">{text}</p>
+        })}
+        <Show when=move || selected.with(|s| !s.is_empty())>
+            <div class="bulk-bar" role="region" aria-label="Selected alerts">
+                <strong>{move || format!("{} selected", selected.with(BTreeSet::len))}</strong>
+                <button class="btn btn-small btn-primary" type="button" disabled=move || busy.get() on:click=acknowledge>"Acknowledge all"</button>
+                <button class="btn btn-small" type="button" aria-expanded=move || silencing.get().to_string()
+                    on:click=move |_| silencing.update(|s| *s = !*s)>"Silence…"</button>
+                <button class="btn btn-small btn-ghost" type="button" on:click=move |_| selected.set(BTreeSet::new())>"Clear"</button>
+                <Show when=move || silencing.get()>
+                    <form class="silence-form" on:submit=silence>
+                        <p class="muted">"One silence per alert, matching all of its labels."</p>
+                        <label>"For"
+                            <select on:change=move |ev| hours.set(event_target_value(&ev).parse().unwrap_or(1))>
+                                <option value="1" selected=true>"1 hour"</option>
+                                <option value="4">"4 hours"</option>
+                                <option value="24">"24 hours"</option>
+                            </select>
+                        </label>
+                        <label>"Why (required)"
+                            <input type="text" required=true maxlength="500" prop:value=move || comment.get()
+                                on:input=move |ev| comment.set(event_target_value(&ev))/>
+                        </label>
+                        <button class="btn" type="submit" disabled=move || busy.get()>"Silence selected"</button>
+                    </form>
+                </Show>
+            </div>
+        </Show>
     }
 }
 

@@ -207,7 +207,7 @@ fn AlertGroupItem(g: AlertGroup, act: ServerAction<ActOnAlert>) -> impl IntoView
                 </div>
             </Show>
             <Show when=move || silencing.get()>
-                <SilenceForm labels=labels.get_value()/>
+                <SilenceForm labels=labels.get_value() picked=labels.get_value().into_keys().collect()/>
             </Show>
         </li>
     }

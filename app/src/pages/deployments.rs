@@ -58,6 +58,25 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
     let can_operate = use_role_at_least(Role::Operator);
     let dialog = RwSignal::new(None::<DialogRequest>);
     let toasts = Toasts::new();
+    // One environment's column, or all. A phone shows the last (production) first: the whole
+    // matrix does not fit, and production is what an on-call engineer looks for.
+    let shown = RwSignal::new(None::<String>);
+    Effect::new(move |picked_before: Option<bool>| {
+        if picked_before == Some(true) {
+            return true;
+        }
+        let narrow = web_sys::window()
+            .and_then(|w| w.inner_width().ok())
+            .and_then(|w| w.as_f64())
+            .is_some_and(|w| w < 768.0);
+        let Some(Ok(b)) = board.get() else {
+            return false;
+        };
+        if narrow {
+            shown.set(b.environments.last().map(|e| e.name.clone()));
+        }
+        true
+    });
     // Deployments started from this page: one toast each follows it from queued to its end.
     let watching = RwSignal::new(Vec::<i64>::new());
 
@@ -124,7 +143,21 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
                             <p>"Register services with POST /api/v1/services and environments with POST /api/v1/environments, then give each pair a deployer with PUT /api/v1/services/{name}/targets/{environment}. Or start with flightdeck serve --demo."</p>
                         </EmptyState>
                     }.into_any(),
-                    Ok(b) => view! { <Matrix cells=b.cells environments=b.environments quarantines=b.quarantines dialog can_operate/> }.into_any(),
+                    Ok(b) => {
+                        let names: Vec<String> = b.environments.iter().map(|e| e.name.clone()).collect();
+                        view! {
+                            <label class="env-pick">"Show"
+                                <select on:change=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    shown.set((!v.is_empty()).then_some(v));
+                                } prop:value=move || shown.get().unwrap_or_default()>
+                                    <option value="">"all environments"</option>
+                                    {names.into_iter().rev().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
+                                </select>
+                            </label>
+                            <Matrix cells=b.cells environments=b.environments quarantines=b.quarantines dialog can_operate shown/>
+                        }.into_any()
+                    }
                 })}
             </Transition>
         </section>
@@ -146,10 +179,16 @@ fn Matrix(
     quarantines: Vec<Quarantine>,
     dialog: RwSignal<Option<DialogRequest>>,
     can_operate: Signal<bool>,
+    shown: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let columns = environments.len();
-    let header = environments.iter().map(|e| view! {
-        <th scope="col">{e.name.clone()}{e.protected.then(|| view! { <span class="badge protected" title="Protected: actions ask for a typed confirmation">"protected"</span> })}</th>
+    // Whether environment `name`'s column is on screen.
+    let visible = move |name: String| move || shown.with(|s| s.as_ref().is_none_or(|s| *s == name));
+    let header = environments.iter().map(|e| {
+        let on_screen = visible(e.name.clone());
+        view! {
+        <th scope="col" class:hidden=move || !on_screen()>{e.name.clone()}{e.protected.then(|| view! { <span class="badge protected" title="Protected: actions ask for a typed confirmation">"protected"</span> })}</th>
+        }
     }).collect_view();
     let next_env: Vec<Option<String>> = (0..columns)
         .map(|i| environments.get(i + 1).map(|e| e.name.clone()))
@@ -183,8 +222,11 @@ fn Matrix(
                         _ => true,
                     });
                     let cell = cell.clone();
+                    let on_screen = visible(cell.environment.clone());
                     view! {
-                        <MatrixCell cell next dialog can_operate/>
+                        <Show when=on_screen>
+                            <MatrixCell cell=cell.clone() next=next.clone() dialog can_operate/>
+                        </Show>
                     }
                 })
                 .collect_view();

@@ -35,6 +35,9 @@ pub(super) fn action_error<T: 'static>(
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    let me = use_context::<crate::components::layout::Viewer>()
+        .and_then(|v| v.0)
+        .map(|m| m.username);
     view! {
         <Title text="Settings"/>
         <div class="page-head">
@@ -42,17 +45,18 @@ pub fn SettingsPage() -> impl IntoView {
             <p class="muted">"Who can use Flightdeck, the tokens machines use, and where alerts are sent. "
                 <a href="/system">"Flightdeck's own health →"</a></p>
         </div>
-        <SettingsSections role=viewer_role()/>
+        <SettingsSections role=viewer_role() me/>
     }
 }
 
 /// Every section of the page, with the forms the viewer's role allows.
+/// `me`: who is signed in, whose own row offers no way to lock themselves out.
 #[island]
-fn SettingsSections(role: Option<Role>) -> impl IntoView {
+fn SettingsSections(role: Option<Role>, me: Option<String>) -> impl IntoView {
     provide_role(role);
     let is_admin = use_role_at_least(Role::Admin);
     view! {
-        <Users is_admin/>
+        <Users is_admin me/>
         // The role is fixed for the life of the page, so this branch is too.
         {if is_admin.get_untracked() {
             view! { <Tokens/><WebhookSecrets/> }.into_any()
@@ -181,7 +185,8 @@ fn UserAccess(user: UserSummary, update: ServerAction<UpdateUser>) -> impl IntoV
 }
 
 #[component]
-fn Users(is_admin: Signal<bool>) -> impl IntoView {
+fn Users(is_admin: Signal<bool>, me: Option<String>) -> impl IntoView {
+    let me = StoredValue::new(me);
     let create = ServerAction::<CreateUser>::new();
     let update = ServerAction::<UpdateUser>::new();
     let users = resource(
@@ -214,7 +219,14 @@ fn Users(is_admin: Signal<bool>) -> impl IntoView {
                                                 None => view! { <span class="muted">"never"</span> }.into_any(),
                                             }}</td>
                                             <td><TimeAgo ms=u.created_at/></td>
-                                            {is_admin.get_untracked().then(|| view! { <td><UserAccess user=u.clone() update/></td> })}
+                                            {is_admin.get_untracked().then(|| {
+                                                let own = me.with_value(|m| m.as_deref() == Some(u.username.as_str()));
+                                                view! { <td>{if own {
+                                                    view! { <span class="muted">"you: another admin can change this"</span> }.into_any()
+                                                } else {
+                                                    view! { <UserAccess user=u.clone() update/> }.into_any()
+                                                }}</td> }
+                                            })}
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -297,6 +309,10 @@ fn Tokens() -> impl IntoView {
                 <ActionForm action=create attr:class="form-grid">
                     <label>"Name" <input name="name" required=true placeholder="e.g. github-actions" autocomplete="off"/></label>
                     <label>"Role" <RoleSelect/></label>
+                    <label>"Flag environment (optional)"
+                        <input name="environment" placeholder="e.g. production" autocomplete="off"
+                            title="The environment whose flag settings this token evaluates when the evaluation context names none"/>
+                    </label>
                     <label>"Limited to"
                         <select name="scope">
                             <option value="" selected=true>"everything its role allows"</option>
