@@ -105,7 +105,7 @@ for (const size of sizes) {
     await page.setViewportSize({ width: size.width, height: size.height });
     await signIn(page, "/deployments");
     await expectLive(page);
-    const show = page.getByLabel("Show", { exact: true });
+    const show = page.getByLabel("Environments shown");
     if (size.name === "phone") {
       // Production first, with the service column beside it; another environment is a pick away.
       await expect(show).toHaveValue("production");

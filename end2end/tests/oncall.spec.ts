@@ -37,7 +37,7 @@ for (const size of sizes) {
     await signIn(page, "/deployments");
     if (size.name === "phone") {
       // A phone shows production first; the other environments are a pick away.
-      const show = page.getByLabel("Show", { exact: true });
+      const show = page.getByLabel("Environments shown");
       await expect(show).toHaveValue("production");
       await show.selectOption("");
     }

@@ -126,6 +126,8 @@ fn AlertFeed(query: AlertQuery, role: Option<Role>) -> impl IntoView {
             </form>
             </details>
             {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
+            // Outside the feed's render, so a live update does not reset what is being typed.
+            <BulkBar selected page=loaded bulk_done/>
             <Transition fallback=|| view! { <LoadingRows/> }>
                 {move || page.get().map(|r| match r {
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
@@ -139,7 +141,6 @@ fn AlertFeed(query: AlertQuery, role: Option<Role>) -> impl IntoView {
                         let older = page.next_cursor.as_deref().map(|c| feed_href(&q, Some(c)));
                         let newest = q.cursor.as_ref().map(|_| feed_href(&q, None));
                         view! {
-                            <BulkBar selected page=loaded bulk_done/>
                             <ol class="feed" aria-label="Alerts, newest first">
                                 {page.alerts.into_iter().map(|alert| {
                                     let silence_end = alert.silenced_by.and_then(|id| silence_ends.get().get(&id).copied());

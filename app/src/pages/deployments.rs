@@ -147,7 +147,7 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
                         let names: Vec<String> = b.environments.iter().map(|e| e.name.clone()).collect();
                         view! {
                             <label class="env-pick">"Show"
-                                <select on:change=move |ev| {
+                                <select aria-label="Environments shown" on:change=move |ev| {
                                     let v = event_target_value(&ev);
                                     shown.set((!v.is_empty()).then_some(v));
                                 } prop:value=move || shown.get().unwrap_or_default()>

@@ -171,13 +171,22 @@ impl Drop for Server {
 }
 
 /// Polls `check` every 100 ms for up to 30 s.
-pub async fn wait_until<F, Fut>(what: &str, mut check: F)
+pub async fn wait_until<F, Fut>(what: &str, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    wait_within(Duration::from_secs(30), what, check).await
+}
+
+/// Polls `check` every 100 ms for up to `limit`.
+pub async fn wait_within<F, Fut>(limit: Duration, what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
+    while start.elapsed() < limit {
         if check().await {
             return;
         }
