@@ -2,7 +2,7 @@
 //! work, and (on PostgreSQL) two replicas and a database that goes away.
 
 mod common;
-use common::process::{empty_site, token, wait_until, wait_within, Server};
+use common::process::{empty_site, token, token_with, wait_until, wait_within, Server};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -352,7 +352,7 @@ async fn pending_deliveries(url: &str) -> i64 {
 async fn kill_9_mid_burst_loses_no_acknowledged_delivery(url: String) {
     let dir = tempfile::tempdir().unwrap();
     let site = empty_site(dir.path());
-    let alerts_token = scoped_token(&url, "alertmanager", "alerts:write");
+    let alerts_token = token_with(&url, "alertmanager", &["--scope", "alerts:write"]);
     let env = [("FLIGHTDECK_GITHUB_WEBHOOK_SECRET", GITHUB_SECRET)];
     let mut server = Server::start(&url, &site, &env).await;
     let base = server.base.clone();
@@ -435,19 +435,6 @@ async fn kill_9_mid_burst_loses_no_acknowledged_delivery(url: String) {
         };
         assert_eq!(rows, Some(&1), "{delivery:?} after the retry");
     }
-}
-
-fn scoped_token(db_url: &str, name: &str, scope: &str) -> String {
-    let out = common::process::flightdeck(db_url)
-        .args(["token", "create", "--name", name, "--scope", scope])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -544,7 +531,7 @@ async fn a_database_outage_refuses_writes_with_503_and_recovers_by_itself() {
     url.set_port(Some(relay.port)).unwrap();
     let url = url.to_string();
     let admin = token(&url, "outage-test", "admin");
-    let alerts_token = scoped_token(&url, "alertmanager", "alerts:write");
+    let alerts_token = token_with(&url, "alertmanager", &["--scope", "alerts:write"]);
     let dir = tempfile::tempdir().unwrap();
     let env = [("FLIGHTDECK_GITHUB_WEBHOOK_SECRET", GITHUB_SECRET)];
     let server = Server::start(&url, &empty_site(dir.path()), &env).await;

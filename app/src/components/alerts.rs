@@ -131,17 +131,12 @@ pub fn SilenceForm(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let names = chosen.get_untracked();
-        let matchers = labels
-            .get_value()
-            .into_iter()
-            .filter(|(name, _)| names.contains(name))
-            .map(|(name, value)| Matcher {
-                name,
-                value,
-                is_regex: false,
-                is_equal: true,
-            })
-            .collect();
+        let matchers = exact_matchers(
+            labels
+                .get_value()
+                .into_iter()
+                .filter(|(name, _)| names.contains(name)),
+        );
         let new = NewSilence {
             matchers,
             starts_at: None,
@@ -173,13 +168,7 @@ pub fn SilenceForm(
                     }
                 }).collect_view()}
             </fieldset>
-            <label>"For"
-                <select on:change=move |ev| hours.set(event_target_value(&ev).parse().unwrap_or(1))>
-                    <option value="1" selected=true>"1 hour"</option>
-                    <option value="4">"4 hours"</option>
-                    <option value="24">"24 hours"</option>
-                </select>
-            </label>
+            <SilenceDuration hours/>
             <label>"Why (required)"
                 <input type="text" required=true maxlength="500" placeholder="planned maintenance of the database"
                     prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))/>
@@ -193,5 +182,19 @@ pub fn SilenceForm(
                 Err(e) => view! { <p class="note note-error" role="alert">{e.message}</p> }.into_any(),
             })}
         </form>
+    }
+}
+
+/// How long a silence lasts: 1 hour unless changed.
+#[component]
+pub fn SilenceDuration(hours: RwSignal<i64>) -> impl IntoView {
+    view! {
+        <label>"For"
+            <select on:change=move |ev| hours.set(event_target_value(&ev).parse().unwrap_or(1))>
+                <option value="1" selected=true>"1 hour"</option>
+                <option value="4">"4 hours"</option>
+                <option value="24">"24 hours"</option>
+            </select>
+        </label>
     }
 }

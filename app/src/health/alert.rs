@@ -402,6 +402,19 @@ impl AlertCounts {
 }
 
 /// Live-update topics of the alert feed.
+/// Matchers that match exactly these labels (a silence made from alerts' labels).
+pub fn exact_matchers(labels: impl IntoIterator<Item = (String, String)>) -> Vec<Matcher> {
+    labels
+        .into_iter()
+        .map(|(name, value)| Matcher {
+            name,
+            value,
+            is_regex: false,
+            is_equal: true,
+        })
+        .collect()
+}
+
 pub mod topics {
     pub const ALERTS: &str = "alerts";
 }

@@ -384,16 +384,7 @@ fn BulkBar(
         leptos::task::spawn_local(async move {
             let (mut done, mut failed) = (0, Vec::new());
             for alert in alerts {
-                let matchers = alert
-                    .labels
-                    .into_iter()
-                    .map(|(name, value)| Matcher {
-                        name,
-                        value,
-                        is_regex: false,
-                        is_equal: true,
-                    })
-                    .collect();
+                let matchers = exact_matchers(alert.labels);
                 let new = NewSilence {
                     matchers,
                     starts_at: None,
@@ -425,13 +416,7 @@ fn BulkBar(
                 <Show when=move || silencing.get()>
                     <form class="silence-form" on:submit=silence>
                         <p class="muted">"One silence per alert, matching all of its labels."</p>
-                        <label>"For"
-                            <select on:change=move |ev| hours.set(event_target_value(&ev).parse().unwrap_or(1))>
-                                <option value="1" selected=true>"1 hour"</option>
-                                <option value="4">"4 hours"</option>
-                                <option value="24">"24 hours"</option>
-                            </select>
-                        </label>
+                        <SilenceDuration hours/>
                         <label>"Why (required)"
                             <input type="text" required=true maxlength="500" prop:value=move || comment.get()
                                 on:input=move |ev| comment.set(event_target_value(&ev))/>

@@ -33,8 +33,14 @@ pub fn free_port() -> u16 {
 
 /// Creates a token with `role` through the CLI (which also migrates a new database).
 pub fn token(db_url: &str, name: &str, role: &str) -> String {
+    token_with(db_url, name, &["--role", role])
+}
+
+/// Creates a token through the CLI with `limits` (`--role R`, `--scope S`, ...).
+pub fn token_with(db_url: &str, name: &str, limits: &[&str]) -> String {
     let out = flightdeck(db_url)
-        .args(["token", "create", "--name", name, "--role", role])
+        .args(["token", "create", "--name", name])
+        .args(limits)
         .output()
         .unwrap();
     assert!(
