@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine too: installs what is missing, starts a throw-away
 # PostgreSQL, checks formatting and clippy (warnings are errors), runs unit and integration tests
-# (SQLite and PostgreSQL), builds the release
-# site, builds the client-side (Trunk) app, and runs the end-to-end tests in Chromium.
+# (SQLite and PostgreSQL, the fault tests on the real binary among them), builds the release
+# site, checks the API against its OpenAPI document (scripts/api-fuzz.sh), builds the client-side
+# (Trunk) app, and runs the end-to-end tests in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

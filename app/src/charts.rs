@@ -3,6 +3,7 @@
 //! same on the server (first render) and in the browser (live updates).
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub const INK: RGBColor = RGBColor(139, 152, 168);
 pub const GRID: RGBColor = RGBColor(90, 102, 118);
@@ -98,11 +99,16 @@ where
         }
     }
     if markers.len() <= 6 {
+        // A label in the right half ends at its line, so one at "now" is not cut off.
+        let range = chart.x_range();
+        let middle = (range.start + range.end) / 2.0;
         chart.draw_series(markers.iter().map(|m| {
+            let at = x(m.at);
+            let side = if at > middle { HPos::Right } else { HPos::Left };
             Text::new(
                 m.version.clone(),
-                (x(m.at), top),
-                label_style().color(&DEPLOY),
+                (at, top),
+                label_style().color(&DEPLOY).pos(Pos::new(side, VPos::Top)),
             )
         }))?;
     }
