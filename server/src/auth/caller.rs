@@ -138,8 +138,6 @@ fn within_scopes(
     }
 }
 
-/// Pages (HTML navigations) need a signed-in user: others are sent to the sign-in page and
-/// brought back afterwards. API calls get 401 from their handlers instead.
 /// A browser navigation to a page (not the API, a bundle or a file).
 fn is_page(request: &Request) -> bool {
     let path = request.uri().path();
@@ -185,6 +183,8 @@ fn unreachable(request: &Request) -> Response {
         .into_response()
 }
 
+/// Pages (HTML navigations) need a signed-in user: others are sent to the sign-in page and
+/// brought back afterwards. API calls get 401 from their handlers instead.
 pub async fn page_guard(request: Request, next: Next) -> Response {
     if !is_page(&request) {
         return next.run(request).await;

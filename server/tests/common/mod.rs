@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod deploy;
+pub mod fleet;
 pub mod process;
 
 use app::model::Role;
