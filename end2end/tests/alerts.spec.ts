@@ -179,3 +179,53 @@ test("from the list: several alerts acknowledged at once, one acknowledged with 
   await item(jobs[2]).getByRole("link", { name: "E2EHighLatency" }).click();
   await expect(page.locator(".timeline").first()).toContainText("e2e: rolling back checkout");
 });
+
+test("a silence being written stays open, with its text and focus, while alerts update live", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await signIn(page, "/alerts");
+  await expectLive(page);
+  const token = await operatorToken(page);
+  const stamp = Date.now();
+  const [typed, other] = [`typed-${stamp}`, `other-${stamp}`];
+  const fire = async (job: string) => {
+    const res = await page.request.post("/api/v1/webhooks/alertmanager", {
+      data: payload("firing", job),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status()).toBe(200);
+  };
+  await fire(typed);
+  await fire(other);
+  const item = (job: string) => page.locator(".feed-item", { hasText: `job=${job}` });
+  await expect(item(other)).toBeVisible();
+
+  await item(typed).getByRole("button", { name: "Silence…" }).click();
+  const form = item(typed).locator(".silence-form");
+  await form.getByRole("button", { name: `job=${typed}` }).click();
+  const why = form.getByLabel("Why (required)");
+  await why.fill("e2e: half-written reason");
+
+  // Someone else acknowledges the other alert.
+  const otherId = (await item(other).getAttribute("data-testid"))!.replace("alert-", "");
+  const ack = await page.request.post(`/api/v1/alerts/${otherId}/ack`, {
+    data: { note: "e2e: taken by a colleague" },
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(ack.status()).toBe(200);
+  await expect(item(other)).toContainText("Acknowledged");
+  // And a new alert arrives above it.
+  const newer = `newer-${stamp}`;
+  await fire(newer);
+  await expect(item(newer)).toBeVisible();
+
+  await expect(form).toBeVisible();
+  await expect(why).toHaveValue("e2e: half-written reason");
+  await expect(why).toBeFocused();
+  await expect(form.getByRole("button", { name: `job=${typed}` })).toHaveAttribute("aria-pressed", "true");
+  await why.press("Enter");
+  await expect(item(typed).getByTestId("silenced-until")).toBeVisible();
+  await expect(form).toHaveCount(0);
+  expect(errors).toEqual([]);
+});

@@ -45,12 +45,21 @@ for (const size of sizes) {
 
     const deploy = page.getByRole("button", { name: "Deploy…" });
     for (const close of ["Cancel", "Escape", "backdrop", "Cancel"] as const) await openAndClose(page, deploy, close);
+    // On a phone a cell's actions fold behind "Actions", so a tap on the matrix never acts.
+    const unfold = async (testid: string) => {
+      if (size.name !== "phone") return;
+      const more = page.getByTestId(testid).locator("summary", { hasText: "Actions" });
+      await expect(page.getByTestId(testid).getByRole("button", { name: /Roll back|Promote|Retry/ }).first()).toBeHidden();
+      await more.click();
+    };
+    await unfold("cell-checkout-api-staging");
     const rollback = page.getByTestId("cell-checkout-api-staging").getByRole("button", { name: "Roll back" });
     for (const close of ["Escape", "Cancel", "Escape"] as const) await openAndClose(page, rollback, close);
     // Promote is offered only where it moves something forward: web-frontend has not reached canary.
     await expect(page.getByTestId("cell-checkout-api-production").getByRole("button", { name: /Promote/ })).toHaveCount(0);
     await expect(page.getByTestId("cell-search-dev").getByRole("button", { name: /Promote/ })).toHaveCount(0);
     await expect(page.getByTestId("cell-web-frontend-staging")).toContainText("Succeeded", { timeout: 20_000 });
+    await unfold("cell-web-frontend-staging");
     const promote = page.getByTestId("cell-web-frontend-staging").getByRole("button", { name: "Promote to canary" });
     for (const close of ["Cancel", "Escape"] as const) await openAndClose(page, promote, close);
     // After all that, the dialog still works: a deploy is prefilled afresh each time.
@@ -242,6 +251,41 @@ for (const size of sizes) {
     expect(errors).toEqual([]);
   });
 }
+
+test("on the dashboard, a silence being written survives live updates", async ({ page }) => {
+  const errors = pageErrors(page);
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await signIn(page, "/");
+  const origin = new URL(page.url()).origin;
+  const created = await page.request.post("/api/tokens_create", {
+    form: { name: `am-dash-keep-${Date.now()}`, role: "operator" },
+    headers: { origin, accept: "application/json" },
+  });
+  const token = (await created.json()).token;
+  const stamp = Date.now();
+  const [other, typed] = [`E2EKeepOther${stamp}`, `E2EKeepTyped${stamp}`];
+  for (const name of [other, typed]) {
+    const res = await page.request.post("/api/v2/alerts", {
+      data: [{ labels: { alertname: name, severity: "critical" }, annotations: { summary: "e2e" } }],
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status()).toBe(200);
+  }
+  const group = (name: string) => page.getByTestId("firing-group").filter({ hasText: name });
+  await expect(group(other)).toBeVisible();
+  await group(typed).getByRole("button", { name: "Silence…" }).click();
+  const why = group(typed).getByLabel("Why (required)");
+  await why.fill("e2e: still typing");
+
+  // A colleague acknowledges the other alert: the dashboard updates live around the form.
+  const href = await group(other).getByRole("link", { name: other }).getAttribute("href");
+  const ack = await page.request.post(`/api/v1${href}/ack`, { headers: { authorization: `Bearer ${token}` } });
+  expect(ack.status()).toBe(200);
+  await expect(group(other)).toContainText("acknowledged by");
+  await expect(why).toHaveValue("e2e: still typing");
+  await expect(why).toBeFocused();
+  expect(errors).toEqual([]);
+});
 
 test("on a phone the alert filters fold away and the first alert shows on the first screen", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });

@@ -129,31 +129,20 @@ fn AlertFeed(query: AlertQuery, role: Option<Role>) -> impl IntoView {
             // Outside the feed's render, so a live update does not reset what is being typed.
             <BulkBar selected page=loaded bulk_done/>
             <Transition fallback=|| view! { <LoadingRows/> }>
-                {move || page.get().map(|r| match r {
-                    Err(error) => view! { <ErrorNote error/> }.into_any(),
-                    Ok(page) if page.alerts.is_empty() => view! {
-                        <EmptyState title="No alerts match">
-                            <p>"Point Alertmanager's webhook receiver at /api/v1/webhooks/alertmanager, or Prometheus at this server as its Alertmanager (/api/v2/alerts), with an operator token."</p>
-                        </EmptyState>
-                    }.into_any(),
-                    Ok(page) => {
-                        let q = query.get_untracked();
-                        let older = page.next_cursor.as_deref().map(|c| feed_href(&q, Some(c)));
-                        let newest = q.cursor.as_ref().map(|_| feed_href(&q, None));
-                        view! {
-                            <ol class="feed" aria-label="Alerts, newest first">
-                                {page.alerts.into_iter().map(|alert| {
-                                    let silence_end = alert.silenced_by.and_then(|id| silence_ends.get().get(&id).copied());
-                                    view! { <FeedItem alert act can_operate selected silence_end/> }
-                                }).collect_view()}
-                            </ol>
-                            <nav class="pager" aria-label="Alert pages">
-                                {newest.map(|href| view! { <a class="btn btn-ghost" href=href>"← Newest"</a> })}
-                                {older.map(|href| view! { <a class="btn" href=href>"Older →"</a> })}
-                            </nav>
-                        }.into_any()
-                    }
-                })}
+                {
+                    // What the feed is, not what is in it: a live update that only changes alerts
+                    // keeps the list below in place, with whatever is being typed in it.
+                    let shape = Memo::new(move |_| page.get().map(|r| r.map(|p| p.alerts.is_empty())));
+                    move || shape.get().map(|r| match r {
+                        Err(error) => view! { <ErrorNote error/> }.into_any(),
+                        Ok(true) => view! {
+                            <EmptyState title="No alerts match">
+                                <p>"Point Alertmanager's webhook receiver at /api/v1/webhooks/alertmanager, or Prometheus at this server as its Alertmanager (/api/v2/alerts), with an operator token."</p>
+                            </EmptyState>
+                        }.into_any(),
+                        Ok(false) => view! { <FeedList page query act can_operate selected silence_ends/> }.into_any(),
+                    })
+                }
             </Transition>
         </section>
         <Silences changes/>
@@ -226,48 +215,127 @@ fn SilenceItem(
     }
 }
 
+/// The alerts of one page, keyed by id: an alert that changes updates in place, and an open
+/// silence or note form stays open, with its text, while other alerts come and go.
 #[component]
-fn FeedItem(
-    alert: Alert,
+fn FeedList(
+    page: crate::api::codec::Loaded<Result<AlertPage, crate::error::AppError>>,
+    query: Signal<AlertQuery>,
     act: ServerAction<ActOnAlert>,
     can_operate: Signal<bool>,
     selected: RwSignal<BTreeSet<i64>>,
-    silence_end: Option<i64>,
+    silence_ends: Signal<BTreeMap<i64, i64>>,
 ) -> impl IntoView {
-    let silencing = RwSignal::new(false);
-    let all_labels = alert.labels.clone();
-    let labels: Vec<String> = alert
-        .labels
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "alertname" | "severity"))
-        .take(4)
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    // An escalated alert keeps whoever acknowledged it on record.
-    let who = match alert.status {
-        AlertStatus::Acknowledged | AlertStatus::Escalated => alert
-            .acknowledged_by
-            .clone()
-            .map(|w| format!("acknowledged by {w}")),
-        AlertStatus::Resolved => alert
-            .resolved_by
-            .clone()
-            .map(|w| format!("resolved by {w}")),
-        _ => None,
-    };
-    let (id, status) = (alert.id, alert.status);
-    let silenced = alert.silenced_by.map(|_| match silence_end {
+    let alerts = Memo::new(move |_| {
+        page.get()
+            .and_then(|r| r.ok())
+            .map(|p| p.alerts)
+            .unwrap_or_default()
+    });
+    let cursors = Memo::new(move |_| {
+        let q = query.get();
+        let next = page.get().and_then(|r| r.ok()).and_then(|p| p.next_cursor);
+        (
+            q.cursor.as_ref().map(|_| feed_href(&q, None)),
+            next.map(|c| feed_href(&q, Some(&c))),
+        )
+    });
+    view! {
+        <ol class="feed" aria-label="Alerts, newest first">
+            <For each=move || alerts.get() key=|a| a.id children=move |first: Alert| {
+                let id = first.id;
+                let alert = Memo::new(move |_| {
+                    alerts.with(|list| list.iter().find(|a| a.id == id).cloned())
+                        .unwrap_or_else(|| first.clone())
+                });
+                view! { <FeedItem alert act can_operate selected silence_ends/> }
+            }/>
+        </ol>
+        <nav class="pager" aria-label="Alert pages">
+            {move || cursors.get().0.map(|href| view! { <a class="btn btn-ghost" href=href>"← Newest"</a> })}
+            {move || cursors.get().1.map(|href| view! { <a class="btn" href=href>"Older →"</a> })}
+        </nav>
+    }
+}
+
+/// "Silenced until 14:05 UTC (in 52 min)", or "Silenced" when the silence is not known here.
+fn silenced_words(end: Option<i64>) -> String {
+    match end {
         Some(end) => format!(
             "Silenced until {} UTC (in {})",
             crate::time_fmt::iso_utc(end)[..16].replace('T', " "),
             crate::time_fmt::duration(end - now_ms())
         ),
         None => "Silenced".to_string(),
-    });
-    let name = alert.name.clone();
+    }
+}
+
+/// Who acted on the alert last: an escalated alert keeps whoever acknowledged it on record.
+fn acted_by(alert: &Alert) -> Option<String> {
+    match alert.status {
+        AlertStatus::Acknowledged | AlertStatus::Escalated => alert
+            .acknowledged_by
+            .as_ref()
+            .map(|w| format!("acknowledged by {w}")),
+        AlertStatus::Resolved => alert
+            .resolved_by
+            .as_ref()
+            .map(|w| format!("resolved by {w}")),
+        _ => None,
+    }
+}
+
+/// One alert of the feed. Its text follows the alert; its actions are made again only when its
+/// status changes, so a half-typed note survives the alert firing again.
+#[component]
+fn FeedItem(
+    alert: Memo<Alert>,
+    act: ServerAction<ActOnAlert>,
+    can_operate: Signal<bool>,
+    selected: RwSignal<BTreeSet<i64>>,
+    silence_ends: Signal<BTreeMap<i64, i64>>,
+) -> impl IntoView {
+    let silencing = RwSignal::new(false);
+    let id = alert.with_untracked(|a| a.id);
+    let status = Memo::new(move |_| alert.with(|a| a.status));
+    let silenced = Memo::new(move |_| alert.with(|a| a.silenced_by));
+    let open_for = move || can_operate.get() && status.get() != AlertStatus::Resolved;
+    let title = move || {
+        let a = alert.get();
+        let silenced = a
+            .silenced_by
+            .map(|s| silenced_words(silence_ends.with(|ends| ends.get(&s).copied())));
+        view! {
+            <SeverityBadge severity=a.severity/>
+            <a href=format!("/alerts/{id}")><strong>{a.name.clone()}</strong></a>
+            <AlertStatusBadge status=a.status/>
+            {silenced.map(|text| view! { <span class="badge silenced" data-testid="silenced-until">{text}</span> })}
+        }
+    };
+    let details = move || {
+        let a = alert.get();
+        let labels: Vec<String> = a
+            .labels
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "alertname" | "severity"))
+            .take(4)
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let who = acted_by(&a);
+        view! {
+            {a.summary.clone().map(|s| view! { <p class="feed-summary">{s}</p> })}
+            <div class="feed-meta">
+                {labels.into_iter().map(|l| view! { <code class="label">{l}</code> }).collect_view()}
+                <span class="muted">"opened "<TimeAgo ms=a.opened_at/></span>
+                {(a.fire_count > 1).then(|| view! { <span class="muted">{format!("fired {}×", a.fire_count)}</span> })}
+                {who.map(|w| view! { <span class="muted">{w}</span> })}
+            </div>
+        }
+    };
+    let name = alert.with_untracked(|a| a.name.clone());
     view! {
-        <li class=format!("feed-item severity-edge-{}", alert.severity.as_str()) data-testid=format!("alert-{id}")>
-            <Show when=move || can_operate.get() && status != AlertStatus::Resolved>
+        <li class=move || format!("feed-item severity-edge-{}", alert.with(|a| a.severity.as_str())) data-testid=format!("alert-{id}")>
+            <Show when=open_for>
                 <input class="feed-select" type="checkbox" aria-label=format!("Select {name}")
                     prop:checked=move || selected.with(|s| s.contains(&id))
                     on:change=move |ev| {
@@ -276,31 +344,21 @@ fn FeedItem(
                     }/>
             </Show>
             <div class="feed-main">
-                <div class="feed-title">
-                    <SeverityBadge severity=alert.severity/>
-                    <a href=format!("/alerts/{id}")><strong>{alert.name.clone()}</strong></a>
-                    <AlertStatusBadge status/>
-                    {silenced.map(|text| view! { <span class="badge silenced" data-testid="silenced-until">{text}</span> })}
-                </div>
-                {alert.summary.clone().map(|s| view! { <p class="feed-summary">{s}</p> })}
-                <div class="feed-meta">
-                    {labels.into_iter().map(|l| view! { <code class="label">{l}</code> }).collect_view()}
-                    <span class="muted">"opened "<TimeAgo ms=alert.opened_at/></span>
-                    {(alert.fire_count > 1).then(|| view! { <span class="muted">{format!("fired {}×", alert.fire_count)}</span> })}
-                    {who.map(|w| view! { <span class="muted">{w}</span> })}
-                </div>
+                <div class="feed-title">{title}</div>
+                {details}
             </div>
-            <Show when=move || can_operate.get() && status != AlertStatus::Resolved>
+            <Show when=open_for>
                 <div class="feed-actions">
-                    <AlertActions alert_id=id status act/>
-                    {alert.silenced_by.is_none().then(|| view! {
+                    {move || { let status = status.get(); view! { <AlertActions alert_id=id status act/> } }}
+                    <Show when=move || silenced.get().is_none()>
                         <button class="btn btn-small btn-ghost" type="button" aria-expanded=move || silencing.get().to_string()
                             on:click=move |_| silencing.update(|s| *s = !*s)>"Silence…"</button>
-                    })}
+                    </Show>
                 </div>
             </Show>
-            <Show when=move || silencing.get()>
-                <SilenceForm labels=all_labels.clone() picked=vec!["alertname".to_string()]/>
+            // Once the alert is silenced its badge says until when, and the form has done its job.
+            <Show when=move || silencing.get() && silenced.get().is_none()>
+                <SilenceForm labels=alert.with_untracked(|a| a.labels.clone()) picked=vec!["alertname".to_string()]/>
             </Show>
         </li>
     }

@@ -53,10 +53,15 @@ fn DashboardActivity(role: Option<Role>) -> impl IntoView {
     );
     view! {
         <Transition fallback=|| view! { <LoadingRows rows=6/> }>
-            {move || cockpit.get().map(|r| match r {
-                Err(error) => view! { <ErrorNote error/> }.into_any(),
-                Ok(c) => view! { <CockpitView c act/> }.into_any(),
-            })}
+            {
+                // Whether there is a cockpit to show, not what is in it: a live update redraws its
+                // parts, and the alert list below keeps its open forms.
+                let shape = Memo::new(move |_| cockpit.get().map(|r| r.map(|_| ())));
+                move || shape.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(()) => view! { <CockpitView cockpit act/> }.into_any(),
+                })
+            }
         </Transition>
         {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
     }
@@ -66,45 +71,33 @@ fn DashboardActivity(role: Option<Role>) -> impl IntoView {
 const GROUPS_SHOWN: usize = 3;
 
 #[component]
-fn CockpitView(c: Cockpit, act: ServerAction<ActOnAlert>) -> impl IntoView {
-    let Cockpit {
-        verdict,
-        production,
-        services,
-        mut alert_groups,
-        latest,
-        changes,
-    } = c;
-    // The first screen keeps room for production: the rest of the groups are a click away.
-    let more = alert_groups.len().saturating_sub(GROUPS_SHOWN);
-    alert_groups.truncate(GROUPS_SHOWN);
+fn CockpitView(
+    cockpit: crate::api::codec::Loaded<Result<Cockpit, crate::error::AppError>>,
+    act: ServerAction<ActOnAlert>,
+) -> impl IntoView {
+    let c = Signal::derive(move || cockpit.get().and_then(|r| r.ok()));
+    let groups = Memo::new(move |_| {
+        c.with(|c| c.as_ref().map(|c| c.alert_groups.clone()))
+            .unwrap_or_default()
+    });
     view! {
-        <VerdictStrip v=verdict latest/>
+        {move || c.get().map(|c| view! { <VerdictStrip v=c.verdict latest=c.latest/> })}
         <div class="cockpit">
             <section class="card" aria-labelledby="firing-title">
                 <div class="card-head">
                     <h2 id="firing-title">"Alerts needing a person"</h2>
                     <a href="/alerts">"All alerts →"</a>
                 </div>
-                {if alert_groups.is_empty() {
-                    view! { <p class="muted">"No open alerts (silenced ones are not shown)."</p> }.into_any()
-                } else {
-                    view! {
-                        <ul class="feed">
-                            {alert_groups.into_iter().map(|g| view! { <AlertGroupItem g act/> }).collect_view()}
-                        </ul>
-                        {(more > 0).then(|| view! {
-                            <p><a href="/alerts?status=open">{format!("{more} more on the Alerts page →")}</a></p>
-                        })}
-                    }.into_any()
-                }}
+                <FiringGroups groups act/>
             </section>
             <section class="card" aria-labelledby="production-title">
-                <div class="card-head">
-                    <h2 id="production-title">{format!("{} per service", capitalized(production.as_deref().unwrap_or("production")))}</h2>
-                    <a href="/deployments">"Deployments →"</a>
-                </div>
-                <ProductionTable services/>
+                {move || c.get().map(|c| view! {
+                    <div class="card-head">
+                        <h2 id="production-title">{format!("{} per service", capitalized(c.production.as_deref().unwrap_or("production")))}</h2>
+                        <a href="/deployments">"Deployments →"</a>
+                    </div>
+                    <ProductionTable services=c.services/>
+                })}
             </section>
         </div>
         <section class="card" aria-labelledby="changes-title">
@@ -112,12 +105,42 @@ fn CockpitView(c: Cockpit, act: ServerAction<ActOnAlert>) -> impl IntoView {
                 <h2 id="changes-title">"What changed"</h2>
                 <a href="/audit">"Full audit trail →"</a>
             </div>
-            {if changes.is_empty() {
+            {move || c.get().map(|c| if c.changes.is_empty() {
                 view! { <p class="muted">"No deployments, rollbacks, silences or quarantines yet."</p> }.into_any()
             } else {
-                view! { <AuditTable entries=changes/> }.into_any()
-            }}
+                view! { <AuditTable entries=c.changes/> }.into_any()
+            })}
         </section>
+    }
+}
+
+/// The first few groups of alerts that need a person, keyed by name and severity: a group that
+/// changes updates in place, so a silence being written in it survives other live updates.
+#[component]
+fn FiringGroups(groups: Memo<Vec<AlertGroup>>, act: ServerAction<ActOnAlert>) -> impl IntoView {
+    fn key(g: &AlertGroup) -> String {
+        format!("{}/{}", g.name, g.severity.as_str())
+    }
+    // The first screen keeps room for production: the rest of the groups are a click away.
+    let shown = move || groups.with(|g| g.iter().take(GROUPS_SHOWN).cloned().collect::<Vec<_>>());
+    let more = move || groups.with(|g| g.len().saturating_sub(GROUPS_SHOWN));
+    view! {
+        <Show when=move || !groups.with(Vec::is_empty)
+            fallback=|| view! { <p class="muted">"No open alerts (silenced ones are not shown)."</p> }>
+            <ul class="feed">
+                <For each=shown key=key children=move |first: AlertGroup| {
+                    let k = key(&first);
+                    let g = Memo::new(move |_| {
+                        groups.with(|gs| gs.iter().find(|g| key(g) == k).cloned())
+                            .unwrap_or_else(|| first.clone())
+                    });
+                    view! { <AlertGroupItem g act/> }
+                }/>
+            </ul>
+            {move || (more() > 0).then(|| view! {
+                <p><a href="/alerts?status=open">{format!("{} more on the Alerts page →", more())}</a></p>
+            })}
+        </Show>
     }
 }
 
@@ -162,56 +185,60 @@ fn VerdictStrip(v: Verdict, latest: Option<StatusCell>) -> impl IntoView {
 }
 
 /// One group of firing alerts: the newest one's actions, and a silence for the whole group.
+/// The actions are made again only when the newest alert or its status changes.
 #[component]
-fn AlertGroupItem(g: AlertGroup, act: ServerAction<ActOnAlert>) -> impl IntoView {
+fn AlertGroupItem(g: Memo<AlertGroup>, act: ServerAction<ActOnAlert>) -> impl IntoView {
     let can_operate = use_role_at_least(Role::Operator);
     let silencing = RwSignal::new(false);
-    let count = g.alerts.len();
-    let Some(newest) = g.alerts.into_iter().next() else {
-        return ().into_any();
-    };
+    let newest = Memo::new(move |_| g.with(|g| g.alerts.first().map(|a| (a.id, a.status))));
     // A silence matching the labels the group's alerts share: the name (and, for one alert,
-    // all of its labels).
-    let labels = if count == 1 {
-        newest.labels.clone()
-    } else {
-        newest
-            .labels
-            .iter()
-            .filter(|(k, _)| k.as_str() == "alertname")
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+    // all of its labels). Read when the form opens.
+    let labels = move || {
+        g.with_untracked(|g| match g.alerts.as_slice() {
+            [only] => only.labels.clone(),
+            [newest, ..] => newest
+                .labels
+                .iter()
+                .filter(|(k, _)| k.as_str() == "alertname")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            [] => Default::default(),
+        })
     };
-    let labels = StoredValue::new(labels);
-    let (id, status) = (newest.id, newest.status);
-    view! {
-        <li class=format!("feed-item severity-edge-{}", g.severity.as_str()) data-testid="firing-group">
-            <div class="feed-main">
-                <div class="feed-title">
-                    <SeverityBadge severity=g.severity/>
-                    <a href=format!("/alerts/{id}")><strong>{g.name.clone()}</strong></a>
-                    {(count > 1).then(|| view! { <span class="badge">{format!("{count} alerts")}</span> })}
-                </div>
-                {newest.summary.clone().map(|s| view! { <p class="feed-summary">{s}</p> })}
-                <div class="feed-meta">
-                    <span class="muted">"opened "<TimeAgo ms=newest.opened_at/></span>
-                    <span class="muted">"last seen "<TimeAgo ms=newest.last_seen/></span>
-                    {newest.acknowledged_by.clone().map(|w| view! { <span class="muted">{format!("acknowledged by {w}")}</span> })}
-                </div>
+    let text = move || {
+        let g = g.get();
+        let count = g.alerts.len();
+        let newest = g.alerts.first().cloned()?;
+        let id = newest.id;
+        Some(view! {
+            <div class="feed-title">
+                <SeverityBadge severity=g.severity/>
+                <a href=format!("/alerts/{id}")><strong>{g.name.clone()}</strong></a>
+                {(count > 1).then(|| view! { <span class="badge">{format!("{count} alerts")}</span> })}
             </div>
+            {newest.summary.clone().map(|s| view! { <p class="feed-summary">{s}</p> })}
+            <div class="feed-meta">
+                <span class="muted">"opened "<TimeAgo ms=newest.opened_at/></span>
+                <span class="muted">"last seen "<TimeAgo ms=newest.last_seen/></span>
+                {newest.acknowledged_by.clone().map(|w| view! { <span class="muted">{format!("acknowledged by {w}")}</span> })}
+            </div>
+        })
+    };
+    view! {
+        <li class=move || format!("feed-item severity-edge-{}", g.with(|g| g.severity.as_str())) data-testid="firing-group">
+            <div class="feed-main">{text}</div>
             <Show when=move || can_operate.get()>
                 <div class="group-actions">
-                    <AlertActions alert_id=id status act/>
+                    {move || newest.get().map(|(alert_id, status)| view! { <AlertActions alert_id status act/> })}
                     <button class="btn btn-small btn-ghost" type="button" aria-expanded=move || silencing.get().to_string()
                         on:click=move |_| silencing.update(|s| *s = !*s)>"Silence…"</button>
                 </div>
             </Show>
             <Show when=move || silencing.get()>
-                <SilenceForm labels=labels.get_value() picked=labels.get_value().into_keys().collect()/>
+                <SilenceForm labels=labels() picked=labels().into_keys().collect()/>
             </Show>
         </li>
     }
-    .into_any()
 }
 
 #[component]
