@@ -34,6 +34,11 @@ test("deploy a failing version and watch it fail live; roll back a bad release f
   await expect(toasts.getByText(/#\d+ search 0.20.0-bad in staging: Failed/)).toBeVisible({ timeout: 15_000 });
   await expect(toasts.getByText(/queued: 0.20.0-bad/)).toHaveCount(0);
   await expect(toasts.getByText(/0.20.0-bad/)).toHaveCount(1);
+  // Its live log opened below the matrix, which stays in view.
+  const liveLog = page.getByTestId("live-log");
+  await expect(liveLog.getByRole("heading", { name: /Deployment #\d+: 0.20.0-bad → staging/ })).toBeVisible();
+  await expect(liveLog.getByTestId("log").locator(".log-line").first()).toBeVisible({ timeout: 15_000 });
+  await expect(liveLog.getByRole("link", { name: "Open its page →" })).toHaveAttribute("href", /^\/deployments\/\d+$/);
 
   // The matrix follows the deployment without a reload: it failed, 0.19.2 still serves, and
   // the cell offers to retry it, not to roll back the version that still serves.
@@ -61,6 +66,10 @@ test("deploy a failing version and watch it fail live; roll back a bad release f
   await expect(checkout).toContainText("1.41.0", { timeout: 15_000 });
   await expect(checkout).toContainText("Succeeded", { timeout: 15_000 });
   await expect(checkout).toContainText("↩ rollback");
+  // The log below follows the rollback now, and closes on request.
+  await expect(liveLog.getByRole("heading", { name: /Deployment #\d+: 1.41.0 → staging/ })).toBeVisible();
+  await liveLog.getByRole("button", { name: "Close log" }).click();
+  await expect(liveLog.getByRole("heading")).toHaveCount(0);
   await expectSameDocument(page);
   // The bad version is now quarantined in staging, and the history says what happened.
   await expect(page.getByRole("heading", { name: "Quarantined versions" })).toBeVisible();

@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod common;
 pub mod deploy;
 pub mod deploy_dialog;
+pub mod deploy_log;
 pub mod layout;
 pub mod modal;
 pub mod nav;

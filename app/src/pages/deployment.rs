@@ -6,8 +6,9 @@ use crate::api::*;
 use crate::components::common::*;
 use crate::components::deploy::*;
 use crate::components::deploy_dialog::*;
+use crate::components::deploy_log::LogView;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
-use crate::deploy::{topics, Accepted, Deployment, DeploymentStatus, LogLine};
+use crate::deploy::{topics, Accepted, Deployment, DeploymentStatus};
 use crate::live::changes_on;
 use crate::model::Role;
 use leptos::prelude::*;
@@ -76,7 +77,7 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
                 Ok(d) => view! { <Summary d=d.clone() board dialog cancel dismiss/> }.into_any(),
             })}
         </Transition>
-        {move || (id.get() > 0).then(|| view! { <LogView id=id.get()/> })}
+        {move || (id.get() > 0).then(|| view! { <LogView id=id.get() title="Log".to_string()/> })}
         <LazyDeployDialog open=dialog board=board_view on_accepted/>
         <ToastRegion toasts/>
     }
@@ -245,64 +246,5 @@ fn Progress(status: DeploymentStatus) -> impl IntoView {
             }).collect_view()}
         </ol>
         {(step == 1).then(|| view! { <div class="bar" role="progressbar" aria-label="Deploying"><span></span></div> })}
-    }
-}
-
-/// The log: loaded once, then extended with the lines after the last one whenever the
-/// deployment's topic announces more. Follows the end unless the reader scrolled up.
-#[component]
-fn LogView(id: i64) -> impl IntoView {
-    let lines = RwSignal::new(Vec::<LogLine>::new());
-    let changes = changes_on(topics::deployment(id));
-    let chunk = resource(
-        move || changes.get(),
-        move |_| {
-            let after = lines.with_untracked(|l| l.last().map(|l| l.n).unwrap_or(0));
-            deployment_logs(id, after)
-        },
-    );
-    let error = RwSignal::new(None::<crate::error::AppError>);
-    let follow = RwSignal::new(true);
-    let panel = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| match chunk.get() {
-        Some(Ok(new)) => {
-            error.set(None);
-            let last = lines.with_untracked(|l| l.last().map(|l| l.n).unwrap_or(0));
-            let fresh: Vec<_> = new.into_iter().filter(|l| l.n > last).collect();
-            if !fresh.is_empty() {
-                lines.update(|l| l.extend(fresh));
-                if follow.get_untracked() {
-                    request_animation_frame(move || {
-                        if let Some(el) = panel.get_untracked() {
-                            el.set_scroll_top(el.scroll_height());
-                        }
-                    });
-                }
-            }
-        }
-        Some(Err(e)) => error.set(Some(e)),
-        None => {}
-    });
-    view! {
-        <section class="card" aria-labelledby="log-title">
-            <div class="card-head">
-                <h2 id="log-title">"Log"</h2>
-                <label class="check">
-                    <input type="checkbox" prop:checked=move || follow.get() on:change=move |ev| follow.set(event_target_checked(&ev))/>
-                    "Follow"
-                </label>
-            </div>
-            {move || error.get().map(|error| view! { <ErrorNote error/> })}
-            <div class="log" node_ref=panel tabindex="0" aria-label="Deployment log" data-testid="log">
-                <Show when=move || !lines.with(Vec::is_empty) fallback=|| view! { <p class="muted">"No output yet."</p> }>
-                    <For each=move || lines.get() key=|l| l.n let:line>
-                        <div class=format!("log-line log-{}", line.stream)>
-                            <span class="log-n" aria-hidden="true">{line.n}</span>
-                            <span class="log-text">{line.text}</span>
-                        </div>
-                    </For>
-                </Show>
-            </div>
-        </section>
     }
 }

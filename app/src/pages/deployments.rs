@@ -8,6 +8,7 @@ use crate::catalog::Environment;
 use crate::components::common::*;
 use crate::components::deploy::*;
 use crate::components::deploy_dialog::*;
+use crate::components::deploy_log::LogView;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::deploy::{
     compare_versions, topics, Accepted, DeploymentKind, DeploymentQuery, DeploymentStatus,
@@ -61,18 +62,18 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
     // One environment's column, or all. A phone shows the last (production) first: the whole
     // matrix does not fit, and production is what an on-call engineer looks for.
     let shown = RwSignal::new(None::<String>);
+    // On a phone a cell's actions fold into the cell ("Actions"), so a tap on the matrix
+    // reads it rather than acts on it. Set after hydration: the server cannot know the width.
+    let compact = RwSignal::new(false);
+    Effect::new(move |_| compact.set(narrow_window()));
     Effect::new(move |picked_before: Option<bool>| {
         if picked_before == Some(true) {
             return true;
         }
-        let narrow = web_sys::window()
-            .and_then(|w| w.inner_width().ok())
-            .and_then(|w| w.as_f64())
-            .is_some_and(|w| w < 768.0);
         let Some(Ok(b)) = board.get() else {
             return false;
         };
-        if narrow {
+        if narrow_window() {
             shown.set(b.environments.last().map(|e| e.name.clone()));
         }
         true
@@ -107,8 +108,18 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
             );
         }
     });
+    // The log of the deployment started last from this page, opened below the matrix so the
+    // matrix stays in view while it goes out.
+    let live_log = RwSignal::new(None::<Accepted>);
+    let log_anchor = NodeRef::<leptos::html::Div>::new();
     let on_accepted = Callback::new(move |a: Accepted| {
         watching.update(|w| w.push(a.id));
+        live_log.set(Some(a.clone()));
+        request_animation_frame(move || {
+            if let Some(el) = log_anchor.get_untracked() {
+                el.scroll_into_view();
+            }
+        });
         toasts.show(
             Some(a.id),
             format!(
@@ -155,12 +166,18 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
                                     {names.into_iter().rev().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
                                 </select>
                             </label>
-                            <Matrix cells=b.cells environments=b.environments quarantines=b.quarantines dialog can_operate shown/>
+                            <Matrix cells=b.cells environments=b.environments quarantines=b.quarantines dialog can_operate shown compact/>
                         }.into_any()
                     }
                 })}
             </Transition>
         </section>
+        <div node_ref=log_anchor data-testid="live-log">
+            {move || live_log.get().map(|a| view! {
+                <LogView id=a.id title=format!("Deployment #{}: {} → {}", a.id, a.target_version, a.environment)
+                    on_close=Callback::new(move |_| live_log.set(None))/>
+            })}
+        </div>
         <Transition fallback=|| ()>
             {move || board.get().and_then(|r| r.ok()).filter(|b| !b.quarantines.is_empty()).map(|b| view! {
                 <Quarantines list=b.quarantines lift can_operate/>
@@ -180,6 +197,7 @@ fn Matrix(
     dialog: RwSignal<Option<DialogRequest>>,
     can_operate: Signal<bool>,
     shown: RwSignal<Option<String>>,
+    compact: RwSignal<bool>,
 ) -> impl IntoView {
     let columns = environments.len();
     // Whether environment `name`'s column is on screen.
@@ -225,7 +243,7 @@ fn Matrix(
                     let on_screen = visible(cell.environment.clone());
                     view! {
                         <Show when=on_screen>
-                            <MatrixCell cell=cell.clone() next=next.clone() dialog can_operate/>
+                            <MatrixCell cell=cell.clone() next=next.clone() dialog can_operate compact/>
                         </Show>
                     }
                 })
@@ -249,6 +267,7 @@ fn MatrixCell(
     next: Option<String>,
     dialog: RwSignal<Option<DialogRequest>>,
     can_operate: Signal<bool>,
+    compact: RwSignal<bool>,
 ) -> impl IntoView {
     let testid = format!("cell-{}-{}", cell.service, cell.environment);
     let StatusCell {
@@ -278,12 +297,11 @@ fn MatrixCell(
     // what serves, and only where something does.
     let failed = status == DeploymentStatus::Failed;
     let can_roll_back = !status.is_active() && !failed && live_version.is_some();
-    let rollback = DialogRequest::Rollback {
+    let rollback = StoredValue::new(DialogRequest::Rollback {
         service: service.clone(),
         environment: environment.clone(),
-    }
-    .opener(dialog);
-    let retry = DialogRequest::retry(&service, &environment, &version).opener(dialog);
+    });
+    let retry = StoredValue::new(DialogRequest::retry(&service, &environment, &version));
     let after_rollback = (kind == Some(DeploymentKind::Rollback))
         .then(|| view! { <span class="badge rollback-mark" title="This version went out as a rollback">"↩ rollback"</span> });
     // (service, from, to, version) of the promote button, when there is a live version and a next environment.
@@ -316,12 +334,22 @@ fn MatrixCell(
             </a>
             <div class="cell-meta">{deployed_at.map(|ms| view! { <TimeAgo ms/> })}{after_rollback}</div>
             {live_note}
-            <Show when=move || can_operate.get()>
-                <div class="cell-actions">
-                    {failed.then(|| view! { <button class="btn btn-small" type="button" on:click=retry.clone()>"Retry…"</button> })}
-                    {can_roll_back.then(|| view! { <button class="btn btn-small btn-danger-ghost" type="button" on:click=rollback.clone()>"Roll back"</button> })}
-                    {promote_button}
-                </div>
+            <Show when=move || can_operate.get() && (failed || can_roll_back || promote.with_value(Option::is_some))>
+                {move || {
+                    let (retry, rollback) = (retry.get_value().opener(dialog), rollback.get_value().opener(dialog));
+                    let buttons = view! {
+                        <div class="cell-actions">
+                            {failed.then(|| view! { <button class="btn btn-small" type="button" on:click=retry>"Retry…"</button> })}
+                            {can_roll_back.then(|| view! { <button class="btn btn-small btn-danger-ghost" type="button" on:click=rollback>"Roll back"</button> })}
+                            {promote_button}
+                        </div>
+                    };
+                    if compact.get() {
+                        view! { <details class="cell-more"><summary>"Actions"</summary>{buttons}</details> }.into_any()
+                    } else {
+                        buttons.into_any()
+                    }
+                }}
             </Show>
         </td>
     }
@@ -468,6 +496,14 @@ fn History(query: DeploymentQuery) -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// Whether the window is phone-sized (narrower than the tablet layout).
+fn narrow_window() -> bool {
+    web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|w| w.as_f64())
+        .is_some_and(|w| w < 768.0)
 }
 
 #[cfg(test)]
