@@ -4,8 +4,10 @@
 // network is gone the last known pages and the app shell still open; a page never visited falls
 // back to /offline.html. API calls, server functions and the websocket are never cached.
 // Each page has its own WASM bundle (its island), kept here once the page has been opened; none
-// is fetched ahead, so installing the worker costs no page's code.
-const CACHE = "flightdeck-v3";
+// is fetched ahead, so installing the worker costs no page's code. Bundles are named by their
+// content hash (flightdeck-AlertFeed.<hash>.wasm): keeping a new one drops the older builds'
+// copies of it, so the cache holds one version of each page whatever the number of upgrades.
+const CACHE = "flightdeck-v4";
 const SHELL = [
   "/offline.html",
   "/offline.js",
@@ -28,6 +30,20 @@ self.addEventListener("activate", (event) => {
       .then(() => self.clients.claim()),
   );
 });
+
+const HASHED = /^(\/pkg\/[^/]+)\.[0-9a-f]{16}(\.(?:js|wasm|css))$/;
+
+async function keep(request, response) {
+  const cache = await caches.open(CACHE);
+  const fresh = new URL(request.url).pathname.match(HASHED);
+  if (fresh) {
+    for (const old of await cache.keys()) {
+      const m = new URL(old.url).pathname.match(HASHED);
+      if (m && m[1] === fresh[1] && m[2] === fresh[2] && old.url !== request.url) await cache.delete(old);
+    }
+  }
+  await cache.put(request, response);
+}
 
 function cacheable(request) {
   const url = new URL(request.url);
@@ -60,8 +76,7 @@ self.addEventListener("fetch", (event) => {
     fetch(request)
       .then((response) => {
         if (response.ok && !response.redirected && response.type === "basic") {
-          const copy = response.clone();
-          caches.open(CACHE).then((cache) => cache.put(request, copy));
+          event.waitUntil(keep(request, response.clone()));
         }
         return response;
       })

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Per-page browser bundles, after `cargo leptos build --release`: the linker (scripts/wasm-ld) left
+# Per-page browser bundles, after the browser crate's release build (scripts/build.sh, or
+# `cargo leptos build --release`): the linker (scripts/wasm-ld) left
 # one WASM variant per page island next to the bundle; each goes through wasm-bindgen and wasm-opt
 # as cargo-leptos does for the whole-app bundle, into target/site/pkg/flightdeck-<island>.{js,wasm}.
-# The server picks a page's bundle by its path (app/src/bundles.rs) and falls back to the
-# whole-app bundle when these files are missing.
+# Each bundle and the stylesheet get their content hash in their names
+# (flightdeck-<island>.<hash>.{js,wasm}, flightdeck.<hash>.css), so browsers may keep them for
+# good, and a gzip and a brotli copy next to them, so the server sends compressed bytes without
+# compressing them again per request (server/src/assets.rs). The server picks a page's bundle by
+# its path (app/src/bundles.rs) and falls back to the whole-app bundle when these files are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -22,14 +26,25 @@ for variant in "${variants[@]}"; do
   fi
 done
 
-rm -f "$pkg"/flightdeck-*.js "$pkg"/flightdeck-*.wasm
+rm -f "$pkg"/flightdeck-* "$pkg"/flightdeck.*.css*
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 for variant in "${variants[@]}"; do
   name="flightdeck-$(basename "$variant" .wasm)"
   wasm-bindgen --target=web --no-typescript --out-name="$name" --out-dir="$work" "$variant"
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    "$work/${name}_bg.wasm" -o "$pkg/$name.wasm"
-  cp "$work/$name.js" "$pkg/$name.js"
+    "$work/${name}_bg.wasm" -o "$work/$name.wasm"
+  # One hash for the pair: the page loads both under one name.
+  hash=$(hash_of "$work/$name.wasm" "$work/$name.js")
+  cp "$work/$name.wasm" "$pkg/$name.$hash.wasm"
+  cp "$work/$name.js" "$pkg/$name.$hash.js"
 done
-echo "page-bundles: ${#variants[@]} bundles in $pkg"
+cp "$pkg/flightdeck.css" "$pkg/flightdeck.$(hash_of "$pkg/flightdeck.css").css"
+
+# Compressed once here rather than per request. Only the hashed files: a later plain
+# `cargo leptos build` rewrites the others, and a stale compressed copy would be served for them.
+hashed=("$pkg"/flightdeck-*.*.js "$pkg"/flightdeck-*.*.wasm "$pkg"/flightdeck.*.css)
+for file in "${hashed[@]}"; do gzip -9 -k -f "$file"; done
+printf '%s\n' "${hashed[@]}" | xargs -P 2 -I{} brotli -q 11 -k -f {}
+echo "page-bundles: ${#variants[@]} bundles in $pkg, hashed, with .gz and .br copies"

@@ -43,11 +43,14 @@ use pages::*;
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(mut options: LeptosOptions) -> impl IntoView {
     let theme = theme::from_request();
-    // Each page loads the bundle of its own island (see `bundles`).
+    // Each page loads the bundle of its own island (see `bundles`), and the stylesheet by its
+    // hashed name when the build made one.
+    let pkg_dir =
+        std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let index = bundles::index(&pkg_dir, &options.output_name);
+    let stylesheet = index.stylesheet_href(&options.output_name);
     if let Some(parts) = use_context::<http::request::Parts>() {
-        let pkg_dir =
-            std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-        let name = bundles::output_name_for(parts.uri.path(), &options.output_name, &pkg_dir);
+        let name = index.output_name_for(parts.uri.path(), &options.output_name);
         options.output_name = name.into();
     }
     view! {
@@ -60,7 +63,7 @@ pub fn shell(mut options: LeptosOptions) -> impl IntoView {
                 // bundle carries no code for them.
                 <meta name="description" content="Flightdeck: deploy, watch, roll back and see whether production is healthy."/>
                 <meta name="theme-color" content="#0f141b"/>
-                <link rel="stylesheet" id="leptos" href="/pkg/flightdeck.css"/>
+                <link rel="stylesheet" id="leptos" href=stylesheet/>
                 <link rel="manifest" href="/manifest.webmanifest"/>
                 <link rel="icon" href="/icons/icon-192.png" type="image/png"/>
                 <link rel="apple-touch-icon" href="/icons/icon-192.png"/>

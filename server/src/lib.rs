@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod builds;

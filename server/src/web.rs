@@ -67,6 +67,8 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
     let context = leptos_context(&state);
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let pkg_dir =
+        std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     Router::new()
         .route("/api/health", get(crate::health::handler))
         .route("/api/openapi.json", get(crate::openapi::handler))
@@ -93,6 +95,8 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
             state.clone(),
             crate::security::refuse_cross_site,
         ))
+        // Outside the session and caller layers: a bundle is the same for everyone.
+        .nest("/pkg", crate::assets::router(pkg_dir))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::security::headers,

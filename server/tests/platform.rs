@@ -169,3 +169,80 @@ async fn session_cookies_are_secure_when_served_over_https() {
     );
     assert_eq!(res.headers["cache-control"], "no-store");
 }
+
+/// The bundles and the stylesheet come from disk as the build left them: the precompressed copy
+/// the client accepts, kept for good when the name carries the content hash, checked again
+/// otherwise; and pages ask for the hashed names.
+#[tokio::test]
+async fn bundles_are_served_precompressed_and_kept_by_their_hash() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let app = TestApp::sqlite().await;
+    let pkg = std::path::Path::new(app.state.leptos_options.site_root.as_ref()).join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let bundle = "flightdeck-AuditTrail.0123456789abcdef";
+    for (suffix, bytes) in [
+        (".wasm", &b"\0asm-raw"[..]),
+        (".wasm.gz", b"gzip-bytes"),
+        (".wasm.br", b"brotli-bytes"),
+        (".js", b"export default 1;"),
+    ] {
+        std::fs::write(pkg.join(format!("{bundle}{suffix}")), bytes).unwrap();
+    }
+    std::fs::write(pkg.join("flightdeck.css"), "body{}").unwrap();
+    std::fs::write(pkg.join("flightdeck.00112233aabbccdd.css"), "body{}").unwrap();
+
+    let get = |path: String, headers: &[(&str, &str)]| {
+        let mut request = Request::get(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        app.send(request.body(Body::empty()).unwrap())
+    };
+    let wasm = format!("/pkg/{bundle}.wasm");
+    for (accept, encoding, body) in [
+        ("br, gzip", Some("br"), "brotli-bytes"),
+        ("gzip", Some("gzip"), "gzip-bytes"),
+        ("identity", None, "\0asm-raw"),
+    ] {
+        let res = get(wasm.clone(), &[("accept-encoding", accept)]).await;
+        assert_eq!(res.status, StatusCode::OK, "{accept}");
+        assert_eq!(res.body, body, "{accept}");
+        assert_eq!(
+            res.headers
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            encoding
+        );
+        assert_eq!(res.headers["content-type"], "application/wasm");
+        assert_eq!(
+            res.headers["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(res.headers["vary"], "accept-encoding");
+        assert!(res.headers.get("set-cookie").is_none());
+    }
+
+    // A name without a hash may change with the next build: checked again, 304 when unchanged.
+    let css = get("/pkg/flightdeck.css".into(), &[]).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.headers["cache-control"], "no-cache");
+    let modified = css.headers["last-modified"].to_str().unwrap().to_string();
+    let again = get(
+        "/pkg/flightdeck.css".into(),
+        &[("if-modified-since", &modified)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    let missing = get("/pkg/flightdeck-Nothing.0123456789abcdef.wasm".into(), &[]).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    let cookie = app.sign_in("admin", ADMIN_PASSWORD).await;
+    let page = app.page("/audit", &cookie).await;
+    assert!(
+        page.body.contains(&format!("/pkg/{bundle}.js")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("/pkg/flightdeck.00112233aabbccdd.css"));
+}
