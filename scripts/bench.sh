@@ -2,9 +2,10 @@
 # Benchmarks for the README (reported, never asserted): bundle size, idle memory of the release
 # binary, and server-side render time of the dashboard shell, then the deployment benchmarks
 # (server/examples/deploy_bench.rs: rollback start, event fan-out to 1,000 websocket clients,
-# webhook ingestion, history at 1,000,000 deployments). Needs a release build
-# (`cargo leptos build --release` and scripts/page-bundles.sh, which scripts/test.sh and scripts/run.sh do). Set
-# FLIGHTDECK_BENCH_POSTGRES_URL (a superuser URL) to measure webhook ingestion on PostgreSQL too.
+# webhook ingestion, history at 1,000,000 deployments), and request rates with wrk (Debian's
+# `wrk`): the largest page bundle as browsers fetch it. Needs the release build (scripts/build.sh,
+# which scripts/test.sh and scripts/run.sh run). Set FLIGHTDECK_BENCH_POSTGRES_URL (a superuser
+# URL) to measure webhook ingestion on PostgreSQL too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${FLIGHTDECK_BENCH_PORT:-3290}
@@ -61,7 +62,7 @@ cat <<OUT
 | idle RSS after start (release, SQLite, demo data) | $((rss_idle / 1024)) MB |
 | RSS after $requests dashboard renders | $((rss_after / 1024)) MB |
 | SSR of the dashboard shell, signed in (p50 / p99 over $requests sequential requests) | ${ssr_p50} ms / ${ssr_p99} ms |
-| whole-app WASM raw / gzip (every island; served only if the per-page bundles are missing) | $(kb $wasm_raw) / $(kb $wasm_gz) |
+| whole-app WASM raw / gzip (every island, not optimized; served only if the per-page bundles are missing) | $(kb $wasm_raw) / $(kb $wasm_gz) |
 | whole-app JS raw / gzip | $(kb $js_raw) / $(kb $js_gz) |
 | whole-app WASM + JS gzip | $(kb $((wasm_gz + js_gz))) |
 | CSS raw / gzip | $(kb $css_raw) / $(kb $css_gz) |
@@ -81,12 +82,27 @@ pages = {
 print("\n| page | its bundle | WASM + JS gzip to open it |\n|---|---|---|")
 rows = []
 for wasm in glob.glob(f"{pkg}/flightdeck-*.wasm"):
-    island = os.path.basename(wasm)[len("flightdeck-"):-len(".wasm")]
+    island = os.path.basename(wasm)[len("flightdeck-"):].split(".")[0]
     size = gz(wasm) + gz(wasm[:-len(".wasm")] + ".js")
     rows.append((size, pages.get(island, island), island))
 for size, page, island in sorted(rows):
     print(f"| {page} | {island} | {size / 1024:.1f} KB |")
 PY
+# The largest page bundle as many tablets reopening a page fetch it: plain, gzip and brotli (the
+# build's precompressed copies, server/src/assets.rs), and again when the browser already has it.
+if command -v wrk >/dev/null; then
+  largest=$(ls -S "$pkg"/flightdeck-*.*.wasm | head -n 1)
+  url="http://127.0.0.1:$port/pkg/$(basename "$largest")"
+  rate() { wrk -t2 -c16 -d5s "$@" "$url" | awk '/Requests\/sec/ { printf "%d", $2 }'; }
+  printf '\n| %s, wrk -t2 -c16 -d5s | requests/s |\n|---|---|\n' "largest bundle ($(basename "$largest"), $(kb "$(size "$largest")"))"
+  printf '| uncompressed | %s |\n' "$(rate -H 'Accept-Encoding: identity')"
+  printf '| gzip | %s |\n' "$(rate -H 'Accept-Encoding: gzip')"
+  printf '| brotli (what Chromium asks for: gzip, deflate, br, zstd) | %s |\n' "$(rate -H 'Accept-Encoding: gzip, deflate, br, zstd')"
+  printf '| the stylesheet (unhashed, no-cache), gzip | %s |\n' "$(url="http://127.0.0.1:$port/pkg/flightdeck.css" rate -H 'Accept-Encoding: gzip')"
+else
+  echo "(wrk is not installed: apt-get install wrk for the request rates)"
+fi
+
 printf '\n'
 node scripts/page_load.mjs "http://127.0.0.1:$port" bench-admin-password
 

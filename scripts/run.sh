@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# One command on a fresh machine: install what is missing, build in release mode, and run
-# Flightdeck on the embedded SQLite database in ./data. Extra arguments go to `flightdeck serve`
-# (for example --demo).
+# One command on a fresh machine: install what building and running need (no test tools), build
+# in release mode (scripts/build.sh), and run Flightdeck on the embedded SQLite database in
+# ./data. Extra arguments go to `flightdeck serve` (for example --demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-source scripts/env.sh
-cargo leptos build --release
-bash scripts/page-bundles.sh
+bash scripts/setup.sh run
+bash scripts/build.sh
 exec target/release/flightdeck serve "$@"

@@ -43,9 +43,8 @@ cargo clippy -p frontend --target wasm32-unknown-unknown --features hydrate -- -
 step "unit and integration tests (SQLite and PostgreSQL)"
 cargo test -p app -p flightdeck
 
-step "release build (cargo leptos build --release, then one browser bundle per page)"
-cargo leptos build --release
-bash scripts/page-bundles.sh
+step "release build (scripts/build.sh, the one scripts/run.sh makes)"
+bash scripts/build.sh
 
 step "the API against its OpenAPI document (OpenAPI 3.1 schema check, then schemathesis)"
 bash scripts/api-fuzz.sh target/release/flightdeck
