@@ -5,6 +5,7 @@ pub mod common;
 pub mod deploy;
 pub mod deploy_dialog;
 pub mod deploy_log;
+pub mod editing;
 pub mod layout;
 pub mod modal;
 pub mod nav;

@@ -1,11 +1,10 @@
 //! Notification channels on the settings page: everyone signed in sees them, webhook URLs masked;
 //! admins add, change (a rotated webhook URL, a new name) and remove them.
 
-use super::alert_routing::{AdminColumn, ConfirmRemove, EditButtons, EditPanel};
-use super::settings::action_error;
 use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
+use crate::components::editing::*;
 use crate::health::escalation::{Channel, ChannelKind};
 use leptos::prelude::*;
 

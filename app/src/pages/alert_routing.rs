@@ -3,10 +3,10 @@
 //! admins add, change and remove them, each removal confirmed first.
 
 use super::alert_channels::Channels;
-use super::settings::action_error;
 use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
+use crate::components::editing::*;
 use crate::health::alert::Matcher;
 use crate::health::escalation::EscalationPolicy;
 use crate::health::routing_form::{format_delay, format_matchers, format_steps};
@@ -166,45 +166,6 @@ fn EditPolicy(
     }
 }
 
-/// A change form below its table: titled, saying what saving does, and taking the keyboard's
-/// focus on `first` when it opens (on a phone it is off-screen otherwise).
-#[component]
-pub(super) fn EditPanel(
-    title: String,
-    note: &'static str,
-    first: NodeRef<leptos::html::Input>,
-    children: Children,
-) -> impl IntoView {
-    Effect::new(move |_| {
-        if let Some(input) = first.get() {
-            let _ = input.focus();
-        }
-    });
-    let label = title.clone();
-    view! {
-        <section class="form-panel" aria-label=label>
-            <h3>{title}</h3>
-            <p class="muted">{note}</p>
-            {children()}
-        </section>
-    }
-}
-
-/// Cancel (closes the change form by clearing `editing`) and Save, disabled while saving.
-#[component]
-pub(super) fn EditButtons<T: Send + Sync + 'static>(
-    save_label: &'static str,
-    pending: Signal<bool>,
-    editing: RwSignal<Option<T>>,
-) -> impl IntoView {
-    view! {
-        <div class="row-actions">
-            <button class="btn btn-ghost" type="button" on:click=move |_| editing.set(None)>"Cancel"</button>
-            <button class="btn btn-primary" type="submit" disabled=move || pending.get()>{save_label}</button>
-        </div>
-    }
-}
-
 /// The policy form's four fields, empty to add a policy or filled in with `p` to change it.
 #[component]
 fn PolicyFields(
@@ -229,53 +190,5 @@ fn PolicyFields(
         <label>"Steps, one per line: delay, then channel"
             <textarea name="steps" required=true rows="3" placeholder="0 oncall-slack\n15m email-leads" prop:value=steps></textarea>
         </label>
-    }
-}
-
-/// The header of the admins' actions column.
-#[component]
-pub(super) fn AdminColumn(is_admin: Signal<bool>) -> impl IntoView {
-    view! {
-        <Show when=move || is_admin.get()>
-            <th scope="col"><span class="sr-only">"Actions"</span></th>
-        </Show>
-    }
-}
-
-/// "Remove", then the consequences and a second button: removing routing changes who hears of
-/// alerts, so it is never one click. One row of a table asks at a time (`confirming` holds its id).
-#[component]
-pub(super) fn ConfirmRemove(
-    id: i64,
-    confirming: RwSignal<Option<i64>>,
-    question: String,
-    confirm_label: &'static str,
-    on_confirm: Callback<()>,
-) -> impl IntoView {
-    // The question takes the keyboard's focus (on Cancel, the safe choice) and is scrolled fully
-    // into view (on a phone the table scrolls sideways, and focus alone showed only Cancel);
-    // Escape backs out.
-    let group = NodeRef::<leptos::html::Div>::new();
-    let cancel = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if let (Some(group), Some(button)) = (group.get(), cancel.get()) {
-            let _ = button.focus();
-            group.scroll_into_view_with_bool(false);
-        }
-    });
-    view! {
-        <Show when=move || confirming.get() == Some(id) fallback=move || view! {
-            <button class="btn btn-danger-ghost" type="button" on:click=move |_| confirming.set(Some(id))>"Remove"</button>
-        }>
-            <div class="confirm confirm-remove" role="group" node_ref=group
-                on:keydown=move |e| if e.key() == "Escape" { confirming.set(None) }>
-                <span>{question.clone()}</span>
-                <button class="btn btn-ghost" type="button" node_ref=cancel on:click=move |_| confirming.set(None)>"Cancel"</button>
-                <button class="btn btn-danger" type="button" on:click=move |_| {
-                    confirming.set(None);
-                    on_confirm.run(());
-                }>{confirm_label}</button>
-            </div>
-        </Show>
     }
 }

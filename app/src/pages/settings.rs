@@ -6,6 +6,7 @@ use super::alert_routing::AlertRouting;
 use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
+use crate::components::editing::action_error;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::model::{Role, TokenSummary, UserChange, UserSummary};
 use crate::webhook_settings::{SecretOrigin, WebhookSecretStatus};
@@ -20,16 +21,6 @@ fn RoleSelect() -> impl IntoView {
                 <option value=r.as_str() selected=r == Role::Viewer>{r.as_str()}</option>
             }).collect_view()}
         </select>
-    }
-}
-
-pub(super) fn action_error<T: 'static>(
-    value: impl Fn() -> Option<Result<T, crate::error::AppError>> + Send + 'static,
-) -> impl IntoView {
-    move || {
-        value().and_then(|r| r.err()).map(|e| {
-            view! { <p class="note note-error" role="alert">{e.message}</p> }
-        })
     }
 }
 
