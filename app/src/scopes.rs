@@ -24,7 +24,7 @@ pub enum Scope {
     Read,
 }
 
-crate::deploy::text_enum!(Scope {
+crate::text_enum::text_enum!(Scope {
     AlertsWrite = "alerts:write",
     BuildsWrite = "builds:write",
     FlagsEvaluate = "flags:evaluate",

@@ -21,7 +21,7 @@ pub enum BuildStatus {
     Cancelled,
 }
 
-crate::deploy::text_enum!(BuildStatus {
+crate::text_enum::text_enum!(BuildStatus {
     Queued = "queued",
     Running = "running",
     Success = "success",
@@ -52,7 +52,7 @@ pub enum BuildTrigger {
     Other,
 }
 
-crate::deploy::text_enum!(BuildTrigger {
+crate::text_enum::text_enum!(BuildTrigger {
     Push = "push",
     PullRequest = "pull_request",
     Schedule = "schedule",

@@ -7,6 +7,7 @@ mod target;
 
 pub use target::{DeployerKind, TargetSettings};
 
+use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 
 /// What a deployment does: ship a new version, go back to an earlier one, or carry the release
@@ -76,26 +77,6 @@ impl Initiator {
         }
     }
 }
-
-macro_rules! text_enum {
-    ($t:ty { $($v:ident = $s:literal),* $(,)? }) => {
-        impl $t {
-            pub const ALL: &'static [$t] = &[$(<$t>::$v),*];
-            pub fn as_str(self) -> &'static str {
-                match self { $(<$t>::$v => $s),* }
-            }
-            pub fn parse(s: &str) -> Option<$t> {
-                match s { $($s => Some(<$t>::$v),)* _ => None }
-            }
-        }
-        impl std::fmt::Display for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-pub(crate) use text_enum;
 
 text_enum!(DeploymentKind { Deploy = "deploy", Rollback = "rollback", Promote = "promote" });
 text_enum!(DeploymentStatus {

@@ -1,7 +1,7 @@
 //! How a service reaches an environment: the deployer, its settings, and the post-deploy watch
 //! that rolls back by itself when the health check keeps failing.
 
-use super::text_enum;
+use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! fingerprint, and the states people move them through. The transition rule and the fingerprint
 //! are pure so the server, the API and the pages agree on them.
 
-use crate::deploy::text_enum;
+use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! Components and their probes: what is checked, how, and what came back.
 
 use super::HealthStatus;
-use crate::deploy::text_enum;
+use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! Notification channels and escalation policies as the API and the settings show them.
 
 use super::alert::Matcher;
-use crate::deploy::text_enum;
+use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

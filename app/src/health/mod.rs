@@ -12,7 +12,7 @@ pub mod probe;
 pub mod routing_form;
 pub mod slo;
 
-use crate::deploy::text_enum;
+use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 
 /// A component's health, as the grid shows it in color and in words.

@@ -2,7 +2,7 @@
 //! them lives in [`super::slo`].
 
 use super::slo::{validate_objective, Evaluation, WINDOW_DAYS};
-use crate::deploy::text_enum;
+use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
