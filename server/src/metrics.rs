@@ -1,11 +1,8 @@
-//! `GET /metrics` in the Prometheus text format: request counts and latencies by route, websocket
-//! clients, events published. Routes are the matched patterns (`/api/v1/tokens/{id}`), never raw
-//! paths, so label cardinality stays bounded.
+//! The counters behind `GET /metrics` (Prometheus text format): request counts and latencies by
+//! route, websocket clients, events published. Routes are the matched patterns
+//! (`/api/v1/tokens/{id}`), never raw paths, so label cardinality stays bounded. The middleware
+//! that counts and the handler are `web/metrics.rs`.
 
-use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -180,7 +177,7 @@ impl Metrics {
 
 /// The method as a label: the standard ones by name, anything a client invented as `other`,
 /// so a client cannot grow the label set (and memory) without bound.
-fn method_label(method: &http::Method) -> &'static str {
+pub fn method_label(method: &http::Method) -> &'static str {
     use http::Method;
     match *method {
         Method::GET => "GET",
@@ -194,36 +191,6 @@ fn method_label(method: &http::Method) -> &'static str {
         Method::CONNECT => "CONNECT",
         _ => "other",
     }
-}
-
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = method_label(request.method());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let response = next.run(request).await;
-    state.metrics.observe(
-        method,
-        &route,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    response
-}
-
-pub async fn handler(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state
-            .metrics
-            .render(state.bus.published_total(), state.bus.head()),
-    )
 }
 
 #[cfg(test)]

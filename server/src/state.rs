@@ -72,7 +72,7 @@ pub struct Shared {
     /// Cookie and origin policy.
     pub config: Arc<WebConfig>,
     /// Whether the database answered its last ping.
-    pub reachability: Arc<crate::health::Reachability>,
+    pub reachability: Arc<crate::reachability::Reachability>,
     /// Serving, draining or abandoning: read by websockets, log streams and the workers.
     pub shutdown: crate::shutdown::Shutdown,
 }

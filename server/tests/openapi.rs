@@ -220,11 +220,10 @@ async fn every_routed_path_is_documented() {
                 .all(|(r, d)| r == d || (r.starts_with('{') && !d.is_empty()))
     };
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files: Vec<_> = std::fs::read_dir(src.join("rest"))
+    let files: Vec<_> = std::fs::read_dir(src.join("rest"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    files.push(src.join("webhooks/mod.rs"));
     let mut routed = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();

@@ -90,6 +90,30 @@ impl Inbox {
         ));
     }
 
+    /// The latest 100 deliveries and what applying them did, newest first.
+    pub async fn recent(&self) -> Result<Vec<serde_json::Value>, AppError> {
+        let rows = sqlx::query(
+            "SELECT id, source, delivery_id, event, received_at, processed_at, outcome FROM webhook_deliveries ORDER BY id DESC LIMIT 100",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| internal("listing webhook deliveries", e))?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.try_get::<i64, _>("id").ok(),
+                    "source": r.try_get::<String, _>("source").ok(),
+                    "delivery_id": r.try_get::<String, _>("delivery_id").ok(),
+                    "event": r.try_get::<String, _>("event").ok(),
+                    "received_at": r.try_get::<i64, _>("received_at").ok(),
+                    "processed_at": r.try_get::<Option<i64>, _>("processed_at").ok().flatten(),
+                    "outcome": r.try_get::<Option<String>, _>("outcome").ok().flatten(),
+                })
+            })
+            .collect())
+    }
+
     /// Stores a delivery; `true` if it is new, `false` if this source sent that id before.
     pub async fn store(&self, delivery: NewDelivery) -> Result<bool, AppError> {
         let (reply, answer) = oneshot::channel();

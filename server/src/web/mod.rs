@@ -18,6 +18,9 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+mod liveness;
+mod metrics;
+
 /// What every server function and page render gets as context: the ports, who is signed in (the
 /// pages render for their role), and the CSP nonce of this response so Leptos marks its inline
 /// scripts with it.
@@ -70,9 +73,9 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
     let pkg_dir =
         std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     Router::new()
-        .route("/api/health", get(crate::health::handler))
+        .route("/api/health", get(liveness::handler))
         .route("/api/openapi.json", get(crate::openapi::handler))
-        .route("/metrics", get(crate::metrics::handler))
+        .route("/metrics", get(metrics::handler))
         .route("/ws", get(crate::ws::handler).layer(store_for_sockets))
         .nest("/api/v1", crate::rest::router())
         .nest("/api/v2", crate::rest::v2_router())
@@ -103,7 +106,7 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            crate::metrics::track,
+            metrics::track,
         ))
         .layer(TraceLayer::new_for_http())
         .layer(CompressionLayer::new())
