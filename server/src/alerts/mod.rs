@@ -2,6 +2,9 @@
 //! escalate / resolve, silences, escalation policies and notifications. Every state change writes
 //! its history entry and its live event in the same transaction; an acknowledgement is committed
 //! before it is answered, so nothing acknowledged is lost.
+//!
+//! This file is the feed: listing, reading and acting on alerts. The background worker (expiry,
+//! escalation, notification, retention) is `worker.rs`; storing incoming alerts is `ingest/`.
 
 pub mod channels;
 mod escalation;
@@ -15,6 +18,7 @@ mod retention;
 mod rows;
 pub mod silences;
 mod unsilence;
+mod worker;
 
 pub use notify::{backoff_ms, message, MAX_ATTEMPTS};
 
@@ -31,7 +35,7 @@ use app::model::Principal;
 use rows::{History, SELECT_ALERT};
 use sqlx::{AnyPool, Row};
 use std::sync::Arc;
-use std::time::Duration;
+
 use tokio::sync::Notify;
 
 pub struct Alerts {
@@ -53,13 +57,6 @@ pub struct Alerts {
     silence_max_ms: i64,
 }
 
-/// How often the worker looks for due escalations, notifications and expired alerts when nothing
-/// wakes it.
-const TICK: Duration = Duration::from_secs(1);
-
-/// How often resolved alerts past the retention are deleted (and once at start).
-const PRUNE_EVERY: Duration = Duration::from_secs(3_600);
-
 impl Alerts {
     pub fn new(db: &Db, bus: Arc<EventBus>, settings: &AlertingSettings) -> Arc<Alerts> {
         Arc::new(Alerts {
@@ -78,95 +75,6 @@ impl Alerts {
             retention_ms: settings.alert_retention.as_millis() as i64,
             silence_max_ms: settings.silence_max.as_millis() as i64,
         })
-    }
-
-    /// The background worker: expires alerts past their end, releases alerts of ended silences,
-    /// takes due escalation steps, sends due notifications, and hourly deletes what is past the
-    /// retention.
-    pub fn spawn_worker(self: &Arc<Self>) {
-        let alerts = self.clone();
-        tokio::spawn(async move {
-            let mut pruned_at = None::<std::time::Instant>;
-            loop {
-                let now = crate::now_ms();
-                if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
-                    pruned_at = Some(std::time::Instant::now());
-                    if let Err(e) = alerts.prune(now).await {
-                        tracing::warn!(error = %e.message, "pruning old alerts failed");
-                    }
-                }
-                let work = async {
-                    alerts.expire_due(now).await?;
-                    alerts.release_ended_silences(now).await?;
-                    alerts.escalate_due(now).await?;
-                    alerts.deliver_due(now).await
-                };
-                if let Err(e) = work.await {
-                    tracing::warn!(error = %e.message, "alert worker round failed");
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(TICK) => {}
-                    _ = alerts.escalation_wake.notified() => {}
-                    _ = alerts.notify_wake.notified() => {}
-                }
-            }
-        });
-    }
-
-    /// Alerts sent with an end time (Prometheus) that passed without a resend are resolved, as
-    /// Alertmanager resolves them.
-    pub async fn expire_due(&self, now: i64) -> Result<usize, AppError> {
-        let fail = |e| internal("expiring alerts", e);
-        let ids = sqlx::query(
-            "SELECT id, status FROM alerts WHERE status <> 'resolved' AND ends_at IS NOT NULL AND ends_at <= $1 LIMIT 500",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(fail)?;
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        let mut tx = store::begin_write(&self.pool, self.backend).await?;
-        let mut expired = 0;
-        for row in &ids {
-            let id: i64 = row.try_get("id").map_err(fail)?;
-            let status: String = row.try_get("status").map_err(fail)?;
-            let done = sqlx::query(
-                "UPDATE alerts SET status = 'resolved', resolved_by = 'expired', resolved_at = ends_at, \
-                 next_escalation_at = NULL, updated_at = $2 WHERE id = $1 AND status <> 'resolved' AND ends_at <= $2",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(fail)?
-            .rows_affected();
-            if done == 1 {
-                notify::enqueue_resolved(&mut tx, id, now)
-                    .await
-                    .map_err(fail)?;
-                let note = "no longer sent by its source; resolved when its end time passed";
-                rows::record(
-                    &mut tx,
-                    id,
-                    now,
-                    History {
-                        actor: "flightdeck",
-                        kind: "resolved",
-                        from: AlertStatus::parse(&status),
-                        to: Some(AlertStatus::Resolved),
-                        note: Some(note),
-                    },
-                )
-                .await
-                .map_err(fail)?;
-                expired += 1;
-            }
-        }
-        tx.commit().await.map_err(fail)?;
-        self.bus.wake();
-        Ok(expired)
     }
 
     pub async fn list(&self, query: &AlertQuery) -> Result<AlertPage, AppError> {

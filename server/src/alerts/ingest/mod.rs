@@ -12,7 +12,6 @@
 use super::escalation::{self, Policy};
 use super::incoming::Incoming;
 use super::repeats::Repeats;
-use super::rows::{self, History};
 use super::silences::{self, all_match, CompiledMatcher};
 use super::Alerts;
 use crate::db::Backend;
@@ -25,6 +24,9 @@ use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
+mod apply;
+use apply::apply;
+
 pub struct Job {
     source: AlertSource,
     batch: Vec<Incoming>,
@@ -35,22 +37,25 @@ pub struct Job {
 const FLUSH_ALERTS: usize = 5_000;
 
 /// What the transaction needs about the present.
-struct Context {
-    now: i64,
-    backend: Backend,
+pub(super) struct Context {
+    pub(super) now: i64,
+    pub(super) backend: Backend,
     /// Read on the batch's first new or reopened alert: repeats, the steady state, need neither,
     /// and skipping them saves two of a small batch's six statements.
     rules: Option<Rules>,
 }
 
 /// The active silences and the escalation policies, which place a newly open alert.
-struct Rules {
+pub(super) struct Rules {
     silences: Vec<(i64, Vec<CompiledMatcher>)>,
     policies: Vec<Policy>,
 }
 
 impl Context {
-    async fn rules(&mut self, tx: &mut Transaction<'_, Any>) -> Result<&Rules, sqlx::Error> {
+    pub(super) async fn rules(
+        &mut self,
+        tx: &mut Transaction<'_, Any>,
+    ) -> Result<&Rules, sqlx::Error> {
         if self.rules.is_none() {
             self.rules = Some(Rules {
                 silences: silences::active(tx, self.now).await?,
@@ -70,7 +75,11 @@ impl Rules {
     }
 
     /// The silence and the escalation (policy, first step due) of an alert opening now.
-    fn place(&self, incoming: &Incoming, now: i64) -> (Option<i64>, Option<i64>, Option<i64>) {
+    pub(super) fn place(
+        &self,
+        incoming: &Incoming,
+        now: i64,
+    ) -> (Option<i64>, Option<i64>, Option<i64>) {
         let silenced_by = self.silenced_by(incoming);
         let (policy_id, next) = escalation::assign(&self.policies, incoming, silenced_by, now);
         (silenced_by, policy_id, next)
@@ -325,173 +334,5 @@ impl Alerts {
             self.escalation_wake.notify_one();
         }
         Ok(summary)
-    }
-}
-
-async fn apply<'a>(
-    tx: &mut Transaction<'_, Any>,
-    context: &mut Context,
-    source: AlertSource,
-    incoming: &'a Incoming,
-    known: &mut HashMap<String, (i64, AlertStatus)>,
-    repeats: &mut Repeats<'a>,
-    summary: &mut IngestSummary,
-) -> Result<(), sqlx::Error> {
-    let now = context.now;
-    let existing = known.get(&incoming.fingerprint).copied();
-    // A state change must see every earlier repeat of its alert stored first.
-    let repeat = !incoming.resolved && existing.is_some_and(|(_, s)| s != AlertStatus::Resolved);
-    if !repeat && repeats.contains(&incoming.fingerprint) {
-        repeats.flush(tx, context.backend, now).await?;
-    }
-    let actor = source.as_str();
-    match (existing, incoming.resolved) {
-        (None, true) | (Some((_, AlertStatus::Resolved)), true) => summary.ignored += 1,
-        (Some((id, status)), true) => {
-            let resolved_at = incoming.ends_at.unwrap_or(now).min(now);
-            sqlx::query(
-                "UPDATE alerts SET status = 'resolved', resolved_by = $2, resolved_at = $3, \
-                 next_escalation_at = NULL, last_seen = $4, updated_at = $4 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(actor)
-            .bind(resolved_at)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-            super::notify::enqueue_resolved(tx, id, now).await?;
-            rows::record(
-                tx,
-                id,
-                now,
-                History {
-                    actor,
-                    kind: "resolved",
-                    from: Some(status),
-                    to: Some(AlertStatus::Resolved),
-                    note: None,
-                },
-            )
-            .await?;
-            known.insert(incoming.fingerprint.clone(), (id, AlertStatus::Resolved));
-            summary.resolved += 1;
-        }
-        (Some(_), false) if repeat => {
-            // A repeat: no history entry, or a Prometheus resend every minute would bury it.
-            repeats.add(incoming);
-            summary.updated += 1;
-        }
-        (Some((id, _resolved)), false) => {
-            let fields = Fields::of(incoming);
-            let (silenced_by, policy_id, next) = context.rules(tx).await?.place(incoming, now);
-            sqlx::query(
-                "UPDATE alerts SET status = 'open', severity = $2, summary = $3, labels = $4, \
-                 annotations = $5, generator_url = $6, starts_at = $7, ends_at = $8, last_seen = $9, \
-                 opened_at = $9, fire_count = fire_count + 1, silenced_by = $10, acknowledged_by = NULL, \
-                 acknowledged_at = NULL, resolved_by = NULL, resolved_at = NULL, policy_id = $11, \
-                 escalation_level = 0, next_escalation_at = $12, updated_at = $9 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(fields.severity.as_str())
-            .bind(fields.summary.as_deref())
-            .bind(&fields.labels)
-            .bind(&fields.annotations)
-            .bind(incoming.generator_url.as_deref())
-            .bind(incoming.starts_at.unwrap_or(now))
-            .bind(incoming.ends_at)
-            .bind(now)
-            .bind(silenced_by)
-            .bind(policy_id)
-            .bind(next)
-            .execute(&mut **tx)
-            .await?;
-            let note = silenced_by.map(|s| format!("silenced by silence {s}"));
-            rows::record(
-                tx,
-                id,
-                now,
-                History {
-                    actor,
-                    kind: "reopened",
-                    from: Some(AlertStatus::Resolved),
-                    to: Some(AlertStatus::Open),
-                    note: note.as_deref(),
-                },
-            )
-            .await?;
-            known.insert(incoming.fingerprint.clone(), (id, AlertStatus::Open));
-            summary.opened += 1;
-        }
-        (None, false) => {
-            let fields = Fields::of(incoming);
-            let (silenced_by, policy_id, next) = context.rules(tx).await?.place(incoming, now);
-            let id: i64 = sqlx::query(
-                "INSERT INTO alerts (fingerprint, source, name, severity, status, summary, labels, \
-                 annotations, generator_url, starts_at, ends_at, first_seen, last_seen, opened_at, \
-                 fire_count, silenced_by, policy_id, escalation_level, next_escalation_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11, $11, $11, 1, $12, $13, 0, $14, $11) \
-                 RETURNING id",
-            )
-            .bind(&incoming.fingerprint)
-            .bind(source.as_str())
-            .bind(&fields.name)
-            .bind(fields.severity.as_str())
-            .bind(fields.summary.as_deref())
-            .bind(&fields.labels)
-            .bind(&fields.annotations)
-            .bind(incoming.generator_url.as_deref())
-            .bind(incoming.starts_at.unwrap_or(now))
-            .bind(incoming.ends_at)
-            .bind(now)
-            .bind(silenced_by)
-            .bind(policy_id)
-            .bind(next)
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?;
-            let note = silenced_by.map(|s| format!("silenced by silence {s}"));
-            rows::record(
-                tx,
-                id,
-                now,
-                History {
-                    actor,
-                    kind: "fired",
-                    from: None,
-                    to: Some(AlertStatus::Open),
-                    note: note.as_deref(),
-                },
-            )
-            .await?;
-            known.insert(incoming.fingerprint.clone(), (id, AlertStatus::Open));
-            summary.opened += 1;
-        }
-    }
-    Ok(())
-}
-
-/// The columns derived from an incoming alert.
-#[derive(Clone)]
-struct Fields {
-    name: String,
-    severity: Severity,
-    summary: Option<String>,
-    labels: String,
-    annotations: String,
-}
-
-impl Fields {
-    fn of(incoming: &Incoming) -> Fields {
-        Fields {
-            name: incoming
-                .labels
-                .get("alertname")
-                .cloned()
-                .unwrap_or_else(|| incoming.fingerprint.clone()),
-            severity: Severity::from_label(incoming.labels.get("severity").map(String::as_str)),
-            summary: incoming.summary(),
-            labels: serde_json::to_string(&incoming.labels).unwrap_or_default(),
-            annotations: serde_json::to_string(&incoming.annotations).unwrap_or_default(),
-        }
     }
 }
