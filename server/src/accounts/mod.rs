@@ -516,6 +516,10 @@ impl AccountsPort for Accounts {
         let name: String = row
             .try_get(0)
             .map_err(|e| internal("decoding a token", e))?;
+        // Forgotten before the commit too: the commit publishes `token.revoked`, and an open
+        // websocket that checks its token on that event must not find it still cached. (After
+        // the commit again, for a request that cached it meanwhile from the old row.)
+        self.tokens.forget(id);
         store::commit_audited(
             tx,
             &self.bus,
