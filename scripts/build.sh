@@ -8,8 +8,8 @@
 #      island);
 #   2. the whole-app bundle (every island; the server needs it present, and serves it only when
 #      the page bundles are missing), the stylesheet and the static assets into target/site;
-#   3. the server;
-#   4. one bundle per page, hashed and precompressed (scripts/page-bundles.sh).
+#   3. the server, and meanwhile one bundle per page, hashed and precompressed
+#      (scripts/page-bundles.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -41,9 +41,13 @@ cp "$work/flightdeck.js" "$pkg/flightdeck.js"
 cp style/main.css "$pkg/flightdeck.css"
 cp -r public/. "$site/"
 
-say "server (release)"
-cargo build --package=flightdeck --bin=flightdeck --release
-
-say "page bundles"
+# Side by side: the server's last minutes are one thread (fat LTO, one codegen unit), and the
+# page bundles (wasm-opt) use the other core meanwhile.
+say "server (release) and page bundles, side by side"
+cargo build --package=flightdeck --bin=flightdeck --release &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 bash scripts/page-bundles.sh
+say "page bundles done"
+wait $server
 say "done: target/release/flightdeck serves $site"
