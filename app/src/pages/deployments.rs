@@ -115,9 +115,11 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
     let on_accepted = Callback::new(move |a: Accepted| {
         watching.update(|w| w.push(a.id));
         live_log.set(Some(a.clone()));
+        // Scrolled just far enough that its bottom shows: on a desk the matrix stays in view, and
+        // the sticky top bar cannot cover the log's title.
         request_animation_frame(move || {
             if let Some(el) = log_anchor.get_untracked() {
-                el.scroll_into_view();
+                el.scroll_into_view_with_bool(false);
             }
         });
         toasts.show(
