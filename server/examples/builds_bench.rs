@@ -11,7 +11,7 @@
 
 use app::builds::evaluation::samples;
 use app::model::Role;
-use flightdeck::accounts::SYSTEM_ACTOR;
+use flightdeck::auth::accounts::SYSTEM_ACTOR;
 use flightdeck::auth::sessions;
 use flightdeck::config::WebConfig;
 use flightdeck::db::Db;

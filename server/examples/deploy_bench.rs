@@ -10,7 +10,7 @@
 //! (scripts/bench.sh runs it.)
 
 use app::model::Role;
-use flightdeck::accounts::SYSTEM_ACTOR;
+use flightdeck::auth::accounts::SYSTEM_ACTOR;
 use flightdeck::auth::sessions;
 use flightdeck::config::WebConfig;
 use flightdeck::db::{Backend, Db};

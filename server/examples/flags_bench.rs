@@ -12,7 +12,7 @@
 use app::flags::evaluate::{evaluate, Context};
 use app::flags::Flag;
 use app::model::{Role, TokenLimits};
-use flightdeck::accounts::SYSTEM_ACTOR;
+use flightdeck::auth::accounts::SYSTEM_ACTOR;
 use flightdeck::auth::sessions;
 use flightdeck::config::WebConfig;
 use flightdeck::db::Db;

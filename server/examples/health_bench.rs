@@ -9,7 +9,7 @@
 //! `cargo run --release -p flightdeck --example health_bench` (scripts/bench.sh runs it).
 
 use app::model::Role;
-use flightdeck::accounts::SYSTEM_ACTOR;
+use flightdeck::auth::accounts::SYSTEM_ACTOR;
 use flightdeck::auth::sessions;
 use flightdeck::config::WebConfig;
 use flightdeck::db::Db;

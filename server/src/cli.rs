@@ -1,6 +1,6 @@
 //! Entry point of the binary: parse the command line, then serve or run an admin command.
 
-use crate::accounts::SYSTEM_ACTOR;
+use crate::auth::accounts::SYSTEM_ACTOR;
 use crate::auth::sessions;
 use crate::config::{
     check_database_url, Cli, Command, LogFormat, ServeConfig, TokenCommand, UserCommand,

@@ -4,7 +4,6 @@
 // serde_json::json! expands recursively; the OpenAPI document (openapi.rs) needs more than 128 levels.
 #![recursion_limit = "256"]
 
-pub mod accounts;
 pub mod alerts;
 pub mod assets;
 pub mod audit;

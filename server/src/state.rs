@@ -1,7 +1,7 @@
 //! Everything a handler can reach.
 
-use crate::accounts::Accounts;
 use crate::audit::AuditLog;
+use crate::auth::accounts::Accounts;
 use crate::catalog::Catalog;
 use crate::config::WebConfig;
 use crate::db::Db;

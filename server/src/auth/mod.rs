@@ -1,7 +1,8 @@
-//! Who is calling: passwords (argon2id), API tokens (random, stored as SHA-256), server-side
-//! sessions (tower-sessions over the database), the layer that resolves each request's
-//! [`app::model::Caller`], and the brake on repeated failed sign-ins.
+//! Who is calling: the users and tokens (`accounts`), passwords (argon2id), API tokens (random,
+//! stored as SHA-256), server-side sessions (tower-sessions over the database), the layer that
+//! resolves each request's [`app::model::Caller`], and the brake on repeated failed sign-ins.
 
+pub mod accounts;
 pub mod caller;
 pub mod password;
 pub mod proxies;

@@ -11,7 +11,7 @@ use app::model::Role;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use flightdeck::accounts::SYSTEM_ACTOR;
+use flightdeck::auth::accounts::SYSTEM_ACTOR;
 use flightdeck::auth::sessions;
 use flightdeck::config::WebConfig;
 use flightdeck::db::Db;
