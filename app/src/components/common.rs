@@ -100,3 +100,12 @@ pub fn range_from_query(
             .unwrap_or(default)
     }
 }
+
+/// Whether the window is phone-sized (narrower than the tablet layout). Always false on the
+/// server, which cannot know: read it after hydration.
+pub fn narrow_window() -> bool {
+    web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|w| w.as_f64())
+        .is_some_and(|w| w < 768.0)
+}

@@ -85,10 +85,7 @@ fn AlertFeed(query: AlertQuery, role: Option<Role>) -> impl IntoView {
     // On a phone the filters fold away unless in use, so the first screen shows alerts.
     let filters_panel = NodeRef::<leptos::html::Details>::new();
     Effect::new(move |_| {
-        let narrow = web_sys::window()
-            .and_then(|w| w.inner_width().ok())
-            .and_then(|w| w.as_f64())
-            .is_some_and(|w| w < 768.0);
+        let narrow = narrow_window();
         let in_use = query.with_untracked(|q| q.status.is_some() || q.severity.is_some());
         if let Some(panel) = filters_panel.get() {
             if narrow && !in_use {

@@ -500,14 +500,6 @@ fn History(query: DeploymentQuery) -> impl IntoView {
     }
 }
 
-/// Whether the window is phone-sized (narrower than the tablet layout).
-fn narrow_window() -> bool {
-    web_sys::window()
-        .and_then(|w| w.inner_width().ok())
-        .and_then(|w| w.as_f64())
-        .is_some_and(|w| w < 768.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
