@@ -126,18 +126,12 @@ async fn reopen(
     .bind(next)
     .execute(&mut **tx)
     .await?;
-    let note = silenced_by.map(|s| format!("silenced by silence {s}"));
-    rows::record(
+    record_opened(
         tx,
         id,
         now,
-        History {
-            actor,
-            kind: "reopened",
-            from: Some(AlertStatus::Resolved),
-            to: Some(AlertStatus::Open),
-            note: note.as_deref(),
-        },
+        (actor, "reopened", Some(AlertStatus::Resolved)),
+        silenced_by,
     )
     .await?;
     known.insert(incoming.fingerprint.clone(), (id, AlertStatus::Open));
@@ -179,21 +173,28 @@ async fn fire(
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
-    let note = silenced_by.map(|s| format!("silenced by silence {s}"));
-    rows::record(
-        tx,
-        id,
-        now,
-        History {
-            actor,
-            kind: "fired",
-            from: None,
-            to: Some(AlertStatus::Open),
-            note: note.as_deref(),
-        },
-    )
-    .await?;
+    record_opened(tx, id, now, (actor, "fired", None), silenced_by).await?;
     known.insert(incoming.fingerprint.clone(), (id, AlertStatus::Open));
+    Ok(())
+}
+
+/// The history entry of an alert that fired or fired again, saying when a silence took it.
+async fn record_opened(
+    tx: &mut Transaction<'_, Any>,
+    id: i64,
+    now: i64,
+    (actor, kind, from): (&str, &str, Option<AlertStatus>),
+    silenced_by: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    let note = silenced_by.map(|s| format!("silenced by silence {s}"));
+    let entry = History {
+        actor,
+        kind,
+        from,
+        to: Some(AlertStatus::Open),
+        note: note.as_deref(),
+    };
+    rows::record(tx, id, now, entry).await?;
     Ok(())
 }
 
