@@ -8,8 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
+# A clean checkout gains nothing from incremental compilation, and its cache would double the
+# debug target's size; a CI run on a nearly full disk failed linking with a bus error.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# A clean run needs about 15 GB of disk (debug and release targets); say what there is.
+step "disk free here: $(df -h --output=avail . | tail -n 1 | tr -d ' ')"
 
 # --- A private PostgreSQL cluster for this run, removed afterwards.
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
