@@ -288,6 +288,18 @@ pub trait SlosPort: Send + Sync + 'static {
     async fn get(&self, id: i64) -> Result<crate::health::objective::SloDetail, AppError>;
 }
 
+/// What the pages read, kept between requests until the data may have changed: every signed-in
+/// page asks for the same rows again, and reading them cost 5-15 times rendering them.
+/// [`call::cached`] is how a server function uses it.
+pub trait ReadCachePort: Send + Sync + 'static {
+    /// Moves on whenever something may have changed. Read before loading, so a change made while
+    /// loading leaves the value already out of date.
+    fn generation(&self) -> u64;
+    /// The value stored under `key` at `generation`, if it is still fresh.
+    fn get(&self, key: &str, generation: u64) -> Option<Arc<dyn std::any::Any + Send + Sync>>;
+    fn put(&self, key: String, generation: u64, value: Arc<dyn std::any::Any + Send + Sync>);
+}
+
 /// Everything the server functions can reach, provided as one context value.
 #[derive(Clone)]
 pub struct Ports {
@@ -303,6 +315,7 @@ pub struct Ports {
     pub settings: Arc<dyn SettingsPort>,
     pub slos: Arc<dyn SlosPort>,
     pub system: Arc<dyn SystemPort>,
+    pub reads: Arc<dyn ReadCachePort>,
 }
 
 /// Helpers for the bodies of server functions: read the caller, check the role, report errors
@@ -324,6 +337,27 @@ pub mod call {
         use_context::<Parts>()
             .and_then(|parts| parts.extensions.get::<Caller>().cloned())
             .and_then(|caller| caller.0)
+    }
+
+    /// What `load` returns, from the read cache when nothing has changed since it was stored.
+    /// `key` names the read and its arguments; the value must not depend on who asks (check the
+    /// role before, shape the result for it after).
+    pub async fn cached<T, Fut>(key: String, load: impl FnOnce() -> Fut) -> Result<T, AppError>
+    where
+        T: Clone + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<T, AppError>>,
+    {
+        let reads = ports()?.reads;
+        let generation = reads.generation();
+        if let Some(hit) = reads
+            .get(&key, generation)
+            .and_then(|v| v.downcast_ref::<T>().cloned())
+        {
+            return Ok(hit);
+        }
+        let value = load().await?;
+        reads.put(key, generation, Arc::new(value.clone()));
+        Ok(value)
     }
 
     /// The caller, if they hold at least `role`; 401 or 403 otherwise.

@@ -95,6 +95,11 @@ pub struct EventBus {
     /// Unix ms of the last completed publishing round; the health check reads it.
     heartbeat: AtomicI64,
     published: AtomicU64,
+    /// Moves on at every wake-up and before every publication: the generation of the read cache
+    /// ([`crate::read_cache`]). A writer wakes the bus after its commit and before it answers, so
+    /// whoever it answers reads past the cache; a change from another replica or process moves it
+    /// before any browser hears of the change.
+    changes: AtomicU64,
     /// The missing `seq` publishing waits on, and since when.
     gap: std::sync::Mutex<Option<(i64, std::time::Instant)>>,
     /// How often the bus looks for events nobody woke it for.
@@ -126,6 +131,7 @@ impl EventBus {
             head: AtomicI64::new(head),
             heartbeat: AtomicI64::new(crate::now_ms()),
             published: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
             gap: std::sync::Mutex::new(None),
             poll,
         }))
@@ -187,6 +193,7 @@ impl EventBus {
 
     /// Tells the bus that a transaction with events has committed.
     pub fn wake(&self) {
+        self.changes.fetch_add(1, Ordering::AcqRel);
         self.wake.notify_one();
     }
 
@@ -200,6 +207,9 @@ impl EventBus {
             .fetch_all(&self.pool)
             .await?;
             let count = rows.len();
+            if count > 0 {
+                self.changes.fetch_add(1, Ordering::AcqRel);
+            }
             for row in &rows {
                 let event = decode(row)?;
                 let expected = self.head.load(Ordering::Acquire) + 1;
@@ -277,6 +287,11 @@ impl EventBus {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.sender.subscribe()
+    }
+
+    /// See the `changes` field.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 
     pub fn head(&self) -> i64 {

@@ -26,6 +26,7 @@ pub mod ofrep;
 pub mod openapi;
 pub mod probes;
 pub mod reachability;
+pub mod read_cache;
 pub mod remote;
 pub mod rest;
 pub mod runtime_config;

@@ -149,6 +149,7 @@ impl AppState {
             settings: secrets.clone(),
             slos: slos.clone(),
             system: Arc::new(crate::system::SystemHealth(db.pool.clone())),
+            reads: Arc::new(crate::read_cache::ReadCache::new(bus.clone())),
         };
         Ok(AppState(Arc::new(Shared {
             leptos_options,

@@ -16,7 +16,10 @@ pub async fn list_alerts(query: AlertQuery) -> Result<AlertPage, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            ports()?.alerts.list(&query).await
+            cached(format!("alerts:{query:?}"), || async {
+                ports()?.alerts.list(&query).await
+            })
+            .await
         }
         .await,
     )
@@ -27,7 +30,10 @@ pub async fn get_alert(id: i64) -> Result<AlertDetail, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            ports()?.alerts.get(id).await
+            cached(format!("alert:{id}"), || async {
+                ports()?.alerts.get(id).await
+            })
+            .await
         }
         .await,
     )
@@ -39,7 +45,10 @@ pub async fn load_alert_counts() -> Result<AlertCounts, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            ports()?.alerts.needing_person().await
+            cached("alert_counts".into(), || async {
+                ports()?.alerts.needing_person().await
+            })
+            .await
         }
         .await,
     )

@@ -55,29 +55,32 @@ pub async fn load_builds_overview(days: u32) -> Result<BuildsOverview, AppError>
         async {
             require(Role::Viewer)?;
             let days = days.clamp(1, 3650);
-            let ports = ports()?;
-            let since = crate::components::common::now_ms() - i64::from(days) * 86_400_000;
-            let builds = ports.builds.since(since, None).await?;
-            let mut pipelines: Vec<PipelineRow> = crate::builds::stats::by_pipeline(builds)
-                .into_iter()
-                .map(|(name, list)| {
-                    let recent = list.iter().rev().take(20).rev().map(|b| b.status).collect();
-                    PipelineRow {
-                        stats: crate::builds::stats::pipeline_stats(&name, &list),
-                        recent,
-                    }
+            cached(format!("builds_overview:{days}"), || async {
+                let ports = ports()?;
+                let since = crate::components::common::now_ms() - i64::from(days) * 86_400_000;
+                let builds = ports.builds.since(since, None).await?;
+                let mut pipelines: Vec<PipelineRow> = crate::builds::stats::by_pipeline(builds)
+                    .into_iter()
+                    .map(|(name, list)| {
+                        let recent = list.iter().rev().take(20).rev().map(|b| b.status).collect();
+                        PipelineRow {
+                            stats: crate::builds::stats::pipeline_stats(&name, &list),
+                            recent,
+                        }
+                    })
+                    .collect();
+                pipelines.sort_by(|a, b| {
+                    let rate = |r: &PipelineRow| r.stats.success_rate.unwrap_or(1.0);
+                    rate(a).total_cmp(&rate(b))
+                });
+                Ok(BuildsOverview {
+                    days,
+                    pipelines,
+                    model: ports.builds.model_info(),
+                    accuracy: ports.builds.live_accuracy(None).await?,
                 })
-                .collect();
-            pipelines.sort_by(|a, b| {
-                let rate = |r: &PipelineRow| r.stats.success_rate.unwrap_or(1.0);
-                rate(a).total_cmp(&rate(b))
-            });
-            Ok(BuildsOverview {
-                days,
-                pipelines,
-                model: ports.builds.model_info(),
-                accuracy: ports.builds.live_accuracy(None).await?,
             })
+            .await
         }
         .await,
     )
@@ -95,50 +98,56 @@ pub async fn load_pipeline(
         async {
             require(Role::Viewer)?;
             let days = days.clamp(1, 3650);
-            let ports = ports()?;
-            let since = crate::components::common::now_ms() - i64::from(days) * 86_400_000;
-            let mut history = ports.builds.since(since, Some(&pipeline)).await?;
-            let stats = crate::builds::stats::pipeline_stats(&pipeline, &history);
-            let query = crate::builds::BuildQuery {
-                pipeline: Some(pipeline.clone()),
-                branch: branch.filter(|b| !b.is_empty()),
-                status: status.filter(|s| !s.is_empty()),
-                author: None,
-                limit: Some(25),
-                cursor,
-            };
-            let (list, next_cursor) = ports.builds.list(&query).await?;
-            let mut running = Vec::new();
-            for b in history
-                .iter()
-                .rev()
-                .filter(|b| !b.status.is_finished())
-                .take(5)
-            {
-                let prediction = ports
-                    .builds
-                    .predict(&crate::builds::PreRun::from(b))
-                    .await?;
-                running.push(RunningBuild {
-                    build: b.clone(),
-                    prediction,
-                });
-            }
-            // The charts need no more than the latest 1,500 builds.
-            if history.len() > 1500 {
-                history.drain(..history.len() - 1500);
-            }
-            Ok(PipelineView {
-                accuracy: ports.builds.live_accuracy(Some(&pipeline)).await?,
-                model: ports.builds.model_info(),
-                pipeline,
-                days,
-                stats,
-                history,
-                list,
-                next_cursor,
-                running,
-            })
+            cached(
+                format!("pipeline:{pipeline:?}:{days}:{branch:?}:{status:?}:{cursor:?}"),
+                || async {
+                    let ports = ports()?;
+                    let since = crate::components::common::now_ms() - i64::from(days) * 86_400_000;
+                    let mut history = ports.builds.since(since, Some(&pipeline)).await?;
+                    let stats = crate::builds::stats::pipeline_stats(&pipeline, &history);
+                    let query = crate::builds::BuildQuery {
+                        pipeline: Some(pipeline.clone()),
+                        branch: branch.filter(|b| !b.is_empty()),
+                        status: status.filter(|s| !s.is_empty()),
+                        author: None,
+                        limit: Some(25),
+                        cursor,
+                    };
+                    let (list, next_cursor) = ports.builds.list(&query).await?;
+                    let mut running = Vec::new();
+                    for b in history
+                        .iter()
+                        .rev()
+                        .filter(|b| !b.status.is_finished())
+                        .take(5)
+                    {
+                        let prediction = ports
+                            .builds
+                            .predict(&crate::builds::PreRun::from(b))
+                            .await?;
+                        running.push(RunningBuild {
+                            build: b.clone(),
+                            prediction,
+                        });
+                    }
+                    // The charts need no more than the latest 1,500 builds.
+                    if history.len() > 1500 {
+                        history.drain(..history.len() - 1500);
+                    }
+                    Ok(PipelineView {
+                        accuracy: ports.builds.live_accuracy(Some(&pipeline)).await?,
+                        model: ports.builds.model_info(),
+                        pipeline,
+                        days,
+                        stats,
+                        history,
+                        list,
+                        next_cursor,
+                        running,
+                    })
+                },
+            )
+            .await
         }
         .await,
     )

@@ -25,13 +25,16 @@ pub async fn load_config(environment: String) -> Result<ConfigView, AppError> {
         async {
             require(Role::Viewer)?;
             let ports = ports()?;
-            ports.config.check_scope(&environment).await?;
-            let entries = ports.config.entries(Some(&environment)).await?;
-            Ok(ConfigView {
-                values: crate::runtime_config::effective(&entries, &environment),
-                environments: ports.catalog.list_environments().await?,
-                environment,
+            cached(format!("config:{environment:?}"), || async {
+                ports.config.check_scope(&environment).await?;
+                let entries = ports.config.entries(Some(&environment)).await?;
+                Ok(ConfigView {
+                    values: crate::runtime_config::effective(&entries, &environment),
+                    environments: ports.catalog.list_environments().await?,
+                    environment,
+                })
             })
+            .await
         }
         .await,
     )

@@ -17,40 +17,43 @@ pub async fn load_cockpit() -> Result<Cockpit, AppError> {
             use crate::health::alert::{AlertQuery, AlertStatus};
             use crate::model::AuditQuery;
             require(Role::Viewer)?;
-            let ports = ports()?;
-            // The alerts still open, by state: resolved ones (most of the table) stay out.
-            let mut alerts = Vec::new();
-            for status in [
-                AlertStatus::Open,
-                AlertStatus::Escalated,
-                AlertStatus::Acknowledged,
-            ] {
-                let page = ports
-                    .alerts
-                    .list(&AlertQuery {
-                        status: Some(status),
-                        limit: Some(500),
+            cached("cockpit".into(), || async {
+                let ports = ports()?;
+                // The alerts still open, by state: resolved ones (most of the table) stay out.
+                let mut alerts = Vec::new();
+                for status in [
+                    AlertStatus::Open,
+                    AlertStatus::Escalated,
+                    AlertStatus::Acknowledged,
+                ] {
+                    let page = ports
+                        .alerts
+                        .list(&AlertQuery {
+                            status: Some(status),
+                            limit: Some(500),
+                            ..Default::default()
+                        })
+                        .await?;
+                    alerts.extend(page.alerts);
+                }
+                let environments = ports.catalog.list_environments().await?;
+                let audit = ports
+                    .audit
+                    .list(&AuditQuery {
+                        limit: Some(200),
                         ..Default::default()
                     })
                     .await?;
-                alerts.extend(page.alerts);
-            }
-            let environments = ports.catalog.list_environments().await?;
-            let audit = ports
-                .audit
-                .list(&AuditQuery {
-                    limit: Some(200),
-                    ..Default::default()
-                })
-                .await?;
-            Ok(crate::cockpit::build(
-                &ports.components.list().await?,
-                &alerts,
-                &ports.slos.list().await?,
-                &ports.deployments.status().await?,
-                environments.last().map(|e| e.name.as_str()),
-                audit.entries,
-            ))
+                Ok(crate::cockpit::build(
+                    &ports.components.list().await?,
+                    &alerts,
+                    &ports.slos.list().await?,
+                    &ports.deployments.status().await?,
+                    environments.last().map(|e| e.name.as_str()),
+                    audit.entries,
+                ))
+            })
+            .await
         }
         .await,
     )

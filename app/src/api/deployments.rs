@@ -29,13 +29,16 @@ pub async fn load_board() -> Result<DeployBoard, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            let ports = ports()?;
-            Ok(DeployBoard {
-                services: ports.catalog.list_services().await?,
-                environments: ports.catalog.list_environments().await?,
-                cells: ports.deployments.status().await?,
-                quarantines: ports.deployments.quarantines().await?,
+            cached("deploy_board".into(), || async {
+                let ports = ports()?;
+                Ok(DeployBoard {
+                    services: ports.catalog.list_services().await?,
+                    environments: ports.catalog.list_environments().await?,
+                    cells: ports.deployments.status().await?,
+                    quarantines: ports.deployments.quarantines().await?,
+                })
             })
+            .await
         }
         .await,
     )
@@ -46,7 +49,10 @@ pub async fn list_deployments(query: DeploymentQuery) -> Result<DeploymentPage, 
     reply(
         async {
             require(Role::Viewer)?;
-            ports()?.deployments.list(&query).await
+            cached(format!("deployments:{query:?}"), || async {
+                ports()?.deployments.list(&query).await
+            })
+            .await
         }
         .await,
     )
@@ -57,7 +63,10 @@ pub async fn get_deployment(id: i64) -> Result<Deployment, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            ports()?.deployments.get(id).await
+            cached(format!("deployment:{id}"), || async {
+                ports()?.deployments.get(id).await
+            })
+            .await
         }
         .await,
     )

@@ -33,7 +33,7 @@ pub async fn list_flags() -> Result<Vec<Flag>, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            ports()?.flags.list().await
+            cached("flags".into(), || async { ports()?.flags.list().await }).await
         }
         .await,
     )
@@ -44,12 +44,15 @@ pub async fn load_flag_page(key: String) -> Result<FlagPageData, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            let ports = ports()?;
-            Ok(FlagPageData {
-                flag: ports.flags.get(&key).await?,
-                history: ports.flags.history(&key, 50).await?,
-                environments: ports.catalog.list_environments().await?,
+            cached(format!("flag:{key:?}"), || async {
+                let ports = ports()?;
+                Ok(FlagPageData {
+                    flag: ports.flags.get(&key).await?,
+                    history: ports.flags.history(&key, 50).await?,
+                    environments: ports.catalog.list_environments().await?,
+                })
             })
+            .await
         }
         .await,
     )

@@ -15,7 +15,10 @@ pub async fn list_components() -> Result<Vec<Component>, AppError> {
     reply(
         async {
             let who = require(Role::Viewer)?;
-            let list = ports()?.components.list().await?;
+            let list = cached("components".into(), || async {
+                ports()?.components.list().await
+            })
+            .await?;
             Ok(list.into_iter().map(|c| c.for_role(who.role)).collect())
         }
         .await,
@@ -27,7 +30,10 @@ pub async fn get_component(id: i64) -> Result<ComponentDetail, AppError> {
     reply(
         async {
             let who = require(Role::Viewer)?;
-            let mut detail = ports()?.components.get(id).await?;
+            let mut detail = cached(format!("component:{id}"), || async {
+                ports()?.components.get(id).await
+            })
+            .await?;
             detail.component = detail.component.for_role(who.role);
             Ok(detail)
         }
@@ -40,7 +46,7 @@ pub async fn list_slos() -> Result<Vec<Slo>, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            ports()?.slos.list().await
+            cached("slos".into(), || async { ports()?.slos.list().await }).await
         }
         .await,
     )
@@ -51,7 +57,10 @@ pub async fn get_slo(id: i64) -> Result<SloDetail, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            ports()?.slos.get(id).await
+            cached(format!("slo:{id}"), || async {
+                ports()?.slos.get(id).await
+            })
+            .await
         }
         .await,
     )

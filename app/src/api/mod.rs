@@ -41,7 +41,10 @@ pub async fn list_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            ports()?.audit.list(&query).await
+            cached(format!("audit:{query:?}"), || async {
+                ports()?.audit.list(&query).await
+            })
+            .await
         }
         .await,
     )

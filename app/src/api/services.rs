@@ -18,64 +18,67 @@ pub async fn load_service(name: String) -> Result<ServiceView, AppError> {
             use crate::model::AuditQuery;
             use crate::service_view::{concerns, timeline};
             require(Role::Viewer)?;
-            let ports = ports()?;
-            let service = ports
-                .catalog
-                .list_services()
-                .await?
-                .into_iter()
-                .find(|s| s.name == name)
-                .ok_or_else(|| AppError::not_found(format!("service '{name}'")))?;
-            let cells = ports
-                .deployments
-                .status()
-                .await?
-                .into_iter()
-                .filter(|c| c.service == name)
-                .collect();
-            let slos = ports
-                .slos
-                .list()
-                .await?
-                .into_iter()
-                .filter(|s| s.service == name)
-                .collect();
-            // The latest alerts of every state, then this service's.
-            let mut alerts = Vec::new();
-            for status in AlertStatus::ALL {
-                let page = ports
-                    .alerts
-                    .list(&AlertQuery {
-                        status: Some(*status),
-                        limit: Some(500),
+            cached(format!("service:{name:?}"), || async {
+                let ports = ports()?;
+                let service = ports
+                    .catalog
+                    .list_services()
+                    .await?
+                    .into_iter()
+                    .find(|s| s.name == name)
+                    .ok_or_else(|| AppError::not_found(format!("service '{name}'")))?;
+                let cells = ports
+                    .deployments
+                    .status()
+                    .await?
+                    .into_iter()
+                    .filter(|c| c.service == name)
+                    .collect();
+                let slos = ports
+                    .slos
+                    .list()
+                    .await?
+                    .into_iter()
+                    .filter(|s| s.service == name)
+                    .collect();
+                // The latest alerts of every state, then this service's.
+                let mut alerts = Vec::new();
+                for status in AlertStatus::ALL {
+                    let page = ports
+                        .alerts
+                        .list(&AlertQuery {
+                            status: Some(*status),
+                            limit: Some(500),
+                            ..Default::default()
+                        })
+                        .await?;
+                    alerts.extend(page.alerts.into_iter().filter(|a| concerns(a, &name)));
+                }
+                let audit = ports
+                    .audit
+                    .list(&AuditQuery {
+                        service: Some(name.clone()),
+                        limit: Some(200),
                         ..Default::default()
                     })
                     .await?;
-                alerts.extend(page.alerts.into_iter().filter(|a| concerns(a, &name)));
-            }
-            let audit = ports
-                .audit
-                .list(&AuditQuery {
-                    service: Some(name.clone()),
-                    limit: Some(200),
-                    ..Default::default()
+                let mut open_alerts: Vec<_> = alerts
+                    .iter()
+                    .filter(|a| a.status != AlertStatus::Resolved)
+                    .cloned()
+                    .collect();
+                open_alerts.sort_by_key(|a| std::cmp::Reverse(a.opened_at));
+                Ok(ServiceView {
+                    timeline: timeline(&audit.entries, &alerts),
+                    name: service.name,
+                    description: service.description,
+                    owner: service.owner,
+                    cells,
+                    slos,
+                    open_alerts,
                 })
-                .await?;
-            let mut open_alerts: Vec<_> = alerts
-                .iter()
-                .filter(|a| a.status != AlertStatus::Resolved)
-                .cloned()
-                .collect();
-            open_alerts.sort_by_key(|a| std::cmp::Reverse(a.opened_at));
-            Ok(ServiceView {
-                timeline: timeline(&audit.entries, &alerts),
-                name: service.name,
-                description: service.description,
-                owner: service.owner,
-                cells,
-                slos,
-                open_alerts,
             })
+            .await
         }
         .await,
     )

@@ -1,0 +1,90 @@
+//! The read cache behind [`app::ports::call::cached`]: what the pages read, kept until the data
+//! may have changed. Every signed-in page read the same rows again for each request, and on
+//! SQLite each row crosses from the connection's thread to the runtime's, so the data path cost
+//! 5-15 times the rendering (perf on the dashboard: two thirds of the time in sqlx's worker
+//! threads, the kernel switching between them, and row conversion).
+//!
+//! When is a value out of date? Every change that a page shows writes an event, and its writer
+//! wakes the bus after the commit and before it answers; the bus's `changes` counter moves at each
+//! wake-up and before each publication (changes from other replicas and processes). A value is
+//! kept with the counter as it was before it was read, and only served while the counter has not
+//! moved, so a writer's next read, and a browser refreshing on an event, never see the old value.
+//! Changes that write no event (a health check whose status stays the same, a counter) show
+//! after at most [`ReadCache::MAX_AGE`].
+
+use app::ports::ReadCachePort;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::events::EventBus;
+
+type Value = Arc<dyn Any + Send + Sync>;
+
+struct Entry {
+    generation: u64,
+    stored: Instant,
+    value: Value,
+}
+
+pub struct ReadCache {
+    bus: Arc<EventBus>,
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+impl ReadCache {
+    /// How long a value may be served when no event says it changed.
+    pub const MAX_AGE: Duration = Duration::from_secs(1);
+    /// Keys carry query arguments (filters, cursors), so their number is up to the clients: past
+    /// this many, the cache starts again empty.
+    const MAX_ENTRIES: usize = 1_000;
+
+    pub fn new(bus: Arc<EventBus>) -> Self {
+        ReadCache {
+            bus,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic while holding the lock leaves only a map of copies behind; keep using it.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl ReadCachePort for ReadCache {
+    fn generation(&self) -> u64 {
+        self.bus.changes()
+    }
+
+    fn get(&self, key: &str, generation: u64) -> Option<Value> {
+        let entries = self.entries();
+        let entry = entries.get(key)?;
+        (entry.generation == generation && entry.stored.elapsed() < Self::MAX_AGE)
+            .then(|| Arc::clone(&entry.value))
+    }
+
+    fn put(&self, key: String, generation: u64, value: Value) {
+        let mut entries = self.entries();
+        if entries.len() >= Self::MAX_ENTRIES && !entries.contains_key(&key) {
+            // Older generations are useless; if the current one alone fills it, start again.
+            entries.retain(|_, e| e.generation == generation);
+            if entries.len() >= Self::MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        // A slow read must not replace what a read that began after a change stored.
+        if entries.get(&key).is_some_and(|e| e.generation > generation) {
+            return;
+        }
+        entries.insert(
+            key,
+            Entry {
+                generation,
+                stored: Instant::now(),
+                value,
+            },
+        );
+    }
+}

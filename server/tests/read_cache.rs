@@ -1,0 +1,121 @@
+//! The read cache behind the pages (`server/src/read_cache.rs`): pages keep reading the same
+//! rows, so they are kept, but nobody may see an old value once a change has been answered.
+
+mod common;
+use app::model::Role;
+use app::ports::ReadCachePort;
+use axum::http::StatusCode;
+use common::{TestApp, ADMIN_PASSWORD};
+use flightdeck::read_cache::ReadCache;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Whoever made a change sees it on the very next page and server-function call, though the
+/// same reads were cached a moment before.
+async fn a_change_shows_as_soon_as_it_is_answered(app: TestApp) {
+    let admin = app.sign_in("admin", ADMIN_PASSWORD).await;
+    let operator = app.new_token("cache-operator", Role::Operator).await;
+    let flags_admin = app.new_token("cache-admin", Role::Admin).await;
+    for _ in 0..2 {
+        assert!(!app
+            .page("/deployments", &admin)
+            .await
+            .body
+            .contains("cache-probe"));
+        assert!(!app
+            .page("/flags", &admin)
+            .await
+            .body
+            .contains("cached-flag"));
+        let board = app.server_fn("deploy_board", &admin, &[]).await;
+        assert!(!board.body.contains("cache-probe"));
+    }
+
+    let res = app
+        .post_json(
+            "/api/v1/services",
+            &operator,
+            json!({"name": "cache-probe"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert!(app
+        .page("/deployments", &admin)
+        .await
+        .body
+        .contains("cache-probe"));
+    let board = app.server_fn("deploy_board", &admin, &[]).await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+    assert!(board.body.contains("cache-probe"), "{}", board.body);
+
+    let flag = json!({"key": "cached-flag", "kind": "boolean",
+        "variants": {"on": true, "off": false}, "default_variant": "off"});
+    let res = app.post_json("/api/v1/flags", &flags_admin, flag).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert!(app
+        .page("/flags", &admin)
+        .await
+        .body
+        .contains("cached-flag"));
+}
+
+/// A row written by something that writes no event (another tool on the same database) shows
+/// once the cached value has aged out.
+async fn a_change_without_an_event_shows_after_the_maximum_age(app: TestApp) {
+    let admin = app.sign_in("admin", ADMIN_PASSWORD).await;
+    assert!(!app
+        .page("/deployments", &admin)
+        .await
+        .body
+        .contains("raw-row"));
+    sqlx::query("INSERT INTO services (name, created_at) VALUES ('raw-row', 0)")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + ReadCache::MAX_AGE + Duration::from_secs(5);
+    while !app
+        .page("/deployments", &admin)
+        .await
+        .body
+        .contains("raw-row")
+    {
+        assert!(Instant::now() < deadline, "the new service never showed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A value is served only at the generation it was read at, never replaced by a read that
+/// started earlier, and never past its maximum age.
+#[tokio::test]
+async fn values_are_served_only_while_nothing_changed() {
+    let app = TestApp::sqlite().await;
+    let cache = ReadCache::new(app.state.bus.clone());
+    let read = |generation| {
+        cache
+            .get("board", generation)
+            .and_then(|v| v.downcast_ref::<u32>().copied())
+    };
+    let before = cache.generation();
+    cache.put("board".into(), before, Arc::new(1u32));
+    assert_eq!(read(before), Some(1));
+
+    // What a writer does after its commit.
+    app.state.bus.wake();
+    let after = cache.generation();
+    assert_ne!(after, before);
+    assert_eq!(read(after), None, "a value from before the change");
+
+    cache.put("board".into(), after, Arc::new(2u32));
+    // A slow read that began before the change finishes last.
+    cache.put("board".into(), before, Arc::new(1u32));
+    assert_eq!(read(after), Some(2));
+
+    tokio::time::sleep(ReadCache::MAX_AGE + Duration::from_millis(100)).await;
+    assert_eq!(read(after), None, "a value past its maximum age");
+}
+
+on_both_databases!(
+    a_change_shows_as_soon_as_it_is_answered,
+    a_change_without_an_event_shows_after_the_maximum_age,
+);
