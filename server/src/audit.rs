@@ -2,7 +2,7 @@
 //! caller's transaction, so an action, its audit entry and the live update commit together or not
 //! at all.
 
-use crate::error::internal;
+use crate::error::Context as _;
 use app::error::AppError;
 use app::model::{topics, AuditEntry, AuditPage, AuditQuery};
 use app::ports::AuditPort;
@@ -195,12 +195,12 @@ impl AuditPort for AuditLog {
         .bind(query.service.as_ref().map(|s| format!("{s}/")))
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| internal("listing audit entries", e))?;
+        .context("listing audit entries")?;
         let mut entries = rows
             .iter()
             .map(decode)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| internal("decoding audit entries", e))?;
+            .context("decoding audit entries")?;
         let next_before = if entries.len() > limit as usize {
             entries.truncate(limit as usize);
             entries.last().map(|e| e.id)

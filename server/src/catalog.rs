@@ -1,7 +1,7 @@
 //! Services and environments in the database. Creation is audited in the same transaction.
 
 use crate::audit::NewAudit;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::store;
 use app::catalog::{Environment, NewEnvironment, NewService, Service};
@@ -45,7 +45,7 @@ pub async fn environment_exists(pool: &AnyPool, name: &str) -> Result<bool, AppE
         .fetch_optional(pool)
         .await
         .map(|row| row.is_some())
-        .map_err(|e| internal("checking an environment", e))
+        .context("checking an environment")
 }
 
 impl Catalog {
@@ -137,11 +137,9 @@ impl CatalogPort for Catalog {
             .bind(new.rank)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(|e| internal("checking environment names", e))?;
+            .context("checking environment names")?;
         if let Some(row) = clash {
-            let name: String = row
-                .try_get("name")
-                .map_err(|e| internal("decoding an environment", e))?;
+            let name: String = row.try_get("name").context("decoding an environment")?;
             return Err(AppError::conflict(if name == new.name {
                 format!("An environment named '{name}' already exists.")
             } else {

@@ -37,8 +37,12 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Logs an unexpected failure with its cause and returns the error the client may see.
+/// Logs an unexpected failure with its cause and returns the error the client may see. An
+/// [`AppError`] passes through: it already says what the client may know.
 pub fn internal<E: std::fmt::Display + 'static>(context: &str, error: E) -> AppError {
+    if let Some(decided) = (&error as &dyn std::any::Any).downcast_ref::<AppError>() {
+        return decided.clone();
+    }
     let unreachable = (&error as &dyn std::any::Any)
         .downcast_ref::<sqlx::Error>()
         .is_some_and(is_unreachable);
@@ -48,6 +52,25 @@ pub fn internal<E: std::fmt::Display + 'static>(context: &str, error: E) -> AppE
     }
     tracing::error!(%error, "{context}");
     AppError::internal()
+}
+
+/// `?` for storage and other failures nobody can act on, with what was being done:
+/// `.context("reading the status matrix")?` logs the cause with those words and gives the client
+/// the generic 500, or 503 when the database could not be reached ([`internal`]).
+pub trait Context<T> {
+    fn context(self, doing: &str) -> Result<T, AppError>;
+    /// For words that cost something to make (a `format!`), made only on failure.
+    fn with_context(self, doing: impl FnOnce() -> String) -> Result<T, AppError>;
+}
+
+impl<T, E: std::fmt::Display + 'static> Context<T> for Result<T, E> {
+    fn context(self, doing: &str) -> Result<T, AppError> {
+        self.map_err(|e| internal(doing, e))
+    }
+
+    fn with_context(self, doing: impl FnOnce() -> String) -> Result<T, AppError> {
+        self.map_err(|e| internal(&doing(), e))
+    }
 }
 
 /// 503 with `Retry-After`: nothing was done because the database could not be reached.

@@ -5,7 +5,7 @@
 
 use crate::alerts::Alerts;
 use crate::audit::NewAudit;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::store;
 use app::error::AppError;
@@ -181,7 +181,7 @@ impl MaintenanceMode {
         let before: Option<i64> = sqlx::query("SELECT silence_id FROM maintenance WHERE id = 1")
             .fetch_optional(&self.pool)
             .await
-            .map_err(|e| internal("reading maintenance mode", e))?
+            .context("reading maintenance mode")?
             .and_then(|row| row.try_get("silence_id").ok().flatten());
         if let Some(id) = before {
             // Already ended (at its time, or by hand) is fine.
@@ -244,7 +244,7 @@ impl MaintenanceMode {
         .bind(m.updated_at)
         .execute(&mut *tx)
         .await
-        .map_err(|e| internal("writing maintenance mode", e))?;
+        .context("writing maintenance mode")?;
         // The period in force ends here; a new one starts if it stays on (a change of message
         // or environments ends one and starts the next at the same instant).
         close_periods(&mut tx, m.updated_at).await?;
@@ -255,12 +255,12 @@ impl MaintenanceMode {
                 .bind(environments)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| internal("recording a maintenance period", e))?;
+                .context("recording a maintenance period")?;
         }
         let data = serde_json::to_value(m).unwrap_or_default();
         crate::events::append(&mut tx, TOPIC, action, &data)
             .await
-            .map_err(|e| internal("publishing maintenance mode", e))?;
+            .context("publishing maintenance mode")?;
         store::commit_audited(
             tx,
             &self.bus,
@@ -273,9 +273,7 @@ impl MaintenanceMode {
             },
         )
         .await?;
-        self.reload()
-            .await
-            .map_err(|e| internal("reloading maintenance mode", e))
+        self.reload().await.context("reloading maintenance mode")
     }
 
     /// Ends maintenance whose `until` has passed, once across replicas (the conditional update
@@ -288,7 +286,7 @@ impl MaintenanceMode {
             .bind(true)
             .execute(&mut *tx)
             .await
-            .map_err(|e| internal("ending maintenance", e))?
+            .context("ending maintenance")?
             .rows_affected();
         if ended == 0 {
             return Ok(false);
@@ -305,7 +303,7 @@ impl MaintenanceMode {
             &serde_json::to_value(&m).unwrap_or_default(),
         )
         .await
-        .map_err(|e| internal("publishing maintenance mode", e))?;
+        .context("publishing maintenance mode")?;
         store::commit_audited(
             tx,
             &self.bus,
@@ -318,20 +316,17 @@ impl MaintenanceMode {
             },
         )
         .await?;
-        self.reload()
-            .await
-            .map_err(|e| internal("reloading maintenance mode", e))?;
+        self.reload().await.context("reloading maintenance mode")?;
         Ok(true)
     }
 
     /// The maintenance periods that had not ended by `from` (oldest first).
     pub async fn periods_since(&self, from: i64) -> Result<Vec<Period>, AppError> {
-        let fail = |e| internal("reading maintenance periods", e);
         let rows = sqlx::query("SELECT started_at, ended_at, until, environments FROM maintenance_periods WHERE ended_at IS NULL OR ended_at > $1 ORDER BY started_at")
             .bind(from)
             .fetch_all(&self.pool)
             .await
-            .map_err(fail)?;
+            .context("reading maintenance periods")?;
         rows.iter()
             .map(|row| {
                 let environments: Option<String> = row.try_get("environments")?;
@@ -343,7 +338,7 @@ impl MaintenanceMode {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(fail)
+            .context("reading maintenance periods")
     }
 
     pub fn spawn_worker(self: &Arc<Self>) {
@@ -366,5 +361,5 @@ async fn close_periods(tx: &mut sqlx::Transaction<'_, sqlx::Any>, at: i64) -> Re
         .execute(&mut **tx)
         .await
         .map(|_| ())
-        .map_err(|e| internal("ending a maintenance period", e))
+        .context("ending a maintenance period")
 }

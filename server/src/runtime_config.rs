@@ -3,7 +3,7 @@
 //! `config` event (the key, never the value) in one transaction. Reads mask sensitive values.
 
 use crate::audit::NewAudit;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::store;
 use app::error::AppError;
@@ -87,11 +87,11 @@ impl RuntimeConfig {
                     .await
             }
         }
-        .map_err(|e| internal("listing config values", e))?;
+        .context("listing config values")?;
         rows.iter()
             .map(|r| decode(r).map(ConfigEntry::masked))
             .collect::<Result<_, _>>()
-            .map_err(|e| internal("decoding config values", e))
+            .context("decoding config values")
     }
 
     async fn current(
@@ -104,10 +104,10 @@ impl RuntimeConfig {
             .bind(environment)
             .fetch_optional(&mut **tx)
             .await
-            .map_err(|e| internal("reading a config value", e))?;
+            .context("reading a config value")?;
         row.map(|r| decode(&r))
             .transpose()
-            .map_err(|e| internal("decoding a config value", e))
+            .context("decoding a config value")
     }
 
     /// Sets `key` in `environment`; answers the entry (masked) and whether it is new.
@@ -150,7 +150,7 @@ impl RuntimeConfig {
             .bind(actor.actor())
             .execute(&mut *tx)
             .await
-            .map_err(|e| internal("writing a config value", e))?;
+            .context("writing a config value")?;
         let old = before.as_ref().and_then(|b| b.value.clone());
         let was_sensitive = before.as_ref().is_some_and(|b| b.sensitive);
         let entry = ConfigEntry {
@@ -190,7 +190,7 @@ impl RuntimeConfig {
             .bind(environment)
             .execute(&mut *tx)
             .await
-            .map_err(|e| internal("deleting a config value", e))?;
+            .context("deleting a config value")?;
         let change = Change {
             action: "deleted",
             old: before.value,
@@ -217,7 +217,7 @@ impl RuntimeConfig {
         .bind(limit.clamp(1, 500))
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| internal("reading config history", e))?;
+        .context("reading config history")?;
         rows.iter()
             .map(|row| -> Result<ConfigChange, sqlx::Error> {
                 let sensitive = crate::db::get_bool(row, "sensitive")?;
@@ -241,7 +241,7 @@ impl RuntimeConfig {
                 })
             })
             .collect::<Result<_, _>>()
-            .map_err(|e| internal("decoding config history", e))
+            .context("decoding config history")
     }
 
     /// Puts back the value `key` had before change `change_id` (removing the key if it had none).
@@ -258,18 +258,17 @@ impl RuntimeConfig {
             .bind(environment)
             .fetch_optional(&self.pool)
             .await
-            .map_err(|e| internal("reading a config change", e))?
+            .context("reading a config change")?
             .ok_or_else(|| AppError::not_found(format!("Change {change_id} of '{key}' in {environment}")))?;
         let old: Option<String> = row
             .try_get("old_value")
-            .map_err(|e| internal("decoding a config change", e))?;
-        let sensitive = crate::db::get_bool(&row, "sensitive")
-            .map_err(|e| internal("decoding a config change", e))?;
+            .context("decoding a config change")?;
+        let sensitive =
+            crate::db::get_bool(&row, "sensitive").context("decoding a config change")?;
         let reason = Some(format!("restored the value from before change {change_id}"));
         match old {
             Some(text) => {
-                let value = serde_json::from_str(&text)
-                    .map_err(|e| internal("decoding a config change", e))?;
+                let value = serde_json::from_str(&text).context("decoding a config change")?;
                 let new = NewValue {
                     value,
                     sensitive: Some(sensitive),
@@ -306,12 +305,12 @@ impl RuntimeConfig {
             .bind(text(&change.new))
             .execute(&mut *tx)
             .await
-            .map_err(|e| internal("recording config history", e))?;
+            .context("recording config history")?;
         let data =
             serde_json::json!({ "key": key, "environment": environment, "action": change.action });
         crate::events::append(&mut tx, TOPIC, &format!("config.{}", change.action), &data)
             .await
-            .map_err(|e| internal("publishing a config change", e))?;
+            .context("publishing a config change")?;
         let action = format!("config.{}", change.action);
         let target = format!("{environment}/{key}");
         store::commit_audited(

@@ -4,6 +4,7 @@
 
 use crate::audit::{record, NewAudit};
 use crate::db::Backend;
+use crate::error::Context as _;
 use crate::error::{internal, is_unique_violation};
 use crate::events::EventBus;
 use app::error::AppError;
@@ -28,7 +29,7 @@ pub async fn begin_write(
         crate::db::Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
         crate::db::Backend::Postgres => pool.begin().await,
     }
-    .map_err(|e| internal("starting a transaction", e))
+    .context("starting a transaction")
 }
 
 /// [`begin_write`] on a connection the caller keeps (the alert writer's own).
@@ -40,7 +41,7 @@ pub async fn begin_write_on(
         crate::db::Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
         crate::db::Backend::Postgres => conn.begin().await,
     }
-    .map_err(|e| internal("starting a transaction", e))
+    .context("starting a transaction")
 }
 
 /// Runs an `INSERT ... RETURNING id`; `what` names the operation in the log.
@@ -51,7 +52,7 @@ pub async fn insert_id<'q>(
     conflict: impl FnOnce() -> String,
 ) -> Result<i64, AppError> {
     match query.fetch_one(&mut **tx).await {
-        Ok(row) => row.try_get(0).map_err(|e| internal(what, e)),
+        Ok(row) => row.try_get(0).context(what),
         Err(e) if is_unique_violation(&e) => Err(AppError::conflict(conflict())),
         Err(e) => Err(internal(what, e)),
     }
@@ -80,10 +81,10 @@ pub async fn commit_audited(
     let action = entry.action.to_string();
     record(&mut tx, entry)
         .await
-        .map_err(|e| internal(&format!("auditing {action}"), e))?;
+        .with_context(|| format!("auditing {action}"))?;
     tx.commit()
         .await
-        .map_err(|e| internal(&format!("committing {action}"), e))?;
+        .with_context(|| format!("committing {action}"))?;
     bus.wake();
     Ok(())
 }
@@ -129,14 +130,11 @@ pub async fn list<T>(
     decode: fn(&AnyRow) -> Result<T, sqlx::Error>,
     what: &str,
 ) -> Result<Vec<T>, AppError> {
-    let rows = sqlx::query(sql)
-        .fetch_all(pool)
-        .await
-        .map_err(|e| internal(what, e))?;
+    let rows = sqlx::query(sql).fetch_all(pool).await.context(what)?;
     rows.iter()
         .map(decode)
         .collect::<Result<_, _>>()
-        .map_err(|e| internal(what, e))
+        .context(what)
 }
 
 #[cfg(test)]

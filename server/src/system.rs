@@ -2,7 +2,7 @@
 //! at `GET /api/v1/system/health` and drawn on the System page. Each replica samples itself.
 
 use crate::db::Backend;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::state::AppState;
 use app::error::AppError;
 use app::system::{HealthSample, RETENTION_MS};
@@ -108,7 +108,7 @@ pub async fn history(pool: &AnyPool, since: i64) -> Result<Vec<HealthSample>, Ap
     .bind(since)
     .fetch_all(pool)
     .await
-    .map_err(|e| internal("reading system health", e))?;
+    .context("reading system health")?;
     rows.iter()
         .map(|r| -> Result<HealthSample, sqlx::Error> {
             Ok(HealthSample {
@@ -127,7 +127,7 @@ pub async fn history(pool: &AnyPool, since: i64) -> Result<Vec<HealthSample>, Ap
             })
         })
         .collect::<Result<_, _>>()
-        .map_err(|e| internal("decoding system health", e))
+        .context("decoding system health")
 }
 
 /// Samples at start-up, then every minute.

@@ -3,7 +3,7 @@
 
 use super::Alerts;
 use crate::audit::NewAudit;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::store;
 use app::error::AppError;
 use app::health::escalation::*;
@@ -83,20 +83,19 @@ impl Alerts {
     }
 
     pub async fn list_policies(&self) -> Result<Vec<EscalationPolicy>, AppError> {
-        let fail = |e| internal("listing escalation policies", e);
         let policies = sqlx::query(
             "SELECT id, name, matchers, rank, created_by, created_at FROM escalation_policies ORDER BY rank, id",
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(fail)?;
+        .context("listing escalation policies")?;
         let steps = sqlx::query(
             "SELECT s.policy_id, s.delay_s, c.name FROM escalation_steps s JOIN channels c ON c.id = s.channel_id \
              ORDER BY s.policy_id, s.position",
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(fail)?;
+        .context("listing escalation policies")?;
         policies
             .iter()
             .map(|row| {
@@ -124,7 +123,7 @@ impl Alerts {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(fail)
+            .context("listing escalation policies")
     }
 
     pub async fn create_policy(
@@ -133,7 +132,6 @@ impl Alerts {
         new: NewPolicy,
     ) -> Result<EscalationPolicy, AppError> {
         let new = checked_policy(new)?;
-        let fail = |e| internal("creating an escalation policy", e);
         let now = crate::now_ms();
         let who = actor.actor();
         let mut tx = store::begin(&self.pool).await?;
@@ -154,7 +152,7 @@ impl Alerts {
         .await?;
         insert_steps(&mut tx, id, &new.steps, &channel_ids)
             .await
-            .map_err(fail)?;
+            .context("creating an escalation policy")?;
         store::commit_audited(
             tx,
             &self.bus,
@@ -190,7 +188,6 @@ impl Alerts {
         id: i64,
         mut new: NewChannel,
     ) -> Result<Channel, AppError> {
-        let fail = |e| internal("changing a channel", e);
         let who = actor.actor();
         let mut tx = store::begin(&self.pool).await?;
         let row = sqlx::query(
@@ -199,11 +196,11 @@ impl Alerts {
         .bind(id)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(fail)?
+        .context("changing a channel")?
         .ok_or_else(|| AppError::not_found(format!("Channel {id}")))?;
-        let old_name: String = row.try_get("name").map_err(fail)?;
-        let old_kind: String = row.try_get("kind").map_err(fail)?;
-        let old_target: String = row.try_get("target").map_err(fail)?;
+        let old_name: String = row.try_get("name").context("changing a channel")?;
+        let old_kind: String = row.try_get("kind").context("changing a channel")?;
+        let old_target: String = row.try_get("target").context("changing a channel")?;
         if new.target.trim().is_empty() {
             if new.kind.as_str() != old_kind {
                 return Err(AppError::unprocessable(format!(
@@ -246,8 +243,8 @@ impl Alerts {
             name: new.name,
             kind: new.kind,
             target: shown,
-            created_by: row.try_get("created_by").map_err(fail)?,
-            created_at: row.try_get("created_at").map_err(fail)?,
+            created_by: row.try_get("created_by").context("changing a channel")?,
+            created_at: row.try_get("created_at").context("changing a channel")?,
         })
     }
 
@@ -258,7 +255,6 @@ impl Alerts {
         new: NewPolicy,
     ) -> Result<EscalationPolicy, AppError> {
         let new = checked_policy(new)?;
-        let fail = |e| internal("changing an escalation policy", e);
         let who = actor.actor();
         let mut tx = store::begin(&self.pool).await?;
         let row = sqlx::query(
@@ -267,9 +263,11 @@ impl Alerts {
         .bind(id)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(fail)?
+        .context("changing an escalation policy")?
         .ok_or_else(|| AppError::not_found(format!("Escalation policy {id}")))?;
-        let old_name: String = row.try_get("name").map_err(fail)?;
+        let old_name: String = row
+            .try_get("name")
+            .context("changing an escalation policy")?;
         let channel_ids = channel_ids(&mut tx, &new.steps).await?;
         store::execute_unique(
             sqlx::query(
@@ -288,10 +286,10 @@ impl Alerts {
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(fail)?;
+            .context("changing an escalation policy")?;
         insert_steps(&mut tx, id, &new.steps, &channel_ids)
             .await
-            .map_err(fail)?;
+            .context("changing an escalation policy")?;
         store::commit_audited(
             tx,
             &self.bus,
@@ -310,8 +308,12 @@ impl Alerts {
             matchers: new.matchers,
             rank: new.rank,
             steps: new.steps,
-            created_by: row.try_get("created_by").map_err(fail)?,
-            created_at: row.try_get("created_at").map_err(fail)?,
+            created_by: row
+                .try_get("created_by")
+                .context("changing an escalation policy")?,
+            created_at: row
+                .try_get("created_at")
+                .context("changing an escalation policy")?,
         })
     }
 }
@@ -329,7 +331,6 @@ async fn channel_ids(
     tx: &mut Transaction<'_, Any>,
     steps: &[EscalationStep],
 ) -> Result<Vec<i64>, AppError> {
-    let fail = |e| internal("finding a step's channel", e);
     let mut ids = Vec::with_capacity(steps.len());
     for step in steps {
         let id: Option<i64> =
@@ -337,10 +338,10 @@ async fn channel_ids(
                 .bind(&step.channel)
                 .fetch_optional(&mut **tx)
                 .await
-                .map_err(fail)?
+                .context("finding a step's channel")?
                 .map(|r| r.try_get(0))
                 .transpose()
-                .map_err(fail)?;
+                .context("finding a step's channel")?;
         ids.push(id.ok_or_else(|| {
             AppError::unprocessable(format!(
                 "There is no channel named '{}'; create it first.",

@@ -11,7 +11,7 @@ use super::incoming::Incoming;
 use super::rows::{self, History};
 use super::silences::{all_match, compile_all, CompiledMatcher};
 use super::Alerts;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::store;
 use app::error::AppError;
 use app::health::alert::{AlertStatus, Matcher};
@@ -104,8 +104,11 @@ impl Alerts {
         &self,
         id: i64,
     ) -> Result<app::health::escalation::EscalationPreview, AppError> {
-        let fail = |e| internal("reading an alert's escalation", e);
-        let mut tx = self.pool.begin().await.map_err(fail)?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context("reading an alert's escalation")?;
         let row = sqlx::query(
             "SELECT a.escalation_level, a.policy_id, p.name FROM alerts a \
              LEFT JOIN escalation_policies p ON p.id = a.policy_id WHERE a.id = $1",
@@ -113,16 +116,24 @@ impl Alerts {
         .bind(id)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(fail)?
+        .context("reading an alert's escalation")?
         .ok_or_else(|| AppError::not_found(format!("alert {id}")))?;
-        let level: i64 = row.try_get("escalation_level").map_err(fail)?;
-        let policy_id: Option<i64> = row.try_get("policy_id").map_err(fail)?;
-        let policy: Option<String> = row.try_get("name").map_err(fail)?;
+        let level: i64 = row
+            .try_get("escalation_level")
+            .context("reading an alert's escalation")?;
+        let policy_id: Option<i64> = row
+            .try_get("policy_id")
+            .context("reading an alert's escalation")?;
+        let policy: Option<String> = row
+            .try_get("name")
+            .context("reading an alert's escalation")?;
         let steps = match policy_id {
-            Some(policy_id) => steps(&mut tx, policy_id).await.map_err(fail)?,
+            Some(policy_id) => steps(&mut tx, policy_id)
+                .await
+                .context("reading an alert's escalation")?,
             None => Vec::new(),
         };
-        tx.commit().await.map_err(fail)?;
+        tx.commit().await.context("reading an alert's escalation")?;
         Ok(app::health::escalation::EscalationPreview {
             channel: policy
                 .as_ref()
@@ -143,12 +154,10 @@ impl Alerts {
         .bind(now)
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| internal("finding due escalations", e))?;
+        .context("finding due escalations")?;
         let mut taken = 0;
         for row in due {
-            let id: i64 = row
-                .try_get(0)
-                .map_err(|e| internal("reading an alert id", e))?;
+            let id: i64 = row.try_get(0).context("reading an alert id")?;
             if self.take_step(id, now).await? {
                 taken += 1;
             }
@@ -161,7 +170,6 @@ impl Alerts {
     }
 
     async fn take_step(&self, id: i64, now: i64) -> Result<bool, AppError> {
-        let fail = |e| internal("escalating an alert", e);
         let mut tx = store::begin_write(&self.pool, self.backend).await?;
         let Some(row) = sqlx::query(
             "SELECT status, escalation_level, next_escalation_at, policy_id FROM alerts WHERE id = $1",
@@ -169,29 +177,35 @@ impl Alerts {
         .bind(id)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(fail)?
+        .context("escalating an alert")?
         else {
             return Ok(false);
         };
-        let status: String = row.try_get("status").map_err(fail)?;
+        let status: String = row.try_get("status").context("escalating an alert")?;
         let status = AlertStatus::parse(&status).unwrap_or(AlertStatus::Open);
-        let level: i64 = row.try_get("escalation_level").map_err(fail)?;
-        let due: Option<i64> = row.try_get("next_escalation_at").map_err(fail)?;
-        let policy_id: Option<i64> = row.try_get("policy_id").map_err(fail)?;
+        let level: i64 = row
+            .try_get("escalation_level")
+            .context("escalating an alert")?;
+        let due: Option<i64> = row
+            .try_get("next_escalation_at")
+            .context("escalating an alert")?;
+        let policy_id: Option<i64> = row.try_get("policy_id").context("escalating an alert")?;
         let (Some(due), Some(policy_id)) = (due, policy_id) else {
             return Ok(false);
         };
         if due > now || !status.is_unacknowledged() {
             return Ok(false);
         }
-        let steps = steps(&mut tx, policy_id).await.map_err(fail)?;
+        let steps = steps(&mut tx, policy_id)
+            .await
+            .context("escalating an alert")?;
         let Some(step) = steps.get(level as usize) else {
             sqlx::query("UPDATE alerts SET next_escalation_at = NULL WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await
-                .map_err(fail)?;
-            tx.commit().await.map_err(fail)?;
+                .context("escalating an alert")?;
+            tx.commit().await.context("escalating an alert")?;
             return Ok(false);
         };
         let next = steps
@@ -216,7 +230,7 @@ impl Alerts {
         .bind(due)
         .execute(&mut *tx)
         .await
-        .map_err(fail)?
+        .context("escalating an alert")?
         .rows_affected();
         if claimed != 1 {
             return Ok(false);
@@ -224,7 +238,7 @@ impl Alerts {
         let reason = if escalates { "escalated" } else { "firing" };
         super::notify::enqueue(&mut tx, id, step.channel_id, reason, now)
             .await
-            .map_err(fail)?;
+            .context("escalating an alert")?;
         let note = format!(
             "step {} of the policy: notifying {}",
             level + 1,
@@ -243,8 +257,8 @@ impl Alerts {
             },
         )
         .await
-        .map_err(fail)?;
-        tx.commit().await.map_err(fail)?;
+        .context("escalating an alert")?;
+        tx.commit().await.context("escalating an alert")?;
         Ok(true)
     }
 }

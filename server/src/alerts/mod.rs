@@ -25,7 +25,7 @@ pub use notify::{backoff_ms, message, MAX_ATTEMPTS};
 use crate::audit::NewAudit;
 use crate::config::AlertingSettings;
 use crate::db::{Backend, Db};
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::store;
 use app::error::AppError;
@@ -121,12 +121,12 @@ impl Alerts {
             .bind(limit + 1)
             .fetch_all(&self.pool)
             .await
-            .map_err(|e| internal("listing alerts", e))?;
+            .context("listing alerts")?;
         let mut alerts = rows
             .iter()
             .map(rows::decode)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| internal("reading alerts", e))?;
+            .context("reading alerts")?;
         let next_cursor = (alerts.len() as i64 > limit).then(|| {
             alerts.truncate(limit as usize);
             let last = alerts.last().expect("a full page");
@@ -139,14 +139,13 @@ impl Alerts {
     }
 
     pub async fn get(&self, id: i64) -> Result<AlertDetail, AppError> {
-        let fail = |e| internal("reading an alert", e);
         let row = sqlx::query(&format!("{SELECT_ALERT} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(fail)?
+            .context("reading an alert")?
             .ok_or_else(|| AppError::not_found(format!("alert {id}")))?;
-        let alert = rows::decode(&row).map_err(fail)?;
+        let alert = rows::decode(&row).context("reading an alert")?;
         let history = sqlx::query(
             "SELECT id, at, actor, kind, from_status, to_status, note FROM alert_events \
              WHERE alert_id = $1 ORDER BY id DESC LIMIT 200",
@@ -154,11 +153,11 @@ impl Alerts {
         .bind(id)
         .fetch_all(&self.pool)
         .await
-        .map_err(fail)?
+        .context("reading an alert")?
         .iter()
         .map(rows::decode_event)
         .collect::<Result<_, _>>()
-        .map_err(fail)?;
+        .context("reading an alert")?;
         let notifications = sqlx::query(
             "SELECT n.id, c.name, n.reason, n.status, n.attempts, n.last_error, n.created_at, n.sent_at \
              FROM notifications n JOIN channels c ON c.id = n.channel_id WHERE n.alert_id = $1 ORDER BY n.id DESC LIMIT 100",
@@ -166,7 +165,7 @@ impl Alerts {
         .bind(id)
         .fetch_all(&self.pool)
         .await
-        .map_err(fail)?
+        .context("reading an alert")?
         .iter()
         .map(|r| {
             Ok(NotificationSummary {
@@ -181,7 +180,7 @@ impl Alerts {
             })
         })
         .collect::<Result<_, sqlx::Error>>()
-        .map_err(fail)?;
+        .context("reading an alert")?;
         Ok(AlertDetail {
             alert,
             history,
@@ -199,7 +198,6 @@ impl Alerts {
         action: AlertAction,
         note: Option<String>,
     ) -> Result<Alert, AppError> {
-        let fail = |e| internal("changing an alert", e);
         let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
         if note.as_ref().is_some_and(|n| n.len() > 2000) {
             return Err(AppError::unprocessable(
@@ -214,9 +212,9 @@ impl Alerts {
             .bind(now)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(fail)?
+            .context("changing an alert")?
             .ok_or_else(|| AppError::not_found(format!("alert {id}")))?;
-        let status: String = locked.try_get("status").map_err(fail)?;
+        let status: String = locked.try_get("status").context("changing an alert")?;
         let from = AlertStatus::parse(&status).unwrap_or(AlertStatus::Open);
         let to = transition(from, action).map_err(AppError::conflict)?;
         let mut history_note = note.clone();
@@ -224,11 +222,12 @@ impl Alerts {
             AlertAction::Acknowledge => {
                 sqlx::query("UPDATE alerts SET status = $2, acknowledged_by = $3, acknowledged_at = $4, next_escalation_at = NULL WHERE id = $1")
                     .bind(id).bind(to.as_str()).bind(&who).bind(now)
-                    .execute(&mut *tx).await.map_err(fail)?;
+                    .execute(&mut *tx).await.context("changing an alert")?;
             }
             AlertAction::Escalate => {
                 // The next step of the policy is taken by the worker right away.
-                let policy_id: Option<i64> = locked.try_get("policy_id").map_err(fail)?;
+                let policy_id: Option<i64> =
+                    locked.try_get("policy_id").context("changing an alert")?;
                 let next = policy_id.map(|_| now);
                 if policy_id.is_none() {
                     let text =
@@ -246,15 +245,15 @@ impl Alerts {
                     .bind(next)
                     .execute(&mut *tx)
                     .await
-                    .map_err(fail)?;
+                    .context("changing an alert")?;
             }
             AlertAction::Resolve => {
                 sqlx::query("UPDATE alerts SET status = $2, resolved_by = $3, resolved_at = $4, next_escalation_at = NULL WHERE id = $1")
                     .bind(id).bind(to.as_str()).bind(&who).bind(now)
-                    .execute(&mut *tx).await.map_err(fail)?;
+                    .execute(&mut *tx).await.context("changing an alert")?;
                 notify::enqueue_resolved(&mut tx, id, now)
                     .await
-                    .map_err(fail)?;
+                    .context("changing an alert")?;
             }
         }
         let kind = match action {
@@ -275,7 +274,7 @@ impl Alerts {
             },
         )
         .await
-        .map_err(fail)?;
+        .context("changing an alert")?;
         store::commit_audited(
             tx,
             &self.bus,
@@ -317,18 +316,17 @@ impl app::ports::AlertsPort for Alerts {
         Alerts::escalation_preview(self, id).await
     }
     async fn needing_person(&self) -> Result<app::health::alert::AlertCounts, AppError> {
-        let fail = |e| internal("counting alerts", e);
         let rows = sqlx::query(
             "SELECT severity, COUNT(*) AS n FROM alerts \
              WHERE status IN ('open', 'escalated') AND silenced_by IS NULL GROUP BY severity",
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(fail)?;
+        .context("counting alerts")?;
         let mut counts = app::health::alert::AlertCounts::default();
         for row in rows {
-            let severity: String = row.try_get("severity").map_err(fail)?;
-            let n = row.try_get::<i64, _>("n").map_err(fail)? as u32;
+            let severity: String = row.try_get("severity").context("counting alerts")?;
+            let n = row.try_get::<i64, _>("n").context("counting alerts")? as u32;
             match Severity::parse(&severity) {
                 Some(Severity::Critical) => counts.critical += n,
                 Some(Severity::Warning) => counts.warning += n,

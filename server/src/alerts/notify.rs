@@ -9,7 +9,7 @@
 
 use super::rows::{self, History};
 use super::Alerts;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::store;
 use app::error::AppError;
 use app::health::alert::Alert;
@@ -88,7 +88,7 @@ impl Alerts {
         .bind(now)
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| internal("finding due notifications", e))?;
+        .context("finding due notifications")?;
         let due: Vec<Due> = rows
             .iter()
             .map(|r| {
@@ -104,7 +104,7 @@ impl Alerts {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(|e| internal("reading due notifications", e))?;
+            .context("reading due notifications")?;
         let mut attempted = 0;
         for notification in due {
             if self.deliver(notification, now).await? {
@@ -118,7 +118,6 @@ impl Alerts {
     }
 
     async fn deliver(&self, n: Due, now: i64) -> Result<bool, AppError> {
-        let fail = |e| internal("recording a notification", e);
         let claimed = sqlx::query(
             "UPDATE notifications SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending' AND next_attempt_at = $3",
         )
@@ -127,14 +126,16 @@ impl Alerts {
         .bind(n.due)
         .execute(&self.pool)
         .await
-        .map_err(fail)?
+        .context("recording a notification")?
         .rows_affected();
         if claimed != 1 {
             return Ok(false);
         }
         let alert = {
             let mut tx = store::begin(&self.pool).await?;
-            rows::fetch(&mut tx, n.alert_id).await.map_err(fail)?
+            rows::fetch(&mut tx, n.alert_id)
+                .await
+                .context("recording a notification")?
         };
         let outcome = self.send(&n, &alert).await;
         let attempts = n.attempts + 1;
@@ -147,7 +148,7 @@ impl Alerts {
                     .bind(now)
                     .execute(&mut *tx)
                     .await
-                    .map_err(fail)?;
+                    .context("recording a notification")?;
                 Some((
                     "notified",
                     format!("{} notification sent to {}", n.reason, n.channel),
@@ -160,7 +161,7 @@ impl Alerts {
                     .bind(error)
                     .execute(&mut *tx)
                     .await
-                    .map_err(fail)?;
+                    .context("recording a notification")?;
                 Some((
                     "notification_failed",
                     format!(
@@ -177,7 +178,7 @@ impl Alerts {
                     .bind(now + backoff_ms(attempts))
                     .execute(&mut *tx)
                     .await
-                    .map_err(fail)?;
+                    .context("recording a notification")?;
                 tracing::warn!(channel = %n.channel, attempts, %error, "notification failed; will retry");
                 None
             }
@@ -197,13 +198,15 @@ impl Alerts {
                     },
                 )
                 .await
-                .map_err(fail)?;
+                .context("recording a notification")?;
             }
             None => {
-                rows::publish(&mut tx, n.alert_id).await.map_err(fail)?;
+                rows::publish(&mut tx, n.alert_id)
+                    .await
+                    .context("recording a notification")?;
             }
         }
-        tx.commit().await.map_err(fail)?;
+        tx.commit().await.context("recording a notification")?;
         Ok(true)
     }
 

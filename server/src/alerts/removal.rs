@@ -8,7 +8,7 @@
 
 use super::Alerts;
 use crate::audit::NewAudit;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::store;
 use app::error::AppError;
 use app::model::Principal;
@@ -17,17 +17,16 @@ use sqlx::Row;
 impl Alerts {
     /// Deletes escalation policy `id` (404 when there is none).
     pub async fn remove_policy(&self, actor: &Principal, id: i64) -> Result<(), AppError> {
-        let fail = |e| internal("removing an escalation policy", e);
         let now = crate::now_ms();
         let mut tx = store::begin_write(&self.pool, self.backend).await?;
         let name: String = sqlx::query("SELECT name FROM escalation_policies WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(fail)?
+            .context("removing an escalation policy")?
             .ok_or_else(|| AppError::not_found(format!("Escalation policy {id}")))?
             .try_get(0)
-            .map_err(fail)?;
+            .context("removing an escalation policy")?;
         let detached = sqlx::query(
             "UPDATE alerts SET policy_id = NULL, next_escalation_at = NULL, updated_at = $2 WHERE policy_id = $1",
         )
@@ -35,13 +34,13 @@ impl Alerts {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(fail)?
+        .context("removing an escalation policy")?
         .rows_affected();
         sqlx::query("DELETE FROM escalation_policies WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(fail)?;
+            .context("removing an escalation policy")?;
         store::commit_audited(
             tx,
             &self.bus,
@@ -58,7 +57,6 @@ impl Alerts {
 
     /// Removes notification channel `id` (404 when there is none, 409 while a policy uses it).
     pub async fn remove_channel(&self, actor: &Principal, id: i64) -> Result<(), AppError> {
-        let fail = |e| internal("removing a channel", e);
         let now = crate::now_ms();
         let who = actor.actor();
         let mut tx = store::begin_write(&self.pool, self.backend).await?;
@@ -67,10 +65,10 @@ impl Alerts {
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await
-                .map_err(fail)?
+                .context("removing a channel")?
                 .ok_or_else(|| AppError::not_found(format!("Channel {id}")))?
                 .try_get(0)
-                .map_err(fail)?;
+                .context("removing a channel")?;
         let users: Vec<String> = sqlx::query(
             "SELECT DISTINCT p.name FROM escalation_steps s JOIN escalation_policies p ON p.id = s.policy_id \
              WHERE s.channel_id = $1 ORDER BY p.name",
@@ -78,11 +76,11 @@ impl Alerts {
         .bind(id)
         .fetch_all(&mut *tx)
         .await
-        .map_err(fail)?
+        .context("removing a channel")?
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()
-        .map_err(fail)?;
+        .context("removing a channel")?;
         if !users.is_empty() {
             return Err(AppError::conflict(format!(
                 "Channel '{name}' is a step of {}: remove {} first, or add the policy again without it.",
@@ -111,7 +109,7 @@ impl Alerts {
         .bind(format!("not sent: {who} removed the channel"))
         .execute(&mut *tx)
         .await
-        .map_err(fail)?
+        .context("removing a channel")?
         .rows_affected();
         store::commit_audited(
             tx,

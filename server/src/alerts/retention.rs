@@ -3,7 +3,7 @@
 //! no kept alert names. Open and acknowledged alerts are never deleted, however old.
 
 use super::Alerts;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::store;
 use app::error::AppError;
 
@@ -14,7 +14,6 @@ const BATCH: i64 = 1_000;
 impl Alerts {
     /// Deletes what is past the retention at `now`; returns how many alerts went.
     pub async fn prune(&self, now: i64) -> Result<u64, AppError> {
-        let fail = |e| internal("pruning old alerts", e);
         let before = now - self.retention_ms;
         let mut deleted = 0;
         loop {
@@ -27,9 +26,9 @@ impl Alerts {
             .bind(BATCH)
             .execute(&mut *tx)
             .await
-            .map_err(fail)?
+            .context("pruning old alerts")?
             .rows_affected();
-            tx.commit().await.map_err(fail)?;
+            tx.commit().await.context("pruning old alerts")?;
             deleted += done;
             if done < BATCH as u64 {
                 break;
@@ -42,7 +41,7 @@ impl Alerts {
         .bind(before)
         .execute(&self.pool)
         .await
-        .map_err(fail)?;
+        .context("pruning old alerts")?;
         if deleted > 0 {
             tracing::info!(deleted, "deleted resolved alerts past the retention");
         }

@@ -3,7 +3,7 @@
 
 use super::Alerts;
 use crate::audit::NewAudit;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::store;
 use app::error::AppError;
 use app::health::alert::{Matcher, NewSilence, Silence};
@@ -110,11 +110,11 @@ impl Alerts {
         .bind(now)
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| internal("listing silences", e))?;
+        .context("listing silences")?;
         rows.iter()
             .map(decode)
             .collect::<Result<_, _>>()
-            .map_err(|e| internal("reading silences", e))
+            .context("reading silences")
     }
 
     pub async fn create_silence(
@@ -191,18 +191,17 @@ impl Alerts {
         silence: &Silence,
         now: i64,
     ) -> Result<(), AppError> {
-        let fail = |e| internal("silencing open alerts", e);
         let matchers = compile_all(&silence.matchers).map_err(AppError::unprocessable)?;
         let open = sqlx::query(
             "SELECT id, labels FROM alerts WHERE status <> 'resolved' AND silenced_by IS NULL",
         )
         .fetch_all(&mut **tx)
         .await
-        .map_err(fail)?;
+        .context("silencing open alerts")?;
         let note = format!("silenced by silence {}: {}", silence.id, silence.comment);
         for row in open {
-            let id: i64 = row.try_get("id").map_err(fail)?;
-            let labels: String = row.try_get("labels").map_err(fail)?;
+            let id: i64 = row.try_get("id").context("silencing open alerts")?;
+            let labels: String = row.try_get("labels").context("silencing open alerts")?;
             let labels: BTreeMap<String, String> =
                 serde_json::from_str(&labels).unwrap_or_default();
             if !all_match(&matchers, &labels) {
@@ -214,7 +213,7 @@ impl Alerts {
                 .bind(now)
                 .execute(&mut **tx)
                 .await
-                .map_err(fail)?;
+                .context("silencing open alerts")?;
             let entry = super::rows::History {
                 actor: &silence.created_by,
                 kind: "silenced",
@@ -224,7 +223,7 @@ impl Alerts {
             };
             super::rows::record(tx, id, now, entry)
                 .await
-                .map_err(fail)?;
+                .context("silencing open alerts")?;
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use super::rows::{self, History};
 use super::silences::{self, all_match, decode, SELECT};
 use super::Alerts;
 use crate::audit::NewAudit;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::store;
 use app::error::AppError;
 use app::health::alert::{AlertStatus, Matcher, Silence};
@@ -18,16 +18,15 @@ use std::collections::BTreeMap;
 impl Alerts {
     /// Ends silence `id` now (404 when there is none, 409 when it has already ended).
     pub async fn expire_silence(&self, actor: &Principal, id: i64) -> Result<Silence, AppError> {
-        let fail = |e| internal("ending a silence", e);
         let now = crate::now_ms();
         let mut tx = store::begin_write(&self.pool, self.backend).await?;
         let row = sqlx::query(&format!("{SELECT} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(fail)?
+            .context("ending a silence")?
             .ok_or_else(|| AppError::not_found(format!("Silence {id}")))?;
-        let silence = decode(&row).map_err(fail)?;
+        let silence = decode(&row).context("ending a silence")?;
         if silence.ends_at <= now {
             return Err(AppError::conflict(format!(
                 "Silence {id} has already ended; nothing to do."
@@ -38,9 +37,11 @@ impl Alerts {
             .bind(now)
             .execute(&mut *tx)
             .await
-            .map_err(fail)?;
+            .context("ending a silence")?;
         let by = actor.actor();
-        let released = release(&mut tx, &[id], &by, now).await.map_err(fail)?;
+        let released = release(&mut tx, &[id], &by, now)
+            .await
+            .context("ending a silence")?;
         let description: Vec<String> = silence.matchers.iter().map(Matcher::describe).collect();
         store::commit_audited(
             tx,
@@ -66,7 +67,6 @@ impl Alerts {
 
     /// Releases the alerts of silences that ended on time. Run by the alert worker.
     pub async fn release_ended_silences(&self, now: i64) -> Result<usize, AppError> {
-        let fail = |e| internal("releasing alerts of ended silences", e);
         let ended: Vec<i64> = sqlx::query(
             "SELECT DISTINCT a.silenced_by FROM alerts a JOIN silences s ON s.id = a.silenced_by \
              WHERE a.status <> 'resolved' AND s.ends_at <= $1 LIMIT 100",
@@ -74,19 +74,21 @@ impl Alerts {
         .bind(now)
         .fetch_all(&self.pool)
         .await
-        .map_err(fail)?
+        .context("releasing alerts of ended silences")?
         .iter()
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()
-        .map_err(fail)?;
+        .context("releasing alerts of ended silences")?;
         if ended.is_empty() {
             return Ok(0);
         }
         let mut tx = store::begin_write(&self.pool, self.backend).await?;
         let released = release(&mut tx, &ended, "system", now)
             .await
-            .map_err(fail)?;
-        tx.commit().await.map_err(fail)?;
+            .context("releasing alerts of ended silences")?;
+        tx.commit()
+            .await
+            .context("releasing alerts of ended silences")?;
         self.bus.wake();
         Ok(released)
     }

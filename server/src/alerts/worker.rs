@@ -4,7 +4,7 @@
 
 use super::rows::{self, History};
 use super::{notify, Alerts};
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::store;
 use app::error::AppError;
 use app::health::alert::*;
@@ -56,22 +56,21 @@ impl Alerts {
     /// Alerts sent with an end time (Prometheus) that passed without a resend are resolved, as
     /// Alertmanager resolves them.
     pub async fn expire_due(&self, now: i64) -> Result<usize, AppError> {
-        let fail = |e| internal("expiring alerts", e);
         let ids = sqlx::query(
             "SELECT id, status FROM alerts WHERE status <> 'resolved' AND ends_at IS NOT NULL AND ends_at <= $1 LIMIT 500",
         )
         .bind(now)
         .fetch_all(&self.pool)
         .await
-        .map_err(fail)?;
+        .context("expiring alerts")?;
         if ids.is_empty() {
             return Ok(0);
         }
         let mut tx = store::begin_write(&self.pool, self.backend).await?;
         let mut expired = 0;
         for row in &ids {
-            let id: i64 = row.try_get("id").map_err(fail)?;
-            let status: String = row.try_get("status").map_err(fail)?;
+            let id: i64 = row.try_get("id").context("expiring alerts")?;
+            let status: String = row.try_get("status").context("expiring alerts")?;
             let done = sqlx::query(
                 "UPDATE alerts SET status = 'resolved', resolved_by = 'expired', resolved_at = ends_at, \
                  next_escalation_at = NULL, updated_at = $2 WHERE id = $1 AND status <> 'resolved' AND ends_at <= $2",
@@ -80,12 +79,12 @@ impl Alerts {
             .bind(now)
             .execute(&mut *tx)
             .await
-            .map_err(fail)?
+            .context("expiring alerts")?
             .rows_affected();
             if done == 1 {
                 notify::enqueue_resolved(&mut tx, id, now)
                     .await
-                    .map_err(fail)?;
+                    .context("expiring alerts")?;
                 let note = "no longer sent by its source; resolved when its end time passed";
                 rows::record(
                     &mut tx,
@@ -100,11 +99,11 @@ impl Alerts {
                     },
                 )
                 .await
-                .map_err(fail)?;
+                .context("expiring alerts")?;
                 expired += 1;
             }
         }
-        tx.commit().await.map_err(fail)?;
+        tx.commit().await.context("expiring alerts")?;
         self.bus.wake();
         Ok(expired)
     }

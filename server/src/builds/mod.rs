@@ -12,7 +12,7 @@ mod prediction;
 mod queries;
 mod writer;
 
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::store;
 use app::builds::evaluation::{samples, Evaluation};
@@ -93,7 +93,7 @@ impl Builds {
         let row = sqlx::query("SELECT version, trained_at, samples, evaluation, model FROM build_models ORDER BY version DESC LIMIT 1")
             .fetch_optional(&self.pool)
             .await
-            .map_err(|e| internal("loading the build model", e))?;
+            .context("loading the build model")?;
         let Some(row) = row else { return Ok(()) };
         let decoded = (|| -> Result<StoredModel, Box<dyn std::error::Error>> {
             let samples: i64 = row.try_get("samples")?;
@@ -105,7 +105,7 @@ impl Builds {
                 fitted: serde_json::from_str(&row.try_get::<String, _>("model")?)?,
             })
         })()
-        .map_err(|e| internal("decoding the build model", e))?;
+        .context("decoding the build model")?;
         *self.model.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(decoded));
         Ok(())
     }
@@ -116,7 +116,7 @@ impl Builds {
             .pool
             .acquire()
             .await
-            .map_err(|e| internal("reading a build's history", e))?;
+            .context("reading a build's history")?;
         let prior = queries::prior(&mut conn, pre).await?;
         Ok(prediction::predict_with(
             self.model().as_deref(),
@@ -163,10 +163,8 @@ impl Builds {
         let data = serde_json::json!({ "imported": summary.stored });
         crate::events::append(&mut tx, TOPIC, "builds.imported", &data)
             .await
-            .map_err(|e| internal("publishing an import", e))?;
-        tx.commit()
-            .await
-            .map_err(|e| internal("committing an import", e))?;
+            .context("publishing an import")?;
+        tx.commit().await.context("committing an import")?;
         self.bus.wake();
         let finished = batch.iter().filter(|b| b.status.is_outcome()).count() as u64;
         self.finished_since_training
@@ -198,7 +196,7 @@ impl Builds {
         let count = examples.len();
         let trained = tokio::task::spawn_blocking(move || model::train(&examples))
             .await
-            .map_err(|e| internal("training the build model", e))?
+            .context("training the build model")?
             .map_err(AppError::conflict)?;
         let (fitted, evaluation) = trained;
         let now = crate::now_ms();
@@ -210,7 +208,7 @@ impl Builds {
             .fetch_one(&self.pool)
             .await
             .and_then(|r| r.try_get(0))
-            .map_err(|e| internal("storing the build model", e))?;
+            .context("storing the build model")?;
         let stored = Arc::new(StoredModel {
             version,
             trained_at: now,

@@ -1,6 +1,6 @@
 //! The SQL of the builds store.
 
-use crate::error::internal;
+use crate::error::Context as _;
 use app::builds::features::{Prior, AUTHOR_WINDOW, PIPELINE_WINDOW};
 use app::builds::{Build, BuildQuery, BuildStatus, BuildTrigger, LiveAccuracy, PreRun};
 use app::error::AppError;
@@ -47,7 +47,7 @@ fn decode_all(rows: &[AnyRow], what: &str) -> Result<Vec<Build>, AppError> {
     rows.iter()
         .map(decode)
         .collect::<Result<_, _>>()
-        .map_err(|e| internal(what, e))
+        .context(what)
 }
 
 /// The stored builds among `keys` (source, source id): one statement per source and few
@@ -73,10 +73,7 @@ pub async fn find_all(
             for id in chunk {
                 q = q.bind(*id);
             }
-            let rows = q
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(|e| internal("finding builds", e))?;
+            let rows = q.fetch_all(&mut *conn).await.context("finding builds")?;
             found.extend(decode_all(&rows, "decoding a build")?);
         }
     }
@@ -139,7 +136,7 @@ pub async fn insert(
     q.fetch_one(&mut **tx)
         .await
         .and_then(|r| r.try_get(0))
-        .map_err(|e| internal("storing a build", e))
+        .context("storing a build")
 }
 
 pub async fn update(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<(), AppError> {
@@ -150,7 +147,7 @@ pub async fn update(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<(), AppE
         .execute(&mut **tx)
         .await
         .map(|_| ())
-        .map_err(|e| internal("updating a build", e))
+        .context("updating a build")
 }
 
 /// Inserts or updates by source id, without a prediction; true when it was new.
@@ -160,7 +157,7 @@ pub async fn upsert_plain(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<bo
         .bind(crate::now_ms())
         .execute(&mut **tx)
         .await
-        .map_err(|e| internal("updating a build", e))?;
+        .context("updating a build")?;
     if done.rows_affected() > 0 {
         return Ok(false);
     }
@@ -172,7 +169,7 @@ pub async fn upsert_plain(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<bo
         .bind(crate::now_ms())
         .execute(&mut **tx)
         .await
-        .map_err(|e| internal("storing a build", e))?;
+        .context("storing a build")?;
     Ok(true)
 }
 
@@ -204,7 +201,7 @@ pub async fn prior(conn: &mut AnyConnection, pre: &PreRun) -> Result<Prior, AppE
         .bind(PIPELINE_WINDOW as i64)
         .fetch_all(&mut *conn)
         .await
-        .map_err(|e| internal("reading a build's history", e))?;
+        .context("reading a build's history")?;
     let mut parts: std::collections::HashMap<String, Vec<(i64, bool)>> = Default::default();
     let mut last = None;
     for r in &rows {
@@ -219,7 +216,7 @@ pub async fn prior(conn: &mut AnyConnection, pre: &PreRun) -> Result<Prior, AppE
             }
             Ok(())
         })();
-        decoded.map_err(|e| internal("reading a build's history", e))?;
+        decoded.context("reading a build's history")?;
     }
     // Newest first; the union promises no order.
     let mut newest_first = |part: &str| -> Vec<bool> {
@@ -262,10 +259,7 @@ pub async fn list(pool: &AnyPool, q: &BuildQuery) -> Result<(Vec<Build>, Option<
     for b in &binds {
         query = query.bind(b.as_str());
     }
-    let rows = query
-        .fetch_all(pool)
-        .await
-        .map_err(|e| internal("listing builds", e))?;
+    let rows = query.fetch_all(pool).await.context("listing builds")?;
     let mut items = decode_all(&rows, "decoding builds")?;
     let next = (items.len() as i64 > limit).then(|| {
         items.truncate(limit as usize);
@@ -288,7 +282,7 @@ pub async fn since(
     .bind(branch.unwrap_or(""))
     .fetch_all(pool)
     .await
-    .map_err(|e| internal("reading builds", e))?;
+    .context("reading builds")?;
     decode_all(&rows, "decoding builds")
 }
 
@@ -305,13 +299,10 @@ pub async fn live_accuracy(
     .bind(n)
     .fetch_all(pool)
     .await
-    .map_err(|e| internal("scoring predictions", e))?;
+    .context("scoring predictions")?;
     let mut triples = Vec::new();
     for r in &rows {
-        let get = |c: &str| {
-            r.try_get::<String, _>(c)
-                .map_err(|e| internal("scoring predictions", e))
-        };
+        let get = |c: &str| r.try_get::<String, _>(c).context("scoring predictions");
         triples.push((
             get("status")?,
             get("predicted_outcome")?,

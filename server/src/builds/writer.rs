@@ -9,7 +9,7 @@
 
 use super::{prediction::predict_with, queries, ModelSlot};
 use crate::db::Backend;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::store;
 use app::builds::{Build, PreRun, TOPIC};
 use app::error::AppError;
@@ -140,9 +140,7 @@ async fn store_batch(
     }
     crate::events::append_all(&mut tx, backend, TOPIC, &events)
         .await
-        .map_err(|e| internal("publishing builds", e))?;
-    tx.commit()
-        .await
-        .map_err(|e| internal("committing builds", e))?;
+        .context("publishing builds")?;
+    tx.commit().await.context("committing builds")?;
     Ok(stored)
 }

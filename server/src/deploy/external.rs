@@ -5,8 +5,9 @@
 //! [`Deployments::after_commit`].
 
 use super::rows::{history, is_quarantined, quarantine_refusal, release_id, resolve, Locked, Tx};
-use super::{db, emit_updated, Deployments};
+use super::{emit_updated, Deployments};
 use crate::audit::{record, NewAudit};
+use crate::error::Context as _;
 use crate::store;
 use app::deploy::*;
 use app::error::AppError;
@@ -50,15 +51,15 @@ impl Deployments {
         .bind(&r.environment)
         .fetch_optional(&mut **tx)
         .await
-        .map_err(db("finding a waiting deployment"))?;
+        .context("finding a waiting deployment")?;
         if let Some(row) = waiting {
-            let id: i64 = row.try_get(0).map_err(db("finding a waiting deployment"))?;
+            let id: i64 = row.try_get(0).context("finding a waiting deployment")?;
             sqlx::query("UPDATE deployments SET external_status = $1 WHERE id = $2")
                 .bind(status)
                 .bind(id)
                 .execute(&mut **tx)
                 .await
-                .map_err(db("recording a reported outcome"))?;
+                .context("recording a reported outcome")?;
             return Ok(format!("reported deployment #{id} {status}"));
         }
         self.record_reported(tx, source, r).await
@@ -130,7 +131,7 @@ impl Deployments {
         .await?;
         emit_updated(tx, id)
             .await
-            .map_err(db("publishing a deployment"))?;
+            .context("publishing a deployment")?;
         record(
             tx,
             NewAudit {
@@ -142,7 +143,7 @@ impl Deployments {
             },
         )
         .await
-        .map_err(db("auditing a reported deployment"))?;
+        .context("auditing a reported deployment")?;
         Ok(format!("recorded deployment #{id} ({status})"))
     }
 
@@ -159,10 +160,10 @@ impl Deployments {
             .bind(service)
             .fetch_optional(&mut **tx)
             .await
-            .map_err(db("resolving a service"))?
+            .context("resolving a service")?
             .map(|row| row.try_get(0))
             .transpose()
-            .map_err(db("resolving a service"))?;
+            .context("resolving a service")?;
         let Some(service_id) = service_id else {
             return Err(AppError::not_found(format!(
                 "No service named '{service}'."

@@ -63,11 +63,6 @@ pub struct Deployments {
     slots: Arc<tokio::sync::Semaphore>,
 }
 
-/// Maps a database failure to the generic error clients see, logging `what` was being done.
-fn db(what: &'static str) -> impl Fn(sqlx::Error) -> app::error::AppError {
-    move |e| crate::error::internal(what, e)
-}
-
 /// The columns of [`Deployment`], joined with the names people use.
 const SELECT_DEPLOYMENT: &str =
     "SELECT d.id, s.name AS service, e.name AS environment, r.version, r.git_sha, \

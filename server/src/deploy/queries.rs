@@ -2,7 +2,8 @@
 //! releases, targets and quarantines.
 
 use super::rows::{decode_settings, history, quarantined_versions, resolve};
-use super::{db, decode_deployment, Deployments, SELECT_DEPLOYMENT};
+use super::{decode_deployment, Deployments, SELECT_DEPLOYMENT};
+use crate::error::Context as _;
 use app::deploy::rollback;
 use app::deploy::*;
 use app::error::AppError;
@@ -35,7 +36,7 @@ impl Deployments {
         .bind(since)
         .fetch_all(&self.pool)
         .await
-        .map_err(db("reading deploy markers"))?;
+        .context("reading deploy markers")?;
         let top = rows
             .iter()
             .max_by_key(|r| r.try_get::<i64, _>("rank").unwrap_or(i64::MIN))
@@ -47,22 +48,18 @@ impl Deployments {
         for row in &rows {
             let environment: String = row
                 .try_get("environment")
-                .map_err(db("reading deploy markers"))?;
+                .context("reading deploy markers")?;
             if environment != wanted || markers.len() == 200 {
                 continue;
             }
-            let status: String = row
-                .try_get("status")
-                .map_err(db("reading deploy markers"))?;
+            let status: String = row.try_get("status").context("reading deploy markers")?;
             markers.push(app::charts::DeployMarker {
                 at: row
                     .try_get("finished_at")
-                    .map_err(db("reading deploy markers"))?,
-                version: row
-                    .try_get("version")
-                    .map_err(db("reading deploy markers"))?,
+                    .context("reading deploy markers")?,
+                version: row.try_get("version").context("reading deploy markers")?,
                 environment,
-                kind: row.try_get("kind").map_err(db("reading deploy markers"))?,
+                kind: row.try_get("kind").context("reading deploy markers")?,
                 succeeded: status != "failed",
             });
         }
@@ -79,9 +76,9 @@ impl Deployments {
             .bind(name)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db("resolving a name"))?;
+            .context("resolving a name")?;
         match row {
-            Some(row) => row.try_get(0).map_err(db("resolving a name")),
+            Some(row) => row.try_get(0).context("resolving a name"),
             None if table == "services" => {
                 Err(AppError::not_found(format!("No service named '{name}'.")))
             }
@@ -142,12 +139,12 @@ impl Deployments {
         let rows = statement
             .fetch_all(&self.pool)
             .await
-            .map_err(db("listing deployments"))?;
+            .context("listing deployments")?;
         let mut items = rows
             .iter()
             .map(decode_deployment)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(db("decoding deployments"))?;
+            .context("decoding deployments")?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
             items.last().map(|d| d.id)
@@ -163,9 +160,9 @@ impl Deployments {
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(db("reading a deployment"))?
+            .context("reading a deployment")?
             .ok_or_else(|| AppError::not_found(format!("No deployment #{id}.")))?;
-        decode_deployment(&row).map_err(db("decoding a deployment"))
+        decode_deployment(&row).context("decoding a deployment")
     }
 
     /// Lines after line `after`, oldest first, at most `limit`.
@@ -179,7 +176,7 @@ impl Deployments {
         .bind(limit)
         .fetch_all(&self.pool)
         .await
-        .map_err(db("reading deployment logs"))?;
+        .context("reading deployment logs")?;
         rows.iter()
             .map(|row| {
                 Ok(LogLine {
@@ -190,7 +187,7 @@ impl Deployments {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(db("decoding deployment logs"))
+            .context("decoding deployment logs")
     }
 
     /// Every service x environment, services by name and environments in pipeline order. A cell
@@ -215,7 +212,7 @@ impl Deployments {
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(db("reading the status matrix"))?;
+        .context("reading the status matrix")?;
         rows.iter()
             .map(|row| {
                 let status: Option<String> = row.try_get("status")?;
@@ -233,7 +230,7 @@ impl Deployments {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(db("decoding the status matrix"))
+            .context("decoding the status matrix")
     }
 
     /// What a rollback of `service` in `environment` would do and which versions a person may
@@ -248,11 +245,11 @@ impl Deployments {
             .pool
             .begin()
             .await
-            .map_err(db("reading rollback options"))?;
+            .context("reading rollback options")?;
         let ids = resolve(&mut tx, service, environment).await?;
         let past = history(&mut tx, ids, 500).await?;
         let quarantined = quarantined_versions(&mut tx, ids).await?;
-        tx.commit().await.map_err(db("reading rollback options"))?;
+        tx.commit().await.context("reading rollback options")?;
         Ok(rollback::options(environment, &past, |v| {
             quarantined.iter().any(|q| q == v)
         }))
@@ -267,7 +264,7 @@ impl Deployments {
         .bind(service_id)
         .fetch_all(&self.pool)
         .await
-        .map_err(db("listing releases"))?;
+        .context("listing releases")?;
         rows.iter()
             .map(|row| {
                 Ok(Release {
@@ -280,7 +277,7 @@ impl Deployments {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(db("decoding releases"))
+            .context("decoding releases")
     }
 
     pub async fn targets(&self) -> Result<Vec<Target>, AppError> {
@@ -291,7 +288,7 @@ impl Deployments {
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(db("listing targets"))?;
+        .context("listing targets")?;
         rows.iter()
             .map(|row| {
                 Ok(Target {
@@ -302,7 +299,7 @@ impl Deployments {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(db("decoding targets"))
+            .context("decoding targets")
     }
 
     pub async fn quarantines(&self) -> Result<Vec<Quarantine>, AppError> {
@@ -313,7 +310,7 @@ impl Deployments {
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(db("listing quarantines"))?;
+        .context("listing quarantines")?;
         rows.iter()
             .map(|row| {
                 Ok(Quarantine {
@@ -326,6 +323,6 @@ impl Deployments {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(db("decoding quarantines"))
+            .context("decoding quarantines")
     }
 }

@@ -4,8 +4,9 @@
 //! sees the first.
 
 use super::rows::*;
-use super::{db, emit_updated, load_in, Deployments};
+use super::{emit_updated, load_in, Deployments};
 use crate::audit::NewAudit;
+use crate::error::Context as _;
 use crate::jobs::{self, JobKind};
 use crate::store;
 use app::deploy::rollback;
@@ -76,10 +77,10 @@ impl Deployments {
         .await?;
         jobs::enqueue(&mut tx, JobKind::Deploy, id, now)
             .await
-            .map_err(db("queueing a deployment job"))?;
+            .context("queueing a deployment job")?;
         emit_updated(&mut tx, id)
             .await
-            .map_err(db("publishing a deployment"))?;
+            .context("publishing a deployment")?;
         let mut detail = s.audit_detail;
         detail["deployment_id"] = id.into();
         detail["version"] = s.version.into();
@@ -188,7 +189,7 @@ impl Deployments {
         .bind(crate::now_ms())
         .execute(&mut *tx)
         .await
-        .map_err(db("quarantining a version"))?;
+        .context("quarantining a version")?;
         self.submit(
             tx,
             Submission {
@@ -229,9 +230,9 @@ impl Deployments {
         .bind(from_id)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(db("reading the live version"))?;
+        .context("reading the live version")?;
         let version: String = match live {
-            Some(row) => row.try_get(0).map_err(db("reading the live version"))?,
+            Some(row) => row.try_get(0).context("reading the live version")?,
             None => {
                 return Err(AppError::conflict(format!(
                     "Nothing has succeeded in {from} yet, so there is nothing to promote."
@@ -244,9 +245,9 @@ impl Deployments {
         .bind(from_id)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(db("finding the next environment"))?;
+        .context("finding the next environment")?;
         let next: String = match next {
-            Some(row) => row.try_get(0).map_err(db("finding the next environment"))?,
+            Some(row) => row.try_get(0).context("finding the next environment")?,
             None => {
                 return Err(AppError::conflict(format!(
                 "{from} is the last environment in the pipeline; there is nowhere to promote to."
@@ -286,10 +287,10 @@ impl Deployments {
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(db("cancelling a deployment"))?;
+            .context("cancelling a deployment")?;
         let deployment = load_in(&mut tx, id)
             .await
-            .map_err(db("reading a deployment"))?
+            .context("reading a deployment")?
             .ok_or_else(|| AppError::not_found(format!("No deployment #{id}.")))?;
         let action = match deployment.status {
             DeploymentStatus::Queued => {
@@ -301,13 +302,13 @@ impl Deployments {
                 .bind(id)
                 .execute(&mut *tx)
                 .await
-                .map_err(db("cancelling a deployment"))?;
+                .context("cancelling a deployment")?;
                 sqlx::query("UPDATE jobs SET done_at = $1 WHERE kind = 'deploy' AND subject_id = $2 AND done_at IS NULL")
                     .bind(crate::now_ms())
                     .bind(id)
                     .execute(&mut *tx)
                     .await
-                    .map_err(db("cancelling a deployment job"))?;
+                    .context("cancelling a deployment job")?;
                 "deployment.cancelled"
             }
             DeploymentStatus::Running => "deployment.cancel_requested",
@@ -360,7 +361,7 @@ impl Deployments {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(db("saving a target"))?;
+        .context("saving a target")?;
         // The command itself stays out of the audit trail: it may carry credentials.
         store::commit_audited(
             tx,
@@ -399,7 +400,7 @@ impl Deployments {
     ) -> Result<Deployment, AppError> {
         let updated = emit_updated(&mut tx, deployment.id)
             .await
-            .map_err(db("publishing a deployment"))?;
+            .context("publishing a deployment")?;
         store::commit_audited(
             tx,
             &self.bus,
@@ -422,7 +423,7 @@ impl Deployments {
         let mut tx = self.begin_write().await?;
         let deployment = load_in(&mut tx, id)
             .await
-            .map_err(db("reading a deployment"))?
+            .context("reading a deployment")?
             .ok_or_else(|| AppError::not_found(format!("No deployment #{id}.")))?;
         if deployment.status != DeploymentStatus::Failed {
             return Err(AppError::conflict(format!(
@@ -443,9 +444,9 @@ impl Deployments {
         .bind(id)
         .fetch_one(&mut *tx)
         .await
-        .map_err(db("checking for newer deployments"))?
+        .context("checking for newer deployments")?
         .try_get::<i64, _>(0)
-        .map_err(db("checking for newer deployments"))?;
+        .context("checking for newer deployments")?;
         if newer > 0 {
             return Err(AppError::conflict(format!(
                 "A newer deployment of {} to {} replaced #{id} already; there is nothing to dismiss.",
@@ -458,7 +459,7 @@ impl Deployments {
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(db("dismissing a deployment"))?;
+            .context("dismissing a deployment")?;
         self.commit_change(tx, who, "deployment.dismissed", &deployment)
             .await
     }
@@ -480,7 +481,7 @@ impl Deployments {
         .bind(version)
         .execute(&mut *tx)
         .await
-        .map_err(db("lifting a quarantine"))?;
+        .context("lifting a quarantine")?;
         if lifted.rows_affected() == 0 {
             return Err(AppError::not_found(format!(
                 "{version} of {service} is not quarantined in {environment}."

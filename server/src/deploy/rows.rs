@@ -2,7 +2,7 @@
 //! quarantines and a target's recent history. Shared by the requests people make
 //! (`requests.rs`) and the outcomes CI systems report (`external.rs`).
 
-use super::db;
+use crate::error::Context as _;
 use crate::store;
 use app::deploy::rollback::PastDeployment;
 use app::deploy::*;
@@ -55,11 +55,9 @@ pub(super) async fn resolve(
     .bind(environment)
     .fetch_one(&mut **tx)
     .await
-    .map_err(db("resolving names"))?;
-    let service_id: Option<i64> = row.try_get("service_id").map_err(db("resolving names"))?;
-    let environment_id: Option<i64> = row
-        .try_get("environment_id")
-        .map_err(db("resolving names"))?;
+    .context("resolving names")?;
+    let service_id: Option<i64> = row.try_get("service_id").context("resolving names")?;
+    let environment_id: Option<i64> = row.try_get("environment_id").context("resolving names")?;
     match (service_id, environment_id) {
         (None, _) => Err(AppError::not_found(format!(
             "No service named '{service}'."
@@ -86,7 +84,7 @@ pub(super) async fn lock_target(
     .bind(environment_id)
     .execute(&mut **tx)
     .await
-    .map_err(db("locking a target"))?;
+    .context("locking a target")?;
     if bumped.rows_affected() == 0 {
         return Err(AppError::unprocessable(format!(
             "{service} has no deployer configured for {environment}; an admin sets one with PUT /api/v1/services/{service}/targets/{environment}."
@@ -96,13 +94,13 @@ pub(super) async fn lock_target(
         .bind(environment_id)
         .fetch_one(&mut **tx)
         .await
-        .map_err(db("reading an environment"))?;
+        .context("reading an environment")?;
     Ok(Locked {
         service_id,
         environment_id,
         service: service.into(),
         environment: environment.into(),
-        protected: crate::db::get_bool(&row, "protected").map_err(db("reading an environment"))?,
+        protected: crate::db::get_bool(&row, "protected").context("reading an environment")?,
     })
 }
 
@@ -123,11 +121,11 @@ pub(super) async fn release_id(
     .bind(version)
     .fetch_optional(&mut **tx)
     .await
-    .map_err(db("reading a release"))?;
+    .context("reading a release")?;
     if let Some(row) = existing {
-        let stored_sha: Option<String> = row.try_get("git_sha").map_err(db("reading a release"))?;
+        let stored_sha: Option<String> = row.try_get("git_sha").context("reading a release")?;
         let stored_artifact: Option<String> =
-            row.try_get("artifact").map_err(db("reading a release"))?;
+            row.try_get("artifact").context("reading a release")?;
         let differs = |given: Option<&str>, stored: &Option<String>| matches!((given, stored), (Some(g), Some(s)) if g != s);
         if differs(git_sha, &stored_sha) || differs(artifact, &stored_artifact) {
             return Err(AppError::conflict(format!(
@@ -135,7 +133,7 @@ pub(super) async fn release_id(
                 target.service
             )));
         }
-        let id: i64 = row.try_get("id").map_err(db("reading a release"))?;
+        let id: i64 = row.try_get("id").context("reading a release")?;
         if (git_sha.is_some() && stored_sha.is_none())
             || (artifact.is_some() && stored_artifact.is_none())
         {
@@ -147,7 +145,7 @@ pub(super) async fn release_id(
                 .bind(id)
                 .execute(&mut **tx)
                 .await
-                .map_err(db("completing a release"))?;
+                .context("completing a release")?;
         }
         return Ok(id);
     }
@@ -186,11 +184,8 @@ pub(super) async fn is_quarantined(
     .bind(version)
     .fetch_one(&mut **tx)
     .await
-    .map_err(db("checking quarantine"))?;
-    Ok(row
-        .try_get::<i64, _>(0)
-        .map_err(db("checking quarantine"))?
-        > 0)
+    .context("checking quarantine")?;
+    Ok(row.try_get::<i64, _>(0).context("checking quarantine")? > 0)
 }
 
 /// The versions quarantined in an environment, in one query. `target` is (service id,
@@ -204,11 +199,11 @@ pub(super) async fn quarantined_versions(
         .bind(environment_id)
         .fetch_all(&mut **tx)
         .await
-        .map_err(db("reading quarantines"))?
+        .context("reading quarantines")?
         .iter()
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()
-        .map_err(db("reading quarantines"))
+        .context("reading quarantines")
 }
 
 pub(super) fn quarantine_refusal(target: &Locked, version: &str) -> AppError {
@@ -236,7 +231,7 @@ pub(super) async fn history(
     .bind(limit)
     .fetch_all(&mut **tx)
     .await
-    .map_err(db("reading deployment history"))?;
+    .context("reading deployment history")?;
     rows.iter()
         .map(|row| {
             let status: String = row.try_get("status")?;
@@ -247,5 +242,5 @@ pub(super) async fn history(
             })
         })
         .collect::<Result<_, sqlx::Error>>()
-        .map_err(db("reading deployment history"))
+        .context("reading deployment history")
 }

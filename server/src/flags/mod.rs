@@ -7,7 +7,7 @@
 mod kill;
 
 use crate::audit::NewAudit;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::store;
 use app::error::AppError;
@@ -141,9 +141,9 @@ impl Flags {
             .bind(key)
             .fetch_optional(&self.pool)
             .await
-            .map_err(|e| internal("reading a flag", e))?;
+            .context("reading a flag")?;
         let row = row.ok_or_else(|| not_found(key))?;
-        decode(&row).map_err(|e| internal("decoding a flag", e))
+        decode(&row).context("decoding a flag")
     }
 
     /// The flag's changes, newest first.
@@ -156,7 +156,7 @@ impl Flags {
         .bind(limit.clamp(1, 500))
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| internal("reading a flag's history", e))?;
+        .context("reading a flag's history")?;
         rows.iter()
             .map(|row| -> Result<FlagChange, sqlx::Error> {
                 let definition: String = row.try_get("definition")?;
@@ -172,7 +172,7 @@ impl Flags {
                 })
             })
             .collect::<Result<_, _>>()
-            .map_err(|e| internal("decoding a flag's history", e))
+            .context("decoding a flag's history")
     }
 
     /// Checks what needs the database: environment and SLO names.
@@ -190,7 +190,7 @@ impl Flags {
                 .bind(&kill.slo)
                 .fetch_optional(&self.pool)
                 .await
-                .map_err(|e| internal("checking an SLO", e))?;
+                .context("checking an SLO")?;
             if known.is_none() {
                 return Err(AppError::unprocessable(format!(
                     "kill_switch.slo: there is no SLO named '{}'",
@@ -268,7 +268,7 @@ impl Flags {
             .bind(current.version)
             .execute(&mut *tx)
             .await
-            .map_err(|e| internal("updating a flag", e))?;
+            .context("updating a flag")?;
         if done.rows_affected() == 0 {
             return Err(AppError::conflict(format!(
                 "Flag '{}' changed while this change was made; reload it and try again.",
@@ -286,7 +286,7 @@ impl Flags {
             .bind(key)
             .execute(&mut *tx)
             .await
-            .map_err(|e| internal("deleting a flag", e))?;
+            .context("deleting a flag")?;
         self.commit(tx, actor, "deleted", None, &current).await
     }
 
@@ -309,11 +309,11 @@ impl Flags {
             .bind(definition(flag))
             .execute(&mut *tx)
             .await
-            .map_err(|e| internal("recording a flag's history", e))?;
+            .context("recording a flag's history")?;
         let data = serde_json::json!({ "key": flag.key, "action": action, "version": flag.version, "enabled": flag.enabled });
         crate::events::append(&mut tx, TOPIC, &format!("flag.{action}"), &data)
             .await
-            .map_err(|e| internal("publishing a flag change", e))?;
+            .context("publishing a flag change")?;
         let audit_action = format!("flag.{action}");
         store::commit_audited(
             tx,

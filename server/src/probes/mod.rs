@@ -10,7 +10,7 @@ mod runner;
 
 use crate::audit::NewAudit;
 use crate::db::{Backend, Db};
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::store;
 use app::error::AppError;
@@ -107,14 +107,13 @@ impl Components {
     }
 
     pub async fn get(&self, id: i64) -> Result<ComponentDetail, AppError> {
-        let fail = |e| internal("reading a component", e);
         let row = sqlx::query(&format!("{SELECT_COMPONENT} WHERE c.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(fail)?
+            .context("reading a component")?
             .ok_or_else(|| AppError::not_found(format!("component {id}")))?;
-        let component = decode(&row).map_err(fail)?;
+        let component = decode(&row).context("reading a component")?;
         let results: Vec<ProbeResult> = sqlx::query(
             "SELECT at, ok, latency_ms, detail FROM probe_results WHERE component_id = $1 ORDER BY at DESC LIMIT $2",
         )
@@ -122,7 +121,7 @@ impl Components {
         .bind(DETAIL_RESULTS)
         .fetch_all(&self.pool)
         .await
-        .map_err(fail)?
+        .context("reading a component")?
         .iter()
         .map(|r| {
             let latency: Option<i64> = r.try_get("latency_ms")?;
@@ -134,7 +133,7 @@ impl Components {
             })
         })
         .collect::<Result<_, sqlx::Error>>()
-        .map_err(fail)?;
+        .context("reading a component")?;
         let availability = (!results.is_empty())
             .then(|| results.iter().filter(|r| r.ok).count() as f64 / results.len() as f64);
         let deploys = match &component.service {
@@ -169,13 +168,11 @@ impl Components {
                 "PromQL probes need a Prometheus: start Flightdeck with FLIGHTDECK_PROMETHEUS_URL.",
             ));
         }
-        let fail = |e: sqlx::Error| internal("creating a component", e);
         let now = crate::now_ms();
         let mut tx = store::begin(&self.pool).await?;
         let service_id = lookup(&mut tx, "services", new.service.as_deref()).await?;
         let environment_id = lookup(&mut tx, "environments", new.environment.as_deref()).await?;
-        let probe =
-            serde_json::to_string(&new.probe).map_err(|e| internal("encoding a probe", e))?;
+        let probe = serde_json::to_string(&new.probe).context("encoding a probe")?;
         let reason = "No checks have run yet.";
         let id = store::insert_id(
             sqlx::query(
@@ -218,7 +215,7 @@ impl Components {
             &data,
         )
         .await
-        .map_err(fail)?;
+        .context("creating a component")?;
         store::commit_audited(
             tx,
             &self.bus,
@@ -246,12 +243,9 @@ async fn lookup(
         .bind(name)
         .fetch_optional(&mut **tx)
         .await
-        .map_err(|e| internal("looking up a name", e))?;
+        .context("looking up a name")?;
     match row {
-        Some(row) => Ok(Some(
-            row.try_get(0)
-                .map_err(|e| internal("looking up a name", e))?,
-        )),
+        Some(row) => Ok(Some(row.try_get(0).context("looking up a name")?)),
         None => Err(AppError::unprocessable(format!(
             "There is no {} named '{name}'.",
             table.trim_end_matches('s')

@@ -6,7 +6,7 @@
 
 use super::{checks, decode, Components, RETENTION_MS, SELECT_COMPONENT};
 use crate::alerts::incoming::Incoming;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::store;
 use app::error::AppError;
 use app::health::alert::{fingerprint, AlertSource};
@@ -68,7 +68,6 @@ impl Components {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let fail = |e| internal("claiming due probes", e);
         let rows = sqlx::query(
             "SELECT id, probe, interval_s, next_check_at FROM components WHERE next_check_at <= $1 ORDER BY next_check_at LIMIT $2",
         )
@@ -76,12 +75,14 @@ impl Components {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await
-        .map_err(fail)?;
+        .context("claiming due probes")?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
-            let id: i64 = row.try_get("id").map_err(fail)?;
-            let interval_s: i64 = row.try_get("interval_s").map_err(fail)?;
-            let due: i64 = row.try_get("next_check_at").map_err(fail)?;
+            let id: i64 = row.try_get("id").context("claiming due probes")?;
+            let interval_s: i64 = row.try_get("interval_s").context("claiming due probes")?;
+            let due: i64 = row
+                .try_get("next_check_at")
+                .context("claiming due probes")?;
             let won = sqlx::query(
                 "UPDATE components SET next_check_at = $2 WHERE id = $1 AND next_check_at = $3",
             )
@@ -90,10 +91,10 @@ impl Components {
             .bind(due)
             .execute(&self.pool)
             .await
-            .map_err(fail)?
+            .context("claiming due probes")?
             .rows_affected()
                 == 1;
-            let probe: String = row.try_get("probe").map_err(fail)?;
+            let probe: String = row.try_get("probe").context("claiming due probes")?;
             if let (true, Ok(spec)) = (won, serde_json::from_str::<ProbeSpec>(&probe)) {
                 claimed.push((id, spec));
             }
@@ -126,16 +127,15 @@ impl Components {
         latency_ms: Option<u32>,
         detail: &str,
     ) -> Result<Component, AppError> {
-        let fail = |e| internal("recording a probe result", e);
         let mut tx = store::begin_write(&self.pool, self.backend).await?;
         let before: String = sqlx::query("SELECT status FROM components WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(fail)?
+            .context("recording a probe result")?
             .ok_or_else(|| AppError::not_found(format!("component {id}")))?
             .try_get(0)
-            .map_err(fail)?;
+            .context("recording a probe result")?;
         let before = HealthStatus::parse(&before).unwrap_or(HealthStatus::Unknown);
         sqlx::query("INSERT INTO probe_results (component_id, at, ok, latency_ms, detail) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
@@ -145,7 +145,7 @@ impl Components {
             .bind(detail)
             .execute(&mut *tx)
             .await
-            .map_err(fail)?;
+            .context("recording a probe result")?;
         let recent: Vec<Check> = sqlx::query(
             "SELECT ok, latency_ms FROM probe_results WHERE component_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
         )
@@ -153,14 +153,14 @@ impl Components {
         .bind(RECENT as i64)
         .fetch_all(&mut *tx)
         .await
-        .map_err(fail)?
+        .context("recording a probe result")?
         .iter()
         .map(|r| {
             let latency: Option<i64> = r.try_get("latency_ms")?;
             Ok(Check { ok: crate::db::get_bool(r, "ok")?, latency_ms: latency.map(|l| l.clamp(0, u32::MAX as i64) as u32) })
         })
         .collect::<Result<_, sqlx::Error>>()
-        .map_err(fail)?;
+        .context("recording a probe result")?;
         let status = probe::status(&recent, spec.latency_threshold_ms);
         let reason = probe::explain(&recent, spec.latency_threshold_ms);
         sqlx::query(
@@ -174,18 +174,18 @@ impl Components {
         .bind(latency_ms.map(i64::from))
         .execute(&mut *tx)
         .await
-        .map_err(fail)?;
+        .context("recording a probe result")?;
         let row = sqlx::query(&format!("{SELECT_COMPONENT} WHERE c.id = $1"))
             .bind(id)
             .fetch_one(&mut *tx)
             .await
-            .map_err(fail)?;
-        let component = decode(&row).map_err(fail)?;
+            .context("recording a probe result")?;
+        let component = decode(&row).context("recording a probe result")?;
         // Planned downtime does not spend the error budget.
         if !self.maintenance.covers(component.environment.as_deref()) {
             crate::slos::counts::record_check(&mut tx, id, at, ok, latency_ms)
                 .await
-                .map_err(fail)?;
+                .context("recording a probe result")?;
         }
         if status != before {
             let data = serde_json::to_value(&component).unwrap_or_default();
@@ -196,9 +196,9 @@ impl Components {
                 &data,
             )
             .await
-            .map_err(fail)?;
+            .context("recording a probe result")?;
         }
-        tx.commit().await.map_err(fail)?;
+        tx.commit().await.context("recording a probe result")?;
         if status != before {
             self.bus.wake();
         }
@@ -258,7 +258,7 @@ impl Components {
             .bind(now - RETENTION_MS)
             .execute(&self.pool)
             .await
-            .map_err(|e| internal("deleting old probe results", e))?;
+            .context("deleting old probe results")?;
         crate::slos::counts::forget_old(&self.pool, now).await
     }
 }

@@ -4,7 +4,7 @@
 //! hours (the current partial hour included), so they may reach up to an hour further back than
 //! their nominal length; the page rules (1h/5m, 6h/30m) read exact minutes.
 
-use crate::error::internal;
+use crate::error::Context as _;
 use app::error::AppError;
 use app::health::objective::SliKind;
 use sqlx::{Any, AnyPool, Row, Transaction};
@@ -80,17 +80,16 @@ pub async fn add(
 }
 
 pub async fn forget_old(pool: &AnyPool, now: i64) -> Result<(), AppError> {
-    let fail = |e| internal("deleting old SLO counts", e);
     sqlx::query("DELETE FROM slo_minutes WHERE minute < $1")
         .bind((now - KEEP_MINUTES_MS) / MINUTE_MS)
         .execute(pool)
         .await
-        .map_err(fail)?;
+        .context("deleting old SLO counts")?;
     sqlx::query("DELETE FROM slo_hours WHERE hour < $1")
         .bind((now - KEEP_HOURS_MS) / HOUR_MS)
         .execute(pool)
         .await
-        .map_err(fail)?;
+        .context("deleting old SLO counts")?;
     Ok(())
 }
 

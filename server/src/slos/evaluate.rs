@@ -10,7 +10,7 @@
 use super::counts::{HOUR_MS, MINUTE_MS};
 use super::Slos;
 use crate::alerts::incoming::Incoming;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::probes::prometheus::{total, Series};
 use crate::store;
 use app::error::AppError;
@@ -109,7 +109,6 @@ pub fn zip_hours(good: &[Series], total: &[Series]) -> Vec<(i64, Counts)> {
 impl Slos {
     /// Evaluates every SLO as of `now` (tests pass their own clock).
     pub async fn evaluate_all(&self, now: i64) -> Result<RoundSummary, AppError> {
-        let fail = |e| internal("evaluating SLOs", e);
         let definitions: Vec<Definition> = sqlx::query(
             "SELECT o.id, s.name AS service, o.name, e.name AS environment, o.component_id, o.good_query, \
              o.total_query, o.objective, o.window_days, o.firing FROM slos o JOIN services s ON s.id = o.service_id \
@@ -117,7 +116,7 @@ impl Slos {
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(fail)?
+        .context("evaluating SLOs")?
         .iter()
         .map(|r| {
             Ok(Definition {
@@ -134,7 +133,7 @@ impl Slos {
             })
         })
         .collect::<Result<_, sqlx::Error>>()
-        .map_err(fail)?;
+        .context("evaluating SLOs")?;
         if definitions.is_empty() {
             return Ok(RoundSummary::default());
         }
@@ -178,7 +177,7 @@ impl Slos {
                         .bind(firing)
                         .execute(&mut *tx)
                         .await
-                        .map_err(fail)?;
+                        .context("evaluating SLOs")?;
                     summary.evaluated += 1;
                     if firing != definition.firing.as_deref() {
                         changes.push((*definition, firing, evaluation.clone()));
@@ -193,7 +192,7 @@ impl Slos {
                     .bind(error)
                     .execute(&mut *tx)
                     .await
-                    .map_err(fail)?;
+                    .context("evaluating SLOs")?;
                     summary.failed += 1;
                 }
             }
@@ -201,8 +200,8 @@ impl Slos {
         let data = serde_json::json!({ "evaluated": summary.evaluated, "failed": summary.failed, "at": now });
         crate::events::append(&mut tx, app::health::topics::SLOS, "slos.evaluated", &data)
             .await
-            .map_err(fail)?;
-        tx.commit().await.map_err(fail)?;
+            .context("evaluating SLOs")?;
+        tx.commit().await.context("evaluating SLOs")?;
         self.bus.wake();
 
         let mut alerts = Vec::new();
@@ -229,7 +228,6 @@ impl Slos {
 
     /// Window sums of every probe SLO, in two grouped queries.
     async fn probe_sums(&self, now: i64) -> Result<HashMap<i64, Sums>, AppError> {
-        let fail = |e| internal("summing SLO counts", e);
         let minute_start = |w: BurnWindow| (now - w.seconds() * 1000) / MINUTE_MS;
         let hour_start = |ms: i64| (now - ms) / HOUR_MS;
         let mut sql = String::from("SELECT slo_id");
@@ -248,14 +246,19 @@ impl Slos {
             query = query.bind(minute_start(w));
         }
         let mut sums: HashMap<i64, Sums> = HashMap::new();
-        for row in query.fetch_all(&self.pool).await.map_err(fail)? {
+        for row in query
+            .fetch_all(&self.pool)
+            .await
+            .context("summing SLO counts")?
+        {
             let entry = sums
-                .entry(row.try_get("slo_id").map_err(fail)?)
+                .entry(row.try_get("slo_id").context("summing SLO counts")?)
                 .or_default();
             for (i, w) in MINUTE_WINDOWS.iter().enumerate() {
                 entry.windows.insert(
                     *w,
-                    counts(&row, &format!("g{i}"), &format!("t{i}")).map_err(fail)?,
+                    counts(&row, &format!("g{i}"), &format!("t{i}"))
+                        .context("summing SLO counts")?,
                 );
             }
         }
@@ -272,19 +275,21 @@ impl Slos {
         .bind(hour_start(30 * 86_400_000 - HOUR_MS))
         .fetch_all(&self.pool)
         .await
-        .map_err(fail)?;
+        .context("summing SLO counts")?;
         for row in rows {
             let entry = sums
-                .entry(row.try_get("slo_id").map_err(fail)?)
+                .entry(row.try_get("slo_id").context("summing SLO counts")?)
                 .or_default();
-            entry
-                .windows
-                .insert(BurnWindow::D1, counts(&row, "g1d", "t1d").map_err(fail)?);
-            entry
-                .windows
-                .insert(BurnWindow::D3, counts(&row, "g3d", "t3d").map_err(fail)?);
-            entry.whole_28 = counts(&row, "g28", "t28").map_err(fail)?;
-            entry.whole_30 = counts(&row, "g30", "t30").map_err(fail)?;
+            entry.windows.insert(
+                BurnWindow::D1,
+                counts(&row, "g1d", "t1d").context("summing SLO counts")?,
+            );
+            entry.windows.insert(
+                BurnWindow::D3,
+                counts(&row, "g3d", "t3d").context("summing SLO counts")?,
+            );
+            entry.whole_28 = counts(&row, "g28", "t28").context("summing SLO counts")?;
+            entry.whole_30 = counts(&row, "g30", "t30").context("summing SLO counts")?;
         }
         Ok(sums)
     }

@@ -8,7 +8,7 @@ pub use evaluate::RoundSummary;
 
 use crate::audit::NewAudit;
 use crate::db::{Backend, Db};
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::probes::prometheus::Prometheus;
 use crate::store;
@@ -120,14 +120,13 @@ impl Slos {
     }
 
     pub async fn get(&self, id: i64) -> Result<SloDetail, AppError> {
-        let fail = |e| internal("reading an SLO", e);
         let row = sqlx::query(&format!("{SELECT_SLO} WHERE o.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(fail)?
+            .context("reading an SLO")?
             .ok_or_else(|| AppError::not_found(format!("SLO {id}")))?;
-        let slo = decode(&row).map_err(fail)?;
+        let slo = decode(&row).context("reading an SLO")?;
         let now = crate::now_ms();
         let budget_series = self.budget_series(&slo, now).await?;
         let window_start = now - slo.window_days as i64 * 86_400_000;
@@ -151,14 +150,14 @@ impl Slos {
                 .bind(start / counts::HOUR_MS)
                 .fetch_all(&self.pool)
                 .await
-                .map_err(|e| internal("reading SLO counts", e))?
+                .context("reading SLO counts")?
                 .iter()
                 .map(|r| {
                     let (hour, good, total): (i64, i64, i64) = (r.try_get("hour")?, r.try_get("good")?, r.try_get("total")?);
                     Ok(((hour + 1) * counts::HOUR_MS, Counts::new(good as f64, total as f64)))
                 })
                 .collect::<Result<_, sqlx::Error>>()
-                .map_err(|e| internal("reading SLO counts", e))?
+                .context("reading SLO counts")?
         } else {
             // PromQL: hourly increases from a range query; unreachable Prometheus leaves the
             // chart empty, and the evaluation error says why.
@@ -196,7 +195,6 @@ impl Slos {
                 "SLOs from PromQL need a Prometheus: start Flightdeck with FLIGHTDECK_PROMETHEUS_URL.",
             ));
         }
-        let fail = |e| internal("creating an SLO", e);
         let now = crate::now_ms();
         let mut tx = store::begin(&self.pool).await?;
         let id_of = |table: &'static str, name: String| {
@@ -211,7 +209,7 @@ impl Slos {
         };
         let service_id = id_of("services", new.service.clone())
             .await
-            .map_err(fail)?
+            .context("creating an SLO")?
             .ok_or_else(|| {
                 AppError::unprocessable(format!("There is no service named '{}'.", new.service))
             })?;
@@ -219,7 +217,7 @@ impl Slos {
             Some(name) => Some(
                 id_of("components", name.clone())
                     .await
-                    .map_err(fail)?
+                    .context("creating an SLO")?
                     .ok_or_else(|| {
                         AppError::unprocessable(format!("There is no component named '{name}'."))
                     })?,

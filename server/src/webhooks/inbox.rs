@@ -7,6 +7,7 @@ use super::parse::{self, Observed};
 use crate::db::Backend;
 use crate::deploy::{Deployments, ReportedDeployment};
 use crate::error::internal;
+use crate::error::Context as _;
 use app::error::AppError;
 use sqlx::{Any, AnyPool, Row, Transaction};
 use std::collections::HashSet;
@@ -97,7 +98,7 @@ impl Inbox {
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| internal("listing webhook deliveries", e))?;
+        .context("listing webhook deliveries")?;
         Ok(rows
             .iter()
             .map(|r| {

@@ -5,7 +5,7 @@
 
 use crate::audit::NewAudit;
 use crate::config::WebhookSecrets;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::store;
 use app::error::AppError;
@@ -69,10 +69,10 @@ impl Secrets {
             .bind(key(source))
             .fetch_optional(&self.pool)
             .await
-            .map_err(|e| internal("reading a webhook secret", e))?
+            .context("reading a webhook secret")?
             .map(|row| row.try_get(0))
             .transpose()
-            .map_err(|e| internal("reading a webhook secret", e))?;
+            .context("reading a webhook secret")?;
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(source.to_string(), (value.clone(), Instant::now()));
         }
@@ -89,7 +89,7 @@ impl SettingsPort for Secrets {
                 .bind(key(source))
                 .fetch_optional(&self.pool)
                 .await
-                .map_err(|e| internal("reading webhook settings", e))?;
+                .context("reading webhook settings")?;
             let (updated_at, updated_by) = match &stored {
                 Some(row) => (
                     row.try_get("updated_at").ok(),
@@ -144,7 +144,7 @@ impl SettingsPort for Secrets {
         .bind(actor.actor())
         .execute(&mut *tx)
         .await
-        .map_err(|e| internal("saving a webhook secret", e))?;
+        .context("saving a webhook secret")?;
         // The value stays out of the audit trail.
         store::commit_audited(
             tx,

@@ -15,7 +15,7 @@ use super::repeats::Repeats;
 use super::silences::{self, all_match, CompiledMatcher};
 use super::Alerts;
 use crate::db::Backend;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::store;
 use app::error::AppError;
 use app::health::alert::*;
@@ -158,7 +158,7 @@ impl WriterConnection {
                 .pool
                 .acquire()
                 .await
-                .map_err(|e| internal("connecting to store alerts", e))?;
+                .context("connecting to store alerts")?;
             self.held = Some(connection);
         }
         Ok(self.held.as_mut().expect("just connected"))
@@ -186,7 +186,6 @@ async fn store_all(
     backend: Backend,
     jobs: &[Job],
 ) -> Result<Vec<IngestSummary>, AppError> {
-    let fail = |e| internal("storing alerts", e);
     let now = crate::now_ms();
     if let Some(summaries) = store_repeats_only(conn, backend, jobs, now).await? {
         return Ok(summaries);
@@ -203,7 +202,7 @@ async fn store_all(
         .collect();
     let mut known = lookup(&mut tx, backend, &fingerprints)
         .await
-        .map_err(fail)?;
+        .context("storing alerts")?;
     let mut repeats = Repeats::default();
     let mut summaries = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -219,12 +218,15 @@ async fn store_all(
                 &mut summary,
             )
             .await
-            .map_err(fail)?;
+            .context("storing alerts")?;
         }
         summaries.push(summary);
     }
-    repeats.flush(&mut tx, backend, now).await.map_err(fail)?;
-    tx.commit().await.map_err(fail)?;
+    repeats
+        .flush(&mut tx, backend, now)
+        .await
+        .context("storing alerts")?;
+    tx.commit().await.context("storing alerts")?;
     Ok(summaries)
 }
 
@@ -240,7 +242,6 @@ async fn store_repeats_only(
     jobs: &[Job],
     now: i64,
 ) -> Result<Option<Vec<IngestSummary>>, AppError> {
-    let fail = |e| internal("storing repeated alerts", e);
     let incoming = || jobs.iter().flat_map(|job| job.batch.iter());
     if incoming().any(|i| i.resolved) {
         return Ok(None);
@@ -251,12 +252,15 @@ async fn store_repeats_only(
     }
     let expected = repeats.len() as u64;
     let mut tx = store::begin_write_on(conn, backend).await?;
-    let matched = repeats.flush(&mut tx, backend, now).await.map_err(fail)?;
+    let matched = repeats
+        .flush(&mut tx, backend, now)
+        .await
+        .context("storing repeated alerts")?;
     if matched != expected {
-        tx.rollback().await.map_err(fail)?;
+        tx.rollback().await.context("storing repeated alerts")?;
         return Ok(None);
     }
-    tx.commit().await.map_err(fail)?;
+    tx.commit().await.context("storing repeated alerts")?;
     Ok(Some(
         jobs.iter()
             .map(|job| IngestSummary {

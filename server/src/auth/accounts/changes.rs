@@ -5,7 +5,7 @@
 use super::{decode_user, parse_role, Accounts};
 use crate::audit::NewAudit;
 use crate::auth::password;
-use crate::error::internal;
+use crate::error::Context as _;
 use crate::store;
 use app::error::AppError;
 use app::model::{validate_password, Role, UserChange, UserSummary};
@@ -36,23 +36,26 @@ impl Accounts {
                 Some(
                     password::hash_blocking(password.clone())
                         .await
-                        .map_err(|e| internal("hashing a password", e))?,
+                        .context("hashing a password")?,
                 )
             }
             None => None,
         };
-        let fail = |e| internal("changing a user", e);
         let now = crate::now_ms();
         let mut tx = store::begin(&self.pool).await?;
         let row = sqlx::query("SELECT id, role, disabled_at FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(fail)?
+            .context("changing a user")?
             .ok_or_else(|| AppError::not_found(format!("No user named '{username}'.")))?;
-        let id: i64 = row.try_get("id").map_err(fail)?;
-        let role = parse_role(&row.try_get::<String, _>("role").map_err(fail)?).map_err(fail)?;
-        let was_disabled: Option<i64> = row.try_get("disabled_at").map_err(fail)?;
+        let id: i64 = row.try_get("id").context("changing a user")?;
+        let role = parse_role(
+            &row.try_get::<String, _>("role")
+                .context("changing a user")?,
+        )
+        .context("changing a user")?;
+        let was_disabled: Option<i64> = row.try_get("disabled_at").context("changing a user")?;
         let loses_admin = role == Role::Admin
             && was_disabled.is_none()
             && (change.disabled == Some(true) || change.role.is_some_and(|r| r != Role::Admin));
@@ -64,7 +67,7 @@ impl Accounts {
             .fetch_one(&mut *tx)
             .await
             .and_then(|r| r.try_get(0))
-            .map_err(fail)?;
+            .context("changing a user")?;
             if others == 0 {
                 return Err(AppError::conflict(format!(
                     "{username} is the last enabled admin; make another admin first."
@@ -87,7 +90,7 @@ impl Accounts {
         .bind(actor)
         .execute(&mut *tx)
         .await
-        .map_err(fail)?;
+        .context("changing a user")?;
         // Disabling takes the account's machines with it: the tokens it created are revoked.
         let mut revoked = Vec::new();
         if change.disabled == Some(true) {
@@ -98,11 +101,11 @@ impl Accounts {
             .bind(username)
             .fetch_all(&mut *tx)
             .await
-            .map_err(fail)?
+            .context("changing a user")?
             .iter()
             .map(|r| r.try_get::<i64, _>(0))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(fail)?;
+            .context("changing a user")?;
         }
         let user = sqlx::query(
             "SELECT id, username, role, created_at, last_sign_in_at, disabled_at FROM users WHERE id = $1",
@@ -111,7 +114,7 @@ impl Accounts {
         .fetch_one(&mut *tx)
         .await
         .and_then(|r| decode_user(&r))
-        .map_err(fail)?;
+        .context("changing a user")?;
         store::commit_audited(
             tx,
             &self.bus,

@@ -7,6 +7,7 @@ use crate::auth::{
     caller::client_addr, password, throttle::SignInThrottle, token, SESSION_USER_ID,
 };
 use crate::error::internal;
+use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::store;
 use app::error::{AppError, ErrorCode};
@@ -96,7 +97,7 @@ impl Accounts {
             .fetch_one(&self.pool)
             .await
             .and_then(|r| r.try_get(0))
-            .map_err(|e| internal("counting users", e))
+            .context("counting users")
     }
 
     pub async fn principal_for_user(&self, id: i64) -> Result<Option<Principal>, AppError> {
@@ -107,9 +108,9 @@ impl Accounts {
         .bind(id)
         .fetch_optional(&self.pool)
         .await
-        .map_err(|e| internal("loading the session's user", e))?;
+        .context("loading the session's user")?;
         row.map(|r| {
-            Ok(Principal {
+            Ok::<_, sqlx::Error>(Principal {
                 id: r.try_get("id")?,
                 name: r.try_get("username")?,
                 role: parse_role(&r.try_get::<String, _>("role")?)?,
@@ -119,7 +120,7 @@ impl Accounts {
             })
         })
         .transpose()
-        .map_err(|e: sqlx::Error| internal("decoding a user", e))
+        .context("decoding a user")
     }
 
     pub async fn principal_for_token(
@@ -136,7 +137,7 @@ impl Accounts {
         .bind(&hash)
         .fetch_optional(&self.pool)
         .await
-        .map_err(|e| internal("looking up an API token", e))?;
+        .context("looking up an API token")?;
         let Some(row) = row else { return Ok(None) };
         let principal = (|| -> Result<Principal, sqlx::Error> {
             Ok(Principal {
@@ -148,7 +149,7 @@ impl Accounts {
                 environment: row.try_get("environment")?,
             })
         })()
-        .map_err(|e| internal("decoding an API token", e))?;
+        .context("decoding an API token")?;
         self.tokens.put(hash, principal.clone());
         // Written at most once a minute per token, so busy machines do not turn reads into writes.
         // The statement runs only when the read says it is due (on SQLite even an UPDATE that
@@ -189,7 +190,7 @@ impl Accounts {
         validate_password(password).map_err(AppError::unprocessable)?;
         let hash = password::hash_blocking(password.to_string())
             .await
-            .map_err(|e| internal("hashing a password", e))?;
+            .context("hashing a password")?;
         let now = crate::now_ms();
         let mut tx = store::begin(&self.pool).await?;
         let id = store::insert_id(
@@ -355,7 +356,7 @@ impl AccountsPort for Accounts {
                 .bind(username)
                 .fetch_optional(&self.pool)
                 .await
-                .map_err(|e| internal("looking up a user", e))?;
+                .context("looking up a user")?;
         let stored_hash = row
             .as_ref()
             .and_then(|r| r.try_get::<String, _>("password_hash").ok());
@@ -370,17 +371,13 @@ impl AccountsPort for Accounts {
         };
         self.throttle.succeeded(addr, username);
         let principal = Principal {
-            id: row
-                .try_get("id")
-                .map_err(|e| internal("decoding a user", e))?,
-            name: row
-                .try_get("username")
-                .map_err(|e| internal("decoding a user", e))?,
+            id: row.try_get("id").context("decoding a user")?,
+            name: row.try_get("username").context("decoding a user")?,
             role: parse_role(
                 &row.try_get::<String, _>("role")
-                    .map_err(|e| internal("decoding a user", e))?,
+                    .context("decoding a user")?,
             )
-            .map_err(|e| internal("decoding a user", e))?,
+            .context("decoding a user")?,
             kind: PrincipalKind::User,
             scopes: Vec::new(),
             environment: None,
@@ -390,18 +387,15 @@ impl AccountsPort for Accounts {
             .get::<Session>()
             .ok_or_else(|| internal("signing in", "no session layer"))?;
         // A new id at sign-in, so a session id planted before sign-in is worthless after it.
-        session
-            .cycle_id()
-            .await
-            .map_err(|e| internal("cycling the session id", e))?;
+        session.cycle_id().await.context("cycling the session id")?;
         session
             .insert(SESSION_USER_ID, principal.id)
             .await
-            .map_err(|e| internal("writing the session", e))?;
+            .context("writing the session")?;
         session
             .insert(crate::auth::SESSION_SIGNED_IN_AT, crate::now_ms())
             .await
-            .map_err(|e| internal("writing the session", e))?;
+            .context("writing the session")?;
 
         let mut tx = store::begin(&self.pool).await?;
         sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
@@ -409,7 +403,7 @@ impl AccountsPort for Accounts {
             .bind(principal.id)
             .execute(&mut *tx)
             .await
-            .map_err(|e| internal("recording a sign-in", e))?;
+            .context("recording a sign-in")?;
         store::commit_audited(
             tx,
             &self.bus,
@@ -430,10 +424,7 @@ impl AccountsPort for Accounts {
             return Ok(());
         };
         let user = session.get::<i64>(SESSION_USER_ID).await.ok().flatten();
-        session
-            .flush()
-            .await
-            .map_err(|e| internal("ending a session", e))?;
+        session.flush().await.context("ending a session")?;
         // On the audit trail, and so on the live connection: the tab's other websockets learn
         // at once that their session is gone and close.
         if let Some(principal) = match user {
@@ -509,13 +500,11 @@ impl AccountsPort for Accounts {
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(|e| internal("revoking a token", e))?;
+            .context("revoking a token")?;
         let Some(row) = row else {
             return Err(AppError::not_found(format!("An active token with id {id}")));
         };
-        let name: String = row
-            .try_get(0)
-            .map_err(|e| internal("decoding a token", e))?;
+        let name: String = row.try_get(0).context("decoding a token")?;
         // Forgotten before the commit too: the commit publishes `token.revoked`, and an open
         // websocket that checks its token on that event must not find it still cached. (After
         // the commit again, for a request that cached it meanwhile from the old row.)
