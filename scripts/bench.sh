@@ -3,7 +3,7 @@
 # binary, and server-side render time of the dashboard shell, then the deployment benchmarks
 # (server/examples/deploy_bench.rs: rollback start, event fan-out to 1,000 websocket clients,
 # webhook ingestion, history at 1,000,000 deployments), and request rates with wrk (Debian's
-# `wrk`): the largest page bundle as browsers fetch it. Needs the release build (scripts/build.sh,
+# `wrk`): the largest page bundle as browsers fetch it, and every signed-in page. Needs the release build (scripts/build.sh,
 # which scripts/test.sh and scripts/run.sh run). Set FLIGHTDECK_BENCH_POSTGRES_URL (a superuser
 # URL) to measure webhook ingestion on PostgreSQL too.
 set -euo pipefail
@@ -99,6 +99,21 @@ if command -v wrk >/dev/null; then
   printf '| gzip | %s |\n' "$(rate -H 'Accept-Encoding: gzip')"
   printf '| brotli (what Chromium asks for: gzip, deflate, br, zstd) | %s |\n' "$(rate -H 'Accept-Encoding: gzip, deflate, br, zstd')"
   printf '| the stylesheet (unhashed, no-cache), gzip | %s |\n' "$(url="http://127.0.0.1:$port/pkg/flightdeck.css" rate -H 'Accept-Encoding: gzip')"
+
+  # Every signed-in page as a browser opening it asks for it, with one session (issue 17: at
+  # least 8,000/s each). Reads are cached until something changes (server/src/read_cache.rs); the
+  # demo's probes and SLO evaluations change something every few seconds, as in production.
+  jar="$data/cookies"
+  curl -sf -c "$jar" -o /dev/null -H "Origin: http://127.0.0.1:$port" -H 'Accept: application/json' \
+    --data 'username=admin&password=bench-admin-password' "http://127.0.0.1:$port/api/sign_in"
+  cookie="fd_session=$(awk '$6 == "fd_session" { print $7 }' "$jar")"
+  printf '\n| signed-in page (demo data), wrk -t2 -c16 -d5s | requests/s |\n|---|---|\n'
+  for page in / /deployments /deployments/1 /health /health/1 /slos /slos/1 /alerts /alerts/1 \
+    /audit /builds /flags /config /services/payments-gateway /system; do
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" -H 'Accept: text/html' "http://127.0.0.1:$port$page")
+    if [ "$status" != 200 ]; then printf '| %s | (answered %s) |\n' "$page" "$status"; continue; fi
+    printf '| %s | %s |\n' "$page" "$(url="http://127.0.0.1:$port$page" rate -H "Cookie: $cookie" -H 'Accept: text/html')"
+  done
 else
   echo "(wrk is not installed: apt-get install wrk for the request rates)"
 fi
