@@ -1,5 +1,6 @@
-//! The read cache behind the pages (`server/src/read_cache.rs`): pages keep reading the same
-//! rows, so they are kept, but nobody may see an old value once a change has been answered.
+//! The read cache behind the pages (`server/src/read_cache.rs`) and the kept pages
+//! (`server/src/web/page_cache.rs`): pages keep reading and rendering the same things, so they
+//! are kept, but nobody may see an old value once a change has been answered.
 
 mod common;
 use app::model::Role;
@@ -115,7 +116,63 @@ async fn values_are_served_only_while_nothing_changed() {
     assert_eq!(read(after), None, "a value past its maximum age");
 }
 
+/// The nonce the page's Content-Security-Policy allows, and whether the page uses only it.
+fn nonce_of(page: &common::TestResponse) -> String {
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(
+        page.body.contains(&format!("nonce=\"{nonce}\"")),
+        "the page's scripts carry it"
+    );
+    nonce.to_string()
+}
+
+/// A kept page is one viewer's, in one theme, and each answer carries a nonce of its own.
+async fn kept_pages_are_each_viewers_own_with_a_fresh_nonce(app: TestApp) {
+    let admin = app.sign_in("admin", ADMIN_PASSWORD).await;
+    let password = app.new_user("cache-viewer-dana", Role::Viewer).await;
+    let dana = app.sign_in("cache-viewer-dana", &password).await;
+
+    let first = app.page("/deployments", &admin).await;
+    let second = app.page("/deployments", &admin).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let (n1, n2) = (nonce_of(&first), nonce_of(&second));
+    assert_ne!(n1, n2, "every answer has a nonce of its own");
+    assert!(
+        !second.body.contains(&n1),
+        "the first answer's nonce is gone"
+    );
+
+    let hers = app.page("/deployments", &dana).await;
+    nonce_of(&hers);
+    assert!(hers.body.contains("cache-viewer-dana"));
+    assert!(!second.body.contains("cache-viewer-dana"));
+    assert!(!app
+        .page("/deployments", &admin)
+        .await
+        .body
+        .contains("cache-viewer-dana"));
+
+    let common::Auth::Cookie(session) = &dana else {
+        unreachable!()
+    };
+    let light = common::Auth::Cookie(format!("{session}; fd_theme=light"));
+    assert!(app
+        .page("/deployments", &light)
+        .await
+        .body
+        .contains("data-theme=\"light\""));
+    assert!(hers.body.contains("data-theme=\"dark\""));
+}
+
 on_both_databases!(
     a_change_shows_as_soon_as_it_is_answered,
     a_change_without_an_event_shows_after_the_maximum_age,
+    kept_pages_are_each_viewers_own_with_a_fresh_nonce,
 );

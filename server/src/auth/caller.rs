@@ -139,7 +139,7 @@ fn within_scopes(
 }
 
 /// A browser navigation to a page (not the API, a bundle or a file).
-fn is_page(request: &Request) -> bool {
+pub(crate) fn is_page(request: &Request) -> bool {
     let path = request.uri().path();
     let wants_html = request
         .headers()

@@ -20,6 +20,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 mod liveness;
 mod metrics;
+pub mod page_cache;
 
 /// What every server function and page render gets as context: the ports, who is signed in (the
 /// pages render for their role), and the CSP nonce of this response so Leptos marks its inline
@@ -68,6 +69,7 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
         .with_expiry(Expiry::OnInactivity(idle));
 
     let context = leptos_context(&state);
+    let pages = std::sync::Arc::new(page_cache::PageCache::new(state.bus.clone()));
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let pkg_dir =
@@ -88,6 +90,10 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(middleware::from_fn_with_state(
+            (state.clone(), pages),
+            page_cache::serve,
+        ))
         .layer(middleware::from_fn(caller::page_guard))
         .layer(middleware::from_fn_with_state(
             state.clone(),
