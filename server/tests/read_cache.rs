@@ -116,23 +116,6 @@ async fn values_are_served_only_while_nothing_changed() {
     assert_eq!(read(after), None, "a value past its maximum age");
 }
 
-/// The nonce the page's Content-Security-Policy allows, and whether the page uses only it.
-fn nonce_of(page: &common::TestResponse) -> String {
-    let csp = page.headers["content-security-policy"].to_str().unwrap();
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .unwrap()
-        .split('\'')
-        .next()
-        .unwrap();
-    assert!(
-        page.body.contains(&format!("nonce=\"{nonce}\"")),
-        "the page's scripts carry it"
-    );
-    nonce.to_string()
-}
-
 /// A kept page is one viewer's, in one theme, and each answer carries a nonce of its own.
 async fn kept_pages_are_each_viewers_own_with_a_fresh_nonce(app: TestApp) {
     let admin = app.sign_in("admin", ADMIN_PASSWORD).await;
@@ -142,7 +125,7 @@ async fn kept_pages_are_each_viewers_own_with_a_fresh_nonce(app: TestApp) {
     let first = app.page("/deployments", &admin).await;
     let second = app.page("/deployments", &admin).await;
     assert_eq!(first.status, StatusCode::OK);
-    let (n1, n2) = (nonce_of(&first), nonce_of(&second));
+    let (n1, n2) = (first.csp_nonce(), second.csp_nonce());
     assert_ne!(n1, n2, "every answer has a nonce of its own");
     assert!(
         !second.body.contains(&n1),
@@ -150,7 +133,7 @@ async fn kept_pages_are_each_viewers_own_with_a_fresh_nonce(app: TestApp) {
     );
 
     let hers = app.page("/deployments", &dana).await;
-    nonce_of(&hers);
+    hers.csp_nonce();
     assert!(hers.body.contains("cache-viewer-dana"));
     assert!(!second.body.contains("cache-viewer-dana"));
     assert!(!app

@@ -35,6 +35,24 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
+    /// The nonce this answer's Content-Security-Policy allows, checking its inline scripts carry
+    /// it.
+    pub fn csp_nonce(&self) -> String {
+        let csp = self.headers["content-security-policy"].to_str().unwrap();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap();
+        assert!(
+            self.body.contains(&format!("nonce=\"{nonce}\"")),
+            "inline scripts carry this response's nonce"
+        );
+        nonce.to_string()
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
