@@ -85,7 +85,7 @@ impl CatalogPort for Catalog {
             .bind(now),
             &mut tx,
             "creating a service",
-            || format!(
+            |_| format!(
                 "A service named '{}' already exists.",
                 new.name
             ),
@@ -156,10 +156,20 @@ impl CatalogPort for Catalog {
             .bind(now),
             &mut tx,
             "creating an environment",
-            || format!(
-                "An environment with name '{}' or rank {} already exists.",
-                new.name, new.rank
-            ),
+            // Another request took the name or the rank since the look above.
+            |constraint| match constraint {
+                Some("environments_name_key") => {
+                    format!("An environment named '{}' already exists.", new.name)
+                }
+                Some("environments_rank_key") => format!(
+                    "Rank {} is taken; pick a free rank so the pipeline order stays clear.",
+                    new.rank
+                ),
+                _ => format!(
+                    "An environment with name '{}' or rank {} already exists.",
+                    new.name, new.rank
+                ),
+            },
         )
         .await?;
         store::commit_audited(

@@ -101,7 +101,35 @@ pub fn is_unreachable(error: &sqlx::Error) -> bool {
 
 /// Unique-constraint violations, recognised by kind rather than by the text of the message.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation)
+    matches!(violation(error), Some(Violation::Unique(_)))
+}
+
+/// A write refused by a constraint a person can run into: a name already taken (with the
+/// constraint's name on PostgreSQL, which says which of a table's unique constraints it was;
+/// SQLite names only columns, so there the kind alone decides), or a row it refers to removed
+/// meanwhile.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Violation<'a> {
+    Unique(Option<&'a str>),
+    ForeignKey,
+}
+
+pub fn violation(error: &sqlx::Error) -> Option<Violation<'_>> {
+    let sqlx::Error::Database(db) = error else {
+        return None;
+    };
+    match db.kind() {
+        sqlx::error::ErrorKind::UniqueViolation => Some(Violation::Unique(db.constraint())),
+        sqlx::error::ErrorKind::ForeignKeyViolation => Some(Violation::ForeignKey),
+        _ => None,
+    }
+}
+
+/// 409 for a write that referred to a row removed while it was being made.
+pub fn removed_meanwhile() -> AppError {
+    AppError::conflict(
+        "Something this refers to was removed while the change was being made; reload and try again.",
+    )
 }
 
 impl From<JsonRejection> for ApiError {

@@ -5,7 +5,7 @@
 use crate::audit::{record, NewAudit};
 use crate::db::Backend;
 use crate::error::Context as _;
-use crate::error::{internal, is_unique_violation};
+use crate::error::{internal, removed_meanwhile, violation, Violation};
 use crate::events::EventBus;
 use app::error::AppError;
 use sqlx::any::{AnyArguments, AnyRow};
@@ -44,31 +44,39 @@ pub async fn begin_write_on(
     .context("starting a transaction")
 }
 
-/// Runs an `INSERT ... RETURNING id`; `what` names the operation in the log.
+/// Runs an `INSERT ... RETURNING id`; `what` names the operation in the log. A unique violation
+/// is 409 with `conflict(constraint)` (the constraint's name on PostgreSQL, `None` on SQLite); a
+/// foreign-key one is 409 too ([`removed_meanwhile`]).
 pub async fn insert_id<'q>(
     query: Query<'q, Any, AnyArguments<'q>>,
     tx: &mut Transaction<'_, Any>,
     what: &str,
-    conflict: impl FnOnce() -> String,
+    conflict: impl FnOnce(Option<&str>) -> String,
 ) -> Result<i64, AppError> {
     match query.fetch_one(&mut **tx).await {
         Ok(row) => row.try_get(0).context(what),
-        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(conflict())),
-        Err(e) => Err(internal(what, e)),
+        Err(e) => Err(refused(what, e, conflict)),
     }
 }
 
-/// Runs a write that may break a unique constraint (a rename): 409 with `conflict()` if it does.
+/// Runs a write that may break a unique constraint (a rename), answering as [`insert_id`] does.
 pub async fn execute_unique<'q>(
     query: Query<'q, Any, AnyArguments<'q>>,
     tx: &mut Transaction<'_, Any>,
     what: &str,
-    conflict: impl FnOnce() -> String,
+    conflict: impl FnOnce(Option<&str>) -> String,
 ) -> Result<u64, AppError> {
     match query.execute(&mut **tx).await {
         Ok(done) => Ok(done.rows_affected()),
-        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(conflict())),
-        Err(e) => Err(internal(what, e)),
+        Err(e) => Err(refused(what, e, conflict)),
+    }
+}
+
+fn refused(what: &str, e: sqlx::Error, conflict: impl FnOnce(Option<&str>) -> String) -> AppError {
+    match violation(&e) {
+        Some(Violation::Unique(constraint)) => AppError::conflict(conflict(constraint)),
+        Some(Violation::ForeignKey) => removed_meanwhile(),
+        None => internal(what, e),
     }
 }
 

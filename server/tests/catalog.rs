@@ -195,7 +195,67 @@ async fn roles_decide_who_shapes_the_catalog(app: TestApp) {
     );
 }
 
+/// A write two requests race to make (past the look before it) is refused with 409, naming on
+/// PostgreSQL which of the table's unique constraints it broke; one that refers to a removed row
+/// is 409 too, never 500.
+async fn violated_constraints_answer_409_naming_the_right_one(app: TestApp) {
+    use flightdeck::db::Backend;
+    use flightdeck::store;
+    let pool = &app.state.db.pool;
+    sqlx::query(
+        "INSERT INTO environments (name, rank, protected, created_at) VALUES ('dev', 10, false, 0)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let insert = |name: &'static str, rank: i64| async move {
+        let mut tx = store::begin(pool).await.unwrap();
+        let result = store::insert_id(
+            sqlx::query("INSERT INTO environments (name, rank, protected, created_at) VALUES ($1, $2, false, 0) RETURNING id")
+                .bind(name)
+                .bind(rank),
+            &mut tx,
+            "creating an environment",
+            |constraint| match constraint {
+                Some("environments_name_key") => "name".to_string(),
+                Some("environments_rank_key") => "rank".to_string(),
+                other => format!("{other:?}"),
+            },
+        )
+        .await;
+        result.unwrap_err()
+    };
+    let (by_name, by_rank) = (insert("dev", 20).await, insert("qa", 10).await);
+    assert_eq!(by_name.code.status(), 409);
+    assert_eq!(by_rank.code.status(), 409);
+    if app.state.db.backend == Backend::Postgres {
+        assert_eq!(
+            (by_name.message.as_str(), by_rank.message.as_str()),
+            ("name", "rank")
+        );
+    } else {
+        // SQLite names no constraint: the message must cover both.
+        assert_eq!(
+            (by_name.message.as_str(), by_rank.message.as_str()),
+            ("None", "None")
+        );
+    }
+
+    let mut tx = store::begin(pool).await.unwrap();
+    let gone = store::insert_id(
+        sqlx::query("INSERT INTO releases (service_id, version, created_at) VALUES (424242, '1.0.0', 0) RETURNING id"),
+        &mut tx,
+        "creating a release",
+        |_| unreachable!("not a unique violation"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(gone.code.status(), 409, "{}", gone.message);
+    assert!(gone.message.contains("reload"), "{}", gone.message);
+}
+
 on_both_databases!(
+    violated_constraints_answer_409_naming_the_right_one,
     environments_are_listed_in_pipeline_order,
     services_are_created_validated_and_audited,
     roles_decide_who_shapes_the_catalog,

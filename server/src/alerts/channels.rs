@@ -56,7 +56,7 @@ impl Alerts {
             .bind(now),
             &mut tx,
             "creating a channel",
-            || format!("A channel named '{}' already exists.", new.name),
+            |_| format!("A channel named '{}' already exists.", new.name),
         )
         .await?;
         let shown = mask_target(new.kind, &new.target);
@@ -147,7 +147,7 @@ impl Alerts {
             .bind(now),
             &mut tx,
             "creating an escalation policy",
-            || format!("A policy named '{}' already exists.", new.name),
+            |_| format!("A policy named '{}' already exists.", new.name),
         )
         .await?;
         insert_steps(&mut tx, id, &new.steps, &channel_ids)
@@ -219,7 +219,7 @@ impl Alerts {
                 .bind(&new.target),
             &mut tx,
             "changing a channel",
-            || format!("A channel named '{}' already exists.", new.name),
+            |_| format!("A channel named '{}' already exists.", new.name),
         )
         .await?;
         let shown = mask_target(new.kind, &new.target);
@@ -279,7 +279,7 @@ impl Alerts {
             .bind(new.rank),
             &mut tx,
             "changing an escalation policy",
-            || format!("A policy named '{}' already exists.", new.name),
+            |_| format!("A policy named '{}' already exists.", new.name),
         )
         .await?;
         sqlx::query("DELETE FROM escalation_steps WHERE policy_id = $1")

@@ -99,7 +99,7 @@ impl Alerts {
             .bind(&who),
             &mut tx,
             "removing a channel",
-            || format!("Another channel is named '{renamed}'; rename that one first."),
+            |_| format!("Another channel is named '{renamed}'; rename that one first."),
         )
         .await?;
         let given_up = sqlx::query(

@@ -158,7 +158,7 @@ impl Alerts {
             .bind(now),
             &mut tx,
             "creating a silence",
-            String::new,
+            |_| String::new(),
         )
         .await?;
         let silence = Silence { id, ..silence };

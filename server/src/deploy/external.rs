@@ -126,7 +126,7 @@ impl Deployments {
             .bind((!r.succeeded).then(|| format!("{source} reported the deployment failed."))),
             tx,
             "recording a reported deployment",
-            || "Another deployment was recorded at the same moment; send it again.".into(),
+            |_| "Another deployment was recorded at the same moment; send it again.".into(),
         )
         .await?;
         emit_updated(tx, id)

@@ -72,7 +72,7 @@ impl Deployments {
             .bind(s.rolls_back_id),
             &mut tx,
             "queueing a deployment",
-            || "Another deployment was queued at the same moment; try again.".into(),
+            |_| "Another deployment was queued at the same moment; try again.".into(),
         )
         .await?;
         jobs::enqueue(&mut tx, JobKind::Deploy, id, now)

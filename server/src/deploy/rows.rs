@@ -166,7 +166,7 @@ pub(super) async fn release_id(
         .bind(crate::now_ms()),
         tx,
         "creating a release",
-        || format!("Release {version} of {} was created at the same moment; try again.", target.service),
+        |_| format!("Release {version} of {} was created at the same moment; try again.", target.service),
     )
     .await
 }

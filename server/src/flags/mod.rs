@@ -222,7 +222,7 @@ impl Flags {
                 .bind(actor),
             &mut tx,
             "creating a flag",
-            || format!("A flag with key '{}' exists already; change it with PUT /api/v1/flags/{}.", flag.key, flag.key),
+            |_| format!("A flag with key '{}' exists already; change it with PUT /api/v1/flags/{}.", flag.key, flag.key),
         )
         .await?;
         self.commit(tx, actor, "created", None, &flag).await?;

@@ -190,7 +190,7 @@ impl Components {
             .bind(now),
             &mut tx,
             "creating a component",
-            || format!("A component named '{}' already exists.", new.name),
+            |_| format!("A component named '{}' already exists.", new.name),
         )
         .await?;
         let component = Component {

@@ -243,7 +243,7 @@ impl Slos {
             .bind(now),
             &mut tx,
             "creating an SLO",
-            || format!("{} already has an SLO named '{}'.", new.service, new.name),
+            |_| format!("{} already has an SLO named '{}'.", new.service, new.name),
         )
         .await?;
         store::commit_audited(

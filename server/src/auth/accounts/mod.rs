@@ -203,7 +203,7 @@ impl Accounts {
             .bind(now),
             &mut tx,
             "creating a user",
-            || format!(
+            |_| format!(
                 "A user named '{username}' already exists."
             ),
         )
@@ -282,7 +282,7 @@ impl Accounts {
             .bind(environment.as_deref()),
             &mut tx,
             "creating a token",
-            || format!(
+            |_| format!(
                 "An active token named '{name}' already exists; revoke it first or pick another name."
             ),
         )
