@@ -11,6 +11,10 @@
 //! moved, so a writer's next read, and a browser refreshing on an event, never see the old value.
 //! Changes that write no event (a health check whose status stays the same, a counter) show
 //! after at most [`ReadCache::MAX_AGE`].
+//!
+//! It serves server-function calls (every open page refetches after a live event), not server
+//! rendering, where a resource resolving at once made Leptos stall now and then; rendered pages
+//! are kept by `web/page_cache.rs` instead.
 
 use app::ports::ReadCachePort;
 use std::any::Any;
