@@ -94,6 +94,41 @@ fn ends_access(event: &EventMessage) -> bool {
         )
 }
 
+/// Whether the caller may still listen after `event`. Sign-outs, revocations and account changes
+/// are audited, so only those make the socket check its credential.
+async fn may_still_listen(event: &EventMessage, credential: &Credential, state: &AppState) -> bool {
+    !ends_access(event) || credential.still_valid(state).await
+}
+
+/// Sends the subscribed ones of `events` (read from the table: a reconnect's backlog, or a catch-up
+/// after falling behind) and moves `last_sent` past all of them. Returns how many were sent, or
+/// `None` when the socket is done: it failed, or an event in the backlog ended the caller's access
+/// (the socket is then closed with 1008).
+async fn replay_to(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    events: Vec<EventMessage>,
+    subscription: &Subscription,
+    last_sent: &mut i64,
+    credential: &Credential,
+    state: &AppState,
+) -> Option<usize> {
+    let mut sent = 0;
+    for event in events {
+        if !may_still_listen(&event, credential, state).await {
+            close_for_policy(sink).await;
+            return None;
+        }
+        *last_sent = event.seq;
+        if subscription.wants(&event) {
+            if !send(sink, &event).await {
+                return None;
+            }
+            sent += 1;
+        }
+    }
+    Some(sent)
+}
+
 /// Closes the socket with 1008 (policy violation): the caller may no longer listen.
 async fn close_for_policy(sink: &mut futures_util::stream::SplitSink<WebSocket, Message>) {
     let frame = axum::extract::ws::CloseFrame {
@@ -177,15 +212,19 @@ async fn run(socket: WebSocket, state: AppState, credential: Credential) {
                 last_sent = head;
             }
             Ok(events) => {
-                for event in events {
-                    last_sent = event.seq;
-                    if subscription.wants(&event) {
-                        replayed += 1;
-                        if !send(&mut sink, &event).await {
-                            return;
-                        }
-                    }
-                }
+                let Some(sent) = replay_to(
+                    &mut sink,
+                    events,
+                    &subscription,
+                    &mut last_sent,
+                    &credential,
+                    &state,
+                )
+                .await
+                else {
+                    return;
+                };
+                replayed = sent;
             }
             Err(error) => {
                 tracing::warn!(%error, "websocket replay failed");
@@ -210,14 +249,6 @@ async fn run(socket: WebSocket, state: AppState, credential: Credential) {
         tokio::select! {
             received = live.recv() => match received {
                 Ok(published) => {
-                    // Sign-outs, revocations and account changes are audited: check at once
-                    // whether this socket's caller is still allowed.
-                    if ends_access(&published.event)
-                        && !credential.still_valid(&state).await
-                    {
-                        close_for_policy(&mut sink).await;
-                        break;
-                    }
                     // Queue this event and any others already waiting, then write them with
                     // one flush: a burst costs one write per client, not one per event.
                     let mut next = Some(published);
@@ -225,6 +256,13 @@ async fn run(socket: WebSocket, state: AppState, credential: Credential) {
                     let mut failed = false;
                     let mut lagged = false;
                     while let Some(published) = next.take() {
+                        // Every event of the burst, not only its first: a revocation the bus
+                        // published behind another event must close the socket as promptly.
+                        if !may_still_listen(&published.event, &credential, &state).await {
+                            // Sends what was queued (it came before the change), then the close.
+                            close_for_policy(&mut sink).await;
+                            return;
+                        }
                         if published.event.seq > last_sent {
                             last_sent = published.event.seq;
                             if subscription.wants(&published.event) {
@@ -250,22 +288,16 @@ async fn run(socket: WebSocket, state: AppState, credential: Credential) {
                     if lagged {
                         // Fell behind while draining: catch up from the table, as below.
                         let Ok(events) = state.bus.replay(last_sent).await else { break };
-                        for event in events {
-                            last_sent = event.seq;
-                            if subscription.wants(&event) && !send(&mut sink, &event).await {
-                                return;
-                            }
+                        if replay_to(&mut sink, events, &subscription, &mut last_sent, &credential, &state).await.is_none() {
+                            return;
                         }
                     }
                 }
                 // Too slow to keep up with the channel: catch up from the table instead.
                 Err(RecvError::Lagged(_)) => {
                     let Ok(events) = state.bus.replay(last_sent).await else { break };
-                    for event in events {
-                        last_sent = event.seq;
-                        if subscription.wants(&event) && !send(&mut sink, &event).await {
-                            return;
-                        }
+                    if replay_to(&mut sink, events, &subscription, &mut last_sent, &credential, &state).await.is_none() {
+                        return;
                     }
                 }
                 Err(RecvError::Closed) => break,

@@ -301,3 +301,38 @@ async fn another_replica_hears_of_events_at_once() {
         }
     }
 }
+
+/// PostgreSQL only: a revocation that reaches the socket in a burst, behind another event (the
+/// bus held both while an earlier `seq` was still uncommitted), closes it as promptly as one that
+/// arrives alone; the CI run of stop 24 saw such a socket stay open until its minute's re-check.
+#[tokio::test]
+async fn a_revocation_arriving_behind_other_events_still_closes_the_socket() {
+    let Some(app) = TestApp::on(common::Backend::Postgres).await else {
+        return;
+    };
+    let addr = serve(&app).await;
+    let admin = app.new_token("admin-script", Role::Admin).await;
+    let made = app
+        .post_json(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "wallboard", "role": "viewer"}),
+        )
+        .await;
+    let token = made.json()["token"].as_str().unwrap().to_string();
+    let id = made.json()["summary"]["id"].as_i64().unwrap();
+    let mut socket = connect(addr, &token).await.unwrap();
+    subscribe(&mut socket, None).await;
+    assert_eq!(next_json(&mut socket).await["type"], "subscribed");
+
+    // A writer takes a `seq` and has not committed: the bus holds everything after it.
+    let mut slow = app.state.db.pool.begin().await.unwrap();
+    flightdeck::events::append(&mut slow, "test", "slow", &json!({}))
+        .await
+        .unwrap();
+    let revoked = app.delete(&format!("/api/v1/tokens/{id}"), &admin).await;
+    assert_eq!(revoked.status, axum::http::StatusCode::NO_CONTENT);
+    slow.commit().await.unwrap();
+    app.state.bus.wake();
+    assert_eq!(closed_with(&mut socket).await, 1008);
+}
