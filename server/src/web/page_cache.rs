@@ -143,22 +143,9 @@ pub async fn serve(
     if let Some(kept) = cache.get(&key, generation, &nonce) {
         return kept;
     }
-    let response = next.run(request).await;
-    if response.status() != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    // Sent again with another nonce; the length stays (nonces all have one length) but need not.
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let body = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(body) => body,
-        Err(error) => {
-            // The render failed half-way; what was sent so far cannot be sent now.
-            tracing::error!(%error, "rendering a page");
-            let mut failed = Response::new(Body::from("The page could not be rendered."));
-            *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            return failed;
-        }
+    let (parts, body) = match render(next, request, RENDER_DEADLINE).await {
+        Rendered::Page(parts, body) => (parts, body),
+        Rendered::Other(response) => return response,
     };
     if body.len() <= MAX_PAGE_BYTES {
         cache.put(
@@ -173,4 +160,142 @@ pub async fn serve(
         );
     }
     Response::from_parts(parts, Body::from(body))
+}
+
+/// How long a page may take to render before it counts as stalled. Pages render in
+/// milliseconds; Leptos' out-of-order streaming has had rare lost wake-ups that leave a
+/// `<Suspense>` waiting for ever (leptos#4851, #4578; seen here about once in 60 runs of a test
+/// binary under load), and a stalled render costs nothing but the connection, so the user would
+/// wait for ever on a half-sent page.
+const RENDER_DEADLINE: Duration = Duration::from_secs(15);
+
+enum Rendered {
+    /// A complete `200` page that sets no cookie: one that may be kept.
+    Page(axum::http::response::Parts, Bytes),
+    /// Anything else, to send as it is.
+    Other(Response),
+}
+
+/// Renders `request` (a page view: a GET without a body) to the end, once more if the first
+/// render stalls past `deadline`; a page that stalls twice is answered with 503.
+async fn render(next: Next, request: Request, deadline: Duration) -> Rendered {
+    let mut again = Request::new(Body::empty());
+    *again.method_mut() = request.method().clone();
+    *again.uri_mut() = request.uri().clone();
+    *again.headers_mut() = request.headers().clone();
+    *again.extensions_mut() = request.extensions().clone();
+    if let Some(rendered) = render_once(next.clone(), request, deadline).await {
+        return rendered;
+    }
+    tracing::warn!(uri = %again.uri(), "rendering a page stalled; rendering it again");
+    if let Some(rendered) = render_once(next, again, deadline).await {
+        return rendered;
+    }
+    tracing::error!("rendering a page stalled twice");
+    let mut stalled = Response::new(Body::from(
+        "The page took too long to render. Reload it; if it keeps happening, the server log says more.",
+    ));
+    *stalled.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    Rendered::Other(stalled)
+}
+
+/// One render, read to the end within `deadline`; `None` when it stalled.
+async fn render_once(next: Next, request: Request, deadline: Duration) -> Option<Rendered> {
+    let whole = async {
+        let response = next.run(request).await;
+        if response.status() != StatusCode::OK
+            || response.headers().contains_key(header::SET_COOKIE)
+        {
+            return Rendered::Other(response);
+        }
+        let (mut parts, body) = response.into_parts();
+        // Sent again with another nonce; the length stays (nonces all have one length) but need not.
+        parts.headers.remove(header::CONTENT_LENGTH);
+        match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(body) => Rendered::Page(parts, body),
+            Err(error) => {
+                // The render failed half-way; what was sent so far cannot be sent now.
+                tracing::error!(%error, "rendering a page");
+                let mut failed = Response::new(Body::from("The page could not be rendered."));
+                *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                Rendered::Other(failed)
+            }
+        }
+    };
+    tokio::time::timeout(deadline, whole).await.ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tower::ServiceExt;
+
+    /// A page whose first `stalls` renders send their first bytes and then never finish, as a
+    /// `<Suspense>` that lost its wake-up does.
+    async fn page_after(stalls: usize) -> (StatusCode, String, usize) {
+        let renders = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&renders);
+        let handler = move || {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < stalls {
+                    let first = futures_util::stream::iter([Ok::<_, std::io::Error>(
+                        Bytes::from_static(b"<html>"),
+                    )]);
+                    Body::from_stream(futures_util::StreamExt::chain(
+                        first,
+                        futures_util::stream::pending(),
+                    ))
+                } else {
+                    Body::from("<html>the page</html>")
+                }
+            }
+        };
+        let router = axum::Router::new()
+            .route("/", get(handler))
+            .layer(axum::middleware::from_fn(
+                |request: Request, next: Next| async move {
+                    match render(next, request, Duration::from_millis(500)).await {
+                        Rendered::Page(parts, body) => {
+                            Response::from_parts(parts, Body::from(body))
+                        }
+                        Rendered::Other(response) => response,
+                    }
+                },
+            ));
+        let response = router
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            String::from_utf8_lossy(&body).into_owned(),
+            renders.load(Ordering::SeqCst),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_stalled_render_is_rendered_again() {
+        assert_eq!(
+            page_after(1).await,
+            (StatusCode::OK, "<html>the page</html>".to_string(), 2)
+        );
+        assert_eq!(
+            page_after(0).await,
+            (StatusCode::OK, "<html>the page</html>".to_string(), 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_page_that_stalls_twice_answers_503_with_what_to_do() {
+        let (status, body, renders) = page_after(2).await;
+        assert_eq!((status, renders), (StatusCode::SERVICE_UNAVAILABLE, 2));
+        assert!(body.contains("Reload"), "{body}");
+    }
 }
