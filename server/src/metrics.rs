@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -58,6 +58,7 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
     ws_clients: Arc<AtomicI64>,
     window: Mutex<Window>,
+    page_render_stalls: AtomicU64,
 }
 
 /// Decrements the websocket gauge when the session ends, however it ends.
@@ -112,6 +113,11 @@ impl Metrics {
     pub fn ws_client_connected(&self) -> ClientGuard {
         self.ws_clients.fetch_add(1, Ordering::Relaxed);
         ClientGuard(self.ws_clients.clone())
+    }
+
+    /// A page render stalled and was started again (`web/page_cache.rs`).
+    pub fn page_render_stalled(&self) {
+        self.page_render_stalls.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn ws_clients(&self) -> i64 {
@@ -171,6 +177,13 @@ impl Metrics {
         out.push_str("# HELP flightdeck_event_head_seq Highest event seq published.\n");
         out.push_str("# TYPE flightdeck_event_head_seq gauge\n");
         let _ = writeln!(out, "flightdeck_event_head_seq {event_head}");
+        out.push_str("# HELP flightdeck_page_render_stalls_total Page renders that stalled and were started again.\n");
+        out.push_str("# TYPE flightdeck_page_render_stalls_total counter\n");
+        let _ = writeln!(
+            out,
+            "flightdeck_page_render_stalls_total {}",
+            self.page_render_stalls.load(Ordering::Relaxed)
+        );
         out
     }
 }

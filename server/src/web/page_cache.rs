@@ -143,7 +143,7 @@ pub async fn serve(
     if let Some(kept) = cache.get(&key, generation, &nonce) {
         return kept;
     }
-    let (parts, body) = match render(next, request, RENDER_DEADLINE).await {
+    let (parts, body) = match render(next, request, RENDER_DEADLINE, &state.metrics).await {
         Rendered::Page(parts, body) => (parts, body),
         Rendered::Other(response) => return response,
     };
@@ -178,7 +178,12 @@ enum Rendered {
 
 /// Renders `request` (a page view: a GET without a body) to the end, once more if the first
 /// render stalls past `deadline`; a page that stalls twice is answered with 503.
-async fn render(next: Next, request: Request, deadline: Duration) -> Rendered {
+async fn render(
+    next: Next,
+    request: Request,
+    deadline: Duration,
+    metrics: &crate::metrics::Metrics,
+) -> Rendered {
     let mut again = Request::new(Body::empty());
     *again.method_mut() = request.method().clone();
     *again.uri_mut() = request.uri().clone();
@@ -188,6 +193,7 @@ async fn render(next: Next, request: Request, deadline: Duration) -> Rendered {
         return rendered;
     }
     tracing::warn!(uri = %again.uri(), "rendering a page stalled; rendering it again");
+    metrics.page_render_stalled();
     if let Some(rendered) = render_once(next, again, deadline).await {
         return rendered;
     }
@@ -236,6 +242,8 @@ mod tests {
     /// `<Suspense>` that lost its wake-up does.
     async fn page_after(stalls: usize) -> (StatusCode, String, usize) {
         let renders = Arc::new(AtomicUsize::new(0));
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let counted_stalls = Arc::clone(&metrics);
         let counted = Arc::clone(&renders);
         let handler = move || {
             let n = counted.fetch_add(1, Ordering::SeqCst);
@@ -256,12 +264,15 @@ mod tests {
         let router = axum::Router::new()
             .route("/", get(handler))
             .layer(axum::middleware::from_fn(
-                |request: Request, next: Next| async move {
-                    match render(next, request, Duration::from_millis(500)).await {
-                        Rendered::Page(parts, body) => {
-                            Response::from_parts(parts, Body::from(body))
+                move |request: Request, next: Next| {
+                    let metrics = Arc::clone(&counted_stalls);
+                    async move {
+                        match render(next, request, Duration::from_millis(500), &metrics).await {
+                            Rendered::Page(parts, body) => {
+                                Response::from_parts(parts, Body::from(body))
+                            }
+                            Rendered::Other(response) => response,
                         }
-                        Rendered::Other(response) => response,
                     }
                 },
             ));
@@ -273,6 +284,12 @@ mod tests {
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .unwrap();
+        // Every render after the first was a stall, counted for `/metrics`.
+        let stalls = format!(
+            "flightdeck_page_render_stalls_total {}",
+            renders.load(Ordering::SeqCst) - 1
+        );
+        assert!(metrics.render(0, 0).contains(&stalls));
         (
             status,
             String::from_utf8_lossy(&body).into_owned(),
