@@ -13,6 +13,35 @@ use std::time::Duration;
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// SQLite migrations that shipped under another number: (old, new, description). The SQLite
+/// `0008` (`slo_counts_clustered`) shared its number with PostgreSQL's `0008` (`event_notify`),
+/// two different changes under one version; it is `0020` now, so a version means one migration
+/// on both backends. A database that applied it as 8 is told its new number before migrating:
+/// the SQL, and so the checksum sqlx verifies, is the same.
+const RENUMBERED_SQLITE: [(i64, i64, &str); 1] = [(8, 20, "slo counts clustered")];
+
+async fn renumber_sqlite_migrations(pool: &sqlx::AnyPool) -> Result<(), sqlx::Error> {
+    let migrated: Option<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if migrated.is_none() {
+        return Ok(());
+    }
+    for (old, new, description) in RENUMBERED_SQLITE {
+        sqlx::query(
+            "UPDATE _sqlx_migrations SET version = $1 WHERE version = $2 AND description = $3",
+        )
+        .bind(new)
+        .bind(old)
+        .bind(description)
+        .execute(pool)
+        .await?;
+    }
+    Ok(())
+}
+
 /// How many pages the WAL may hold before the committing connection copies them back into the
 /// database file (SQLite's default is 1,000). A checkpoint copies each page once however often it
 /// changed, and busy tables change the same pages again and again: alerts resent by Prometheus
@@ -166,7 +195,12 @@ impl Db {
             }
         };
         match db.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&db.pool).await?,
+            Backend::Sqlite => {
+                renumber_sqlite_migrations(&db.pool)
+                    .await
+                    .map_err(|e| DbError::Migrate(e.into()))?;
+                SQLITE_MIGRATIONS.run(&db.pool).await?
+            }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&db.pool).await?,
         }
         Ok(db)

@@ -205,3 +205,36 @@ async fn sqlite_and_postgres_have_the_same_schema() {
         "unique keys (SQLite left, PostgreSQL right)"
     );
 }
+
+/// A SQLite database made before the SQLite `0008` became `0020` (it applied that migration as
+/// version 8) opens with the new code (sqlx refuses a database that applied a version it does not
+/// know) and is on the new numbering afterwards.
+#[tokio::test]
+async fn a_sqlite_database_from_before_the_renumbering_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/old.db", dir.path().display());
+    let versions = |db: &flightdeck::db::Db| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query("SELECT version FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<i64, _>(0))
+                .collect::<Vec<i64>>()
+        }
+    };
+    let db = flightdeck::db::Db::connect(&url).await.unwrap();
+    let new = versions(&db).await;
+    assert!(new.contains(&20) && !new.contains(&8), "{new:?}");
+    // As the old numbering left it.
+    sqlx::query("UPDATE _sqlx_migrations SET version = 8 WHERE version = 20")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    db.pool.close().await;
+
+    let reopened = flightdeck::db::Db::connect(&url).await.unwrap();
+    assert_eq!(versions(&reopened).await, new);
+}
