@@ -172,11 +172,8 @@ impl AuditLog {
     pub fn new(pool: AnyPool) -> Self {
         AuditLog { pool }
     }
-}
 
-#[async_trait]
-impl AuditPort for AuditLog {
-    async fn list(&self, query: &AuditQuery) -> Result<AuditPage, AppError> {
+    pub async fn list(&self, query: &AuditQuery) -> Result<AuditPage, AppError> {
         let limit = query.checked_limit().map_err(AppError::bad_request)?;
         // Filters are optional; `$n IS NULL OR ...` keeps one statement (and one plan) for all.
         let rows = sqlx::query(
@@ -211,6 +208,13 @@ impl AuditPort for AuditLog {
             entries,
             next_before,
         })
+    }
+}
+
+#[async_trait]
+impl AuditPort for AuditLog {
+    async fn list(&self, query: &AuditQuery) -> Result<AuditPage, AppError> {
+        AuditLog::list(self, query).await
     }
 }
 

@@ -52,11 +52,8 @@ impl Catalog {
     pub fn new(pool: AnyPool, bus: Arc<EventBus>) -> Self {
         Catalog { pool, bus }
     }
-}
 
-#[async_trait]
-impl CatalogPort for Catalog {
-    async fn list_services(&self) -> Result<Vec<Service>, AppError> {
+    pub async fn list_services(&self) -> Result<Vec<Service>, AppError> {
         store::list(
             &self.pool,
             "SELECT id, name, description, owner, repo_url, created_at FROM services ORDER BY name",
@@ -66,7 +63,7 @@ impl CatalogPort for Catalog {
         .await
     }
 
-    async fn create_service(
+    pub async fn create_service(
         &self,
         actor: &Principal,
         new: NewService,
@@ -113,7 +110,7 @@ impl CatalogPort for Catalog {
         })
     }
 
-    async fn list_environments(&self) -> Result<Vec<Environment>, AppError> {
+    pub async fn list_environments(&self) -> Result<Vec<Environment>, AppError> {
         store::list(
             &self.pool,
             "SELECT id, name, rank, protected, created_at FROM environments ORDER BY rank",
@@ -123,7 +120,7 @@ impl CatalogPort for Catalog {
         .await
     }
 
-    async fn create_environment(
+    pub async fn create_environment(
         &self,
         actor: &Principal,
         new: NewEnvironment,
@@ -191,5 +188,29 @@ impl CatalogPort for Catalog {
             protected: new.protected,
             created_at: now,
         })
+    }
+}
+
+#[async_trait]
+impl CatalogPort for Catalog {
+    async fn list_services(&self) -> Result<Vec<Service>, AppError> {
+        Catalog::list_services(self).await
+    }
+    async fn create_service(
+        &self,
+        actor: &Principal,
+        new: NewService,
+    ) -> Result<Service, AppError> {
+        Catalog::create_service(self, actor, new).await
+    }
+    async fn list_environments(&self) -> Result<Vec<Environment>, AppError> {
+        Catalog::list_environments(self).await
+    }
+    async fn create_environment(
+        &self,
+        actor: &Principal,
+        new: NewEnvironment,
+    ) -> Result<Environment, AppError> {
+        Catalog::create_environment(self, actor, new).await
     }
 }

@@ -342,6 +342,37 @@ struct Change<'a> {
     reason: Option<&'a str>,
 }
 
+impl RuntimeConfig {
+    pub async fn set_value(
+        &self,
+        actor: &Principal,
+        environment: &str,
+        key: &str,
+        value: Value,
+        sensitive: Option<bool>,
+        reason: Option<String>,
+    ) -> Result<(ConfigEntry, bool), AppError> {
+        let new = NewValue {
+            value,
+            sensitive,
+            reason,
+        };
+        self.set(actor, environment, key, new).await
+    }
+
+    pub async fn restore_value(
+        &self,
+        actor: &Principal,
+        environment: &str,
+        key: &str,
+        change_id: i64,
+    ) -> Result<(), AppError> {
+        self.restore(actor, environment, key, change_id)
+            .await
+            .map(|_| ())
+    }
+}
+
 #[async_trait::async_trait]
 impl app::ports::ConfigPort for RuntimeConfig {
     async fn check_scope(&self, environment: &str) -> Result<(), AppError> {
@@ -359,12 +390,7 @@ impl app::ports::ConfigPort for RuntimeConfig {
         sensitive: Option<bool>,
         reason: Option<String>,
     ) -> Result<(ConfigEntry, bool), AppError> {
-        let new = NewValue {
-            value,
-            sensitive,
-            reason,
-        };
-        self.set(actor, environment, key, new).await
+        RuntimeConfig::set_value(self, actor, environment, key, value, sensitive, reason).await
     }
     async fn delete_value(
         &self,
@@ -389,8 +415,6 @@ impl app::ports::ConfigPort for RuntimeConfig {
         key: &str,
         change_id: i64,
     ) -> Result<(), AppError> {
-        self.restore(actor, environment, key, change_id)
-            .await
-            .map(|_| ())
+        RuntimeConfig::restore_value(self, actor, environment, key, change_id).await
     }
 }

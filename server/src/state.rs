@@ -39,19 +39,19 @@ pub struct Shared {
     pub db: Db,
     /// Publishes committed events to websocket sessions.
     pub bus: Arc<EventBus>,
-    /// Alerts, silences, channels, escalation; the same object behind `ports.alerts`.
+    /// Alerts, silences, channels, escalation.
     pub alerts: Arc<crate::alerts::Alerts>,
-    /// Components and the prober; the same object behind `ports.components`.
+    /// Components and the prober.
     pub components: Arc<crate::probes::Components>,
-    /// SLO definitions and evaluation; the same object behind `ports.slos`.
+    /// SLO definitions and evaluation.
     pub slos: Arc<crate::slos::Slos>,
-    /// Users, tokens and sign-in; the same object behind `ports.accounts`.
+    /// Users, tokens and sign-in.
     pub accounts: Arc<Accounts>,
-    /// The audit trail; the same object behind `ports.audit`.
+    /// The audit trail.
     pub audit: Arc<AuditLog>,
-    /// Services and environments; the same object behind `ports.catalog`.
+    /// Services and environments.
     pub catalog: Arc<Catalog>,
-    /// The deploy engine; the same object behind `ports.deployments`.
+    /// The deploy engine.
     pub deployments: Arc<Deployments>,
     /// Maintenance mode, read by every request.
     pub maintenance: Arc<crate::maintenance::MaintenanceMode>,
@@ -61,12 +61,12 @@ pub struct Shared {
     pub config_values: Arc<crate::runtime_config::RuntimeConfig>,
     /// Feature flags and their in-memory copy for evaluation.
     pub flags: Arc<crate::flags::Flags>,
-    /// Webhook secrets (variables, else the settings page); the same object behind `ports.settings`.
+    /// Webhook secrets (variables, else the settings page).
     pub secrets: Arc<crate::webhooks::Secrets>,
     /// Stored CI/CD webhook deliveries, applied in the background.
     pub inbox: Arc<crate::webhooks::Inbox>,
-    /// What server functions reach, provided to them as Leptos context.
-    pub ports: Ports,
+    /// Reads the pages' server functions keep (`read_cache.rs`).
+    pub reads: Arc<crate::read_cache::ReadCache>,
     /// Request, websocket and event counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Cookie and origin policy.
@@ -78,6 +78,26 @@ pub struct Shared {
 }
 
 impl AppState {
+    /// The services as the ports the pages' server functions use (the same instances: each
+    /// service is held once, here).
+    pub fn ports(&self) -> Ports {
+        Ports {
+            accounts: self.accounts.clone(),
+            alerts: self.alerts.clone(),
+            audit: self.audit.clone(),
+            builds: self.builds.clone(),
+            catalog: self.catalog.clone(),
+            config: self.config_values.clone(),
+            components: self.components.clone(),
+            deployments: self.deployments.clone(),
+            flags: self.flags.clone(),
+            settings: self.secrets.clone(),
+            slos: self.slos.clone(),
+            system: Arc::new(crate::system::SystemHealth(self.db.pool.clone())),
+            reads: self.reads.clone(),
+        }
+    }
+
     /// Builds the state over an open, migrated database and starts the event bus. Background
     /// workers start separately ([`AppState::start_workers`]): CLI commands that only write a
     /// row must not pick up deployments.
@@ -136,21 +156,7 @@ impl AppState {
         let inbox = crate::webhooks::Inbox::start(db.pool.clone(), db.backend);
         let secrets =
             crate::webhooks::Secrets::new(db.pool.clone(), bus.clone(), config.webhooks.clone());
-        let ports = Ports {
-            accounts: accounts.clone(),
-            alerts: alerts.clone(),
-            audit: audit.clone(),
-            builds: builds.clone(),
-            catalog: catalog.clone(),
-            config: config_values.clone(),
-            components: components.clone(),
-            deployments: deployments.clone(),
-            flags: flags.clone(),
-            settings: secrets.clone(),
-            slos: slos.clone(),
-            system: Arc::new(crate::system::SystemHealth(db.pool.clone())),
-            reads: Arc::new(crate::read_cache::ReadCache::new(bus.clone())),
-        };
+        let reads = Arc::new(crate::read_cache::ReadCache::new(bus.clone()));
         Ok(AppState(Arc::new(Shared {
             leptos_options,
             db,
@@ -168,7 +174,7 @@ impl AppState {
             maintenance,
             secrets,
             inbox,
-            ports,
+            reads,
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
             shutdown,

@@ -290,6 +290,27 @@ impl Alerts {
         self.escalation_wake.notify_one();
         Ok(alert)
     }
+
+    pub async fn needing_person(&self) -> Result<app::health::alert::AlertCounts, AppError> {
+        let rows = sqlx::query(
+            "SELECT severity, COUNT(*) AS n FROM alerts \
+             WHERE status IN ('open', 'escalated') AND silenced_by IS NULL GROUP BY severity",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("counting alerts")?;
+        let mut counts = app::health::alert::AlertCounts::default();
+        for row in rows {
+            let severity: String = row.try_get("severity").context("counting alerts")?;
+            let n = row.try_get::<i64, _>("n").context("counting alerts")? as u32;
+            match Severity::parse(&severity) {
+                Some(Severity::Critical) => counts.critical += n,
+                Some(Severity::Warning) => counts.warning += n,
+                _ => counts.info += n,
+            }
+        }
+        Ok(counts)
+    }
 }
 
 #[async_trait::async_trait]
@@ -316,24 +337,7 @@ impl app::ports::AlertsPort for Alerts {
         Alerts::escalation_preview(self, id).await
     }
     async fn needing_person(&self) -> Result<app::health::alert::AlertCounts, AppError> {
-        let rows = sqlx::query(
-            "SELECT severity, COUNT(*) AS n FROM alerts \
-             WHERE status IN ('open', 'escalated') AND silenced_by IS NULL GROUP BY severity",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .context("counting alerts")?;
-        let mut counts = app::health::alert::AlertCounts::default();
-        for row in rows {
-            let severity: String = row.try_get("severity").context("counting alerts")?;
-            let n = row.try_get::<i64, _>("n").context("counting alerts")? as u32;
-            match Severity::parse(&severity) {
-                Some(Severity::Critical) => counts.critical += n,
-                Some(Severity::Warning) => counts.warning += n,
-                _ => counts.info += n,
-            }
-        }
-        Ok(counts)
+        Alerts::needing_person(self).await
     }
     async fn silences(&self) -> Result<Vec<Silence>, AppError> {
         self.list_silences(crate::now_ms()).await

@@ -77,7 +77,6 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
         scopes: Vec::new(),
         environment: None,
     };
-    use app::ports::AccountsPort;
     let jenkins = state
         .accounts
         .list_tokens()
@@ -93,7 +92,6 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
             .map_err(|e| e.message)?;
     }
     use app::catalog::{NewEnvironment, NewService};
-    use app::ports::CatalogPort;
     for (name, rank, protected) in ENVIRONMENTS {
         let env = NewEnvironment {
             name: name.into(),

@@ -5,7 +5,6 @@ use crate::error::{ApiQuery, ApiResult};
 use crate::state::AppState;
 use app::error::AppError;
 use app::model::*;
-use app::ports::AuditPort;
 use axum::extract::{Extension, State};
 use axum::routing::get;
 use axum::{Json, Router};

@@ -5,7 +5,6 @@ use crate::error::{ApiJson, ApiResult};
 use crate::state::AppState;
 use app::catalog::{Environment, NewEnvironment, NewService, Service};
 use app::model::*;
-use app::ports::CatalogPort;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::routing::get;

@@ -26,7 +26,7 @@ pub mod page_cache;
 /// pages render for their role), and the CSP nonce of this response so Leptos marks its inline
 /// scripts with it.
 fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
-    let ports = state.ports.clone();
+    let ports = state.ports();
     let maintenance = state.maintenance.clone();
     let reachability = state.reachability.clone();
     move || {

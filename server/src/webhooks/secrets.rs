@@ -78,11 +78,8 @@ impl Secrets {
         }
         Ok(value)
     }
-}
 
-#[async_trait]
-impl SettingsPort for Secrets {
-    async fn webhook_secrets(&self) -> Result<Vec<WebhookSecretStatus>, AppError> {
+    pub async fn webhook_secrets(&self) -> Result<Vec<WebhookSecretStatus>, AppError> {
         let mut list = Vec::new();
         for source in SOURCES {
             let stored = sqlx::query("SELECT updated_at, updated_by FROM settings WHERE key = $1")
@@ -115,7 +112,7 @@ impl SettingsPort for Secrets {
         Ok(list)
     }
 
-    async fn set_webhook_secret(
+    pub async fn set_webhook_secret(
         &self,
         actor: &Principal,
         source: &str,
@@ -162,5 +159,20 @@ impl SettingsPort for Secrets {
             cache.remove(source);
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl SettingsPort for Secrets {
+    async fn webhook_secrets(&self) -> Result<Vec<WebhookSecretStatus>, AppError> {
+        Secrets::webhook_secrets(self).await
+    }
+    async fn set_webhook_secret(
+        &self,
+        actor: &Principal,
+        source: &str,
+        secret: &str,
+    ) -> Result<(), AppError> {
+        Secrets::set_webhook_secret(self, actor, source, secret).await
     }
 }

@@ -315,11 +315,8 @@ impl Accounts {
             token: generated.token,
         })
     }
-}
 
-#[async_trait]
-impl AccountsPort for Accounts {
-    async fn sign_in(
+    pub async fn sign_in(
         &self,
         request: &Parts,
         username: &str,
@@ -419,7 +416,7 @@ impl AccountsPort for Accounts {
         Ok(principal)
     }
 
-    async fn sign_out(&self, request: &Parts) -> Result<(), AppError> {
+    pub async fn sign_out(&self, request: &Parts) -> Result<(), AppError> {
         let Some(session) = request.extensions.get::<Session>() else {
             return Ok(());
         };
@@ -448,7 +445,7 @@ impl AccountsPort for Accounts {
         Ok(())
     }
 
-    async fn list_users(&self) -> Result<Vec<UserSummary>, AppError> {
+    pub async fn list_users(&self) -> Result<Vec<UserSummary>, AppError> {
         store::list(
             &self.pool,
             "SELECT id, username, role, created_at, last_sign_in_at, disabled_at FROM users ORDER BY username",
@@ -458,42 +455,13 @@ impl AccountsPort for Accounts {
         .await
     }
 
-    async fn create_user(
-        &self,
-        actor: &Principal,
-        username: &str,
-        role: Role,
-        password: &str,
-    ) -> Result<UserSummary, AppError> {
-        self.add_user(&actor.actor(), username, role, password)
-            .await
-    }
-
-    async fn update_user(
-        &self,
-        actor: &Principal,
-        username: &str,
-        change: UserChange,
-    ) -> Result<UserSummary, AppError> {
-        self.change_user(&actor.actor(), username, change).await
-    }
-    async fn list_tokens(&self) -> Result<Vec<TokenSummary>, AppError> {
+    pub async fn list_tokens(&self) -> Result<Vec<TokenSummary>, AppError> {
         // Active first, then revoked; newest first within each.
         store::list(&self.pool, "SELECT id, name, role, scopes, environment, prefix, created_by, created_at, last_used_at, revoked_at FROM api_tokens \
              ORDER BY CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END, id DESC", decode_token, "listing tokens").await
     }
 
-    async fn create_token(
-        &self,
-        actor: &Principal,
-        name: &str,
-        role: Role,
-        limits: TokenLimits,
-    ) -> Result<NewToken, AppError> {
-        self.add_token(&actor.actor(), name, role, limits).await
-    }
-
-    async fn revoke_token(&self, actor: &Principal, id: i64) -> Result<(), AppError> {
+    pub async fn revoke_token(&self, actor: &Principal, id: i64) -> Result<(), AppError> {
         let mut tx = store::begin(&self.pool).await?;
         let row = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING name")
             .bind(crate::now_ms())
@@ -523,5 +491,59 @@ impl AccountsPort for Accounts {
         .await?;
         self.tokens.forget(id);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl AccountsPort for Accounts {
+    async fn sign_in(
+        &self,
+        request: &Parts,
+        username: &str,
+        password: &str,
+    ) -> Result<Principal, AppError> {
+        Accounts::sign_in(self, request, username, password).await
+    }
+    async fn sign_out(&self, request: &Parts) -> Result<(), AppError> {
+        Accounts::sign_out(self, request).await
+    }
+    async fn list_users(&self) -> Result<Vec<UserSummary>, AppError> {
+        Accounts::list_users(self).await
+    }
+
+    async fn create_user(
+        &self,
+        actor: &Principal,
+        username: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<UserSummary, AppError> {
+        self.add_user(&actor.actor(), username, role, password)
+            .await
+    }
+
+    async fn update_user(
+        &self,
+        actor: &Principal,
+        username: &str,
+        change: UserChange,
+    ) -> Result<UserSummary, AppError> {
+        self.change_user(&actor.actor(), username, change).await
+    }
+    async fn list_tokens(&self) -> Result<Vec<TokenSummary>, AppError> {
+        Accounts::list_tokens(self).await
+    }
+
+    async fn create_token(
+        &self,
+        actor: &Principal,
+        name: &str,
+        role: Role,
+        limits: TokenLimits,
+    ) -> Result<NewToken, AppError> {
+        self.add_token(&actor.actor(), name, role, limits).await
+    }
+    async fn revoke_token(&self, actor: &Principal, id: i64) -> Result<(), AppError> {
+        Accounts::revoke_token(self, actor, id).await
     }
 }
