@@ -155,10 +155,10 @@ async fn closed_with(socket: &mut Socket) -> u16 {
     }
 }
 
-/// A socket does not outlive its caller: revoking its token or signing its session out closes
-/// it with 1008 (policy violation) at once.
-async fn sockets_close_when_their_token_is_revoked_or_their_session_signed_out(app: TestApp) {
-    let addr = serve(&app).await;
+/// A server for `app`, an admin token, and a socket subscribed to everything with a new viewer
+/// token (a wallboard's): `(address, admin, the wallboard token's id, its socket)`.
+async fn wallboard_listening(app: &TestApp) -> (SocketAddr, Auth, i64, Socket) {
+    let addr = serve(app).await;
     let admin = app.new_token("admin-script", Role::Admin).await;
     let made = app
         .post_json(
@@ -172,6 +172,13 @@ async fn sockets_close_when_their_token_is_revoked_or_their_session_signed_out(a
     let mut socket = connect(addr, &token).await.unwrap();
     subscribe(&mut socket, None).await;
     assert_eq!(next_json(&mut socket).await["type"], "subscribed");
+    (addr, admin, id, socket)
+}
+
+/// A socket does not outlive its caller: revoking its token or signing its session out closes
+/// it with 1008 (policy violation) at once.
+async fn sockets_close_when_their_token_is_revoked_or_their_session_signed_out(app: TestApp) {
+    let (addr, admin, id, mut socket) = wallboard_listening(&app).await;
     let revoked = app.delete(&format!("/api/v1/tokens/{id}"), &admin).await;
     assert_eq!(revoked.status, axum::http::StatusCode::NO_CONTENT);
     assert_eq!(closed_with(&mut socket).await, 1008);
@@ -310,20 +317,7 @@ async fn a_revocation_arriving_behind_other_events_still_closes_the_socket() {
     let Some(app) = TestApp::on(common::Backend::Postgres).await else {
         return;
     };
-    let addr = serve(&app).await;
-    let admin = app.new_token("admin-script", Role::Admin).await;
-    let made = app
-        .post_json(
-            "/api/v1/tokens",
-            &admin,
-            json!({"name": "wallboard", "role": "viewer"}),
-        )
-        .await;
-    let token = made.json()["token"].as_str().unwrap().to_string();
-    let id = made.json()["summary"]["id"].as_i64().unwrap();
-    let mut socket = connect(addr, &token).await.unwrap();
-    subscribe(&mut socket, None).await;
-    assert_eq!(next_json(&mut socket).await["type"], "subscribed");
+    let (_, admin, id, mut socket) = wallboard_listening(&app).await;
 
     // A writer takes a `seq` and has not committed: the bus holds everything after it.
     let mut slow = app.state.db.pool.begin().await.unwrap();
