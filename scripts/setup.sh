@@ -21,8 +21,9 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 # Prometheus and Alertmanager (a real rule firing into Flightdeck) and Python's
 # venv for the API fuzzer.
 missing=()
-# brotli compresses the browser bundles once at build time (scripts/page-bundles.sh).
+# brotli and zopfli (gzip) compress the browser bundles once at build time (scripts/page-bundles.sh).
 command -v brotli >/dev/null || missing+=(brotli)
+command -v zopfli >/dev/null || missing+=(zopfli)
 if [ "$mode" != run ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
