@@ -5,7 +5,8 @@
 # webhook ingestion, history at 1,000,000 deployments), and request rates with wrk (Debian's
 # `wrk`): the largest page bundle as browsers fetch it, and every signed-in page. Needs the release build (scripts/build.sh,
 # which scripts/test.sh and scripts/run.sh run). Set FLIGHTDECK_BENCH_POSTGRES_URL (a superuser
-# URL) to measure webhook ingestion on PostgreSQL too.
+# URL) to measure webhook ingestion on PostgreSQL too. Last, the failure predictor on histories
+# from a second generator, over HTTP (scripts/predictor-check.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${FLIGHTDECK_BENCH_PORT:-3290}
@@ -137,3 +138,7 @@ cargo run --quiet --release -p flightdeck --example flags_bench
 echo
 echo "## Builds (failure prediction, training, prediction latency, ingestion)"
 cargo run --quiet --release -p flightdeck --example builds_bench
+
+echo
+echo "## Failure prediction on a history from a second generator, over HTTP"
+python3 scripts/predictor-check.py --seeds 1-20
