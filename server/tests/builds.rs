@@ -357,6 +357,32 @@ async fn the_predictor_trains_evaluates_predicts_and_survives_a_restart(app: Tes
     app.post_json("/api/v1/builds", &ci, b).await;
     let accuracy = app.get("/api/v1/builds/accuracy", &viewer).await.json();
     assert_eq!(accuracy["builds"], 1);
+
+    // A model stored before its features were recorded (an upgrade that changed them) is not
+    // used by the next process: its weights would meet the wrong values.
+    use sqlx::Row as _;
+    let version = model["version"].as_i64().unwrap();
+    let pool = &app.state.db.pool;
+    let stored: String = sqlx::query("SELECT model FROM build_models WHERE version = $1")
+        .bind(version)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .get(0);
+    let mut old: Value = serde_json::from_str(&stored).unwrap();
+    assert!(
+        old["features"].as_array().is_some_and(|f| f.len() > 20),
+        "{old}"
+    );
+    old.as_object_mut().unwrap().remove("features");
+    sqlx::query("UPDATE build_models SET model = $1 WHERE version = $2")
+        .bind(old.to_string())
+        .bind(version)
+        .execute(pool)
+        .await
+        .unwrap();
+    let upgraded = flightdeck::builds::Builds::start(pool.clone(), app.state.bus.clone()).await;
+    assert!(upgraded.model().is_none());
 }
 
 async fn ci_webhooks_record_runs_as_builds(app: TestApp) {

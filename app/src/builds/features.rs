@@ -1,5 +1,6 @@
 //! What a failure prediction may read: only what is known before a build runs. The build's own
-//! pre-run fields (change size, trigger, branch kind, commit message words, hour and weekday)
+//! pre-run fields (change size, trigger, branch kind, commit message words, the part of the day
+//! and the weekday, so a team whose Friday or late builds fail more is learnt)
 //! and what came before it ([`Prior`]: the last outcome on its branch, the red streak, the
 //! author's and the pipeline's recent failure rates, time since the branch's last build).
 //! [`History`] computes the prior of each build of a time-ordered history as it goes, so
@@ -14,7 +15,7 @@ pub const AUTHOR_WINDOW: usize = 10;
 /// How many of a pipeline's latest builds its failure rate reads.
 pub const PIPELINE_WINDOW: usize = 20;
 
-pub const NAMES: [&str; 22] = [
+pub const NAMES: [&str; 30] = [
     "change_size",
     "files_changed",
     "trigger_pull_request",
@@ -37,6 +38,14 @@ pub const NAMES: [&str; 22] = [
     "pipeline_failure_rate",
     "hours_since_last_build",
     "fix_after_failure",
+    "morning",
+    "afternoon",
+    "evening",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
 ];
 
 /// What came before a build.
@@ -120,6 +129,14 @@ pub fn features(b: &PreRun, prior: &Prior) -> Vec<f64> {
                     &["fix", "fixes", "fixed", "revert", "reverts", "hotfix"],
                 ) > 0.0,
         ),
+        flag((7..12).contains(&hour)),
+        flag((12..17).contains(&hour)),
+        flag((17..20).contains(&hour)),
+        flag(weekday == 1),
+        flag(weekday == 2),
+        flag(weekday == 3),
+        flag(weekday == 4),
+        flag(weekday == 5),
     ]
 }
 
@@ -150,8 +167,16 @@ pub fn explain(index: usize, b: &PreRun, prior: &Prior) -> String {
             None => "no earlier build here".into(),
         },
         "fix_after_failure" => "a fix pushed after the branch failed".into(),
-        "night" => "started at night (UTC)".into(),
+        "night" => "started at night (20:00–7:00 UTC)".into(),
+        "morning" => "started in the morning (7:00–12:00 UTC)".into(),
+        "afternoon" => "started in the afternoon (12:00–17:00 UTC)".into(),
+        "evening" => "started in the evening (17:00–20:00 UTC)".into(),
         "weekend" => "started at the weekend (UTC)".into(),
+        day @ ("monday" | "tuesday" | "wednesday" | "thursday" | "friday") => {
+            let mut name = day.to_string();
+            name[..1].make_ascii_uppercase();
+            format!("started on a {name} (UTC)")
+        }
         name => match name.strip_prefix("message_") {
             Some(word) => format!("the commit message says {word}"),
             None => name.replace('_', " "),
@@ -302,6 +327,44 @@ mod tests {
         assert_eq!(
             explain(18, &b, &prior),
             "this author's last 10 builds: 4 failed"
+        );
+    }
+
+    #[test]
+    fn features_know_the_part_of_the_day_and_the_weekday() {
+        let mut b = PreRun::from(&build("main", BuildStatus::Queued, 0, 0.0));
+        b.started_at = 1_795_800_600_000; // Friday 2026-11-27, 17:30 UTC
+        let f = features(&b, &Prior::default());
+        let on: Vec<&str> = NAMES
+            .iter()
+            .zip(&f)
+            .filter(|(name, v)| {
+                **v == 1.0
+                    && [
+                        "night",
+                        "morning",
+                        "afternoon",
+                        "evening",
+                        "weekend",
+                        "monday",
+                        "tuesday",
+                        "wednesday",
+                        "thursday",
+                        "friday",
+                    ]
+                    .contains(name)
+            })
+            .map(|(name, _)| *name)
+            .collect();
+        assert_eq!(on, ["evening", "friday"]);
+        let at = |name: &str| NAMES.iter().position(|n| *n == name).unwrap();
+        assert_eq!(
+            explain(at("friday"), &b, &Prior::default()),
+            "started on a Friday (UTC)"
+        );
+        assert_eq!(
+            explain(at("evening"), &b, &Prior::default()),
+            "started in the evening (17:00–20:00 UTC)"
         );
     }
 }

@@ -16,6 +16,7 @@ use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::store;
 use app::builds::evaluation::{samples, Evaluation};
+use app::builds::features::NAMES;
 use app::builds::{Build, ModelInfo, PreRun, Prediction, TOPIC};
 use app::error::AppError;
 use model::Fitted;
@@ -106,6 +107,15 @@ impl Builds {
             })
         })()
         .context("decoding the build model")?;
+        if !decoded.fitted.reads(&NAMES) {
+            // Fitted before the features changed (an upgrade): not used; with no model the
+            // worker trains a new one within a minute, and the baseline answers meanwhile.
+            tracing::debug!(
+                version = decoded.version,
+                "the stored build model reads other features; a new one will be trained"
+            );
+            return Ok(());
+        }
         *self.model.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(decoded));
         Ok(())
     }
@@ -198,7 +208,8 @@ impl Builds {
             .await
             .context("training the build model")?
             .map_err(AppError::conflict)?;
-        let (fitted, evaluation) = trained;
+        let (mut fitted, evaluation) = trained;
+        fitted.features = NAMES.iter().map(ToString::to_string).collect();
         let now = crate::now_ms();
         let version: i64 = sqlx::query("INSERT INTO build_models (trained_at, samples, evaluation, model) VALUES ($1, $2, $3, $4) RETURNING version")
             .bind(now)

@@ -23,9 +23,19 @@ pub struct Fitted {
     pub means: Vec<f64>,
     pub stds: Vec<f64>,
     pub threshold: f64,
+    /// The names of the features the weights belong to, in order (empty in models stored
+    /// before they were recorded).
+    #[serde(default)]
+    pub features: Vec<String>,
 }
 
 impl Fitted {
+    /// Whether this model was fitted on the features `names` computes now: one fitted on other
+    /// features would weigh the wrong values.
+    pub fn reads(&self, names: &[&str]) -> bool {
+        self.features.len() == names.len() && self.features.iter().zip(names).all(|(a, b)| a == b)
+    }
+
     fn standardised(&self, x: &[f64]) -> Vec<f64> {
         x.iter()
             .zip(self.means.iter().zip(&self.stds))
@@ -87,6 +97,7 @@ fn fit(rows: &[&Sample]) -> Result<Fitted, String> {
         means,
         stds,
         threshold: 0.5,
+        features: Vec::new(),
     };
     let x: Vec<Vec<f64>> = rows
         .iter()
