@@ -182,6 +182,19 @@ async fn an_import_is_all_or_nothing_and_lists_page(app: TestApp) {
         .json();
     assert_eq!(second["items"].as_array().unwrap().len(), 10);
     assert!(second["next_cursor"].is_null());
+    // Newest first by start, whatever order they arrived in (ties by arrival), every build once.
+    let order: Vec<(String, i64)> = [&first, &second]
+        .iter()
+        .flat_map(|page| page["items"].as_array().unwrap().clone())
+        .map(|b| {
+            (
+                b["started_at"].as_str().unwrap().to_string(),
+                b["id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] > w[1]), "{order:?}");
+    assert_eq!(order.len(), 30);
     let failed = app
         .get("/api/v1/builds?status=failure&branch=main", &ci)
         .await

@@ -250,11 +250,20 @@ pub async fn list(pool: &AnyPool, q: &BuildQuery) -> Result<(Vec<Build>, Option<
             sql.push_str(&format!(" AND {column} = ${}", binds.len()));
         }
     }
+    // Newest first by when they started, not by when they reached us: a back-filled import
+    // arrives after the live builds it predates. The cursor stays the id of the last build
+    // shown; the page after it starts below that build's place in the order.
     if let Some(cursor) = q.cursor {
         binds.push(cursor.to_string());
-        sql.push_str(&format!(" AND id < CAST(${} AS BIGINT)", binds.len()));
+        sql.push_str(&format!(
+            " AND (started_at, id) < (SELECT c.started_at, c.id FROM builds c WHERE c.id = CAST(${} AS BIGINT))",
+            binds.len()
+        ));
     }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
+    sql.push_str(&format!(
+        " ORDER BY started_at DESC, id DESC LIMIT {}",
+        limit + 1
+    ));
     let mut query = sqlx::query(&sql);
     for b in &binds {
         query = query.bind(b.as_str());
