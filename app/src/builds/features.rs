@@ -163,7 +163,7 @@ pub fn explain(index: usize, b: &PreRun, prior: &Prior) -> String {
             prior.pipeline.1, prior.pipeline.0
         ),
         "hours_since_last_build" => match prior.since_last_s {
-            Some(s) => format!("{:.0} hours since the last build here", s / 3600.0),
+            Some(s) => format!("{} since the last build here", elapsed(s)),
             None => "no earlier build here".into(),
         },
         "fix_after_failure" => "a fix pushed after the branch failed".into(),
@@ -181,6 +181,17 @@ pub fn explain(index: usize, b: &PreRun, prior: &Prior) -> String {
             Some(word) => format!("the commit message says {word}"),
             None => name.replace('_', " "),
         },
+    }
+}
+
+/// A gap between builds as a person says it: "under an hour", "1 hour", "5 hours", "3 days".
+fn elapsed(seconds: f64) -> String {
+    let hours = (seconds / 3600.0).round();
+    match hours {
+        h if h < 1.0 => "under an hour".into(),
+        h if h < 1.5 => "1 hour".into(),
+        h if h < 48.0 => format!("{h:.0} hours"),
+        h => format!("{:.0} days", h / 24.0),
     }
 }
 
@@ -328,6 +339,26 @@ mod tests {
             explain(18, &b, &prior),
             "this author's last 10 builds: 4 failed"
         );
+    }
+
+    #[test]
+    fn the_gap_since_the_last_build_reads_as_a_person_says_it() {
+        let b = PreRun::from(&build("main", BuildStatus::Queued, 0, 0.0));
+        let at = NAMES
+            .iter()
+            .position(|n| *n == "hours_since_last_build")
+            .unwrap();
+        let said = |s: f64| {
+            let prior = Prior {
+                since_last_s: Some(s),
+                ..Prior::default()
+            };
+            explain(at, &b, &prior)
+        };
+        assert_eq!(said(600.0), "under an hour since the last build here");
+        assert_eq!(said(3600.0), "1 hour since the last build here");
+        assert_eq!(said(5.0 * 3600.0), "5 hours since the last build here");
+        assert_eq!(said(3.0 * 86_400.0), "3 days since the last build here");
     }
 
     #[test]
