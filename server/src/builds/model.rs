@@ -33,7 +33,10 @@ impl Fitted {
     /// Whether this model was fitted on the features `names` computes now: one fitted on other
     /// features would weigh the wrong values.
     pub fn reads(&self, names: &[&str]) -> bool {
-        self.features.len() == names.len() && self.features.iter().zip(names).all(|(a, b)| a == b)
+        self.features
+            .iter()
+            .map(String::as_str)
+            .eq(names.iter().copied())
     }
 
     fn standardised(&self, x: &[f64]) -> Vec<f64> {
