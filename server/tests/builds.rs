@@ -400,13 +400,16 @@ async fn the_predictor_trains_evaluates_predicts_and_survives_a_restart(app: Tes
 
 async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
     let viewer = app.new_token("viewer", Role::Viewer).await;
-    let run = |status: &str, conclusion: Value| {
+    // `attempt` 2 is "Re-run failed jobs": the same run id and commit, 15 minutes later.
+    let run = |status: &str, conclusion: Value, attempt: u32| {
+        let minute = 5 + 15 * (attempt - 1);
         json!({
         "action": if status == "completed" { "completed" } else { "requested" },
         "workflow": {"name": "CI"}, "repository": {"name": "shop", "full_name": "acme/shop"},
         "workflow_run": {"id": 8842, "name": "CI", "head_branch": "main", "head_sha": "acb5820ced9479c074f688cc328bf03f341a511d",
             "event": "push", "status": status, "conclusion": conclusion, "created_at": "2026-11-30T14:05:00Z",
-            "run_started_at": "2026-11-30T14:05:02Z", "updated_at": "2026-11-30T14:11:00Z",
+            "run_attempt": attempt, "run_started_at": format!("2026-11-30T14:{minute:02}:02Z"),
+            "updated_at": format!("2026-11-30T14:{:02}:00Z", minute + 6),
             "html_url": "https://github.com/acme/shop/actions/runs/8842",
             "head_commit": {"message": "Fix cart", "author": {"name": "Maria"}}}
     }).to_string().into_bytes()
@@ -431,13 +434,13 @@ async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
             .await
         }
     };
-    assert!(send("d-1", run("queued", Value::Null))
+    assert!(send("d-1", run("queued", Value::Null, 1))
         .await
         .status
         .is_success());
     let list = app.get("/api/v1/builds", &viewer).await.json();
     assert_eq!(list["items"][0]["status"], "queued");
-    assert!(send("d-2", run("completed", json!("success")))
+    assert!(send("d-2", run("completed", json!("failure"), 1))
         .await
         .status
         .is_success());
@@ -446,9 +449,28 @@ async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
     assert_eq!(items.len(), 1, "one run, one build");
     assert_eq!(
         (items[0]["status"].clone(), items[0]["pipeline"].clone()),
-        (json!("success"), json!("acme/shop/CI"))
+        (json!("failure"), json!("acme/shop/CI"))
     );
     assert_eq!(items[0]["finished_at"], "2026-11-30T14:11:00Z");
+    // The re-run passes; the failed attempt stays on record (it is what makes the run flaky).
+    for (delivery, status, conclusion) in [
+        ("d-3", "queued", Value::Null),
+        ("d-4", "completed", json!("success")),
+    ] {
+        assert!(send(delivery, run(status, conclusion, 2))
+            .await
+            .status
+            .is_success());
+    }
+    let list = app.get("/api/v1/builds", &viewer).await.json();
+    let statuses: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["success", "failure"], "newest first: {list}");
+    assert_eq!(list["items"][0]["finished_at"], "2026-11-30T14:26:00Z");
 
     let pipeline = json!({
         "object_kind": "pipeline",

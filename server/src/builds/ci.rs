@@ -1,6 +1,6 @@
 //! CI runs from the signed webhooks as builds: GitHub's `workflow_run` (requested, in_progress,
 //! completed) and GitLab's `Pipeline Hook`, each moving one build through its life (the run's
-//! own id keys it). Pure: the payload in, the build in the shape `POST /builds` takes out.
+//! own id keys it; a GitHub re-run, its id and attempt). Pure: the payload in, the build in the shape `POST /builds` takes out.
 
 use serde_json::{json, Map, Value};
 
@@ -68,12 +68,17 @@ pub fn from_github(body: &Value) -> Result<Value, String> {
         Some("workflow_dispatch" | "repository_dispatch") => "manual",
         _ => "other",
     };
+    // A re-run keeps the run's id and counts up `run_attempt`: each attempt is a build of its
+    // own, so a flaky failure stays on record when its re-run passes (and a re-run of the same
+    // commit is something the predictor reads). The first attempt is keyed by the id alone.
+    let run_id = id(run, &["id"]).ok_or("missing workflow_run.id")?;
+    let source_id = match run.get("run_attempt").and_then(Value::as_u64) {
+        Some(attempt) if attempt > 1 => format!("{run_id}/attempt-{attempt}"),
+        _ => run_id,
+    };
     let mut o = Map::new();
     o.insert("source".into(), json!("github"));
-    o.insert(
-        "source_id".into(),
-        json!(id(run, &["id"]).ok_or("missing workflow_run.id")?),
-    );
+    o.insert("source_id".into(), json!(source_id));
     o.insert("pipeline".into(), json!(format!("{repo}/{workflow}")));
     o.insert("repo".into(), json!(repo));
     o.insert("workflow".into(), json!(workflow));
@@ -190,6 +195,21 @@ mod tests {
             (Some("2026-11-30T14:05:10Z"), Some("30433642"))
         );
         assert_eq!(done["author"], "Maria");
+        // "Re-run failed jobs": the same run id and commit, the next attempt.
+        body["action"] = json!("requested");
+        body["workflow_run"]["status"] = json!("queued");
+        body["workflow_run"]["conclusion"] = json!(null);
+        body["workflow_run"]["run_attempt"] = json!(2);
+        let rerun = from_github(&body).unwrap();
+        assert_eq!(
+            (rerun["source_id"].as_str(), rerun["commit"].as_str()),
+            (
+                Some("30433642/attempt-2"),
+                Some("acb5820ced9479c074f688cc328bf03f341a511d")
+            )
+        );
+        body["workflow_run"]["run_attempt"] = json!(1);
+        assert_eq!(from_github(&body).unwrap()["source_id"], "30433642");
     }
 
     #[test]
