@@ -15,7 +15,7 @@ pub const AUTHOR_WINDOW: usize = 10;
 /// How many of a pipeline's latest builds its failure rate reads.
 pub const PIPELINE_WINDOW: usize = 20;
 
-pub const NAMES: [&str; 30] = [
+pub const NAMES: [&str; 34] = [
     "change_size",
     "files_changed",
     "trigger_pull_request",
@@ -46,6 +46,10 @@ pub const NAMES: [&str; 30] = [
     "wednesday",
     "thursday",
     "friday",
+    "previous_tests_failed",
+    "rerun",
+    "rerun_after_failure",
+    "message_feature",
 ];
 
 /// What came before a build.
@@ -61,6 +65,26 @@ pub struct Prior {
     pub pipeline: (u32, u32),
     /// Since the previous build started on this pipeline and branch.
     pub since_last_s: Option<f64>,
+    /// Tests the last finished build on this branch failed, when it failed and said: a flake
+    /// fails one or two, real breakage usually many.
+    pub previous_tests_failed: Option<i64>,
+    /// The commit the last finished build on this branch built.
+    pub previous_commit: Option<String>,
+}
+
+impl Prior {
+    /// Whether `b` builds the same commit as the branch's last finished build: a re-run, which
+    /// fails again only if the code is broken (abbreviated ids match their full ones).
+    pub fn rerun(&self, b: &PreRun) -> bool {
+        match (&b.commit, &self.previous_commit) {
+            (Some(now), Some(before)) => {
+                let (now, before) = (now.to_ascii_lowercase(), before.to_ascii_lowercase());
+                now.len().min(before.len()) >= 7
+                    && (now.starts_with(&before) || before.starts_with(&now))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A failure rate pulled towards 20 % while there is little to go on.
@@ -137,6 +161,21 @@ pub fn features(b: &PreRun, prior: &Prior) -> Vec<f64> {
         flag(weekday == 3),
         flag(weekday == 4),
         flag(weekday == 5),
+        (prior.previous_tests_failed.unwrap_or(0).max(0) as f64).ln_1p(),
+        flag(prior.rerun(b)),
+        flag(prior.rerun(b) && prior.previous_failed == Some(true)),
+        words(
+            message,
+            &[
+                "feat",
+                "feature",
+                "add",
+                "adds",
+                "added",
+                "implement",
+                "new",
+            ],
+        ),
     ]
 }
 
@@ -167,6 +206,12 @@ pub fn explain(index: usize, b: &PreRun, prior: &Prior) -> String {
             None => "no earlier build here".into(),
         },
         "fix_after_failure" => "a fix pushed after the branch failed".into(),
+        "previous_tests_failed" => format!(
+            "the previous build here failed {} tests",
+            thousands(prior.previous_tests_failed.unwrap_or(0))
+        ),
+        "rerun" => "a re-run of the same commit".into(),
+        "rerun_after_failure" => "a re-run of a build that failed".into(),
         "night" => "started at night (20:00–7:00 UTC)".into(),
         "morning" => "started in the morning (7:00–12:00 UTC)".into(),
         "afternoon" => "started in the afternoon (12:00–17:00 UTC)".into(),
@@ -224,6 +269,8 @@ struct BranchState {
     previous_failed: Option<bool>,
     red_streak: u32,
     last_started: Option<i64>,
+    previous_tests_failed: Option<i64>,
+    previous_commit: Option<String>,
 }
 
 fn rate(window: Option<&VecDeque<bool>>) -> (u32, u32) {
@@ -244,6 +291,8 @@ impl History {
             since_last_s: branch
                 .and_then(|s| s.last_started)
                 .map(|at| (b.started_at - at) as f64 / 1000.0),
+            previous_tests_failed: branch.and_then(|s| s.previous_tests_failed),
+            previous_commit: branch.and_then(|s| s.previous_commit.clone()),
         }
     }
 
@@ -261,6 +310,8 @@ impl History {
             _ => return,
         };
         state.previous_failed = Some(failed);
+        state.previous_tests_failed = b.tests_failed.filter(|_| failed);
+        state.previous_commit = Some(b.commit.clone());
         state.red_streak = if failed { state.red_streak + 1 } else { 0 };
         let push = |w: &mut VecDeque<bool>, cap: usize| {
             w.push_back(failed);
@@ -339,6 +390,37 @@ mod tests {
             explain(18, &b, &prior),
             "this author's last 10 builds: 4 failed"
         );
+    }
+
+    #[test]
+    fn a_rerun_of_a_failed_commit_and_its_failed_tests_are_known_before_it_runs() {
+        let mut h = History::default();
+        let mut failed = build("main", BuildStatus::Failure, 0, 60.0);
+        failed.commit = "ACB5820CED9479C074F688CC328BF03F341A511D".into();
+        failed.tests_failed = Some(14);
+        h.record(&failed);
+        let at = |f: &[f64], name: &str| f[NAMES.iter().position(|n| *n == name).unwrap()];
+        // Re-run of the same commit (its abbreviated id matches the full one).
+        let mut rerun = PreRun::from(&build("main", BuildStatus::Queued, 20, 0.0));
+        rerun.commit = Some("acb5820".into());
+        let prior = h.prior(&rerun);
+        let f = features(&rerun, &prior);
+        assert_eq!((at(&f, "rerun"), at(&f, "rerun_after_failure")), (1.0, 1.0));
+        assert!((at(&f, "previous_tests_failed") - 15f64.ln()).abs() < 1e-9);
+        let index = NAMES.iter().position(|n| *n == "previous_tests_failed");
+        assert_eq!(
+            explain(index.unwrap(), &rerun, &prior),
+            "the previous build here failed 14 tests"
+        );
+        // A new commit is no re-run; nor is a build whose caller did not say its commit.
+        rerun.commit = Some("0ddba11".into());
+        assert_eq!(at(&features(&rerun, &prior), "rerun"), 0.0);
+        rerun.commit = None;
+        assert_eq!(at(&features(&rerun, &prior), "rerun"), 0.0);
+        // After a success the failed-test count is gone.
+        h.record(&build("main", BuildStatus::Success, 30, 60.0));
+        let f = features(&rerun, &h.prior(&rerun));
+        assert_eq!(at(&f, "previous_tests_failed"), 0.0);
     }
 
     #[test]

@@ -107,6 +107,9 @@ impl Build {
 pub struct PreRun {
     pub pipeline: String,
     pub branch: String,
+    /// The commit it builds, when the caller says (a re-run builds its predecessor's again).
+    #[serde(default)]
+    pub commit: Option<String>,
     pub author: Option<String>,
     pub trigger: Option<BuildTrigger>,
     pub message: Option<String>,
@@ -121,6 +124,7 @@ impl From<&Build> for PreRun {
         PreRun {
             pipeline: b.pipeline.clone(),
             branch: b.branch.clone(),
+            commit: Some(b.commit.clone()),
             author: b.author.clone(),
             trigger: Some(b.trigger),
             message: b.message.clone(),

@@ -177,17 +177,26 @@ pub async fn upsert_plain(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<bo
 /// the branch's last start, in one statement: the writer reads a prior per new build, and each
 /// statement on SQLite is a round trip to its thread.
 const PRIOR: &str = "\
-    SELECT 'branch' AS part, status, started_at FROM (SELECT status, started_at FROM builds \
+    SELECT 'branch' AS part, status, started_at, commit_sha, tests_failed FROM ( \
+        SELECT status, started_at, commit_sha, tests_failed FROM builds \
         WHERE pipeline = $1 AND branch = $2 AND started_at < $4 AND status IN ('success', 'failure') \
         ORDER BY started_at DESC LIMIT 50) b \
-    UNION ALL SELECT 'author', status, started_at FROM (SELECT status, started_at FROM builds \
+    UNION ALL SELECT 'author', status, started_at, '', NULL FROM (SELECT status, started_at FROM builds \
         WHERE author = $3 AND started_at < $4 AND status IN ('success', 'failure') \
         ORDER BY started_at DESC LIMIT $5) a \
-    UNION ALL SELECT 'pipeline', status, started_at FROM (SELECT status, started_at FROM builds \
+    UNION ALL SELECT 'pipeline', status, started_at, '', NULL FROM (SELECT status, started_at FROM builds \
         WHERE pipeline = $1 AND started_at < $4 AND status IN ('success', 'failure') \
         ORDER BY started_at DESC LIMIT $6) p \
-    UNION ALL SELECT 'last', '', MAX(started_at) FROM builds \
+    UNION ALL SELECT 'last', '', MAX(started_at), '', NULL FROM builds \
         WHERE pipeline = $1 AND branch = $2 AND started_at < $4";
+
+/// One finished build a prior reads.
+struct Finished {
+    at: i64,
+    failed: bool,
+    commit: String,
+    tests_failed: Option<i64>,
+}
 
 /// What came before a build, from the database (as `History` computes it in memory). On the
 /// writer's transaction it sees the builds written before it in the same batch.
@@ -202,7 +211,7 @@ pub async fn prior(conn: &mut AnyConnection, pre: &PreRun) -> Result<Prior, AppE
         .fetch_all(&mut *conn)
         .await
         .context("reading a build's history")?;
-    let mut parts: std::collections::HashMap<String, Vec<(i64, bool)>> = Default::default();
+    let mut parts: std::collections::HashMap<String, Vec<Finished>> = Default::default();
     let mut last = None;
     for r in &rows {
         let decoded = (|| -> Result<(), sqlx::Error> {
@@ -211,27 +220,34 @@ pub async fn prior(conn: &mut AnyConnection, pre: &PreRun) -> Result<Prior, AppE
             if part == "last" {
                 last = at;
             } else if let Some(at) = at {
-                let failed = r.try_get::<String, _>(1)? == "failure";
-                parts.entry(part).or_default().push((at, failed));
+                parts.entry(part).or_default().push(Finished {
+                    at,
+                    failed: r.try_get::<String, _>(1)? == "failure",
+                    commit: r.try_get(3)?,
+                    tests_failed: r.try_get(4)?,
+                });
             }
             Ok(())
         })();
         decoded.context("reading a build's history")?;
     }
     // Newest first; the union promises no order.
-    let mut newest_first = |part: &str| -> Vec<bool> {
+    let mut newest_first = |part: &str| -> Vec<Finished> {
         let mut v = parts.remove(part).unwrap_or_default();
-        v.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
-        v.into_iter().map(|(_, failed)| failed).collect()
+        v.sort_by_key(|f| std::cmp::Reverse(f.at));
+        v
     };
     let branch = newest_first("branch");
-    let count = |w: &[bool]| (w.iter().filter(|f| **f).count() as u32, w.len() as u32);
+    let count = |w: &[Finished]| (w.iter().filter(|f| f.failed).count() as u32, w.len() as u32);
+    let previous = branch.first();
     Ok(Prior {
-        previous_failed: branch.first().copied(),
-        red_streak: branch.iter().take_while(|f| **f).count() as u32,
+        previous_failed: previous.map(|f| f.failed),
+        red_streak: branch.iter().take_while(|f| f.failed).count() as u32,
         author: count(&newest_first("author")),
         pipeline: count(&newest_first("pipeline")),
         since_last_s: last.map(|at| (pre.started_at - at) as f64 / 1000.0),
+        previous_tests_failed: previous.and_then(|f| f.tests_failed.filter(|_| f.failed)),
+        previous_commit: previous.map(|f| f.commit.clone()),
     })
 }
 

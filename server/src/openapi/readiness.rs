@@ -184,7 +184,8 @@ pub fn schemas() -> Value {
             "tests_total": opt("integer"), "tests_failed": opt("integer"), "coverage": opt("number"), "url": opt("string"),
             "prediction": { "type": ["object", "null"], "description": "{failure_probability, model_version} made when it arrived" },
         })),
-        "PreRun": object(&["pipeline", "branch"], json!({ "pipeline": line(200), "branch": line(250), "author": nullable(s("string")), "trigger": nullable(trigger), "message": nullable(s("string")),
+        "PreRun": object(&["pipeline", "branch"], json!({ "pipeline": line(200), "branch": line(250),
+            "commit": { "type": ["string", "null"], "pattern": "^[0-9a-fA-F]{7,40}$", "description": "a re-run builds its predecessor's commit again" }, "author": nullable(s("string")), "trigger": nullable(trigger), "message": nullable(s("string")),
             "files_changed": nullable(count.clone()), "lines_added": nullable(count.clone()), "lines_deleted": nullable(count), "started_at": nullable_any(time) })),
         "BuildModel": object(&["version", "trained_at", "samples", "evaluation"], json!({ "version": s("integer"), "trained_at": s("string"), "samples": s("integer"),
             "evaluation": object(&["accuracy", "precision", "recall", "f1", "baseline_accuracy", "baseline_f1", "majority_accuracy", "test_samples"], json!({

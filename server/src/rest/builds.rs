@@ -248,6 +248,10 @@ fn read_pre_run(value: &Value) -> Result<PreRun, String> {
     Ok(PreRun {
         pipeline: text("pipeline")?.ok_or("pipeline: is required")?,
         branch: text("branch")?.ok_or("branch: is required")?,
+        commit: match text("commit")? {
+            Some(c) => Some(app::builds::check_commit(&c).map(|()| c)?),
+            None => None,
+        },
         author: text("author")?,
         trigger,
         message: text("message")?.or(text("commit_message")?),
