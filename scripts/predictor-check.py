@@ -55,15 +55,30 @@ SUBJECTS = ["checkout flow", "payment retries", "search index", "login page", "b
             "rate limiter", "order export", "metrics", "feature flags", "db pool"]
 
 
-def history(seed, n):
+def history(seed, n, signals=False):
+    """`signals` adds two things real CI has that the plain history leaves out: a flaky failure
+    fails a test or two while a real breakage fails many, and a failed build is sometimes
+    re-run on the same commit (which fails again only if the code is really broken)."""
     rng = random.Random(seed)
     authors = [(f"dev{i:02d}", min(0.35, rng.betavariate(2, 30) + (0.15 if i in (3, 11) else 0.0)))
                for i in range(16)]
     start = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
     broken = {}  # (pipeline, branch) -> a real breakage not fixed yet
     open_branches = {p: [] for p, _ in PIPELINES}
-    out, t = [], start
+    out, t, rerun = [], start, None
     for i in range(n):
+        if rerun:
+            rerun = dict(rerun, source_id=f"check-{seed}-{i}")
+            t += dt.timedelta(minutes=rng.uniform(2, 20))
+            flaky = dict(PIPELINES)[rerun["pipeline"]]
+            key = (rerun["pipeline"], rerun["branch"])
+            breakage = 0.97 if broken.get(key) else 0.0
+            real = rng.random() < breakage
+            failed = real or rng.random() < flaky
+            broken[key] = real
+            out.append(finish(rng, rerun, t, failed, real, 1 - (1 - breakage) * (1 - flaky)))
+            rerun = None
+            continue
         t += dt.timedelta(minutes=rng.expovariate(1 / 45))
         pipeline, flaky = rng.choice(PIPELINES)
         nightly = t.hour < 5 and rng.random() < 0.6
@@ -104,9 +119,7 @@ def history(seed, n):
         failed = real or rng.random() < flake
         if not was_broken or kind in ("fix", "revert") or not failed:
             broken[key] = real
-        duration = rng.uniform(120, 900) * (0.5 if failed else 1.0)
-        status = "failure" if failed else ("cancelled" if rng.random() < 0.02 else "success")
-        out.append({
+        build = {
             "source_id": f"check-{seed}-{i}",
             "pipeline": pipeline,
             "branch": branch,
@@ -117,14 +130,28 @@ def history(seed, n):
             "files_changed": files,
             "lines_added": lines * 3 // 4,
             "lines_deleted": lines // 4,
-            "started_at": t.isoformat().replace("+00:00", "Z"),
-            "finished_at": (t + dt.timedelta(seconds=duration)).isoformat().replace("+00:00", "Z"),
-            "status": status,
-            "tests_total": 800,
-            "tests_failed": rng.randint(1, 9) if failed else 0,
-            "_p": p,
-        })
+        }
+        build = finish(rng, build, t, failed, real if signals else None, p)
+        out.append(build)
+        if signals and failed and not nightly and rng.random() < 0.3:
+            rerun = {k: v for k, v in build.items() if not k.startswith("_")}
     return out
+
+
+def finish(rng, build, t, failed, real, p):
+    """The build's start, outcome and test counts; `real` (None: not modelled) says whether a
+    failure is real breakage, which fails many tests, or a flake, which fails one or two."""
+    duration = rng.uniform(120, 900) * (0.5 if failed else 1.0)
+    status = "failure" if failed else ("cancelled" if rng.random() < 0.02 else "success")
+    if not failed:
+        tests_failed = 0
+    elif real is None:
+        tests_failed = rng.randint(1, 9)
+    else:
+        tests_failed = max(1, int(rng.lognormvariate(2.0, 1.0))) if real else rng.choice((1, 1, 2))
+    return dict(build, started_at=t.isoformat().replace("+00:00", "Z"),
+                finished_at=(t + dt.timedelta(seconds=duration)).isoformat().replace("+00:00", "Z"),
+                status=status, tests_total=800, tests_failed=tests_failed, _p=p)
 
 
 def call(base, token, method, path, body=None, ndjson=False):
@@ -157,9 +184,9 @@ def scores(pred, actual):
     return acc, f1
 
 
-def check(base, token, seed, n, mode):
+def check(base, token, seed, n, mode, signals):
     """Runs one check against a server; returns (accuracy, f1, baseline f1, majority accuracy)."""
-    builds = history(seed, n)
+    builds = history(seed, n, signals)
     outcomes = [b for b in builds if b["status"] in ("success", "failure")]
     cut = round(len(outcomes) * 0.7)
     test = outcomes[cut:]
@@ -185,7 +212,7 @@ def check(base, token, seed, n, mode):
     for i, b in enumerate(builds):
         key = (b["pipeline"], b["branch"])
         if i >= first and b["status"] in ("success", "failure"):
-            pre = {k: b[k] for k in ("pipeline", "branch", "author", "trigger", "message",
+            pre = {k: b[k] for k in ("pipeline", "branch", "commit", "author", "trigger", "message",
                                       "files_changed", "lines_added", "lines_deleted", "started_at")}
             answer = call(base, token, "POST", "/builds/predict", pre)
             predicted.append(answer["prediction"] == "failure")
@@ -200,7 +227,7 @@ def check(base, token, seed, n, mode):
     return m[0], m[1], base_scores[1], max(share, 1 - share)
 
 
-def serve(binary, site, seed, n, mode):
+def serve(binary, site, seed, n, mode, signals):
     """Starts the binary on an empty database, runs one check, stops it."""
     with tempfile.TemporaryDirectory() as work:
         env = dict(os.environ, FLIGHTDECK_DATABASE_URL=f"sqlite://{work}/check.db",
@@ -221,7 +248,7 @@ def serve(binary, site, seed, n, mode):
                     break
                 except OSError:
                     time.sleep(0.1)
-            return check(base, token, seed, n, mode)
+            return check(base, token, seed, n, mode, signals)
         finally:
             server.terminate()
             server.wait()
@@ -234,17 +261,24 @@ def main():
     ap.add_argument("--mode", choices=["import", "live"], default="import")
     ap.add_argument("--binary", default="target/release/flightdeck")
     ap.add_argument("--site", default="target/site")
+    ap.add_argument("--signals", action="store_true",
+                    help="flakes fail one or two tests, real breakage many; failed builds re-run")
     a = ap.parse_args()
     low, _, high = a.seeds.partition("-")
     seeds = range(int(low), int(high or low) + 1)
     accurate = better = both = 0
+    accuracy_sum = f1_gap_sum = 0.0
     for seed in seeds:
-        acc, f1, base_f1, majority = serve(a.binary, a.site, seed, a.builds, a.mode)
+        acc, f1, base_f1, majority = serve(a.binary, a.site, seed, a.builds, a.mode, a.signals)
+        accuracy_sum += acc
+        f1_gap_sum += f1 - base_f1
         accurate += acc > 0.80 and acc > majority
         better += f1 > base_f1
         both += acc > 0.80 and acc > majority and f1 > base_f1
-    print(f"\nseeds {a.seeds} ({a.mode}): accuracy above 0.80 and the majority's on {accurate}, "
-          f"F1 above the last build's on {better}, both on {both} of {len(seeds)}")
+    print(f"\nseeds {a.seeds} ({a.mode}{', signals' if a.signals else ''}): accuracy above 0.80 and the majority's on {accurate}, "
+          f"F1 above the last build's on {better}, both on {both} of {len(seeds)}; "
+          f"mean accuracy {accuracy_sum / len(seeds):.4f}, mean F1 less the last build's "
+          f"{f1_gap_sum / len(seeds):+.4f}")
 
 
 if __name__ == "__main__":
