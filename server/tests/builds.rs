@@ -471,6 +471,19 @@ async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
         .collect();
     assert_eq!(statuses, ["success", "failure"], "newest first: {list}");
     assert_eq!(list["items"][0]["finished_at"], "2026-11-30T14:26:00Z");
+    let stats = app
+        .get(
+            "/api/v1/builds/stats?pipeline=acme/shop/CI&days=3650",
+            &viewer,
+        )
+        .await
+        .json();
+    let shop = &stats["pipelines"][0];
+    assert_eq!(
+        (shop["failures"].clone(), shop["flaky_failures"].clone()),
+        (json!(1), json!(1)),
+        "the failure passed on a re-run of its commit: {stats}"
+    );
 
     let pipeline = json!({
         "object_kind": "pipeline",

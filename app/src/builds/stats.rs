@@ -1,5 +1,5 @@
-//! A pipeline's numbers over a period: builds, success rate, duration percentiles, mean time to
-//! recovery, the longest red streak and coverage with its trend.
+//! A pipeline's numbers over a period: builds, success rate, flaky failures, duration
+//! percentiles, mean time to recovery, the longest red streak and coverage with its trend.
 
 use super::{Build, BuildStatus};
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,10 @@ pub struct PipelineStats {
     pub mean_time_to_recovery_s: Option<f64>,
     /// The most failures in a row on one branch.
     pub longest_red_streak: usize,
+    /// Failures of a commit that later passed on the same branch with no change to the code (a
+    /// re-run): the flakiness users see.
+    #[serde(default)]
+    pub flaky_failures: usize,
     pub latest_coverage: Option<f64>,
     /// Latest coverage minus the first in the period, in percentage points.
     pub coverage_trend: Option<f64>,
@@ -69,11 +73,13 @@ pub fn pipeline_stats(pipeline: &str, builds: &[Build]) -> PipelineStats {
         .collect();
     durations.sort_by(f64::total_cmp);
 
-    // Per branch: red streaks and recoveries.
+    // Per branch: red streaks and recoveries; per branch and commit, failures not yet passed.
     let mut red_since: HashMap<&str, i64> = HashMap::new();
     let mut streak: HashMap<&str, usize> = HashMap::new();
     let mut longest = 0;
     let mut recoveries = Vec::new();
+    let mut failed_commits: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut flaky = 0;
     for b in builds {
         let branch = b.branch.as_str();
         match b.status {
@@ -82,12 +88,14 @@ pub fn pipeline_stats(pipeline: &str, builds: &[Build]) -> PipelineStats {
                 let n = streak.entry(branch).or_default();
                 *n += 1;
                 longest = longest.max(*n);
+                *failed_commits.entry((branch, &b.commit)).or_default() += 1;
             }
             BuildStatus::Success => {
                 if let Some(since) = red_since.remove(branch) {
                     recoveries.push((ended(b) - since).max(0) as f64 / 1000.0);
                 }
                 streak.insert(branch, 0);
+                flaky += failed_commits.remove(&(branch, &b.commit)).unwrap_or(0);
             }
             _ => {}
         }
@@ -105,6 +113,7 @@ pub fn pipeline_stats(pipeline: &str, builds: &[Build]) -> PipelineStats {
         mean_time_to_recovery_s: (!recoveries.is_empty())
             .then(|| recoveries.iter().sum::<f64>() / recoveries.len() as f64),
         longest_red_streak: longest,
+        flaky_failures: flaky,
         latest_coverage: coverage.last().copied(),
         coverage_trend: match (coverage.first(), coverage.last()) {
             (Some(first), Some(last)) if coverage.len() > 1 => Some(last - first),
@@ -185,6 +194,28 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_failure_that_passes_on_a_rerun_of_its_commit_is_flaky() {
+        use BuildStatus::*;
+        let on = |branch: &str, commit: &str, status, minute| {
+            let mut b = build(branch, status, minute, 60.0);
+            b.commit = commit.into();
+            b
+        };
+        let builds = vec![
+            on("main", "aaaaaaa", Failure, 0),
+            on("main", "aaaaaaa", Failure, 5),
+            on("main", "aaaaaaa", Success, 10), // two failed attempts, then it passed: 2 flaky
+            on("main", "bbbbbbb", Failure, 20),
+            on("main", "ccccccc", Success, 30), // fixed by a new commit: a real failure
+            on("feat", "ccccccc", Failure, 40),
+            on("main", "ccccccc", Success, 50), // the same commit on another branch: not a re-run
+            on("feat", "ddddddd", Failure, 60), // never passed: not known to be flaky
+        ];
+        let s = pipeline_stats("p", &builds);
+        assert_eq!((s.failures, s.flaky_failures), (5, 2));
+    }
+
+    #[test]
     fn coverage_trend_is_last_minus_first() {
         let mut builds: Vec<Build> = (0..3)
             .map(|m| build("main", BuildStatus::Success, m, 10.0))
@@ -212,6 +243,7 @@ pub(crate) mod tests {
             let max = outcomes.iter().map(|o| o.1).fold(0.0, f64::max);
             prop_assert!(min <= p50 && p50 <= p95 && p95 <= max);
             prop_assert!(s.longest_red_streak <= s.failures);
+            prop_assert!(s.flaky_failures <= s.failures);
             let rate = s.success_rate.unwrap();
             prop_assert!((0.0..=1.0).contains(&rate));
             if let Some(mttr) = s.mean_time_to_recovery_s { prop_assert!(mttr >= 0.0); }

@@ -45,11 +45,15 @@ pub(super) fn percent(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{:.1}%", v * 100.0))
 }
 
-pub(super) fn minutes(seconds: Option<f64>) -> String {
+/// A build's duration or a recovery time in the unit a person would use: "45 s", "6.8 min",
+/// "13.3 h", "4.2 days".
+pub(super) fn span(seconds: Option<f64>) -> String {
     match seconds {
         None => "—".into(),
         Some(s) if s < 90.0 => format!("{s:.0} s"),
-        Some(s) => format!("{:.1} min", s / 60.0),
+        Some(s) if s < 90.0 * 60.0 => format!("{:.1} min", s / 60.0),
+        Some(s) if s < 48.0 * 3600.0 => format!("{:.1} h", s / 3600.0),
+        Some(s) => format!("{:.1} days", s / 86_400.0),
     }
 }
 
@@ -167,8 +171,12 @@ fn Overview(
                                 <tr>
                                     <th scope="row"><a href=format!("/builds/pipeline?name={}&days={days}", s.pipeline)>{s.pipeline.clone()}</a></th>
                                     <td>{s.last_status.map(status_badge)}</td>
-                                    <td>{percent(s.success_rate)}</td>
-                                    <td>{minutes(s.duration_p50_s)}</td>
+                                    <td>{percent(s.success_rate)}{(s.flaky_failures > 0).then(|| view! {
+                                        <span class="muted" title="Failures that passed on a re-run of the same commit">
+                                            {format!(" · {} flaky", s.flaky_failures)}
+                                        </span>
+                                    })}</td>
+                                    <td>{span(s.duration_p50_s)}</td>
                                     <td class="col-wide"><span role="img" aria-label=label inner_html=strip></span></td>
                                     <td class="col-wide">{s.builds}</td>
                                 </tr>
@@ -179,5 +187,23 @@ fn Overview(
             </div>
         </section>
         <PredictorCard model accuracy/>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn spans_read_in_the_unit_a_person_would_use() {
+        let said: Vec<String> = [
+            None,
+            Some(45.0),
+            Some(408.0),
+            Some(48_054.0),
+            Some(363_000.0),
+        ]
+        .into_iter()
+        .map(super::span)
+        .collect();
+        assert_eq!(said, ["—", "45 s", "6.8 min", "13.3 h", "4.2 days"]);
     }
 }

@@ -2,7 +2,7 @@
 //! and the coverage chart, drawn on the server first; the running builds with their predicted
 //! risk and its reasons; the build list with filters and paging; the predictor's record. Live.
 
-use super::builds::{days_from_query, minutes, percent, status_badge, PredictorCard, RANGES};
+use super::builds::{days_from_query, percent, span, status_badge, PredictorCard, RANGES};
 use crate::api::codec::resource;
 use crate::api::{load_pipeline, PipelineView, RunningBuild};
 use crate::builds::charts::{coverage_chart, duration_chart};
@@ -99,13 +99,17 @@ fn Pipeline(v: PipelineView, filters: Filters) -> impl IntoView {
     let duration_svg = duration_chart(&v.history, now);
     let coverage_svg = coverage_chart(&v.history, now);
     let summary = format!(
-        "{} builds, {} succeeded; p50 {}, p95 {}; longest red streak {}; mean time to recovery {}; coverage {}{}",
+        "{} builds, {} succeeded{}; p50 {}, p95 {}; longest red streak {}; mean time to recovery {}; coverage {}{}",
         s.builds,
         percent(s.success_rate),
-        minutes(s.duration_p50_s),
-        minutes(s.duration_p95_s),
+        match s.flaky_failures {
+            0 => String::new(),
+            n => format!(" ({n} flaky: failed, then passed on a re-run of the same commit)"),
+        },
+        span(s.duration_p50_s),
+        span(s.duration_p95_s),
         s.longest_red_streak,
-        minutes(s.mean_time_to_recovery_s),
+        span(s.mean_time_to_recovery_s),
         s.latest_coverage.map_or("—".into(), |c| format!("{c:.1}%")),
         s.coverage_trend.map_or(String::new(), |t| format!(" ({t:+.1} points)")),
     );
@@ -190,7 +194,7 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                                         _ => view! { <span>{b.branch.clone()}</span> }.into_any(),
                                     }}<div class="muted small">{b.message.clone().unwrap_or_default()}</div></td>
                                     <td>{status_badge(b.status)}</td>
-                                    <td>{minutes(b.duration_s)}</td>
+                                    <td>{span(b.duration_s)}</td>
                                     <td class="col-wide">{b.author.clone().unwrap_or_default()}</td>
                                     <td class="col-wide">{b.predicted_failure.map_or("—".into(), |p| format!("{:.0}% risk", p * 100.0))}</td>
                                 </tr>

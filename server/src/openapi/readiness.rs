@@ -74,7 +74,7 @@ pub fn paths() -> Value {
         },
         "/builds/import": { "post": op("Back-fill history: a JSON array of builds, or NDJSON; all or nothing", "operator (or a builds:write token)", vec![], Some("NewBuilds"), "201",
             Some(object(&["stored", "created", "updated"], json!({ "stored": s("integer"), "created": s("integer"), "updated": s("integer") })))) },
-        "/builds/stats": { "get": op("Per pipeline over the last days (by started_at): builds, success rate, duration p50/p95, mean time to recovery, longest red streak, coverage and its trend", "viewer",
+        "/builds/stats": { "get": op("Per pipeline over the last days (by started_at): builds, success rate, flaky failures (passed on a re-run of the same commit), duration p50/p95, mean time to recovery, longest red streak, coverage and its trend", "viewer",
             vec![query("pipeline", "string", ""), query("branch", "string", ""), query_with("days", int_range(1, 3650), "1 to 3650, default 30")], None, "200", Some(s("object"))) },
         "/builds/model": {
             "get": also(op("The failure model in use (404 before the first training)", "viewer", vec![], None, "200", Some(schema("BuildModel"))), &["404"]),
