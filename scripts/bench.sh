@@ -141,4 +141,5 @@ cargo run --quiet --release -p flightdeck --example builds_bench
 
 echo
 echo "## Failure prediction on a history from a second generator, over HTTP"
-python3 scripts/predictor-check.py --seeds 1-20
+python3 scripts/predictor-check.py --seeds 1-30
+python3 scripts/predictor-check.py --seeds 1-30 --signals

@@ -17,7 +17,10 @@ For each seed it starts the built binary on an empty database and does one of tw
 At the end: on how many seeds the accuracy beat 0.80 and "always the majority", and the failure
 F1 beat the last build's.
 
-usage: scripts/predictor-check.py [--seeds 1-20] [--mode import|live]
+With --signals the history also carries what tells a flake from real breakage in real CI: the
+number of failed tests, and re-runs of failed builds on the same commit.
+
+usage: scripts/predictor-check.py [--seeds 1-20] [--mode import|live] [--signals]
                                   [--binary target/release/flightdeck] [--site target/site]
 """
 import argparse
