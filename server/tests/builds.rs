@@ -56,6 +56,23 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
         (json!("failure"), json!(270.0))
     );
     assert_eq!(count(&app, &ci).await, 1);
+    // A late "running" (delivered out of order, or redelivered by hand) does not reopen it.
+    let late = app
+        .post_json("/api/v1/builds", &ci, build("run-1", "running"))
+        .await;
+    assert_eq!(late.status, StatusCode::OK, "{}", late.body);
+    let kept = &app.get("/api/v1/builds", &ci).await.json()["items"][0];
+    assert_eq!(
+        (
+            kept["status"].clone(),
+            kept["finished_at"].clone(),
+            kept["tests_failed"].clone()
+        ),
+        (json!("failure"), json!("2026-11-30T14:09:30Z"), json!(3)),
+        "{}",
+        late.body
+    );
+    assert_eq!(late.json()["status"], "failure");
 
     for (change, field) in [
         (json!({"pipeline": null}), "pipeline"),

@@ -98,6 +98,19 @@ async fn store_batch(
         let key = (b.source.clone(), b.source_id.clone());
         // Known from before, or stored earlier in this batch.
         let existing = known.get(&key);
+        // Deliveries arrive out of order and are redelivered by hand: a late "queued" or
+        // "running" must not reopen a build that has finished (its outcome and times would be
+        // lost). The delivery is answered with the build as stored.
+        if let Some(old) =
+            existing.filter(|old| old.status.is_finished() && !b.status.is_finished())
+        {
+            stored.push(Stored {
+                build: old.clone(),
+                created: false,
+                finished_now: false,
+            });
+            continue;
+        }
         let finished_now = b.status.is_outcome() && existing.is_none_or(|e| !e.status.is_outcome());
         let created = match existing {
             Some(old) => {
