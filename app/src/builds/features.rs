@@ -2,7 +2,9 @@
 //! pre-run fields (change size, trigger, branch kind, commit message words, the part of the day
 //! and the weekday, so a team whose Friday or late builds fail more is learnt)
 //! and what came before it ([`Prior`]: the last outcome on its branch, the red streak, the
-//! author's and the pipeline's recent failure rates, time since the branch's last build).
+//! author's and the pipeline's recent failure rates, time since the branch's last build, and
+//! what tells a flake from a broken branch: whether this is a re-run of the last build's commit,
+//! and how many tests the last failure failed).
 //! [`History`] computes the prior of each build of a time-ordered history as it goes, so
 //! training never sees the future.
 
