@@ -172,8 +172,8 @@ fn Overview(
                                     <th scope="row"><a href=format!("/builds/pipeline?name={}&days={days}", s.pipeline)>{s.pipeline.clone()}</a></th>
                                     <td>{s.last_status.map(status_badge)}</td>
                                     <td>{percent(s.success_rate)}{(s.flaky_failures > 0).then(|| view! {
-                                        <span class="muted" title="Failures that passed on a re-run of the same commit">
-                                            {format!(" · {} flaky", s.flaky_failures)}
+                                        <span class="muted small flaky" title="Failures that passed on a re-run of the same commit">
+                                            {format!("{} flaky", s.flaky_failures)}
                                         </span>
                                     })}</td>
                                     <td>{span(s.duration_p50_s)}</td>

@@ -8,6 +8,7 @@ mod flags;
 mod health;
 
 use crate::state::AppState;
+use app::builds::BuildStatus;
 use app::model::Role;
 use sqlx::Row;
 
@@ -146,13 +147,39 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
         .await
         .map_err(|e| e.message)?;
     state.builds.train().await.map_err(|e| e.message)?;
-    for mut b in builds::history(18, 1, 8, crate::now_ms()) {
+    let now = crate::now_ms();
+    let mut reruns = 0;
+    for mut b in builds::history(18, 1, 8, now) {
         // Its own ids: the imported history's would make these updates of old builds.
         b.source_id = format!("today-{}", b.source_id);
+        // The first few failures of the day were flaky: re-run on the same commit, they passed.
+        let rerun = (b.status == BuildStatus::Failure && reruns < 3)
+            .then(|| passed_on_rerun(&b))
+            .filter(|r| r.finished_at < Some(now));
         state.builds.ingest(b).await.map_err(|e| e.message)?;
+        if let Some(r) = rerun {
+            reruns += 1;
+            state.builds.ingest(r).await.map_err(|e| e.message)?;
+        }
     }
     tracing::info!(users = TEAM.len(), tokens = TOKENS.len(), "demo data added");
     Ok(())
+}
+
+/// `failed` run again on its commit five minutes after it ended, passing this time.
+fn passed_on_rerun(failed: &app::builds::Build) -> app::builds::Build {
+    // A passing run goes on past where the failure stopped.
+    let took_ms = (failed.duration_s.unwrap_or(300.0) * 1000.0 * 5.0 / 3.0) as i64;
+    let started_at = failed.finished_at.unwrap_or(failed.started_at) + 300_000;
+    app::builds::Build {
+        source_id: format!("{}-rerun", failed.source_id),
+        started_at,
+        finished_at: Some(started_at + took_ms),
+        duration_s: Some(took_ms as f64 / 1000.0),
+        status: BuildStatus::Success,
+        tests_failed: Some(0),
+        ..failed.clone()
+    }
 }
 
 /// Every service deploys with the simulated deployer; a few releases are queued so the board
