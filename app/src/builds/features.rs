@@ -109,6 +109,7 @@ pub fn features(b: &PreRun, prior: &Prior) -> Vec<f64> {
     let message = b.message.as_deref().unwrap_or("");
     let (hour, weekday) = crate::time_fmt::hour_and_weekday(b.started_at);
     let trigger = b.trigger.unwrap_or(BuildTrigger::Other);
+    let rerun = prior.rerun(b);
     vec![
         (lines as f64).ln_1p(),
         (b.files_changed.unwrap_or(0).max(0) as f64).ln_1p(),
@@ -164,8 +165,8 @@ pub fn features(b: &PreRun, prior: &Prior) -> Vec<f64> {
         flag(weekday == 4),
         flag(weekday == 5),
         (prior.previous_tests_failed.unwrap_or(0).max(0) as f64).ln_1p(),
-        flag(prior.rerun(b)),
-        flag(prior.rerun(b) && prior.previous_failed == Some(true)),
+        flag(rerun),
+        flag(rerun && prior.previous_failed == Some(true)),
         words(
             message,
             &[

@@ -1,6 +1,7 @@
 //! CI runs from the signed webhooks as builds: GitHub's `workflow_run` (requested, in_progress,
 //! completed) and GitLab's `Pipeline Hook`, each moving one build through its life (the run's
-//! own id keys it; a GitHub re-run, its id and attempt). Pure: the payload in, the build in the shape `POST /builds` takes out.
+//! own id keys it; a GitHub re-run, its id and attempt). Pure: the payload in, the build in the
+//! shape `POST /builds` takes out.
 
 use serde_json::{json, Map, Value};
 
