@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { signIn } from "./helpers";
+import { expectLive, signIn } from "./helpers";
 
 // The Config page at tablet size: values in force per environment with where each comes from,
 // a sensitive value shown only as set, an override made after a reason, and undone from its
@@ -20,6 +20,9 @@ test("an admin overrides a value in production and undoes it from the history", 
   await page.getByLabel("Environment").selectOption("dev");
   await expect(page).toHaveURL(/environment=dev/);
   await expect(row("log.level")).toContainText("debug");
+  // A new page load: its select works once its island is hydrated (a change made before that
+  // is lost, which made this test flaky on a busy machine).
+  await expectLive(page);
   await page.getByLabel("Environment").selectOption("production");
   await expect(page).toHaveURL(/environment=production/);
 
