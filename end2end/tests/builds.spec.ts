@@ -39,5 +39,5 @@ test("builds list pipelines, chart them before hydration and show a new build li
   const running = page.getByTestId("running-builds");
   await expect(running).toContainText(branch);
   await expect(running).toContainText("risk of failure");
-  await expect(page.locator(".builds-table").getByText(branch)).toBeVisible();
+  await expect(page.locator(".build-list").getByText(branch)).toBeVisible();
 });

@@ -57,6 +57,16 @@ pub(super) fn span(seconds: Option<f64>) -> String {
     }
 }
 
+/// A pipeline name (`acme/shop/ci`) that may wrap after each slash, so on a phone a long name
+/// takes two lines instead of pushing the rate and duration off the screen.
+fn breakable(name: &str) -> impl IntoView {
+    let parts: Vec<String> = name.split_inclusive('/').map(str::to_owned).collect();
+    parts
+        .into_iter()
+        .map(|part| view! { {part}<wbr/> })
+        .collect_view()
+}
+
 pub(super) fn status_badge(status: BuildStatus) -> impl IntoView {
     let class = match status {
         BuildStatus::Success => "badge status-succeeded",
@@ -169,7 +179,7 @@ fn Overview(
                             let label = format!("{} of the latest {} failed", fails, p.recent.len());
                             view! {
                                 <tr>
-                                    <th scope="row"><a href=format!("/builds/pipeline?name={}&days={days}", s.pipeline)>{s.pipeline.clone()}</a></th>
+                                    <th scope="row" class="pipeline-name"><a href=format!("/builds/pipeline?name={}&days={days}", s.pipeline)>{breakable(&s.pipeline)}</a></th>
                                     <td>{s.last_status.map(status_badge)}</td>
                                     <td>{percent(s.success_rate)}{(s.flaky_failures > 0).then(|| view! {
                                         <span class="muted small flaky" title="Failures that passed on a re-run of the same commit">

@@ -182,21 +182,21 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                 view! { <p class="muted">"No build matches."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap"><table class="table builds-table">
+                    <div class="table-wrap"><table class="table build-list">
                         <thead><tr><th scope="col">"Started"</th><th scope="col">"Branch"</th><th scope="col">"Status"</th>
-                            <th scope="col">"Duration"</th><th scope="col" class="col-wide">"Author"</th><th scope="col" class="col-wide">"Predicted"</th></tr></thead>
+                            <th scope="col">"Duration"</th><th scope="col">"Author"</th><th scope="col">"Predicted"</th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|b| view! {
                                 <tr>
-                                    <td><TimeAgo ms=b.started_at/></td>
-                                    <td>{match &b.url {
+                                    <td class="build-started"><TimeAgo ms=b.started_at/></td>
+                                    <td class="build-branch">{match &b.url {
                                         Some(url) if url.starts_with("https://") || url.starts_with("http://") => view! { <a href=url.clone() rel="noopener noreferrer">{b.branch.clone()}</a> }.into_any(),
                                         _ => view! { <span>{b.branch.clone()}</span> }.into_any(),
                                     }}<div class="muted small">{b.message.clone().unwrap_or_default()}</div></td>
-                                    <td>{status_badge(b.status)}</td>
-                                    <td>{span(b.duration_s)}</td>
-                                    <td class="col-wide">{b.author.clone().unwrap_or_default()}</td>
-                                    <td class="col-wide">{b.predicted_failure.map_or("—".into(), |p| format!("{:.0}% risk", p * 100.0))}</td>
+                                    <td class="build-status">{status_badge(b.status)}</td>
+                                    <td class="build-duration"><span class="phone-label">"took "</span>{span(b.duration_s)}</td>
+                                    <td class="build-author">{b.author.clone().unwrap_or_default()}</td>
+                                    <td class="build-risk" class:none=b.predicted_failure.is_none()>{b.predicted_failure.map_or("—".into(), |p| format!("{:.0}% risk", p * 100.0))}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
