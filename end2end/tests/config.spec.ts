@@ -6,7 +6,7 @@ import { expectLive, signIn } from "./helpers";
 // history.
 test.use({ viewport: { width: 820, height: 1180 } });
 
-test("an admin overrides a value in production and undoes it from the history", async ({ page }) => {
+test("an admin overrides a value in production and undoes it from the history", async ({ page, browser }) => {
   await signIn(page, "/config?environment=production");
   const row = (key: string) => page.getByRole("row", { name: new RegExp(key.replace(".", "\\.")) });
   await expect(row("http.timeout_ms")).toContainText("250");
@@ -16,7 +16,18 @@ test("an admin overrides a value in production and undoes it from the history", 
   await expect(row("db.password")).toContainText("sensitive · set");
   await expect(page.getByText(/demo-/)).toHaveCount(0);
 
-  // Switching the environment opens that scope's page.
+  // Before the page is hydrated (here: never), the environment switch still works as a form.
+  const context = await browser.newContext({ storageState: await page.context().storageState(), viewport: { width: 820, height: 1180 } });
+  const unhydrated = await context.newPage();
+  await unhydrated.route("**/*.wasm", (route) => route.abort());
+  await unhydrated.goto("/config?environment=production");
+  await unhydrated.getByLabel("Environment").selectOption("staging");
+  await unhydrated.getByRole("button", { name: "Show" }).click();
+  await expect(unhydrated).toHaveURL(/environment=staging/);
+  await expect(unhydrated.getByLabel("Environment")).toHaveValue("staging");
+  await context.close();
+
+  // Once hydrated, choosing an environment opens that scope's page.
   await page.getByLabel("Environment").selectOption("dev");
   await expect(page).toHaveURL(/environment=dev/);
   await expect(row("log.level")).toContainText("debug");
