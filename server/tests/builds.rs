@@ -502,26 +502,67 @@ async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
         "the failure passed on a re-run of its commit: {stats}"
     );
 
-    let pipeline = json!({
-        "object_kind": "pipeline",
-        "object_attributes": {"id": 31, "ref": "master", "sha": "bcbb5ec396a2c0f828686f14fac9b80b780504f2", "status": "failed",
-            "source": "push", "created_at": "2026-11-30 15:23:28 UTC", "finished_at": "2026-11-30 15:26:29 UTC", "duration": 181},
-        "project": {"name": "gitlab-test", "path_with_namespace": "gitlab-org/gitlab-test"},
-        "commit": {"id": "bcbb5ec396a2c0f828686f14fac9b80b780504f2", "message": "test", "author": {"name": "User"}}
-    }).to_string().into_bytes();
-    let res = app
-        .post_raw(
-            "/api/v1/webhooks/gitlab",
-            &Auth::None,
-            &[
-                ("x-gitlab-event", "Pipeline Hook"),
-                ("x-gitlab-token", GITLAB_TOKEN),
-                ("x-gitlab-event-uuid", "g-1"),
-            ],
-            pipeline,
-        )
-        .await;
-    assert!(res.status.is_success(), "{}", res.body);
+    // GitLab: pipeline 31 fails; "Retry" re-runs its failed job under the same pipeline id
+    // (the job is created anew, 15:40) and passes; then the first `running` is redelivered late.
+    let pipeline = |status: &str, finished_at: Value, retried_job: Option<&str>| {
+        let mut jobs = vec![
+            json!({"id": 380, "stage": "build", "name": "build", "status": "success", "created_at": "2026-11-30 15:23:28 UTC"}),
+        ];
+        if let Some(created) = retried_job {
+            jobs.push(json!({"id": 390, "stage": "test", "name": "test", "status": status, "created_at": created}));
+        }
+        json!({
+            "object_kind": "pipeline",
+            "object_attributes": {"id": 31, "ref": "master", "sha": "bcbb5ec396a2c0f828686f14fac9b80b780504f2", "status": status,
+                "source": "push", "created_at": "2026-11-30 15:23:28 UTC", "finished_at": finished_at, "duration": 181},
+            "project": {"name": "gitlab-test", "path_with_namespace": "gitlab-org/gitlab-test"},
+            "commit": {"id": "bcbb5ec396a2c0f828686f14fac9b80b780504f2", "message": "test", "author": {"name": "User"}},
+            "builds": jobs
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let deliveries = [
+        (
+            "g-1",
+            pipeline(
+                "failed",
+                json!("2026-11-30 15:26:29 UTC"),
+                Some("2026-11-30 15:23:28 UTC"),
+            ),
+        ),
+        (
+            "g-2",
+            pipeline("running", Value::Null, Some("2026-11-30 15:40:00 UTC")),
+        ),
+        (
+            "g-3",
+            pipeline(
+                "success",
+                json!("2026-11-30 15:43:00 UTC"),
+                Some("2026-11-30 15:40:00 UTC"),
+            ),
+        ),
+        (
+            "g-4",
+            pipeline("running", Value::Null, Some("2026-11-30 15:23:28 UTC")),
+        ),
+    ];
+    for (uuid, body) in deliveries {
+        let res = app
+            .post_raw(
+                "/api/v1/webhooks/gitlab",
+                &Auth::None,
+                &[
+                    ("x-gitlab-event", "Pipeline Hook"),
+                    ("x-gitlab-token", GITLAB_TOKEN),
+                    ("x-gitlab-event-uuid", uuid),
+                ],
+                body,
+            )
+            .await;
+        assert!(res.status.is_success(), "{uuid}: {}", res.body);
+    }
     let gitlab = app
         .get(
             "/api/v1/builds?pipeline=gitlab-org/gitlab-test/pipeline",
@@ -529,8 +570,25 @@ async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
         )
         .await
         .json();
-    assert_eq!(gitlab["items"][0]["status"], "failure");
-    assert_eq!(gitlab["items"][0]["duration_s"], 181.0);
+    let items = gitlab["items"].as_array().unwrap();
+    let seen: Vec<_> = items
+        .iter()
+        .map(|b| {
+            (
+                b["source_id"].clone(),
+                b["status"].clone(),
+                b["duration_s"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (json!("31/retry-1796053200"), json!("success"), json!(180.0)),
+            (json!("31"), json!("failure"), json!(181.0)),
+        ],
+        "the retry is a build of its own, started when it was retried: {gitlab}"
+    );
 }
 
 /// CI systems retry: the same new run delivered many times at once is stored once, every

@@ -1,8 +1,9 @@
 //! CI runs from the signed webhooks as builds: GitHub's `workflow_run` (requested, in_progress,
 //! completed) and GitLab's `Pipeline Hook`, each moving one build through its life (the run's
-//! own id keys it; a GitHub re-run, its id and attempt). Pure: the payload in, the build in the
-//! shape `POST /builds` takes out.
+//! own id keys it; a GitHub re-run, its id and attempt; a GitLab retry, its id and time). Pure:
+//! the payload in, the build in the shape `POST /builds` takes out.
 
+use app::builds::Build;
 use serde_json::{json, Map, Value};
 
 fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -39,6 +40,50 @@ pub fn gitlab_time(raw: &str) -> Option<String> {
     time::OffsetDateTime::parse(&candidate, &Rfc3339)
         .ok()
         .map(|_| candidate)
+}
+
+/// A GitLab time as Unix ms.
+fn gitlab_ms(raw: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(&gitlab_time(raw)?, &Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// When a GitLab pipeline was retried, if this delivery is from a retry.
+///
+/// "Retry" re-runs a pipeline's failed jobs under the same pipeline id, and the hook carries no
+/// attempt number. It does carry the pipeline's latest jobs (`builds`), each with the time it was
+/// created: every job is created with the pipeline, a retried job when it is retried. So a job
+/// created well after the pipeline (a minute: creating even a large pipeline takes seconds)
+/// dates a retry. A redelivered old event carries the old jobs and is not taken for one.
+pub fn gitlab_retried_at(body: &Value) -> Option<i64> {
+    let created = gitlab_ms(text(body, &["object_attributes", "created_at"])?)?;
+    let latest_job = body
+        .get("builds")?
+        .as_array()?
+        .iter()
+        .filter_map(|job| gitlab_ms(text(job, &["created_at"])?))
+        .max()?;
+    (latest_job > created + 60_000).then_some(latest_job)
+}
+
+/// A GitLab delivery from a retry that began after `stored` (the pipeline's build so far)
+/// finished, as a build of its own: keyed by the pipeline id and the retry's time, started when
+/// the retry was, so the failure stays on record beside the retry's outcome (as a GitHub
+/// re-run's attempts do). A retry of a job while the pipeline still runs stays one build.
+pub fn gitlab_attempt(mut run: Build, retried_at: Option<i64>, stored: Option<&Build>) -> Build {
+    let (Some(at), Some(first)) = (retried_at, stored) else {
+        return run;
+    };
+    if !first.status.is_finished() || first.finished_at.is_some_and(|f| f > at) {
+        return run;
+    }
+    run.source_id = format!("{}/retry-{}", first.source_id, at / 1000);
+    run.started_at = at.min(run.finished_at.unwrap_or(at));
+    run.duration_s = run
+        .finished_at
+        .map(|f| (f - run.started_at) as f64 / 1000.0);
+    run
 }
 
 fn insert(o: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
@@ -240,5 +285,49 @@ mod tests {
         );
         assert_eq!(b["pipeline"], "gitlab-org/gitlab-test/pipeline");
         assert_eq!(b["duration_s"], 63.0);
+    }
+
+    #[test]
+    fn a_gitlab_retry_after_the_pipeline_finished_is_a_build_of_its_own() {
+        let hook = |jobs: Value| json!({"object_attributes": {"id": 31, "created_at": "2026-11-30 15:23:28 UTC"}, "builds": jobs});
+        let job = |created: &str| json!({"name": "test", "created_at": created});
+        // Jobs are created with the pipeline (a few seconds apart); a retried one when retried.
+        assert_eq!(gitlab_retried_at(&hook(json!([]))), None);
+        assert_eq!(
+            gitlab_retried_at(&hook(json!([
+                job("2026-11-30 15:23:28 UTC"),
+                job("2026-11-30 15:23:31 UTC")
+            ]))),
+            None
+        );
+        let at = gitlab_retried_at(&hook(json!([
+            job("2026-11-30 15:23:28 UTC"),
+            job("2026-11-30 15:40:00 UTC")
+        ])));
+        assert_eq!(at, Some(1_796_053_200_000));
+        assert_eq!(
+            gitlab_retried_at(&json!({"object_attributes": {"id": 31}})),
+            None
+        );
+
+        // The pipeline's build as stored: read from a delivery, as the webhook does.
+        let b = |status: &str, finished_at: Value| {
+            let body = json!({"object_attributes": {"id": 31, "ref": "main", "sha": "bcbb5ec", "status": status,
+                "created_at": "2026-11-30 15:23:28 UTC", "finished_at": finished_at, "duration": 181},
+                "project": {"path_with_namespace": "g/p"}});
+            crate::builds::input::read(&from_gitlab(&body).unwrap(), "gitlab", String::new).unwrap()
+        };
+        let failed = b("failed", json!("2026-11-30 15:26:29 UTC"));
+        let passed = b("success", json!("2026-11-30 15:43:00 UTC"));
+        let retry = gitlab_attempt(passed.clone(), at, Some(&failed));
+        assert_eq!(
+            (retry.source_id.as_str(), retry.started_at, retry.duration_s),
+            ("31/retry-1796053200", 1_796_053_200_000, Some(180.0))
+        );
+        // A job retried while the pipeline still runs, or no retry at all: the same build.
+        let running = b("running", Value::Null);
+        assert_eq!(gitlab_attempt(passed.clone(), at, Some(&running)), passed);
+        assert_eq!(gitlab_attempt(passed.clone(), None, Some(&failed)), passed);
+        assert_eq!(gitlab_attempt(passed.clone(), at, None), passed);
     }
 }

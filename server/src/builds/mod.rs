@@ -182,6 +182,17 @@ impl Builds {
         Ok(summary)
     }
 
+    /// The build stored under a source's id, if any.
+    pub async fn find(&self, source: &str, source_id: &str) -> Result<Option<Build>, AppError> {
+        let mut conn = self.pool.acquire().await.context("reading a build")?;
+        let backend = crate::db::Backend::of(&self.pool);
+        Ok(
+            queries::find_all(&mut conn, backend, &[(source, source_id)])
+                .await?
+                .pop(),
+        )
+    }
+
     pub async fn list(
         &self,
         q: &app::builds::BuildQuery,
