@@ -297,3 +297,33 @@ test("on a phone the alert filters fold away and the first alert shows on the fi
   await page.getByText("Filters", { exact: true }).click();
   await expect(page.getByLabel("Status")).toBeVisible();
 });
+
+test("on a phone, the lists an on-call engineer reads fit the screen as cards", async ({ page }) => {
+  const errors = pageErrors(page);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, "/");
+  // The deployments matrix scrolls on purpose (it has its own "Environments shown" picker); the
+  // System page is a wide table of replica metrics.
+  for (const path of ["/", "/slos", "/flags", "/builds", "/builds/pipeline?name=acme/shop/ci", "/config", "/audit", "/settings"]) {
+    await page.goto(path);
+    const wraps = page.locator("main .table-wrap");
+    await expect(wraps.first()).toBeVisible();
+    const wide = await wraps.evaluateAll((all) =>
+      all.filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => w.querySelector("table")?.className),
+    );
+    expect(wide, `${path}: tables wider than the screen`).toEqual([]);
+  }
+  // What was off to the side before: a service's health, a flag's switch, an SLO's burn.
+  const withinWidth = (locator: Locator) =>
+    locator.evaluate((e) => {
+      const r = e.getBoundingClientRect();
+      return r.width > 0 && r.left >= 0 && r.right <= document.documentElement.clientWidth;
+    });
+  await page.goto("/");
+  expect(await withinWidth(page.getByTestId("production-checkout-api").locator(".svc-health"))).toBe(true);
+  await page.goto("/flags");
+  expect(await withinWidth(page.getByRole("button", { name: /^Turn (off|on)…$/ }).first())).toBe(true);
+  await page.goto("/slos");
+  expect(await withinWidth(page.locator(".slo-burn-6h").first())).toBe(true);
+  expect(errors).toEqual([]);
+});

@@ -105,7 +105,7 @@ fn AuditTrail(query: AuditQuery) -> impl IntoView {
 pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="table">
+            <table class="table audit-table phone-cards">
                 <thead>
                     <tr>
                         <th scope="col">"When"</th>
@@ -118,11 +118,11 @@ pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                 <tbody>
                     {entries.into_iter().map(|e| view! {
                         <tr>
-                            <td><TimeAgo ms=e.at/></td>
-                            <td>{e.actor}</td>
-                            <td><code>{e.action}</code></td>
-                            <td>{e.target}</td>
-                            <td class="muted">{e.reason.unwrap_or_default()}</td>
+                            <td class="audit-when"><TimeAgo ms=e.at/></td>
+                            <td class="audit-actor"><span class="phone-label">"by "</span>{e.actor}</td>
+                            <td class="audit-action"><code>{e.action}</code></td>
+                            <td class="audit-target">{e.target}</td>
+                            <td class="audit-reason muted">{e.reason.unwrap_or_default()}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

@@ -142,7 +142,7 @@ fn ValueTable(
     }
     view! {
         <div class="table-wrap">
-            <table class="table config-table">
+            <table class="table config-table phone-cards">
                 <thead><tr>
                     <th scope="col">"Key"</th><th scope="col">"Value"</th><th scope="col">"Set for"</th>
                     <th scope="col" class="col-changed">"Changed"</th><th scope="col"><span class="sr-only">"Actions"</span></th>

@@ -249,7 +249,7 @@ fn ProductionTable(services: Vec<ServiceLine>) -> impl IntoView {
     }
     view! {
         <div class="table-wrap">
-            <table class="table">
+            <table class="table production-table phone-cards">
                 <thead><tr>
                     <th scope="col">"Service"</th><th scope="col">"Running"</th><th scope="col">"Last deploy"</th>
                     <th scope="col">"Health"</th><th scope="col">"Budget left"</th>
@@ -257,16 +257,20 @@ fn ProductionTable(services: Vec<ServiceLine>) -> impl IntoView {
                 <tbody>
                     {services.into_iter().map(|s| view! {
                         <tr data-testid=format!("production-{}", s.service)>
-                            <td><a class="service-name" href=format!("/services/{}", s.service)>{s.service.clone()}</a></td>
-                            <td>{s.version.clone().map(|v| view! { <code>{v}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"nothing"</span> }.into_any())}</td>
-                            <td>
-                                {s.last_status.map(|status| view! { <StatusBadge status/> })}
+                            <td class="svc-name"><a class="service-name" href=format!("/services/{}", s.service)>{s.service.clone()}</a></td>
+                            <td class="svc-running">{s.version.clone().map(|v| view! { <code>{v}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"nothing"</span> }.into_any())}</td>
+                            <td class="svc-last">
+                                <span class="phone-label">"Last deploy: "</span>
+                                {match s.last_status {
+                                    Some(status) => view! { <StatusBadge status/> }.into_any(),
+                                    None => view! { <span class="muted">"never"</span> }.into_any(),
+                                }}
                                 {(s.last_kind == Some(DeploymentKind::Rollback)).then(|| view! { <span class="badge rollback-mark">"↩ rollback"</span> })}
                                 " "
                                 {s.last_at.map(|ms| view! { <TimeAgo ms/> })}
                             </td>
-                            <td>{s.health.map(|status| view! { <HealthStatusBadge status/> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"no probes"</span> }.into_any())}</td>
-                            <td>{s.budget_left.map(|b| crate::health::slo::percent(b, 1)).unwrap_or_else(|| "no SLO".into())}</td>
+                            <td class="svc-health">{s.health.map(|status| view! { <HealthStatusBadge status/> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"no probes"</span> }.into_any())}</td>
+                            <td class="svc-budget">{s.budget_left.map(|b| view! { <span class="phone-label">"Budget left "</span>{crate::health::slo::percent(b, 1)} }.into_any()).unwrap_or_else(|| "no SLO".into_any())}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

@@ -94,7 +94,7 @@ fn FlagTable(
     }
     view! {
         <div class="table-wrap">
-            <table class="table flag-table">
+            <table class="table flag-table phone-cards">
                 <thead><tr>
                     <th scope="col">"Flag"</th><th scope="col">"State"</th><th scope="col">"Serves"</th>
                     <th scope="col" class="col-rules">"Rules"</th><th scope="col" class="col-changed">"Changed"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
@@ -105,13 +105,13 @@ fn FlagTable(
                         let label = if flag.enabled { "Turn off…" } else { "Turn on…" };
                         view! {
                             <tr>
-                                <td><a class="flag-key" href=format!("/flags/{}", flag.key)>{flag.key.clone()}</a>
+                                <td class="flag-name"><a class="flag-key" href=format!("/flags/{}", flag.key)>{flag.key.clone()}</a>
                                     <div class="muted small">{format!("{} · {}", flag.kind.as_str(), flag.description)}</div></td>
-                                <td>{state_badge(&flag)}</td>
-                                <td>{serves(&flag)}</td>
+                                <td class="flag-state">{state_badge(&flag)}</td>
+                                <td class="flag-serves"><span class="phone-label">"Serves "</span>{serves(&flag)}</td>
                                 <td class="col-rules">{flag.rules.len()}</td>
                                 <td class="col-changed"><TimeAgo ms=flag.updated_at/><div class="muted small">{flag.updated_by.clone()}</div></td>
-                                <td>{move || is_admin.get().then(|| {
+                                <td class="flag-switch">{move || is_admin.get().then(|| {
                                     let request = request.clone();
                                     view! { <button class="btn btn-ghost" type="button"
                                         on:click=move |_| toggle.set(Some(request.clone()))>{label}</button> }

@@ -182,7 +182,7 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                 view! { <p class="muted">"No build matches."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap"><table class="table build-list">
+                    <div class="table-wrap"><table class="table build-list phone-cards">
                         <thead><tr><th scope="col">"Started"</th><th scope="col">"Branch"</th><th scope="col">"Status"</th>
                             <th scope="col">"Duration"</th><th scope="col">"Author"</th><th scope="col">"Predicted"</th></tr></thead>
                         <tbody>

@@ -192,7 +192,7 @@ fn Users(is_admin: Signal<bool>, me: Option<String>) -> impl IntoView {
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                     Ok(list) => view! {
                         <div class="table-wrap">
-                            <table class="table">
+                            <table class="table phone-cards">
                                 <thead><tr>
                                     <th scope="col">"Username"</th>
                                     <th scope="col">"Role"</th>
@@ -204,15 +204,15 @@ fn Users(is_admin: Signal<bool>, me: Option<String>) -> impl IntoView {
                                     {list.into_iter().map(|u| view! {
                                         <tr data-testid=format!("user-{}", u.username)>
                                             <td>{u.username.clone()}{u.disabled_at.map(|_| view! { " "<span class="badge status-failed">"Disabled"</span> })}</td>
-                                            <td><RoleBadge role=u.role/></td>
-                                            <td>{match u.last_sign_in_at {
+                                            <td class="card-end"><RoleBadge role=u.role/></td>
+                                            <td><span class="phone-label">"Last sign-in "</span>{match u.last_sign_in_at {
                                                 Some(t) => view! { <TimeAgo ms=t/> }.into_any(),
                                                 None => view! { <span class="muted">"never"</span> }.into_any(),
                                             }}</td>
-                                            <td><TimeAgo ms=u.created_at/></td>
+                                            <td class="card-end"><span class="phone-label">"Created "</span><TimeAgo ms=u.created_at/></td>
                                             {is_admin.get_untracked().then(|| {
                                                 let own = me.with_value(|m| m.as_deref() == Some(u.username.as_str()));
-                                                view! { <td>{if own {
+                                                view! { <td class="card-wide">{if own {
                                                     view! { <span class="muted">"you: another admin can change this"</span> }.into_any()
                                                 } else {
                                                     view! { <UserAccess user=u.clone() update/> }.into_any()
@@ -279,7 +279,7 @@ fn Tokens() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => view! {
                         <div class="table-wrap">
-                            <table class="table">
+                            <table class="table phone-cards">
                                 <thead><tr>
                                     <th scope="col">"Name"</th>
                                     <th scope="col">"Role"</th>
@@ -348,18 +348,18 @@ fn TokenRow(
     view! {
         <tr>
             <td>{t.name}</td>
-            <td><RoleBadge role=t.role/>
+            <td class="card-end"><RoleBadge role=t.role/>
                 {(!t.scopes.is_empty()).then(|| {
                     let names: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
                     view! { <div class="cell-meta">{format!("only {}", names.join(", "))}</div> }
                 })}
             </td>
             <td><code>{format!("{}…", t.prefix)}</code></td>
-            <td>{match t.last_used_at {
+            <td class="card-end"><span class="phone-label">"Last used "</span>{match t.last_used_at {
                 Some(at) => view! { <TimeAgo ms=at/> }.into_any(),
                 None => view! { <span class="muted">"never"</span> }.into_any(),
             }}</td>
-            <td>{status}</td>
+            <td class="card-wide">{status}</td>
         </tr>
     }
 }

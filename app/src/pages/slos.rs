@@ -74,7 +74,7 @@ fn SloList() -> impl IntoView {
 fn SloTable(list: Vec<Slo>) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="table">
+            <table class="table slo-table phone-cards">
                 <thead><tr>
                     <th scope="col">"SLO"</th><th scope="col">"Objective"</th><th scope="col">"Budget left"</th>
                     <th scope="col">"Burn 1h"</th><th scope="col">"Burn 6h"</th><th scope="col">"State"</th>
@@ -85,13 +85,13 @@ fn SloTable(list: Vec<Slo>) -> impl IntoView {
                         let evaluation = slo.evaluation.as_ref();
                         view! {
                             <tr>
-                                <td><a href=format!("/slos/{}", slo.id)>{format!("{} / {}", slo.service, slo.name)}</a>
+                                <td class="slo-name"><a href=format!("/slos/{}", slo.id)>{format!("{} / {}", slo.service, slo.name)}</a>
                                     <div class="muted small">{format!("{} · {}", slo.sli.as_str(), slo.source_label())}</div></td>
-                                <td>{format!("{} over {} days", percent(slo.objective, 3), slo.window_days)}</td>
-                                <td><BudgetBar remaining/></td>
-                                <td>{burn_text(evaluation, "1h")}</td>
-                                <td>{burn_text(evaluation, "6h")}</td>
-                                <td>{firing_badge(evaluation)}{slo.evaluation_error.clone().map(|e| view! { <div class="note-inline">{e}</div> })}</td>
+                                <td class="slo-objective"><span class="phone-label">"Objective "</span>{format!("{} over {} days", percent(slo.objective, 3), slo.window_days)}</td>
+                                <td class="slo-budget"><BudgetBar remaining/></td>
+                                <td class="slo-burn-1h"><span class="phone-label">"Burn 1h "</span>{burn_text(evaluation, "1h")}</td>
+                                <td class="slo-burn-6h"><span class="phone-label">"Burn 6h "</span>{burn_text(evaluation, "6h")}</td>
+                                <td class="slo-state">{firing_badge(evaluation)}{slo.evaluation_error.clone().map(|e| view! { <div class="note-inline">{e}</div> })}</td>
                             </tr>
                         }
                     }).collect_view()}
