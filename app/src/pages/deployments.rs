@@ -371,7 +371,7 @@ fn Quarantines(
             <p class="muted">"Rolled-back versions are not deployed to that environment again until someone lifts the quarantine."</p>
             {move || lift.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
             <div class="table-wrap">
-                <table class="table">
+                <table class="table quarantine-table phone-cards">
                     <thead><tr>
                         <th scope="col">"Service"</th><th scope="col">"Environment"</th><th scope="col">"Version"</th>
                         <th scope="col">"Why"</th><th scope="col">"Since"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
@@ -386,10 +386,10 @@ fn Quarantines(
                             };
                             view! {
                                 <tr>
-                                    <td>{q.service}</td><td>{q.environment}</td><td><code>{q.version}</code></td>
-                                    <td class="muted">{q.reason.unwrap_or_default()}</td>
-                                    <td><TimeAgo ms=q.created_at/></td>
-                                    <td>
+                                    <td class="q-service">{q.service}</td><td class="q-env">{q.environment}</td><td class="q-version"><code>{q.version}</code></td>
+                                    <td class="q-why muted">{q.reason.unwrap_or_default()}</td>
+                                    <td class="q-since"><TimeAgo ms=q.created_at/></td>
+                                    <td class="q-lift">
                                         <Show when=move || can_operate.get()>
                                             <Show when=move || confirming.get() == Some(i) fallback=move || view! {
                                                 <button class="btn btn-small" type="button" on:click=move |_| confirming.set(Some(i))>"Lift…"</button>
@@ -465,7 +465,7 @@ fn History(query: DeploymentQuery) -> impl IntoView {
                         let newest = q.cursor.map(|_| history_href(&q, None));
                         view! {
                             <div class="table-wrap">
-                                <table class="table">
+                                <table class="table history-table phone-cards">
                                     <thead><tr>
                                         <th scope="col">"#"</th><th scope="col">"Service"</th><th scope="col">"Environment"</th>
                                         <th scope="col">"Version"</th><th scope="col">"Kind"</th><th scope="col">"Status"</th>
@@ -476,12 +476,12 @@ fn History(query: DeploymentQuery) -> impl IntoView {
                                             let took = d.started_at.zip(d.finished_at).map(|(s, f)| crate::time_fmt::duration(f - s));
                                             view! {
                                                 <tr>
-                                                    <td><a href=format!("/deployments/{}", d.id)>{format!("#{}", d.id)}</a></td>
-                                                    <td>{d.service}</td><td>{d.environment}</td>
-                                                    <td><code>{d.version}</code></td><td>{d.kind.as_str()}</td>
-                                                    <td><StatusBadge status=d.status/></td>
-                                                    <td>{d.actor}</td><td><TimeAgo ms=d.created_at/></td>
-                                                    <td class="muted">{took.unwrap_or_default()}</td>
+                                                    <td class="h-id"><a href=format!("/deployments/{}", d.id)>{format!("#{}", d.id)}</a></td>
+                                                    <td class="h-service">{d.service}</td><td class="h-env">{d.environment}</td>
+                                                    <td class="h-version"><code>{d.version}</code></td><td class="h-kind">{d.kind.as_str()}</td>
+                                                    <td class="h-status"><StatusBadge status=d.status/></td>
+                                                    <td class="h-by"><span class="phone-label">"by "</span>{d.actor}</td><td class="h-when"><TimeAgo ms=d.created_at/></td>
+                                                    <td class="h-took muted">{took.map(|t| view! { <span class="phone-label">"took "</span>{t} })}</td>
                                                 </tr>
                                             }
                                         }).collect_view()}
