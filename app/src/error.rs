@@ -97,8 +97,13 @@ impl AppError {
             format!("This needs the {needed} role; ask an admin if you should have it."),
         )
     }
+    /// 404 for `what` ("alert 12"): "alert 12 was not found."
     pub fn not_found(what: impl std::fmt::Display) -> Self {
         Self::new(ErrorCode::NotFound, format!("{what} was not found."))
+    }
+    /// 404 said in a sentence of its own ("No deployment #12.").
+    pub fn missing(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
     }
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Conflict, message)

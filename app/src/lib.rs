@@ -37,7 +37,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 use pages::*;
 
@@ -80,6 +80,12 @@ pub fn shell(mut options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Pages render whole before the first byte is sent, so a page's status (404 for a deployment
+/// that does not exist, 403, 503) is the one its data set: streamed out of order, the headers
+/// went before the data and the status was 404 or 200 by chance. Nothing is lost by it: signed-in
+/// pages are read to the end anyway to be kept in the page cache (`server/src/web/page_cache.rs`).
+const ASYNC: SsrMode = SsrMode::Async;
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -90,24 +96,24 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/signin") view=SignInPage/>
                 <ParentRoute path=path!("") view=AppLayout>
-                    <Route path=path!("") view=DashboardPage/>
-                    <Route path=path!("deployments") view=DeploymentsPage/>
-                    <Route path=path!("deployments/:id") view=DeploymentPage/>
-                    <Route path=path!("health") view=HealthPage/>
-                    <Route path=path!("health/:id") view=ComponentPage/>
-                    <Route path=path!("slos") view=SlosPage/>
-                    <Route path=path!("slos/:id") view=SloPage/>
-                    <Route path=path!("alerts") view=AlertsPage/>
-                    <Route path=path!("alerts/:id") view=AlertPage/>
-                    <Route path=path!("builds") view=BuildsPage/>
-                    <Route path=path!("builds/pipeline") view=PipelinePage/>
-                    <Route path=path!("config") view=ConfigPage/>
-                    <Route path=path!("flags") view=FlagsPage/>
-                    <Route path=path!("flags/:key") view=FlagPage/>
-                    <Route path=path!("audit") view=AuditPage/>
-                    <Route path=path!("system") view=SystemPage/>
-                    <Route path=path!("services/:name") view=ServicePage/>
-                    <Route path=path!("settings") view=SettingsPage/>
+                    <Route path=path!("") view=DashboardPage ssr=ASYNC/>
+                    <Route path=path!("deployments") view=DeploymentsPage ssr=ASYNC/>
+                    <Route path=path!("deployments/:id") view=DeploymentPage ssr=ASYNC/>
+                    <Route path=path!("health") view=HealthPage ssr=ASYNC/>
+                    <Route path=path!("health/:id") view=ComponentPage ssr=ASYNC/>
+                    <Route path=path!("slos") view=SlosPage ssr=ASYNC/>
+                    <Route path=path!("slos/:id") view=SloPage ssr=ASYNC/>
+                    <Route path=path!("alerts") view=AlertsPage ssr=ASYNC/>
+                    <Route path=path!("alerts/:id") view=AlertPage ssr=ASYNC/>
+                    <Route path=path!("builds") view=BuildsPage ssr=ASYNC/>
+                    <Route path=path!("builds/pipeline") view=PipelinePage ssr=ASYNC/>
+                    <Route path=path!("config") view=ConfigPage ssr=ASYNC/>
+                    <Route path=path!("flags") view=FlagsPage ssr=ASYNC/>
+                    <Route path=path!("flags/:key") view=FlagPage ssr=ASYNC/>
+                    <Route path=path!("audit") view=AuditPage ssr=ASYNC/>
+                    <Route path=path!("system") view=SystemPage ssr=ASYNC/>
+                    <Route path=path!("services/:name") view=ServicePage ssr=ASYNC/>
+                    <Route path=path!("settings") view=SettingsPage ssr=ASYNC/>
                 </ParentRoute>
             </Routes>
         </Router>

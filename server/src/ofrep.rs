@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/evaluate/flags", post(bulk))
         .route("/evaluate/flags/{key}", post(single))
+        .fallback(crate::rest::no_endpoint)
         .layer(axum::middleware::from_fn(cors))
 }
 

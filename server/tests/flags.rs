@@ -137,9 +137,12 @@ async fn flags_are_created_validated_changed_and_audited(app: TestApp) {
             .status,
         StatusCode::NO_CONTENT
     );
+    let gone = app.get("/api/v1/flags/new-checkout", &admin).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    // One sentence (it read "There is no flag with key 'new-checkout'. was not found.").
     assert_eq!(
-        app.get("/api/v1/flags/new-checkout", &admin).await.status,
-        StatusCode::NOT_FOUND
+        gone.json()["error"]["message"],
+        "There is no flag with key 'new-checkout'."
     );
     let audit = app.audit_actions().await;
     let flag_actions: Vec<&str> = audit

@@ -123,9 +123,41 @@ async fn the_dashboard_renders_for_a_signed_in_user(app: TestApp) {
     let missing = app.page("/no-such-page", &cookie).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("Page not found"));
+    // A page of something that does not exist says so in its status too, every time (streamed,
+    // the status went out before the data said 404, and was 200 now and then: 50 tries made it show).
+    for path in [
+        "/deployments/99999",
+        "/alerts/99999",
+        "/flags/no-such-flag",
+        "/slos/99999",
+    ] {
+        for _ in 0..50 {
+            let res = app.page(path, &cookie).await;
+            assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}: {}", res.body);
+        }
+    }
+}
+
+/// An API client that gets an address wrong is told so in JSON, with where the API is described
+/// (it was answered with the HTML "Page not found" page).
+async fn unknown_api_addresses_answer_json_404(app: TestApp) {
+    let token = app.new_token("ci", app::model::Role::Viewer).await;
+    for path in [
+        "/api/v1/deploymnets",
+        "/api/v2/silences",
+        "/ofrep/v1/evaluate",
+    ] {
+        let res = app.get(path, &token).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            res.json()["error"]["message"],
+            format!("No endpoint GET {path}; the API is described at /api/openapi.json."),
+        );
+    }
 }
 
 on_both_databases!(
+    unknown_api_addresses_answer_json_404,
     health_reports_ok_with_checks,
     health_is_503_when_the_database_is_gone,
     metrics_count_requests_by_route,

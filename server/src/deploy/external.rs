@@ -165,9 +165,7 @@ impl Deployments {
             .transpose()
             .context("resolving a service")?;
         let Some(service_id) = service_id else {
-            return Err(AppError::not_found(format!(
-                "No service named '{service}'."
-            )));
+            return Err(AppError::missing(format!("No service named '{service}'.")));
         };
         let target = Locked {
             service_id,

@@ -80,11 +80,9 @@ impl Deployments {
         match row {
             Some(row) => row.try_get(0).context("resolving a name"),
             None if table == "services" => {
-                Err(AppError::not_found(format!("No service named '{name}'.")))
+                Err(AppError::missing(format!("No service named '{name}'.")))
             }
-            None => Err(AppError::not_found(format!(
-                "No environment named '{name}'."
-            ))),
+            None => Err(AppError::missing(format!("No environment named '{name}'."))),
         }
     }
 
@@ -161,7 +159,7 @@ impl Deployments {
             .fetch_optional(&self.pool)
             .await
             .context("reading a deployment")?
-            .ok_or_else(|| AppError::not_found(format!("No deployment #{id}.")))?;
+            .ok_or_else(|| AppError::missing(format!("No deployment #{id}.")))?;
         decode_deployment(&row).context("decoding a deployment")
     }
 

@@ -291,7 +291,7 @@ impl Deployments {
         let deployment = load_in(&mut tx, id)
             .await
             .context("reading a deployment")?
-            .ok_or_else(|| AppError::not_found(format!("No deployment #{id}.")))?;
+            .ok_or_else(|| AppError::missing(format!("No deployment #{id}.")))?;
         let action = match deployment.status {
             DeploymentStatus::Queued => {
                 sqlx::query(
@@ -424,7 +424,7 @@ impl Deployments {
         let deployment = load_in(&mut tx, id)
             .await
             .context("reading a deployment")?
-            .ok_or_else(|| AppError::not_found(format!("No deployment #{id}.")))?;
+            .ok_or_else(|| AppError::missing(format!("No deployment #{id}.")))?;
         if deployment.status != DeploymentStatus::Failed {
             return Err(AppError::conflict(format!(
                 "Deployment #{id} is {}; only a failed deployment can be dismissed.",
@@ -483,7 +483,7 @@ impl Deployments {
         .await
         .context("lifting a quarantine")?;
         if lifted.rows_affected() == 0 {
-            return Err(AppError::not_found(format!(
+            return Err(AppError::missing(format!(
                 "{version} of {service} is not quarantined in {environment}."
             )));
         }

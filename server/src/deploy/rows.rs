@@ -59,10 +59,8 @@ pub(super) async fn resolve(
     let service_id: Option<i64> = row.try_get("service_id").context("resolving names")?;
     let environment_id: Option<i64> = row.try_get("environment_id").context("resolving names")?;
     match (service_id, environment_id) {
-        (None, _) => Err(AppError::not_found(format!(
-            "No service named '{service}'."
-        ))),
-        (_, None) => Err(AppError::not_found(format!(
+        (None, _) => Err(AppError::missing(format!("No service named '{service}'."))),
+        (_, None) => Err(AppError::missing(format!(
             "No environment named '{environment}'."
         ))),
         (Some(s), Some(e)) => Ok((s, e)),
@@ -150,7 +148,7 @@ pub(super) async fn release_id(
         return Ok(id);
     }
     if !create {
-        return Err(AppError::not_found(format!(
+        return Err(AppError::missing(format!(
             "{} has no release {version}.",
             target.service
         )));

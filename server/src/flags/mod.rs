@@ -337,7 +337,7 @@ impl Flags {
 }
 
 fn not_found(key: &str) -> AppError {
-    AppError::not_found(format!("There is no flag with key '{key}'."))
+    AppError::missing(format!("There is no flag with key '{key}'."))
 }
 
 #[async_trait::async_trait]

@@ -46,10 +46,12 @@ pub fn router() -> Router<AppState> {
 
 /// Mounted at `/api/v2`: the Alertmanager-compatible endpoint.
 pub fn v2_router() -> Router<AppState> {
-    Router::new().route(
-        "/alerts",
-        post(postable).layer(DefaultBodyLimit::max(MAX_ALERT_BODY)),
-    )
+    Router::new()
+        .route(
+            "/alerts",
+            post(postable).layer(DefaultBodyLimit::max(MAX_ALERT_BODY)),
+        )
+        .fallback(super::no_endpoint)
 }
 
 async fn list(

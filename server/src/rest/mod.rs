@@ -37,6 +37,20 @@ pub fn router() -> Router<AppState> {
         .merge(alerts::router())
         .merge(health::router())
         .merge(webhooks::router())
+        .fallback(no_endpoint)
+}
+
+/// An address under the API that names no endpoint: a JSON 404 saying where the API is described,
+/// not the HTML page a browser gets (`/api/v2` and `/ofrep/v1` too).
+pub(crate) async fn no_endpoint(
+    method: axum::http::Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> crate::error::ApiError {
+    AppError::missing(format!(
+        "No endpoint {method} {}; the API is described at /api/openapi.json.",
+        uri.path()
+    ))
+    .into()
 }
 
 /// A page size from the query: `default` when left out, else 1 to 500 (400 otherwise, rather

@@ -95,7 +95,7 @@ async fn receive(
             ("cdevents", kind, id)
         }
         other => {
-            return Err(AppError::not_found(format!(
+            return Err(AppError::missing(format!(
                 "No webhook source '{other}'; use github, gitlab or cdevents."
             ))
             .into())

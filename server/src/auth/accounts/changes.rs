@@ -48,7 +48,7 @@ impl Accounts {
             .fetch_optional(&mut *tx)
             .await
             .context("changing a user")?
-            .ok_or_else(|| AppError::not_found(format!("No user named '{username}'.")))?;
+            .ok_or_else(|| AppError::missing(format!("No user named '{username}'.")))?;
         let id: i64 = row.try_get("id").context("changing a user")?;
         let role = parse_role(
             &row.try_get::<String, _>("role")
