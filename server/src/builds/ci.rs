@@ -71,8 +71,8 @@ pub fn gitlab_retried_at(body: &Value) -> Option<i64> {
 /// finished, as a build of its own: keyed by the pipeline id and the retry's time, started when
 /// the retry was, so the failure stays on record beside the retry's outcome (as a GitHub
 /// re-run's attempts do). A retry of a job while the pipeline still runs stays one build.
-pub fn gitlab_attempt(mut run: Build, retried_at: Option<i64>, stored: Option<&Build>) -> Build {
-    let (Some(at), Some(first)) = (retried_at, stored) else {
+pub fn gitlab_attempt(mut run: Build, at: i64, stored: Option<&Build>) -> Build {
+    let Some(first) = stored else {
         return run;
     };
     if !first.status.is_finished() || first.finished_at.is_some_and(|f| f > at) {
@@ -300,11 +300,12 @@ mod tests {
             ]))),
             None
         );
-        let at = gitlab_retried_at(&hook(json!([
+        let retried = hook(json!([
             job("2026-11-30 15:23:28 UTC"),
             job("2026-11-30 15:40:00 UTC")
-        ])));
-        assert_eq!(at, Some(1_796_053_200_000));
+        ]));
+        let at = 1_796_053_200_000;
+        assert_eq!(gitlab_retried_at(&retried), Some(at));
         assert_eq!(
             gitlab_retried_at(&json!({"object_attributes": {"id": 31}})),
             None
@@ -327,7 +328,6 @@ mod tests {
         // A job retried while the pipeline still runs, or no retry at all: the same build.
         let running = b("running", Value::Null);
         assert_eq!(gitlab_attempt(passed.clone(), at, Some(&running)), passed);
-        assert_eq!(gitlab_attempt(passed.clone(), None, Some(&failed)), passed);
         assert_eq!(gitlab_attempt(passed.clone(), at, None), passed);
     }
 }

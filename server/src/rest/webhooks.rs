@@ -135,7 +135,12 @@ async fn receive(
         let build =
             run.and_then(|v| crate::builds::input::read(&v, source, || delivery_id.clone()));
         match build {
-            Ok(build) => {
+            Ok(mut build) => {
+                // A GitLab retry of a finished pipeline is a build of its own (see `ci`).
+                if let Some(at) = crate::builds::ci::gitlab_retried_at(&json) {
+                    let first = state.builds.find(source, &build.source_id).await?;
+                    build = crate::builds::ci::gitlab_attempt(build, at, first.as_ref());
+                }
                 state.builds.ingest(build).await?;
             }
             Err(why) => tracing::warn!(%why, %event, "a CI run was not recorded as a build"),
