@@ -304,9 +304,10 @@ test("on a phone, the lists an on-call engineer reads fit the screen as cards", 
   await signIn(page, "/");
   // The deployments matrix scrolls on purpose (it has its own "Environments shown" picker); the
   // System page is a wide table of replica metrics.
-  for (const path of ["/", "/slos", "/flags", "/builds", "/builds/pipeline?name=acme/shop/ci", "/config", "/audit", "/settings"]) {
+  const pages = ["/", "/deployments", "/slos", "/flags", "/builds", "/builds/pipeline?name=acme/shop/ci", "/config", "/audit", "/settings"];
+  for (const path of pages) {
     await page.goto(path);
-    const wraps = page.locator("main .table-wrap");
+    const wraps = page.locator("main .table-wrap:not(:has(> .matrix))");
     await expect(wraps.first()).toBeVisible();
     const wide = await wraps.evaluateAll((all) =>
       all.filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => w.querySelector("table")?.className),
