@@ -80,15 +80,15 @@ fn ConfigBoard(role: Option<Role>, scope: String) -> impl IntoView {
                             // A form too, so the switch works before the page is hydrated (or
                             // without script); once it is, choosing an option is enough.
                             <form class="scope-form" method="get" action="/config">
-                            <label>"Environment"
-                                <select name="environment" on:change=move |ev| show_scope(&event_target_value(&ev))>
-                                    <option value=ALL selected=data.environment == ALL>"All environments"</option>
-                                    {data.environments.iter().map(|e| view! {
-                                        <option value=e.name.clone() selected=e.name == data.environment>{e.name.clone()}</option>
-                                    }).collect_view()}
-                                </select>
-                            </label>
-                            <button class="btn btn-ghost" type="submit">"Show"</button>
+                                <label>"Environment"
+                                    <select name="environment" on:change=move |ev| show_scope(&event_target_value(&ev))>
+                                        <option value=ALL selected=data.environment == ALL>"All environments"</option>
+                                        {data.environments.iter().map(|e| view! {
+                                            <option value=e.name.clone() selected=e.name == data.environment>{e.name.clone()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                                <button class="btn btn-ghost" type="submit">"Show"</button>
                             </form>
                             <label>"Search"
                                 <input type="search" placeholder="Key" autocomplete="off" prop:value=move || search.get()
