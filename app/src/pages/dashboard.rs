@@ -249,7 +249,7 @@ fn ProductionTable(services: Vec<ServiceLine>) -> impl IntoView {
     }
     view! {
         <div class="table-wrap">
-            <table class="table production-table phone-cards">
+            <table class="table production-table">
                 <thead><tr>
                     <th scope="col">"Service"</th><th scope="col">"Running"</th><th scope="col">"Last deploy"</th>
                     <th scope="col">"Health"</th><th scope="col">"Budget left"</th>
