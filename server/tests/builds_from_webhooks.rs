@@ -1,0 +1,186 @@
+//! CI runs delivered to the signed webhooks become builds, on both databases: GitHub
+//! `workflow_run` and its re-run attempts, GitLab `Pipeline Hook` and its retries, in their real
+//! payload shapes.
+
+mod common;
+use app::model::Role;
+use common::{Auth, TestApp, GITHUB_SECRET, GITLAB_TOKEN};
+use serde_json::{json, Value};
+
+async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
+    let viewer = app.new_token("viewer", Role::Viewer).await;
+    // `attempt` 2 is "Re-run failed jobs": the same run id and commit, 15 minutes later.
+    let run = |status: &str, conclusion: Value, attempt: u32| {
+        let minute = 5 + 15 * (attempt - 1);
+        json!({
+        "action": if status == "completed" { "completed" } else { "requested" },
+        "workflow": {"name": "CI"}, "repository": {"name": "shop", "full_name": "acme/shop"},
+        "workflow_run": {"id": 8842, "name": "CI", "head_branch": "main", "head_sha": "acb5820ced9479c074f688cc328bf03f341a511d",
+            "event": "push", "status": status, "conclusion": conclusion, "created_at": "2026-11-30T14:05:00Z",
+            "run_attempt": attempt, "run_started_at": format!("2026-11-30T14:{minute:02}:02Z"),
+            "updated_at": format!("2026-11-30T14:{:02}:00Z", minute + 6),
+            "html_url": "https://github.com/acme/shop/actions/runs/8842",
+            "head_commit": {"message": "Fix cart", "author": {"name": "Maria"}}}
+    }).to_string().into_bytes()
+    };
+    let send = |delivery: &str, body: Vec<u8>| {
+        let signature = format!(
+            "sha256={}",
+            flightdeck::webhooks::sign(GITHUB_SECRET, &body)
+        );
+        let (app, delivery) = (&app, delivery.to_string());
+        async move {
+            app.post_raw(
+                "/api/v1/webhooks/github",
+                &Auth::None,
+                &[
+                    ("x-github-event", "workflow_run"),
+                    ("x-github-delivery", &delivery),
+                    ("x-hub-signature-256", &signature),
+                ],
+                body,
+            )
+            .await
+        }
+    };
+    assert!(send("d-1", run("queued", Value::Null, 1))
+        .await
+        .status
+        .is_success());
+    let list = app.get("/api/v1/builds", &viewer).await.json();
+    assert_eq!(list["items"][0]["status"], "queued");
+    assert!(send("d-2", run("completed", json!("failure"), 1))
+        .await
+        .status
+        .is_success());
+    let list = app.get("/api/v1/builds", &viewer).await.json();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "one run, one build");
+    assert_eq!(
+        (items[0]["status"].clone(), items[0]["pipeline"].clone()),
+        (json!("failure"), json!("acme/shop/CI"))
+    );
+    assert_eq!(items[0]["finished_at"], "2026-11-30T14:11:00Z");
+    // The re-run passes; the failed attempt stays on record (it is what makes the run flaky).
+    for (delivery, status, conclusion) in [
+        ("d-3", "queued", Value::Null),
+        ("d-4", "completed", json!("success")),
+    ] {
+        assert!(send(delivery, run(status, conclusion, 2))
+            .await
+            .status
+            .is_success());
+    }
+    let list = app.get("/api/v1/builds", &viewer).await.json();
+    let statuses: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["success", "failure"], "newest first: {list}");
+    assert_eq!(list["items"][0]["finished_at"], "2026-11-30T14:26:00Z");
+    let stats = app
+        .get(
+            "/api/v1/builds/stats?pipeline=acme/shop/CI&days=3650",
+            &viewer,
+        )
+        .await
+        .json();
+    let shop = &stats["pipelines"][0];
+    assert_eq!(
+        (shop["failures"].clone(), shop["flaky_failures"].clone()),
+        (json!(1), json!(1)),
+        "the failure passed on a re-run of its commit: {stats}"
+    );
+
+    // GitLab: pipeline 31 fails; "Retry" re-runs its failed job under the same pipeline id
+    // (the job is created anew, 15:40) and passes; then the first `running` is redelivered late.
+    let pipeline = |status: &str, finished_at: Value, retried_job: Option<&str>| {
+        let mut jobs = vec![
+            json!({"id": 380, "stage": "build", "name": "build", "status": "success", "created_at": "2026-11-30 15:23:28 UTC"}),
+        ];
+        if let Some(created) = retried_job {
+            jobs.push(json!({"id": 390, "stage": "test", "name": "test", "status": status, "created_at": created}));
+        }
+        json!({
+            "object_kind": "pipeline",
+            "object_attributes": {"id": 31, "ref": "master", "sha": "bcbb5ec396a2c0f828686f14fac9b80b780504f2", "status": status,
+                "source": "push", "created_at": "2026-11-30 15:23:28 UTC", "finished_at": finished_at, "duration": 181},
+            "project": {"name": "gitlab-test", "path_with_namespace": "gitlab-org/gitlab-test"},
+            "commit": {"id": "bcbb5ec396a2c0f828686f14fac9b80b780504f2", "message": "test", "author": {"name": "User"}},
+            "builds": jobs
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let deliveries = [
+        (
+            "g-1",
+            pipeline(
+                "failed",
+                json!("2026-11-30 15:26:29 UTC"),
+                Some("2026-11-30 15:23:28 UTC"),
+            ),
+        ),
+        (
+            "g-2",
+            pipeline("running", Value::Null, Some("2026-11-30 15:40:00 UTC")),
+        ),
+        (
+            "g-3",
+            pipeline(
+                "success",
+                json!("2026-11-30 15:43:00 UTC"),
+                Some("2026-11-30 15:40:00 UTC"),
+            ),
+        ),
+        (
+            "g-4",
+            pipeline("running", Value::Null, Some("2026-11-30 15:23:28 UTC")),
+        ),
+    ];
+    for (uuid, body) in deliveries {
+        let res = app
+            .post_raw(
+                "/api/v1/webhooks/gitlab",
+                &Auth::None,
+                &[
+                    ("x-gitlab-event", "Pipeline Hook"),
+                    ("x-gitlab-token", GITLAB_TOKEN),
+                    ("x-gitlab-event-uuid", uuid),
+                ],
+                body,
+            )
+            .await;
+        assert!(res.status.is_success(), "{uuid}: {}", res.body);
+    }
+    let gitlab = app
+        .get(
+            "/api/v1/builds?pipeline=gitlab-org/gitlab-test/pipeline",
+            &viewer,
+        )
+        .await
+        .json();
+    let items = gitlab["items"].as_array().unwrap();
+    let seen: Vec<_> = items
+        .iter()
+        .map(|b| {
+            (
+                b["source_id"].clone(),
+                b["status"].clone(),
+                b["duration_s"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (json!("31/retry-1796053200"), json!("success"), json!(180.0)),
+            (json!("31"), json!("failure"), json!(181.0)),
+        ],
+        "the retry is a build of its own, started when it was retried: {gitlab}"
+    );
+}
+
+on_both_databases!(ci_webhooks_record_runs_as_builds);
