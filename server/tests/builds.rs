@@ -278,6 +278,28 @@ async fn stats_sum_up_each_pipeline(app: TestApp) {
         .await
         .json();
     assert!(other["pipelines"].as_array().unwrap().is_empty());
+
+    // The pipeline's page: 200 for a period without builds (a quiet pipeline is not an error),
+    // 404 for a name that never had a build (a typo, an old link), saying where the names are.
+    let cookie = app.sign_in("admin", common::ADMIN_PASSWORD).await;
+    let ten_days_ago = now - 10 * 86_400_000;
+    let old = json!({"pipeline": "acme/old/ci", "branch": "main", "commit": "abcdef0", "status": "success",
+                     "source_id": "old", "started_at": ten_days_ago, "finished_at": ten_days_ago + 60_000});
+    app.post_json("/api/v1/builds", &ci, old).await;
+    let quiet = app
+        .page("/builds/pipeline?name=acme%2Fold%2Fci&days=7", &cookie)
+        .await;
+    assert_eq!(quiet.status, StatusCode::OK, "{}", quiet.body);
+    assert!(quiet.body.contains("0 builds"), "{}", quiet.body);
+    let typo = app
+        .page("/builds/pipeline?name=acme%2Fshop%2Fcl", &cookie)
+        .await;
+    assert_eq!(typo.status, StatusCode::NOT_FOUND, "{}", typo.body);
+    assert!(
+        typo.body.contains("the Builds page lists them all"),
+        "{}",
+        typo.body
+    );
 }
 
 async fn the_predictor_trains_evaluates_predicts_and_survives_a_restart(app: TestApp) {

@@ -114,6 +114,21 @@ pub async fn load_pipeline(
                         cursor,
                     };
                     let (list, next_cursor) = ports.builds.list(&query).await?;
+                    // A pipeline with no builds in the period is not an error; a name that never
+                    // had a build (a typo, an old link) is: 404, and say where the names are.
+                    let ever = crate::builds::BuildQuery {
+                        pipeline: Some(pipeline.clone()),
+                        limit: Some(1),
+                        ..Default::default()
+                    };
+                    if history.is_empty()
+                        && list.is_empty()
+                        && ports.builds.list(&ever).await?.0.is_empty()
+                    {
+                        return Err(AppError::missing(format!(
+                            "No build of a pipeline named {pipeline:?} was ever recorded. Pipelines are named repo/workflow; the Builds page lists them all."
+                        )));
+                    }
                     let mut running = Vec::new();
                     for b in history
                         .iter()
