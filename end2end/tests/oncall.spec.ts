@@ -298,22 +298,26 @@ test("on a phone the alert filters fold away and the first alert shows on the fi
   await expect(page.getByLabel("Status")).toBeVisible();
 });
 
-test("on a phone, the lists an on-call engineer reads fit the screen as cards", async ({ page }) => {
+test("on a phone and a tablet, the lists an on-call engineer reads fit the screen", async ({ page }) => {
   const errors = pageErrors(page);
-  await page.setViewportSize({ width: 390, height: 844 });
   await signIn(page, "/");
-  // The deployments matrix scrolls on purpose (it has its own "Environments shown" picker); the
-  // System page is a wide table of replica metrics.
-  const pages = ["/", "/deployments", "/slos", "/flags", "/builds", "/builds/pipeline?name=acme/shop/ci", "/config", "/audit", "/settings"];
-  for (const path of pages) {
-    await page.goto(path);
-    const wraps = page.locator("main .table-wrap:not(:has(> .matrix))");
-    await expect(wraps.first()).toBeVisible();
-    const wide = await wraps.evaluateAll((all) =>
-      all.filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => w.querySelector("table")?.className),
-    );
-    expect(wide, `${path}: tables wider than the screen`).toEqual([]);
+  // The deployments matrix scrolls on purpose (it has its own "Environments shown" picker). On a
+  // phone the tables are cards; on a tablet the deployment history keeps to six columns and a
+  // replica's ten numbers are a card (both scrolled their last columns off at 820 px).
+  const pages = ["/", "/deployments", "/slos", "/flags", "/builds", "/builds/pipeline?name=acme/shop/ci", "/config", "/audit", "/settings", "/system"];
+  for (const width of [390, 820]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 1180 });
+    for (const path of pages) {
+      await page.goto(path);
+      const wraps = page.locator("main .table-wrap:not(:has(> .matrix))");
+      await expect(wraps.first()).toBeVisible();
+      const wide = await wraps.evaluateAll((all) =>
+        all.filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => w.querySelector("table")?.className),
+      );
+      expect(wide, `${path} at ${width} px: tables wider than the screen`).toEqual([]);
+    }
   }
+  await page.setViewportSize({ width: 390, height: 844 });
   // What was off to the side before: a service's health, a flag's switch, an SLO's burn.
   const withinWidth = (locator: Locator) =>
     locator.evaluate((e) => {

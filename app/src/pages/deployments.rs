@@ -467,9 +467,9 @@ fn History(query: DeploymentQuery) -> impl IntoView {
                             <div class="table-wrap">
                                 <table class="table history-table phone-cards">
                                     <thead><tr>
-                                        <th scope="col">"#"</th><th scope="col">"Service"</th><th scope="col">"Environment"</th>
-                                        <th scope="col">"Version"</th><th scope="col">"Kind"</th><th scope="col">"Status"</th>
-                                        <th scope="col">"By"</th><th scope="col">"When"</th><th scope="col">"Took"</th>
+                                        <th scope="col">"#"</th><th scope="col">"Service, environment"</th>
+                                        <th scope="col">"Version"</th><th scope="col">"Status"</th>
+                                        <th scope="col">"By"</th><th scope="col">"When"</th>
                                     </tr></thead>
                                     <tbody>
                                         {page.items.into_iter().map(|d| {
@@ -477,11 +477,11 @@ fn History(query: DeploymentQuery) -> impl IntoView {
                                             view! {
                                                 <tr>
                                                     <td class="h-id"><a href=format!("/deployments/{}", d.id)>{format!("#{}", d.id)}</a></td>
-                                                    <td class="h-service">{d.service}</td><td class="h-env">{d.environment}</td>
-                                                    <td class="h-version"><code>{d.version}</code></td><td class="h-kind">{d.kind.as_str()}</td>
+                                                    <td class="h-where">{d.service}<span class="cell-line muted">{d.environment}</span></td>
+                                                    <td class="h-version"><code>{d.version}</code>{kind_mark(d.kind)}</td>
                                                     <td class="h-status"><StatusBadge status=d.status/></td>
-                                                    <td class="h-by"><span class="phone-label">"by "</span>{d.actor}</td><td class="h-when"><TimeAgo ms=d.created_at/></td>
-                                                    <td class="h-took muted">{took.map(|t| view! { <span class="phone-label">"took "</span>{t} })}</td>
+                                                    <td class="h-by"><span class="phone-label">"by "</span>{d.actor}</td>
+                                                    <td class="h-when"><TimeAgo ms=d.created_at/>{took.map(|t| view! { <span class="cell-line muted">"took "{t}</span> })}</td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -498,6 +498,25 @@ fn History(query: DeploymentQuery) -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// How a deployment went out, said only when it was not a plain deploy (nine columns did not fit
+/// a tablet; the kind is a mark beside the version, as in the matrix).
+fn kind_mark(kind: DeploymentKind) -> Option<impl IntoView> {
+    let (class, mark, title) = match kind {
+        DeploymentKind::Deploy => return None,
+        DeploymentKind::Rollback => (
+            "badge rollback-mark",
+            "↩ rollback",
+            "This deployment rolled back to an earlier version",
+        ),
+        DeploymentKind::Promote => (
+            "badge kind-mark",
+            "⇡ promote",
+            "This version was promoted from the environment before it",
+        ),
+    };
+    Some(view! { <span class=class title=title>{mark}</span> })
 }
 
 #[cfg(test)]

@@ -9,6 +9,20 @@ use crate::system::{chart, short, HealthHistory, HealthSample};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// The replica table's columns after its name; each cell also carries its label, shown where
+/// the row is a card.
+const METRICS: [&str; 9] = [
+    "Sampled",
+    "Requests/s",
+    "5xx",
+    "p99",
+    "Pool in use",
+    "Clients",
+    "Event lag",
+    "RSS",
+    "Database",
+];
+
 const RANGES: [(u32, &str); 4] = [
     (1, "1 hour"),
     (24, "24 hours"),
@@ -134,26 +148,32 @@ fn Charts(history: HealthHistory, hours: u32) -> impl IntoView {
         <section class="card">
             <h2>"Replicas"</h2>
             <div class="table-wrap">
-                <table class="table">
+                <table class="table replica-table">
                     <thead><tr>
-                        <th scope="col">"Replica"</th><th scope="col">"Sampled"</th><th scope="col">"Requests/s"</th>
-                        <th scope="col">"5xx"</th><th scope="col">"p99"</th><th scope="col">"Pool in use"</th>
-                        <th scope="col">"Clients"</th><th scope="col">"Event lag"</th><th scope="col">"RSS"</th><th scope="col">"Database"</th>
+                        <th scope="col">"Replica"</th>
+                        {METRICS.iter().map(|label| view! { <th scope="col">{*label}</th> }).collect_view()}
                     </tr></thead>
                     <tbody>
-                        {latest.into_iter().map(|s| view! {
-                            <tr>
-                                <th scope="row">{s.replica.clone()}</th>
-                                <td><TimeAgo ms=s.at/></td>
-                                <td>{format!("{:.1}", s.requests_per_s)}</td>
-                                <td>{s.errors_5xx}</td>
-                                <td>{format!("{} ms", short(s.p99_ms))}</td>
-                                <td>{format!("{} of {}", s.pool_in_use, s.pool_size)}</td>
-                                <td>{s.ws_clients}</td>
-                                <td>{format!("{} ms", s.event_lag_ms)}</td>
-                                <td>{format!("{:.1} MB", mb(s.rss_bytes))}</td>
-                                <td>{format!("{:.1} MB", mb(s.db_bytes))}</td>
-                            </tr>
+                        {latest.into_iter().map(|s| {
+                            let values = [
+                                view! { <TimeAgo ms=s.at/> }.into_any(),
+                                format!("{:.1}", s.requests_per_s).into_any(),
+                                s.errors_5xx.to_string().into_any(),
+                                format!("{} ms", short(s.p99_ms)).into_any(),
+                                format!("{} of {}", s.pool_in_use, s.pool_size).into_any(),
+                                s.ws_clients.to_string().into_any(),
+                                format!("{} ms", s.event_lag_ms).into_any(),
+                                format!("{:.1} MB", mb(s.rss_bytes)).into_any(),
+                                format!("{:.1} MB", mb(s.db_bytes)).into_any(),
+                            ];
+                            view! {
+                                <tr>
+                                    <th scope="row">{s.replica.clone()}</th>
+                                    {METRICS.iter().zip(values).map(|(label, value)| view! {
+                                        <td><span class="phone-label">{*label}</span>{value}</td>
+                                    }).collect_view()}
+                                </tr>
+                            }
                         }).collect_view()}
                     </tbody>
                 </table>
