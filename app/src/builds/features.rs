@@ -8,7 +8,7 @@
 //! [`History`] computes the prior of each build of a time-ordered history as it goes, so
 //! training never sees the future.
 
-use super::{is_default_branch, Build, BuildStatus, BuildTrigger, PreRun};
+use super::{is_default_branch, thousands, Build, BuildStatus, BuildTrigger, PreRun};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
@@ -240,22 +240,6 @@ fn elapsed(seconds: f64) -> String {
         h if h < 1.5 => "1 hour".into(),
         h if h < 48.0 => format!("{h:.0} hours"),
         h => format!("{:.0} days", h / 24.0),
-    }
-}
-
-fn thousands(n: i64) -> String {
-    let digits = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
     }
 }
 

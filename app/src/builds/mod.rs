@@ -227,6 +227,23 @@ pub fn is_default_branch(branch: &str) -> bool {
     matches!(branch, "main" | "master" | "trunk" | "develop")
 }
 
+/// A count as people read it: 1,240.
+pub fn thousands(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 use crate::api::codec::resource;
 use crate::api::{load_builds_overview, BuildsOverview, PipelineRow};
 use crate::builds::charts::outcome_strip;
-use crate::builds::{BuildStatus, LiveAccuracy, ModelInfo, TOPIC};
+use crate::builds::{thousands, BuildStatus, LiveAccuracy, ModelInfo, TOPIC};
 use crate::components::common::*;
 use crate::live::changes_on;
 use leptos::prelude::*;
@@ -90,7 +90,7 @@ pub(super) fn PredictorCard(model: Option<ModelInfo>, accuracy: LiveAccuracy) ->
                 Some(m) => {
                     let e = m.evaluation;
                     view! {
-                        <p class="muted">{format!("Model {} trained on {} builds; tested on the newest {} it had not seen.", m.version, m.samples, e.test_samples)}</p>
+                        <p class="muted">{format!("Model {} trained on {} builds; tested on the newest {} it had not seen.", m.version, thousands(m.samples as i64), thousands(e.test_samples as i64))}</p>
                         <div class="table-wrap"><table class="table">
                             <thead><tr><th scope="col">"Predictor"</th><th scope="col">"Accuracy"</th><th scope="col">"Failure F1"</th></tr></thead>
                             <tbody>
@@ -188,7 +188,7 @@ fn Overview(
                                     })}</td>
                                     <td>{span(s.duration_p50_s)}</td>
                                     <td class="col-wide"><span role="img" aria-label=label inner_html=strip></span></td>
-                                    <td class="col-wide">{s.builds}</td>
+                                    <td class="col-wide">{thousands(s.builds as i64)}</td>
                                 </tr>
                             }
                         }).collect_view()}

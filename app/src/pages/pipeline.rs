@@ -100,7 +100,7 @@ fn Pipeline(v: PipelineView, filters: Filters) -> impl IntoView {
     let coverage_svg = coverage_chart(&v.history, now);
     let summary = format!(
         "{} builds, {} succeeded{}; p50 {}, p95 {}; longest red streak {}; mean time to recovery {}; coverage {}{}",
-        s.builds,
+        crate::builds::thousands(s.builds as i64),
         percent(s.success_rate),
         match s.flaky_failures {
             0 => String::new(),

@@ -140,14 +140,16 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
     health::fill(state, &maria, addr).await?;
     flags::fill(state).await?;
     config::fill(state, &maria).await?;
-    // Three months of CI history, a model trained on it, and builds that predicted as they came.
+    // Three months of CI history, a model trained on it, and then the last day's builds, each
+    // predicted as it came. The imported part ends where the day begins: overlapping, a branch's
+    // list alternated between the two histories, every other build without its prediction.
+    let now = crate::now_ms();
     state
         .builds
-        .import(builds::history(17, 90, 8, crate::now_ms() - 3_600_000))
+        .import(builds::history(17, 89, 8, now - 86_400_000))
         .await
         .map_err(|e| e.message)?;
     state.builds.train().await.map_err(|e| e.message)?;
-    let now = crate::now_ms();
     let mut reruns = 0;
     for mut b in builds::history(18, 1, 8, now) {
         // Its own ids: the imported history's would make these updates of old builds.
