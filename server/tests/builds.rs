@@ -300,6 +300,9 @@ async fn stats_sum_up_each_pipeline(app: TestApp) {
         "{}",
         typo.body
     );
+    let unnamed = app.page("/builds/pipeline", &cookie).await;
+    assert_eq!(unnamed.status, StatusCode::NOT_FOUND);
+    assert!(unnamed.body.contains("Which pipeline?"), "{}", unnamed.body);
 }
 
 async fn the_predictor_trains_evaluates_predicts_and_survives_a_restart(app: TestApp) {

@@ -97,6 +97,12 @@ pub async fn load_pipeline(
     reply(
         async {
             require(Role::Viewer)?;
+            if pipeline.trim().is_empty() {
+                // An empty name would read every pipeline's builds as one.
+                return Err(AppError::missing(
+                    "Which pipeline? Open one from the Builds page, or add ?name=repo/workflow.",
+                ));
+            }
             let days = days.clamp(1, 3650);
             cached(
                 format!("pipeline:{pipeline:?}:{days}:{branch:?}:{status:?}:{cursor:?}"),
