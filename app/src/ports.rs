@@ -176,11 +176,18 @@ pub trait BuildsPort: Send + Sync + 'static {
         &self,
         query: &crate::builds::BuildQuery,
     ) -> Result<(Vec<crate::builds::Build>, Option<i64>), AppError>;
-    /// Builds started since `since` (Unix ms), oldest first.
-    async fn since(
+    /// The outcomes of the builds started since `since` (Unix ms), oldest first.
+    async fn outcomes_since(
         &self,
         since: i64,
         pipeline: Option<&str>,
+    ) -> Result<Vec<crate::builds::BuildOutcome>, AppError>;
+    /// A pipeline's newest running or queued builds started since `since`, whole, newest first.
+    async fn unfinished(
+        &self,
+        pipeline: &str,
+        since: i64,
+        limit: i64,
     ) -> Result<Vec<crate::builds::Build>, AppError>;
     async fn predict(
         &self,

@@ -1,7 +1,7 @@
 //! Server functions of the build pages (viewers).
 
 use crate::builds::stats::PipelineStats;
-use crate::builds::{Build, BuildStatus, LiveAccuracy, ModelInfo, Prediction};
+use crate::builds::{Build, BuildOutcome, BuildStatus, LiveAccuracy, ModelInfo, Prediction};
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -40,7 +40,7 @@ pub struct PipelineView {
     pub days: u32,
     pub stats: PipelineStats,
     /// The period's builds, oldest first, for the charts.
-    pub history: Vec<Build>,
+    pub history: Vec<BuildOutcome>,
     /// The filtered list, newest first, and the next page's cursor.
     pub list: Vec<Build>,
     pub next_cursor: Option<i64>,
@@ -58,7 +58,7 @@ pub async fn load_builds_overview(days: u32) -> Result<BuildsOverview, AppError>
             cached(format!("builds_overview:{days}"), || async {
                 let ports = ports()?;
                 let since = crate::components::common::now_ms() - i64::from(days) * 86_400_000;
-                let builds = ports.builds.since(since, None).await?;
+                let builds = ports.builds.outcomes_since(since, None).await?;
                 let mut pipelines: Vec<PipelineRow> = crate::builds::stats::by_pipeline(builds)
                     .into_iter()
                     .map(|(name, list)| {
@@ -109,7 +109,7 @@ pub async fn load_pipeline(
                 || async {
                     let ports = ports()?;
                     let since = crate::components::common::now_ms() - i64::from(days) * 86_400_000;
-                    let mut history = ports.builds.since(since, Some(&pipeline)).await?;
+                    let mut history = ports.builds.outcomes_since(since, Some(&pipeline)).await?;
                     let stats = crate::builds::stats::pipeline_stats(&pipeline, &history);
                     let query = crate::builds::BuildQuery {
                         pipeline: Some(pipeline.clone()),
@@ -136,20 +136,14 @@ pub async fn load_pipeline(
                         )));
                     }
                     let mut running = Vec::new();
-                    for b in history
-                        .iter()
-                        .rev()
-                        .filter(|b| !b.status.is_finished())
-                        .take(5)
-                    {
-                        let prediction = ports
-                            .builds
-                            .predict(&crate::builds::PreRun::from(b))
-                            .await?;
-                        running.push(RunningBuild {
-                            build: b.clone(),
-                            prediction,
-                        });
+                    if history.iter().any(|b| !b.status.is_finished()) {
+                        for build in ports.builds.unfinished(&pipeline, since, 5).await? {
+                            let prediction = ports
+                                .builds
+                                .predict(&crate::builds::PreRun::from(&build))
+                                .await?;
+                            running.push(RunningBuild { build, prediction });
+                        }
                     }
                     // The charts need no more than the latest 1,500 builds.
                     if history.len() > 1500 {

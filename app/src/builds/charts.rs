@@ -3,7 +3,7 @@
 //! rolling p50 and p95, its coverage, and the tiny outcome strip of the list.
 
 use super::stats::percentile;
-use super::{Build, BuildStatus};
+use super::{BuildOutcome, BuildStatus};
 use plotters::prelude::*;
 
 use crate::charts::{label_style, BAD, GRID, INK, LINE, OK, WARN};
@@ -26,7 +26,7 @@ fn draw(
 
 /// Each finished build's duration (minutes) as a dot, failures red, and the p50 and p95 of
 /// the last 20 builds as lines. `builds` oldest first.
-pub fn duration_chart(builds: &[Build], now: i64) -> String {
+pub fn duration_chart(builds: &[BuildOutcome], now: i64) -> String {
     let finished: Vec<(f64, f64, bool)> = builds
         .iter()
         .filter(|b| b.status.is_outcome())
@@ -107,7 +107,7 @@ pub fn duration_chart(builds: &[Build], now: i64) -> String {
 }
 
 /// Coverage (percent) of the builds that reported it, oldest first.
-pub fn coverage_chart(builds: &[Build], now: i64) -> String {
+pub fn coverage_chart(builds: &[BuildOutcome], now: i64) -> String {
     let points: Vec<(f64, f64)> = builds
         .iter()
         .filter_map(|b| b.coverage.map(|c| (days_ago(b.started_at, now), c)))
@@ -175,7 +175,8 @@ pub fn outcome_strip(statuses: &[BuildStatus]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builds::stats::tests::build;
+    use crate::builds::stats::tests::{build, outcomes};
+    use crate::builds::Build;
 
     #[test]
     fn charts_draw_failures_and_percentiles() {
@@ -195,6 +196,7 @@ mod tests {
                 b
             })
             .collect();
+        let builds = outcomes(&builds);
         let svg = duration_chart(&builds, 40 * 3_600_000);
         assert!(svg.contains("<svg") && svg.contains("p95") && svg.contains("<polyline"));
         assert!(coverage_chart(&builds, 40 * 3_600_000).contains("<polyline"));

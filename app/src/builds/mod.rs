@@ -102,6 +102,36 @@ impl Build {
     }
 }
 
+/// What the statistics and the charts read of a build: its outcome and when, not its change.
+/// Read for a whole period (a year of a busy team is 100,000 builds), so it leaves out the
+/// messages, links and change sizes a full [`Build`] carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildOutcome {
+    pub pipeline: String,
+    pub branch: String,
+    pub commit: String,
+    pub status: BuildStatus,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub duration_s: Option<f64>,
+    pub coverage: Option<f64>,
+}
+
+impl From<&Build> for BuildOutcome {
+    fn from(b: &Build) -> BuildOutcome {
+        BuildOutcome {
+            pipeline: b.pipeline.clone(),
+            branch: b.branch.clone(),
+            commit: b.commit.clone(),
+            status: b.status,
+            started_at: b.started_at,
+            finished_at: b.finished_at,
+            duration_s: b.duration_s,
+            coverage: b.coverage,
+        }
+    }
+}
+
 /// What the pre-run fields of a build say (what a prediction may read).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PreRun {

@@ -1,7 +1,7 @@
 //! A pipeline's numbers over a period: builds, success rate, flaky failures, duration
 //! percentiles, mean time to recovery, the longest red streak and coverage with its trend.
 
-use super::{Build, BuildStatus};
+use super::{BuildOutcome, BuildStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -43,8 +43,10 @@ pub struct PipelineStats {
 }
 
 /// Builds by pipeline name (each list in the order given).
-pub fn by_pipeline(builds: Vec<Build>) -> std::collections::BTreeMap<String, Vec<Build>> {
-    let mut grouped: std::collections::BTreeMap<String, Vec<Build>> = Default::default();
+pub fn by_pipeline(
+    builds: Vec<BuildOutcome>,
+) -> std::collections::BTreeMap<String, Vec<BuildOutcome>> {
+    let mut grouped: std::collections::BTreeMap<String, Vec<BuildOutcome>> = Default::default();
     for b in builds {
         grouped.entry(b.pipeline.clone()).or_default().push(b);
     }
@@ -52,12 +54,12 @@ pub fn by_pipeline(builds: Vec<Build>) -> std::collections::BTreeMap<String, Vec
 }
 
 /// When a build ended, or began if it has not said.
-fn ended(b: &Build) -> i64 {
+fn ended(b: &BuildOutcome) -> i64 {
     b.finished_at.unwrap_or(b.started_at)
 }
 
 /// The numbers of one pipeline's `builds`, given oldest first.
-pub fn pipeline_stats(pipeline: &str, builds: &[Build]) -> PipelineStats {
+pub fn pipeline_stats(pipeline: &str, builds: &[BuildOutcome]) -> PipelineStats {
     let successes = builds
         .iter()
         .filter(|b| b.status == BuildStatus::Success)
@@ -127,7 +129,7 @@ pub fn pipeline_stats(pipeline: &str, builds: &[Build]) -> PipelineStats {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::builds::BuildTrigger;
+    use crate::builds::{Build, BuildTrigger};
     use proptest::prelude::*;
 
     pub(crate) fn build(branch: &str, status: BuildStatus, minute: i64, duration_s: f64) -> Build {
@@ -159,6 +161,11 @@ pub(crate) mod tests {
         }
     }
 
+    /// A full build's outcome, as the statistics read it.
+    pub(crate) fn outcomes(builds: &[Build]) -> Vec<BuildOutcome> {
+        builds.iter().map(BuildOutcome::from).collect()
+    }
+
     #[test]
     fn percentiles_interpolate() {
         assert_eq!(percentile(&[], 0.5), None);
@@ -181,7 +188,7 @@ pub(crate) mod tests {
             build("main", Success, 40, 60.0), // green at 41:00: 30 minutes red
             build("feat", Success, 50, 120.0), // green at 52:00 after red from 13:00
         ];
-        let s = pipeline_stats("acme/shop/ci", &builds);
+        let s = pipeline_stats("acme/shop/ci", &outcomes(&builds));
         assert_eq!((s.builds, s.successes, s.failures), (8, 3, 4));
         assert_eq!(s.success_rate, Some(3.0 / 7.0));
         assert_eq!(s.longest_red_streak, 3);
@@ -211,7 +218,7 @@ pub(crate) mod tests {
             on("main", "ccccccc", Success, 50), // the same commit on another branch: not a re-run
             on("feat", "ddddddd", Failure, 60), // never passed: not known to be flaky
         ];
-        let s = pipeline_stats("p", &builds);
+        let s = pipeline_stats("p", &outcomes(&builds));
         assert_eq!((s.failures, s.flaky_failures), (5, 2));
     }
 
@@ -222,7 +229,7 @@ pub(crate) mod tests {
             .collect();
         builds[0].coverage = Some(70.0);
         builds[2].coverage = Some(72.5);
-        let s = pipeline_stats("p", &builds);
+        let s = pipeline_stats("p", &outcomes(&builds));
         assert_eq!(
             (s.latest_coverage, s.coverage_trend),
             (Some(72.5), Some(2.5))
@@ -233,14 +240,14 @@ pub(crate) mod tests {
         /// Percentiles stay within the values and grow with p; the streak never exceeds the
         /// failures; the success rate is a fraction.
         #[test]
-        fn statistics_keep_their_bounds(outcomes in proptest::collection::vec((any::<bool>(), 1.0f64..3600.0, 0usize..3), 1..60)) {
-            let builds: Vec<Build> = outcomes.iter().enumerate().map(|(i, (ok, d, branch))| {
+        fn statistics_keep_their_bounds(runs in proptest::collection::vec((any::<bool>(), 1.0f64..3600.0, 0usize..3), 1..60)) {
+            let builds: Vec<Build> = runs.iter().enumerate().map(|(i, (ok, d, branch))| {
                 build(["main", "a", "b"][*branch], if *ok { BuildStatus::Success } else { BuildStatus::Failure }, i as i64, *d)
             }).collect();
-            let s = pipeline_stats("p", &builds);
+            let s = pipeline_stats("p", &outcomes(&builds));
             let (p50, p95) = (s.duration_p50_s.unwrap(), s.duration_p95_s.unwrap());
-            let min = outcomes.iter().map(|o| o.1).fold(f64::MAX, f64::min);
-            let max = outcomes.iter().map(|o| o.1).fold(0.0, f64::max);
+            let min = runs.iter().map(|o| o.1).fold(f64::MAX, f64::min);
+            let max = runs.iter().map(|o| o.1).fold(0.0, f64::max);
             prop_assert!(min <= p50 && p50 <= p95 && p95 <= max);
             prop_assert!(s.longest_red_streak <= s.failures);
             prop_assert!(s.flaky_failures <= s.failures);

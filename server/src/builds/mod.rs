@@ -17,7 +17,7 @@ use crate::events::EventBus;
 use crate::store;
 use app::builds::evaluation::{samples, Evaluation};
 use app::builds::features::NAMES;
-use app::builds::{Build, ModelInfo, PreRun, Prediction, TOPIC};
+use app::builds::{Build, BuildOutcome, ModelInfo, PreRun, Prediction, TOPIC};
 use app::error::AppError;
 use model::Fitted;
 use sqlx::{AnyPool, Row};
@@ -200,14 +200,15 @@ impl Builds {
         queries::list(&self.pool, q).await
     }
 
-    /// Builds started since `since`, oldest first (optionally one pipeline or branch).
-    pub async fn since(
+    /// The outcomes of the builds started since `since`, oldest first (optionally one pipeline
+    /// or branch).
+    pub async fn outcomes_since(
         &self,
         since: i64,
         pipeline: Option<&str>,
         branch: Option<&str>,
-    ) -> Result<Vec<Build>, AppError> {
-        queries::since(&self.pool, since, pipeline, branch).await
+    ) -> Result<Vec<BuildOutcome>, AppError> {
+        queries::outcomes_since(&self.pool, since, pipeline, branch).await
     }
 
     /// Trains on the whole history now, stores the model and uses it.
@@ -290,8 +291,20 @@ impl app::ports::BuildsPort for Builds {
     ) -> Result<(Vec<Build>, Option<i64>), AppError> {
         Builds::list(self, query).await
     }
-    async fn since(&self, since: i64, pipeline: Option<&str>) -> Result<Vec<Build>, AppError> {
-        Builds::since(self, since, pipeline, None).await
+    async fn outcomes_since(
+        &self,
+        since: i64,
+        pipeline: Option<&str>,
+    ) -> Result<Vec<BuildOutcome>, AppError> {
+        Builds::outcomes_since(self, since, pipeline, None).await
+    }
+    async fn unfinished(
+        &self,
+        pipeline: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<Build>, AppError> {
+        queries::unfinished(&self.pool, pipeline, since, limit).await
     }
     async fn predict(&self, pre: &PreRun) -> Result<Prediction, AppError> {
         Builds::predict(self, pre).await

@@ -180,7 +180,7 @@ async fn stats(
     let since = crate::now_ms() - days * 86_400_000;
     let builds = state
         .builds
-        .since(since, query.pipeline.as_deref(), query.branch.as_deref())
+        .outcomes_since(since, query.pipeline.as_deref(), query.branch.as_deref())
         .await?;
     let pipelines: Vec<Value> = app::builds::stats::by_pipeline(builds)
         .iter()
