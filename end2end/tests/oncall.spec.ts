@@ -305,18 +305,20 @@ test("on a phone and a tablet, the lists an on-call engineer reads fit the scree
   // phone the tables are cards; on a tablet the deployment history keeps to six columns and a
   // replica's ten numbers are a card (both scrolled their last columns off at 820 px).
   const pages = ["/", "/deployments", "/slos", "/flags", "/builds", "/builds/pipeline?name=acme/shop/ci", "/config", "/audit", "/settings", "/system"];
+  const wide: string[] = [];
   for (const width of [390, 820]) {
     await page.setViewportSize({ width, height: width === 390 ? 844 : 1180 });
     for (const path of pages) {
       await page.goto(path);
       const wraps = page.locator("main .table-wrap:not(:has(> .matrix))");
       await expect(wraps.first()).toBeVisible();
-      const wide = await wraps.evaluateAll((all) =>
+      const here = await wraps.evaluateAll((all) =>
         all.filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => w.querySelector("table")?.className),
       );
-      expect(wide, `${path} at ${width} px: tables wider than the screen`).toEqual([]);
+      wide.push(...here.map((table) => `${path} at ${width} px: ${table}`));
     }
   }
+  expect(wide, "tables wider than the screen").toEqual([]);
   await page.setViewportSize({ width: 390, height: 844 });
   // What was off to the side before: a service's health, a flag's switch, an SLO's burn.
   const withinWidth = (locator: Locator) =>
