@@ -1,11 +1,15 @@
 //! Pieces shared by pages: the signed-in layout, status and error displays.
 
 pub mod alerts;
+pub mod audit;
+pub mod builds;
 pub mod common;
 pub mod deploy;
 pub mod deploy_dialog;
 pub mod deploy_log;
 pub mod editing;
+pub mod flags;
+pub mod health;
 pub mod layout;
 pub mod modal;
 pub mod nav;

@@ -134,6 +134,15 @@ fn AlertBadge() -> impl IntoView {
     }
 }
 
+/// The two halves of the Config section, as tabs.
+pub fn config_tabs(current: &'static str) -> impl IntoView {
+    let items = [("/config", "Configuration"), ("/flags", "Feature flags")]
+        .into_iter()
+        .map(|(href, text)| (href.to_string(), text, href == current))
+        .collect();
+    super::common::tabs("Config and flags", items)
+}
+
 #[cfg(test)]
 mod tests {
     use super::Section;

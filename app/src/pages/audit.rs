@@ -2,10 +2,11 @@
 
 use crate::api::codec::resource;
 use crate::api::list_audit;
+use crate::components::audit::AuditTable;
 use crate::components::common::*;
 use crate::href::QueryHref;
 use crate::live::changes_on;
-use crate::model::{topics, AuditEntry, AuditQuery};
+use crate::model::{topics, AuditQuery};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -98,36 +99,6 @@ fn AuditTrail(query: AuditQuery) -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-#[component]
-pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
-    view! {
-        <div class="table-wrap">
-            <table class="table audit-table phone-cards">
-                <thead>
-                    <tr>
-                        <th scope="col">"When"</th>
-                        <th scope="col">"Actor"</th>
-                        <th scope="col">"Action"</th>
-                        <th scope="col">"Target"</th>
-                        <th scope="col">"Reason"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {entries.into_iter().map(|e| view! {
-                        <tr>
-                            <td class="audit-when"><TimeAgo ms=e.at/></td>
-                            <td class="audit-actor"><span class="phone-label">"by "</span>{e.actor}</td>
-                            <td class="audit-action"><code>{e.action}</code></td>
-                            <td class="audit-target">{e.target}</td>
-                            <td class="audit-reason muted">{e.reason.unwrap_or_default()}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
     }
 }
 

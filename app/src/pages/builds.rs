@@ -4,23 +4,14 @@
 use crate::api::codec::resource;
 use crate::api::{load_builds_overview, BuildsOverview, PipelineRow};
 use crate::builds::charts::outcome_strip;
-use crate::builds::{thousands, BuildStatus, LiveAccuracy, ModelInfo, TOPIC};
+use crate::builds::{thousands, BuildStatus, TOPIC};
+use crate::components::builds::{
+    days_from_query, percent, span, status_badge, PredictorCard, RANGES,
+};
 use crate::components::common::*;
 use crate::live::changes_on;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-pub(super) const RANGES: [(u32, &str); 4] = [
-    (7, "7 days"),
-    (30, "30 days"),
-    (90, "90 days"),
-    (365, "1 year"),
-];
-
-/// `days` from the query (`?days=`), one of [`RANGES`], else 30.
-pub(super) fn days_from_query() -> impl Fn() -> u32 + Copy {
-    range_from_query("days", &RANGES, 30)
-}
 
 #[component]
 pub fn BuildsPage() -> impl IntoView {
@@ -41,22 +32,6 @@ pub fn BuildsPage() -> impl IntoView {
     }
 }
 
-pub(super) fn percent(v: Option<f64>) -> String {
-    v.map_or("—".into(), |v| format!("{:.1}%", v * 100.0))
-}
-
-/// A build's duration or a recovery time in the unit a person would use: "45 s", "6.8 min",
-/// "13.3 h", "4.2 days".
-pub(super) fn span(seconds: Option<f64>) -> String {
-    match seconds {
-        None => "—".into(),
-        Some(s) if s < 90.0 => format!("{s:.0} s"),
-        Some(s) if s < 90.0 * 60.0 => format!("{:.1} min", s / 60.0),
-        Some(s) if s < 48.0 * 3600.0 => format!("{:.1} h", s / 3600.0),
-        Some(s) => format!("{:.1} days", s / 86_400.0),
-    }
-}
-
 /// A pipeline name (`acme/shop/ci`) that may wrap after each slash, so on a phone a long name
 /// takes two lines instead of pushing the rate and duration off the screen.
 fn breakable(name: &str) -> impl IntoView {
@@ -65,53 +40,6 @@ fn breakable(name: &str) -> impl IntoView {
         .into_iter()
         .map(|part| view! { {part}<wbr/> })
         .collect_view()
-}
-
-pub(super) fn status_badge(status: BuildStatus) -> impl IntoView {
-    let class = match status {
-        BuildStatus::Success => "badge status-succeeded",
-        BuildStatus::Failure => "badge status-failed",
-        BuildStatus::Running | BuildStatus::Queued => "badge status-running",
-        BuildStatus::Cancelled => "badge status-cancelled",
-    };
-    view! { <span class=class>{status.as_str()}</span> }
-}
-
-/// The model's held-out evaluation and how its live predictions fare, beside the baselines.
-#[component]
-pub(super) fn PredictorCard(model: Option<ModelInfo>, accuracy: LiveAccuracy) -> impl IntoView {
-    view! {
-        <section class="card">
-            <h2>"Failure prediction"</h2>
-            {match model {
-                None => view! {
-                    <p class="muted">"No model yet: predictions repeat the last build on the branch. Train one with POST /api/v1/builds/model once there is history (it retrains daily and after every 500 finished builds)."</p>
-                }.into_any(),
-                Some(m) => {
-                    let e = m.evaluation;
-                    view! {
-                        <p class="muted">{format!("Model {} trained on {} builds; tested on the newest {} it had not seen.", m.version, thousands(m.samples as i64), thousands(e.test_samples as i64))}</p>
-                        <div class="table-wrap"><table class="table">
-                            <thead><tr><th scope="col">"Predictor"</th><th scope="col">"Accuracy"</th><th scope="col">"Failure F1"</th></tr></thead>
-                            <tbody>
-                                <tr><th scope="row">"This model"</th><td>{percent(Some(e.accuracy))}</td><td>{format!("{:.2}", e.f1)}</td></tr>
-                                <tr><th scope="row">"Same as the last build"</th><td>{percent(Some(e.baseline_accuracy))}</td><td>{format!("{:.2}", e.baseline_f1)}</td></tr>
-                                <tr><th scope="row">"Always the majority"</th><td>{percent(Some(e.majority_accuracy))}</td><td>"0.00"</td></tr>
-                            </tbody>
-                        </table></div>
-                    }.into_any()
-                }
-            }}
-            <p data-testid="live-accuracy">{if accuracy.builds == 0 {
-                "No finished build has a prediction to score yet.".to_string()
-            } else {
-                format!(
-                    "Live, over the last {} finished builds: predictions {} right; the last-build baseline {}; always the majority {}.",
-                    accuracy.builds, percent(accuracy.accuracy), percent(accuracy.baseline_accuracy), percent(accuracy.majority_accuracy)
-                )
-            }}</p>
-        </section>
-    }
 }
 
 #[island]

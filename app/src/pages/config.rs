@@ -13,15 +13,6 @@ use crate::runtime_config::{display, EffectiveValue, ALL, TOPIC};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// The two halves of the Config section, as tabs.
-pub(super) fn config_tabs(current: &'static str) -> impl IntoView {
-    let items = [("/config", "Configuration"), ("/flags", "Feature flags")]
-        .into_iter()
-        .map(|(href, text)| (href.to_string(), text, href == current))
-        .collect();
-    tabs("Config and flags", items)
-}
-
 #[component]
 pub fn ConfigPage() -> impl IntoView {
     let role = crate::components::layout::viewer_role();
@@ -39,7 +30,7 @@ pub fn ConfigPage() -> impl IntoView {
             <h1>"Configuration"</h1>
             <p class="muted">"Values per key for all environments, which an environment may override. Apps read them with GET /api/v1/config?environment=NAME; sensitive values are never shown."</p>
         </div>
-        {config_tabs("/config")}
+        {crate::components::nav::config_tabs("/config")}
         {move || view! { <ConfigBoard role scope=scope()/> }}
     }
 }

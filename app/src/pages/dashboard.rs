@@ -2,14 +2,14 @@
 //! the alerts that still need a person (acknowledge and silence in place), production per
 //! service, and what changed. All of it follows the live connection.
 
-use super::audit::AuditTable;
-use super::health::HealthStatusBadge;
 use crate::api::codec::resource;
 use crate::api::{load_cockpit, ActOnAlert};
 use crate::cockpit::{AlertGroup, Cockpit, ServiceLine, Verdict};
 use crate::components::alerts::{AlertActions, SeverityBadge, SilenceForm};
+use crate::components::audit::AuditTable;
 use crate::components::common::*;
 use crate::components::deploy::StatusBadge;
+use crate::components::health::HealthStatusBadge;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::deploy::{DeploymentKind, StatusCell};
 use crate::live::changes_on;

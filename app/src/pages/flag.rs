@@ -1,10 +1,10 @@
 //! One flag: what it serves and to whom, per environment, a preview of what a given user gets
 //! and why, and its history with what each change did. Live.
 
-use super::flags::{serves, state_badge, ToggleDialog, ToggleRequest};
 use crate::api::codec::resource;
 use crate::api::{load_flag_page, FlagPageData, PreviewFlag};
 use crate::components::common::*;
+use crate::components::flags::{serves, state_badge, ToggleDialog, ToggleRequest};
 use crate::components::layout::{provide_role, use_role_at_least};
 use crate::flags::describe::{changes, rule_text};
 use crate::flags::{describe_rollout, Flag, FlagChange, TOPIC};

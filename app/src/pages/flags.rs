@@ -3,11 +3,11 @@
 //! environment).
 
 use crate::api::codec::resource;
-use crate::api::{list_flags, ToggleFlag};
+use crate::api::list_flags;
 use crate::components::common::*;
+use crate::components::flags::{serves, state_badge, ToggleDialog, ToggleRequest};
 use crate::components::layout::{provide_role, use_role_at_least};
-use crate::components::modal::Modal;
-use crate::flags::{describe_rollout, Flag, TOPIC};
+use crate::flags::{Flag, TOPIC};
 use crate::live::changes_on;
 use crate::model::Role;
 use leptos::prelude::*;
@@ -22,27 +22,9 @@ pub fn FlagsPage() -> impl IntoView {
             <h1>"Feature flags"</h1>
             <p class="muted">"Apps evaluate these over OFREP (POST /ofrep/v1/evaluate/flags) with a flags:evaluate token; a change applies at their next evaluation."</p>
         </div>
-        {super::config::config_tabs("/flags")}
+        {crate::components::nav::config_tabs("/flags")}
         <FlagList role/>
     }
-}
-
-/// What serves when no rule matches, in words: "off", or "on 30% · off 70%".
-pub(super) fn serves(flag: &Flag) -> String {
-    match &flag.rollout {
-        _ if !flag.enabled => format!("{} (disabled)", flag.default_variant),
-        Some(rollout) => describe_rollout(rollout),
-        None => flag.default_variant.clone(),
-    }
-}
-
-pub(super) fn state_badge(flag: &Flag) -> impl IntoView {
-    let (class, text) = if flag.enabled {
-        ("badge status-succeeded", "On")
-    } else {
-        ("badge status-cancelled", "Off")
-    };
-    view! { <span class=class>{text}</span> }
 }
 
 #[island]
@@ -124,91 +106,4 @@ fn FlagTable(
         </div>
     }
     .into_any()
-}
-
-/// A switch someone asked for, waiting for their confirmation.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct ToggleRequest {
-    pub key: String,
-    /// `None`: the flag's base setting (every environment without its own).
-    pub environment: Option<String>,
-    pub enable: bool,
-    pub protected: bool,
-}
-
-/// Asks before switching a flag: a reason for the audit trail, and in a protected environment
-/// its name typed out.
-#[component]
-pub(super) fn ToggleDialog(request: RwSignal<Option<ToggleRequest>>) -> impl IntoView {
-    let action = ServerAction::<ToggleFlag>::new();
-    let reason = RwSignal::new(String::new());
-    let confirm = RwSignal::new(String::new());
-    let close = move || {
-        request.set(None);
-        action.value().set(None);
-        reason.set(String::new());
-        confirm.set(String::new());
-    };
-    // Done: close, ready for the next one.
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            close();
-        }
-    });
-    let content = move || {
-        request.get().map(|r| {
-            let verb = if r.enable { "Turn on" } else { "Turn off" };
-            let place = match &r.environment {
-                Some(e) => format!("in {e}"),
-                None => "everywhere it has no setting of its own".to_string(),
-            };
-            let ready = {
-                let (protected, name) = (r.protected, r.environment.clone().unwrap_or_default());
-                move || !protected || confirm.get().trim() == name
-            };
-            let submit = {
-                let r = r.clone();
-                move |ev: leptos::ev::SubmitEvent| {
-                    ev.prevent_default();
-                    action.dispatch(ToggleFlag {
-                        key: r.key.clone(),
-                        enabled: r.enable,
-                        reason: reason.get_untracked(),
-                        environment: r.environment.clone(),
-                        confirm: Some(confirm.get_untracked()),
-                    });
-                }
-            };
-            view! {
-                <h2 id="toggle-title">{format!("{verb} {} {place}?", r.key)}</h2>
-                <form on:submit=submit class="dialog-form">
-                    <label>"Reason"
-                        <input name="reason" autocomplete="off" placeholder="Why, for the audit trail"
-                            on:input=move |ev| reason.set(event_target_value(&ev)) prop:value=move || reason.get()/>
-                    </label>
-                    {r.protected.then(|| view! {
-                        <label class="confirm-type">
-                            {format!("{} is protected. Type its name to confirm", r.environment.clone().unwrap_or_default())}
-                            <input name="confirm" autocomplete="off" spellcheck="false"
-                                on:input=move |ev| confirm.set(event_target_value(&ev)) prop:value=move || confirm.get()/>
-                        </label>
-                    })}
-                    {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
-                    <div class="dialog-actions">
-                        <button class="btn btn-ghost" type="button" on:click=move |_| close()>"Cancel"</button>
-                        <button class=if r.enable { "btn btn-primary" } else { "btn btn-danger" } type="submit"
-                            disabled=move || action.pending().get() || !ready()>
-                            {move || if action.pending().get() { "Sending…" } else { verb }}
-                        </button>
-                    </div>
-                </form>
-            }
-        })
-    };
-    view! {
-        <Modal open=Signal::derive(move || request.with(Option::is_some))
-            on_close=Callback::new(move |_| close()) labelled_by="toggle-title">
-            {content}
-        </Modal>
-    }
 }

@@ -5,6 +5,7 @@
 use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
+use crate::components::health::HealthStatusBadge;
 use crate::health::charts::latency_chart;
 use crate::health::component::{Component, ComponentDetail, ProbeResult};
 use crate::health::grid::GridFilter;
@@ -13,11 +14,6 @@ use crate::live::changes_on;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-
-#[component]
-pub fn HealthStatusBadge(status: HealthStatus) -> impl IntoView {
-    view! { <span class=format!("badge health health-{}", status.as_str())>{status.label()}</span> }
-}
 
 #[component]
 pub fn HealthPage() -> impl IntoView {

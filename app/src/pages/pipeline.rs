@@ -2,11 +2,13 @@
 //! and the coverage chart, drawn on the server first; the running builds with their predicted
 //! risk and its reasons; the build list with filters and paging; the predictor's record. Live.
 
-use super::builds::{days_from_query, percent, span, status_badge, PredictorCard, RANGES};
 use crate::api::codec::resource;
 use crate::api::{load_pipeline, PipelineView, RunningBuild};
 use crate::builds::charts::{coverage_chart, duration_chart};
 use crate::builds::{Build, TOPIC};
+use crate::components::builds::{
+    days_from_query, percent, span, status_badge, PredictorCard, RANGES,
+};
 use crate::components::common::*;
 use crate::href::QueryHref;
 use crate::live::changes_on;

@@ -2,12 +2,12 @@
 //! of everything that happened to it (deployments, rollbacks, quarantines, alerts, SLO burn).
 //! Live: refetched when a deployment, alert, SLO or audit event arrives.
 
-use super::slos::BudgetBar;
 use crate::api::codec::resource;
 use crate::api::load_service;
 use crate::components::alerts::SeverityBadge;
 use crate::components::common::*;
 use crate::components::deploy::StatusBadge;
+use crate::components::health::BudgetBar;
 use crate::deploy::DeploymentKind;
 use crate::live::changes_on;
 use crate::service_view::{ServiceView, TimelineEntry, TimelineKind};

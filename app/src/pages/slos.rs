@@ -4,6 +4,7 @@
 use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
+use crate::components::health::BudgetBar;
 use crate::health::charts::{budget_chart, burn_chart};
 use crate::health::objective::{Slo, SloDetail};
 use crate::health::slo::{percent, Evaluation, RuleSeverity, RULES};
@@ -98,25 +99,6 @@ fn SloTable(list: Vec<Slo>) -> impl IntoView {
                 </tbody>
             </table>
         </div>
-    }
-}
-
-/// The budget left as a bar and a number (the number carries the meaning; the bar is a glance).
-#[component]
-pub(super) fn BudgetBar(remaining: f64) -> impl IntoView {
-    let width = (remaining.clamp(0.0, 1.0) * 100.0).round();
-    let class = if remaining <= 0.0 {
-        "budget budget-spent"
-    } else if remaining < 0.25 {
-        "budget budget-low"
-    } else {
-        "budget"
-    };
-    view! {
-        <span class=class>
-            <span class="budget-bar" aria-hidden="true"><span style=format!("width: {width}%")></span></span>
-            {percent(remaining, 1)}
-        </span>
     }
 }
 
