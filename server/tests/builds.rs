@@ -40,6 +40,17 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
     assert_eq!(b["started_at"], "2026-11-30T14:05:00Z");
     // No model yet: the prediction stored with it is the last-build baseline's.
     assert_eq!(b["prediction"]["failure_probability"], 0.0);
+    // The pipeline's page shows it running, with its risk (read whole, apart from the outcomes).
+    let cookie = app.sign_in("admin", common::ADMIN_PASSWORD).await;
+    let page = app
+        .page("/builds/pipeline?name=acme%2Fshop%2Fci&days=3650", &cookie)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Running now") && page.body.contains("risk of failure"),
+        "{}",
+        page.body
+    );
 
     let mut done = build("run-1", "failure");
     done["finished_at"] = json!("2026-11-30T14:09:30Z");
