@@ -21,7 +21,8 @@ pub struct PipelineRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BuildsOverview {
     pub days: u32,
-    /// Worst first: lowest success rate, then most recent failure.
+    /// Worst first: lowest success rate first (a pipeline with no outcome yet counts as green),
+    /// ties by name.
     pub pipelines: Vec<PipelineRow>,
     pub model: Option<ModelInfo>,
     pub accuracy: LiveAccuracy,
