@@ -205,20 +205,20 @@ async fn render(
     Rendered::Other(stalled)
 }
 
-/// One render, read to the end within `deadline`; `None` when it stalled.
+/// One render, read to the end within `deadline`; `None` when it stalled. Every answer is read
+/// whole here, a 404 or a page that sets a cookie too: sent as a stream, a render that stalled
+/// after its headers held the connection for ever (seen once in a CI run of the Rust tests).
 async fn render_once(next: Next, request: Request, deadline: Duration) -> Option<Rendered> {
     let whole = async {
         let response = next.run(request).await;
-        if response.status() != StatusCode::OK
-            || response.headers().contains_key(header::SET_COOKIE)
-        {
-            return Rendered::Other(response);
-        }
+        let keepable = response.status() == StatusCode::OK
+            && !response.headers().contains_key(header::SET_COOKIE);
         let (mut parts, body) = response.into_parts();
         // Sent again with another nonce; the length stays (nonces all have one length) but need not.
         parts.headers.remove(header::CONTENT_LENGTH);
         match axum::body::to_bytes(body, usize::MAX).await {
-            Ok(body) => Rendered::Page(parts, body),
+            Ok(body) if keepable => Rendered::Page(parts, body),
+            Ok(body) => Rendered::Other(Response::from_parts(parts, Body::from(body))),
             Err(error) => {
                 // The render failed half-way; what was sent so far cannot be sent now.
                 tracing::error!(%error, "rendering a page");
@@ -238,9 +238,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tower::ServiceExt;
 
-    /// A page whose first `stalls` renders send their first bytes and then never finish, as a
-    /// `<Suspense>` that lost its wake-up does.
-    async fn page_after(stalls: usize) -> (StatusCode, String, usize) {
+    /// A page answering `status` whose first `stalls` renders send their first bytes and then
+    /// never finish, as a `<Suspense>` that lost its wake-up does.
+    async fn page_after(stalls: usize, status: StatusCode) -> (StatusCode, String, usize) {
         let renders = Arc::new(AtomicUsize::new(0));
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let counted_stalls = Arc::clone(&metrics);
@@ -248,7 +248,7 @@ mod tests {
         let handler = move || {
             let n = counted.fetch_add(1, Ordering::SeqCst);
             async move {
-                if n < stalls {
+                let body = if n < stalls {
                     let first = futures_util::stream::iter([Ok::<_, std::io::Error>(
                         Bytes::from_static(b"<html>"),
                     )]);
@@ -258,7 +258,8 @@ mod tests {
                     ))
                 } else {
                     Body::from("<html>the page</html>")
-                }
+                };
+                (status, body)
             }
         };
         let router = axum::Router::new()
@@ -300,18 +301,27 @@ mod tests {
     #[tokio::test]
     async fn a_stalled_render_is_rendered_again() {
         assert_eq!(
-            page_after(1).await,
+            page_after(1, StatusCode::OK).await,
             (StatusCode::OK, "<html>the page</html>".to_string(), 2)
         );
         assert_eq!(
-            page_after(0).await,
+            page_after(0, StatusCode::OK).await,
             (StatusCode::OK, "<html>the page</html>".to_string(), 1)
+        );
+        // A page of something missing too: it held the connection for ever before.
+        assert_eq!(
+            page_after(1, StatusCode::NOT_FOUND).await,
+            (
+                StatusCode::NOT_FOUND,
+                "<html>the page</html>".to_string(),
+                2
+            )
         );
     }
 
     #[tokio::test]
     async fn a_page_that_stalls_twice_answers_503_with_what_to_do() {
-        let (status, body, renders) = page_after(2).await;
+        let (status, body, renders) = page_after(2, StatusCode::OK).await;
         assert_eq!((status, renders), (StatusCode::SERVICE_UNAVAILABLE, 2));
         assert!(body.contains("Reload"), "{body}");
     }

@@ -187,15 +187,25 @@ impl TestApp {
         format!("http://{addr}")
     }
 
+    /// Sends `request` and reads the whole answer. A request that has not answered within a
+    /// minute fails the test, naming it: a hang would otherwise hold the test run until CI's
+    /// limit, saying nothing.
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        TestResponse {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
+        let what = format!("{} {}", request.method(), request.uri());
+        let whole = async {
+            let response = self.router.clone().oneshot(request).await.unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            TestResponse {
+                status,
+                headers,
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            }
+        };
+        match tokio::time::timeout(std::time::Duration::from_secs(60), whole).await {
+            Ok(response) => response,
+            Err(_) => panic!("{what} did not answer within 60 s"),
         }
     }
 
