@@ -70,7 +70,7 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
 
     let context = leptos_context(&state);
     let pages = std::sync::Arc::new(page_cache::PageCache::new(state.bus.clone()));
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let options = state.leptos_options.clone();
     let pkg_dir =
         std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
@@ -117,6 +117,17 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(CompressionLayer::new())
         .with_state(state)
+}
+
+/// The app's routes, generated once per process. Generating them runs the app with resource
+/// loading suppressed process-wide (leptos#4773): a page that started rendering meanwhile in
+/// another router of the same process waited for ever. The server builds one router, before it
+/// serves; the tests build one per test while others render (`/deployments/99999` stalled until
+/// the render deadline in most runs of `tests/platform.rs` on PostgreSQL).
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Leptos settings: the `LEPTOS_*` variables cargo-leptos sets win; otherwise the defaults that
