@@ -189,6 +189,42 @@ async fn session_cookies_are_secure_when_served_over_https() {
     assert_eq!(res.headers["cache-control"], "no-store");
 }
 
+/// Pages titled by what they show (a deployment, a service), rendered by many requests at once
+/// on two threads, as a team opening them in an incident does: leptos_axum reads the page's
+/// title after the render, outside the request's reactive arena, and a title reading the
+/// route's parameters panicked there ("disposed") when another request had run on the thread
+/// meanwhile, dropping the connection (about one render in a hundred under `wrk -c16`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn titled_pages_render_side_by_side() {
+    let app = std::sync::Arc::new(TestApp::sqlite().await);
+    let admin = common::deploy::setup(&app, "true").await;
+    let id = common::deploy::deploy(&app, &admin, "staging", "1.0.0").await;
+    let cookie = app.sign_in("admin", ADMIN_PASSWORD).await;
+    let mut renders = tokio::task::JoinSet::new();
+    for n in 0..400 {
+        // A new address each time, so every request renders (the page cache holds none of them).
+        let (path, title) = match n % 2 {
+            0 => (
+                format!("/deployments/{id}?n={n}"),
+                format!("Deployment #{id}"),
+            ),
+            _ => (format!("/services/api?n={n}"), "Service api".to_string()),
+        };
+        let (app, cookie) = (app.clone(), cookie.clone());
+        renders.spawn(async move { (app.page(&path, &cookie).await, path, title) });
+    }
+    while let Some(render) = renders.join_next().await {
+        let (res, path, title) = render.expect("a page render panicked");
+        assert_eq!(res.status, StatusCode::OK, "{path}");
+        assert!(
+            res.body
+                .contains(&format!("<title>{title} · Flightdeck</title>")),
+            "{path}: {}",
+            res.body.split("</title>").next().unwrap_or("")
+        );
+    }
+}
+
 /// The bundles and the stylesheet come from disk as the build left them: the precompressed copy
 /// the client accepts, kept for good when the name carries the content hash, checked again
 /// otherwise; and pages ask for the hashed names.

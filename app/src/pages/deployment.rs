@@ -25,8 +25,12 @@ pub fn DeploymentPage() -> impl IntoView {
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0)
     };
+    // A title is a plain string, read once: leptos_axum reads it after the render, outside the
+    // request's reactive arena, so a closure reading the route's params there panicked as
+    // "disposed" whenever another request had run on the thread meanwhile (leptos#4829).
+    let title = format!("Deployment #{}", untrack(id));
     view! {
-        <Title text=move || format!("Deployment #{}", id())/>
+        <Title text=title/>
         <p class="crumbs"><a href="/deployments">"← Deployments"</a></p>
         {move || view! { <DeploymentLive id=id() role=viewer_role()/> }}
     }

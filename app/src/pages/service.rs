@@ -19,8 +19,10 @@ use leptos_router::hooks::use_params_map;
 pub fn ServicePage() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.read().get("name").unwrap_or_default();
+    // A plain string: see `DeploymentPage` for why a title must not read a signal.
+    let title = format!("Service {}", untrack(name));
     view! {
-        <Title text=move || format!("Service {}", name())/>
+        <Title text=title/>
         <p><a href="/deployments">"← Deployments"</a></p>
         {move || view! { <ServiceLive name=name()/> }}
     }
