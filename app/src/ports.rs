@@ -354,13 +354,6 @@ pub mod call {
         T: Clone + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<T, AppError>>,
     {
-        // Not while rendering a page on the server: a resource that resolved at once there
-        // sometimes left its Suspense waiting for ever (about one render in fifteen under load,
-        // like leptos#4851). Rendered pages have their own cache (`web/page_cache.rs`); this one
-        // serves the browsers' refetches after live events.
-        if use_context::<leptos_meta::ServerMetaContext>().is_some() {
-            return load().await;
-        }
         let reads = ports()?.reads;
         let generation = reads.generation();
         if let Some(hit) = reads
