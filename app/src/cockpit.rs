@@ -26,6 +26,10 @@ pub struct Verdict {
     pub slos_ticket: usize,
     pub deployments_failed: usize,
     pub deployments_running: usize,
+    /// Health checks, SLOs and alerts still open there are, whatever their state: with none,
+    /// nothing is watched, and no news is not good news.
+    #[serde(default)]
+    pub watched: usize,
 }
 
 impl Verdict {
@@ -37,7 +41,14 @@ impl Verdict {
             && self.deployments_failed == 0
     }
 
-    /// One sentence: "All clear" or what needs someone, worst first.
+    /// Whether anything is watched (a health check, an SLO, an open alert), so that quiet
+    /// means healthy.
+    pub fn watching(&self) -> bool {
+        self.watched > 0
+    }
+
+    /// One sentence: "All clear" or what needs someone, worst first; or, on a new install, that
+    /// nothing is watched yet (it said "All clear" with nothing to go on).
     pub fn headline(&self) -> String {
         let mut parts = Vec::new();
         let mut say = |n: usize, one: &str, many: &str| {
@@ -59,7 +70,11 @@ impl Verdict {
         );
         if parts.is_empty() {
             let watch = self.components_degraded + self.alerts_warning + self.slos_ticket;
-            return if watch == 0 {
+            return if watch == 0 && !self.watching() {
+                "Nothing is watched yet: no health checks, SLOs or open alerts. Add a check \
+                 (Health) or an SLO (SLOs) so this page can tell whether production is OK."
+                    .into()
+            } else if watch == 0 {
                 "All clear: nothing is down, paging or failing.".into()
             } else {
                 "No emergency: some things are degraded or warning.".into()
@@ -134,7 +149,10 @@ pub fn build(
     production: Option<&str>,
     audit: Vec<AuditEntry>,
 ) -> Cockpit {
-    let mut verdict = Verdict::default();
+    let mut verdict = Verdict {
+        watched: components.len() + slos.len() + alerts.len(),
+        ..Verdict::default()
+    };
     for c in components {
         match c.status {
             HealthStatus::Down => verdict.components_down += 1,
@@ -255,8 +273,12 @@ mod tests {
 
     #[test]
     fn the_headline_names_what_needs_someone_worst_first() {
+        let nothing = Verdict::default();
+        assert!(nothing.ok() && !nothing.watching());
+        assert!(nothing.headline().starts_with("Nothing is watched yet"));
         let calm = Verdict {
             components_up: 12,
+            watched: 12,
             ..Default::default()
         };
         assert!(calm.ok());
@@ -351,6 +373,7 @@ mod tests {
                 alerts_warning: 1,
                 deployments_failed: 1,
                 deployments_running: 1,
+                watched: 3 + 4,
                 ..Default::default()
             }
         );

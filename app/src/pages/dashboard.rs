@@ -157,7 +157,11 @@ fn VerdictStrip(v: Verdict, latest: Option<StatusCell>) -> impl IntoView {
         }
     };
     view! {
-        <p class=if ok { "verdict verdict-ok" } else { "verdict verdict-attention" } role="status" data-testid="verdict">
+        <p class=match (ok, v.watching()) {
+            (false, _) => "verdict verdict-attention",
+            (true, true) => "verdict verdict-ok",
+            (true, false) => "verdict",
+        } role="status" data-testid="verdict">
             {v.headline()}
         </p>
         <div class="verdict-strip" data-testid="verdict-strip">
