@@ -75,8 +75,9 @@ impl ReadCachePort for ReadCache {
     fn put(&self, key: String, generation: u64, value: Value) {
         let mut entries = self.entries();
         if entries.len() >= Self::MAX_ENTRIES && !entries.contains_key(&key) {
-            // Older generations are useless; if the current one alone fills it, start again.
-            entries.retain(|_, e| e.generation == generation);
+            // Older generations and values past their age are useless (and a year of builds is
+            // megabytes); if what is left still fills it, start again.
+            entries.retain(|_, e| e.generation == generation && e.stored.elapsed() < Self::MAX_AGE);
             if entries.len() >= Self::MAX_ENTRIES {
                 entries.clear();
             }
