@@ -306,8 +306,10 @@ async fn stats_sum_up_each_pipeline(app: TestApp) {
         .page("/builds/pipeline?name=acme%2Fshop%2Fcl", &cookie)
         .await;
     assert_eq!(typo.status, StatusCode::NOT_FOUND, "{}", typo.body);
+    // Said as what it is: not found, not "could not load".
     assert!(
-        typo.body.contains("the Builds page lists them all"),
+        typo.body.contains("<strong>Not found. ")
+            && typo.body.contains("the Builds page lists them all"),
         "{}",
         typo.body
     );

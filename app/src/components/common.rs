@@ -1,6 +1,6 @@
 //! Small display components used across pages.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::time_fmt;
 use leptos::prelude::*;
 
@@ -29,9 +29,16 @@ pub fn TimeAgo(ms: i64) -> impl IntoView {
 /// An error the user can act on, announced to screen readers.
 #[component]
 pub fn ErrorNote(error: AppError) -> impl IntoView {
+    // What kind of trouble, first: a mistyped address is not an outage.
+    let lead = match error.code {
+        ErrorCode::NotFound => "Not found. ",
+        ErrorCode::Forbidden => "Not allowed. ",
+        ErrorCode::Unauthorized => "Signed out. ",
+        _ => "Could not load this. ",
+    };
     view! {
         <div class="note note-error" role="alert">
-            <strong>"Could not load this. "</strong>
+            <strong>{lead}</strong>
             <span>{error.message}</span>
         </div>
     }
