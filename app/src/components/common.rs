@@ -37,7 +37,7 @@ pub fn ErrorNote(error: AppError) -> impl IntoView {
         _ => "Could not load this. ",
     };
     view! {
-        <div class="note note-error" role="alert">
+        <div class="note note-error" role="alert" data-code=error.code.as_str()>
             <strong>{lead}</strong>
             <span>{error.message}</span>
         </div>

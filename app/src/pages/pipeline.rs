@@ -51,6 +51,7 @@ pub fn PipelinePage() -> impl IntoView {
     };
     view! {
         <Title text="Pipeline"/>
+        <div class="pipeline-page">
         <p><a href="/builds">"← Builds"</a></p>
         {move || {
             let f = filters();
@@ -65,6 +66,7 @@ pub fn PipelinePage() -> impl IntoView {
                 <PipelineLive filters=f/>
             }
         }}
+        </div>
     }
 }
 
