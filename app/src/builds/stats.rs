@@ -118,7 +118,10 @@ pub fn pipeline_stats(pipeline: &str, builds: &[BuildOutcome]) -> PipelineStats 
         flaky_failures: flaky,
         latest_coverage: coverage.last().copied(),
         coverage_trend: match (coverage.first(), coverage.last()) {
-            (Some(first), Some(last)) if coverage.len() > 1 => Some(last - first),
+            // In hundredths of a point: a difference of two percentages read "0.9000000000000057".
+            (Some(first), Some(last)) if coverage.len() > 1 => {
+                Some(((last - first) * 100.0).round() / 100.0)
+            }
             _ => None,
         },
         last_status: builds.last().map(|b| b.status),
@@ -234,6 +237,11 @@ pub(crate) mod tests {
             (s.latest_coverage, s.coverage_trend),
             (Some(72.5), Some(2.5))
         );
+        // As a person would write it, not as floating point subtracts.
+        builds[0].coverage = Some(74.1);
+        builds[2].coverage = Some(75.0);
+        let s = pipeline_stats("p", &outcomes(&builds));
+        assert_eq!(s.coverage_trend, Some(0.9));
     }
 
     proptest! {
