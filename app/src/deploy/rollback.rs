@@ -152,11 +152,17 @@ pub fn plan(
                     && !is_quarantined(&d.version)
             })
             .map(|d| d.version.clone())
-            .ok_or_else(|| {
-                format!(
-                    "No earlier version succeeded in {environment} (other than {} and quarantined ones); choose a version to roll back to.",
-                    current.version
-                )
+            // Said as it is, with the way forward: there is nothing to choose from here (the
+            // dialog's choices are the same versions), so it must not ask for a choice.
+            .ok_or_else(|| match current.status {
+                DeploymentStatus::Succeeded => format!(
+                    "{v} is the only version that has succeeded in {environment} (quarantined ones aside), so there is nothing earlier to roll back to. To replace it, deploy another version.",
+                    v = current.version
+                ),
+                _ => format!(
+                    "No version other than {v} has succeeded in {environment} (quarantined ones aside), so there is nothing to roll back to. To replace {v}, deploy another version.",
+                    v = current.version
+                ),
             })?,
     };
     Ok(RollbackPlan {
@@ -230,7 +236,10 @@ mod tests {
             (1, "1", Succeeded),
         ]);
         let err = plan("prod", &history, None, |v| v == "2").unwrap_err();
-        assert!(err.contains("choose a version"), "{err}");
+        assert!(
+            err.starts_with("1 is the only version that has succeeded in prod"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -324,7 +333,17 @@ mod tests {
         assert_eq!(o.serving.as_deref(), Some("1"));
         assert_eq!(o.automatic, None);
         assert!(o.choices.is_empty());
-        assert!(o.refusal.unwrap().contains("No earlier version"));
+        assert_eq!(
+            o.refusal.as_deref(),
+            Some("1 is the only version that has succeeded in prod (quarantined ones aside), so there is nothing earlier to roll back to. To replace it, deploy another version.")
+        );
+        // Only a failure there: nothing ever served to go back to.
+        let o = options("prod", &h(&[(1, "2", Failed)]), none);
+        assert!(o.choices.is_empty());
+        assert_eq!(
+            o.refusal.as_deref(),
+            Some("No version other than 2 has succeeded in prod (quarantined ones aside), so there is nothing to roll back to. To replace 2, deploy another version.")
+        );
     }
 
     #[test]
