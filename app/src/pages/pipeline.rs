@@ -52,20 +52,20 @@ pub fn PipelinePage() -> impl IntoView {
     view! {
         <Title text="Pipeline"/>
         <div class="pipeline-page">
-        <p><a href="/builds">"← Builds"</a></p>
-        {move || {
-            let f = filters();
-            view! {
-                <div class="page-head">
-                    <h1 class="pipeline-name">{f.pipeline.clone()}</h1>
-                </div>
-                {tabs("Period", RANGES.iter().map(|(d, label)| {
-                    let target = Filters { days: *d, cursor: None, ..f.clone() };
-                    (href(&target, None), *label, *d == f.days)
-                }).collect())}
-                <PipelineLive filters=f/>
-            }
-        }}
+            <p><a href="/builds">"← Builds"</a></p>
+            {move || {
+                let f = filters();
+                view! {
+                    <div class="page-head">
+                        <h1 class="pipeline-name">{f.pipeline.clone()}</h1>
+                    </div>
+                    {tabs("Period", RANGES.iter().map(|(d, label)| {
+                        let target = Filters { days: *d, cursor: None, ..f.clone() };
+                        (href(&target, None), *label, *d == f.days)
+                    }).collect())}
+                    <PipelineLive filters=f/>
+                }
+            }}
         </div>
     }
 }
