@@ -90,6 +90,33 @@ test("keyboard only: open the deploy dialog, fill it, and close it without the m
   expect(errors).toEqual([]);
 });
 
+test("a rollback with nothing earlier to go back to says so and asks for nothing, every time", async ({ page }) => {
+  const errors = pageErrors(page);
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await signIn(page, "/deployments");
+  // search has only ever run 0.19.2 in production (protected): no reason, no typed name, no
+  // Roll back button, only the refusal and a way out that has the focus.
+  const cell = page.getByTestId("cell-search-production");
+  await expect(cell).toContainText("Succeeded", { timeout: 20_000 });
+  const rollback = cell.getByRole("button", { name: "Roll back" });
+  for (const close of ["Close", "Escape"] as const) {
+    await rollback.click();
+    const dialog = page.getByRole("dialog");
+    await expect(dialog.getByTestId("rollback-summary")).toHaveText(
+      "0.19.2 is the only version that has succeeded in production (quarantined ones aside), so there is nothing earlier to roll back to. To replace it, deploy another version.",
+    );
+    await expect(dialog.getByRole("button", { name: "Close" })).toBeFocused();
+    await expect(dialog.getByLabel(/Reason/)).toHaveCount(0);
+    await expect(dialog.getByLabel(/Type its name/)).toHaveCount(0);
+    await expect(dialog.getByRole("button", { name: "Roll back" })).toHaveCount(0);
+    if (close === "Close") await dialog.getByRole("button", { name: "Close" }).click();
+    else await page.keyboard.press("Escape");
+    await expect(dialog).toBeHidden();
+    await expect(rollback).toBeFocused();
+  }
+  expect(errors).toEqual([]);
+});
+
 test("a failed deployment offers Retry and Dismiss, never rolling back the version still serving", async ({ page }) => {
   const errors = pageErrors(page);
   await page.setViewportSize({ width: 820, height: 1180 });
