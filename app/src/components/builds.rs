@@ -17,8 +17,9 @@ pub fn days_from_query() -> impl Fn() -> u32 + Copy {
     range_from_query("days", &RANGES, 30)
 }
 
+/// A rate as the other pages print one ("97.5%", "80%"), or "—" when there is none yet.
 pub fn percent(v: Option<f64>) -> String {
-    v.map_or("—".into(), |v| format!("{:.1}%", v * 100.0))
+    v.map_or("—".into(), |v| crate::health::slo::percent(v, 1))
 }
 
 /// A build's duration or a recovery time in the unit a person would use: "45 s", "6.8 min",
