@@ -23,7 +23,9 @@ async function openAndClose(page: Page, trigger: Locator, close: "Cancel" | "Esc
   const dialog = page.getByRole("dialog");
   await expect(dialog).toBeVisible();
   await expect.poll(() => dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
-  if (close === "Cancel") await dialog.getByRole("button", { name: "Cancel" }).click();
+  // A rollback with nowhere to go offers Close instead (checkout-api staging, once the
+  // deployments spec has rolled it back and quarantined 1.42.0).
+  if (close === "Cancel") await dialog.getByRole("button", { name: /^(Cancel|Close)$/ }).click();
   if (close === "Escape") await page.keyboard.press("Escape");
   if (close === "backdrop") await page.mouse.click(3, 3);
   await expect(dialog).toBeHidden();
