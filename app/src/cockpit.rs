@@ -350,6 +350,7 @@ mod tests {
             live_version: Some("1".into()),
             configured: true,
             kind: Some(DeploymentKind::Deploy),
+            rollback_to: None,
         };
         let cells = [
             cell("payments", "staging", DeploymentStatus::Running),

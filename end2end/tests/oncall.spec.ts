@@ -23,9 +23,7 @@ async function openAndClose(page: Page, trigger: Locator, close: "Cancel" | "Esc
   const dialog = page.getByRole("dialog");
   await expect(dialog).toBeVisible();
   await expect.poll(() => dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
-  // A rollback with nowhere to go offers Close instead (checkout-api staging, once the
-  // deployments spec has rolled it back and quarantined 1.42.0).
-  if (close === "Cancel") await dialog.getByRole("button", { name: /^(Cancel|Close)$/ }).click();
+  if (close === "Cancel") await dialog.getByRole("button", { name: "Cancel" }).click();
   if (close === "Escape") await page.keyboard.press("Escape");
   if (close === "backdrop") await page.mouse.click(3, 3);
   await expect(dialog).toBeHidden();
@@ -54,8 +52,10 @@ for (const size of sizes) {
       await expect(page.getByTestId(testid).getByRole("button", { name: /Roll back|Promote|Retry/ }).first()).toBeHidden();
       await more.click();
     };
-    await unfold("cell-checkout-api-staging");
-    const rollback = page.getByTestId("cell-checkout-api-staging").getByRole("button", { name: "Roll back" });
+    // checkout-api ran 1.41.0 and then 1.42.0 in dev (staging was rolled back by the deployments
+    // spec, and 1.42.0 is quarantined there: nothing is left to roll back to).
+    await unfold("cell-checkout-api-dev");
+    const rollback = page.getByTestId("cell-checkout-api-dev").getByRole("button", { name: "Roll back" });
     for (const close of ["Escape", "Cancel", "Escape"] as const) await openAndClose(page, rollback, close);
     // Promote is offered only where it moves something forward: web-frontend has not reached canary.
     await expect(page.getByTestId("cell-checkout-api-production").getByRole("button", { name: /Promote/ })).toHaveCount(0);
@@ -92,30 +92,23 @@ test("keyboard only: open the deploy dialog, fill it, and close it without the m
   expect(errors).toEqual([]);
 });
 
-test("a rollback with nothing earlier to go back to says so and asks for nothing, every time", async ({ page }) => {
+test("a cell offers a rollback only where an earlier version succeeded", async ({ page }) => {
   const errors = pageErrors(page);
   await page.setViewportSize({ width: 820, height: 1180 });
   await signIn(page, "/deployments");
-  // search has only ever run 0.19.2 in production (protected): no reason, no typed name, no
-  // Roll back button, only the refusal and a way out that has the focus.
-  const cell = page.getByTestId("cell-search-production");
-  await expect(cell).toContainText("Succeeded", { timeout: 20_000 });
-  const rollback = cell.getByRole("button", { name: "Roll back" });
-  for (const close of ["Close", "Escape"] as const) {
-    await rollback.click();
-    const dialog = page.getByRole("dialog");
-    await expect(dialog.getByTestId("rollback-summary")).toHaveText(
-      "0.19.2 is the only version that has succeeded in production (quarantined ones aside), so there is nothing earlier to roll back to. To replace it, deploy another version.",
-    );
-    await expect(dialog.getByRole("button", { name: "Close" })).toBeFocused();
-    await expect(dialog.getByLabel(/Reason/)).toHaveCount(0);
-    await expect(dialog.getByLabel(/Type its name/)).toHaveCount(0);
-    await expect(dialog.getByRole("button", { name: "Roll back" })).toHaveCount(0);
-    if (close === "Close") await dialog.getByRole("button", { name: "Close" }).click();
-    else await page.keyboard.press("Escape");
-    await expect(dialog).toBeHidden();
-    await expect(rollback).toBeFocused();
-  }
+  // search has only ever run 0.19.2 in production: a Roll back button there could only open a
+  // refusal. checkout-api ran 1.41.0 before 1.42.0 in dev, and the button says where it goes.
+  const first = page.getByTestId("cell-search-production");
+  await expect(first).toContainText("Succeeded", { timeout: 20_000 });
+  await expect(first.getByRole("button", { name: "Roll back" })).toHaveCount(0);
+  const dev = page.getByTestId("cell-checkout-api-dev");
+  await expect(dev).toContainText("Succeeded", { timeout: 20_000 });
+  await expect(dev.getByRole("button", { name: "Roll back" })).toHaveAttribute("title", "Roll back to 1.41.0");
+  // The deployment's own page follows the same rule.
+  await first.getByRole("link").click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("0.19.2");
+  await expectLive(page);
+  await expect(page.getByRole("button", { name: /Roll back/ })).toHaveCount(0);
   expect(errors).toEqual([]);
 });
 

@@ -7,7 +7,7 @@ use app::model::Role;
 use axum::http::StatusCode;
 use common::deploy::*;
 use common::TestApp;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -132,9 +132,13 @@ async fn a_failed_deploy_is_retried_or_dismissed_never_a_rollback_target(app: Te
 
 async fn rollback_restores_the_previous_version_and_quarantines_the_bad_one(app: TestApp) {
     let admin = setup(&app, "true").await;
-    for version in ["1.0", "2.0"] {
+    // The matrix offers a rollback only where there is somewhere to go: not after a first version.
+    let rollback_to = |status: &Value| cell(status, "production")["rollback_to"].clone();
+    for (version, before) in [("1.0", Value::Null), ("2.0", json!("1.0"))] {
         let id = deploy(&app, &admin, "production", version).await;
         assert_eq!(finished(&app, &admin, id).await["status"], "succeeded");
+        let status = app.get("/api/v1/status", &admin).await.json();
+        assert_eq!(rollback_to(&status), before, "after {version}: {status}");
     }
     let bad_id = app.get("/api/v1/status", &admin).await.json();
     let bad_id = cell(&bad_id, "production")["deployment_id"]
@@ -178,6 +182,8 @@ async fn rollback_restores_the_previous_version_and_quarantines_the_bad_one(app:
     assert_eq!(bad["status"], "rolled_back");
     let status = app.get("/api/v1/status", &admin).await.json();
     assert_eq!(cell(&status, "production")["version"], "1.0");
+    // 2.0 is quarantined and 1.0 serves: nothing is left to roll back to.
+    assert_eq!(rollback_to(&status), Value::Null, "{status}");
 
     // 2.0 is quarantined in production until a person lifts it; staging is unaffected.
     let again = app
@@ -200,7 +206,10 @@ async fn rollback_restores_the_previous_version_and_quarantines_the_bad_one(app:
         )
         .await;
     assert_eq!(lift.status, StatusCode::NO_CONTENT, "{}", lift.body);
-    deploy(&app, &admin, "production", "2.0").await;
+    let id = deploy(&app, &admin, "production", "2.0").await;
+    assert_eq!(finished(&app, &admin, id).await["status"], "succeeded");
+    let status = app.get("/api/v1/status", &admin).await.json();
+    assert_eq!(rollback_to(&status), json!("1.0"), "2.0 again: {status}");
     let actions = app.audit_actions().await;
     assert!(
         actions.contains(&"rollback.requested".into())

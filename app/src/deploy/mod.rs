@@ -249,6 +249,11 @@ pub struct StatusCell {
     /// What the latest deployment there did: a cell that is the result of a rollback says so.
     #[serde(default)]
     pub kind: Option<DeploymentKind>,
+    /// The version a rollback here would go back to: the newest other version that succeeded
+    /// here and is not quarantined (what `rollback::plan` picks). None where there is nothing to
+    /// go back to, so the matrix offers no rollback that would only be refused.
+    #[serde(default)]
+    pub rollback_to: Option<String>,
 }
 
 /// A version that may not be deployed again to an environment until a person lifts it.

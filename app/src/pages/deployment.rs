@@ -156,11 +156,16 @@ fn Summary(
         if cell.deployment_id != Some(id) || active || failed {
             return None;
         }
-        let rollback = DialogRequest::Rollback {
-            service: service.clone(),
-            environment: environment.clone(),
-        }
-        .opener(dialog);
+        // Offered where there is an earlier version to go back to, as in the matrix.
+        let rollback = cell.rollback_to.clone().map(|to| {
+            let open = DialogRequest::Rollback {
+                service: service.clone(),
+                environment: environment.clone(),
+            }
+            .opener(dialog);
+            let title = format!("Roll back to {to}");
+            view! { <button class="btn btn-danger-ghost" type="button" title=title on:click=open>"Roll back…"</button> }
+        });
         let promote = cell.live_version.clone().zip(next).map(|(live, to)| {
             let (service, from) = (service.clone(), environment.clone());
             let label = format!("Promote {live} to {to}");
@@ -175,7 +180,7 @@ fn Summary(
             view! { <button class="btn" type="button" on:click=open>{label}</button> }
         });
         Some(view! {
-            <button class="btn btn-danger-ghost" type="button" on:click=rollback>"Roll back…"</button>
+            {rollback}
             {promote}
         })
     };

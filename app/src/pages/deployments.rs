@@ -282,6 +282,7 @@ fn MatrixCell(
         live_version,
         configured,
         kind,
+        rollback_to,
     } = cell;
     let (Some(id), Some(version), Some(status)) = (deployment_id, version.clone(), status) else {
         let text = if configured {
@@ -296,9 +297,12 @@ fn MatrixCell(
         .filter(|live| *live != version)
         .map(|live| view! { <div class="cell-meta">"still serving: "<code>{live}</code></div> });
     // A failed deployment never served: its cell offers to try it again; a rollback acts on
-    // what serves, and only where something does.
+    // what serves, and only where something does and an earlier version succeeded to go back
+    // to (a first version has none: the button would only open a refusal).
     let failed = status == DeploymentStatus::Failed;
-    let can_roll_back = !status.is_active() && !failed && live_version.is_some();
+    let can_roll_back =
+        !status.is_active() && !failed && live_version.is_some() && rollback_to.is_some();
+    let rollback_title = StoredValue::new(rollback_to.map(|v| format!("Roll back to {v}")));
     let rollback = StoredValue::new(DialogRequest::Rollback {
         service: service.clone(),
         environment: environment.clone(),
@@ -342,7 +346,7 @@ fn MatrixCell(
                     let buttons = view! {
                         <div class="cell-actions">
                             {failed.then(|| view! { <button class="btn btn-small" type="button" on:click=retry>"Retry…"</button> })}
-                            {can_roll_back.then(|| view! { <button class="btn btn-small btn-danger-ghost" type="button" on:click=rollback>"Roll back"</button> })}
+                            {can_roll_back.then(|| view! { <button class="btn btn-small btn-danger-ghost" type="button" title=rollback_title.get_value() on:click=rollback>"Roll back"</button> })}
                             {promote_button}
                         </div>
                     };

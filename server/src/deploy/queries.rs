@@ -192,10 +192,13 @@ impl Deployments {
     /// shows the newest deployment that was not cancelled or dismissed. The
     /// newest matching deployment is found with `ORDER BY id DESC LIMIT 1`, which walks the target
     /// index backwards and stops at the first match (`MAX` with a filter would scan them all).
+    /// `rollback_to` is the newest succeeded version other than the live one that is not
+    /// quarantined, as `rollback::plan` chooses it.
     pub async fn status(&self) -> Result<Vec<StatusCell>, AppError> {
         let rows = sqlx::query(
             "SELECT s.name AS service, e.name AS environment, ld.id AS deployment_id, lr.version AS version, \
                ld.status AS status, ld.kind AS kind, COALESCE(ld.finished_at, ld.created_at) AS deployed_at, vr.version AS live_version, \
+               rr.version AS rollback_to, \
                CAST(CASE WHEN t.service_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS configured \
              FROM services s CROSS JOIN environments e \
              LEFT JOIN targets t ON t.service_id = s.id AND t.environment_id = e.id \
@@ -206,6 +209,11 @@ impl Deployments {
              LEFT JOIN deployments vd ON vd.id = (SELECT d.id FROM deployments d \
                WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status = 'succeeded' ORDER BY d.id DESC LIMIT 1) \
              LEFT JOIN releases vr ON vr.id = vd.release_id \
+             LEFT JOIN releases rr ON rr.id = (SELECT d.release_id FROM deployments d JOIN releases r ON r.id = d.release_id \
+               WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status = 'succeeded' AND r.version <> vr.version \
+               AND NOT EXISTS (SELECT 1 FROM quarantines q \
+                 WHERE q.service_id = s.id AND q.environment_id = e.id AND q.version = r.version) \
+               ORDER BY d.id DESC LIMIT 1) \
              ORDER BY s.name, e.rank",
         )
         .fetch_all(&self.pool)
@@ -225,6 +233,7 @@ impl Deployments {
                     live_version: row.try_get("live_version")?,
                     configured: row.try_get::<i64, _>("configured")? == 1,
                     kind: kind.as_deref().and_then(DeploymentKind::parse),
+                    rollback_to: row.try_get("rollback_to")?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()

@@ -501,6 +501,7 @@ fn components() -> Value {
                 "service": s("string"), "environment": s("string"), "version": opt("string"), "status": { "type": ["string", "null"] },
                 "deployment_id": opt("integer"), "deployed_at": opt("integer"), "live_version": opt("string"), "configured": s("boolean"),
                 "kind": { "type": ["string", "null"], "enum": ["deploy", "rollback", "promote", null] },
+                "rollback_to": opt("string"),
             })),
             "Quarantine": object(&["service", "environment", "version", "created_at"], json!({ "service": s("string"), "environment": s("string"), "version": s("string"), "deployment_id": opt("integer"), "reason": opt("string"), "created_at": s("integer") })),
         },
