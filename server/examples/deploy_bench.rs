@@ -7,7 +7,7 @@
 //! - the history page and the status matrix over 1,000,000 deployments (p50/p99).
 //!
 //! `cargo run --release -p flightdeck --example deploy_bench [-- POSTGRES_ADMIN_URL]`
-//! (scripts/bench.sh runs it.)
+//! (scripts/bench.sh runs it.) `BENCH_ONLY=webhooks`, `events` or `history` runs one part.
 
 use app::model::Role;
 use flightdeck::auth::accounts::SYSTEM_ACTOR;
@@ -480,6 +480,19 @@ async fn main() {
         }
         return;
     }
+    let history_only = std::env::var("BENCH_ONLY").as_deref() == Ok("history");
+    if !history_only {
+        control_plane(postgres.as_deref()).await;
+    }
+    for (name, p50, p99) in history_at_scale(1_000_000, 200).await {
+        println!(
+            "| history at 1,000,000 deployments: {name} | p50 {p50:.1} ms / p99 {p99:.1} ms |"
+        );
+    }
+}
+
+/// Rollback start, event delivery and webhook ingestion.
+async fn control_plane(postgres: Option<&str>) {
     let (p50, p99) = rollback_start(200).await;
     println!("| rollback control plane: request accepted -> deployer started (200 rollbacks, SQLite) | p50 {p50:.0} ms / p99 {p99:.0} ms |");
     let (p50, p99, n) = events_to_clients(1000, 30).await;
@@ -488,13 +501,8 @@ async fn main() {
         let (rate, drain) = webhook_rate(None, 20_000, connections, true).await;
         println!("| webhook ingestion, SQLite, durable before 202 (20,000 deliveries, {connections} connections) | {rate:.0} deliveries/s; all applied {drain:.1} s after the last 202 |");
     }
-    if let Some(pg) = postgres.as_deref() {
+    if let Some(pg) = postgres {
         let (rate, drain) = webhook_rate(Some(pg), 20_000, 64, true).await;
         println!("| webhook ingestion, PostgreSQL (20,000 deliveries, 64 connections) | {rate:.0} deliveries/s; all applied {drain:.1} s after the last 202 |");
-    }
-    for (name, p50, p99) in history_at_scale(1_000_000, 200).await {
-        println!(
-            "| history at 1,000,000 deployments: {name} | p50 {p50:.1} ms / p99 {p99:.1} ms |"
-        );
     }
 }

@@ -1,7 +1,7 @@
 //! Reads: the environment matrix, the history with filters and pages, one deployment, its log,
 //! releases, targets and quarantines.
 
-use super::rows::{decode_settings, history, quarantined_versions, resolve};
+use super::rows::{decode_settings, history, quarantined_versions, resolve, ROLLBACK_WINDOW};
 use super::{decode_deployment, Deployments, SELECT_DEPLOYMENT};
 use crate::error::Context as _;
 use app::deploy::rollback;
@@ -193,7 +193,8 @@ impl Deployments {
     /// newest matching deployment is found with `ORDER BY id DESC LIMIT 1`, which walks the target
     /// index backwards and stops at the first match (`MAX` with a filter would scan them all).
     /// `rollback_to` is the newest succeeded version other than the live one that is not
-    /// quarantined, as `rollback::plan` chooses it.
+    /// quarantined, among the target's last `ROLLBACK_WINDOW` deployments: what `rollback::plan` chooses from
+    /// the same window, and a bound on the walk where one version was deployed over and over.
     pub async fn status(&self) -> Result<Vec<StatusCell>, AppError> {
         let rows = sqlx::query(
             "SELECT s.name AS service, e.name AS environment, ld.id AS deployment_id, lr.version AS version, \
@@ -209,13 +210,17 @@ impl Deployments {
              LEFT JOIN deployments vd ON vd.id = (SELECT d.id FROM deployments d \
                WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status = 'succeeded' ORDER BY d.id DESC LIMIT 1) \
              LEFT JOIN releases vr ON vr.id = vd.release_id \
-             LEFT JOIN releases rr ON rr.id = (SELECT d.release_id FROM deployments d JOIN releases r ON r.id = d.release_id \
-               WHERE d.service_id = s.id AND d.environment_id = e.id AND d.status = 'succeeded' AND r.version <> vr.version \
+             LEFT JOIN releases rr ON rr.id = (SELECT w.release_id FROM (SELECT d.id, d.release_id, d.status FROM deployments d \
+                 WHERE d.service_id = s.id AND d.environment_id = e.id AND d.dismissed_at IS NULL \
+                 ORDER BY d.id DESC LIMIT $1) w \
+               JOIN releases r ON r.id = w.release_id \
+               WHERE w.status = 'succeeded' AND r.version <> vr.version \
                AND NOT EXISTS (SELECT 1 FROM quarantines q \
                  WHERE q.service_id = s.id AND q.environment_id = e.id AND q.version = r.version) \
-               ORDER BY d.id DESC LIMIT 1) \
+               ORDER BY w.id DESC LIMIT 1) \
              ORDER BY s.name, e.rank",
         )
+        .bind(ROLLBACK_WINDOW)
         .fetch_all(&self.pool)
         .await
         .context("reading the status matrix")?;
@@ -254,7 +259,7 @@ impl Deployments {
             .await
             .context("reading rollback options")?;
         let ids = resolve(&mut tx, service, environment).await?;
-        let past = history(&mut tx, ids, 500).await?;
+        let past = history(&mut tx, ids, ROLLBACK_WINDOW).await?;
         let quarantined = quarantined_versions(&mut tx, ids).await?;
         tx.commit().await.context("reading rollback options")?;
         Ok(rollback::options(environment, &past, |v| {

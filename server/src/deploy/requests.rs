@@ -169,7 +169,7 @@ impl Deployments {
         let target =
             lock_target(&mut tx, request.service.trim(), request.environment.trim()).await?;
         confirmed(&target, request.confirm.as_deref(), who)?;
-        let past = history(&mut tx, target.ids(), 500).await?;
+        let past = history(&mut tx, target.ids(), ROLLBACK_WINDOW).await?;
         let quarantined = quarantined_versions(&mut tx, target.ids()).await?;
         let plan = rollback::plan(&target.environment, &past, to_version, |v| {
             quarantined.iter().any(|q| q == v)

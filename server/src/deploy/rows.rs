@@ -211,6 +211,10 @@ pub(super) fn quarantine_refusal(target: &Locked, version: &str) -> AppError {
     ))
 }
 
+/// How many of a target's newest deployments the rollback rule reads (the planner and the
+/// matrix's `rollback_to` alike).
+pub(super) const ROLLBACK_WINDOW: i64 = 500;
+
 /// The target's deployments, newest first, as the rollback rule reads them. `target` is
 /// (service id, environment id), locked or not. Dismissed failures are left out: a person said
 /// the version before them is what counts there, as the matrix shows.
