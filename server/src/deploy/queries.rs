@@ -193,8 +193,10 @@ impl Deployments {
     /// newest matching deployment is found with `ORDER BY id DESC LIMIT 1`, which walks the target
     /// index backwards and stops at the first match (`MAX` with a filter would scan them all).
     /// `rollback_to` is the newest succeeded version other than the live one that is not
-    /// quarantined, among the target's last `ROLLBACK_WINDOW` deployments: what `rollback::plan` chooses from
-    /// the same window, and a bound on the walk where one version was deployed over and over.
+    /// quarantined, among the target's last `ROLLBACK_WINDOW` deployments: what
+    /// `rollback::plan` chooses from the same window (the rule restated in SQL, so the matrix
+    /// needs no query per cell), and a bound on the walk where one version was deployed over
+    /// and over. `tests/rollback.rs` checks the two agree through a rollback and a lift.
     pub async fn status(&self) -> Result<Vec<StatusCell>, AppError> {
         let rows = sqlx::query(
             "SELECT s.name AS service, e.name AS environment, ld.id AS deployment_id, lr.version AS version, \
