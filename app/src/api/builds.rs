@@ -1,7 +1,8 @@
 //! Server functions of the build pages (viewers).
 
+use crate::builds::charts::PipelineCharts;
 use crate::builds::stats::PipelineStats;
-use crate::builds::{Build, BuildOutcome, BuildStatus, LiveAccuracy, ModelInfo, Prediction};
+use crate::builds::{Build, BuildStatus, LiveAccuracy, ModelInfo, Prediction};
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -40,8 +41,8 @@ pub struct PipelineView {
     pub pipeline: String,
     pub days: u32,
     pub stats: PipelineStats,
-    /// The period's builds, oldest first, for the charts.
-    pub history: Vec<BuildOutcome>,
+    /// What the charts draw, the whole period's (bounded however busy the pipeline is).
+    pub charts: PipelineCharts,
     /// The filtered list, newest first, and the next page's cursor.
     pub list: Vec<Build>,
     pub next_cursor: Option<i64>,
@@ -110,7 +111,7 @@ pub async fn load_pipeline(
                 || async {
                     let ports = ports()?;
                     let since = crate::components::common::now_ms() - i64::from(days) * 86_400_000;
-                    let mut history = ports.builds.outcomes_since(since, Some(&pipeline)).await?;
+                    let history = ports.builds.outcomes_since(since, Some(&pipeline)).await?;
                     let stats = crate::builds::stats::pipeline_stats(&pipeline, &history);
                     let query = crate::builds::BuildQuery {
                         pipeline: Some(pipeline.clone()),
@@ -146,17 +147,13 @@ pub async fn load_pipeline(
                             running.push(RunningBuild { build, prediction });
                         }
                     }
-                    // The charts need no more than the latest 1,500 builds.
-                    if history.len() > 1500 {
-                        history.drain(..history.len() - 1500);
-                    }
                     Ok(PipelineView {
+                        charts: PipelineCharts::of(&history),
                         accuracy: ports.builds.live_accuracy(Some(&pipeline)).await?,
                         model: ports.builds.model_info(),
                         pipeline,
                         days,
                         stats,
-                        history,
                         list,
                         next_cursor,
                         running,

@@ -1,18 +1,131 @@
 //! The charts of the build pages, drawn with plotters as SVG text (on the server first, then in
 //! the browser when builds arrive): a pipeline's build durations with failures marked and the
 //! rolling p50 and p95, its coverage, and the tiny outcome strip of the list.
+//!
+//! The charts draw from [`PipelineCharts`], made on the server from the period's builds and
+//! bounded whatever the period: a busy pipeline has 5,000 builds in 30 days and 60,000 in a year,
+//! more than a 640-pixel chart can tell apart, and the browser receives what it redraws.
 
 use super::stats::percentile;
 use super::{BuildOutcome, BuildStatus};
 use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::charts::{label_style, BAD, GRID, INK, LINE, OK, WARN};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
 
-/// How many builds each rolling percentile reads.
+/// The fewest builds each rolling percentile reads; a longer period reads more (a fiftieth of
+/// the period's builds), so the lines show the trend rather than build-to-build noise.
 const ROLLING: usize = 20;
+/// At most this many builds are drawn as dots (an even sample of each kind, in proportion,
+/// keeping every failure while they are rare).
+pub const MAX_DOTS: usize = 1_000;
+/// At most this many points on each line (the percentiles, coverage).
+pub const MAX_LINE_POINTS: usize = 400;
+
+/// A point of a chart: when the build started (Unix ms) and its value (minutes, or percent).
+pub type Point = (i64, f64);
+
+/// What the two charts of a pipeline's page draw.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PipelineCharts {
+    /// Finished builds in the period with a duration (successes and failures).
+    pub finished: usize,
+    /// Drawn as dots: successes and failures, oldest first.
+    pub passed: Vec<Point>,
+    pub failed: Vec<Point>,
+    /// How many builds each point of the percentile lines reads (the last ones up to it).
+    pub window: usize,
+    pub p50: Vec<Point>,
+    pub p95: Vec<Point>,
+    /// Coverage of the builds that reported it, oldest first.
+    pub coverage: Vec<Point>,
+}
+
+impl PipelineCharts {
+    /// The charts of `builds` (oldest first).
+    pub fn of(builds: &[BuildOutcome]) -> PipelineCharts {
+        let finished: Vec<(Point, bool)> = builds
+            .iter()
+            .filter(|b| b.status.is_outcome())
+            .filter_map(|b| {
+                let minutes = (b.duration_s? / 60.0 * 100.0).round() / 100.0;
+                Some(((b.started_at, minutes), b.status == BuildStatus::Failure))
+            })
+            .collect();
+        let (failed, passed): (Vec<&(Point, bool)>, Vec<_>) = finished.iter().partition(|f| f.1);
+        let failed: Vec<Point> = failed.into_iter().map(|f| f.0).collect();
+        let passed: Vec<Point> = passed.into_iter().map(|f| f.0).collect();
+        // Past MAX_DOTS, each kind in proportion, so the red share still looks like the failure
+        // rate; but a rare failure is what a reader looks for, so up to a tenth of the dots
+        // keep every one.
+        let failed_room = match finished.len() {
+            n if n <= MAX_DOTS => failed.len(),
+            n => failed
+                .len()
+                .min((MAX_DOTS * failed.len() / n).max(MAX_DOTS / 10)),
+        };
+        let failed = thin(&failed, failed_room);
+        let passed = thin(&passed, MAX_DOTS - failed.len());
+
+        let window = ROLLING.max(finished.len() / 50);
+        let rolling = |p: f64| -> Vec<Point> {
+            spread(finished.len(), MAX_LINE_POINTS)
+                .map(|i| {
+                    let from = (i + 1).saturating_sub(window);
+                    let mut last: Vec<f64> = finished[from..=i].iter().map(|f| f.0 .1).collect();
+                    last.sort_by(f64::total_cmp);
+                    let value = percentile(&last, p).unwrap_or(0.0);
+                    (finished[i].0 .0, (value * 100.0).round() / 100.0)
+                })
+                .collect()
+        };
+        let coverage: Vec<Point> = builds
+            .iter()
+            .filter_map(|b| b.coverage.map(|c| (b.started_at, c)))
+            .collect();
+        PipelineCharts {
+            finished: finished.len(),
+            passed,
+            failed,
+            window,
+            p50: rolling(0.5),
+            p95: rolling(0.95),
+            coverage: thin(&coverage, MAX_LINE_POINTS),
+        }
+    }
+
+    /// How many builds the dots show (fewer than [`Self::finished`] when the period has more
+    /// than [`MAX_DOTS`]).
+    pub fn drawn(&self) -> usize {
+        self.passed.len() + self.failed.len()
+    }
+
+    /// The oldest point of either chart, Unix ms.
+    fn first(&self) -> Option<i64> {
+        [&self.passed, &self.failed, &self.coverage]
+            .iter()
+            .filter_map(|points| points.first().map(|p| p.0))
+            .min()
+    }
+}
+
+/// `at_most` indices spread evenly over `0..len`, the first and the last among them; all of
+/// them when there are no more.
+fn spread(len: usize, at_most: usize) -> impl Iterator<Item = usize> {
+    let take = len.min(at_most);
+    (0..take).map(move |i| match take {
+        1 => len - 1,
+        _ => i * (len - 1) / (take - 1),
+    })
+}
+
+/// At most `at_most` of `points`, evenly spread, the first and the last among them.
+fn thin(points: &[Point], at_most: usize) -> Vec<Point> {
+    spread(points.len(), at_most).map(|i| points[i]).collect()
+}
 
 fn days_ago(at: i64, now: i64) -> f64 {
     (at - now) as f64 / 86_400_000.0
@@ -24,34 +137,23 @@ fn draw(
     crate::charts::svg(WIDTH, HEIGHT, draw)
 }
 
-/// Each finished build's duration (minutes) as a dot, failures red, and the p50 and p95 of
-/// the last 20 builds as lines. `builds` oldest first.
-pub fn duration_chart(builds: &[BuildOutcome], now: i64) -> String {
-    let finished: Vec<(f64, f64, bool)> = builds
+/// How far back the charts reach, in days (at least one).
+fn span(charts: &PipelineCharts, now: i64) -> f64 {
+    charts
+        .first()
+        .map_or(1.0, |at| (-days_ago(at, now)).max(1.0))
+}
+
+/// Each drawn build's duration (minutes) as a dot, failures red, and the rolling p50 and p95
+/// as lines.
+pub fn duration_chart(charts: &PipelineCharts, now: i64) -> String {
+    let span = span(charts, now);
+    let at = |p: &Point| (days_ago(p.0, now), p.1);
+    let top = [&charts.passed, &charts.failed, &charts.p95]
         .iter()
-        .filter(|b| b.status.is_outcome())
-        .filter_map(|b| {
-            b.duration_s.map(|d| {
-                (
-                    days_ago(b.started_at, now),
-                    d / 60.0,
-                    b.status == BuildStatus::Failure,
-                )
-            })
-        })
-        .collect();
-    let span = finished.first().map_or(1.0, |f| (-f.0).max(1.0));
-    let top = finished.iter().map(|f| f.1).fold(1.0f64, f64::max) * 1.1;
-    let rolling = |p: f64| -> Vec<(f64, f64)> {
-        (0..finished.len())
-            .map(|i| {
-                let from = i.saturating_sub(ROLLING - 1);
-                let mut window: Vec<f64> = finished[from..=i].iter().map(|f| f.1).collect();
-                window.sort_by(f64::total_cmp);
-                (finished[i].0, percentile(&window, p).unwrap_or(0.0))
-            })
-            .collect()
-    };
+        .flat_map(|points| points.iter().map(|p| p.1))
+        .fold(1.0f64, f64::max)
+        * 1.1;
     draw(|root| {
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
@@ -76,23 +178,29 @@ pub fn duration_chart(builds: &[BuildOutcome], now: i64) -> String {
             .y_label_formatter(&|v| format!("{v:.0} min"))
             .draw()?;
         chart.draw_series(
-            finished
+            charts
+                .passed
                 .iter()
-                .filter(|f| !f.2)
-                .map(|f| Circle::new((f.0, f.1), 2, LINE.mix(0.6).filled())),
+                .map(|p| Circle::new(at(p), 2, LINE.mix(0.6).filled())),
         )?;
         chart.draw_series(
-            finished
+            charts
+                .failed
                 .iter()
-                .filter(|f| f.2)
-                .map(|f| Cross::new((f.0, f.1), 4, BAD.stroke_width(2))),
+                .map(|p| Cross::new(at(p), 4, BAD.stroke_width(2))),
         )?;
         chart
-            .draw_series(LineSeries::new(rolling(0.5), OK.stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                charts.p50.iter().map(at),
+                OK.stroke_width(2),
+            ))?
             .label("p50")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], OK.stroke_width(2)));
         chart
-            .draw_series(LineSeries::new(rolling(0.95), WARN.stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                charts.p95.iter().map(at),
+                WARN.stroke_width(2),
+            ))?
             .label("p95")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], WARN.stroke_width(2)));
         chart
@@ -106,13 +214,14 @@ pub fn duration_chart(builds: &[BuildOutcome], now: i64) -> String {
     })
 }
 
-/// Coverage (percent) of the builds that reported it, oldest first.
-pub fn coverage_chart(builds: &[BuildOutcome], now: i64) -> String {
-    let points: Vec<(f64, f64)> = builds
+/// Coverage (percent) of the builds that reported it.
+pub fn coverage_chart(charts: &PipelineCharts, now: i64) -> String {
+    let points: Vec<(f64, f64)> = charts
+        .coverage
         .iter()
-        .filter_map(|b| b.coverage.map(|c| (days_ago(b.started_at, now), c)))
+        .map(|p| (days_ago(p.0, now), p.1))
         .collect();
-    let span = points.first().map_or(1.0, |p| (-p.0).max(1.0));
+    let span = span(charts, now);
     let low = points.iter().map(|p| p.1).fold(100.0f64, f64::min);
     let high = points.iter().map(|p| p.1).fold(0.0f64, f64::max);
     let (low, high) = ((low - 2.0).max(0.0), (high + 2.0).min(100.0).max(low + 1.0));
@@ -196,15 +305,81 @@ mod tests {
                 b
             })
             .collect();
-        let builds = outcomes(&builds);
-        let svg = duration_chart(&builds, 40 * 3_600_000);
+        let charts = PipelineCharts::of(&outcomes(&builds));
+        assert_eq!(
+            (charts.finished, charts.drawn()),
+            (40, 40),
+            "few builds: every one a dot"
+        );
+        assert_eq!((charts.failed.len(), charts.window), (6, 20));
+        // The last point of the p50 line: the median of the last 20 durations (320..=339 s).
+        assert_eq!(charts.p50.last(), Some(&(39 * 3_600_000, 5.49)));
+        let svg = duration_chart(&charts, 40 * 3_600_000);
         assert!(svg.contains("<svg") && svg.contains("p95") && svg.contains("<polyline"));
-        assert!(coverage_chart(&builds, 40 * 3_600_000).contains("<polyline"));
+        assert!(coverage_chart(&charts, 40 * 3_600_000).contains("<polyline"));
         let strip = outcome_strip(&[BuildStatus::Success, BuildStatus::Failure]);
         assert!(strip.contains("#e5534b") && strip.contains("#3fb950"));
         assert!(
-            !duration_chart(&[], 0).is_empty(),
+            !duration_chart(&PipelineCharts::default(), 0).is_empty(),
             "an empty history still draws its axes"
+        );
+    }
+
+    /// `n` builds a few minutes apart, every `fail_every`-th a failure (none for 0).
+    fn busy(n: i64, fail_every: i64) -> Vec<BuildOutcome> {
+        let builds: Vec<Build> = (0..n)
+            .map(|i| {
+                let failed = fail_every > 0 && i % fail_every == 0;
+                let status = if failed {
+                    BuildStatus::Failure
+                } else {
+                    BuildStatus::Success
+                };
+                let mut b = build("main", status, i * 8, 600.0);
+                b.coverage = Some(75.0);
+                b
+            })
+            .collect();
+        outcomes(&builds)
+    }
+
+    #[test]
+    fn a_busy_period_is_drawn_whole_with_a_bounded_number_of_points() {
+        // 5,400 builds over 30 days: the dots and lines reach back to the period's first build.
+        let builds = busy(5_400, 5);
+        let charts = PipelineCharts::of(&builds);
+        assert_eq!(charts.finished, 5_400);
+        assert!(charts.drawn() <= MAX_DOTS, "{} dots", charts.drawn());
+        let first = builds[0].started_at;
+        let last = builds.last().unwrap().started_at;
+        for line in [&charts.p50, &charts.p95, &charts.coverage] {
+            assert!(line.len() <= MAX_LINE_POINTS);
+            assert_eq!((line[0].0, line.last().unwrap().0), (first, last));
+        }
+        assert_eq!(charts.passed[0].0, builds[1].started_at);
+        assert_eq!(charts.failed[0].0, first);
+        // A fifth failed, and about a fifth of the dots are red.
+        assert_eq!(charts.failed.len(), 200);
+        assert_eq!(charts.window, 108, "a fiftieth of the period's builds");
+        assert_eq!(charts.p50[0].1, 10.0);
+        // The chart spans the 30 days, not only its newest builds.
+        let svg = duration_chart(&charts, last);
+        let oldest_label = (1..=31)
+            .rev()
+            .find(|d| svg.contains(&format!("\n{d}d ago\n")));
+        assert!(oldest_label >= Some(25), "x axis labels: {oldest_label:?}");
+    }
+
+    #[test]
+    fn rare_failures_all_stay_on_a_thinned_chart() {
+        let charts = PipelineCharts::of(&busy(5_000, 100));
+        assert_eq!(charts.failed.len(), 50, "every one of the 50 failures");
+        assert_eq!(charts.drawn(), MAX_DOTS);
+        let charts = PipelineCharts::of(&busy(5_000, 25));
+        assert_eq!(
+            charts.failed.len(),
+            100,
+            "200 failures: a tenth of the dots"
         );
     }
 }

@@ -100,8 +100,22 @@ fn PipelineLive(filters: Filters) -> impl IntoView {
 fn Pipeline(v: PipelineView, filters: Filters) -> impl IntoView {
     let now = now_ms();
     let s = &v.stats;
-    let duration_svg = duration_chart(&v.history, now);
-    let coverage_svg = coverage_chart(&v.history, now);
+    let duration_svg = duration_chart(&v.charts, now);
+    let coverage_svg = coverage_chart(&v.charts, now);
+    let c = &v.charts;
+    let dots = if c.drawn() < c.finished {
+        format!(
+            "Dots: {} of the {} finished builds, an even sample across the period. Lines: p50 and p95 of the last {} builds.",
+            crate::builds::thousands(c.drawn() as i64),
+            crate::builds::thousands(c.finished as i64),
+            c.window
+        )
+    } else {
+        format!(
+            "Dots: every finished build. Lines: p50 and p95 of the last {} builds.",
+            c.window
+        )
+    };
     let summary = format!(
         "{} builds, {} succeeded{}; p50 {}, p95 {}; longest red streak {}; mean time to recovery {}; coverage {}{}",
         crate::builds::thousands(s.builds as i64),
@@ -124,6 +138,7 @@ fn Pipeline(v: PipelineView, filters: Filters) -> impl IntoView {
             <section class="card">
                 <h2>"Build duration"</h2>
                 <div class="chart" role="img" data-testid="duration-chart" aria-label=format!("Build durations over {} days; failures marked in red; rolling p50 and p95. {summary}", filters.days) inner_html=duration_svg></div>
+                <p class="muted small" data-testid="duration-sample">{dots}</p>
             </section>
             <section class="card">
                 <h2>"Coverage"</h2>
