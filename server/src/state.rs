@@ -140,7 +140,7 @@ impl AppState {
         );
         let flags = crate::flags::Flags::start(db.pool.clone(), bus.clone()).await?;
         let config_values = crate::runtime_config::RuntimeConfig::new(db.pool.clone(), bus.clone());
-        let builds = crate::builds::Builds::start(db.pool.clone(), bus.clone()).await;
+        let builds = crate::builds::Builds::start(&db, bus.clone()).await;
         let slos = crate::slos::Slos::new(
             &db,
             bus.clone(),

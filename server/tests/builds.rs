@@ -414,8 +414,7 @@ async fn the_predictor_trains_evaluates_predicts_and_survives_a_restart(app: Tes
     );
 
     // A new process on the same database uses the stored model.
-    let restarted =
-        flightdeck::builds::Builds::start(app.state.db.pool.clone(), app.state.bus.clone()).await;
+    let restarted = flightdeck::builds::Builds::start(&app.state.db, app.state.bus.clone()).await;
     assert_eq!(
         restarted.model().unwrap().version,
         model["version"].as_i64().unwrap()
@@ -454,7 +453,7 @@ async fn the_predictor_trains_evaluates_predicts_and_survives_a_restart(app: Tes
         .execute(pool)
         .await
         .unwrap();
-    let upgraded = flightdeck::builds::Builds::start(pool.clone(), app.state.bus.clone()).await;
+    let upgraded = flightdeck::builds::Builds::start(&app.state.db, app.state.bus.clone()).await;
     assert!(upgraded.model().is_none());
 }
 

@@ -54,6 +54,9 @@ type ModelSlot = Arc<RwLock<Option<Arc<StoredModel>>>>;
 
 pub struct Builds {
     pool: AnyPool,
+    /// SQLite's own pool, for the period reads of the statistics and charts (three times as
+    /// fast as through the Any driver: `queries::outcomes_since`).
+    sqlite: Option<sqlx::SqlitePool>,
     bus: Arc<EventBus>,
     model: ModelSlot,
     writer: tokio::sync::mpsc::Sender<writer::Job>,
@@ -70,11 +73,16 @@ pub struct ImportSummary {
 }
 
 impl Builds {
-    pub async fn start(pool: AnyPool, bus: Arc<EventBus>) -> Arc<Builds> {
+    pub async fn start(db: &crate::db::Db, bus: Arc<EventBus>) -> Arc<Builds> {
+        let pool = db.pool.clone();
         let model = ModelSlot::default();
         let writer = writer::start(pool.clone(), model.clone());
         let builds = Arc::new(Builds {
             pool,
+            sqlite: match &db.typed {
+                crate::db::TypedPool::Sqlite(sqlite) => Some(sqlite.clone()),
+                crate::db::TypedPool::Postgres(_) => None,
+            },
             bus,
             model,
             writer,
@@ -208,7 +216,7 @@ impl Builds {
         pipeline: Option<&str>,
         branch: Option<&str>,
     ) -> Result<Vec<BuildOutcome>, AppError> {
-        queries::outcomes_since(&self.pool, since, pipeline, branch).await
+        queries::outcomes_since(&self.pool, self.sqlite.as_ref(), since, pipeline, branch).await
     }
 
     /// Trains on the whole history now, stores the model and uses it.
