@@ -71,8 +71,16 @@ impl PipelineCharts {
         let passed = thin(&passed, MAX_DOTS - failed.len());
 
         let window = ROLLING.max(finished.len() / 50);
+        // The lines begin once a window is full, unless that would leave them short: their first
+        // points would otherwise be one build's duration, then two builds'.
+        let skip = if finished.len() >= 2 * window {
+            window - 1
+        } else {
+            0
+        };
         let rolling = |p: f64| -> Vec<Point> {
-            spread(finished.len(), MAX_LINE_POINTS)
+            spread(finished.len() - skip, MAX_LINE_POINTS)
+                .map(|i| i + skip)
                 .map(|i| {
                     let from = (i + 1).saturating_sub(window);
                     let mut last: Vec<f64> = finished[from..=i].iter().map(|f| f.0 .1).collect();
@@ -354,8 +362,11 @@ mod tests {
         let last = builds.last().unwrap().started_at;
         for line in [&charts.p50, &charts.p95, &charts.coverage] {
             assert!(line.len() <= MAX_LINE_POINTS);
-            assert_eq!((line[0].0, line.last().unwrap().0), (first, last));
+            assert_eq!(line.last().unwrap().0, last);
         }
+        assert_eq!(charts.coverage[0].0, first);
+        // The percentiles begin at the first full window.
+        assert_eq!(charts.p50[0].0, builds[charts.window - 1].started_at);
         assert_eq!(charts.passed[0].0, builds[1].started_at);
         assert_eq!(charts.failed[0].0, first);
         // A fifth failed, and about a fifth of the dots are red.
