@@ -20,6 +20,8 @@ test("builds list pipelines, chart them before hydration and show a new build li
   await unhydrated.goto("/builds/pipeline?name=acme/shop/ci");
   await expect(unhydrated.getByTestId("duration-chart").locator("svg")).toBeVisible();
   await expect(unhydrated.getByTestId("pipeline-summary")).toContainText("builds");
+  // The demo's month of one pipeline fits: every build is a dot, and the chart says so.
+  await expect(unhydrated.getByTestId("duration-sample")).toContainText("Dots: every finished build");
   await context.close();
 
   await page.getByRole("link", { name: "acme/shop/ci" }).click();
