@@ -393,4 +393,32 @@ mod tests {
             "200 failures: a tenth of the dots"
         );
     }
+
+    proptest::proptest! {
+        /// However many builds and failures: the dots and lines stay within their bounds, a
+        /// period that fits is drawn whole, failures keep at least their share, and every dot
+        /// is a build of the period.
+        #[test]
+        fn charts_stay_bounded_and_faithful(n in 0i64..6_000, fail_every in 0i64..40) {
+            let builds = busy(n, fail_every);
+            let charts = PipelineCharts::of(&builds);
+            let failures = builds.iter().filter(|b| b.status == BuildStatus::Failure).count();
+            proptest::prop_assert_eq!(charts.finished, builds.len());
+            proptest::prop_assert!(charts.drawn() <= MAX_DOTS);
+            if builds.len() <= MAX_DOTS {
+                proptest::prop_assert_eq!(charts.drawn(), builds.len());
+            } else {
+                proptest::prop_assert!(charts.failed.len() >= (MAX_DOTS * failures / builds.len()).min(failures));
+                proptest::prop_assert!(charts.failed.len() >= failures.min(MAX_DOTS / 10));
+            }
+            for line in [&charts.p50, &charts.p95, &charts.coverage] {
+                proptest::prop_assert!(line.len() <= MAX_LINE_POINTS);
+            }
+            let starts: std::collections::HashSet<i64> = builds.iter().map(|b| b.started_at).collect();
+            for dot in charts.passed.iter().chain(&charts.failed) {
+                proptest::prop_assert!(starts.contains(&dot.0));
+            }
+            proptest::prop_assert!(charts.p50.iter().zip(&charts.p95).all(|(a, b)| a.1 <= b.1));
+        }
+    }
 }
