@@ -215,7 +215,12 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                                     <td class="build-status">{status_badge(b.status)}</td>
                                     <td class="build-duration"><span class="phone-label">"took "</span>{span(b.duration_s)}</td>
                                     <td class="build-author">{b.author.clone().unwrap_or_default()}</td>
-                                    <td class="build-risk" class:none=b.predicted_failure.is_none()>{b.predicted_failure.map_or("—".into(), |p| format!("{:.0}% risk", p * 100.0))}</td>
+                                    <td class="build-risk" class:none=b.predicted_failure.is_none()>
+                                        {b.predicted_failure.map_or("—".into(), |p| format!("{:.0}% risk", p * 100.0))}
+                                        // Predicted when it arrived; before any model, by the baseline (the
+                                        // running builds' card asks the model of now, and may differ).
+                                        {(b.predicted_failure.is_some() && b.model_version.is_none()).then(|| view! { <div class="muted small">"last-build baseline"</div> })}
+                                    </td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
