@@ -141,8 +141,14 @@ fn ThemeToggle() -> impl IntoView {
 }
 
 /// Signs out, then loads the sign-in page.
+///
+/// A plain form, not `ActionForm`: that one reads the form's fields into the server function's
+/// arguments through serde_qs, code every page's bundle carried (this button is on every page)
+/// for a function that takes none. Before the bundle loads, the form posts to the server
+/// function like any form, and the server sends the browser back.
 #[island]
 fn SignOutButton() -> impl IntoView {
+    use leptos::server_fn::ServerFn;
     let sign_out = ServerAction::<SignOut>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
@@ -152,8 +158,15 @@ fn SignOutButton() -> impl IntoView {
         }
     });
     view! {
-        <ActionForm action=sign_out>
+        <form
+            action=SignOut::url()
+            method="post"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                sign_out.dispatch(SignOut {});
+            }
+        >
             <button class="btn btn-ghost" type="submit">"Sign out"</button>
-        </ActionForm>
+        </form>
     }
 }
