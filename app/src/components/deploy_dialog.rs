@@ -245,6 +245,23 @@ fn DeployDialog(
                 .and_then(|r| r.ok())
                 .is_some_and(|o| o.automatic.is_some() || !o.choices.is_empty())
     };
+    // A rollback with nowhere to go (or whose options could not be read) asks for nothing: the
+    // reason, the typed confirmation and the button would promise an action that cannot happen.
+    let rollback_blocked = move || {
+        matches!(open.get(), Some(DialogRequest::Rollback { .. }))
+            && options.get().flatten().is_some_and(|r| {
+                r.is_err() || r.is_ok_and(|o| o.automatic.is_none() && o.choices.is_empty())
+            })
+    };
+    // The reason field had focus while the options loaded; it is gone now, so Close takes it.
+    let close_button = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if rollback_blocked() {
+            if let Some(button) = close_button.get() {
+                let _ = button.focus();
+            }
+        }
+    });
     let ready =
         move || rollback_ready() && protected_target().is_none_or(|name| f.confirm.get() == name);
 
@@ -327,25 +344,31 @@ fn DeployDialog(
             <h2 id="dialog-title">{title}</h2>
             <form on:submit=submit class="dialog-form">
                 {fields}
-                <label>{if is_rollback { "Reason (required)" } else { "Reason" }}
-                    <input name="reason" required=is_rollback autocomplete="off" autofocus=is_rollback
-                        placeholder=if is_rollback { "What went wrong?" } else { "Why, for the audit trail" }
-                        on:input=field(f.reason) prop:value=move || f.reason.get()/>
-                </label>
-                {move || protected_target().map(|name| view! {
-                    <label class="confirm-type">
-                        {format!("{name} is protected. Type its name to confirm")}
-                        <input name="confirm" autocomplete="off" spellcheck="false"
-                            on:input=field(f.confirm) prop:value=move || f.confirm.get()/>
+                <Show when=move || !rollback_blocked()>
+                    <label>{if is_rollback { "Reason (required)" } else { "Reason" }}
+                        <input name="reason" required=is_rollback autocomplete="off" autofocus=is_rollback
+                            placeholder=if is_rollback { "What went wrong?" } else { "Why, for the audit trail" }
+                            on:input=field(f.reason) prop:value=move || f.reason.get()/>
                     </label>
-                })}
+                    {move || protected_target().map(|name| view! {
+                        <label class="confirm-type">
+                            {format!("{name} is protected. Type its name to confirm")}
+                            <input name="confirm" autocomplete="off" spellcheck="false"
+                                on:input=field(f.confirm) prop:value=move || f.confirm.get()/>
+                        </label>
+                    })}
+                </Show>
                 {move || error.get().map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
                 <div class="dialog-actions">
-                    <button class="btn btn-ghost" type="button" on:click=move |_| open.set(None)>"Cancel"</button>
-                    <button class=if is_rollback { "btn btn-danger" } else { "btn btn-primary" } type="submit"
-                        disabled=move || pending() || !ready()>
-                        {move || if pending() { "Sending…" } else { action }}
+                    <button class="btn btn-ghost" type="button" node_ref=close_button on:click=move |_| open.set(None)>
+                        {move || if rollback_blocked() { "Close" } else { "Cancel" }}
                     </button>
+                    <Show when=move || !rollback_blocked()>
+                        <button class=if is_rollback { "btn btn-danger" } else { "btn btn-primary" } type="submit"
+                            disabled=move || pending() || !ready()>
+                            {move || if pending() { "Sending…" } else { action }}
+                        </button>
+                    </Show>
                 </div>
             </form>
         })
