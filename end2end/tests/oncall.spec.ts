@@ -112,6 +112,29 @@ test("a cell offers a rollback only where an earlier version succeeded", async (
   expect(errors).toEqual([]);
 });
 
+test("a rollback whose options cannot be read asks for nothing and hands the focus to Close", async ({ page }) => {
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await signIn(page, "/deployments");
+  await expectLive(page);
+  const dev = page.getByTestId("cell-checkout-api-dev");
+  await expect(dev.getByRole("button", { name: "Roll back" })).toBeVisible({ timeout: 20_000 });
+  // The session ends elsewhere (another tab signed out): the options read is refused.
+  const origin = new URL(page.url()).origin;
+  const out = await page.request.post("/api/sign_out", { headers: { origin, accept: "application/json" } });
+  expect(out.status()).toBe(200);
+  const dialog = page.locator("dialog[open]");
+  for (const close of ["Escape", "Enter"]) {
+    await dev.getByRole("button", { name: "Roll back" }).click();
+    await expect(dialog.getByRole("alert")).toContainText("Signed out.");
+    // No reason to type, no typed name, no Roll back button promising what cannot happen.
+    await expect(dialog.locator("input")).toHaveCount(0);
+    await expect(dialog.getByRole("button")).toHaveText(["Close"]);
+    await expect(dialog.getByRole("button", { name: "Close" })).toBeFocused();
+    await page.keyboard.press(close);
+    await expect(dialog).toHaveCount(0);
+  }
+});
+
 test("a failed deployment offers Retry and Dismiss, never rolling back the version still serving", async ({ page }) => {
   const errors = pageErrors(page);
   await page.setViewportSize({ width: 820, height: 1180 });
