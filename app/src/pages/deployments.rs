@@ -300,9 +300,8 @@ fn MatrixCell(
     // what serves, and only where something does and an earlier version succeeded to go back
     // to (a first version has none: the button would only open a refusal).
     let failed = status == DeploymentStatus::Failed;
-    // (No title naming the version here, as a deployment's page has: the deployments bundle
-    // sits at its 350 KB gzip target, and the dialog names it before anything happens.)
     let can_roll_back = !status.is_active() && !failed && rollback_to.is_some();
+    let rollback_title = StoredValue::new(rollback_to.map(|v| format!("Roll back to {v}")));
     let rollback = StoredValue::new(DialogRequest::Rollback {
         service: service.clone(),
         environment: environment.clone(),
@@ -346,7 +345,7 @@ fn MatrixCell(
                     let buttons = view! {
                         <div class="cell-actions">
                             {failed.then(|| view! { <button class="btn btn-small" type="button" on:click=retry>"Retry…"</button> })}
-                            {can_roll_back.then(|| view! { <button class="btn btn-small btn-danger-ghost" type="button" on:click=rollback>"Roll back"</button> })}
+                            {can_roll_back.then(|| view! { <button class="btn btn-small btn-danger-ghost" type="button" title=rollback_title.get_value() on:click=rollback>"Roll back"</button> })}
                             {promote_button}
                         </div>
                     };
