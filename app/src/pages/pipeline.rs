@@ -105,17 +105,17 @@ fn Pipeline(v: PipelineView, filters: Filters) -> impl IntoView {
     let c = &v.charts;
     let dots = if c.drawn() < c.finished {
         format!(
-            "Dots: {} of the {} finished builds, an even sample across the period. Lines: p50 and p95 of the last {} builds.",
+            "{} of the {} finished builds, an even sample across the period",
             crate::builds::thousands(c.drawn() as i64),
             crate::builds::thousands(c.finished as i64),
-            c.window
         )
     } else {
-        format!(
-            "Dots: every finished build. Lines: p50 and p95 of the last {} builds.",
-            c.window
-        )
+        "every finished build".to_string()
     };
+    let dots = format!(
+        "Dots: {dots}. Lines: p50 and p95 of the last {} builds.",
+        c.window
+    );
     let summary = format!(
         "{} builds, {} succeeded{}; p50 {}, p95 {}; longest red streak {}; mean time to recovery {}; coverage {}{}",
         crate::builds::thousands(s.builds as i64),
