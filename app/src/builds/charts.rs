@@ -11,7 +11,7 @@ use super::{BuildOutcome, BuildStatus};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::charts::{label_style, BAD, GRID, INK, LINE, OK, WARN};
+use crate::charts::{label_style, BAD, GRID, LINE, OK, WARN};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
@@ -197,26 +197,16 @@ pub fn duration_chart(charts: &PipelineCharts, now: i64) -> String {
                 .iter()
                 .map(|p| Cross::new(at(p), 4, BAD.stroke_width(2))),
         )?;
-        chart
-            .draw_series(LineSeries::new(
-                charts.p50.iter().map(at),
-                OK.stroke_width(2),
-            ))?
-            .label("p50")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], OK.stroke_width(2)));
-        chart
-            .draw_series(LineSeries::new(
-                charts.p95.iter().map(at),
-                WARN.stroke_width(2),
-            ))?
-            .label("p95")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], WARN.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 15).into_font().color(&INK))
-            .border_style(GRID)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()?;
+        // The key is HTML next to the chart (`DurationKey`): drawn inside, it sat on the
+        // newest weeks' dots and shrank to unreadable on a phone.
+        chart.draw_series(LineSeries::new(
+            charts.p50.iter().map(at),
+            OK.stroke_width(2),
+        ))?;
+        chart.draw_series(LineSeries::new(
+            charts.p95.iter().map(at),
+            WARN.stroke_width(2),
+        ))?;
         root.present()?;
         Ok(())
     })
@@ -323,7 +313,11 @@ mod tests {
         // The last point of the p50 line: the median of the last 20 durations (320..=339 s).
         assert_eq!(charts.p50.last(), Some(&(39 * 3_600_000, 5.49)));
         let svg = duration_chart(&charts, 40 * 3_600_000);
-        assert!(svg.contains("<svg") && svg.contains("p95") && svg.contains("<polyline"));
+        // The p50 and p95 lines in their key's colours (the key itself is HTML, `DurationKey`).
+        for colour in ["#3FB950", "#D29922"] {
+            let line = format!("<polyline fill=\"none\" opacity=\"1\" stroke=\"{colour}\"");
+            assert_eq!(svg.matches(&line).count(), 1, "{colour}");
+        }
         assert!(coverage_chart(&charts, 40 * 3_600_000).contains("<polyline"));
         let strip = outcome_strip(&[BuildStatus::Success, BuildStatus::Failure]);
         assert!(strip.contains("#e5534b") && strip.contains("#3fb950"));

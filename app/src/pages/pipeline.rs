@@ -137,6 +137,7 @@ fn Pipeline(v: PipelineView, filters: Filters) -> impl IntoView {
         <div class="grid-2">
             <section class="card">
                 <h2>"Build duration"</h2>
+                <DurationKey/>
                 <div class="chart" role="img" data-testid="duration-chart" aria-label=format!("Build durations over {} days; failures marked in red; rolling p50 and p95. {summary}", filters.days) inner_html=duration_svg></div>
                 <p class="muted small" data-testid="duration-sample">{dots}</p>
             </section>
@@ -147,6 +148,19 @@ fn Pipeline(v: PipelineView, filters: Filters) -> impl IntoView {
         </div>
         <BuildList list=v.list next=v.next_cursor filters/>
         <PredictorCard model=v.model accuracy=v.accuracy/>
+    }
+}
+
+/// The duration chart's key, in the page's type above the chart rather than inside it.
+#[component]
+fn DurationKey() -> impl IntoView {
+    view! {
+        <p class="chart-key" data-testid="duration-key">
+            <span><i class="key-dot" aria-hidden="true"></i>"passed"</span>
+            <span><i class="key-cross" aria-hidden="true">"✕"</i>"failed"</span>
+            <span><i class="key-line key-p50" aria-hidden="true"></i>"p50"</span>
+            <span><i class="key-line key-p95" aria-hidden="true"></i>"p95"</span>
+        </p>
     }
 }
 
