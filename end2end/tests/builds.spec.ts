@@ -23,7 +23,7 @@ test("builds list pipelines, chart them before hydration and show a new build li
   // The demo's month of one pipeline fits: every build is a dot, and the chart says so.
   await expect(unhydrated.getByTestId("duration-sample")).toContainText("Dots: every finished build");
   // The key sits above the chart, not over the newest builds' dots.
-  await expect(unhydrated.getByTestId("duration-key")).toHaveText(/passed.*failed.*p50.*p95/);
+  await expect(unhydrated.getByTestId("chart-key")).toHaveText(/passed.*failed.*p50.*p95/);
   await context.close();
 
   await page.getByRole("link", { name: "acme/shop/ci" }).click();

@@ -1,5 +1,5 @@
 import { expect, Locator, Page, test } from "@playwright/test";
-import { expectLive, signIn } from "./helpers";
+import { ADMIN_PASSWORD, expectLive, signIn } from "./helpers";
 
 // The traps a new on-call engineer hit on a tablet and a phone (issue 19), on the --demo data:
 // payments-gateway 2.8.0-bad-migration fails in dev while 2.7.3 keeps serving there.
@@ -133,6 +133,16 @@ test("a rollback whose options cannot be read asks for nothing and hands the foc
     await page.keyboard.press(close);
     await expect(dialog).toHaveCount(0);
   }
+  // The way back: sign in again and land on the same page, where the rollback is offered.
+  await dev.getByRole("button", { name: "Roll back" }).click();
+  await dialog.getByRole("link", { name: "Sign in again" }).click();
+  await expect(page).toHaveURL(/\/signin\?next=%2Fdeployments$/);
+  await page.getByLabel("Username").fill("admin");
+  await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/deployments$/);
+  await expectLive(page);
+  await expect(dev.getByRole("button", { name: "Roll back" })).toBeVisible();
 });
 
 test("a failed deployment offers Retry and Dismiss, never rolling back the version still serving", async ({ page }) => {

@@ -197,7 +197,7 @@ pub fn duration_chart(charts: &PipelineCharts, now: i64) -> String {
                 .iter()
                 .map(|p| Cross::new(at(p), 4, BAD.stroke_width(2))),
         )?;
-        // The key is HTML next to the chart (`DurationKey`): drawn inside, it sat on the
+        // The key is HTML above the chart (`ChartKey`): drawn inside, it sat on the
         // newest weeks' dots and shrank to unreadable on a phone.
         chart.draw_series(LineSeries::new(
             charts.p50.iter().map(at),
@@ -313,7 +313,7 @@ mod tests {
         // The last point of the p50 line: the median of the last 20 durations (320..=339 s).
         assert_eq!(charts.p50.last(), Some(&(39 * 3_600_000, 5.49)));
         let svg = duration_chart(&charts, 40 * 3_600_000);
-        // The p50 and p95 lines in their key's colours (the key itself is HTML, `DurationKey`).
+        // The p50 and p95 lines in their key's colours (the key itself is HTML, `ChartKey`).
         for colour in ["#3FB950", "#D29922"] {
             let line = format!("<polyline fill=\"none\" opacity=\"1\" stroke=\"{colour}\"");
             assert_eq!(svg.matches(&line).count(), 1, "{colour}");

@@ -36,10 +36,16 @@ pub fn ErrorNote(error: AppError) -> impl IntoView {
         ErrorCode::Unauthorized => "Signed out. ",
         _ => "Could not load this. ",
     };
+    // Signed out (the session ended in another tab, or expired): a way back. Loading the same
+    // address again signs in and returns here, since the server sends a signed-out page load to
+    // `/signin?next=` that address; an empty href is the current address, in an island too.
+    let sign_in = (error.code == ErrorCode::Unauthorized)
+        .then(|| view! { " " <a href="" data-testid="sign-in-again">"Sign in again"</a> });
     view! {
         <div class="note note-error" role="alert" data-code=error.code.as_str()>
             <strong>{lead}</strong>
             <span>{error.message}</span>
+            {sign_in}
         </div>
     }
 }

@@ -6,9 +6,11 @@ use crate::api::codec::resource;
 use crate::api::{load_pipeline, PipelineView, RunningBuild};
 use crate::builds::charts::{coverage_chart, duration_chart};
 use crate::builds::{Build, TOPIC};
+use crate::charts::{BAD, LINE, OK, WARN};
 use crate::components::builds::{
     days_from_query, percent, span, status_badge, PredictorCard, RANGES,
 };
+use crate::components::chart_key::{ChartKey, Mark};
 use crate::components::common::*;
 use crate::href::QueryHref;
 use crate::live::changes_on;
@@ -137,7 +139,12 @@ fn Pipeline(v: PipelineView, filters: Filters) -> impl IntoView {
         <div class="grid-2">
             <section class="card">
                 <h2>"Build duration"</h2>
-                <DurationKey/>
+                <ChartKey entries=vec![
+                    (Mark::Dot(LINE), "passed"),
+                    (Mark::Cross(BAD), "failed"),
+                    (Mark::Line(OK), "p50"),
+                    (Mark::Line(WARN), "p95"),
+                ]/>
                 <div class="chart" role="img" data-testid="duration-chart" aria-label=format!("Build durations over {} days; failures marked in red; rolling p50 and p95. {summary}", filters.days) inner_html=duration_svg></div>
                 <p class="muted small" data-testid="duration-sample">{dots}</p>
             </section>
@@ -148,19 +155,6 @@ fn Pipeline(v: PipelineView, filters: Filters) -> impl IntoView {
         </div>
         <BuildList list=v.list next=v.next_cursor filters/>
         <PredictorCard model=v.model accuracy=v.accuracy/>
-    }
-}
-
-/// The duration chart's key, in the page's type above the chart rather than inside it.
-#[component]
-fn DurationKey() -> impl IntoView {
-    view! {
-        <p class="chart-key" data-testid="duration-key">
-            <span><i class="key-dot" aria-hidden="true"></i>"passed"</span>
-            <span><i class="key-cross" aria-hidden="true">"✕"</i>"failed"</span>
-            <span><i class="key-line key-p50" aria-hidden="true"></i>"p50"</span>
-            <span><i class="key-line key-p95" aria-hidden="true"></i>"p95"</span>
-        </p>
     }
 }
 

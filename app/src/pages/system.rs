@@ -4,8 +4,9 @@
 
 use crate::api::codec::resource;
 use crate::api::load_system_health;
+use crate::components::chart_key::{ChartKey, Mark};
 use crate::components::common::*;
-use crate::system::{chart, short, HealthHistory, HealthSample};
+use crate::system::{chart, line_colour, short, HealthHistory, HealthSample, Line};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -99,49 +100,31 @@ fn Charts(history: HealthHistory, hours: u32) -> impl IntoView {
         }
     }
     let span = f64::from(hours);
-    let charts: [(&str, String); 4] = [
+    let charts: [(&str, &[Line<'static>], &str); 4] = [
         (
             "Requests per second and 5xx per minute",
-            chart(
-                &mine,
-                &[
-                    ("requests/s", |s| s.requests_per_s),
-                    ("5xx", |s| s.errors_5xx as f64),
-                ],
-                "",
-                span,
-                now,
-            ),
+            &[
+                ("requests/s", |s| s.requests_per_s),
+                ("5xx", |s| s.errors_5xx as f64),
+            ],
+            "",
         ),
-        (
-            "p99 request latency (ms)",
-            chart(&mine, &[("p99", |s| s.p99_ms)], "ms", span, now),
-        ),
+        ("p99 request latency (ms)", &[("p99", |s| s.p99_ms)], "ms"),
         (
             "Memory (RSS) and database size (MB)",
-            chart(
-                &mine,
-                &[
-                    ("RSS", |s| mb(s.rss_bytes)),
-                    ("database", |s| mb(s.db_bytes)),
-                ],
-                "MB",
-                span,
-                now,
-            ),
+            &[
+                ("RSS", |s| mb(s.rss_bytes)),
+                ("database", |s| mb(s.db_bytes)),
+            ],
+            "MB",
         ),
         (
             "Websocket clients and event lag (ms)",
-            chart(
-                &mine,
-                &[
-                    ("clients", |s| s.ws_clients as f64),
-                    ("event lag ms", |s| s.event_lag_ms as f64),
-                ],
-                "",
-                span,
-                now,
-            ),
+            &[
+                ("clients", |s| s.ws_clients as f64),
+                ("event lag ms", |s| s.event_lag_ms as f64),
+            ],
+            "",
         ),
     ];
     view! {
@@ -180,11 +163,20 @@ fn Charts(history: HealthHistory, hours: u32) -> impl IntoView {
             </div>
         </section>
         <div class="grid-2">
-            {charts.into_iter().map(|(title, svg)| view! {
-                <section class="card">
-                    <h2>{title}</h2>
-                    <div class="chart" role="img" aria-label=format!("{title} over the last {hours} hours, replica {latest_replica}") inner_html=svg></div>
-                </section>
+            {charts.into_iter().map(|(title, lines, unit)| {
+                let svg = chart(&mine, lines, unit, span, now);
+                let key: Vec<(Mark, &'static str)> = lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (name, _))| (Mark::Line(line_colour(i)), *name))
+                    .collect();
+                view! {
+                    <section class="card">
+                        <h2>{title}</h2>
+                        {(key.len() > 1).then(|| view! { <ChartKey entries=key/> })}
+                        <div class="chart" role="img" aria-label=format!("{title} over the last {hours} hours, replica {latest_replica}") inner_html=svg></div>
+                    </section>
+                }
             }).collect_view()}
         </div>
     }

@@ -1,0 +1,42 @@
+//! A chart's key in the page's own type, above the chart: drawn inside by plotters it covered
+//! the newest data (the top-left corner where lines end up after a rise) and shrank with the
+//! chart to unreadable on a phone.
+
+use leptos::prelude::*;
+use plotters::style::RGBColor;
+
+/// How a series is drawn, in the chart's colour for it.
+#[derive(Clone, Copy)]
+pub enum Mark {
+    Dot(RGBColor),
+    Cross(RGBColor),
+    Line(RGBColor),
+}
+
+fn css(RGBColor(r, g, b): RGBColor) -> String {
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+#[component]
+pub fn ChartKey(entries: Vec<(Mark, &'static str)>) -> impl IntoView {
+    view! {
+        <p class="chart-key" data-testid="chart-key">
+            {entries.into_iter().map(|(mark, label)| {
+                let mark = match mark {
+                    Mark::Dot(c) => view! { <i class="key-dot" style=format!("background:{}", css(c))></i> }.into_any(),
+                    Mark::Cross(c) => view! { <i class="key-cross" style=format!("color:{}", css(c))>"✕"</i> }.into_any(),
+                    Mark::Line(c) => view! { <i class="key-line" style=format!("background:{}", css(c))></i> }.into_any(),
+                };
+                view! { <span><span aria-hidden="true">{mark}</span>{label}</span> }
+            }).collect_view()}
+        </p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn colours_are_css_hex() {
+        assert_eq!(super::css(crate::charts::BAD), "#e5534b");
+    }
+}
