@@ -16,17 +16,24 @@ pub enum Section {
 }
 
 impl Section {
+    /// The first [`Section::ON_PHONE_BAR`] are the phone's bottom bar; the rest are behind its
+    /// More button.
     pub const ALL: [Section; 9] = [
         Section::Dashboard,
         Section::Deployments,
         Section::Health,
-        Section::Slos,
         Section::Alerts,
+        Section::Slos,
         Section::Builds,
         Section::Config,
         Section::Audit,
         Section::Settings,
     ];
+
+    /// How many sections a phone's bottom bar holds next to More: four, and More, fit a
+    /// 360-pixel screen with their labels. (All nine scrolled sideways, and nothing showed that
+    /// Builds, Config, Audit and Settings were there.)
+    pub const ON_PHONE_BAR: usize = 4;
 
     pub fn path(self) -> &'static str {
         match self {
@@ -86,25 +93,42 @@ impl Section {
 #[component]
 pub fn Nav() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
+    let (bar, rest) = Section::ALL.split_at(Section::ON_PHONE_BAR);
+    let link = move |s: Section| {
+        view! {
+            <li>
+                <a href=s.path() aria-current=move || s.holds(&location.pathname.get()).then_some("page")>
+                    <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
+                        <path d=s.icon()></path>
+                    </svg>
+                    <span class="label">{s.label()}</span>
+                    {(s == Section::Alerts).then(|| view! { <AlertBadge/> })}
+                </a>
+            </li>
+        }
+    };
+    let in_rest = move || {
+        let path = location.pathname.get();
+        rest.iter().any(|s| s.holds(&path))
+    };
+    // The rest is a popover opened by More on a phone (no script needed) and, wider, shown
+    // in place under the first four: one list of links either way, never two copies.
     view! {
         <nav class="sidenav" aria-label="Sections">
             <ul>
-                {Section::ALL
-                    .into_iter()
-                    .map(|s| {
-                        view! {
-                            <li>
-                                <a href=s.path() aria-current=move || s.holds(&location.pathname.get()).then_some("page")>
-                                    <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
-                                        <path d=s.icon()></path>
-                                    </svg>
-                                    <span class="label">{s.label()}</span>
-                                    {(s == Section::Alerts).then(|| view! { <AlertBadge/> })}
-                                </a>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
+                {bar.iter().map(|s| link(*s)).collect_view()}
+                <li class="nav-more-item">
+                    <button type="button" class="nav-more" class:current=in_rest
+                        popovertarget="more-sections" aria-haspopup="true">
+                        <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
+                            <path d="M5 12h.01M12 12h.01M19 12h.01"></path>
+                        </svg>
+                        <span class="label">"More"</span>
+                    </button>
+                </li>
+            </ul>
+            <ul id="more-sections" class="nav-rest" popover="auto">
+                {rest.iter().map(|s| link(*s)).collect_view()}
             </ul>
         </nav>
     }
