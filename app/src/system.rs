@@ -33,6 +33,10 @@ pub struct HealthHistory {
     pub samples: Vec<HealthSample>,
 }
 
+/// A replica samples every minute; one with no sample for this long has stopped (a restart is
+/// a new replica: its `host:pid` changes) or cannot write to the database.
+pub const SILENT_AFTER_MS: i64 = 3 * 60_000;
+
 /// Samples are kept this long.
 pub const RETENTION_MS: i64 = 30 * 86_400_000;
 

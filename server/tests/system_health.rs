@@ -76,4 +76,36 @@ async fn samples_record_the_minute_and_are_served_by_time(app: TestApp) {
     );
 }
 
-on_both_databases!(samples_record_the_minute_and_are_served_by_time);
+/// The replica table tells a replica that stopped sampling (here: one last heard of 10 minutes
+/// ago, as a restarted server's old process is) from the one serving the page.
+async fn the_page_marks_replicas_that_stopped_sampling(app: TestApp) {
+    let now = flightdeck::now_ms();
+    let mut gone = flightdeck::system::sample(&app.state, "old-host:4242", now)
+        .await
+        .unwrap();
+    gone.at = now - 10 * 60_000;
+    flightdeck::system::store(&app.state.db.pool, &gone)
+        .await
+        .unwrap();
+    let current = flightdeck::system::sample(&app.state, "new-host:4343", now)
+        .await
+        .unwrap();
+    flightdeck::system::store(&app.state.db.pool, &current)
+        .await
+        .unwrap();
+    let cookie = app.sign_in("admin", common::ADMIN_PASSWORD).await;
+    let page = app.page("/system?hours=1", &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let row = |replica: &str| {
+        let start = page.body.find(replica).expect(replica);
+        let end = start + page.body[start..].find("</tr>").unwrap();
+        page.body[start..end].to_string()
+    };
+    assert!(row("old-host:4242").contains("no longer sampling"));
+    assert!(!row("new-host:4343").contains("no longer sampling"));
+}
+
+on_both_databases!(
+    samples_record_the_minute_and_are_served_by_time,
+    the_page_marks_replicas_that_stopped_sampling
+);

@@ -6,7 +6,9 @@ use crate::api::codec::resource;
 use crate::api::load_system_health;
 use crate::components::chart_key::{ChartKey, Mark};
 use crate::components::common::*;
-use crate::system::{chart, line_colour, short, HealthHistory, HealthSample, Line};
+use crate::system::{
+    chart, line_colour, short, HealthHistory, HealthSample, Line, SILENT_AFTER_MS,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -149,9 +151,15 @@ fn Charts(history: HealthHistory, hours: u32) -> impl IntoView {
                                 format!("{:.1} MB", mb(s.rss_bytes)).into_any(),
                                 format!("{:.1} MB", mb(s.db_bytes)).into_any(),
                             ];
+                            let silent = now - s.at > SILENT_AFTER_MS;
                             view! {
-                                <tr>
-                                    <th scope="row">{s.replica.clone()}</th>
+                                <tr class:muted=silent>
+                                    <th scope="row">
+                                        {s.replica.clone()}
+                                        {silent.then(|| view! {
+                                            <span class="badge" title="No sample for over 3 minutes: stopped (a restart samples as a new replica) or unable to write to the database.">"no longer sampling"</span>
+                                        })}
+                                    </th>
                                     {METRICS.iter().zip(values).map(|(label, value)| view! {
                                         <td><span class="phone-label">{*label}</span>{value}</td>
                                     }).collect_view()}
