@@ -12,7 +12,12 @@ use std::time::Duration;
 pub enum LinkState {
     Connecting,
     Live,
-    Offline { retry_in_s: u32 },
+    Offline {
+        retry_in_s: u32,
+    },
+    /// The server refuses the link because this tab's session ended (signed out in another
+    /// tab, or expired): retrying goes on, but only signing in again will bring it back.
+    SignedOut,
 }
 
 #[derive(Clone, Copy)]
@@ -103,7 +108,9 @@ fn connect(live: Live) {
     use wasm_bindgen::{closure::Closure, JsCast};
     use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-    live.state.set(LinkState::Connecting);
+    if live.state.get_untracked() != LinkState::SignedOut {
+        live.state.set(LinkState::Connecting);
+    }
     let Some(socket) = socket_url().and_then(|url| WebSocket::new(&url).ok()) else {
         retry_later(live);
         return;
@@ -158,8 +165,17 @@ fn retry_later(live: Live) {
     let attempt = live.failed_attempts.get_untracked();
     live.failed_attempts.set(attempt + 1);
     let delay = reconnect_delay_ms(attempt, js_sys::Math::random());
-    live.state.set(LinkState::Offline {
-        retry_in_s: delay.div_ceil(1000) as u32,
+    if live.state.get_untracked() != LinkState::SignedOut {
+        live.state.set(LinkState::Offline {
+            retry_in_s: delay.div_ceil(1000) as u32,
+        });
+    }
+    // The browser does not say why a handshake failed (a 401 looks like a network error), so
+    // ask: "Offline" for a tab whose session ended would send the engineer to check the network.
+    leptos::task::spawn_local(async move {
+        if let Ok(None) = crate::api::current_user().await {
+            live.state.set(LinkState::SignedOut);
+        }
     });
     set_timeout(move || connect(live), Duration::from_millis(delay));
 }

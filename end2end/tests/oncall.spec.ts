@@ -122,6 +122,10 @@ test("a rollback whose options cannot be read asks for nothing and hands the foc
   const origin = new URL(page.url()).origin;
   const out = await page.request.post("/api/sign_out", { headers: { origin, accept: "application/json" } });
   expect(out.status()).toBe(200);
+  // The live link says why it stopped (the server closed it), not "Offline", and offers the way back.
+  const indicator = page.getByTestId("live-indicator");
+  await expect(indicator).toContainText("Signed out", { timeout: 20_000 });
+  await expect(indicator.getByRole("link", { name: "Sign in" })).toBeVisible();
   const dialog = page.locator("dialog[open]");
   for (const close of ["Escape", "Enter"]) {
     await dev.getByRole("button", { name: "Roll back" }).click();

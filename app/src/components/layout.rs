@@ -104,16 +104,24 @@ fn LiveIndicator() -> impl IntoView {
         LinkState::Connecting => "Connecting…".to_string(),
         LinkState::Live => "Live".to_string(),
         LinkState::Offline { retry_in_s } => format!("Offline · retry in {retry_in_s} s"),
+        LinkState::SignedOut => "Signed out, not updating".to_string(),
     };
     let class = move || match live.state.get() {
         LinkState::Connecting => "live connecting",
         LinkState::Live => "live on",
-        LinkState::Offline { .. } => "live off",
+        LinkState::Offline { .. } | LinkState::SignedOut => "live off",
+    };
+    // Loading the page again goes through sign-in and back here (see `ErrorNote`). Shown on a
+    // phone too, where the indicator is otherwise only its dot.
+    let sign_in = move || {
+        (live.state.get() == LinkState::SignedOut)
+            .then(|| view! { <a href="" class="live-sign-in">"Sign in"</a> })
     };
     view! {
         <span class=class role="status" aria-live="polite" data-testid="live-indicator">
             <span class="dot" aria-hidden="true"></span>
             <span class="live-text">{text}</span>
+            {sign_in}
         </span>
     }
 }
