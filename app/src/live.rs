@@ -165,17 +165,18 @@ fn retry_later(live: Live) {
     let attempt = live.failed_attempts.get_untracked();
     live.failed_attempts.set(attempt + 1);
     let delay = reconnect_delay_ms(attempt, js_sys::Math::random());
+    // The browser does not say why a handshake failed (a 401 looks like a network error), so
+    // ask: "Offline" for a tab whose session ended would send the engineer to check the network.
+    // Once signed out, retries go on unasked: signing in again lets the next one through.
     if live.state.get_untracked() != LinkState::SignedOut {
         live.state.set(LinkState::Offline {
             retry_in_s: delay.div_ceil(1000) as u32,
         });
+        leptos::task::spawn_local(async move {
+            if let Ok(None) = crate::api::current_user().await {
+                live.state.set(LinkState::SignedOut);
+            }
+        });
     }
-    // The browser does not say why a handshake failed (a 401 looks like a network error), so
-    // ask: "Offline" for a tab whose session ended would send the engineer to check the network.
-    leptos::task::spawn_local(async move {
-        if let Ok(None) = crate::api::current_user().await {
-            live.state.set(LinkState::SignedOut);
-        }
-    });
     set_timeout(move || connect(live), Duration::from_millis(delay));
 }
