@@ -298,6 +298,7 @@ pub trait SlosPort: Send + Sync + 'static {
 /// What the pages read, kept between requests until the data may have changed: every signed-in
 /// page asks for the same rows again, and reading them cost 5-15 times rendering them.
 /// [`call::cached`] is how a server function uses it.
+#[async_trait]
 pub trait ReadCachePort: Send + Sync + 'static {
     /// Moves on whenever something may have changed. Read before loading, so a change made while
     /// loading leaves the value already out of date.
@@ -305,6 +306,9 @@ pub trait ReadCachePort: Send + Sync + 'static {
     /// The value stored under `key` at `generation`, if it is still fresh.
     fn get(&self, key: &str, generation: u64) -> Option<Arc<dyn std::any::Any + Send + Sync>>;
     fn put(&self, key: String, generation: u64, value: Arc<dyn std::any::Any + Send + Sync>);
+    /// Waits until no other request is loading `key`, and holds that turn until the returned
+    /// guard is dropped: pages refetch together after an event, and one load serves them all.
+    async fn turn(&self, key: &str) -> Box<dyn std::any::Any + Send>;
 }
 
 /// Everything the server functions can reach, provided as one context value.
@@ -356,10 +360,18 @@ pub mod call {
     {
         let reads = ports()?.reads;
         let generation = reads.generation();
-        if let Some(hit) = reads
-            .get(&key, generation)
-            .and_then(|v| v.downcast_ref::<T>().cloned())
-        {
+        let hit = || {
+            reads
+                .get(&key, generation)
+                .and_then(|v| v.downcast_ref::<T>().cloned())
+        };
+        if let Some(hit) = hit() {
+            return Ok(hit);
+        }
+        // Every open page refetches after the same event: the first loads, the others wait for
+        // it and take what it stored (unless something changed meanwhile).
+        let _turn = reads.turn(&key).await;
+        if let Some(hit) = hit() {
             return Ok(hit);
         }
         let value = load().await?;

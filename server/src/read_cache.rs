@@ -38,6 +38,9 @@ struct Entry {
 pub struct ReadCache {
     bus: Arc<EventBus>,
     entries: Mutex<HashMap<String, Entry>>,
+    /// One lock per key being loaded (see [`ReadCachePort::turn`]); dropped when no one holds
+    /// or waits for it.
+    loading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ReadCache {
@@ -51,6 +54,7 @@ impl ReadCache {
         ReadCache {
             bus,
             entries: Mutex::new(HashMap::new()),
+            loading: Mutex::new(HashMap::new()),
         }
     }
 
@@ -60,6 +64,7 @@ impl ReadCache {
     }
 }
 
+#[async_trait::async_trait]
 impl ReadCachePort for ReadCache {
     fn generation(&self) -> u64 {
         self.bus.changes()
@@ -94,5 +99,15 @@ impl ReadCachePort for ReadCache {
                 value,
             },
         );
+    }
+
+    async fn turn(&self, key: &str) -> Box<dyn Any + Send> {
+        let lock = {
+            let mut loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+            // Locks nobody holds or waits for (only this map refers to them) go.
+            loading.retain(|_, lock| Arc::strong_count(lock) > 1);
+            Arc::clone(loading.entry(key.to_string()).or_default())
+        };
+        Box::new(lock.lock_owned().await)
     }
 }

@@ -126,6 +126,35 @@ async fn values_are_served_only_while_nothing_changed() {
     assert_eq!(read(after), None, "a value past its maximum age");
 }
 
+/// Pages refetch together after an event: a request for a value another request is loading
+/// waits for that load (and then takes what it stored) instead of loading it again; a request for
+/// another value waits for nobody.
+#[tokio::test]
+async fn one_load_at_a_time_per_value() {
+    let app = TestApp::sqlite().await;
+    let cache = Arc::new(ReadCache::new(app.state.bus.clone()));
+    let first = cache.turn("builds_overview:30").await;
+    tokio::time::timeout(Duration::from_secs(5), cache.turn("flags"))
+        .await
+        .expect("another value waits for nobody");
+    let second = tokio::spawn({
+        let cache = cache.clone();
+        async move {
+            let _turn = cache.turn("builds_overview:30").await;
+            Instant::now()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!second.is_finished(), "the same value waits for the load");
+    let released = Instant::now();
+    drop(first);
+    assert!(second.await.unwrap() >= released);
+    // Nothing is left held: a third takes its turn at once.
+    tokio::time::timeout(Duration::from_secs(5), cache.turn("builds_overview:30"))
+        .await
+        .expect("the turn was given back");
+}
+
 /// A kept page is one viewer's, in one theme, and each answer carries a nonce of its own.
 async fn kept_pages_are_each_viewers_own_with_a_fresh_nonce(app: TestApp) {
     let admin = app.sign_in("admin", ADMIN_PASSWORD).await;
