@@ -76,9 +76,8 @@ async fn samples_record_the_minute_and_are_served_by_time(app: TestApp) {
     );
 }
 
-/// The replica table tells a replica that stopped sampling (here: one last heard of 10 minutes
-/// ago, as a restarted server's old process is) from the one serving the page.
-async fn the_page_marks_replicas_that_stopped_sampling(app: TestApp) {
+/// One replica that sampled ten minutes ago and stopped, one sampling now.
+async fn seed_a_gone_and_a_current_replica(app: &TestApp) {
     let now = flightdeck::now_ms();
     let mut gone = flightdeck::system::sample(&app.state, "old-host:4242", now)
         .await
@@ -93,6 +92,12 @@ async fn the_page_marks_replicas_that_stopped_sampling(app: TestApp) {
     flightdeck::system::store(&app.state.db.pool, &current)
         .await
         .unwrap();
+}
+
+/// The replica table tells a replica that stopped sampling (here: one last heard of 10 minutes
+/// ago, as a restarted server's old process is) from the one serving the page.
+async fn the_page_marks_replicas_that_stopped_sampling(app: TestApp) {
+    seed_a_gone_and_a_current_replica(&app).await;
     let cookie = app.sign_in("admin", common::ADMIN_PASSWORD).await;
     let page = app.page("/system?hours=1", &cookie).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -105,7 +110,38 @@ async fn the_page_marks_replicas_that_stopped_sampling(app: TestApp) {
     assert!(!row("new-host:4343").contains("no longer sampling"));
 }
 
+/// On a page of several replicas a user charts the one they are looking into by its name.
+async fn the_page_charts_the_replica_chosen_by_name(app: TestApp) {
+    seed_a_gone_and_a_current_replica(&app).await;
+    let cookie = app.sign_in("admin", common::ADMIN_PASSWORD).await;
+    let charted = |body: &str| {
+        let label = "hours, replica ";
+        let start = body.find(label).expect("a chart's label") + label.len();
+        let end = start + body[start..].find('"').unwrap();
+        body[start..end].to_string()
+    };
+    // By default the newest sample's replica (the test server's own, sampled as it serves);
+    // each name links to its own charts.
+    let page = app.page("/system?hours=1", &cookie).await;
+    let newest = charted(&page.body);
+    assert_ne!(newest, "old-host:4242");
+    assert!(page
+        .body
+        .contains("href=\"/system?hours=1&amp;replica=old-host%3A4242\""));
+    let page = app
+        .page("/system?hours=1&replica=old-host%3A4242", &cookie)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(charted(&page.body), "old-host:4242");
+    // A replica with no sample in the period falls back to the newest.
+    let page = app
+        .page("/system?hours=1&replica=elsewhere:1", &cookie)
+        .await;
+    assert_eq!(charted(&page.body), newest);
+}
+
 on_both_databases!(
     samples_record_the_minute_and_are_served_by_time,
-    the_page_marks_replicas_that_stopped_sampling
+    the_page_marks_replicas_that_stopped_sampling,
+    the_page_charts_the_replica_chosen_by_name
 );

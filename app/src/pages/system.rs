@@ -6,6 +6,7 @@ use crate::api::codec::resource;
 use crate::api::load_system_health;
 use crate::components::chart_key::{ChartKey, Mark};
 use crate::components::common::*;
+use crate::href::QueryHref;
 use crate::system::{
     chart, line_colour, short, HealthHistory, HealthSample, Line, SILENT_AFTER_MS,
 };
@@ -36,6 +37,8 @@ const RANGES: [(u32, &str); 4] = [
 #[component]
 pub fn SystemPage() -> impl IntoView {
     let hours = range_from_query("hours", &RANGES, 24);
+    let query = leptos_router::hooks::use_query_map();
+    let replica = move || query.read().get("replica").filter(|r| !r.is_empty());
     view! {
         <Title text="System"/>
         <div class="page-head">
@@ -44,16 +47,25 @@ pub fn SystemPage() -> impl IntoView {
         </div>
         {move || {
             let current = hours();
+            let replica = replica();
             view! {
-                {tabs("Time range", RANGES.iter().map(|(h, label)| (format!("/system?hours={h}"), *label, *h == current)).collect())}
-                <SystemLive hours=current/>
+                {tabs("Time range", RANGES.iter().map(|(h, label)| (href(*h, replica.as_deref()), *label, *h == current)).collect())}
+                <SystemLive hours=current replica/>
             }
         }}
     }
 }
 
+/// The page for `hours`, charting `replica` (the newest sample's when `None`).
+fn href(hours: u32, replica: Option<&str>) -> String {
+    QueryHref::new()
+        .param("hours", Some(hours))
+        .param("replica", replica)
+        .build("/system", "")
+}
+
 #[island]
-fn SystemLive(hours: u32) -> impl IntoView {
+fn SystemLive(hours: u32, replica: Option<String>) -> impl IntoView {
     let tick = RwSignal::new(0u32);
     Effect::new(move |_| {
         let _ = set_interval_with_handle(
@@ -71,7 +83,7 @@ fn SystemLive(hours: u32) -> impl IntoView {
                         <p>"The first is taken at start-up, then one every minute."</p>
                     </EmptyState>
                 }.into_any(),
-                Ok(h) => view! { <Charts history=h hours/> }.into_any(),
+                Ok(h) => view! { <Charts history=h hours replica=replica.clone()/> }.into_any(),
             })}
         </Transition>
     }
@@ -82,17 +94,17 @@ fn mb(bytes: i64) -> f64 {
 }
 
 #[component]
-fn Charts(history: HealthHistory, hours: u32) -> impl IntoView {
+fn Charts(history: HealthHistory, hours: u32, replica: Option<String>) -> impl IntoView {
     let now = now_ms();
-    let latest_replica = history
-        .samples
-        .last()
-        .map(|s| s.replica.clone())
+    // The chosen replica if it sampled in the period, else the newest sample's.
+    let charted = replica
+        .filter(|r| history.samples.iter().any(|s| &s.replica == r))
+        .or_else(|| history.samples.last().map(|s| s.replica.clone()))
         .unwrap_or_default();
     let mine: Vec<HealthSample> = history
         .samples
         .iter()
-        .filter(|s| s.replica == latest_replica)
+        .filter(|s| s.replica == charted)
         .cloned()
         .collect();
     let mut latest: Vec<HealthSample> = Vec::new();
@@ -101,6 +113,7 @@ fn Charts(history: HealthHistory, hours: u32) -> impl IntoView {
             latest.push(s.clone());
         }
     }
+    let latest_len = latest.len();
     let span = f64::from(hours);
     let charts: [(&str, &[Line<'static>], &str); 4] = [
         (
@@ -155,7 +168,9 @@ fn Charts(history: HealthHistory, hours: u32) -> impl IntoView {
                             view! {
                                 <tr class:muted=silent>
                                     <th scope="row">
-                                        {s.replica.clone()}
+                                        <a href=href(hours, Some(&s.replica))
+                                            aria-current=(s.replica == charted).then_some("true")
+                                            title="Chart this replica">{s.replica.clone()}</a>
                                         {silent.then(|| view! {
                                             <span class="badge" title="No sample for over 3 minutes: stopped (a restart samples as a new replica) or unable to write to the database.">"no longer sampling"</span>
                                         })}
@@ -169,6 +184,9 @@ fn Charts(history: HealthHistory, hours: u32) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
+            {(latest_len > 1).then(|| view! {
+                <p class="muted">"The charts below are for " <strong>{charted.clone()}</strong> "; choose a replica's name to chart it."</p>
+            })}
         </section>
         <div class="grid-2">
             {charts.into_iter().map(|(title, lines, unit)| {
@@ -182,7 +200,7 @@ fn Charts(history: HealthHistory, hours: u32) -> impl IntoView {
                     <section class="card">
                         <h2>{title}</h2>
                         {(key.len() > 1).then(|| view! { <ChartKey entries=key/> })}
-                        <div class="chart" role="img" aria-label=format!("{title} over the last {hours} hours, replica {latest_replica}") inner_html=svg></div>
+                        <div class="chart" role="img" aria-label=format!("{title} over the last {hours} hours, replica {charted}") inner_html=svg></div>
                     </section>
                 }
             }).collect_view()}
