@@ -113,7 +113,7 @@ fn Charts(history: HealthHistory, hours: u32, replica: Option<String>) -> impl I
             latest.push(s.clone());
         }
     }
-    let latest_len = latest.len();
+    let several_replicas = latest.len() > 1;
     let span = f64::from(hours);
     let charts: [(&str, &[Line<'static>], &str); 4] = [
         (
@@ -184,7 +184,7 @@ fn Charts(history: HealthHistory, hours: u32, replica: Option<String>) -> impl I
                     </tbody>
                 </table>
             </div>
-            {(latest_len > 1).then(|| view! {
+            {several_replicas.then(|| view! {
                 <p class="muted">"The charts below are for " <strong>{charted.clone()}</strong> "; choose a replica's name to chart it."</p>
             })}
         </section>
