@@ -2,6 +2,7 @@
 //! Shared by the server, the REST API and (later) the deployments pages; validation lives here so
 //! every entry point refuses the same input with the same words.
 
+use crate::text::non_blank;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,11 +80,10 @@ pub(crate) fn validate_text(what: &str, value: &Option<String>, max: usize) -> R
 impl NewService {
     /// Trims optional fields (an empty one counts as absent) and checks every field.
     pub fn normalized(mut self) -> Result<NewService, String> {
-        let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         self.name = self.name.trim().to_string();
-        self.description = clean(self.description);
-        self.owner = clean(self.owner);
-        self.repo_url = clean(self.repo_url);
+        self.description = non_blank(self.description);
+        self.owner = non_blank(self.owner);
+        self.repo_url = non_blank(self.repo_url);
         validate_slug("Service", &self.name)?;
         validate_text("Description", &self.description, 500)?;
         validate_text("Owner", &self.owner, 100)?;

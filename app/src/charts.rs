@@ -14,6 +14,11 @@ pub const OK: RGBColor = RGBColor(63, 185, 80);
 /// Deploy markers: violet, apart from the data lines and the status colours.
 pub const DEPLOY: RGBColor = RGBColor(163, 113, 247);
 
+/// A palette colour as CSS writes it, for what is drawn outside plotters in the same colours.
+pub fn css_hex(RGBColor(r, g, b): RGBColor) -> String {
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
 /// The drawing area a chart function draws on.
 pub type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 
@@ -113,4 +118,13 @@ where
         }))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn palette_colours_read_as_css_hex() {
+        assert_eq!(super::css_hex(super::BAD), "#e5534b");
+        assert_eq!(super::css_hex(super::OK), "#3fb950");
+    }
 }

@@ -27,6 +27,7 @@ pub mod runtime_config;
 pub mod scopes;
 pub mod service_view;
 pub mod system;
+pub mod text;
 pub mod text_enum;
 pub mod theme;
 pub mod time_fmt;

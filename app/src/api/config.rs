@@ -62,7 +62,7 @@ pub async fn set_config(
             } else {
                 serde_json::Value::String(value)
             };
-            let reason = Some(reason.trim().to_string()).filter(|r| !r.is_empty());
+            let reason = crate::text::non_blank(Some(reason));
             ports()?
                 .config
                 .set_value(

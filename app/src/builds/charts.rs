@@ -11,7 +11,7 @@ use super::{BuildOutcome, BuildStatus};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::charts::{label_style, BAD, GRID, LINE, OK, WARN};
+use crate::charts::{css_hex, label_style, BAD, GRID, INK, LINE, OK, WARN};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
@@ -265,10 +265,11 @@ pub fn outcome_strip(statuses: &[BuildStatus]) -> String {
     );
     for (i, s) in statuses.iter().enumerate() {
         let (color, height) = match s {
-            BuildStatus::Success => ("#3fb950", 10),
-            BuildStatus::Failure => ("#e5534b", 16),
-            _ => ("#8b98a8", 6),
+            BuildStatus::Success => (OK, 10),
+            BuildStatus::Failure => (BAD, 16),
+            _ => (INK, 6),
         };
+        let color = css_hex(color);
         out.push_str(&format!(
             "<rect x=\"{}\" y=\"{}\" width=\"4\" height=\"{height}\" rx=\"1\" fill=\"{color}\"/>",
             i * 6,

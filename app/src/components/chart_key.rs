@@ -2,6 +2,7 @@
 //! the newest data (the top-left corner where lines end up after a rise) and shrank with the
 //! chart to unreadable on a phone.
 
+use crate::charts::css_hex as css;
 use leptos::prelude::*;
 use plotters::style::RGBColor;
 
@@ -11,10 +12,6 @@ pub enum Mark {
     Dot(RGBColor),
     Cross(RGBColor),
     Line(RGBColor),
-}
-
-fn css(RGBColor(r, g, b): RGBColor) -> String {
-    format!("#{r:02x}{g:02x}{b:02x}")
 }
 
 #[component]
@@ -30,13 +27,5 @@ pub fn ChartKey(entries: Vec<(Mark, &'static str)>) -> impl IntoView {
                 view! { <span><span aria-hidden="true">{mark}</span>{label}</span> }
             }).collect_view()}
         </p>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn colours_are_css_hex() {
-        assert_eq!(super::css(crate::charts::BAD), "#e5534b");
     }
 }

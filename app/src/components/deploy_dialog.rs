@@ -146,7 +146,7 @@ impl Fields {
     }
 
     fn text(signal: RwSignal<String>) -> Option<String> {
-        Some(signal.get_untracked().trim().to_string()).filter(|s| !s.is_empty())
+        crate::text::non_blank(Some(signal.get_untracked()))
     }
 }
 

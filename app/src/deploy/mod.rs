@@ -356,9 +356,8 @@ impl DeployRequest {
         self.environment = self.environment.trim().to_string();
         self.version = self.version.trim().to_string();
         validate_version(&self.version)?;
-        let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        self.artifact = clean(self.artifact);
-        self.git_sha = clean(self.git_sha);
+        self.artifact = crate::text::non_blank(self.artifact);
+        self.git_sha = crate::text::non_blank(self.git_sha);
         crate::catalog::validate_text("Artifact", &self.artifact, 1024)?;
         if let Some(sha) = &self.git_sha {
             if !(4..=64).contains(&sha.len()) || !sha.chars().all(|c| c.is_ascii_hexdigit()) {

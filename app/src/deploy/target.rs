@@ -1,6 +1,7 @@
 //! How a service reaches an environment: the deployer, its settings, and the post-deploy watch
 //! that rolls back by itself when the health check keeps failing.
 
+use crate::text::non_blank;
 use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 
@@ -72,10 +73,9 @@ impl TargetSettings {
 
     /// Trims, drops settings the deployer does not use, and checks every field.
     pub fn normalized(mut self) -> Result<TargetSettings, String> {
-        let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        self.command = clean(self.command);
-        self.url = clean(self.url);
-        self.health_url = clean(self.health_url);
+        self.command = non_blank(self.command);
+        self.url = non_blank(self.url);
+        self.health_url = non_blank(self.health_url);
         match self.deployer {
             DeployerKind::Command => {
                 let command = self

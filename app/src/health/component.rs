@@ -1,6 +1,7 @@
 //! Components and their probes: what is checked, how, and what came back.
 
 use super::HealthStatus;
+use crate::text::non_blank;
 use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 
@@ -71,11 +72,10 @@ impl ProbeSpec {
 
     /// Checks the spec and fills defaults (GET, status 200); the error says what to fix.
     pub fn normalized(mut self) -> Result<ProbeSpec, String> {
-        let trim = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        self.url = trim(self.url);
-        self.address = trim(self.address);
-        self.query = trim(self.query);
-        self.method = trim(self.method).map(|m| m.to_ascii_uppercase());
+        self.url = non_blank(self.url);
+        self.address = non_blank(self.address);
+        self.query = non_blank(self.query);
+        self.method = non_blank(self.method).map(|m| m.to_ascii_uppercase());
         if !(1..=86_400).contains(&self.interval_s) {
             return Err("interval_s must be between 1 and 86400 seconds.".into());
         }
@@ -187,9 +187,8 @@ impl NewComponent {
         if self.kind.is_empty() || self.kind.len() > 40 {
             return Err("kind must be 1 to 40 characters (service, database, queue, ...).".into());
         }
-        let blank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        self.service = blank(self.service);
-        self.environment = blank(self.environment);
+        self.service = non_blank(self.service);
+        self.environment = non_blank(self.environment);
         self.probe = self.probe.normalized()?;
         Ok(self)
     }

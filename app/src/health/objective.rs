@@ -2,6 +2,7 @@
 //! them lives in [`super::slo`].
 
 use super::slo::{validate_objective, Evaluation, WINDOW_DAYS};
+use crate::text::non_blank;
 use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +48,6 @@ impl NewSlo {
     }
 
     pub fn normalized(mut self) -> Result<NewSlo, String> {
-        let blank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         self.service = self.service.trim().to_string();
         self.name = self.name.trim().to_string();
         if self.service.is_empty() {
@@ -63,10 +63,10 @@ impl NewSlo {
                 self.window_days
             ));
         }
-        self.component = blank(self.component);
-        self.good_query = blank(self.good_query);
-        self.total_query = blank(self.total_query);
-        self.description = blank(self.description);
+        self.component = non_blank(self.component);
+        self.good_query = non_blank(self.good_query);
+        self.total_query = non_blank(self.total_query);
+        self.description = non_blank(self.description);
         match (&self.component, &self.good_query, &self.total_query) {
             (Some(_), None, None) => {
                 if self.sli == SliKind::Latency && self.latency_threshold_ms.is_none() {

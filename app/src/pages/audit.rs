@@ -7,6 +7,7 @@ use crate::components::common::*;
 use crate::href::QueryHref;
 use crate::live::changes_on;
 use crate::model::{topics, AuditQuery};
+use crate::text::non_blank;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -28,9 +29,9 @@ pub fn AuditPage() -> impl IntoView {
         AuditQuery {
             before: p.get("before").and_then(|b| b.parse().ok()),
             limit: None,
-            action: p.get("action").filter(|s| !s.is_empty()),
-            actor: p.get("actor").filter(|s| !s.is_empty()),
-            service: p.get("service").filter(|s| !s.is_empty()),
+            action: non_blank(p.get("action")),
+            actor: non_blank(p.get("actor")),
+            service: non_blank(p.get("service")),
         }
     };
     view! {

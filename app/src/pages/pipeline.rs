@@ -42,7 +42,7 @@ pub fn PipelinePage() -> impl IntoView {
     let days = days_from_query();
     let filters = move || {
         let q = query.read();
-        let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
+        let get = |k: &str| crate::text::non_blank(q.get(k));
         Filters {
             pipeline: get("name").unwrap_or_default(),
             days: days(),

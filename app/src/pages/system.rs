@@ -38,7 +38,7 @@ const RANGES: [(u32, &str); 4] = [
 pub fn SystemPage() -> impl IntoView {
     let hours = range_from_query("hours", &RANGES, 24);
     let query = leptos_router::hooks::use_query_map();
-    let replica = move || query.read().get("replica").filter(|r| !r.is_empty());
+    let replica = move || crate::text::non_blank(query.read().get("replica"));
     view! {
         <Title text="System"/>
         <div class="page-head">

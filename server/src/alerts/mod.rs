@@ -198,7 +198,7 @@ impl Alerts {
         action: AlertAction,
         note: Option<String>,
     ) -> Result<Alert, AppError> {
-        let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+        let note = app::text::non_blank(note);
         if note.as_ref().is_some_and(|n| n.len() > 2000) {
             return Err(AppError::unprocessable(
                 "The note is longer than 2000 characters.",

@@ -44,9 +44,7 @@ async fn one(
 fn take_reason(body: &mut Value) -> Result<Option<String>, AppError> {
     match body.as_object_mut().and_then(|o| o.remove("reason")) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(reason)) => {
-            Ok(Some(reason.trim().to_string()).filter(|r| !r.is_empty()))
-        }
+        Some(Value::String(reason)) => Ok(app::text::non_blank(Some(reason))),
         Some(_) => Err(AppError::unprocessable("reason: must be text")),
     }
 }

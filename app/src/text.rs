@@ -1,0 +1,22 @@
+//! Text as people type it into forms and API bodies.
+
+/// `value` without surrounding blanks, or `None` when nothing is left: an empty form field or
+/// a reason of spaces means "not given", never a value of "".
+pub fn non_blank<S: AsRef<str>>(value: Option<S>) -> Option<String> {
+    let value = value?;
+    let trimmed = value.as_ref().trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_text_is_not_given() {
+        assert_eq!(non_blank(Some("  v1.2.3 \n")), Some("v1.2.3".to_string()));
+        assert_eq!(non_blank(Some(" \t ")), None);
+        assert_eq!(non_blank(Some(String::new())), None);
+        assert_eq!(non_blank(None::<String>), None);
+    }
+}
