@@ -54,9 +54,12 @@ async fn main() {
 
     // How often both targets hold, over more histories than the table shows.
     let (mut accurate, mut better_f1, mut both) = (0, 0, 0);
+    let (mut accuracy_sum, mut f1_gap_sum) = (0.0, 0.0);
     for seed in 1..=30 {
         let examples = samples(&flightdeck::demo::builds::history(seed, 90, 8, NOW));
         let (_, e) = flightdeck::builds::model::train(&examples).unwrap();
+        accuracy_sum += e.accuracy;
+        f1_gap_sum += e.f1 - e.baseline_f1;
         let a = e.accuracy > 0.80 && e.accuracy > e.majority_accuracy;
         let f = e.f1 > e.baseline_f1;
         accurate += usize::from(a);
@@ -64,7 +67,9 @@ async fn main() {
         both += usize::from(a && f);
     }
     println!(
-        "\nseeds 1–30: accuracy above 0.80 and the majority's on {accurate}, F1 above the last build's on {better_f1}, both on {both}"
+        "\nseeds 1–30: accuracy above 0.80 and the majority's on {accurate}, F1 above the last build's on {better_f1}, both on {both}; mean accuracy {:.4}, mean F1 less the last build's {:+.4}",
+        accuracy_sum / 30.0,
+        f1_gap_sum / 30.0
     );
 
     let big = flightdeck::demo::builds::history(99, 3125, 8, NOW);
