@@ -79,7 +79,8 @@ def history(seed, n, signals=False):
             real = rng.random() < breakage
             failed = real or rng.random() < flaky
             broken[key] = real
-            out.append(finish(rng, rerun, t, failed, real, 1 - (1 - breakage) * (1 - flaky)))
+            done = finish(rng, rerun, t, failed, real, 1 - (1 - breakage) * (1 - flaky))
+            out.append(dict(done, _broken=breakage > 0))
             rerun = None
             continue
         t += dt.timedelta(minutes=rng.expovariate(1 / 45))
@@ -133,11 +134,15 @@ def history(seed, n, signals=False):
             "files_changed": files,
             "lines_added": lines * 3 // 4,
             "lines_deleted": lines // 4,
+            # Hidden state no predictor sees (fields starting "_" are never sent), for
+            # scripts/predictor-gap.py: is the branch really broken, and the author's skill.
+            "_broken": was_broken,
+            "_skill": skill,
         }
         build = finish(rng, build, t, failed, real if signals else None, p)
         out.append(build)
         if signals and failed and not nightly and rng.random() < 0.3:
-            rerun = {k: v for k, v in build.items() if not k.startswith("_")}
+            rerun = {k: v for k, v in build.items() if not k.startswith("_") or k == "_skill"}
     return out
 
 
