@@ -97,13 +97,7 @@ def samples(builds, extra):
     return np.array(rows), np.array(failed), np.array(last_build)
 
 
-def scores(predicted, actual):
-    tp, fp = (predicted & actual).sum(), (predicted & ~actual).sum()
-    fn = (~predicted & actual).sum()
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return (predicted == actual).mean(), f1
+scores = check.scores  # (accuracy, failure F1) of predictions against outcomes
 
 
 def threshold(probabilities, actual, accuracy_bar, f1_bar):
