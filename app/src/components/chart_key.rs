@@ -2,7 +2,7 @@
 //! the newest data (the top-left corner where lines end up after a rise) and shrank with the
 //! chart to unreadable on a phone.
 
-use crate::charts::css_hex as css;
+use crate::charts::css_hex;
 use leptos::prelude::*;
 use plotters::style::RGBColor;
 
@@ -20,9 +20,9 @@ pub fn ChartKey(entries: Vec<(Mark, &'static str)>) -> impl IntoView {
         <p class="chart-key" data-testid="chart-key">
             {entries.into_iter().map(|(mark, label)| {
                 let mark = match mark {
-                    Mark::Dot(c) => view! { <i class="key-dot" style=format!("background:{}", css(c))></i> }.into_any(),
-                    Mark::Cross(c) => view! { <i class="key-cross" style=format!("color:{}", css(c))>"✕"</i> }.into_any(),
-                    Mark::Line(c) => view! { <i class="key-line" style=format!("background:{}", css(c))></i> }.into_any(),
+                    Mark::Dot(c) => view! { <i class="key-dot" style=format!("background:{}", css_hex(c))></i> }.into_any(),
+                    Mark::Cross(c) => view! { <i class="key-cross" style=format!("color:{}", css_hex(c))>"✕"</i> }.into_any(),
+                    Mark::Line(c) => view! { <i class="key-line" style=format!("background:{}", css_hex(c))></i> }.into_any(),
                 };
                 view! { <span><span aria-hidden="true">{mark}</span>{label}</span> }
             }).collect_view()}
