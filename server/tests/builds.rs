@@ -52,7 +52,18 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
         page.body
     );
 
+    // The finish says only the outcome: what the start said about the change is kept.
     let mut done = build("run-1", "failure");
+    for said_at_start in [
+        "author",
+        "trigger",
+        "message",
+        "files_changed",
+        "lines_added",
+        "lines_deleted",
+    ] {
+        done.as_object_mut().unwrap().remove(said_at_start);
+    }
     done["finished_at"] = json!("2026-11-30T14:09:30Z");
     done["tests_total"] = json!(420);
     done["tests_failed"] = json!(3);
@@ -67,6 +78,22 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
         ),
         (json!("failure"), json!(270.0))
     );
+    let kept = &app.get("/api/v1/builds", &ci).await.json()["items"][0];
+    assert_eq!(
+        [
+            &kept["author"],
+            &kept["trigger"],
+            &kept["message"],
+            &kept["lines_added"]
+        ],
+        [
+            &json!("ann"),
+            &json!("push"),
+            &json!("Add cart"),
+            &json!(120)
+        ]
+    );
+    assert_eq!(updated.json()["lines_deleted"], 4);
     assert_eq!(count(&app, &ci).await, 1);
     // A late "running" (delivered out of order, or redelivered by hand) does not reopen it.
     let late = app

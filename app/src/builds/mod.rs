@@ -93,6 +93,27 @@ pub struct Build {
 }
 
 impl Build {
+    /// Keeps what an earlier delivery of this build said and this one leaves out: a CI that
+    /// reports the change, author and message when a build starts need not repeat them when
+    /// it finishes. The outcome fields are this delivery's own (a re-run clears them).
+    pub fn keep_what_was_said(&mut self, earlier: &Build) {
+        fn keep<T: Clone>(now: &mut Option<T>, before: &Option<T>) {
+            if now.is_none() {
+                now.clone_from(before);
+            }
+        }
+        keep(&mut self.author, &earlier.author);
+        keep(&mut self.message, &earlier.message);
+        keep(&mut self.files_changed, &earlier.files_changed);
+        keep(&mut self.lines_added, &earlier.lines_added);
+        keep(&mut self.lines_deleted, &earlier.lines_deleted);
+        keep(&mut self.url, &earlier.url);
+        // A delivery that does not say its trigger reads as "other".
+        if self.trigger == BuildTrigger::Other {
+            self.trigger = earlier.trigger;
+        }
+    }
+
     /// Lines changed, when the sender said.
     pub fn change_size(&self) -> Option<i64> {
         match (self.lines_added, self.lines_deleted) {
@@ -277,6 +298,27 @@ pub fn thousands(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_later_delivery_keeps_what_the_earlier_said_and_it_left_out() {
+        let mut started = stats::tests::build("main", BuildStatus::Running, 0, 0.0);
+        started.author = Some("ann".into());
+        started.message = Some("Add cart".into());
+        started.lines_added = Some(120);
+        started.trigger = BuildTrigger::Push;
+        let mut finished = stats::tests::build("main", BuildStatus::Failure, 0, 60.0);
+        finished.author = None;
+        finished.message = Some("Add cart (amended)".into());
+        finished.trigger = BuildTrigger::Other;
+        finished.keep_what_was_said(&started);
+        assert_eq!(finished.author.as_deref(), Some("ann"));
+        assert_eq!(finished.message.as_deref(), Some("Add cart (amended)"));
+        assert_eq!(
+            (finished.lines_added, finished.trigger),
+            (Some(120), BuildTrigger::Push)
+        );
+        assert_eq!(finished.status, BuildStatus::Failure);
+    }
 
     #[test]
     fn commits_are_7_to_40_hex() {

@@ -114,6 +114,7 @@ async fn store_batch(
         let finished_now = b.status.is_outcome() && existing.is_none_or(|e| !e.status.is_outcome());
         let created = match existing {
             Some(old) => {
+                b.keep_what_was_said(old);
                 b.id = old.id;
                 b.predicted_failure = old.predicted_failure;
                 b.model_version = old.model_version;
