@@ -264,6 +264,58 @@ async fn an_import_is_all_or_nothing_and_lists_page(app: TestApp) {
         app.get("/api/v1/builds?status=green", &ci).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
+
+    // An import follows what is stored as a delivery does: a build's start, then its outcome
+    // alone, keeps what the start said; a late "running" leaves a finished build finished.
+    // (One import may name a source id once.)
+    let outcome_only = json!({"pipeline": "acme/shop/ci", "branch": "main", "commit": "0123abcd",
+        "started_at": "2026-11-30T14:05:00Z", "status": "failure", "source_id": "imp-30"});
+    let start = app
+        .post_json(
+            "/api/v1/builds/import",
+            &ci,
+            json!([build("imp-30", "running")]),
+        )
+        .await;
+    assert_eq!(start.json()["created"], 1);
+    let later = app
+        .post_json(
+            "/api/v1/builds/import",
+            &ci,
+            json!([outcome_only, build("imp-0", "running")]),
+        )
+        .await;
+    assert_eq!(
+        later.json(),
+        json!({"stored": 2, "created": 0, "updated": 2})
+    );
+    let all = app.get("/api/v1/builds?limit=500", &ci).await.json();
+    let stored = |id: &str| {
+        all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["source_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let finished = stored("imp-30");
+    assert_eq!(
+        (
+            &finished["status"],
+            &finished["author"],
+            &finished["lines_added"],
+            &finished["trigger"]
+        ),
+        (
+            &json!("failure"),
+            &json!("ann"),
+            &json!(120),
+            &json!("push")
+        )
+    );
+    assert_eq!(stored("imp-0")["status"], "failure");
+    assert_eq!(all["items"].as_array().unwrap().len(), 31);
 }
 
 async fn stats_sum_up_each_pipeline(app: TestApp) {

@@ -93,10 +93,26 @@ pub struct Build {
 }
 
 impl Build {
+    /// Makes this delivery the next version of `stored`, the build already kept under the same
+    /// source id: its id and prediction, and what it said that this delivery leaves out. False
+    /// when the delivery must leave `stored` as it is: deliveries arrive out of order and are
+    /// redelivered by hand, and a late "queued" or "running" must not reopen a build that has
+    /// finished (its outcome and times would be lost).
+    pub fn follow(&mut self, stored: &Build) -> bool {
+        if stored.status.is_finished() && !self.status.is_finished() {
+            return false;
+        }
+        self.keep_what_was_said(stored);
+        self.id = stored.id;
+        self.predicted_failure = stored.predicted_failure;
+        self.model_version = stored.model_version;
+        true
+    }
+
     /// Keeps what an earlier delivery of this build said and this one leaves out: a CI that
     /// reports the change, author and message when a build starts need not repeat them when
     /// it finishes. The outcome fields are this delivery's own (a re-run clears them).
-    pub fn keep_what_was_said(&mut self, earlier: &Build) {
+    fn keep_what_was_said(&mut self, earlier: &Build) {
         fn keep<T: Clone>(now: &mut Option<T>, before: &Option<T>) {
             if now.is_none() {
                 now.clone_from(before);
@@ -310,14 +326,27 @@ mod tests {
         finished.author = None;
         finished.message = Some("Add cart (amended)".into());
         finished.trigger = BuildTrigger::Other;
-        finished.keep_what_was_said(&started);
+        started.id = 7;
+        assert!(finished.follow(&started));
         assert_eq!(finished.author.as_deref(), Some("ann"));
         assert_eq!(finished.message.as_deref(), Some("Add cart (amended)"));
         assert_eq!(
-            (finished.lines_added, finished.trigger),
-            (Some(120), BuildTrigger::Push)
+            (finished.lines_added, finished.trigger, finished.id),
+            (Some(120), BuildTrigger::Push, 7)
         );
         assert_eq!(finished.status, BuildStatus::Failure);
+    }
+
+    #[test]
+    fn a_late_running_does_not_reopen_a_finished_build() {
+        let finished = stats::tests::build("main", BuildStatus::Failure, 0, 60.0);
+        let mut late = stats::tests::build("main", BuildStatus::Running, 0, 0.0);
+        assert!(!late.follow(&finished));
+        let mut cancelled = stats::tests::build("main", BuildStatus::Cancelled, 0, 5.0);
+        assert!(
+            cancelled.follow(&finished),
+            "a finished build may change its outcome"
+        );
     }
 
     #[test]

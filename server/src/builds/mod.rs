@@ -21,6 +21,7 @@ use app::builds::{Build, BuildOutcome, ModelInfo, PreRun, Prediction, TOPIC};
 use app::error::AppError;
 use model::Fitted;
 use sqlx::{AnyPool, Row};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -164,19 +165,39 @@ impl Builds {
     /// Stores a batch in one transaction: all of it or none. Back-filled history gets no
     /// predictions (there was nobody to predict for).
     pub async fn import(&self, batch: Vec<Build>) -> Result<ImportSummary, AppError> {
+        let backend = crate::db::Backend::of(&self.pool);
         let mut tx = store::begin(&self.pool).await?;
+        let keys: Vec<(&str, &str)> = batch
+            .iter()
+            .map(|b| (b.source.as_str(), b.source_id.as_str()))
+            .collect();
+        // An import follows what is stored the way a delivery does (it names a source id once).
+        let known: HashMap<(String, String), Build> = queries::find_all(&mut tx, backend, &keys)
+            .await?
+            .into_iter()
+            .map(|b| ((b.source.clone(), b.source_id.clone()), b))
+            .collect();
         let mut summary = ImportSummary {
-            stored: 0,
+            stored: batch.len(),
             created: 0,
             updated: 0,
         };
-        for b in &batch {
-            if queries::upsert_plain(&mut tx, b).await? {
-                summary.created += 1;
-            } else {
+        let mut finished: u64 = 0;
+        for mut b in batch {
+            let existing = known.get(&(b.source.clone(), b.source_id.clone()));
+            if existing.is_some_and(|old| !b.follow(old)) {
                 summary.updated += 1;
+                continue;
             }
-            summary.stored += 1;
+            finished +=
+                u64::from(b.status.is_outcome() && existing.is_none_or(|e| !e.status.is_outcome()));
+            if existing.is_some() {
+                queries::update(&mut tx, &b).await?;
+                summary.updated += 1;
+            } else {
+                b.id = queries::insert_plain(&mut tx, &b).await?;
+                summary.created += 1;
+            }
         }
         let data = serde_json::json!({ "imported": summary.stored });
         crate::events::append(&mut tx, TOPIC, "builds.imported", &data)
@@ -184,7 +205,6 @@ impl Builds {
             .context("publishing an import")?;
         tx.commit().await.context("committing an import")?;
         self.bus.wake();
-        let finished = batch.iter().filter(|b| b.status.is_outcome()).count() as u64;
         self.finished_since_training
             .fetch_add(finished, Ordering::Relaxed);
         Ok(summary)

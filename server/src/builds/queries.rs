@@ -152,27 +152,19 @@ pub async fn update(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<(), AppE
         .context("updating a build")
 }
 
-/// Inserts or updates by source id, without a prediction; true when it was new.
-pub async fn upsert_plain(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<bool, AppError> {
-    let sql = format!("{UPDATE} WHERE source = $1 AND source_id = $2");
-    let done = bind_fields!(sqlx::query(&sql), b)
-        .bind(crate::now_ms())
-        .execute(&mut **tx)
-        .await
-        .context("updating a build")?;
-    if done.rows_affected() > 0 {
-        return Ok(false);
-    }
-    bind_fields!(sqlx::query(INSERT), b)
+/// Inserts a build without a prediction (back-filled history: there was nobody to predict for).
+pub async fn insert_plain(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<i64, AppError> {
+    let sql = format!("{INSERT} RETURNING id");
+    bind_fields!(sqlx::query(&sql), b)
         .bind(None::<String>)
         .bind(None::<String>)
         .bind(None::<String>)
         .bind(None::<i64>)
         .bind(crate::now_ms())
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await
-        .context("storing a build")?;
-    Ok(true)
+        .and_then(|r| r.try_get(0))
+        .context("storing a build")
 }
 
 /// The latest finished builds each part of a prior reads (newest first after sorting), and
@@ -445,7 +437,7 @@ mod tests {
         let builds = crate::demo::builds::history(5, 12, 8, 1_796_162_400_000);
         let mut tx = db.pool.begin().await.unwrap();
         for b in &builds {
-            upsert_plain(&mut tx, b).await.unwrap();
+            insert_plain(&mut tx, b).await.unwrap();
         }
         tx.commit().await.unwrap();
         let mut conn = db.pool.acquire().await.unwrap();

@@ -98,12 +98,7 @@ async fn store_batch(
         let key = (b.source.clone(), b.source_id.clone());
         // Known from before, or stored earlier in this batch.
         let existing = known.get(&key);
-        // Deliveries arrive out of order and are redelivered by hand: a late "queued" or
-        // "running" must not reopen a build that has finished (its outcome and times would be
-        // lost). The delivery is answered with the build as stored.
-        if let Some(old) =
-            existing.filter(|old| old.status.is_finished() && !b.status.is_finished())
-        {
+        if let Some(old) = existing.filter(|old| !b.follow(old)) {
             stored.push(Stored {
                 build: old.clone(),
                 created: false,
@@ -113,11 +108,7 @@ async fn store_batch(
         }
         let finished_now = b.status.is_outcome() && existing.is_none_or(|e| !e.status.is_outcome());
         let created = match existing {
-            Some(old) => {
-                b.keep_what_was_said(old);
-                b.id = old.id;
-                b.predicted_failure = old.predicted_failure;
-                b.model_version = old.model_version;
+            Some(_) => {
                 queries::update(&mut tx, &b).await?;
                 false
             }
