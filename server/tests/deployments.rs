@@ -278,6 +278,13 @@ async fn logs_follow_streams_until_the_deployment_ends(app: TestApp) {
         "{}",
         res.body
     );
+    // Only 0 and 1 mean something: anything else is refused, not read as "follow".
+    for bad in ["follow=2", "after=-1"] {
+        let res = app
+            .get(&format!("/api/v1/deployments/{id}/logs?{bad}"), &admin)
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
 }
 
 on_both_databases!(

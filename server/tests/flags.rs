@@ -130,6 +130,39 @@ async fn flags_are_created_validated_changed_and_audited(app: TestApp) {
     assert_eq!(actions, ["updated", "updated", "created"]);
     assert_eq!(history[1]["reason"], "INC-42");
     assert_eq!(history[1]["flag"]["enabled"], false);
+    // Each entry is the flag as that change left it: its key, the version it made, and who.
+    let versions: Vec<(&Value, &Value, &Value)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                &c["flag"]["key"],
+                &c["flag"]["version"],
+                &c["flag"]["updated_by"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            (
+                &json!("new-checkout"),
+                &json!(3),
+                &json!("token:flag-admin")
+            ),
+            (
+                &json!("new-checkout"),
+                &json!(2),
+                &json!("token:flag-admin")
+            ),
+            (
+                &json!("new-checkout"),
+                &json!(1),
+                &json!("token:flag-admin")
+            ),
+        ]
+    );
 
     assert_eq!(
         app.delete("/api/v1/flags/new-checkout", &admin)

@@ -160,12 +160,20 @@ impl Flags {
         rows.iter()
             .map(|row| -> Result<FlagChange, sqlx::Error> {
                 let definition: String = row.try_get("definition")?;
-                let flag: Flag =
+                let mut flag: Flag =
                     serde_json::from_str(&definition).map_err(|e| sqlx::Error::Decode(e.into()))?;
+                let (at, actor): (i64, String) = (row.try_get("at")?, row.try_get("actor")?);
+                // Rows written before the history kept the whole flag have no key or change
+                // metadata (their version stays unknown, 0).
+                if flag.key.is_empty() {
+                    flag.key = row.try_get("flag_key")?;
+                    flag.updated_at = at;
+                    flag.updated_by.clone_from(&actor);
+                }
                 Ok(FlagChange {
                     id: row.try_get("id")?,
-                    at: row.try_get("at")?,
-                    actor: row.try_get("actor")?,
+                    at,
+                    actor,
                     action: row.try_get("action")?,
                     reason: row.try_get("reason")?,
                     flag,
@@ -306,7 +314,9 @@ impl Flags {
             .bind(actor)
             .bind(action)
             .bind(reason)
-            .bind(definition(flag))
+            // The whole flag, with its key and version: the history says which version each
+            // change made.
+            .bind(serde_json::to_string(flag).unwrap_or_default())
             .execute(&mut *tx)
             .await
             .context("recording a flag's history")?;

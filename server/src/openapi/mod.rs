@@ -80,7 +80,7 @@ pub(crate) fn slug() -> Value {
 /// literals; a generated client need not.)
 pub(crate) fn http_url() -> Value {
     json!({ "type": "string", "maxLength": 2048,
-        "pattern": "^https?://[A-Za-z0-9._~-]+(:[0-9]{1,4})?([/?#][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?$" })
+        "pattern": "^https?://[A-Za-z0-9._~-]+(:[0-9]{1,5})?([/?#][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?$" })
 }
 
 pub(crate) fn int_range(min: i64, max: i64) -> Value {
@@ -228,7 +228,10 @@ fn paths() -> Value {
             "description": "Requires the viewer role (or higher).",
             "parameters": [path_param("id", "integer"), query_with("after", int_range(0, i64::MAX), "line number to continue after"), query_with("limit", int_range(1, 10_000), "1 to 10000"), query_with("follow", int_range(0, 1), "1 to stream until the deployment ends")],
             "responses": {
-                "200": { "description": "Lines", "content": { "application/json": { "schema": list_of("LogLine") }, "text/event-stream": { "schema": s("string") } } },
+                "200": { "description": "Lines", "content": { "application/json": { "schema": list_of("LogLine") }, "text/event-stream": { "schema": {
+                    "description": "Each event: `line` (its id the line number, its data a LogLine as JSON), then `end` (its data the finished Deployment as JSON)",
+                    "type": "object", "required": ["event", "data"],
+                    "properties": { "event": one_of(&["line", "end"]), "id": s("string"), "data": s("string") } } } } },
                 "400": { "$ref": "#/components/responses/Error" }, "404": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" },
             },
         } },
@@ -460,7 +463,7 @@ fn components() -> Value {
             "AuditEntry": object(&["id", "at", "actor", "action", "target", "detail"], json!({ "id": s("integer"), "at": s("integer"), "actor": s("string"), "action": s("string"), "target": s("string"), "reason": opt("string"), "detail": s("object") })),
             "AuditPage": object(&["entries"], json!({ "entries": list_of("AuditEntry"), "next_before": opt("integer") })),
             "Service": object(&["id", "name", "created_at"], json!({ "id": s("integer"), "name": s("string"), "description": opt("string"), "owner": opt("string"), "repo_url": opt("string"), "created_at": s("integer") })),
-            "NewService": input(&["name"], json!({ "name": slug(), "description": nullable(optional_line(500)), "owner": nullable(optional_line(100)), "repo_url": { "type": ["string", "null"], "maxLength": 2048, "pattern": "^\\s*((https?://[A-Za-z0-9._~-]+(:[0-9]{1,4})?([/?#][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?)|((ssh://|git@)[^\\s\\u0000-\\u001f\\u007f-\\u009f]*))?\\s*$" } })),
+            "NewService": input(&["name"], json!({ "name": slug(), "description": nullable(optional_line(500)), "owner": nullable(optional_line(100)), "repo_url": { "type": ["string", "null"], "maxLength": 2048, "pattern": "^\\s*((https?://[A-Za-z0-9._~-]+(:[0-9]{1,5})?([/?#][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?)|((ssh://|git@)[^\\s\\u0000-\\u001f\\u007f-\\u009f]*))?\\s*$" } })),
             "Environment": object(&["id", "name", "rank", "protected"], json!({ "id": s("integer"), "name": s("string"), "rank": s("integer"), "protected": s("boolean"), "created_at": s("integer") })),
             "NewEnvironment": input(&["name", "rank"], json!({ "name": slug(), "rank": int_range(0, 1_000_000), "protected": s("boolean") })),
             "Release": object(&["id", "service", "version", "created_at"], json!({ "id": s("integer"), "service": s("string"), "version": s("string"), "git_sha": opt("string"), "artifact": opt("string"), "created_at": s("integer") })),

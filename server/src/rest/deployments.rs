@@ -227,7 +227,15 @@ async fn logs(
     ApiQuery(query): ApiQuery<LogQuery>,
 ) -> ApiResult<Response> {
     require(&caller, Role::Viewer)?;
-    if query.follow.unwrap_or(0) == 0 {
+    if query.after < 0 {
+        return Err(AppError::bad_request("after must be 0 or a line number").into());
+    }
+    let stream = match query.follow {
+        None | Some(0) => false,
+        Some(1) => true,
+        Some(_) => return Err(AppError::bad_request("follow must be 0 or 1").into()),
+    };
+    if !stream {
         let limit = query.limit.unwrap_or(LOG_PAGE);
         if !(1..=10 * LOG_PAGE).contains(&limit) {
             return Err(AppError::bad_request(format!(
