@@ -2,8 +2,10 @@
 # Checks the REST API against its own OpenAPI document, as a client generated from it would use
 # it: validates the document against the OpenAPI 3.1 schema, then lets schemathesis (a
 # property-based API fuzzer, from PyPI) send a few thousand generated requests to the built
-# binary. Fails on any 5xx, any answer that does not match the documented schema, status code,
-# content type or headers, and any operation that ignores authentication.
+# binary, started with the demo's data (`scripts/api-fuzz.toml` names its identifiers, so that
+# requests reach stored resources and not only their 404s). Fails on any 5xx, any answer that
+# does not match the documented schema, status code, content type or headers, and any
+# operation that ignores authentication.
 #
 # Two of schemathesis' checks are left out, because no OpenAPI document can state every rule:
 # "positive data acceptance" (the server also refuses a silence that would already be over, a
@@ -31,14 +33,20 @@ token=$("$binary" token create --name api-fuzz --role admin)
 FLIGHTDECK_ADDR="127.0.0.1:$port" FLIGHTDECK_SITE_ROOT=target/site \
   FLIGHTDECK_ADMIN_PASSWORD=api-fuzz-admin-password \
   FLIGHTDECK_GITHUB_WEBHOOK_SECRET=api-fuzz-github-secret-0123 \
-  "$binary" serve >"$work/server.log" 2>&1 &
+  "$binary" serve --demo >"$work/server.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-for _ in $(seq 1 100); do
+# The demo writes three months of builds and trains on them first: a few seconds.
+for _ in $(seq 1 600); do
   curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break
   sleep 0.1
 done
+if ! curl -sf "http://127.0.0.1:$port/api/health" >/dev/null; then
+  echo "[api-fuzz] the server did not start within a minute; its log:" >&2
+  cat "$work/server.log" >&2
+  exit 1
+fi
 
 base="http://127.0.0.1:$port"
 curl -sf -H "Authorization: Bearer $token" "$base/api/openapi.json" -o "$work/openapi.json"
@@ -48,7 +56,7 @@ left_out=(--exclude-checks positive_data_acceptance,negative_data_rejection)
 [ -z "${FLIGHTDECK_FUZZ_ALL:-}" ] || left_out=()
 # Revoking tokens and disabling users are left out: the run would revoke its own credential.
 # A fixed seed makes a failure reproducible (and the run the same on every machine).
-"$venv/bin/schemathesis" run "$work/openapi.json" --url "$base/api/v1" \
+"$venv/bin/schemathesis" --config-file scripts/api-fuzz.toml run "$work/openapi.json" --url "$base/api/v1" \
   -H "Authorization: Bearer $token" \
   --checks all "${left_out[@]}" \
   --exclude-path '/tokens/{id}' --exclude-path '/users/{username}' \
