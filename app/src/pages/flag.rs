@@ -220,7 +220,10 @@ fn History(history: Vec<FlagChange>) -> impl IntoView {
             <ol class="timeline" data-testid="flag-history">
                 {rows.into_iter().map(|(c, what)| view! {
                     <li>
-                        <strong>{c.action.clone()}</strong>" by "{c.actor.clone()}" · "<TimeAgo ms=c.at/>
+                        <strong>{c.action.clone()}</strong>
+                        // Entries from before the history kept versions have none (0).
+                        {(c.flag.version > 0 && c.action != "deleted").then(|| format!(" to version {}", c.flag.version))}
+                        " by "{c.actor.clone()}" · "<TimeAgo ms=c.at/>
                         {c.reason.clone().map(|r| view! { <span class="muted">{format!(" · “{r}”")}</span> })}
                         <ul class="muted small">{what.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
                     </li>
