@@ -21,7 +21,6 @@ use app::builds::{Build, BuildOutcome, ModelInfo, PreRun, Prediction, TOPIC};
 use app::error::AppError;
 use model::Fitted;
 use sqlx::{AnyPool, Row};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -167,16 +166,8 @@ impl Builds {
     pub async fn import(&self, batch: Vec<Build>) -> Result<ImportSummary, AppError> {
         let backend = crate::db::Backend::of(&self.pool);
         let mut tx = store::begin(&self.pool).await?;
-        let keys: Vec<(&str, &str)> = batch
-            .iter()
-            .map(|b| (b.source.as_str(), b.source_id.as_str()))
-            .collect();
         // An import follows what is stored the way a delivery does (it names a source id once).
-        let known: HashMap<(String, String), Build> = queries::find_all(&mut tx, backend, &keys)
-            .await?
-            .into_iter()
-            .map(|b| ((b.source.clone(), b.source_id.clone()), b))
-            .collect();
+        let known = queries::stored_by_source_id(&mut tx, backend, &batch).await?;
         let mut summary = ImportSummary {
             stored: batch.len(),
             created: 0,

@@ -82,6 +82,24 @@ pub async fn find_all(
     Ok(found)
 }
 
+/// The stored builds with the source ids of `builds`, by (source, source id): what a batch of
+/// deliveries or an import follows.
+pub async fn stored_by_source_id(
+    conn: &mut AnyConnection,
+    backend: crate::db::Backend,
+    builds: &[Build],
+) -> Result<std::collections::HashMap<(String, String), Build>, AppError> {
+    let keys: Vec<(&str, &str)> = builds
+        .iter()
+        .map(|b| (b.source.as_str(), b.source_id.as_str()))
+        .collect();
+    Ok(find_all(conn, backend, &keys)
+        .await?
+        .into_iter()
+        .map(|b| ((b.source.clone(), b.source_id.clone()), b))
+        .collect())
+}
+
 /// Binds the columns every write sets, as $1..$21 in [`COLUMNS`] order after `id`. Real numbers
 /// travel as text and are cast in SQL: sqlx 0.8.6's Any driver binds a missing `f64` as a
 /// PostgreSQL `float4`, so a statement first prepared with one would refuse a later value.

@@ -14,7 +14,6 @@ use crate::store;
 use app::builds::{Build, PreRun, TOPIC};
 use app::error::AppError;
 use sqlx::AnyPool;
-use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
 /// A build to store, and where its answer goes.
@@ -82,21 +81,13 @@ async fn store_batch(
     let model = model.read().unwrap_or_else(|e| e.into_inner()).clone();
     let backend = Backend::of(pool);
     let mut tx = store::begin_write(pool, backend).await?;
-    let keys: Vec<(&str, &str)> = builds
-        .iter()
-        .map(|b| (b.source.as_str(), b.source_id.as_str()))
-        .collect();
-    let mut known: HashMap<(String, String), Build> = queries::find_all(&mut tx, backend, &keys)
-        .await?
-        .into_iter()
-        .map(|b| ((b.source.clone(), b.source_id.clone()), b))
-        .collect();
+    // Known from before, or (below) stored earlier in this batch.
+    let mut known = queries::stored_by_source_id(&mut tx, backend, builds).await?;
     let mut stored = Vec::with_capacity(builds.len());
     let mut events = Vec::with_capacity(builds.len());
     for b in builds {
         let mut b = b.clone();
         let key = (b.source.clone(), b.source_id.clone());
-        // Known from before, or stored earlier in this batch.
         let existing = known.get(&key);
         if let Some(old) = existing.filter(|old| !b.follow(old)) {
             stored.push(Stored {
