@@ -116,7 +116,7 @@ fn new_build() -> Value {
             "lines_deleted": count.clone(), "duration_s": { "type": ["number", "null"], "minimum": 0, "maximum": 31_536_000 }, "tests_total": count.clone(),
             "tests_failed": count, "coverage": { "type": ["number", "null"], "minimum": 0, "maximum": 100 },
             "url": { "type": ["string", "null"], "maxLength": 2000, "pattern": "^\\s*(https?://[A-Za-z0-9._~-]+(:[0-9]{1,5})?([/?#][^\\s]*)?)?\\s*$" },
-            "source_id": { "type": ["string", "integer", "null"], "maxLength": 200, "description": "the sender's own id: a repeated delivery updates" },
+            "source_id": { "type": ["string", "integer", "null"], "maxLength": 200, "description": "the sender's own id: a repeated delivery updates; without one, each delivery is a new build" },
             "repo": text(200), "workflow": text(200), "source": text(40),
         }),
     )
