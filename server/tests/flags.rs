@@ -495,8 +495,43 @@ async fn ofrep_bulk_answers_every_flag_with_an_etag(app: TestApp) {
     assert_eq!(errors[0]["errorCode"], "TARGETING_KEY_MISSING");
 }
 
+/// History written before it kept the whole flag stored it without its key and change
+/// metadata: it reads back with the key, time and author of its row, not blanks.
+async fn older_history_entries_read_back_with_their_key(app: TestApp) {
+    let admin = app.new_token("flag-admin", Role::Admin).await;
+    let created = app.post_json("/api/v1/flags", &admin, checkout()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let mut old = checkout();
+    old.as_object_mut().unwrap().remove("key");
+    sqlx::query("INSERT INTO flag_history (flag_key, at, actor, action, reason, definition) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind("new-checkout")
+        .bind(1_700_000_000_000_i64)
+        .bind("maria.sre")
+        .bind("updated")
+        .bind(None::<String>)
+        .bind(old.to_string())
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let history = app
+        .get("/api/v1/flags/new-checkout/history", &admin)
+        .await
+        .json();
+    let older = &history[0]["flag"];
+    assert_eq!(
+        (&older["key"], &older["updated_by"], &older["updated_at"]),
+        (
+            &json!("new-checkout"),
+            &json!("maria.sre"),
+            &json!(1_700_000_000_000_i64)
+        )
+    );
+    assert_eq!(history[1]["flag"]["version"], 1);
+}
+
 on_both_databases!(
     flags_are_created_validated_changed_and_audited,
+    older_history_entries_read_back_with_their_key,
     only_admins_change_flags,
     ofrep_evaluates_by_priority_with_its_error_codes,
     ofrep_bulk_answers_every_flag_with_an_etag,
