@@ -56,6 +56,6 @@ test("an admin reads, previews and switches a flag", async ({ page, browser }) =
   await expect(prodRow).toContainText("Its own");
   const history = page.getByTestId("flag-history");
   await expect(history.locator("li").first()).toContainText("checkout errors in INC-7");
-  await expect(history.locator("li").first()).toContainText(/updated to version \d+/);
+  await expect(history.locator("li").first()).toContainText(/updated \(version \d+\)/);
   await expect(history.locator("li").first()).toContainText("environments:");
 });

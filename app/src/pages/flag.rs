@@ -222,7 +222,7 @@ fn History(history: Vec<FlagChange>) -> impl IntoView {
                     <li>
                         <strong>{c.action.clone()}</strong>
                         // Entries from before the history kept versions have none (0).
-                        {(c.flag.version > 0 && c.action != "deleted").then(|| format!(" to version {}", c.flag.version))}
+                        {(c.flag.version > 0 && c.action != "deleted").then(|| format!(" (version {})", c.flag.version))}
                         " by "{c.actor.clone()}" · "<TimeAgo ms=c.at/>
                         {c.reason.clone().map(|r| view! { <span class="muted">{format!(" · “{r}”")}</span> })}
                         <ul class="muted small">{what.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
