@@ -180,8 +180,7 @@ impl Builds {
                 summary.updated += 1;
                 continue;
             }
-            finished +=
-                u64::from(b.status.is_outcome() && existing.is_none_or(|e| !e.status.is_outcome()));
+            finished += u64::from(b.finishes(existing));
             if existing.is_some() {
                 queries::update(&mut tx, &b).await?;
                 summary.updated += 1;

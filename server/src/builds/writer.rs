@@ -97,7 +97,7 @@ async fn store_batch(
             });
             continue;
         }
-        let finished_now = b.status.is_outcome() && existing.is_none_or(|e| !e.status.is_outcome());
+        let finished_now = b.finishes(existing);
         let created = match existing {
             Some(_) => {
                 queries::update(&mut tx, &b).await?;
