@@ -1,0 +1,34 @@
+//! Fixtures of the flag tests.
+
+use super::{Auth, TestApp};
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+/// A boolean flag `new-checkout` with user, role and attribute rules and a 30% rollout.
+pub fn checkout() -> Value {
+    json!({
+        "key": "new-checkout",
+        "description": "The one-page checkout",
+        "kind": "boolean",
+        "variants": {"on": true, "off": false},
+        "default_variant": "off",
+        "enabled": true,
+        "rules": [
+            {"users": ["alice"], "variant": "on"},
+            {"roles": ["beta"], "variant": "on"},
+            {"conditions": ["country in [\"NL\", \"DE\"]", "plan == \"pro\""], "variant": "on"}
+        ],
+        "rollout": {"on": 30, "off": 70}
+    })
+}
+
+/// An app's token, limited to evaluating flags.
+pub async fn evaluator(app: &TestApp, admin: &Auth, environment: Option<&str>) -> Auth {
+    let mut body = json!({"name": format!("app-{}", environment.unwrap_or("base")), "scopes": ["flags:evaluate"]});
+    if let Some(e) = environment {
+        body["environment"] = json!(e);
+    }
+    let res = app.post_json("/api/v1/tokens", admin, body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    Auth::Bearer(res.json()["token"].as_str().unwrap().to_string())
+}
