@@ -2,9 +2,9 @@
 //! pre-run fields (change size, trigger, branch kind, commit message words, the part of the day
 //! and the weekday, so a team whose Friday or late builds fail more is learnt)
 //! and what came before it ([`Prior`]: the last outcome on its branch, the red streak, the
-//! author's and the pipeline's recent failure rates, time since the branch's last build, and
-//! what tells a flake from a broken branch: whether this is a re-run of the last build's commit,
-//! and how many tests the last failure failed).
+//! author's recent and lasting failure rates, the pipeline's, time since the branch's last
+//! build, and what tells a flake from a broken branch: whether this is a re-run of the last
+//! build's commit, and how many tests the last failure failed).
 //! [`History`] computes the prior of each build of a time-ordered history as it goes, so
 //! training never sees the future.
 
@@ -12,12 +12,15 @@ use super::{is_default_branch, thousands, Build, BuildStatus, BuildTrigger, PreR
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
-/// How many of an author's latest builds their failure rate reads.
+/// How many of an author's latest builds their recent failure rate reads.
 pub const AUTHOR_WINDOW: usize = 10;
+/// How many of an author's latest builds their lasting failure rate reads: ten builds estimate
+/// an author's own risk poorly (one red branch they inherited is half of it).
+pub const AUTHOR_LONG_WINDOW: usize = 100;
 /// How many of a pipeline's latest builds its failure rate reads.
-pub const PIPELINE_WINDOW: usize = 20;
+pub const PIPELINE_WINDOW: usize = 50;
 
-pub const NAMES: [&str; 34] = [
+pub const NAMES: [&str; 35] = [
     "change_size",
     "files_changed",
     "trigger_pull_request",
@@ -52,6 +55,7 @@ pub const NAMES: [&str; 34] = [
     "rerun",
     "rerun_after_failure",
     "message_feature",
+    "author_long_failure_rate",
 ];
 
 /// What came before a build.
@@ -65,6 +69,8 @@ pub struct Prior {
     pub author: (u32, u32),
     /// The pipeline's latest builds: failures, of how many.
     pub pipeline: (u32, u32),
+    /// The author's latest builds over the longer window: failures, of how many.
+    pub author_long: (u32, u32),
     /// Since the previous build started on this pipeline and branch.
     pub since_last_s: Option<f64>,
     /// Tests the last finished build on this branch failed, when it failed and said: a flake
@@ -179,6 +185,7 @@ pub fn features(b: &PreRun, prior: &Prior) -> Vec<f64> {
                 "new",
             ],
         ),
+        smoothed(prior.author_long),
     ]
 }
 
@@ -203,6 +210,10 @@ pub fn explain(index: usize, b: &PreRun, prior: &Prior) -> String {
         "pipeline_failure_rate" => format!(
             "this pipeline's last {} builds: {} failed",
             prior.pipeline.1, prior.pipeline.0
+        ),
+        "author_long_failure_rate" => format!(
+            "this author's last {} builds: {} failed",
+            prior.author_long.1, prior.author_long.0
         ),
         "hours_since_last_build" => match prior.since_last_s {
             Some(s) => format!("{} since the last build here", elapsed(s)),
@@ -260,9 +271,12 @@ struct BranchState {
     previous_commit: Option<String>,
 }
 
-fn rate(window: Option<&VecDeque<bool>>) -> (u32, u32) {
+/// Failures among the newest `last` outcomes of `window` (oldest first), of how many.
+fn rate(window: Option<&VecDeque<bool>>, last: usize) -> (u32, u32) {
     window.map_or((0, 0), |w| {
-        (w.iter().filter(|f| **f).count() as u32, w.len() as u32)
+        let newest = w.iter().skip(w.len().saturating_sub(last));
+        let n = w.len().min(last) as u32;
+        (newest.filter(|f| **f).count() as u32, n)
     })
 }
 
@@ -270,11 +284,14 @@ impl History {
     /// What came before `b`.
     pub fn prior(&self, b: &PreRun) -> Prior {
         let branch = self.branches.get(&(b.pipeline.clone(), b.branch.clone()));
+        let author = b.author.as_ref().and_then(|a| self.authors.get(a));
+        let pipeline = self.pipelines.get(&b.pipeline);
         Prior {
             previous_failed: branch.and_then(|s| s.previous_failed),
             red_streak: branch.map_or(0, |s| s.red_streak),
-            author: rate(b.author.as_ref().and_then(|a| self.authors.get(a))),
-            pipeline: rate(self.pipelines.get(&b.pipeline)),
+            author: rate(author, AUTHOR_WINDOW),
+            pipeline: rate(pipeline, PIPELINE_WINDOW),
+            author_long: rate(author, AUTHOR_LONG_WINDOW),
             since_last_s: branch
                 .and_then(|s| s.last_started)
                 .map(|at| (b.started_at - at) as f64 / 1000.0),
@@ -309,7 +326,7 @@ impl History {
         if let Some(author) = &b.author {
             push(
                 self.authors.entry(author.clone()).or_default(),
-                AUTHOR_WINDOW,
+                AUTHOR_LONG_WINDOW,
             );
         }
         push(
@@ -348,6 +365,32 @@ mod tests {
             None,
             "per branch"
         );
+    }
+
+    #[test]
+    fn an_authors_lasting_rate_reads_their_last_hundred_builds_beside_the_last_ten() {
+        let mut h = History::default();
+        // 30 failures, then 90 successes: the last ten are green, the last hundred not.
+        for minute in 0..120 {
+            let status = if minute < 30 {
+                BuildStatus::Failure
+            } else {
+                BuildStatus::Success
+            };
+            h.record(&build(&format!("feature/{minute}"), status, minute, 60.0));
+        }
+        let next = PreRun::from(&build("main", BuildStatus::Queued, 200, 0.0));
+        let prior = h.prior(&next);
+        assert_eq!(prior.author, (0, 10));
+        assert_eq!(prior.author_long, (10, 100));
+        assert_eq!(prior.pipeline, (0, PIPELINE_WINDOW as u32));
+        let at = |name: &str| NAMES.iter().position(|n| *n == name).unwrap();
+        assert_eq!(
+            explain(at("author_long_failure_rate"), &next, &prior),
+            "this author's last 100 builds: 10 failed"
+        );
+        let f = features(&next, &prior);
+        assert!(f[at("author_long_failure_rate")] > f[at("author_failure_rate")]);
     }
 
     #[test]

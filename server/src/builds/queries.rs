@@ -1,7 +1,7 @@
 //! The SQL of the builds store.
 
 use crate::error::Context as _;
-use app::builds::features::{Prior, AUTHOR_WINDOW, PIPELINE_WINDOW};
+use app::builds::features::{Prior, AUTHOR_LONG_WINDOW, AUTHOR_WINDOW, PIPELINE_WINDOW};
 use app::builds::{
     Build, BuildOutcome, BuildQuery, BuildStatus, BuildTrigger, LiveAccuracy, PreRun,
 };
@@ -185,24 +185,29 @@ pub async fn insert_plain(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<i6
         .context("storing a build")
 }
 
-/// The latest finished builds each part of a prior reads (newest first after sorting), and
-/// the branch's last start, in one statement: the writer reads a prior per new build, and each
-/// statement on SQLite is a round trip to its thread.
+/// The branch's latest finished builds (newest first after sorting), the failures and the
+/// count of the author's two windows and the pipeline's window of finished builds, and the
+/// branch's last start, in one statement: the writer reads a prior per new build, and each
+/// statement on SQLite is a round trip to its thread. The windows are counted where they are
+/// read, so a hundred-build window costs a row, not a hundred.
 const PRIOR: &str = "\
-    SELECT 'branch' AS part, status, started_at, commit_sha, tests_failed FROM ( \
+    SELECT 'branch' AS part, status, started_at AS at, commit_sha, tests_failed AS n FROM ( \
         SELECT status, started_at, commit_sha, tests_failed FROM builds \
         WHERE pipeline = $1 AND branch = $2 AND started_at < $4 AND status IN ('success', 'failure') \
         ORDER BY started_at DESC LIMIT 50) b \
-    UNION ALL SELECT 'author', status, started_at, '', NULL FROM (SELECT status, started_at FROM builds \
-        WHERE author = $3 AND started_at < $4 AND status IN ('success', 'failure') \
-        ORDER BY started_at DESC LIMIT $5) a \
-    UNION ALL SELECT 'pipeline', status, started_at, '', NULL FROM (SELECT status, started_at FROM builds \
-        WHERE pipeline = $1 AND started_at < $4 AND status IN ('success', 'failure') \
-        ORDER BY started_at DESC LIMIT $6) p \
+    UNION ALL SELECT 'author', '', COUNT(*), '', SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) \
+        FROM (SELECT status FROM builds WHERE author = $3 AND started_at < $4 \
+        AND status IN ('success', 'failure') ORDER BY started_at DESC LIMIT $5) a \
+    UNION ALL SELECT 'author_long', '', COUNT(*), '', SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) \
+        FROM (SELECT status FROM builds WHERE author = $3 AND started_at < $4 \
+        AND status IN ('success', 'failure') ORDER BY started_at DESC LIMIT $7) al \
+    UNION ALL SELECT 'pipeline', '', COUNT(*), '', SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) \
+        FROM (SELECT status FROM builds WHERE pipeline = $1 AND started_at < $4 \
+        AND status IN ('success', 'failure') ORDER BY started_at DESC LIMIT $6) p \
     UNION ALL SELECT 'last', '', MAX(started_at), '', NULL FROM builds \
         WHERE pipeline = $1 AND branch = $2 AND started_at < $4";
 
-/// One finished build a prior reads.
+/// One finished build on the branch.
 struct Finished {
     at: i64,
     failed: bool,
@@ -220,43 +225,46 @@ pub async fn prior(conn: &mut AnyConnection, pre: &PreRun) -> Result<Prior, AppE
         .bind(pre.started_at)
         .bind(AUTHOR_WINDOW as i64)
         .bind(PIPELINE_WINDOW as i64)
+        .bind(AUTHOR_LONG_WINDOW as i64)
         .fetch_all(&mut *conn)
         .await
         .context("reading a build's history")?;
-    let mut parts: std::collections::HashMap<String, Vec<Finished>> = Default::default();
+    let mut branch = Vec::new();
+    let mut windows: std::collections::HashMap<String, (u32, u32)> = Default::default();
     let mut last = None;
     for r in &rows {
         let decoded = (|| -> Result<(), sqlx::Error> {
             let part: String = r.try_get(0)?;
             let at: Option<i64> = r.try_get(2)?;
-            if part == "last" {
-                last = at;
-            } else if let Some(at) = at {
-                parts.entry(part).or_default().push(Finished {
+            let n: Option<i64> = r.try_get(4)?;
+            match (part.as_str(), at) {
+                ("last", _) => last = at,
+                ("branch", Some(at)) => branch.push(Finished {
                     at,
                     failed: r.try_get::<String, _>(1)? == "failure",
                     commit: r.try_get(3)?,
-                    tests_failed: r.try_get(4)?,
-                });
+                    tests_failed: n,
+                }),
+                // A window: its failures (no sum over no builds), of how many.
+                (_, count) => {
+                    let count = count.unwrap_or(0) as u32;
+                    windows.insert(part, (n.unwrap_or(0) as u32, count));
+                }
             }
             Ok(())
         })();
         decoded.context("reading a build's history")?;
     }
     // Newest first; the union promises no order.
-    let mut newest_first = |part: &str| -> Vec<Finished> {
-        let mut v = parts.remove(part).unwrap_or_default();
-        v.sort_by_key(|f| std::cmp::Reverse(f.at));
-        v
-    };
-    let branch = newest_first("branch");
-    let count = |w: &[Finished]| (w.iter().filter(|f| f.failed).count() as u32, w.len() as u32);
+    branch.sort_by_key(|f| std::cmp::Reverse(f.at));
+    let mut window = |part: &str| windows.remove(part).unwrap_or_default();
     let previous = branch.first();
     Ok(Prior {
         previous_failed: previous.map(|f| f.failed),
         red_streak: branch.iter().take_while(|f| f.failed).count() as u32,
-        author: count(&newest_first("author")),
-        pipeline: count(&newest_first("pipeline")),
+        author: window("author"),
+        pipeline: window("pipeline"),
+        author_long: window("author_long"),
         since_last_s: last.map(|at| (pre.started_at - at) as f64 / 1000.0),
         previous_tests_failed: previous.and_then(|f| f.tests_failed.filter(|_| f.failed)),
         previous_commit: previous.map(|f| f.commit.clone()),
@@ -452,7 +460,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/prior.db", dir.path().display());
         let db = crate::db::Db::connect(&url).await.unwrap();
-        let builds = crate::demo::builds::history(5, 12, 8, 1_796_162_400_000);
+        let builds = crate::demo::builds::history(5, 30, 8, 1_796_162_400_000);
         let mut tx = db.pool.begin().await.unwrap();
         for b in &builds {
             insert_plain(&mut tx, b).await.unwrap();
@@ -460,11 +468,15 @@ mod tests {
         tx.commit().await.unwrap();
         let mut conn = db.pool.acquire().await.unwrap();
         let mut history = History::default();
-        let mut reds = 0;
+        let (mut reds, mut full) = (0, 0);
         for b in &builds {
             let pre = PreRun::from(b);
             let expected = history.prior(&pre);
             reds += u32::from(expected.red_streak > 1);
+            full += u32::from(
+                expected.author_long.1 as usize == AUTHOR_LONG_WINDOW
+                    && expected.pipeline.1 as usize == PIPELINE_WINDOW,
+            );
             assert_eq!(
                 prior(&mut conn, &pre).await.unwrap(),
                 expected,
@@ -474,5 +486,6 @@ mod tests {
             history.record(b);
         }
         assert!(reds > 0, "the history has red streaks to compare");
+        assert!(full > 0, "the history fills the long windows");
     }
 }
