@@ -20,7 +20,13 @@ F1 beat the last build's.
 With --signals the history also carries what tells a flake from real breakage in real CI: the
 number of failed tests, and re-runs of failed builds on the same commit.
 
-usage: scripts/predictor-check.py [--seeds 1-20] [--mode import|live] [--signals]
+With --textbook it is a third history instead, the kind a test of a predictor is often written
+with: each build's chance of failure is a logistic function of what is known before it runs
+(change size, message word, trigger, part of the day, Friday afternoon, the author's and the
+pipeline's own risk, and whether the last build on the branch failed), with nothing hidden. The
+best possible predictor is then of the model's own kind, and what is lost is estimation.
+
+usage: scripts/predictor-check.py [--seeds 1-20] [--mode import|live] [--signals | --textbook]
                                   [--binary target/release/flightdeck] [--site target/site]
 """
 import argparse
@@ -146,6 +152,48 @@ def history(seed, n, signals=False):
     return out
 
 
+TEXTBOOK_PIPELINES = [("acme/api/ci", -0.2), ("acme/web/ci", 0.0), ("acme/mobile/build", 0.4),
+                      ("acme/infra/plan", -0.5), ("acme/data/etl", 0.2)]
+TEXTBOOK_WORDS = [("feat", 0.3), ("fix", -0.1), ("docs", -1.2), ("bump", 0.5), ("refactor", 0.4),
+                  ("wip", 0.9), ("test", 0.0), ("revert", -0.4)]  # word, its log-odds
+
+
+def textbook(seed, n):
+    """Failure as a logistic function of observable pre-run features (see the module's doc)."""
+    rng = random.Random(seed)
+    authors = [(f"dev{i}", rng.gauss(0, 0.6)) for i in range(20)]
+    t = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+    last, out = {}, []
+    for i in range(n):
+        t += dt.timedelta(minutes=rng.expovariate(1 / 40))
+        pipeline, pipeline_risk = rng.choice(TEXTBOOK_PIPELINES)
+        author, author_risk = rng.choice(authors)
+        r = rng.random()
+        if r < 0.4:
+            branch, trigger = "main", "push"
+        elif r < 0.45:
+            branch, trigger = "main", "schedule"
+        elif r < 0.5:
+            branch, trigger = "main", "manual"
+        else:
+            branch, trigger = f"feature/{author}-{rng.randint(0, 8)}", "pull_request"
+        word, word_risk = rng.choice(TEXTBOOK_WORDS)
+        lines = int(rng.lognormvariate(4.0, 1.4))
+        logit = (-2.4 + pipeline_risk + author_risk + 0.8 * (math.log10(1 + lines) - 2)
+                 + word_risk + 1.9 * last.get((pipeline, branch), False)
+                 + 0.5 * (t.hour >= 22 or t.hour < 6) + 0.5 * (t.weekday() == 4 and t.hour >= 14)
+                 + 0.2 * (trigger == "pull_request"))
+        p = 1 / (1 + math.exp(-logit))
+        failed = rng.random() < p
+        last[(pipeline, branch)] = failed
+        build = {"source_id": f"textbook-{seed}-{i}", "pipeline": pipeline, "branch": branch,
+                 "commit": "%040x" % rng.getrandbits(160), "author": author, "trigger": trigger,
+                 "message": f"{word}: {rng.choice(SUBJECTS)}", "files_changed": max(1, lines // 30),
+                 "lines_added": lines * 3 // 4, "lines_deleted": lines // 4}
+        out.append(finish(rng, build, t, failed, None, p))
+    return out
+
+
 def finish(rng, build, t, failed, real, p):
     """The build's start, outcome and test counts; `real` (None: not modelled) says whether a
     failure is real breakage, which fails many tests, or a flake, which fails one or two."""
@@ -192,9 +240,10 @@ def scores(pred, actual):
     return acc, f1
 
 
-def check(base, token, seed, n, mode, signals):
-    """Runs one check against a server; returns (accuracy, f1, baseline f1, majority accuracy)."""
-    builds = history(seed, n, signals)
+def check(base, token, seed, n, mode, kind):
+    """Runs one check against a server on a history of `kind` (plain, signals or textbook);
+    returns (accuracy, f1, baseline f1, majority accuracy)."""
+    builds = textbook(seed, n) if kind == "textbook" else history(seed, n, kind == "signals")
     outcomes = [b for b in builds if b["status"] in ("success", "failure")]
     cut = round(len(outcomes) * 0.7)
     test = outcomes[cut:]
@@ -235,7 +284,7 @@ def check(base, token, seed, n, mode, signals):
     return m[0], m[1], base_scores[1], max(share, 1 - share)
 
 
-def serve(binary, site, seed, n, mode, signals):
+def serve(binary, site, seed, n, mode, kind):
     """Starts the binary on an empty database, runs one check, stops it."""
     with tempfile.TemporaryDirectory() as work:
         env = dict(os.environ, FLIGHTDECK_DATABASE_URL=f"sqlite://{work}/check.db",
@@ -256,7 +305,7 @@ def serve(binary, site, seed, n, mode, signals):
                     break
                 except OSError:
                     time.sleep(0.1)
-            return check(base, token, seed, n, mode, signals)
+            return check(base, token, seed, n, mode, kind)
         finally:
             server.terminate()
             server.wait()
@@ -269,21 +318,25 @@ def main():
     ap.add_argument("--mode", choices=["import", "live"], default="import")
     ap.add_argument("--binary", default="target/release/flightdeck")
     ap.add_argument("--site", default="target/site")
-    ap.add_argument("--signals", action="store_true",
-                    help="flakes fail one or two tests, real breakage many; failed builds re-run")
+    shape = ap.add_mutually_exclusive_group()
+    shape.add_argument("--signals", action="store_true",
+                       help="flakes fail one or two tests, real breakage many; failed builds re-run")
+    shape.add_argument("--textbook", action="store_true",
+                       help="failure a logistic function of the pre-run features, nothing hidden")
     a = ap.parse_args()
+    kind = "textbook" if a.textbook else "signals" if a.signals else "plain"
     low, _, high = a.seeds.partition("-")
     seeds = range(int(low), int(high or low) + 1)
     accurate = better = both = 0
     accuracy_sum = f1_gap_sum = 0.0
     for seed in seeds:
-        acc, f1, base_f1, majority = serve(a.binary, a.site, seed, a.builds, a.mode, a.signals)
+        acc, f1, base_f1, majority = serve(a.binary, a.site, seed, a.builds, a.mode, kind)
         accuracy_sum += acc
         f1_gap_sum += f1 - base_f1
         accurate += acc > 0.80 and acc > majority
         better += f1 > base_f1
         both += acc > 0.80 and acc > majority and f1 > base_f1
-    print(f"\nseeds {a.seeds} ({a.mode}{', signals' if a.signals else ''}): accuracy above 0.80 and the majority's on {accurate}, "
+    print(f"\nseeds {a.seeds} ({a.mode}, {kind}): accuracy above 0.80 and the majority's on {accurate}, "
           f"F1 above the last build's on {better}, both on {both} of {len(seeds)}; "
           f"mean accuracy {accuracy_sum / len(seeds):.4f}, mean F1 less the last build's "
           f"{f1_gap_sum / len(seeds):+.4f}")

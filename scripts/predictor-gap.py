@@ -3,9 +3,10 @@
 
 Takes the histories of scripts/predictor-check.py (its second, independent generator), which
 also write down what no predictor can see: whether a build's branch is really broken, and
-its author's true skill. Computes 24 of Flightdeck's features the way `app/src/builds/
+its author's true skill. Computes 25 of Flightdeck's features the way `app/src/builds/
 features.rs` does (change size, files, trigger, branch, message words, night and weekend, the
-last outcome, red streak, author's and pipeline's recent failure rates, time since the last
+last outcome, red streak, the author's failure rate over 10 and 100 builds, the pipeline's over
+50, time since the last
 build, a fix onto a red branch, the last failure's failed tests, re-runs), fits scikit-learn's
 logistic regression on the oldest 70 %, picks the threshold on them with Flightdeck's rule
 (`best_threshold`), and scores the newest 30 % against the last-build and majority baselines.
@@ -19,14 +20,20 @@ Then does the same with one thing added at a time:
   bootstrap     the same model, with the threshold most likely to beat both targets on 200
                 resamples of the training part instead of Flightdeck's rule
 
+With --textbook, on the third history of predictor-check.py instead (failure a logistic
+function of observable features, nothing hidden), beside two ceilings: the same logistic
+regression on exactly the generator's terms (the author's and the pipeline's true risk among
+them), and the generator's own probabilities, each with Flightdeck's threshold rule.
+
 Needs numpy and scikit-learn (pip install numpy scikit-learn); not part of the test command.
-usage: scripts/predictor-gap.py [--seeds 1-30]
+usage: scripts/predictor-gap.py [--seeds 1-30] [--textbook]
 """
 import argparse
 import datetime as dt
 import importlib.util
 import math
 import os
+import random
 import re
 from collections import defaultdict, deque
 
@@ -70,7 +77,8 @@ def samples(builds, extra):
                    has(m, ["bump", "deps", "dependency", "upgrade"]), has(m, ["refactor", "cleanup"]),
                    has(m, ["feat", "feature", "add", "new"]), float(not 7 <= hour < 20),
                    float(started.weekday() >= 5), float(red), float(s["failed"] is None),
-                   math.log1p(s["streak"]), rate(authors[b["author"]]), rate(pipelines[b["pipeline"]]),
+                   math.log1p(s["streak"]), rate(list(authors[b["author"]])[-10:]),
+                   rate(authors[b["author"]]), rate(pipelines[b["pipeline"]]),
                    math.log1p(since), float(red and has(m, ["fix", "fixes", "fixed", "revert", "reverts"])),
                    math.log1p(s["tests"] or 0), float(rerun), float(rerun and red)]
             if extra == "broken":
@@ -84,7 +92,7 @@ def samples(builds, extra):
             failed.append(b["status"] == "failure")
             last_build.append(red)
             now_failed = b["status"] == "failure"
-            windows = [(authors[b["author"]], 10), (pipelines[b["pipeline"]], 20)]
+            windows = [(authors[b["author"]], 100), (pipelines[b["pipeline"]], 50)]
             if not red:
                 windows.append((breaks[b["author"]], 100))
             for window, cap in windows:
@@ -132,10 +140,34 @@ def bootstrap_threshold(probabilities, actual, last_build, rounds=200):
     return best[len(best) // 2]
 
 
+def generator_terms(seed, builds):
+    """The textbook generator's own terms of each finished build (see check.textbook)."""
+    rng = random.Random(seed)
+    authors = {f"dev{i}": rng.gauss(0, 0.6) for i in range(20)}
+    pipelines, words, last, rows = dict(check.TEXTBOOK_PIPELINES), dict(check.TEXTBOOK_WORDS), {}, []
+    for b in builds:
+        t = dt.datetime.fromisoformat(b["started_at"].replace("Z", "+00:00"))
+        key = (b["pipeline"], b["branch"])
+        if b["status"] in ("success", "failure"):
+            rows.append([authors[b["author"]], pipelines[b["pipeline"]],
+                         math.log10(1 + b["lines_added"] + b["lines_deleted"]),
+                         words[b["message"].split(":")[0]], float(last.get(key, False)),
+                         float(t.hour >= 22 or t.hour < 6), float(t.weekday() == 4 and t.hour >= 14),
+                         float(b["trigger"] == "pull_request")])
+        last[key] = b["status"] == "failure"
+    return np.array(rows)
+
+
 def measure(seeds, signals, extra, boosting=False, bootstrap=False):
+    """`signals` is True, False or "textbook"; `extra` may also be "terms" (the textbook
+    generator's own terms instead of Flightdeck's features) or "truth" (its probabilities)."""
     both, accuracy, f1_gap, auc = 0, [], [], []
     for seed in seeds:
-        x, y, last = samples(check.history(seed, 3000, signals), extra)
+        builds = (check.textbook(seed, 3000) if signals == "textbook"
+                  else check.history(seed, 3000, signals))
+        x, y, last = samples(builds, extra)
+        if extra == "terms":
+            x = generator_terms(seed, builds)
         cut = round(len(y) * 0.7)
         mean, sd = x[:cut].mean(0), x[:cut].std(0)
         z = (x - mean) / np.where(sd < 1e-9, 1.0, sd)
@@ -143,6 +175,9 @@ def measure(seeds, signals, extra, boosting=False, bootstrap=False):
                  if boosting else LogisticRegression(C=1.0, max_iter=2000))
         model.fit(z[:cut], y[:cut])
         train_p, test_p = model.predict_proba(z[:cut])[:, 1], model.predict_proba(z[cut:])[:, 1]
+        if extra == "truth":
+            truth = np.array([b["_p"] for b in builds if b["status"] in ("success", "failure")])
+            train_p, test_p = truth[:cut], truth[cut:]
         share = y[:cut].mean()
         base_accuracy, base_f1 = scores(last[:cut], y[:cut])
         t = (bootstrap_threshold(train_p, y[:cut], last[:cut]) if bootstrap else
@@ -160,19 +195,27 @@ def measure(seeds, signals, extra, boosting=False, bootstrap=False):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default="1-30")
+    ap.add_argument("--textbook", action="store_true")
     args = ap.parse_args()
     first, last = (int(s) for s in args.seeds.split("-"))
     seeds = range(first, last + 1)
     print("| history | features | both targets | mean accuracy | mean F1 less the last build's | ROC AUC |")
     print("|---|---|---|---|---|---|")
+    if args.textbook:
+        for name, extra in (("Flightdeck's 25", None), ("the generator's terms", "terms"),
+                            ("the generator's probabilities", "truth")):
+            both, acc, gap, auc = measure(seeds, "textbook", extra)
+            print(f"| textbook | {name} | {both} of {len(seeds)} | {acc:.4f} | {gap:+.4f} | {auc:.3f} |",
+                  flush=True)
+        return
     for signals in (False, True):
         for name, extra, boosting, bootstrap in (
-                ("Flightdeck's 24", None, False, False),
+                ("Flightdeck's 25", None, False, False),
                 ("+ broken (hidden)", "broken", False, False),
                 ("+ skill (hidden)", "skill", False, False),
                 ("+ author breaks", "author_breaks", False, False),
-                ("Flightdeck's 24, boosting", None, True, False),
-                ("Flightdeck's 24, bootstrap threshold", None, False, True)):
+                ("Flightdeck's 25, boosting", None, True, False),
+                ("Flightdeck's 25, bootstrap threshold", None, False, True)):
             both, acc, gap, auc = measure(seeds, signals, extra, boosting, bootstrap)
             print(f"| {'signals' if signals else 'plain'} | {name} | {both} of {len(seeds)} "
                   f"| {acc:.4f} | {gap:+.4f} | {auc:.3f} |", flush=True)
