@@ -11,6 +11,7 @@
 //!   it refetched by 16 open pages at once after a build arrives.
 //!
 //! `cargo run --release -p flightdeck --example builds_bench` (scripts/bench.sh runs it).
+//! `BENCH_ONLY=predictor` stops after the predictor's accuracy over the generated histories.
 
 use app::builds::evaluation::samples;
 use app::model::Role;
@@ -71,6 +72,9 @@ async fn main() {
         accuracy_sum / 30.0,
         f1_gap_sum / 30.0
     );
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("predictor") {
+        return;
+    }
 
     let big = flightdeck::demo::builds::history(99, 3125, 8, NOW);
     let started = Instant::now();
