@@ -202,7 +202,10 @@ pub fn explain(index: usize, b: &PreRun, prior: &Prior) -> String {
         "release_branch" => format!("on a release branch ({})", b.branch),
         "previous_failed" => "the previous build on this branch failed".into(),
         "no_previous_build" => "the first build on this branch".into(),
-        "red_streak" => format!("{} failures in a row on this branch", prior.red_streak),
+        "red_streak" => match prior.red_streak {
+            1 => "1 failure in a row on this branch".into(),
+            n => format!("{n} failures in a row on this branch"),
+        },
         "author_failure_rate" => format!(
             "this author's last {} builds: {} failed",
             prior.author.1, prior.author.0
@@ -391,6 +394,21 @@ mod tests {
         );
         let f = features(&next, &prior);
         assert!(f[at("author_long_failure_rate")] > f[at("author_failure_rate")]);
+    }
+
+    #[test]
+    fn a_red_streak_reads_in_the_singular_and_the_plural() {
+        let b = PreRun::from(&build("main", BuildStatus::Queued, 0, 0.0));
+        let at = NAMES.iter().position(|n| *n == "red_streak").unwrap();
+        let streak = |red_streak| {
+            let prior = Prior {
+                red_streak,
+                ..Prior::default()
+            };
+            explain(at, &b, &prior)
+        };
+        assert_eq!(streak(1), "1 failure in a row on this branch");
+        assert_eq!(streak(3), "3 failures in a row on this branch");
     }
 
     #[test]
