@@ -2,26 +2,13 @@
 //! OpenFeature SDK calls it, on both databases.
 
 mod common;
-use app::model::Role;
 use axum::http::StatusCode;
-use common::flags::{checkout, evaluator};
+use common::flags::{checkout_in_production, evaluator};
 use common::{Auth, TestApp};
 use serde_json::{json, Value};
 
 async fn ofrep_evaluates_by_priority_with_its_error_codes(app: TestApp) {
-    let admin = app.new_token("flag-admin", Role::Admin).await;
-    app.post_json(
-        "/api/v1/environments",
-        &admin,
-        json!({"name": "production", "rank": 40}),
-    )
-    .await;
-    let mut flag = checkout();
-    flag["environments"] = json!({"production": {"rollout": {"on": 0, "off": 100}}});
-    assert_eq!(
-        app.post_json("/api/v1/flags", &admin, flag).await.status,
-        StatusCode::CREATED
-    );
+    let admin = checkout_in_production(&app, json!({"rollout": {"on": 0, "off": 100}})).await;
     let token = evaluator(&app, &admin, None).await;
     let eval = |context: Value| {
         let (app, token) = (&app, &token);
@@ -165,16 +152,7 @@ async fn ofrep_evaluates_by_priority_with_its_error_codes(app: TestApp) {
 }
 
 async fn ofrep_bulk_answers_every_flag_with_an_etag(app: TestApp) {
-    let admin = app.new_token("flag-admin", Role::Admin).await;
-    app.post_json(
-        "/api/v1/environments",
-        &admin,
-        json!({"name": "production", "rank": 40}),
-    )
-    .await;
-    let mut flag = checkout();
-    flag["environments"] = json!({"production": {"enabled": false}});
-    app.post_json("/api/v1/flags", &admin, flag).await;
+    let admin = checkout_in_production(&app, json!({"enabled": false})).await;
     app.post_json("/api/v1/flags", &admin, json!({
         "key": "banner-text", "kind": "string", "variants": {"calm": "All good", "loud": "Sale!"},
         "default_variant": "calm"

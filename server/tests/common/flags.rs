@@ -1,6 +1,7 @@
 //! Fixtures of the flag tests.
 
 use super::{Auth, TestApp};
+use app::model::Role;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
@@ -31,4 +32,21 @@ pub async fn evaluator(app: &TestApp, admin: &Auth, environment: Option<&str>) -
     let res = app.post_json("/api/v1/tokens", admin, body).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     Auth::Bearer(res.json()["token"].as_str().unwrap().to_string())
+}
+
+/// An admin's token in an app that has a `production` environment and the [`checkout`] flag
+/// with `production`'s own settings.
+pub async fn checkout_in_production(app: &TestApp, production: Value) -> Auth {
+    let admin = app.new_token("flag-admin", Role::Admin).await;
+    app.post_json(
+        "/api/v1/environments",
+        &admin,
+        json!({"name": "production", "rank": 40}),
+    )
+    .await;
+    let mut flag = checkout();
+    flag["environments"] = json!({ "production": production });
+    let res = app.post_json("/api/v1/flags", &admin, flag).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    admin
 }
