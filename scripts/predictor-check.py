@@ -179,17 +179,18 @@ def textbook(seed, n):
             branch, trigger = f"feature/{author}-{rng.randint(0, 8)}", "pull_request"
         word, word_risk = rng.choice(TEXTBOOK_WORDS)
         lines = int(rng.lognormvariate(4.0, 1.4))
-        logit = (-2.4 + pipeline_risk + author_risk + 0.8 * (math.log10(1 + lines) - 2)
-                 + word_risk + 1.9 * last.get((pipeline, branch), False)
-                 + 0.5 * (t.hour >= 22 or t.hour < 6) + 0.5 * (t.weekday() == 4 and t.hour >= 14)
-                 + 0.2 * (trigger == "pull_request"))
+        terms = [author_risk, pipeline_risk, math.log10(1 + lines) - 2, word_risk,
+                 float(last.get((pipeline, branch), False)), float(t.hour >= 22 or t.hour < 6),
+                 float(t.weekday() == 4 and t.hour >= 14), float(trigger == "pull_request")]
+        logit = -2.4 + sum(w * x for w, x in zip((1, 1, 0.8, 1, 1.9, 0.5, 0.5, 0.2), terms))
         p = 1 / (1 + math.exp(-logit))
         failed = rng.random() < p
         last[(pipeline, branch)] = failed
         build = {"source_id": f"textbook-{seed}-{i}", "pipeline": pipeline, "branch": branch,
                  "commit": "%040x" % rng.getrandbits(160), "author": author, "trigger": trigger,
                  "message": f"{word}: {rng.choice(SUBJECTS)}", "files_changed": max(1, lines // 30),
-                 "lines_added": lines * 3 // 4, "lines_deleted": lines // 4}
+                 "lines_added": lines * 3 // 4, "lines_deleted": lines // 4,
+                 "_terms": terms}  # hidden, for scripts/predictor-gap.py's ceiling
         out.append(finish(rng, build, t, failed, None, p))
     return out
 

@@ -33,7 +33,6 @@ import datetime as dt
 import importlib.util
 import math
 import os
-import random
 import re
 from collections import defaultdict, deque
 
@@ -140,24 +139,6 @@ def bootstrap_threshold(probabilities, actual, last_build, rounds=200):
     return best[len(best) // 2]
 
 
-def generator_terms(seed, builds):
-    """The textbook generator's own terms of each finished build (see check.textbook)."""
-    rng = random.Random(seed)
-    authors = {f"dev{i}": rng.gauss(0, 0.6) for i in range(20)}
-    pipelines, words, last, rows = dict(check.TEXTBOOK_PIPELINES), dict(check.TEXTBOOK_WORDS), {}, []
-    for b in builds:
-        t = dt.datetime.fromisoformat(b["started_at"].replace("Z", "+00:00"))
-        key = (b["pipeline"], b["branch"])
-        if b["status"] in ("success", "failure"):
-            rows.append([authors[b["author"]], pipelines[b["pipeline"]],
-                         math.log10(1 + b["lines_added"] + b["lines_deleted"]),
-                         words[b["message"].split(":")[0]], float(last.get(key, False)),
-                         float(t.hour >= 22 or t.hour < 6), float(t.weekday() == 4 and t.hour >= 14),
-                         float(b["trigger"] == "pull_request")])
-        last[key] = b["status"] == "failure"
-    return np.array(rows)
-
-
 def measure(seeds, signals, extra, boosting=False, bootstrap=False):
     """`signals` is True, False or "textbook"; `extra` may also be "terms" (the textbook
     generator's own terms instead of Flightdeck's features) or "truth" (its probabilities)."""
@@ -166,8 +147,8 @@ def measure(seeds, signals, extra, boosting=False, bootstrap=False):
         builds = (check.textbook(seed, 3000) if signals == "textbook"
                   else check.history(seed, 3000, signals))
         x, y, last = samples(builds, extra)
-        if extra == "terms":
-            x = generator_terms(seed, builds)
+        if extra == "terms":  # the textbook generator's own terms, which it writes down
+            x = np.array([b["_terms"] for b in builds if b["status"] in ("success", "failure")])
         cut = round(len(y) * 0.7)
         mean, sd = x[:cut].mean(0), x[:cut].std(0)
         z = (x - mean) / np.where(sd < 1e-9, 1.0, sd)
