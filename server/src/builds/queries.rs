@@ -185,27 +185,37 @@ pub async fn insert_plain(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<i6
         .context("storing a build")
 }
 
-/// The branch's latest finished builds (newest first after sorting), the failures and the
-/// count of the author's two windows and the pipeline's window of finished builds, and the
-/// branch's last start, in one statement: the writer reads a prior per new build, and each
-/// statement on SQLite is a round trip to its thread. The windows are counted where they are
-/// read, so a hundred-build window costs a row, not a hundred.
-const PRIOR: &str = "\
-    SELECT 'branch' AS part, status, started_at AS at, commit_sha, tests_failed AS n FROM ( \
-        SELECT status, started_at, commit_sha, tests_failed FROM builds \
-        WHERE pipeline = $1 AND branch = $2 AND started_at < $4 AND status IN ('success', 'failure') \
-        ORDER BY started_at DESC LIMIT 50) b \
-    UNION ALL SELECT 'author', '', COUNT(*), '', SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) \
-        FROM (SELECT status FROM builds WHERE author = $3 AND started_at < $4 \
-        AND status IN ('success', 'failure') ORDER BY started_at DESC LIMIT $5) a \
-    UNION ALL SELECT 'author_long', '', COUNT(*), '', SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) \
-        FROM (SELECT status FROM builds WHERE author = $3 AND started_at < $4 \
-        AND status IN ('success', 'failure') ORDER BY started_at DESC LIMIT $7) al \
-    UNION ALL SELECT 'pipeline', '', COUNT(*), '', SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) \
-        FROM (SELECT status FROM builds WHERE pipeline = $1 AND started_at < $4 \
-        AND status IN ('success', 'failure') ORDER BY started_at DESC LIMIT $6) p \
-    UNION ALL SELECT 'last', '', MAX(started_at), '', NULL FROM builds \
-        WHERE pipeline = $1 AND branch = $2 AND started_at < $4";
+/// A failure-rate window as a row of the prior: the failures and the count among the newest
+/// finished builds whose `column` is `$key`, at most `$limit` of them. Counted where it is
+/// read, so a hundred-build window costs one row, not a hundred.
+fn window_sql(part: &str, column: &str, key: u8, limit: u8) -> String {
+    format!(
+        "UNION ALL SELECT '{part}', '', COUNT(*), '', SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) \
+        FROM (SELECT status FROM builds WHERE {column} = ${key} AND started_at < $4 \
+        AND status IN ('success', 'failure') ORDER BY started_at DESC LIMIT ${limit}) w_{part} "
+    )
+}
+
+/// The branch's latest finished builds (newest first after sorting), the author's two windows
+/// and the pipeline's window, and the branch's last start, in one statement: the writer reads a
+/// prior per new build, and each statement on SQLite is a round trip to its thread.
+fn prior_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "SELECT 'branch' AS part, status, started_at AS at, commit_sha, tests_failed AS n FROM ( \
+                SELECT status, started_at, commit_sha, tests_failed FROM builds \
+                WHERE pipeline = $1 AND branch = $2 AND started_at < $4 AND status IN ('success', 'failure') \
+                ORDER BY started_at DESC LIMIT 50) b \
+            {}{}{}\
+            UNION ALL SELECT 'last', '', MAX(started_at), '', NULL FROM builds \
+                WHERE pipeline = $1 AND branch = $2 AND started_at < $4",
+            window_sql("author", "author", 3, 5),
+            window_sql("author_long", "author", 3, 7),
+            window_sql("pipeline", "pipeline", 1, 6),
+        )
+    })
+}
 
 /// One finished build on the branch.
 struct Finished {
@@ -218,7 +228,7 @@ struct Finished {
 /// What came before a build, from the database (as `History` computes it in memory). On the
 /// writer's transaction it sees the builds written before it in the same batch.
 pub async fn prior(conn: &mut AnyConnection, pre: &PreRun) -> Result<Prior, AppError> {
-    let rows = sqlx::query(PRIOR)
+    let rows = sqlx::query(prior_sql())
         .bind(&pre.pipeline)
         .bind(&pre.branch)
         .bind(pre.author.as_deref())
@@ -230,26 +240,25 @@ pub async fn prior(conn: &mut AnyConnection, pre: &PreRun) -> Result<Prior, AppE
         .await
         .context("reading a build's history")?;
     let mut branch = Vec::new();
-    let mut windows: std::collections::HashMap<String, (u32, u32)> = Default::default();
-    let mut last = None;
+    let (mut author, mut author_long, mut pipeline, mut last) = Default::default();
     for r in &rows {
         let decoded = (|| -> Result<(), sqlx::Error> {
             let part: String = r.try_get(0)?;
             let at: Option<i64> = r.try_get(2)?;
             let n: Option<i64> = r.try_get(4)?;
-            match (part.as_str(), at) {
-                ("last", _) => last = at,
-                ("branch", Some(at)) => branch.push(Finished {
-                    at,
+            // A window's row: its failures (no sum over no builds), of how many.
+            let counted = (n.unwrap_or(0) as u32, at.unwrap_or(0) as u32);
+            match part.as_str() {
+                "last" => last = at,
+                "author" => author = counted,
+                "author_long" => author_long = counted,
+                "pipeline" => pipeline = counted,
+                _ => branch.push(Finished {
+                    at: at.unwrap_or(0),
                     failed: r.try_get::<String, _>(1)? == "failure",
                     commit: r.try_get(3)?,
                     tests_failed: n,
                 }),
-                // A window: its failures (no sum over no builds), of how many.
-                (_, count) => {
-                    let count = count.unwrap_or(0) as u32;
-                    windows.insert(part, (n.unwrap_or(0) as u32, count));
-                }
             }
             Ok(())
         })();
@@ -257,14 +266,13 @@ pub async fn prior(conn: &mut AnyConnection, pre: &PreRun) -> Result<Prior, AppE
     }
     // Newest first; the union promises no order.
     branch.sort_by_key(|f| std::cmp::Reverse(f.at));
-    let mut window = |part: &str| windows.remove(part).unwrap_or_default();
     let previous = branch.first();
     Ok(Prior {
         previous_failed: previous.map(|f| f.failed),
         red_streak: branch.iter().take_while(|f| f.failed).count() as u32,
-        author: window("author"),
-        pipeline: window("pipeline"),
-        author_long: window("author_long"),
+        author,
+        pipeline,
+        author_long,
         since_last_s: last.map(|at| (pre.started_at - at) as f64 / 1000.0),
         previous_tests_failed: previous.and_then(|f| f.tests_failed.filter(|_| f.failed)),
         previous_commit: previous.map(|f| f.commit.clone()),
