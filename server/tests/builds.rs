@@ -567,10 +567,37 @@ async fn simultaneous_deliveries_are_stored_once_each(app: TestApp) {
     assert_eq!(count(&app, &ci).await, 41);
 }
 
+/// The live prediction reads its prior from SQL; the model was trained on priors that `History`
+/// computes in memory. If the two disagreed, predictions would be made on features the model
+/// never saw.
+async fn the_prior_read_from_sql_is_the_one_training_computes(app: TestApp) {
+    use app::builds::features::{History, AUTHOR_LONG_WINDOW, PIPELINE_WINDOW};
+    use app::builds::PreRun;
+    let builds = flightdeck::demo::builds::history(5, 30, 8, 1_796_162_400_000);
+    app.state.builds.import(builds.clone()).await.unwrap();
+    let mut history = History::default();
+    let (mut reds, mut full) = (0, 0);
+    for b in &builds {
+        let pre = PreRun::from(b);
+        let expected = history.prior(&pre);
+        reds += u32::from(expected.red_streak > 1);
+        full += u32::from(
+            expected.author_long.1 as usize == AUTHOR_LONG_WINDOW
+                && expected.pipeline.1 as usize == PIPELINE_WINDOW,
+        );
+        let read = app.state.builds.prior(&pre).await.unwrap();
+        assert_eq!(read, expected, "{}", b.source_id);
+        history.record(b);
+    }
+    assert!(reds > 0, "the history has red streaks to compare");
+    assert!(full > 0, "the history fills the long windows");
+}
+
 on_both_databases!(
     a_build_is_stored_once_and_moves_through_its_life,
     an_import_is_all_or_nothing_and_lists_page,
     stats_sum_up_each_pipeline,
     the_predictor_trains_evaluates_predicts_and_survives_a_restart,
     simultaneous_deliveries_are_stored_once_each,
+    the_prior_read_from_sql_is_the_one_training_computes,
 );

@@ -16,7 +16,7 @@ use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::store;
 use app::builds::evaluation::{samples, Evaluation};
-use app::builds::features::NAMES;
+use app::builds::features::{Prior, NAMES};
 use app::builds::{Build, BuildOutcome, ModelInfo, PreRun, Prediction, TOPIC};
 use app::error::AppError;
 use model::Fitted;
@@ -128,14 +128,19 @@ impl Builds {
         Ok(())
     }
 
-    /// What the model (or, without one, the last-build baseline) says of a build about to run.
-    pub async fn predict(&self, pre: &PreRun) -> Result<Prediction, AppError> {
+    /// What came before a build about to run, as the stored builds say now.
+    pub async fn prior(&self, pre: &PreRun) -> Result<Prior, AppError> {
         let mut conn = self
             .pool
             .acquire()
             .await
             .context("reading a build's history")?;
-        let prior = queries::prior(&mut conn, pre).await?;
+        queries::prior(&mut conn, pre).await
+    }
+
+    /// What the model (or, without one, the last-build baseline) says of a build about to run.
+    pub async fn predict(&self, pre: &PreRun) -> Result<Prediction, AppError> {
+        let prior = self.prior(pre).await?;
         Ok(prediction::predict_with(
             self.model().as_deref(),
             pre,
