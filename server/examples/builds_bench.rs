@@ -154,25 +154,30 @@ async fn main() {
         pct(&latencies, 0.99)
     );
 
+    // Each build starts a second after the one before it, so each new build's prior reads the
+    // history the earlier ones left on its pipeline's main branch, as a real CI's would.
+    let starts = Arc::new(AtomicU64::new(0));
     for clients in [16usize, 64] {
         let counter = Arc::new(AtomicU64::new(0));
         let started = Instant::now();
         let run = Duration::from_secs(5);
         let tasks: Vec<_> = (0..clients)
             .map(|c| {
-                let (http, url, token, counter) = (http.clone(), url.clone(), token.clone(), counter.clone());
+                let (http, url, token, counter, starts) = (http.clone(), url.clone(), token.clone(), counter.clone(), starts.clone());
                 tokio::spawn(async move {
-                    let mut n = 0u64;
+                    let (mut n, mut started_at) = (0u64, String::new());
                     while started.elapsed() < run {
                         n += 1;
                         // As CI reports them: a build arrives running (201), then finishes (200).
                         let (run_id, status, expect) = if !n.is_multiple_of(2) {
+                            let second = starts.fetch_add(1, Ordering::Relaxed) as i64;
+                            started_at = app::time_fmt::rfc3339(NOW + second * 1000);
                             (n, "running", 201)
                         } else {
                             (n - 1, if n.is_multiple_of(10) { "failure" } else { "success" }, 200)
                         };
                         let body = json!({"pipeline": format!("bench/p{}/ci", c % 8), "branch": "main", "commit": "0123456789abcdef",
-                            "started_at": "2026-12-01T10:00:00Z", "status": status, "trigger": "push",
+                            "started_at": started_at, "status": status, "trigger": "push", "author": format!("dev{}", c % 16),
                             "source_id": format!("{clients}-{c}-{run_id}"), "lines_added": 120});
                         let r = http.post(format!("{url}/api/v1/builds")).bearer_auth(&token).json(&body).send().await.unwrap();
                         assert_eq!(r.status(), expect);
