@@ -1,19 +1,13 @@
 //! CI builds over the REST API, on both databases: ingestion (422s with nothing stored,
-//! idempotent source ids, roles and scopes), the import, paging, statistics, and the failure
-//! predictor (training, the evaluation, predictions, surviving a restart). Builds from the CI
-//! webhooks: `builds_from_webhooks.rs`.
+//! idempotent source ids, roles and scopes), the import, paging and statistics. The failure
+//! predictor: `builds_predictor.rs`; builds from the CI webhooks: `builds_from_webhooks.rs`.
 
 mod common;
 use app::model::Role;
 use axum::http::StatusCode;
+use common::builds::build;
 use common::{Auth, TestApp};
 use serde_json::{json, Value};
-
-fn build(source_id: &str, status: &str) -> Value {
-    json!({"pipeline": "acme/shop/ci", "branch": "main", "commit": "0123abcd", "author": "ann", "trigger": "push",
-           "message": "Add cart", "files_changed": 3, "lines_added": 120, "lines_deleted": 4,
-           "started_at": "2026-11-30T14:05:00Z", "status": status, "source_id": source_id})
-}
 
 async fn count(app: &TestApp, auth: &Auth) -> usize {
     app.get("/api/v1/builds?limit=500", auth).await.json()["items"]
@@ -397,145 +391,6 @@ async fn stats_sum_up_each_pipeline(app: TestApp) {
     assert!(unnamed.body.contains("Which pipeline?"), "{}", unnamed.body);
 }
 
-async fn the_predictor_trains_evaluates_predicts_and_survives_a_restart(app: TestApp) {
-    let ci = app.new_token("ci", Role::Operator).await;
-    let viewer = app.new_token("viewer", Role::Viewer).await;
-    assert_eq!(
-        app.get("/api/v1/builds/model", &viewer).await.status,
-        StatusCode::NOT_FOUND
-    );
-    let too_few = app.post_json("/api/v1/builds/model", &ci, json!({})).await;
-    assert_eq!(too_few.status, StatusCode::CONFLICT);
-    assert!(too_few.json()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("Not enough history"));
-    let baseline = app
-        .post_json(
-            "/api/v1/builds/predict",
-            &viewer,
-            json!({"pipeline": "acme/shop/ci", "branch": "main"}),
-        )
-        .await
-        .json();
-    assert_eq!(
-        (baseline["basis"].clone(), baseline["model"].clone()),
-        (json!("last_build_baseline"), Value::Null)
-    );
-
-    // A fixed history (two months up to 2025-12-01): the generator's weekdays and hours follow
-    // the calendar, so a history ending "now" is a different one every day, and one of them had
-    // the search pipeline's main red at the end (the safe build below then looked risky).
-    let history = flightdeck::demo::builds::history(5, 60, 8, 1_764_547_200_000);
-    app.state.builds.import(history).await.unwrap();
-    assert_eq!(
-        app.post_json("/api/v1/builds/model", &viewer, json!({}))
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
-    let trained = app.post_json("/api/v1/builds/model", &ci, json!({})).await;
-    assert_eq!(trained.status, StatusCode::OK, "{}", trained.body);
-    let model = trained.json();
-    let e = &model["evaluation"];
-    for field in [
-        "accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "baseline_accuracy",
-        "baseline_f1",
-        "majority_accuracy",
-    ] {
-        let v = e[field].as_f64().unwrap_or(-1.0);
-        assert!((0.0..=1.0).contains(&v), "{field}: {e}");
-    }
-    assert!(e["test_samples"].as_u64().unwrap() > 500);
-    assert!(
-        e["accuracy"].as_f64() > e["baseline_accuracy"].as_f64(),
-        "{e}"
-    );
-    assert!(e["f1"].as_f64() > e["baseline_f1"].as_f64(), "{e}");
-    assert_eq!(
-        app.get("/api/v1/builds/model", &viewer).await.json()["version"],
-        model["version"]
-    );
-
-    let risky = app.post_json("/api/v1/builds/predict", &viewer, json!({"pipeline": "acme/web/e2e", "branch": "main", "author": "new.hire",
-        "trigger": "push", "message": "WIP: bump deps", "lines_added": 2400, "lines_deleted": 300, "files_changed": 60})).await;
-    assert_eq!(risky.status, StatusCode::OK, "{}", risky.body);
-    let risky = risky.json();
-    // The same pipeline, branch and author: only what the change itself says differs.
-    let safe = app.post_json("/api/v1/builds/predict", &viewer, json!({"pipeline": "acme/web/e2e", "branch": "main", "author": "new.hire",
-        "trigger": "push", "message": "Update docs", "lines_added": 4, "lines_deleted": 1, "files_changed": 1})).await.json();
-    assert!(
-        risky["failure_probability"].as_f64() > safe["failure_probability"].as_f64(),
-        "{risky} vs {safe}"
-    );
-    assert_eq!(risky["model"]["version"], model["version"]);
-    let factors = risky["factors"].as_array().unwrap();
-    assert!(!factors.is_empty());
-    assert!(
-        factors
-            .iter()
-            .any(|f| f["name"] == "change_size" || f["name"] == "files_changed"),
-        "{risky}"
-    );
-    assert!(
-        factors.iter().all(|f| f["name"] != "fix_after_failure"),
-        "only what the build has: {risky}"
-    );
-    assert_eq!(
-        app.post_json("/api/v1/builds/predict", &viewer, json!({"branch": "main"}))
-            .await
-            .status,
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
-
-    // A new process on the same database uses the stored model.
-    let restarted = flightdeck::builds::Builds::start(&app.state.db, app.state.bus.clone()).await;
-    assert_eq!(
-        restarted.model().unwrap().version,
-        model["version"].as_i64().unwrap()
-    );
-
-    // Builds that arrive now carry the model's prediction, scored once they finish.
-    let mut b = build("live-1", "running");
-    b["started_at"] = json!(flightdeck::now_ms());
-    let live = app.post_json("/api/v1/builds", &ci, b.clone()).await.json();
-    assert_eq!(live["prediction"]["model_version"], model["version"]);
-    b["status"] = json!("success");
-    app.post_json("/api/v1/builds", &ci, b).await;
-    let accuracy = app.get("/api/v1/builds/accuracy", &viewer).await.json();
-    assert_eq!(accuracy["builds"], 1);
-
-    // A model stored before its features were recorded (an upgrade that changed them) is not
-    // used by the next process: its weights would meet the wrong values.
-    use sqlx::Row as _;
-    let version = model["version"].as_i64().unwrap();
-    let pool = &app.state.db.pool;
-    let stored: String = sqlx::query("SELECT model FROM build_models WHERE version = $1")
-        .bind(version)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-        .get(0);
-    let mut old: Value = serde_json::from_str(&stored).unwrap();
-    assert!(
-        old["features"].as_array().is_some_and(|f| f.len() > 20),
-        "{old}"
-    );
-    old.as_object_mut().unwrap().remove("features");
-    sqlx::query("UPDATE build_models SET model = $1 WHERE version = $2")
-        .bind(old.to_string())
-        .bind(version)
-        .execute(pool)
-        .await
-        .unwrap();
-    let upgraded = flightdeck::builds::Builds::start(&app.state.db, app.state.bus.clone()).await;
-    assert!(upgraded.model().is_none());
-}
-
 /// CI systems retry: the same new run delivered many times at once is stored once, every
 /// delivery answered 201 or 200 (none a 500), and a burst of distinct builds is stored whole.
 async fn simultaneous_deliveries_are_stored_once_each(app: TestApp) {
@@ -567,37 +422,9 @@ async fn simultaneous_deliveries_are_stored_once_each(app: TestApp) {
     assert_eq!(count(&app, &ci).await, 41);
 }
 
-/// The live prediction reads its prior from SQL; the model was trained on priors that `History`
-/// computes in memory. If the two disagreed, predictions would be made on features the model
-/// never saw.
-async fn the_prior_read_from_sql_is_the_one_training_computes(app: TestApp) {
-    use app::builds::features::{History, AUTHOR_LONG_WINDOW, PIPELINE_WINDOW};
-    use app::builds::PreRun;
-    let builds = flightdeck::demo::builds::history(5, 30, 8, 1_796_162_400_000);
-    app.state.builds.import(builds.clone()).await.unwrap();
-    let mut history = History::default();
-    let (mut reds, mut full) = (0, 0);
-    for b in &builds {
-        let pre = PreRun::from(b);
-        let expected = history.prior(&pre);
-        reds += u32::from(expected.red_streak > 1);
-        full += u32::from(
-            expected.author_long.1 as usize == AUTHOR_LONG_WINDOW
-                && expected.pipeline.1 as usize == PIPELINE_WINDOW,
-        );
-        let read = app.state.builds.prior(&pre).await.unwrap();
-        assert_eq!(read, expected, "{}", b.source_id);
-        history.record(b);
-    }
-    assert!(reds > 0, "the history has red streaks to compare");
-    assert!(full > 0, "the history fills the long windows");
-}
-
 on_both_databases!(
     a_build_is_stored_once_and_moves_through_its_life,
     an_import_is_all_or_nothing_and_lists_page,
     stats_sum_up_each_pipeline,
-    the_predictor_trains_evaluates_predicts_and_survives_a_restart,
     simultaneous_deliveries_are_stored_once_each,
-    the_prior_read_from_sql_is_the_one_training_computes,
 );

@@ -196,11 +196,13 @@ fn window_sql(part: &str, column: &str, key: u8, limit: u8) -> String {
     )
 }
 
-/// The branch's last finished build, its red streak (the finished builds since its last success,
-/// all failures, counted up to 50), the author's two windows, the pipeline's window and the branch's last start, in one
-/// statement of seven rows: the writer reads a prior per new build, each statement on SQLite is a
-/// round trip to its thread, and each row a hand-over between the two threads (reading the
-/// branch's last 50 builds to count the streak in Rust was half the prior's time).
+/// The branch's last finished build, its red streak (the finished builds since its last
+/// success, all failures, counted up to 50), the author's two windows, the pipeline's window and
+/// the branch's last start, in one statement of seven rows: the writer reads a prior per new
+/// build, each statement on SQLite is a round trip to its thread, and each row a hand-over
+/// between the two threads (reading the branch's last 50 builds to count the streak in Rust was
+/// half the prior's time). Every part keeps `status IN ('success', 'failure')`, the condition of
+/// the partial indexes it reads, and a branch with no success yet counts from the earliest time.
 fn prior_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod alerts;
+pub mod builds;
 pub mod deploy;
 pub mod flags;
 pub mod fleet;
