@@ -27,6 +27,14 @@ pub struct Fitted {
     /// before they were recorded).
     #[serde(default)]
     pub features: Vec<String>,
+    /// Each feature's smallest and largest value in the builds it was fitted on (empty in models
+    /// stored before they were recorded). A value outside is read as the nearest edge: the
+    /// model learnt nothing beyond it, and a straight line extended there (47 days since the
+    /// last build, where builds came hourly) would say a build fails for certain.
+    #[serde(default)]
+    pub lows: Vec<f64>,
+    #[serde(default)]
+    pub highs: Vec<f64>,
 }
 
 impl Fitted {
@@ -41,8 +49,15 @@ impl Fitted {
 
     fn standardised(&self, x: &[f64]) -> Vec<f64> {
         x.iter()
+            .enumerate()
             .zip(self.means.iter().zip(&self.stds))
-            .map(|(v, (m, s))| (v - m) / s)
+            .map(|((j, v), (m, s))| {
+                let v = match (self.lows[..].get(j), self.highs[..].get(j)) {
+                    (Some(low), Some(high)) => v.clamp(*low, *high),
+                    _ => *v,
+                };
+                (v - m) / s
+            })
             .collect()
     }
 
@@ -101,7 +116,10 @@ fn fit(rows: &[&Sample]) -> Result<Fitted, String> {
         stds,
         threshold: 0.5,
         features: Vec::new(),
+        lows: Vec::new(),
+        highs: Vec::new(),
     };
+    // Standardised before the range is set: every row is inside it anyway.
     let x: Vec<Vec<f64>> = rows
         .iter()
         .map(|s| fitted.standardised(&s.features))
@@ -110,6 +128,18 @@ fn fit(rows: &[&Sample]) -> Result<Fitted, String> {
     let matrix = DenseMatrix::from_2d_vec(&x).map_err(|e| e.to_string())?;
     let parameters = LogisticRegressionParameters::default().with_alpha(1.0);
     let model = LogisticRegression::fit(&matrix, &y, parameters).map_err(|e| e.to_string())?;
+    let range = |pick: fn(f64, f64) -> f64| -> Vec<f64> {
+        (0..x[0].len())
+            .map(|j| {
+                rows.iter()
+                    .map(|s| s.features[j])
+                    .reduce(pick)
+                    .unwrap_or(0.0)
+            })
+            .collect()
+    };
+    fitted.lows = range(f64::min);
+    fitted.highs = range(f64::max);
     let coefficients = model.coefficients();
     fitted.weights = (0..x[0].len()).map(|j| *coefficients.get((0, j))).collect();
     fitted.intercept = *model.intercept().get((0, 0));
@@ -190,6 +220,25 @@ mod tests {
         assert_eq!(evaluation.test_samples, 600);
         assert!(fitted.probability(&[0.99, 0.5]) > 0.5);
         assert!(fitted.probability(&[0.1, 0.5]) < 0.2);
+    }
+
+    #[test]
+    fn a_value_beyond_what_it_was_fitted_on_reads_as_the_nearest_edge() {
+        let (fitted, _) = train(&synthetic(2000)).unwrap();
+        assert!(fitted.highs[0] < 1.0 && fitted.lows[0] > 0.0, "{fitted:?}");
+        let edge = fitted.probability(&[fitted.highs[0], 0.5]);
+        assert_eq!(fitted.probability(&[50.0, 0.5]), edge);
+        assert_eq!(
+            fitted.probability(&[-50.0, 0.5]),
+            fitted.probability(&[fitted.lows[0], 0.5])
+        );
+        // A model stored before the range was recorded reads values as they are.
+        let old = Fitted {
+            lows: Vec::new(),
+            highs: Vec::new(),
+            ..fitted.clone()
+        };
+        assert!(old.probability(&[50.0, 0.5]) > edge);
     }
 
     #[test]
