@@ -110,16 +110,10 @@ async fn services_are_created_validated_and_audited(app: TestApp) {
     // The audit trail of one service: its own entries and its targets' (service/environment),
     // not those of a service whose name merely starts the same.
     for name in ["checkout", "checkout-api-v2"] {
-        app.post_json("/api/v1/services", &operator, json!({"name": name}))
-            .await;
+        app.create_service(&operator, name).await;
     }
     let admin = app.new_token("admin-bot", Role::Admin).await;
-    app.post_json(
-        "/api/v1/environments",
-        &admin,
-        json!({"name": "staging", "rank": 1}),
-    )
-    .await;
+    app.create_environment(&admin, "staging", 1, false).await;
     let target = app
         .put_json(
             "/api/v1/services/checkout-api/targets/staging",

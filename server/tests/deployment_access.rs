@@ -135,12 +135,7 @@ async fn bad_requests_are_refused_and_change_nothing(app: TestApp) {
             .await;
         assert_eq!(res.status, expected, "{body}: {}", res.body);
     }
-    app.post_json(
-        "/api/v1/environments",
-        &admin,
-        json!({"name": "dev", "rank": 1}),
-    )
-    .await;
+    app.create_environment(&admin, "dev", 1, false).await;
     let unconfigured = app
         .post_json(
             "/api/v1/deployments",

@@ -10,15 +10,9 @@ use serde_json::{json, Value};
 
 async fn catalog(app: &TestApp) -> Auth {
     let admin = app.new_token("maint-admin", Role::Admin).await;
-    app.post_json("/api/v1/services", &admin, json!({"name": "api"}))
-        .await;
+    app.create_service(&admin, "api").await;
     for (name, rank) in [("staging", 20), ("production", 40)] {
-        app.post_json(
-            "/api/v1/environments",
-            &admin,
-            json!({"name": name, "rank": rank}),
-        )
-        .await;
+        app.create_environment(&admin, name, rank, false).await;
         let res = app
             .put_json(
                 &format!("/api/v1/services/api/targets/{name}"),
@@ -140,14 +134,9 @@ fn common_now() -> i64 {
 
 async fn maintenance_ends_by_itself_and_spares_the_error_budget(app: TestApp) {
     let admin = app.new_token("maint-admin", Role::Admin).await;
-    app.post_json("/api/v1/services", &admin, json!({"name": "api"}))
+    app.create_service(&admin, "api").await;
+    app.create_environment(&admin, "production", 40, false)
         .await;
-    app.post_json(
-        "/api/v1/environments",
-        &admin,
-        json!({"name": "production", "rank": 40}),
-    )
-    .await;
     let component = app
         .post_json(
             "/api/v1/components",

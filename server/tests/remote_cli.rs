@@ -33,14 +33,8 @@ async fn flightdeck(url: &str, token: &str, args: &[&str]) -> Run {
 async fn deploy_watch_roll_back_and_read_history_from_the_command_line() {
     let app = TestApp::sqlite().await;
     let admin = app.new_token("admin-bot", Role::Admin).await;
-    app.post_json("/api/v1/services", &admin, json!({"name": "api"}))
-        .await;
-    app.post_json(
-        "/api/v1/environments",
-        &admin,
-        json!({"name": "staging", "rank": 10}),
-    )
-    .await;
+    app.create_service(&admin, "api").await;
+    app.create_environment(&admin, "staging", 10, false).await;
     let command =
         r#"echo "rolling out $FLIGHTDECK_VERSION"; test "$FLIGHTDECK_VERSION" != "2.0-bad""#;
     app.put_json(
@@ -158,12 +152,7 @@ async fn deploy_watch_roll_back_and_read_history_from_the_command_line() {
         unreachable.stderr
     );
     // A protected environment: the CLI names it again with --confirm, or is refused.
-    app.post_json(
-        "/api/v1/environments",
-        &admin,
-        json!({"name": "production", "rank": 20, "protected": true}),
-    )
-    .await;
+    app.create_environment(&admin, "production", 20, true).await;
     app.put_json(
         "/api/v1/services/api/targets/production",
         &admin,

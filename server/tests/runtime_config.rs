@@ -12,14 +12,7 @@ const SECRET: &str = "s3cr3t-db-password-7f1c";
 async fn with_environments(app: &TestApp) -> Auth {
     let admin = app.new_token("config-admin", Role::Admin).await;
     for (name, rank) in [("staging", 20), ("production", 40)] {
-        let res = app
-            .post_json(
-                "/api/v1/environments",
-                &admin,
-                json!({"name": name, "rank": rank}),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED);
+        app.create_environment(&admin, name, rank, false).await;
     }
     admin
 }

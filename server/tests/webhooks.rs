@@ -10,14 +10,9 @@ use std::sync::{Arc, Mutex};
 
 async fn setup(app: &TestApp) -> Auth {
     let admin = app.new_token("admin-bot", Role::Admin).await;
-    app.post_json("/api/v1/services", &admin, json!({"name": "api"}))
+    app.create_service(&admin, "api").await;
+    app.create_environment(&admin, "production", 20, false)
         .await;
-    app.post_json(
-        "/api/v1/environments",
-        &admin,
-        json!({"name": "production", "rank": 20}),
-    )
-    .await;
     admin
 }
 

@@ -10,19 +10,9 @@ use serde_json::{json, Value};
 /// both targets running `command`.
 pub async fn setup(app: &TestApp, command: &str) -> Auth {
     let admin = app.new_token("admin-bot", Role::Admin).await;
-    let res = app
-        .post_json("/api/v1/services", &admin, json!({"name": "api"}))
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    app.create_service(&admin, "api").await;
     for (name, rank) in [("staging", 10), ("production", 20)] {
-        let res = app
-            .post_json(
-                "/api/v1/environments",
-                &admin,
-                json!({"name": name, "rank": rank, "protected": rank == 20}),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        app.create_environment(&admin, name, rank, rank == 20).await;
         set_target(
             app,
             &admin,

@@ -38,12 +38,8 @@ pub async fn evaluator(app: &TestApp, admin: &Auth, environment: Option<&str>) -
 /// with `production`'s own settings.
 pub async fn checkout_in_production(app: &TestApp, production: Value) -> Auth {
     let admin = app.new_token("flag-admin", Role::Admin).await;
-    app.post_json(
-        "/api/v1/environments",
-        &admin,
-        json!({"name": "production", "rank": 40}),
-    )
-    .await;
+    app.create_environment(&admin, "production", 40, false)
+        .await;
     let mut flag = checkout();
     flag["environments"] = json!({ "production": production });
     let res = app.post_json("/api/v1/flags", &admin, flag).await;

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod builds;
+pub mod catalog;
 pub mod deploy;
 pub mod flags;
 pub mod fleet;
