@@ -185,59 +185,59 @@ pub async fn insert_plain(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<i6
         .context("storing a build")
 }
 
-/// A failure-rate window as a row of the prior: the failures and the count among the newest
-/// finished builds whose `column` is `$key`, at most `$limit` of them. Counted where it is
-/// read, so a hundred-build window costs one row, not a hundred.
-fn window_sql(part: &str, column: &str, key: u8, limit: u8) -> String {
+/// A failure-rate window of the prior, as two columns: how many and how many failed among the
+/// newest finished builds whose `column` is `$key`, at most `$limit` of them. Counted where it is
+/// read, so a hundred-build window costs two values, not a hundred rows.
+fn window_sql(column: &str, key: u8, limit: u8) -> String {
+    let newest = format!(
+        "FROM (SELECT status FROM builds WHERE {column} = ${key} AND started_at < $4 \
+        AND status IN ('success', 'failure') ORDER BY started_at DESC LIMIT ${limit}) w"
+    );
     format!(
-        "UNION ALL SELECT '{part}', '', COUNT(*), '', SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) \
-        FROM (SELECT status FROM builds WHERE {column} = ${key} AND started_at < $4 \
-        AND status IN ('success', 'failure') ORDER BY started_at DESC LIMIT ${limit}) w_{part} "
+        "(SELECT COUNT(*) {newest}), \
+        (SELECT SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) {newest})"
     )
 }
 
 /// The branch's last finished build, its red streak (the finished builds since its last
 /// success, all failures, counted up to 50), the author's two windows, the pipeline's window and
-/// the branch's last start, in one statement of seven rows: the writer reads a prior per new
-/// build, each statement on SQLite is a round trip to its thread, and each row a hand-over
-/// between the two threads (reading the branch's last 50 builds to count the streak in Rust was
-/// half the prior's time). Every part keeps `status IN ('success', 'failure')`, the condition of
-/// the partial indexes it reads, and a branch with no success yet counts from the earliest time.
+/// the branch's last start: one row, each column a subquery. The writer reads a prior per new
+/// build, and on SQLite each row is a hand-over between the connection's thread and the writer
+/// (the prior was first 54 rows, then 7, one per part; see the README for what one row saved).
+/// Every part keeps `status IN ('success', 'failure')`, the condition of the partial indexes it
+/// reads, and a branch with no success yet counts its streak from the earliest time.
 fn prior_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
+        let branch = "FROM builds WHERE pipeline = $1 AND branch = $2 AND started_at < $4";
+        let previous = |column: &str| {
+            format!(
+                "(SELECT {column} {branch} AND status IN ('success', 'failure') \
+                ORDER BY started_at DESC LIMIT 1)"
+            )
+        };
         format!(
-            "SELECT 'previous' AS part, status, started_at AS at, commit_sha, tests_failed AS n FROM ( \
-                SELECT status, started_at, commit_sha, tests_failed FROM builds \
-                WHERE pipeline = $1 AND branch = $2 AND started_at < $4 AND status IN ('success', 'failure') \
-                ORDER BY started_at DESC LIMIT 1) b \
-            UNION ALL SELECT 'streak', '', COUNT(*), '', NULL FROM ( \
-                SELECT 1 FROM builds WHERE pipeline = $1 AND branch = $2 AND started_at < $4 \
-                AND status IN ('success', 'failure') AND started_at > COALESCE( \
-                    (SELECT MAX(started_at) FROM builds WHERE pipeline = $1 AND branch = $2 AND started_at < $4 \
-                     AND status IN ('success', 'failure') AND status = 'success'), -9223372036854775807) \
-                LIMIT 50) s \
-            {}{}{}\
-            UNION ALL SELECT 'last', '', MAX(started_at), '', NULL FROM builds \
-                WHERE pipeline = $1 AND branch = $2 AND started_at < $4",
-            window_sql("author", "author", 3, 5),
-            window_sql("author_long", "author", 3, 7),
-            window_sql("pipeline", "pipeline", 1, 6),
+            "SELECT {}, {}, {}, \
+            (SELECT COUNT(*) FROM (SELECT 1 {branch} AND status IN ('success', 'failure') \
+                AND started_at > COALESCE((SELECT MAX(started_at) {branch} \
+                AND status IN ('success', 'failure') AND status = 'success'), -9223372036854775807) \
+                LIMIT 50) s), \
+            {}, {}, {}, \
+            (SELECT MAX(started_at) {branch})",
+            previous("status"),
+            previous("commit_sha"),
+            previous("tests_failed"),
+            window_sql("author", 3, 5),
+            window_sql("author", 3, 7),
+            window_sql("pipeline", 1, 6),
         )
     })
-}
-
-/// The branch's last finished build.
-struct Previous {
-    failed: bool,
-    commit: String,
-    tests_failed: Option<i64>,
 }
 
 /// What came before a build, from the database (as `History` computes it in memory). On the
 /// writer's transaction it sees the builds written before it in the same batch.
 pub async fn prior(conn: &mut AnyConnection, pre: &PreRun) -> Result<Prior, AppError> {
-    let rows = sqlx::query(prior_sql())
+    let row = sqlx::query(prior_sql())
         .bind(&pre.pipeline)
         .bind(&pre.branch)
         .bind(pre.author.as_deref())
@@ -245,48 +245,33 @@ pub async fn prior(conn: &mut AnyConnection, pre: &PreRun) -> Result<Prior, AppE
         .bind(AUTHOR_WINDOW as i64)
         .bind(PIPELINE_WINDOW as i64)
         .bind(AUTHOR_LONG_WINDOW as i64)
-        .fetch_all(&mut *conn)
+        .fetch_one(&mut *conn)
         .await
         .context("reading a build's history")?;
-    let mut previous = None;
-    let (mut streak, mut author, mut author_long, mut pipeline, mut last) = Default::default();
-    for r in &rows {
-        let decoded = (|| -> Result<(), sqlx::Error> {
-            let part: String = r.try_get(0)?;
-            let at: Option<i64> = r.try_get(2)?;
-            let n: Option<i64> = r.try_get(4)?;
-            // A window's row: its failures (no sum over no builds), of how many.
-            let counted = (n.unwrap_or(0) as u32, at.unwrap_or(0) as u32);
-            match part.as_str() {
-                "last" => last = at,
-                "streak" => streak = at.unwrap_or(0) as u32,
-                "author" => author = counted,
-                "author_long" => author_long = counted,
-                "pipeline" => pipeline = counted,
-                _ => {
-                    previous = Some(Previous {
-                        failed: r.try_get::<String, _>(1)? == "failure",
-                        commit: r.try_get(3)?,
-                        tests_failed: n,
-                    })
-                }
-            }
-            Ok(())
-        })();
-        decoded.context("reading a build's history")?;
-    }
-    Ok(Prior {
-        previous_failed: previous.as_ref().map(|p| p.failed),
-        red_streak: streak,
-        author,
-        pipeline,
-        author_long,
-        since_last_s: last.map(|at| (pre.started_at - at) as f64 / 1000.0),
-        previous_tests_failed: previous
-            .as_ref()
-            .and_then(|p| p.tests_failed.filter(|_| p.failed)),
-        previous_commit: previous.map(|p| p.commit),
-    })
+    let decoded = (|| -> Result<Prior, sqlx::Error> {
+        // A window: its failures (no sum over no builds), of how many.
+        let window = |count: usize| -> Result<(u32, u32), sqlx::Error> {
+            let total: i64 = row.try_get(count)?;
+            let failed: Option<i64> = row.try_get(count + 1)?;
+            Ok((failed.unwrap_or(0) as u32, total as u32))
+        };
+        let previous_status: Option<String> = row.try_get(0)?;
+        let previous_failed = previous_status.map(|s| s == "failure");
+        let previous_tests_failed: Option<i64> = row.try_get(2)?;
+        let streak: i64 = row.try_get(3)?;
+        let last: Option<i64> = row.try_get(10)?;
+        Ok(Prior {
+            previous_failed,
+            red_streak: streak as u32,
+            author: window(4)?,
+            author_long: window(6)?,
+            pipeline: window(8)?,
+            since_last_s: last.map(|at| (pre.started_at - at) as f64 / 1000.0),
+            previous_tests_failed: previous_tests_failed.filter(|_| previous_failed == Some(true)),
+            previous_commit: row.try_get(1)?,
+        })
+    })();
+    decoded.context("reading a build's history")
 }
 
 pub async fn list(pool: &AnyPool, q: &BuildQuery) -> Result<(Vec<Build>, Option<i64>), AppError> {
