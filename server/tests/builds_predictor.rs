@@ -174,7 +174,37 @@ async fn the_prior_read_from_sql_is_the_one_training_computes(app: TestApp) {
     assert!(full > 0, "the history fills the long windows");
 }
 
+/// A push and its pull request run the same workflow on the same branch, often in the same
+/// second. The branch's previous build is then the one stored last, whole: its outcome, commit
+/// and failed tests, not a mix of the two.
+async fn two_runs_in_the_same_second_give_the_prior_one_previous_build(app: TestApp) {
+    use app::builds::PreRun;
+    let operator = app.new_token("ci", Role::Operator).await;
+    for (id, commit, status, failed) in [
+        ("push", "aaaaaaa1", "failure", 7),
+        ("pr", "bbbbbbb2", "success", 0),
+    ] {
+        let mut b = build(id, status);
+        b["commit"] = json!(commit);
+        b["tests_total"] = json!(100);
+        b["tests_failed"] = json!(failed);
+        let res = app.post_json("/api/v1/builds", &operator, b).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+    let next = PreRun {
+        pipeline: "acme/shop/ci".into(),
+        branch: "main".into(),
+        started_at: 1_796_083_200_000, // 2026-12-01, after both
+        ..PreRun::default()
+    };
+    let prior = app.state.builds.prior(&next).await.unwrap();
+    assert_eq!(prior.previous_failed, Some(false));
+    assert_eq!(prior.previous_commit.as_deref(), Some("bbbbbbb2"));
+    assert_eq!(prior.previous_tests_failed, None);
+}
+
 on_both_databases!(
     the_predictor_trains_evaluates_predicts_and_survives_a_restart,
     the_prior_read_from_sql_is_the_one_training_computes,
+    two_runs_in_the_same_second_give_the_prior_one_previous_build,
 );

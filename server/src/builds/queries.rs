@@ -210,10 +210,12 @@ fn prior_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
         let branch = "FROM builds WHERE pipeline = $1 AND branch = $2 AND started_at < $4";
+        // Three columns of one build: two runs that started in the same second (a push and
+        // its pull request's) must not lend the last one its status and the other its commit.
         let previous = |column: &str| {
             format!(
                 "(SELECT {column} {branch} AND status IN ('success', 'failure') \
-                ORDER BY started_at DESC LIMIT 1)"
+                ORDER BY started_at DESC, id DESC LIMIT 1)"
             )
         };
         format!(
