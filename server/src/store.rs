@@ -9,6 +9,7 @@ use crate::error::{internal, removed_meanwhile, violation, Violation};
 use crate::events::EventBus;
 use app::error::AppError;
 use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::pool::PoolConnection;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
 
@@ -42,6 +43,38 @@ pub async fn begin_write_on(
         crate::db::Backend::Postgres => conn.begin().await,
     }
     .context("starting a transaction")
+}
+
+/// A writer's own connection, kept from batch to batch (the alert and build writers'). SQLite
+/// empties a connection's page cache whenever another connection has written since its last
+/// transaction, and the pool hands out its idle connections in turn, so a batch on a pooled
+/// connection read the table's pages from the file again (perf: page-cache refills and their
+/// allocations). Closed after an error, in case the connection is what failed; the next batch
+/// takes a fresh one.
+pub struct WriterConnection {
+    pool: AnyPool,
+    held: Option<PoolConnection<Any>>,
+}
+
+impl WriterConnection {
+    pub fn new(pool: AnyPool) -> WriterConnection {
+        WriterConnection { pool, held: None }
+    }
+
+    /// The kept connection, or a new one from the pool; `what` names the work in an error.
+    pub async fn get(&mut self, what: &str) -> Result<&mut AnyConnection, AppError> {
+        if self.held.is_none() {
+            self.held = Some(self.pool.acquire().await.context(what)?);
+        }
+        Ok(self.held.as_mut().expect("just connected"))
+    }
+
+    /// Closes the kept connection after an error.
+    pub async fn close(&mut self) {
+        if let Some(conn) = self.held.take() {
+            let _ = conn.close().await;
+        }
+    }
 }
 
 /// Runs an `INSERT ... RETURNING id`; `what` names the operation in the log. A unique violation

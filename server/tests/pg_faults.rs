@@ -115,6 +115,14 @@ async fn a_database_outage_refuses_writes_with_503_and_recovers_by_itself() {
         acknowledged.push(name);
     }
 
+    // Before the outage the build and alert writers each take a connection, and keep it.
+    for delivery in [Delivery::Run(0), Delivery::Alert(0)] {
+        assert!(
+            delivery.send(&http, &server.base, &alerts_token).await,
+            "{delivery:?}"
+        );
+    }
+
     relay.cut();
     let outage = std::time::Instant::now();
     let mut n = 20;
@@ -158,6 +166,14 @@ async fn a_database_outage_refuses_writes_with_503_and_recovers_by_itself() {
     .await;
     let (name, status) = write(n).await;
     assert_eq!(status, Some(201), "a write after the outage");
+    // The writers' kept connections broke in the outage: each let go of its own and took a new one.
+    for delivery in [Delivery::Run(n as u64), Delivery::Alert(n as u64)] {
+        let status = delivery.status(&http, &server.base, &alerts_token).await;
+        assert!(
+            matches!(status, Some(200..=299)),
+            "{delivery:?} after the outage: {status:?}"
+        );
+    }
     wait_until("the banner goes away", || async {
         !page(&server, &admin).await.contains("database-banner")
     })

@@ -6,6 +6,8 @@
 //! prediction). With one writer, two deliveries of the same new source id no longer both insert:
 //! the second finds the first and updates it. A batch that fails is stored again build by build,
 //! so a build that cannot be stored (or that another replica inserted meanwhile) fails alone.
+//! The writer keeps a connection of its own ([`store::WriterConnection`]), so on SQLite its page
+//! cache survives from batch to batch.
 
 use super::{prediction::predict_with, queries, ModelSlot};
 use crate::db::Backend;
@@ -13,7 +15,7 @@ use crate::error::Context as _;
 use crate::store;
 use app::builds::{Build, PreRun, TOPIC};
 use app::error::AppError;
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 /// A build to store, and where its answer goes.
@@ -39,6 +41,8 @@ pub fn start(pool: AnyPool, model: ModelSlot) -> mpsc::Sender<Job> {
 }
 
 async fn write_loop(pool: AnyPool, model: ModelSlot, mut receiver: mpsc::Receiver<Job>) {
+    let backend = Backend::of(&pool);
+    let mut connection = store::WriterConnection::new(pool);
     while let Some(first) = receiver.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < BATCH {
@@ -48,7 +52,7 @@ async fn write_loop(pool: AnyPool, model: ModelSlot, mut receiver: mpsc::Receive
             }
         }
         let (builds, replies): (Vec<Build>, Vec<_>) = jobs.into_iter().unzip();
-        match store_batch(&pool, &model, &builds).await {
+        match store_batch(&mut connection, backend, &model, &builds).await {
             Ok(stored) => {
                 for (reply, s) in replies.into_iter().zip(stored) {
                     let _ = reply.send(Ok(s));
@@ -57,7 +61,9 @@ async fn write_loop(pool: AnyPool, model: ModelSlot, mut receiver: mpsc::Receive
             Err(error) if builds.len() > 1 => {
                 tracing::warn!(error = %error.message, builds = builds.len(), "a batch of builds failed; storing them one by one");
                 for (b, reply) in builds.into_iter().zip(replies) {
-                    let one = store_batch(&pool, &model, std::slice::from_ref(&b)).await;
+                    let one =
+                        store_batch(&mut connection, backend, &model, std::slice::from_ref(&b))
+                            .await;
                     let _ = reply.send(one.map(|mut s| s.remove(0)));
                 }
             }
@@ -70,17 +76,34 @@ async fn write_loop(pool: AnyPool, model: ModelSlot, mut receiver: mpsc::Receive
     }
 }
 
-/// Stores `builds` in order in one transaction: all or none. Per new build two statements
-/// (its prior and its insert), per update one; the lookup of known source ids and the events are
-/// one statement each for the whole batch.
+/// Stores `builds` in order in one transaction on the writer's connection: all or none. A
+/// failure closes the connection, in case it is what failed.
 async fn store_batch(
-    pool: &AnyPool,
+    connection: &mut store::WriterConnection,
+    backend: Backend,
+    model: &ModelSlot,
+    builds: &[Build],
+) -> Result<Vec<Stored>, AppError> {
+    let stored = match connection.get("connecting to store builds").await {
+        Ok(conn) => store_on(conn, backend, model, builds).await,
+        Err(e) => Err(e),
+    };
+    if stored.is_err() {
+        connection.close().await;
+    }
+    stored
+}
+
+/// Per new build two statements (its prior and its insert), per update one; the lookup of known
+/// source ids and the events are one statement each for the whole batch.
+async fn store_on(
+    conn: &mut AnyConnection,
+    backend: Backend,
     model: &ModelSlot,
     builds: &[Build],
 ) -> Result<Vec<Stored>, AppError> {
     let model = model.read().unwrap_or_else(|e| e.into_inner()).clone();
-    let backend = Backend::of(pool);
-    let mut tx = store::begin_write(pool, backend).await?;
+    let mut tx = store::begin_write_on(conn, backend).await?;
     // Known from before, or (below) stored earlier in this batch.
     let mut known = queries::stored_by_source_id(&mut tx, backend, builds).await?;
     let mut stored = Vec::with_capacity(builds.len());

@@ -19,7 +19,6 @@ use crate::error::Context as _;
 use crate::store;
 use app::error::AppError;
 use app::health::alert::*;
-use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
@@ -107,7 +106,7 @@ pub fn start_writer(pool: AnyPool, backend: Backend) -> mpsc::Sender<Job> {
 
 /// Stores batches until every sender is gone (the server is shutting down).
 async fn write_batches(pool: AnyPool, backend: Backend, mut receiver: mpsc::Receiver<Job>) {
-    let mut connection = WriterConnection { pool, held: None };
+    let mut connection = store::WriterConnection::new(pool);
     while let Some(first) = receiver.recv().await {
         let mut jobs = vec![first];
         let mut alerts = jobs[0].batch.len();
@@ -141,41 +140,19 @@ impl Outcome {
     }
 }
 
-/// The writer's own connection, kept from batch to batch. SQLite empties a connection's page
-/// cache whenever another connection has written since its last transaction, and the pool hands
-/// out its idle connections in turn, so a batch on a pooled connection read the alerts' pages
-/// from the file again (perf: page-cache refills and their allocations). Dropped after an error,
-/// in case the connection is what failed; the next batch takes a fresh one.
-struct WriterConnection {
-    pool: AnyPool,
-    held: Option<PoolConnection<Any>>,
-}
-
-impl WriterConnection {
-    async fn get(&mut self) -> Result<&mut PoolConnection<Any>, AppError> {
-        if self.held.is_none() {
-            let connection = self
-                .pool
-                .acquire()
-                .await
-                .context("connecting to store alerts")?;
-            self.held = Some(connection);
-        }
-        Ok(self.held.as_mut().expect("just connected"))
-    }
-}
-
-async fn store_jobs(connection: &mut WriterConnection, backend: Backend, jobs: &[Job]) -> Outcome {
-    let stored = match connection.get().await {
+async fn store_jobs(
+    connection: &mut store::WriterConnection,
+    backend: Backend,
+    jobs: &[Job],
+) -> Outcome {
+    let stored = match connection.get("connecting to store alerts").await {
         Ok(conn) => store_all(conn, backend, jobs).await,
         Err(e) => Err(e),
     };
     match stored {
         Ok(summaries) => Outcome::Stored(summaries),
         Err(e) => {
-            if let Some(conn) = connection.held.take() {
-                let _ = conn.close().await;
-            }
+            connection.close().await;
             Outcome::Failed(e, jobs.len())
         }
     }
