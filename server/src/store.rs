@@ -61,19 +61,23 @@ impl WriterConnection {
         WriterConnection { pool, held: None }
     }
 
-    /// The kept connection, or a new one from the pool; `what` names the work in an error.
-    pub async fn get(&mut self, what: &str) -> Result<&mut AnyConnection, AppError> {
+    /// Runs `work` on the kept connection, or on a new one from the pool (`what` names the work
+    /// if none can be had); an error closes the connection.
+    pub async fn run<T>(
+        &mut self,
+        what: &str,
+        work: impl AsyncFnOnce(&mut AnyConnection) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
         if self.held.is_none() {
             self.held = Some(self.pool.acquire().await.context(what)?);
         }
-        Ok(self.held.as_mut().expect("just connected"))
-    }
-
-    /// Closes the kept connection after an error.
-    pub async fn close(&mut self) {
-        if let Some(conn) = self.held.take() {
-            let _ = conn.close().await;
+        let outcome = work(self.held.as_mut().expect("just connected")).await;
+        if outcome.is_err() {
+            if let Some(conn) = self.held.take() {
+                let _ = conn.close().await;
+            }
         }
+        outcome
     }
 }
 

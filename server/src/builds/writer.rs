@@ -84,14 +84,11 @@ async fn store_batch(
     model: &ModelSlot,
     builds: &[Build],
 ) -> Result<Vec<Stored>, AppError> {
-    let stored = match connection.get("connecting to store builds").await {
-        Ok(conn) => store_on(conn, backend, model, builds).await,
-        Err(e) => Err(e),
-    };
-    if stored.is_err() {
-        connection.close().await;
-    }
-    stored
+    connection
+        .run("connecting to store builds", async |conn| {
+            store_on(conn, backend, model, builds).await
+        })
+        .await
 }
 
 /// Per new build two statements (its prior and its insert), per update one; the lookup of known

@@ -145,16 +145,14 @@ async fn store_jobs(
     backend: Backend,
     jobs: &[Job],
 ) -> Outcome {
-    let stored = match connection.get("connecting to store alerts").await {
-        Ok(conn) => store_all(conn, backend, jobs).await,
-        Err(e) => Err(e),
-    };
+    let stored = connection
+        .run("connecting to store alerts", async |conn| {
+            store_all(conn, backend, jobs).await
+        })
+        .await;
     match stored {
         Ok(summaries) => Outcome::Stored(summaries),
-        Err(e) => {
-            connection.close().await;
-            Outcome::Failed(e, jobs.len())
-        }
+        Err(e) => Outcome::Failed(e, jobs.len()),
     }
 }
 
