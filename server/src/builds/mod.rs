@@ -5,6 +5,8 @@
 //! prediction stored with it, with what the last-build baseline said, so both are scored when
 //! it finishes.
 
+mod batch;
+mod bulk;
 pub mod ci;
 pub mod input;
 pub mod model;
@@ -179,6 +181,7 @@ impl Builds {
             updated: 0,
         };
         let mut finished: u64 = 0;
+        let (mut updates, mut new) = (Vec::new(), Vec::new());
         for mut b in batch {
             let existing = known.get(&(b.source.clone(), b.source_id.clone()));
             if existing.is_some_and(|old| !b.follow(old)) {
@@ -187,13 +190,23 @@ impl Builds {
             }
             finished += u64::from(b.finishes(existing));
             if existing.is_some() {
-                queries::update(&mut tx, &b).await?;
-                summary.updated += 1;
+                updates.push(b);
             } else {
-                b.id = queries::insert_plain(&mut tx, &b).await?;
-                summary.created += 1;
+                new.push(b);
             }
         }
+        summary.updated += updates.len();
+        summary.created = new.len();
+        bulk::update_all(&mut tx, backend, &updates).await?;
+        let rows: Vec<bulk::NewRow> = new
+            .iter()
+            .map(|build| bulk::NewRow {
+                build,
+                predicted: None,
+                baseline: None,
+            })
+            .collect();
+        bulk::insert_all(&mut tx, backend, &rows).await?;
         let data = serde_json::json!({ "imported": summary.stored });
         crate::events::append(&mut tx, TOPIC, "builds.imported", &data)
             .await

@@ -9,12 +9,14 @@
 //! The writer keeps a connection of its own ([`store::WriterConnection`]), so on SQLite its page
 //! cache survives from batch to batch.
 
-use super::{prediction::predict_with, queries, ModelSlot};
+use super::{batch, bulk, prediction::predict_with, queries, ModelSlot};
 use crate::db::Backend;
 use crate::error::Context as _;
 use crate::store;
-use app::builds::{Build, PreRun, TOPIC};
+use app::builds::{Build, TOPIC};
 use app::error::AppError;
+#[cfg(test)]
+use sqlx::Row;
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
@@ -91,67 +93,81 @@ async fn store_batch(
         .await
 }
 
-/// Per new build two statements (its prior and its insert), per update one; the lookup of known
-/// source ids and the events are one statement each for the whole batch.
+/// The batch as [`batch::plan`] decides it: the updates of builds stored before in one
+/// statement, then per new build its prior, then the new builds in one insert. A new build that
+/// finished and shares a pipeline or author with a later one is inserted before that one's prior
+/// is read. The lookup of known source ids and the events are one statement each.
 async fn store_on(
     conn: &mut AnyConnection,
     backend: Backend,
     model: &ModelSlot,
-    builds: &[Build],
+    deliveries: &[Build],
 ) -> Result<Vec<Stored>, AppError> {
     let model = model.read().unwrap_or_else(|e| e.into_inner()).clone();
     let mut tx = store::begin_write_on(conn, backend).await?;
-    // Known from before, or (below) stored earlier in this batch.
-    let mut known = queries::stored_by_source_id(&mut tx, backend, builds).await?;
-    let mut stored = Vec::with_capacity(builds.len());
-    let mut events = Vec::with_capacity(builds.len());
-    for b in builds {
-        let mut b = b.clone();
-        let key = (b.source.clone(), b.source_id.clone());
-        let existing = known.get(&key);
-        if let Some(old) = existing.filter(|old| !b.follow(old)) {
-            stored.push(Stored {
-                build: old.clone(),
-                created: false,
-                finished_now: false,
-            });
-            continue;
+    let known = queries::stored_by_source_id(&mut tx, backend, deliveries).await?;
+    let mut plan = batch::plan(deliveries, known);
+    bulk::update_all(&mut tx, backend, &plan.updates).await?;
+    // What each new build's prediction and the last-build baseline said.
+    let mut verdicts: Vec<(String, &str)> = Vec::with_capacity(plan.new.len());
+    let mut inserted = 0;
+    for i in 0..plan.new.len() {
+        let pre = &plan.new[i].pre;
+        if plan.new[inserted..i].iter().any(|p| p.shapes_prior_of(pre)) {
+            insert(
+                &mut tx,
+                backend,
+                &mut plan.new[inserted..i],
+                &verdicts[inserted..],
+            )
+            .await?;
+            inserted = i;
         }
-        let finished_now = b.finishes(existing);
-        let created = match existing {
-            Some(_) => {
-                queries::update(&mut tx, &b).await?;
-                false
-            }
-            None => {
-                let pre = PreRun::from(&b);
-                let prior = queries::prior(&mut tx, &pre).await?;
-                let prediction = predict_with(model.as_deref(), &pre, &prior);
-                let baseline = if prior.previous_failed == Some(true) {
-                    "failure"
-                } else {
-                    "success"
-                };
-                b.predicted_failure = Some(prediction.failure_probability);
-                b.model_version = Some(prediction.model.as_ref().map_or(0, |m| m.version));
-                b.id = queries::insert(&mut tx, &b, &prediction.prediction, baseline).await?;
-                true
-            }
-        };
-        let kind = if created {
-            "build.created"
+        let pre = &plan.new[i].pre;
+        let mut prior = queries::prior(&mut tx, pre).await?;
+        batch::add_starts(&mut prior, pre, &plan.new[inserted..i]);
+        let new = &mut plan.new[i];
+        let prediction = predict_with(model.as_deref(), &new.pre, &prior);
+        new.build.predicted_failure = Some(prediction.failure_probability);
+        new.build.model_version = Some(prediction.model.as_ref().map_or(0, |m| m.version));
+        let baseline = if prior.previous_failed == Some(true) {
+            "failure"
         } else {
-            "build.updated"
+            "success"
         };
-        events.push((
-            kind,
-            serde_json::json!({ "id": b.id, "pipeline": b.pipeline, "branch": b.branch, "status": b.status }),
-        ));
-        known.insert(key, b.clone());
+        verdicts.push((prediction.prediction, baseline));
+    }
+    insert(
+        &mut tx,
+        backend,
+        &mut plan.new[inserted..],
+        &verdicts[inserted..],
+    )
+    .await?;
+    let mut events = Vec::with_capacity(plan.answers.len());
+    let mut stored = Vec::with_capacity(plan.answers.len());
+    for mut answer in plan.answers {
+        if let Some(new) = answer.new.map(|i| &plan.new[i].build) {
+            answer.build.id = new.id;
+            answer.build.predicted_failure = new.predicted_failure;
+            answer.build.model_version = new.model_version;
+        }
+        if answer.changed {
+            let b = &answer.build;
+            let kind = if answer.created {
+                "build.created"
+            } else {
+                "build.updated"
+            };
+            events.push((
+                kind,
+                serde_json::json!({ "id": b.id, "pipeline": b.pipeline, "branch": b.branch, "status": b.status }),
+            ));
+        }
         stored.push(Stored {
-            build: b,
-            created,
-            finished_now,
+            build: answer.build,
+            created: answer.created,
+            finished_now: answer.finished_now,
         });
     }
     crate::events::append_all(&mut tx, backend, TOPIC, &events)
@@ -159,4 +175,142 @@ async fn store_on(
         .context("publishing builds")?;
     tx.commit().await.context("committing builds")?;
     Ok(stored)
+}
+
+/// Inserts `new` with their verdicts and gives each its id.
+async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    new: &mut [batch::NewBuild],
+    verdicts: &[(String, &str)],
+) -> Result<(), AppError> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<bulk::NewRow> = new
+        .iter()
+        .zip(verdicts)
+        .map(|(n, (predicted, baseline))| bulk::NewRow {
+            build: &n.build,
+            predicted: Some(predicted),
+            baseline: Some(baseline),
+        })
+        .collect();
+    let ids = bulk::insert_all(tx, backend, &rows).await?;
+    for (n, id) in new.iter_mut().zip(ids) {
+        n.build.id = id;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builds::batch::tests::build;
+    use app::builds::BuildStatus::{Failure, Running, Success};
+
+    /// One batch, in one order: each new build's prediction (the last-build baseline, with no
+    /// model) must read what the deliveries before it in the batch left, stored or not yet.
+    #[tokio::test]
+    async fn a_batch_predicts_each_new_build_from_what_came_before_it_in_the_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("fd.db").display());
+        let db = crate::db::Db::connect(&url).await.unwrap();
+        let model = ModelSlot::default();
+        let mut conn = store::WriterConnection::new(db.pool.clone());
+        let on_branch = |id: &str, status, at, branch: &str| {
+            let mut b = build(id, status, at);
+            b.branch = branch.into();
+            b
+        };
+        let earlier = [on_branch("s", Running, 5, "feature/x")];
+        store_batch(&mut conn, Backend::Sqlite, &model, &earlier)
+            .await
+            .unwrap();
+
+        let batch = [
+            build("a", Failure, 10),
+            on_branch("s", Failure, 5, "feature/x"), // stored before: an update
+            build("b", Running, 20),
+            on_branch("f", Running, 15, "feature/x"),
+            build("c", Running, 30),
+            build("d", Success, 40),
+            build("e", Running, 50),
+            on_branch("g", Running, 60, "feature/y"),
+            on_branch("g", Success, 60, "feature/y"),
+        ];
+        let stored = store_batch(&mut conn, Backend::Sqlite, &model, &batch)
+            .await
+            .unwrap();
+        let answer: Vec<_> = stored
+            .iter()
+            .map(|s| {
+                (
+                    s.build.source_id.as_str(),
+                    s.created,
+                    s.build.predicted_failure,
+                )
+            })
+            .collect();
+        assert_eq!(
+            answer,
+            [
+                ("a", true, Some(0.0)),
+                ("s", false, Some(0.0)),
+                ("b", true, Some(1.0)), // a failed before it
+                ("f", true, Some(1.0)), // s failed before it, updated in this batch
+                ("c", true, Some(1.0)), // b is running: a is still the last outcome
+                ("d", true, Some(1.0)),
+                ("e", true, Some(0.0)), // d succeeded
+                ("g", true, Some(0.0)),
+                ("g", false, Some(0.0)),
+            ]
+        );
+        assert_eq!(stored[7].build.id, stored[8].build.id);
+        assert!(stored[8].finished_now && !stored[7].finished_now);
+
+        let rows = sqlx::query(
+            "SELECT id, source_id, status, predicted_failure, predicted_outcome, baseline_outcome \
+             FROM builds ORDER BY id",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        // Each row as "source id, status, predicted probability and outcome, baseline".
+        let table: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                let (id, status): (String, String) = (r.get(1), r.get(2));
+                let predicted: Option<f64> = r.get(3);
+                let (outcome, baseline): (Option<String>, Option<String>) = (r.get(4), r.get(5));
+                let [outcome, baseline] = [outcome, baseline].map(Option::unwrap_or_default);
+                format!("{id} {status} {predicted:?} {outcome} {baseline}")
+            })
+            .collect();
+        // In arrival order; s was stored before the batch, g as its last delivery left it.
+        assert_eq!(
+            table,
+            [
+                "s failure Some(0.0) success success",
+                "a failure Some(0.0) success success",
+                "b running Some(1.0) failure failure",
+                "f running Some(1.0) failure failure",
+                "c running Some(1.0) failure failure",
+                "d success Some(1.0) failure failure",
+                "e running Some(0.0) success success",
+                "g success Some(0.0) success success",
+            ]
+        );
+        for s in &stored {
+            let row = rows.iter().find(|r| r.get::<i64, _>(0) == s.build.id);
+            let source_id: Option<String> = row.map(|r| r.get(1));
+            assert_eq!(
+                source_id.as_ref(),
+                Some(&s.build.source_id),
+                "the answer's id is the row's"
+            );
+        }
+        drop(conn); // it holds a connection, which closing the pool waits for
+        db.close().await;
+    }
 }
