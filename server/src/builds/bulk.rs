@@ -1,15 +1,18 @@
-//! Builds written as a set: many new builds in one `INSERT`, many updates in one `UPDATE`. The
-//! rows travel as one JSON parameter that the database unpacks (`json_each` on SQLite,
-//! `json_to_recordset` on PostgreSQL), as the alert writer's repeats do: on SQLite every statement
-//! is a round trip to sqlx's database thread, and with a statement per build those round trips
-//! were most of the builds writer's time (see the README's builds figures).
+//! Back-filled history written as a set: many new builds in one `INSERT`, many updates in one
+//! `UPDATE`. The rows travel as one JSON parameter that the database unpacks (`json_each` on
+//! SQLite, `json_to_recordset` on PostgreSQL), as the alert writer's repeats do. An import of
+//! 100,000 builds took 14–16 s with a statement per build and takes 5–6 s so (README).
+//!
+//! The live writer keeps a statement per build: tried with these statements for its batches (of
+//! a few dozen builds), it was 5–10 % slower, its SQLite thread busier with unpacking JSON and
+//! writing (README, builds figures).
 
 use crate::db::Backend;
 use crate::error::Context as _;
 use app::builds::Build;
 use app::error::AppError;
 use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 use std::sync::OnceLock;
 
 /// Rows per statement: a year of back-filled history goes in slices this size, so one JSON
@@ -41,26 +44,10 @@ const FIELDS: [(&str, &str); 21] = [
     ("url", "TEXT"),
 ];
 
-/// The columns only an insert sets: the prediction made when the build arrived.
-const PREDICTION: [(&str, &str); 4] = [
-    ("predicted_failure", "DOUBLE PRECISION"),
-    ("predicted_outcome", "TEXT"),
-    ("baseline_outcome", "TEXT"),
-    ("model_version", "BIGINT"),
-];
-
-/// A new build to insert, with what was predicted for it and what the last-build baseline said
-/// (`None` for back-filled history: there was nobody to predict for).
-pub struct NewRow<'a> {
-    pub build: &'a Build,
-    pub predicted: Option<&'a str>,
-    pub baseline: Option<&'a str>,
-}
-
 /// One row of the JSON parameter; the names are the columns'.
 #[derive(Serialize)]
 struct JsonRow<'a> {
-    /// Its place in the slice: the insert stores rows in this order, so ids follow arrival.
+    /// Its place in the slice: the insert stores rows in this order, so ids follow the import's.
     n: usize,
     id: i64,
     source: &'a str,
@@ -84,14 +71,10 @@ struct JsonRow<'a> {
     tests_failed: Option<i64>,
     coverage: Option<f64>,
     url: Option<&'a str>,
-    predicted_failure: Option<f64>,
-    predicted_outcome: Option<&'a str>,
-    baseline_outcome: Option<&'a str>,
-    model_version: Option<i64>,
 }
 
 impl<'a> JsonRow<'a> {
-    fn new(n: usize, b: &'a Build, predicted: Option<&'a str>, baseline: Option<&'a str>) -> Self {
+    fn new(n: usize, b: &'a Build) -> Self {
         JsonRow {
             n,
             id: b.id,
@@ -116,10 +99,6 @@ impl<'a> JsonRow<'a> {
             tests_failed: b.tests_failed,
             coverage: b.coverage,
             url: b.url.as_deref(),
-            predicted_failure: predicted.and(b.predicted_failure),
-            predicted_outcome: predicted,
-            baseline_outcome: baseline,
-            model_version: predicted.and(b.model_version),
         }
     }
 }
@@ -154,15 +133,13 @@ fn param(backend: Backend, n: u8) -> String {
 fn insert_sql(backend: Backend) -> &'static str {
     static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
     SQL[backend as usize].get_or_init(|| {
-        let written: Vec<(&str, &str)> = FIELDS.iter().chain(&PREDICTION).copied().collect();
-        let names: Vec<&str> = written.iter().map(|(c, _)| *c).collect();
+        let names: Vec<&str> = FIELDS.iter().map(|(c, _)| *c).collect();
         let values: Vec<String> = names.iter().map(|c| format!("v.{c}")).collect();
         let mut columns = vec![("n", "BIGINT")];
-        columns.extend(&written);
+        columns.extend(&FIELDS);
         let now = param(backend, 1);
         format!(
-            "INSERT INTO builds ({}, created_at, updated_at) SELECT {}, {now}, {now} FROM {} \
-             ORDER BY v.n RETURNING id, source, source_id",
+            "INSERT INTO builds ({}, created_at, updated_at) SELECT {}, {now}, {now} FROM {} ORDER BY v.n",
             names.join(", "),
             values.join(", "),
             rows_from_json(backend, &param(backend, 2), &columns)
@@ -185,44 +162,14 @@ fn update_sql(backend: Backend) -> &'static str {
     })
 }
 
-/// Inserts `rows` in their order and returns their ids, in the same order.
+/// Inserts `builds` (new, with source ids unique among them) in their order, so their ids
+/// follow it, without predictions: there was nobody to predict for.
 pub async fn insert_all(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    rows: &[NewRow<'_>],
-) -> Result<Vec<i64>, AppError> {
-    let mut ids = Vec::with_capacity(rows.len());
-    for slice in rows.chunks(ROWS_PER_STATEMENT) {
-        let json: Vec<JsonRow> = slice
-            .iter()
-            .enumerate()
-            .map(|(n, r)| JsonRow::new(n, r.build, r.predicted, r.baseline))
-            .collect();
-        let json = serde_json::to_string(&json).context("storing builds")?;
-        let stored = sqlx::query(insert_sql(backend))
-            .bind(crate::now_ms())
-            .bind(json)
-            .fetch_all(&mut **tx)
-            .await
-            .context("storing builds")?;
-        // RETURNING promises no order: the rows are matched by their source ids, unique in the
-        // table and so in the slice.
-        let mut by_key = std::collections::HashMap::with_capacity(stored.len());
-        for row in &stored {
-            let id: i64 = row.try_get(0).context("storing builds")?;
-            let source: String = row.try_get(1).context("storing builds")?;
-            let source_id: String = row.try_get(2).context("storing builds")?;
-            by_key.insert((source, source_id), id);
-        }
-        for r in slice {
-            let key = (r.build.source.clone(), r.build.source_id.clone());
-            let id = by_key.get(&key).copied().ok_or_else(|| {
-                crate::error::internal("storing builds", "a build was not stored")
-            })?;
-            ids.push(id);
-        }
-    }
-    Ok(ids)
+    builds: &[Build],
+) -> Result<(), AppError> {
+    write(tx, insert_sql(backend), builds, "storing builds").await
 }
 
 /// Writes each of `builds` over the stored build with its id (ids unique among them).
@@ -231,19 +178,29 @@ pub async fn update_all(
     backend: Backend,
     builds: &[Build],
 ) -> Result<(), AppError> {
+    write(tx, update_sql(backend), builds, "updating builds").await
+}
+
+/// Runs `sql` on `builds`, a slice of rows at a time.
+async fn write(
+    tx: &mut Transaction<'_, Any>,
+    sql: &str,
+    builds: &[Build],
+    what: &str,
+) -> Result<(), AppError> {
     for slice in builds.chunks(ROWS_PER_STATEMENT) {
-        let json: Vec<JsonRow> = slice
+        let rows: Vec<JsonRow> = slice
             .iter()
             .enumerate()
-            .map(|(n, b)| JsonRow::new(n, b, None, None))
+            .map(|(n, b)| JsonRow::new(n, b))
             .collect();
-        let json = serde_json::to_string(&json).context("updating builds")?;
-        sqlx::query(update_sql(backend))
+        let rows = serde_json::to_string(&rows).context(what)?;
+        sqlx::query(sql)
             .bind(crate::now_ms())
-            .bind(json)
+            .bind(rows)
             .execute(&mut **tx)
             .await
-            .context("updating builds")?;
+            .context(what)?;
     }
     Ok(())
 }

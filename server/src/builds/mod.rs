@@ -5,7 +5,6 @@
 //! prediction stored with it, with what the last-build baseline said, so both are scored when
 //! it finishes.
 
-mod batch;
 mod bulk;
 pub mod ci;
 pub mod input;
@@ -198,15 +197,7 @@ impl Builds {
         summary.updated += updates.len();
         summary.created = new.len();
         bulk::update_all(&mut tx, backend, &updates).await?;
-        let rows: Vec<bulk::NewRow> = new
-            .iter()
-            .map(|build| bulk::NewRow {
-                build,
-                predicted: None,
-                baseline: None,
-            })
-            .collect();
-        bulk::insert_all(&mut tx, backend, &rows).await?;
+        bulk::insert_all(&mut tx, backend, &new).await?;
         let data = serde_json::json!({ "imported": summary.stored });
         crate::events::append(&mut tx, TOPIC, "builds.imported", &data)
             .await

@@ -7,7 +7,7 @@ use app::builds::{
 };
 use app::error::AppError;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
 
 const COLUMNS: &str = "id, source, source_id, pipeline, repo, workflow, branch, commit_sha, author, trigger_kind, message, \
     files_changed, lines_added, lines_deleted, started_at, finished_at, duration_s, status, tests_total, tests_failed, \
@@ -98,6 +98,76 @@ pub async fn stored_by_source_id(
         .into_iter()
         .map(|b| ((b.source.clone(), b.source_id.clone()), b))
         .collect())
+}
+
+/// Binds the columns every write sets, as $1..$21 in [`COLUMNS`] order after `id`. Real numbers
+/// travel as text and are cast in SQL: sqlx 0.8.6's Any driver binds a missing `f64` as a
+/// PostgreSQL `float4`, so a statement first prepared with one would refuse a later value.
+macro_rules! bind_fields {
+    ($q:expr, $b:expr) => {
+        $q.bind(&$b.source)
+            .bind(&$b.source_id)
+            .bind(&$b.pipeline)
+            .bind(&$b.repo)
+            .bind(&$b.workflow)
+            .bind(&$b.branch)
+            .bind(&$b.commit)
+            .bind($b.author.as_deref())
+            .bind($b.trigger.as_str())
+            .bind($b.message.as_deref())
+            .bind($b.files_changed)
+            .bind($b.lines_added)
+            .bind($b.lines_deleted)
+            .bind($b.started_at)
+            .bind($b.finished_at)
+            .bind($b.duration_s.map(|v| v.to_string()))
+            .bind($b.status.as_str())
+            .bind($b.tests_total)
+            .bind($b.tests_failed)
+            .bind($b.coverage.map(|v| v.to_string()))
+            .bind($b.url.as_deref())
+    };
+}
+
+const INSERT: &str = "INSERT INTO builds (source, source_id, pipeline, repo, workflow, branch, commit_sha, author, trigger_kind, message, \
+    files_changed, lines_added, lines_deleted, started_at, finished_at, duration_s, status, tests_total, tests_failed, coverage, url, \
+    predicted_failure, predicted_outcome, baseline_outcome, model_version, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, CAST($16 AS DOUBLE PRECISION), $17, $18, $19, \
+    CAST($20 AS DOUBLE PRECISION), $21, CAST($22 AS DOUBLE PRECISION), $23, $24, $25, $26, $26)";
+
+const UPDATE: &str = "UPDATE builds SET source = $1, source_id = $2, pipeline = $3, repo = $4, workflow = $5, branch = $6, commit_sha = $7, \
+    author = $8, trigger_kind = $9, message = $10, files_changed = $11, lines_added = $12, lines_deleted = $13, started_at = $14, \
+    finished_at = $15, duration_s = CAST($16 AS DOUBLE PRECISION), status = $17, tests_total = $18, tests_failed = $19, \
+    coverage = CAST($20 AS DOUBLE PRECISION), url = $21, updated_at = $22";
+
+pub async fn insert(
+    tx: &mut Transaction<'_, Any>,
+    b: &Build,
+    predicted: &str,
+    baseline: &str,
+) -> Result<i64, AppError> {
+    let sql = format!("{INSERT} RETURNING id");
+    let q = bind_fields!(sqlx::query(&sql), b)
+        .bind(b.predicted_failure.map(|v| v.to_string()))
+        .bind(predicted)
+        .bind(baseline)
+        .bind(b.model_version)
+        .bind(crate::now_ms());
+    q.fetch_one(&mut **tx)
+        .await
+        .and_then(|r| r.try_get(0))
+        .context("storing a build")
+}
+
+pub async fn update(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<(), AppError> {
+    let sql = format!("{UPDATE} WHERE id = $23");
+    bind_fields!(sqlx::query(&sql), b)
+        .bind(crate::now_ms())
+        .bind(b.id)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+        .context("updating a build")
 }
 
 /// A failure-rate window of the prior, as two columns: how many and how many failed among the

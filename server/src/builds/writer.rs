@@ -9,11 +9,11 @@
 //! The writer keeps a connection of its own ([`store::WriterConnection`]), so on SQLite its page
 //! cache survives from batch to batch.
 
-use super::{batch, bulk, prediction::predict_with, queries, ModelSlot};
+use super::{prediction::predict_with, queries, ModelSlot};
 use crate::db::Backend;
 use crate::error::Context as _;
 use crate::store;
-use app::builds::{Build, TOPIC};
+use app::builds::{Build, PreRun, TOPIC};
 use app::error::AppError;
 #[cfg(test)]
 use sqlx::Row;
@@ -93,81 +93,67 @@ async fn store_batch(
         .await
 }
 
-/// The batch as [`batch::plan`] decides it: the updates of builds stored before in one
-/// statement, then per new build its prior, then the new builds in one insert. A new build that
-/// finished and shares a pipeline or author with a later one is inserted before that one's prior
-/// is read. The lookup of known source ids and the events are one statement each.
+/// Per new build two statements (its prior and its insert), per update one; the lookup of known
+/// source ids and the events are one statement each for the whole batch.
 async fn store_on(
     conn: &mut AnyConnection,
     backend: Backend,
     model: &ModelSlot,
-    deliveries: &[Build],
+    builds: &[Build],
 ) -> Result<Vec<Stored>, AppError> {
     let model = model.read().unwrap_or_else(|e| e.into_inner()).clone();
     let mut tx = store::begin_write_on(conn, backend).await?;
-    let known = queries::stored_by_source_id(&mut tx, backend, deliveries).await?;
-    let mut plan = batch::plan(deliveries, known);
-    bulk::update_all(&mut tx, backend, &plan.updates).await?;
-    // What each new build's prediction and the last-build baseline said.
-    let mut verdicts: Vec<(String, &str)> = Vec::with_capacity(plan.new.len());
-    let mut inserted = 0;
-    for i in 0..plan.new.len() {
-        let pre = &plan.new[i].pre;
-        if plan.new[inserted..i].iter().any(|p| p.shapes_prior_of(pre)) {
-            insert(
-                &mut tx,
-                backend,
-                &mut plan.new[inserted..i],
-                &verdicts[inserted..],
-            )
-            .await?;
-            inserted = i;
+    // Known from before, or (below) stored earlier in this batch.
+    let mut known = queries::stored_by_source_id(&mut tx, backend, builds).await?;
+    let mut stored = Vec::with_capacity(builds.len());
+    let mut events = Vec::with_capacity(builds.len());
+    for b in builds {
+        let mut b = b.clone();
+        let key = (b.source.clone(), b.source_id.clone());
+        let existing = known.get(&key);
+        if let Some(old) = existing.filter(|old| !b.follow(old)) {
+            stored.push(Stored {
+                build: old.clone(),
+                created: false,
+                finished_now: false,
+            });
+            continue;
         }
-        let pre = &plan.new[i].pre;
-        let mut prior = queries::prior(&mut tx, pre).await?;
-        batch::add_starts(&mut prior, pre, &plan.new[inserted..i]);
-        let new = &mut plan.new[i];
-        let prediction = predict_with(model.as_deref(), &new.pre, &prior);
-        new.build.predicted_failure = Some(prediction.failure_probability);
-        new.build.model_version = Some(prediction.model.as_ref().map_or(0, |m| m.version));
-        let baseline = if prior.previous_failed == Some(true) {
-            "failure"
-        } else {
-            "success"
+        let finished_now = b.finishes(existing);
+        let created = match existing {
+            Some(_) => {
+                queries::update(&mut tx, &b).await?;
+                false
+            }
+            None => {
+                let pre = PreRun::from(&b);
+                let prior = queries::prior(&mut tx, &pre).await?;
+                let prediction = predict_with(model.as_deref(), &pre, &prior);
+                let baseline = if prior.previous_failed == Some(true) {
+                    "failure"
+                } else {
+                    "success"
+                };
+                b.predicted_failure = Some(prediction.failure_probability);
+                b.model_version = Some(prediction.model.as_ref().map_or(0, |m| m.version));
+                b.id = queries::insert(&mut tx, &b, &prediction.prediction, baseline).await?;
+                true
+            }
         };
-        verdicts.push((prediction.prediction, baseline));
-    }
-    insert(
-        &mut tx,
-        backend,
-        &mut plan.new[inserted..],
-        &verdicts[inserted..],
-    )
-    .await?;
-    let mut events = Vec::with_capacity(plan.answers.len());
-    let mut stored = Vec::with_capacity(plan.answers.len());
-    for mut answer in plan.answers {
-        if let Some(new) = answer.new.map(|i| &plan.new[i].build) {
-            answer.build.id = new.id;
-            answer.build.predicted_failure = new.predicted_failure;
-            answer.build.model_version = new.model_version;
-        }
-        if answer.changed {
-            let b = &answer.build;
-            let kind = if answer.created {
-                "build.created"
-            } else {
-                "build.updated"
-            };
-            events.push((
-                kind,
-                serde_json::json!({ "id": b.id, "pipeline": b.pipeline, "branch": b.branch, "status": b.status }),
-            ));
-        }
+        let kind = if created {
+            "build.created"
+        } else {
+            "build.updated"
+        };
+        events.push((
+            kind,
+            serde_json::json!({ "id": b.id, "pipeline": b.pipeline, "branch": b.branch, "status": b.status }),
+        ));
+        known.insert(key, b.clone());
         stored.push(Stored {
-            build: answer.build,
-            created: answer.created,
-            finished_now: answer.finished_now,
+            build: b,
+            created,
+            finished_now,
         });
     }
     crate::events::append_all(&mut tx, backend, TOPIC, &events)
@@ -177,40 +163,43 @@ async fn store_on(
     Ok(stored)
 }
 
-/// Inserts `new` with their verdicts and gives each its id.
-async fn insert(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    backend: Backend,
-    new: &mut [batch::NewBuild],
-    verdicts: &[(String, &str)],
-) -> Result<(), AppError> {
-    if new.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<bulk::NewRow> = new
-        .iter()
-        .zip(verdicts)
-        .map(|(n, (predicted, baseline))| bulk::NewRow {
-            build: &n.build,
-            predicted: Some(predicted),
-            baseline: Some(baseline),
-        })
-        .collect();
-    let ids = bulk::insert_all(tx, backend, &rows).await?;
-    for (n, id) in new.iter_mut().zip(ids) {
-        n.build.id = id;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builds::batch::tests::build;
     use app::builds::BuildStatus::{Failure, Running, Success};
 
+    /// A build of acme/shop/ci on main by ada, started at `started_s` seconds.
+    fn build(source_id: &str, status: app::builds::BuildStatus, started_s: i64) -> Build {
+        Build {
+            id: 0,
+            source: "api".into(),
+            source_id: source_id.into(),
+            pipeline: "acme/shop/ci".into(),
+            repo: "acme/shop".into(),
+            workflow: "ci".into(),
+            branch: "main".into(),
+            commit: "0123456789abcdef".into(),
+            author: Some("ada".into()),
+            trigger: app::builds::BuildTrigger::Push,
+            message: None,
+            files_changed: None,
+            lines_added: None,
+            lines_deleted: None,
+            started_at: started_s * 1000,
+            finished_at: None,
+            duration_s: None,
+            status,
+            tests_total: None,
+            tests_failed: None,
+            coverage: None,
+            url: None,
+            predicted_failure: None,
+            model_version: None,
+        }
+    }
+
     /// One batch, in one order: each new build's prediction (the last-build baseline, with no
-    /// model) must read what the deliveries before it in the batch left, stored or not yet.
+    /// model) must read what the deliveries before it in the same transaction left.
     #[tokio::test]
     async fn a_batch_predicts_each_new_build_from_what_came_before_it_in_the_batch() {
         let dir = tempfile::tempdir().unwrap();
