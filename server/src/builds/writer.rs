@@ -166,36 +166,14 @@ async fn store_on(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::builds::BuildStatus::{Failure, Running, Success};
 
-    /// A build of acme/shop/ci on main by ada, started at `started_s` seconds.
-    fn build(source_id: &str, status: app::builds::BuildStatus, started_s: i64) -> Build {
-        Build {
-            id: 0,
-            source: "api".into(),
-            source_id: source_id.into(),
-            pipeline: "acme/shop/ci".into(),
-            repo: "acme/shop".into(),
-            workflow: "ci".into(),
-            branch: "main".into(),
-            commit: "0123456789abcdef".into(),
-            author: Some("ada".into()),
-            trigger: app::builds::BuildTrigger::Push,
-            message: None,
-            files_changed: None,
-            lines_added: None,
-            lines_deleted: None,
-            started_at: started_s * 1000,
-            finished_at: None,
-            duration_s: None,
-            status,
-            tests_total: None,
-            tests_failed: None,
-            coverage: None,
-            url: None,
-            predicted_failure: None,
-            model_version: None,
-        }
+    /// A build of acme/shop/ci on `branch` by ada, started `started_s` seconds after 2026-12-01, read as
+    /// `POST /builds` reads one.
+    fn build(source_id: &str, status: &str, started_s: i64, branch: &str) -> Build {
+        let body = serde_json::json!({"pipeline": "acme/shop/ci", "branch": branch,
+            "commit": "0123456789abcdef", "author": "ada", "trigger": "push", "status": status,
+            "started_at": app::time_fmt::rfc3339((1_796_083_200 + started_s) * 1000), "source_id": source_id});
+        super::super::input::read(&body, "api", String::new).unwrap()
     }
 
     /// One batch, in one order: each new build's prediction (the last-build baseline, with no
@@ -207,26 +185,21 @@ mod tests {
         let db = crate::db::Db::connect(&url).await.unwrap();
         let model = ModelSlot::default();
         let mut conn = store::WriterConnection::new(db.pool.clone());
-        let on_branch = |id: &str, status, at, branch: &str| {
-            let mut b = build(id, status, at);
-            b.branch = branch.into();
-            b
-        };
-        let earlier = [on_branch("s", Running, 5, "feature/x")];
+        let earlier = [build("s", "running", 5, "feature/x")];
         store_batch(&mut conn, Backend::Sqlite, &model, &earlier)
             .await
             .unwrap();
 
         let batch = [
-            build("a", Failure, 10),
-            on_branch("s", Failure, 5, "feature/x"), // stored before: an update
-            build("b", Running, 20),
-            on_branch("f", Running, 15, "feature/x"),
-            build("c", Running, 30),
-            build("d", Success, 40),
-            build("e", Running, 50),
-            on_branch("g", Running, 60, "feature/y"),
-            on_branch("g", Success, 60, "feature/y"),
+            build("a", "failure", 10, "main"),
+            build("s", "failure", 5, "feature/x"), // stored before: an update
+            build("b", "running", 20, "main"),
+            build("f", "running", 15, "feature/x"),
+            build("c", "running", 30, "main"),
+            build("d", "success", 40, "main"),
+            build("e", "running", 50, "main"),
+            build("g", "running", 60, "feature/y"),
+            build("g", "success", 60, "feature/y"),
         ];
         let stored = store_batch(&mut conn, Backend::Sqlite, &model, &batch)
             .await
