@@ -1,7 +1,7 @@
 //! Back-filled history written as a set: many new builds in one `INSERT`, many updates in one
 //! `UPDATE`. The rows travel as one JSON parameter that the database unpacks (`json_each` on
 //! SQLite, `json_to_recordset` on PostgreSQL), as the alert writer's repeats do. An import of
-//! 100,000 builds took 14–16 s with a statement per build and takes 5–6 s so (README).
+//! 100,000 builds took 14–16 s with a statement per build and takes 4–6 s so (README).
 //!
 //! The live writer keeps a statement per build: tried with these statements for its batches (of
 //! a few dozen builds), it was 5–10 % slower, its SQLite thread busier with unpacking JSON and
