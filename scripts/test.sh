@@ -34,7 +34,8 @@ trap cleanup EXIT
 step "starting PostgreSQL on 127.0.0.1:$pg_port"
 "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >/dev/null
 "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
-  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
+  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null ||
+  { echo "PostgreSQL did not start; its log:"; cat "$pg_dir/log"; exit 1; }
 export FLIGHTDECK_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
 export FLIGHTDECK_REQUIRE_POSTGRES=1
 # setup.sh installed Prometheus and Alertmanager: their test must run, not skip.
