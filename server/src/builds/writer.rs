@@ -15,8 +15,6 @@ use crate::error::Context as _;
 use crate::store;
 use app::builds::{Build, PreRun, TOPIC};
 use app::error::AppError;
-#[cfg(test)]
-use sqlx::Row;
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
@@ -166,9 +164,10 @@ async fn store_on(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sqlx::Row;
 
-    /// A build of acme/shop/ci on `branch` by ada, started `started_s` seconds after 2026-12-01, read as
-    /// `POST /builds` reads one.
+    /// A build of acme/shop/ci on `branch` by ada, started `started_s` seconds after
+    /// 2026-12-01, read as `POST /builds` reads one.
     fn build(source_id: &str, status: &str, started_s: i64, branch: &str) -> Build {
         let body = serde_json::json!({"pipeline": "acme/shop/ci", "branch": branch,
             "commit": "0123456789abcdef", "author": "ada", "trigger": "push", "status": status,
