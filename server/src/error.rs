@@ -169,10 +169,8 @@ impl From<PathRejection> for ApiError {
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
-/// `Json` whose rejections use the API's error format.
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub struct ApiJson<T>(pub T);
+/// JSON bodies: see [`crate::json_body`].
+pub use crate::json_body::ApiJson;
 
 /// `Query` whose rejections use the API's error format.
 #[derive(axum::extract::FromRequestParts)]

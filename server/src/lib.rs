@@ -19,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod flags;
 pub mod jobs;
+pub mod json_body;
 pub mod maintenance;
 pub mod memory;
 pub mod metrics;

@@ -137,14 +137,14 @@ impl MaintenanceMode {
     }
 
     async fn check(&self, r: &Request, now: i64) -> Result<(), AppError> {
-        if !r.enabled {
-            return Ok(());
-        }
-        let message = r.message.trim();
-        if message.is_empty() || message.len() > 500 {
+        // Kept while maintenance is off too (the form offers it again), so always in bounds.
+        if r.message.chars().count() > 500 || (r.enabled && r.message.trim().is_empty()) {
             return Err(AppError::unprocessable(
                 "message: say in up to 500 characters what is happening; every page shows it",
             ));
+        }
+        if !r.enabled {
+            return Ok(());
         }
         if r.until.is_some_and(|until| until <= now) {
             return Err(AppError::unprocessable(

@@ -254,8 +254,9 @@ async fn admins_change_a_policy_and_its_alerts_keep_their_place(app: TestApp) {
         let who = who.clone();
         async move { app.put_json(&path, &who, body).await }
     };
+    // 60.0 as Python's json writes a float: JSON Schema's integer, read as 60.
     let changed = json!({"name": "renamed", "rank": 3,
-        "steps": [{"delay_s": 0, "channel": "secondary"}, {"delay_s": 60, "channel": "primary"}]});
+        "steps": [{"delay_s": 0, "channel": "secondary"}, {"delay_s": 60.0, "channel": "primary"}]});
     assert_eq!(
         put(changed.clone(), &operator).await.status,
         StatusCode::FORBIDDEN
@@ -273,6 +274,11 @@ async fn admins_change_a_policy_and_its_alerts_keep_their_place(app: TestApp) {
     .await;
     let clash = json!({"name": "other", "steps": [{"delay_s": 0, "channel": "primary"}]});
     assert_eq!(put(clash, &admin).await.status, StatusCode::CONFLICT);
+    let blank_matcher = json!({"name": "renamed", "matchers": [{"name": " ", "value": "x"}],
+        "steps": [{"delay_s": 0, "channel": "primary"}]});
+    let refused = put(blank_matcher, &admin).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("no label name"), "{}", refused.body);
     let missing = app
         .put_json(
             "/api/v1/escalation-policies/999999",
@@ -291,6 +297,7 @@ async fn admins_change_a_policy_and_its_alerts_keep_their_place(app: TestApp) {
     let saved = put(changed, &admin).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     assert_eq!(saved.json()["steps"][1]["channel"], "primary");
+    assert_eq!(saved.json()["steps"][1]["delay_s"], 60);
     let policies = app.get("/api/v1/escalation-policies", &admin).await.json();
     assert_eq!(policies[0]["name"], "renamed");
     assert_eq!(policies[0]["rank"], 3);

@@ -97,12 +97,15 @@ async fn the_predictor_trains_evaluates_predicts_and_survives_a_restart(app: Tes
         factors.iter().all(|f| f["name"] != "fix_after_failure"),
         "only what the build has: {risky}"
     );
-    assert_eq!(
-        app.post_json("/api/v1/builds/predict", &viewer, json!({"branch": "main"}))
-            .await
-            .status,
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
+    // Refused by the rules a stored build is read by.
+    for bad in [
+        json!({"branch": "main"}),
+        json!({"pipeline": "acme/web/e2e\u{9b}", "branch": "main"}),
+        json!({"pipeline": "acme/web/e2e", "branch": "main", "files_changed": 2.5}),
+    ] {
+        let res = app.post_json("/api/v1/builds/predict", &viewer, bad).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    }
 
     // A new process on the same database uses the stored model.
     let restarted = flightdeck::builds::Builds::start(&app.state.db, app.state.bus.clone()).await;

@@ -47,6 +47,8 @@ async fn maintenance_refuses_deploys_and_says_so_everywhere(app: TestApp) {
         json!({"enabled": true, "message": "x", "until": "tomorrow"}),
         json!({"enabled": true, "message": "x", "environments": ["nowhere"]}),
         json!({"message": "x"}),
+        json!({"enabled": false, "message": "x".repeat(501)}),
+        json!([true, "x"]),
     ] {
         let res = app
             .put_json("/api/v1/maintenance", &admin, bad.clone())

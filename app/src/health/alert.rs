@@ -301,6 +301,27 @@ impl Matcher {
     }
 }
 
+/// What every matcher needs, in a silence or an escalation policy: a label name, and a name and
+/// value of sensible length.
+pub fn check_matchers(matchers: &[Matcher]) -> Result<(), String> {
+    if let Some(m) = matchers.iter().find(|m| m.name.trim().is_empty()) {
+        return Err(format!(
+            "Matcher {} has no label name; write it as name=\"value\".",
+            m.describe()
+        ));
+    }
+    if let Some(m) = matchers
+        .iter()
+        .find(|m| m.value.len() > MAX_MATCHER_VALUE || m.name.len() > 256)
+    {
+        return Err(format!(
+            "The matcher on '{}' is too long: values and patterns are at most {MAX_MATCHER_VALUE} characters.",
+            m.name.chars().take(64).collect::<String>()
+        ));
+    }
+    Ok(())
+}
+
 /// A silence: alerts matching every matcher between `starts_at` and `ends_at` are recorded but
 /// notify nobody.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -350,19 +371,7 @@ impl NewSilence {
                 "A silence has at most {MAX_SILENCE_MATCHERS} matchers."
             ));
         }
-        if let Some(m) = self.matchers.iter().find(|m| m.name.trim().is_empty()) {
-            return Err(format!("Matcher {} has no label name.", m.describe()));
-        }
-        if let Some(m) = self
-            .matchers
-            .iter()
-            .find(|m| m.value.len() > MAX_MATCHER_VALUE || m.name.len() > 256)
-        {
-            return Err(format!(
-                "The matcher on '{}' is too long: values and patterns are at most {MAX_MATCHER_VALUE} characters.",
-                m.name.chars().take(64).collect::<String>()
-            ));
-        }
+        check_matchers(&self.matchers)?;
         if self.comment.len() > 2000 {
             return Err("The comment is longer than 2000 characters.".into());
         }

@@ -115,6 +115,7 @@ impl NewPolicy {
         if self.name.is_empty() || self.name.len() > 100 {
             return Err("A policy needs a name of 1 to 100 characters.".into());
         }
+        super::alert::check_matchers(&self.matchers)?;
         if self.steps.is_empty() || self.steps.len() > 20 {
             return Err("A policy needs 1 to 20 steps.".into());
         }
@@ -173,6 +174,27 @@ mod tests {
             .normalized()
             .is_ok());
         assert!(channel(ChannelKind::Email, "nobody").normalized().is_err());
+    }
+
+    #[test]
+    fn a_policy_matcher_needs_a_label_name() {
+        let policy = |name: &str| NewPolicy {
+            name: "night".into(),
+            matchers: vec![Matcher {
+                name: name.into(),
+                value: "critical".into(),
+                is_regex: false,
+                is_equal: true,
+            }],
+            rank: 0,
+            steps: vec![EscalationStep {
+                delay_s: 0,
+                channel: "ops".into(),
+            }],
+        };
+        assert!(policy("severity").normalized().is_ok());
+        let err = policy(" ").normalized().unwrap_err();
+        assert!(err.contains("no label name"), "{err}");
     }
 }
 

@@ -1,22 +1,53 @@
 //! A build as clients send it (`POST /builds`, the import, the CI webhooks) read into a checked
 //! [`Build`], and a stored build as the API writes it. Every refusal names its field first.
 
+use crate::json_body::whole_number;
+use app::builds::PreRun;
 use app::builds::{check_commit, split_pipeline, Build, BuildStatus, BuildTrigger};
 use serde_json::{json, Map, Value};
 
 type Field<T> = Result<T, String>;
 
+/// One line of text (blank counts as left out), at most `max` characters. A source id may also
+/// be a whole number, as GitHub's and GitLab's run ids are.
 fn text(o: &Map<String, Value>, names: &[&str], max: usize) -> Field<Option<String>> {
     let Some((name, value)) = names.iter().find_map(|n| o.get(*n).map(|v| (*n, v))) else {
         return Ok(None);
     };
     match value {
+        Value::String(s) if s.chars().any(char::is_control) => Err(format!(
+            "{name}: must be one line, without control characters"
+        )),
+        Value::Number(n) if names[0] == "source_id" => match whole_number(value) {
+            _ if n.is_u64() => Ok(Some(n.to_string())),
+            Some(id) => Ok(Some(id.to_string())),
+            None => Err(format!("{name}: must be text or a whole number")),
+        },
+        _ => free_text(name, value, max),
+    }
+}
+
+/// Text that may span lines (a commit message), at most `max` characters.
+fn free_text(name: &str, value: &Value, max: usize) -> Field<Option<String>> {
+    match value {
         Value::Null => Ok(None),
         Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) if s.len() > max => Err(format!("{name}: keep it under {max} characters")),
+        Value::String(s) if s.chars().count() > max => {
+            Err(format!("{name}: keep it under {max} characters"))
+        }
         Value::String(s) => Ok(Some(s.trim().to_string())),
-        Value::Number(n) if names[0] == "source_id" => Ok(Some(n.to_string())),
         _ => Err(format!("{name}: must be text")),
+    }
+}
+
+/// The commit message, by either of its names.
+fn message(o: &Map<String, Value>) -> Field<Option<String>> {
+    match ["message", "commit_message"]
+        .iter()
+        .find_map(|n| o.get(*n).map(|v| (*n, v)))
+    {
+        Some((name, value)) => free_text(name, value, 10_000),
+        None => Ok(None),
     }
 }
 
@@ -24,11 +55,11 @@ fn required(o: &Map<String, Value>, names: &[&str], max: usize) -> Field<String>
     text(o, names, max)?.ok_or_else(|| format!("{}: is required", names[0]))
 }
 
+/// A count: a whole number, 0 or more (`12.0` is one).
 fn count(o: &Map<String, Value>, name: &str) -> Field<Option<i64>> {
     match o.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
+        Some(v) => whole_number(v)
             .filter(|n| *n >= 0)
             .map(Some)
             .ok_or_else(|| format!("{name}: must be a whole number, 0 or more")),
@@ -60,8 +91,7 @@ fn number(
 pub fn timestamp(o: &Map<String, Value>, name: &str) -> Field<Option<i64>> {
     match o.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
+        Some(v @ Value::Number(_)) => whole_number(v)
             .map(Some)
             .ok_or_else(|| format!("{name}: not a time")),
         Some(Value::String(s)) => {
@@ -108,13 +138,9 @@ pub fn read(value: &Value, source: &str, id_fallback: impl FnOnce() -> String) -
         .iter()
         .map(|s| s.as_str())
         .collect::<Vec<_>>();
-    let triggers = BuildTrigger::ALL
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>();
     let status = choice(o, "status", BuildStatus::parse, &statuses)?.unwrap_or(BuildStatus::Queued);
     let trigger =
-        choice(o, "trigger", BuildTrigger::parse, &triggers)?.unwrap_or(BuildTrigger::Other);
+        choice(o, "trigger", BuildTrigger::parse, &trigger_names())?.unwrap_or(BuildTrigger::Other);
     let started_at = timestamp(o, "started_at")?.ok_or("started_at: is required")?;
     let finished_at = timestamp(o, "finished_at")?;
     if finished_at.is_some_and(|f| f < started_at) {
@@ -155,7 +181,7 @@ pub fn read(value: &Value, source: &str, id_fallback: impl FnOnce() -> String) -
         commit,
         author: text(o, &["author"], 200)?,
         trigger,
-        message: text(o, &["message", "commit_message"], 10_000)?,
+        message: message(o)?,
         files_changed: count(o, "files_changed")?,
         lines_added: count(o, "lines_added")?,
         lines_deleted: count(o, "lines_deleted")?,
@@ -170,6 +196,32 @@ pub fn read(value: &Value, source: &str, id_fallback: impl FnOnce() -> String) -
         predicted_failure: None,
         model_version: None,
     })
+}
+
+/// Reads the fields of a build known before it runs (`POST /builds/predict`), with the same
+/// rules as a whole build's; without `started_at`, now.
+pub fn read_pre_run(value: &Value) -> Field<PreRun> {
+    let o = value.as_object().ok_or("the body must be a JSON object")?;
+    let commit = text(o, &["commit", "commit_sha", "sha"], 40)?.map(|c| c.to_ascii_lowercase());
+    if let Some(c) = &commit {
+        check_commit(c)?;
+    }
+    Ok(PreRun {
+        pipeline: required(o, &["pipeline"], 200)?,
+        branch: required(o, &["branch"], 250)?,
+        commit,
+        author: text(o, &["author"], 200)?,
+        trigger: choice(o, "trigger", BuildTrigger::parse, &trigger_names())?,
+        message: message(o)?,
+        files_changed: count(o, "files_changed")?,
+        lines_added: count(o, "lines_added")?,
+        lines_deleted: count(o, "lines_deleted")?,
+        started_at: timestamp(o, "started_at")?.unwrap_or_else(crate::now_ms),
+    })
+}
+
+fn trigger_names() -> Vec<&'static str> {
+    BuildTrigger::ALL.iter().map(|t| t.as_str()).collect()
 }
 
 /// A stored build as the API writes it: times as RFC 3339.
@@ -246,6 +298,10 @@ mod tests {
                 "tests_failed:",
             ),
             (json!({"url": "javascript:alert(1)"}), "url:"),
+            (json!({"source_id": 2.5}), "source_id:"),
+            (json!({"pipeline": "acme/shop\u{9b}"}), "pipeline:"),
+            (json!({"author": "ana\nbo"}), "author:"),
+            (json!({"files_changed": 3.5}), "files_changed:"),
         ] {
             let mut body = ok();
             for (k, v) in change.as_object().unwrap() {
@@ -254,5 +310,49 @@ mod tests {
             let err = read(&body, "api", || "x".into()).unwrap_err();
             assert!(err.starts_with(field), "{change}: {err}");
         }
+    }
+
+    #[test]
+    fn whole_numbers_may_carry_a_fraction_of_zero_and_text_is_counted_in_characters() {
+        let mut body = ok();
+        body["tests_total"] = json!(12.0);
+        body["started_at"] = json!(1_796_000_000_000.0);
+        body["source_id"] = json!(u64::MAX);
+        body["branch"] = json!("ü".repeat(250));
+        body["message"] = json!("fix: cart\n\nCloses #12");
+        let b = read(&body, "api", || unreachable!()).unwrap();
+        assert_eq!(b.tests_total, Some(12));
+        assert_eq!(b.started_at, 1_796_000_000_000);
+        assert_eq!(b.source_id, u64::MAX.to_string());
+        assert_eq!(b.message.as_deref(), Some("fix: cart\n\nCloses #12"));
+    }
+
+    #[test]
+    fn a_prediction_reads_its_fields_by_the_same_rules() {
+        let pre = read_pre_run(&json!({"pipeline": "acme/shop/ci", "branch": "main",
+            "commit": "0123ABCD", "files_changed": 4.0, "commit_message": "bump deps"}))
+        .unwrap();
+        assert_eq!(pre.commit.as_deref(), Some("0123abcd"));
+        assert_eq!(pre.files_changed, Some(4));
+        assert_eq!(pre.message.as_deref(), Some("bump deps"));
+        for (body, field) in [
+            (json!({"pipeline": "a\u{7}", "branch": "main"}), "pipeline:"),
+            (
+                json!({"pipeline": "a/b", "branch": "x".repeat(251)}),
+                "branch:",
+            ),
+            (
+                json!({"pipeline": "a/b", "branch": "main", "trigger": "cron"}),
+                "trigger:",
+            ),
+            (
+                json!({"pipeline": "a/b", "branch": "main", "lines_added": -1}),
+                "lines_added:",
+            ),
+        ] {
+            let err = read_pre_run(&body).unwrap_err();
+            assert!(err.starts_with(field), "{body}: {err}");
+        }
+        assert!(read_pre_run(&json!([null])).is_err());
     }
 }

@@ -2,11 +2,11 @@
 //! them, their statistics and the failure predictor; operators train it.
 
 use super::require;
-use crate::builds::input::{read, timestamp, to_json};
+use crate::builds::input::{read, read_pre_run, to_json};
 use crate::error::{ApiQuery, ApiResult};
 use crate::state::AppState;
 use app::builds::stats::pipeline_stats;
-use app::builds::{BuildQuery, BuildTrigger, PreRun};
+use app::builds::BuildQuery;
 use app::error::AppError;
 use app::model::{Caller, Role};
 use axum::body::Bytes;
@@ -216,50 +216,6 @@ async fn train(
 ) -> ApiResult<Json<app::builds::ModelInfo>> {
     require(&caller, Role::Operator)?;
     Ok(Json(state.builds.train().await?.info()))
-}
-
-/// The pre-run fields of a build.
-fn read_pre_run(value: &Value) -> Result<PreRun, String> {
-    let o = value.as_object().ok_or("the body must be a JSON object")?;
-    let text = |name: &str| -> Result<Option<String>, String> {
-        match o.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
-            Some(Value::String(_)) => Ok(None),
-            Some(_) => Err(format!("{name}: must be text")),
-        }
-    };
-    let count = |name: &str| -> Result<Option<i64>, String> {
-        match o.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v
-                .as_i64()
-                .filter(|n| *n >= 0)
-                .map(Some)
-                .ok_or_else(|| format!("{name}: must be a whole number, 0 or more")),
-        }
-    };
-    let trigger = match text("trigger")? {
-        None => None,
-        Some(t) => Some(BuildTrigger::parse(&t).ok_or_else(|| {
-            format!("trigger: '{t}' is not push, pull_request, schedule, manual or other")
-        })?),
-    };
-    Ok(PreRun {
-        pipeline: text("pipeline")?.ok_or("pipeline: is required")?,
-        branch: text("branch")?.ok_or("branch: is required")?,
-        commit: match text("commit")? {
-            Some(c) => Some(app::builds::check_commit(&c).map(|()| c)?),
-            None => None,
-        },
-        author: text("author")?,
-        trigger,
-        message: text("message")?.or(text("commit_message")?),
-        files_changed: count("files_changed")?,
-        lines_added: count("lines_added")?,
-        lines_deleted: count("lines_deleted")?,
-        started_at: timestamp(o, "started_at")?.unwrap_or_else(crate::now_ms),
-    })
 }
 
 /// `POST /builds/predict` (viewer): the pre-run fields in, the failure probability, the verdict,

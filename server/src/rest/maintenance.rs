@@ -67,7 +67,7 @@ pub fn parse_time(field: &str, value: Option<&Value>) -> Result<Option<i64>, App
     };
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(bad),
+        Some(v @ Value::Number(_)) => crate::json_body::whole_number(v).map(Some).ok_or_else(bad),
         Some(Value::String(text))
             if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) =>
         {
