@@ -49,6 +49,10 @@ pub(crate) fn nullable(mut schema: Value) -> Value {
     if let Some(kind) = schema.get("type").cloned() {
         schema["type"] = json!([kind, "null"]);
     }
+    // An enum lists every value allowed: null too.
+    if let Some(Value::Array(values)) = schema.get_mut("enum") {
+        values.push(Value::Null);
+    }
     schema
 }
 
@@ -80,7 +84,30 @@ pub(crate) fn slug() -> Value {
 /// literals; a generated client need not.)
 pub(crate) fn http_url() -> Value {
     json!({ "type": "string", "maxLength": 2048,
-        "pattern": "^https?://[A-Za-z0-9._~-]+(:[0-9]{1,5})?([/?#][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?$" })
+        "pattern": format!("^https?://[A-Za-z0-9._~-]+{PORT}([/?#][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?$") })
+}
+
+/// An optional `:port`, 0 to 65535.
+pub(crate) const PORT: &str =
+    "(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?";
+
+/// A channel as added (`keep`: None) or changed (`keep`: the schema of a target that keeps the
+/// current one).
+fn channel(keep: Option<Value>) -> Value {
+    let target = |schema: Value| match &keep {
+        Some(keep) => json!({ "anyOf": [schema, keep] }),
+        None => schema,
+    };
+    let email = json!({ "type": "string", "pattern": "^[^,@]+@[^,]+(, *[^,@]+@[^,]+)*$", "description": "addresses, comma separated" });
+    json!({ "oneOf": [
+        input(&["name", "kind", "target"], json!({ "name": name(100), "kind": one_of(&["slack", "webhook"]), "target": target(http_url()) })),
+        input(&["name", "kind", "target"], json!({ "name": name(100), "kind": one_of(&["email"]), "target": target(email) })),
+    ] })
+}
+
+/// An optional field: `schema`, or null or empty (both count as left out).
+pub(crate) fn left_out_or(schema: Value) -> Value {
+    json!({ "anyOf": [schema, { "type": "null" }, { "const": "" }] })
 }
 
 pub(crate) fn int_range(min: i64, max: i64) -> Value {
@@ -312,7 +339,7 @@ fn alert_paths() -> Value {
             "get": op("Notification channels (URLs masked)", "viewer", vec![], None, "200", Some(list_of("Channel"))),
             "post": op("Add a channel: slack (incoming webhook URL), webhook (URL), email (addresses)", "admin", vec![], Some("NewChannel"), "201", Some(schema("Channel"))),
         },
-        "/channels/{id}": { "put": op("Change a channel (body as for adding; an empty target keeps the current one unless the kind changes); unsent notifications go to the new target", "admin", vec![path_param("id", "integer")], Some("NewChannel"), "200", Some(schema("Channel"))), "delete": op("Remove a channel (409 while a policy's step names it); its unsent notifications are given up, sent ones stay on their alerts", "admin", vec![path_param("id", "integer")], None, "204", None) },
+        "/channels/{id}": { "put": op("Change a channel (body as for adding; an empty target keeps the current one unless the kind changes); unsent notifications go to the new target", "admin", vec![path_param("id", "integer")], Some("ChannelChange"), "200", Some(schema("Channel"))), "delete": op("Remove a channel (409 while a policy's step names it); its unsent notifications are given up, sent ones stay on their alerts", "admin", vec![path_param("id", "integer")], None, "204", None) },
         "/escalation-policies": {
             "get": op("Escalation policies by rank", "viewer", vec![], None, "200", Some(list_of("EscalationPolicy"))),
             "post": op("Add a policy: the first (by rank) whose matchers fit an alert owns it", "admin", vec![], Some("NewPolicy"), "201", Some(schema("EscalationPolicy"))),
@@ -389,10 +416,8 @@ fn alert_schemas() -> Value {
         "Silence": object(&["id", "matchers", "starts_at", "ends_at", "comment", "created_by"], json!({ "id": s("integer"), "matchers": { "type": "array", "items": stored_matcher }, "starts_at": s("integer"), "ends_at": s("integer"), "comment": s("string"), "created_by": s("string"), "created_at": s("integer") })),
         "NewSilence": { "description": "ends_at must be after starts_at (default now) and in the future, at most FLIGHTDECK_SILENCE_MAX_DAYS later; one matcher must not match an empty value", "type": "object", "additionalProperties": false, "required": ["matchers", "ends_at", "comment"], "properties": { "matchers": { "type": "array", "items": silence_matcher, "minItems": 1, "maxItems": 32 }, "starts_at": { "type": ["integer", "null"] }, "ends_at": s("integer"), "comment": { "type": "string", "maxLength": 2000, "pattern": "\\S" } } },
         "Channel": object(&["id", "name", "kind", "target"], json!({ "id": s("integer"), "name": s("string"), "kind": { "type": "string", "enum": ["slack", "webhook", "email"] }, "target": s("string"), "created_by": s("string"), "created_at": s("integer") })),
-        "NewChannel": { "oneOf": [
-            input(&["name", "kind", "target"], json!({ "name": name(100), "kind": one_of(&["slack", "webhook"]), "target": http_url() })),
-            input(&["name", "kind", "target"], json!({ "name": name(100), "kind": one_of(&["email"]), "target": { "type": "string", "pattern": "^[^,@]+@[^,]+(, *[^,@]+@[^,]+)*$", "description": "addresses, comma separated" } })),
-        ] },
+        "NewChannel": channel(None),
+        "ChannelChange": channel(Some(json!({ "const": "", "description": "keeps the current target (the kind must stay the same)" }))),
         "EscalationPolicy": object(&["id", "name", "matchers", "rank", "steps"], json!({ "id": s("integer"), "name": s("string"), "matchers": { "type": "array", "items": stored_matcher }, "rank": s("integer"), "steps": { "type": "array", "items": stored_step }, "created_by": s("string"), "created_at": s("integer") })),
         "ProbeSpec": { "description": "Each type takes only its own fields", "oneOf": [
             { "type": "object", "additionalProperties": false, "required": ["type", "url"], "properties": {
@@ -424,10 +449,11 @@ fn alert_schemas() -> Value {
         })),
         "NewPolicy": input(&["name", "steps"], json!({ "name": name(100), "matchers": { "type": "array", "items": matcher }, "rank": s("integer"), "steps": { "type": "array", "items": step, "minItems": 1, "maxItems": 20 } })),
         "AlertmanagerPayload": object(&["version", "alerts"], json!({
-            "version": one_of(&["4"]), "status": nullable(one_of(&["firing", "resolved"])), "receiver": s("string"), "groupKey": s("string"),
+            "version": one_of(&["4"]), "status": nullable(one_of(&["firing", "resolved"])), "receiver": { "description": "the receiver's name; not used" }, "groupKey": { "description": "Alertmanager's group; not used (alerts are grouped by their labels' fingerprint)" },
             "alerts": { "type": "array", "minItems": 1, "maxItems": 1000, "items": object(&["status", "labels"], json!({
                 "status": one_of(&["firing", "resolved"]),
-                "labels": { "type": "object", "required": ["alertname"], "properties": { "alertname": name(256) }, "additionalProperties": s("string"), "propertyNames": { "pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$" } },
+                "labels": { "type": "object", "minProperties": 1, "description": "at least one, as Alertmanager requires; Prometheus names the alert in alertname",
+                    "additionalProperties": s("string"), "propertyNames": { "pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$" } },
                 "annotations": { "type": "object", "additionalProperties": s("string") },
                 "startsAt": { "type": ["string", "null"], "format": "date-time" }, "endsAt": { "type": ["string", "null"], "format": "date-time" },
                 "generatorURL": { "type": ["string", "null"] },
@@ -463,17 +489,17 @@ fn components() -> Value {
             "AuditEntry": object(&["id", "at", "actor", "action", "target", "detail"], json!({ "id": s("integer"), "at": s("integer"), "actor": s("string"), "action": s("string"), "target": s("string"), "reason": opt("string"), "detail": s("object") })),
             "AuditPage": object(&["entries"], json!({ "entries": list_of("AuditEntry"), "next_before": opt("integer") })),
             "Service": object(&["id", "name", "created_at"], json!({ "id": s("integer"), "name": s("string"), "description": opt("string"), "owner": opt("string"), "repo_url": opt("string"), "created_at": s("integer") })),
-            "NewService": input(&["name"], json!({ "name": slug(), "description": nullable(optional_line(500)), "owner": nullable(optional_line(100)), "repo_url": { "type": ["string", "null"], "maxLength": 2048, "pattern": "^\\s*((https?://[A-Za-z0-9._~-]+(:[0-9]{1,5})?([/?#][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?)|((ssh://|git@)[^\\s\\u0000-\\u001f\\u007f-\\u009f]*))?\\s*$" } })),
+            "NewService": input(&["name"], json!({ "name": slug(), "description": nullable(optional_line(500)), "owner": nullable(optional_line(100)), "repo_url": { "type": ["string", "null"], "maxLength": 2048, "pattern": format!("^\\s*((https?://[A-Za-z0-9._~-]+{PORT}([/?#][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?)|((ssh://|git@)[^\\s\\u0000-\\u001f\\u007f-\\u009f]*))?\\s*$") } })),
             "Environment": object(&["id", "name", "rank", "protected"], json!({ "id": s("integer"), "name": s("string"), "rank": s("integer"), "protected": s("boolean"), "created_at": s("integer") })),
             "NewEnvironment": input(&["name", "rank"], json!({ "name": slug(), "rank": int_range(0, 1_000_000), "protected": s("boolean") })),
             "Release": object(&["id", "service", "version", "created_at"], json!({ "id": s("integer"), "service": s("string"), "version": s("string"), "git_sha": opt("string"), "artifact": opt("string"), "created_at": s("integer") })),
             "TargetSettings": { "description": "command needs a command, webhook a url", "oneOf": [
                 input(&["deployer", "command"], json!({ "deployer": one_of(&["command"]), "command": { "type": "string", "maxLength": 4096, "pattern": "\\S" },
-                    "timeout_s": int_range(1, 86_400), "health_url": http_url(), "watch_s": int_range(0, 604_800), "failure_threshold": int_range(1, 100) })),
+                    "timeout_s": int_range(1, 86_400), "health_url": left_out_or(http_url()), "watch_s": int_range(0, 604_800), "failure_threshold": int_range(1, 100) })),
                 input(&["deployer", "url"], json!({ "deployer": one_of(&["webhook"]), "url": http_url(),
-                    "timeout_s": int_range(1, 86_400), "health_url": http_url(), "watch_s": int_range(0, 604_800), "failure_threshold": int_range(1, 100) })),
+                    "timeout_s": int_range(1, 86_400), "health_url": left_out_or(http_url()), "watch_s": int_range(0, 604_800), "failure_threshold": int_range(1, 100) })),
                 input(&["deployer"], json!({ "deployer": one_of(&["simulated"]),
-                    "timeout_s": int_range(1, 86_400), "health_url": http_url(), "watch_s": int_range(0, 604_800), "failure_threshold": int_range(1, 100) })),
+                    "timeout_s": int_range(1, 86_400), "health_url": left_out_or(http_url()), "watch_s": int_range(0, 604_800), "failure_threshold": int_range(1, 100) })),
             ] },
             "Target": object(&["service", "environment", "deployer", "updated_at"], json!({
                 "service": s("string"), "environment": s("string"), "updated_at": s("integer"),

@@ -3,8 +3,8 @@
 //! described in the README.
 
 use super::{
-    also, input, int_range, limit, line, list_of, nullable, object, one_of, op, path_param, query,
-    query_with, schema,
+    also, input, int_range, left_out_or, limit, line, list_of, nullable, object, one_of, op,
+    optional_line, path_param, query, query_with, schema, PORT,
 };
 use serde_json::{json, Value};
 
@@ -68,7 +68,7 @@ pub fn paths() -> Value {
                 "ws_clients": s("integer"), "event_lag_ms": s("integer"), "rss_bytes": s("integer"),
             })) } })))) },
         "/builds": {
-            "get": op("Builds, newest first", "viewer", vec![query("pipeline", "string", "repo/workflow"), query("branch", "string", ""), query_with("status", one_of(&["queued", "running", "success", "failure", "cancelled"]), "one status"), query("author", "string", ""), limit(500), query_with("cursor", int_range(i64::MIN, i64::MAX), "next_cursor of the previous page")], None, "200",
+            "get": op("Builds, newest first", "viewer", vec![query("pipeline", "string", "repo/workflow"), query("branch", "string", ""), query_with("status", one_of(&["queued", "running", "success", "failure", "cancelled", ""]), "one status (empty: any)"), query("author", "string", ""), limit(500), query_with("cursor", int_range(i64::MIN, i64::MAX), "next_cursor of the previous page")], None, "200",
                 Some(object(&["items"], json!({ "items": { "type": "array", "items": schema("Build") }, "next_cursor": { "type": ["integer", "null"] } })))),
             "post": updated_too(op("Store a build: 201, or 200 when it updated the build with the same source_id; 422 naming the field, nothing stored", "operator (or a builds:write token)", vec![], Some("NewBuild"), "201", Some(schema("Build")))),
         },
@@ -103,7 +103,7 @@ fn nullable_any(mut schema: Value) -> Value {
 fn new_build() -> Value {
     let time = json!({ "anyOf": [{ "type": "string", "format": "date-time" }, { "type": "integer" }], "description": "RFC 3339 or Unix ms" });
     let count = json!({ "type": ["integer", "null"], "minimum": 0 });
-    let text = |max: usize| json!({ "type": ["string", "null"], "maxLength": max });
+    let text = |max: usize| nullable(optional_line(max));
     object(
         &["pipeline", "branch", "commit", "started_at"],
         json!({
@@ -112,11 +112,12 @@ fn new_build() -> Value {
             "started_at": time.clone(), "finished_at": nullable_any(time),
             "status": nullable(one_of(&["queued", "running", "success", "failure", "cancelled"])),
             "trigger": nullable(one_of(&["push", "pull_request", "schedule", "manual", "other"])),
-            "author": text(200), "message": text(10_000), "files_changed": count.clone(), "lines_added": count.clone(),
+            "author": text(200), "message": { "type": ["string", "null"], "maxLength": 10_000 }, "files_changed": count.clone(), "lines_added": count.clone(),
             "lines_deleted": count.clone(), "duration_s": { "type": ["number", "null"], "minimum": 0, "maximum": 31_536_000 }, "tests_total": count.clone(),
             "tests_failed": count, "coverage": { "type": ["number", "null"], "minimum": 0, "maximum": 100 },
-            "url": { "type": ["string", "null"], "maxLength": 2000, "pattern": "^\\s*(https?://[A-Za-z0-9._~-]+(:[0-9]{1,5})?([/?#][^\\s]*)?)?\\s*$" },
-            "source_id": { "type": ["string", "integer", "null"], "maxLength": 200, "description": "the sender's own id: a repeated delivery updates; without one, each delivery is a new build" },
+            "url": { "type": ["string", "null"], "maxLength": 2000, "pattern": format!("^\\s*(https?://[A-Za-z0-9._~-]+{PORT}([/?#][^\\s]*)?)?\\s*$") },
+            "source_id": { "type": ["string", "integer", "null"], "maxLength": 200, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+                "description": "the sender's own id: a repeated delivery updates; without one, each delivery is a new build" },
             "repo": text(200), "workflow": text(200), "source": text(40),
         }),
     )
@@ -168,10 +169,14 @@ pub fn schemas() -> Value {
             "environments": { "type": ["array", "null"], "items": s("string") }, "until": { "type": ["integer", "null"] },
             "updated_by": s("string"), "updated_at": s("integer"),
         })),
-        "MaintenanceWrite": input(&["enabled"], json!({
-            "enabled": s("boolean"), "message": { "type": ["string", "null"], "maxLength": 500, "description": "required (not blank) to turn maintenance on" }, "environments": { "type": "array", "items": s("string"), "description": "leave out for all" },
-            "until": { "anyOf": [{ "type": "string", "format": "date-time" }, { "type": ["integer", "null"] }], "description": "RFC 3339 or Unix milliseconds, in the future; null for no end" },
-        })),
+        "MaintenanceWrite": {
+            "if": { "properties": { "enabled": { "const": true } } },
+            "then": { "required": ["message"], "properties": { "message": { "type": "string", "pattern": "\\S" } } },
+            "allOf": [input(&["enabled"], json!({
+                "enabled": s("boolean"), "message": { "type": ["string", "null"], "maxLength": 500, "description": "required (not blank) to turn maintenance on" }, "environments": { "type": ["array", "null"], "items": s("string"), "description": "leave out (or null) for all" },
+                "until": { "anyOf": [{ "type": "string", "format": "date-time" }, { "type": ["integer", "null"] }], "description": "RFC 3339 or Unix milliseconds, in the future; null for no end" },
+            }))],
+        },
         "NewBuild": new_build(),
         "NewBuilds": { "description": "A JSON array of builds (or, with any other content type, NDJSON: one build a line)", "anyOf": [
             { "type": "array", "items": schema("NewBuild"), "minItems": 1 }, schema("NewBuild"),
@@ -185,12 +190,12 @@ pub fn schemas() -> Value {
             "prediction": { "type": ["object", "null"], "description": "{failure_probability, model_version} made when it arrived" },
         })),
         "PreRun": object(&["pipeline", "branch"], json!({ "pipeline": line(200), "branch": line(250),
-            "commit": { "type": ["string", "null"], "pattern": "^[0-9a-fA-F]{7,40}$", "description": "a re-run builds its predecessor's commit again" }, "author": nullable(s("string")), "trigger": nullable(trigger), "message": nullable(s("string")),
+            "commit": { "allOf": [left_out_or(json!({ "type": "string", "pattern": "^[0-9a-fA-F]{7,40}$" }))], "description": "a re-run builds its predecessor's commit again" }, "author": nullable(optional_line(200)), "trigger": nullable(trigger), "message": { "type": ["string", "null"], "maxLength": 10_000 },
             "files_changed": nullable(count.clone()), "lines_added": nullable(count.clone()), "lines_deleted": nullable(count), "started_at": nullable_any(time) })),
         "BuildModel": object(&["version", "trained_at", "samples", "evaluation"], json!({ "version": s("integer"), "trained_at": s("string"), "samples": s("integer"),
             "evaluation": object(&["accuracy", "precision", "recall", "f1", "baseline_accuracy", "baseline_f1", "majority_accuracy", "test_samples"], json!({
                 "accuracy": s("number"), "precision": s("number"), "recall": s("number"), "f1": s("number"), "baseline_accuracy": s("number"),
                 "baseline_f1": s("number"), "majority_accuracy": s("number"), "test_samples": s("integer"), "threshold": s("number") })) })),
-        "FlagPreviewRequest": input(&[], json!({ "context": { "type": "object", "description": "targetingKey and attributes, as OFREP's context" }, "environment": s("string") })),
+        "FlagPreviewRequest": input(&[], json!({ "context": { "type": ["object", "null"], "description": "targetingKey and attributes, as OFREP's context" }, "environment": opt("string") })),
     })
 }
