@@ -3,7 +3,8 @@
 # binary, and server-side render time of the dashboard shell, then the deployment benchmarks
 # (server/examples/deploy_bench.rs: rollback start, event fan-out to 1,000 websocket clients,
 # webhook ingestion, history at 1,000,000 deployments), and request rates with wrk (Debian's
-# `wrk`): the largest page bundle as browsers fetch it, and every signed-in page. Needs the release build (scripts/build.sh,
+# `wrk`): the largest page bundle as browsers fetch it, every signed-in page, and `POST /builds`
+# with new builds only. Needs the release build (scripts/build.sh,
 # which scripts/test.sh and scripts/run.sh run). Set FLIGHTDECK_BENCH_POSTGRES_URL (a superuser
 # URL) to measure webhook ingestion on PostgreSQL too. Last, the failure predictor on histories
 # from a second generator, over HTTP (scripts/predictor-check.py).
@@ -118,6 +119,20 @@ if command -v wrk >/dev/null; then
       "$(url="http://127.0.0.1:$port$page" rate -H "Cookie: $cookie" -H 'Accept: text/html')" \
       "$(url="http://127.0.0.1:$port$page" rate -s scripts/wrk-miss.lua -H "Cookie: $cookie" -H 'Accept: text/html')"
   done
+  # New builds only, on an empty database of their own: every answer a 201 after its commit.
+  builds_db=$(mktemp -d)
+  export FLIGHTDECK_DATABASE_URL="sqlite://$builds_db/builds.db"
+  TOKEN=$(target/release/flightdeck token create --name wrk --role operator 2>/dev/null | tail -1)
+  export TOKEN
+  FLIGHTDECK_ADDR="127.0.0.1:$((port + 1))" FLIGHTDECK_ADMIN_PASSWORD=bench-admin-password RUST_LOG=warn \
+    target/release/flightdeck serve > "$builds_db/log" 2>&1 &
+  builds_pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$((port + 1))/api/health" >/dev/null && break; sleep 0.1; done
+  printf '\n| POST /builds, new builds only (scripts/wrk-new-builds.lua), wrk -t2 -c64 -d10s | builds/s | stored |\n|---|---|---|\n'
+  built=$(wrk -t2 -c64 -d10s -s scripts/wrk-new-builds.lua "http://127.0.0.1:$((port + 1))" | awk '/Requests\/sec/ { printf "%d", $2 }')
+  kill $builds_pid; wait $builds_pid 2>/dev/null || true
+  printf '| empty database | %s | %s |\n' "$built" "$(sqlite3 "$builds_db/builds.db" 'SELECT COUNT(*) FROM builds' 2>/dev/null || echo '?')"
+  rm -rf "$builds_db"; unset FLIGHTDECK_DATABASE_URL TOKEN
 else
   echo "(wrk is not installed: apt-get install wrk for the request rates)"
 fi
