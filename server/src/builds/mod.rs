@@ -10,6 +10,7 @@ pub mod ci;
 pub mod input;
 pub mod model;
 mod prediction;
+mod prior_cache;
 mod queries;
 mod writer;
 
@@ -61,6 +62,8 @@ pub struct Builds {
     bus: Arc<EventBus>,
     model: ModelSlot,
     writer: tokio::sync::mpsc::Sender<writer::Job>,
+    /// Imports in progress and done, which the writer's remembered priors follow.
+    imports: Arc<prior_cache::Imports>,
     /// Builds that finished since the model was trained (on this replica).
     finished_since_training: AtomicU64,
 }
@@ -77,7 +80,8 @@ impl Builds {
     pub async fn start(db: &crate::db::Db, bus: Arc<EventBus>) -> Arc<Builds> {
         let pool = db.pool.clone();
         let model = ModelSlot::default();
-        let writer = writer::start(pool.clone(), model.clone());
+        let imports = Arc::new(prior_cache::Imports::default());
+        let writer = writer::start(pool.clone(), model.clone(), imports.clone());
         let builds = Arc::new(Builds {
             pool,
             sqlite: match &db.typed {
@@ -87,6 +91,7 @@ impl Builds {
             bus,
             model,
             writer,
+            imports,
             finished_since_training: AtomicU64::new(0),
         });
         if let Err(e) = builds.load_model().await {
@@ -171,6 +176,7 @@ impl Builds {
     /// predictions (there was nobody to predict for).
     pub async fn import(&self, batch: Vec<Build>) -> Result<ImportSummary, AppError> {
         let backend = crate::db::Backend::of(&self.pool);
+        let _writing = self.imports.writing();
         let mut tx = store::begin(&self.pool).await?;
         // An import follows what is stored the way a delivery does (it names a source id once).
         let known = queries::stored_by_source_id(&mut tx, backend, &batch).await?;

@@ -261,6 +261,64 @@ pub async fn prior(conn: &mut AnyConnection, pre: &PreRun) -> Result<Prior, AppE
     decoded.context("reading a build's history")
 }
 
+/// Which builds [`recent`] reads: a branch's of any status, or an author's or a pipeline's
+/// finished ones.
+pub enum RecentOf<'a> {
+    Branch { pipeline: &'a str, branch: &'a str },
+    Author(&'a str),
+    Pipeline(&'a str),
+}
+
+/// The newest `limit` builds of a key for [`super::prior_cache`]: (start, id, outcome once
+/// finished), newest first by start. Rows that started together are put in id order here, which
+/// is exact: only the oldest start can be cut off by the limit, and the cache never trusts it.
+pub async fn recent(
+    conn: &mut AnyConnection,
+    of: RecentOf<'_>,
+    limit: usize,
+) -> Result<Vec<(i64, i64, Option<super::prior_cache::Outcome>)>, AppError> {
+    let finished = "status IN ('success', 'failure')";
+    let (filter, keys) = match of {
+        RecentOf::Branch { pipeline, branch } => (
+            "pipeline = $1 AND branch = $2".to_string(),
+            vec![pipeline, branch],
+        ),
+        RecentOf::Author(author) => (format!("author = $1 AND {finished}"), vec![author]),
+        RecentOf::Pipeline(pipeline) => (format!("pipeline = $1 AND {finished}"), vec![pipeline]),
+    };
+    let sql = format!(
+        "SELECT started_at, id, status, commit_sha, tests_failed FROM builds WHERE {filter} \
+        ORDER BY started_at DESC LIMIT {limit}"
+    );
+    let mut query = sqlx::query(&sql);
+    for key in keys {
+        query = query.bind(key);
+    }
+    let rows = query
+        .fetch_all(&mut *conn)
+        .await
+        .context("reading builds for a prior")?;
+    let mut out = rows
+        .iter()
+        .map(|r| -> Result<_, sqlx::Error> {
+            let status: String = r.try_get(2)?;
+            let outcome = matches!(status.as_str(), "success" | "failure").then(
+                || -> Result<_, sqlx::Error> {
+                    Ok(super::prior_cache::Outcome {
+                        failed: status == "failure",
+                        commit: r.try_get(3)?,
+                        tests_failed: r.try_get(4)?,
+                    })
+                },
+            );
+            Ok((r.try_get(0)?, r.try_get(1)?, outcome.transpose()?))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .context("reading builds for a prior")?;
+    out.sort_by_key(|r| std::cmp::Reverse((r.0, r.1)));
+    Ok(out)
+}
+
 pub async fn list(pool: &AnyPool, q: &BuildQuery) -> Result<(Vec<Build>, Option<i64>), AppError> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let mut sql = format!("SELECT {COLUMNS} FROM builds WHERE 1 = 1");

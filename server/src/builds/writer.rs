@@ -9,13 +9,17 @@
 //! The writer keeps a connection of its own ([`store::WriterConnection`]), so on SQLite its page
 //! cache survives from batch to batch.
 
+use super::prior_cache::{Imports, PriorCache, AUTHOR_ROWS, BRANCH_ROWS, PIPELINE_ROWS};
+use super::queries::RecentOf;
 use super::{prediction::predict_with, queries, ModelSlot};
 use crate::db::Backend;
 use crate::error::Context as _;
 use crate::store;
+use app::builds::features::Prior;
 use app::builds::{Build, PreRun, TOPIC};
 use app::error::AppError;
 use sqlx::{AnyConnection, AnyPool};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// A build to store, and where its answer goes.
@@ -34,15 +38,36 @@ pub struct Stored {
 const BATCH: usize = 256;
 
 /// Starts the writer; it stops when the last sender is dropped.
-pub fn start(pool: AnyPool, model: ModelSlot) -> mpsc::Sender<Job> {
+pub fn start(pool: AnyPool, model: ModelSlot, imports: Arc<Imports>) -> mpsc::Sender<Job> {
     let (sender, receiver) = mpsc::channel(BATCH * 4);
-    tokio::spawn(write_loop(pool, model, receiver));
+    tokio::spawn(write_loop(pool, model, imports, receiver));
     sender
 }
 
-async fn write_loop(pool: AnyPool, model: ModelSlot, mut receiver: mpsc::Receiver<Job>) {
+/// What a batch is stored with besides its builds.
+struct Writer {
+    connection: store::WriterConnection,
+    backend: Backend,
+    model: ModelSlot,
+    /// SQLite only: PostgreSQL may have other replicas writing builds.
+    priors: Option<PriorCache>,
+    imports: Arc<Imports>,
+}
+
+async fn write_loop(
+    pool: AnyPool,
+    model: ModelSlot,
+    imports: Arc<Imports>,
+    mut receiver: mpsc::Receiver<Job>,
+) {
     let backend = Backend::of(&pool);
-    let mut connection = store::WriterConnection::new(pool);
+    let mut writer = Writer {
+        connection: store::WriterConnection::new(pool),
+        backend,
+        model,
+        priors: (backend == Backend::Sqlite).then(PriorCache::default),
+        imports,
+    };
     while let Some(first) = receiver.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < BATCH {
@@ -52,7 +77,7 @@ async fn write_loop(pool: AnyPool, model: ModelSlot, mut receiver: mpsc::Receive
             }
         }
         let (builds, replies): (Vec<Build>, Vec<_>) = jobs.into_iter().unzip();
-        match store_batch(&mut connection, backend, &model, &builds).await {
+        match store_batch(&mut writer, &builds).await {
             Ok(stored) => {
                 for (reply, s) in replies.into_iter().zip(stored) {
                     let _ = reply.send(Ok(s));
@@ -61,9 +86,7 @@ async fn write_loop(pool: AnyPool, model: ModelSlot, mut receiver: mpsc::Receive
             Err(error) if builds.len() > 1 => {
                 tracing::warn!(error = %error.message, builds = builds.len(), "a batch of builds failed; storing them one by one");
                 for (b, reply) in builds.into_iter().zip(replies) {
-                    let one =
-                        store_batch(&mut connection, backend, &model, std::slice::from_ref(&b))
-                            .await;
+                    let one = store_batch(&mut writer, std::slice::from_ref(&b)).await;
                     let _ = reply.send(one.map(|mut s| s.remove(0)));
                 }
             }
@@ -77,18 +100,23 @@ async fn write_loop(pool: AnyPool, model: ModelSlot, mut receiver: mpsc::Receive
 }
 
 /// Stores `builds` in order in one transaction on the writer's connection: all or none. A
-/// failure closes the connection, in case it is what failed.
-async fn store_batch(
-    connection: &mut store::WriterConnection,
-    backend: Backend,
-    model: &ModelSlot,
-    builds: &[Build],
-) -> Result<Vec<Stored>, AppError> {
-    connection
+/// failure closes the connection, in case it is what failed, and forgets the remembered priors,
+/// which may hold what was rolled back.
+async fn store_batch(writer: &mut Writer, builds: &[Build]) -> Result<Vec<Stored>, AppError> {
+    let (backend, model, imports) = (writer.backend, &writer.model, &writer.imports);
+    let priors = &mut writer.priors;
+    let outcome = writer
+        .connection
         .run("connecting to store builds", async |conn| {
-            store_on(conn, backend, model, builds).await
+            store_on(conn, backend, model, priors.as_mut(), imports, builds).await
         })
-        .await
+        .await;
+    if outcome.is_err() {
+        if let Some(priors) = writer.priors.as_mut() {
+            priors.forget();
+        }
+    }
+    outcome
 }
 
 /// Per new build two statements (its prior and its insert), per update one; the lookup of known
@@ -97,10 +125,16 @@ async fn store_on(
     conn: &mut AnyConnection,
     backend: Backend,
     model: &ModelSlot,
+    mut priors: Option<&mut PriorCache>,
+    imports: &Imports,
     builds: &[Build],
 ) -> Result<Vec<Stored>, AppError> {
     let model = model.read().unwrap_or_else(|e| e.into_inner()).clone();
     let mut tx = store::begin_write_on(conn, backend).await?;
+    // Inside the write transaction: no import can commit until it ends.
+    if let Some(priors) = priors.as_deref_mut() {
+        priors.check_imports(imports);
+    }
     // Known from before, or (below) stored earlier in this batch.
     let mut known = queries::stored_by_source_id(&mut tx, backend, builds).await?;
     let mut stored = Vec::with_capacity(builds.len());
@@ -119,13 +153,19 @@ async fn store_on(
         }
         let finished_now = b.finishes(existing);
         let created = match existing {
-            Some(_) => {
+            Some(old) => {
                 queries::update(&mut tx, &b).await?;
+                if let Some(priors) = priors.as_deref_mut() {
+                    priors.updated(old, &b);
+                }
                 false
             }
             None => {
                 let pre = PreRun::from(&b);
-                let prior = queries::prior(&mut tx, &pre).await?;
+                let prior = match priors.as_deref_mut() {
+                    Some(priors) => remembered_prior(&mut tx, priors, &pre).await?,
+                    None => queries::prior(&mut tx, &pre).await?,
+                };
                 let prediction = predict_with(model.as_deref(), &pre, &prior);
                 let baseline = if prior.previous_failed == Some(true) {
                     "failure"
@@ -135,6 +175,9 @@ async fn store_on(
                 b.predicted_failure = Some(prediction.failure_probability);
                 b.model_version = Some(prediction.model.as_ref().map_or(0, |m| m.version));
                 b.id = queries::insert(&mut tx, &b, &prediction.prediction, baseline).await?;
+                if let Some(priors) = priors.as_deref_mut() {
+                    priors.inserted(&b, b.id);
+                }
                 true
             }
         };
@@ -161,6 +204,36 @@ async fn store_on(
     Ok(stored)
 }
 
+/// `pre`'s prior from memory, its branch, author and pipeline loaded first if they are new to
+/// it; from SQL when memory cannot be sure.
+async fn remembered_prior(
+    conn: &mut AnyConnection,
+    priors: &mut PriorCache,
+    pre: &PreRun,
+) -> Result<Prior, AppError> {
+    let missing = priors.missing(pre);
+    if missing.branch {
+        let of = RecentOf::Branch {
+            pipeline: &pre.pipeline,
+            branch: &pre.branch,
+        };
+        let rows = queries::recent(conn, of, BRANCH_ROWS).await?;
+        priors.load_branch(pre, rows);
+    }
+    if let Some(author) = pre.author.as_deref().filter(|_| missing.author) {
+        let rows = queries::recent(conn, RecentOf::Author(author), AUTHOR_ROWS).await?;
+        priors.load_author(author, rows);
+    }
+    if missing.pipeline {
+        let rows = queries::recent(conn, RecentOf::Pipeline(&pre.pipeline), PIPELINE_ROWS).await?;
+        priors.load_pipeline(&pre.pipeline, rows);
+    }
+    match priors.prior(pre) {
+        Some(prior) => Ok(prior),
+        None => queries::prior(conn, pre).await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,19 +248,33 @@ mod tests {
         super::super::input::read(&body, "api", String::new).unwrap()
     }
 
-    /// One batch, in one order: each new build's prediction (the last-build baseline, with no
-    /// model) must read what the deliveries before it in the same transaction left.
-    #[tokio::test]
-    async fn a_batch_predicts_each_new_build_from_what_came_before_it_in_the_batch() {
-        let dir = tempfile::tempdir().unwrap();
+    /// The writer on a new SQLite database, its priors remembered or always read from SQL.
+    async fn writer(dir: &tempfile::TempDir, remember: bool) -> (crate::db::Db, Writer) {
         let url = format!("sqlite://{}", dir.path().join("fd.db").display());
         let db = crate::db::Db::connect(&url).await.unwrap();
-        let model = ModelSlot::default();
-        let mut conn = store::WriterConnection::new(db.pool.clone());
+        let writer = Writer {
+            connection: store::WriterConnection::new(db.pool.clone()),
+            backend: Backend::Sqlite,
+            model: ModelSlot::default(),
+            priors: remember.then(PriorCache::default),
+            imports: Arc::default(),
+        };
+        (db, writer)
+    }
+
+    #[tokio::test]
+    async fn a_batch_predicts_each_new_build_from_what_came_before_it_in_the_batch() {
+        a_batch_reads_what_came_before_it(true).await;
+        a_batch_reads_what_came_before_it(false).await;
+    }
+
+    /// One batch, in one order: each new build's prediction (the last-build baseline, with no
+    /// model) must read what the deliveries before it in the same transaction left.
+    async fn a_batch_reads_what_came_before_it(remember: bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, mut conn) = writer(&dir, remember).await;
         let earlier = [build("s", "running", 5, "feature/x")];
-        store_batch(&mut conn, Backend::Sqlite, &model, &earlier)
-            .await
-            .unwrap();
+        store_batch(&mut conn, &earlier).await.unwrap();
 
         let batch = [
             build("a", "failure", 10, "main"),
@@ -200,9 +287,7 @@ mod tests {
             build("g", "running", 60, "feature/y"),
             build("g", "success", 60, "feature/y"),
         ];
-        let stored = store_batch(&mut conn, Backend::Sqlite, &model, &batch)
-            .await
-            .unwrap();
+        let stored = store_batch(&mut conn, &batch).await.unwrap();
         let answer: Vec<_> = stored
             .iter()
             .map(|s| {
@@ -272,6 +357,75 @@ mod tests {
             );
         }
         drop(conn); // it holds a connection, which closing the pool waits for
+        db.close().await;
+    }
+
+    /// Remembered priors are the ones SQL reads, over two months of the demo's builds arriving as
+    /// CI sends them: each running when it starts and finished later, every ninth one late, after
+    /// builds that started after it, a few finished again the other way; halfway, memory starts
+    /// again from nothing. Between batches,
+    /// every build about to arrive is asked of both; memory must answer nearly all itself.
+    #[tokio::test]
+    async fn remembered_priors_are_the_ones_sql_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, mut w) = writer(&dir, true).await;
+        let history = crate::demo::builds::history(3, 60, 8, 1_796_083_200_000);
+        let mut deliveries = Vec::new();
+        let mut late = Vec::new();
+        for (i, b) in history.iter().enumerate() {
+            let mut running = b.clone();
+            running.status = app::builds::BuildStatus::Running;
+            (
+                running.finished_at,
+                running.duration_s,
+                running.tests_failed,
+            ) = (None, None, None);
+            if i % 9 == 4 {
+                late.push(running);
+                late.push(b.clone());
+                continue;
+            }
+            deliveries.push(running);
+            if i >= 3 {
+                deliveries.push(history[i - 3].clone());
+            }
+            if i >= 6 && i % 50 == 0 {
+                // Re-run to the other outcome (a flake that passed), delivered under its id.
+                let mut again = history[i - 6].clone();
+                again.status = match again.status {
+                    app::builds::BuildStatus::Failure => app::builds::BuildStatus::Success,
+                    _ => app::builds::BuildStatus::Failure,
+                };
+                deliveries.push(again);
+            }
+            if i % 9 == 0 {
+                deliveries.append(&mut late);
+            }
+        }
+        deliveries.extend(history.iter().rev().take(3).cloned());
+        let (mut asked, mut remembered) = (0, 0);
+        let batches: Vec<_> = deliveries.chunks(40).collect();
+        for (n, batch) in batches.iter().copied().enumerate() {
+            if n == batches.len() / 2 {
+                // As after a restart: what memory loads now is cut off by its limits.
+                w.priors = Some(PriorCache::default());
+            }
+            let mut conn = db.pool.acquire().await.unwrap();
+            let priors = w.priors.as_mut().unwrap();
+            for b in batch {
+                let pre = PreRun::from(b);
+                let from_sql = queries::prior(&mut conn, &pre).await.unwrap();
+                let from_memory = remembered_prior(&mut conn, priors, &pre).await.unwrap();
+                assert_eq!(from_memory, from_sql, "{} {}", b.source_id, b.started_at);
+                asked += 1;
+                remembered += usize::from(priors.prior(&pre).is_some());
+            }
+            drop(conn);
+            store_batch(&mut w, batch).await.unwrap();
+        }
+        assert!(asked > 3_000, "{asked}");
+        assert!(remembered * 100 >= asked * 95, "{remembered} of {asked}");
+        drop(w);
         db.close().await;
     }
 }
