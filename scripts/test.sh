@@ -19,7 +19,9 @@ step "disk free here: $(df -h --output=avail . | tail -n 1 | tr -d ' ')"
 # --- A private PostgreSQL cluster for this run, removed afterwards.
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 pg_dir=$(mktemp -d)
-pg_port=${FLIGHTDECK_TEST_PG_PORT:-55432}
+# Below Linux's ephemeral range (32768-60999): a port in it can be taken by any outgoing
+# connection of the moment (twice a run failed to start here on 55432 right after a benchmark).
+pg_port=${FLIGHTDECK_TEST_PG_PORT:-25432}
 as_pg=()
 if [ "$(id -u)" -eq 0 ]; then
   # PostgreSQL refuses to run as root.
