@@ -172,11 +172,13 @@ pub async fn update(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<(), AppE
 
 /// A failure-rate window of the prior, as two columns: how many and how many failed among the
 /// newest finished builds whose `column` is `$key`, at most `$limit` of them. Counted where it is
-/// read, so a hundred-build window costs two values, not a hundred rows.
+/// read, so a hundred-build window costs two values, not a hundred rows. Builds that started in
+/// the same millisecond are taken newest id first, as training's history and the writer's
+/// memory order them, so the edge of a window is the same in all three.
 fn window_sql(column: &str, key: u8, limit: u8) -> String {
     let newest = format!(
         "FROM (SELECT status FROM builds WHERE {column} = ${key} AND started_at < $4 \
-        AND status IN ('success', 'failure') ORDER BY started_at DESC LIMIT ${limit}) w"
+        AND status IN ('success', 'failure') ORDER BY started_at DESC, id DESC LIMIT ${limit}) w"
     );
     format!(
         "(SELECT COUNT(*) {newest}), \

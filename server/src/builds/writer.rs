@@ -7,7 +7,8 @@
 //! the second finds the first and updates it. A batch that fails is stored again build by build,
 //! so a build that cannot be stored (or that another replica inserted meanwhile) fails alone.
 //! The writer keeps a connection of its own ([`store::WriterConnection`]), so on SQLite its page
-//! cache survives from batch to batch.
+//! cache survives from batch to batch, and on SQLite it remembers what priors read
+//! ([`super::prior_cache`]).
 
 use super::prior_cache::{Imports, PriorCache, AUTHOR_ROWS, BRANCH_ROWS, PIPELINE_ROWS};
 use super::queries::RecentOf;
@@ -119,8 +120,9 @@ async fn store_batch(writer: &mut Writer, builds: &[Build]) -> Result<Vec<Stored
     outcome
 }
 
-/// Per new build two statements (its prior and its insert), per update one; the lookup of known
-/// source ids and the events are one statement each for the whole batch.
+/// Per new build its insert, and its prior unless `priors` remembers it (PostgreSQL: always);
+/// per update one; the lookup of known source ids and the events are one statement each for the
+/// whole batch.
 async fn store_on(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -357,6 +359,31 @@ mod tests {
             );
         }
         drop(conn); // it holds a connection, which closing the pool waits for
+        db.close().await;
+    }
+
+    /// Twelve builds by one author that started in the same millisecond, the two newest failed:
+    /// the author's ten-build window takes the newest ids, from SQL and from memory alike.
+    #[tokio::test]
+    async fn a_window_takes_the_newest_of_builds_that_started_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, mut w) = writer(&dir, true).await;
+        let together: Vec<Build> = (0..12)
+            .map(|i| {
+                let status = if i >= 10 { "failure" } else { "success" };
+                build(&format!("t{i}"), status, 100, &format!("b{i}"))
+            })
+            .collect();
+        store_batch(&mut w, &together).await.unwrap();
+        let later = PreRun::from(&build("later", "running", 200, "main"));
+        let mut conn = db.pool.acquire().await.unwrap();
+        let from_sql = queries::prior(&mut conn, &later).await.unwrap();
+        let priors = w.priors.as_mut().unwrap();
+        let from_memory = remembered_prior(&mut conn, priors, &later).await.unwrap();
+        assert_eq!(from_sql.author, (2, 10));
+        assert_eq!(from_memory, from_sql);
+        assert!(priors.prior(&later).is_some(), "answered from memory");
+        drop((conn, w));
         db.close().await;
     }
 
