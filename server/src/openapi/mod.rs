@@ -149,6 +149,23 @@ fn op(
     operation
 }
 
+/// `operation` whose `status` answer is a resource the `targets` (path, method) take by its `id`:
+/// a link to each, which a stateful client (schemathesis) follows with the id it was given.
+fn linked(mut operation: Value, status: &str, targets: &[(&str, &str)]) -> Value {
+    let links: serde_json::Map<String, Value> = targets
+        .iter()
+        .map(|(path, method)| {
+            let name = format!("{method}{}", path.replace(['/', '{', '}'], "_"));
+            let pointer = path.replace('~', "~0").replace('/', "~1");
+            let link = json!({ "operationRef": format!("#/paths/{pointer}/{method}"),
+                "parameters": { "id": "$response.body#/id" } });
+            (name, link)
+        })
+        .collect();
+    operation["responses"][status]["links"] = Value::Object(links);
+    operation
+}
+
 /// `operation` that can also answer the error `codes`.
 pub(crate) fn also(mut operation: Value, codes: &[&str]) -> Value {
     for code in codes {
@@ -245,7 +262,8 @@ fn paths() -> Value {
             "get": op("Deployment history, newest first", "viewer",
                 [vec![query("service", "string", "service name"), query("environment", "string", "environment name"), query_with("status", one_of(&["queued", "running", "succeeded", "failed", "rolled_back", "cancelled"]), "one status")], page("deployment")].concat(),
                 None, "200", Some(schema("DeploymentPage"))),
-            "post": op("Deploy a version (creates the release if new)", "operator", vec![], Some("DeployRequest"), "202", Some(schema("Accepted"))),
+            "post": linked(op("Deploy a version (creates the release if new)", "operator", vec![], Some("DeployRequest"), "202", Some(schema("Accepted"))),
+                "202", &[("/deployments/{id}", "get"), ("/deployments/{id}/cancel", "post"), ("/deployments/{id}/dismiss", "post")]),
         },
         "/deployments/{id}": { "get": op("One deployment", "viewer", vec![path_param("id", "integer")], None, "200", Some(schema("Deployment"))) },
         "/deployments/{id}/cancel": { "post": op("Cancel a queued deployment, or stop a running one", "operator", vec![path_param("id", "integer")], None, "200", Some(schema("Deployment"))) },
@@ -262,7 +280,8 @@ fn paths() -> Value {
                 "400": { "$ref": "#/components/responses/Error" }, "404": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" },
             },
         } },
-        "/rollbacks": { "post": op("Roll back to the last good version (or to_version); quarantines the bad one", "operator", vec![], Some("RollbackRequest"), "202", Some(schema("Accepted"))) },
+        "/rollbacks": { "post": linked(op("Roll back to the last good version (or to_version); quarantines the bad one", "operator", vec![], Some("RollbackRequest"), "202", Some(schema("Accepted"))),
+            "202", &[("/deployments/{id}", "get"), ("/deployments/{id}/cancel", "post")]) },
         "/rollbacks/options": { "get": op("What a rollback would do: the serving version, a failed one, the automatic target and the versions one may choose", "viewer",
             vec![required_query("service", "service name"), required_query("environment", "environment name")], None, "200", Some(schema("RollbackOptions"))) },
         "/promotions": { "post": op("Deploy the version live in from_environment to the next environment", "operator", vec![], Some("PromoteRequest"), "202", Some(schema("Accepted"))) },
@@ -332,7 +351,8 @@ fn alert_paths() -> Value {
         "/alerts/{id}/resolve": { "post": action("Resolve: ends escalation and tells every notified channel") },
         "/silences": {
             "get": op("Silences not yet ended, then the 50 latest ended", "viewer", vec![], None, "200", Some(list_of("Silence"))),
-            "post": op("Silence alerts matching every matcher until ends_at", "operator", vec![], Some("NewSilence"), "201", Some(schema("Silence"))),
+            "post": linked(op("Silence alerts matching every matcher until ends_at", "operator", vec![], Some("NewSilence"), "201", Some(schema("Silence"))),
+                "201", &[("/silences/{id}", "delete")]),
         },
         "/silences/{id}": { "delete": op("End a silence now (409 if it has ended): the alerts it silenced notify again", "operator", vec![path_param("id", "integer")], None, "200", Some(schema("Silence"))) },
         "/channels": {
