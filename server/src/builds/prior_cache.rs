@@ -66,18 +66,22 @@ pub struct Outcome {
     pub tests_failed: Option<i64>,
 }
 
+/// A build as memory keeps it: its start, its id, and its outcome once it finished (`None`
+/// while it runs; authors and pipelines keep finished builds only).
+pub type Entry = (i64, i64, Option<Outcome>);
+
 /// One key's builds ordered by (start, id), oldest first: every build of the key that started
 /// after `complete_after` is here (all of them when it is `None`).
 #[derive(Debug, Clone)]
-struct Recent<T> {
-    items: Vec<(i64, i64, T)>,
+struct Recent {
+    items: Vec<Entry>,
     complete_after: Option<i64>,
     keep: usize,
 }
 
-impl<T> Recent<T> {
+impl Recent {
     /// From rows newest first, `limit` asked for: when that many came, older ones may exist.
-    fn loaded(mut rows: Vec<(i64, i64, T)>, limit: usize) -> Recent<T> {
+    fn loaded(mut rows: Vec<Entry>, limit: usize) -> Recent {
         rows.reverse();
         let complete_after = (rows.len() >= limit).then(|| rows[0].0);
         Recent {
@@ -91,12 +95,12 @@ impl<T> Recent<T> {
         self.complete_after.is_none_or(|c| started_at > c)
     }
 
-    fn before(&self, t: i64) -> &[(i64, i64, T)] {
+    fn before(&self, t: i64) -> &[Entry] {
         &self.items[..self.items.partition_point(|e| e.0 < t)]
     }
 
     /// The newest `n` that started before `t`, oldest first, when they are surely all known.
-    fn newest(&self, t: i64, n: usize) -> Option<&[(i64, i64, T)]> {
+    fn newest(&self, t: i64, n: usize) -> Option<&[Entry]> {
         let before = self.before(t);
         let slice = &before[before.len().saturating_sub(n)..];
         let sure = self.complete_after.is_none()
@@ -104,7 +108,7 @@ impl<T> Recent<T> {
         sure.then_some(slice)
     }
 
-    fn insert(&mut self, started_at: i64, id: i64, value: T) {
+    fn insert(&mut self, started_at: i64, id: i64, value: Option<Outcome>) {
         if !self.known(started_at) {
             return;
         }
@@ -118,9 +122,7 @@ impl<T> Recent<T> {
             self.items.drain(..dropped);
         }
     }
-}
 
-impl Recent<Option<Outcome>> {
     /// Failures among the newest `n` finished before `t`, of how many.
     fn rate(&self, t: i64, n: usize) -> Option<(u32, u32)> {
         let window = self.newest(t, n)?;
@@ -132,15 +134,13 @@ impl Recent<Option<Outcome>> {
     }
 }
 
-/// A branch: each build's outcome once it finished (`None` while it runs).
-type Branch = Recent<Option<Outcome>>;
-
 /// The writer's memory; see the module's comment.
 #[derive(Default)]
 pub struct PriorCache {
-    branches: HashMap<(String, String), Branch>,
-    authors: HashMap<String, Recent<Option<Outcome>>>,
-    pipelines: HashMap<String, Recent<Option<Outcome>>>,
+    /// Each branch's builds of any status.
+    branches: HashMap<(String, String), Recent>,
+    authors: HashMap<String, Recent>,
+    pipelines: HashMap<String, Recent>,
     /// Imports done when the last batch began.
     imports_seen: Option<u64>,
 }
@@ -183,7 +183,7 @@ impl PriorCache {
     }
 
     /// Rows newest first, as [`super::queries::recent`] reads them.
-    pub fn load_branch(&mut self, pre: &PreRun, rows: Vec<(i64, i64, Option<Outcome>)>) {
+    pub fn load_branch(&mut self, pre: &PreRun, rows: Vec<Entry>) {
         if self.branches.len() >= MAX_BRANCHES {
             self.forget();
         }
@@ -191,12 +191,12 @@ impl PriorCache {
         self.branches.insert(key, Recent::loaded(rows, BRANCH_ROWS));
     }
 
-    pub fn load_author(&mut self, author: &str, rows: Vec<(i64, i64, Option<Outcome>)>) {
+    pub fn load_author(&mut self, author: &str, rows: Vec<Entry>) {
         self.authors
             .insert(author.to_string(), Recent::loaded(rows, AUTHOR_ROWS));
     }
 
-    pub fn load_pipeline(&mut self, pipeline: &str, rows: Vec<(i64, i64, Option<Outcome>)>) {
+    pub fn load_pipeline(&mut self, pipeline: &str, rows: Vec<Entry>) {
         self.pipelines
             .insert(pipeline.to_string(), Recent::loaded(rows, PIPELINE_ROWS));
     }
@@ -325,7 +325,7 @@ pub fn outcome(b: &Build) -> Option<Outcome> {
 
 /// The finished builds on the branch since its last success before `t` (`finished`, oldest
 /// first), up to [`STREAK_CAP`]; a success at the same time as the last success does not count.
-fn streak(branch: &Branch, finished: &[(i64, &Outcome)]) -> Option<u32> {
+fn streak(branch: &Recent, finished: &[(i64, &Outcome)]) -> Option<u32> {
     let count = |after: i64| {
         finished
             .iter()

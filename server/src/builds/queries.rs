@@ -278,7 +278,7 @@ pub async fn recent(
     conn: &mut AnyConnection,
     of: RecentOf<'_>,
     limit: usize,
-) -> Result<Vec<(i64, i64, Option<super::prior_cache::Outcome>)>, AppError> {
+) -> Result<Vec<super::prior_cache::Entry>, AppError> {
     let finished = "status IN ('success', 'failure')";
     let (filter, keys) = match of {
         RecentOf::Branch { pipeline, branch } => (
