@@ -8,22 +8,31 @@ use serde_json::{json, Map, Value};
 
 type Field<T> = Result<T, String>;
 
-/// One line of text (blank counts as left out), at most `max` characters. A source id may also
-/// be a whole number, as GitHub's and GitLab's run ids are.
+/// The first of `names` (a field and its other names) the body has, with its value.
+fn field<'o, 'n>(o: &'o Map<String, Value>, names: &[&'n str]) -> Option<(&'n str, &'o Value)> {
+    names.iter().find_map(|n| o.get(*n).map(|v| (*n, v)))
+}
+
+/// One line of text (blank counts as left out), at most `max` characters.
 fn text(o: &Map<String, Value>, names: &[&str], max: usize) -> Field<Option<String>> {
-    let Some((name, value)) = names.iter().find_map(|n| o.get(*n).map(|v| (*n, v))) else {
-        return Ok(None);
-    };
-    match value {
-        Value::String(s) if s.chars().any(char::is_control) => Err(format!(
+    match field(o, names) {
+        None => Ok(None),
+        Some((name, Value::String(s))) if s.chars().any(char::is_control) => Err(format!(
             "{name}: must be one line, without control characters"
         )),
-        Value::Number(n) if names[0] == "source_id" => match whole_number(value) {
-            _ if n.is_u64() => Ok(Some(n.to_string())),
-            Some(id) => Ok(Some(id.to_string())),
-            None => Err(format!("{name}: must be text or a whole number")),
-        },
-        _ => free_text(name, value, max),
+        Some((name, value)) => free_text(name, value, max),
+    }
+}
+
+/// The sender's own id: text, or a whole number, as GitHub's and GitLab's run ids are.
+fn source_id(o: &Map<String, Value>) -> Field<Option<String>> {
+    let names = ["source_id", "external_id", "run_id", "id"];
+    match field(o, &names) {
+        Some((_, Value::Number(n))) if n.is_u64() => Ok(Some(n.to_string())),
+        Some((name, value @ Value::Number(_))) => whole_number(value)
+            .map(|id| Some(id.to_string()))
+            .ok_or_else(|| format!("{name}: must be text or a whole number")),
+        _ => text(o, &names, 200),
     }
 }
 
@@ -42,10 +51,7 @@ fn free_text(name: &str, value: &Value, max: usize) -> Field<Option<String>> {
 
 /// The commit message, by either of its names.
 fn message(o: &Map<String, Value>) -> Field<Option<String>> {
-    match ["message", "commit_message"]
-        .iter()
-        .find_map(|n| o.get(*n).map(|v| (*n, v)))
-    {
+    match field(o, &["message", "commit_message"]) {
         Some((name, value)) => free_text(name, value, 10_000),
         None => Ok(None),
     }
@@ -170,7 +176,7 @@ pub fn read(value: &Value, source: &str, id_fallback: impl FnOnce() -> String) -
     Ok(Build {
         id: 0,
         source: text(o, &["source"], 40)?.unwrap_or_else(|| source.to_string()),
-        source_id: match text(o, &["source_id", "external_id", "run_id", "id"], 200)? {
+        source_id: match source_id(o)? {
             Some(id) => id,
             None => id_fallback(),
         },
