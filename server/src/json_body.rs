@@ -68,6 +68,14 @@ fn number_at<'v>(value: &'v mut Value, path: &Path) -> Option<&'v mut Number> {
     }
 }
 
+/// A time as the API takes it in JSON: RFC 3339 text or Unix milliseconds, as Unix milliseconds.
+pub fn time_ms(value: &Value) -> Option<i64> {
+    match value {
+        Value::String(text) => crate::rfc3339_ms(text),
+        number => whole_number(number),
+    }
+}
+
 /// `value` as a whole number: `30` or `30.0`, not `30.5`, nor one past 64 bits.
 pub fn whole_number(value: &Value) -> Option<i64> {
     let n = value.as_number()?;
@@ -153,5 +161,26 @@ mod tests {
         assert_eq!(whole_number(&json!(30.5)), None);
         assert_eq!(whole_number(&json!(1e300)), None);
         assert_eq!(whole_number(&json!("30")), None);
+    }
+
+    #[test]
+    fn times_are_rfc_3339_or_unix_milliseconds() {
+        let ms = 1_796_083_200_000;
+        assert_eq!(time_ms(&json!("2026-12-01T00:00:00Z")), Some(ms));
+        assert_eq!(
+            time_ms(&json!("2026-12-01T01:00:00.250+01:00")),
+            Some(ms + 250)
+        );
+        assert_eq!(time_ms(&json!(ms)), Some(ms));
+        assert_eq!(time_ms(&json!(1_796_083_200_000.0)), Some(ms));
+        // Digits in text are no time in a body (a query string's are read where it is).
+        for refused in [
+            json!("1796083200000"),
+            json!("tomorrow"),
+            json!(1.5),
+            json!(true),
+        ] {
+            assert_eq!(time_ms(&refused), None, "{refused}");
+        }
     }
 }

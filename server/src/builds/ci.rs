@@ -44,9 +44,7 @@ pub fn gitlab_time(raw: &str) -> Option<String> {
 
 /// A GitLab time as Unix ms.
 fn gitlab_ms(raw: &str) -> Option<i64> {
-    use time::format_description::well_known::Rfc3339;
-    let t = time::OffsetDateTime::parse(&gitlab_time(raw)?, &Rfc3339).ok()?;
-    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+    crate::rfc3339_ms(&gitlab_time(raw)?)
 }
 
 /// When a GitLab pipeline was retried, if this delivery is from a retry.

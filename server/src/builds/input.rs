@@ -1,7 +1,7 @@
 //! A build as clients send it (`POST /builds`, the import, the CI webhooks) read into a checked
 //! [`Build`], and a stored build as the API writes it. Every refusal names its field first.
 
-use crate::json_body::whole_number;
+use crate::json_body::{time_ms, whole_number};
 use app::builds::PreRun;
 use app::builds::{check_commit, split_pipeline, Build, BuildStatus, BuildTrigger};
 use serde_json::{json, Map, Value};
@@ -97,17 +97,9 @@ fn number(
 pub fn timestamp(o: &Map<String, Value>, name: &str) -> Field<Option<i64>> {
     match o.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(v @ Value::Number(_)) => whole_number(v)
-            .map(Some)
-            .ok_or_else(|| format!("{name}: not a time")),
-        Some(Value::String(s)) => {
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .map(|t| Some((t.unix_timestamp_nanos() / 1_000_000) as i64))
-                .map_err(|_| {
-                    format!("{name}: '{s}' is not an RFC 3339 time like 2026-11-30T14:05:00Z")
-                })
-        }
-        Some(_) => Err(format!("{name}: must be an RFC 3339 time")),
+        Some(given) => time_ms(given).map(Some).ok_or_else(|| {
+            format!("{name}: not a time; give RFC 3339 (2026-11-30T14:05:00Z) or Unix milliseconds")
+        }),
     }
 }
 

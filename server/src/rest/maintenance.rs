@@ -53,33 +53,15 @@ struct Body {
     until: Option<Value>,
 }
 
-/// `until` as Unix milliseconds.
+/// `until` (RFC 3339 or Unix milliseconds) as Unix milliseconds.
 pub fn parse_until(value: Option<&Value>) -> Result<Option<i64>, AppError> {
-    parse_time("until", value)
-}
-
-/// A time given as RFC 3339 text or Unix milliseconds (a number, or digits in a query string).
-pub fn parse_time(field: &str, value: Option<&Value>) -> Result<Option<i64>, AppError> {
-    let bad = || {
-        AppError::unprocessable(format!(
-            "{field}: give an RFC 3339 time (2026-12-01T22:00:00Z) or Unix milliseconds"
-        ))
-    };
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(v @ Value::Number(_)) => crate::json_body::whole_number(v).map(Some).ok_or_else(bad),
-        Some(Value::String(text))
-            if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            text.parse().map(Some).map_err(|_| bad())
-        }
-        Some(Value::String(text)) => {
-            let at =
-                time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-                    .map_err(|_| bad())?;
-            Ok(Some((at.unix_timestamp_nanos() / 1_000_000) as i64))
-        }
-        Some(_) => Err(bad()),
+        Some(given) => crate::json_body::time_ms(given).map(Some).ok_or_else(|| {
+            AppError::unprocessable(
+                "until: give an RFC 3339 time (2026-12-01T22:00:00Z) or Unix milliseconds",
+            )
+        }),
     }
 }
 

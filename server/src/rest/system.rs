@@ -3,6 +3,7 @@
 use super::require;
 use crate::error::{ApiQuery, ApiResult};
 use crate::state::AppState;
+use app::error::AppError;
 use app::model::{Caller, Role};
 use app::system::HealthHistory;
 use axum::extract::{Extension, State};
@@ -28,9 +29,19 @@ async fn history(
     ApiQuery(query): ApiQuery<Query>,
 ) -> ApiResult<Json<HealthHistory>> {
     require(&caller, Role::Viewer)?;
-    let given = query.since.map(serde_json::Value::String);
-    let since = super::maintenance::parse_time("since", given.as_ref())?
-        .unwrap_or_else(|| crate::now_ms() - 86_400_000);
+    let since = match query.since.as_deref() {
+        None => crate::now_ms() - 86_400_000,
+        // Digits are Unix milliseconds (up to 15, as the document says).
+        Some(text) => Some(text)
+            .filter(|t| (1..=15).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|t| t.parse().ok())
+            .or_else(|| crate::rfc3339_ms(text))
+            .ok_or_else(|| {
+                AppError::unprocessable(
+                    "since: give an RFC 3339 time (2026-12-01T22:00:00Z) or Unix milliseconds",
+                )
+            })?,
+    };
     let samples = crate::system::history(&state.db.pool, since).await?;
     Ok(Json(HealthHistory { since, samples }))
 }
