@@ -3,9 +3,9 @@
 //! SQLite, `json_to_recordset` on PostgreSQL), as the alert writer's repeats do. An import of
 //! 100,000 builds took 14–16 s with a statement per build and takes 4–6 s so (README).
 //!
-//! The live writer keeps a statement per build: tried with these statements for its batches (of
-//! a few dozen builds), it was 5–10 % slower, its SQLite thread busier with unpacking JSON and
-//! writing (README, builds figures).
+//! The live writer does not use these: tried for its batches (of a few dozen builds), they were
+//! 5–10 % slower, its SQLite thread busier with unpacking JSON. On SQLite it numbers its new
+//! builds and inserts them a few rows per statement of plain parameters (`writer::Unwritten`).
 
 use crate::db::Backend;
 use crate::error::Context as _;

@@ -129,11 +129,84 @@ macro_rules! bind_fields {
     };
 }
 
-const INSERT: &str = "INSERT INTO builds (source, source_id, pipeline, repo, workflow, branch, commit_sha, author, trigger_kind, message, \
-    files_changed, lines_added, lines_deleted, started_at, finished_at, duration_s, status, tests_total, tests_failed, coverage, url, \
-    predicted_failure, predicted_outcome, baseline_outcome, model_version, created_at, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, CAST($16 AS DOUBLE PRECISION), $17, $18, $19, \
-    CAST($20 AS DOUBLE PRECISION), $21, CAST($22 AS DOUBLE PRECISION), $23, $24, $25, $26, $26)";
+/// The columns of a new build, but its id, in the order [`bind_new`] binds them.
+const INSERT_COLUMNS: [&str; 27] = [
+    "source",
+    "source_id",
+    "pipeline",
+    "repo",
+    "workflow",
+    "branch",
+    "commit_sha",
+    "author",
+    "trigger_kind",
+    "message",
+    "files_changed",
+    "lines_added",
+    "lines_deleted",
+    "started_at",
+    "finished_at",
+    "duration_s",
+    "status",
+    "tests_total",
+    "tests_failed",
+    "coverage",
+    "url",
+    "predicted_failure",
+    "predicted_outcome",
+    "baseline_outcome",
+    "model_version",
+    "created_at",
+    "updated_at",
+];
+
+/// The columns bound as text and cast where they land (see [`bind_fields`]).
+const REAL_COLUMNS: [&str; 3] = ["duration_s", "coverage", "predicted_failure"];
+
+/// `INSERT INTO builds (columns) VALUES` with `rows` rows of parameters: numbered (`$1`, for the
+/// single insert on either database) or anonymous (`?`, SQLite's batches; see
+/// `store::PARAMS_PER_STATEMENT`).
+fn insert_sql(columns: &[&str], rows: usize, numbered: bool) -> String {
+    let row = |r: usize| {
+        let cells: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, column)| {
+                let p = if numbered {
+                    format!("${}", r * columns.len() + i + 1)
+                } else {
+                    "?".to_string()
+                };
+                if REAL_COLUMNS.contains(column) {
+                    format!("CAST({p} AS DOUBLE PRECISION)")
+                } else {
+                    p
+                }
+            })
+            .collect();
+        format!("({})", cells.join(", "))
+    };
+    let values: Vec<String> = (0..rows).map(row).collect();
+    format!(
+        "INSERT INTO builds ({}) VALUES {}",
+        columns.join(", "),
+        values.join(", ")
+    )
+}
+
+/// Binds a new build's [`INSERT_COLUMNS`]: its fields, the prediction made for it, and `now`
+/// as both its times.
+macro_rules! bind_new {
+    ($q:expr, $b:expr, $predicted:expr, $baseline:expr, $now:expr) => {
+        bind_fields!($q, $b)
+            .bind($b.predicted_failure.map(|v| v.to_string()))
+            .bind($predicted)
+            .bind($baseline)
+            .bind($b.model_version)
+            .bind($now)
+            .bind($now)
+    };
+}
 
 const UPDATE: &str = "UPDATE builds SET source = $1, source_id = $2, pipeline = $3, repo = $4, workflow = $5, branch = $6, commit_sha = $7, \
     author = $8, trigger_kind = $9, message = $10, files_changed = $11, lines_added = $12, lines_deleted = $13, started_at = $14, \
@@ -146,17 +219,48 @@ pub async fn insert(
     predicted: &str,
     baseline: &str,
 ) -> Result<i64, AppError> {
-    let sql = format!("{INSERT} RETURNING id");
-    let q = bind_fields!(sqlx::query(&sql), b)
-        .bind(b.predicted_failure.map(|v| v.to_string()))
-        .bind(predicted)
-        .bind(baseline)
-        .bind(b.model_version)
-        .bind(crate::now_ms());
+    let sql = format!("{} RETURNING id", insert_sql(&INSERT_COLUMNS, 1, true));
+    let q = bind_new!(sqlx::query(&sql), b, predicted, baseline, crate::now_ms());
     q.fetch_one(&mut **tx)
         .await
         .and_then(|r| r.try_get(0))
         .context("storing a build")
+}
+
+/// A new build numbered by the writer, with what was predicted for it.
+pub struct Numbered {
+    pub build: Build,
+    pub predicted: String,
+    pub baseline: &'static str,
+}
+
+/// The id the next build inserted gets (SQLite, inside a write transaction, which no other
+/// connection can insert during): past the largest ever given (`AUTOINCREMENT` never reuses one).
+pub async fn next_build_id(conn: &mut AnyConnection) -> Result<i64, AppError> {
+    sqlx::query_scalar(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'builds'), 0), \
+        COALESCE((SELECT MAX(id) FROM builds), 0)) + 1",
+    )
+    .fetch_one(conn)
+    .await
+    .context("numbering builds")
+}
+
+/// Inserts `rows` with their ids, a few rows per statement (SQLite only): a batch of new builds
+/// costs a statement per few builds instead of one each.
+pub async fn insert_numbered(conn: &mut AnyConnection, rows: &[Numbered]) -> Result<(), AppError> {
+    let now = crate::now_ms();
+    let columns: Vec<&str> = std::iter::once("id").chain(INSERT_COLUMNS).collect();
+    for chunk in rows.chunks(crate::store::rows_per_statement(columns.len())) {
+        let sql = insert_sql(&columns, chunk.len(), false);
+        let mut q = sqlx::query(&sql);
+        for row in chunk {
+            let b = &row.build;
+            q = bind_new!(q.bind(b.id), b, row.predicted.as_str(), row.baseline, now);
+        }
+        q.execute(&mut *conn).await.context("storing builds")?;
+    }
+    Ok(())
 }
 
 pub async fn update(tx: &mut Transaction<'_, Any>, b: &Build) -> Result<(), AppError> {
@@ -191,8 +295,9 @@ fn window_sql(column: &str, key: u8, limit: u8) -> String {
 /// the branch's last start: one row, each column a subquery. The writer reads a prior per new
 /// build, and on SQLite each row is a hand-over between the connection's thread and the writer
 /// (the prior was first 54 rows, then 7, one per part; see the README for what one row saved).
-/// Every part keeps `status IN ('success', 'failure')`, the condition of the partial indexes it
-/// reads, and a branch with no success yet counts its streak from the earliest time.
+/// Every part keeps `status IN ('success', 'failure')`, a filter on the indexes' own `status`
+/// column (migration 0023), and a branch with no success yet counts its streak from the earliest
+/// time.
 fn prior_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
