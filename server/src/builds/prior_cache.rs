@@ -152,6 +152,12 @@ pub struct Missing {
     pub pipeline: bool,
 }
 
+impl Missing {
+    pub fn any(&self) -> bool {
+        self.branch || self.author || self.pipeline
+    }
+}
+
 impl PriorCache {
     /// At the start of a batch, inside its write transaction: forgets everything when an import
     /// has written (or is writing) since the last batch.

@@ -229,7 +229,7 @@ async fn remembered_prior(
     pre: &PreRun,
 ) -> Result<Prior, AppError> {
     let missing = priors.missing(pre);
-    if missing.branch || missing.author || missing.pipeline {
+    if missing.any() {
         unwritten.write(conn).await?;
     }
     if missing.branch {
