@@ -129,72 +129,25 @@ macro_rules! bind_fields {
     };
 }
 
-/// The columns of a new build, but its id, in the order [`bind_new`] binds them.
-const INSERT_COLUMNS: [&str; 27] = [
-    "source",
-    "source_id",
-    "pipeline",
-    "repo",
-    "workflow",
-    "branch",
-    "commit_sha",
-    "author",
-    "trigger_kind",
-    "message",
-    "files_changed",
-    "lines_added",
-    "lines_deleted",
-    "started_at",
-    "finished_at",
-    "duration_s",
-    "status",
-    "tests_total",
-    "tests_failed",
-    "coverage",
-    "url",
-    "predicted_failure",
-    "predicted_outcome",
-    "baseline_outcome",
-    "model_version",
-    "created_at",
-    "updated_at",
-];
-
-/// The columns bound as text and cast where they land (see [`bind_fields`]).
-const REAL_COLUMNS: [&str; 3] = ["duration_s", "coverage", "predicted_failure"];
-
-/// `INSERT INTO builds (columns) VALUES` with `rows` rows of parameters: numbered (`$1`, for the
-/// single insert on either database) or anonymous (`?`, SQLite's batches; see
-/// `store::PARAMS_PER_STATEMENT`).
-fn insert_sql(columns: &[&str], rows: usize, numbered: bool) -> String {
-    let row = |r: usize| {
-        let cells: Vec<String> = columns
-            .iter()
-            .enumerate()
-            .map(|(i, column)| {
-                let p = if numbered {
-                    format!("${}", r * columns.len() + i + 1)
-                } else {
-                    "?".to_string()
-                };
-                if REAL_COLUMNS.contains(column) {
-                    format!("CAST({p} AS DOUBLE PRECISION)")
-                } else {
-                    p
-                }
-            })
-            .collect();
-        format!("({})", cells.join(", "))
+/// The columns of a new build but its id, in the order [`bind_new`] binds them (a macro, so
+/// both inserts below are built from the one list).
+macro_rules! new_columns {
+    () => {
+        "source, source_id, pipeline, repo, workflow, branch, commit_sha, author, trigger_kind, message, \
+        files_changed, lines_added, lines_deleted, started_at, finished_at, duration_s, status, tests_total, tests_failed, coverage, url, \
+        predicted_failure, predicted_outcome, baseline_outcome, model_version, created_at, updated_at"
     };
-    let values: Vec<String> = (0..rows).map(row).collect();
-    format!(
-        "INSERT INTO builds ({}) VALUES {}",
-        columns.join(", "),
-        values.join(", ")
-    )
 }
+const NEW_COLUMNS: usize = 27;
 
-/// Binds a new build's [`INSERT_COLUMNS`]: its fields, the prediction made for it, and `now`
+const INSERT: &str = concat!(
+    "INSERT INTO builds (",
+    new_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, CAST($16 AS DOUBLE PRECISION), \
+    $17, $18, $19, CAST($20 AS DOUBLE PRECISION), $21, CAST($22 AS DOUBLE PRECISION), $23, $24, $25, $26, $27) RETURNING id"
+);
+
+/// Binds a new build's columns ([`new_columns`]): its fields, the prediction made for it, and `now`
 /// as both its times.
 macro_rules! bind_new {
     ($q:expr, $b:expr, $predicted:expr, $baseline:expr, $now:expr) => {
@@ -219,8 +172,7 @@ pub async fn insert(
     predicted: &str,
     baseline: &str,
 ) -> Result<i64, AppError> {
-    let sql = format!("{} RETURNING id", insert_sql(&INSERT_COLUMNS, 1, true));
-    let q = bind_new!(sqlx::query(&sql), b, predicted, baseline, crate::now_ms());
+    let q = bind_new!(sqlx::query(INSERT), b, predicted, baseline, crate::now_ms());
     q.fetch_one(&mut **tx)
         .await
         .and_then(|r| r.try_get(0))
@@ -247,12 +199,18 @@ pub async fn next_build_id(conn: &mut AnyConnection) -> Result<i64, AppError> {
 }
 
 /// Inserts `rows` with their ids, a few rows per statement (SQLite only): a batch of new builds
-/// costs a statement per few builds instead of one each.
+/// costs a statement per few builds instead of one each. The real numbers bound as text need no
+/// `CAST` here: SQLite stores well-formed numeric text in a `REAL` column as a real.
 pub async fn insert_numbered(conn: &mut AnyConnection, rows: &[Numbered]) -> Result<(), AppError> {
+    use crate::store::{rows_per_statement, values_placeholders};
     let now = crate::now_ms();
-    let columns: Vec<&str> = std::iter::once("id").chain(INSERT_COLUMNS).collect();
-    for chunk in rows.chunks(crate::store::rows_per_statement(columns.len())) {
-        let sql = insert_sql(&columns, chunk.len(), false);
+    let columns = 1 + NEW_COLUMNS;
+    for chunk in rows.chunks(rows_per_statement(columns)) {
+        let sql = format!(
+            "INSERT INTO builds (id, {}) VALUES {}",
+            new_columns!(),
+            values_placeholders(crate::db::Backend::Sqlite, chunk.len(), columns)
+        );
         let mut q = sqlx::query(&sql);
         for row in chunk {
             let b = &row.build;

@@ -421,11 +421,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (db, mut conn) = writer(&dir, true).await;
         let ids = |stored: Vec<Stored>| stored.iter().map(|s| s.build.id).collect::<Vec<_>>();
-        let first = [1, 2, 3].map(|n| build(&format!("a{n}"), "success", n, "main"));
+        let mut first = [1, 2, 3].map(|n| build(&format!("a{n}"), "success", n, "main"));
+        (first[0].coverage, first[0].duration_s) = (Some(81.5), Some(12.25));
         assert_eq!(
             ids(store_batch(&mut conn, &first).await.unwrap()),
             [1, 2, 3]
         );
+        // Bound as text, stored as numbers.
+        let reals: (String, String, String, f64) = sqlx::query_as(
+            "SELECT typeof(coverage), typeof(duration_s), typeof(predicted_failure), coverage FROM builds WHERE id = 1",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(reals, ("real".into(), "real".into(), "real".into(), 81.5));
         sqlx::query("DELETE FROM builds WHERE id = 3")
             .execute(&db.pool)
             .await
