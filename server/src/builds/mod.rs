@@ -13,6 +13,7 @@ mod prediction;
 mod prior_cache;
 mod queries;
 mod writer;
+mod writes;
 
 use crate::error::Context as _;
 use crate::events::EventBus;

@@ -12,7 +12,7 @@
 
 use super::prior_cache::{Imports, PriorCache, AUTHOR_ROWS, BRANCH_ROWS, PIPELINE_ROWS};
 use super::queries::RecentOf;
-use super::{prediction::predict_with, queries, ModelSlot};
+use super::{prediction::predict_with, queries, writes, ModelSlot};
 use crate::db::Backend;
 use crate::error::Context as _;
 use crate::store;
@@ -158,7 +158,7 @@ async fn store_on(
         let created = match existing {
             Some(old) => {
                 unwritten.write(&mut tx).await?;
-                queries::update(&mut tx, &b).await?;
+                writes::update(&mut tx, &b).await?;
                 if let Some(priors) = priors.as_deref_mut() {
                     priors.updated(old, &b);
                 }
@@ -182,7 +182,7 @@ async fn store_on(
                     Some(priors) => {
                         b.id = unwritten.number(&mut tx).await?;
                         priors.inserted(&b, b.id);
-                        unwritten.rows.push(queries::Numbered {
+                        unwritten.rows.push(writes::Numbered {
                             build: b.clone(),
                             predicted: prediction.prediction,
                             baseline,
@@ -190,7 +190,7 @@ async fn store_on(
                     }
                     None => {
                         b.id =
-                            queries::insert(&mut tx, &b, &prediction.prediction, baseline).await?;
+                            writes::insert(&mut tx, &b, &prediction.prediction, baseline).await?;
                     }
                 }
                 true
@@ -265,7 +265,7 @@ async fn remembered_prior(
 #[derive(Default)]
 struct Unwritten {
     next_id: Option<i64>,
-    rows: Vec<queries::Numbered>,
+    rows: Vec<writes::Numbered>,
 }
 
 impl Unwritten {
@@ -273,7 +273,7 @@ impl Unwritten {
     async fn number(&mut self, conn: &mut AnyConnection) -> Result<i64, AppError> {
         let id = match self.next_id {
             Some(id) => id,
-            None => queries::next_build_id(conn).await?,
+            None => writes::next_build_id(conn).await?,
         };
         self.next_id = Some(id + 1);
         Ok(id)
@@ -281,7 +281,7 @@ impl Unwritten {
 
     async fn write(&mut self, conn: &mut AnyConnection) -> Result<(), AppError> {
         if !self.rows.is_empty() {
-            queries::insert_numbered(conn, &self.rows).await?;
+            writes::insert_numbered(conn, &self.rows).await?;
             self.rows.clear();
         }
         Ok(())
