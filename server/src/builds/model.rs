@@ -99,15 +99,21 @@ fn scaling(rows: &[&Sample]) -> (Vec<f64>, Vec<f64>) {
     (means, stds)
 }
 
-/// Fits on `rows`; the threshold is chosen for the best F1 on them.
-fn fit(rows: &[&Sample]) -> Result<Fitted, String> {
+/// Whether `rows` are enough to learn from: `what` they are, when they are not.
+fn enough(rows: &[&Sample], what: &str) -> Result<(), String> {
     let failures = rows.iter().filter(|s| s.failed).count();
     if rows.len() < MIN_SAMPLES || failures == 0 || failures == rows.len() {
         return Err(format!(
-            "Not enough history to learn from: {} finished builds ({failures} failed); at least {MIN_SAMPLES} with both outcomes are needed.",
+            "Not enough history to learn from: {what} {} finished builds ({failures} failed); at least {MIN_SAMPLES} with both outcomes are needed.",
             rows.len()
         ));
     }
+    Ok(())
+}
+
+/// Fits on `rows`; the threshold is chosen for the best F1 on them.
+fn fit(rows: &[&Sample], what: &str) -> Result<Fitted, String> {
+    enough(rows, what)?;
     let (means, stds) = scaling(rows);
     let mut fitted = Fitted {
         weights: Vec::new(),
@@ -151,7 +157,7 @@ fn fit(rows: &[&Sample]) -> Result<Fitted, String> {
     // Chosen against "always the majority" and "same as last time" on these builds.
     let baseline: Vec<bool> = rows.iter().map(|s| s.baseline_failed).collect();
     let baseline = scores(&baseline, &actual);
-    let share = failures as f64 / rows.len() as f64;
+    let share = rows.iter().filter(|s| s.failed).count() as f64 / rows.len() as f64;
     let bar = Bar {
         accuracy: share.max(1.0 - share).max(baseline.accuracy),
         f1: baseline.f1,
@@ -164,16 +170,18 @@ fn fit(rows: &[&Sample]) -> Result<Fitted, String> {
 pub fn train(samples: &[Sample]) -> Result<(Fitted, Evaluation), String> {
     let cut = split_at(samples.len());
     let (train, test) = samples.split_at(cut);
+    let all: Vec<&Sample> = samples.iter().collect();
+    // Said of the whole history first: the oldest 70 % are what a short one fails on.
+    enough(&all, "the history holds")?;
     let train_rows: Vec<&Sample> = train.iter().collect();
-    let held_out = fit(&train_rows)?;
+    let held_out = fit(&train_rows, "the oldest 70 %, the training part, hold")?;
     let predicted: Vec<bool> = test
         .iter()
         .map(|s| held_out.probability(&s.features) >= held_out.threshold)
         .collect();
     let share = train.iter().filter(|s| s.failed).count() as f64 / train.len().max(1) as f64;
     let evaluation = evaluate(test, &predicted, share, held_out.threshold);
-    let all: Vec<&Sample> = samples.iter().collect();
-    let mut fitted = fit(&all)?;
+    let mut fitted = fit(&all, "the history holds")?;
     // The threshold that was tested is the one used.
     fitted.threshold = held_out.threshold;
     Ok((fitted, evaluation))
@@ -245,5 +253,10 @@ mod tests {
     fn too_little_history_is_refused_with_the_reason() {
         let err = train(&synthetic(10)).unwrap_err();
         assert!(err.contains("Not enough history"), "{err}");
+        // Counted over the whole history, not the training part it was cut into.
+        assert!(
+            err.contains("the history holds 10 finished builds"),
+            "{err}"
+        );
     }
 }
