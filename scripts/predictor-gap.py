@@ -3,8 +3,8 @@
 
 Takes the histories of scripts/predictor-check.py (its second, independent generator), which
 also write down what no predictor can see: whether a build's branch is really broken, and
-its author's true skill. Computes 25 of Flightdeck's features the way `app/src/builds/
-features.rs` does (change size, files, trigger, branch, message words, night and weekend, the
+its author's true skill. Computes 24 of Flightdeck's features the way `app/src/builds/
+features.rs` does (change size, trigger, branch, message words, night and weekend, the
 last outcome, red streak, the author's failure rate over 10 and 100 builds, the pipeline's over
 50, time since the last
 build, a fix onto a red branch, the last failure's failed tests, re-runs), fits scikit-learn's
@@ -68,7 +68,7 @@ def samples(builds, extra):
             lines, m, hour = b["lines_added"] + b["lines_deleted"], b["message"], started.hour
             red, rerun = s["failed"] is True, s["commit"] == b["commit"]
             since = (started - s["started"]).total_seconds() / 3600 if s["started"] else 0
-            row = [math.log1p(lines), math.log1p(b["files_changed"]),
+            row = [math.log1p(lines),
                    float(b["trigger"] == "pull_request"), float(b["trigger"] == "schedule"),
                    float(b["trigger"] == "manual"), float(b["branch"] == "main"),
                    has(m, ["fix", "fixes", "fixed", "bug", "hotfix"]),
@@ -183,7 +183,7 @@ def main():
     print("| history | features | both targets | mean accuracy | mean F1 less the last build's | ROC AUC |")
     print("|---|---|---|---|---|---|")
     if args.textbook:
-        for name, extra in (("Flightdeck's 25", None), ("the generator's terms", "terms"),
+        for name, extra in (("Flightdeck's 24", None), ("the generator's terms", "terms"),
                             ("the generator's probabilities", "truth")):
             both, acc, gap, auc = measure(seeds, "textbook", extra)
             print(f"| textbook | {name} | {both} of {len(seeds)} | {acc:.4f} | {gap:+.4f} | {auc:.3f} |",
@@ -191,12 +191,12 @@ def main():
         return
     for signals in (False, True):
         for name, extra, boosting, bootstrap in (
-                ("Flightdeck's 25", None, False, False),
+                ("Flightdeck's 24", None, False, False),
                 ("+ broken (hidden)", "broken", False, False),
                 ("+ skill (hidden)", "skill", False, False),
                 ("+ author breaks", "author_breaks", False, False),
-                ("Flightdeck's 25, boosting", None, True, False),
-                ("Flightdeck's 25, bootstrap threshold", None, False, True)):
+                ("Flightdeck's 24, boosting", None, True, False),
+                ("Flightdeck's 24, bootstrap threshold", None, False, True)):
             both, acc, gap, auc = measure(seeds, signals, extra, boosting, bootstrap)
             print(f"| {'signals' if signals else 'plain'} | {name} | {both} of {len(seeds)} "
                   f"| {acc:.4f} | {gap:+.4f} | {auc:.3f} |", flush=True)

@@ -87,11 +87,47 @@ async fn the_predictor_trains_evaluates_predicts_and_survives_a_restart(app: Tes
     assert_eq!(risky["model"]["version"], model["version"]);
     let factors = risky["factors"].as_array().unwrap();
     assert!(!factors.is_empty());
+    let size = factors.iter().find(|f| f["name"] == "change_size");
+    assert_eq!(
+        size.map(|f| (f["reason"].clone(), f["contribution"].as_f64() > Some(0.0))),
+        Some((json!("change size: 2,700 lines in 60 files"), true)),
+        "a large change raises the risk, and its factor says so: {risky}"
+    );
+    // Only the change differs: the larger it is, the likelier a failure; a build that did not
+    // say its size reads as a typical one (no factor for it), not as a change of 0 lines.
+    let change = |size: Value| {
+        let mut body = json!({"pipeline": "acme/web/e2e", "branch": "main", "author": "new.hire",
+            "trigger": "push", "message": "Update checkout"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(size.as_object().unwrap().clone());
+        let app = &app;
+        let viewer = &viewer;
+        async move {
+            app.post_json("/api/v1/builds/predict", viewer, body)
+                .await
+                .json()
+        }
+    };
+    let mut risks = Vec::new();
+    for lines in [5, 120, 1_240, 9_000] {
+        let p = change(json!({"lines_added": lines})).await;
+        risks.push(p["failure_probability"].as_f64().unwrap());
+    }
+    assert!(risks.windows(2).all(|w| w[0] < w[1]), "{risks:?}");
+    let unknown = change(json!({})).await;
     assert!(
-        factors
+        unknown["factors"]
+            .as_array()
+            .unwrap()
             .iter()
-            .any(|f| f["name"] == "change_size" || f["name"] == "files_changed"),
-        "{risky}"
+            .all(|f| f["name"] != "change_size"),
+        "{unknown}"
+    );
+    let unknown = unknown["failure_probability"].as_f64().unwrap();
+    assert!(
+        risks[0] < unknown && unknown < risks[3],
+        "{unknown} among {risks:?}"
     );
     assert!(
         factors.iter().all(|f| f["name"] != "fix_after_failure"),

@@ -20,9 +20,8 @@ pub const AUTHOR_LONG_WINDOW: usize = 100;
 /// How many of a pipeline's latest builds its failure rate reads.
 pub const PIPELINE_WINDOW: usize = 50;
 
-pub const NAMES: [&str; 35] = [
+pub const NAMES: [&str; 34] = [
     "change_size",
-    "files_changed",
     "trigger_pull_request",
     "trigger_schedule",
     "trigger_manual",
@@ -108,17 +107,30 @@ fn words(message: &str, any: &[&str]) -> f64 {
     f64::from(u8::from(found))
 }
 
-/// The feature vector of a build, in the order of [`NAMES`].
+/// A value the build did not say: the model reads it as a typical build's (see
+/// `Fitted::standardised` in the server), so a change of unknown size neither raises nor
+/// lowers the risk, where reading it as 0 lines would call it a small one.
+pub const UNKNOWN: f64 = f64::NAN;
+
+/// Lines added and deleted, when the build said either.
+fn changed_lines(b: &PreRun) -> Option<i64> {
+    match (b.lines_added, b.lines_deleted) {
+        (None, None) => None,
+        (added, deleted) => Some(added.unwrap_or(0).max(0) + deleted.unwrap_or(0).max(0)),
+    }
+}
+
+/// The feature vector of a build, in the order of [`NAMES`]. The change's size is read from
+/// its lines alone: the files it touched follow them too closely to be a second feature (the
+/// model weighed the two against each other, so a factor said a large change lowered the risk).
 pub fn features(b: &PreRun, prior: &Prior) -> Vec<f64> {
     let flag = |on: bool| f64::from(u8::from(on));
-    let lines = b.lines_added.unwrap_or(0).max(0) + b.lines_deleted.unwrap_or(0).max(0);
     let message = b.message.as_deref().unwrap_or("");
     let (hour, weekday) = crate::time_fmt::hour_and_weekday(b.started_at);
     let trigger = b.trigger.unwrap_or(BuildTrigger::Other);
     let rerun = prior.rerun(b);
     vec![
-        (lines as f64).ln_1p(),
-        (b.files_changed.unwrap_or(0).max(0) as f64).ln_1p(),
+        changed_lines(b).map_or(UNKNOWN, |lines| (lines as f64).ln_1p()),
         flag(trigger == BuildTrigger::PullRequest),
         flag(trigger == BuildTrigger::Schedule),
         flag(trigger == BuildTrigger::Manual),
@@ -191,10 +203,18 @@ pub fn features(b: &PreRun, prior: &Prior) -> Vec<f64> {
 
 /// A factor of a prediction in words, as the page shows it.
 pub fn explain(index: usize, b: &PreRun, prior: &Prior) -> String {
-    let lines = b.lines_added.unwrap_or(0) + b.lines_deleted.unwrap_or(0);
     match NAMES.get(index).copied().unwrap_or("") {
-        "change_size" => format!("change size: {} lines", thousands(lines)),
-        "files_changed" => format!("{} files changed", thousands(b.files_changed.unwrap_or(0))),
+        "change_size" => {
+            let count = |n: i64, one: &str| match n {
+                1 => format!("1 {one}"),
+                n => format!("{} {one}s", thousands(n)),
+            };
+            let lines = count(changed_lines(b).unwrap_or(0), "line");
+            match b.files_changed {
+                Some(files) => format!("change size: {lines} in {}", count(files, "file")),
+                None => format!("change size: {lines}"),
+            }
+        }
         "trigger_pull_request" => "a pull request build".into(),
         "trigger_schedule" => "a scheduled build".into(),
         "trigger_manual" => "started by hand".into(),
@@ -413,6 +433,7 @@ mod tests {
 
     #[test]
     fn features_read_the_message_and_the_change() {
+        let at_of = |f: &[f64], name: &str| f[NAMES.iter().position(|n| *n == name).unwrap()];
         let mut b = PreRun::from(&build("release/2.0", BuildStatus::Queued, 0, 0.0));
         b.message = Some("Revert \"bump deps\"".into());
         b.lines_added = Some(1000);
@@ -430,12 +451,31 @@ mod tests {
             explain(0, &b, &Prior::default()),
             "change size: 1,240 lines"
         );
+        b.files_changed = Some(32);
+        assert_eq!(
+            explain(0, &b, &Prior::default()),
+            "change size: 1,240 lines in 32 files"
+        );
+        let mut one = b.clone();
+        (one.lines_added, one.lines_deleted, one.files_changed) = (Some(1), None, Some(1));
+        assert_eq!(
+            explain(0, &one, &Prior::default()),
+            "change size: 1 line in 1 file"
+        );
+        // A build that did not say its change's size: unknown, not 0 lines.
+        b.lines_deleted = None;
+        assert!(
+            (at_of(&features(&b, &Prior::default()), "change_size") - 1001f64.ln()).abs() < 1e-9
+        );
+        b.lines_added = None;
+        assert!(at_of(&features(&b, &Prior::default()), "change_size").is_nan());
         let prior = Prior {
             author: (4, 10),
             ..Prior::default()
         };
+        let index = NAMES.iter().position(|n| *n == "author_failure_rate");
         assert_eq!(
-            explain(18, &b, &prior),
+            explain(index.unwrap(), &b, &prior),
             "this author's last 10 builds: 4 failed"
         );
     }

@@ -47,11 +47,17 @@ impl Fitted {
             .eq(names.iter().copied())
     }
 
+    /// Each value as standard deviations from the mean; an unknown one
+    /// ([`UNKNOWN`](app::builds::features::UNKNOWN)) as the
+    /// mean itself, so it moves the odds neither way.
     fn standardised(&self, x: &[f64]) -> Vec<f64> {
         x.iter()
             .enumerate()
             .zip(self.means.iter().zip(&self.stds))
             .map(|((j, v), (m, s))| {
+                if v.is_nan() {
+                    return 0.0;
+                }
                 let v = match (self.lows[..].get(j), self.highs[..].get(j)) {
                     (Some(low), Some(high)) => v.clamp(*low, *high),
                     _ => *v,
@@ -76,27 +82,25 @@ impl Fitted {
     }
 }
 
-/// Means and standard deviations (1 where a feature never varies).
+/// The known values of feature `j` in `rows`.
+fn known<'a>(rows: &'a [&'a Sample], j: usize) -> impl Iterator<Item = f64> + 'a {
+    rows.iter()
+        .map(move |s| s.features[j])
+        .filter(|v| !v.is_nan())
+}
+
+/// Means and standard deviations of the known values (0 and 1 where none is known; 1 where a
+/// feature never varies).
 fn scaling(rows: &[&Sample]) -> (Vec<f64>, Vec<f64>) {
     let p = rows.first().map_or(0, |s| s.features.len());
-    let n = rows.len().max(1) as f64;
-    let mut means = vec![0.0; p];
-    for s in rows {
-        for (m, v) in means.iter_mut().zip(&s.features) {
-            *m += v / n;
-        }
-    }
-    let mut stds = vec![0.0; p];
-    for s in rows {
-        for ((sd, v), m) in stds.iter_mut().zip(&s.features).zip(&means) {
-            *sd += (v - m).powi(2) / n;
-        }
-    }
-    let stds = stds
-        .into_iter()
-        .map(|v| if v.sqrt() > 1e-9 { v.sqrt() } else { 1.0 })
-        .collect();
-    (means, stds)
+    (0..p)
+        .map(|j| {
+            let n = known(rows, j).count().max(1) as f64;
+            let mean = known(rows, j).sum::<f64>() / n;
+            let sd = (known(rows, j).map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            (mean, if sd > 1e-9 { sd } else { 1.0 })
+        })
+        .unzip()
 }
 
 /// Whether `rows` are enough to learn from: `what` they are, when they are not.
@@ -136,12 +140,7 @@ fn fit(rows: &[&Sample], what: &str) -> Result<Fitted, String> {
     let model = LogisticRegression::fit(&matrix, &y, parameters).map_err(|e| e.to_string())?;
     let range = |pick: fn(f64, f64) -> f64| -> Vec<f64> {
         (0..x[0].len())
-            .map(|j| {
-                rows.iter()
-                    .map(|s| s.features[j])
-                    .reduce(pick)
-                    .unwrap_or(0.0)
-            })
+            .map(|j| known(rows, j).reduce(pick).unwrap_or(0.0))
             .collect()
     };
     fitted.lows = range(f64::min);
@@ -247,6 +246,34 @@ mod tests {
             ..fitted.clone()
         };
         assert!(old.probability(&[50.0, 0.5]) > edge);
+    }
+
+    #[test]
+    fn an_unknown_value_reads_as_a_typical_one() {
+        // Every third build did not say its first feature.
+        let mut samples = synthetic(2000);
+        for s in samples.iter_mut().step_by(3) {
+            s.features[0] = f64::NAN;
+        }
+        let (fitted, evaluation) = train(&samples).unwrap();
+        assert!(fitted.weights[0] > 1.0, "{fitted:?}");
+        assert!(evaluation.accuracy > 0.8, "{evaluation:?}");
+        let known: Vec<f64> = samples
+            .iter()
+            .map(|s| s.features[0])
+            .filter(|v| !v.is_nan())
+            .collect();
+        let mean = known.iter().sum::<f64>() / known.len() as f64;
+        assert!((fitted.means[0] - mean).abs() < 1e-9, "{fitted:?}");
+        assert!(fitted.lows[0] > 0.0 && fitted.highs[0] < 1.0, "{fitted:?}");
+        assert_eq!(fitted.contributions(&[f64::NAN, 0.5])[0], 0.0);
+        let typical = fitted.probability(&[mean, 0.5]);
+        assert!((fitted.probability(&[f64::NAN, 0.5]) - typical).abs() < 1e-12);
+        // The stored model holds no NaN (JSON would write it as null and not read it back).
+        let json = serde_json::to_string(&fitted).unwrap();
+        assert!(!json.contains("null"), "{json}");
+        let stored: Fitted = serde_json::from_str(&json).unwrap();
+        assert!((stored.probability(&[f64::NAN, 0.5]) - typical).abs() < 1e-9);
     }
 
     #[test]
