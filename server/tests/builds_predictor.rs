@@ -160,6 +160,46 @@ async fn the_predictor_trains_evaluates_predicts_and_survives_a_restart(app: Tes
     let accuracy = app.get("/api/v1/builds/accuracy", &viewer).await.json();
     assert_eq!(accuracy["builds"], 1);
 
+    // Two failures in a row on a branch are one reason, however the model weighs the streak
+    // beside the failure: it raises the risk and says both.
+    for (n, commit) in [(1, "0badc0de1"), (2, "0badc0de2")] {
+        let mut failed = build(&format!("red-{n}"), "failure");
+        failed["branch"] = json!("feature/red");
+        failed["commit"] = json!(commit);
+        failed["started_at"] = json!(format!("2026-11-30T1{n}:00:00Z"));
+        failed["tests_failed"] = json!(12);
+        let stored = app.post_json("/api/v1/builds", &ci, failed).await;
+        assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.body);
+    }
+    let next = app
+        .post_json(
+            "/api/v1/builds/predict",
+            &viewer,
+            json!({"pipeline": "acme/shop/ci",
+        "branch": "feature/red", "commit": "0badc0de3", "started_at": "2026-11-30T13:00:00Z"}),
+        )
+        .await
+        .json();
+    let branch: Vec<&Value> = next["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            ["previous_failed", "red_streak", "previous_tests_failed"]
+                .contains(&f["name"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(branch.len(), 1, "{next}");
+    assert_eq!(
+        (branch[0]["name"].clone(), branch[0]["reason"].clone()),
+        (
+            json!("previous_failed"),
+            json!("the last 2 builds on this branch failed (12 tests failed)")
+        ),
+        "{next}"
+    );
+    assert!(branch[0]["contribution"].as_f64() > Some(0.0), "{next}");
+
     // A model stored before its features were recorded (an upgrade that changed them) is not
     // used by the next process: its weights would meet the wrong values.
     use sqlx::Row as _;

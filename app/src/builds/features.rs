@@ -8,7 +8,7 @@
 //! [`History`] computes the prior of each build of a time-ordered history as it goes, so
 //! training never sees the future.
 
-use super::{is_default_branch, thousands, Build, BuildStatus, BuildTrigger, PreRun};
+use super::{is_default_branch, Build, BuildStatus, BuildTrigger, PreRun};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
@@ -113,7 +113,7 @@ fn words(message: &str, any: &[&str]) -> f64 {
 pub const UNKNOWN: f64 = f64::NAN;
 
 /// Lines added and deleted, when the build said either.
-fn changed_lines(b: &PreRun) -> Option<i64> {
+pub(super) fn changed_lines(b: &PreRun) -> Option<i64> {
     match (b.lines_added, b.lines_deleted) {
         (None, None) => None,
         (added, deleted) => Some(added.unwrap_or(0).max(0) + deleted.unwrap_or(0).max(0)),
@@ -199,82 +199,6 @@ pub fn features(b: &PreRun, prior: &Prior) -> Vec<f64> {
         ),
         smoothed(prior.author_long),
     ]
-}
-
-/// A factor of a prediction in words, as the page shows it.
-pub fn explain(index: usize, b: &PreRun, prior: &Prior) -> String {
-    match NAMES.get(index).copied().unwrap_or("") {
-        "change_size" => {
-            let count = |n: i64, one: &str| match n {
-                1 => format!("1 {one}"),
-                n => format!("{} {one}s", thousands(n)),
-            };
-            let lines = count(changed_lines(b).unwrap_or(0), "line");
-            match b.files_changed {
-                Some(files) => format!("change size: {lines} in {}", count(files, "file")),
-                None => format!("change size: {lines}"),
-            }
-        }
-        "trigger_pull_request" => "a pull request build".into(),
-        "trigger_schedule" => "a scheduled build".into(),
-        "trigger_manual" => "started by hand".into(),
-        "default_branch" => format!("on the default branch ({})", b.branch),
-        "release_branch" => format!("on a release branch ({})", b.branch),
-        "previous_failed" => "the previous build on this branch failed".into(),
-        "no_previous_build" => "the first build on this branch".into(),
-        "red_streak" => match prior.red_streak {
-            1 => "1 failure in a row on this branch".into(),
-            n => format!("{n} failures in a row on this branch"),
-        },
-        "author_failure_rate" => format!(
-            "this author's last {} builds: {} failed",
-            prior.author.1, prior.author.0
-        ),
-        "pipeline_failure_rate" => format!(
-            "this pipeline's last {} builds: {} failed",
-            prior.pipeline.1, prior.pipeline.0
-        ),
-        "author_long_failure_rate" => format!(
-            "this author's last {} builds: {} failed",
-            prior.author_long.1, prior.author_long.0
-        ),
-        "hours_since_last_build" => match prior.since_last_s {
-            Some(s) => format!("{} since the last build here", elapsed(s)),
-            None => "no earlier build here".into(),
-        },
-        "fix_after_failure" => "a fix pushed after the branch failed".into(),
-        "previous_tests_failed" => format!(
-            "the previous build here failed {} tests",
-            thousands(prior.previous_tests_failed.unwrap_or(0))
-        ),
-        "rerun" => "a re-run of the same commit".into(),
-        "rerun_after_failure" => "a re-run of a build that failed".into(),
-        "night" => "started at night (20:00–7:00 UTC)".into(),
-        "morning" => "started in the morning (7:00–12:00 UTC)".into(),
-        "afternoon" => "started in the afternoon (12:00–17:00 UTC)".into(),
-        "evening" => "started in the evening (17:00–20:00 UTC)".into(),
-        "weekend" => "started at the weekend (UTC)".into(),
-        day @ ("monday" | "tuesday" | "wednesday" | "thursday" | "friday") => {
-            let mut name = day.to_string();
-            name[..1].make_ascii_uppercase();
-            format!("started on a {name} (UTC)")
-        }
-        name => match name.strip_prefix("message_") {
-            Some(word) => format!("the commit message says {word}"),
-            None => name.replace('_', " "),
-        },
-    }
-}
-
-/// A gap between builds as a person says it: "under an hour", "1 hour", "5 hours", "3 days".
-fn elapsed(seconds: f64) -> String {
-    let hours = (seconds / 3600.0).round();
-    match hours {
-        h if h < 1.0 => "under an hour".into(),
-        h if h < 1.5 => "1 hour".into(),
-        h if h < 48.0 => format!("{h:.0} hours"),
-        h => format!("{:.0} days", h / 24.0),
-    }
 }
 
 /// Walks a history oldest first, knowing at each build only what came before it.
@@ -408,27 +332,8 @@ mod tests {
         assert_eq!(prior.author_long, (10, 100));
         assert_eq!(prior.pipeline, (0, PIPELINE_WINDOW as u32));
         let at = |name: &str| NAMES.iter().position(|n| *n == name).unwrap();
-        assert_eq!(
-            explain(at("author_long_failure_rate"), &next, &prior),
-            "this author's last 100 builds: 10 failed"
-        );
         let f = features(&next, &prior);
         assert!(f[at("author_long_failure_rate")] > f[at("author_failure_rate")]);
-    }
-
-    #[test]
-    fn a_red_streak_reads_in_the_singular_and_the_plural() {
-        let b = PreRun::from(&build("main", BuildStatus::Queued, 0, 0.0));
-        let at = NAMES.iter().position(|n| *n == "red_streak").unwrap();
-        let streak = |red_streak| {
-            let prior = Prior {
-                red_streak,
-                ..Prior::default()
-            };
-            explain(at, &b, &prior)
-        };
-        assert_eq!(streak(1), "1 failure in a row on this branch");
-        assert_eq!(streak(3), "3 failures in a row on this branch");
     }
 
     #[test]
@@ -447,21 +352,6 @@ mod tests {
         );
         assert_eq!(at("release_branch"), 1.0);
         assert!((at("change_size") - 1241f64.ln()).abs() < 1e-9);
-        assert_eq!(
-            explain(0, &b, &Prior::default()),
-            "change size: 1,240 lines"
-        );
-        b.files_changed = Some(32);
-        assert_eq!(
-            explain(0, &b, &Prior::default()),
-            "change size: 1,240 lines in 32 files"
-        );
-        let mut one = b.clone();
-        (one.lines_added, one.lines_deleted, one.files_changed) = (Some(1), None, Some(1));
-        assert_eq!(
-            explain(0, &one, &Prior::default()),
-            "change size: 1 line in 1 file"
-        );
         // A build that did not say its change's size: unknown, not 0 lines.
         b.lines_deleted = None;
         assert!(
@@ -469,15 +359,6 @@ mod tests {
         );
         b.lines_added = None;
         assert!(at_of(&features(&b, &Prior::default()), "change_size").is_nan());
-        let prior = Prior {
-            author: (4, 10),
-            ..Prior::default()
-        };
-        let index = NAMES.iter().position(|n| *n == "author_failure_rate");
-        assert_eq!(
-            explain(index.unwrap(), &b, &prior),
-            "this author's last 10 builds: 4 failed"
-        );
     }
 
     #[test]
@@ -495,11 +376,6 @@ mod tests {
         let f = features(&rerun, &prior);
         assert_eq!((at(&f, "rerun"), at(&f, "rerun_after_failure")), (1.0, 1.0));
         assert!((at(&f, "previous_tests_failed") - 15f64.ln()).abs() < 1e-9);
-        let index = NAMES.iter().position(|n| *n == "previous_tests_failed");
-        assert_eq!(
-            explain(index.unwrap(), &rerun, &prior),
-            "the previous build here failed 14 tests"
-        );
         // A new commit is no re-run; nor is a build whose caller did not say its commit.
         rerun.commit = Some("0ddba11".into());
         assert_eq!(at(&features(&rerun, &prior), "rerun"), 0.0);
@@ -509,26 +385,6 @@ mod tests {
         h.record(&build("main", BuildStatus::Success, 30, 60.0));
         let f = features(&rerun, &h.prior(&rerun));
         assert_eq!(at(&f, "previous_tests_failed"), 0.0);
-    }
-
-    #[test]
-    fn the_gap_since_the_last_build_reads_as_a_person_says_it() {
-        let b = PreRun::from(&build("main", BuildStatus::Queued, 0, 0.0));
-        let at = NAMES
-            .iter()
-            .position(|n| *n == "hours_since_last_build")
-            .unwrap();
-        let said = |s: f64| {
-            let prior = Prior {
-                since_last_s: Some(s),
-                ..Prior::default()
-            };
-            explain(at, &b, &prior)
-        };
-        assert_eq!(said(600.0), "under an hour since the last build here");
-        assert_eq!(said(3600.0), "1 hour since the last build here");
-        assert_eq!(said(5.0 * 3600.0), "5 hours since the last build here");
-        assert_eq!(said(3.0 * 86_400.0), "3 days since the last build here");
     }
 
     #[test]
@@ -558,14 +414,5 @@ mod tests {
             .map(|(name, _)| *name)
             .collect();
         assert_eq!(on, ["evening", "friday"]);
-        let at = |name: &str| NAMES.iter().position(|n| *n == name).unwrap();
-        assert_eq!(
-            explain(at("friday"), &b, &Prior::default()),
-            "started on a Friday (UTC)"
-        );
-        assert_eq!(
-            explain(at("evening"), &b, &Prior::default()),
-            "started in the evening (17:00–20:00 UTC)"
-        );
     }
 }

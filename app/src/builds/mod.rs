@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod evaluation;
+pub mod factors;
 pub mod features;
 pub mod stats;
 

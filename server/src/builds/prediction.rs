@@ -2,7 +2,8 @@
 //! run, with the factors in words.
 
 use super::StoredModel;
-use app::builds::features::{explain, features, Prior, NAMES};
+use app::builds::factors::{explain, reasons};
+use app::builds::features::{features, Prior, NAMES};
 use app::builds::{Factor, ModelRef, PreRun, Prediction};
 
 pub fn predict_with(model: Option<&StoredModel>, pre: &PreRun, prior: &Prior) -> Prediction {
@@ -29,14 +30,10 @@ pub fn predict_with(model: Option<&StoredModel>, pre: &PreRun, prior: &Prior) ->
     };
     let x = features(pre, prior);
     let p = model.fitted.probability(&x);
-    let mut factors: Vec<Factor> = model
-        .fitted
-        .contributions(&x)
+    let mut factors: Vec<Factor> = reasons(&x, &model.fitted.contributions(&x))
         .into_iter()
-        .enumerate()
-        // A factor is something the build has (a flag that is off explains nothing), and
-        // that moves the odds noticeably.
-        .filter(|(i, c)| x[*i] != 0.0 && c.abs() > 0.05)
+        // Only what moves the odds noticeably.
+        .filter(|(_, c)| c.abs() > 0.05)
         .map(|(i, c)| Factor {
             name: NAMES[i].into(),
             contribution: (c * 1000.0).round() / 1000.0,
