@@ -317,6 +317,23 @@ async fn people_acknowledge_escalate_and_resolve(app: TestApp) {
         preview.json(),
         json!({"policy": null, "channel": null, "step": 1, "steps": 0})
     );
+    // A body that is no object is refused and changes nothing (serde would read `[]` as a
+    // struct whose fields all have defaults).
+    for bad in [json!([]), json!(["looking"]), json!("looking"), json!(null)] {
+        let res = app.post_json(&path("escalate"), &oncall, bad.clone()).await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            res.body
+        );
+    }
+    assert_eq!(
+        app.get(&format!("/api/v1/alerts/{id}"), &viewer)
+            .await
+            .json()["status"],
+        "acknowledged"
+    );
     let escalated = app
         .post_json(&path("escalate"), &oncall, json!({}))
         .await

@@ -99,8 +99,17 @@ async fn act(
     let note = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        serde_json::from_slice::<AlertActionRequest>(&body)
-            .map_err(|e| AppError::bad_request(format!("Invalid JSON body: {e}")))?
+        let value: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| AppError::bad_request(format!("Invalid JSON body: {e}")))?;
+        // serde would read `[]` as a struct whose fields all have defaults.
+        if !value.is_object() {
+            return Err(AppError::unprocessable(
+                "Invalid JSON body: it must be a JSON object ({\"note\": \"...\"}) or empty",
+            )
+            .into());
+        }
+        serde_json::from_value::<AlertActionRequest>(value)
+            .map_err(|e| AppError::unprocessable(format!("Invalid JSON body: {e}")))?
             .note
     };
     Ok(Json(state.alerts.act(&actor, id, action, note).await?))
