@@ -168,12 +168,22 @@ impl EventBus {
 
     /// PostgreSQL: wakes the bus whenever any replica commits an event (the `event_notify`
     /// trigger), reconnecting if the connection drops; runs until the process ends.
+    ///
+    /// The listening connection comes from a pool of its own, opened with `pool`'s options.
+    /// Held from the shared pool, it kept `Db::close` waiting until sqlx woke the listener to
+    /// give it back, and that wake-up can be missed: a `token create` hung in CI for 14 minutes
+    /// with its pool closed and the listener still waiting for notifications.
     pub fn listen(self: &Arc<Self>, pool: sqlx::PgPool) -> tokio::task::JoinHandle<()> {
         let bus = Arc::clone(self);
+        let own = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_lazy_with(pool.connect_options().as_ref().clone());
         tokio::spawn(async move {
             loop {
                 let listening = async {
-                    let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+                    let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
                     listener.listen(NOTIFY_CHANNEL).await?;
                     // Anything committed while not listening.
                     bus.wake();

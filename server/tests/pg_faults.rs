@@ -1,5 +1,6 @@
 //! Faults of PostgreSQL deployments, on the real binary: a database that goes away for 30 s,
-//! and two replicas sharing one database. Skipped without a test PostgreSQL.
+//! and two replicas sharing one database; and closing the database while it listens for other
+//! replicas' events. Skipped without a test PostgreSQL.
 
 mod common;
 use common::fleet::*;
@@ -279,4 +280,39 @@ async fn two_replicas_share_events_deploys_and_interrupted_work() {
         },
     )
     .await;
+}
+
+/// Every command-line write (`token create`, `user add`) and every shutdown ends by closing the
+/// database, which must not wait for the connection that listens for other replicas' events
+/// (when it did, a `token create` hung in CI for 14 minutes).
+#[tokio::test(flavor = "multi_thread")]
+async fn closing_the_database_does_not_wait_for_the_event_listener() {
+    let Some(url) = common::fresh_postgres_database().await else {
+        return;
+    };
+    let db = flightdeck::db::Db::connect(&url).await.unwrap();
+    let options = flightdeck::web::leptos_options(
+        "target/site",
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    );
+    let state = flightdeck::state::AppState::new(db.clone(), options, Default::default())
+        .await
+        .unwrap();
+    let watcher = flightdeck::db::Db::connect(&url).await.unwrap();
+    wait_until("the event listener listens", || async {
+        let listening: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .fetch_one(&watcher.pool)
+        .await
+        .unwrap();
+        listening > 0
+    })
+    .await;
+    tokio::time::timeout(Duration::from_secs(10), db.close())
+        .await
+        .expect("the database closed within 10 s while the listener listened");
+    watcher.close().await;
+    drop(state);
 }
