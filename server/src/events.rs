@@ -171,8 +171,10 @@ impl EventBus {
     ///
     /// The listening connection comes from a pool of its own, opened with `pool`'s options.
     /// Held from the shared pool, it kept `Db::close` waiting until sqlx woke the listener to
-    /// give it back, and that wake-up can be missed: a `token create` hung in CI for 14 minutes
-    /// with its pool closed and the listener still waiting for notifications.
+    /// give it back, and that wake-up can be missed (sqlx 0.8.6's `Pool::close_event` checks
+    /// whether the pool is closed before it registers for the event, so a close in between goes
+    /// unseen): a `token create` hung in CI for 14 minutes, its pool closed and the listener
+    /// still waiting for notifications.
     pub fn listen(self: &Arc<Self>, pool: sqlx::PgPool) -> tokio::task::JoinHandle<()> {
         let bus = Arc::clone(self);
         let own = sqlx::postgres::PgPoolOptions::new()
