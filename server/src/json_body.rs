@@ -22,34 +22,41 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let axum::Json(mut value) = axum::Json::<Value>::from_request(req, state).await?;
-        // serde would read `[null, null]` into a struct's fields in order; no body here is a list.
-        if !value.is_object() {
-            return Err(ApiError(AppError::unprocessable(
-                "Invalid JSON body: it must be a JSON object ({...}) with the fields this endpoint takes",
-            )));
-        }
-        // Each retry fixes one number; a body of a thousand of them is refused at the 65th.
-        for _ in 0..=64 {
-            let refusal = match serde_path_to_error::deserialize::<_, T>(&value) {
-                Ok(body) => return Ok(ApiJson(body)),
-                Err(e) => e,
-            };
-            let refused = number_at(&mut value, refusal.path());
-            match refused.and_then(|n| as_whole(n).map(|w| (n, w))) {
-                Some((n, whole)) => *n = whole,
-                None => {
-                    return Err(ApiError(AppError::new(
-                        ErrorCode::Unprocessable,
-                        format!("Invalid JSON body: {refusal}"),
-                    )))
-                }
+        let axum::Json(value) = axum::Json::<Value>::from_request(req, state).await?;
+        Ok(ApiJson(read_object(value)?))
+    }
+}
+
+/// A parsed body as `T`, by the rules of [`ApiJson`]: a JSON object (422 otherwise), whose
+/// whole numbers may be written with a fraction of zero. For handlers that read the body
+/// themselves (an optional one).
+pub fn read_object<T: DeserializeOwned>(mut value: Value) -> Result<T, AppError> {
+    // serde would read `[null, null]` into a struct's fields in order; no body here is a list.
+    if !value.is_object() {
+        return Err(AppError::unprocessable(
+            "Invalid JSON body: it must be a JSON object ({...}) with the fields this endpoint takes",
+        ));
+    }
+    // Each retry fixes one number; a body of a thousand of them is refused at the 65th.
+    for _ in 0..=64 {
+        let refusal = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(body) => return Ok(body),
+            Err(e) => e,
+        };
+        let refused = number_at(&mut value, refusal.path());
+        match refused.and_then(|n| as_whole(n).map(|w| (n, w))) {
+            Some((n, whole)) => *n = whole,
+            None => {
+                return Err(AppError::new(
+                    ErrorCode::Unprocessable,
+                    format!("Invalid JSON body: {refusal}"),
+                ))
             }
         }
-        Err(ApiError(AppError::unprocessable(
-            "Invalid JSON body: too many numbers written with a fraction where whole ones are expected",
-        )))
     }
+    Err(AppError::unprocessable(
+        "Invalid JSON body: too many numbers written with a fraction where whole ones are expected",
+    ))
 }
 
 /// The number at `path` in `value`, if that is one.

@@ -8,6 +8,7 @@
 use super::require;
 use crate::alerts::incoming;
 use crate::error::{unreadable_body, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::json_body::read_object;
 use crate::state::AppState;
 use app::error::AppError;
 use app::health::alert::*;
@@ -99,18 +100,9 @@ async fn act(
     let note = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let value: serde_json::Value = serde_json::from_slice(&body)
+        let value = serde_json::from_slice(&body)
             .map_err(|e| AppError::bad_request(format!("Invalid JSON body: {e}")))?;
-        // serde would read `[]` as a struct whose fields all have defaults.
-        if !value.is_object() {
-            return Err(AppError::unprocessable(
-                "Invalid JSON body: it must be a JSON object ({\"note\": \"...\"}) or empty",
-            )
-            .into());
-        }
-        serde_json::from_value::<AlertActionRequest>(value)
-            .map_err(|e| AppError::unprocessable(format!("Invalid JSON body: {e}")))?
-            .note
+        read_object::<AlertActionRequest>(value)?.note
     };
     Ok(Json(state.alerts.act(&actor, id, action, note).await?))
 }
