@@ -103,8 +103,9 @@ fn scaling(rows: &[&Sample]) -> (Vec<f64>, Vec<f64>) {
         .unzip()
 }
 
-/// Whether `rows` are enough to learn from: `what` they are, when they are not.
-fn enough(rows: &[&Sample], what: &str) -> Result<(), String> {
+/// How many of `rows` failed, when they are enough to learn from; else why not (`what` they
+/// are).
+fn enough(rows: &[&Sample], what: &str) -> Result<usize, String> {
     let failures = rows.iter().filter(|s| s.failed).count();
     if rows.len() < MIN_SAMPLES || failures == 0 || failures == rows.len() {
         return Err(format!(
@@ -112,12 +113,12 @@ fn enough(rows: &[&Sample], what: &str) -> Result<(), String> {
             rows.len()
         ));
     }
-    Ok(())
+    Ok(failures)
 }
 
 /// Fits on `rows`; the threshold is chosen for the best F1 on them.
 fn fit(rows: &[&Sample], what: &str) -> Result<Fitted, String> {
-    enough(rows, what)?;
+    let failures = enough(rows, what)?;
     let (means, stds) = scaling(rows);
     let mut fitted = Fitted {
         weights: Vec::new(),
@@ -156,7 +157,7 @@ fn fit(rows: &[&Sample], what: &str) -> Result<Fitted, String> {
     // Chosen against "always the majority" and "same as last time" on these builds.
     let baseline: Vec<bool> = rows.iter().map(|s| s.baseline_failed).collect();
     let baseline = scores(&baseline, &actual);
-    let share = rows.iter().filter(|s| s.failed).count() as f64 / rows.len() as f64;
+    let share = failures as f64 / rows.len() as f64;
     let bar = Bar {
         accuracy: share.max(1.0 - share).max(baseline.accuracy),
         f1: baseline.f1,
