@@ -1,7 +1,7 @@
 //! Alerts on both databases: Alertmanager's webhook (firing, repeated, grouped, resolved,
 //! malformed), Alertmanager's `POST /api/v2/alerts`, acknowledge / escalate / resolve with their
-//! history, the feed's filters and pages, and silences. Escalation and notifications are in
-//! notifications.rs.
+//! history, the feed's filters and pages, and retention. Escalation, notifications and the
+//! silences that hold them back are in notifications.rs.
 
 mod common;
 use app::model::Role;
@@ -438,120 +438,6 @@ async fn the_feed_filters_and_pages(app: TestApp) {
     );
 }
 
-async fn silences_that_would_hide_everything_or_forever_are_refused(app: TestApp) {
-    let operator = app.new_token("oncall", Role::Operator).await;
-    let in_days = |days: i64| flightdeck::now_ms() + days * 86_400_000;
-    let matcher = |name: &str, value: &str, regex: bool| json!({"name": name, "value": value, "isRegex": regex, "isEqual": true});
-    let refused = [
-        json!({"matchers": [matcher("alertname", ".*", true)], "ends_at": in_days(1), "comment": "all"}),
-        json!({"matchers": [{"name": "job", "value": "api", "isRegex": false, "isEqual": false}], "ends_at": in_days(1), "comment": "not api"}),
-        json!({"matchers": [matcher("job", "api", false)], "ends_at": in_days(31), "comment": "forever"}),
-        json!({"matchers": [matcher("job", &"a".repeat(2000), true)], "ends_at": in_days(1), "comment": "huge"}),
-    ];
-    for body in refused {
-        let res = app
-            .post_json("/api/v1/silences", &operator, body.clone())
-            .await;
-        assert_eq!(
-            res.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {}",
-            res.body
-        );
-    }
-    assert_eq!(
-        count(&app, "silences").await,
-        0,
-        "refused silences store nothing"
-    );
-    let ok = json!({"matchers": [matcher("alertname", ".*", true), matcher("job", "api", false)],
-        "ends_at": in_days(30) - 60_000, "comment": "api maintenance"});
-    let res = app.post_json("/api/v1/silences", &operator, ok).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-}
-
-async fn silenced_alerts_are_kept_but_notify_nobody(app: TestApp) {
-    let admin = app.new_token("admin-bot", Role::Admin).await;
-    let receiver = Receiver::start(0).await;
-    setup_policy(&app, &admin, &receiver.url, 0, 600).await;
-    // Already firing when the silence starts: silenced too, its escalation stopped.
-    send_webhook(
-        &app,
-        &admin,
-        webhook("firing", vec![alert("firing", "web", "critical")]),
-    )
-    .await;
-    let silence = app
-        .post_json(
-            "/api/v1/silences",
-            &admin,
-            json!({"matchers": [{"name": "job", "value": "api|web", "isRegex": true}],
-                   "ends_at": flightdeck::now_ms() + 3_600_000, "comment": "planned maintenance"}),
-        )
-        .await;
-    assert_eq!(silence.status, StatusCode::CREATED, "{}", silence.body);
-    let silence_id = silence.json()["id"].as_i64().unwrap();
-    for bad in [
-        json!({"matchers": [], "ends_at": flightdeck::now_ms() + 60_000, "comment": "x"}),
-        json!({"matchers": [{"name": "job", "value": "(", "isRegex": true}], "ends_at": flightdeck::now_ms() + 60_000, "comment": "x"}),
-        json!({"matchers": [{"name": "job", "value": "api"}], "ends_at": flightdeck::now_ms() - 1, "comment": "x"}),
-    ] {
-        assert_eq!(
-            app.post_json("/api/v1/silences", &admin, bad).await.status,
-            StatusCode::UNPROCESSABLE_ENTITY
-        );
-    }
-    send_webhook(
-        &app,
-        &admin,
-        webhook(
-            "firing",
-            vec![
-                alert("firing", "api", "critical"),
-                alert("firing", "db", "critical"),
-            ],
-        ),
-    )
-    .await;
-    let alerts = feed(&app, &admin, "").await;
-    let api = alerts.iter().find(|a| a["labels"]["job"] == "api").unwrap();
-    let db = alerts.iter().find(|a| a["labels"]["job"] == "db").unwrap();
-    assert_eq!(api["silenced_by"], silence_id);
-    assert!(db["silenced_by"].is_null());
-    let web = alerts.iter().find(|a| a["labels"]["job"] == "web").unwrap();
-    assert_eq!(web["silenced_by"], silence_id);
-    let web = app
-        .get(&format!("/api/v1/alerts/{}", web["id"]), &admin)
-        .await
-        .json();
-    // The background worker may have notified it before the silence (its first step is due at
-    // once) and record that delivery after; the silence is in the history either way.
-    let kinds: Vec<&str> = web["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["kind"].as_str().unwrap())
-        .collect();
-    assert!(kinds.contains(&"silenced"), "{kinds:?}");
-    let later = flightdeck::now_ms() + 10_000;
-    app.state.alerts.escalate_due(later).await.unwrap();
-    app.state.alerts.deliver_due(later).await.unwrap();
-    let notified: Vec<String> = receiver.texts();
-    assert!(
-        notified.iter().all(|t| !t.contains("job=api")),
-        "{notified:?}"
-    );
-    assert_eq!(
-        app.get("/api/v1/silences", &admin)
-            .await
-            .json()
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-}
-
 async fn resolved_alerts_past_the_retention_are_deleted(app: TestApp) {
     let am = app.new_token("alertmanager", Role::Operator).await;
     let fired = vec![
@@ -607,7 +493,5 @@ on_both_databases!(
     prometheus_posts_merge_with_alertmanager_and_expire,
     people_acknowledge_escalate_and_resolve,
     the_feed_filters_and_pages,
-    silences_that_would_hide_everything_or_forever_are_refused,
-    silenced_alerts_are_kept_but_notify_nobody,
     resolved_alerts_past_the_retention_are_deleted,
 );
