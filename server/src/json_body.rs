@@ -10,9 +10,12 @@
 use crate::error::ApiError;
 use app::error::{AppError, ErrorCode};
 use axum::extract::{FromRequest, Request};
-use serde::de::DeserializeOwned;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Number, Value};
 use serde_path_to_error::{Path, Segment};
+use std::{fmt, marker::PhantomData};
 
 /// A JSON object body (`Json`) whose rejections use the API's error format, and which takes
 /// `30.0` where an integer is expected.
@@ -57,6 +60,31 @@ pub fn read_object<T: DeserializeOwned>(mut value: Value) -> Result<T, AppError>
     Err(AppError::unprocessable(
         "Invalid JSON body: too many numbers written with a fraction where whole ones are expected",
     ))
+}
+
+/// A `T` read from a JSON object only. serde reads a derived struct from a list of its fields in
+/// order as well (`[{"a": "b"}]` would be an alert with those labels), which no sender writes and
+/// no document allows. For bodies read straight from their bytes, where [`read_object`]'s parse
+/// to a `Value` first would cost a hot path.
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Fields<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(Fields(PhantomData))
+            .map(Object)
+    }
 }
 
 /// The number at `path` in `value`, if that is one.
@@ -158,6 +186,22 @@ mod tests {
         );
         let err = read::<Step>("{").await.unwrap_err();
         assert!(err.starts_with("400 "), "{err}");
+    }
+
+    #[test]
+    fn an_object_is_read_from_an_object_only() {
+        let read = |body: &str| serde_json::from_str::<Vec<Object<Step>>>(body).map(|v| v.len());
+        let step = r#"{"delay_s": 1, "share": 0.5, "label": "x"}"#;
+        assert_eq!(read(&format!("[{step}]")).unwrap(), 1);
+        // The same fields as a list, which a plain derived struct takes.
+        assert!(serde_json::from_str::<Step>(r#"[1, 0.5, "x"]"#).is_ok());
+        let err = read(r#"[[1, 0.5, "x"]]"#).unwrap_err().to_string();
+        assert!(err.contains("expected a JSON object"), "{err}");
+        // What the struct itself refuses is still refused, with the struct's words.
+        let err = read(r#"[{"delay_s": 1, "share": 0.5, "label": 1, "extra": 2}]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `extra`"), "{err}");
     }
 
     #[test]

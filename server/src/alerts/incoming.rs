@@ -2,6 +2,7 @@
 //! `POST /api/v2/alerts` (what Prometheus sends) deliver them. A payload is checked whole before
 //! anything is stored: one malformed alert refuses the request with 400 and stores nothing.
 
+use crate::json_body::Object;
 use app::health::alert::fingerprint;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -43,7 +44,7 @@ struct WebhookPayload {
     version: String,
     #[serde(default)]
     status: Option<String>,
-    alerts: Vec<WebhookAlert>,
+    alerts: Vec<Object<WebhookAlert>>,
 }
 
 #[derive(Deserialize)]
@@ -63,7 +64,7 @@ struct WebhookAlert {
 
 /// `POST /api/v1/webhooks/alertmanager`.
 pub fn alertmanager_webhook(body: &[u8]) -> Result<Vec<Incoming>, String> {
-    let payload: WebhookPayload = serde_json::from_slice(body)
+    let Object(payload): Object<WebhookPayload> = serde_json::from_slice(body)
         .map_err(|e| format!("Not an Alertmanager webhook payload: {e}"))?;
     if payload.version != "4" {
         return Err(format!(
@@ -81,7 +82,7 @@ pub fn alertmanager_webhook(body: &[u8]) -> Result<Vec<Incoming>, String> {
         .alerts
         .into_iter()
         .enumerate()
-        .map(|(i, alert)| {
+        .map(|(i, Object(alert))| {
             let resolved = match alert.status.as_str() {
                 "firing" => false,
                 "resolved" => true,
@@ -119,13 +120,13 @@ struct PostableAlert {
 /// `POST /api/v2/alerts`: an array of alerts; one whose `endsAt` has passed is a resolution, as
 /// Alertmanager reads it.
 pub fn postable_alerts(body: &[u8], now: i64) -> Result<Vec<Incoming>, String> {
-    let alerts: Vec<PostableAlert> = serde_json::from_slice(body)
+    let alerts: Vec<Object<PostableAlert>> = serde_json::from_slice(body)
         .map_err(|e| format!("Expected a JSON array of alerts: {e}"))?;
     check_count(alerts.len())?;
     alerts
         .into_iter()
         .enumerate()
-        .map(|(i, alert)| {
+        .map(|(i, Object(alert))| {
             let starts_at = parse_time(alert.starts_at.as_deref(), i, "startsAt")?;
             let ends_at = parse_time(alert.ends_at.as_deref(), i, "endsAt")?;
             let resolved = ends_at.is_some_and(|end| end <= now);
@@ -250,6 +251,9 @@ mod tests {
             WEBHOOK.replace(r#""job": "web""#, r#""job-name": "web""#),
             r#"{"version": "4", "alerts": []}"#.to_string(),
             "[]".to_string(),
+            // A payload, or an alert, written as a list of its fields in order.
+            r#"["4", "firing", [["firing", {"alertname": "A"}]]]"#.to_string(),
+            r#"{"version": "4", "alerts": [["firing", {"alertname": "A"}]]}"#.to_string(),
             "not json".to_string(),
         ];
         for body in bad {
@@ -268,6 +272,7 @@ mod tests {
         assert!(!alerts[0].resolved);
         assert!(alerts[1].resolved);
         assert!(postable_alerts(br#"[{"labels": {}}]"#, now).is_err());
+        assert!(postable_alerts(br#"[[{"alertname": "A"}]]"#, now).is_err());
         assert!(postable_alerts(br#"[{"labels": {"a": "b"}, "bogus": 1}]"#, now).is_err());
         assert!(postable_alerts(
             br#"[{"labels": {"a": "b"}, "startsAt": "2026-11-22T03:00:00Z", "endsAt": "2026-11-22T02:00:00Z"}]"#,
