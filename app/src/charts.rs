@@ -44,6 +44,31 @@ pub fn label_style() -> TextStyle<'static> {
     ("sans-serif", 15).into_font().color(&INK)
 }
 
+/// The x-axis label of a time chart whose axis reaches `span` days back, at `days` (≤ 0) from
+/// now: minutes on an axis of three hours or less, hours on one of two days or less, days
+/// beyond. plotters puts labels at round fractions of the span, so one unit for every axis
+/// would read "1d ago" three times on a day's axis; a label between two whole ones keeps its
+/// tenth (2.5 days would round to "2d ago", beside the real one).
+pub fn ago_label(days: f64, span: f64) -> String {
+    let back = -days;
+    let (value, unit) = if span <= 3.0 / 24.0 {
+        (back * 1_440.0, "m")
+    } else if span <= 2.0 {
+        (back * 24.0, "h")
+    } else {
+        (back, "d")
+    };
+    if value < 0.05 {
+        return "now".into();
+    }
+    let rounded = (value * 10.0).round() / 10.0;
+    if rounded.fract() == 0.0 {
+        format!("{rounded:.0}{unit} ago")
+    } else {
+        format!("{rounded:.1}{unit} ago")
+    }
+}
+
 /// A deployment drawn on a time chart: when it finished, what went out, and whether it ended
 /// well. The server sends them with the series they belong on.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -122,6 +147,35 @@ where
 
 #[cfg(test)]
 mod tests {
+    use super::ago_label;
+
+    #[test]
+    fn time_axis_labels_say_hours_on_a_short_axis_and_days_on_a_long_one() {
+        assert_eq!(ago_label(0.0, 1.0), "now");
+        assert_eq!(ago_label(-0.25, 1.0), "6h ago");
+        assert_eq!(ago_label(-0.2, 1.0), "4.8h ago");
+        assert_eq!(ago_label(-2.0, 2.0), "48h ago");
+        assert_eq!(ago_label(0.0, 30.0), "now");
+        assert_eq!(ago_label(-30.0, 30.0), "30d ago");
+        assert_eq!(ago_label(-2.5, 3.0), "2.5d ago");
+        assert_eq!(ago_label(-365.0, 365.0), "365d ago");
+        assert_eq!(ago_label(-0.5 / 24.0, 1.0 / 24.0), "30m ago");
+        // Whatever steps plotters picks, no two labels of one axis read the same.
+        for span in [
+            0.01, 0.1, 0.125, 0.3, 1.0, 1.5, 2.0, 2.2, 3.0, 5.0, 7.0, 30.0, 90.0, 365.0,
+        ] {
+            for labels in [5, 6, 7, 10] {
+                let step = span / labels as f64;
+                let all: Vec<String> = (0..=labels)
+                    .map(|i| ago_label(-step * i as f64, span))
+                    .collect();
+                let mut distinct = all.clone();
+                distinct.dedup();
+                assert_eq!(distinct, all, "span {span}, {labels} labels");
+            }
+        }
+    }
+
     #[test]
     fn palette_colours_read_as_css_hex() {
         assert_eq!(super::css_hex(super::BAD), "#e5534b");

@@ -99,17 +99,7 @@ pub fn chart(
             .label_style(label_style())
             .x_labels(7)
             .y_labels(5)
-            .x_label_formatter(&|h| {
-                if *h > -hours / 100.0 {
-                    "now".into()
-                } else if hours > 48.0 {
-                    format!("{:.0}d", h / 24.0)
-                } else if hours > 3.0 {
-                    format!("{h:.0}h")
-                } else {
-                    format!("{:.0}m", h * 60.0)
-                }
-            })
+            .x_label_formatter(&|h| crate::charts::ago_label(h / 24.0, hours / 24.0))
             .y_label_formatter(&|v| format!("{} {unit}", short(*v)))
             .draw()?;
         // Each line's key is HTML above the chart (`ChartKey`, with `line_colour`).

@@ -11,7 +11,7 @@ use super::{BuildOutcome, BuildStatus};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::charts::{css_hex, label_style, BAD, GRID, INK, LINE, OK, WARN};
+use crate::charts::{ago_label, css_hex, label_style, BAD, GRID, INK, LINE, OK, WARN};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
@@ -176,13 +176,7 @@ pub fn duration_chart(charts: &PipelineCharts, now: i64) -> String {
             .label_style(label_style())
             .x_labels(7)
             .y_labels(5)
-            .x_label_formatter(&|d| {
-                if *d > -0.5 {
-                    "now".into()
-                } else {
-                    format!("{:.0}d ago", -d)
-                }
-            })
+            .x_label_formatter(&|d| ago_label(*d, span))
             .y_label_formatter(&|v| format!("{v:.0} min"))
             .draw()?;
         chart.draw_series(
@@ -237,13 +231,7 @@ pub fn coverage_chart(charts: &PipelineCharts, now: i64) -> String {
             .label_style(label_style())
             .x_labels(7)
             .y_labels(5)
-            .x_label_formatter(&|d| {
-                if *d > -0.5 {
-                    "now".into()
-                } else {
-                    format!("{:.0}d ago", -d)
-                }
-            })
+            .x_label_formatter(&|d| ago_label(*d, span))
             .y_label_formatter(&|v| format!("{v:.0}%"))
             .draw()?;
         chart.draw_series(LineSeries::new(
@@ -319,6 +307,15 @@ mod tests {
             let line = format!("<polyline fill=\"none\" opacity=\"1\" stroke=\"{colour}\"");
             assert_eq!(svg.matches(&line).count(), 1, "{colour}");
         }
+        // 39 hours of builds: the time axis in hours, no label twice.
+        let labels: Vec<&str> = svg
+            .lines()
+            .filter(|l| l.ends_with(" ago") || *l == "now")
+            .collect();
+        let mut distinct = labels.clone();
+        distinct.dedup();
+        assert!(labels.len() >= 4 && distinct == labels, "{labels:?}");
+        assert!(labels.iter().all(|l| *l == "now" || l.ends_with("h ago")));
         assert!(coverage_chart(&charts, 40 * 3_600_000).contains("<polyline"));
         let strip = outcome_strip(&[BuildStatus::Success, BuildStatus::Failure]);
         assert!(strip.contains("#e5534b") && strip.contains("#3fb950"));

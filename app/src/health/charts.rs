@@ -7,7 +7,9 @@ use super::objective::BudgetPoint;
 use super::slo::{WindowBurn, RULES};
 use plotters::prelude::*;
 
-use crate::charts::{draw_deploys, label_style, DeployMarker, BAD, GRID, LINE, OK, WARN};
+use crate::charts::{
+    ago_label, draw_deploys, label_style, DeployMarker, BAD, GRID, LINE, OK, WARN,
+};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
@@ -47,13 +49,7 @@ pub fn budget_chart(
             .label_style(label_style())
             .x_labels(7)
             .y_labels(6)
-            .x_label_formatter(&|d| {
-                if *d > -0.5 {
-                    "now".into()
-                } else {
-                    format!("{:.0}d ago", -d)
-                }
-            })
+            .x_label_formatter(&|d| ago_label(*d, days))
             .y_label_formatter(&|v| format!("{v:.0}%"))
             .draw()?;
         chart.draw_series(LineSeries::new(
