@@ -44,28 +44,59 @@ pub fn label_style() -> TextStyle<'static> {
     ("sans-serif", 15).into_font().color(&INK)
 }
 
-/// The x-axis label of a time chart whose axis reaches `span` days back, at `days` (≤ 0) from
-/// now: minutes on an axis of three hours or less, hours on one of two days or less, days
-/// beyond. plotters puts labels at round fractions of the span, so one unit for every axis
-/// would read "1d ago" three times on a day's axis; a label between two whole ones keeps its
-/// tenth (2.5 days would round to "2d ago", beside the real one).
-pub fn ago_label(days: f64, span: f64) -> String {
-    let back = -days;
-    let (value, unit) = if span <= 3.0 / 24.0 {
-        (back * 1_440.0, "m")
-    } else if span <= 2.0 {
-        (back * 24.0, "h")
-    } else {
-        (back, "d")
-    };
-    if value < 0.05 {
-        return "now".into();
+/// A time axis that ends now and reaches `span` back, counted in the unit whose round numbers
+/// make readable labels: minutes up to three hours, hours up to two days, days beyond. plotters
+/// puts labels at round values of the axis's own unit, so a day's axis counted in days read
+/// "1d ago" three times (at 0.2-day steps); counted in hours it reads 20h, 15h, 10h ago.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeAxis {
+    now: i64,
+    unit_ms: f64,
+    unit: &'static str,
+    /// How far back the axis reaches, in its unit.
+    span: f64,
+}
+
+impl TimeAxis {
+    /// An axis ending at `now` (Unix ms) reaching `span_ms` back.
+    pub fn new(now: i64, span_ms: f64) -> TimeAxis {
+        const HOUR: f64 = 3_600_000.0;
+        let (unit_ms, unit) = if span_ms <= 3.0 * HOUR {
+            (60_000.0, "m")
+        } else if span_ms <= 48.0 * HOUR {
+            (HOUR, "h")
+        } else {
+            (24.0 * HOUR, "d")
+        };
+        TimeAxis {
+            now,
+            unit_ms,
+            unit,
+            span: (span_ms / unit_ms).max(f64::EPSILON),
+        }
     }
-    let rounded = (value * 10.0).round() / 10.0;
-    if rounded.fract() == 0.0 {
-        format!("{rounded:.0}{unit} ago")
-    } else {
-        format!("{rounded:.1}{unit} ago")
+
+    /// The axis's range, for `build_cartesian_2d`.
+    pub fn range(&self) -> std::ops::Range<f64> {
+        -self.span..0.0
+    }
+
+    /// Where `at` (Unix ms) falls on the axis, kept inside it.
+    pub fn x(&self, at: i64) -> f64 {
+        ((at - self.now) as f64 / self.unit_ms).clamp(-self.span, 0.0)
+    }
+
+    /// The label at `x`: "now", "15h ago"; a value between whole ones keeps its tenth, so two
+    /// labels never read the same.
+    pub fn label(&self, x: f64) -> String {
+        let back = ((-x) * 10.0).round() / 10.0;
+        if back <= 0.0 {
+            "now".into()
+        } else if back.fract() == 0.0 {
+            format!("{back:.0}{} ago", self.unit)
+        } else {
+            format!("{back:.1}{} ago", self.unit)
+        }
     }
 }
 
@@ -147,33 +178,57 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::ago_label;
+    use super::TimeAxis;
+    use plotters::prelude::*;
+
+    /// The x-axis labels plotters draws for `axis`, left to right.
+    fn labels(axis: TimeAxis) -> Vec<String> {
+        let svg = super::svg(640, 200, |root| {
+            let mut chart = ChartBuilder::on(&root)
+                .x_label_area_size(28)
+                .build_cartesian_2d(axis.range(), 0.0..1.0)?;
+            chart
+                .configure_mesh()
+                .x_labels(7)
+                .x_label_formatter(&|x| axis.label(*x))
+                .draw()?;
+            Ok(())
+        });
+        svg.lines()
+            .filter(|l| l.ends_with(" ago") || *l == "now")
+            .map(String::from)
+            .collect()
+    }
 
     #[test]
-    fn time_axis_labels_say_hours_on_a_short_axis_and_days_on_a_long_one() {
-        assert_eq!(ago_label(0.0, 1.0), "now");
-        assert_eq!(ago_label(-0.25, 1.0), "6h ago");
-        assert_eq!(ago_label(-0.2, 1.0), "4.8h ago");
-        assert_eq!(ago_label(-2.0, 2.0), "48h ago");
-        assert_eq!(ago_label(0.0, 30.0), "now");
-        assert_eq!(ago_label(-30.0, 30.0), "30d ago");
-        assert_eq!(ago_label(-2.5, 3.0), "2.5d ago");
-        assert_eq!(ago_label(-365.0, 365.0), "365d ago");
-        assert_eq!(ago_label(-0.5 / 24.0, 1.0 / 24.0), "30m ago");
-        // Whatever steps plotters picks, no two labels of one axis read the same.
-        for span in [
-            0.01, 0.1, 0.125, 0.3, 1.0, 1.5, 2.0, 2.2, 3.0, 5.0, 7.0, 30.0, 90.0, 365.0,
+    fn a_time_axis_counts_in_the_unit_that_reads_roundly() {
+        const HOUR: f64 = 3_600_000.0;
+        let now = 1_796_083_200_000;
+        assert_eq!(
+            labels(TimeAxis::new(now, 24.0 * HOUR)),
+            ["20h ago", "15h ago", "10h ago", "5h ago", "now"]
+        );
+        let month = labels(TimeAxis::new(now, 30.0 * 24.0 * HOUR));
+        assert_eq!(month.first().map(String::as_str), Some("30d ago"));
+        let hour = labels(TimeAxis::new(now, HOUR));
+        assert!(
+            hour.iter().all(|l| l == "now" || l.ends_with("m ago")),
+            "{hour:?}"
+        );
+        // Whatever the span, no label twice and the last one "now".
+        for hours in [
+            0.2, 1.0, 2.5, 3.0, 5.0, 13.0, 24.0, 36.0, 48.0, 60.0, 100.0, 170.0, 8760.0,
         ] {
-            for labels in [5, 6, 7, 10] {
-                let step = span / labels as f64;
-                let all: Vec<String> = (0..=labels)
-                    .map(|i| ago_label(-step * i as f64, span))
-                    .collect();
-                let mut distinct = all.clone();
-                distinct.dedup();
-                assert_eq!(distinct, all, "span {span}, {labels} labels");
-            }
+            let all = labels(TimeAxis::new(now, hours * HOUR));
+            let mut distinct = all.clone();
+            distinct.dedup();
+            assert!(all.len() >= 3 && distinct == all, "{hours} h: {all:?}");
+            assert_eq!(all.last().map(String::as_str), Some("now"), "{hours} h");
         }
+        let axis = TimeAxis::new(now, 24.0 * HOUR);
+        assert_eq!(axis.x(now - 6 * 3_600_000), -6.0);
+        assert_eq!(axis.x(now - 48 * 3_600_000), -24.0, "kept inside the axis");
+        assert_eq!(axis.label(-2.5), "2.5h ago");
     }
 
     #[test]

@@ -79,7 +79,8 @@ pub fn chart(
     hours: f64,
     now: i64,
 ) -> String {
-    let to_x = |at: i64| ((at - now) as f64 / 3_600_000.0).clamp(-hours, 0.0);
+    let axis = crate::charts::TimeAxis::new(now, hours * 3_600_000.0);
+    let to_x = |at: i64| axis.x(at);
     let top = samples
         .iter()
         .flat_map(|s| lines.iter().map(move |(_, f)| f(s)))
@@ -90,7 +91,7 @@ pub fn chart(
             .margin(10)
             .x_label_area_size(26)
             .y_label_area_size(60)
-            .build_cartesian_2d(-hours..0.0, 0.0..top)?;
+            .build_cartesian_2d(axis.range(), 0.0..top)?;
         chart
             .configure_mesh()
             .light_line_style(GRID.mix(0.15))
@@ -99,7 +100,7 @@ pub fn chart(
             .label_style(label_style())
             .x_labels(7)
             .y_labels(5)
-            .x_label_formatter(&|h| crate::charts::ago_label(h / 24.0, hours / 24.0))
+            .x_label_formatter(&|x| axis.label(*x))
             .y_label_formatter(&|v| format!("{} {unit}", short(*v)))
             .draw()?;
         // Each line's key is HTML above the chart (`ChartKey`, with `line_colour`).

@@ -11,7 +11,7 @@ use super::{BuildOutcome, BuildStatus};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::charts::{ago_label, css_hex, label_style, BAD, GRID, INK, LINE, OK, WARN};
+use crate::charts::{css_hex, label_style, TimeAxis, BAD, GRID, INK, LINE, OK, WARN};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
@@ -135,28 +135,23 @@ fn thin(points: &[Point], at_most: usize) -> Vec<Point> {
     spread(points.len(), at_most).map(|i| points[i]).collect()
 }
 
-fn days_ago(at: i64, now: i64) -> f64 {
-    (at - now) as f64 / 86_400_000.0
-}
-
 fn draw(
     draw: impl FnOnce(crate::charts::Area<'_>) -> Result<(), Box<dyn std::error::Error + '_>>,
 ) -> String {
     crate::charts::svg(WIDTH, HEIGHT, draw)
 }
 
-/// How far back the charts reach, in days (at least one).
-fn span(charts: &PipelineCharts, now: i64) -> f64 {
-    charts
-        .first()
-        .map_or(1.0, |at| (-days_ago(at, now)).max(1.0))
+/// The charts' time axis: from the period's first build (a day back at least) to now.
+fn axis(charts: &PipelineCharts, now: i64) -> TimeAxis {
+    let first = charts.first().map_or(now, |at| at.min(now));
+    TimeAxis::new(now, ((now - first) as f64).max(86_400_000.0))
 }
 
 /// Each drawn build's duration (minutes) as a dot, failures red, and the rolling p50 and p95
 /// as lines.
 pub fn duration_chart(charts: &PipelineCharts, now: i64) -> String {
-    let span = span(charts, now);
-    let at = |p: &Point| (days_ago(p.0, now), p.1);
+    let axis = axis(charts, now);
+    let at = |p: &Point| (axis.x(p.0), p.1);
     let top = [&charts.passed, &charts.failed, &charts.p95]
         .iter()
         .flat_map(|points| points.iter().map(|p| p.1))
@@ -167,7 +162,7 @@ pub fn duration_chart(charts: &PipelineCharts, now: i64) -> String {
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(52)
-            .build_cartesian_2d(-span..0.0, 0.0..top)?;
+            .build_cartesian_2d(axis.range(), 0.0..top)?;
         chart
             .configure_mesh()
             .light_line_style(GRID.mix(0.15))
@@ -176,7 +171,7 @@ pub fn duration_chart(charts: &PipelineCharts, now: i64) -> String {
             .label_style(label_style())
             .x_labels(7)
             .y_labels(5)
-            .x_label_formatter(&|d| ago_label(*d, span))
+            .x_label_formatter(&|x| axis.label(*x))
             .y_label_formatter(&|v| format!("{v:.0} min"))
             .draw()?;
         chart.draw_series(
@@ -208,12 +203,8 @@ pub fn duration_chart(charts: &PipelineCharts, now: i64) -> String {
 
 /// Coverage (percent) of the builds that reported it.
 pub fn coverage_chart(charts: &PipelineCharts, now: i64) -> String {
-    let points: Vec<(f64, f64)> = charts
-        .coverage
-        .iter()
-        .map(|p| (days_ago(p.0, now), p.1))
-        .collect();
-    let span = span(charts, now);
+    let axis = axis(charts, now);
+    let points: Vec<(f64, f64)> = charts.coverage.iter().map(|p| (axis.x(p.0), p.1)).collect();
     let low = points.iter().map(|p| p.1).fold(100.0f64, f64::min);
     let high = points.iter().map(|p| p.1).fold(0.0f64, f64::max);
     let (low, high) = ((low - 2.0).max(0.0), (high + 2.0).min(100.0).max(low + 1.0));
@@ -222,7 +213,7 @@ pub fn coverage_chart(charts: &PipelineCharts, now: i64) -> String {
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(52)
-            .build_cartesian_2d(-span..0.0, low..high)?;
+            .build_cartesian_2d(axis.range(), low..high)?;
         chart
             .configure_mesh()
             .light_line_style(GRID.mix(0.15))
@@ -231,7 +222,7 @@ pub fn coverage_chart(charts: &PipelineCharts, now: i64) -> String {
             .label_style(label_style())
             .x_labels(7)
             .y_labels(5)
-            .x_label_formatter(&|d| ago_label(*d, span))
+            .x_label_formatter(&|x| axis.label(*x))
             .y_label_formatter(&|v| format!("{v:.0}%"))
             .draw()?;
         chart.draw_series(LineSeries::new(

@@ -7,9 +7,7 @@ use super::objective::BudgetPoint;
 use super::slo::{WindowBurn, RULES};
 use plotters::prelude::*;
 
-use crate::charts::{
-    ago_label, draw_deploys, label_style, DeployMarker, BAD, GRID, LINE, OK, WARN,
-};
+use crate::charts::{draw_deploys, label_style, DeployMarker, TimeAxis, BAD, GRID, LINE, OK, WARN};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
@@ -28,8 +26,8 @@ pub fn budget_chart(
     now: i64,
     deploys: &[DeployMarker],
 ) -> String {
-    let days = window_days as f64;
-    let to_x = |at: i64| ((at - now) as f64 / 86_400_000.0).clamp(-days, 0.0);
+    let axis = TimeAxis::new(now, f64::from(window_days) * 86_400_000.0);
+    let to_x = |at: i64| axis.x(at);
     let low = points
         .iter()
         .map(|p| p.remaining * 100.0)
@@ -40,7 +38,7 @@ pub fn budget_chart(
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(48)
-            .build_cartesian_2d(-days..0.0, (low - 5.0)..105.0)?;
+            .build_cartesian_2d(axis.range(), (low - 5.0)..105.0)?;
         chart
             .configure_mesh()
             .light_line_style(GRID.mix(0.15))
@@ -49,11 +47,11 @@ pub fn budget_chart(
             .label_style(label_style())
             .x_labels(7)
             .y_labels(6)
-            .x_label_formatter(&|d| ago_label(*d, days))
+            .x_label_formatter(&|x| axis.label(*x))
             .y_label_formatter(&|v| format!("{v:.0}%"))
             .draw()?;
         chart.draw_series(LineSeries::new(
-            [(-days, 0.0), (0.0, 0.0)],
+            [(axis.range().start, 0.0), (0.0, 0.0)],
             BAD.stroke_width(1),
         ))?;
         draw_deploys(&mut chart, deploys, to_x, (low - 5.0, 105.0))?;
