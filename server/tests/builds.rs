@@ -34,14 +34,20 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
     assert_eq!(b["started_at"], "2026-11-30T14:05:00Z");
     // No model yet: the prediction stored with it is the last-build baseline's.
     assert_eq!(b["prediction"]["failure_probability"], 0.0);
-    // The pipeline's page shows it running, with its risk (read whole, apart from the outcomes).
+    // The pipeline's page shows it running, with the baseline's pass and why (no percentage:
+    // the baseline only repeats the branch's last outcome).
     let cookie = app.sign_in("admin", common::ADMIN_PASSWORD).await;
     let page = app
         .page("/builds/pipeline?name=acme%2Fshop%2Fci&days=3650", &cookie)
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.body.contains("Running now") && page.body.contains("risk of failure"),
+        page.body.contains("Running now")
+            && page.body.contains("predicted to pass")
+            && page.body.contains("no earlier build on this branch")
+            && !page.body.contains("risk of failure")
+            // The list says which predicted it when it arrived.
+            && page.body.contains(">last-build baseline<"),
         "{}",
         page.body
     );

@@ -110,6 +110,12 @@ impl Build {
         true
     }
 
+    /// The version of the model that predicted this build when it arrived; `None` when the
+    /// last-build baseline did (stored as version 0) or nothing did.
+    pub fn predicting_model(&self) -> Option<i64> {
+        self.model_version.filter(|v| *v > 0)
+    }
+
     /// Whether this delivery gives the build its first outcome (`stored` is what was kept
     /// before): the finished builds that count toward the next retraining.
     pub fn finishes(&self, stored: Option<&Build>) -> bool {

@@ -167,15 +167,24 @@ fn Running(running: Vec<RunningBuild>) -> impl IntoView {
             <ul class="timeline">
                 {running.into_iter().map(|r| {
                     let p = r.prediction;
-                    let risk = format!("{:.0}% risk of failure", p.failure_probability * 100.0);
-                    let basis = if p.model.is_none() { " (last-build baseline)" } else { "" };
-                    let reasons: Vec<String> = p.factors.iter().filter(|f| f.contribution > 0.0).take(3).map(|f| f.reason.clone()).collect();
+                    let failing = p.prediction == "failure";
+                    // The baseline only repeats the branch's last outcome: a pass or a fail, no
+                    // percentage, and its one reason says which build it repeats.
+                    let (risk, reasons): (String, Vec<String>) = match p.model {
+                        Some(_) => (
+                            format!("{:.0}% risk of failure", p.failure_probability * 100.0),
+                            p.factors.iter().filter(|f| f.contribution > 0.0).take(3).map(|f| f.reason.clone()).collect(),
+                        ),
+                        None => (
+                            if failing { "predicted to fail" } else { "predicted to pass" }.into(),
+                            p.factors.iter().take(1).map(|f| f.reason.clone()).collect(),
+                        ),
+                    };
                     view! {
                         <li>
                             <strong>{format!("{} · {}", r.build.branch, &r.build.commit[..7.min(r.build.commit.len())])}</strong>
                             {format!(" by {}: ", r.build.author.clone().unwrap_or_else(|| "unknown".into()))}
-                            <span class=if p.prediction == "failure" { "badge status-failed" } else { "badge status-succeeded" }>{risk}</span>
-                            {basis}
+                            <span class=if failing { "badge status-failed" } else { "badge status-succeeded" }>{risk}</span>
                             {(!reasons.is_empty()).then(|| view! { <div class="muted small">{format!("Why: {}", reasons.join("; "))}</div> })}
                         </li>
                     }
@@ -224,10 +233,17 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                                     <td class="build-duration"><span class="phone-label">"took "</span>{span(b.duration_s)}</td>
                                     <td class="build-author">{b.author.clone().unwrap_or_default()}</td>
                                     <td class="build-risk" class:none=b.predicted_failure.is_none()>
-                                        {b.predicted_failure.map_or("—".into(), |p| format!("{:.0}% risk", p * 100.0))}
-                                        // Predicted when it arrived; before any model, by the baseline (the
-                                        // running builds' card asks the model of now, and may differ).
-                                        {(b.predicted_failure.is_some() && b.model_version.is_none()).then(|| view! { <div class="muted small">"last-build baseline"</div> })}
+                                        // Predicted when it arrived; before any model, by the baseline, which
+                                        // only repeats the last outcome (the running builds' card asks the
+                                        // model of now, and may differ).
+                                        {match (b.predicted_failure, b.predicting_model()) {
+                                            (None, _) => view! { "—" }.into_any(),
+                                            (Some(p), Some(_)) => view! { {format!("{:.0}% risk", p * 100.0)} }.into_any(),
+                                            (Some(p), None) => view! {
+                                                <span class="phone-label">"predicted to "</span>{if p >= 0.5 { "fail" } else { "pass" }}
+                                                <div class="muted small">"last-build baseline"</div>
+                                            }.into_any(),
+                                        }}
                                     </td>
                                 </tr>
                             }).collect_view()}

@@ -250,7 +250,7 @@ pub fn to_json(b: &Build) -> Value {
         "url": b.url,
         "prediction": b.predicted_failure.map(|p| json!({
             "failure_probability": p,
-            "model_version": b.model_version.filter(|v| *v > 0),
+            "model_version": b.predicting_model(),
         })),
     })
 }
