@@ -194,6 +194,8 @@ pub trait BuildsPort: Send + Sync + 'static {
         pre: &crate::builds::PreRun,
     ) -> Result<crate::builds::Prediction, AppError>;
     fn model_info(&self) -> Option<crate::builds::ModelInfo>;
+    /// Trains the failure model on the whole history now and puts it to use.
+    async fn train(&self) -> Result<crate::builds::ModelInfo, AppError>;
     async fn live_accuracy(
         &self,
         pipeline: Option<&str>,

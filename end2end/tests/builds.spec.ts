@@ -45,3 +45,20 @@ test("builds list pipelines, chart them before hydration and show a new build li
   await expect(running).toContainText("risk of failure");
   await expect(page.locator(".build-list").getByText(branch)).toBeVisible();
 });
+
+test("an operator trains the failure model now and the card shows the new one", async ({ page }) => {
+  await signIn(page, "/builds");
+  await expectLive(page);
+  const card = page.getByTestId("predictor");
+  const version = (text: string | null) => Number(text?.match(/Model (\d+) trained on/)?.[1]);
+  const before = version(await card.locator("p.muted").first().textContent());
+  expect(before).toBeGreaterThan(0);
+  await card.getByRole("button", { name: "Train now" }).click();
+  const done = card.getByRole("status");
+  await expect(done).toContainText(/Model \d+ trained on [\d,]+ builds: [\d.]+% right on the newest/);
+  const after = version(await done.textContent());
+  expect(after).toBeGreaterThan(before);
+  // The card's record is the new model's, without a reload.
+  await expect(card.locator("p.muted").first()).toContainText(`Model ${after} trained on`);
+  await expect(card.getByRole("button", { name: "Train now" })).toBeEnabled();
+});

@@ -282,7 +282,53 @@ async fn two_runs_in_the_same_second_give_the_prior_one_previous_build(app: Test
     assert_eq!(prior.previous_tests_failed, None);
 }
 
+/// "Train now" on the build pages: the server function operators call, refused to viewers,
+/// saying why while the history is too short, and announcing a new model to open pages.
+async fn operators_train_the_model_from_the_pages(app: TestApp) {
+    let viewer = app.new_user("watcher", Role::Viewer).await;
+    let viewer = app.sign_in("watcher", &viewer).await;
+    let operator = app.new_user("oncall", Role::Operator).await;
+    let operator = app.sign_in("oncall", &operator).await;
+    let refused = app.server_fn("builds_train", &viewer, &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let too_few = app.server_fn("builds_train", &operator, &[]).await;
+    assert!(too_few.status.is_client_error(), "{}", too_few.body);
+    assert!(
+        too_few.body.contains("Not enough history"),
+        "{}",
+        too_few.body
+    );
+
+    let history = flightdeck::demo::builds::history(5, 20, 4, flightdeck::now_ms());
+    app.state.builds.import(history).await.unwrap();
+    // The button is there for operators only.
+    for (who, shown) in [(&viewer, false), (&operator, true)] {
+        let page = app.page("/builds", who).await;
+        assert!(page.body.contains("Failure prediction"), "{}", page.body);
+        assert_eq!(page.body.contains(">Train now<"), shown);
+    }
+    let trained = app.server_fn("builds_train", &operator, &[]).await;
+    assert_eq!(trained.status, StatusCode::OK, "{}", trained.body);
+    let model = trained.json();
+    assert!(model["samples"].as_u64() > Some(100), "{model}");
+    let ci = app.new_token("ci", Role::Viewer).await;
+    assert_eq!(
+        app.get("/api/v1/builds/model", &ci).await.json()["version"],
+        model["version"]
+    );
+    // The pages refetch on the builds topic: the new model is news there.
+    let newest: (String, String) =
+        sqlx::query_as("SELECT type, data FROM event WHERE topic = 'builds' ORDER BY seq DESC")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(newest.0, "build.model_trained");
+    let data: Value = serde_json::from_str(&newest.1).unwrap();
+    assert_eq!(data["version"], model["version"]);
+}
+
 on_both_databases!(
+    operators_train_the_model_from_the_pages,
     the_predictor_trains_evaluates_predicts_and_survives_a_restart,
     the_prior_read_from_sql_is_the_one_training_computes,
     two_runs_in_the_same_second_give_the_prior_one_previous_build,

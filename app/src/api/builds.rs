@@ -1,4 +1,5 @@
-//! Server functions of the build pages (viewers).
+//! Server functions of the build pages: what they show (viewers), and training the failure
+//! model now (operators).
 
 use crate::builds::charts::PipelineCharts;
 use crate::builds::stats::PipelineStats;
@@ -161,6 +162,19 @@ pub async fn load_pipeline(
                 },
             )
             .await
+        }
+        .await,
+    )
+}
+
+/// Trains the failure model on the whole history now, as `POST /api/v1/builds/model` does
+/// (operators); refused with the reason while the history is too short to learn from.
+#[server(endpoint = "builds_train")]
+pub async fn train_build_model() -> Result<ModelInfo, AppError> {
+    reply(
+        async {
+            require(Role::Operator)?;
+            ports()?.builds.train().await
         }
         .await,
     )

@@ -1,6 +1,7 @@
 //! What the Builds page and a pipeline's page show alike: the period tabs, rates and spans in
 //! words, a build's status badge and the failure predictor's record.
 
+use crate::api::TrainBuildModel;
 use crate::builds::{thousands, BuildStatus, LiveAccuracy, ModelInfo};
 use crate::components::common::*;
 use leptos::prelude::*;
@@ -44,15 +45,20 @@ pub fn status_badge(status: BuildStatus) -> impl IntoView {
     view! { <span class=class>{status.as_str()}</span> }
 }
 
-/// The model's held-out evaluation and how its live predictions fare, beside the baselines.
+/// The model's held-out evaluation and how its live predictions fare, beside the baselines;
+/// for operators (`train`), training it now.
 #[component]
-pub fn PredictorCard(model: Option<ModelInfo>, accuracy: LiveAccuracy) -> impl IntoView {
+pub fn PredictorCard(
+    model: Option<ModelInfo>,
+    accuracy: LiveAccuracy,
+    train: Option<ServerAction<TrainBuildModel>>,
+) -> impl IntoView {
     view! {
-        <section class="card">
+        <section class="card" data-testid="predictor">
             <h2>"Failure prediction"</h2>
             {match model {
                 None => view! {
-                    <p class="muted">"No model yet: predictions repeat the last build on the branch. Train one with POST /api/v1/builds/model once there is history (it retrains daily and after every 500 finished builds)."</p>
+                    <p class="muted">"No model yet: predictions repeat the last build on the branch. One is trained once there are 30 finished builds with both outcomes (daily, and after every 500 finished builds), or now with Train now or POST /api/v1/builds/model."</p>
                 }.into_any(),
                 Some(m) => {
                     let e = m.evaluation;
@@ -77,6 +83,34 @@ pub fn PredictorCard(model: Option<ModelInfo>, accuracy: LiveAccuracy) -> impl I
                     accuracy.builds, percent(accuracy.accuracy), percent(accuracy.baseline_accuracy), percent(accuracy.majority_accuracy)
                 )
             }}</p>
+            {train.map(|train| view! { <TrainNow train/> })}
         </section>
+    }
+}
+
+/// Trains the model on the whole history now, and says how it went: the new model, or why
+/// there is none (too little history). The action lives in the page's island, so what it
+/// answered stays while the card redraws for the new model.
+#[component]
+fn TrainNow(train: ServerAction<TrainBuildModel>) -> impl IntoView {
+    let pending = train.pending();
+    view! {
+        <div class="actions">
+            <button class="btn" type="button" disabled=move || pending.get()
+                aria-busy=move || pending.get().to_string()
+                on:click=move |_| { train.dispatch(TrainBuildModel {}); }>
+                {move || if pending.get() { "Training…" } else { "Train now" }}
+            </button>
+            <span class="muted small">"Learns from every finished build; a few seconds on a large history."</span>
+        </div>
+        {move || train.value().get().map(|answer| match answer {
+            Ok(m) => view! {
+                <p class="note note-success" role="status">{format!(
+                    "Model {} trained on {} builds: {} right on the newest {} it had not seen.",
+                    m.version, thousands(m.samples as i64), percent(Some(m.evaluation.accuracy)), thousands(m.evaluation.test_samples as i64)
+                )}</p>
+            }.into_any(),
+            Err(e) => view! { <p class="note note-error" role="alert">{e.message}</p> }.into_any(),
+        })}
     }
 }

@@ -2,14 +2,16 @@
 //! outcomes, worst first, and how the failure predictor is doing. Live as builds arrive.
 
 use crate::api::codec::resource;
-use crate::api::{load_builds_overview, BuildsOverview, PipelineRow};
+use crate::api::{load_builds_overview, BuildsOverview, PipelineRow, TrainBuildModel};
 use crate::builds::charts::outcome_strip;
 use crate::builds::{thousands, BuildStatus, TOPIC};
 use crate::components::builds::{
     days_from_query, percent, span, status_badge, PredictorCard, RANGES,
 };
 use crate::components::common::*;
+use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::live::changes_on;
+use crate::model::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -26,7 +28,7 @@ pub fn BuildsPage() -> impl IntoView {
             let current = days();
             view! {
                 {tabs("Period", RANGES.iter().map(|(d, label)| (format!("/builds?days={d}"), *label, *d == current)).collect())}
-                <BuildsBoard days=current/>
+                <BuildsBoard days=current role=viewer_role()/>
             }
         }}
     }
@@ -43,9 +45,17 @@ fn breakable(name: &str) -> impl IntoView {
 }
 
 #[island]
-fn BuildsBoard(days: u32) -> impl IntoView {
+fn BuildsBoard(days: u32, role: Option<Role>) -> impl IntoView {
+    provide_role(role);
     let changes = changes_on(TOPIC);
-    let overview = resource(move || changes.get(), move |_| load_builds_overview(days));
+    let train = ServerAction::<TrainBuildModel>::new();
+    let overview = resource(
+        move || (changes.get(), train.version().get()),
+        move |_| load_builds_overview(days),
+    );
+    let train = use_role_at_least(Role::Operator)
+        .get_untracked()
+        .then_some(train);
     let search = RwSignal::new(String::new());
     let red_only = RwSignal::new(false);
     view! {
@@ -57,7 +67,7 @@ fn BuildsBoard(days: u32) -> impl IntoView {
                         <p>"POST /api/v1/builds {\"pipeline\": \"acme/shop/ci\", \"branch\": \"main\", \"commit\": \"0123abc\", \"started_at\": \"2026-11-30T14:05:00Z\", \"status\": \"running\"}"</p>
                     </EmptyState></section>
                 }.into_any(),
-                Ok(o) => view! { <Overview o search red_only/> }.into_any(),
+                Ok(o) => view! { <Overview o search red_only train/> }.into_any(),
             })}
         </Transition>
     }
@@ -68,6 +78,7 @@ fn Overview(
     o: BuildsOverview,
     search: RwSignal<String>,
     red_only: RwSignal<bool>,
+    train: Option<ServerAction<TrainBuildModel>>,
 ) -> impl IntoView {
     let BuildsOverview {
         days,
@@ -124,7 +135,7 @@ fn Overview(
                 </table>
             </div>
         </section>
-        <PredictorCard model accuracy/>
+        <PredictorCard model accuracy train/>
     }
 }
 

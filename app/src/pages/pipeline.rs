@@ -3,7 +3,7 @@
 //! risk and its reasons; the build list with filters and paging; the predictor's record. Live.
 
 use crate::api::codec::resource;
-use crate::api::{load_pipeline, PipelineView, RunningBuild};
+use crate::api::{load_pipeline, PipelineView, RunningBuild, TrainBuildModel};
 use crate::builds::charts::{coverage_chart, duration_chart};
 use crate::builds::{Build, TOPIC};
 use crate::charts::{BAD, LINE, OK, WARN};
@@ -12,8 +12,10 @@ use crate::components::builds::{
 };
 use crate::components::chart_key::{ChartKey, Mark};
 use crate::components::common::*;
+use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::href::QueryHref;
 use crate::live::changes_on;
+use crate::model::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -65,7 +67,7 @@ pub fn PipelinePage() -> impl IntoView {
                         let target = Filters { days: *d, cursor: None, ..f.clone() };
                         (href(&target, None), *label, *d == f.days)
                     }).collect())}
-                    <PipelineLive filters=f/>
+                    <PipelineLive filters=f role=viewer_role()/>
                 }
             }}
         </div>
@@ -73,16 +75,21 @@ pub fn PipelinePage() -> impl IntoView {
 }
 
 #[island]
-fn PipelineLive(filters: Filters) -> impl IntoView {
+fn PipelineLive(filters: Filters, role: Option<Role>) -> impl IntoView {
+    provide_role(role);
     let changes = changes_on(TOPIC);
     let f = StoredValue::new(filters);
+    let train = ServerAction::<TrainBuildModel>::new();
     let view_data = resource(
-        move || changes.get(),
+        move || (changes.get(), train.version().get()),
         move |_| {
             let f = f.get_value();
             load_pipeline(f.pipeline, f.days, f.branch, f.status, f.cursor)
         },
     );
+    let train = use_role_at_least(Role::Operator)
+        .get_untracked()
+        .then_some(train);
     view! {
         <Transition fallback=|| view! { <LoadingRows/> }>
             {move || view_data.get().map(|r| match r {
@@ -92,14 +99,18 @@ fn PipelineLive(filters: Filters) -> impl IntoView {
                         <p>"Pick a longer period, or check the pipeline's name (repo/workflow)."</p>
                     </EmptyState></section>
                 }.into_any(),
-                Ok(v) => view! { <Pipeline v filters=f.get_value()/> }.into_any(),
+                Ok(v) => view! { <Pipeline v filters=f.get_value() train/> }.into_any(),
             })}
         </Transition>
     }
 }
 
 #[component]
-fn Pipeline(v: PipelineView, filters: Filters) -> impl IntoView {
+fn Pipeline(
+    v: PipelineView,
+    filters: Filters,
+    train: Option<ServerAction<TrainBuildModel>>,
+) -> impl IntoView {
     let now = now_ms();
     let s = &v.stats;
     let duration_svg = duration_chart(&v.charts, now);
@@ -154,7 +165,7 @@ fn Pipeline(v: PipelineView, filters: Filters) -> impl IntoView {
             </section>
         </div>
         <BuildList list=v.list next=v.next_cursor filters/>
-        <PredictorCard model=v.model accuracy=v.accuracy/>
+        <PredictorCard model=v.model accuracy=v.accuracy train/>
     }
 }
 

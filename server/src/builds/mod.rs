@@ -257,15 +257,22 @@ impl Builds {
         let (mut fitted, evaluation) = trained;
         fitted.features = NAMES.iter().map(ToString::to_string).collect();
         let now = crate::now_ms();
+        let mut tx = self.pool.begin().await.context("storing the build model")?;
         let version: i64 = sqlx::query("INSERT INTO build_models (trained_at, samples, evaluation, model) VALUES ($1, $2, $3, $4) RETURNING version")
             .bind(now)
             .bind(count as i64)
             .bind(serde_json::to_string(&evaluation).unwrap_or_default())
             .bind(serde_json::to_string(&fitted).unwrap_or_default())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await
             .and_then(|r| r.try_get(0))
             .context("storing the build model")?;
+        // Open build pages show the new model's record (and running builds its predictions).
+        let data = serde_json::json!({ "version": version, "samples": count });
+        crate::events::append(&mut tx, TOPIC, "build.model_trained", &data)
+            .await
+            .context("publishing the build model")?;
+        tx.commit().await.context("storing the build model")?;
         let stored = Arc::new(StoredModel {
             version,
             trained_at: now,
@@ -275,6 +282,8 @@ impl Builds {
         });
         *self.model.write().unwrap_or_else(|e| e.into_inner()) = Some(stored.clone());
         self.finished_since_training.store(0, Ordering::Relaxed);
+        // After the model is in use, so the pages the event refreshes read it.
+        self.bus.wake();
         tracing::info!(version, samples = count, "trained the build failure model");
         Ok(stored)
     }
@@ -345,6 +354,9 @@ impl app::ports::BuildsPort for Builds {
     }
     fn model_info(&self) -> Option<ModelInfo> {
         self.model().map(|m| m.info())
+    }
+    async fn train(&self) -> Result<ModelInfo, AppError> {
+        Builds::train(self).await.map(|m| m.info())
     }
     async fn live_accuracy(
         &self,
