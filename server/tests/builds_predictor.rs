@@ -327,6 +327,45 @@ async fn operators_train_the_model_from_the_pages(app: TestApp) {
     assert_eq!(data["version"], model["version"]);
 }
 
+/// PostgreSQL only: a model trained through one replica is the one another replica predicts
+/// with as soon as its event arrives, not after the other's minute of polling.
+#[tokio::test]
+async fn another_replica_takes_up_a_new_model_at_once() {
+    let Some(app) = TestApp::on(common::Backend::Postgres).await else {
+        return;
+    };
+    let flightdeck::db::TypedPool::Postgres(pg) = &app.state.db.typed else {
+        unreachable!()
+    };
+    let bus = flightdeck::events::EventBus::with_poll(
+        app.state.db.pool.clone(),
+        std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    bus.spawn();
+    bus.listen(pg.clone());
+    let replica = flightdeck::builds::Builds::start(&app.state.db, bus).await;
+    replica.spawn_worker();
+    // Time to connect and LISTEN.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let history = flightdeck::demo::builds::history(5, 20, 4, flightdeck::now_ms());
+    app.state.builds.import(history).await.unwrap();
+    let trained = app.state.builds.train().await.unwrap();
+    let version = |b: &flightdeck::builds::Builds| b.model().map(|m| m.version);
+    for _ in 0..100 {
+        if version(&replica) == Some(trained.version) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the other replica still predicts with {:?}, not {}",
+        version(&replica),
+        trained.version
+    );
+}
+
 on_both_databases!(
     operators_train_the_model_from_the_pages,
     the_predictor_trains_evaluates_predicts_and_survives_a_restart,

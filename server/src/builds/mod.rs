@@ -30,6 +30,8 @@ use std::sync::{Arc, RwLock};
 /// Retrain after this many newly finished builds.
 pub const RETRAIN_AFTER: u64 = 500;
 const DAY_MS: i64 = 86_400_000;
+/// The event a newly trained model publishes on the builds topic (`{version, samples}`).
+pub const MODEL_TRAINED: &str = "build.model_trained";
 
 /// The model in use.
 #[derive(Debug, Clone)]
@@ -269,7 +271,7 @@ impl Builds {
             .context("storing the build model")?;
         // Open build pages show the new model's record (and running builds its predictions).
         let data = serde_json::json!({ "version": version, "samples": count });
-        crate::events::append(&mut tx, TOPIC, "build.model_trained", &data)
+        crate::events::append(&mut tx, TOPIC, MODEL_TRAINED, &data)
             .await
             .context("publishing the build model")?;
         tx.commit().await.context("storing the build model")?;
@@ -299,17 +301,26 @@ impl Builds {
     }
 
     /// Retrains daily and after every [`RETRAIN_AFTER`] newly finished builds (a model older
-    /// than a day, in the database, counts for every replica).
+    /// than a day, in the database, counts for every replica), and takes up a model another
+    /// replica trained as soon as its event arrives.
     pub fn spawn_worker(self: &Arc<Self>) {
         let builds = self.clone();
+        let mut events = self.bus.subscribe();
         tokio::spawn(async move {
             // A failed attempt (too little history) waits an hour before the daily rule tries
             // again.
             let mut last_attempt = i64::MIN / 2;
             loop {
-                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-                // Another replica may have trained since.
+                let announced = tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => false,
+                    _ = model_trained(&mut events) => true,
+                };
+                // Another replica may have trained since: the pages its event wakes here, and
+                // the predictions made here, use the new model instead of one up to a minute old.
                 let _ = builds.load_model().await;
+                if announced {
+                    continue;
+                }
                 let now = crate::now_ms();
                 let stale = builds.model().is_none_or(|m| now - m.trained_at > DAY_MS)
                     && now - last_attempt > DAY_MS / 24;
@@ -323,6 +334,22 @@ impl Builds {
                 }
             }
         });
+    }
+}
+
+/// Waits for a `build.model_trained` event (by any replica, this one included).
+async fn model_trained(
+    events: &mut tokio::sync::broadcast::Receiver<Arc<crate::events::Published>>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match events.recv().await {
+            Ok(p) if p.event.topic == TOPIC && p.event.kind == MODEL_TRAINED => return,
+            // Fell behind a burst: one of the skipped events may have been a new model.
+            Err(RecvError::Lagged(_)) => return,
+            Ok(_) => {}
+            Err(RecvError::Closed) => std::future::pending::<()>().await,
+        }
     }
 }
 
