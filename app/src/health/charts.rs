@@ -166,7 +166,10 @@ pub fn latency_chart(
         .map(|r| r.at)
         .min()
         .unwrap_or(now - 3_600_000);
-    let span_min = ((now - oldest) as f64 / 60_000.0).max(1.0);
+    // At least a minute back; counted in minutes, hours or days by how far it reaches.
+    let span_ms = ((now - oldest) as f64).max(60_000.0);
+    let axis = TimeAxis::new(now, span_ms);
+    let span = -axis.range().start;
     let slowest = results
         .iter()
         .filter_map(|r| r.latency_ms)
@@ -174,7 +177,7 @@ pub fn latency_chart(
         .unwrap_or(0)
         .max(threshold_ms.unwrap_or(0));
     let top = (slowest as f64 * 1.2).max(50.0);
-    let x = |at: i64| (at - now) as f64 / 60_000.0;
+    let x = |at: i64| axis.x(at);
     let mut oldest_first: Vec<&ProbeResult> = results.iter().collect();
     oldest_first.sort_by_key(|r| r.at);
     // Runs of passed checks between failures: each is drawn as its own line.
@@ -186,13 +189,14 @@ pub fn latency_chart(
             _ => {}
         }
     }
-    let band = (span_min / 240.0).max(0.02);
+    // A failed check is a band a 120th of the chart wide, and 2.4 s at least.
+    let band = (span / 240.0).max(-axis.x(now - 1_200));
     svg(|root| {
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(56)
-            .build_cartesian_2d(-span_min..0.0, 0.0..top)?;
+            .build_cartesian_2d(axis.range(), 0.0..top)?;
         chart
             .configure_mesh()
             .light_line_style(GRID.mix(0.12))
@@ -201,18 +205,12 @@ pub fn latency_chart(
             .label_style(label_style())
             .x_labels(6)
             .y_labels(5)
-            .x_label_formatter(&|m| {
-                if *m > -0.5 {
-                    "now".into()
-                } else {
-                    format!("{:.0} min", -m)
-                }
-            })
+            .x_label_formatter(&|x| axis.label(*x))
             .y_label_formatter(&|v| format!("{v:.0} ms"))
             .draw()?;
         let shown: Vec<DeployMarker> = deploys
             .iter()
-            .filter(|d| x(d.at) >= -span_min && d.at <= now)
+            .filter(|d| d.at as f64 >= now as f64 - span_ms && d.at <= now)
             .cloned()
             .collect();
         draw_deploys(&mut chart, &shown, x, (0.0, top))?;
@@ -231,12 +229,12 @@ pub fn latency_chart(
         )?;
         if let Some(limit) = threshold_ms {
             chart.draw_series(LineSeries::new(
-                [(-span_min, limit as f64), (0.0, limit as f64)],
+                [(-span, limit as f64), (0.0, limit as f64)],
                 WARN.mix(0.8).stroke_width(1),
             ))?;
             chart.draw_series(std::iter::once(Text::new(
                 format!("threshold {limit} ms"),
-                (-span_min + span_min * 0.01, limit as f64 + top * 0.03),
+                (-span + span * 0.01, limit as f64 + top * 0.03),
                 label_style().color(&WARN),
             )))?;
         }
@@ -320,6 +318,20 @@ mod tests {
         assert!(latency.contains(r##"<circle cx="68" cy="137" r="3" opacity="1" fill="#4DA3FF""##));
         // Same input, same picture: the server's render and the browser's agree.
         assert_eq!(latency, latency_chart(&results, Some(300), now, &[]));
+        // Ten hours of checks (every five minutes) read in hours, not as "600 min".
+        let day: Vec<ProbeResult> = (0..120)
+            .map(|i| ProbeResult {
+                at: now - i * 300_000,
+                ok: true,
+                latency_ms: Some(100),
+                detail: "HTTP 200".into(),
+            })
+            .collect();
+        let hours = latency_chart(&day, None, now, &[]);
+        assert!(
+            hours.contains(">\n4h ago\n<") && hours.contains(">\nnow\n<"),
+            "{hours}"
+        );
     }
 
     #[test]
