@@ -334,21 +334,8 @@ async fn another_replica_takes_up_a_new_model_at_once() {
     let Some(app) = TestApp::on(common::Backend::Postgres).await else {
         return;
     };
-    let flightdeck::db::TypedPool::Postgres(pg) = &app.state.db.typed else {
-        unreachable!()
-    };
-    let bus = flightdeck::events::EventBus::with_poll(
-        app.state.db.pool.clone(),
-        std::time::Duration::from_secs(60),
-    )
-    .await
-    .unwrap();
-    bus.spawn();
-    bus.listen(pg.clone());
-    let replica = flightdeck::builds::Builds::start(&app.state.db, bus).await;
+    let replica = flightdeck::builds::Builds::start(&app.state.db, app.replica_bus().await).await;
     replica.spawn_worker();
-    // Time to connect and LISTEN.
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     let history = flightdeck::demo::builds::history(5, 20, 4, flightdeck::now_ms());
     app.state.builds.import(history).await.unwrap();
     let trained = app.state.builds.train().await.unwrap();

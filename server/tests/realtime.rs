@@ -281,18 +281,8 @@ async fn another_replica_hears_of_events_at_once() {
     let Some(app) = TestApp::on(common::Backend::Postgres).await else {
         return;
     };
-    let flightdeck::db::TypedPool::Postgres(pg) = &app.state.db.typed else {
-        unreachable!()
-    };
-    let replica =
-        flightdeck::events::EventBus::with_poll(app.state.db.pool.clone(), Duration::from_secs(60))
-            .await
-            .unwrap();
-    replica.spawn();
-    replica.listen(pg.clone());
+    let replica = app.replica_bus().await;
     let mut live = replica.subscribe();
-    // Time to connect and LISTEN.
-    tokio::time::sleep(Duration::from_secs(1)).await;
     let mut tx = app.state.db.pool.begin().await.unwrap();
     let seq = flightdeck::events::append(&mut tx, "test", "elsewhere", &json!({}))
         .await

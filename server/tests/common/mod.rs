@@ -346,6 +346,25 @@ impl TestApp {
         Auth::Cookie(res.session_cookie().expect("sign-in sets a session cookie"))
     }
 
+    /// PostgreSQL only: the event bus of a second replica on this database, listening, and
+    /// polling only once a minute, so that what reaches it soon came by LISTEN/NOTIFY. Waits the
+    /// second it takes to connect and LISTEN.
+    pub async fn replica_bus(&self) -> std::sync::Arc<flightdeck::events::EventBus> {
+        let flightdeck::db::TypedPool::Postgres(pg) = &self.state.db.typed else {
+            panic!("a replica's bus listens on PostgreSQL only")
+        };
+        let bus = flightdeck::events::EventBus::with_poll(
+            self.state.db.pool.clone(),
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+        bus.spawn();
+        bus.listen(pg.clone());
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        bus
+    }
+
     pub async fn new_user(&self, username: &str, role: Role) -> String {
         let password = format!("{username}-password-123");
         self.state
