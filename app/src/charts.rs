@@ -45,7 +45,8 @@ pub fn label_style() -> TextStyle<'static> {
 }
 
 /// A time axis that ends now and reaches `span` back, counted in the unit whose round numbers
-/// make readable labels: minutes up to three hours, hours up to two days, days beyond. plotters
+/// make readable labels: seconds up to three minutes, minutes up to three hours, hours up to two
+/// days, days beyond. plotters
 /// puts labels at round values of the axis's own unit, so a day's axis counted in days read
 /// "1d ago" three times (at 0.2-day steps); counted in hours it reads 20h, 15h, 10h ago.
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +62,9 @@ impl TimeAxis {
     /// An axis ending at `now` (Unix ms) reaching `span_ms` back.
     pub fn new(now: i64, span_ms: f64) -> TimeAxis {
         const HOUR: f64 = 3_600_000.0;
-        let (unit_ms, unit) = if span_ms <= 3.0 * HOUR {
+        let (unit_ms, unit) = if span_ms <= 180_000.0 {
+            (1_000.0, "s")
+        } else if span_ms <= 3.0 * HOUR {
             (60_000.0, "m")
         } else if span_ms <= 48.0 * HOUR {
             (HOUR, "h")
@@ -215,9 +218,18 @@ mod tests {
             hour.iter().all(|l| l == "now" || l.ends_with("m ago")),
             "{hour:?}"
         );
+        // A new component's first minute of checks: seconds, not "0.8m ago".
+        let minute = labels(TimeAxis::new(now, 60_000.0));
+        assert!(
+            minute
+                .iter()
+                .all(|l| l == "now" || (l.ends_with("s ago") && !l.contains('.'))),
+            "{minute:?}"
+        );
         // Whatever the span, no label twice and the last one "now".
         for hours in [
-            0.2, 1.0, 2.5, 3.0, 5.0, 13.0, 24.0, 36.0, 48.0, 60.0, 100.0, 170.0, 8760.0,
+            0.01, 0.03, 0.05, 0.2, 1.0, 2.5, 3.0, 5.0, 13.0, 24.0, 36.0, 48.0, 60.0, 100.0, 170.0,
+            8760.0,
         ] {
             let all = labels(TimeAxis::new(now, hours * HOUR));
             let mut distinct = all.clone();
