@@ -4,6 +4,8 @@
 use crate::api::TrainBuildModel;
 use crate::builds::{thousands, BuildStatus, LiveAccuracy, ModelInfo};
 use crate::components::common::*;
+use crate::components::layout::use_role_at_least;
+use crate::model::Role;
 use leptos::prelude::*;
 
 pub const RANGES: [(u32, &str); 4] = [
@@ -46,13 +48,15 @@ pub fn status_badge(status: BuildStatus) -> impl IntoView {
 }
 
 /// The model's held-out evaluation and how its live predictions fare, beside the baselines;
-/// for operators (`train`), training it now.
+/// for operators, training it now with `train` (the island's action, whose answer outlives
+/// the card's redraws).
 #[component]
 pub fn PredictorCard(
     model: Option<ModelInfo>,
     accuracy: LiveAccuracy,
-    train: Option<ServerAction<TrainBuildModel>>,
+    train: ServerAction<TrainBuildModel>,
 ) -> impl IntoView {
+    let can_train = use_role_at_least(Role::Operator).get_untracked();
     view! {
         <section class="card" data-testid="predictor">
             <h2>"Failure prediction"</h2>
@@ -83,7 +87,7 @@ pub fn PredictorCard(
                     accuracy.builds, percent(accuracy.accuracy), percent(accuracy.baseline_accuracy), percent(accuracy.majority_accuracy)
                 )
             }}</p>
-            {train.map(|train| view! { <TrainNow train/> })}
+            {can_train.then(|| view! { <TrainNow train/> })}
         </section>
     }
 }

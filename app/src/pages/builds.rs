@@ -9,7 +9,7 @@ use crate::components::builds::{
     days_from_query, percent, span, status_badge, PredictorCard, RANGES,
 };
 use crate::components::common::*;
-use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
+use crate::components::layout::{provide_role, viewer_role};
 use crate::live::changes_on;
 use crate::model::Role;
 use leptos::prelude::*;
@@ -53,9 +53,6 @@ fn BuildsBoard(days: u32, role: Option<Role>) -> impl IntoView {
         move || (changes.get(), train.version().get()),
         move |_| load_builds_overview(days),
     );
-    let train = use_role_at_least(Role::Operator)
-        .get_untracked()
-        .then_some(train);
     let search = RwSignal::new(String::new());
     let red_only = RwSignal::new(false);
     view! {
@@ -78,7 +75,7 @@ fn Overview(
     o: BuildsOverview,
     search: RwSignal<String>,
     red_only: RwSignal<bool>,
-    train: Option<ServerAction<TrainBuildModel>>,
+    train: ServerAction<TrainBuildModel>,
 ) -> impl IntoView {
     let BuildsOverview {
         days,

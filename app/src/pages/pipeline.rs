@@ -12,7 +12,7 @@ use crate::components::builds::{
 };
 use crate::components::chart_key::{ChartKey, Mark};
 use crate::components::common::*;
-use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
+use crate::components::layout::{provide_role, viewer_role};
 use crate::href::QueryHref;
 use crate::live::changes_on;
 use crate::model::Role;
@@ -87,9 +87,6 @@ fn PipelineLive(filters: Filters, role: Option<Role>) -> impl IntoView {
             load_pipeline(f.pipeline, f.days, f.branch, f.status, f.cursor)
         },
     );
-    let train = use_role_at_least(Role::Operator)
-        .get_untracked()
-        .then_some(train);
     view! {
         <Transition fallback=|| view! { <LoadingRows/> }>
             {move || view_data.get().map(|r| match r {
@@ -109,7 +106,7 @@ fn PipelineLive(filters: Filters, role: Option<Role>) -> impl IntoView {
 fn Pipeline(
     v: PipelineView,
     filters: Filters,
-    train: Option<ServerAction<TrainBuildModel>>,
+    train: ServerAction<TrainBuildModel>,
 ) -> impl IntoView {
     let now = now_ms();
     let s = &v.stats;
