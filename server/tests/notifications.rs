@@ -112,18 +112,7 @@ async fn notifications_are_retried_with_backoff(app: TestApp) {
         json!({"name": "db", "rank": -1, "matchers": [{"name": "job", "value": "db"}], "steps": [{"delay_s": 600, "channel": "dead"}]}),
     )
     .await;
-    send_webhook(
-        &app,
-        &admin,
-        webhook(
-            "firing",
-            vec![
-                alert("firing", "api", "critical"),
-                alert("firing", "db", "critical"),
-            ],
-        ),
-    )
-    .await;
+    fire_api_and_db(&app, &admin).await;
     let mut now = flightdeck::now_ms() + 601_000;
     app.state.alerts.escalate_due(now).await.unwrap();
     for _ in 0..10 {
@@ -166,6 +155,15 @@ async fn notifications_are_retried_with_backoff(app: TestApp) {
         .as_str()
         .unwrap()
         .contains("after 6 attempts"));
+}
+
+/// Two critical alerts firing at once, for the api and the db jobs.
+async fn fire_api_and_db(app: &TestApp, auth: &Auth) {
+    let alerts = vec![
+        alert("firing", "api", "critical"),
+        alert("firing", "db", "critical"),
+    ];
+    send_webhook(app, auth, webhook("firing", alerts)).await;
 }
 
 async fn history_kinds(app: &TestApp, auth: &Auth, id: i64) -> Vec<String> {
@@ -332,18 +330,7 @@ async fn silenced_alerts_are_kept_but_notify_nobody(app: TestApp) {
             StatusCode::UNPROCESSABLE_ENTITY
         );
     }
-    send_webhook(
-        &app,
-        &admin,
-        webhook(
-            "firing",
-            vec![
-                alert("firing", "api", "critical"),
-                alert("firing", "db", "critical"),
-            ],
-        ),
-    )
-    .await;
+    fire_api_and_db(&app, &admin).await;
     let alerts = feed(&app, &admin, "").await;
     let api = alerts.iter().find(|a| a["labels"]["job"] == "api").unwrap();
     let db = alerts.iter().find(|a| a["labels"]["job"] == "db").unwrap();
