@@ -58,6 +58,7 @@ async fn the_predictor_trains_evaluates_predicts_and_survives_a_restart(app: Tes
         "baseline_accuracy",
         "baseline_f1",
         "majority_accuracy",
+        "majority_f1",
     ] {
         let v = e[field].as_f64().unwrap_or(-1.0);
         assert!((0.0..=1.0).contains(&v), "{field}: {e}");

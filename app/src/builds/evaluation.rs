@@ -94,6 +94,10 @@ pub struct Evaluation {
     pub baseline_accuracy: f64,
     pub baseline_f1: f64,
     pub majority_accuracy: f64,
+    /// The failure F1 of "always the majority": 0 unless the majority is failure (0 in models
+    /// stored before it was recorded, when it was always shown as 0).
+    #[serde(default)]
+    pub majority_f1: f64,
     pub test_samples: usize,
     /// The probability above which the model says failure (chosen on the training part).
     pub threshold: f64,
@@ -111,7 +115,7 @@ pub fn evaluate(
     let model = scores(predicted, &actual);
     let baseline: Vec<bool> = test.iter().map(|s| s.baseline_failed).collect();
     let baseline = scores(&baseline, &actual);
-    let majority = vec![train_failure_share > 0.5; test.len()];
+    let majority = scores(&vec![train_failure_share > 0.5; test.len()], &actual);
     Evaluation {
         accuracy: model.accuracy,
         precision: model.precision,
@@ -119,7 +123,8 @@ pub fn evaluate(
         f1: model.f1,
         baseline_accuracy: baseline.accuracy,
         baseline_f1: baseline.f1,
-        majority_accuracy: scores(&majority, &actual).accuracy,
+        majority_accuracy: majority.accuracy,
+        majority_f1: majority.f1,
         test_samples: test.len(),
         threshold,
     }
@@ -219,6 +224,11 @@ mod tests {
             ),
             (2, 0.5, 1.0, 0.5)
         );
+        assert_eq!(e.majority_f1, 0.0, "the majority is success");
+        // Where failure was the majority, "always failure" catches every failure: one of two
+        // predicted right, F1 2/3.
+        let e = evaluate(&s[..2], &[false, false], 0.75, 0.5);
+        assert_eq!((e.majority_accuracy, e.majority_f1), (0.5, 2.0 / 3.0));
     }
 
     #[test]

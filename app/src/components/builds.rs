@@ -73,7 +73,7 @@ pub fn PredictorCard(
                             <tbody>
                                 <tr><th scope="row">"This model"</th><td>{percent(Some(e.accuracy))}</td><td>{format!("{:.2}", e.f1)}</td></tr>
                                 <tr><th scope="row">"Same as the last build"</th><td>{percent(Some(e.baseline_accuracy))}</td><td>{format!("{:.2}", e.baseline_f1)}</td></tr>
-                                <tr><th scope="row">"Always the majority"</th><td>{percent(Some(e.majority_accuracy))}</td><td>"0.00"</td></tr>
+                                <tr><th scope="row">"Always the majority"</th><td>{percent(Some(e.majority_accuracy))}</td><td>{format!("{:.2}", e.majority_f1)}</td></tr>
                             </tbody>
                         </table></div>
                     }.into_any()

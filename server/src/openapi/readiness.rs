@@ -195,7 +195,7 @@ pub fn schemas() -> Value {
         "BuildModel": object(&["version", "trained_at", "samples", "evaluation"], json!({ "version": s("integer"), "trained_at": s("string"), "samples": s("integer"),
             "evaluation": object(&["accuracy", "precision", "recall", "f1", "baseline_accuracy", "baseline_f1", "majority_accuracy", "test_samples"], json!({
                 "accuracy": s("number"), "precision": s("number"), "recall": s("number"), "f1": s("number"), "baseline_accuracy": s("number"),
-                "baseline_f1": s("number"), "majority_accuracy": s("number"), "test_samples": s("integer"), "threshold": s("number") })) })),
+                "baseline_f1": s("number"), "majority_accuracy": s("number"), "majority_f1": s("number"), "test_samples": s("integer"), "threshold": s("number") })) })),
         "FlagPreviewRequest": input(&[], json!({ "context": { "type": ["object", "null"], "description": "targetingKey and attributes, as OFREP's context" }, "environment": opt("string") })),
     })
 }
