@@ -26,7 +26,11 @@ with: each build's chance of failure is a logistic function of what is known bef
 pipeline's own risk, and whether the last build on the branch failed), with nothing hidden. The
 best possible predictor is then of the model's own kind, and what is lost is estimation.
 
-usage: scripts/predictor-check.py [--seeds 1-20] [--mode import|live] [--signals | --textbook]
+With --additive it is a fourth, the way a quick test might be written: risks added up, and a
+red branch staying red about half the time unless a fix lands.
+
+usage: scripts/predictor-check.py [--seeds 1-20] [--mode import|live]
+                                  [--signals | --textbook | --additive]
                                   [--binary target/release/flightdeck] [--site target/site]
 """
 import argparse
@@ -195,6 +199,51 @@ def textbook(seed, n):
     return out
 
 
+ADDITIVE_PIPELINES = [("org/api/ci", 0.03), ("org/web/ci", 0.06), ("org/e2e/tests", 0.12),
+                      ("org/infra/deploy", 0.02)]
+ADDITIVE_MESSAGES = [("feat: add {}", 0.05), ("fix: {}", -0.02), ("docs: update {}", -0.06),
+                     ("chore: bump {}", 0.04), ("refactor {}", 0.06), ("WIP {}", 0.2),
+                     ("test: cover {}", 0.0)]  # message, the risk it adds
+
+
+def additive(seed, n):
+    """A fourth history, written the way a quick test of a predictor might be: risks added up
+    (the pipeline's, one careless author and two careful-ish ones, the message, a large change,
+    Friday afternoon), halved on a green branch, and a red branch staying red about half the
+    time unless a fix lands. About 17 % of builds fail."""
+    rng = random.Random(seed)
+    authors = [(f"user{i}", 0.25 if i == 0 else 0.08 if i in (1, 2) else 0.0) for i in range(10)]
+    t = dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc)
+    last, out = {}, []
+    for i in range(n):
+        t += dt.timedelta(minutes=rng.expovariate(1 / 40))
+        (pipeline, pipeline_risk), (author, author_risk) = (rng.choice(ADDITIVE_PIPELINES),
+                                                            rng.choice(authors))
+        if rng.random() < 0.5:
+            branch, trigger = "main", "push"
+        else:
+            branch, trigger = f"feature/{author}-{rng.randint(0, 5)}", "pull_request"
+        template, message_risk = rng.choice(ADDITIVE_MESSAGES)
+        lines = int(rng.lognormvariate(4.0, 1.3))
+        p = (0.01 + pipeline_risk + author_risk + message_risk
+             + (0.2 if lines > 500 else 0.05 if lines > 150 else 0.0)
+             + (0.08 if t.weekday() == 4 and t.hour >= 15 else 0.0))
+        if last.get((pipeline, branch)):
+            p += 0.05 if template.startswith("fix") else 0.45
+        else:
+            p *= 0.5
+        p = min(max(p, 0.005), 0.95)
+        failed = rng.random() < p
+        last[(pipeline, branch)] = failed
+        build = {"source_id": f"additive-{seed}-{i}", "pipeline": pipeline, "branch": branch,
+                 "commit": "%040x" % rng.getrandbits(160), "author": author, "trigger": trigger,
+                 "message": template.format(rng.choice(SUBJECTS)),
+                 "files_changed": max(1, lines // 25), "lines_added": lines * 2 // 3,
+                 "lines_deleted": lines // 3}
+        out.append(finish(rng, build, t, failed, None, p))
+    return out
+
+
 def finish(rng, build, t, failed, real, p):
     """The build's start, outcome and test counts; `real` (None: not modelled) says whether a
     failure is real breakage, which fails many tests, or a flake, which fails one or two."""
@@ -244,7 +293,8 @@ def scores(pred, actual):
 def check(base, token, seed, n, mode, kind):
     """Runs one check against a server on a history of `kind` (plain, signals or textbook);
     returns (accuracy, f1, baseline f1, majority accuracy)."""
-    builds = textbook(seed, n) if kind == "textbook" else history(seed, n, kind == "signals")
+    builds = (textbook(seed, n) if kind == "textbook" else additive(seed, n) if kind == "additive"
+              else history(seed, n, kind == "signals"))
     outcomes = [b for b in builds if b["status"] in ("success", "failure")]
     cut = round(len(outcomes) * 0.7)
     test = outcomes[cut:]
@@ -324,8 +374,11 @@ def main():
                        help="flakes fail one or two tests, real breakage many; failed builds re-run")
     shape.add_argument("--textbook", action="store_true",
                        help="failure a logistic function of the pre-run features, nothing hidden")
+    shape.add_argument("--additive", action="store_true",
+                       help="risks added up, a red branch staying red about half the time")
     a = ap.parse_args()
-    kind = "textbook" if a.textbook else "signals" if a.signals else "plain"
+    kind = ("textbook" if a.textbook else "additive" if a.additive else "signals" if a.signals
+            else "plain")
     low, _, high = a.seeds.partition("-")
     seeds = range(int(low), int(high or low) + 1)
     accurate = better = both = 0

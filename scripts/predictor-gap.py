@@ -23,10 +23,11 @@ Then does the same with one thing added at a time:
 With --textbook, on the third history of predictor-check.py instead (failure a logistic
 function of observable features, nothing hidden), beside two ceilings: the same logistic
 regression on exactly the generator's terms (the author's and the pipeline's true risk among
-them), and the generator's own probabilities, each with Flightdeck's threshold rule.
+them), and the generator's own probabilities, each with Flightdeck's threshold rule. With
+--additive, on its fourth history, beside the generator's own probabilities.
 
 Needs numpy and scikit-learn (pip install numpy scikit-learn); not part of the test command.
-usage: scripts/predictor-gap.py [--seeds 1-30] [--textbook]
+usage: scripts/predictor-gap.py [--seeds 1-30] [--textbook | --additive]
 """
 import argparse
 import datetime as dt
@@ -140,11 +141,12 @@ def bootstrap_threshold(probabilities, actual, last_build, rounds=200):
 
 
 def measure(seeds, signals, extra, boosting=False, bootstrap=False):
-    """`signals` is True, False or "textbook"; `extra` may also be "terms" (the textbook
+    """`signals` is True, False, "textbook" or "additive"; `extra` may also be "terms" (the textbook
     generator's own terms instead of Flightdeck's features) or "truth" (its probabilities)."""
     both, accuracy, f1_gap, auc = 0, [], [], []
     for seed in seeds:
         builds = (check.textbook(seed, 3000) if signals == "textbook"
+                  else check.additive(seed, 3000) if signals == "additive"
                   else check.history(seed, 3000, signals))
         x, y, last = samples(builds, extra)
         if extra == "terms":  # the textbook generator's own terms, which it writes down
@@ -177,11 +179,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default="1-30")
     ap.add_argument("--textbook", action="store_true")
+    ap.add_argument("--additive", action="store_true")
     args = ap.parse_args()
     first, last = (int(s) for s in args.seeds.split("-"))
     seeds = range(first, last + 1)
     print("| history | features | both targets | mean accuracy | mean F1 less the last build's | ROC AUC |")
     print("|---|---|---|---|---|---|")
+    if args.additive:
+        for name, extra in (("Flightdeck's 24", None), ("the generator's probabilities", "truth")):
+            both, acc, gap, auc = measure(seeds, "additive", extra)
+            print(f"| additive | {name} | {both} of {len(seeds)} | {acc:.4f} | {gap:+.4f} | {auc:.3f} |",
+                  flush=True)
+        return
     if args.textbook:
         for name, extra in (("Flightdeck's 24", None), ("the generator's terms", "terms"),
                             ("the generator's probabilities", "truth")):
