@@ -330,6 +330,59 @@ async fn operators_train_the_model_from_the_pages(app: TestApp) {
 
 /// PostgreSQL only: a model trained through one replica is the one another replica predicts
 /// with as soon as its event arrives, not after the other's minute of polling.
+async fn the_model_is_due_again_after_500_more_finished_builds(app: TestApp) {
+    let ci = app.new_token("ci", Role::Operator).await;
+    let builds = &app.state.builds;
+    let now = flightdeck::now_ms;
+    assert_eq!(
+        builds.training_due(now()).await.unwrap(),
+        Some("no model yet")
+    );
+    let history = flightdeck::demo::builds::history(5, 20, 4, 1_764_547_200_000);
+    builds.import(history).await.unwrap();
+    let first = builds.train().await.unwrap();
+    assert_eq!(builds.training_due(now()).await.unwrap(), None);
+
+    // 499 more builds finish and a 500th is still running: not yet.
+    let more: Vec<Value> = (0..499)
+        .map(|i| {
+            build(
+                &format!("more-{i}"),
+                ["success", "failure"][usize::from(i % 4 == 0)],
+            )
+        })
+        .chain([build("last", "running")])
+        .collect();
+    let imported = app
+        .post_json("/api/v1/builds/import", &ci, Value::Array(more))
+        .await;
+    assert!(imported.status.is_success(), "{}", imported.body);
+    assert_eq!(builds.training_due(now()).await.unwrap(), None);
+    // CI reports the running one finished: the 500th.
+    let finished = app
+        .post_json("/api/v1/builds", &ci, build("last", "success"))
+        .await;
+    assert_eq!(finished.status, StatusCode::OK, "{}", finished.body);
+    let reason = Some("500 builds finished since the model was trained");
+    assert_eq!(builds.training_due(now()).await.unwrap(), reason);
+
+    // Counted in the database: a restarted (or another) replica sees the same.
+    let restarted = flightdeck::builds::Builds::start(&app.state.db, app.state.bus.clone()).await;
+    assert_eq!(restarted.model().map(|m| m.version), Some(first.version));
+    assert_eq!(restarted.training_due(now()).await.unwrap(), reason);
+    let second = restarted.train().await.unwrap();
+    assert_eq!(second.samples, first.samples + 500);
+    assert_eq!(restarted.training_due(now()).await.unwrap(), None);
+    // A day on it is due again, however few builds came.
+    assert_eq!(
+        restarted
+            .training_due(now() + 86_400_000 + 60_000)
+            .await
+            .unwrap(),
+        Some("the model is a day old")
+    );
+}
+
 #[tokio::test]
 async fn another_replica_takes_up_a_new_model_at_once() {
     let Some(app) = TestApp::on(common::Backend::Postgres).await else {
@@ -356,6 +409,7 @@ async fn another_replica_takes_up_a_new_model_at_once() {
 
 on_both_databases!(
     operators_train_the_model_from_the_pages,
+    the_model_is_due_again_after_500_more_finished_builds,
     the_predictor_trains_evaluates_predicts_and_survives_a_restart,
     the_prior_read_from_sql_is_the_one_training_computes,
     two_runs_in_the_same_second_give_the_prior_one_previous_build,

@@ -116,12 +116,6 @@ impl Build {
         self.model_version.filter(|v| *v > 0)
     }
 
-    /// Whether this delivery gives the build its first outcome (`stored` is what was kept
-    /// before): the finished builds that count toward the next retraining.
-    pub fn finishes(&self, stored: Option<&Build>) -> bool {
-        self.status.is_outcome() && stored.is_none_or(|s| !s.status.is_outcome())
-    }
-
     /// Keeps what an earlier delivery of this build said and this one leaves out: a CI that
     /// reports the change, author and message when a build starts need not repeat them when
     /// it finishes. The outcome fields are this delivery's own (a re-run clears them).
@@ -360,16 +354,6 @@ mod tests {
             cancelled.follow(&finished),
             "a finished build may change its outcome"
         );
-    }
-
-    #[test]
-    fn only_the_first_outcome_finishes_a_build() {
-        let running = stats::tests::build("main", BuildStatus::Running, 0, 0.0);
-        let failed = stats::tests::build("main", BuildStatus::Failure, 0, 60.0);
-        assert!(failed.finishes(None));
-        assert!(failed.finishes(Some(&running)));
-        assert!(!failed.finishes(Some(&failed)), "a redelivery");
-        assert!(!running.finishes(None));
     }
 
     #[test]

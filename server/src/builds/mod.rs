@@ -24,12 +24,12 @@ use app::builds::{Build, BuildOutcome, ModelInfo, PreRun, Prediction, TOPIC};
 use app::error::AppError;
 use model::Fitted;
 use sqlx::{AnyPool, Row};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Retrain after this many newly finished builds.
-pub const RETRAIN_AFTER: u64 = 500;
+pub const RETRAIN_AFTER: i64 = 500;
 const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
 /// The event a newly trained model publishes on the builds topic (`{version, samples}`).
 pub const MODEL_TRAINED: &str = "build.model_trained";
 
@@ -67,8 +67,6 @@ pub struct Builds {
     writer: tokio::sync::mpsc::Sender<writer::Job>,
     /// Imports in progress and done, which the writer's remembered priors follow.
     imports: Arc<prior_cache::Imports>,
-    /// Builds that finished since the model was trained (on this replica).
-    finished_since_training: AtomicU64,
 }
 
 /// What an import stored.
@@ -95,7 +93,6 @@ impl Builds {
             model,
             writer,
             imports,
-            finished_since_training: AtomicU64::new(0),
         });
         if let Err(e) = builds.load_model().await {
             tracing::warn!(error = %e.message, "loading the build failure model");
@@ -169,9 +166,6 @@ impl Builds {
             AppError::unavailable("The build could not be stored; send it again.")
         })??;
         self.bus.wake();
-        if stored.finished_now {
-            self.finished_since_training.fetch_add(1, Ordering::Relaxed);
-        }
         Ok((stored.build, stored.created))
     }
 
@@ -188,7 +182,6 @@ impl Builds {
             created: 0,
             updated: 0,
         };
-        let mut finished: u64 = 0;
         let (mut updates, mut new) = (Vec::new(), Vec::new());
         for mut b in batch {
             let existing = known.get(&(b.source.clone(), b.source_id.clone()));
@@ -196,7 +189,6 @@ impl Builds {
                 summary.updated += 1;
                 continue;
             }
-            finished += u64::from(b.finishes(existing));
             if existing.is_some() {
                 updates.push(b);
             } else {
@@ -213,8 +205,6 @@ impl Builds {
             .context("publishing an import")?;
         tx.commit().await.context("committing an import")?;
         self.bus.wake();
-        self.finished_since_training
-            .fetch_add(finished, Ordering::Relaxed);
         Ok(summary)
     }
 
@@ -283,7 +273,6 @@ impl Builds {
             fitted,
         });
         *self.model.write().unwrap_or_else(|e| e.into_inner()) = Some(stored.clone());
-        self.finished_since_training.store(0, Ordering::Relaxed);
         // After the model is in use, so the pages the event refreshes read it.
         self.bus.wake();
         tracing::info!(version, samples = count, "trained the build failure model");
@@ -300,16 +289,29 @@ impl Builds {
         queries::live_accuracy(&self.pool, pipeline, n).await
     }
 
-    /// Retrains daily and after every [`RETRAIN_AFTER`] newly finished builds (a model older
-    /// than a day, in the database, counts for every replica), and takes up a model another
-    /// replica trained as soon as its event arrives.
+    /// Why the model in use should be trained again now, if it should: there is none, it is
+    /// a day old, or [`RETRAIN_AFTER`] more builds have finished than it learnt from. Counted in
+    /// the database, so every replica agrees, and a restart or an import counts as well.
+    pub async fn training_due(&self, now: i64) -> Result<Option<&'static str>, AppError> {
+        let Some(model) = self.model() else {
+            return Ok(Some("no model yet"));
+        };
+        if now - model.trained_at > DAY_MS {
+            return Ok(Some("the model is a day old"));
+        }
+        let finished = queries::finished_count(&self.pool).await?;
+        Ok((finished - model.samples as i64 >= RETRAIN_AFTER)
+            .then_some("500 builds finished since the model was trained"))
+    }
+
+    /// Retrains when [`Builds::training_due`] says so, checking each minute, and takes up a
+    /// model another replica trained as soon as its event arrives.
     pub fn spawn_worker(self: &Arc<Self>) {
         let builds = self.clone();
         let mut events = self.bus.subscribe();
         tokio::spawn(async move {
-            // A failed attempt (too little history) waits an hour before the daily rule tries
-            // again.
-            let mut last_attempt = i64::MIN / 2;
+            // A failed attempt (too little history) waits an hour before the next.
+            let mut last_failure = i64::MIN / 2;
             loop {
                 let announced = tokio::select! {
                     _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => false,
@@ -318,19 +320,22 @@ impl Builds {
                 // Another replica may have trained since: the pages its event wakes here, and
                 // the predictions made here, use the new model instead of one up to a minute old.
                 let _ = builds.load_model().await;
-                if announced {
+                let now = crate::now_ms();
+                if announced || now - last_failure < HOUR_MS {
                     continue;
                 }
-                let now = crate::now_ms();
-                let stale = builds.model().is_none_or(|m| now - m.trained_at > DAY_MS)
-                    && now - last_attempt > DAY_MS / 24;
-                let many = builds.finished_since_training.load(Ordering::Relaxed) >= RETRAIN_AFTER;
-                if stale || many {
-                    last_attempt = now;
-                    if let Err(e) = builds.train().await {
-                        tracing::debug!(error = %e.message, "not retraining the build model");
-                        builds.finished_since_training.store(0, Ordering::Relaxed);
+                let reason = match builds.training_due(now).await {
+                    Ok(Some(reason)) => reason,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e.message, "checking whether the build model is due");
+                        continue;
                     }
+                };
+                tracing::debug!(reason, "training the build model");
+                if let Err(e) = builds.train().await {
+                    tracing::debug!(error = %e.message, "not retraining the build model");
+                    last_failure = now;
                 }
             }
         });

@@ -391,6 +391,15 @@ pub async fn unfinished(
     decode_all(&rows, "decoding unfinished builds")
 }
 
+/// How many builds have finished with an outcome (what a model learns from).
+pub async fn finished_count(pool: &AnyPool) -> Result<i64, AppError> {
+    sqlx::query("SELECT COUNT(*) FROM builds WHERE status IN ('success', 'failure')")
+        .fetch_one(pool)
+        .await
+        .and_then(|r| r.try_get(0))
+        .context("counting finished builds")
+}
+
 pub async fn live_accuracy(
     pool: &AnyPool,
     pipeline: Option<&str>,

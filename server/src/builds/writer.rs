@@ -31,8 +31,6 @@ pub struct Stored {
     pub build: Build,
     /// False when it updated the build with the same source id.
     pub created: bool,
-    /// It reached success or failure with this write.
-    pub finished_now: bool,
 }
 
 /// Builds per commit at most.
@@ -150,11 +148,9 @@ async fn store_on(
             stored.push(Stored {
                 build: old.clone(),
                 created: false,
-                finished_now: false,
             });
             continue;
         }
-        let finished_now = b.finishes(existing);
         let created = match existing {
             Some(old) => {
                 unwritten.write(&mut tx).await?;
@@ -206,11 +202,7 @@ async fn store_on(
             serde_json::json!({ "id": b.id, "pipeline": b.pipeline, "branch": b.branch, "status": b.status }),
         ));
         known.insert(key, b.clone());
-        stored.push(Stored {
-            build: b,
-            created,
-            finished_now,
-        });
+        stored.push(Stored { build: b, created });
     }
     unwritten.write(&mut tx).await?;
     crate::events::append_all(&mut tx, backend, TOPIC, &events)
@@ -367,7 +359,6 @@ mod tests {
             ]
         );
         assert_eq!(stored[7].build.id, stored[8].build.id);
-        assert!(stored[8].finished_now && !stored[7].finished_now);
 
         let rows = sqlx::query(
             "SELECT id, source_id, status, predicted_failure, predicted_outcome, baseline_outcome \
