@@ -38,7 +38,7 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
     // the baseline only repeats the branch's last outcome).
     let cookie = app.sign_in("admin", common::ADMIN_PASSWORD).await;
     let page = app
-        .page("/builds/pipeline?name=acme%2Fshop%2Fci&days=3650", &cookie)
+        .page("/builds/pipeline?name=acme%2Fshop%2Fci&days=365", &cookie)
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
@@ -47,7 +47,10 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
             && page.body.contains("no earlier build on this branch")
             && !page.body.contains("risk of failure")
             // The list says which predicted it when it arrived.
-            && page.body.contains(">last-build baseline<"),
+            && page.body.contains(">last-build baseline<")
+            // Nothing said its coverage: said so, with no chart on a made-up scale.
+            && page.body.contains("No coverage reported")
+            && !page.body.contains("aria-label=\"Coverage over"),
         "{}",
         page.body
     );
@@ -95,6 +98,15 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
     );
     assert_eq!(updated.json()["lines_deleted"], 4);
     assert_eq!(count(&app, &ci).await, 1);
+    let page = app
+        .page("/builds/pipeline?name=acme%2Fshop%2Fci&days=365", &cookie)
+        .await;
+    assert!(
+        page.body.contains("Coverage over 365 days: latest 81.5%")
+            && !page.body.contains("No coverage reported"),
+        "{}",
+        page.body
+    );
     // A late "running" (delivered out of order, or redelivered by hand) does not reopen it.
     let late = app
         .post_json("/api/v1/builds", &ci, build("run-1", "running"))

@@ -69,9 +69,19 @@ pub fn explain(index: usize, b: &PreRun, prior: &Prior) -> String {
             }
         }
         "no_previous_build" => "the first build on this branch".into(),
+        // A new author or pipeline reads as the prior's 20 %: what it stands for is "unknown".
+        "author_failure_rate" if prior.author.1 == 0 => {
+            "no finished build by this author yet".into()
+        }
+        "pipeline_failure_rate" if prior.pipeline.1 == 0 => {
+            "no finished build on this pipeline yet".into()
+        }
         "author_failure_rate" => {
             let ((failed, of), (long_failed, long_of)) = (prior.author, prior.author_long);
-            let recent = format!("this author's last {of} builds: {failed} failed");
+            let recent = format!(
+                "this author's last {}: {failed} failed",
+                count(i64::from(of), "build")
+            );
             if long_of > of {
                 format!("{recent} ({long_failed} of their last {long_of})")
             } else {
@@ -79,8 +89,9 @@ pub fn explain(index: usize, b: &PreRun, prior: &Prior) -> String {
             }
         }
         "pipeline_failure_rate" => format!(
-            "this pipeline's last {} builds: {} failed",
-            prior.pipeline.1, prior.pipeline.0
+            "this pipeline's last {}: {} failed",
+            count(i64::from(prior.pipeline.1), "build"),
+            prior.pipeline.0
         ),
         "hours_since_last_build" => match prior.since_last_s {
             Some(s) => format!("{} since the last build here", elapsed(s)),
@@ -240,6 +251,29 @@ mod tests {
         assert_eq!(
             explain(at("author_failure_rate"), &b, &new),
             "this author's last 3 builds: 1 failed"
+        );
+        // Nothing to go on reads as such, not as "the last 0 builds: 0 failed".
+        let none = Prior::default();
+        assert_eq!(
+            explain(at("author_failure_rate"), &b, &none),
+            "no finished build by this author yet"
+        );
+        assert_eq!(
+            explain(at("pipeline_failure_rate"), &b, &none),
+            "no finished build on this pipeline yet"
+        );
+        let one = Prior {
+            author: (0, 1),
+            pipeline: (1, 1),
+            ..Prior::default()
+        };
+        assert_eq!(
+            explain(at("author_failure_rate"), &b, &one),
+            "this author's last 1 build: 0 failed"
+        );
+        assert_eq!(
+            explain(at("pipeline_failure_rate"), &b, &one),
+            "this pipeline's last 1 build: 1 failed"
         );
     }
 

@@ -111,7 +111,8 @@ fn Pipeline(
     let now = now_ms();
     let s = &v.stats;
     let duration_svg = duration_chart(&v.charts, now);
-    let coverage_svg = coverage_chart(&v.charts, now);
+    // No chart where no build said its coverage: an empty plot would only show a made-up scale.
+    let coverage_svg = (!v.charts.coverage.is_empty()).then(|| coverage_chart(&v.charts, now));
     let c = &v.charts;
     let dots = if c.drawn() < c.finished {
         format!(
@@ -158,7 +159,16 @@ fn Pipeline(
             </section>
             <section class="card">
                 <h2>"Coverage"</h2>
-                <div class="chart" role="img" aria-label=format!("Coverage over {} days: latest {}", filters.days, s.latest_coverage.map_or("unknown".into(), |c| format!("{c:.1}%"))) inner_html=coverage_svg></div>
+                {match coverage_svg {
+                    Some(svg) => view! {
+                        <div class="chart" role="img" aria-label=format!("Coverage over {} days: latest {}", filters.days, s.latest_coverage.map_or("unknown".into(), |c| format!("{c:.1}%"))) inner_html=svg></div>
+                    }.into_any(),
+                    None => view! {
+                        <EmptyState title="No coverage reported">
+                            <p>{format!("No build of this pipeline in the last {} days said its coverage. Send coverage (0–100) with the build to POST /api/v1/builds; GitHub and GitLab webhooks do not carry it.", filters.days)}</p>
+                        </EmptyState>
+                    }.into_any(),
+                }}
             </section>
         </div>
         <BuildList list=v.list next=v.next_cursor filters/>
