@@ -242,39 +242,28 @@ mod tests {
             explain(at("author_long_failure_rate"), &b, &prior),
             "this author's last 10 builds: 4 failed (32 of their last 100)"
         );
-        // An author with fewer than ten builds has one window to speak of.
-        let new = Prior {
-            author: (1, 3),
-            author_long: (1, 3),
-            ..Prior::default()
+        // An author with fewer than ten builds has one window to speak of; nothing to go on
+        // reads as such, not as "the last 0 builds: 0 failed".
+        let said = |feature: &str, author: (u32, u32), pipeline: (u32, u32)| {
+            let prior = Prior {
+                author,
+                author_long: author,
+                pipeline,
+                ..Prior::default()
+            };
+            explain(at(feature), &b, &prior)
         };
-        assert_eq!(
-            explain(at("author_failure_rate"), &b, &new),
-            "this author's last 3 builds: 1 failed"
-        );
-        // Nothing to go on reads as such, not as "the last 0 builds: 0 failed".
-        let none = Prior::default();
-        assert_eq!(
-            explain(at("author_failure_rate"), &b, &none),
-            "no finished build by this author yet"
-        );
-        assert_eq!(
-            explain(at("pipeline_failure_rate"), &b, &none),
-            "no finished build on this pipeline yet"
-        );
-        let one = Prior {
-            author: (0, 1),
-            pipeline: (1, 1),
-            ..Prior::default()
-        };
-        assert_eq!(
-            explain(at("author_failure_rate"), &b, &one),
-            "this author's last 1 build: 0 failed"
-        );
-        assert_eq!(
-            explain(at("pipeline_failure_rate"), &b, &one),
-            "this pipeline's last 1 build: 1 failed"
-        );
+        let author = "author_failure_rate";
+        let pipeline = "pipeline_failure_rate";
+        for (feature, counts, words) in [
+            (author, (1, 3), "this author's last 3 builds: 1 failed"),
+            (author, (0, 1), "this author's last 1 build: 0 failed"),
+            (author, (0, 0), "no finished build by this author yet"),
+            (pipeline, (1, 1), "this pipeline's last 1 build: 1 failed"),
+            (pipeline, (0, 0), "no finished build on this pipeline yet"),
+        ] {
+            assert_eq!(said(feature, counts, counts), words);
+        }
     }
 
     #[test]
