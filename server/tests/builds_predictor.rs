@@ -335,13 +335,13 @@ async fn the_model_is_due_again_after_500_more_finished_builds(app: TestApp) {
     let builds = &app.state.builds;
     let now = flightdeck::now_ms;
     assert_eq!(
-        builds.training_due(now()).await.unwrap(),
+        builds.training_due(now()).await.unwrap().as_deref(),
         Some("no model yet")
     );
     let history = flightdeck::demo::builds::history(5, 20, 4, 1_764_547_200_000);
     builds.import(history).await.unwrap();
     let first = builds.train().await.unwrap();
-    assert_eq!(builds.training_due(now()).await.unwrap(), None);
+    assert_eq!(builds.training_due(now()).await.unwrap().as_deref(), None);
 
     // 499 more builds finish and a 500th is still running: not yet.
     let more: Vec<Value> = (0..499)
@@ -357,28 +357,35 @@ async fn the_model_is_due_again_after_500_more_finished_builds(app: TestApp) {
         .post_json("/api/v1/builds/import", &ci, Value::Array(more))
         .await;
     assert!(imported.status.is_success(), "{}", imported.body);
-    assert_eq!(builds.training_due(now()).await.unwrap(), None);
+    assert_eq!(builds.training_due(now()).await.unwrap().as_deref(), None);
     // CI reports the running one finished: the 500th.
     let finished = app
         .post_json("/api/v1/builds", &ci, build("last", "success"))
         .await;
     assert_eq!(finished.status, StatusCode::OK, "{}", finished.body);
     let reason = Some("500 builds finished since the model was trained");
-    assert_eq!(builds.training_due(now()).await.unwrap(), reason);
+    assert_eq!(builds.training_due(now()).await.unwrap().as_deref(), reason);
 
     // Counted in the database: a restarted (or another) replica sees the same.
     let restarted = flightdeck::builds::Builds::start(&app.state.db, app.state.bus.clone()).await;
     assert_eq!(restarted.model().map(|m| m.version), Some(first.version));
-    assert_eq!(restarted.training_due(now()).await.unwrap(), reason);
+    assert_eq!(
+        restarted.training_due(now()).await.unwrap().as_deref(),
+        reason
+    );
     let second = restarted.train().await.unwrap();
     assert_eq!(second.samples, first.samples + 500);
-    assert_eq!(restarted.training_due(now()).await.unwrap(), None);
+    assert_eq!(
+        restarted.training_due(now()).await.unwrap().as_deref(),
+        None
+    );
     // A day on it is due again, however few builds came.
     assert_eq!(
         restarted
             .training_due(now() + 86_400_000 + 60_000)
             .await
-            .unwrap(),
+            .unwrap()
+            .as_deref(),
         Some("the model is a day old")
     );
 }

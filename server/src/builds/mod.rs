@@ -292,16 +292,16 @@ impl Builds {
     /// Why the model in use should be trained again now, if it should: there is none, it is
     /// a day old, or [`RETRAIN_AFTER`] more builds have finished than it learnt from. Counted in
     /// the database, so every replica agrees, and a restart or an import counts as well.
-    pub async fn training_due(&self, now: i64) -> Result<Option<&'static str>, AppError> {
+    pub async fn training_due(&self, now: i64) -> Result<Option<String>, AppError> {
         let Some(model) = self.model() else {
-            return Ok(Some("no model yet"));
+            return Ok(Some("no model yet".into()));
         };
         if now - model.trained_at > DAY_MS {
-            return Ok(Some("the model is a day old"));
+            return Ok(Some("the model is a day old".into()));
         }
         let finished = queries::finished_count(&self.pool).await?;
         Ok((finished - model.samples as i64 >= RETRAIN_AFTER)
-            .then_some("500 builds finished since the model was trained"))
+            .then(|| format!("{RETRAIN_AFTER} builds finished since the model was trained")))
     }
 
     /// Retrains when [`Builds::training_due`] says so, checking each minute, and takes up a
@@ -332,7 +332,7 @@ impl Builds {
                         continue;
                     }
                 };
-                tracing::debug!(reason, "training the build model");
+                tracing::debug!(%reason, "training the build model");
                 if let Err(e) = builds.train().await {
                     tracing::debug!(error = %e.message, "not retraining the build model");
                     last_failure = now;
