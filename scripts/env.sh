@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$repo_root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-# Type-erased components make the WASM bundle smaller (see README, Benchmarks). The server must be
+# Type-erased components make the WASM bundle smaller (see `docs/benchmarks.md`). The server must be
 # built the same way as the browser bundle, or hydration finds markers it does not expect, so the
 # flag is set for both targets (and only through these variables, so a plain `cargo leptos build`
 # is consistent too, just larger).

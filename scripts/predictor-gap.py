@@ -15,7 +15,7 @@ Then does the same with one thing added at a time:
   broken        the hidden "branch really broken" flag (what the generator knows)
   skill         the author's hidden skill
   author_breaks the author's failures among their last 100 builds started on a green branch
-                (observable; tried in Flightdeck, see the README)
+                (observable; tried in Flightdeck, see docs/benchmarks.md)
   boosting      gradient boosting instead of the logistic regression, same features
   bootstrap     the same model, with the threshold most likely to beat both targets on 200
                 resamples of the training part instead of Flightdeck's rule

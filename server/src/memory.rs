@@ -3,7 +3,7 @@
 //!
 //! Small allocations go to mimalloc: with glibc's malloc, `malloc`, `free` and their consolidation
 //! were 15 % of the CPU of alert ingestion at 10 alerts per request, and mimalloc raised that
-//! rate by about a third (health_bench; see the README).
+//! rate by about a third (health_bench; see `docs/benchmarks.md`).
 //!
 //! Allocations of [`LARGE`] and more go to the system allocator, pinned to serve them with mmap,
 //! so they go back to the OS as soon as they are freed. The one that matters is argon2id, which

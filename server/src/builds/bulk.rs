@@ -1,7 +1,7 @@
 //! Back-filled history written as a set: many new builds in one `INSERT`, many updates in one
 //! `UPDATE`. The rows travel as one JSON parameter that the database unpacks (`json_each` on
 //! SQLite, `json_to_recordset` on PostgreSQL), as the alert writer's repeats do. An import of
-//! 100,000 builds took 14–16 s with a statement per build and takes 4–6 s so (README).
+//! 100,000 builds took 14–16 s with a statement per build and takes 4–6 s so (`docs/benchmarks.md`).
 //!
 //! The live writer does not use these: tried for its batches (of a few dozen builds), they were
 //! 5–10 % slower, its SQLite thread busier with unpacking JSON. On SQLite it numbers its new

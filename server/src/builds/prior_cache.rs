@@ -1,6 +1,6 @@
 //! The writer's memory of what its prior reads (SQLite only), so a new build on a branch, by an
 //! author and of a pipeline seen before costs no statement for its prior. Reading the prior from
-//! SQL was the gap between 2,700–3,500 new builds/s and the 5,000 target (README, Builds): its
+//! SQL was the gap between 2,700–3,500 new builds/s and the 5,000 target (`docs/benchmarks.md`, Builds): its
 //! SQL and a round trip to the connection's thread, build after build.
 //!
 //! Each branch, author and pipeline keeps its newest finished builds (a branch: every start

@@ -120,7 +120,7 @@ fn window_sql(column: &str, key: u8, limit: u8) -> String {
 /// success, all failures, counted up to 50), the author's two windows, the pipeline's window and
 /// the branch's last start: one row, each column a subquery. The writer reads a prior per new
 /// build, and on SQLite each row is a hand-over between the connection's thread and the writer
-/// (the prior was first 54 rows, then 7, one per part; see the README for what one row saved).
+/// (the prior was first 54 rows, then 7, one per part; `docs/benchmarks.md` has what one row saved).
 /// Every part keeps `status IN ('success', 'failure')`, a filter on the indexes' own `status`
 /// column (migration 0023), and a branch with no success yet counts its streak from the earliest
 /// time.
