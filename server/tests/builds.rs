@@ -48,6 +48,8 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
             && !page.body.contains("risk of failure")
             // The list says which predicted it when it arrived.
             && page.body.contains(">last-build baseline<")
+            // Every build here arrived through CI and was predicted: no note on imports.
+            && !page.body.contains("imported history, never predicted")
             // Nothing said its coverage: said so, with no chart on a made-up scale.
             && page.body.contains("No coverage reported")
             && !page.body.contains("aria-label=\"Coverage over"),
@@ -240,6 +242,17 @@ async fn an_import_is_all_or_nothing_and_lists_page(app: TestApp) {
         .post_json("/api/v1/builds/import", &ci, Value::Array(items))
         .await;
     assert_eq!(again.json()["updated"], 30, "the same source ids update");
+    // Back-filled history was never predicted: the list says why its Predicted column is empty.
+    let cookie = app.sign_in("admin", common::ADMIN_PASSWORD).await;
+    let page = app
+        .page("/builds/pipeline?name=acme%2Fshop%2Fci&days=365", &cookie)
+        .await;
+    assert!(
+        page.body.contains("not predicted: imported")
+            && page.body.contains("imported history, never predicted"),
+        "{}",
+        page.body
+    );
 
     let first = app.get("/api/v1/builds?limit=20", &ci).await.json();
     assert_eq!(first["items"].as_array().unwrap().len(), 20);

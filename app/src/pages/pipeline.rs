@@ -235,6 +235,9 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
             {if list.is_empty() {
                 view! { <p class="muted">"No build matches."</p> }.into_any()
             } else {
+                // Only imported history goes without a prediction: every build CI sends is
+                // predicted as it arrives, by the model or, before one, the baseline.
+                let unpredicted = list.iter().any(|b| b.predicted_failure.is_none());
                 view! {
                     <div class="table-wrap"><table class="table build-list phone-cards">
                         <thead><tr><th scope="col">"Started"</th><th scope="col">"Branch"</th><th scope="col">"Status"</th>
@@ -255,7 +258,7 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                                         // only repeats the last outcome (the running builds' card asks the
                                         // model of now, and may differ).
                                         {match (b.predicted_failure, b.predicting_model()) {
-                                            (None, _) => view! { "—" }.into_any(),
+                                            (None, _) => view! { <span aria-hidden="true">"—"</span><span class="sr-only">"not predicted: imported"</span> }.into_any(),
                                             (Some(p), Some(_)) => view! { {format!("{:.0}% risk", p * 100.0)} }.into_any(),
                                             (Some(p), None) => view! {
                                                 <span class="phone-label">"predicted to "</span>{if p >= 0.5 { "fail" } else { "pass" }}
@@ -267,6 +270,9 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                             }).collect_view()}
                         </tbody>
                     </table></div>
+                    {unpredicted.then(|| view! {
+                        <p class="muted small">"— under Predicted: imported history, never predicted. Each build CI sends is predicted as it arrives."</p>
+                    })}
                 }.into_any()
             }}
             <div class="pager">
