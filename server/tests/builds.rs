@@ -49,7 +49,7 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
             // The list says which predicted it when it arrived.
             && page.body.contains(">last-build baseline<")
             // Every build here arrived through CI and was predicted: no note on imports.
-            && !page.body.contains("imported history, never predicted")
+            && !page.body.contains("back-filled history is never predicted")
             // Nothing said its coverage: said so, with no chart on a made-up scale.
             && page.body.contains("No coverage reported")
             && !page.body.contains("aria-label=\"Coverage over"),
@@ -249,7 +249,7 @@ async fn an_import_is_all_or_nothing_and_lists_page(app: TestApp) {
         .await;
     assert!(
         page.body.contains("not predicted: imported")
-            && page.body.contains("imported history, never predicted"),
+            && page.body.contains("back-filled history is never predicted"),
         "{}",
         page.body
     );

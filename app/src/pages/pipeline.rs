@@ -271,7 +271,7 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                         </tbody>
                     </table></div>
                     {unpredicted.then(|| view! {
-                        <p class="muted small">"— under Predicted: imported history, never predicted. Each build CI sends is predicted as it arrives."</p>
+                        <p class="muted small">"A build with no risk shown was imported: back-filled history is never predicted. Each build CI sends is predicted as it arrives."</p>
                     })}
                 }.into_any()
             }}
