@@ -9,7 +9,7 @@ test("builds list pipelines, chart them before hydration and show a new build li
   await signIn(page, "/builds");
   const rows = page.locator(".builds-table tbody tr");
   await expect(rows).toHaveCount(4);
-  // The demo's day has failures that passed on a re-run of their commit.
+  // The demo's last days, delivered as CI sends them, have failures that passed on a re-run.
   await expect(page.locator(".builds-table").getByText(/\d+ flaky/).first()).toBeVisible();
   await expect(page.getByTestId("live-accuracy")).toBeVisible();
 

@@ -140,21 +140,20 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
     health::fill(state, &maria, addr).await?;
     flags::fill(state).await?;
     config::fill(state, &maria).await?;
-    // Three months of CI history, a model trained on it, and then the last day's builds, each
-    // predicted as it came. The imported part ends where the day begins: overlapping, a branch's
-    // list alternated between the two histories, every other build without its prediction.
+    // Three months of CI history: all but the last four days imported, a model trained on
+    // them, and then those days' builds delivered one by one as CI would send them, each
+    // predicted as it came. One history, so the days carry on from the months: the live
+    // accuracy the pages show is that of the model on builds like those it learnt from.
     let now = crate::now_ms();
-    state
-        .builds
-        .import(builds::history(17, 89, 8, now - 86_400_000))
-        .await
-        .map_err(|e| e.message)?;
+    let (older, recent): (Vec<_>, Vec<_>) = builds::history(17, 90, 8, now)
+        .into_iter()
+        .filter(|b| b.finished_at.is_none_or(|at| at <= now))
+        .partition(|b| b.started_at < now - 4 * 86_400_000);
+    state.builds.import(older).await.map_err(|e| e.message)?;
     state.builds.train().await.map_err(|e| e.message)?;
     let mut reruns = 0;
-    for mut b in builds::history(18, 1, 8, now) {
-        // Its own ids: the imported history's would make these updates of old builds.
-        b.source_id = format!("today-{}", b.source_id);
-        // The first few failures of the day were flaky: re-run on the same commit, they passed.
+    for b in recent {
+        // The first few failures were flaky: re-run on the same commit, they passed.
         let rerun = (b.status == BuildStatus::Failure && reruns < 3)
             .then(|| passed_on_rerun(&b))
             .filter(|r| r.finished_at < Some(now));
