@@ -18,9 +18,16 @@ async fn count(app: &TestApp, auth: &Auth) -> usize {
 
 async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
     let ci = app.new_token("ci", Role::Operator).await;
-    let created = app
-        .post_json("/api/v1/builds", &ci, build("run-1", "running"))
-        .await;
+    // Five days ago, so the pipeline page's year-long period holds it whenever the test runs.
+    let day = (flightdeck::now_ms() / 86_400_000 - 5) * 86_400_000;
+    let at = |h: i64, m: i64, s: i64| app::time_fmt::rfc3339(day + ((h * 60 + m) * 60 + s) * 1000);
+    let (start, end) = (at(14, 5, 0), at(14, 9, 30));
+    let run_1 = |status: &str| {
+        let mut b = build("run-1", status);
+        b["started_at"] = json!(start);
+        b
+    };
+    let created = app.post_json("/api/v1/builds", &ci, run_1("running")).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let b = created.json();
     assert_eq!(
@@ -31,7 +38,7 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
         ),
         (json!("acme/shop/ci"), json!("acme/shop"), json!("ci"))
     );
-    assert_eq!(b["started_at"], "2026-11-30T14:05:00Z");
+    assert_eq!(b["started_at"], start);
     // No model yet: the prediction stored with it is the last-build baseline's.
     assert_eq!(b["prediction"]["failure_probability"], 0.0);
     // The pipeline's page shows it running, with the baseline's pass and why (no percentage:
@@ -58,7 +65,7 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
     );
 
     // The finish says only the outcome: what the start said about the change is kept.
-    let mut done = build("run-1", "failure");
+    let mut done = run_1("failure");
     for said_at_start in [
         "author",
         "trigger",
@@ -69,7 +76,7 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
     ] {
         done.as_object_mut().unwrap().remove(said_at_start);
     }
-    done["finished_at"] = json!("2026-11-30T14:09:30Z");
+    done["finished_at"] = json!(end);
     done["tests_total"] = json!(420);
     done["tests_failed"] = json!(3);
     done["coverage"] = json!(81.5);
@@ -110,9 +117,7 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
         page.body
     );
     // A late "running" (delivered out of order, or redelivered by hand) does not reopen it.
-    let late = app
-        .post_json("/api/v1/builds", &ci, build("run-1", "running"))
-        .await;
+    let late = app.post_json("/api/v1/builds", &ci, run_1("running")).await;
     assert_eq!(late.status, StatusCode::OK, "{}", late.body);
     let kept = &app.get("/api/v1/builds", &ci).await.json()["items"][0];
     assert_eq!(
@@ -121,7 +126,7 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
             kept["finished_at"].clone(),
             kept["tests_failed"].clone()
         ),
-        (json!("failure"), json!("2026-11-30T14:09:30Z"), json!(3)),
+        (json!("failure"), json!(end), json!(3)),
         "{}",
         late.body
     );
