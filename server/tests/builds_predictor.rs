@@ -328,8 +328,8 @@ async fn operators_train_the_model_from_the_pages(app: TestApp) {
     assert_eq!(data["version"], model["version"]);
 }
 
-/// PostgreSQL only: a model trained through one replica is the one another replica predicts
-/// with as soon as its event arrives, not after the other's minute of polling.
+/// The automatic retraining rule, counted in the database: due with no model, after 500 more
+/// finished builds than the model learnt from (on any replica), and once the model is a day old.
 async fn the_model_is_due_again_after_500_more_finished_builds(app: TestApp) {
     let ci = app.new_token("ci", Role::Operator).await;
     let builds = &app.state.builds;
@@ -390,6 +390,8 @@ async fn the_model_is_due_again_after_500_more_finished_builds(app: TestApp) {
     );
 }
 
+/// PostgreSQL only: a model trained through one replica is the one another replica predicts
+/// with as soon as its event arrives, not after the other's minute of polling.
 #[tokio::test]
 async fn another_replica_takes_up_a_new_model_at_once() {
     let Some(app) = TestApp::on(common::Backend::Postgres).await else {
