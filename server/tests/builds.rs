@@ -139,6 +139,10 @@ async fn a_build_is_stored_once_and_moves_through_its_life(app: TestApp) {
         (json!({"commit": null}), "commit"),
         (json!({"started_at": null}), "started_at"),
         (json!({"started_at": "30/11/2026"}), "started_at"),
+        // Unix seconds: read as milliseconds, January 1970, the pipeline's oldest build.
+        (json!({"started_at": 1_764_910_800}), "started_at"),
+        // Year 9999: the pipeline's newest build for good.
+        (json!({"started_at": "9999-01-01T00:00:00Z"}), "started_at"),
         (json!({"status": "green"}), "status"),
         (json!({"trigger": "cron"}), "trigger"),
         (json!({"coverage": 140}), "coverage"),

@@ -93,14 +93,33 @@ fn number(
     }
 }
 
-/// RFC 3339 text or Unix milliseconds.
+/// The times a build may carry, 2000-01-01 to the end of 2099 (UTC, Unix ms). A build stored
+/// outside them would stay wrong for good: one dated in year 9999 is its pipeline's newest build
+/// forever, and Unix seconds read as milliseconds date a build in January 1970.
+pub const BUILD_TIMES: std::ops::RangeInclusive<i64> = 946_684_800_000..=4_102_444_799_999;
+
+/// A year: no build runs longer, whether it says its duration or its times do.
+const LONGEST_BUILD_S: f64 = 31_536_000.0;
+
+/// RFC 3339 text or Unix milliseconds, within [`BUILD_TIMES`].
 pub fn timestamp(o: &Map<String, Value>, name: &str) -> Field<Option<i64>> {
-    match o.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(given) => time_ms(given).map(Some).ok_or_else(|| {
-            format!("{name}: not a time; give RFC 3339 (2026-11-30T14:05:00Z) or Unix milliseconds")
-        }),
+    let given = match o.get(name) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(given) => given,
+    };
+    let ms = time_ms(given).ok_or_else(|| {
+        format!("{name}: not a time; give RFC 3339 (2026-11-30T14:05:00Z) or Unix milliseconds")
+    })?;
+    if BUILD_TIMES.contains(&ms) {
+        return Ok(Some(ms));
     }
+    let seconds =
+        given.is_number() && (BUILD_TIMES.start() / 1000..=BUILD_TIMES.end() / 1000).contains(&ms);
+    Err(if seconds {
+        format!("{name}: {ms} reads as January 1970: Unix times are in milliseconds ({ms}000)")
+    } else {
+        format!("{name}: {given} is not between the years 2000 and 2099")
+    })
 }
 
 fn choice<T>(
@@ -144,7 +163,10 @@ pub fn read(value: &Value, source: &str, id_fallback: impl FnOnce() -> String) -
     if finished_at.is_some_and(|f| f < started_at) {
         return Err("finished_at: is before started_at".into());
     }
-    let duration_s = number(o, "duration_s", 0.0..=31_536_000.0)?
+    if finished_at.is_some_and(|f| f - started_at > LONGEST_BUILD_S as i64 * 1000) {
+        return Err("finished_at: is more than a year after started_at".into());
+    }
+    let duration_s = number(o, "duration_s", 0.0..=LONGEST_BUILD_S)?
         .or_else(|| finished_at.map(|f| (f - started_at) as f64 / 1000.0));
     let tests_total = count(o, "tests_total")?;
     let tests_failed = count(o, "tests_failed")?;
@@ -283,6 +305,12 @@ mod tests {
             (json!({"commit": "xyz"}), "commit:"),
             (json!({"started_at": null}), "started_at:"),
             (json!({"started_at": "yesterday"}), "started_at:"),
+            (json!({"started_at": "9999-12-31T23:59:59Z"}), "started_at:"),
+            (json!({"started_at": 946_684_799_999_i64}), "started_at:"),
+            (
+                json!({"finished_at": 4_102_444_800_000_i64}),
+                "finished_at:",
+            ),
             (
                 json!({"finished_at": "2026-11-30T14:00:00Z"}),
                 "finished_at:",
@@ -308,6 +336,35 @@ mod tests {
             let err = read(&body, "api", || "x".into()).unwrap_err();
             assert!(err.starts_with(field), "{change}: {err}");
         }
+    }
+
+    /// Unix seconds sent by mistake are refused with the fix, not stored in January 1970; a
+    /// time past 2099 is refused too; the window's first and last instants are accepted.
+    #[test]
+    fn a_time_outside_the_years_2000_to_2099_is_refused() {
+        let at = |time: Value| {
+            let mut body = ok();
+            body["started_at"] = time;
+            body["finished_at"] = Value::Null;
+            read(&body, "api", || unreachable!())
+        };
+        assert_eq!(
+            at(json!(1_764_910_800)).unwrap_err(),
+            "started_at: 1764910800 reads as January 1970: Unix times are in milliseconds (1764910800000)"
+        );
+        let late = at(json!("2100-01-01T00:00:00Z")).unwrap_err();
+        assert!(
+            late.contains("not between the years 2000 and 2099"),
+            "{late}"
+        );
+        assert_eq!(
+            at(json!("2000-01-01T00:00:00Z")).unwrap().started_at,
+            *BUILD_TIMES.start()
+        );
+        assert_eq!(
+            at(json!("2099-12-31T23:59:59.999Z")).unwrap().started_at,
+            *BUILD_TIMES.end()
+        );
     }
 
     #[test]

@@ -98,10 +98,19 @@ fn nullable_any(mut schema: Value) -> Value {
     schema
 }
 
+/// A build's time: RFC 3339 or Unix ms, in the years 2000 to 2099 (the server's
+/// `builds::input::BUILD_TIMES`; a JSON Schema cannot bound a date-time string, so only the
+/// number's bounds are here).
+fn build_time() -> Value {
+    json!({ "anyOf": [{ "type": "string", "format": "date-time" },
+        { "type": "integer", "minimum": 946_684_800_000_i64, "maximum": 4_102_444_799_999_i64 }],
+        "description": "RFC 3339 or Unix ms, in the years 2000 to 2099" })
+}
+
 /// A build as CI sends it: every length, range and choice the server checks. Two rules only the
 /// server can check: finished_at is not before started_at, and tests_failed not above tests_total.
 fn new_build() -> Value {
-    let time = json!({ "anyOf": [{ "type": "string", "format": "date-time" }, { "type": "integer" }], "description": "RFC 3339 or Unix ms" });
+    let time = build_time();
     let count = json!({ "type": ["integer", "null"], "minimum": 0 });
     let text = |max: usize| nullable(optional_line(max));
     object(
@@ -128,7 +137,7 @@ pub fn schemas() -> Value {
     let opt = |t: &str| json!({ "type": [t, "null"] });
     let count = json!({ "type": "integer", "minimum": 0 });
     let trigger = one_of(&["push", "pull_request", "schedule", "manual", "other"]);
-    let time = json!({ "anyOf": [{ "type": "string", "format": "date-time" }, { "type": "integer" }], "description": "RFC 3339 or Unix ms" });
+    let time = build_time();
     let rollout = json!({ "type": "object", "additionalProperties": { "type": "number", "minimum": 0, "maximum": 100 }, "description": "variant → percent; the shares sum to 100" });
     let condition = json!({ "oneOf": [
         { "type": "string", "description": "attribute op value, e.g. country in [\"NL\", \"DE\"] or plan == \"pro\"" },
