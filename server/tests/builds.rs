@@ -233,7 +233,10 @@ async fn an_import_is_all_or_nothing_and_lists_page(app: TestApp) {
     );
     assert_eq!(count(&app, &ci).await, 0);
 
-    let ndjson: String = items.iter().map(|b| format!("{b}\n")).collect();
+    // As Windows PowerShell saves a file: a byte-order mark first, lines ending in CRLF.
+    let ndjson: String = std::iter::once("\u{feff}".to_string())
+        .chain(items.iter().map(|b| format!("{b}\r\n")))
+        .collect();
     let imported = app
         .post_raw(
             "/api/v1/builds/import",

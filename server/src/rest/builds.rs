@@ -75,6 +75,11 @@ async fn import(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.contains("ndjson") || t.contains("jsonl"));
+    // A file saved by Windows PowerShell starts with a byte-order mark.
+    let body = match body.starts_with(b"\xef\xbb\xbf") {
+        true => body.slice(3..),
+        false => body,
+    };
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     let ndjson = says_ndjson || first != Some(&b'[');
     let values: Vec<(String, Value)> = if ndjson {
