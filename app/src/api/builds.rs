@@ -23,8 +23,7 @@ pub struct PipelineRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BuildsOverview {
     pub days: u32,
-    /// Worst first: lowest success rate first (a pipeline with no outcome yet counts as green),
-    /// ties by name.
+    /// Worst first ([`crate::builds::stats::worst_first`]).
     pub pipelines: Vec<PipelineRow>,
     pub model: Option<ModelInfo>,
     pub accuracy: LiveAccuracy,
@@ -72,10 +71,7 @@ pub async fn load_builds_overview(days: u32) -> Result<BuildsOverview, AppError>
                         }
                     })
                     .collect();
-                pipelines.sort_by(|a, b| {
-                    let rate = |r: &PipelineRow| r.stats.success_rate.unwrap_or(1.0);
-                    rate(a).total_cmp(&rate(b))
-                });
+                pipelines.sort_by(|a, b| crate::builds::stats::worst_first(&a.stats, &b.stats));
                 Ok(BuildsOverview {
                     days,
                     pipelines,
