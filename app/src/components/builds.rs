@@ -62,7 +62,7 @@ pub fn PredictorCard(
             <h2>"Failure prediction"</h2>
             {match model {
                 None => view! {
-                    <p class="muted">"No model yet: predictions repeat the last build on the branch. One is trained within the hour once there are 30 finished builds with both outcomes (then daily, and after every 500 finished builds), or now with Train now or POST /api/v1/builds/model."</p>
+                    <p class="muted">"No model yet: predictions repeat the last build on the branch. One is trained within a minute once there are 30 finished builds with both outcomes (then daily, and after every 500 finished builds), or now with Train now or POST /api/v1/builds/model."</p>
                 }.into_any(),
                 Some(m) => {
                     let e = m.evaluation;

@@ -310,8 +310,9 @@ impl Builds {
         let builds = self.clone();
         let mut events = self.bus.subscribe();
         tokio::spawn(async move {
-            // A failed attempt (too little history) waits an hour before the next.
-            let mut last_failure = i64::MIN / 2;
+            // The last failed attempt (too little history, mostly): when, and how many builds
+            // had finished then.
+            let mut failed: Option<(i64, i64)> = None;
             loop {
                 let announced = tokio::select! {
                     _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => false,
@@ -321,8 +322,14 @@ impl Builds {
                 // the predictions made here, use the new model instead of one up to a minute old.
                 let _ = builds.load_model().await;
                 let now = crate::now_ms();
-                if announced || now - last_failure < HOUR_MS {
+                if announced {
                     continue;
+                }
+                if let Some(failed) = failed {
+                    let finished = queries::finished_count(&builds.pool).await.ok();
+                    if !finished.is_some_and(|n| try_again(failed, now, n)) {
+                        continue;
+                    }
                 }
                 let reason = match builds.training_due(now).await {
                     Ok(Some(reason)) => reason,
@@ -333,13 +340,24 @@ impl Builds {
                     }
                 };
                 tracing::debug!(%reason, "training the build model");
-                if let Err(e) = builds.train().await {
-                    tracing::debug!(error = %e.message, "not retraining the build model");
-                    last_failure = now;
-                }
+                failed = match builds.train().await {
+                    Ok(_) => None,
+                    Err(e) => {
+                        tracing::debug!(error = %e.message, "not retraining the build model");
+                        let finished = queries::finished_count(&builds.pool).await;
+                        Some((now, finished.unwrap_or(-1)))
+                    }
+                };
             }
         });
     }
+}
+
+/// After an attempt to train that failed at `at` with `finished` builds then, whether to try
+/// again: as soon as more have finished (a history imported after a first look at an empty
+/// install trains within the minute), or an hour later whatever the reason was.
+fn try_again((at, finished): (i64, i64), now: i64, finished_now: i64) -> bool {
+    finished_now != finished || now - at >= HOUR_MS
 }
 
 /// Waits for a `build.model_trained` event (by any replica, this one included).
@@ -395,5 +413,27 @@ impl app::ports::BuildsPort for Builds {
         pipeline: Option<&str>,
     ) -> Result<app::builds::LiveAccuracy, AppError> {
         Builds::live_accuracy(self, pipeline, 100).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_training_is_tried_again_once_builds_finish_or_an_hour_on() {
+        let failed = (1_000, 12);
+        assert!(
+            !try_again(failed, 1_000 + 60_000, 12),
+            "nothing new a minute later"
+        );
+        assert!(
+            try_again(failed, 1_000 + 60_000, 3_012),
+            "a history was imported"
+        );
+        assert!(
+            try_again(failed, 1_000 + HOUR_MS, 12),
+            "an hour on, whatever failed"
+        );
     }
 }
