@@ -20,6 +20,15 @@ pub fn days_from_query() -> impl Fn() -> u32 + Copy {
     range_from_query("days", &RANGES, 30)
 }
 
+/// A pipeline's page for the period `days`, its name percent-encoded: GitHub workflow names
+/// carry spaces, `&` and `#` ("Build & Deploy").
+pub fn pipeline_href(pipeline: &str, days: u32) -> String {
+    crate::href::QueryHref::new()
+        .param("name", Some(pipeline))
+        .param("days", Some(days))
+        .build("/builds/pipeline", "")
+}
+
 /// A rate as the other pages print one ("97.5%", "80%"), or "—" when there is none yet.
 pub fn percent(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| crate::health::slo::percent(v, 1))
@@ -116,5 +125,16 @@ fn TrainNow(train: ServerAction<TrainBuildModel>) -> impl IntoView {
             }.into_any(),
             Err(e) => view! { <p class="note note-error" role="alert">{e.message}</p> }.into_any(),
         })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_pipeline_link_keeps_a_workflow_name_with_spaces_ampersands_and_hashes() {
+        assert_eq!(
+            super::pipeline_href("acme/shop/Build & Deploy #2", 30),
+            "/builds/pipeline?name=acme%2Fshop%2FBuild%20%26%20Deploy%20%232&days=30"
+        );
     }
 }

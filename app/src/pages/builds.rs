@@ -6,7 +6,7 @@ use crate::api::{load_builds_overview, BuildsOverview, PipelineRow, TrainBuildMo
 use crate::builds::charts::outcome_strip;
 use crate::builds::{thousands, BuildStatus, TOPIC};
 use crate::components::builds::{
-    days_from_query, percent, span, status_badge, PredictorCard, RANGES,
+    days_from_query, percent, pipeline_href, span, status_badge, PredictorCard, RANGES,
 };
 use crate::components::common::*;
 use crate::components::layout::{provide_role, viewer_role};
@@ -115,7 +115,7 @@ fn Overview(
                             let label = format!("{} of the latest {} failed", fails, p.recent.len());
                             view! {
                                 <tr>
-                                    <th scope="row" class="pipeline-name"><a href=format!("/builds/pipeline?name={}&days={days}", s.pipeline)>{breakable(&s.pipeline)}</a></th>
+                                    <th scope="row" class="pipeline-name"><a href=pipeline_href(&s.pipeline, days)>{breakable(&s.pipeline)}</a></th>
                                     <td>{s.last_status.map(status_badge)}</td>
                                     <td>{percent(s.success_rate)}{(s.flaky_failures > 0).then(|| view! {
                                         <span class="muted small flaky" title="Failures that passed on a re-run of the same commit">
