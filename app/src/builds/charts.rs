@@ -15,6 +15,8 @@ use crate::charts::{css_hex, label_style, TimeAxis, BAD, GRID, INK, LINE, OK, WA
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
+/// Up to this many coverage reports are marked with dots on their line.
+const SPARSE: usize = 30;
 
 /// The fewest builds each rolling percentile reads; a longer period reads more (a fiftieth of
 /// the period's builds), so the lines show the trend rather than build-to-build noise.
@@ -172,7 +174,11 @@ pub fn duration_chart(charts: &PipelineCharts, now: i64) -> String {
             .x_labels(7)
             .y_labels(5)
             .x_label_formatter(&|x| axis.label(*x))
-            .y_label_formatter(&|v| format!("{v:.0} min"))
+            // Under five minutes, whole minutes would label 0 and 0.5 both "0 min".
+            .y_label_formatter(&|v| match top < 5.0 {
+                true => format!("{v:.1} min"),
+                false => format!("{v:.0} min"),
+            })
             .draw()?;
         chart.draw_series(
             charts
@@ -229,6 +235,10 @@ pub fn coverage_chart(charts: &PipelineCharts, now: i64) -> String {
             points.iter().copied(),
             LINE.stroke_width(2),
         ))?;
+        // A line needs two points: a few reports are dots as well, so one is seen at all.
+        if points.len() <= SPARSE {
+            chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, LINE.filled())))?;
+        }
         root.present()?;
         Ok(())
     })
@@ -313,6 +323,26 @@ mod tests {
         assert!(
             !duration_chart(&PipelineCharts::default(), 0).is_empty(),
             "an empty history still draws its axes"
+        );
+    }
+
+    /// One quick build: its coverage is a dot (a line of one point draws nothing), and the
+    /// duration axis labels under a minute apart (not "0 min" twice).
+    #[test]
+    fn one_quick_build_is_seen_on_both_charts() {
+        let mut b = build("main", BuildStatus::Success, 60, 20.0);
+        b.coverage = Some(80.0);
+        let charts = PipelineCharts::of(&outcomes(&[b]));
+        let now = 2 * 3_600_000;
+        assert!(coverage_chart(&charts, now).contains("<circle"));
+        let svg = duration_chart(&charts, now);
+        let labels: Vec<&str> = svg.lines().filter(|l| l.ends_with(" min")).collect();
+        let mut distinct = labels.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert!(
+            labels.len() >= 2 && distinct.len() == labels.len(),
+            "{labels:?}"
         );
     }
 

@@ -128,9 +128,10 @@ fn Pipeline(
         c.window
     );
     let summary = format!(
-        "{} builds, {} succeeded{}; p50 {}, p95 {}; longest red streak {}; mean time to recovery {}; coverage {}{}",
+        "{} {}, {}{}; p50 {}, p95 {}; longest red streak {}; mean time to recovery {}; coverage {}{}",
         crate::builds::thousands(s.builds as i64),
-        percent(s.success_rate),
+        if s.builds == 1 { "build" } else { "builds" },
+        s.success_rate.map_or("none finished yet".into(), |r| format!("{} succeeded", percent(Some(r)))),
         match s.flaky_failures {
             0 => String::new(),
             n => format!(" ({n} flaky: failed, then passed on a re-run of the same commit)"),
@@ -148,14 +149,20 @@ fn Pipeline(
         <div class="grid-2">
             <section class="card">
                 <h2>"Build duration"</h2>
-                <ChartKey entries=vec![
-                    (Mark::Dot(LINE), "passed"),
-                    (Mark::Cross(BAD), "failed"),
-                    (Mark::Line(OK), "p50"),
-                    (Mark::Line(WARN), "p95"),
-                ]/>
-                <div class="chart" role="img" data-testid="duration-chart" aria-label=format!("Build durations over {} days; failures marked in red; rolling p50 and p95. {summary}", filters.days) inner_html=duration_svg></div>
-                <p class="muted small" data-testid="duration-sample">{dots}</p>
+                {if c.finished > 0 { view! {
+                    <ChartKey entries=vec![
+                        (Mark::Dot(LINE), "passed"),
+                        (Mark::Cross(BAD), "failed"),
+                        (Mark::Line(OK), "p50"),
+                        (Mark::Line(WARN), "p95"),
+                    ]/>
+                    <div class="chart" role="img" data-testid="duration-chart" aria-label=format!("Build durations over {} days; failures marked in red; rolling p50 and p95. {summary}", filters.days) inner_html=duration_svg></div>
+                    <p class="muted small" data-testid="duration-sample">{dots}</p>
+                }.into_any() } else { view! {
+                    <EmptyState title="No finished build yet">
+                        <p>{format!("No build of this pipeline finished in the last {} days. Each one's duration shows here once it has.", filters.days)}</p>
+                    </EmptyState>
+                }.into_any() }}
             </section>
             <section class="card">
                 <h2>"Coverage"</h2>
