@@ -6,6 +6,7 @@ use super::{
     also, input, int_range, left_out_or, limit, line, list_of, nullable, object, one_of, op,
     optional_line, path_param, query, query_with, schema, PORT,
 };
+use crate::builds::input::BUILD_TIMES;
 use serde_json::{json, Value};
 
 /// `operation` (answering 201 when it creates) that answers 200 with the same body when it
@@ -98,12 +99,12 @@ fn nullable_any(mut schema: Value) -> Value {
     schema
 }
 
-/// A build's time: RFC 3339 or Unix ms, in the years 2000 to 2099 (the server's
-/// `builds::input::BUILD_TIMES`; a JSON Schema cannot bound a date-time string, so only the
-/// number's bounds are here).
+/// A build's time: RFC 3339 or Unix ms, in [`BUILD_TIMES`] (a JSON Schema cannot bound a
+/// date-time string, so only the number's bounds are here).
 fn build_time() -> Value {
+    let (earliest, latest) = (BUILD_TIMES.start(), BUILD_TIMES.end());
     json!({ "anyOf": [{ "type": "string", "format": "date-time" },
-        { "type": "integer", "minimum": 946_684_800_000_i64, "maximum": 4_102_444_799_999_i64 }],
+        { "type": "integer", "minimum": earliest, "maximum": latest }],
         "description": "RFC 3339 or Unix ms, in the years 2000 to 2099" })
 }
 
