@@ -90,6 +90,9 @@ fn insert(o: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>
     }
 }
 
+/// The branch of a GitHub run that names none.
+pub const NO_BRANCH: &str = "(no branch)";
+
 /// A `workflow_run` delivery as a build.
 pub fn from_github(body: &Value) -> Result<Value, String> {
     let run = body.get("workflow_run").ok_or("missing workflow_run")?;
@@ -126,7 +129,16 @@ pub fn from_github(body: &Value) -> Result<Value, String> {
     o.insert("pipeline".into(), json!(format!("{repo}/{workflow}")));
     o.insert("repo".into(), json!(repo));
     o.insert("workflow".into(), json!(workflow));
-    insert(&mut o, "branch", text(run, &["head_branch"]));
+    // GitHub leaves `head_branch` null for a run of no branch (a fork's deleted branch, a
+    // detached commit): the pull request's branch names it then, or it is kept as "(no branch)"
+    // rather than lost, as every run is a build.
+    let branch = text(run, &["head_branch"])
+        .or_else(|| {
+            let pr = run.pointer("/pull_requests/0/head/ref")?.as_str();
+            pr.filter(|s| !s.is_empty())
+        })
+        .unwrap_or(NO_BRANCH);
+    o.insert("branch".into(), json!(branch));
     insert(&mut o, "commit", text(run, &["head_sha"]));
     insert(
         &mut o,
@@ -254,6 +266,12 @@ mod tests {
         );
         body["workflow_run"]["run_attempt"] = json!(1);
         assert_eq!(from_github(&body).unwrap()["source_id"], "30433642");
+        // A run of no branch is still a build: its pull request's branch, or "(no branch)".
+        body["workflow_run"]["head_branch"] = Value::Null;
+        assert_eq!(from_github(&body).unwrap()["branch"], NO_BRANCH);
+        body["workflow_run"]["pull_requests"] =
+            json!([{"number": 7, "head": {"ref": "fix-cart", "sha": "acb5820"}}]);
+        assert_eq!(from_github(&body).unwrap()["branch"], "fix-cart");
     }
 
     #[test]
