@@ -103,7 +103,7 @@ pub fn range_from_query(
     ranges: &'static [(u32, &'static str)],
     default: u32,
 ) -> impl Fn() -> u32 + Copy {
-    let query = leptos_router::hooks::use_query_map();
+    let query = crate::href::use_query();
     move || {
         query
             .read()

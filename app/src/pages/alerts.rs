@@ -9,12 +9,12 @@ use crate::components::alerts::*;
 use crate::components::common::*;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::health::alert::*;
+use crate::href::use_query;
 use crate::href::QueryHref;
 use crate::live::changes_on;
 use crate::model::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn feed_href(query: &AlertQuery, cursor: Option<&str>) -> String {
@@ -27,7 +27,7 @@ fn feed_href(query: &AlertQuery, cursor: Option<&str>) -> String {
 
 #[component]
 pub fn AlertsPage() -> impl IntoView {
-    let params = use_query_map();
+    let params = use_query();
     let query = move || {
         let p = params.read();
         AlertQuery {

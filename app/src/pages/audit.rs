@@ -4,13 +4,13 @@ use crate::api::codec::resource;
 use crate::api::list_audit;
 use crate::components::audit::AuditTable;
 use crate::components::common::*;
+use crate::href::use_query;
 use crate::href::QueryHref;
 use crate::live::changes_on;
 use crate::model::{topics, AuditQuery};
 use crate::text::non_blank;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 fn query_string(query: &AuditQuery, before: Option<i64>) -> String {
     QueryHref::new()
@@ -23,7 +23,7 @@ fn query_string(query: &AuditQuery, before: Option<i64>) -> String {
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let params = use_query_map();
+    let params = use_query();
     let query = move || {
         let p = params.read();
         AuditQuery {

@@ -16,7 +16,7 @@ use leptos_meta::Title;
 #[component]
 pub fn ConfigPage() -> impl IntoView {
     let role = crate::components::layout::viewer_role();
-    let query = leptos_router::hooks::use_query_map();
+    let query = crate::href::use_query();
     let scope = move || {
         query
             .read()

@@ -14,16 +14,16 @@ use crate::deploy::{
     compare_versions, topics, Accepted, DeploymentKind, DeploymentQuery, DeploymentStatus,
     Quarantine, StatusCell,
 };
+use crate::href::use_query;
 use crate::href::QueryHref;
 use crate::live::changes_on;
 use crate::model::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn DeploymentsPage() -> impl IntoView {
-    let params = use_query_map();
+    let params = use_query();
     let query = move || {
         let p = params.read();
         // Names are slugs (validated on creation), so they need no decoding beyond this.

@@ -10,14 +10,15 @@ use crate::health::charts::latency_chart;
 use crate::health::component::{Component, ComponentDetail, ProbeResult};
 use crate::health::grid::GridFilter;
 use crate::health::{topics, HealthStatus};
+use crate::href::use_query;
 use crate::live::changes_on;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn HealthPage() -> impl IntoView {
-    let params = use_query_map();
+    let params = use_query();
     let filter = move || {
         let p = params.read();
         GridFilter {

@@ -40,7 +40,7 @@ fn href(f: &Filters, cursor: Option<i64>) -> String {
 
 #[component]
 pub fn PipelinePage() -> impl IntoView {
-    let query = leptos_router::hooks::use_query_map();
+    let query = crate::href::use_query();
     let days = days_from_query();
     let filters = move || {
         let q = query.read();

@@ -1,7 +1,7 @@
 use crate::api::SignIn;
+use crate::href::use_query;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 /// Only same-site paths are followed after sign-in, so a crafted link cannot send a user elsewhere.
 /// Browsers drop tabs and newlines from a URL and read `\\` as `/`, so `/\t/evil.example` would
@@ -23,7 +23,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let query = use_query_map();
+    let query = use_query();
     let next = move || safe_next(query.read().get("next").as_deref());
     view! {
         <Title text="Sign in"/>

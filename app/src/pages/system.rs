@@ -37,7 +37,7 @@ const RANGES: [(u32, &str); 4] = [
 #[component]
 pub fn SystemPage() -> impl IntoView {
     let hours = range_from_query("hours", &RANGES, 24);
-    let query = leptos_router::hooks::use_query_map();
+    let query = crate::href::use_query();
     let replica = move || crate::text::non_blank(query.read().get("replica"));
     view! {
         <Title text="System"/>
