@@ -1,5 +1,6 @@
 //! Links that carry a list's filters and page in the query string (audit, deployment history,
-//! alert feed, health grid), built one way so every filtered page links back to itself alike.
+//! alert feed, health grid), built one way so every filtered page links back to itself alike;
+//! and the query string as those pages read it back.
 
 use leptos::prelude::*;
 use std::fmt::Display;
@@ -92,13 +93,13 @@ fn form_decode(raw: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if hex(i + 1).is_some() && hex(i + 2).is_some() => {
-                out.push((hex(i + 1).unwrap_or(0) * 16 + hex(i + 2).unwrap_or(0)) as u8);
+        match (bytes[i], hex(i + 1), hex(i + 2)) {
+            (b'+', ..) => out.push(b' '),
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
                 i += 2;
             }
-            b => out.push(b),
+            (b, ..) => out.push(b),
         }
         i += 1;
     }
