@@ -160,6 +160,17 @@ pub fn from_github(body: &Value) -> Result<Value, String> {
     Ok(Value::Object(o))
 }
 
+/// The branch a GitLab pipeline built. GitLab 11.10 sent a merge request pipeline's `ref` as
+/// `refs/merge-requests/IID/head` (later releases went back to the branch's name): the hook's
+/// `merge_request.source_branch` names the branch then, so its builds stay one branch's.
+fn gitlab_branch<'a>(body: &'a Value, attrs: &'a Value) -> Option<&'a str> {
+    let git_ref = text(attrs, &["ref"])?;
+    if git_ref.starts_with("refs/merge-requests/") {
+        return text(body, &["merge_request", "source_branch"]).or(Some(git_ref));
+    }
+    Some(git_ref.strip_prefix("refs/heads/").unwrap_or(git_ref))
+}
+
 /// A `Pipeline Hook` delivery as a build.
 pub fn from_gitlab(body: &Value) -> Result<Value, String> {
     let attrs = body
@@ -192,7 +203,7 @@ pub fn from_gitlab(body: &Value) -> Result<Value, String> {
     o.insert("pipeline".into(), json!(format!("{project}/{name}")));
     o.insert("repo".into(), json!(project));
     o.insert("workflow".into(), json!(name));
-    insert(&mut o, "branch", text(attrs, &["ref"]));
+    insert(&mut o, "branch", gitlab_branch(body, attrs));
     insert(&mut o, "commit", text(attrs, &["sha"]));
     insert(
         &mut o,
@@ -301,6 +312,15 @@ mod tests {
         );
         assert_eq!(b["pipeline"], "gitlab-org/gitlab-test/pipeline");
         assert_eq!(b["duration_s"], 63.0);
+        assert_eq!(b["branch"], "master");
+        // A merge request pipeline's ref, as GitLab 11.10 sent it: the source branch instead.
+        let mut body = body;
+        body["object_attributes"]["ref"] = json!("refs/merge-requests/15/head");
+        body["merge_request"] =
+            json!({"iid": 15, "source_branch": "fix-cart", "target_branch": "master"});
+        assert_eq!(from_gitlab(&body).unwrap()["branch"], "fix-cart");
+        body["object_attributes"]["ref"] = json!("refs/heads/fix-cart");
+        assert_eq!(from_gitlab(&body).unwrap()["branch"], "fix-cart");
     }
 
     #[test]
