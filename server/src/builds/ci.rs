@@ -183,7 +183,8 @@ pub fn from_gitlab(body: &Value) -> Result<Value, String> {
         Some("success") => "success",
         Some("failed") => "failure",
         Some("canceled" | "skipped") => "cancelled",
-        Some("running") => "running",
+        // "canceling" (GitLab 16.11 and on) runs until its jobs stop, then "canceled" follows.
+        Some("running" | "canceling") => "running",
         _ => "queued",
     };
     let trigger = match text(attrs, &["source"]) {
@@ -321,6 +322,8 @@ mod tests {
         assert_eq!(from_gitlab(&body).unwrap()["branch"], "fix-cart");
         body["object_attributes"]["ref"] = json!("refs/heads/fix-cart");
         assert_eq!(from_gitlab(&body).unwrap()["branch"], "fix-cart");
+        body["object_attributes"]["status"] = json!("canceling");
+        assert_eq!(from_gitlab(&body).unwrap()["status"], "running");
     }
 
     #[test]
