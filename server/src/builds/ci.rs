@@ -183,7 +183,7 @@ pub fn from_gitlab(body: &Value) -> Result<Value, String> {
         Some("success") => "success",
         Some("failed") => "failure",
         Some("canceled" | "skipped") => "cancelled",
-        // "canceling" (GitLab 16.11 and on) runs until its jobs stop, then "canceled" follows.
+        // "canceling" (newer GitLab releases) runs until its jobs stop, then "canceled" follows.
         Some("running" | "canceling") => "running",
         _ => "queued",
     };
