@@ -138,6 +138,15 @@ pub fn from_github(body: &Value) -> Result<Value, String> {
             pr.filter(|s| !s.is_empty())
         })
         .unwrap_or(NO_BRANCH);
+    // A pull request from a fork names the fork's branch, often its `main`: written as GitHub
+    // writes it ("octocat:main"), so a contributor's red build does not count as this main's.
+    let fork = text(run, &["head_repository", "full_name"])
+        .filter(|head| *head != repo)
+        .and_then(|head| head.split('/').next());
+    let branch = match fork {
+        Some(owner) => format!("{owner}:{branch}"),
+        None => branch.to_string(),
+    };
     o.insert("branch".into(), json!(branch));
     insert(&mut o, "commit", text(run, &["head_sha"]));
     insert(
@@ -284,6 +293,12 @@ mod tests {
         body["workflow_run"]["pull_requests"] =
             json!([{"number": 7, "head": {"ref": "fix-cart", "sha": "acb5820"}}]);
         assert_eq!(from_github(&body).unwrap()["branch"], "fix-cart");
+        // A pull request from a fork's main is not this repository's main.
+        body["workflow_run"]["head_branch"] = json!("main");
+        body["workflow_run"]["head_repository"] = json!({"full_name": "octocat/shop"});
+        assert_eq!(from_github(&body).unwrap()["branch"], "octocat:main");
+        body["workflow_run"]["head_repository"] = json!({"full_name": "acme/shop"});
+        assert_eq!(from_github(&body).unwrap()["branch"], "main");
     }
 
     #[test]
