@@ -84,6 +84,13 @@ pub fn gitlab_attempt(mut run: Build, at: i64, stored: Option<&Build>) -> Build 
     run
 }
 
+/// A commit message as a build keeps it: a webhook's message longer than a build takes (a
+/// squash of many commits, release notes in a dependency bump) is cut, not the build refused.
+fn message(raw: Option<&str>) -> Option<String> {
+    let max = crate::builds::input::MESSAGE_MAX;
+    raw.map(|m| m.chars().take(max).collect())
+}
+
 fn insert(o: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
     if let Some(v) = value {
         o.insert(key.into(), v.into());
@@ -154,7 +161,11 @@ pub fn from_github(body: &Value) -> Result<Value, String> {
         "author",
         text(run, &["head_commit", "author", "name"]).or_else(|| text(run, &["actor", "login"])),
     );
-    insert(&mut o, "message", text(run, &["head_commit", "message"]));
+    insert(
+        &mut o,
+        "message",
+        message(text(run, &["head_commit", "message"])),
+    );
     insert(
         &mut o,
         "started_at",
@@ -220,7 +231,11 @@ pub fn from_gitlab(body: &Value) -> Result<Value, String> {
         "author",
         text(body, &["commit", "author", "name"]).or_else(|| text(body, &["user", "username"])),
     );
-    insert(&mut o, "message", text(body, &["commit", "message"]));
+    insert(
+        &mut o,
+        "message",
+        message(text(body, &["commit", "message"])),
+    );
     insert(&mut o, "started_at", time("created_at"));
     if matches!(status, "success" | "failure" | "cancelled") {
         insert(&mut o, "finished_at", time("finished_at"));
@@ -272,6 +287,14 @@ mod tests {
             (Some("2026-11-30T14:05:10Z"), Some("30433642"))
         );
         assert_eq!(done["author"], "Maria");
+        // A message longer than a build keeps (a squash of many commits) is cut to fit.
+        let long = format!("Squash\n\n{}", "commit-one".repeat(2000));
+        body["workflow_run"]["head_commit"]["message"] = json!(long);
+        let read = crate::builds::input::read(&from_github(&body).unwrap(), "github", String::new);
+        assert_eq!(
+            read.map(|b| b.message.map(|m| m.chars().count())),
+            Ok(Some(10_000))
+        );
         // "Re-run failed jobs": the same run id and commit, the next attempt.
         body["action"] = json!("requested");
         body["workflow_run"]["status"] = json!("queued");

@@ -49,10 +49,13 @@ fn free_text(name: &str, value: &Value, max: usize) -> Field<Option<String>> {
     }
 }
 
+/// The longest commit message a build keeps, in characters.
+pub const MESSAGE_MAX: usize = 10_000;
+
 /// The commit message, by either of its names.
 fn message(o: &Map<String, Value>) -> Field<Option<String>> {
     match field(o, &["message", "commit_message"]) {
-        Some((name, value)) => free_text(name, value, 10_000),
+        Some((name, value)) => free_text(name, value, MESSAGE_MAX),
         None => Ok(None),
     }
 }
