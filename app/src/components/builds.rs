@@ -91,9 +91,13 @@ pub fn PredictorCard(
             <p data-testid="live-accuracy">{if accuracy.builds == 0 {
                 "No finished build has a prediction to score yet.".to_string()
             } else {
+                let over = match accuracy.builds {
+                    1 => "the last finished build".to_string(),
+                    n => format!("the last {n} finished builds"),
+                };
                 format!(
-                    "Live, over the last {} finished builds: predictions {} right; the last-build baseline {}; always the majority {}.",
-                    accuracy.builds, percent(accuracy.accuracy), percent(accuracy.baseline_accuracy), percent(accuracy.majority_accuracy)
+                    "Live, over {over}: predictions {} right; the last-build baseline {}; always the majority {}.",
+                    percent(accuracy.accuracy), percent(accuracy.baseline_accuracy), percent(accuracy.majority_accuracy)
                 )
             }}</p>
             {can_train.then(|| view! { <TrainNow train/> })}
