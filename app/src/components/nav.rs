@@ -145,8 +145,8 @@ fn AlertBadge() -> impl IntoView {
             {move || counts.get().and_then(|r| r.ok()).filter(|c| c.total() > 0).map(|c| {
                 let class = if c.critical == 0 { "nav-badge" } else { "nav-badge nav-badge-critical" };
                 let label = format!(
-                    "{} alerts need a person ({} critical)",
-                    c.total(),
+                    "{} a person ({} critical)",
+                    crate::text::count(c.total() as usize, "alert needs", "alerts need"),
                     c.critical
                 );
                 view! {

@@ -170,8 +170,8 @@ fn ComponentDetailView(detail: ComponentDetail) -> impl IntoView {
     let chart = latency_chart(&results, c.probe.latency_threshold_ms, now_ms(), &deploys);
     let failed = results.iter().filter(|r| !r.ok).count();
     let chart_label = format!(
-        "Latency of the last {} checks; {failed} failed.{}",
-        results.len(),
+        "Latency of the last {}; {failed} failed.{}",
+        crate::text::count(results.len(), "check", "checks"),
         c.probe
             .latency_threshold_ms
             .map(|t| format!(" Threshold {t} ms."))
@@ -191,7 +191,7 @@ fn ComponentDetailView(detail: ComponentDetail) -> impl IntoView {
                     <dt>"Kind"</dt><dd>{c.kind.clone()}</dd>
                     {c.service.clone().map(|s| view! { <dt>"Service"</dt><dd>{s}</dd> })}
                     {c.environment.clone().map(|e| view! { <dt>"Environment"</dt><dd>{e}</dd> })}
-                    <dt>"Availability"</dt><dd>{availability.map(|a| crate::health::slo::percent(a, 2)).unwrap_or_else(|| "no checks yet".into())}{format!(" of the last {} checks", results.len())}</dd>
+                    <dt>"Availability"</dt><dd>{availability.map(|a| crate::health::slo::percent(a, 2)).unwrap_or_else(|| "no checks yet".into())}{format!(" of the last {}", crate::text::count(results.len(), "check", "checks"))}</dd>
                 </dl>
             </section>
             <section class="card" aria-labelledby="latency-title">
