@@ -136,9 +136,8 @@ pub fn from_github(body: &Value) -> Result<Value, String> {
     o.insert("pipeline".into(), json!(format!("{repo}/{workflow}")));
     o.insert("repo".into(), json!(repo));
     o.insert("workflow".into(), json!(workflow));
-    // GitHub leaves `head_branch` null for a run of no branch (a fork's deleted branch, a
-    // detached commit): the pull request's branch names it then, or it is kept as "(no branch)"
-    // rather than lost, as every run is a build.
+    // GitHub's schema lets `head_branch` be null: the pull request's branch names it then, or
+    // it is kept as "(no branch)" rather than lost, as every run is a build.
     let branch = text(run, &["head_branch"])
         .or_else(|| {
             let pr = run.pointer("/pull_requests/0/head/ref")?.as_str();
@@ -148,7 +147,7 @@ pub fn from_github(body: &Value) -> Result<Value, String> {
     // A pull request from a fork names the fork's branch, often its `main`: written as GitHub
     // writes it ("octocat:main"), so a contributor's red build does not count as this main's.
     let fork = text(run, &["head_repository", "full_name"])
-        .filter(|head| *head != repo)
+        .filter(|head| !head.eq_ignore_ascii_case(repo))
         .and_then(|head| head.split('/').next());
     let branch = match fork {
         Some(owner) => format!("{owner}:{branch}"),
@@ -320,7 +319,7 @@ mod tests {
         body["workflow_run"]["head_branch"] = json!("main");
         body["workflow_run"]["head_repository"] = json!({"full_name": "octocat/shop"});
         assert_eq!(from_github(&body).unwrap()["branch"], "octocat:main");
-        body["workflow_run"]["head_repository"] = json!({"full_name": "acme/shop"});
+        body["workflow_run"]["head_repository"] = json!({"full_name": "Acme/Shop"});
         assert_eq!(from_github(&body).unwrap()["branch"], "main");
     }
 
