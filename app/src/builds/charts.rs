@@ -175,9 +175,9 @@ pub fn duration_chart(charts: &PipelineCharts, now: i64) -> String {
             .y_labels(5)
             .x_label_formatter(&|x| axis.label(*x))
             // Under five minutes, whole minutes would label 0 and 0.5 both "0 min".
-            .y_label_formatter(&|v| match top < 5.0 {
-                true => format!("{v:.1} min"),
-                false => format!("{v:.0} min"),
+            .y_label_formatter(&|v| {
+                let decimals = if top < 5.0 { 1 } else { 0 };
+                format!("{v:.decimals$} min")
             })
             .draw()?;
         chart.draw_series(
