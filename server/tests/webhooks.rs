@@ -1,50 +1,13 @@
-//! Inbound CI/CD webhooks and the webhook deployer, on both databases: signatures, duplicates,
-//! ignored and malformed deliveries, size limit, what each delivery does, and quarantine.
+//! Inbound CI/CD webhooks, on both databases: signatures, duplicates, ignored and malformed
+//! deliveries, size limit, what each delivery does, and quarantine. The webhook deployer, which
+//! waits for these deliveries: `webhook_deployer.rs`.
 
 mod common;
 use app::model::Role;
 use axum::http::StatusCode;
-use common::{Auth, TestApp, DEPLOYER_SECRET, GITHUB_SECRET, GITLAB_TOKEN};
+use common::webhooks::{deployment_status, github, setup};
+use common::{Auth, TestApp, GITHUB_SECRET, GITLAB_TOKEN};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
-
-async fn setup(app: &TestApp) -> Auth {
-    let admin = app.new_token("admin-bot", Role::Admin).await;
-    app.create_service(&admin, "api").await;
-    app.create_environment(&admin, "production", 20, false)
-        .await;
-    admin
-}
-
-fn deployment_status(state: &str, version: &str, flightdeck_id: Option<i64>) -> Vec<u8> {
-    json!({
-        "action": "created",
-        "deployment_status": {"state": state},
-        "deployment": {"environment": "production", "ref": version, "sha": "a1b2c3d4e5f6",
-                        "payload": {"flightdeck_deployment_id": flightdeck_id}},
-        "repository": {"name": "api", "full_name": "shop/api"}
-    })
-    .to_string()
-    .into_bytes()
-}
-
-async fn github(app: &TestApp, event: &str, delivery: &str, body: Vec<u8>) -> common::TestResponse {
-    let signature = format!(
-        "sha256={}",
-        flightdeck::webhooks::sign(GITHUB_SECRET, &body)
-    );
-    app.post_raw(
-        "/api/v1/webhooks/github",
-        &Auth::None,
-        &[
-            ("x-github-event", event),
-            ("x-github-delivery", delivery),
-            ("x-hub-signature-256", &signature),
-        ],
-        body,
-    )
-    .await
-}
 
 async fn stored(app: &TestApp) -> i64 {
     use sqlx::Row;
@@ -143,6 +106,12 @@ async fn github_deliveries_are_verified_stored_once_and_applied(app: TestApp) {
         )
         .await;
     assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
+    // A webhook saved in GitHub without a secret: the answer says what to set.
+    assert!(
+        unsigned.body.contains("not signed") && unsigned.body.contains("secret"),
+        "{}",
+        unsigned.body
+    );
     let malformed = github(&app, "deployment_status", "d-4", b"{not json".to_vec()).await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     let incomplete = github(
@@ -207,6 +176,20 @@ async fn gitlab_and_cdevents_authenticate_their_own_way(app: TestApp) {
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let tokenless = app
+        .post_raw(
+            "/api/v1/webhooks/gitlab",
+            &Auth::None,
+            &headers("")[..2],
+            pipeline.clone(),
+        )
+        .await;
+    assert_eq!(tokenless.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        tokenless.body.contains("no X-Gitlab-Token"),
+        "{}",
+        tokenless.body
+    );
     let ok = app
         .post_raw(
             "/api/v1/webhooks/gitlab",
@@ -332,125 +315,83 @@ async fn a_quarantined_version_reported_by_ci_is_refused(app: TestApp) {
 }
 
 /// What the fake CI system received: each call's signature header and body.
-type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
-/// The webhook deployer signs its call, then waits for the CI system's status webhook.
-async fn the_webhook_deployer_waits_for_the_reported_status(app: TestApp) {
-    let received: Received = Arc::default();
-    let sink = received.clone();
-    let ci = axum::Router::new().route(
-        "/deploy",
-        axum::routing::post(
-            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let sink = sink.clone();
-                async move {
-                    let signature = headers["x-flightdeck-signature-256"]
-                        .to_str()
-                        .unwrap()
-                        .to_string();
-                    sink.lock().unwrap().push((signature, body.to_vec()));
-                    StatusCode::ACCEPTED
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, ci).await.unwrap() });
-
+/// A GitHub webhook left on its settings page's first content type sends the JSON form-encoded
+/// as `payload`, signed as sent: its ping is answered with what it should send, its workflow run
+/// is a build and its success a release, as with `application/json`.
+async fn a_form_encoded_github_delivery_is_read(app: TestApp) {
     let admin = setup(&app).await;
-    let res = app
-        .put_json(
-            "/api/v1/services/api/targets/production",
-            &admin,
-            json!({"deployer": "webhook", "url": format!("http://{addr}/deploy?token=s3cr3t-in-url"), "timeout_s": 30}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    let id = app
-        .post_json(
-            "/api/v1/deployments",
-            &admin,
-            json!({"service": "api", "environment": "production", "version": "5.0.0"}),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    app.wait_for(&format!("/api/v1/deployments/{id}"), &admin, |d| {
-        d["status"] == "running"
-    })
-    .await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while received.lock().unwrap().is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the CI system was never called"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let (signature, body) = received.lock().unwrap()[0].clone();
-    assert_eq!(
-        signature,
-        format!(
+    let run = json!({"action": "completed", "workflow": {"name": "CI"}, "repository": {"name": "api", "full_name": "shop/api"},
+        "workflow_run": {"id": 5150, "head_branch": "main", "head_sha": "a1b2c3d4e5f60718", "event": "push", "status": "completed",
+            "conclusion": "success", "run_started_at": "2026-11-30T14:05:00Z", "updated_at": "2026-11-30T14:09:00Z",
+            "head_commit": {"message": "Ship it & more: 100% done", "author": {"name": "Maria"}}}});
+    let form = |json: &str| {
+        let encoded: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("payload", json)
+            .finish();
+        encoded.into_bytes()
+    };
+    let send_event = |event: &'static str, delivery: &'static str, body: Vec<u8>| {
+        let signature = format!(
             "sha256={}",
-            flightdeck::webhooks::sign(DEPLOYER_SECRET, &body)
-        )
-    );
-    let call: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(
-        (call["deployment_id"].as_i64(), call["version"].as_str()),
-        (Some(id), Some("5.0.0"))
-    );
-    // Viewers read the log: the token in the target's URL is not in it.
-    let viewer = app.new_token("wallboard", app::model::Role::Viewer).await;
-    let log = app
-        .wait_for(
-            &format!("/api/v1/deployments/{id}/logs"),
-            &viewer,
-            |lines| {
-                lines.as_array().is_some_and(|l| {
-                    l.iter()
-                        .any(|x| x["text"].as_str().is_some_and(|t| t.starts_with("Calling")))
-                })
-            },
-        )
-        .await
-        .to_string();
-    assert!(
-        log.contains(&format!("Calling http://{addr}/deploy?•••")),
-        "{log}"
-    );
-    assert!(!log.contains("s3cr3t-in-url"), "{log}");
-
-    let res = github(
-        &app,
-        "deployment_status",
-        "w-1",
-        deployment_status("failure", "5.0.0", Some(id)),
-    )
-    .await;
-    assert_eq!(res.status, StatusCode::ACCEPTED);
-    let done = app
-        .wait_for(&format!("/api/v1/deployments/{id}"), &admin, |d| {
-            d["status"] != "running"
-        })
-        .await;
-    assert_eq!(done["status"], "failed");
-    assert!(
-        done["error"]
+            flightdeck::webhooks::sign(GITHUB_SECRET, &body)
+        );
+        let app = &app;
+        async move {
+            app.post_raw(
+                "/api/v1/webhooks/github",
+                &Auth::None,
+                &[
+                    ("content-type", "application/x-www-form-urlencoded"),
+                    ("x-github-event", event),
+                    ("x-github-delivery", delivery),
+                    ("x-hub-signature-256", &signature),
+                ],
+                body,
+            )
+            .await
+        }
+    };
+    let send = |delivery, body| send_event("workflow_run", delivery, body);
+    // Saving a webhook, GitHub pings it and shows the answer: left on "Just the push event",
+    // it is told to select Workflow runs; nothing is stored for a ping.
+    let ping = |events: Value| {
+        form(&json!({"zen": "Design for failure.", "hook_id": 12, "hook": {"type": "Repository", "events": events, "active": true}}).to_string())
+    };
+    for (delivery, events, note) in [
+        ("p-1", json!(["push"]), "select Workflow runs"),
+        ("p-2", json!(["push", "workflow_run"]), "arrive as builds"),
+    ] {
+        let answer = send_event("ping", delivery, ping(events)).await;
+        assert_eq!(answer.status, StatusCode::ACCEPTED);
+        let said = answer.json()["note"]
             .as_str()
-            .unwrap()
-            .contains("reported that the deployment failed"),
-        "{done}"
+            .unwrap_or_default()
+            .to_string();
+        assert!(said.contains(note), "{}", answer.body);
+    }
+    assert_eq!(stored(&app).await, 0);
+    let res = send("f-1", form(&run.to_string())).await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+    assert!(applied(&app, &admin, "f-1").await.starts_with("release"));
+    let builds = app.get("/api/v1/builds", &admin).await.json();
+    let build = &builds["items"][0];
+    assert_eq!(
+        (build["pipeline"].clone(), build["status"].clone()),
+        (json!("shop/api/CI"), json!("success"))
     );
+    assert_eq!(build["message"], "Ship it & more: 100% done");
+    // A form without the payload field: 400, and nothing stored.
+    let empty = send("f-2", b"other=1".to_vec()).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{}", empty.body);
+    assert!(empty.body.contains("payload"), "{}", empty.body);
+    assert_eq!(stored(&app).await, 1);
 }
 
 on_both_databases!(
+    a_form_encoded_github_delivery_is_read,
     github_deliveries_are_verified_stored_once_and_applied,
     gitlab_and_cdevents_authenticate_their_own_way,
     a_quarantined_version_reported_by_ci_is_refused,
-    the_webhook_deployer_waits_for_the_reported_status,
 );
 
 /// Without the variable, an admin sets the GitHub secret on the settings page; the page never

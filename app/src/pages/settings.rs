@@ -69,8 +69,9 @@ fn WebhookSecrets() -> impl IntoView {
         <section class="card" aria-labelledby="webhooks-title">
             <div class="card-head"><h2 id="webhooks-title">"CI/CD webhooks"</h2></div>
             <p class="muted">
-                "Point GitHub at /api/v1/webhooks/github (it signs each delivery with the secret) and GitLab at "
-                "/api/v1/webhooks/gitlab (it sends the secret token). A saved secret is never shown again."
+                "Point a GitHub webhook at /api/v1/webhooks/github for Workflow runs and Deployment statuses "
+                "(it signs each delivery with the secret), and a GitLab one at /api/v1/webhooks/gitlab for "
+                "Pipeline and Deployment events (it sends the secret token). A saved secret is never shown again."
             </p>
             {action_error(move || save.value().get())}
             {move || save.value().get().and_then(|r| r.ok()).map(|_| view! {

@@ -296,7 +296,13 @@ fn paths() -> Value {
             "description": "Stored before it is acknowledged, once per delivery id, then applied in the background. Unknown event types: 202 and ignored. Bodies over 1 MiB: 413.",
             "security": [],
             "parameters": [path_param("source", "string")],
-            "requestBody": { "required": true, "content": { "application/json": { "schema": s("object") } } },
+            "requestBody": { "required": true, "content": {
+                "application/json": { "schema": s("object") },
+                "application/x-www-form-urlencoded": { "schema": {
+                    "description": "github only: the JSON in the `payload` field, as GitHub sends it unless the webhook's content type is application/json",
+                    "type": "object", "required": ["payload"], "properties": { "payload": s("string") },
+                } },
+            } },
             "responses": {
                 "202": { "description": "Accepted (or ignored)" }, "200": { "description": "Duplicate delivery" },
                 "400": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" },

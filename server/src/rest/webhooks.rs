@@ -7,7 +7,7 @@
 use super::require;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::webhooks::{github_signature_ok, parse, NewDelivery, MAX_BODY};
+use crate::webhooks::{github_payload, github_signature_ok, parse, NewDelivery, MAX_BODY};
 use app::error::{AppError, ErrorCode};
 use app::model::{Caller, Role};
 use axum::body::Bytes;
@@ -52,7 +52,13 @@ async fn receive(
             let secret = state.secrets.get("github").await?.ok_or_else(|| {
                 unauthorized("GitHub webhooks are not set up here: an admin sets the webhook's secret in Settings (or FLIGHTDECK_GITHUB_WEBHOOK_SECRET).")
             })?;
-            if !github_signature_ok(&secret, &body, header(&headers, "x-hub-signature-256")) {
+            let signature = header(&headers, "x-hub-signature-256");
+            if signature.is_none() {
+                return Err(unauthorized(
+                    "The delivery is not signed (no X-Hub-Signature-256): give the GitHub webhook the secret set here.",
+                ));
+            }
+            if !github_signature_ok(&secret, &body, signature) {
                 return Err(unauthorized(
                     "X-Hub-Signature-256 does not match this body and the configured secret.",
                 ));
@@ -67,7 +73,11 @@ async fn receive(
             let token = state.secrets.get("gitlab").await?.ok_or_else(|| {
                 unauthorized("GitLab webhooks are not set up here: an admin sets the webhook's secret token in Settings (or FLIGHTDECK_GITLAB_WEBHOOK_TOKEN).")
             })?;
-            let given = header(&headers, "x-gitlab-token").unwrap_or("");
+            let Some(given) = header(&headers, "x-gitlab-token") else {
+                return Err(unauthorized(
+                    "The delivery has no X-Gitlab-Token: give the GitLab webhook the secret token set here.",
+                ));
+            };
             if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
                 return Err(unauthorized(
                     "X-Gitlab-Token does not match the configured token.",
@@ -101,16 +111,23 @@ async fn receive(
             .into())
         }
     };
+    let body = match source {
+        "github" => {
+            github_payload(header(&headers, "content-type"), body).map_err(AppError::bad_request)?
+        }
+        _ => body,
+    };
     let supported = match source {
         "github" => matches!(event.as_str(), "deployment_status" | "workflow_run"),
         "gitlab" => matches!(event.as_str(), "Deployment Hook" | "Pipeline Hook"),
         _ => parse::cdevents_supported(&event),
     };
     if !supported {
-        return Ok((
-            StatusCode::ACCEPTED,
-            Json(json!({ "status": "ignored", "event": event })),
-        ));
+        let mut answer = json!({ "status": "ignored", "event": event });
+        if source == "github" && event == "ping" {
+            answer["note"] = json!(crate::webhooks::github_ping_note(&body));
+        }
+        return Ok((StatusCode::ACCEPTED, Json(answer)));
     }
     let delivery_id = delivery_id
         .filter(|id| id.len() <= 200)

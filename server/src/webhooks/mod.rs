@@ -1,5 +1,5 @@
 //! CI/CD webhooks: the inbox deliveries wait in until applied, the webhook secrets, the payload
-//! parsers, and GitHub's signature. The endpoint itself is `rest/webhooks.rs`.
+//! parsers, and GitHub's signature, form-encoded body and ping. The endpoint itself is `rest/webhooks.rs`.
 
 mod inbox;
 pub mod parse;
@@ -8,6 +8,7 @@ mod secrets;
 pub use inbox::{Inbox, NewDelivery};
 pub use secrets::Secrets;
 
+use axum::body::Bytes;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -27,6 +28,43 @@ pub fn github_signature_ok(secret: &str, body: &[u8], signature: Option<&str>) -
     };
     mac.update(body);
     mac.verify_slice(&expected).is_ok()
+}
+
+/// GitHub sends `payload=<JSON>` form-encoded unless a webhook's content type is set to
+/// `application/json`, and its settings page offers the form first: the signature covers the
+/// bytes sent, and the JSON is the `payload` field.
+pub fn github_payload(content_type: Option<&str>, body: Bytes) -> Result<Bytes, String> {
+    let form = content_type.is_some_and(|t| {
+        t.to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+    });
+    if !form {
+        return Ok(body);
+    }
+    url::form_urlencoded::parse(&body)
+        .find(|(key, _)| key == "payload")
+        .map(|(_, json)| Bytes::from(json.into_owned()))
+        .ok_or_else(|| {
+            "A form-encoded delivery carries its JSON in the `payload` field, and this one has none."
+                .to_string()
+        })
+}
+
+/// GitHub pings a webhook when it is saved and shows the answer beside the delivery: whether it
+/// sends the events read here, which the webhook's settings list far from its secret.
+pub fn github_ping_note(body: &[u8]) -> String {
+    let ping: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let events: Vec<&str> = ping
+        .pointer("/hook/events")
+        .and_then(serde_json::Value::as_array)
+        .map(|events| events.iter().filter_map(|e| e.as_str()).collect())
+        .unwrap_or_default();
+    let sends = |event: &str| events.iter().any(|e| *e == event || *e == "*");
+    match (sends("workflow_run"), sends("deployment_status")) {
+        (true, _) => "Signed with the secret set here. Workflow runs arrive as builds.".into(),
+        (false, true) => "Signed with the secret set here. Deployment statuses arrive as deployments; select Workflow runs too for builds.".into(),
+        (false, false) => "Signed with the secret set here, but this webhook sends neither Workflow runs nor Deployment statuses: select Workflow runs in its settings for builds.".into(),
+    }
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {

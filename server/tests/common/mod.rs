@@ -9,6 +9,7 @@ pub mod deploy;
 pub mod flags;
 pub mod fleet;
 pub mod process;
+pub mod webhooks;
 
 use app::model::Role;
 use axum::body::Body;
@@ -268,9 +269,13 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> TestResponse {
-        let mut req = auth
-            .apply(Request::post(path))
-            .header(header::CONTENT_TYPE, "application/json");
+        let mut req = auth.apply(Request::post(path));
+        if !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+        }
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
