@@ -1,7 +1,7 @@
-//! The client commands (`ps`, `deploy`, `rollback`, `history`, `logs`): the same binary talking
-//! to a running Flightdeck over its REST API with `FLIGHTDECK_URL` and `FLIGHTDECK_TOKEN`.
-//! Errors say what to do next; deploy and rollback follow the live log and exit non-zero when
-//! the deployment does not succeed.
+//! The client commands (`ps`, `deploy`, `rollback`, `history`, `logs`, `import-github-runs`):
+//! the same binary talking to a running Flightdeck over its REST API with `FLIGHTDECK_URL` and
+//! `FLIGHTDECK_TOKEN`. Errors say what to do next; deploy and rollback follow the live log and
+//! exit non-zero when the deployment does not succeed.
 
 use crate::config::{Command, RemoteArgs};
 use app::time_fmt;
@@ -214,8 +214,62 @@ async fn wait_for(client: &Client, accepted: &Value, no_wait: bool) -> Result<()
     outcome(&done)
 }
 
+fn count(n: usize) -> String {
+    app::builds::thousands(n as i64)
+}
+
+/// Builds per import request: well inside its 100,000 builds and 64 MiB.
+const IMPORT_CHUNK: usize = 5_000;
+
+async fn import_github_runs(client: &Client) -> Result<(), ExitCode> {
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+        .map_err(|e| fail(format!("cannot read standard input: {e}")))?;
+    let mut builds = Vec::new();
+    let mut documents = 0;
+    for doc in serde_json::Deserializer::from_str(&input).into_iter::<Value>() {
+        let doc = doc.map_err(|e| fail(format!("standard input is not JSON: {e}")))?;
+        crate::builds::ci::from_github_api(&doc, &mut builds).map_err(fail)?;
+        documents += 1;
+    }
+    if documents == 0 {
+        return Err(fail("nothing on standard input: pipe in `gh api --paginate \"repos/OWNER/REPO/actions/runs?per_page=100\"`"));
+    }
+    let (mut created, mut updated) = (0, 0);
+    for (n, chunk) in builds.chunks(IMPORT_CHUNK).enumerate() {
+        let done = n * IMPORT_CHUNK;
+        let answer = client
+            .post("/builds/import", Value::Array(chunk.to_vec()))
+            .await
+            .inspect_err(|_| {
+                eprintln!(
+                    "flightdeck: runs {} to {} were not imported (the first {done} were)",
+                    done + 1,
+                    done + chunk.len()
+                )
+            })?;
+        created += answer["created"].as_u64().unwrap_or(0);
+        updated += answer["updated"].as_u64().unwrap_or(0);
+        if builds.len() > IMPORT_CHUNK {
+            eprintln!(
+                "{} of {} runs imported",
+                count(done + chunk.len()),
+                count(builds.len())
+            );
+        }
+    }
+    println!(
+        "Imported {} GitHub runs: {} new builds, {} updated.",
+        count(builds.len()),
+        count(created as usize),
+        count(updated as usize)
+    );
+    Ok(())
+}
+
 pub async fn run(command: Command) -> Result<(), ExitCode> {
     match command {
+        Command::ImportGithubRuns { remote } => import_github_runs(&Client::new(&remote)?).await,
         Command::Ps(remote) => {
             let client = Client::new(&remote)?;
             let cells = client.get("/status").await?;

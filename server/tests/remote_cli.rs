@@ -1,5 +1,6 @@
-//! The client commands of the binary (`ps`, `deploy`, `rollback`, `history`, `logs`) against a
-//! real server on a TCP port, run as a user runs them: exit codes, output and error messages.
+//! The client commands of the binary (`ps`, `deploy`, `rollback`, `history`, `logs`,
+//! `import-github-runs`) against a real server on a TCP port, run as a user runs them: exit
+//! codes, output and error messages.
 
 mod common;
 use app::model::Role;
@@ -13,15 +14,27 @@ struct Run {
 }
 
 async fn flightdeck(url: &str, token: &str, args: &[&str]) -> Run {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+    fed(url, token, args, b"").await
+}
+
+/// `flightdeck ARGS` with `input` on its standard input.
+async fn fed(url: &str, token: &str, args: &[&str], input: &[u8]) -> Run {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("FLIGHTDECK_URL", url)
         .env("FLIGHTDECK_TOKEN", token)
         .args(args)
-        .output()
-        .await
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
     Run {
         ok: out.status.success(),
         stdout: String::from_utf8_lossy(&out.stdout).into(),
@@ -180,4 +193,91 @@ async fn deploy_watch_roll_back_and_read_history_from_the_command_line() {
     )
     .await;
     assert!(confirmed.ok, "{}{}", confirmed.stdout, confirmed.stderr);
+}
+
+/// A team back-fills its GitHub Actions history from what `gh api --paginate` prints; the
+/// webhook's later delivery of a back-filled run updates that build instead of adding one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_runs_are_back_filled_from_the_command_line() {
+    let app = TestApp::sqlite().await;
+    let Auth::Bearer(token) = app.new_token("cli", Role::Operator).await else {
+        unreachable!()
+    };
+    let url = app.serve_tcp().await;
+    let run = |id: u64, status: &str, conclusion: serde_json::Value, day: u32| {
+        json!({"id": id, "name": "CI", "head_branch": "main", "head_sha": "acb5820ced9479c074f688cc328bf03f341a511d",
+            "event": "push", "status": status, "conclusion": conclusion, "run_attempt": 1,
+            "created_at": format!("2026-11-{day:02}T14:05:00Z"), "run_started_at": format!("2026-11-{day:02}T14:05:02Z"),
+            "updated_at": format!("2026-11-{day:02}T14:11:00Z"), "html_url": format!("https://github.com/acme/shop/actions/runs/{id}"),
+            "head_commit": {"message": "Fix cart", "author": {"name": "Maria"}},
+            "repository": {"name": "shop", "full_name": "acme/shop"}, "head_repository": {"full_name": "acme/shop"}})
+    };
+    // Two pages back to back, newest first, as GitHub lists them; the newest run still going.
+    let pages = format!(
+        "{}\n{}\n",
+        json!({"total_count": 3, "workflow_runs": [run(903, "in_progress", json!(null), 29), run(902, "completed", json!("failure"), 28)]}),
+        json!({"total_count": 3, "workflow_runs": [run(901, "completed", json!("success"), 27)]}),
+    );
+    let import = fed(&url, &token, &["import-github-runs"], pages.as_bytes()).await;
+    assert!(import.ok, "{}{}", import.stdout, import.stderr);
+    assert!(
+        import
+            .stdout
+            .contains("Imported 3 GitHub runs: 3 new builds, 0 updated."),
+        "{}",
+        import.stdout
+    );
+    let viewer = app.new_token("viewer", Role::Viewer).await;
+    let list = app.get("/api/v1/builds", &viewer).await.json();
+    let seen: Vec<(String, String)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["source_id"].as_str().unwrap().into(),
+                b["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("903".into(), "running".into()),
+            ("902".into(), "failure".into()),
+            ("901".into(), "success".into())
+        ],
+        "{list}"
+    );
+    // The running one finishes: its delivery updates the back-filled build.
+    let body = json!({"action": "completed", "workflow": {"name": "CI"}, "repository": {"name": "shop", "full_name": "acme/shop"},
+        "workflow_run": run(903, "completed", json!("success"), 29)})
+    .to_string()
+    .into_bytes();
+    let delivered = common::webhooks::github(&app, "workflow_run", "run-903-completed", body).await;
+    assert!(delivered.status.is_success(), "{}", delivered.body);
+    let list = app.get("/api/v1/builds", &viewer).await.json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 3, "{list}");
+    assert_eq!(list["items"][0]["status"], "success", "{list}");
+
+    // Something other than GitHub's list: nothing imported, and the error says what to pipe in.
+    let wrong = fed(
+        &url,
+        &token,
+        &["import-github-runs"],
+        br#"{"message": "Bad credentials"}"#,
+    )
+    .await;
+    assert!(!wrong.ok);
+    assert!(
+        wrong.stderr.contains("gh api --paginate"),
+        "{}",
+        wrong.stderr
+    );
+    let nothing = fed(&url, &token, &["import-github-runs"], b"").await;
+    assert!(
+        !nothing.ok && nothing.stderr.contains("nothing on standard input"),
+        "{}",
+        nothing.stderr
+    );
 }

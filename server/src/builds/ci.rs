@@ -179,15 +179,47 @@ pub fn from_github(body: &Value) -> Result<Value, String> {
     Ok(Value::Object(o))
 }
 
+/// Runs as GitHub's REST API lists them (`GET /repos/{owner}/{repo}/actions/runs`): pages of
+/// `{workflow_runs: [...]}` as `gh api --paginate` prints them, an array of pages, or runs. Each
+/// becomes the build its `workflow_run` delivery makes, keyed and named the same, so a webhook's
+/// later delivery of a back-filled run updates its build instead of adding a second one.
+pub fn from_github_api(doc: &Value, builds: &mut Vec<Value>) -> Result<(), String> {
+    match doc {
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| from_github_api(item, builds)),
+        Value::Object(o) if o.contains_key("workflow_runs") => {
+            from_github_api(&o["workflow_runs"], builds)
+        }
+        Value::Object(o) if o.contains_key("head_sha") => {
+            let delivery = json!({ "workflow_run": doc, "repository": o.get("repository") });
+            let build = from_github(&delivery)
+                .map_err(|why| format!("run {}: {why}", o.get("id").unwrap_or(&Value::Null)))?;
+            builds.push(build);
+            Ok(())
+        }
+        _ => Err("this is not GitHub's list of workflow runs ({\"workflow_runs\": [...]}, as `gh api --paginate repos/OWNER/REPO/actions/runs` prints it)".into()),
+    }
+}
+
 /// The branch a GitLab pipeline built. GitLab 11.10 sent a merge request pipeline's `ref` as
 /// `refs/merge-requests/IID/head` (later releases went back to the branch's name): the hook's
-/// `merge_request.source_branch` names the branch then, so its builds stay one branch's.
-fn gitlab_branch<'a>(body: &'a Value, attrs: &'a Value) -> Option<&'a str> {
+/// `merge_request.source_branch` names the branch then, so its builds stay one branch's. A merge
+/// request from a fork whose pipeline runs in this project names the fork's branch, often its
+/// `main`: the hook names the fork only by its project id, so the branch is `fork-ID:branch`, and
+/// a contributor's red build does not count as this project's `main`.
+fn gitlab_branch(body: &Value, attrs: &Value) -> Option<String> {
     let git_ref = text(attrs, &["ref"])?;
-    if git_ref.starts_with("refs/merge-requests/") {
-        return text(body, &["merge_request", "source_branch"]).or(Some(git_ref));
+    let request = body.get("merge_request").filter(|mr| mr.is_object());
+    let branch = match request.and_then(|mr| text(mr, &["source_branch"])) {
+        Some(source) if git_ref.starts_with("refs/merge-requests/") => source,
+        _ => git_ref.strip_prefix("refs/heads/").unwrap_or(git_ref),
+    };
+    let project = |key: &str| request.and_then(|mr| mr.get(key)).and_then(Value::as_u64);
+    match (project("source_project_id"), project("target_project_id")) {
+        (Some(source), Some(target)) if source != target => Some(format!("fork-{source}:{branch}")),
+        _ => Some(branch.to_string()),
     }
-    Some(git_ref.strip_prefix("refs/heads/").unwrap_or(git_ref))
 }
 
 /// A `Pipeline Hook` delivery as a build.
@@ -361,6 +393,68 @@ mod tests {
         assert_eq!(from_gitlab(&body).unwrap()["branch"], "fix-cart");
         body["object_attributes"]["status"] = json!("canceling");
         assert_eq!(from_gitlab(&body).unwrap()["status"], "running");
+        // A fork's merge request, its pipeline run in this project: not this project's branch.
+        body["merge_request"] = json!({"iid": 16, "source_branch": "main", "target_branch": "main",
+            "source_project_id": 2718, "target_project_id": 1});
+        body["object_attributes"]["ref"] = json!("refs/merge-requests/16/head");
+        assert_eq!(from_gitlab(&body).unwrap()["branch"], "fork-2718:main");
+        body["merge_request"]["source_project_id"] = json!(1);
+        assert_eq!(from_gitlab(&body).unwrap()["branch"], "main");
+        // A push pipeline's hook carries no merge request (`null`): the ref names the branch.
+        body["merge_request"] = Value::Null;
+        body["object_attributes"]["ref"] = json!("release/2.1");
+        assert_eq!(from_gitlab(&body).unwrap()["branch"], "release/2.1");
+    }
+
+    #[test]
+    fn runs_listed_by_githubs_api_are_the_builds_their_deliveries_make() {
+        let run = |id: u64, attempt: u32, conclusion: &str| {
+            json!({"id": id, "name": "CI", "head_branch": "main", "head_sha": "acb5820ced9479c074f688cc328bf03f341a511d",
+                "event": "push", "status": "completed", "conclusion": conclusion, "run_attempt": attempt,
+                "created_at": "2026-11-30T14:05:00Z", "run_started_at": "2026-11-30T14:05:02Z", "updated_at": "2026-11-30T14:11:00Z",
+                "html_url": format!("https://github.com/acme/shop/actions/runs/{id}"),
+                "head_commit": {"message": "Fix cart", "author": {"name": "Maria"}},
+                "repository": {"full_name": "acme/shop"}, "head_repository": {"full_name": "acme/shop"}})
+        };
+        // Two pages as `gh api --paginate` prints them, one of them a re-run's second attempt.
+        let pages = [
+            json!({"total_count": 3, "workflow_runs": [run(12, 2, "success"), run(12, 1, "failure")]}),
+            json!({"total_count": 3, "workflow_runs": [run(11, 1, "timed_out")]}),
+        ];
+        let mut builds = Vec::new();
+        for page in &pages {
+            from_github_api(page, &mut builds).unwrap();
+        }
+        let keys: Vec<(&str, &str)> = builds
+            .iter()
+            .map(|b| {
+                (
+                    b["source_id"].as_str().unwrap(),
+                    b["status"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("12/attempt-2", "success"),
+                ("12", "failure"),
+                ("11", "failure")
+            ]
+        );
+        let delivery = json!({"action": "completed", "workflow": {"name": "CI"}, "repository": {"full_name": "acme/shop"}, "workflow_run": run(12, 1, "failure")});
+        assert_eq!(
+            builds[1],
+            from_github(&delivery).unwrap(),
+            "the same build either way"
+        );
+        // An array of pages (`gh api --paginate --slurp`) reads the same.
+        let mut slurped = Vec::new();
+        from_github_api(&json!(pages), &mut slurped).unwrap();
+        assert_eq!(slurped, builds);
+        // Something else says what was expected.
+        let wrong = from_github_api(&json!({"message": "Not Found"}), &mut Vec::new());
+        assert!(wrong.unwrap_err().contains("workflow_runs"));
     }
 
     #[test]

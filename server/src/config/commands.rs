@@ -76,6 +76,15 @@ pub enum Command {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// Back-fill builds from the GitHub Actions runs read from standard input.
+    ///
+    /// Pipe in what GitHub's API lists: `gh api --paginate
+    /// "repos/OWNER/REPO/actions/runs?per_page=100" | flightdeck import-github-runs`. Each run is
+    /// stored as its webhook delivery would store it, so later deliveries update those builds.
+    ImportGithubRuns {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
     /// The log of a deployment; --follow keeps printing until it ends.
     Logs {
         id: i64,
