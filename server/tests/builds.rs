@@ -465,6 +465,22 @@ async fn simultaneous_deliveries_are_stored_once_each(app: TestApp) {
     assert_eq!(count(&app, &ci).await, 41);
 }
 
+/// Before the first build, the Builds page says how a team's CI sends them.
+async fn the_builds_page_says_how_ci_sends_builds(app: TestApp) {
+    let password = app.new_user("vera", Role::Viewer).await;
+    let cookie = app.sign_in("vera", &password).await;
+    let empty = app.page("/builds", &cookie).await.body;
+    for way in [
+        "/api/v1/webhooks/github",
+        "flightdeck import-github-runs",
+        "/api/v1/webhooks/gitlab",
+        "/settings#webhooks-title",
+        "POST /api/v1/builds/import",
+    ] {
+        assert!(empty.contains(way), "{way} in {empty}");
+    }
+}
+
 /// GitHub workflow names carry spaces, `&` and `#` (and may hold what reads as an escape, `%20`):
 /// the Builds page links to such a pipeline's page, and the page finds it.
 async fn a_pipeline_named_with_url_syntax_opens(app: TestApp) {
@@ -491,6 +507,7 @@ async fn a_pipeline_named_with_url_syntax_opens(app: TestApp) {
 }
 
 on_both_databases!(
+    the_builds_page_says_how_ci_sends_builds,
     a_pipeline_named_with_url_syntax_opens,
     a_build_is_stored_once_and_moves_through_its_life,
     an_import_is_all_or_nothing_and_lists_page,

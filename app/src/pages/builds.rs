@@ -22,7 +22,7 @@ pub fn BuildsPage() -> impl IntoView {
         <Title text="Builds"/>
         <div class="page-head">
             <h1>"Builds"</h1>
-            <p class="muted">"CI pipelines, worst first. Send builds with POST /api/v1/builds, import history with POST /api/v1/builds/import, or point GitHub (workflow_run) and GitLab (Pipeline Hook) webhooks here."</p>
+            <p class="muted">"CI pipelines, worst first, from GitHub and GitLab webhooks or POST /api/v1/builds."</p>
         </div>
         {move || {
             let current = days();
@@ -61,12 +61,30 @@ fn BuildsBoard(days: u32, role: Option<Role>) -> impl IntoView {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),
                 Ok(o) if o.pipelines.is_empty() => view! {
                     <section class="card"><EmptyState title="No builds in this period">
-                        <p>"POST /api/v1/builds {\"pipeline\": \"acme/shop/ci\", \"branch\": \"main\", \"commit\": \"0123abc\", \"started_at\": \"2026-11-30T14:05:00Z\", \"status\": \"running\"}"</p>
+                        <ConnectCi/>
                     </EmptyState></section>
                 }.into_any(),
                 Ok(o) => view! { <Overview o search red_only train/> }.into_any(),
             })}
         </Transition>
+    }
+}
+
+/// How builds get here, for a team that has sent none yet: each CI's webhook and where its
+/// secret is set, the API for anything else, and the import for the months before.
+#[component]
+fn ConnectCi() -> impl IntoView {
+    view! {
+        <ul class="connect-ci">
+            <li>"GitHub: a repository or organization webhook for "<b>"Workflow runs"</b>
+                " to "<code>"/api/v1/webhooks/github"</code>"; "<code>"flightdeck import-github-runs"</code>
+                " back-fills the runs before it (see the README)."</li>
+            <li>"GitLab: a project webhook for "<b>"Pipeline events"</b>
+                " to "<code>"/api/v1/webhooks/gitlab"</code>"."</li>
+            <li>"Their secrets: an admin sets them in "<a href="/settings#webhooks-title">"Settings, CI/CD webhooks"</a>"."</li>
+            <li>"Any other CI: "<code>"POST /api/v1/builds"</code>" when a build starts and again when it ends; "
+                <code>"POST /api/v1/builds/import"</code>" back-fills its history."</li>
+        </ul>
     }
 }
 
