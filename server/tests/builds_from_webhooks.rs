@@ -183,4 +183,69 @@ async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
     );
 }
 
-on_both_databases!(ci_webhooks_record_runs_as_builds);
+/// A run whose names are longer than a build takes is recorded under names cut to fit; one that
+/// cannot be a build at all is still acknowledged, and the answer GitHub shows beside the
+/// delivery says why it is not on the Builds page.
+async fn a_run_is_recorded_or_its_answer_says_why_not(app: TestApp) {
+    let viewer = app.new_token("viewer", Role::Viewer).await;
+    let run = |id: u64, started: &str| {
+        json!({
+            "action": "completed", "workflow": {"name": "Build, sign and publish the images to every registry we run ".repeat(4)},
+            "repository": {"full_name": "acme/storefront"},
+            "workflow_run": {"id": id, "head_branch": "main", "head_sha": "acb5820ced9479c074f688cc328bf03f341a511d",
+                "event": "push", "status": "completed", "conclusion": "failure",
+                "run_started_at": started, "updated_at": "2026-11-30T14:11:00Z"}
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let res = common::webhooks::github(
+        &app,
+        "workflow_run",
+        "long-1",
+        run(51, "2026-11-30T14:05:02Z"),
+    )
+    .await;
+    assert_eq!(res.status, 202, "{}", res.body);
+    assert!(res.json().get("build").is_none(), "{}", res.body);
+    let list = app.get("/api/v1/builds", &viewer).await.json();
+    let pipeline = list["items"][0]["pipeline"].as_str().unwrap().to_string();
+    assert!(
+        pipeline.starts_with("acme/storefront/Build, sign") && pipeline.ends_with('…'),
+        "{pipeline}"
+    );
+    assert_eq!(pipeline.chars().count(), 200);
+    let by_name = app
+        .get(
+            &format!("/api/v1/builds?pipeline={}", urlencoding(&pipeline)),
+            &viewer,
+        )
+        .await
+        .json();
+    assert_eq!(by_name["items"].as_array().unwrap().len(), 1, "{by_name}");
+
+    let res =
+        common::webhooks::github(&app, "workflow_run", "bad-time", run(52, "yesterday")).await;
+    assert_eq!(res.status, 202, "acknowledged all the same: {}", res.body);
+    let why = res.json()["build"].as_str().unwrap_or_default().to_string();
+    assert!(
+        why.contains("not recorded as a build") && why.contains("started_at"),
+        "{}",
+        res.body
+    );
+    let list = app.get("/api/v1/builds", &viewer).await.json();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "nothing stored for it: {list}"
+    );
+}
+
+fn urlencoding(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+on_both_databases!(
+    ci_webhooks_record_runs_as_builds,
+    a_run_is_recorded_or_its_answer_says_why_not
+);

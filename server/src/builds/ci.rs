@@ -91,6 +91,30 @@ fn message(raw: Option<&str>) -> Option<String> {
     raw.map(|m| m.chars().take(max).collect())
 }
 
+/// A name as a build keeps it. A webhook's name longer than a build takes (a long workflow name
+/// after a long repository's, GitLab's nested groups, a fork's long branch) is cut to fit, with
+/// "…" to say so, the same way for every delivery of the run: the run is recorded, not refused.
+fn fit(name: &str, max: usize) -> String {
+    if name.chars().count() <= max {
+        return name.to_string();
+    }
+    let mut cut: String = name.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// The names every run's build carries, each cut to fit.
+fn insert_names(o: &mut Map<String, Value>, repo: &str, workflow: &str, branch: Option<&str>) {
+    use crate::builds::input::{BRANCH_MAX, NAME_MAX};
+    o.insert(
+        "pipeline".into(),
+        json!(fit(&format!("{repo}/{workflow}"), NAME_MAX)),
+    );
+    o.insert("repo".into(), json!(fit(repo, NAME_MAX)));
+    o.insert("workflow".into(), json!(fit(workflow, NAME_MAX)));
+    insert(o, "branch", branch.map(|b| fit(b, BRANCH_MAX)));
+}
+
 fn insert(o: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
     if let Some(v) = value {
         o.insert(key.into(), v.into());
@@ -133,9 +157,6 @@ pub fn from_github(body: &Value) -> Result<Value, String> {
     let mut o = Map::new();
     o.insert("source".into(), json!("github"));
     o.insert("source_id".into(), json!(source_id));
-    o.insert("pipeline".into(), json!(format!("{repo}/{workflow}")));
-    o.insert("repo".into(), json!(repo));
-    o.insert("workflow".into(), json!(workflow));
     // GitHub's schema lets `head_branch` be null: the pull request's branch names it then, or
     // it is kept as "(no branch)" rather than lost, as every run is a build.
     let branch = text(run, &["head_branch"])
@@ -153,12 +174,14 @@ pub fn from_github(body: &Value) -> Result<Value, String> {
         Some(owner) => format!("{owner}:{branch}"),
         None => branch.to_string(),
     };
-    o.insert("branch".into(), json!(branch));
+    insert_names(&mut o, repo, workflow, Some(&branch));
     insert(&mut o, "commit", text(run, &["head_sha"]));
     insert(
         &mut o,
         "author",
-        text(run, &["head_commit", "author", "name"]).or_else(|| text(run, &["actor", "login"])),
+        text(run, &["head_commit", "author", "name"])
+            .or_else(|| text(run, &["actor", "login"]))
+            .map(|a| fit(a, crate::builds::input::NAME_MAX)),
     );
     insert(
         &mut o,
@@ -252,15 +275,14 @@ pub fn from_gitlab(body: &Value) -> Result<Value, String> {
         "source_id".into(),
         json!(id(attrs, &["id"]).ok_or("missing object_attributes.id")?),
     );
-    o.insert("pipeline".into(), json!(format!("{project}/{name}")));
-    o.insert("repo".into(), json!(project));
-    o.insert("workflow".into(), json!(name));
-    insert(&mut o, "branch", gitlab_branch(body, attrs));
+    insert_names(&mut o, project, name, gitlab_branch(body, attrs).as_deref());
     insert(&mut o, "commit", text(attrs, &["sha"]));
     insert(
         &mut o,
         "author",
-        text(body, &["commit", "author", "name"]).or_else(|| text(body, &["user", "username"])),
+        text(body, &["commit", "author", "name"])
+            .or_else(|| text(body, &["user", "username"]))
+            .map(|a| fit(a, crate::builds::input::NAME_MAX)),
     );
     insert(
         &mut o,
@@ -285,6 +307,33 @@ pub fn from_gitlab(body: &Value) -> Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_longer_than_a_build_takes_are_cut_not_refused() {
+        let workflow = "Build, sign and publish the container images to every registry ".repeat(4);
+        let delivery = json!({
+            "action": "completed", "workflow": {"name": workflow},
+            "repository": {"full_name": format!("acme/{}", "storefront-".repeat(9))},
+            "workflow_run": {"id": 7, "head_branch": format!("feature/{}", "x".repeat(240)),
+                "head_sha": "acb5820ced9479c074f688cc328bf03f341a511d", "event": "pull_request",
+                "status": "completed", "conclusion": "failure", "run_started_at": "2026-11-30T14:05:02Z",
+                "updated_at": "2026-11-30T14:11:00Z",
+                "head_repository": {"full_name": "a-contributor-with-a-long-name/storefront"}}
+        });
+        let run = from_github(&delivery).unwrap();
+        let build = crate::builds::input::read(&run, "github", || "x".into()).unwrap();
+        assert_eq!(build.pipeline.chars().count(), 200);
+        assert!(build.pipeline.starts_with("acme/storefront-") && build.pipeline.ends_with('…'));
+        assert_eq!(build.workflow.chars().count(), 200);
+        assert!(build
+            .branch
+            .starts_with("a-contributor-with-a-long-name:feature/xxx"));
+        assert_eq!(build.branch.chars().count(), 250);
+        // Every delivery of the run names the same pipeline and branch, so it stays one build.
+        assert_eq!(from_github(&delivery).unwrap(), run);
+        // A name that fits is kept whole.
+        assert_eq!(fit("acme/shop/CI", 200), "acme/shop/CI");
+    }
 
     #[test]
     fn a_workflow_run_moves_through_its_life() {

@@ -51,6 +51,10 @@ fn free_text(name: &str, value: &Value, max: usize) -> Field<Option<String>> {
 
 /// The longest commit message a build keeps, in characters.
 pub const MESSAGE_MAX: usize = 10_000;
+/// The longest pipeline, repository, workflow or author a build takes, in characters.
+pub const NAME_MAX: usize = 200;
+/// The longest branch a build takes, in characters (Git allows refs of about 250 bytes).
+pub const BRANCH_MAX: usize = 250;
 
 /// The commit message, by either of its names.
 fn message(o: &Map<String, Value>) -> Field<Option<String>> {
@@ -143,15 +147,15 @@ fn choice<T>(
 /// when the body has no id of its own (each such build is new).
 pub fn read(value: &Value, source: &str, id_fallback: impl FnOnce() -> String) -> Field<Build> {
     let o = value.as_object().ok_or("the build must be a JSON object")?;
-    let pipeline = required(o, &["pipeline"], 200)?;
+    let pipeline = required(o, &["pipeline"], NAME_MAX)?;
     let split = split_pipeline(&pipeline);
-    let repo = text(o, &["repo", "repository"], 200)?
+    let repo = text(o, &["repo", "repository"], NAME_MAX)?
         .or_else(|| split.as_ref().map(|s| s.0.clone()))
         .unwrap_or_else(|| pipeline.clone());
-    let workflow = text(o, &["workflow"], 200)?
+    let workflow = text(o, &["workflow"], NAME_MAX)?
         .or_else(|| split.as_ref().map(|s| s.1.clone()))
         .unwrap_or_else(|| pipeline.clone());
-    let branch = required(o, &["branch"], 250)?;
+    let branch = required(o, &["branch"], BRANCH_MAX)?;
     let commit = required(o, &["commit", "commit_sha", "sha"], 40)?.to_ascii_lowercase();
     check_commit(&commit)?;
     let statuses = BuildStatus::ALL
@@ -202,7 +206,7 @@ pub fn read(value: &Value, source: &str, id_fallback: impl FnOnce() -> String) -
         workflow,
         branch,
         commit,
-        author: text(o, &["author"], 200)?,
+        author: text(o, &["author"], NAME_MAX)?,
         trigger,
         message: message(o)?,
         files_changed: count(o, "files_changed")?,
@@ -230,10 +234,10 @@ pub fn read_pre_run(value: &Value) -> Field<PreRun> {
         check_commit(c)?;
     }
     Ok(PreRun {
-        pipeline: required(o, &["pipeline"], 200)?,
-        branch: required(o, &["branch"], 250)?,
+        pipeline: required(o, &["pipeline"], NAME_MAX)?,
+        branch: required(o, &["branch"], BRANCH_MAX)?,
         commit,
-        author: text(o, &["author"], 200)?,
+        author: text(o, &["author"], NAME_MAX)?,
         trigger: choice(o, "trigger", BuildTrigger::parse, &trigger_names())?,
         message: message(o)?,
         files_changed: count(o, "files_changed")?,

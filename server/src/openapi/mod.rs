@@ -304,7 +304,7 @@ fn paths() -> Value {
                 } },
             } },
             "responses": {
-                "202": { "description": "Accepted (or ignored)" }, "200": { "description": "Duplicate delivery" },
+                "202": { "description": "Accepted (or ignored); for a CI run that could not be recorded as a build, `build` says why" }, "200": { "description": "Duplicate delivery" },
                 "400": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" },
                 "404": { "$ref": "#/components/responses/Error" }, "413": { "$ref": "#/components/responses/Error" },
             },

@@ -148,6 +148,7 @@ async fn receive(
         ("gitlab", "Pipeline Hook") => Some(crate::builds::ci::from_gitlab(&json)),
         _ => None,
     };
+    let mut not_recorded = None;
     if let Some(run) = run {
         let build =
             run.and_then(|v| crate::builds::input::read(&v, source, || delivery_id.clone()));
@@ -160,7 +161,10 @@ async fn receive(
                 }
                 state.builds.ingest(build).await?;
             }
-            Err(why) => tracing::warn!(%why, %event, "a CI run was not recorded as a build"),
+            Err(why) => {
+                tracing::warn!(%why, %event, "a CI run was not recorded as a build");
+                not_recorded = Some(format!("This run was not recorded as a build: {why}."));
+            }
         }
     }
     let body = String::from_utf8(body.to_vec())
@@ -179,10 +183,12 @@ async fn receive(
     } else {
         (StatusCode::OK, "duplicate")
     };
-    Ok((
-        status,
-        Json(json!({ "status": label, "delivery_id": delivery_id, "event": event })),
-    ))
+    let mut answer = json!({ "status": label, "delivery_id": delivery_id, "event": event });
+    if let Some(why) = not_recorded {
+        // GitHub and GitLab show the answer beside the delivery, where whoever set it up looks.
+        answer["build"] = json!(why);
+    }
+    Ok((status, Json(answer)))
 }
 
 /// The latest deliveries and what applying them did (admins), newest first.
