@@ -212,9 +212,14 @@ pub trait SystemPort: Send + Sync + 'static {
     ) -> Result<Vec<crate::system::HealthSample>, AppError>;
 }
 
-/// Settings an admin changes in the UI: today the CI/CD webhook secrets.
+/// Settings an admin changes in the UI: today the CI/CD webhook secrets, and the deliveries
+/// that show whether the webhooks work.
 #[async_trait]
 pub trait SettingsPort: Send + Sync + 'static {
+    /// The latest deliveries, newest first.
+    async fn webhook_deliveries(
+        &self,
+    ) -> Result<Vec<crate::webhook_settings::WebhookDelivery>, AppError>;
     async fn webhook_secrets(
         &self,
     ) -> Result<Vec<crate::webhook_settings::WebhookSecretStatus>, AppError>;

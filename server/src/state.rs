@@ -91,7 +91,10 @@ impl AppState {
             components: self.components.clone(),
             deployments: self.deployments.clone(),
             flags: self.flags.clone(),
-            settings: self.secrets.clone(),
+            settings: Arc::new(crate::webhooks::WebhookSettings {
+                secrets: self.secrets.clone(),
+                inbox: self.inbox.clone(),
+            }),
             slos: self.slos.clone(),
             system: Arc::new(crate::system::SystemHealth(self.db.pool.clone())),
             reads: self.reads.clone(),

@@ -465,4 +465,20 @@ async fn an_admin_sets_a_webhook_secret_in_settings() {
         .audit_actions()
         .await
         .contains(&"webhook.secret_set".to_string()));
+
+    // The settings page then lists the delivery and what it did; the list is admins' only.
+    let page = app.page("/settings", &session).await.body;
+    for shown in [
+        "Recent webhook deliveries",
+        "GitHub Workflow run",
+        "s-2",
+        "Applied",
+        "release abcdef012345 of api",
+    ] {
+        assert!(page.contains(shown), "{shown} in {page}");
+    }
+    let listed = app.server_fn("webhook_deliveries", &viewer, &[]).await;
+    assert_eq!(listed.status, StatusCode::FORBIDDEN);
+    let viewers_page = app.page("/settings", &viewer).await.body;
+    assert!(!viewers_page.contains("Recent webhook deliveries"));
 }

@@ -184,6 +184,19 @@ pub async fn webhook_secrets() -> Result<Vec<crate::webhook_settings::WebhookSec
     )
 }
 
+/// The latest CI/CD webhook deliveries and what applying them did. Admins only.
+#[server(endpoint = "webhook_deliveries")]
+pub async fn webhook_deliveries() -> Result<Vec<crate::webhook_settings::WebhookDelivery>, AppError>
+{
+    reply(
+        async {
+            require(Role::Admin)?;
+            ports()?.settings.webhook_deliveries().await
+        }
+        .await,
+    )
+}
+
 #[server(endpoint = "webhook_secret_set")]
 pub async fn set_webhook_secret(source: String, secret: String) -> Result<(), AppError> {
     reply(

@@ -81,7 +81,8 @@ fn ConnectCi() -> impl IntoView {
                 " back-fills the runs before it (see the README)."</li>
             <li>"GitLab: a project webhook for "<b>"Pipeline events"</b>
                 " to "<code>"/api/v1/webhooks/gitlab"</code>"."</li>
-            <li>"Their secrets: an admin sets them in "<a href="/settings#webhooks-title">"Settings, CI/CD webhooks"</a>"."</li>
+            <li>"Their secrets: an admin sets them in "<a href="/settings#webhooks-title">"Settings, CI/CD webhooks"</a>
+                ", which lists the latest deliveries too."</li>
             <li>"Any other CI: "<code>"POST /api/v1/builds"</code>" when a build starts and again when it ends; "
                 <code>"POST /api/v1/builds/import"</code>" back-fills its history."</li>
         </ul>

@@ -22,6 +22,7 @@ mod settings;
 mod signin;
 mod slos;
 mod system;
+mod webhook_deliveries;
 
 pub use crate::components::nav::Section;
 pub use alert::AlertPage;

@@ -3,6 +3,7 @@
 //! secret is never shown again after it is saved.
 
 use super::alert_routing::AlertRouting;
+use super::webhook_deliveries::WebhookDeliveries;
 use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
@@ -50,7 +51,7 @@ fn SettingsSections(role: Option<Role>, me: Option<String>) -> impl IntoView {
         <Users is_admin me/>
         // The role is fixed for the life of the page, so this branch is too.
         {if is_admin.get_untracked() {
-            view! { <Tokens/><WebhookSecrets/> }.into_any()
+            view! { <Tokens/><WebhookSecrets/><WebhookDeliveries/> }.into_any()
         } else {
             view! {
                 <section class="card"><h2>"API tokens"</h2>

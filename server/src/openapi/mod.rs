@@ -309,7 +309,7 @@ fn paths() -> Value {
                 "404": { "$ref": "#/components/responses/Error" }, "413": { "$ref": "#/components/responses/Error" },
             },
         } },
-        "/webhooks/deliveries": { "get": op("The latest 100 webhook deliveries and what applying them did", "admin", vec![], None, "200", Some(json!({ "type": "array", "items": s("object") }))) },
+        "/webhooks/deliveries": { "get": op("The latest 100 webhook deliveries and what applying them did", "admin", vec![], None, "200", Some(list_of("WebhookDelivery"))) },
     })
 }
 
@@ -558,6 +558,7 @@ fn components() -> Value {
                 "kind": { "type": ["string", "null"], "enum": ["deploy", "rollback", "promote", null] },
                 "rollback_to": opt("string"),
             })),
+            "WebhookDelivery": object(&["id", "source", "delivery_id", "event", "received_at", "processed_at", "outcome"], json!({ "id": s("integer"), "source": s("string"), "delivery_id": s("string"), "event": s("string"), "received_at": s("integer"), "processed_at": opt("integer"), "outcome": { "type": ["string", "null"], "description": "what applying it did; `ignored: …` or `refused: …`; null until applied" } })),
             "Quarantine": object(&["service", "environment", "version", "created_at"], json!({ "service": s("string"), "environment": s("string"), "version": s("string"), "deployment_id": opt("integer"), "reason": opt("string"), "created_at": s("integer") })),
         },
     })

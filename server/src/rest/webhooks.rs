@@ -195,7 +195,7 @@ async fn receive(
 async fn recent(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<app::webhook_settings::WebhookDelivery>>> {
     require(&caller, Role::Admin)?;
-    Ok(Json(Value::Array(state.inbox.recent().await?)))
+    Ok(Json(state.inbox.recent().await?))
 }

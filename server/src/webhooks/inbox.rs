@@ -9,6 +9,7 @@ use crate::deploy::{Deployments, ReportedDeployment};
 use crate::error::internal;
 use crate::error::Context as _;
 use app::error::AppError;
+use app::webhook_settings::WebhookDelivery;
 use sqlx::{Any, AnyPool, Row, Transaction};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -92,27 +93,27 @@ impl Inbox {
     }
 
     /// The latest 100 deliveries and what applying them did, newest first.
-    pub async fn recent(&self) -> Result<Vec<serde_json::Value>, AppError> {
+    pub async fn recent(&self) -> Result<Vec<WebhookDelivery>, AppError> {
         let rows = sqlx::query(
             "SELECT id, source, delivery_id, event, received_at, processed_at, outcome FROM webhook_deliveries ORDER BY id DESC LIMIT 100",
         )
         .fetch_all(&self.pool)
         .await
         .context("listing webhook deliveries")?;
-        Ok(rows
-            .iter()
+        rows.iter()
             .map(|r| {
-                serde_json::json!({
-                    "id": r.try_get::<i64, _>("id").ok(),
-                    "source": r.try_get::<String, _>("source").ok(),
-                    "delivery_id": r.try_get::<String, _>("delivery_id").ok(),
-                    "event": r.try_get::<String, _>("event").ok(),
-                    "received_at": r.try_get::<i64, _>("received_at").ok(),
-                    "processed_at": r.try_get::<Option<i64>, _>("processed_at").ok().flatten(),
-                    "outcome": r.try_get::<Option<String>, _>("outcome").ok().flatten(),
+                Ok(WebhookDelivery {
+                    id: r.try_get("id")?,
+                    source: r.try_get("source")?,
+                    delivery_id: r.try_get("delivery_id")?,
+                    event: r.try_get("event")?,
+                    received_at: r.try_get("received_at")?,
+                    processed_at: r.try_get("processed_at")?,
+                    outcome: r.try_get("outcome")?,
                 })
             })
-            .collect())
+            .collect::<Result<_, sqlx::Error>>()
+            .context("reading webhook deliveries")
     }
 
     /// Stores a delivery; `true` if it is new, `false` if this source sent that id before.

@@ -4,9 +4,11 @@
 mod inbox;
 pub mod parse;
 mod secrets;
+mod settings;
 
 pub use inbox::{Inbox, NewDelivery};
 pub use secrets::Secrets;
+pub use settings::WebhookSettings;
 
 use axum::body::Bytes;
 use hmac::{Hmac, Mac};

@@ -10,11 +10,9 @@ use crate::events::EventBus;
 use crate::store;
 use app::error::AppError;
 use app::model::Principal;
-use app::ports::SettingsPort;
 use app::webhook_settings::{
     validate_secret, variable, SecretOrigin, WebhookSecretStatus, SOURCES,
 };
-use async_trait::async_trait;
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -159,20 +157,5 @@ impl Secrets {
             cache.remove(source);
         }
         Ok(())
-    }
-}
-
-#[async_trait]
-impl SettingsPort for Secrets {
-    async fn webhook_secrets(&self) -> Result<Vec<WebhookSecretStatus>, AppError> {
-        Secrets::webhook_secrets(self).await
-    }
-    async fn set_webhook_secret(
-        &self,
-        actor: &Principal,
-        source: &str,
-        secret: &str,
-    ) -> Result<(), AppError> {
-        Secrets::set_webhook_secret(self, actor, source, secret).await
     }
 }
