@@ -160,7 +160,7 @@ mod tests {
         let ignored = delivery(
             "github",
             "workflow_run",
-            Some("ignored: workflow run not completed successfully"),
+            Some("ignored: the run has not succeeded, so there is no release"),
         );
         assert_eq!(ignored.state(), DeliveryState::Ignored);
         assert_eq!(ignored.event_label(), "GitHub Workflow run");

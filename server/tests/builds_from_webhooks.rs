@@ -79,6 +79,30 @@ async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
         .map(|b| b["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["success", "failure"], "newest first: {list}");
+    // `shop` is no service here: its runs are builds only, and the passing one makes no
+    // release, which the delivery log says without calling it a refusal.
+    let admin = app.new_token("admin", Role::Admin).await;
+    let deliveries = app
+        .wait_for("/api/v1/webhooks/deliveries", &admin, |list| {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .all(|d| !d["outcome"].is_null())
+        })
+        .await;
+    let passed = deliveries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["delivery_id"] == "d-4")
+        .unwrap();
+    assert!(
+        passed["outcome"]
+            .as_str()
+            .unwrap()
+            .starts_with("ignored: no service named 'shop' here"),
+        "{passed}"
+    );
     assert_eq!(list["items"][0]["finished_at"], "2026-11-30T14:26:00Z");
     let stats = app
         .get(

@@ -368,11 +368,17 @@ async fn apply(
             service,
             version,
             git_sha,
-        } => {
-            deployments
-                .register_release(tx, &service, &version, &git_sha)
-                .await
-        }
+        } => match deployments
+            .register_release(tx, &service, &version, &git_sha)
+            .await
+        {
+            // A repository with no service here is watched for its builds only: a successful
+            // run of it has no release to record, which is not a refusal.
+            Err(missing) if missing.code == app::error::ErrorCode::NotFound => Ok(format!(
+                "ignored: no service named '{service}' here, so no release (the run is a build all the same)"
+            )),
+            recorded => recorded,
+        },
         Observed::DeploymentOutcome {
             service,
             environment,

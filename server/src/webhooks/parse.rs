@@ -82,7 +82,7 @@ pub fn github(event: &str, body: &Value) -> Result<Observed, String> {
                 || text(run, &["conclusion"]) != Some("success")
             {
                 return Ok(Observed::Nothing(
-                    "workflow run not completed successfully".into(),
+                    "the run has not succeeded, so there is no release".into(),
                 ));
             }
             let sha = required(run, &["head_sha"])?;
@@ -117,7 +117,9 @@ pub fn gitlab(event: &str, body: &Value) -> Result<Observed, String> {
         }
         "Pipeline Hook" => {
             if text(body, &["object_attributes", "status"]) != Some("success") {
-                return Ok(Observed::Nothing("pipeline did not succeed".into()));
+                return Ok(Observed::Nothing(
+                    "the pipeline has not succeeded, so there is no release".into(),
+                ));
             }
             let sha = required(body, &["object_attributes", "sha"])?;
             Ok(Observed::BuildSucceeded {
