@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { createHmac } from "node:crypto";
 import { signIn } from "./helpers";
 
 test("an admin creates a token, sees it once, and revokes it after confirming", async ({ page }) => {
@@ -33,7 +34,7 @@ test("bad input in a form gets a clear message and changes nothing", async ({ pa
   await expect(page.getByRole("cell", { name: "has space" })).toHaveCount(0);
 });
 
-test("an admin saves the GitHub webhook secret; it is never shown again", async ({ page }) => {
+test("an admin saves the GitHub webhook secret; it is never shown again, and deliveries signed with it are listed", async ({ page, request }) => {
   await signIn(page, "/settings");
   const card = page.locator("section", { has: page.getByRole("heading", { name: "CI/CD webhooks" }) });
   await expect(card).toContainText("Not set: GitHub deliveries are refused.");
@@ -46,6 +47,29 @@ test("an admin saves the GitHub webhook secret; it is never shown again", async 
   await page.screenshot({ path: "screenshots/settings-webhooks.png", fullPage: true });
   await page.reload();
   expect(await page.content()).not.toContain(secret);
+
+  // GitHub delivers a passing run of a repository that is no service here, signed as GitHub signs.
+  const delivery = `e2e-delivery-${Date.now()}`;
+  const body = JSON.stringify({
+    action: "completed", workflow: { name: "CI" }, repository: { name: "e2e-shop", full_name: "acme/e2e-shop" },
+    workflow_run: { id: Date.now(), head_branch: "main", head_sha: "acb5820ced9479c074f688cc328bf03f341a511d", event: "push",
+      status: "completed", conclusion: "success", run_started_at: new Date(Date.now() - 300_000).toISOString(),
+      updated_at: new Date().toISOString() },
+  });
+  const signature = "sha256=" + createHmac("sha256", secret).update(body).digest("hex");
+  const sent = await request.post("/api/v1/webhooks/github", {
+    data: body,
+    headers: { "content-type": "application/json", "x-github-event": "workflow_run", "x-github-delivery": delivery, "x-hub-signature-256": signature },
+  });
+  expect(sent.status()).toBe(202);
+  const deliveries = page.locator("section", { has: page.getByRole("heading", { name: "Recent webhook deliveries" }) });
+  const row = deliveries.getByRole("row").filter({ hasText: delivery });
+  await expect(async () => {
+    await deliveries.getByRole("button", { name: "Refresh" }).click();
+    await expect(row).toContainText("Nothing to apply", { timeout: 1000 });
+  }).toPass();
+  await expect(row).toContainText("GitHub Workflow run");
+  await expect(row).toContainText("no service named 'e2e-shop' here");
 });
 
 test("an admin adds a channel and an escalation policy; the URL never shows", async ({ page }) => {
