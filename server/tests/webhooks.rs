@@ -314,6 +314,65 @@ async fn a_quarantined_version_reported_by_ci_is_refused(app: TestApp) {
     );
 }
 
+/// GitHub's "Redeliver" sends a delivery again under its id. One that had no effect the first
+/// time (refused, or nothing to apply) is applied again, as its cause may be fixed by now; one
+/// that was applied stays a duplicate.
+async fn a_delivery_sent_again_once_its_cause_is_fixed_is_applied(app: TestApp) {
+    let admin = setup(&app).await;
+    let run = json!({"action": "completed", "workflow": {"name": "CI"},
+        "repository": {"name": "web", "full_name": "acme/web"},
+        "workflow_run": {"id": 77, "head_branch": "main", "head_sha": "abcdef0123456789abcdef0123456789abcdef01",
+            "event": "push", "status": "completed", "conclusion": "success",
+            "run_started_at": "2026-11-30T14:05:02Z", "updated_at": "2026-11-30T14:11:00Z"}})
+    .to_string()
+    .into_bytes();
+    let first = github(&app, "workflow_run", "r-1", run.clone()).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    let outcome = applied(&app, &admin, "r-1").await;
+    assert!(
+        outcome.starts_with("ignored: no service named 'web'"),
+        "{outcome}"
+    );
+
+    app.create_service(&admin, "web").await;
+    let again = github(&app, "workflow_run", "r-1", run.clone()).await;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.body);
+    assert!(
+        again.json()["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("applied again"),
+        "{}",
+        again.body
+    );
+    let outcome = applied(&app, &admin, "r-1").await;
+    assert!(
+        outcome.starts_with("release abcdef012345 of web"),
+        "{outcome}"
+    );
+
+    let once_more = github(&app, "workflow_run", "r-1", run).await;
+    assert_eq!(
+        once_more.status,
+        StatusCode::OK,
+        "applied once: {}",
+        once_more.body
+    );
+    assert_eq!(once_more.json()["status"], "duplicate");
+    assert_eq!(stored(&app).await, 1);
+    let releases = app
+        .get("/api/v1/services/web/releases", &admin)
+        .await
+        .json();
+    assert_eq!(releases.as_array().map(Vec::len), Some(1), "{releases}");
+    let builds = app.get("/api/v1/builds", &admin).await.json();
+    assert_eq!(
+        builds["items"].as_array().unwrap().len(),
+        1,
+        "one run, one build: {builds}"
+    );
+}
+
 /// What the fake CI system received: each call's signature header and body.
 /// A GitHub webhook left on its settings page's first content type sends the JSON form-encoded
 /// as `payload`, signed as sent: its ping is answered with what it should send, its workflow run
@@ -388,6 +447,7 @@ async fn a_form_encoded_github_delivery_is_read(app: TestApp) {
 }
 
 on_both_databases!(
+    a_delivery_sent_again_once_its_cause_is_fixed_is_applied,
     a_form_encoded_github_delivery_is_read,
     github_deliveries_are_verified_stored_once_and_applied,
     gitlab_and_cdevents_authenticate_their_own_way,

@@ -23,7 +23,8 @@ pub fn WebhookDeliveries() -> impl IntoView {
             </div>
             <p class="muted">
                 "A CI run is a build on the Builds page as soon as it arrives; here is what each delivery then did "
-                "to releases and deployments. The delivery id is the one GitHub and GitLab show in their own logs."
+                "to releases and deployments. The delivery id is the one GitHub and GitLab show in their own logs: "
+                "once what a refused delivery names is fixed, redeliver it there and it is applied again."
             </p>
             <Transition fallback=|| view! { <LoadingRows rows=3/> }>
                 {move || list.get().map(|r| match r {

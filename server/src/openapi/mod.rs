@@ -293,7 +293,7 @@ fn paths() -> Value {
         },
         "/webhooks/{source}": { "post": {
             "summary": "Inbound CI/CD webhook: github (X-Hub-Signature-256), gitlab (X-Gitlab-Token) or cdevents (Bearer, operator)",
-            "description": "Stored before it is acknowledged, once per delivery id, then applied in the background. Unknown event types: 202 and ignored. Bodies over 1 MiB: 413.",
+            "description": "Stored before it is acknowledged, once per delivery id, then applied in the background. A delivery id seen before is a duplicate (200), unless its first try was refused or had nothing to apply: then it is applied again (202, with a `note`), as after a redelivery once its cause is fixed. Unknown event types: 202 and ignored. Bodies over 1 MiB: 413.",
             "security": [],
             "parameters": [path_param("source", "string")],
             "requestBody": { "required": true, "content": {

@@ -1,7 +1,8 @@
 //! `POST /api/v1/webhooks/{github|gitlab|cdevents}`: CI/CD systems report builds and deployments.
 //! The request path authenticates (GitHub HMAC-SHA256 in constant time, GitLab token, CDEvents
 //! Bearer token), checks the payload can be understood (400 otherwise), and stores the delivery in
-//! the inbox before answering 202; a delivery id seen before is answered 200 and stored once.
+//! the inbox before answering 202; a delivery id seen before is answered 200 and stored once,
+//! unless its first try was refused or had nothing to apply: then it is applied again (202).
 //! Unknown event types are acknowledged (202) and dropped. Nothing is stored for a refused request.
 
 use super::require;
@@ -178,12 +179,17 @@ async fn receive(
             body,
         })
         .await?;
-    let (status, label) = if is_new {
+    let again = !is_new && state.inbox.apply_again(source, &delivery_id).await?;
+    let (status, label) = if is_new || again {
         (StatusCode::ACCEPTED, "accepted")
     } else {
         (StatusCode::OK, "duplicate")
     };
     let mut answer = json!({ "status": label, "delivery_id": delivery_id, "event": event });
+    if again {
+        answer["note"] =
+            json!("Sent again after it was refused or had nothing to apply: it is applied again.");
+    }
     if let Some(why) = not_recorded {
         // GitHub and GitLab show the answer beside the delivery, where whoever set it up looks.
         answer["build"] = json!(why);

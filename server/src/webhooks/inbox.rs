@@ -116,6 +116,33 @@ impl Inbox {
             .context("reading webhook deliveries")
     }
 
+    /// A delivery sent again under its id (GitHub's and GitLab's "Redeliver" keep it) that had
+    /// no effect the first time, refused or with nothing to apply, is applied again: what kept
+    /// it from applying (a service not added yet, a quarantine since lifted) may be fixed now,
+    /// and its first try changed nothing. One that was applied, or is still waiting, stays a
+    /// duplicate. `true` if it is applied again.
+    pub async fn apply_again(&self, source: &str, delivery_id: &str) -> Result<bool, AppError> {
+        let requeued = {
+            let _turn = turn(&self.gate).await;
+            sqlx::query(
+                "UPDATE webhook_deliveries SET processed_at = NULL, outcome = NULL, lease_until = NULL \
+                 WHERE source = $1 AND delivery_id = $2 AND processed_at IS NOT NULL \
+                 AND (outcome LIKE 'refused:%' OR outcome LIKE 'ignored:%')",
+            )
+            .bind(source)
+            .bind(delivery_id)
+            .execute(&self.pool)
+            .await
+            .context("queueing a delivery sent again")?
+            .rows_affected()
+                > 0
+        };
+        if requeued {
+            self.wake.notify_one();
+        }
+        Ok(requeued)
+    }
+
     /// Stores a delivery; `true` if it is new, `false` if this source sent that id before.
     pub async fn store(&self, delivery: NewDelivery) -> Result<bool, AppError> {
         let (reply, answer) = oneshot::channel();
