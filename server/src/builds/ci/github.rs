@@ -1,6 +1,6 @@
 //! GitHub's `workflow_run` deliveries, and the runs its REST API lists, as builds.
 
-use super::{fit, id, insert, insert_names, message, text};
+use super::{id, insert, insert_commit, insert_names, text};
 use serde_json::{json, Map, Value};
 
 /// The branch of a GitHub run that names none.
@@ -57,18 +57,11 @@ pub fn from_github(body: &Value) -> Result<Value, String> {
         None => branch.to_string(),
     };
     insert_names(&mut o, repo, workflow, Some(&branch));
-    insert(&mut o, "commit", text(run, &["head_sha"]));
-    insert(
+    insert_commit(
         &mut o,
-        "author",
-        text(run, &["head_commit", "author", "name"])
-            .or_else(|| text(run, &["actor", "login"]))
-            .map(|a| fit(a, crate::builds::input::NAME_MAX)),
-    );
-    insert(
-        &mut o,
-        "message",
-        message(text(run, &["head_commit", "message"])),
+        text(run, &["head_sha"]),
+        text(run, &["head_commit", "author", "name"]).or_else(|| text(run, &["actor", "login"])),
+        text(run, &["head_commit", "message"]),
     );
     insert(
         &mut o,
@@ -110,6 +103,7 @@ pub fn from_github_api(doc: &Value, builds: &mut Vec<Value>) -> Result<(), Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builds::ci::fit;
 
     #[test]
     fn names_longer_than_a_build_takes_are_cut_not_refused() {

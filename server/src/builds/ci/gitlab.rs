@@ -1,7 +1,7 @@
 //! GitLab's `Pipeline Hook` deliveries as builds: its own time format, merge request and fork
 //! branches, and a retry of a finished pipeline as a build of its own.
 
-use super::{fit, id, insert, insert_names, message, text};
+use super::{id, insert, insert_commit, insert_names, text};
 use app::builds::Build;
 use serde_json::{json, Map, Value};
 
@@ -118,18 +118,11 @@ pub fn from_gitlab(body: &Value) -> Result<Value, String> {
         json!(id(attrs, &["id"]).ok_or("missing object_attributes.id")?),
     );
     insert_names(&mut o, project, name, gitlab_branch(body, attrs).as_deref());
-    insert(&mut o, "commit", text(attrs, &["sha"]));
-    insert(
+    insert_commit(
         &mut o,
-        "author",
-        text(body, &["commit", "author", "name"])
-            .or_else(|| text(body, &["user", "username"]))
-            .map(|a| fit(a, crate::builds::input::NAME_MAX)),
-    );
-    insert(
-        &mut o,
-        "message",
-        message(text(body, &["commit", "message"])),
+        text(attrs, &["sha"]),
+        text(body, &["commit", "author", "name"]).or_else(|| text(body, &["user", "username"])),
+        text(body, &["commit", "message"]),
     );
     insert(&mut o, "started_at", time("created_at"));
     if matches!(status, "success" | "failure" | "cancelled") {

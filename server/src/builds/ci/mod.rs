@@ -60,6 +60,19 @@ fn insert_names(o: &mut Map<String, Value>, repo: &str, workflow: &str, branch: 
     insert(o, "branch", branch.map(|b| fit(b, BRANCH_MAX)));
 }
 
+/// The commit a run built, who made it and its message, the latter two cut to fit.
+fn insert_commit(
+    o: &mut Map<String, Value>,
+    sha: Option<&str>,
+    author: Option<&str>,
+    message_text: Option<&str>,
+) {
+    use crate::builds::input::NAME_MAX;
+    insert(o, "commit", sha);
+    insert(o, "author", author.map(|a| fit(a, NAME_MAX)));
+    insert(o, "message", message(message_text));
+}
+
 fn insert(o: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
     if let Some(v) = value {
         o.insert(key.into(), v.into());
