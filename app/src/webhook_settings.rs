@@ -41,6 +41,12 @@ pub fn validate_secret(secret: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// How a delivery's outcome begins when applying it changed nothing: it was refused (and its
+/// changes rolled back), or it had nothing to apply. The inbox writes these, the settings page
+/// reads them, and a delivery sent again with either is applied again.
+pub const REFUSED: &str = "refused:";
+pub const IGNORED: &str = "ignored:";
+
 /// A stored CI/CD webhook delivery and what applying it did, as the settings page lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookDelivery {
@@ -86,8 +92,8 @@ impl WebhookDelivery {
     pub fn state(&self) -> DeliveryState {
         match self.outcome.as_deref() {
             None => DeliveryState::Waiting,
-            Some(o) if o.starts_with("refused:") => DeliveryState::Refused,
-            Some(o) if o.starts_with("ignored:") => DeliveryState::Ignored,
+            Some(o) if o.starts_with(REFUSED) => DeliveryState::Refused,
+            Some(o) if o.starts_with(IGNORED) => DeliveryState::Ignored,
             Some(_) => DeliveryState::Applied,
         }
     }
@@ -95,7 +101,7 @@ impl WebhookDelivery {
     /// The outcome without the word its state already says.
     pub fn detail(&self) -> &str {
         let outcome = self.outcome.as_deref().unwrap_or_default();
-        ["refused:", "ignored:"]
+        [REFUSED, IGNORED]
             .iter()
             .find_map(|prefix| outcome.strip_prefix(prefix))
             .unwrap_or(outcome)

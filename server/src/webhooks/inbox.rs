@@ -9,7 +9,7 @@ use crate::deploy::{Deployments, ReportedDeployment};
 use crate::error::internal;
 use crate::error::Context as _;
 use app::error::AppError;
-use app::webhook_settings::WebhookDelivery;
+use app::webhook_settings::{WebhookDelivery, IGNORED, REFUSED};
 use sqlx::{Any, AnyPool, Row, Transaction};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -127,10 +127,12 @@ impl Inbox {
             sqlx::query(
                 "UPDATE webhook_deliveries SET processed_at = NULL, outcome = NULL, lease_until = NULL \
                  WHERE source = $1 AND delivery_id = $2 AND processed_at IS NOT NULL \
-                 AND (outcome LIKE 'refused:%' OR outcome LIKE 'ignored:%')",
+                 AND (outcome LIKE $3 OR outcome LIKE $4)",
             )
             .bind(source)
             .bind(delivery_id)
+            .bind(format!("{REFUSED}%"))
+            .bind(format!("{IGNORED}%"))
             .execute(&self.pool)
             .await
             .context("queueing a delivery sent again")?
@@ -326,7 +328,7 @@ async fn apply_batch(
                 if refused.code == app::error::ErrorCode::Internal {
                     internal("applying a webhook delivery", refused.message.clone());
                 }
-                format!("refused: {}", refused.message)
+                format!("{REFUSED} {}", refused.message)
             }
         };
         sqlx::query("UPDATE webhook_deliveries SET processed_at = $1, outcome = $2 WHERE id = $3")
@@ -390,7 +392,7 @@ async fn apply(
         })
         .map_err(AppError::bad_request)?;
     match observed {
-        Observed::Nothing(why) => Ok(format!("ignored: {why}")),
+        Observed::Nothing(why) => Ok(format!("{IGNORED} {why}")),
         Observed::BuildSucceeded {
             service,
             version,
@@ -402,7 +404,7 @@ async fn apply(
             // A repository with no service here is watched for its builds only: a successful
             // run of it has no release to record, which is not a refusal.
             Err(missing) if missing.code == app::error::ErrorCode::NotFound => Ok(format!(
-                "ignored: no service named '{service}' here, so no release (the run is a build all the same)"
+                "{IGNORED} no service named '{service}' here, so no release (the run is a build all the same)"
             )),
             recorded => recorded,
         },
