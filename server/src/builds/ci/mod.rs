@@ -29,13 +29,6 @@ fn id(v: &Value, path: &[&str]) -> Option<String> {
     }
 }
 
-/// A commit message as a build keeps it: a webhook's message longer than a build takes (a
-/// squash of many commits, release notes in a dependency bump) is cut, not the build refused.
-fn message(raw: Option<&str>) -> Option<String> {
-    let max = crate::builds::input::MESSAGE_MAX;
-    raw.map(|m| m.chars().take(max).collect())
-}
-
 /// A name as a build keeps it. A webhook's name longer than a build takes (a long workflow name
 /// after a long repository's, GitLab's nested groups, a fork's long branch) is cut to fit, with
 /// "…" to say so, the same way for every delivery of the run: the run is recorded, not refused.
@@ -60,17 +53,20 @@ fn insert_names(o: &mut Map<String, Value>, repo: &str, workflow: &str, branch: 
     insert(o, "branch", branch.map(|b| fit(b, BRANCH_MAX)));
 }
 
-/// The commit a run built, who made it and its message, the latter two cut to fit.
+/// The commit a run built, who made it and its message, the latter two cut to fit. A message
+/// longer than a build takes (a squash of many commits, release notes in a dependency bump) is
+/// cut, not the build refused.
 fn insert_commit(
     o: &mut Map<String, Value>,
     sha: Option<&str>,
     author: Option<&str>,
-    message_text: Option<&str>,
+    message: Option<&str>,
 ) {
-    use crate::builds::input::NAME_MAX;
+    use crate::builds::input::{MESSAGE_MAX, NAME_MAX};
     insert(o, "commit", sha);
     insert(o, "author", author.map(|a| fit(a, NAME_MAX)));
-    insert(o, "message", message(message_text));
+    let message = message.map(|m| m.chars().take(MESSAGE_MAX).collect::<String>());
+    insert(o, "message", message);
 }
 
 fn insert(o: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
