@@ -151,6 +151,14 @@ test("an admin disables an account after confirming, changes its role, and enabl
   await signIn(page, "/settings");
   const row = page.getByTestId("user-lin.oncall");
   await expect(row).toBeVisible();
+  // By keyboard: the question takes focus on the safe choice, and Escape gives it back.
+  const disable = row.getByRole("button", { name: "Disable…" });
+  await disable.focus();
+  await page.keyboard.press("Enter");
+  await expect(row.getByRole("button", { name: "Keep" })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(row).not.toContainText("Their sessions end");
+  await expect(disable).toBeFocused();
   await row.getByRole("button", { name: "Disable…" }).click();
   await expect(row).toContainText("Their sessions end and the tokens they created are revoked.");
   await row.getByRole("button", { name: "Keep" }).click();

@@ -3,6 +3,7 @@
 
 use crate::api::codec::resource;
 use crate::api::{escalation_preview, ActOnAlert};
+use crate::components::confirm::{Asking, ConfirmInPlace};
 use crate::health::alert::*;
 use leptos::prelude::*;
 
@@ -41,8 +42,6 @@ pub fn AlertActions(
         },
     );
     let run = move |action: AlertAction| {
-        confirming.set(false);
-        escalating.set(false);
         let text = note.get_untracked().trim().to_string();
         let with_note =
             (action == AlertAction::Acknowledge && noting.get_untracked() && !text.is_empty())
@@ -55,6 +54,9 @@ pub fn AlertActions(
         });
     };
     let allowed = |action| transition(status, action).is_ok();
+    // "Escalate anyway" when the preview says nobody would hear of it.
+    let nobody_next =
+        move || preview.with(|p| matches!(p, Some(Some(Ok(p))) if p.notifies_nobody()));
     view! {
         <div class="alert-actions">
             {allowed(AlertAction::Acknowledge).then(|| view! {
@@ -72,39 +74,28 @@ pub fn AlertActions(
                 </Show>
             })}
             {allowed(AlertAction::Escalate).then(|| view! {
-                <Show when=move || escalating.get() fallback=move || view! {
-                    <button class="btn btn-small" type="button" disabled=move || pending.get()
-                        on:click=move |_| escalating.set(true)>"Escalate…"</button>
-                }>
-                    <span class="confirm escalate-confirm">
-                        <Transition fallback=|| view! { <span class="muted">"Finding who is next…"</span> }>
-                            {move || preview.get().flatten().map(|r| match r {
-                                Err(e) => view! { <span class="note-inline" role="alert">{e.message}</span> }.into_any(),
-                                Ok(p) => {
-                                    let nobody = p.notifies_nobody();
-                                    view! {
-                                        <span class=if nobody { "note-inline" } else { "muted" } role=nobody.then_some("alert")
-                                            data-testid="escalation-preview">{p.words()}</span>
-                                        <button class="btn btn-small btn-ghost" type="button" on:click=move |_| escalating.set(false)>"Cancel"</button>
-                                        <button class="btn btn-small btn-danger" type="button" disabled=move || pending.get()
-                                            on:click=move |_| run(AlertAction::Escalate)>{if nobody { "Escalate anyway" } else { "Escalate" }}</button>
-                                    }.into_any()
-                                }
-                            })}
-                        </Transition>
-                    </span>
-                </Show>
+                <ConfirmInPlace asking=Asking::flag(escalating) ask="Escalate…" small=true keep="Cancel"
+                    act=move || if nobody_next() { "Escalate anyway" } else { "Escalate" }
+                    disabled=Signal::derive(move || pending.get() || !matches!(preview.get().flatten(), Some(Ok(_))))
+                    on_confirm=Callback::new(move |_| run(AlertAction::Escalate))>
+                    <Transition fallback=|| view! { <span class="muted">"Finding who is next…"</span> }>
+                        {move || preview.get().flatten().map(|r| match r {
+                            Err(e) => view! { <span class="note-inline" role="alert">{e.message}</span> }.into_any(),
+                            Ok(p) => {
+                                let nobody = p.notifies_nobody();
+                                view! {
+                                    <span class=if nobody { "note-inline" } else { "muted" } role=nobody.then_some("alert")
+                                        data-testid="escalation-preview">{p.words()}</span>
+                                }.into_any()
+                            }
+                        })}
+                    </Transition>
+                </ConfirmInPlace>
             })}
             {allowed(AlertAction::Resolve).then(|| view! {
-                <Show when=move || confirming.get() fallback=move || view! {
-                    <button class="btn btn-small btn-ghost" type="button" on:click=move |_| confirming.set(true)>"Resolve…"</button>
-                }>
-                    <span class="confirm">
-                        <button class="btn btn-small btn-ghost" type="button" on:click=move |_| confirming.set(false)>"Keep open"</button>
-                        <button class="btn btn-small btn-danger" type="button" disabled=move || pending.get()
-                            on:click=move |_| run(AlertAction::Resolve)>"Resolve"</button>
-                    </span>
-                </Show>
+                <ConfirmInPlace asking=Asking::flag(confirming) ask="Resolve…" class="btn-ghost" small=true
+                    keep="Keep open" act="Resolve" disabled=pending
+                    on_confirm=Callback::new(move |_| run(AlertAction::Resolve))/>
             })}
         </div>
     }

@@ -2,6 +2,7 @@
 //! channels): the change form below a table, its Cancel / Save buttons, the actions column's
 //! header, the two-step Remove, and the error line under a form.
 
+use crate::components::confirm::{Asking, ConfirmInPlace};
 use leptos::prelude::*;
 
 /// The error of the last `value` (a server action's), as an alert line; nothing otherwise.
@@ -64,8 +65,9 @@ pub fn AdminColumn(is_admin: Signal<bool>) -> impl IntoView {
     }
 }
 
-/// "Remove", then the consequences and a second button: removing routing changes who hears of
-/// alerts, so it is never one click. One row of a table asks at a time (`confirming` holds its id).
+/// "Remove…", then the consequences and a second button: removing routing changes who hears
+/// of alerts, so it is never one click. One row of a table asks at a time (`confirming` holds its
+/// id).
 #[component]
 pub fn ConfirmRemove(
     id: i64,
@@ -74,30 +76,10 @@ pub fn ConfirmRemove(
     confirm_label: &'static str,
     on_confirm: Callback<()>,
 ) -> impl IntoView {
-    // The question takes the keyboard's focus (on Cancel, the safe choice) and is scrolled fully
-    // into view (on a phone the table scrolls sideways, and focus alone showed only Cancel);
-    // Escape backs out.
-    let group = NodeRef::<leptos::html::Div>::new();
-    let cancel = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if let (Some(group), Some(button)) = (group.get(), cancel.get()) {
-            let _ = button.focus();
-            group.scroll_into_view_with_bool(false);
-        }
-    });
     view! {
-        <Show when=move || confirming.get() == Some(id) fallback=move || view! {
-            <button class="btn btn-danger-ghost" type="button" on:click=move |_| confirming.set(Some(id))>"Remove"</button>
-        }>
-            <div class="confirm confirm-remove" role="group" node_ref=group
-                on:keydown=move |e| if e.key() == "Escape" { confirming.set(None) }>
-                <span>{question.clone()}</span>
-                <button class="btn btn-ghost" type="button" node_ref=cancel on:click=move |_| confirming.set(None)>"Cancel"</button>
-                <button class="btn btn-danger" type="button" on:click=move |_| {
-                    confirming.set(None);
-                    on_confirm.run(());
-                }>{confirm_label}</button>
-            </div>
-        </Show>
+        <ConfirmInPlace asking=Asking::row(confirming, id) ask="Remove…" class="btn-danger-ghost"
+            keep="Cancel" act=confirm_label on_confirm>
+            <span>{question.clone()}</span>
+        </ConfirmInPlace>
     }
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod builds;
 pub mod chart_key;
 pub mod common;
+pub mod confirm;
 pub mod deploy;
 pub mod deploy_dialog;
 pub mod deploy_log;

@@ -7,6 +7,7 @@ use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::alerts::*;
 use crate::components::common::*;
+use crate::components::confirm::{Asking, ConfirmInPlace};
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::health::alert::*;
 use crate::href::use_query;
@@ -190,20 +191,11 @@ fn SilenceItem(
     let matchers: Vec<String> = silence.matchers.iter().map(Matcher::describe).collect();
     let end_now = move || {
         can_operate.get().then(|| view! {
-            <Show when=move || confirming.get() == Some(id) fallback=move || view! {
-                <button class="btn btn-ghost" type="button" on:click=move |_| confirming.set(Some(id))>"End now"</button>
-            }>
-                // Not ActionForm: its form-to-arguments reading (serde_qs) cost this page's bundle
-                // about 4 KB gzip for one number the island already holds.
-                <form class="confirm" on:submit=move |ev| {
-                    ev.prevent_default();
-                    expire.dispatch(ExpireSilence { id });
-                }>
-                    <span>"End this silence? Matching alerts that still fire notify and escalate again."</span>
-                    <button class="btn btn-ghost" type="button" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                    <button class="btn btn-danger" type="submit">"End silence"</button>
-                </form>
-            </Show>
+            <ConfirmInPlace asking=Asking::row(confirming, id) ask="End now…" class="btn-ghost"
+                keep="Cancel" act="End silence" disabled=expire.pending()
+                on_confirm=Callback::new(move |_| { expire.dispatch(ExpireSilence { id }); })>
+                <span>"End this silence? Matching alerts that still fire notify and escalate again."</span>
+            </ConfirmInPlace>
         })
     };
     view! {

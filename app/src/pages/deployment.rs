@@ -4,6 +4,7 @@
 use crate::api::codec::{resource, Loaded};
 use crate::api::*;
 use crate::components::common::*;
+use crate::components::confirm::{Asking, ConfirmInPlace};
 use crate::components::deploy::*;
 use crate::components::deploy_dialog::*;
 use crate::components::deploy_log::LogView;
@@ -196,18 +197,11 @@ fn Summary(
             <Show when=move || can_operate.get()>
                 <div class="actions">
                     {active.then(|| view! {
-                        <Show when=move || confirming.get() fallback=move || view! {
-                            <button class="btn btn-danger-ghost" type="button" on:click=move |_| confirming.set(true)>"Cancel deployment…"</button>
-                        }>
-                            <span class="confirm">
-                                <span>"Stop it? A running command is killed."</span>
-                                <button class="btn btn-ghost" type="button" on:click=move |_| confirming.set(false)>"Keep going"</button>
-                                <button class="btn btn-danger" type="button" on:click=move |_| {
-                                    confirming.set(false);
-                                    cancel.dispatch(CancelDeployment { id });
-                                }>"Cancel it"</button>
-                            </span>
-                        </Show>
+                        <ConfirmInPlace asking=Asking::flag(confirming) ask="Cancel deployment…" class="btn-danger-ghost"
+                            keep="Keep going" act="Cancel it" disabled=cancel.pending()
+                            on_confirm=Callback::new(move |_| { cancel.dispatch(CancelDeployment { id }); })>
+                            <span>"Stop it? A running command is killed."</span>
+                        </ConfirmInPlace>
                     })}
                     {actions.clone()}
                 </div>

@@ -6,6 +6,7 @@ use crate::api::codec::resource;
 use crate::api::*;
 use crate::catalog::Environment;
 use crate::components::common::*;
+use crate::components::confirm::{Asking, ConfirmInPlace};
 use crate::components::deploy::*;
 use crate::components::deploy_dialog::*;
 use crate::components::deploy_log::LogView;
@@ -367,7 +368,7 @@ fn Quarantines(
     lift: ServerAction<LiftQuarantine>,
     can_operate: Signal<bool>,
 ) -> impl IntoView {
-    let confirming = RwSignal::new(None::<usize>);
+    let confirming = RwSignal::new(None::<i64>);
     view! {
         <section class="card" aria-labelledby="quarantine-title">
             <h2 id="quarantine-title">"Quarantined versions"</h2>
@@ -382,8 +383,7 @@ fn Quarantines(
                     <tbody>
                         {list.into_iter().enumerate().map(|(i, q)| {
                             let key = StoredValue::new((q.service.clone(), q.environment.clone(), q.version.clone()));
-                            let lift_it = move |_| {
-                                confirming.set(None);
+                            let lift_it = move |_: ()| {
                                 let (service, environment, version) = key.get_value();
                                 lift.dispatch(LiftQuarantine { service, environment, version });
                             };
@@ -394,14 +394,9 @@ fn Quarantines(
                                     <td class="q-since"><TimeAgo ms=q.created_at/></td>
                                     <td class="q-lift">
                                         <Show when=move || can_operate.get()>
-                                            <Show when=move || confirming.get() == Some(i) fallback=move || view! {
-                                                <button class="btn btn-small" type="button" on:click=move |_| confirming.set(Some(i))>"Lift…"</button>
-                                            }>
-                                                <span class="confirm">
-                                                    <button class="btn btn-small btn-ghost" type="button" on:click=move |_| confirming.set(None)>"Keep"</button>
-                                                    <button class="btn btn-small btn-danger" type="button" on:click=lift_it>"Lift quarantine"</button>
-                                                </span>
-                                            </Show>
+                                            <ConfirmInPlace asking=Asking::row(confirming, i as i64) ask="Lift…" small=true
+                                                keep="Keep" act="Lift quarantine" disabled=lift.pending()
+                                                on_confirm=Callback::new(lift_it)/>
                                         </Show>
                                     </td>
                                 </tr>

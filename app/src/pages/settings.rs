@@ -7,6 +7,7 @@ use super::webhook_deliveries::WebhookDeliveries;
 use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
+use crate::components::confirm::{Asking, ConfirmInPlace};
 use crate::components::editing::action_error;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::model::{Role, TokenSummary, UserChange, UserSummary};
@@ -140,7 +141,6 @@ fn UserAccess(user: UserSummary, update: ServerAction<UpdateUser>) -> impl IntoV
     let confirming = RwSignal::new(false);
     let username = StoredValue::new(user.username.clone());
     let send = move |change: UserChange| {
-        confirming.set(false);
         update.dispatch(UpdateUser {
             username: username.get_value(),
             change,
@@ -162,15 +162,11 @@ fn UserAccess(user: UserSummary, update: ServerAction<UpdateUser>) -> impl IntoV
                 view! { <button class="btn btn-small" type="button" on:click=move |_| send(UserChange { disabled: Some(false), ..Default::default() })>"Enable"</button> }.into_any()
             } else {
                 view! {
-                    <Show when=move || confirming.get() fallback=move || view! {
-                        <button class="btn btn-small btn-danger-ghost" type="button" on:click=move |_| confirming.set(true)>"Disable…"</button>
-                    }>
-                        <span class="confirm">
-                            <span>"Their sessions end and the tokens they created are revoked."</span>
-                            <button class="btn btn-small btn-ghost" type="button" on:click=move |_| confirming.set(false)>"Keep"</button>
-                            <button class="btn btn-small btn-danger" type="button" on:click=move |_| send(UserChange { disabled: Some(true), ..Default::default() })>"Disable"</button>
-                        </span>
-                    </Show>
+                    <ConfirmInPlace asking=Asking::flag(confirming) ask="Disable…" class="btn-danger-ghost" small=true
+                        keep="Keep" act="Disable" disabled=update.pending()
+                        on_confirm=Callback::new(move |_| send(UserChange { disabled: Some(true), ..Default::default() }))>
+                        <span>"Their sessions end and the tokens they created are revoked."</span>
+                    </ConfirmInPlace>
                 }.into_any()
             }}
         </div>
@@ -256,11 +252,6 @@ fn Tokens() -> impl IntoView {
         |_| list_tokens(),
     );
     let confirming = RwSignal::new(None::<i64>);
-    Effect::new(move |_| {
-        if revoke.version().get() > 0 {
-            confirming.set(None);
-        }
-    });
     view! {
         <section class="card" aria-labelledby="tokens-title">
             <div class="card-head"><h2 id="tokens-title">"API tokens"</h2></div>
@@ -334,17 +325,11 @@ fn TokenRow(
     let status = match t.revoked_at {
         Some(at) => view! { <span class="muted">"revoked "<TimeAgo ms=at/></span> }.into_any(),
         None => view! {
-            <Show when=move || confirming.get() == Some(id) fallback=move || view! {
-                <button class="btn btn-danger-ghost" type="button"
-                    on:click=move |_| confirming.set(Some(id))>"Revoke"</button>
-            }>
-                <ActionForm action=revoke attr:class="confirm">
-                    <span>{prompt.get_value()}</span>
-                    <input type="hidden" name="id" value=id/>
-                    <button class="btn btn-ghost" type="button" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                    <button class="btn btn-danger" type="submit">"Revoke token"</button>
-                </ActionForm>
-            </Show>
+            <ConfirmInPlace asking=Asking::row(confirming, id) ask="Revoke…" class="btn-danger-ghost"
+                keep="Cancel" act="Revoke token" disabled=revoke.pending()
+                on_confirm=Callback::new(move |_| { revoke.dispatch(RevokeToken { id }); })>
+                <span>{prompt.get_value()}</span>
+            </ConfirmInPlace>
         }.into_any(),
     };
     view! {
