@@ -134,7 +134,7 @@ fn Overview(
                             let label = format!("{} of the latest {} failed", fails, p.recent.len());
                             view! {
                                 <tr>
-                                    <th scope="row" class="pipeline-name"><a href=pipeline_href(&s.pipeline, days)>{breakable(&s.pipeline)}</a></th>
+                                    <th scope="row" class="pipeline-name"><a class="clamp" href=pipeline_href(&s.pipeline, days) title=s.pipeline.clone()>{breakable(&s.pipeline)}</a></th>
                                     <td>{s.last_status.map(status_badge)}</td>
                                     <td>{percent(s.success_rate)}{(s.flaky_failures > 0).then(|| view! {
                                         <span class="muted small flaky" title="Failures that passed on a re-run of the same commit">

@@ -254,9 +254,9 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                                 <tr>
                                     <td class="build-started"><TimeAgo ms=b.started_at/></td>
                                     <td class="build-branch">{match &b.url {
-                                        Some(url) if url.starts_with("https://") || url.starts_with("http://") => view! { <a href=url.clone() rel="noopener noreferrer">{b.branch.clone()}</a> }.into_any(),
-                                        _ => view! { <span>{b.branch.clone()}</span> }.into_any(),
-                                    }}<div class="muted small">{b.message.clone().unwrap_or_default()}</div></td>
+                                        Some(url) if url.starts_with("https://") || url.starts_with("http://") => view! { <a class="clamp" href=url.clone() rel="noopener noreferrer" title=b.branch.clone()>{b.branch.clone()}</a> }.into_any(),
+                                        _ => view! { <span class="clamp" title=b.branch.clone()>{b.branch.clone()}</span> }.into_any(),
+                                    }}<div class="muted small clamp" title=b.message.clone()>{subject(b.message.as_deref())}</div></td>
                                     <td class="build-status">{status_badge(b.status)}</td>
                                     <td class="build-duration"><span class="phone-label">"took "</span>{span(b.duration_s)}</td>
                                     <td class="build-author">{b.author.clone().unwrap_or_default()}</td>
@@ -287,5 +287,24 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                 {next.map(|c| view! { <a class="btn btn-ghost" href=href(&filters, Some(c))>"Older"</a> })}
             </div>
         </section>
+    }
+}
+
+/// A commit message's first line, as CI dashboards list it (the whole is the line's title).
+fn subject(message: Option<&str>) -> String {
+    message
+        .and_then(|m| m.lines().next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_commit_lists_as_its_first_line() {
+        let message = "Fix the retry loop\n\nIt retried forever when the broker was down.";
+        assert_eq!(super::subject(Some(message)), "Fix the retry loop");
+        assert_eq!(super::subject(Some("")), "");
+        assert_eq!(super::subject(None), "");
     }
 }
