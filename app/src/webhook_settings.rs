@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 /// The sources whose secret can be set on the settings page.
 pub const SOURCES: [&str; 2] = ["github", "gitlab"];
 
+/// The live topic of webhook deliveries: one `webhooks.applied` event per batch the inbox
+/// applied, carrying only how many, so the deliveries card reloads (for admins) as they land.
+pub const TOPIC: &str = "webhooks";
+pub const APPLIED: &str = "webhooks.applied";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SecretOrigin {

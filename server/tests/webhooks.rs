@@ -50,6 +50,17 @@ async fn github_deliveries_are_verified_stored_once_and_applied(app: TestApp) {
     assert_eq!(res.json()["status"], "accepted");
     let outcome = applied(&app, &admin, "d-1").await;
     assert!(outcome.starts_with("recorded deployment #"), "{outcome}");
+    // The settings page's deliveries card reloads on this: one event per batch applied, in the
+    // commit that records the outcome, and saying nothing but how many.
+    let (kind, data): (String, String) =
+        sqlx::query_as("SELECT type, data FROM event WHERE topic = 'webhooks' ORDER BY seq DESC")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (kind.as_str(), data.as_str()),
+        ("webhooks.applied", r#"{"deliveries":1}"#)
+    );
     let history = app.get("/api/v1/deployments", &admin).await.json();
     let recorded = &history["items"][0];
     assert_eq!(

@@ -1,11 +1,13 @@
 //! The latest CI/CD webhook deliveries on the settings page (admins): when each arrived, which
 //! event, its id at the sender, and what applying it did. Whoever sets a webhook up looks here
 //! for its first delivery; whoever wonders why a deployment never showed looks for its refusal.
+//! Live: each batch the inbox applies is an event on the `webhooks` topic.
 
 use crate::api::codec::resource;
 use crate::api::*;
 use crate::components::common::*;
-use crate::webhook_settings::{DeliveryState, WebhookDelivery};
+use crate::live::changes_on;
+use crate::webhook_settings::{DeliveryState, WebhookDelivery, TOPIC};
 use leptos::prelude::*;
 
 /// Deliveries listed here; `GET /api/v1/webhooks/deliveries` gives the latest 100.
@@ -13,13 +15,13 @@ const SHOWN: usize = 20;
 
 #[component]
 pub fn WebhookDeliveries() -> impl IntoView {
-    let refreshed = RwSignal::new(0u32);
-    let list = resource(move || refreshed.get(), |_| webhook_deliveries());
+    // Live: the inbox says when it has applied deliveries, and the list loads again.
+    let applied = changes_on(TOPIC);
+    let list = resource(move || applied.get(), |_| webhook_deliveries());
     view! {
         <section class="card" aria-labelledby="deliveries-title">
             <div class="card-head">
                 <h2 id="deliveries-title">"Recent webhook deliveries"</h2>
-                <button class="btn btn-ghost" type="button" on:click=move |_| refreshed.update(|n| *n += 1)>"Refresh"</button>
             </div>
             <p class="muted">
                 "A CI run is a build on the Builds page as soon as it arrives; here is what each delivery then did "

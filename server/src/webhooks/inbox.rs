@@ -316,6 +316,7 @@ async fn apply_batch(
         Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
         Backend::Postgres => pool.begin().await?,
     };
+    let applied = rows.len();
     for (id, source, event, body) in rows {
         let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
         let outcome = match apply(&mut savepoint, deployments, &source, &event, &body).await {
@@ -338,6 +339,14 @@ async fn apply_batch(
             .execute(&mut *tx)
             .await?;
     }
+    let data = serde_json::json!({ "deliveries": applied });
+    crate::events::append(
+        &mut tx,
+        app::webhook_settings::TOPIC,
+        app::webhook_settings::APPLIED,
+        &data,
+    )
+    .await?;
     tx.commit().await?;
     deployments.after_commit();
     Ok(())
