@@ -154,10 +154,19 @@ test("from the list: several alerts acknowledged at once, one acknowledged with 
   await expect(item(jobs[1])).toContainText("acknowledged by admin");
   await expect(bar).toHaveCount(0);
 
-  // Acknowledged with a note: the note is on the alert's history.
+  // Acknowledged with a note, by keyboard: the field takes focus in place of "+ note", Escape
+  // closes it, and Enter in it acknowledges. The note is on the alert's history.
+  const noteField = item(jobs[2]).getByLabel("Note with the acknowledgement (optional)");
+  await item(jobs[2]).getByRole("button", { name: "Add a note" }).focus();
+  await page.keyboard.press("Enter");
+  await expect(noteField).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(noteField).toHaveCount(0);
+  await expect(item(jobs[2]).getByRole("button", { name: "Acknowledge", exact: true })).toBeFocused();
   await item(jobs[2]).getByRole("button", { name: "Add a note" }).click();
-  await item(jobs[2]).getByLabel("Note with the acknowledgement (optional)").fill("e2e: rolling back checkout");
-  await item(jobs[2]).getByRole("button", { name: "Acknowledge", exact: true }).click();
+  await expect(noteField).toBeFocused();
+  await page.keyboard.type("e2e: rolling back checkout");
+  await page.keyboard.press("Enter");
   await expect(item(jobs[2])).toContainText("acknowledged by admin");
 
   // Silenced from the list: alertname is picked, the job label is added with a click, 1 hour.

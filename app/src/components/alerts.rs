@@ -31,6 +31,15 @@ pub fn AlertActions(
     // Open when the user wants to say something with the acknowledgement.
     let noting = RwSignal::new(false);
     let note = RwSignal::new(String::new());
+    // "+ note" gives way to the field, which takes the keyboard's focus (it would be lost with
+    // the button); Escape closes it, back to Acknowledge beside it.
+    let note_field = NodeRef::<leptos::html::Input>::new();
+    let ack = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(field) = note_field.get() {
+            let _ = field.focus();
+        }
+    });
     let pending = act.pending();
     let preview = resource(
         move || escalating.get().then_some(alert_id),
@@ -62,11 +71,20 @@ pub fn AlertActions(
             {allowed(AlertAction::Acknowledge).then(|| view! {
                 <Show when=move || noting.get()>
                     <input class="ack-note" type="text" maxlength="1000" aria-label="Note with the acknowledgement (optional)"
-                        placeholder="Note (optional): looking into it" prop:value=move || note.get()
+                        placeholder="Note (optional): looking into it" prop:value=move || note.get() node_ref=note_field
                         on:input=move |ev| note.set(event_target_value(&ev))
-                        on:keydown=move |ev| if ev.key() == "Enter" { run(AlertAction::Acknowledge) }/>
+                        on:keydown=move |ev| match ev.key().as_str() {
+                            "Enter" => run(AlertAction::Acknowledge),
+                            "Escape" => {
+                                noting.set(false);
+                                if let Some(button) = ack.get_untracked() {
+                                    let _ = button.focus();
+                                }
+                            }
+                            _ => {}
+                        }/>
                 </Show>
-                <button class="btn btn-small btn-primary" type="button" disabled=move || pending.get()
+                <button class="btn btn-small btn-primary" type="button" disabled=move || pending.get() node_ref=ack
                     on:click=move |_| run(AlertAction::Acknowledge)>"Acknowledge"</button>
                 <Show when=move || !noting.get()>
                     <button class="btn btn-small btn-ghost" type="button" aria-label="Add a note"
