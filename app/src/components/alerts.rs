@@ -92,8 +92,8 @@ pub fn AlertActions(
                 </Show>
             })}
             {allowed(AlertAction::Escalate).then(|| view! {
-                <ConfirmInPlace asking=Asking::flag(escalating) ask="Escalate…" small=true keep="Cancel"
-                    act=move || if nobody_next() { "Escalate anyway" } else { "Escalate" }
+                <ConfirmInPlace asking=Asking::Flag(escalating) ask="Escalate…" small=true keep="Cancel"
+                    act="Escalate" warned=Signal::derive(nobody_next)
                     disabled=Signal::derive(move || pending.get() || !matches!(preview.get().flatten(), Some(Ok(_))))
                     on_confirm=Callback::new(move |_| run(AlertAction::Escalate))>
                     <Transition fallback=|| view! { <span class="muted">"Finding who is next…"</span> }>
@@ -111,7 +111,7 @@ pub fn AlertActions(
                 </ConfirmInPlace>
             })}
             {allowed(AlertAction::Resolve).then(|| view! {
-                <ConfirmInPlace asking=Asking::flag(confirming) ask="Resolve…" class="btn-ghost" small=true
+                <ConfirmInPlace asking=Asking::Flag(confirming) ask="Resolve…" class="btn-ghost" small=true
                     keep="Keep open" act="Resolve" disabled=pending
                     on_confirm=Callback::new(move |_| run(AlertAction::Resolve))/>
             })}

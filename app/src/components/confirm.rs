@@ -10,40 +10,41 @@
 use leptos::prelude::*;
 
 /// Whether a question is showing, and how to show or hide it: a flag of its own, or one row's
-/// turn in a table where one row asks at a time.
+/// turn in a table where one row asks at a time. The caller's own signal, not a derived one
+/// and a callback: each new signal or callback type cost the pages using this WASM.
 #[derive(Clone, Copy)]
-pub struct Asking {
-    open: Signal<bool>,
-    set: Callback<bool>,
+pub enum Asking {
+    Flag(RwSignal<bool>),
+    /// Row `id` of a table whose asking row the signal holds.
+    Row(RwSignal<Option<i64>>, i64),
 }
 
 impl Asking {
-    pub fn flag(flag: RwSignal<bool>) -> Self {
-        Self {
-            open: flag.into(),
-            set: Callback::new(move |open| flag.set(open)),
+    fn open(self) -> bool {
+        match self {
+            Asking::Flag(flag) => flag.get(),
+            Asking::Row(turn, id) => turn.get() == Some(id),
         }
     }
 
-    /// Row `id` of a table whose asking row `turn` holds.
-    pub fn row(turn: RwSignal<Option<i64>>, id: i64) -> Self {
-        Self {
-            open: Signal::derive(move || turn.get() == Some(id)),
-            set: Callback::new(move |open: bool| {
-                if open {
-                    turn.set(Some(id));
-                } else if turn.get_untracked() == Some(id) {
+    fn set(self, open: bool) {
+        match self {
+            Asking::Flag(flag) => flag.set(open),
+            Asking::Row(turn, id) if open => turn.set(Some(id)),
+            Asking::Row(turn, id) => {
+                if turn.get_untracked() == Some(id) {
                     turn.set(None);
                 }
-            }),
+            }
         }
     }
 }
 
-/// `ask` (its words end in "…"), then `children` (what the action does), `keep` and `act`.
-/// `act` runs `on_confirm`; it is disabled while `disabled` holds (the action is running, or
-/// what it would do is still loading). `class` is added to the first button's (`btn-ghost`,
-/// `btn-danger-ghost`); `small` makes all three small, as in a list's rows.
+/// `ask` (its words end in "…"), then `children` (what the action does), `keep` and `act` ("…
+/// anyway" while `warned` holds: the question says why). `act` runs `on_confirm`; it is
+/// disabled while `disabled` holds (the action is running, or what it would do is still
+/// loading). `class` is added to the first button's (`btn-ghost`, `btn-danger-ghost`); `small`
+/// makes all three small, as in a list's rows.
 #[component]
 pub fn ConfirmInPlace(
     asking: Asking,
@@ -51,55 +52,63 @@ pub fn ConfirmInPlace(
     #[prop(optional)] class: &'static str,
     #[prop(optional)] small: bool,
     keep: &'static str,
-    #[prop(into)] act: TextProp,
+    act: &'static str,
+    #[prop(into, optional)] warned: Signal<bool>,
     #[prop(into, optional)] disabled: Signal<bool>,
     on_confirm: Callback<()>,
     #[prop(optional)] children: Option<ChildrenFn>,
 ) -> impl IntoView {
     let size = if small { " btn-small" } else { "" };
     let first = NodeRef::<leptos::html::Button>::new();
-    let group = NodeRef::<leptos::html::Span>::new();
     let safe = NodeRef::<leptos::html::Button>::new();
-    // Set when the question closes without acting, so the first button, drawn again, takes
-    // focus back; not on the first drawing, which must leave focus where it is.
-    let returning = StoredValue::new(false);
+    let action = NodeRef::<leptos::html::Button>::new();
+    // Set when the question closes, so the first button, drawn again, takes focus back; not on
+    // the first drawing, which must leave focus where it is.
+    let returning = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let returned = returning.clone();
     Effect::new(move |_| {
-        if let (Some(group), Some(safe)) = (group.get(), safe.get()) {
-            let _ = safe.focus();
-            // On a phone the question may wrap below the fold, or sit in a table that scrolls
-            // sideways: focus alone showed only part of it.
-            group.scroll_into_view_with_bool(false);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(button) = first.get() {
-            if returning.get_value() {
-                returning.set_value(false);
+        use std::sync::atomic::Ordering::Relaxed;
+        if asking.open() {
+            if let (Some(safe), Some(action)) = (safe.get(), action.get()) {
+                let _ = safe.focus();
+                // On a phone the question may wrap below the fold, or sit in a table that
+                // scrolls sideways: focus alone showed only part of it. The action is its end.
+                action.scroll_into_view_with_bool(false);
+            }
+        } else if let Some(button) = first.get() {
+            if returned.swap(false, Relaxed) {
                 let _ = button.focus();
             }
         }
     });
     let back_out = move || {
-        returning.set_value(true);
-        asking.set.run(false);
+        returning.store(true, std::sync::atomic::Ordering::Relaxed);
+        asking.set(false);
     };
-    let children = StoredValue::new(children);
     view! {
-        <Show when=move || asking.open.get() fallback=move || view! {
+        <Show when=move || asking.open() fallback=move || view! {
             <button class=format!("btn{size} {class}") type="button" node_ref=first
-                on:click=move |_| asking.set.run(true)>{ask}</button>
+                on:click=move |_| asking.set(true)>{ask}</button>
         }>
-            <span class="confirm" role="group" node_ref=group
-                on:keydown=move |e| if e.key() == "Escape" { back_out() }>
-                {children.with_value(|c| c.as_ref().map(|c| c()))}
+            <span class="confirm" role="group"
+                on:keydown={
+                    let back_out = back_out.clone();
+                    move |e| if e.key() == "Escape" { back_out() }
+                }>
+                {children.as_ref().map(|c| c())}
                 <button class=format!("btn{size} btn-ghost") type="button" node_ref=safe
-                    on:click=move |_| back_out()>{keep}</button>
-                <button class=format!("btn{size} btn-danger") type="button" disabled=move || disabled.get()
-                    on:click=move |_| {
-                        returning.set_value(true);
-                        asking.set.run(false);
-                        on_confirm.run(());
-                    }>{let act = act.clone(); move || act.get()}</button>
+                    on:click={
+                        let back_out = back_out.clone();
+                        move |_| back_out()
+                    }>{keep}</button>
+                <button class=format!("btn{size} btn-danger") type="button" node_ref=action disabled=move || disabled.get()
+                    on:click={
+                        let back_out = back_out.clone();
+                        move |_| {
+                            back_out();
+                            on_confirm.run(());
+                        }
+                    }>{move || if warned.get() { format!("{act} anyway") } else { act.to_string() }}</button>
             </span>
         </Show>
     }

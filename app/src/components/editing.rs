@@ -77,7 +77,7 @@ pub fn ConfirmRemove(
     on_confirm: Callback<()>,
 ) -> impl IntoView {
     view! {
-        <ConfirmInPlace asking=Asking::row(confirming, id) ask="Remove…" class="btn-danger-ghost"
+        <ConfirmInPlace asking=Asking::Row(confirming, id) ask="Remove…" class="btn-danger-ghost"
             keep="Cancel" act=confirm_label on_confirm>
             <span>{question.clone()}</span>
         </ConfirmInPlace>

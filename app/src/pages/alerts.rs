@@ -191,7 +191,7 @@ fn SilenceItem(
     let matchers: Vec<String> = silence.matchers.iter().map(Matcher::describe).collect();
     let end_now = move || {
         can_operate.get().then(|| view! {
-            <ConfirmInPlace asking=Asking::row(confirming, id) ask="End now…" class="btn-ghost"
+            <ConfirmInPlace asking=Asking::Row(confirming, id) ask="End now…" class="btn-ghost"
                 keep="Cancel" act="End silence" disabled=expire.pending()
                 on_confirm=Callback::new(move |_| { expire.dispatch(ExpireSilence { id }); })>
                 <span>"End this silence? Matching alerts that still fire notify and escalate again."</span>

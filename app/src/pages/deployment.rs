@@ -197,7 +197,7 @@ fn Summary(
             <Show when=move || can_operate.get()>
                 <div class="actions">
                     {active.then(|| view! {
-                        <ConfirmInPlace asking=Asking::flag(confirming) ask="Cancel deployment…" class="btn-danger-ghost"
+                        <ConfirmInPlace asking=Asking::Flag(confirming) ask="Cancel deployment…" class="btn-danger-ghost"
                             keep="Keep going" act="Cancel it" disabled=cancel.pending()
                             on_confirm=Callback::new(move |_| { cancel.dispatch(CancelDeployment { id }); })>
                             <span>"Stop it? A running command is killed."</span>

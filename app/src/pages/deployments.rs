@@ -394,7 +394,7 @@ fn Quarantines(
                                     <td class="q-since"><TimeAgo ms=q.created_at/></td>
                                     <td class="q-lift">
                                         <Show when=move || can_operate.get()>
-                                            <ConfirmInPlace asking=Asking::row(confirming, i as i64) ask="Lift…" small=true
+                                            <ConfirmInPlace asking=Asking::Row(confirming, i as i64) ask="Lift…" small=true
                                                 keep="Keep" act="Lift quarantine" disabled=lift.pending()
                                                 on_confirm=Callback::new(lift_it)/>
                                         </Show>

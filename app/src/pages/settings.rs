@@ -162,7 +162,7 @@ fn UserAccess(user: UserSummary, update: ServerAction<UpdateUser>) -> impl IntoV
                 view! { <button class="btn btn-small" type="button" on:click=move |_| send(UserChange { disabled: Some(false), ..Default::default() })>"Enable"</button> }.into_any()
             } else {
                 view! {
-                    <ConfirmInPlace asking=Asking::flag(confirming) ask="Disable…" class="btn-danger-ghost" small=true
+                    <ConfirmInPlace asking=Asking::Flag(confirming) ask="Disable…" class="btn-danger-ghost" small=true
                         keep="Keep" act="Disable" disabled=update.pending()
                         on_confirm=Callback::new(move |_| send(UserChange { disabled: Some(true), ..Default::default() }))>
                         <span>"Their sessions end and the tokens they created are revoked."</span>
@@ -325,7 +325,7 @@ fn TokenRow(
     let status = match t.revoked_at {
         Some(at) => view! { <span class="muted">"revoked "<TimeAgo ms=at/></span> }.into_any(),
         None => view! {
-            <ConfirmInPlace asking=Asking::row(confirming, id) ask="Revoke…" class="btn-danger-ghost"
+            <ConfirmInPlace asking=Asking::Row(confirming, id) ask="Revoke…" class="btn-danger-ghost"
                 keep="Cancel" act="Revoke token" disabled=revoke.pending()
                 on_confirm=Callback::new(move |_| { revoke.dispatch(RevokeToken { id }); })>
                 <span>{prompt.get_value()}</span>
