@@ -172,6 +172,32 @@ test("an admin disables an account after confirming, changes its role, and enabl
   await expect(row).not.toContainText("Disabled");
 });
 
+test("on a phone, a question asked in place shows whole, above the bottom bar", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, "/settings");
+  // A channel's row sits far down the page, where scrolling the question into view can put it
+  // under the bar.
+  const channels = page.locator("section", { has: page.getByRole("heading", { name: "Notification channels" }) });
+  const channel = `phone-${Date.now() % 100000}`;
+  await channels.getByText("Add a channel").click();
+  await channels.getByLabel("Name", { exact: true }).fill(channel);
+  await channels.getByLabel("Kind").selectOption("slack");
+  await channels.getByLabel(/^Target/).fill("https://hooks.slack.example/services/T0/B0/e2e-phone");
+  await channels.getByRole("button", { name: "Add channel" }).click();
+  const row = channels.getByRole("row").filter({ hasText: channel });
+  await row.getByRole("button", { name: "Remove…" }).focus();
+  await page.keyboard.press("Enter");
+  await expect(row.getByRole("button", { name: "Cancel" })).toBeFocused();
+  const act = row.getByRole("button", { name: "Remove channel" });
+  await expect(act).toBeInViewport();
+  await expect(row.getByText("Notifications not yet sent to it")).toBeInViewport();
+  const bar = await page.getByRole("navigation", { name: "Sections" }).boundingBox();
+  const box = await act.boundingBox();
+  expect(box!.y + box!.height).toBeLessThanOrEqual(bar!.y);
+  await act.click();
+  await expect(row).toHaveCount(0);
+});
+
 test("an admin creates a token limited to one scope, and the list says so", async ({ page }) => {
   await signIn(page, "/settings");
   const card = page.locator("section", { has: page.getByRole("heading", { name: "API tokens" }) });
