@@ -1,6 +1,18 @@
-import { expect, test } from "@playwright/test";
+import { expect, Page, test } from "@playwright/test";
 import { createHmac } from "node:crypto";
 import { expectLive, signIn } from "./helpers";
+
+/** Adds a Slack channel named `prefix-<number>` whose URL ends in `secret`; its name and row. */
+async function addChannel(page: Page, prefix: string, secret: string) {
+  const channels = page.locator("section", { has: page.getByRole("heading", { name: "Notification channels" }) });
+  const channel = `${prefix}-${Date.now() % 100000}`;
+  await channels.getByText("Add a channel").click();
+  await channels.getByLabel("Name", { exact: true }).fill(channel);
+  await channels.getByLabel("Kind").selectOption("slack");
+  await channels.getByLabel(/^Target/).fill(`https://hooks.slack.example/services/T0/B0/${secret}`);
+  await channels.getByRole("button", { name: "Add channel" }).click();
+  return { channels, channel, row: channels.getByRole("row").filter({ hasText: channel }) };
+}
 
 test("an admin creates a token, sees it once, and revokes it after confirming", async ({ page }) => {
   await signIn(page, "/settings");
@@ -73,14 +85,7 @@ test("an admin saves the GitHub webhook secret; it is never shown again, and del
 
 test("an admin adds a channel and an escalation policy; the URL never shows", async ({ page }) => {
   await signIn(page, "/settings");
-  const channels = page.locator("section", { has: page.getByRole("heading", { name: "Notification channels" }) });
-  const channel = `pager-${Date.now() % 100000}`;
-  await channels.getByText("Add a channel").click();
-  await channels.getByLabel("Name", { exact: true }).fill(channel);
-  await channels.getByLabel("Kind").selectOption("slack");
-  await channels.getByLabel(/^Target/).fill("https://hooks.slack.example/services/T0/B0/e2e-s3cret");
-  await channels.getByRole("button", { name: "Add channel" }).click();
-  const row = channels.getByRole("row").filter({ hasText: channel });
+  const { channels, channel, row } = await addChannel(page, "pager", "e2e-s3cret");
   await expect(row).toContainText("https://hooks.slack.example/…");
   await expect(page.getByText("e2e-s3cret")).toHaveCount(0);
 
@@ -177,14 +182,7 @@ test("on a phone, a question asked in place shows whole, above the bottom bar", 
   await signIn(page, "/settings");
   // A channel's row sits far down the page, where scrolling the question into view can put it
   // under the bar.
-  const channels = page.locator("section", { has: page.getByRole("heading", { name: "Notification channels" }) });
-  const channel = `phone-${Date.now() % 100000}`;
-  await channels.getByText("Add a channel").click();
-  await channels.getByLabel("Name", { exact: true }).fill(channel);
-  await channels.getByLabel("Kind").selectOption("slack");
-  await channels.getByLabel(/^Target/).fill("https://hooks.slack.example/services/T0/B0/e2e-phone");
-  await channels.getByRole("button", { name: "Add channel" }).click();
-  const row = channels.getByRole("row").filter({ hasText: channel });
+  const { row } = await addChannel(page, "phone", "e2e-phone");
   await row.getByRole("button", { name: "Remove…" }).focus();
   await page.keyboard.press("Enter");
   await expect(row.getByRole("button", { name: "Cancel" })).toBeFocused();
