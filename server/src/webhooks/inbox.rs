@@ -9,7 +9,7 @@ use crate::deploy::{Deployments, ReportedDeployment};
 use crate::error::internal;
 use crate::error::Context as _;
 use app::error::AppError;
-use app::webhook_settings::{WebhookDelivery, IGNORED, REFUSED};
+use app::webhook_settings::{WebhookDelivery, APPLIED, IGNORED, REFUSED, TOPIC};
 use sqlx::{Any, AnyPool, Row, Transaction};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -340,13 +340,7 @@ async fn apply_batch(
             .await?;
     }
     let data = serde_json::json!({ "deliveries": applied });
-    crate::events::append(
-        &mut tx,
-        app::webhook_settings::TOPIC,
-        app::webhook_settings::APPLIED,
-        &data,
-    )
-    .await?;
+    crate::events::append(&mut tx, TOPIC, APPLIED, &data).await?;
     tx.commit().await?;
     deployments.after_commit();
     Ok(())

@@ -27,7 +27,8 @@ pub enum Observed {
     Nothing(String),
 }
 
-fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+/// The non-empty string at `path` in a webhook's JSON (the CI sources read their runs with it).
+pub(crate) fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter()
         .try_fold(v, |v, key| v.get(key))?
         .as_str()

@@ -11,14 +11,8 @@ mod gitlab;
 pub use github::{from_github, from_github_api};
 pub use gitlab::{from_gitlab, gitlab_attempt, gitlab_retried_at};
 
+use crate::webhooks::parse::text;
 use serde_json::{json, Map, Value};
-
-fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter()
-        .try_fold(v, |v, key| v.get(key))?
-        .as_str()
-        .filter(|s| !s.is_empty())
-}
 
 fn id(v: &Value, path: &[&str]) -> Option<String> {
     let found = path.iter().try_fold(v, |v, key| v.get(key))?;
