@@ -37,12 +37,16 @@ test("builds list pipelines, chart them before hydration and show a new build li
       pipeline: "acme/shop/ci", branch, commit: "0a1b2c3d4e5f", author: "new.hire", trigger: "pull_request",
       message: "WIP: bump deps", lines_added: 2200, lines_deleted: 300, files_changed: 40,
       started_at: new Date().toISOString(), status: "running", source_id: branch,
+      url: "https://github.com/acme/shop/actions/runs/1",
     },
   });
   expect(posted.status(), await posted.text()).toBe(201);
   const running = page.getByTestId("running-builds");
   await expect(running).toContainText(branch);
   await expect(running).toContainText("risk of failure");
+  // How long it has been going (a stuck run shows as one), and the way to the run itself.
+  await expect(running).toContainText("started just now");
+  await expect(running.getByRole("link", { name: "open the run" })).toHaveAttribute("href", "https://github.com/acme/shop/actions/runs/1");
   await expect(page.locator(".build-list").getByText(branch)).toBeVisible();
 });
 

@@ -5,7 +5,7 @@
 use crate::api::codec::resource;
 use crate::api::{load_pipeline, PipelineView, RunningBuild, TrainBuildModel};
 use crate::builds::charts::{coverage_chart, duration_chart};
-use crate::builds::{Build, TOPIC};
+use crate::builds::{Build, BuildStatus, TOPIC};
 use crate::charts::{BAD, LINE, OK, WARN};
 use crate::components::builds::{
     days_from_query, percent, span, status_badge, PredictorCard, RANGES,
@@ -205,11 +205,19 @@ fn Running(running: Vec<RunningBuild>) -> impl IntoView {
                             p.factors.iter().take(1).map(|f| f.reason.clone()).collect(),
                         ),
                     };
+                    // How long it has been going says whether it is stuck (a run whose last
+                    // delivery never came stays here until the period passes it).
+                    let state = if r.build.status == BuildStatus::Queued { "queued " } else { "started " };
                     view! {
                         <li>
                             <strong>{format!("{} · {}", r.build.branch, &r.build.commit[..7.min(r.build.commit.len())])}</strong>
                             {format!(" by {}: ", r.build.author.clone().unwrap_or_else(|| "unknown".into()))}
                             <span class=if failing { "badge status-failed" } else { "badge status-succeeded" }>{risk}</span>
+                            <div class="muted small">{state}<TimeAgo ms=r.build.started_at/>
+                                {run_link(&r.build).map(|url| view! {
+                                    " · "<a href=url rel="noopener noreferrer">"open the run"</a>
+                                })}
+                            </div>
                             {(!reasons.is_empty()).then(|| view! { <div class="muted small">{format!("Why: {}", reasons.join("; "))}</div> })}
                         </li>
                     }
@@ -253,9 +261,9 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                             {list.into_iter().map(|b| view! {
                                 <tr>
                                     <td class="build-started"><TimeAgo ms=b.started_at/></td>
-                                    <td class="build-branch">{match &b.url {
-                                        Some(url) if url.starts_with("https://") || url.starts_with("http://") => view! { <a class="clamp" href=url.clone() rel="noopener noreferrer" title=b.branch.clone()>{b.branch.clone()}</a> }.into_any(),
-                                        _ => view! { <span class="clamp" title=b.branch.clone()>{b.branch.clone()}</span> }.into_any(),
+                                    <td class="build-branch">{match run_link(&b) {
+                                        Some(url) => view! { <a class="clamp" href=url rel="noopener noreferrer" title=b.branch.clone()>{b.branch.clone()}</a> }.into_any(),
+                                        None => view! { <span class="clamp" title=b.branch.clone()>{b.branch.clone()}</span> }.into_any(),
                                     }}<div class="muted small clamp" title=b.message.clone()>{subject(b.message.as_deref())}</div></td>
                                     <td class="build-status">{status_badge(b.status)}</td>
                                     <td class="build-duration"><span class="phone-label">"took "</span>{span(b.duration_s)}</td>
@@ -288,6 +296,14 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
             </div>
         </section>
     }
+}
+
+/// The build's run on its CI, when the link is a web address (never a `javascript:` one,
+/// whatever a sender wrote).
+fn run_link(b: &Build) -> Option<String> {
+    b.url
+        .clone()
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
 }
 
 /// A commit message's first line, as CI dashboards list it (the whole is the line's title).
