@@ -44,6 +44,49 @@ pub fn label_style() -> TextStyle<'static> {
     ("sans-serif", 15).into_font().color(&INK)
 }
 
+/// A chart whose x axis is a [`TimeAxis`] and whose y axis is a number.
+pub type TimeChart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// How a time chart labels its values: the labels' width in pixels, about how many, and the
+/// words of one ("12 min", "99%").
+pub struct ValueAxis<'f> {
+    pub width: u32,
+    pub labels: usize,
+    pub label: &'f dyn Fn(&f64) -> String,
+}
+
+/// The frame every time chart of the app has, so they read alike side by side: the grid, the
+/// axes and their labels over `axis` and the values `y`, drawn on `root` for the series to go
+/// on.
+pub fn time_chart<'a, 'b>(
+    root: &'a Area<'b>,
+    axis: &TimeAxis,
+    y: std::ops::Range<f64>,
+    values: ValueAxis<'_>,
+) -> Result<TimeChart<'a, 'b>, DrawingAreaErrorKind<std::io::Error>> {
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(values.width)
+        .build_cartesian_2d(axis.range(), y)?;
+    chart
+        .configure_mesh()
+        .light_line_style(GRID.mix(0.15))
+        .bold_line_style(GRID.mix(0.3))
+        .axis_style(GRID)
+        .label_style(label_style())
+        .x_labels(7)
+        .y_labels(values.labels)
+        .x_label_formatter(&|x| axis.label(*x))
+        .y_label_formatter(values.label)
+        .draw()?;
+    Ok(chart)
+}
+
 /// A time axis that ends now and reaches `span` back, counted in the unit whose round numbers
 /// make readable labels: seconds up to three minutes, minutes up to three hours, hours up to two
 /// days, days beyond. plotters
@@ -136,12 +179,12 @@ impl DeployMarker {
 
 /// Draws `markers` as vertical lines over `chart`'s full height at `x(at)`, dashed when the
 /// deployment failed, each with its version at the top while there are few enough to read.
-pub fn draw_deploys<'a, X, Y>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+pub fn draw_deploys<X, Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
     markers: &[DeployMarker],
     x: impl Fn(i64) -> f64,
     (bottom, top): (f64, f64),
-) -> Result<(), Box<dyn std::error::Error + 'a>>
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>>
 where
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,

@@ -61,7 +61,7 @@ pub fn p99(bounds: &[f64], counts: &[u64]) -> f64 {
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 200;
-use crate::charts::{label_style, GRID};
+use crate::charts::{time_chart, ValueAxis};
 
 /// The colour of a chart's `i`th line.
 pub fn line_colour(i: usize) -> RGBColor {
@@ -87,22 +87,16 @@ pub fn chart(
         .fold(0.0f64, f64::max);
     let top = if top <= 0.0 { 1.0 } else { top * 1.15 };
     crate::charts::svg(WIDTH, HEIGHT, |root| {
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .x_label_area_size(26)
-            .y_label_area_size(60)
-            .build_cartesian_2d(axis.range(), 0.0..top)?;
-        chart
-            .configure_mesh()
-            .light_line_style(GRID.mix(0.15))
-            .bold_line_style(GRID.mix(0.3))
-            .axis_style(GRID)
-            .label_style(label_style())
-            .x_labels(7)
-            .y_labels(5)
-            .x_label_formatter(&|x| axis.label(*x))
-            .y_label_formatter(&|v| format!("{} {unit}", short(*v)))
-            .draw()?;
+        let mut chart = time_chart(
+            &root,
+            &axis,
+            0.0..top,
+            ValueAxis {
+                width: 60,
+                labels: 5,
+                label: &|v| format!("{} {unit}", short(*v)),
+            },
+        )?;
         // Each line's key is HTML above the chart (`ChartKey`, with `line_colour`).
         for (i, (_, pick)) in lines.iter().enumerate() {
             let color = line_colour(i);

@@ -11,7 +11,7 @@ use super::{BuildOutcome, BuildStatus};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::charts::{css_hex, label_style, TimeAxis, BAD, GRID, INK, LINE, OK, WARN};
+use crate::charts::{css_hex, time_chart, TimeAxis, ValueAxis, BAD, INK, LINE, OK, WARN};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
@@ -160,26 +160,20 @@ pub fn duration_chart(charts: &PipelineCharts, now: i64) -> String {
         .fold(1.0f64, f64::max)
         * 1.1;
     draw(|root| {
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(52)
-            .build_cartesian_2d(axis.range(), 0.0..top)?;
-        chart
-            .configure_mesh()
-            .light_line_style(GRID.mix(0.15))
-            .bold_line_style(GRID.mix(0.3))
-            .axis_style(GRID)
-            .label_style(label_style())
-            .x_labels(7)
-            .y_labels(5)
-            .x_label_formatter(&|x| axis.label(*x))
-            // Under five minutes, whole minutes would label 0 and 0.5 both "0 min".
-            .y_label_formatter(&|v| {
-                let decimals = if top < 5.0 { 1 } else { 0 };
-                format!("{v:.decimals$} min")
-            })
-            .draw()?;
+        let mut chart = time_chart(
+            &root,
+            &axis,
+            0.0..top,
+            ValueAxis {
+                width: 52,
+                labels: 5,
+                // Under five minutes, whole minutes would label 0 and 0.5 both "0 min".
+                label: &|v| {
+                    let decimals = if top < 5.0 { 1 } else { 0 };
+                    format!("{v:.decimals$} min")
+                },
+            },
+        )?;
         chart.draw_series(
             charts
                 .passed
@@ -215,22 +209,16 @@ pub fn coverage_chart(charts: &PipelineCharts, now: i64) -> String {
     let high = points.iter().map(|p| p.1).fold(0.0f64, f64::max);
     let (low, high) = ((low - 2.0).max(0.0), (high + 2.0).min(100.0).max(low + 1.0));
     draw(|root| {
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(52)
-            .build_cartesian_2d(axis.range(), low..high)?;
-        chart
-            .configure_mesh()
-            .light_line_style(GRID.mix(0.15))
-            .bold_line_style(GRID.mix(0.3))
-            .axis_style(GRID)
-            .label_style(label_style())
-            .x_labels(7)
-            .y_labels(5)
-            .x_label_formatter(&|x| axis.label(*x))
-            .y_label_formatter(&|v| format!("{v:.0}%"))
-            .draw()?;
+        let mut chart = time_chart(
+            &root,
+            &axis,
+            low..high,
+            ValueAxis {
+                width: 52,
+                labels: 5,
+                label: &|v| format!("{v:.0}%"),
+            },
+        )?;
         chart.draw_series(LineSeries::new(
             points.iter().copied(),
             LINE.stroke_width(2),

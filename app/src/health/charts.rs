@@ -7,7 +7,10 @@ use super::objective::BudgetPoint;
 use super::slo::{WindowBurn, RULES};
 use plotters::prelude::*;
 
-use crate::charts::{draw_deploys, label_style, DeployMarker, TimeAxis, BAD, GRID, LINE, OK, WARN};
+use crate::charts::{
+    draw_deploys, label_style, time_chart, DeployMarker, TimeAxis, ValueAxis, BAD, GRID, LINE, OK,
+    WARN,
+};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 240;
@@ -34,22 +37,16 @@ pub fn budget_chart(
         .fold(0.0f64, f64::min)
         .max(-200.0);
     svg(|root| {
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(48)
-            .build_cartesian_2d(axis.range(), (low - 5.0)..105.0)?;
-        chart
-            .configure_mesh()
-            .light_line_style(GRID.mix(0.15))
-            .bold_line_style(GRID.mix(0.3))
-            .axis_style(GRID)
-            .label_style(label_style())
-            .x_labels(7)
-            .y_labels(6)
-            .x_label_formatter(&|x| axis.label(*x))
-            .y_label_formatter(&|v| format!("{v:.0}%"))
-            .draw()?;
+        let mut chart = time_chart(
+            &root,
+            &axis,
+            (low - 5.0)..105.0,
+            ValueAxis {
+                width: 48,
+                labels: 6,
+                label: &|v| format!("{v:.0}%"),
+            },
+        )?;
         chart.draw_series(LineSeries::new(
             [(axis.range().start, 0.0), (0.0, 0.0)],
             BAD.stroke_width(1),
@@ -192,22 +189,16 @@ pub fn latency_chart(
     // A failed check is a band a 120th of the chart wide, and 2.4 s at least.
     let band = (span / 240.0).max(-axis.x(now - 1_200));
     svg(|root| {
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(56)
-            .build_cartesian_2d(axis.range(), 0.0..top)?;
-        chart
-            .configure_mesh()
-            .light_line_style(GRID.mix(0.12))
-            .bold_line_style(GRID.mix(0.25))
-            .axis_style(GRID)
-            .label_style(label_style())
-            .x_labels(6)
-            .y_labels(5)
-            .x_label_formatter(&|x| axis.label(*x))
-            .y_label_formatter(&|v| format!("{v:.0} ms"))
-            .draw()?;
+        let mut chart = time_chart(
+            &root,
+            &axis,
+            0.0..top,
+            ValueAxis {
+                width: 56,
+                labels: 5,
+                label: &|v| format!("{v:.0} ms"),
+            },
+        )?;
         let shown: Vec<DeployMarker> = deploys
             .iter()
             .filter(|d| d.at as f64 >= now as f64 - span_ms && d.at <= now)
