@@ -48,6 +48,14 @@ test("builds list pipelines, chart them before hydration and show a new build li
   await expect(running).toContainText("started just now");
   await expect(running.getByRole("link", { name: "open the run" })).toHaveAttribute("href", "https://github.com/acme/shop/actions/runs/1");
   await expect(page.locator(".build-list").getByText(branch)).toBeVisible();
+
+  // A prediction's reasons speak of an author's last builds: theirs are one click away.
+  await page.locator(".build-list").getByRole("link", { name: "new.hire" }).first().click();
+  await expect(page).toHaveURL(/author=new\.hire/);
+  await expect(page.getByLabel("Author")).toHaveValue("new.hire");
+  const authors = page.locator(".build-list .build-author");
+  await expect(authors.first()).toHaveText("new.hire");
+  expect(new Set(await authors.allTextContents())).toEqual(new Set(["new.hire"]));
 });
 
 test("an operator trains the failure model now and the card shows the new one", async ({ page }) => {

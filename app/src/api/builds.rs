@@ -91,6 +91,7 @@ pub async fn load_pipeline(
     days: u32,
     #[server(default)] branch: Option<String>,
     #[server(default)] status: Option<String>,
+    #[server(default)] author: Option<String>,
     #[server(default)] cursor: Option<i64>,
 ) -> Result<PipelineView, AppError> {
     reply(
@@ -104,7 +105,7 @@ pub async fn load_pipeline(
             }
             let days = days.clamp(1, 3650);
             cached(
-                format!("pipeline:{pipeline:?}:{days}:{branch:?}:{status:?}:{cursor:?}"),
+                format!("pipeline:{pipeline:?}:{days}:{branch:?}:{status:?}:{author:?}:{cursor:?}"),
                 || async {
                     let ports = ports()?;
                     let since = crate::components::common::now_ms() - i64::from(days) * 86_400_000;
@@ -114,7 +115,7 @@ pub async fn load_pipeline(
                         pipeline: Some(pipeline.clone()),
                         branch: branch.filter(|b| !b.is_empty()),
                         status: status.filter(|s| !s.is_empty()),
-                        author: None,
+                        author: author.filter(|a| !a.is_empty()),
                         limit: Some(25),
                         cursor,
                     };

@@ -25,6 +25,7 @@ struct Filters {
     days: u32,
     branch: Option<String>,
     status: Option<String>,
+    author: Option<String>,
     cursor: Option<i64>,
 }
 
@@ -34,6 +35,7 @@ fn href(f: &Filters, cursor: Option<i64>) -> String {
         .param("days", Some(f.days))
         .param("branch", f.branch.as_deref())
         .param("status", f.status.as_deref())
+        .param("author", f.author.as_deref())
         .param("cursor", cursor)
         .build("/builds/pipeline", "")
 }
@@ -50,6 +52,7 @@ pub fn PipelinePage() -> impl IntoView {
             days: days(),
             branch: get("branch"),
             status: get("status"),
+            author: get("author"),
             cursor: get("cursor").and_then(|c| c.parse().ok()),
         }
     };
@@ -84,7 +87,7 @@ fn PipelineLive(filters: Filters, role: Option<Role>) -> impl IntoView {
         move || (changes.get(), train.version().get()),
         move |_| {
             let f = f.get_value();
-            load_pipeline(f.pipeline, f.days, f.branch, f.status, f.cursor)
+            load_pipeline(f.pipeline, f.days, f.branch, f.status, f.author, f.cursor)
         },
     );
     view! {
@@ -245,6 +248,7 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                         }).collect_view()}
                     </select>
                 </label>
+                <label>"Author"<input name="author" autocomplete="off" value=f.author.clone().unwrap_or_default()/></label>
                 <button class="btn btn-ghost" type="submit">"Filter"</button>
             </form>
             {if list.is_empty() {
@@ -267,7 +271,13 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                                     }}<div class="muted small clamp" title=b.message.clone()>{subject(b.message.as_deref())}</div></td>
                                     <td class="build-status">{status_badge(b.status)}</td>
                                     <td class="build-duration"><span class="phone-label">"took "</span>{span(b.duration_s)}</td>
-                                    <td class="build-author">{b.author.clone().unwrap_or_default()}</td>
+                                    // The reasons of a prediction speak of an author's last builds:
+                                    // these are one click away.
+                                    <td class="build-author">{b.author.clone().map(|author| {
+                                        let title = format!("Only {author}'s builds");
+                                        let theirs = Filters { author: Some(author.clone()), cursor: None, ..f.clone() };
+                                        view! { <a href=href(&theirs, None) title=title>{author}</a> }
+                                    })}</td>
                                     <td class="build-risk" class:none=b.predicted_failure.is_none()>
                                         // Predicted when it arrived; before any model, by the baseline, which
                                         // only repeats the last outcome (the running builds' card asks the
