@@ -270,7 +270,7 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                                         None => view! { <span class="clamp" title=b.branch.clone()>{b.branch.clone()}</span> }.into_any(),
                                     }}<div class="muted small clamp" title=b.message.clone()>{subject(b.message.as_deref())}</div></td>
                                     <td class="build-status">{status_badge(b.status)}</td>
-                                    <td class="build-duration"><span class="phone-label">"took "</span>{span(b.duration_s)}</td>
+                                    <td class="build-duration" class:none=b.duration_s.is_none()><span class="phone-label">"took "</span>{span(b.duration_s)}</td>
                                     // The reasons of a prediction speak of an author's last builds:
                                     // these are one click away.
                                     <td class="build-author">{b.author.clone().map(|author| {
