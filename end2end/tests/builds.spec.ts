@@ -12,6 +12,17 @@ test("builds list pipelines, chart them before hydration and show a new build li
   // The demo's last days, delivered as CI sends them, have failures that passed on a re-run.
   await expect(page.locator(".builds-table").getByText(/\d+ flaky/).first()).toBeVisible();
   await expect(page.getByTestId("live-accuracy")).toBeVisible();
+  // A search that leaves nothing says so, rather than showing headers over nothing.
+  await expectLive(page);
+  const search = page.getByPlaceholder("Pipeline");
+  // (Typed again until the island has hydrated and hears it.)
+  await expect(async () => {
+    await search.fill("no-such-pipeline");
+    await expect(rows).toHaveCount(0, { timeout: 1_000 });
+  }).toPass();
+  await expect(page.getByRole("status").filter({ hasText: "No pipeline's name contains" })).toContainText("no-such-pipeline");
+  await search.fill("");
+  await expect(rows).toHaveCount(4);
 
   // Server-rendered: the chart is in the page before (here: without) the browser bundle.
   const context = await browser.newContext({ storageState: await page.context().storageState(), viewport: { width: 820, height: 1180 } });
@@ -56,6 +67,14 @@ test("builds list pipelines, chart them before hydration and show a new build li
   const authors = page.locator(".build-list .build-author");
   await expect(authors.first()).toHaveText("new.hire");
   expect(new Set(await authors.allTextContents())).toEqual(new Set(["new.hire"]));
+
+  // Filtered to nothing, the list says so and leads back to every build of the period.
+  await page.getByLabel("Author").fill("nobody-here");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page.getByText("No build matches these filters.")).toBeVisible();
+  await page.getByRole("link", { name: "Show every build" }).click();
+  await expect(page).not.toHaveURL(/author=/);
+  await expect(page.locator(".build-list .build-author").first()).toBeVisible();
 });
 
 test("an operator trains the failure model now and the card shows the new one", async ({ page }) => {

@@ -112,6 +112,7 @@ fn Overview(
             .cloned()
             .collect::<Vec<PipelineRow>>()
     };
+    let rows_left = rows.clone();
     view! {
         <section class="card">
             <div class="filters">
@@ -150,8 +151,28 @@ fn Overview(
                     </tbody>
                 </table>
             </div>
+            // Headers over nothing read as still loading: say what the filters left out.
+            {move || none_shown(&search.get(), red_only.get(), rows_left().is_empty())
+                .map(|words| view! { <p class="muted" role="status">{words}</p> })}
         </section>
         <PredictorCard model accuracy train/>
+    }
+}
+
+/// What to say when the search or "Red now" leaves no pipeline to show (`None` while some show,
+/// or nothing filters them).
+fn none_shown(wanted: &str, red_only: bool, empty: bool) -> Option<String> {
+    match (empty, wanted.is_empty(), red_only) {
+        (false, _, _) | (true, true, false) => None,
+        (true, true, true) => Some(
+            "No pipeline is red now: the last build of each passed or has not finished.".into(),
+        ),
+        (true, false, false) => Some(format!(
+            "No pipeline's name contains \u{201c}{wanted}\u{201d}."
+        )),
+        (true, false, true) => Some(format!(
+            "No pipeline whose name contains \u{201c}{wanted}\u{201d} is red now."
+        )),
     }
 }
 
@@ -170,5 +191,18 @@ mod tests {
         .map(super::span)
         .collect();
         assert_eq!(said, ["—", "45 s", "6.8 min", "13.3 h", "4.2 days"]);
+    }
+
+    #[test]
+    fn an_empty_filtered_list_says_which_filter_emptied_it() {
+        use super::none_shown;
+        assert_eq!(none_shown("", false, true), None);
+        assert_eq!(none_shown("shop", true, false), None);
+        assert!(none_shown("", true, true).is_some_and(|s| s.starts_with("No pipeline is red now")));
+        assert_eq!(
+            none_shown("shpo", false, true).as_deref(),
+            Some("No pipeline's name contains \u{201c}shpo\u{201d}.")
+        );
+        assert!(none_shown("shpo", true, true).is_some_and(|s| s.ends_with("is red now.")));
     }
 }

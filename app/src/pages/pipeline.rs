@@ -252,7 +252,15 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                 <button class="btn btn-ghost" type="submit">"Filter"</button>
             </form>
             {if list.is_empty() {
-                view! { <p class="muted">"No build matches."</p> }.into_any()
+                // Filtered to nothing (a typo in a branch, an author with no builds here):
+                // the way back to the whole list, in the period chosen.
+                let filtered = f.branch.is_some() || f.status.is_some() || f.author.is_some();
+                let all = Filters { branch: None, status: None, author: None, cursor: None, ..f.clone() };
+                view! {
+                    <p class="muted">{if filtered { "No build matches these filters. " } else { "No build matches." }}
+                        {filtered.then(|| view! { <a href=href(&all, None)>"Show every build"</a> })}
+                    </p>
+                }.into_any()
             } else {
                 // Only imported history goes without a prediction: every build CI sends is
                 // predicted as it arrives, by the model or, before one, the baseline.
