@@ -93,3 +93,28 @@ test("an operator trains the failure model now and the card shows the new one", 
   await expect(card.locator("p.muted").first()).toContainText(`Model ${after} trained on`);
   await expect(card.getByRole("button", { name: "Train now" })).toBeEnabled();
 });
+
+test("a busy pipeline's running card shows the newest five and leads to every running build", async ({ page }) => {
+  await signIn(page, "/builds");
+  const origin = new URL(page.url()).origin;
+  const pipeline = `acme/busy-${Date.now()}/ci`;
+  for (let i = 0; i < 6; i++) {
+    const posted = await page.request.post("/api/v1/builds", {
+      headers: { origin },
+      data: {
+        pipeline, branch: `feature/busy-${i}`, commit: "0a1b2c3d4e5f", author: "new.hire", trigger: "push",
+        started_at: new Date(Date.now() - (6 - i) * 1_000).toISOString(), status: "running", source_id: `${pipeline}/${i}`,
+      },
+    });
+    expect(posted.status(), await posted.text()).toBe(201);
+  }
+  await page.goto(`/builds/pipeline?name=${encodeURIComponent(pipeline)}`);
+  const running = page.getByTestId("running-builds");
+  await expect(running.locator("li")).toHaveCount(5);
+  // The newest first: the oldest of the six is the one left out.
+  await expect(running).not.toContainText("feature/busy-0 ");
+  await expect(running.getByTestId("more-running")).toHaveText(/The newest 5 of 6 unfinished builds/);
+  await running.getByRole("link", { name: "List the running ones" }).click();
+  await expect(page).toHaveURL(/status=running/);
+  await expect(page.locator(".build-list tbody tr")).toHaveCount(6);
+});

@@ -46,7 +46,10 @@ pub struct PipelineView {
     /// The filtered list, newest first, and the next page's cursor.
     pub list: Vec<Build>,
     pub next_cursor: Option<i64>,
+    /// The newest unfinished builds of the period (five at most), with their predictions.
     pub running: Vec<RunningBuild>,
+    /// How many of the period's builds are unfinished: more than `running` holds on a busy day.
+    pub unfinished: usize,
     pub model: Option<ModelInfo>,
     pub accuracy: LiveAccuracy,
 }
@@ -136,7 +139,8 @@ pub async fn load_pipeline(
                         )));
                     }
                     let mut running = Vec::new();
-                    if history.iter().any(|b| !b.status.is_finished()) {
+                    let unfinished = history.iter().filter(|b| !b.status.is_finished()).count();
+                    if unfinished > 0 {
                         for build in ports.builds.unfinished(&pipeline, since, 5).await? {
                             let prediction = ports
                                 .builds
@@ -155,6 +159,7 @@ pub async fn load_pipeline(
                         list,
                         next_cursor,
                         running,
+                        unfinished,
                     })
                 },
             )

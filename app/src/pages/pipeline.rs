@@ -148,7 +148,11 @@ fn Pipeline(
     );
     view! {
         <p class="muted" data-testid="pipeline-summary">{summary.clone()}</p>
-        {(!v.running.is_empty()).then(|| view! { <Running running=v.running.clone()/> })}
+        {(!v.running.is_empty()).then(|| {
+            let more = v.unfinished.saturating_sub(v.running.len());
+            let all = Filters { status: Some("running".into()), cursor: None, ..filters.clone() };
+            view! { <Running running=v.running.clone() more all=href(&all, None)/> }
+        })}
         <div class="grid-2">
             <section class="card">
                 <h2>"Build duration"</h2>
@@ -186,9 +190,11 @@ fn Pipeline(
     }
 }
 
-/// Running builds with their predicted risk and its reasons in words.
+/// Running builds with their predicted risk and its reasons in words; `more` were left out
+/// (the newest five show), and `all` lists the running ones.
 #[component]
-fn Running(running: Vec<RunningBuild>) -> impl IntoView {
+fn Running(running: Vec<RunningBuild>, more: usize, all: String) -> impl IntoView {
+    let shown = running.len();
     view! {
         <section class="card" data-testid="running-builds">
             <h2>"Running now"</h2>
@@ -226,6 +232,10 @@ fn Running(running: Vec<RunningBuild>) -> impl IntoView {
                     }
                 }).collect_view()}
             </ul>
+            {(more > 0).then(|| view! {
+                <p class="muted small" data-testid="more-running">{format!("The newest {} of {} unfinished builds. ", shown, shown + more)}
+                    <a href=all>"List the running ones"</a></p>
+            })}
         </section>
     }
 }
