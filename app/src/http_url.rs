@@ -16,6 +16,11 @@ pub fn check(field: &str, url: &str) -> Result<(), String> {
     }
 }
 
+/// Whether `url` passes [`check`]: what a page may link to of an address someone sent.
+pub fn is_web(url: &str) -> bool {
+    !problem(url)
+}
+
 fn problem(url: &str) -> bool {
     // Schemes are case-insensitive (RFC 3986 3.1).
     let scheme_end = url.find("://").unwrap_or(0);
@@ -67,6 +72,7 @@ mod tests {
             "HTTPS://Example.com/",
         ] {
             assert!(check("url", ok).is_ok(), "{ok}");
+            assert!(is_web(ok), "{ok}");
         }
     }
 
@@ -84,8 +90,10 @@ mod tests {
             "http://exa mple.com",
             "http://a\u{1}b",
             "https://ex[ample.com",
+            "javascript:alert(1)",
         ] {
             assert!(check("url", bad).is_err(), "{bad}");
+            assert!(!is_web(bad), "{bad}");
         }
         assert!(check("url", &format!("https://a.b/{}", "x".repeat(2048))).is_err());
     }

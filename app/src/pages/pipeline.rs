@@ -326,12 +326,10 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
     }
 }
 
-/// The build's run on its CI, when the link is a web address (never a `javascript:` one,
-/// whatever a sender wrote).
+/// The build's run on its CI, when the link is a web address by the rule it was stored under
+/// (never a `javascript:` one, whatever a sender wrote before that rule).
 fn run_link(b: &Build) -> Option<String> {
-    b.url
-        .clone()
-        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+    b.url.clone().filter(|u| crate::http_url::is_web(u))
 }
 
 /// A commit message's first line, as CI dashboards list it (the whole is the line's title).
