@@ -149,9 +149,8 @@ fn Pipeline(
     view! {
         <p class="muted" data-testid="pipeline-summary">{summary.clone()}</p>
         {(!v.running.is_empty()).then(|| {
-            let more = v.unfinished.saturating_sub(v.running.len());
             let all = Filters { status: Some("running".into()), cursor: None, ..filters.clone() };
-            view! { <Running running=v.running.clone() more all=href(&all, None)/> }
+            view! { <Running running=v.running.clone() unfinished=v.unfinished all=href(&all, None)/> }
         })}
         <div class="grid-2">
             <section class="card">
@@ -190,10 +189,10 @@ fn Pipeline(
     }
 }
 
-/// Running builds with their predicted risk and its reasons in words; `more` were left out
-/// (the newest five show), and `all` lists the running ones.
+/// Running builds (the newest of the period's `unfinished`) with their predicted risk and its
+/// reasons in words; `all` lists the running ones.
 #[component]
-fn Running(running: Vec<RunningBuild>, more: usize, all: String) -> impl IntoView {
+fn Running(running: Vec<RunningBuild>, unfinished: usize, all: String) -> impl IntoView {
     let shown = running.len();
     view! {
         <section class="card" data-testid="running-builds">
@@ -232,8 +231,8 @@ fn Running(running: Vec<RunningBuild>, more: usize, all: String) -> impl IntoVie
                     }
                 }).collect_view()}
             </ul>
-            {(more > 0).then(|| view! {
-                <p class="muted small" data-testid="more-running">{format!("The newest {} of {} unfinished builds. ", shown, shown + more)}
+            {(unfinished > shown).then(|| view! {
+                <p class="muted small" data-testid="more-running">{format!("The newest {shown} of {unfinished} unfinished builds. ")}
                     <a href=all>"List the running ones"</a></p>
             })}
         </section>
