@@ -1,7 +1,7 @@
-//! The client commands (`ps`, `deploy`, `rollback`, `history`, `logs`, `import-github-runs`):
-//! the same binary talking to a running Flightdeck over its REST API with `FLIGHTDECK_URL` and
-//! `FLIGHTDECK_TOKEN`. Errors say what to do next; deploy and rollback follow the live log and
-//! exit non-zero when the deployment does not succeed.
+//! The client commands (`ps`, `deploy`, `rollback`, `history`, `logs`, `import-github-runs`,
+//! `import-gitlab-pipelines`): the same binary talking to a running Flightdeck over its REST API
+//! with `FLIGHTDECK_URL` and `FLIGHTDECK_TOKEN`. Errors say what to do next; deploy and rollback
+//! follow the live log and exit non-zero when the deployment does not succeed.
 
 use crate::config::{Command, RemoteArgs};
 use app::time_fmt;
@@ -221,7 +221,21 @@ fn count(n: usize) -> String {
 /// Builds per import request: well inside its 100,000 builds and 64 MiB.
 const IMPORT_CHUNK: usize = 5_000;
 
-async fn import_github_runs(client: &Client) -> Result<(), ExitCode> {
+/// Reads one JSON document of a CI's API listing into the builds it describes.
+type ReadListed<'a> = &'a dyn Fn(&Value, &mut Vec<Value>) -> Result<(), String>;
+
+/// What one CI's API lists, read from standard input and stored as builds.
+struct Import<'a> {
+    /// What its items are called: "GitHub runs".
+    items: &'a str,
+    /// What to pipe in when nothing was.
+    pipe: &'a str,
+    read: ReadListed<'a>,
+}
+
+/// Reads every JSON document on standard input (pages as `gh` or `glab api --paginate` print
+/// them) into builds, then sends them to `POST /builds/import` in chunks.
+async fn import_listed(client: &Client, import: Import<'_>) -> Result<(), ExitCode> {
     let mut input = String::new();
     std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
         .map_err(|e| fail(format!("cannot read standard input: {e}")))?;
@@ -229,11 +243,14 @@ async fn import_github_runs(client: &Client) -> Result<(), ExitCode> {
     let mut documents = 0;
     for doc in serde_json::Deserializer::from_str(&input).into_iter::<Value>() {
         let doc = doc.map_err(|e| fail(format!("standard input is not JSON: {e}")))?;
-        crate::builds::ci::from_github_api(&doc, &mut builds).map_err(fail)?;
+        (import.read)(&doc, &mut builds).map_err(fail)?;
         documents += 1;
     }
     if documents == 0 {
-        return Err(fail("nothing on standard input: pipe in `gh api --paginate \"repos/OWNER/REPO/actions/runs?per_page=100\"`"));
+        return Err(fail(format!(
+            "nothing on standard input: pipe in `{}`",
+            import.pipe
+        )));
     }
     let (mut created, mut updated) = (0, 0);
     for (n, chunk) in builds.chunks(IMPORT_CHUNK).enumerate() {
@@ -243,7 +260,8 @@ async fn import_github_runs(client: &Client) -> Result<(), ExitCode> {
             .await
             .inspect_err(|_| {
                 eprintln!(
-                    "flightdeck: runs {} to {} were not imported (the first {done} were)",
+                    "flightdeck: {} {} to {} were not imported (the first {done} were)",
+                    import.items,
                     done + 1,
                     done + chunk.len()
                 )
@@ -252,15 +270,17 @@ async fn import_github_runs(client: &Client) -> Result<(), ExitCode> {
         updated += answer["updated"].as_u64().unwrap_or(0);
         if builds.len() > IMPORT_CHUNK {
             eprintln!(
-                "{} of {} runs imported",
+                "{} of {} {} imported",
                 count(done + chunk.len()),
-                count(builds.len())
+                count(builds.len()),
+                import.items
             );
         }
     }
     println!(
-        "Imported {} GitHub runs: {} new builds, {} updated.",
+        "Imported {} {}: {} new builds, {} updated.",
         count(builds.len()),
+        import.items,
         count(created as usize),
         count(updated as usize)
     );
@@ -269,7 +289,29 @@ async fn import_github_runs(client: &Client) -> Result<(), ExitCode> {
 
 pub async fn run(command: Command) -> Result<(), ExitCode> {
     match command {
-        Command::ImportGithubRuns { remote } => import_github_runs(&Client::new(&remote)?).await,
+        Command::ImportGithubRuns { remote } => {
+            let import = Import {
+                items: "GitHub runs",
+                pipe: "gh api --paginate \"repos/OWNER/REPO/actions/runs?per_page=100\"",
+                read: &crate::builds::ci::from_github_api,
+            };
+            import_listed(&Client::new(&remote)?, import).await
+        }
+        Command::ImportGitlabPipelines { project, remote } => {
+            // The hook names a project by its path; a numeric id would name other pipelines.
+            let path = project.trim().trim_matches('/');
+            if !path.contains('/') {
+                return Err(fail(format!(
+                    "--project '{project}' must be the project's path, GROUP/NAME (its hook's path_with_namespace), not its id"
+                )));
+            }
+            let import = Import {
+                items: "GitLab pipelines",
+                pipe: "glab api --paginate \"projects/ID/pipelines?per_page=100\"",
+                read: &|doc, builds| crate::builds::ci::from_gitlab_api(doc, path, builds),
+            };
+            import_listed(&Client::new(&remote)?, import).await
+        }
         Command::Ps(remote) => {
             let client = Client::new(&remote)?;
             let cells = client.get("/status").await?;

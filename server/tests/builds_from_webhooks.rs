@@ -4,7 +4,7 @@
 
 mod common;
 use app::model::Role;
-use common::{Auth, TestApp, GITHUB_SECRET, GITLAB_TOKEN};
+use common::{Auth, TestApp, GITHUB_SECRET};
 use serde_json::{json, Value};
 
 async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
@@ -165,18 +165,7 @@ async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
         ),
     ];
     for (uuid, body) in deliveries {
-        let res = app
-            .post_raw(
-                "/api/v1/webhooks/gitlab",
-                &Auth::None,
-                &[
-                    ("x-gitlab-event", "Pipeline Hook"),
-                    ("x-gitlab-token", GITLAB_TOKEN),
-                    ("x-gitlab-event-uuid", uuid),
-                ],
-                body,
-            )
-            .await;
+        let res = common::webhooks::gitlab_pipeline(&app, uuid, body).await;
         assert!(res.status.is_success(), "{uuid}: {}", res.body);
     }
     let gitlab = app

@@ -1,6 +1,6 @@
 //! The client commands of the binary (`ps`, `deploy`, `rollback`, `history`, `logs`,
-//! `import-github-runs`) against a real server on a TCP port, run as a user runs them: exit
-//! codes, output and error messages.
+//! `import-github-runs`, `import-gitlab-pipelines`) against a real server on a TCP port, run as a
+//! user runs them: exit codes, output and error messages.
 
 mod common;
 use app::model::Role;
@@ -280,4 +280,97 @@ async fn github_runs_are_back_filled_from_the_command_line() {
         "{}",
         nothing.stderr
     );
+}
+
+/// A GitLab team back-fills its pipelines from what `glab api --paginate` prints; the hook's
+/// later delivery of a pipeline still running updates its build instead of adding one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitlab_pipelines_are_back_filled_from_the_command_line() {
+    let app = TestApp::sqlite().await;
+    let Auth::Bearer(token) = app.new_token("cli", Role::Operator).await else {
+        unreachable!()
+    };
+    let url = app.serve_tcp().await;
+    let listed = |id: u64, status: &str, day: u32| {
+        json!({"id": id, "iid": id - 100, "project_id": 7, "sha": "bcbb5ec396a2c0f828686f14fac9b80b780504f2",
+            "ref": "main", "status": status, "source": "push", "name": null,
+            "created_at": format!("2026-11-{day:02}T15:23:28.007Z"), "updated_at": format!("2026-11-{day:02}T15:26:29.216Z"),
+            "web_url": format!("https://gitlab.example.com/acme/shop/-/pipelines/{id}")})
+    };
+    let pages = format!(
+        "{}\n{}\n",
+        json!([listed(203, "running", 29), listed(202, "failed", 28)]),
+        json!([listed(201, "success", 27)]),
+    );
+    let import = fed(
+        &url,
+        &token,
+        &["import-gitlab-pipelines", "--project", "acme/shop"],
+        pages.as_bytes(),
+    )
+    .await;
+    assert!(import.ok, "{}{}", import.stdout, import.stderr);
+    assert!(
+        import
+            .stdout
+            .contains("Imported 3 GitLab pipelines: 3 new builds, 0 updated."),
+        "{}",
+        import.stdout
+    );
+    let viewer = app.new_token("viewer", Role::Viewer).await;
+    let path = "/api/v1/builds?pipeline=acme/shop/pipeline";
+    let list = app.get(path, &viewer).await.json();
+    let seen: Vec<(&str, &str, Option<f64>)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let key = (b["source_id"].as_str(), b["status"].as_str());
+            (key.0.unwrap(), key.1.unwrap(), b["duration_s"].as_f64())
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("203", "running", None),
+            ("202", "failure", Some(181.209)),
+            ("201", "success", Some(181.209))
+        ],
+        "{list}"
+    );
+    // The running one finishes: its hook names the project by path and updates that build.
+    let hook = json!({"object_kind": "pipeline",
+        "object_attributes": {"id": 203, "ref": "main", "sha": "bcbb5ec396a2c0f828686f14fac9b80b780504f2",
+            "status": "success", "source": "push", "created_at": "2026-11-29 15:23:28 UTC",
+            "finished_at": "2026-11-29 15:27:00 UTC", "duration": 200},
+        "project": {"name": "shop", "path_with_namespace": "acme/shop"}, "user": {"username": "maria"}});
+    let delivered =
+        common::webhooks::gitlab_pipeline(&app, "p-203", hook.to_string().into_bytes()).await;
+    assert!(delivered.status.is_success(), "{}", delivered.body);
+    let list = app.get(path, &viewer).await.json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 3, "{list}");
+    assert_eq!(
+        (&list["items"][0]["status"], &list["items"][0]["author"]),
+        (&json!("success"), &json!("maria")),
+        "{list}"
+    );
+
+    // A project's id instead of its path would name other pipelines: refused, nothing sent.
+    let by_id = ["import-gitlab-pipelines", "--project", "7"];
+    let refused = fed(&url, &token, &by_id, pages.as_bytes()).await;
+    assert!(
+        !refused.ok && refused.stderr.contains("GROUP/NAME"),
+        "{}",
+        refused.stderr
+    );
+    // Something other than GitLab's list: the error says what to pipe in.
+    let ours = ["import-gitlab-pipelines", "--project", "acme/shop"];
+    let wrong = fed(&url, &token, &ours, br#"{"message": "401 Unauthorized"}"#).await;
+    assert!(
+        !wrong.ok && wrong.stderr.contains("glab api --paginate"),
+        "{}",
+        wrong.stderr
+    );
+    let list = app.get(path, &viewer).await.json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 3, "{list}");
 }

@@ -85,6 +85,21 @@ pub enum Command {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// Back-fill builds from the GitLab pipelines read from standard input.
+    ///
+    /// Pipe in what GitLab's API lists: `glab api --paginate
+    /// "projects/ID/pipelines?per_page=100" | flightdeck import-gitlab-pipelines --project
+    /// GROUP/NAME`, or single pipelines (`projects/ID/pipelines/PIPELINE`), which also say who
+    /// started each, its duration and coverage. Each pipeline is stored as its Pipeline Hook
+    /// delivery would store it, so later deliveries update those builds.
+    ImportGitlabPipelines {
+        /// The project's path, as its hook names it (`path_with_namespace`): the list gives
+        /// only its numeric id.
+        #[arg(long, value_name = "GROUP/NAME")]
+        project: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
     /// The log of a deployment; --follow keeps printing until it ends.
     Logs {
         id: i64,

@@ -1,7 +1,7 @@
-//! Fixtures of the webhook tests: a service in production, and GitHub deliveries signed as
-//! GitHub signs them.
+//! Fixtures of the webhook tests: a service in production, GitHub deliveries signed as GitHub
+//! signs them, and GitLab's Pipeline Hook with the project's token.
 
-use super::{Auth, TestApp, TestResponse, GITHUB_SECRET};
+use super::{Auth, TestApp, TestResponse, GITHUB_SECRET, GITLAB_TOKEN};
 use app::model::Role;
 use serde_json::json;
 
@@ -41,6 +41,21 @@ pub async fn github(app: &TestApp, event: &str, delivery: &str, body: Vec<u8>) -
             ("x-github-event", event),
             ("x-github-delivery", delivery),
             ("x-hub-signature-256", &signature),
+        ],
+        body,
+    )
+    .await
+}
+
+/// A GitLab `Pipeline Hook` delivery under `uuid`, with the test token.
+pub async fn gitlab_pipeline(app: &TestApp, uuid: &str, body: Vec<u8>) -> TestResponse {
+    app.post_raw(
+        "/api/v1/webhooks/gitlab",
+        &Auth::None,
+        &[
+            ("x-gitlab-event", "Pipeline Hook"),
+            ("x-gitlab-token", GITLAB_TOKEN),
+            ("x-gitlab-event-uuid", uuid),
         ],
         body,
     )

@@ -139,6 +139,53 @@ pub fn from_gitlab(body: &Value) -> Result<Value, String> {
     Ok(Value::Object(o))
 }
 
+/// Pipelines of `project` (`group/name`, as its hook's `path_with_namespace` names it) as
+/// GitLab's REST API gives them: pages of `GET /projects/:id/pipelines` as `glab api --paginate`
+/// prints them, an array of pages, or single pipelines (`GET /projects/:id/pipelines/:id`,
+/// which adds who started it, its start and finish, its duration and coverage). Each becomes the
+/// build its `Pipeline Hook` delivery makes, keyed and named the same, so a later delivery of a
+/// back-filled pipeline updates its build. A list entry says no finish: a finished pipeline's
+/// last update stands for it. Neither says the commit's author or message; who started the
+/// pipeline stands for the author where the API says it, as in the hook.
+pub fn from_gitlab_api(doc: &Value, project: &str, builds: &mut Vec<Value>) -> Result<(), String> {
+    match doc {
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| from_gitlab_api(item, project, builds)),
+        Value::Object(p) if p.contains_key("sha") && p.contains_key("ref") => {
+            let field = |key: &str| p.get(key).cloned().unwrap_or(Value::Null);
+            let finished_at = p
+                .get("finished_at")
+                .filter(|v| !v.is_null())
+                .or_else(|| p.get("updated_at"));
+            let hook = json!({
+                "object_attributes": {
+                    "id": field("id"), "name": field("name"), "ref": field("ref"), "sha": field("sha"),
+                    "status": field("status"), "source": field("source"),
+                    "created_at": field("created_at"), "finished_at": finished_at,
+                    "duration": field("duration"), "url": field("web_url"),
+                },
+                "project": {"path_with_namespace": project},
+                "user": field("user"),
+            });
+            let mut build = from_gitlab(&hook)
+                .map_err(|why| format!("pipeline {}: {why}", field("id")))?;
+            // "30.0", or null where no job reports it.
+            let coverage = match p.get("coverage") {
+                Some(Value::String(c)) => c.parse::<f64>().ok(),
+                Some(c) => c.as_f64(),
+                None => None,
+            };
+            if let Some(c) = coverage.filter(|c| (0.0..=100.0).contains(c)) {
+                build["coverage"] = json!(c);
+            }
+            builds.push(build);
+            Ok(())
+        }
+        _ => Err("this is not GitLab's list of pipelines ([{\"id\", \"sha\", \"ref\", \"status\", ...}], as `glab api --paginate \"projects/ID/pipelines?per_page=100\"` prints it)".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +239,104 @@ mod tests {
         body["merge_request"] = Value::Null;
         body["object_attributes"]["ref"] = json!("release/2.1");
         assert_eq!(from_gitlab(&body).unwrap()["branch"], "release/2.1");
+    }
+
+    #[test]
+    fn pipelines_listed_by_gitlabs_api_are_the_builds_their_hooks_make() {
+        let listed = |id: u64, status: &str| {
+            json!({"id": id, "iid": id - 30, "project_id": 1, "sha": "bcbb5ec396a2c0f828686f14fac9b80b780504f2",
+                "ref": "main", "status": status, "source": "push", "name": null,
+                "created_at": "2026-11-30T15:23:28.007Z", "updated_at": "2026-11-30T15:26:29.216Z",
+                "web_url": format!("https://gitlab.example.com/g/p/-/pipelines/{id}")})
+        };
+        // Two pages as `glab api --paginate` prints them.
+        let mut builds = Vec::new();
+        for page in [
+            json!([listed(33, "running"), listed(32, "failed")]),
+            json!([listed(31, "success")]),
+        ] {
+            from_gitlab_api(&page, "g/p", &mut builds).unwrap();
+        }
+        let keys: Vec<(&str, &str, Option<&str>)> = builds
+            .iter()
+            .map(|b| {
+                (
+                    b["source_id"].as_str().unwrap(),
+                    b["status"].as_str().unwrap(),
+                    b["finished_at"].as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("33", "running", None),
+                ("32", "failure", Some("2026-11-30T15:26:29.216Z")),
+                ("31", "success", Some("2026-11-30T15:26:29.216Z"))
+            ]
+        );
+        // The hook of pipeline 32 makes the same build, bar what only one of them says.
+        let hook = json!({"object_attributes": {"id": 32, "ref": "main", "sha": "bcbb5ec396a2c0f828686f14fac9b80b780504f2",
+            "status": "failed", "source": "push", "created_at": "2026-11-30 15:23:28 UTC",
+            "finished_at": "2026-11-30 15:26:29 UTC", "url": "https://gitlab.example.com/g/p/-/pipelines/32"},
+            "project": {"path_with_namespace": "g/p"}});
+        let read = |b: &Value| crate::builds::input::read(b, "gitlab", String::new).unwrap();
+        let (imported, hooked) = (read(&builds[1]), read(&from_gitlab(&hook).unwrap()));
+        assert_eq!(
+            (
+                &imported.source,
+                &imported.source_id,
+                &imported.pipeline,
+                &imported.branch,
+                imported.trigger,
+                &imported.url
+            ),
+            (
+                &hooked.source,
+                &hooked.source_id,
+                &hooked.pipeline,
+                &hooked.branch,
+                hooked.trigger,
+                &hooked.url
+            )
+        );
+        assert_eq!(imported.started_at / 1000, hooked.started_at / 1000);
+        // A single pipeline says more: who started it, its finish, duration and coverage.
+        let mut one = listed(34, "success");
+        one["user"] = json!({"username": "maria", "name": "Maria"});
+        one["finished_at"] = json!("2026-11-30T15:25:00Z");
+        one["duration"] = json!(92);
+        one["coverage"] = json!("84.5");
+        let mut single = Vec::new();
+        from_gitlab_api(&one, "g/p", &mut single).unwrap();
+        let b = read(&single[0]);
+        assert_eq!(
+            (b.author.as_deref(), b.duration_s, b.coverage, b.finished_at),
+            (
+                Some("maria"),
+                Some(92.0),
+                Some(84.5),
+                Some(1_796_052_300_000)
+            )
+        );
+        // An array of pages (`--slurp`) reads the same; something else says what was expected.
+        let mut slurped = Vec::new();
+        from_gitlab_api(
+            &json!([
+                [listed(33, "running"), listed(32, "failed")],
+                [listed(31, "success")]
+            ]),
+            "g/p",
+            &mut slurped,
+        )
+        .unwrap();
+        assert_eq!(slurped, builds);
+        let wrong = from_gitlab_api(
+            &json!({"message": "401 Unauthorized"}),
+            "g/p",
+            &mut Vec::new(),
+        );
+        assert!(wrong.unwrap_err().contains("projects/ID/pipelines"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod github;
 mod gitlab;
 
 pub use github::{from_github, from_github_api};
-pub use gitlab::{from_gitlab, gitlab_attempt, gitlab_retried_at};
+pub use gitlab::{from_gitlab, from_gitlab_api, gitlab_attempt, gitlab_retried_at};
 
 use crate::webhooks::parse::text;
 use serde_json::{json, Map, Value};
