@@ -118,3 +118,71 @@ test("a busy pipeline's running card shows the newest five and leads to every ru
   await expect(page).toHaveURL(/status=running/);
   await expect(page.locator(".build-list tbody tr")).toHaveCount(6);
 });
+
+test("a pipeline whose main is red says since when and which build broke it", async ({ page }) => {
+  await signIn(page, "/builds");
+  const origin = new URL(page.url()).origin;
+  const pipeline = `acme/red-${Date.now()}/ci`;
+  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+  const builds = [
+    { branch: "main", status: "success", author: "ann", message: "Add search", at: 50 },
+    { branch: "main", status: "failure", author: "sam.product", message: "Refactor cart pricing\n\nMoves tax out", at: 40, commit: "bad0c0de1234" },
+    { branch: "feature/x", status: "failure", author: "ann", message: "WIP", at: 35 },
+    { branch: "main", status: "failure", author: "ann", message: "Try to fix the cart", at: 20 },
+    { branch: "feature/y", status: "success", author: "ann", message: "Polish", at: 15 },
+  ];
+  for (const [i, b] of builds.entries()) {
+    const posted = await page.request.post("/api/v1/builds", {
+      headers: { origin },
+      data: {
+        pipeline, branch: b.branch, commit: b.commit ?? "0a1b2c3d4e5f", author: b.author, trigger: "push", message: b.message,
+        started_at: minutesAgo(b.at), finished_at: minutesAgo(b.at - 5), status: b.status, source_id: `${pipeline}/${i}`,
+      },
+    });
+    expect(posted.status(), await posted.text()).toBe(201);
+  }
+  const greenPipeline = `acme/green-${Date.now()}/ci`;
+  const greenPosted = await page.request.post("/api/v1/builds", {
+    headers: { origin },
+    data: {
+      pipeline: greenPipeline, branch: "main", commit: "0a1b2c3d4e5f", trigger: "push",
+      started_at: minutesAgo(30), finished_at: minutesAgo(25), status: "success",
+    },
+  });
+  expect(greenPosted.status()).toBe(201);
+  // On the Builds page the newest build passed (a feature branch's), yet main is red: the row
+  // says so and "Red now" keeps it.
+  await page.goto("/builds");
+  await expectLive(page);
+  const row = page.locator(".builds-table tbody tr", { hasText: pipeline });
+  await expect(row.getByTestId("red-shipping")).toHaveText(/main red since 3[56] min ago/);
+  await expect(row.locator(".badge").first()).toHaveText("success");
+  const green = page.locator(".builds-table tbody tr", { hasText: greenPipeline });
+  await expect(green).toHaveCount(1);
+  await page.getByLabel("Red now").check();
+  await expect(green).toHaveCount(0);
+  await expect(row).toHaveCount(1);
+
+  await page.goto(`/builds/pipeline?name=${encodeURIComponent(pipeline)}`);
+  // Only the branch that ships: a red feature branch is everyday work, not news.
+  const red = page.getByTestId("red-now");
+  await expect(red).toHaveCount(1);
+  await expect(red).toContainText(/main is red since 3[56] min ago: its last 2 builds failed\./);
+  await expect(red).toContainText("It began with bad0c0d by sam.product: “Refactor cart pricing”.");
+  await red.getByRole("link", { name: "main's failures" }).click();
+  await expect(page).toHaveURL(/branch=main/);
+  await expect(page).toHaveURL(/status=failure/);
+  await expect(page.locator(".build-list tbody tr")).toHaveCount(2);
+
+  // A success on main ends it, live.
+  await expectLive(page);
+  const fixed = await page.request.post("/api/v1/builds", {
+    headers: { origin },
+    data: {
+      pipeline, branch: "main", commit: "0a1b2c3d4e5f", author: "ann", trigger: "push", message: "Fix the cart",
+      started_at: minutesAgo(10), finished_at: minutesAgo(5), status: "success", source_id: `${pipeline}/fixed`,
+    },
+  });
+  expect(fixed.status()).toBe(201);
+  await expect(page.getByTestId("red-now")).toHaveCount(0);
+});

@@ -2,7 +2,7 @@
 //! model now (operators).
 
 use crate::builds::charts::PipelineCharts;
-use crate::builds::stats::PipelineStats;
+use crate::builds::stats::{PipelineStats, RedBranch};
 use crate::builds::{Build, BuildStatus, LiveAccuracy, ModelInfo, Prediction};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -18,6 +18,8 @@ use crate::ports::call::*;
 pub struct PipelineRow {
     pub stats: PipelineStats,
     pub recent: Vec<BuildStatus>,
+    /// Its branches that ship (`main`…) red now: the newest build may be another branch's.
+    pub red: Vec<RedBranch>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +38,15 @@ pub struct RunningBuild {
     pub prediction: Prediction,
 }
 
+/// A branch that ships, red now, with the build that broke it where the period reaches it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedNow {
+    pub red: RedBranch,
+    /// The first failure of the run (who and what it built); none when the run began before the
+    /// period or is too long to look back over.
+    pub first: Option<Build>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineView {
     pub pipeline: String,
@@ -50,6 +61,8 @@ pub struct PipelineView {
     pub running: Vec<RunningBuild>,
     /// How many of the period's builds are unfinished: more than `running` holds on a busy day.
     pub unfinished: usize,
+    /// `main`, `master`, `trunk` or `develop` where its newest finished build failed.
+    pub red: Vec<RedNow>,
     pub model: Option<ModelInfo>,
     pub accuracy: LiveAccuracy,
 }
@@ -71,6 +84,7 @@ pub async fn load_builds_overview(days: u32) -> Result<BuildsOverview, AppError>
                         PipelineRow {
                             stats: crate::builds::stats::pipeline_stats(&name, &list),
                             recent,
+                            red: crate::builds::stats::red_shipping(&list),
                         }
                     })
                     .collect();
@@ -149,6 +163,24 @@ pub async fn load_pipeline(
                             running.push(RunningBuild { build, prediction });
                         }
                     }
+                    let mut red = Vec::new();
+                    for r in crate::builds::stats::red_shipping(&history) {
+                        // The run's failures are the branch's newest: the last of them, its first.
+                        let first = match r.failures {
+                            n @ 1..=100 if !r.before_period => {
+                                let query = crate::builds::BuildQuery {
+                                    pipeline: Some(pipeline.clone()),
+                                    branch: Some(r.branch.clone()),
+                                    status: Some("failure".into()),
+                                    limit: Some(n as i64),
+                                    ..Default::default()
+                                };
+                                ports.builds.list(&query).await?.0.pop()
+                            }
+                            _ => None,
+                        };
+                        red.push(RedNow { red: r, first });
+                    }
                     Ok(PipelineView {
                         charts: PipelineCharts::of(&history),
                         accuracy: ports.builds.live_accuracy(Some(&pipeline)).await?,
@@ -160,6 +192,7 @@ pub async fn load_pipeline(
                         next_cursor,
                         running,
                         unfinished,
+                        red,
                     })
                 },
             )

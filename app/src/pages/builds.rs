@@ -108,7 +108,7 @@ fn Overview(
         pipelines
             .iter()
             .filter(|p| wanted.is_empty() || p.stats.pipeline.to_lowercase().contains(&wanted))
-            .filter(|p| !red || p.stats.last_status == Some(BuildStatus::Failure))
+            .filter(|p| !red || red_now(p))
             .cloned()
             .collect::<Vec<PipelineRow>>()
     };
@@ -136,7 +136,11 @@ fn Overview(
                             view! {
                                 <tr>
                                     <th scope="row" class="pipeline-name"><a class="clamp" href=pipeline_href(&s.pipeline, days) title=s.pipeline.clone()>{breakable(&s.pipeline)}</a></th>
-                                    <td>{s.last_status.map(status_badge)}</td>
+                                    <td>{s.last_status.map(status_badge)}
+                                        {p.red.first().map(|r| view! {
+                                            <div class="muted small" data-testid="red-shipping">{format!("{} red since ", r.branch)}<TimeAgo ms=r.since/></div>
+                                        })}
+                                    </td>
                                     <td>{percent(s.success_rate)}{(s.flaky_failures > 0).then(|| view! {
                                         <span class="muted small flaky" title="Failures that passed on a re-run of the same commit">
                                             {format!("{} flaky", s.flaky_failures)}
@@ -159,13 +163,19 @@ fn Overview(
     }
 }
 
+/// "Red now": its newest build failed, or a branch that ships is red (under a feature
+/// branch's newer success).
+fn red_now(p: &PipelineRow) -> bool {
+    p.stats.last_status == Some(BuildStatus::Failure) || !p.red.is_empty()
+}
+
 /// What to say when the search or "Red now" leaves no pipeline to show (`None` while some show,
 /// or nothing filters them).
 fn none_shown(wanted: &str, red_only: bool, empty: bool) -> Option<String> {
     match (empty, wanted.is_empty(), red_only) {
         (false, _, _) | (true, true, false) => None,
         (true, true, true) => Some(
-            "No pipeline is red now: the last build of each passed or has not finished.".into(),
+            "No pipeline is red now: the last build of each, and of its main branch, passed or has not finished.".into(),
         ),
         (true, false, false) => Some(format!(
             "No pipeline's name contains \u{201c}{wanted}\u{201d}."

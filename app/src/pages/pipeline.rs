@@ -3,7 +3,7 @@
 //! risk and its reasons; the build list with filters and paging; the predictor's record. Live.
 
 use crate::api::codec::resource;
-use crate::api::{load_pipeline, PipelineView, RunningBuild, TrainBuildModel};
+use crate::api::{load_pipeline, PipelineView, RedNow, RunningBuild, TrainBuildModel};
 use crate::builds::charts::{coverage_chart, duration_chart};
 use crate::builds::{Build, BuildStatus, TOPIC};
 use crate::charts::{BAD, LINE, OK, WARN};
@@ -148,6 +148,7 @@ fn Pipeline(
     );
     view! {
         <p class="muted" data-testid="pipeline-summary">{summary.clone()}</p>
+        {v.red.into_iter().map(|r| view! { <RedNotice r filters=filters.clone()/> }).collect_view()}
         {(!v.running.is_empty()).then(|| {
             let all = Filters { status: Some("running".into()), cursor: None, ..filters.clone() };
             view! { <Running running=v.running.clone() unfinished=v.unfinished all=href(&all, None)/> }
@@ -187,6 +188,59 @@ fn Pipeline(
         <BuildList list=v.list next=v.next_cursor filters/>
         <PredictorCard model=v.model accuracy=v.accuracy train/>
     }
+}
+
+/// A branch that ships, red now: since when, the build that broke it (who, which commit, what
+/// it changed) and its failures one click away. What an on-call engineer asks of CI first.
+#[component]
+fn RedNotice(r: RedNow, filters: Filters) -> impl IntoView {
+    let failures = Filters {
+        branch: Some(r.red.branch.clone()),
+        status: Some("failure".into()),
+        author: None,
+        cursor: None,
+        ..filters.clone()
+    };
+    let link = format!("{}'s failures", r.red.branch);
+    // No success in the period to count from: how long is not known here.
+    let since = (!r.red.before_period).then_some(r.red.since);
+    view! {
+        <p class="verdict verdict-attention red-now" role="status" data-testid="red-now">
+            <strong>{format!("{} is red", r.red.branch)}</strong>
+            {since.map(|ms| view! { " since "<TimeAgo ms/> })}
+            {red_words(&r, filters.days)}
+            <a href=href(&failures, None)>{link}</a>
+        </p>
+    }
+}
+
+/// What a red branch's notice says after its name and when it turned red: how many builds
+/// failed, and the one that began it.
+fn red_words(r: &RedNow, days: u32) -> String {
+    let runs = match (r.red.before_period, r.red.failures) {
+        (true, n) => format!(": all {n} of its finished builds in the last {days} days failed. "),
+        (false, 1) => ": its last build failed. ".into(),
+        (false, n) => format!(": its last {n} builds failed. "),
+    };
+    let short = |commit: &str| commit[..7.min(commit.len())].to_string();
+    let began = match &r.first {
+        Some(b) => {
+            let by = b
+                .author
+                .as_deref()
+                .map(|a| format!(" by {a}"))
+                .unwrap_or_default();
+            let what = match subject(b.message.as_deref()) {
+                s if s.is_empty() => String::new(),
+                s => format!(": \u{201c}{s}\u{201d}"),
+            };
+            format!("It began with {}{by}{what}. ", short(&b.commit))
+        }
+        // Too long a run to look its first build up: its commit is known all the same.
+        None if !r.red.before_period => format!("It began with {}. ", short(&r.red.first_commit)),
+        None => String::new(),
+    };
+    runs + &began
 }
 
 /// Running builds (the newest of the period's `unfinished`) with their predicted risk and its
@@ -347,5 +401,56 @@ mod tests {
         assert_eq!(super::subject(Some(message)), "Fix the retry loop");
         assert_eq!(super::subject(Some("")), "");
         assert_eq!(super::subject(None), "");
+    }
+
+    #[test]
+    fn a_red_branch_says_how_many_failed_and_what_began_it() {
+        use crate::api::RedNow;
+        use crate::builds::stats::RedBranch;
+        let mut first = crate::builds::stats::tests::build(
+            "main",
+            crate::builds::BuildStatus::Failure,
+            0,
+            60.0,
+        );
+        first.commit = "bad0c0de1234".into();
+        first.author = Some("sam".into());
+        first.message = Some("Refactor cart pricing\n\nMoves tax out".into());
+        let red = RedBranch {
+            branch: "main".into(),
+            failures: 3,
+            since: 0,
+            first_commit: first.commit.clone(),
+            before_period: false,
+        };
+        let mut r = RedNow {
+            red,
+            first: Some(first),
+        };
+        assert_eq!(
+            super::red_words(&r, 30),
+            ": its last 3 builds failed. It began with bad0c0d by sam: \u{201c}Refactor cart pricing\u{201d}. "
+        );
+        r.red.failures = 1;
+        r.first.as_mut().unwrap().author = None;
+        r.first.as_mut().unwrap().message = None;
+        assert_eq!(
+            super::red_words(&r, 30),
+            ": its last build failed. It began with bad0c0d. "
+        );
+        r.first = None;
+        r.red.failures = 140;
+        assert_eq!(
+            super::red_words(&r, 30),
+            ": its last 140 builds failed. It began with bad0c0d. "
+        );
+        // Red since before the period: how long, and what began it, are not known here.
+        r.red.before_period = true;
+        r.red.failures = 7;
+        r.first = None;
+        assert_eq!(
+            super::red_words(&r, 7),
+            ": all 7 of its finished builds in the last 7 days failed. "
+        );
     }
 }
