@@ -64,7 +64,7 @@ test("builds list pipelines, chart them before hydration and show a new build li
   await page.locator(".build-list").getByRole("link", { name: "new.hire" }).first().click();
   await expect(page).toHaveURL(/author=new\.hire/);
   await expect(page.getByLabel("Author")).toHaveValue("new.hire");
-  const authors = page.locator(".build-list .build-author");
+  const authors = page.locator(".build-list .build-author a");
   await expect(authors.first()).toHaveText("new.hire");
   expect(new Set(await authors.allTextContents())).toEqual(new Set(["new.hire"]));
 

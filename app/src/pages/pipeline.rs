@@ -347,7 +347,7 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                                     <td class="build-author">{b.author.clone().map(|author| {
                                         let title = format!("Only {author}'s builds");
                                         let theirs = Filters { author: Some(author.clone()), cursor: None, ..f.clone() };
-                                        view! { <a href=href(&theirs, None) title=title>{author}</a> }
+                                        view! { <span class="phone-label">"by "</span><a href=href(&theirs, None) title=title>{author}</a> }
                                     })}</td>
                                     <td class="build-risk" class:none=b.predicted_failure.is_none()>
                                         // Predicted when it arrived; before any model, by the baseline, which
