@@ -2,7 +2,7 @@
 //! model now (operators).
 
 use crate::builds::charts::PipelineCharts;
-use crate::builds::stats::{PipelineStats, RedBranch};
+use crate::builds::stats::PipelineStats;
 use crate::builds::{Build, BuildStatus, LiveAccuracy, ModelInfo, Prediction};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -18,8 +18,9 @@ use crate::ports::call::*;
 pub struct PipelineRow {
     pub stats: PipelineStats,
     pub recent: Vec<BuildStatus>,
-    /// Its branches that ship (`main`…) red now: the newest build may be another branch's.
-    pub red: Vec<RedBranch>,
+    /// Its branch that ships (`main`…) red now, if one is: the newest build may be another
+    /// branch's. Its `words` are left empty here.
+    pub red: Option<RedSaid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,13 +39,15 @@ pub struct RunningBuild {
     pub prediction: Prediction,
 }
 
-/// A branch that ships, red now, with the build that broke it where the period reaches it.
+/// A branch that ships, red now, as its notice says it ([`crate::builds::red`]): said on the
+/// server, so the page's bundle carries only the words.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RedNow {
-    pub red: RedBranch,
-    /// The first failure of the run (who and what it built); none when the run began before the
-    /// period or is too long to look back over.
-    pub first: Option<Build>,
+pub struct RedSaid {
+    pub branch: String,
+    /// When it turned red; none when no success in the period came before it.
+    pub since: Option<i64>,
+    /// How many builds failed since, and the build that began it.
+    pub words: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,7 +65,7 @@ pub struct PipelineView {
     /// How many of the period's builds are unfinished: more than `running` holds on a busy day.
     pub unfinished: usize,
     /// `main`, `master`, `trunk` or `develop` where its newest finished build failed.
-    pub red: Vec<RedNow>,
+    pub red: Vec<RedSaid>,
     pub model: Option<ModelInfo>,
     pub accuracy: LiveAccuracy,
 }
@@ -84,7 +87,14 @@ pub async fn load_builds_overview(days: u32) -> Result<BuildsOverview, AppError>
                         PipelineRow {
                             stats: crate::builds::stats::pipeline_stats(&name, &list),
                             recent,
-                            red: crate::builds::stats::red_shipping(&list),
+                            red: crate::builds::red::red_shipping(&list)
+                                .into_iter()
+                                .next()
+                                .map(|r| RedSaid {
+                                    since: (!r.before_period).then_some(r.since),
+                                    branch: r.branch,
+                                    words: String::new(),
+                                }),
                         }
                     })
                     .collect();
@@ -164,7 +174,7 @@ pub async fn load_pipeline(
                         }
                     }
                     let mut red = Vec::new();
-                    for r in crate::builds::stats::red_shipping(&history) {
+                    for r in crate::builds::red::red_shipping(&history) {
                         // The run's failures are the branch's newest: the last of them, its first.
                         let first = match r.failures {
                             n @ 1..=100 if !r.before_period => {
@@ -179,7 +189,11 @@ pub async fn load_pipeline(
                             }
                             _ => None,
                         };
-                        red.push(RedNow { red: r, first });
+                        red.push(RedSaid {
+                            words: crate::builds::red::red_words(&r, first.as_ref(), days),
+                            since: (!r.before_period).then_some(r.since),
+                            branch: r.branch,
+                        });
                     }
                     Ok(PipelineView {
                         charts: PipelineCharts::of(&history),

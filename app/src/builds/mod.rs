@@ -5,6 +5,7 @@ pub mod charts;
 pub mod evaluation;
 pub mod factors;
 pub mod features;
+pub mod red;
 pub mod stats;
 
 use serde::{Deserialize, Serialize};
@@ -301,6 +302,14 @@ pub fn is_default_branch(branch: &str) -> bool {
     matches!(branch, "main" | "master" | "trunk" | "develop")
 }
 
+/// A commit message's first line, as CI dashboards list it (the whole is the line's title).
+pub fn subject(message: Option<&str>) -> String {
+    message
+        .and_then(|m| m.lines().next())
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// A count as people read it: 1,240.
 pub fn thousands(n: i64) -> String {
     let digits = n.abs().to_string();
@@ -321,6 +330,14 @@ pub fn thousands(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_commit_lists_as_its_first_line() {
+        let message = "Fix the retry loop\n\nIt retried forever when the broker was down.";
+        assert_eq!(subject(Some(message)), "Fix the retry loop");
+        assert_eq!(subject(Some("")), "");
+        assert_eq!(subject(None), "");
+    }
 
     #[test]
     fn a_later_delivery_keeps_what_the_earlier_said_and_it_left_out() {

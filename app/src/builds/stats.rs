@@ -1,6 +1,5 @@
 //! A pipeline's numbers over a period: builds, success rate, flaky failures, duration
-//! percentiles, mean time to recovery, the longest red streak and coverage with its trend; and
-//! which branches are red now.
+//! percentiles, mean time to recovery, the longest red streak and coverage with its trend.
 
 use super::{BuildOutcome, BuildStatus};
 use serde::{Deserialize, Serialize};
@@ -63,7 +62,7 @@ pub fn worst_first(a: &PipelineStats, b: &PipelineStats) -> std::cmp::Ordering {
 }
 
 /// When a build ended, or began if it has not said.
-fn ended(b: &BuildOutcome) -> i64 {
+pub(crate) fn ended(b: &BuildOutcome) -> i64 {
     b.finished_at.unwrap_or(b.started_at)
 }
 
@@ -136,65 +135,6 @@ pub fn pipeline_stats(pipeline: &str, builds: &[BuildOutcome]) -> PipelineStats 
         last_status: builds.last().map(|b| b.status),
         last_started_at: builds.last().map(|b| b.started_at),
     }
-}
-
-/// A branch whose newest finished build failed, and how long it has been so.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RedBranch {
-    pub branch: String,
-    /// Failures in a row up to now (a cancelled build neither ends nor lengthens the run).
-    pub failures: usize,
-    /// When the first of them ended: when the branch turned red.
-    pub since: i64,
-    /// The commit the first of them built.
-    pub first_commit: String,
-    /// No success on the branch before them in the builds given: it may have been red for
-    /// longer than they reach back.
-    pub before_period: bool,
-}
-
-/// The branches of `builds` (oldest first) that are red now, those that ship (`main`…) first,
-/// then the most recently broken first.
-pub fn red_branches(builds: &[BuildOutcome]) -> Vec<RedBranch> {
-    let mut red: HashMap<&str, RedBranch> = HashMap::new();
-    let mut passed_once: std::collections::HashSet<&str> = Default::default();
-    for b in builds {
-        match b.status {
-            BuildStatus::Failure => {
-                let branch = b.branch.as_str();
-                let before_period = !passed_once.contains(branch);
-                red.entry(branch)
-                    .or_insert_with(|| RedBranch {
-                        branch: b.branch.clone(),
-                        failures: 0,
-                        since: ended(b),
-                        first_commit: b.commit.clone(),
-                        before_period,
-                    })
-                    .failures += 1;
-            }
-            BuildStatus::Success => {
-                red.remove(b.branch.as_str());
-                passed_once.insert(&b.branch);
-            }
-            _ => {}
-        }
-    }
-    let mut red: Vec<RedBranch> = red.into_values().collect();
-    red.sort_by(|a, b| {
-        let ships = |r: &RedBranch| super::is_default_branch(&r.branch);
-        ships(b).cmp(&ships(a)).then(b.since.cmp(&a.since))
-    });
-    red
-}
-
-/// The branches that ship (`main`, `master`, `trunk`, `develop`) red now: a red feature
-/// branch is everyday work, a red `main` is news.
-pub fn red_shipping(builds: &[BuildOutcome]) -> Vec<RedBranch> {
-    red_branches(builds)
-        .into_iter()
-        .filter(|r| super::is_default_branch(&r.branch))
-        .collect()
 }
 
 #[cfg(test)]
@@ -316,50 +256,6 @@ pub(crate) mod tests {
         ];
         let s = pipeline_stats("p", &outcomes(&builds));
         assert_eq!((s.failures, s.flaky_failures), (5, 2));
-    }
-
-    #[test]
-    fn a_branch_is_red_from_its_first_failure_after_its_last_success() {
-        use BuildStatus::*;
-        let mut builds = vec![
-            build("main", Success, 0, 60.0),
-            build("feature/a", Failure, 1, 60.0),
-            build("main", Failure, 2, 60.0),
-            build("main", Cancelled, 3, 60.0),
-            build("feature/b", Failure, 4, 60.0),
-            build("feature/b", Success, 5, 60.0),
-            build("main", Failure, 6, 60.0),
-            build("main", Running, 7, 60.0),
-        ];
-        builds[2].commit = "abc1234".into();
-        let red = red_branches(&outcomes(&builds));
-        let seen: Vec<_> = red
-            .iter()
-            .map(|r| {
-                (
-                    r.branch.as_str(),
-                    r.failures,
-                    r.since,
-                    r.first_commit.as_str(),
-                    r.before_period,
-                )
-            })
-            .collect();
-        // main ships, so it comes first though feature/a broke earlier; feature/b recovered.
-        assert_eq!(
-            seen,
-            [
-                ("main", 2, 2 * 60_000 + 60_000, "abc1234", false),
-                ("feature/a", 1, 60_000 + 60_000, "0123456", true)
-            ]
-        );
-        // A success ends it.
-        builds.push(build("main", Success, 8, 60.0));
-        let red = red_branches(&outcomes(&builds));
-        assert_eq!(
-            red.iter().map(|r| r.branch.as_str()).collect::<Vec<_>>(),
-            ["feature/a"]
-        );
     }
 
     #[test]

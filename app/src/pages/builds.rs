@@ -137,8 +137,9 @@ fn Overview(
                                 <tr>
                                     <th scope="row" class="pipeline-name"><a class="clamp" href=pipeline_href(&s.pipeline, days) title=s.pipeline.clone()>{breakable(&s.pipeline)}</a></th>
                                     <td>{s.last_status.map(status_badge)}
-                                        {p.red.first().map(|r| view! {
-                                            <div class="muted small" data-testid="red-shipping">{format!("{} red since ", r.branch)}<TimeAgo ms=r.since/></div>
+                                        {p.red.map(|r| view! {
+                                            <div class="muted small" data-testid="red-shipping">{format!("{} red", r.branch)}
+                                                {r.since.map(|ms| view! { " since "<TimeAgo ms/> })}</div>
                                         })}
                                     </td>
                                     <td>{percent(s.success_rate)}{(s.flaky_failures > 0).then(|| view! {
@@ -166,7 +167,7 @@ fn Overview(
 /// "Red now": its newest build failed, or a branch that ships is red (under a feature
 /// branch's newer success).
 fn red_now(p: &PipelineRow) -> bool {
-    p.stats.last_status == Some(BuildStatus::Failure) || !p.red.is_empty()
+    p.stats.last_status == Some(BuildStatus::Failure) || p.red.is_some()
 }
 
 /// What to say when the search or "Red now" leaves no pipeline to show (`None` while some show,

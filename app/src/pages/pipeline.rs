@@ -3,7 +3,7 @@
 //! risk and its reasons; the build list with filters and paging; the predictor's record. Live.
 
 use crate::api::codec::resource;
-use crate::api::{load_pipeline, PipelineView, RedNow, RunningBuild, TrainBuildModel};
+use crate::api::{load_pipeline, PipelineView, RedSaid, RunningBuild, TrainBuildModel};
 use crate::builds::charts::{coverage_chart, duration_chart};
 use crate::builds::{Build, BuildStatus, TOPIC};
 use crate::charts::{BAD, LINE, OK, WARN};
@@ -193,54 +193,23 @@ fn Pipeline(
 /// A branch that ships, red now: since when, the build that broke it (who, which commit, what
 /// it changed) and its failures one click away. What an on-call engineer asks of CI first.
 #[component]
-fn RedNotice(r: RedNow, filters: Filters) -> impl IntoView {
+fn RedNotice(r: RedSaid, filters: Filters) -> impl IntoView {
     let failures = Filters {
-        branch: Some(r.red.branch.clone()),
+        branch: Some(r.branch.clone()),
         status: Some("failure".into()),
         author: None,
         cursor: None,
-        ..filters.clone()
+        ..filters
     };
-    let link = format!("{}'s failures", r.red.branch);
-    // No success in the period to count from: how long is not known here.
-    let since = (!r.red.before_period).then_some(r.red.since);
+    let link = format!("{}'s failures", r.branch);
     view! {
         <p class="verdict verdict-attention red-now" role="status" data-testid="red-now">
-            <strong>{format!("{} is red", r.red.branch)}</strong>
-            {since.map(|ms| view! { " since "<TimeAgo ms/> })}
-            {red_words(&r, filters.days)}
+            <strong>{format!("{} is red", r.branch)}</strong>
+            {r.since.map(|ms| view! { " since "<TimeAgo ms/> })}
+            {r.words}
             <a href=href(&failures, None)>{link}</a>
         </p>
     }
-}
-
-/// What a red branch's notice says after its name and when it turned red: how many builds
-/// failed, and the one that began it.
-fn red_words(r: &RedNow, days: u32) -> String {
-    let runs = match (r.red.before_period, r.red.failures) {
-        (true, n) => format!(": all {n} of its finished builds in the last {days} days failed. "),
-        (false, 1) => ": its last build failed. ".into(),
-        (false, n) => format!(": its last {n} builds failed. "),
-    };
-    let short = |commit: &str| commit[..7.min(commit.len())].to_string();
-    let began = match &r.first {
-        Some(b) => {
-            let by = b
-                .author
-                .as_deref()
-                .map(|a| format!(" by {a}"))
-                .unwrap_or_default();
-            let what = match subject(b.message.as_deref()) {
-                s if s.is_empty() => String::new(),
-                s => format!(": \u{201c}{s}\u{201d}"),
-            };
-            format!("It began with {}{by}{what}. ", short(&b.commit))
-        }
-        // Too long a run to look its first build up: its commit is known all the same.
-        None if !r.red.before_period => format!("It began with {}. ", short(&r.red.first_commit)),
-        None => String::new(),
-    };
-    runs + &began
 }
 
 /// Running builds (the newest of the period's `unfinished`) with their predicted risk and its
@@ -339,7 +308,7 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                                     <td class="build-branch">{match run_link(&b) {
                                         Some(url) => view! { <a class="clamp" href=url rel="noopener noreferrer" title=b.branch.clone()>{b.branch.clone()}</a> }.into_any(),
                                         None => view! { <span class="clamp" title=b.branch.clone()>{b.branch.clone()}</span> }.into_any(),
-                                    }}<div class="muted small clamp" title=b.message.clone()>{subject(b.message.as_deref())}</div></td>
+                                    }}<div class="muted small clamp" title=b.message.clone()>{crate::builds::subject(b.message.as_deref())}</div></td>
                                     <td class="build-status">{status_badge(b.status)}</td>
                                     <td class="build-duration" class:none=b.duration_s.is_none()><span class="phone-label">"took "</span>{span(b.duration_s)}</td>
                                     // The reasons of a prediction speak of an author's last builds:
@@ -383,74 +352,4 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
 /// (never a `javascript:` one, whatever a sender wrote before that rule).
 fn run_link(b: &Build) -> Option<String> {
     b.url.clone().filter(|u| crate::http_url::is_web(u))
-}
-
-/// A commit message's first line, as CI dashboards list it (the whole is the line's title).
-fn subject(message: Option<&str>) -> String {
-    message
-        .and_then(|m| m.lines().next())
-        .unwrap_or_default()
-        .to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_commit_lists_as_its_first_line() {
-        let message = "Fix the retry loop\n\nIt retried forever when the broker was down.";
-        assert_eq!(super::subject(Some(message)), "Fix the retry loop");
-        assert_eq!(super::subject(Some("")), "");
-        assert_eq!(super::subject(None), "");
-    }
-
-    #[test]
-    fn a_red_branch_says_how_many_failed_and_what_began_it() {
-        use crate::api::RedNow;
-        use crate::builds::stats::RedBranch;
-        let mut first = crate::builds::stats::tests::build(
-            "main",
-            crate::builds::BuildStatus::Failure,
-            0,
-            60.0,
-        );
-        first.commit = "bad0c0de1234".into();
-        first.author = Some("sam".into());
-        first.message = Some("Refactor cart pricing\n\nMoves tax out".into());
-        let red = RedBranch {
-            branch: "main".into(),
-            failures: 3,
-            since: 0,
-            first_commit: first.commit.clone(),
-            before_period: false,
-        };
-        let mut r = RedNow {
-            red,
-            first: Some(first),
-        };
-        assert_eq!(
-            super::red_words(&r, 30),
-            ": its last 3 builds failed. It began with bad0c0d by sam: \u{201c}Refactor cart pricing\u{201d}. "
-        );
-        r.red.failures = 1;
-        r.first.as_mut().unwrap().author = None;
-        r.first.as_mut().unwrap().message = None;
-        assert_eq!(
-            super::red_words(&r, 30),
-            ": its last build failed. It began with bad0c0d. "
-        );
-        r.first = None;
-        r.red.failures = 140;
-        assert_eq!(
-            super::red_words(&r, 30),
-            ": its last 140 builds failed. It began with bad0c0d. "
-        );
-        // Red since before the period: how long, and what began it, are not known here.
-        r.red.before_period = true;
-        r.red.failures = 7;
-        r.first = None;
-        assert_eq!(
-            super::red_words(&r, 7),
-            ": all 7 of its finished builds in the last 7 days failed. "
-        );
-    }
 }
