@@ -186,3 +186,33 @@ test("a pipeline whose main is red says since when and which build broke it", as
   expect(fixed.status()).toBe(201);
   await expect(page.getByTestId("red-now")).toHaveCount(0);
 });
+
+test("a build running longer than 95% of the pipeline's builds take says it may be stuck", async ({ page }) => {
+  await signIn(page, "/builds");
+  const origin = new URL(page.url()).origin;
+  const pipeline = `acme/slow-${Date.now()}/ci`;
+  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+  // A day of builds that each took five minutes: enough to say what is usual.
+  const history = Array.from({ length: 20 }, (_, i) => ({
+    pipeline, branch: "main", commit: "0a1b2c3d4e5f", trigger: "push", status: "success",
+    started_at: minutesAgo(1440 - i * 60), finished_at: minutesAgo(1435 - i * 60), source_id: `${pipeline}/h${i}`,
+  }));
+  const imported = await page.request.post("/api/v1/builds/import", { headers: { origin }, data: history });
+  expect(imported.status(), await imported.text()).toBe(201);
+  for (const [name, started] of [["stuck", 30], ["fresh", 1]] as const) {
+    const posted = await page.request.post("/api/v1/builds", {
+      headers: { origin },
+      data: {
+        pipeline, branch: `feature/${name}`, commit: "0a1b2c3d4e5f", trigger: "push", status: "running",
+        started_at: minutesAgo(started), source_id: `${pipeline}/${name}`,
+      },
+    });
+    expect(posted.status(), await posted.text()).toBe(201);
+  }
+  await page.goto(`/builds/pipeline?name=${encodeURIComponent(pipeline)}`);
+  const running = page.getByTestId("running-builds");
+  await expect(running.locator("li")).toHaveCount(2);
+  await expect(running.locator("li", { hasText: "feature/stuck" }).getByTestId("overdue"))
+    .toHaveText("longer than 95% of builds take (5.0 min)");
+  await expect(running.locator("li", { hasText: "feature/fresh" }).getByTestId("overdue")).toHaveCount(0);
+});

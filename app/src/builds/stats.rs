@@ -61,6 +61,15 @@ pub fn worst_first(a: &PipelineStats, b: &PipelineStats) -> std::cmp::Ordering {
     rate(a).total_cmp(&rate(b)).then(green(a).cmp(&green(b)))
 }
 
+/// Fewer finished builds than this make a p95 that says little of what is usual.
+pub const USUAL_AFTER: usize = 20;
+
+/// Whether a build running since `started_at` has gone on longer than `p95_s`, what 95 % of the
+/// pipeline's finished builds took: the sign that it may be stuck (a hung test, a lost runner).
+pub fn overdue(started_at: i64, now: i64, p95_s: Option<f64>) -> bool {
+    p95_s.is_some_and(|p95| (now - started_at) as f64 / 1000.0 > p95)
+}
+
 /// When a build ended, or began if it has not said.
 pub(crate) fn ended(b: &BuildOutcome) -> i64 {
     b.finished_at.unwrap_or(b.started_at)
@@ -256,6 +265,15 @@ pub(crate) mod tests {
         ];
         let s = pipeline_stats("p", &outcomes(&builds));
         assert_eq!((s.failures, s.flaky_failures), (5, 2));
+    }
+
+    #[test]
+    fn a_build_running_past_the_p95_is_overdue() {
+        let started = 1_000_000;
+        assert!(!overdue(started, started + 500_000, Some(600.0)));
+        assert!(overdue(started, started + 601_000, Some(600.0)));
+        // No p95 (too few finished builds to say what is usual): never.
+        assert!(!overdue(started, started + 86_400_000, None));
     }
 
     #[test]

@@ -151,7 +151,9 @@ fn Pipeline(
         {v.red.into_iter().map(|r| view! { <RedNotice r filters=filters.clone()/> }).collect_view()}
         {(!v.running.is_empty()).then(|| {
             let all = Filters { status: Some("running".into()), cursor: None, ..filters.clone() };
-            view! { <Running running=v.running.clone() unfinished=v.unfinished all=href(&all, None)/> }
+            // What is usual, where enough builds finished to say.
+            let p95 = s.duration_p95_s.filter(|_| c.finished >= crate::builds::stats::USUAL_AFTER);
+            view! { <Running running=v.running.clone() unfinished=v.unfinished all=href(&all, None) p95/> }
         })}
         <div class="grid-2">
             <section class="card">
@@ -213,10 +215,17 @@ fn RedNotice(r: RedSaid, filters: Filters) -> impl IntoView {
 }
 
 /// Running builds (the newest of the period's `unfinished`) with their predicted risk and its
-/// reasons in words; `all` lists the running ones.
+/// reasons in words, and which have run longer than `p95` (seconds) says is usual; `all` lists
+/// the running ones.
 #[component]
-fn Running(running: Vec<RunningBuild>, unfinished: usize, all: String) -> impl IntoView {
+fn Running(
+    running: Vec<RunningBuild>,
+    unfinished: usize,
+    all: String,
+    p95: Option<f64>,
+) -> impl IntoView {
     let shown = running.len();
+    let now = now_ms();
     view! {
         <section class="card" data-testid="running-builds">
             <h2>"Running now"</h2>
@@ -238,13 +247,18 @@ fn Running(running: Vec<RunningBuild>, unfinished: usize, all: String) -> impl I
                     };
                     // How long it has been going says whether it is stuck (a run whose last
                     // delivery never came stays here until the period passes it).
-                    let state = if r.build.status == BuildStatus::Queued { "queued " } else { "started " };
+                    let queued = r.build.status == BuildStatus::Queued;
+                    let state = if queued { "queued " } else { "started " };
+                    let overdue = !queued && crate::builds::stats::overdue(r.build.started_at, now, p95);
                     view! {
                         <li>
                             <strong>{format!("{} · {}", r.build.branch, &r.build.commit[..7.min(r.build.commit.len())])}</strong>
                             {format!(" by {}: ", r.build.author.clone().unwrap_or_else(|| "unknown".into()))}
                             <span class=if failing { "badge status-failed" } else { "badge status-succeeded" }>{risk}</span>
                             <div class="muted small">{state}<TimeAgo ms=r.build.started_at/>
+                                {overdue.then(|| view! {
+                                    " · "<strong class="overdue" data-testid="overdue">{format!("longer than 95% of builds take ({})", span(p95))}</strong>
+                                })}
                                 {run_link(&r.build).map(|url| view! {
                                     " · "<a href=url rel="noopener noreferrer">"open the run"</a>
                                 })}
