@@ -1,9 +1,19 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { expectLive, signIn } from "./helpers";
 
 // The build pages at tablet size: pipelines worst first, a pipeline's duration chart drawn on
 // the server before hydration, and a build that starts appearing live with its predicted risk.
 test.use({ viewport: { width: 820, height: 1180 } });
+
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+/** Sends a build as CI does (from the signed-in page, so with its origin); it must be new. */
+async function postBuild(page: Page, build: Record<string, unknown>) {
+  const origin = new URL(page.url()).origin;
+  const data = { commit: "0a1b2c3d4e5f", trigger: "push", ...build };
+  const posted = await page.request.post("/api/v1/builds", { headers: { origin }, data });
+  expect(posted.status(), await posted.text()).toBe(201);
+}
 
 test("builds list pipelines, chart them before hydration and show a new build live", async ({ page, browser }) => {
   await signIn(page, "/builds");
@@ -40,18 +50,13 @@ test("builds list pipelines, chart them before hydration and show a new build li
   await page.getByRole("link", { name: "acme/shop/ci" }).click();
   await expect(page).toHaveURL(/\/builds\/pipeline\?name=acme/);
   await expectLive(page);
-  const origin = new URL(page.url()).origin;
   const branch = `feature/live-${Date.now()}`;
-  const posted = await page.request.post("/api/v1/builds", {
-    headers: { origin },
-    data: {
-      pipeline: "acme/shop/ci", branch, commit: "0a1b2c3d4e5f", author: "new.hire", trigger: "pull_request",
-      message: "WIP: bump deps", lines_added: 2200, lines_deleted: 300, files_changed: 40,
-      started_at: new Date().toISOString(), status: "running", source_id: branch,
-      url: "https://github.com/acme/shop/actions/runs/1",
-    },
+  await postBuild(page, {
+    pipeline: "acme/shop/ci", branch, author: "new.hire", trigger: "pull_request",
+    message: "WIP: bump deps", lines_added: 2200, lines_deleted: 300, files_changed: 40,
+    started_at: new Date().toISOString(), status: "running", source_id: branch,
+    url: "https://github.com/acme/shop/actions/runs/1",
   });
-  expect(posted.status(), await posted.text()).toBe(201);
   const running = page.getByTestId("running-builds");
   await expect(running).toContainText(branch);
   await expect(running).toContainText("risk of failure");
@@ -96,17 +101,12 @@ test("an operator trains the failure model now and the card shows the new one", 
 
 test("a busy pipeline's running card shows the newest five and leads to every running build", async ({ page }) => {
   await signIn(page, "/builds");
-  const origin = new URL(page.url()).origin;
   const pipeline = `acme/busy-${Date.now()}/ci`;
   for (let i = 0; i < 6; i++) {
-    const posted = await page.request.post("/api/v1/builds", {
-      headers: { origin },
-      data: {
-        pipeline, branch: `feature/busy-${i}`, commit: "0a1b2c3d4e5f", author: "new.hire", trigger: "push",
-        started_at: new Date(Date.now() - (6 - i) * 1_000).toISOString(), status: "running", source_id: `${pipeline}/${i}`,
-      },
+    await postBuild(page, {
+      pipeline, branch: `feature/busy-${i}`, author: "new.hire",
+      started_at: new Date(Date.now() - (6 - i) * 1_000).toISOString(), status: "running", source_id: `${pipeline}/${i}`,
     });
-    expect(posted.status(), await posted.text()).toBe(201);
   }
   await page.goto(`/builds/pipeline?name=${encodeURIComponent(pipeline)}`);
   const running = page.getByTestId("running-builds");
@@ -121,9 +121,7 @@ test("a busy pipeline's running card shows the newest five and leads to every ru
 
 test("a pipeline whose main is red says since when and which build broke it", async ({ page }) => {
   await signIn(page, "/builds");
-  const origin = new URL(page.url()).origin;
   const pipeline = `acme/red-${Date.now()}/ci`;
-  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
   const builds = [
     { branch: "main", status: "success", author: "ann", message: "Add search", at: 50 },
     { branch: "main", status: "failure", author: "sam.product", message: "Refactor cart pricing\n\nMoves tax out", at: 40, commit: "bad0c0de1234" },
@@ -132,24 +130,15 @@ test("a pipeline whose main is red says since when and which build broke it", as
     { branch: "feature/y", status: "success", author: "ann", message: "Polish", at: 15 },
   ];
   for (const [i, b] of builds.entries()) {
-    const posted = await page.request.post("/api/v1/builds", {
-      headers: { origin },
-      data: {
-        pipeline, branch: b.branch, commit: b.commit ?? "0a1b2c3d4e5f", author: b.author, trigger: "push", message: b.message,
-        started_at: minutesAgo(b.at), finished_at: minutesAgo(b.at - 5), status: b.status, source_id: `${pipeline}/${i}`,
-      },
+    await postBuild(page, {
+      pipeline, branch: b.branch, commit: b.commit ?? "0a1b2c3d4e5f", author: b.author, message: b.message,
+      started_at: minutesAgo(b.at), finished_at: minutesAgo(b.at - 5), status: b.status, source_id: `${pipeline}/${i}`,
     });
-    expect(posted.status(), await posted.text()).toBe(201);
   }
   const greenPipeline = `acme/green-${Date.now()}/ci`;
-  const greenPosted = await page.request.post("/api/v1/builds", {
-    headers: { origin },
-    data: {
-      pipeline: greenPipeline, branch: "main", commit: "0a1b2c3d4e5f", trigger: "push",
-      started_at: minutesAgo(30), finished_at: minutesAgo(25), status: "success",
-    },
+  await postBuild(page, {
+    pipeline: greenPipeline, branch: "main", started_at: minutesAgo(30), finished_at: minutesAgo(25), status: "success",
   });
-  expect(greenPosted.status()).toBe(201);
   // On the Builds page the newest build passed (a feature branch's), yet main is red: the row
   // says so and "Red now" keeps it.
   await page.goto("/builds");
@@ -176,14 +165,10 @@ test("a pipeline whose main is red says since when and which build broke it", as
 
   // A success on main ends it, live.
   await expectLive(page);
-  const fixed = await page.request.post("/api/v1/builds", {
-    headers: { origin },
-    data: {
-      pipeline, branch: "main", commit: "0a1b2c3d4e5f", author: "ann", trigger: "push", message: "Fix the cart",
-      started_at: minutesAgo(10), finished_at: minutesAgo(5), status: "success", source_id: `${pipeline}/fixed`,
-    },
+  await postBuild(page, {
+    pipeline, branch: "main", author: "ann", message: "Fix the cart",
+    started_at: minutesAgo(10), finished_at: minutesAgo(5), status: "success", source_id: `${pipeline}/fixed`,
   });
-  expect(fixed.status()).toBe(201);
   await expect(page.getByTestId("red-now")).toHaveCount(0);
 });
 
@@ -191,7 +176,6 @@ test("a build running longer than 95% of the pipeline's builds take says it may 
   await signIn(page, "/builds");
   const origin = new URL(page.url()).origin;
   const pipeline = `acme/slow-${Date.now()}/ci`;
-  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
   // A day of builds that each took five minutes: enough to say what is usual.
   const history = Array.from({ length: 20 }, (_, i) => ({
     pipeline, branch: "main", commit: "0a1b2c3d4e5f", trigger: "push", status: "success",
@@ -200,14 +184,9 @@ test("a build running longer than 95% of the pipeline's builds take says it may 
   const imported = await page.request.post("/api/v1/builds/import", { headers: { origin }, data: history });
   expect(imported.status(), await imported.text()).toBe(201);
   for (const [name, started] of [["stuck", 30], ["fresh", 1]] as const) {
-    const posted = await page.request.post("/api/v1/builds", {
-      headers: { origin },
-      data: {
-        pipeline, branch: `feature/${name}`, commit: "0a1b2c3d4e5f", trigger: "push", status: "running",
-        started_at: minutesAgo(started), source_id: `${pipeline}/${name}`,
-      },
+    await postBuild(page, {
+      pipeline, branch: `feature/${name}`, status: "running", started_at: minutesAgo(started), source_id: `${pipeline}/${name}`,
     });
-    expect(posted.status(), await posted.text()).toBe(201);
   }
   await page.goto(`/builds/pipeline?name=${encodeURIComponent(pipeline)}`);
   const running = page.getByTestId("running-builds");
