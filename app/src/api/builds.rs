@@ -91,7 +91,7 @@ pub async fn load_builds_overview(days: u32) -> Result<BuildsOverview, AppError>
                                 .into_iter()
                                 .next()
                                 .map(|r| RedSaid {
-                                    since: (!r.before_period).then_some(r.since),
+                                    since: r.known_since(),
                                     branch: r.branch,
                                     words: String::new(),
                                 }),
@@ -191,7 +191,7 @@ pub async fn load_pipeline(
                         };
                         red.push(RedSaid {
                             words: crate::builds::red::red_words(&r, first.as_ref(), days),
-                            since: (!r.before_period).then_some(r.since),
+                            since: r.known_since(),
                             branch: r.branch,
                         });
                     }

@@ -20,8 +20,14 @@ pub struct RedBranch {
     pub before_period: bool,
 }
 
-/// The branches of `builds` (oldest first) that are red now, those that ship (`main`…) first,
-/// then the most recently broken first.
+impl RedBranch {
+    /// When it turned red, where the builds given reach back to it.
+    pub fn known_since(&self) -> Option<i64> {
+        (!self.before_period).then_some(self.since)
+    }
+}
+
+/// The branches of `builds` (oldest first) that are red now, the most recently broken first.
 pub fn red_branches(builds: &[BuildOutcome]) -> Vec<RedBranch> {
     let mut red: HashMap<&str, RedBranch> = HashMap::new();
     let mut passed_once: std::collections::HashSet<&str> = Default::default();
@@ -48,10 +54,7 @@ pub fn red_branches(builds: &[BuildOutcome]) -> Vec<RedBranch> {
         }
     }
     let mut red: Vec<RedBranch> = red.into_values().collect();
-    red.sort_by(|a, b| {
-        let ships = |r: &RedBranch| super::is_default_branch(&r.branch);
-        ships(b).cmp(&ships(a)).then(b.since.cmp(&a.since))
-    });
+    red.sort_by_key(|r| std::cmp::Reverse(r.since));
     red
 }
 
@@ -126,7 +129,7 @@ mod tests {
                 )
             })
             .collect();
-        // main ships, so it comes first though feature/a broke earlier; feature/b recovered.
+        // main broke last, so it comes first; feature/b recovered.
         assert_eq!(
             seen,
             [
