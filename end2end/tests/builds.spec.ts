@@ -195,3 +195,32 @@ test("a build running longer than 95% of the pipeline's builds take says it may 
     .toHaveText("longer than 95% of builds take (5.0 min)");
   await expect(running.locator("li", { hasText: "feature/fresh" }).getByTestId("overdue")).toHaveCount(0);
 });
+
+test("the pipelines sort by p50 to find the slow ones, the slowest first and then the quickest", async ({ page }) => {
+  await signIn(page, "/builds");
+  const tag = `sort${Date.now()}`;
+  const [slow, quick] = [`${tag}/slow/ci`, `${tag}/quick/ci`];
+  // The slow pipeline passes and the quick one fails, so worst first and slowest first disagree.
+  await postBuild(page, { pipeline: slow, branch: "main", status: "success", started_at: minutesAgo(60), finished_at: minutesAgo(20), source_id: slow });
+  await postBuild(page, { pipeline: quick, branch: "main", status: "failure", started_at: minutesAgo(60), finished_at: minutesAgo(58), source_id: quick });
+  await page.reload();
+  await expectLive(page);
+  const names = page.locator(".builds-table tbody .pipeline-name");
+  await expect(async () => {
+    await page.getByPlaceholder("Pipeline").fill(tag);
+    await expect(names).toHaveCount(2, { timeout: 1_000 });
+  }).toPass();
+  const success = page.getByRole("columnheader", { name: "Success" });
+  await expect(success).toHaveAttribute("aria-sort", "ascending");
+  await expect(names).toHaveText([quick, slow]);
+
+  const p50 = page.getByRole("columnheader", { name: "p50" });
+  await p50.getByRole("button").click();
+  await expect(p50).toHaveAttribute("aria-sort", "descending");
+  await expect(success).not.toHaveAttribute("aria-sort");
+  await expect(names).toHaveText([slow, quick]);
+  // Chosen again, from the keyboard: the quickest first.
+  await p50.getByRole("button").press("Enter");
+  await expect(p50).toHaveAttribute("aria-sort", "ascending");
+  await expect(names).toHaveText([quick, slow]);
+});

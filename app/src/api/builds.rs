@@ -26,7 +26,7 @@ pub struct PipelineRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BuildsOverview {
     pub days: u32,
-    /// Worst first ([`crate::builds::stats::worst_first`]).
+    /// Worst first ([`crate::builds::order::worst_first`]).
     pub pipelines: Vec<PipelineRow>,
     pub model: Option<ModelInfo>,
     pub accuracy: LiveAccuracy,
@@ -98,7 +98,7 @@ pub async fn load_builds_overview(days: u32) -> Result<BuildsOverview, AppError>
                         }
                     })
                     .collect();
-                pipelines.sort_by(|a, b| crate::builds::stats::worst_first(&a.stats, &b.stats));
+                pipelines.sort_by(|a, b| crate::builds::order::worst_first(&a.stats, &b.stats));
                 Ok(BuildsOverview {
                     days,
                     pipelines,

@@ -5,6 +5,7 @@ pub mod charts;
 pub mod evaluation;
 pub mod factors;
 pub mod features;
+pub mod order;
 pub mod red;
 pub mod stats;
 

@@ -53,14 +53,6 @@ pub fn by_pipeline(
     grouped
 }
 
-/// The Builds page's order, worst first: the lowest success rate (none yet counts as all
-/// green), and of equal rates the pipeline red now first; otherwise as given (by name).
-pub fn worst_first(a: &PipelineStats, b: &PipelineStats) -> std::cmp::Ordering {
-    let rate = |s: &PipelineStats| s.success_rate.unwrap_or(1.0);
-    let green = |s: &PipelineStats| s.last_status != Some(BuildStatus::Failure);
-    rate(a).total_cmp(&rate(b)).then(green(a).cmp(&green(b)))
-}
-
 /// Fewer finished builds than this make a p95 that says little of what is usual.
 pub const USUAL_AFTER: usize = 20;
 
@@ -184,31 +176,6 @@ pub(crate) mod tests {
     /// A full build's outcome, as the statistics read it.
     pub(crate) fn outcomes(builds: &[Build]) -> Vec<BuildOutcome> {
         builds.iter().map(BuildOutcome::from).collect()
-    }
-
-    #[test]
-    fn the_worst_pipeline_comes_first_and_of_equal_rates_the_one_red_now() {
-        use BuildStatus::*;
-        let pipeline = |name: &str, statuses: &[BuildStatus]| {
-            let builds: Vec<Build> = statuses
-                .iter()
-                .enumerate()
-                .map(|(i, s)| build("main", *s, i as i64 * 10, 60.0))
-                .collect();
-            pipeline_stats(name, &outcomes(&builds))
-        };
-        let mut all = [
-            pipeline("a-green", &[Success, Failure, Success]),
-            pipeline("b-never-finished", &[Running]),
-            pipeline("c-red-now", &[Success, Success, Failure]),
-            pipeline("d-worst", &[Failure, Failure, Success]),
-        ];
-        all.sort_by(worst_first);
-        let order: Vec<&str> = all.iter().map(|s| s.pipeline.as_str()).collect();
-        assert_eq!(
-            order,
-            ["d-worst", "c-red-now", "a-green", "b-never-finished"]
-        );
     }
 
     #[test]

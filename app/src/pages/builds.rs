@@ -4,6 +4,7 @@
 use crate::api::codec::resource;
 use crate::api::{load_builds_overview, BuildsOverview, PipelineRow, TrainBuildModel};
 use crate::builds::charts::outcome_strip;
+use crate::builds::order::{PipelineOrder, Sorting};
 use crate::builds::{thousands, BuildStatus, TOPIC};
 use crate::components::builds::{
     days_from_query, percent, pipeline_href, span, status_badge, PredictorCard, RANGES,
@@ -55,6 +56,7 @@ fn BuildsBoard(days: u32, role: Option<Role>) -> impl IntoView {
     );
     let search = RwSignal::new(String::new());
     let red_only = RwSignal::new(false);
+    let sorting = RwSignal::new(Sorting::default());
     view! {
         <Transition fallback=|| view! { <LoadingRows/> }>
             {move || overview.get().map(|r| match r {
@@ -64,7 +66,7 @@ fn BuildsBoard(days: u32, role: Option<Role>) -> impl IntoView {
                         <ConnectCi/>
                     </EmptyState></section>
                 }.into_any(),
-                Ok(o) => view! { <Overview o search red_only train/> }.into_any(),
+                Ok(o) => view! { <Overview o search red_only sorting train/> }.into_any(),
             })}
         </Transition>
     }
@@ -94,6 +96,7 @@ fn Overview(
     o: BuildsOverview,
     search: RwSignal<String>,
     red_only: RwSignal<bool>,
+    sorting: RwSignal<Sorting>,
     train: ServerAction<TrainBuildModel>,
 ) -> impl IntoView {
     let BuildsOverview {
@@ -105,12 +108,15 @@ fn Overview(
     let rows = move || {
         let wanted = search.get();
         let red = red_only.get();
-        pipelines
+        let order = sorting.get();
+        let mut shown = pipelines
             .iter()
             .filter(|p| wanted.is_empty() || p.stats.pipeline.to_lowercase().contains(&wanted))
             .filter(|p| !red || red_now(p))
             .cloned()
-            .collect::<Vec<PipelineRow>>()
+            .collect::<Vec<PipelineRow>>();
+        shown.sort_by(|a, b| order.compare(&a.stats, &b.stats));
+        shown
     };
     let rows_left = rows.clone();
     view! {
@@ -124,8 +130,12 @@ fn Overview(
             <div class="table-wrap">
                 <table class="table builds-table">
                     <thead><tr>
-                        <th scope="col">"Pipeline"</th><th scope="col">"Last"</th><th scope="col">"Success"</th>
-                        <th scope="col">"p50"</th><th scope="col" class="col-wide">"Latest 20"</th><th scope="col" class="col-wide">"Builds"</th>
+                        <SortHeader label="Pipeline" column=PipelineOrder::Name sorting/>
+                        <th scope="col">"Last"</th>
+                        <SortHeader label="Success" column=PipelineOrder::Worst sorting/>
+                        <SortHeader label="p50" column=PipelineOrder::Slowest sorting/>
+                        <th scope="col" class="col-wide">"Latest 20"</th>
+                        <SortHeader label="Builds" column=PipelineOrder::Busiest sorting class="col-wide"/>
                     </tr></thead>
                     <tbody>
                         {move || rows().into_iter().map(|p| {
@@ -161,6 +171,30 @@ fn Overview(
                 .map(|words| view! { <p class="muted" role="status">{words}</p> })}
         </section>
         <PredictorCard model accuracy train/>
+    }
+}
+
+/// A column header that orders the list: a button, so the keyboard reaches it, whose column
+/// says its direction to a screen reader (`aria-sort`) and, with an arrow, to everyone else.
+#[component]
+fn SortHeader(
+    label: &'static str,
+    column: PipelineOrder,
+    sorting: RwSignal<Sorting>,
+    #[prop(optional)] class: &'static str,
+) -> impl IntoView {
+    let direction = move || sorting.get().aria_sort(column);
+    view! {
+        <th scope="col" class=class aria-sort=direction>
+            <button type="button" class="sort-button" on:click=move |_| sorting.update(|s| *s = s.choose(column))>
+                {label}
+                <span class="sort-arrow" aria-hidden="true">{move || match direction() {
+                    Some("ascending") => "\u{25b2}",
+                    Some(_) => "\u{25bc}",
+                    None => "\u{2195}",
+                }}</span>
+            </button>
+        </th>
     }
 }
 
