@@ -59,6 +59,8 @@ pub struct PipelineView {
     pub charts: PipelineCharts,
     /// The filtered list, newest first, and the next page's cursor.
     pub list: Vec<Build>,
+    /// The listed failures that passed on a re-run of the same commit in the period.
+    pub flaky: Vec<i64>,
     pub next_cursor: Option<i64>,
     /// The newest unfinished builds of the period (five at most), with their predictions.
     pub running: Vec<RunningBuild>,
@@ -195,6 +197,8 @@ pub async fn load_pipeline(
                             branch: r.branch,
                         });
                     }
+                    let reruns = crate::builds::stats::Reruns::of(&history);
+                    let flaky = list.iter().filter(|b| reruns.flaky(b)).map(|b| b.id).collect();
                     Ok(PipelineView {
                         charts: PipelineCharts::of(&history),
                         accuracy: ports.builds.live_accuracy(Some(&pipeline)).await?,
@@ -203,6 +207,7 @@ pub async fn load_pipeline(
                         days,
                         stats,
                         list,
+                        flaky,
                         next_cursor,
                         running,
                         unfinished,

@@ -62,6 +62,35 @@ pub fn overdue(started_at: i64, now: i64, p95_s: Option<f64>) -> bool {
     p95_s.is_some_and(|p95| (now - started_at) as f64 / 1000.0 > p95)
 }
 
+/// Which failures of a period's `history` (oldest first) were flaky: each later passed on a run
+/// of the same commit on the same branch, as [`PipelineStats::flaky_failures`] counts them.
+pub struct Reruns<'a>(HashMap<(&'a str, &'a str), i64>);
+
+impl<'a> Reruns<'a> {
+    pub fn of(history: &'a [BuildOutcome]) -> Self {
+        let passed = history
+            .iter()
+            .filter(|b| b.status == BuildStatus::Success)
+            .map(|b| ((b.branch.as_str(), b.commit.as_str()), b.started_at));
+        let mut last = HashMap::new();
+        for (key, at) in passed {
+            last.entry(key)
+                .and_modify(|t: &mut i64| *t = (*t).max(at))
+                .or_insert(at);
+        }
+        Reruns(last)
+    }
+
+    /// Whether `b` failed and a run of its commit on its branch started after it passed.
+    pub fn flaky(&self, b: &super::Build) -> bool {
+        b.status == BuildStatus::Failure
+            && self
+                .0
+                .get(&(b.branch.as_str(), b.commit.as_str()))
+                .is_some_and(|passed| *passed > b.started_at)
+    }
+}
+
 /// When a build ended, or began if it has not said.
 pub(crate) fn ended(b: &BuildOutcome) -> i64 {
     b.finished_at.unwrap_or(b.started_at)
@@ -230,8 +259,17 @@ pub(crate) mod tests {
             on("main", "ccccccc", Success, 50), // the same commit on another branch: not a re-run
             on("feat", "ddddddd", Failure, 60), // never passed: not known to be flaky
         ];
-        let s = pipeline_stats("p", &outcomes(&builds));
+        let history = outcomes(&builds);
+        let s = pipeline_stats("p", &history);
         assert_eq!((s.failures, s.flaky_failures), (5, 2));
+        // The build list marks the same two.
+        let reruns = Reruns::of(&history);
+        let flaky: Vec<i64> = builds
+            .iter()
+            .filter(|b| reruns.flaky(b))
+            .map(|b| b.id)
+            .collect();
+        assert_eq!(flaky, [0, 5]);
     }
 
     #[test]

@@ -187,7 +187,7 @@ fn Pipeline(
                 }}
             </section>
         </div>
-        <BuildList list=v.list next=v.next_cursor filters/>
+        <BuildList list=v.list flaky=v.flaky next=v.next_cursor filters/>
         <PredictorCard model=v.model accuracy=v.accuracy train/>
     }
 }
@@ -277,7 +277,12 @@ fn Running(
 }
 
 #[component]
-fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl IntoView {
+fn BuildList(
+    list: Vec<Build>,
+    flaky: Vec<i64>,
+    next: Option<i64>,
+    filters: Filters,
+) -> impl IntoView {
     let f = filters.clone();
     view! {
         <section class="card">
@@ -323,7 +328,12 @@ fn BuildList(list: Vec<Build>, next: Option<i64>, filters: Filters) -> impl Into
                                         Some(url) => view! { <a class="clamp" href=url rel="noopener noreferrer" title=b.branch.clone()>{b.branch.clone()}</a> }.into_any(),
                                         None => view! { <span class="clamp" title=b.branch.clone()>{b.branch.clone()}</span> }.into_any(),
                                     }}<div class="muted small clamp" title=b.message.clone()>{crate::builds::subject(b.message.as_deref())}</div></td>
-                                    <td class="build-status">{status_badge(b.status)}</td>
+                                    <td class="build-status">{status_badge(b.status)}
+                                        // A flake wants its test fixed; a break, the change reverted.
+                                        {flaky.contains(&b.id).then(|| view! {
+                                            <span class="muted small flaky" title="It passed on a re-run of the same commit">"flaky"</span>
+                                        })}
+                                    </td>
                                     <td class="build-duration" class:none=b.duration_s.is_none()><span class="phone-label">"took "</span>{span(b.duration_s)}</td>
                                     // The reasons of a prediction speak of an author's last builds:
                                     // these are one click away.
