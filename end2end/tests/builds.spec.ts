@@ -225,16 +225,20 @@ test("the pipelines sort by p50 to find the slow ones, the slowest first and the
   await expect(names).toHaveText([quick, slow]);
 });
 
-test("a failure that passed on a re-run of its commit is marked flaky in the build list", async ({ page }) => {
+test("a failure says how many tests failed, and is marked flaky when a re-run of its commit passed", async ({ page }) => {
   await signIn(page, "/builds");
   const pipeline = `flaky${Date.now()}/app/ci`;
-  const run = (n: number, commit: string, status: string, minutes: number) =>
-    postBuild(page, { pipeline, branch: "main", commit, status, started_at: minutesAgo(minutes), finished_at: minutesAgo(minutes - 2), source_id: `${pipeline}-${n}` });
-  await run(1, "aaaaaaa1", "failure", 50);
-  await run(2, "aaaaaaa1", "success", 40); // the same commit, re-run: it passed
-  await run(3, "bbbbbbb2", "failure", 30); // a new commit that fails: a break, not a flake
+  const run = (n: number, commit: string, status: string, minutes: number, tests_failed: number) =>
+    postBuild(page, {
+      pipeline, branch: "main", commit, status, started_at: minutesAgo(minutes), finished_at: minutesAgo(minutes - 2),
+      source_id: `${pipeline}-${n}`, tests_total: 1240, tests_failed,
+    });
+  await run(1, "aaaaaaa1", "failure", 50, 1);
+  await run(2, "aaaaaaa1", "success", 40, 0); // the same commit, re-run: it passed
+  await run(3, "bbbbbbb2", "failure", 30, 0); // a new commit that fails, in no test: a break, not a flake
   await page.goto(`/builds/pipeline?name=${encodeURIComponent(pipeline)}`);
   const statuses = page.locator(".build-list tbody .build-status");
-  await expect(statuses).toHaveText(["failure", "success", /^failure\s*flaky$/]);
+  await expect(statuses).toHaveText([/^failure\s*no test failed$/, "success", /^failure\s*1 test failed\s*flaky$/]);
+  await expect(statuses.last().getByText("1 test failed")).toHaveAttribute("title", "1 of 1,240 tests failed");
   await expect(page.getByTestId("pipeline-summary")).toContainText("1 flaky");
 });

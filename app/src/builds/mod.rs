@@ -311,6 +311,30 @@ pub fn subject(message: Option<&str>) -> String {
         .to_string()
 }
 
+/// What a failed build's tests say, where it sent their counts: "3 tests failed" (with the
+/// total in the title: "3 of 1,240 tests failed"), or "no test failed" when the failure was
+/// elsewhere (setup, a compile, a lint), which a re-run will not mend.
+pub fn failed_tests(b: &Build) -> Option<(String, String)> {
+    let failed = b
+        .tests_failed
+        .filter(|_| b.status == BuildStatus::Failure)?;
+    let tests = |n: i64| if n == 1 { "test" } else { "tests" };
+    let said = match failed {
+        0 => "no test failed".to_string(),
+        n => format!("{} {} failed", thousands(n), tests(n)),
+    };
+    let whole = match b.tests_total {
+        Some(total) if total >= failed => format!(
+            "{} of {} {} failed",
+            thousands(failed),
+            thousands(total),
+            tests(total)
+        ),
+        _ => said.clone(),
+    };
+    Some((said, whole))
+}
+
 /// A count as people read it: 1,240.
 pub fn thousands(n: i64) -> String {
     let digits = n.abs().to_string();
@@ -338,6 +362,25 @@ mod tests {
         assert_eq!(subject(Some(message)), "Fix the retry loop");
         assert_eq!(subject(Some("")), "");
         assert_eq!(subject(None), "");
+    }
+
+    #[test]
+    fn a_failure_says_how_many_of_its_tests_failed() {
+        let mut b = stats::tests::build("main", BuildStatus::Failure, 0, 60.0);
+        assert_eq!(failed_tests(&b), None, "no counts sent");
+        b.tests_total = Some(1240);
+        b.tests_failed = Some(3);
+        let said = failed_tests(&b).unwrap();
+        assert_eq!(
+            said,
+            ("3 tests failed".into(), "3 of 1,240 tests failed".into())
+        );
+        b.tests_failed = Some(1);
+        assert_eq!(failed_tests(&b).unwrap().0, "1 test failed");
+        b.tests_failed = Some(0);
+        assert_eq!(failed_tests(&b).unwrap().0, "no test failed");
+        b.status = BuildStatus::Success;
+        assert_eq!(failed_tests(&b), None, "a pass says nothing of its tests");
     }
 
     #[test]

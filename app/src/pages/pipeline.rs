@@ -329,6 +329,9 @@ fn BuildList(
                                         None => view! { <span class="clamp" title=b.branch.clone()>{b.branch.clone()}</span> }.into_any(),
                                     }}<div class="muted small clamp" title=b.message.clone()>{crate::builds::subject(b.message.as_deref())}</div></td>
                                     <td class="build-status">{status_badge(b.status)}
+                                        {crate::builds::failed_tests(&b).map(|(said, whole)| view! {
+                                            <span class="muted small failed-tests" title=whole>{said}</span>
+                                        })}
                                         // A flake wants its test fixed; a break, the change reverted.
                                         {flaky.contains(&b.id).then(|| view! {
                                             <span class="muted small flaky" title="It passed on a re-run of the same commit">"flaky"</span>
