@@ -131,36 +131,32 @@ mod tests {
             names(&all).join(" ")
         };
         let start = Sorting::default();
-        assert_eq!(sorted(start), "d-worst c-red-now a-green b-never-finished");
         let slowest = start.choose(PipelineOrder::Slowest);
-        // The running build has no duration: last either way.
-        assert_eq!(
-            sorted(slowest),
-            "d-worst a-green c-red-now b-never-finished"
-        );
         let quickest = slowest.choose(PipelineOrder::Slowest);
-        assert_eq!(
-            sorted(quickest),
-            "c-red-now a-green d-worst b-never-finished"
-        );
-        assert_eq!(
-            sorted(quickest.choose(PipelineOrder::Busiest)),
-            "d-worst a-green c-red-now b-never-finished"
-        );
         let by_name = quickest.choose(PipelineOrder::Name);
-        assert_eq!(
-            sorted(by_name),
-            "a-green b-never-finished c-red-now d-worst"
-        );
-        assert_eq!(
-            sorted(by_name.choose(PipelineOrder::Name)),
-            "d-worst c-red-now b-never-finished a-green"
-        );
-        // Best first: the pipeline with no rate yet counts as all green, and ties go by name.
-        assert_eq!(
-            sorted(start.choose(PipelineOrder::Worst)),
-            "b-never-finished a-green c-red-now d-worst"
-        );
+        for (sorting, expected) in [
+            (start, "d-worst c-red-now a-green b-never-finished"),
+            // The running build has no duration: last either way.
+            (slowest, "d-worst a-green c-red-now b-never-finished"),
+            (quickest, "c-red-now a-green d-worst b-never-finished"),
+            // Of equal counts (a-green's and c-red-now's three), by name.
+            (
+                quickest.choose(PipelineOrder::Busiest),
+                "d-worst a-green c-red-now b-never-finished",
+            ),
+            (by_name, "a-green b-never-finished c-red-now d-worst"),
+            (
+                by_name.choose(PipelineOrder::Name),
+                "d-worst c-red-now b-never-finished a-green",
+            ),
+            // Best first: the pipeline with no rate yet counts as all green.
+            (
+                start.choose(PipelineOrder::Worst),
+                "b-never-finished a-green c-red-now d-worst",
+            ),
+        ] {
+            assert_eq!(sorted(sorting), expected, "{sorting:?}");
+        }
     }
 
     #[test]
