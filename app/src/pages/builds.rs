@@ -82,7 +82,8 @@ fn ConnectCi() -> impl IntoView {
                 " to "<code>"/api/v1/webhooks/github"</code>"; "<code>"flightdeck import-github-runs"</code>
                 " back-fills the runs before it (see the README)."</li>
             <li>"GitLab: a project webhook for "<b>"Pipeline events"</b>
-                " to "<code>"/api/v1/webhooks/gitlab"</code>"."</li>
+                " to "<code>"/api/v1/webhooks/gitlab"</code>"; "<code>"flightdeck import-gitlab-pipelines"</code>
+                " back-fills the pipelines before it."</li>
             <li>"Their secrets: an admin sets them in "<a href="/settings#webhooks-title">"Settings, CI/CD webhooks"</a>
                 ", which lists the latest deliveries too."</li>
             <li>"Any other CI: "<code>"POST /api/v1/builds"</code>" when a build starts and again when it ends; "
