@@ -506,7 +506,62 @@ async fn a_pipeline_named_with_url_syntax_opens(app: TestApp) {
     );
 }
 
+/// "Did CI pass on this commit?": a release names the whole sha, a CI may send the first
+/// seven digits; either finds the other's builds, and nothing else's.
+async fn the_builds_of_a_commit_list_by_its_sha_whole_or_short(app: TestApp) {
+    let ci = app.new_token("ci", Role::Operator).await;
+    let whole = "9fceb02d0ae598e95dc970b74767f19372d61af8";
+    for (id, commit, status) in [
+        ("c-1", whole, "failure"),
+        ("c-2", &whole[..7], "success"), // a re-run, as a CI that shortens shas sends it
+        ("c-3", "9fceb0ffffffffffffffffffffffffffffffffff", "success"), // shares six digits
+    ] {
+        let mut b = build(id, status);
+        b["commit"] = json!(commit);
+        let posted = app.post_json("/api/v1/builds", &ci, b).await;
+        assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.body);
+    }
+    let ids = |body: Value| -> Vec<String> {
+        let mut ids: Vec<String> = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["source_id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    for asked in [
+        whole.to_string(),
+        whole[..7].to_uppercase(),
+        whole[..12].to_string(),
+    ] {
+        let listed = app
+            .get(&format!("/api/v1/builds?commit={asked}"), &ci)
+            .await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+        assert_eq!(ids(listed.json()), ["c-1", "c-2"], "asked for {asked}");
+    }
+    let other = app
+        .get("/api/v1/builds?commit=9fceb0fff&status=success", &ci)
+        .await;
+    assert_eq!(ids(other.json()), ["c-3"]);
+    for bad in [
+        "9fceb0",
+        "not-a-sha",
+        "9fceb02d0ae598e95dc970b74767f19372d61af8a",
+    ] {
+        let refused = app.get(&format!("/api/v1/builds?commit={bad}"), &ci).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(refused.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("commit:"));
+    }
+}
+
 on_both_databases!(
+    the_builds_of_a_commit_list_by_its_sha_whole_or_short,
     the_builds_page_says_how_ci_sends_builds,
     a_pipeline_named_with_url_syntax_opens,
     a_build_is_stored_once_and_moves_through_its_life,

@@ -147,6 +147,7 @@ pub async fn load_pipeline(
                         author: author.filter(|a| !a.is_empty()),
                         limit: Some(25),
                         cursor,
+                        ..Default::default()
                     };
                     let (list, next_cursor) = ports.builds.list(&query).await?;
                     // A pipeline with no builds in the period is not an error; a name that never

@@ -273,6 +273,10 @@ pub struct BuildQuery {
     pub status: Option<String>,
     #[serde(default)]
     pub author: Option<String>,
+    /// The builds of one commit: its sha, or as much of it as CI shows (7 to 40 hex digits). A
+    /// build stored under a shorter sha of the same commit matches too.
+    #[serde(default)]
+    pub commit: Option<String>,
     #[serde(default)]
     pub limit: Option<i64>,
     /// The id after which the next page starts (from `next_cursor`).

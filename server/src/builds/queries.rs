@@ -267,6 +267,16 @@ pub async fn list(pool: &AnyPool, q: &BuildQuery) -> Result<(Vec<Build>, Option<
             sql.push_str(&format!(" AND {column} = ${}", binds.len()));
         }
     }
+    // Either sha may be the shorter: a release names the whole, a CI may send the first seven.
+    if let Some(commit) = q.commit.as_deref().filter(|c| !c.is_empty()) {
+        binds.push(commit.to_ascii_lowercase());
+        binds.push(commit.to_ascii_lowercase());
+        sql.push_str(&format!(
+            " AND (commit_sha LIKE ${} || '%' OR ${} LIKE commit_sha || '%')",
+            binds.len() - 1,
+            binds.len()
+        ));
+    }
     // Newest first by when they started, not by when they reached us: a back-filled import
     // arrives after the live builds it predates. The cursor stays the id of the last build
     // shown; the page after it starts below that build's place in the order.

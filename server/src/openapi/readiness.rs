@@ -69,7 +69,7 @@ pub fn paths() -> Value {
                 "ws_clients": s("integer"), "event_lag_ms": s("integer"), "rss_bytes": s("integer"),
             })) } })))) },
         "/builds": {
-            "get": op("Builds, newest first", "viewer", vec![query("pipeline", "string", "repo/workflow"), query("branch", "string", ""), query_with("status", one_of(&["queued", "running", "success", "failure", "cancelled", ""]), "one status (empty: any)"), query("author", "string", ""), limit(500), query_with("cursor", int_range(i64::MIN, i64::MAX), "next_cursor of the previous page")], None, "200",
+            "get": op("Builds, newest first", "viewer", vec![query("pipeline", "string", "repo/workflow"), query("branch", "string", ""), query_with("status", one_of(&["queued", "running", "success", "failure", "cancelled", ""]), "one status (empty: any)"), query("author", "string", ""), query_with("commit", json!({ "type": "string", "pattern": "^([0-9a-fA-F]{7,40})?$" }), "a commit's sha or its first 7 or more hex digits: that commit's builds"), limit(500), query_with("cursor", int_range(i64::MIN, i64::MAX), "next_cursor of the previous page")], None, "200",
                 Some(object(&["items"], json!({ "items": { "type": "array", "items": schema("Build") }, "next_cursor": { "type": ["integer", "null"] } })))),
             "post": updated_too(op("Store a build: 201, or 200 when it updated the build with the same source_id; 422 naming the field, nothing stored", "operator (or a builds:write token)", vec![], Some("NewBuild"), "201", Some(schema("Build")))),
         },

@@ -152,6 +152,9 @@ async fn list(
             .into());
         }
     }
+    if let Some(commit) = query.commit.as_deref().filter(|c| !c.is_empty()) {
+        app::builds::check_commit(commit).map_err(AppError::unprocessable)?;
+    }
     let (items, next) = state.builds.list(&query).await?;
     Ok(Json(json!({
         "items": items.iter().map(to_json).collect::<Vec<_>>(),
