@@ -62,8 +62,8 @@ pub fn overdue(started_at: i64, now: i64, p95_s: Option<f64>) -> bool {
     p95_s.is_some_and(|p95| (now - started_at) as f64 / 1000.0 > p95)
 }
 
-/// Which failures of a period's `history` (oldest first) were flaky: each later passed on a run
-/// of the same commit on the same branch, as [`PipelineStats::flaky_failures`] counts them.
+/// Which failures of a period's `history` were flaky: a later run of the same commit on the
+/// same branch passed. [`PipelineStats::flaky_failures`] counts them, the build list marks them.
 pub struct Reruns<'a>(HashMap<(&'a str, &'a str), i64>);
 
 impl<'a> Reruns<'a> {
@@ -83,11 +83,15 @@ impl<'a> Reruns<'a> {
 
     /// Whether `b` failed and a run of its commit on its branch started after it passed.
     pub fn flaky(&self, b: &super::Build) -> bool {
-        b.status == BuildStatus::Failure
+        self.failed_then_passed(b.status, &b.branch, &b.commit, b.started_at)
+    }
+
+    fn failed_then_passed(&self, status: BuildStatus, branch: &str, commit: &str, at: i64) -> bool {
+        status == BuildStatus::Failure
             && self
                 .0
-                .get(&(b.branch.as_str(), b.commit.as_str()))
-                .is_some_and(|passed| *passed > b.started_at)
+                .get(&(branch, commit))
+                .is_some_and(|passed| *passed > at)
     }
 }
 
@@ -113,13 +117,11 @@ pub fn pipeline_stats(pipeline: &str, builds: &[BuildOutcome]) -> PipelineStats 
         .collect();
     durations.sort_by(f64::total_cmp);
 
-    // Per branch: red streaks and recoveries; per branch and commit, failures not yet passed.
+    // Per branch: red streaks and recoveries.
     let mut red_since: HashMap<&str, i64> = HashMap::new();
     let mut streak: HashMap<&str, usize> = HashMap::new();
     let mut longest = 0;
     let mut recoveries = Vec::new();
-    let mut failed_commits: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut flaky = 0;
     for b in builds {
         let branch = b.branch.as_str();
         match b.status {
@@ -128,14 +130,12 @@ pub fn pipeline_stats(pipeline: &str, builds: &[BuildOutcome]) -> PipelineStats 
                 let n = streak.entry(branch).or_default();
                 *n += 1;
                 longest = longest.max(*n);
-                *failed_commits.entry((branch, &b.commit)).or_default() += 1;
             }
             BuildStatus::Success => {
                 if let Some(since) = red_since.remove(branch) {
                     recoveries.push((ended(b) - since).max(0) as f64 / 1000.0);
                 }
                 streak.insert(branch, 0);
-                flaky += failed_commits.remove(&(branch, &b.commit)).unwrap_or(0);
             }
             _ => {}
         }
@@ -153,7 +153,13 @@ pub fn pipeline_stats(pipeline: &str, builds: &[BuildOutcome]) -> PipelineStats 
         mean_time_to_recovery_s: (!recoveries.is_empty())
             .then(|| recoveries.iter().sum::<f64>() / recoveries.len() as f64),
         longest_red_streak: longest,
-        flaky_failures: flaky,
+        flaky_failures: {
+            let reruns = Reruns::of(builds);
+            builds
+                .iter()
+                .filter(|b| reruns.failed_then_passed(b.status, &b.branch, &b.commit, b.started_at))
+                .count()
+        },
         latest_coverage: coverage.last().copied(),
         coverage_trend: match (coverage.first(), coverage.last()) {
             // In hundredths of a point: a difference of two percentages read "0.9000000000000057".
