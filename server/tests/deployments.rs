@@ -287,7 +287,122 @@ async fn logs_follow_streams_until_the_deployment_ends(app: TestApp) {
     }
 }
 
+/// A release names the commit it was built from; the deploy dialog and the deployment's page
+/// say what CI said of it, so a version whose build failed does not go out unnoticed.
+async fn a_deployment_says_what_ci_said_of_its_commit(app: TestApp) {
+    setup(&app, "true").await;
+    let ci = app.new_token("ci", Role::Operator).await;
+    let viewer = app.new_token("grafana", Role::Viewer).await;
+    let (red, green, unbuilt) = (
+        "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678",
+        "b2c3d4e",
+        "c3d4e5f6a7",
+    );
+    let builds = [
+        // The red commit broke, and its re-run broke too; CI stored the green one short.
+        ("red-1", red, "failure", "2026-11-30T10:00:00Z"),
+        ("red-2", red, "failure", "2026-11-30T10:20:00Z"),
+        ("green", green, "success", "2026-11-30T11:00:00Z"),
+    ];
+    for (source_id, commit, status, started_at) in builds {
+        let mut b = common::builds::build(source_id, status);
+        b["commit"] = json!(commit);
+        b["started_at"] = json!(started_at);
+        b["tests_total"] = json!(1240);
+        b["tests_failed"] = json!(if status == "failure" { 3 } else { 0 });
+        b["url"] = json!(format!("https://ci.example.com/{source_id}"));
+        let res = app.post_json("/api/v1/builds", &ci, b).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+    let mut deployed = Vec::new();
+    for (version, sha) in [
+        ("1.0.0", Some(red)),
+        ("1.0.1", Some("B2C3D4E5F60718293A4B5C6D7E8F901234567890")),
+        ("1.0.2", Some(unbuilt)),
+        ("1.0.3", None),
+    ] {
+        let res = app
+            .post_json(
+                "/api/v1/deployments",
+                &ci,
+                json!({"service": "api", "environment": "staging", "version": version, "git_sha": sha}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+        let id = res.json()["id"].as_i64().unwrap();
+        finished(&app, &ci, id).await;
+        deployed.push(id);
+    }
+    let said = |version: &'static str| {
+        let (app, viewer) = (&app, &viewer);
+        async move {
+            let res = app
+                .server_fn(
+                    "release_ci",
+                    viewer,
+                    &[("service", "api"), ("version", version)],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            res.json()
+        }
+    };
+    // The newest build of the red commit decides, with where to read more.
+    let red_said = said("1.0.0").await;
+    assert_eq!(
+        red_said["Built"],
+        json!({
+            "verdict": "failure",
+            "words": "CI failed on a1b2c3d: acme/shop/ci on main, 3 tests failed.",
+            "pipeline": "acme/shop/ci",
+            "pipeline_href": "/builds/pipeline?name=acme%2Fshop%2Fci&branch=main",
+            "url": "https://ci.example.com/red-2",
+        }),
+        "{red_said}"
+    );
+    // A release's whole sha, in capitals, finds the build CI stored under its first 7 digits.
+    assert_eq!(
+        said("1.0.1").await["Built"]["words"],
+        "CI passed on b2c3d4e: acme/shop/ci on main."
+    );
+    assert_eq!(said("1.0.2").await, json!({"Unbuilt": "c3d4e5f"}));
+    for nothing_to_say in ["1.0.3", "9.9.9"] {
+        assert_eq!(said(nothing_to_say).await, json!("Unknown"));
+    }
+    let signed_out = app
+        .server_fn(
+            "release_ci",
+            &common::Auth::None,
+            &[("service", "api"), ("version", "1.0.0")],
+        )
+        .await;
+    assert_eq!(
+        signed_out.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        signed_out.body
+    );
+
+    // Each deployment's page says it before it hydrates.
+    let cookie = app.sign_in("admin", common::ADMIN_PASSWORD).await;
+    let expected = [
+        Some("CI failed on a1b2c3d: acme/shop/ci on main, 3 tests failed."),
+        Some("CI passed on b2c3d4e: acme/shop/ci on main."),
+        Some("No CI build of c3d4e5f was recorded."),
+        None,
+    ];
+    for (id, words) in deployed.iter().zip(expected) {
+        let page = app.page(&format!("/deployments/{id}"), &cookie).await;
+        assert_eq!(page.status, StatusCode::OK);
+        match words {
+            Some(words) => assert!(page.body.contains(words), "#{id}: {words}"),
+            None => assert!(!page.body.contains("data-testid=\"commit-ci\""), "#{id}"),
+        }
+    }
+}
+
 on_both_databases!(
+    a_deployment_says_what_ci_said_of_its_commit,
     a_deploy_runs_the_command_and_records_everything,
     a_failing_command_fails_the_deployment,
     a_command_past_its_time_limit_is_killed,

@@ -2,6 +2,7 @@
 //! model now (operators).
 
 use crate::builds::charts::PipelineCharts;
+use crate::builds::commit::ReleaseCiStatus;
 use crate::builds::stats::PipelineStats;
 use crate::builds::{Build, BuildStatus, LiveAccuracy, ModelInfo, Prediction};
 use crate::error::AppError;
@@ -217,6 +218,40 @@ pub async fn load_pipeline(
                 },
             )
             .await
+        }
+        .await,
+    )
+}
+
+/// What CI said of the commit a release was built from.
+#[server(endpoint = "release_ci")]
+pub async fn release_ci(service: String, version: String) -> Result<ReleaseCiStatus, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            let ports = ports()?;
+            let sha = ports
+                .deployments
+                .releases(&service)
+                .await?
+                .into_iter()
+                .find(|r| r.version == version)
+                .and_then(|r| r.git_sha)
+                // A release's sha may be 4 to 64 digits; a build's is 7 to 40.
+                .filter(|sha| crate::builds::check_commit(sha).is_ok());
+            let Some(sha) = sha else {
+                return Ok(ReleaseCiStatus::Unknown);
+            };
+            let query = crate::builds::BuildQuery {
+                commit: Some(sha.clone()),
+                limit: Some(100),
+                ..Default::default()
+            };
+            let (builds, _) = ports.builds.list(&query).await?;
+            Ok(match crate::builds::commit::CommitCi::of(&builds) {
+                Some(ci) => ReleaseCiStatus::Built(ci),
+                None => ReleaseCiStatus::Unbuilt(sha.chars().take(7).collect()),
+            })
         }
         .await,
     )

@@ -2,6 +2,7 @@
 //! statistics of a pipeline, the features a prediction reads and how a predictor is scored.
 
 pub mod charts;
+pub mod commit;
 pub mod evaluation;
 pub mod factors;
 pub mod features;

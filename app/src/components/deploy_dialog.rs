@@ -1,9 +1,11 @@
 //! The deploy, rollback and promote dialog, with a typed confirmation for protected
 //! environments. A rollback reads what it would do first (`rollback_options`) and says it in
 //! words: the version it goes to, the one it quarantines, and nothing that never succeeded.
+//! A deploy or a promotion of a known release says what CI said of its commit.
 
 use super::common::ErrorNote;
 use super::modal::Modal;
+use super::release_ci::{load_release_ci, ReleaseCiNote};
 use crate::api::codec::{resource, Loaded};
 use crate::api::{
     list_releases, rollback_options, DeployBoard, StartDeploy, StartPromote, StartRollback,
@@ -334,11 +336,19 @@ fn DeployDialog(
                 view! { <RollbackFields environment options version=f.version/> }.into_any()
             }
             DialogRequest::Promote {
-                from, to, version, ..
-            } => view! {
-                <p class="muted">{format!("Deploys {version}, which runs in {from}, to {to}.")}</p>
+                service,
+                from,
+                to,
+                version,
+            } => {
+                let said = format!("Deploys {version}, which runs in {from}, to {to}.");
+                let ci = load_release_ci(move || Some((service.clone(), version.clone())));
+                view! {
+                    <p class="muted">{said}</p>
+                    <ReleaseCiNote said=ci/>
+                }
+                .into_any()
             }
-            .into_any(),
         };
         Some(view! {
             <h2 id="dialog-title">{title}</h2>
@@ -411,6 +421,15 @@ fn DeployFields(
             list_releases(service).await.unwrap_or_default()
         },
     );
+    // A version typed that is a known release built from a commit: what CI said of it.
+    let ci = load_release_ci(move || {
+        let version = f.version.get().trim().to_string();
+        releases
+            .get()?
+            .iter()
+            .any(|r| r.version == version && r.git_sha.is_some())
+            .then(|| (f.service.get(), version))
+    });
     view! {
         <label>"Service"
             <select required=true autofocus=true on:change=field(f.service) prop:value=move || f.service.get()>
@@ -435,6 +454,7 @@ fn DeployFields(
                 {move || releases.get().map(|list| list.into_iter().map(|r| view! { <option value=r.version/> }).collect_view())}
             </Transition>
         </datalist>
+        <ReleaseCiNote said=ci/>
         <label class="check">
             <input type="checkbox" prop:checked=move || f.queue.get()
                 on:change=move |ev| f.queue.set(event_target_checked(&ev))/>

@@ -15,3 +15,4 @@ pub mod health;
 pub mod layout;
 pub mod modal;
 pub mod nav;
+pub mod release_ci;

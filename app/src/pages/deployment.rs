@@ -3,12 +3,14 @@
 
 use crate::api::codec::{resource, Loaded};
 use crate::api::*;
+use crate::builds::commit::ReleaseCiStatus;
 use crate::components::common::*;
 use crate::components::confirm::{Asking, ConfirmInPlace};
 use crate::components::deploy::*;
 use crate::components::deploy_dialog::*;
 use crate::components::deploy_log::LogView;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
+use crate::components::release_ci::{ReleaseCiLoaded, ReleaseCiNote};
 use crate::deploy::{topics, Accepted, Deployment, DeploymentStatus};
 use crate::live::changes_on;
 use crate::model::Role;
@@ -57,6 +59,17 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
         |(id, _, _, _)| get_deployment(id),
     );
     let board = resource(move || changes.get(), |_| load_board());
+    // Read once: what CI said of a release does not change as its deployment goes out.
+    let ci = resource(
+        move || id.get(),
+        |id| async move {
+            let d = get_deployment(id).await?;
+            if d.git_sha.is_none() {
+                return Ok(ReleaseCiStatus::Unknown);
+            }
+            release_ci(d.service, d.version).await
+        },
+    );
     let dialog = RwSignal::new(None::<DialogRequest>);
     let toasts = Toasts::new();
     let on_accepted = Callback::new(move |a: Accepted| {
@@ -79,7 +92,7 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
         <Transition fallback=|| view! { <LoadingRows rows=6/> }>
             {move || deployment.get().map(|r| match r {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),
-                Ok(d) => view! { <Summary d=d.clone() board dialog cancel dismiss/> }.into_any(),
+                Ok(d) => view! { <Summary d=d.clone() board ci dialog cancel dismiss/> }.into_any(),
             })}
         </Transition>
         {move || (id.get() > 0).then(|| view! { <LogView id=id.get() title="Log".to_string()/> })}
@@ -92,6 +105,7 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
 fn Summary(
     d: Deployment,
     board: Loaded<Result<DeployBoard, crate::error::AppError>>,
+    ci: ReleaseCiLoaded,
     dialog: RwSignal<Option<DialogRequest>>,
     cancel: ServerAction<CancelDeployment>,
     dismiss: ServerAction<DismissDeployment>,
@@ -224,6 +238,7 @@ fn Summary(
             {d.artifact.clone().map(|a| view! { <div><dt>"Artifact"</dt><dd><code>{a}</code></dd></div> })}
             {d.replaced_id.map(|r| view! { <div><dt>"Replaced"</dt><dd><a href=format!("/deployments/{r}")>{format!("#{r}")}</a></dd></div> })}
         </dl>
+        <ReleaseCiNote said=ci say_unbuilt=true/>
     }
 }
 
