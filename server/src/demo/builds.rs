@@ -169,6 +169,31 @@ pub fn history(seed: u64, days: i64, per_day: usize, now: i64) -> Vec<Build> {
     out
 }
 
+/// The demo pipeline that builds a demo service.
+pub fn pipeline_of(service: &str) -> &'static str {
+    match service {
+        "checkout-api" => PIPELINES[0].0,
+        "payments-gateway" => PIPELINES[1].0,
+        "search" => PIPELINES[2].0,
+        _ => PIPELINES[3].0,
+    }
+}
+
+/// The commit of `pipeline`'s `nth` newest build on main that ended with `status`.
+pub fn main_commit(
+    history: &[Build],
+    pipeline: &str,
+    status: BuildStatus,
+    nth: usize,
+) -> Option<String> {
+    history
+        .iter()
+        .rev()
+        .filter(|b| b.pipeline == pipeline && b.branch == "main" && b.status == status)
+        .nth(nth)
+        .map(|b| b.commit.clone())
+}
+
 fn author_index(rng: &mut StdRng) -> usize {
     // Most builds come from the regulars.
     let weights = [30, 25, 20, 10, 8, 7];

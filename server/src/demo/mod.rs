@@ -136,18 +136,22 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
             .await
             .map_err(|e| format!("demo data: {e}"))?;
     }
-    deployments(state, &maria).await?;
+    // Three months of CI history, made first so the demo's releases name commits it built.
+    let now = crate::now_ms();
+    let history: Vec<_> = builds::history(17, 90, 8, now)
+        .into_iter()
+        .filter(|b| b.finished_at.is_none_or(|at| at <= now))
+        .collect();
+    deployments(state, &maria, &history).await?;
     health::fill(state, &maria, addr).await?;
     flags::fill(state).await?;
     config::fill(state, &maria).await?;
-    // Three months of CI history: all but the last four days imported, a model trained on
-    // them, and then those days' builds delivered one by one as CI would send them, each
-    // predicted as it came. One history, so the days carry on from the months: the live
-    // accuracy the pages show is that of the model on builds like those it learnt from.
-    let now = crate::now_ms();
-    let (older, recent): (Vec<_>, Vec<_>) = builds::history(17, 90, 8, now)
+    // The CI history: all but the last four days imported, a model trained on them, and then
+    // those days' builds delivered one by one as CI would send them, each predicted as it
+    // came. One history, so the days carry on from the months: the live accuracy the pages
+    // show is that of the model on builds like those it learnt from.
+    let (older, recent): (Vec<_>, Vec<_>) = history
         .into_iter()
-        .filter(|b| b.finished_at.is_none_or(|at| at <= now))
         .partition(|b| b.started_at < now - 4 * 86_400_000);
     state.builds.import(older).await.map_err(|e| e.message)?;
     state.builds.train().await.map_err(|e| e.message)?;
@@ -185,7 +189,11 @@ fn passed_on_rerun(failed: &app::builds::Build) -> app::builds::Build {
 
 /// Every service deploys with the simulated deployer; a few releases are queued so the board
 /// fills up live in the first seconds (one of them fails, as real ones do).
-async fn deployments(state: &AppState, maria: &app::model::Principal) -> Result<(), String> {
+async fn deployments(
+    state: &AppState,
+    maria: &app::model::Principal,
+    history: &[app::builds::Build],
+) -> Result<(), String> {
     use app::deploy::{DeployRequest, Initiator, TargetSettings};
     for (service, _, _) in SERVICES {
         for (environment, _, _) in ENVIRONMENTS {
@@ -200,34 +208,54 @@ async fn deployments(state: &AppState, maria: &app::model::Principal) -> Result<
         trigger: app::deploy::Trigger::Token,
         actor: "token:github-actions".into(),
     };
-    let releases: [(&str, &str, &[&str]); 6] = [
+    // Each release is built from a commit of its service's main branch: the newest that
+    // passed, an older one for the version before it, and the newest that failed for the one
+    // whose migration breaks (its build said so before its deployment did).
+    use BuildStatus::{Failure, Success};
+    // Service, version, how its build ended and how far back, and where it goes.
+    type DemoRelease<'a> = (&'a str, &'a str, (BuildStatus, usize), &'a [&'a str]);
+    let releases: [DemoRelease; 6] = [
         (
             "checkout-api",
             "1.41.0",
+            (Success, 5),
             &["dev", "staging", "canary", "production"],
         ),
-        ("checkout-api", "1.42.0", &["dev", "staging"]),
+        ("checkout-api", "1.42.0", (Success, 0), &["dev", "staging"]),
         (
             "payments-gateway",
             "2.7.3",
+            (Success, 0),
             &["dev", "staging", "production"],
         ),
-        ("payments-gateway", "2.8.0-bad-migration", &["dev"]),
+        (
+            "payments-gateway",
+            "2.8.0-bad-migration",
+            (Failure, 0),
+            &["dev"],
+        ),
         (
             "search",
             "0.19.2",
+            (Success, 0),
             &["dev", "staging", "canary", "production"],
         ),
-        ("web-frontend", "2026.11.20", &["dev", "staging"]),
+        (
+            "web-frontend",
+            "2026.11.20",
+            (Success, 0),
+            &["dev", "staging"],
+        ),
     ];
-    for (service, version, environments) in releases {
+    for (service, version, (built, nth), environments) in releases {
+        let git_sha = builds::main_commit(history, builds::pipeline_of(service), built, nth);
         for environment in environments {
             let request = DeployRequest {
                 service: service.into(),
                 environment: (*environment).into(),
                 version: version.into(),
                 artifact: None,
-                git_sha: None,
+                git_sha: git_sha.clone(),
                 reason: Some("Release train".into()),
                 queue: true,
                 confirm: Some((*environment).into()),
