@@ -86,6 +86,46 @@ test("deploy a failing version and watch it fail live; roll back a bad release f
   await expect(page.getByRole("alert")).toContainText("1 of 3 new instances failed");
 });
 
+test("the deploy dialog and a deployment's page say what CI said of a release's commit", async ({ page }) => {
+  // The demo's releases name commits of their services' main builds; the bad migration's failed.
+  await signIn(page, "/deployments");
+  const deploy = page.getByRole("button", { name: "Deploy…" });
+  const dialog = page.getByRole("dialog");
+  const ci = dialog.getByTestId("commit-ci");
+  for (const round of [1, 2]) {
+    await deploy.click();
+    await expect(dialog).toBeVisible();
+    // Each opening starts with no version, so with nothing to say.
+    await expect(ci).toHaveCount(0);
+    await dialog.getByLabel("Service").selectOption("payments-gateway");
+    await dialog.getByLabel("Version").fill("2.8.0-bad-migration");
+    await expect(ci).toContainText(/CI failed on [0-9a-f]{7}: acme\/payments\/ci on main, \d+ tests? failed/);
+    await expect(ci).toHaveClass(/note-warn/);
+    if (round === 1) await page.screenshot({ path: "screenshots/deploy-dialog-ci-failed.png" });
+    await dialog.getByLabel("Version").fill("2.7.3");
+    await expect(ci).toContainText(/CI passed on [0-9a-f]{7}: acme\/payments\/ci on main/);
+    await expect(ci).not.toHaveClass(/note-warn/);
+    // Not a known release: no word, rather than a wrong one.
+    await dialog.getByLabel("Version").fill("2.7");
+    await expect(ci).toHaveCount(0);
+    await page.keyboard.press("Escape");
+    await expect(dialog).toBeHidden();
+  }
+
+  // The failed deployment's page says its build failed too, and leads to the pipeline's builds.
+  const row = page.locator("#history").getByRole("row").filter({ hasText: "2.8.0-bad-migration" }).first();
+  await row.getByRole("link").first().click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("2.8.0-bad-migration");
+  const said = page.getByTestId("commit-ci");
+  await expect(said).toContainText(/CI failed on [0-9a-f]{7}: acme\/payments\/ci on main/);
+  await expect(said.getByRole("link", { name: "Its builds" })).toHaveAttribute(
+    "href",
+    "/builds/pipeline?name=acme%2Fpayments%2Fci&branch=main",
+  );
+  await said.getByRole("link", { name: "Its builds" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("acme/payments/ci");
+});
+
 test("a protected environment asks for its name before a promote", async ({ page }) => {
   await signIn(page, "/deployments");
   await expectLive(page);
@@ -93,6 +133,8 @@ test("a protected environment asks for its name before a promote", async ({ page
   await expect(cell).toContainText("Succeeded", { timeout: 20_000 });
   await cell.getByRole("button", { name: "Promote to canary" }).click();
   const dialog = page.getByRole("dialog");
+  // What CI said of the version it promotes, from the release's commit.
+  await expect(dialog.getByTestId("commit-ci")).toContainText(/CI passed on [0-9a-f]{7}: acme\/web\/e2e on main/);
   const promote = dialog.getByRole("button", { name: "Promote" });
   await expect(promote).toBeDisabled();
   await dialog.getByLabel(/canary is protected/).fill("canar");

@@ -5,7 +5,7 @@
 
 use super::common::ErrorNote;
 use super::modal::Modal;
-use super::release_ci::{load_release_ci, ReleaseCiNote};
+use super::release_ci::{load_release_ci, release_ci_note};
 use crate::api::codec::{resource, Loaded};
 use crate::api::{
     list_releases, rollback_options, DeployBoard, StartDeploy, StartPromote, StartRollback,
@@ -345,7 +345,7 @@ fn DeployDialog(
                 let ci = load_release_ci(move || Some((service.clone(), version.clone())));
                 view! {
                     <p class="muted">{said}</p>
-                    <ReleaseCiNote said=ci/>
+                    {move || ci.get().map(|said| release_ci_note(said, false))}
                 }
                 .into_any()
             }
@@ -454,7 +454,7 @@ fn DeployFields(
                 {move || releases.get().map(|list| list.into_iter().map(|r| view! { <option value=r.version/> }).collect_view())}
             </Transition>
         </datalist>
-        <ReleaseCiNote said=ci/>
+        {move || ci.get().map(|said| release_ci_note(said, false))}
         <label class="check">
             <input type="checkbox" prop:checked=move || f.queue.get()
                 on:change=move |ev| f.queue.set(event_target_checked(&ev))/>

@@ -10,7 +10,7 @@ use crate::components::deploy::*;
 use crate::components::deploy_dialog::*;
 use crate::components::deploy_log::LogView;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
-use crate::components::release_ci::{ReleaseCiLoaded, ReleaseCiNote};
+use crate::components::release_ci::release_ci_note;
 use crate::deploy::{topics, Accepted, Deployment, DeploymentStatus};
 use crate::live::changes_on;
 use crate::model::Role;
@@ -90,7 +90,8 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
 
     view! {
         <Transition fallback=|| view! { <LoadingRows rows=6/> }>
-            {move || deployment.get().map(|r| match r {
+            // What CI said is read in the same transition: no second loading state.
+            {move || deployment.get().zip(ci.get()).map(|(r, ci)| match r {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),
                 Ok(d) => view! { <Summary d=d.clone() board ci dialog cancel dismiss/> }.into_any(),
             })}
@@ -105,7 +106,7 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
 fn Summary(
     d: Deployment,
     board: Loaded<Result<DeployBoard, crate::error::AppError>>,
-    ci: ReleaseCiLoaded,
+    ci: Result<ReleaseCiStatus, crate::error::AppError>,
     dialog: RwSignal<Option<DialogRequest>>,
     cancel: ServerAction<CancelDeployment>,
     dismiss: ServerAction<DismissDeployment>,
@@ -238,7 +239,7 @@ fn Summary(
             {d.artifact.clone().map(|a| view! { <div><dt>"Artifact"</dt><dd><code>{a}</code></dd></div> })}
             {d.replaced_id.map(|r| view! { <div><dt>"Replaced"</dt><dd><a href=format!("/deployments/{r}")>{format!("#{r}")}</a></dd></div> })}
         </dl>
-        <ReleaseCiNote said=ci say_unbuilt=true/>
+        {release_ci_note(ci, true)}
     }
 }
 
