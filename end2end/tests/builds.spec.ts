@@ -124,7 +124,7 @@ test("a pipeline whose main is red says since when and which build broke it", as
   const pipeline = `acme/red-${Date.now()}/ci`;
   const builds = [
     { branch: "main", status: "success", author: "ann", message: "Add search", at: 50 },
-    { branch: "main", status: "failure", author: "sam.product", message: "Refactor cart pricing\n\nMoves tax out", at: 40, commit: "bad0c0de1234" },
+    { branch: "main", status: "failure", author: "sam.product", message: "Refactor cart pricing\n\nMoves tax out", at: 40, commit: "bad0c0de1234", tests_failed: 3 },
     { branch: "feature/x", status: "failure", author: "ann", message: "WIP", at: 35 },
     { branch: "main", status: "failure", author: "ann", message: "Try to fix the cart", at: 20 },
     { branch: "feature/y", status: "success", author: "ann", message: "Polish", at: 15 },
@@ -133,6 +133,7 @@ test("a pipeline whose main is red says since when and which build broke it", as
     await postBuild(page, {
       pipeline, branch: b.branch, commit: b.commit ?? "0a1b2c3d4e5f", author: b.author, message: b.message,
       started_at: minutesAgo(b.at), finished_at: minutesAgo(b.at - 5), status: b.status, source_id: `${pipeline}/${i}`,
+      ...(b.tests_failed === undefined ? {} : { tests_total: 1240, tests_failed: b.tests_failed }),
     });
   }
   const greenPipeline = `acme/green-${Date.now()}/ci`;
@@ -157,7 +158,7 @@ test("a pipeline whose main is red says since when and which build broke it", as
   const red = page.getByTestId("red-now");
   await expect(red).toHaveCount(1);
   await expect(red).toContainText(/main is red since 3[56] min ago: its last 2 builds failed\./);
-  await expect(red).toContainText("It began with bad0c0d by sam.product: “Refactor cart pricing”.");
+  await expect(red).toContainText("It began with bad0c0d by sam.product: “Refactor cart pricing” (3 tests failed).");
   await red.getByRole("link", { name: "main's failures" }).click();
   await expect(page).toHaveURL(/branch=main/);
   await expect(page).toHaveURL(/status=failure/);

@@ -1,5 +1,6 @@
 //! Which branches are red now (their newest finished build failed), and what to say of one
-//! that ships: since when, how many builds failed and the build that began it.
+//! that ships: since when, how many builds failed and the build that began it (and how many
+//! of its tests failed).
 
 use super::stats::ended;
 use super::{Build, BuildOutcome, BuildStatus};
@@ -87,7 +88,12 @@ pub fn red_words(red: &RedBranch, first: Option<&Build>, days: u32) -> String {
                 s if s.is_empty() => String::new(),
                 s => format!(": \u{201c}{s}\u{201d}"),
             };
-            format!("It began with {}{by}{what}. ", short(&b.commit))
+            // How many tests it failed, or none: a break outside the tests (a compile, the
+            // setup) wants a different look than a red test.
+            let tests = super::failed_tests(b)
+                .map(|(said, _)| format!(" ({said})"))
+                .unwrap_or_default();
+            format!("It began with {}{by}{what}{tests}. ", short(&b.commit))
         }
         // Too long a run to look its first build up: its commit is known all the same.
         None if !red.before_period => format!("It began with {}. ", short(&red.first_commit)),
@@ -169,6 +175,14 @@ mod tests {
             red_words(&red, Some(&first), 30),
             ": its last build failed. It began with bad0c0d. "
         );
+        // Its failed tests, when CI said how many: none is a break outside the tests.
+        for (failed, said) in [(3, " (3 tests failed)"), (0, " (no test failed)")] {
+            (first.tests_total, first.tests_failed) = (Some(1240), Some(failed));
+            assert_eq!(
+                red_words(&red, Some(&first), 30),
+                format!(": its last build failed. It began with bad0c0d{said}. ")
+            );
+        }
         // Too long a run to look its first build up.
         red.failures = 140;
         assert_eq!(
