@@ -7,12 +7,11 @@ use app::model::Role;
 use common::{Auth, TestApp, GITHUB_SECRET};
 use serde_json::{json, Value};
 
-async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
-    let viewer = app.new_token("viewer", Role::Viewer).await;
-    // `attempt` 2 is "Re-run failed jobs": the same run id and commit, 15 minutes later.
-    let run = |status: &str, conclusion: Value, attempt: u32| {
-        let minute = 5 + 15 * (attempt - 1);
-        json!({
+/// Run 8842 of acme/shop's "CI" workflow on main, as GitHub delivers it. `attempt` 2 is "Re-run
+/// failed jobs": the same run id and commit, 15 minutes later.
+fn run(status: &str, conclusion: Value, attempt: u32) -> Vec<u8> {
+    let minute = 5 + 15 * (attempt - 1);
+    json!({
         "action": if status == "completed" { "completed" } else { "requested" },
         "workflow": {"name": "CI"}, "repository": {"name": "shop", "full_name": "acme/shop"},
         "workflow_run": {"id": 8842, "name": "CI", "head_branch": "main", "head_sha": "acb5820ced9479c074f688cc328bf03f341a511d",
@@ -21,28 +20,44 @@ async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
             "updated_at": format!("2026-11-30T14:{:02}:00Z", minute + 6),
             "html_url": "https://github.com/acme/shop/actions/runs/8842",
             "head_commit": {"message": "Fix cart", "author": {"name": "Maria"}}}
-    }).to_string().into_bytes()
-    };
-    let send = |delivery: &str, body: Vec<u8>| {
-        let signature = format!(
-            "sha256={}",
-            flightdeck::webhooks::sign(GITHUB_SECRET, &body)
-        );
-        let (app, delivery) = (&app, delivery.to_string());
-        async move {
-            app.post_raw(
-                "/api/v1/webhooks/github",
-                &Auth::None,
-                &[
-                    ("x-github-event", "workflow_run"),
-                    ("x-github-delivery", &delivery),
-                    ("x-hub-signature-256", &signature),
-                ],
-                body,
-            )
-            .await
-        }
-    };
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// Delivers `body` as GitHub's `workflow_run` event, signed with the test secret.
+async fn deliver(app: &TestApp, delivery: &str, body: Vec<u8>) -> common::TestResponse {
+    let signature = format!(
+        "sha256={}",
+        flightdeck::webhooks::sign(GITHUB_SECRET, &body)
+    );
+    app.post_raw(
+        "/api/v1/webhooks/github",
+        &Auth::None,
+        &[
+            ("x-github-event", "workflow_run"),
+            ("x-github-delivery", delivery),
+            ("x-hub-signature-256", &signature),
+        ],
+        body,
+    )
+    .await
+}
+
+/// Waits until every delivery has its outcome, and returns them.
+async fn outcomes(app: &TestApp, admin: &Auth) -> Value {
+    app.wait_for("/api/v1/webhooks/deliveries", admin, |list| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|d| !d["outcome"].is_null())
+    })
+    .await
+}
+
+async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
+    let viewer = app.new_token("viewer", Role::Viewer).await;
+    let send = |delivery: &'static str, body: Vec<u8>| deliver(&app, delivery, body);
     assert!(send("d-1", run("queued", Value::Null, 1))
         .await
         .status
@@ -82,14 +97,7 @@ async fn ci_webhooks_record_runs_as_builds(app: TestApp) {
     // `shop` is no service here: its runs are builds only, and the passing one makes no
     // release, which the delivery log says without calling it a refusal.
     let admin = app.new_token("admin", Role::Admin).await;
-    let deliveries = app
-        .wait_for("/api/v1/webhooks/deliveries", &admin, |list| {
-            list.as_array()
-                .unwrap()
-                .iter()
-                .all(|d| !d["outcome"].is_null())
-        })
-        .await;
+    let deliveries = outcomes(&app, &admin).await;
     let passed = deliveries
         .as_array()
         .unwrap()
@@ -254,11 +262,53 @@ async fn a_run_is_recorded_or_its_answer_says_why_not(app: TestApp) {
     );
 }
 
+/// A passing run of a repository that is a service here registers a release of its commit: the
+/// deploy dialog and the deployment's page then say what CI said of it, the failed attempt
+/// before the re-run included.
+async fn a_release_from_a_passing_run_says_what_ci_said(app: TestApp) {
+    let admin = app.new_token("admin", Role::Admin).await;
+    app.create_service(&admin, "shop").await;
+    for (delivery, conclusion, attempt) in [("r-1", "failure", 1), ("r-2", "success", 2)] {
+        let res = deliver(&app, delivery, run("completed", json!(conclusion), attempt)).await;
+        assert!(res.status.is_success(), "{delivery}: {}", res.body);
+    }
+    outcomes(&app, &admin).await;
+    let releases = app
+        .get("/api/v1/services/shop/releases", &admin)
+        .await
+        .json();
+    assert_eq!(releases.as_array().unwrap().len(), 1, "{releases}");
+    let release = &releases[0];
+    assert_eq!(
+        release["git_sha"],
+        "acb5820ced9479c074f688cc328bf03f341a511d"
+    );
+    let version = release["version"].as_str().unwrap();
+    let said = app
+        .server_fn(
+            "release_ci",
+            &admin,
+            &[("service", "shop"), ("version", version)],
+        )
+        .await;
+    assert_eq!(said.status, axum::http::StatusCode::OK, "{}", said.body);
+    let said = &said.json()["Built"];
+    assert_eq!(
+        (said["verdict"].clone(), said["words"].clone(), said["url"].clone()),
+        (
+            json!("success"),
+            json!("CI passed on acb5820: acme/shop/CI on main. It passed on a re-run after a failure."),
+            json!("https://github.com/acme/shop/actions/runs/8842")
+        )
+    );
+}
+
 fn urlencoding(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 on_both_databases!(
+    a_release_from_a_passing_run_says_what_ci_said,
     ci_webhooks_record_runs_as_builds,
     a_run_is_recorded_or_its_answer_says_why_not
 );
