@@ -235,8 +235,9 @@ fn Summary(
             <div><dt>"Requested"</dt><dd><TimeAgo ms=d.created_at/></dd></div>
             <div><dt>"Took"</dt><dd>{took.unwrap_or_else(|| "not started".into())}</dd></div>
             <div><dt>"Trigger"</dt><dd>{d.trigger.as_str()}</dd></div>
-            {d.git_sha.clone().map(|sha| view! { <div><dt>"Git sha"</dt><dd><code>{sha}</code></dd></div> })}
-            {d.artifact.clone().map(|a| view! { <div><dt>"Artifact"</dt><dd><code>{a}</code></dd></div> })}
+            // A row of their own: a sha in a quarter of a tablet's width broke over three lines.
+            {d.git_sha.clone().map(|sha| view! { <div class="fact-wide"><dt>"Git sha"</dt><dd><code>{sha}</code></dd></div> })}
+            {d.artifact.clone().map(|a| view! { <div class="fact-wide"><dt>"Artifact"</dt><dd><code>{a}</code></dd></div> })}
             {d.replaced_id.map(|r| view! { <div><dt>"Replaced"</dt><dd><a href=format!("/deployments/{r}")>{format!("#{r}")}</a></dd></div> })}
         </dl>
         {release_ci_note(ci, true)}
