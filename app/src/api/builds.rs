@@ -229,29 +229,34 @@ pub async fn release_ci(service: String, version: String) -> Result<ReleaseCiSta
     reply(
         async {
             require(Role::Viewer)?;
-            let ports = ports()?;
-            let sha = ports
-                .deployments
-                .releases(&service)
-                .await?
-                .into_iter()
-                .find(|r| r.version == version)
-                .and_then(|r| r.git_sha)
-                // A release's sha may be 4 to 64 digits; a build's is 7 to 40.
-                .filter(|sha| crate::builds::check_commit(sha).is_ok());
-            let Some(sha) = sha else {
-                return Ok(ReleaseCiStatus::Unknown);
-            };
-            let query = crate::builds::BuildQuery {
-                commit: Some(sha.clone()),
-                limit: Some(100),
-                ..Default::default()
-            };
-            let (builds, _) = ports.builds.list(&query).await?;
-            Ok(match crate::builds::commit::CommitCi::of(&builds) {
-                Some(ci) => ReleaseCiStatus::Built(ci),
-                None => ReleaseCiStatus::Unbuilt(sha.chars().take(7).collect()),
+            // Through the read cache: the lookup reads every build (no index serves a prefix
+            // match both ways), and a dialog asks again each time a version is chosen.
+            cached(format!("release_ci:{service:?}:{version:?}"), || async {
+                let ports = ports()?;
+                let sha = ports
+                    .deployments
+                    .releases(&service)
+                    .await?
+                    .into_iter()
+                    .find(|r| r.version == version)
+                    .and_then(|r| r.git_sha)
+                    // A release's sha may be 4 to 64 digits; a build's is 7 to 40.
+                    .filter(|sha| crate::builds::check_commit(sha).is_ok());
+                let Some(sha) = sha else {
+                    return Ok(ReleaseCiStatus::Unknown);
+                };
+                let query = crate::builds::BuildQuery {
+                    commit: Some(sha.clone()),
+                    limit: Some(100),
+                    ..Default::default()
+                };
+                let (builds, _) = ports.builds.list(&query).await?;
+                Ok(match crate::builds::commit::CommitCi::of(&builds) {
+                    Some(ci) => ReleaseCiStatus::Built(ci),
+                    None => ReleaseCiStatus::Unbuilt(sha.chars().take(7).collect()),
+                })
             })
+            .await
         }
         .await,
     )
