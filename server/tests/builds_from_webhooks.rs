@@ -4,7 +4,7 @@
 
 mod common;
 use app::model::Role;
-use common::{Auth, TestApp, GITHUB_SECRET};
+use common::{Auth, TestApp};
 use serde_json::{json, Value};
 
 /// Run 8842 of acme/shop's "CI" workflow on main, as GitHub delivers it. `attempt` 2 is "Re-run
@@ -27,21 +27,7 @@ fn run(status: &str, conclusion: Value, attempt: u32) -> Vec<u8> {
 
 /// Delivers `body` as GitHub's `workflow_run` event, signed with the test secret.
 async fn deliver(app: &TestApp, delivery: &str, body: Vec<u8>) -> common::TestResponse {
-    let signature = format!(
-        "sha256={}",
-        flightdeck::webhooks::sign(GITHUB_SECRET, &body)
-    );
-    app.post_raw(
-        "/api/v1/webhooks/github",
-        &Auth::None,
-        &[
-            ("x-github-event", "workflow_run"),
-            ("x-github-delivery", delivery),
-            ("x-hub-signature-256", &signature),
-        ],
-        body,
-    )
-    .await
+    common::webhooks::github(app, "workflow_run", delivery, body).await
 }
 
 /// Waits until every delivery has its outcome, and returns them.
