@@ -1,19 +1,11 @@
-import { expect, test, type Page } from "@playwright/test";
-import { expectLive, signIn } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { expectLive, postBuild, signIn } from "./helpers";
 
 // The build pages at tablet size: pipelines worst first, a pipeline's duration chart drawn on
 // the server before hydration, and a build that starts appearing live with its predicted risk.
 test.use({ viewport: { width: 820, height: 1180 } });
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
-
-/** Sends a build as CI does (from the signed-in page, so with its origin); it must be new. */
-async function postBuild(page: Page, build: Record<string, unknown>) {
-  const origin = new URL(page.url()).origin;
-  const data = { commit: "0a1b2c3d4e5f", trigger: "push", ...build };
-  const posted = await page.request.post("/api/v1/builds", { headers: { origin }, data });
-  expect(posted.status(), await posted.text()).toBe(201);
-}
 
 test("builds list pipelines, chart them before hydration and show a new build live", async ({ page, browser }) => {
   await signIn(page, "/builds");

@@ -27,3 +27,12 @@ export async function callServerFn(page: Page, name: string, form: Record<string
     headers: { origin, accept: "application/json" },
   });
 }
+
+/** Sends a build as CI does (from the signed-in page, so with its origin): 201 when it is new,
+ * 200 when it updates the build CI sent before with the same `source_id`. */
+export async function postBuild(page: Page, build: Record<string, unknown>, expected = 201) {
+  const origin = new URL(page.url()).origin;
+  const data = { commit: "0a1b2c3d4e5f", trigger: "push", ...build };
+  const posted = await page.request.post("/api/v1/builds", { headers: { origin }, data });
+  expect(posted.status(), await posted.text()).toBe(expected);
+}
