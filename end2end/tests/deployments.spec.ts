@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { expectLive, signIn } from "./helpers";
+import { expectLive, postBuild, signIn } from "./helpers";
 
 // Runs on the --demo data: every service deploys with the simulated deployer, which fails
 // versions containing "bad". search 0.19.2 goes out to staging when the server starts.
@@ -124,6 +124,55 @@ test("the deploy dialog and a deployment's page say what CI said of a release's 
   );
   await said.getByRole("link", { name: "Its builds" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("acme/payments/ci");
+});
+
+test("what CI said of a release follows its builds as they arrive, on its page and in the deploy dialog", async ({ page }) => {
+  await signIn(page, "/deployments");
+  const stamp = Date.now().toString(16);
+  const sha = `${stamp}c1c2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8`.slice(0, 40);
+  const short = sha.slice(0, 7);
+  const [build, lint] = [`acme/ci-${stamp}/build`, `acme/ci-${stamp}/lint`];
+  const version = `0.21.${stamp}`;
+  const started = new Date(Date.now() - 60_000).toISOString();
+  const running = { pipeline: build, branch: "main", commit: sha, started_at: started, status: "running", source_id: `${build}/1` };
+  await postBuild(page, running);
+  // The release comes from CI with its commit, before that commit's build has finished.
+  const origin = new URL(page.url()).origin;
+  const deployed = await page.request.post("/api/v1/deployments", {
+    headers: { origin },
+    data: { service: "search", environment: "dev", version, git_sha: sha, reason: "e2e: CI still running" },
+  });
+  expect(deployed.status(), await deployed.text()).toBe(202);
+  const { id } = await deployed.json();
+
+  await page.goto(`/deployments/${id}`);
+  await expectLive(page);
+  await markNoReload(page);
+  const said = page.getByTestId("commit-ci");
+  await expect(said).toContainText(`CI is still running on ${short}: ${build} on main`);
+  // It passes while the page is open; then a second pipeline fails on the same commit.
+  await postBuild(page, { ...running, status: "success", finished_at: new Date().toISOString() }, 200);
+  await expect(said).toContainText(`CI passed on ${short}: ${build} on main`);
+  await expect(said).not.toHaveClass(/note-warn/);
+  await postBuild(page, { ...running, pipeline: lint, status: "failure", finished_at: new Date().toISOString(), source_id: `${lint}/1` });
+  await expect(said).toContainText(`CI failed on ${short}: ${lint} on main`);
+  await expect(said).toHaveClass(/note-warn/);
+  await expectSameDocument(page);
+
+  // The deploy dialog, left open on the version, hears the lint pass on a re-run.
+  await page.goto("/deployments");
+  await expectLive(page);
+  await page.getByRole("button", { name: "Deploy…" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Service").selectOption("search");
+  await dialog.getByLabel("Version").fill(version);
+  const inDialog = dialog.getByTestId("commit-ci");
+  await expect(inDialog).toContainText(`CI failed on ${short}: ${lint} on main`);
+  await postBuild(page, { ...running, pipeline: lint, status: "success", started_at: new Date().toISOString(), finished_at: new Date().toISOString(), source_id: `${lint}/2` });
+  await expect(inDialog).toContainText(`CI passed on ${short}: ${build} on main and 1 more pipeline. It passed on a re-run after a failure.`);
+  await expect(inDialog).not.toHaveClass(/note-warn/);
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
 });
 
 test("a protected environment asks for its name before a promote", async ({ page }) => {

@@ -3,28 +3,36 @@
 //!
 //! Plain views of an answer the caller loads, with no transition of their own: the page reads
 //! the answer in the transition it already has, so it appears with the rest of the page, and
-//! the dialog draws it when it comes.
+//! the dialog draws it when it comes. Both ask again whenever a build arrives: an engineer who
+//! waits for a re-run to pass, or for the last pipeline to finish, before deploying sees it
+//! happen without a reload.
 
 use crate::api::codec::{resource, Loaded};
 use crate::api::release_ci;
 use crate::builds::commit::ReleaseCiStatus;
-use crate::builds::BuildStatus;
+use crate::builds::{BuildStatus, TOPIC};
 use crate::components::builds::status_badge;
 use crate::error::AppError;
+use crate::live::changes_on;
 use leptos::prelude::*;
 
 pub type ReleaseCiLoaded = Loaded<Result<ReleaseCiStatus, AppError>>;
 
-/// Loads what CI said of `release` (service, version) whenever it changes; unknown while none.
+/// Loads what CI said of `release` (service, version) whenever it changes or a build arrives;
+/// unknown while none.
 pub fn load_release_ci(
     release: impl Fn() -> Option<(String, String)> + Send + Sync + 'static,
 ) -> ReleaseCiLoaded {
-    resource(release, |key| async move {
-        match key {
-            Some((service, version)) => release_ci(service, version).await,
-            None => Ok(ReleaseCiStatus::Unknown),
-        }
-    })
+    let builds = changes_on(TOPIC);
+    resource(
+        move || (release(), builds.get()),
+        |(key, _)| async move {
+            match key {
+                Some((service, version)) => release_ci(service, version).await,
+                None => Ok(ReleaseCiStatus::Unknown),
+            }
+        },
+    )
 }
 
 /// The verdict as a badge and in words, then where to read more; a failure stands out. When

@@ -59,10 +59,12 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
         |(id, _, _, _)| get_deployment(id),
     );
     let board = resource(move || changes.get(), |_| load_board());
-    // Read once: what CI said of a release does not change as its deployment goes out.
+    // Read again whenever a build arrives: a re-run that passes, or a pipeline that fails on
+    // the commit, shows while the engineer decides.
+    let builds = changes_on(crate::builds::TOPIC);
     let ci = resource(
-        move || id.get(),
-        |id| async move {
+        move || (id.get(), builds.get()),
+        |(id, _)| async move {
             let d = get_deployment(id).await?;
             if d.git_sha.is_none() {
                 return Ok(ReleaseCiStatus::Unknown);
@@ -90,11 +92,14 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
 
     view! {
         <Transition fallback=|| view! { <LoadingRows rows=6/> }>
-            // What CI said is read in the same transition: no second loading state.
-            {move || deployment.get().zip(ci.get()).map(|(r, ci)| match r {
+            {move || deployment.get().map(|r| match r {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),
-                Ok(d) => view! { <Summary d=d.clone() board ci dialog cancel dismiss/> }.into_any(),
+                Ok(d) => view! { <Summary d=d.clone() board dialog cancel dismiss/> }.into_any(),
             })}
+            // What CI said, below the summary's facts: in the same transition, so there is no
+            // second loading state, and drawn apart from the summary, so a build arriving
+            // does not draw the summary again (and close a question open in it).
+            {move || deployment.get().and_then(Result::ok).and(ci.get()).map(|said| release_ci_note(said, true))}
         </Transition>
         {move || (id.get() > 0).then(|| view! { <LogView id=id.get() title="Log".to_string()/> })}
         <LazyDeployDialog open=dialog board=board_view on_accepted/>
@@ -106,7 +111,6 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
 fn Summary(
     d: Deployment,
     board: Loaded<Result<DeployBoard, crate::error::AppError>>,
-    ci: Result<ReleaseCiStatus, crate::error::AppError>,
     dialog: RwSignal<Option<DialogRequest>>,
     cancel: ServerAction<CancelDeployment>,
     dismiss: ServerAction<DismissDeployment>,
@@ -240,7 +244,6 @@ fn Summary(
             {d.artifact.clone().map(|a| view! { <div class="fact-wide"><dt>"Artifact"</dt><dd><code>{a}</code></dd></div> })}
             {d.replaced_id.map(|r| view! { <div><dt>"Replaced"</dt><dd><a href=format!("/deployments/{r}")>{format!("#{r}")}</a></dd></div> })}
         </dl>
-        {release_ci_note(ci, true)}
     }
 }
 
