@@ -216,6 +216,35 @@ test("the pipelines sort by p50 to find the slow ones, the slowest first and the
   await p50.getByRole("button").press("Enter");
   await expect(p50).toHaveAttribute("aria-sort", "ascending");
   await expect(names).toHaveText([quick, slow]);
+
+  // The address keeps the search and the order: a reload (drawn by the server) and another
+  // period show the same list; so does "Red now", which leaves the failing one.
+  await expect(page).toHaveURL(`/builds?days=30&q=${tag}&sort=-p50`);
+  await page.reload();
+  await expect(page.getByPlaceholder("Pipeline")).toHaveValue(tag);
+  await expect(p50).toHaveAttribute("aria-sort", "ascending");
+  await expect(names).toHaveText([quick, slow]);
+  await expectLive(page);
+  await page.getByRole("link", { name: "90 days" }).click();
+  await expect(page).toHaveURL(`/builds?days=90&q=${tag}&sort=-p50`);
+  await expect(page.getByRole("link", { name: "90 days" })).toHaveAttribute("aria-current", "page");
+  await expect(p50).toHaveAttribute("aria-sort", "ascending");
+  await expect(names).toHaveText([quick, slow]);
+  await expectLive(page);
+  await expect(async () => {
+    await page.getByLabel("Red now").setChecked(true);
+    await expect(page).toHaveURL(/&red=1&/, { timeout: 1_000 });
+  }).toPass();
+  await expect(names).toHaveText([quick]);
+  await page.reload();
+  await expect(page.getByLabel("Red now")).toBeChecked();
+  await expect(names).toHaveText([quick]);
+  // The page's own order and no filter: its plain address.
+  await expectLive(page);
+  await page.getByLabel("Red now").setChecked(false);
+  await page.getByPlaceholder("Pipeline").fill("");
+  await page.getByRole("columnheader", { name: "Success" }).getByRole("button").click();
+  await expect(page).toHaveURL("/builds?days=90");
 });
 
 test("a failure says how many tests failed, and is marked flaky when a re-run of its commit passed", async ({ page }) => {

@@ -69,6 +69,39 @@ impl Sorting {
         by.then_with(|| a.pipeline.cmp(&b.pipeline))
     }
 
+    /// The sorting as the page's address keeps it (`sort=p50`, `sort=-p50` when reversed);
+    /// none for the page's own order, worst first, so its plain address stays plain.
+    pub fn param(self) -> Option<String> {
+        if self == Sorting::default() {
+            return None;
+        }
+        let column = match self.by {
+            PipelineOrder::Name => "name",
+            PipelineOrder::Worst => "success",
+            PipelineOrder::Slowest => "p50",
+            PipelineOrder::Busiest => "builds",
+        };
+        Some(format!("{}{column}", if self.reversed { "-" } else { "" }))
+    }
+
+    /// The sorting a `sort=` value names; the page's own for anything else, as a link that
+    /// names an unknown column is better shown than refused.
+    pub fn from_param(value: Option<&str>) -> Sorting {
+        let value = value.unwrap_or_default();
+        let (reversed, column) = match value.strip_prefix('-') {
+            Some(column) => (true, column),
+            None => (false, value),
+        };
+        let by = match column {
+            "name" => PipelineOrder::Name,
+            "success" => PipelineOrder::Worst,
+            "p50" => PipelineOrder::Slowest,
+            "builds" => PipelineOrder::Busiest,
+            _ => return Sorting::default(),
+        };
+        Sorting { by, reversed }
+    }
+
     /// The `aria-sort` of column `column`: how it orders the list when it does.
     pub fn aria_sort(self, column: PipelineOrder) -> Option<&'static str> {
         // Name and the success rate (worst first) go up; p50 (slowest first) and builds (most
@@ -111,6 +144,44 @@ mod tests {
             pipeline("c-red-now", &[Success, Success, Failure], 60.0),
             pipeline("d-worst", &[Failure, Failure, Success, Success], 900.0),
         ]
+    }
+
+    #[test]
+    fn a_sorting_survives_the_address_and_the_page_s_own_leaves_it_plain() {
+        let columns = [
+            PipelineOrder::Name,
+            PipelineOrder::Worst,
+            PipelineOrder::Slowest,
+            PipelineOrder::Busiest,
+        ];
+        for by in columns {
+            for reversed in [false, true] {
+                let sorting = Sorting { by, reversed };
+                let param = sorting.param();
+                assert_eq!(Sorting::from_param(param.as_deref()), sorting, "{param:?}");
+            }
+        }
+        assert_eq!(Sorting::default().param(), None);
+        let slowest = Sorting::default().choose(PipelineOrder::Slowest);
+        assert_eq!(slowest.param().as_deref(), Some("p50"));
+        assert_eq!(
+            slowest.choose(PipelineOrder::Slowest).param().as_deref(),
+            Some("-p50")
+        );
+        for unknown in [
+            None,
+            Some(""),
+            Some("-"),
+            Some("colour"),
+            Some("--p50"),
+            Some("P50"),
+        ] {
+            assert_eq!(
+                Sorting::from_param(unknown),
+                Sorting::default(),
+                "{unknown:?}"
+            );
+        }
     }
 
     #[test]

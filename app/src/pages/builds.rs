@@ -11,6 +11,7 @@ use crate::components::builds::{
 };
 use crate::components::common::*;
 use crate::components::layout::{provide_role, viewer_role};
+use crate::href::QueryHref;
 use crate::live::changes_on;
 use crate::model::Role;
 use leptos::prelude::*;
@@ -19,6 +20,7 @@ use leptos_meta::Title;
 #[component]
 pub fn BuildsPage() -> impl IntoView {
     let days = days_from_query();
+    let query = crate::href::use_query();
     view! {
         <Title text="Builds"/>
         <div class="page-head">
@@ -26,12 +28,32 @@ pub fn BuildsPage() -> impl IntoView {
             <p class="muted">"CI pipelines, worst first, from GitHub and GitLab webhooks or POST /api/v1/builds."</p>
         </div>
         {move || {
-            let current = days();
+            let q = query.read();
             view! {
-                {tabs("Period", RANGES.iter().map(|(d, label)| (format!("/builds?days={d}"), *label, *d == current)).collect())}
-                <BuildsBoard days=current role=viewer_role()/>
+                <BuildsBoard days=days() search=q.get("q").unwrap_or_default() red=q.get("red").is_some_and(|v| v == "1")
+                    sort=q.get("sort") role=viewer_role()/>
             }
         }}
+    }
+}
+
+/// The Builds page as it is shown: the period, the search, "Red now" and the order, each only
+/// when it is not the page's own. The address keeps it, so a reload, a shared link or another
+/// period shows the same list.
+fn board_href(days: u32, search: &str, red_only: bool, sorting: Sorting) -> String {
+    QueryHref::new()
+        .param("days", Some(days))
+        .param("q", Some(search))
+        .param("red", red_only.then_some(1))
+        .param("sort", sorting.param())
+        .build("/builds", "")
+}
+
+/// Puts `href` in the address bar in place of the page's address, adding no history entry: a
+/// back button that stepped through every keystroke of a search would be no use.
+fn replace_address(href: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
     }
 }
 
@@ -45,8 +67,16 @@ fn breakable(name: &str) -> impl IntoView {
         .collect_view()
 }
 
+/// The pipelines of the last `days`, as the address asked for them: `search` (`q=`), `red`
+/// (`red=1`) and `sort` (see [`Sorting::param`]).
 #[island]
-fn BuildsBoard(days: u32, role: Option<Role>) -> impl IntoView {
+fn BuildsBoard(
+    days: u32,
+    search: String,
+    red: bool,
+    sort: Option<String>,
+    role: Option<Role>,
+) -> impl IntoView {
     provide_role(role);
     let changes = changes_on(TOPIC);
     let train = ServerAction::<TrainBuildModel>::new();
@@ -54,10 +84,19 @@ fn BuildsBoard(days: u32, role: Option<Role>) -> impl IntoView {
         move || (changes.get(), train.version().get()),
         move |_| load_builds_overview(days),
     );
-    let search = RwSignal::new(String::new());
-    let red_only = RwSignal::new(false);
-    let sorting = RwSignal::new(Sorting::default());
+    let search = RwSignal::new(search.to_lowercase());
+    let red_only = RwSignal::new(red);
+    let sorting = RwSignal::new(Sorting::from_param(sort.as_deref()));
+    let shown_for = move |days: u32| board_href(days, &search.get(), red_only.get(), sorting.get());
+    Effect::new(move |drawn: Option<()>| {
+        let href = shown_for(days);
+        // Not on hydrating: the address already says what the page shows.
+        if drawn.is_some() {
+            replace_address(&href);
+        }
+    });
     view! {
+        {move || tabs("Period", RANGES.iter().map(|(d, label)| (shown_for(*d), *label, *d == days)).collect())}
         <Transition fallback=|| view! { <LoadingRows/> }>
             {move || overview.get().map(|r| match r {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),
