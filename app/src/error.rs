@@ -55,6 +55,15 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
         }
     }
+
+    /// Whether asking the same again later may succeed: the server or the way to it was down
+    /// or busy, not the question wrong or not allowed.
+    pub fn passes_later(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::Unavailable | ErrorCode::Internal | ErrorCode::RateLimited
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -150,5 +159,20 @@ mod tests {
         assert_eq!(ErrorCode::PayloadTooLarge.status(), 413);
         let json = serde_json::to_string(&AppError::conflict("x")).unwrap();
         assert_eq!(json, r#"{"code":"conflict","message":"x"}"#);
+    }
+
+    #[test]
+    fn a_request_that_never_reached_the_server_is_worth_asking_again_and_a_refusal_is_not() {
+        let offline = AppError::from_server_fn_error(ServerFnErrorErr::Request("reset".into()));
+        assert!(offline.code.passes_later());
+        assert!(AppError::internal().code.passes_later());
+        for refused in [
+            AppError::unauthorized(),
+            AppError::forbidden(crate::model::Role::Operator),
+            AppError::not_found("Deployment 7"),
+            AppError::unprocessable("after: must be 0 or more"),
+        ] {
+            assert!(!refused.code.passes_later(), "{refused:?}");
+        }
     }
 }

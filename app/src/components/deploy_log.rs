@@ -2,10 +2,12 @@
 
 use crate::api::codec::resource;
 use crate::api::deployment_logs;
+use crate::backoff::reconnect_delay_ms;
 use crate::components::common::ErrorNote;
 use crate::deploy::{topics, LogLine};
 use crate::live::changes_on;
 use leptos::prelude::*;
+use std::time::Duration;
 
 /// The log: loaded once, then extended with the lines after the last one whenever the
 /// deployment's topic announces more. Follows the end unless the reader scrolled up.
@@ -27,11 +29,13 @@ pub fn LogView(
         },
     );
     let error = RwSignal::new(None::<crate::error::AppError>);
+    let failed_tries = StoredValue::new(0u32);
     let follow = RwSignal::new(true);
     let panel = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| match chunk.get() {
         Some(Ok(new)) => {
             error.set(None);
+            failed_tries.set_value(0);
             let last = lines.with_untracked(|l| l.last().map(|l| l.n).unwrap_or(0));
             let fresh: Vec<_> = new.into_iter().filter(|l| l.n > last).collect();
             if !fresh.is_empty() {
@@ -45,7 +49,18 @@ pub fn LogView(
                 }
             }
         }
-        Some(Err(e)) => error.set(Some(e)),
+        Some(Err(e)) => {
+            // A network blip, or the server restarting mid-deploy: ask again, backing off as
+            // the live link does. Otherwise a finished deployment, which announces nothing
+            // more, would keep an empty log for good.
+            if e.code.passes_later() {
+                let tries = failed_tries.get_value();
+                failed_tries.set_value(tries + 1);
+                let delay = reconnect_delay_ms(tries, js_sys::Math::random());
+                set_timeout(move || chunk.refetch(), Duration::from_millis(delay));
+            }
+            error.set(Some(e));
+        }
         None => {}
     });
     view! {
