@@ -148,7 +148,9 @@ test("what CI said of a release follows its builds as they arrive, on its page a
   const sha = `${stamp}c1c2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8`.slice(0, 40);
   const short = sha.slice(0, 7);
   const [build, lint] = [`acme/ci-${stamp}/build`, `acme/ci-${stamp}/lint`];
-  const version = `0.21.${stamp}`;
+  // A version the demo's deployer fails, dismissed at the end: the matrix's search/dev cell
+  // is left serving what it served, as the specs after this one expect.
+  const version = `0.21.${stamp}-bad`;
   const started = new Date(Date.now() - 60_000).toISOString();
   const running = { pipeline: build, branch: "main", commit: sha, started_at: started, status: "running", source_id: `${build}/1` };
   await postBuild(page, running);
@@ -189,6 +191,10 @@ test("what CI said of a release follows its builds as they arrive, on its page a
   await expect(inDialog).not.toHaveClass(/note-warn/);
   await page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
+
+  await expect.poll(async () => (await (await page.request.get(`/api/v1/deployments/${id}`)).json()).status).toBe("failed");
+  const dismissed = await page.request.post(`/api/v1/deployments/${id}/dismiss`, { headers: { origin } });
+  expect(dismissed.status(), await dismissed.text()).toBe(200);
 });
 
 test("a protected environment asks for its name before a promote", async ({ page }) => {
