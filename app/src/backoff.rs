@@ -1,5 +1,18 @@
 //! Reconnect delays for the live connection: exponential with a cap, and jitter so that a
 //! hundred tablets that lost the server at the same moment do not all come back in the same one.
+//! And the spacing of a page's refetches when events come in a burst.
+
+/// The least time between two refetches a page makes for one topic. CI back-filling through
+/// `POST /api/v1/builds` announces every build: one open Builds page asked for its overview 75
+/// to 207 times while 2,000 builds arrived, and ingestion fell from 758 to 480 builds/s.
+pub const REFETCH_SPACING_MS: f64 = 500.0;
+
+/// How long to wait before refetching for an event that arrives at `now_ms`, the last refetch
+/// for its topic having been at `last_ms`: at once after a quiet spell, else the rest of the
+/// spacing, so the burst's last change still shows within it.
+pub fn refetch_delay_ms(last_ms: f64, now_ms: f64) -> u32 {
+    (REFETCH_SPACING_MS - (now_ms - last_ms)).clamp(0.0, REFETCH_SPACING_MS) as u32
+}
 
 /// Delay in milliseconds before reconnect attempt `attempt` (0 = first retry).
 /// `jitter` in [0, 1) spreads the delay over the upper half of the step.
@@ -23,6 +36,17 @@ mod tests {
         assert_eq!(reconnect_delay_ms(10, 0.0), 15_000);
         assert_eq!(reconnect_delay_ms(60, 0.0), 15_000);
         assert!(reconnect_delay_ms(60, 0.99) < 30_000);
+    }
+
+    #[test]
+    fn a_lone_event_refetches_at_once_and_a_burst_once_per_spacing() {
+        assert_eq!(refetch_delay_ms(f64::NEG_INFINITY, 1_000.0), 0);
+        assert_eq!(refetch_delay_ms(0.0, 500.0), 0);
+        assert_eq!(refetch_delay_ms(0.0, 10_000.0), 0);
+        assert_eq!(refetch_delay_ms(1_000.0, 1_100.0), 400);
+        assert_eq!(refetch_delay_ms(1_000.0, 1_000.0), 500);
+        // A clock that stepped back waits no longer than one spacing.
+        assert_eq!(refetch_delay_ms(5_000.0, 1_000.0), 500);
     }
 
     #[test]

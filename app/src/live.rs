@@ -3,7 +3,7 @@
 //! asks for what it missed on reconnect, so a page that reacts to `last_event` never silently
 //! skips a change.
 
-use crate::backoff::reconnect_delay_ms;
+use crate::backoff::{reconnect_delay_ms, refetch_delay_ms};
 use crate::model::{topics, ClientMessage, EventHeader};
 use leptos::prelude::*;
 use std::time::Duration;
@@ -72,17 +72,35 @@ impl Live {
 }
 
 impl Live {
-    /// Counts events on `topic` from now on: a resource keyed on it refetches when that topic
-    /// changes, so pages show new state without a reload.
+    /// Counts changes of `topic` from now on: a resource keyed on it refetches when that topic
+    /// changes, so pages show new state without a reload. An event after a quiet spell counts
+    /// at once; the events of a burst count once per
+    /// [`REFETCH_SPACING_MS`](crate::backoff::REFETCH_SPACING_MS), the last of them included,
+    /// so a page never refetches faster than that.
     pub fn changes_on(self, topic: impl Into<String>) -> Signal<u32> {
         let topic: String = topic.into();
         let count = RwSignal::new(0u32);
+        let counted_at = StoredValue::new(f64::NEG_INFINITY);
+        let waiting = StoredValue::new(false);
+        // Set by a timer: the island may be gone by then.
+        let count_now = move || {
+            let _ = waiting.try_set_value(false);
+            let _ = counted_at.try_set_value(js_sys::Date::now());
+            count.try_update(|n| *n += 1);
+        };
         Effect::new(move |_| {
-            if self
+            let on_topic = self
                 .last_event
-                .with(|e| e.as_ref().is_some_and(|e| e.topic == topic))
-            {
-                count.update(|n| *n += 1);
+                .with(|e| e.as_ref().is_some_and(|e| e.topic == topic));
+            if !on_topic || waiting.get_value() {
+                return;
+            }
+            match refetch_delay_ms(counted_at.get_value(), js_sys::Date::now()) {
+                0 => count_now(),
+                wait => {
+                    waiting.set_value(true);
+                    set_timeout(count_now, Duration::from_millis(wait.into()));
+                }
             }
         });
         count.into()
