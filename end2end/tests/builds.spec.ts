@@ -245,6 +245,12 @@ test("the pipelines sort by p50 to find the slow ones, the slowest first and the
   await page.getByPlaceholder("Pipeline").fill("");
   await page.getByRole("columnheader", { name: "Success" }).getByRole("button").click();
   await expect(page).toHaveURL("/builds?days=90");
+  // A pipeline's page and back keep the period.
+  await page.getByRole("link", { name: quick }).click();
+  await expect(page).toHaveURL(/\/builds\/pipeline\?name=.*&days=90$/);
+  await page.getByRole("link", { name: "← Builds" }).click();
+  await expect(page).toHaveURL("/builds?days=90");
+  await expect(page.getByRole("link", { name: "90 days" })).toHaveAttribute("aria-current", "page");
 });
 
 test("a failure says how many tests failed, and is marked flaky when a re-run of its commit passed", async ({ page }) => {

@@ -59,7 +59,8 @@ pub fn PipelinePage() -> impl IntoView {
     view! {
         <Title text="Pipeline"/>
         <div class="pipeline-page">
-            <p><a href="/builds">"← Builds"</a></p>
+            // Back to the board for the same period: a week's pipeline page led to a month's list.
+            <p><a href=move || QueryHref::new().param("days", Some(days())).build("/builds", "")>"← Builds"</a></p>
             {move || {
                 let f = filters();
                 view! {
