@@ -2,6 +2,7 @@
 //! words, a build's status badge and the failure predictor's record.
 
 use crate::api::TrainBuildModel;
+use crate::builds::order::Sorting;
 use crate::builds::{thousands, BuildStatus, LiveAccuracy, ModelInfo};
 use crate::components::common::*;
 use crate::components::layout::use_role_at_least;
@@ -18,6 +19,18 @@ pub const RANGES: [(u32, &str); 4] = [
 /// `days` from the query (`?days=`), one of [`RANGES`], else 30.
 pub fn days_from_query() -> impl Fn() -> u32 + Copy {
     range_from_query("days", &RANGES, 30)
+}
+
+/// The Builds page as it is shown: the period, the search, "Red now" and the order, each only
+/// when it is not the page's own. The address keeps it, so a reload, a shared link or another
+/// period shows the same list.
+pub fn board_href(days: u32, search: &str, red_only: bool, sorting: Sorting) -> String {
+    crate::href::QueryHref::new()
+        .param("days", Some(days))
+        .param("q", Some(search))
+        .param("red", red_only.then_some(1))
+        .param("sort", sorting.param())
+        .build("/builds", "")
 }
 
 /// A pipeline's page for the period `days`, its name percent-encoded: GitHub workflow names

@@ -7,11 +7,10 @@ use crate::builds::charts::outcome_strip;
 use crate::builds::order::{PipelineOrder, Sorting};
 use crate::builds::{thousands, BuildStatus, TOPIC};
 use crate::components::builds::{
-    days_from_query, percent, pipeline_href, span, status_badge, PredictorCard, RANGES,
+    board_href, days_from_query, percent, pipeline_href, span, status_badge, PredictorCard, RANGES,
 };
 use crate::components::common::*;
 use crate::components::layout::{provide_role, viewer_role};
-use crate::href::QueryHref;
 use crate::live::changes_on;
 use crate::model::Role;
 use leptos::prelude::*;
@@ -35,18 +34,6 @@ pub fn BuildsPage() -> impl IntoView {
             }
         }}
     }
-}
-
-/// The Builds page as it is shown: the period, the search, "Red now" and the order, each only
-/// when it is not the page's own. The address keeps it, so a reload, a shared link or another
-/// period shows the same list.
-fn board_href(days: u32, search: &str, red_only: bool, sorting: Sorting) -> String {
-    QueryHref::new()
-        .param("days", Some(days))
-        .param("q", Some(search))
-        .param("red", red_only.then_some(1))
-        .param("sort", sorting.param())
-        .build("/builds", "")
 }
 
 /// Puts `href` in the address bar in place of the page's address, adding no history entry: a

@@ -5,10 +5,11 @@
 use crate::api::codec::resource;
 use crate::api::{load_pipeline, PipelineView, RedSaid, RunningBuild, TrainBuildModel};
 use crate::builds::charts::{coverage_chart, duration_chart};
+use crate::builds::order::Sorting;
 use crate::builds::{Build, BuildStatus, TOPIC};
 use crate::charts::{BAD, LINE, OK, WARN};
 use crate::components::builds::{
-    days_from_query, percent, span, status_badge, PredictorCard, RANGES,
+    board_href, days_from_query, percent, span, status_badge, PredictorCard, RANGES,
 };
 use crate::components::chart_key::{ChartKey, Mark};
 use crate::components::common::*;
@@ -60,7 +61,7 @@ pub fn PipelinePage() -> impl IntoView {
         <Title text="Pipeline"/>
         <div class="pipeline-page">
             // Back to the board for the same period: a week's pipeline page led to a month's list.
-            <p><a href=move || QueryHref::new().param("days", Some(days())).build("/builds", "")>"← Builds"</a></p>
+            <p><a href=move || board_href(days(), "", false, Sorting::default())>"← Builds"</a></p>
             {move || {
                 let f = filters();
                 view! {
