@@ -182,6 +182,10 @@ pub trait BuildsPort: Send + Sync + 'static {
         since: i64,
         pipeline: Option<&str>,
     ) -> Result<Vec<crate::builds::BuildOutcome>, AppError>;
+    /// Every build of any of `commits` (lowercase, 7 to 40 digits; a build's sha may be the
+    /// longer or the shorter), newest first, and perhaps others that share a commit's first
+    /// seven digits: match whole shas with [`crate::builds::commit::same_commit`].
+    async fn of_commits(&self, commits: &[String]) -> Result<Vec<crate::builds::Build>, AppError>;
     /// A pipeline's newest running or queued builds started since `since`, whole, newest first.
     async fn unfinished(
         &self,

@@ -128,8 +128,13 @@ test("the deploy dialog and a deployment's page say what CI said of a release's 
     await expect(dialog).toBeHidden();
   }
 
+  // The history marks the release CI failed on, and not those it passed.
+  const history = page.locator("#history");
+  const row = history.getByRole("row").filter({ hasText: "2.8.0-bad-migration" }).first();
+  await expect(row.getByText("✗ CI failed")).toBeVisible();
+  await expect(history.getByRole("row").filter({ hasText: "2.7.3" }).first()).toBeVisible();
+  await expect(history.getByRole("row").filter({ hasText: "2.7.3" }).getByText("CI failed")).toHaveCount(0);
   // The failed deployment's page says its build failed too, and leads to the pipeline's builds.
-  const row = page.locator("#history").getByRole("row").filter({ hasText: "2.8.0-bad-migration" }).first();
   await row.getByRole("link").first().click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("2.8.0-bad-migration");
   const said = page.getByTestId("commit-ci");

@@ -399,6 +399,27 @@ async fn a_deployment_says_what_ci_said_of_its_commit(app: TestApp) {
             None => assert!(!page.body.contains("data-testid=\"commit-ci\""), "#{id}"),
         }
     }
+    // The history marks the release whose commit CI failed on, and only that one; the REST
+    // API's page of deployments stays as it was.
+    let history = app
+        .post_json(
+            "/api/deployments",
+            &viewer,
+            json!({"query": {"service": "api"}}),
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+    assert_eq!(
+        history.json()["ci_failed"],
+        json!([deployed[0]]),
+        "{}",
+        history.body
+    );
+    let page = app.page("/deployments", &cookie).await;
+    assert_eq!(page.body.matches("✗ CI failed").count(), 1, "{}", page.body);
+    let rest = app.get("/api/v1/deployments?service=api", &viewer).await;
+    assert_eq!(rest.json()["items"].as_array().map(Vec::len), Some(4));
+    assert!(rest.json().get("ci_failed").is_none(), "{}", rest.body);
 }
 
 on_both_databases!(

@@ -10,6 +10,8 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+use crate::builds::commit::{failed_commits, release_commits};
+#[cfg(feature = "ssr")]
 use crate::model::Role;
 #[cfg(feature = "ssr")]
 use crate::ports::call::*;
@@ -50,7 +52,23 @@ pub async fn list_deployments(query: DeploymentQuery) -> Result<DeploymentPage, 
         async {
             require(Role::Viewer)?;
             cached(format!("deployments:{query:?}"), || async {
-                ports()?.deployments.list(&query).await
+                let ports = ports()?;
+                let mut page = ports.deployments.list(&query).await?;
+                // The releases that went out with a commit CI failed on, for the history to
+                // mark: one read of the builds for the page.
+                let shas = release_commits(page.items.iter().filter_map(|d| d.git_sha.as_deref()));
+                if !shas.is_empty() {
+                    let failed = failed_commits(&shas, &ports.builds.of_commits(&shas).await?);
+                    page.ci_failed = (page.items.iter())
+                        .filter(|d| {
+                            d.git_sha.as_deref().is_some_and(|sha| {
+                                failed.contains(&sha.to_ascii_lowercase().as_str())
+                            })
+                        })
+                        .map(|d| d.id)
+                        .collect();
+                }
+                Ok(page)
             })
             .await
         }

@@ -134,6 +134,40 @@ impl CommitCi {
     }
 }
 
+/// Whether a release's commit `release` (lowercase) and a build's `built` are one commit:
+/// either may be the shorter, as a release names the whole and a CI may send the first seven.
+pub fn same_commit(release: &str, built: &str) -> bool {
+    release.starts_with(built) || built.starts_with(release)
+}
+
+/// The commits of these releases' shas a build could name (a release's may be 4 to 64 digits, a
+/// build's 7 to 40), lowercase, each once.
+pub fn release_commits<'a>(shas: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut commits: Vec<String> = shas
+        .filter(|sha| super::check_commit(sha).is_ok())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    commits.sort();
+    commits.dedup();
+    commits
+}
+
+/// Of the releases' commits `shas` (lowercase), those CI failed on, as [`CommitCi::of`] judges
+/// each: `builds` are every build of any of them, in any order.
+pub fn failed_commits<'a>(shas: &'a [String], builds: &[Build]) -> Vec<&'a str> {
+    shas.iter()
+        .filter(|sha| {
+            let its: Vec<Build> = builds
+                .iter()
+                .filter(|b| same_commit(sha, &b.commit))
+                .cloned()
+                .collect();
+            CommitCi::of(&its).is_some_and(|ci| ci.verdict == BuildStatus::Failure)
+        })
+        .map(String::as_str)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +273,55 @@ mod tests {
         let mut b = build(1, "acme/shop/ci", BuildStatus::Success, 10);
         b.url = Some("javascript:alert(1)".into());
         assert_eq!(CommitCi::of(&[b]).unwrap().url, None);
+    }
+
+    #[test]
+    fn a_page_of_releases_learns_which_commits_failed_from_one_read_of_their_builds() {
+        use BuildStatus::*;
+        let on = |id, sha: &str, pipeline, status, at| Build {
+            commit: sha.into(),
+            ..build(id, pipeline, status, at)
+        };
+        let builds = [
+            // Failed, then passed on a re-run: not failed.
+            on(1, SHA, "acme/shop/ci", Failure, 10),
+            on(2, SHA, "acme/shop/ci", Success, 20),
+            // Its CI sent the first seven digits; the release names all forty.
+            on(3, "b2c3d4e", "acme/shop/ci", Failure, 10),
+            // Its lint failed though its build passed.
+            on(4, "c3d4e5f60718", "acme/shop/ci", Success, 10),
+            on(5, "c3d4e5f60718", "acme/shop/lint", Failure, 10),
+            on(
+                6,
+                "d4e5f60718293a4b5c6d7e8f9012345678901234",
+                "acme/shop/ci",
+                Running,
+                10,
+            ),
+            // Another commit with the same first seven digits, read with them.
+            on(7, "e5f60718", "acme/shop/ci", Failure, 10),
+        ];
+        let shas: Vec<String> = [
+            SHA,
+            "b2c3d4e5f60718293a4b5c6d7e8f901234567890",
+            "c3d4e5f",
+            "d4e5f60718293a4b5c6d7e8f9012345678901234",
+            "e5f6071a",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(
+            failed_commits(&shas, &builds),
+            ["b2c3d4e5f60718293a4b5c6d7e8f901234567890", "c3d4e5f"]
+        );
+        assert_eq!(failed_commits(&shas, &[]), Vec::<&str>::new());
+        let named = ["B2C3D4E5F6", "abc", "b2c3d4e5f6", "not-a-sha", "a1b2c3d"];
+        assert_eq!(
+            release_commits(named.into_iter()),
+            ["a1b2c3d", "b2c3d4e5f6"]
+        );
+        assert!(same_commit("b2c3d4e5f6", "b2c3d4e") && same_commit("b2c3d4e", "b2c3d4e5f6"));
+        assert!(!same_commit("b2c3d4e5f6", "b2c3d4f"));
     }
 
     #[test]

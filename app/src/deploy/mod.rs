@@ -288,6 +288,10 @@ pub struct DeploymentPage {
     pub items: Vec<Deployment>,
     /// Pass as `cursor` for the next (older) page; `None` on the last page.
     pub next_cursor: Option<i64>,
+    /// The items whose release's commit CI failed on. Told to the history on the deployments
+    /// page only (`list_deployments`); the REST API leaves it out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ci_failed: Vec<i64>,
 }
 
 /// One line of a deployment's output; `n` counts from 1 within the deployment.

@@ -471,12 +471,13 @@ fn History(query: DeploymentQuery) -> impl IntoView {
                                     </tr></thead>
                                     <tbody>
                                         {page.items.into_iter().map(|d| {
+                                            let ci_failed = page.ci_failed.contains(&d.id);
                                             let took = d.started_at.zip(d.finished_at).map(|(s, f)| crate::time_fmt::duration(f - s));
                                             view! {
                                                 <tr>
                                                     <td class="h-id"><a href=format!("/deployments/{}", d.id)>{format!("#{}", d.id)}</a></td>
                                                     <td class="h-where">{d.service}<span class="cell-line muted">{d.environment}</span></td>
-                                                    <td class="h-version"><code>{d.version}</code>{kind_mark(d.kind)}</td>
+                                                    <td class="h-version"><code>{d.version}</code>{kind_mark(d.kind)}{ci_failed.then(ci_failed_mark)}</td>
                                                     <td class="h-status"><StatusBadge status=d.status/></td>
                                                     <td class="h-by"><span class="phone-label">"by "</span>{d.actor}</td>
                                                     <td class="h-when"><TimeAgo ms=d.created_at/>{took.map(|t| view! { <span class="cell-line muted">"took "{t}</span> })}</td>
@@ -495,6 +496,13 @@ fn History(query: DeploymentQuery) -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// A release whose commit CI failed on: the deployment's page says which pipeline and why.
+fn ci_failed_mark() -> impl IntoView {
+    view! {
+        <span class="badge ci-failed-mark" title="CI failed on the commit this version was built from">"✗ CI failed"</span>
     }
 }
 

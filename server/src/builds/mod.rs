@@ -391,6 +391,10 @@ impl app::ports::BuildsPort for Builds {
     ) -> Result<Vec<BuildOutcome>, AppError> {
         Builds::outcomes_since(self, since, pipeline, None).await
     }
+    async fn of_commits(&self, commits: &[String]) -> Result<Vec<Build>, AppError> {
+        // A hundred builds for each, as one commit's verdict reads.
+        queries::of_commits(&self.pool, commits, 100 * commits.len() as i64).await
+    }
     async fn unfinished(
         &self,
         pipeline: &str,

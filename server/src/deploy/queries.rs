@@ -149,7 +149,11 @@ impl Deployments {
         } else {
             None
         };
-        Ok(DeploymentPage { items, next_cursor })
+        Ok(DeploymentPage {
+            items,
+            next_cursor,
+            ci_failed: Vec::new(),
+        })
     }
 
     pub async fn get(&self, id: i64) -> Result<Deployment, AppError> {
