@@ -139,6 +139,15 @@ test("the deploy dialog and a deployment's page say what CI said of a release's 
   await expect(page.getByRole("heading", { level: 1 })).toContainText("2.8.0-bad-migration");
   const said = page.getByTestId("commit-ci");
   await expect(said).toContainText(/CI failed on [0-9a-f]{7}: acme\/payments\/ci on main/);
+  // A build arriving asks again what CI said, and not for the deployment, which it has.
+  await expectLive(page);
+  const asked: string[] = [];
+  page.on("request", (r) => asked.push(new URL(r.url()).pathname));
+  const pipeline = `acme/asked-${Date.now().toString(16)}/ci`;
+  await postBuild(page, { pipeline, branch: "main", status: "running", started_at: new Date().toISOString(), source_id: pipeline });
+  await expect.poll(() => asked).toContain("/api/release_ci");
+  expect(asked).not.toContain("/api/deployment");
+  await expect(said).toContainText(/CI failed on [0-9a-f]{7}: acme\/payments\/ci on main/);
   await expect(said.getByRole("link", { name: "Its builds" })).toHaveAttribute(
     "href",
     "/builds/pipeline?name=acme%2Fpayments%2Fci&branch=main",

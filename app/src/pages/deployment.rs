@@ -60,12 +60,13 @@ fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
     );
     let board = resource(move || changes.get(), |_| load_board());
     // Read again whenever a build arrives: a re-run that passes, or a pipeline that fails on
-    // the commit, shows while the engineer decides.
+    // the commit, shows while the engineer decides. The release is the loaded deployment's
+    // (awaited, not asked for again: a build used to cost two requests).
     let builds = changes_on(crate::builds::TOPIC);
     let ci = resource(
-        move || (id.get(), builds.get()),
-        |(id, _)| async move {
-            let d = get_deployment(id).await?;
+        move || builds.get(),
+        move |_| async move {
+            let d = deployment.await?;
             if d.git_sha.is_none() {
                 return Ok(ReleaseCiStatus::Unknown);
             }
