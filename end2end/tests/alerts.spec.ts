@@ -57,9 +57,25 @@ test("an alert arrives live, is acknowledged from the feed, and resolves live", 
   await expect(item).toContainText("p99 latency over 1s");
   await page.screenshot({ path: "screenshots/alerts-desktop.png", fullPage: true });
 
+  // While the acknowledgement is on its way, the alert's other actions wait for it.
+  let deliver!: () => void;
+  const held = new Promise<void>((resolve) => (deliver = resolve));
+  await page.route(
+    "**/api/alert_act",
+    async (route) => {
+      await held;
+      await route.continue();
+    },
+    { times: 1 },
+  );
   await item.getByRole("button", { name: "Acknowledge" }).click();
+  await expect(item.getByRole("button", { name: "Acknowledge" })).toBeDisabled();
+  await expect(item.getByRole("button", { name: "Escalate…" })).toBeDisabled();
+  await expect(item.getByRole("button", { name: "Resolve…" })).toBeDisabled();
+  deliver();
   await expect(item).toContainText("Acknowledged");
   await expect(item).toContainText("acknowledged by admin");
+  await expect(item.getByRole("button", { name: "Escalate…" })).toBeEnabled();
   await expect(item.getByRole("button", { name: "Acknowledge" })).toHaveCount(0);
 
   await send("resolved");

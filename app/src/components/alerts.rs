@@ -93,7 +93,7 @@ pub fn AlertActions(
             })}
             {allowed(AlertAction::Escalate).then(|| view! {
                 <ConfirmInPlace asking=Asking::Flag(escalating) ask="Escalate…" small=true keep="Cancel"
-                    act="Escalate" warned=Signal::derive(nobody_next)
+                    act="Escalate" warned=Signal::derive(nobody_next) busy=pending
                     disabled=Signal::derive(move || pending.get() || !matches!(preview.get().flatten(), Some(Ok(_))))
                     on_confirm=Callback::new(move |_| run(AlertAction::Escalate))>
                     <Transition fallback=|| view! { <span class="muted">"Finding who is next…"</span> }>
@@ -112,7 +112,7 @@ pub fn AlertActions(
             })}
             {allowed(AlertAction::Resolve).then(|| view! {
                 <ConfirmInPlace asking=Asking::Flag(confirming) ask="Resolve…" class="btn-ghost" small=true
-                    keep="Keep open" act="Resolve" disabled=pending
+                    keep="Keep open" act="Resolve" disabled=pending busy=pending
                     on_confirm=Callback::new(move |_| run(AlertAction::Resolve))/>
             })}
         </div>

@@ -43,8 +43,9 @@ impl Asking {
 /// `ask` (its words end in "…"), then `children` (what the action does), `keep` and `act` ("…
 /// anyway" while `warned` holds: the question says why). `act` runs `on_confirm`; it is
 /// disabled while `disabled` holds (the action is running, or what it would do is still
-/// loading). `class` is added to the first button's (`btn-ghost`, `btn-danger-ghost`); `small`
-/// makes all three small, as in a list's rows.
+/// loading). `ask` is disabled while `busy` holds: another action on the same thing is running,
+/// and the question would only offer a disabled button. `class` is added to the first button's
+/// (`btn-ghost`, `btn-danger-ghost`); `small` makes all three small, as in a list's rows.
 #[component]
 pub fn ConfirmInPlace(
     asking: Asking,
@@ -55,6 +56,7 @@ pub fn ConfirmInPlace(
     act: &'static str,
     #[prop(into, optional)] warned: Signal<bool>,
     #[prop(into, optional)] disabled: Signal<bool>,
+    #[prop(into, optional)] busy: Signal<bool>,
     on_confirm: Callback<()>,
     #[prop(optional)] children: Option<ChildrenFn>,
 ) -> impl IntoView {
@@ -88,7 +90,7 @@ pub fn ConfirmInPlace(
     view! {
         <Show when=move || asking.open() fallback=move || view! {
             <button class=format!("btn{size} {class}") type="button" node_ref=first
-                on:click=move |_| asking.set(true)>{ask}</button>
+                disabled=move || busy.get() on:click=move |_| asking.set(true)>{ask}</button>
         }>
             <span class="confirm" role="group"
                 on:keydown={
