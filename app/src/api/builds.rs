@@ -10,6 +10,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+use crate::builds::commit::{commit_ci, release_commits};
+#[cfg(feature = "ssr")]
 use crate::model::Role;
 #[cfg(feature = "ssr")]
 use crate::ports::call::*;
@@ -239,19 +241,14 @@ pub async fn release_ci(service: String, version: String) -> Result<ReleaseCiSta
                     .await?
                     .into_iter()
                     .find(|r| r.version == version)
-                    .and_then(|r| r.git_sha)
-                    // A release's sha may be 4 to 64 digits; a build's is 7 to 40.
-                    .filter(|sha| crate::builds::check_commit(sha).is_ok());
-                let Some(sha) = sha else {
+                    .and_then(|r| r.git_sha);
+                // As the history reads its page's commits, so the two always agree.
+                let commits = release_commits(sha.as_deref().into_iter());
+                let Some(sha) = commits.first() else {
                     return Ok(ReleaseCiStatus::Unknown);
                 };
-                let query = crate::builds::BuildQuery {
-                    commit: Some(sha.clone()),
-                    limit: Some(100),
-                    ..Default::default()
-                };
-                let (builds, _) = ports.builds.list(&query).await?;
-                Ok(match crate::builds::commit::CommitCi::of(&builds) {
+                let builds = ports.builds.of_commits(&commits).await?;
+                Ok(match commit_ci(sha, &builds) {
                     Some(ci) => ReleaseCiStatus::Built(ci),
                     None => ReleaseCiStatus::Unbuilt(sha.chars().take(7).collect()),
                 })

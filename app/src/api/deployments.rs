@@ -59,12 +59,10 @@ pub async fn list_deployments(query: DeploymentQuery) -> Result<DeploymentPage, 
                 let shas = release_commits(page.items.iter().filter_map(|d| d.git_sha.as_deref()));
                 if !shas.is_empty() {
                     let failed = failed_commits(&shas, &ports.builds.of_commits(&shas).await?);
+                    let went_out_failed =
+                        |sha: &str| failed.iter().any(|f| f.eq_ignore_ascii_case(sha));
                     page.ci_failed = (page.items.iter())
-                        .filter(|d| {
-                            d.git_sha.as_deref().is_some_and(|sha| {
-                                failed.contains(&sha.to_ascii_lowercase().as_str())
-                            })
-                        })
+                        .filter(|d| d.git_sha.as_deref().is_some_and(went_out_failed))
                         .map(|d| d.id)
                         .collect();
                 }

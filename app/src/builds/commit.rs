@@ -152,18 +152,22 @@ pub fn release_commits<'a>(shas: impl Iterator<Item = &'a str>) -> Vec<String> {
     commits
 }
 
-/// Of the releases' commits `shas` (lowercase), those CI failed on, as [`CommitCi::of`] judges
-/// each: `builds` are every build of any of them, in any order.
+/// What CI said of the release commit `sha` (lowercase), of `builds` read for it and perhaps
+/// for other commits (`BuildsPort::of_commits`).
+pub fn commit_ci(sha: &str, builds: &[Build]) -> Option<CommitCi> {
+    let its: Vec<Build> = builds
+        .iter()
+        .filter(|b| same_commit(sha, &b.commit))
+        .cloned()
+        .collect();
+    CommitCi::of(&its)
+}
+
+/// Of the releases' commits `shas` (lowercase), those CI failed on: `builds` are every build of
+/// any of them, in any order.
 pub fn failed_commits<'a>(shas: &'a [String], builds: &[Build]) -> Vec<&'a str> {
     shas.iter()
-        .filter(|sha| {
-            let its: Vec<Build> = builds
-                .iter()
-                .filter(|b| same_commit(sha, &b.commit))
-                .cloned()
-                .collect();
-            CommitCi::of(&its).is_some_and(|ci| ci.verdict == BuildStatus::Failure)
-        })
+        .filter(|sha| commit_ci(sha, builds).is_some_and(|ci| ci.verdict == BuildStatus::Failure))
         .map(String::as_str)
         .collect()
 }
