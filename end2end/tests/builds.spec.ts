@@ -74,6 +74,18 @@ test("builds list pipelines, chart them before hydration and show a new build li
   await expect(page.locator(".build-list .build-author").first()).toBeVisible();
 });
 
+test("a first look at the demo finds a build in flight, with its risk and the reasons", async ({ page }) => {
+  await signIn(page, "/builds");
+  // The board says the slowest pipeline is running, and its page says how risky that is and why.
+  const row = page.locator(".builds-table tbody tr", { hasText: "acme/web/e2e" });
+  await expect(row.locator(".badge")).toHaveText(/running/);
+  await row.getByRole("link", { name: "acme/web/e2e" }).click();
+  const running = page.getByTestId("running-builds");
+  await expect(running).toContainText("feature/checkout-redesign");
+  await expect(running).toContainText(/by new\.hire: \d+% risk of failure/);
+  await expect(running).toContainText(/Why: .*1,550 lines/);
+});
+
 test("an operator trains the failure model now and the card shows the new one", async ({ page }) => {
   await signIn(page, "/builds");
   await expectLive(page);

@@ -6,6 +6,7 @@ pub mod builds;
 mod config;
 mod flags;
 mod health;
+mod live_build;
 
 use crate::state::AppState;
 use app::builds::BuildStatus;
@@ -53,7 +54,7 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
         .map_err(|e| format!("demo data: {e}"))?;
     if existing > 0 {
         tracing::info!("demo data already present");
-        return Ok(());
+        return live_build::finish_later(state).await;
     }
     for (name, role) in TEAM {
         let password = format!("demo-{}", crate::auth::token::generate().token);
@@ -167,6 +168,10 @@ pub async fn fill(state: &AppState, addr: std::net::SocketAddr) -> Result<(), St
             state.builds.ingest(r).await.map_err(|e| e.message)?;
         }
     }
+    // And one that CI is running now, predicted as it starts.
+    let running = live_build::running(now);
+    state.builds.ingest(running).await.map_err(|e| e.message)?;
+    live_build::finish_later(state).await?;
     tracing::info!(users = TEAM.len(), tokens = TOKENS.len(), "demo data added");
     Ok(())
 }
