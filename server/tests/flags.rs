@@ -266,6 +266,7 @@ on_both_databases!(
     older_history_entries_read_back_with_their_key,
     only_admins_change_flags,
     a_paging_slo_throws_the_kill_switch,
+    the_flag_page_changes_a_rollout,
 );
 
 /// When the SLO a flag names starts paging, the flag is switched to its safe variant by
@@ -341,4 +342,122 @@ async fn a_paging_slo_throws_the_kill_switch(app: TestApp) {
         (json!("off"), json!("DISABLED"))
     );
     assert!(app.audit_actions().await.iter().any(|a| a == "flag.killed"));
+}
+
+/// What the flag page's rollout dialog sends.
+async fn set_rollout(
+    app: &TestApp,
+    auth: &Auth,
+    rollout: &str,
+    environment: &str,
+    confirm: &str,
+) -> common::TestResponse {
+    let form = [
+        ("key", "new-checkout"),
+        ("rollout", rollout),
+        ("reason", "ramp up after INC-9"),
+        ("environment", environment),
+        ("confirm", confirm),
+    ];
+    app.server_fn("flag_rollout", auth, &form).await
+}
+
+/// The flag page's rollout dialog, through its server function: admins only, shares that sum
+/// to 100, a protected environment's name typed out; each refusal changes nothing, and what
+/// is set is what the apps are served.
+async fn the_flag_page_changes_a_rollout(app: TestApp) {
+    let admin = app.new_token("flag-admin", Role::Admin).await;
+    let operator = app.new_token("ops", Role::Operator).await;
+    for (name, rank, protected) in [("staging", 20, false), ("production", 40, true)] {
+        let env = json!({"name": name, "rank": rank, "protected": protected});
+        let res = app.post_json("/api/v1/environments", &admin, env).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+    let res = app.post_json("/api/v1/flags", &admin, checkout()).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let refusals = [
+        (
+            &operator,
+            r#"{"on": 50, "off": 50}"#,
+            "",
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &admin,
+            r#"{"on": 50, "off": 40}"#,
+            "",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &admin,
+            r#"{"on": 50, "maybe": 50}"#,
+            "",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (&admin, "on=50", "", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            &admin,
+            r#"{"on": 10, "off": 90}"#,
+            "production",
+            StatusCode::CONFLICT,
+        ),
+        (
+            &admin,
+            r#"{"on": 10, "off": 90}"#,
+            "nowhere",
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (auth, rollout, environment, status) in refusals {
+        let res = set_rollout(&app, auth, rollout, environment, "").await;
+        assert_eq!(
+            res.status, status,
+            "{rollout} in {environment:?}: {}",
+            res.body
+        );
+        let flag = app.get("/api/v1/flags/new-checkout", &admin).await.json();
+        assert_eq!(
+            (flag["version"].clone(), flag["rollout"]["on"].clone()),
+            (json!(1), json!(30.0))
+        );
+    }
+
+    let res = set_rollout(&app, &admin, r#"{"on": 50, "off": 50}"#, "", "").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let res = set_rollout(
+        &app,
+        &admin,
+        r#"{"on": 100, "off": 0}"#,
+        "production",
+        "production",
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let flag = app.get("/api/v1/flags/new-checkout", &admin).await.json();
+    assert_eq!(flag["rollout"], json!({"on": 50.0, "off": 50.0}));
+    assert_eq!(
+        flag["environments"]["production"]["rollout"],
+        json!({"on": 100.0, "off": 0.0})
+    );
+    assert_eq!(flag["updated_by"], "token:flag-admin");
+    let history = app
+        .get("/api/v1/flags/new-checkout/history", &admin)
+        .await
+        .json();
+    assert_eq!(history[0]["reason"], "ramp up after INC-9");
+
+    // Production's apps get the new share: someone no rule picks out is served "on" by the split.
+    let production = evaluator(&app, &admin, Some("production")).await;
+    let served = app
+        .post_json(
+            "/ofrep/v1/evaluate/flags/new-checkout",
+            &production,
+            json!({"context": {"targetingKey": "zed"}}),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (served["variant"].clone(), served["reason"].clone()),
+        (json!("on"), json!("SPLIT"))
+    );
 }

@@ -76,21 +76,46 @@ pub async fn toggle_flag(
             let change = match &environment {
                 None => serde_json::json!({ "enabled": enabled }),
                 Some(name) => {
-                    let environments = ports.catalog.list_environments().await?;
-                    let env = environments
-                        .iter()
-                        .find(|e| &e.name == name)
-                        .ok_or_else(|| AppError::not_found(format!("Environment '{name}'")))?;
-                    if env.protected && confirm.as_deref().map(str::trim) != Some(name.as_str()) {
-                        return Err(AppError::conflict(format!(
-                            "{name} is protected: type its name to confirm."
-                        )));
-                    }
+                    protected::confirmed(&ports, name, confirm.as_deref()).await?;
                     let mut flag = ports.flags.get(&key).await?;
                     flag.environments.entry(name.clone()).or_default().enabled = Some(enabled);
                     serde_json::json!({ "environments": flag.environments })
                 }
             };
+            let reason = Some(reason.trim()).filter(|r| !r.is_empty());
+            ports.flags.change(&actor, &key, change, reason).await
+        }
+        .await,
+    )
+}
+
+/// Sets the percentage rollout (`rollout`: a JSON object of variant → percent, summing to 100)
+/// in the base settings (`environment` empty) or in one environment, whose other settings stay.
+/// A protected environment needs its name typed in `confirm`.
+#[server(endpoint = "flag_rollout")]
+pub async fn set_flag_rollout(
+    key: String,
+    rollout: String,
+    reason: String,
+    #[server(default)] environment: Option<String>,
+    #[server(default)] confirm: Option<String>,
+) -> Result<Flag, AppError> {
+    reply(
+        async {
+            use crate::flags::rollout::rollout_change;
+            let actor = require(Role::Admin)?;
+            let ports = ports()?;
+            let rollout: crate::flags::Rollout = serde_json::from_str(&rollout).map_err(|_| {
+                AppError::unprocessable(
+                    "rollout: give each variant its share in percent, like {\"on\": 20, \"off\": 80}.",
+                )
+            })?;
+            let environment = environment.filter(|e| !e.is_empty());
+            if let Some(name) = &environment {
+                protected::confirmed(&ports, name, confirm.as_deref()).await?;
+            }
+            let flag = ports.flags.get(&key).await?;
+            let change = rollout_change(&flag, environment.as_deref(), rollout);
             let reason = Some(reason.trim()).filter(|r| !r.is_empty());
             ports.flags.change(&actor, &key, change, reason).await
         }
@@ -145,4 +170,30 @@ pub async fn preview_flag(
         }
         .await,
     )
+}
+
+#[cfg(feature = "ssr")]
+mod protected {
+    use crate::error::AppError;
+    use crate::ports::Ports;
+
+    /// Whether a change may go to environment `name`: it exists, and when it is protected its
+    /// name was typed out in `confirm` (409 otherwise, nothing changed).
+    pub async fn confirmed(
+        ports: &Ports,
+        name: &str,
+        confirm: Option<&str>,
+    ) -> Result<(), AppError> {
+        let environments = ports.catalog.list_environments().await?;
+        let env = environments
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| AppError::not_found(format!("Environment '{name}'")))?;
+        if env.protected && confirm.map(str::trim) != Some(name) {
+            return Err(AppError::conflict(format!(
+                "{name} is protected: type its name to confirm."
+            )));
+        }
+        Ok(())
+    }
 }

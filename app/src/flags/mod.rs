@@ -5,6 +5,7 @@
 pub mod condition;
 pub mod describe;
 pub mod evaluate;
+pub mod rollout;
 
 use condition::Condition;
 use serde::{Deserialize, Serialize};
