@@ -2,8 +2,8 @@ import { expect, test } from "@playwright/test";
 import { expectLive, signIn } from "./helpers";
 
 // The flag pages at tablet size: the list renders on the server before hydration, switching asks
-// first (with the name typed in a protected environment), the preview says what a user gets and
-// why, and the history shows what each change did.
+// first (with the name typed in a protected environment), a rollout changes only to shares that
+// sum to 100, the preview says what a user gets and why, and the history shows what each change did.
 test.use({ viewport: { width: 820, height: 1180 } });
 
 test("an admin reads, previews and switches a flag", async ({ page, browser }) => {
@@ -58,4 +58,53 @@ test("an admin reads, previews and switches a flag", async ({ page, browser }) =
   await expect(history.locator("li").first()).toContainText("checkout errors in INC-7");
   await expect(history.locator("li").first()).toContainText(/updated \(version \d+\)/);
   await expect(history.locator("li").first()).toContainText("environments:");
+});
+
+test("an admin ramps a flag's rollout, for every environment and then for one", async ({ page }) => {
+  await signIn(page, "/flags/search-ranking");
+  await expectLive(page);
+  const dialog = page.getByRole("dialog");
+  const share = (variant: string) => dialog.getByRole("spinbutton", { name: variant });
+  const set = dialog.getByRole("button", { name: "Set rollout" });
+
+  // The base settings: it starts from what serves (all bm25) and says where it reaches.
+  const change = page.getByRole("button", { name: "Change rollout…" });
+  await change.click();
+  await expect(dialog.getByRole("heading")).toHaveText("Rollout of search-ranking");
+  await expect(dialog).toContainText("get these shares in dev, staging, canary, production");
+  await expect(share("bm25")).toHaveValue("100");
+  await expect(share("learned")).toHaveValue("0");
+  await share("learned").fill("10");
+  await expect(dialog.getByTestId("rollout-check")).toHaveText("The shares sum to 110%; they must sum to 100%.");
+  await expect(set).toBeDisabled();
+  await share("bm25").fill("90");
+  await expect(dialog.getByTestId("rollout-check")).toHaveText("Serves: bm25 90% · learned 10%");
+  await dialog.getByLabel("Reason").fill("try the learned ranking on a tenth");
+  await set.click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByText("bm25 90% · learned 10%").first()).toBeVisible();
+  const history = page.getByTestId("flag-history");
+  await expect(history.locator("li").first()).toContainText("try the learned ranking on a tenth");
+
+  // Opened again, it starts from the new shares; Escape leaves them as they are.
+  await change.click();
+  await expect(share("learned")).toHaveValue("10");
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(change).toBeFocused();
+
+  // One protected environment: half and half there, once its name is typed.
+  await page.getByRole("button", { name: "Rollout… in production" }).click();
+  await expect(dialog.getByRole("heading")).toHaveText("Rollout of search-ranking in production");
+  await share("bm25").fill("50");
+  await share("learned").fill("50");
+  await dialog.getByLabel("Reason").fill("half of production");
+  await expect(set).toBeDisabled();
+  await dialog.getByLabel(/Type its name/).fill("production");
+  await set.click();
+  await expect(dialog).toBeHidden();
+  const prodRow = page.getByRole("row", { name: /production/ });
+  await expect(prodRow).toContainText("bm25 50% · learned 50%");
+  await expect(prodRow).toContainText("Its own");
+  await expect(page.getByRole("row", { name: /staging/ })).toContainText("bm25 90% · learned 10%");
 });

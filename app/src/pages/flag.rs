@@ -4,6 +4,7 @@
 use crate::api::codec::resource;
 use crate::api::{load_flag_page, FlagPageData, PreviewFlag};
 use crate::components::common::*;
+use crate::components::flag_rollout::{RolloutDialog, RolloutRequest};
 use crate::components::flags::{serves, state_badge, ToggleDialog, ToggleRequest};
 use crate::components::layout::{provide_role, use_role_at_least};
 use crate::flags::describe::{changes, rule_text};
@@ -36,42 +37,55 @@ fn FlagLive(key: String, role: Option<Role>) -> impl IntoView {
         move |_| load_flag_page(key.get_value()),
     );
     let toggle = RwSignal::new(None::<ToggleRequest>);
+    let rollout = RwSignal::new(None::<RolloutRequest>);
     view! {
         <Transition fallback=|| view! { <LoadingRows/> }>
             {move || page.get().map(|r| match r {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),
-                Ok(data) => view! { <FlagView data toggle/> }.into_any(),
+                Ok(data) => view! { <FlagView data toggle rollout/> }.into_any(),
             })}
         </Transition>
         <ToggleDialog request=toggle/>
+        <RolloutDialog request=rollout/>
     }
 }
 
 #[component]
-fn FlagView(data: FlagPageData, toggle: RwSignal<Option<ToggleRequest>>) -> impl IntoView {
+fn FlagView(
+    data: FlagPageData,
+    toggle: RwSignal<Option<ToggleRequest>>,
+    rollout: RwSignal<Option<RolloutRequest>>,
+) -> impl IntoView {
     let FlagPageData {
         flag,
         history,
         environments,
     } = data;
     let environment_names: Vec<String> = environments.iter().map(|e| e.name.clone()).collect();
+    let base_change = RolloutRequest::new(&flag, &environments, None);
     view! {
         <div class="page-head">
             <h1>{flag.key.clone()}" "{state_badge(&flag)}</h1>
             <p class="muted">{format!("{} flag · version {} · {}", flag.kind.as_str(), flag.version, flag.description)}</p>
         </div>
         <div class="grid-2">
-            <Serving flag=flag.clone()/>
+            <Serving flag=flag.clone() change=base_change rollout/>
             <Preview key=flag.key.clone() environments=environment_names/>
         </div>
-        <EnvironmentTable flag=flag.clone() environments toggle/>
+        <EnvironmentTable flag=flag.clone() environments toggle rollout/>
         <History history/>
     }
 }
 
-/// Variants, rules in order, the rollout and the kill switch.
+/// Variants, rules in order, the rollout (which admins change here) and the kill switch.
 #[component]
-fn Serving(flag: Flag) -> impl IntoView {
+fn Serving(
+    flag: Flag,
+    /// The change of the base rollout an admin may open.
+    change: RolloutRequest,
+    rollout: RwSignal<Option<RolloutRequest>>,
+) -> impl IntoView {
+    let is_admin = use_role_at_least(Role::Admin);
     view! {
         <section class="card">
             <h2>"What it serves"</h2>
@@ -90,7 +104,13 @@ fn Serving(flag: Flag) -> impl IntoView {
                     }).collect_view()}</ol> }.into_any()
                 }}</dd>
                 <dt>"Otherwise"</dt>
-                <dd>{serves(&flag)}</dd>
+                <dd>{serves(&flag)}" "
+                    {move || is_admin.get().then(|| {
+                        let change = change.clone();
+                        view! { <button class="btn btn-ghost btn-small" type="button"
+                            on:click=move |_| rollout.set(Some(change.clone()))>"Change rollout…"</button> }
+                    })}
+                </dd>
                 <dt>"Kill switch"</dt>
                 <dd>{match &flag.kill_switch {
                     Some(k) => format!("Serves {} when SLO {} pages", k.variant, k.slo),
@@ -107,6 +127,7 @@ fn EnvironmentTable(
     flag: Flag,
     environments: Vec<crate::catalog::Environment>,
     toggle: RwSignal<Option<ToggleRequest>>,
+    rollout: RwSignal<Option<RolloutRequest>>,
 ) -> impl IntoView {
     let is_admin = use_role_at_least(Role::Admin);
     let everywhere = ToggleRequest {
@@ -129,10 +150,11 @@ fn EnvironmentTable(
                     on:click=move |_| toggle.set(Some(everywhere.clone()))>{everywhere_label}</button></p> }
             })}
             <div class="table-wrap">
-                <table class="table">
+                <table class="table phone-cards">
                     <thead><tr><th scope="col">"Environment"</th><th scope="col">"State"</th><th scope="col">"Serves"</th><th scope="col">"Settings"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
                     <tbody>
-                        {environments.into_iter().map(|env| {
+                        {environments.iter().map(|env| {
+                            let change = RolloutRequest::new(&flag, &environments, Some(&env.name));
                             let settings = flag.settings_for(Some(&env.name));
                             let enabled = settings.enabled;
                             let served = match (enabled, settings.rollout) {
@@ -146,14 +168,18 @@ fn EnvironmentTable(
                             view! {
                                 <tr>
                                     <th scope="row">{env.name.clone()}{env.protected.then(|| view! { <span class="badge protected">"protected"</span> })}</th>
-                                    <td>{if enabled { "On" } else { "Off" }}</td>
+                                    <td class="card-end">{if enabled { "On" } else { "Off" }}</td>
                                     <td>{served}</td>
-                                    <td class="muted">{own}</td>
-                                    <td>{move || is_admin.get().then(|| {
-                                        let request = request.clone();
-                                        view! { <button class="btn btn-ghost" type="button"
-                                            aria-label=format!("{label} in {}", request.environment.clone().unwrap_or_default())
-                                            on:click=move |_| toggle.set(Some(request.clone()))>{label}</button> }
+                                    <td class="muted card-end"><span class="phone-label">"Settings: "</span>{own}</td>
+                                    <td class="card-wide">{move || is_admin.get().then(|| {
+                                        let (request, change) = (request.clone(), change.clone());
+                                        let place = request.environment.clone().unwrap_or_default();
+                                        view! { <div class="flag-actions">
+                                            <button class="btn btn-ghost" type="button" aria-label=format!("{label} in {place}")
+                                                on:click=move |_| toggle.set(Some(request.clone()))>{label}</button>
+                                            <button class="btn btn-ghost" type="button" aria-label=format!("Rollout… in {place}")
+                                                on:click=move |_| rollout.set(Some(change.clone()))>"Rollout…"</button>
+                                        </div> }
                                     })}</td>
                                 </tr>
                             }
