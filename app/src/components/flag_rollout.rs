@@ -4,6 +4,7 @@
 
 use crate::api::SetFlagRollout;
 use crate::catalog::Environment;
+use crate::components::flags::ReasonFields;
 use crate::components::modal::Modal;
 use crate::flags::rollout::{reached_by, rollout_json, shares_from_fields, starting_shares};
 use crate::flags::{describe_rollout, Flag};
@@ -124,17 +125,7 @@ pub fn RolloutDialog(request: RwSignal<Option<RolloutRequest>>) -> impl IntoView
                         Ok(rollout) => view! { <span>{format!("Serves: {}", describe_rollout(&rollout))}</span> }.into_any(),
                         Err(message) => view! { <span class="note-inline">{message}</span> }.into_any(),
                     }}</p>
-                    <label>"Reason"
-                        <input name="reason" autocomplete="off" placeholder="Why, for the audit trail"
-                            on:input=move |ev| reason.set(event_target_value(&ev)) prop:value=move || reason.get()/>
-                    </label>
-                    {r.protected.then(|| view! {
-                        <label class="confirm-type">
-                            {format!("{name} is protected. Type its name to confirm")}
-                            <input name="confirm" autocomplete="off" spellcheck="false"
-                                on:input=move |ev| confirm.set(event_target_value(&ev)) prop:value=move || confirm.get()/>
-                        </label>
-                    })}
+                    <ReasonFields reason confirm protected=r.protected.then(|| name.clone())/>
                     {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
                     <div class="dialog-actions">
                         <button class="btn btn-ghost" type="button" on:click=move |_| close()>"Cancel"</button>

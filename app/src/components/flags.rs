@@ -34,6 +34,29 @@ pub struct ToggleRequest {
     pub protected: bool,
 }
 
+/// What every change of a flag asks: a reason for the audit trail, and where `protected` names
+/// a protected environment, its name typed out.
+#[component]
+pub fn ReasonFields(
+    reason: RwSignal<String>,
+    confirm: RwSignal<String>,
+    protected: Option<String>,
+) -> impl IntoView {
+    view! {
+        <label>"Reason"
+            <input name="reason" autocomplete="off" placeholder="Why, for the audit trail"
+                on:input=move |ev| reason.set(event_target_value(&ev)) prop:value=move || reason.get()/>
+        </label>
+        {protected.map(|name| view! {
+            <label class="confirm-type">
+                {format!("{name} is protected. Type its name to confirm")}
+                <input name="confirm" autocomplete="off" spellcheck="false"
+                    on:input=move |ev| confirm.set(event_target_value(&ev)) prop:value=move || confirm.get()/>
+            </label>
+        })}
+    }
+}
+
 /// Asks before switching a flag: a reason for the audit trail, and in a protected environment
 /// its name typed out.
 #[component]
@@ -80,17 +103,7 @@ pub fn ToggleDialog(request: RwSignal<Option<ToggleRequest>>) -> impl IntoView {
             view! {
                 <h2 id="toggle-title">{format!("{verb} {} {place}?", r.key)}</h2>
                 <form on:submit=submit class="dialog-form">
-                    <label>"Reason"
-                        <input name="reason" autocomplete="off" placeholder="Why, for the audit trail"
-                            on:input=move |ev| reason.set(event_target_value(&ev)) prop:value=move || reason.get()/>
-                    </label>
-                    {r.protected.then(|| view! {
-                        <label class="confirm-type">
-                            {format!("{} is protected. Type its name to confirm", r.environment.clone().unwrap_or_default())}
-                            <input name="confirm" autocomplete="off" spellcheck="false"
-                                on:input=move |ev| confirm.set(event_target_value(&ev)) prop:value=move || confirm.get()/>
-                        </label>
-                    })}
+                    <ReasonFields reason confirm protected=r.protected.then(|| r.environment.clone().unwrap_or_default())/>
                     {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
                     <div class="dialog-actions">
                         <button class="btn btn-ghost" type="button" on:click=move |_| close()>"Cancel"</button>
