@@ -124,6 +124,22 @@ pub trait FlagsPort: Send + Sync + 'static {
         change: serde_json::Value,
         reason: Option<&str>,
     ) -> Result<crate::flags::Flag, AppError>;
+    /// One entry of the flag's history (404 when the flag has none with that id).
+    async fn history_entry(
+        &self,
+        key: &str,
+        change_id: i64,
+    ) -> Result<crate::flags::FlagChange, AppError>;
+    /// Puts back the settings history entry `change_id` left, as a new version, when the flag is
+    /// still at `expected_version` (409 otherwise).
+    async fn restore(
+        &self,
+        actor: &Principal,
+        key: &str,
+        change_id: i64,
+        expected_version: Option<i64>,
+        reason: Option<&str>,
+    ) -> Result<crate::flags::Flag, AppError>;
 }
 
 /// Runtime configuration. Reads mask sensitive values; authorization is the caller's job.

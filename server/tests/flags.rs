@@ -267,6 +267,7 @@ on_both_databases!(
     only_admins_change_flags,
     a_paging_slo_throws_the_kill_switch,
     the_flag_page_changes_a_rollout,
+    a_version_comes_back_from_the_history,
 );
 
 /// When the SLO a flag names starts paging, the flag is switched to its safe variant by
@@ -460,4 +461,144 @@ async fn the_flag_page_changes_a_rollout(app: TestApp) {
         (served["variant"].clone(), served["reason"].clone()),
         (json!("on"), json!("SPLIT"))
     );
+}
+
+/// A flag change that went wrong is undone from the history: the settings a version had come
+/// back as a new version, over REST and through the flag page's server function (which asks for
+/// a protected environment's name where it reaches one). Each refusal changes nothing.
+async fn a_version_comes_back_from_the_history(app: TestApp) {
+    let admin = app.new_token("flag-admin", Role::Admin).await;
+    let operator = app.new_token("ops", Role::Operator).await;
+    let env = json!({"name": "production", "rank": 40, "protected": true});
+    let res = app.post_json("/api/v1/environments", &admin, env).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let res = app.post_json("/api/v1/flags", &admin, checkout()).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let all_in = json!({"rollout": {"on": 100, "off": 0}, "reason": "all in"});
+    let res = app
+        .put_json("/api/v1/flags/new-checkout", &admin, all_in)
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let history = app
+        .get("/api/v1/flags/new-checkout/history", &admin)
+        .await
+        .json();
+    let (latest, first) = (
+        history[0]["id"].as_i64().unwrap(),
+        history[1]["id"].as_i64().unwrap(),
+    );
+
+    let restore = |auth: &Auth, body: Value| {
+        let auth = auth.clone();
+        let app = &app;
+        async move {
+            app.post_json("/api/v1/flags/new-checkout/restore", &auth, body)
+                .await
+        }
+    };
+    let refusals = [
+        (
+            &operator,
+            json!({"change_id": first}),
+            StatusCode::FORBIDDEN,
+        ),
+        (&admin, json!({"change_id": 999_999}), StatusCode::NOT_FOUND),
+        // What serves now already: nothing to restore.
+        (
+            &admin,
+            json!({"change_id": latest}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        // Chosen on a page that showed version 1: the flag has moved on since.
+        (
+            &admin,
+            json!({"change_id": first, "version": 1}),
+            StatusCode::CONFLICT,
+        ),
+        (
+            &admin,
+            json!({"change_id": "one"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (auth, body, status) in refusals {
+        let res = restore(auth, body.clone()).await;
+        assert_eq!(res.status, status, "{body}: {}", res.body);
+        assert!(res.json()["error"]["message"].is_string(), "{}", res.body);
+        let flag = app.get("/api/v1/flags/new-checkout", &admin).await.json();
+        assert_eq!(
+            (flag["version"].clone(), flag["rollout"]["on"].clone()),
+            (json!(2), json!(100.0))
+        );
+    }
+    let other = app
+        .post_json(
+            "/api/v1/flags/nothing-here/restore",
+            &admin,
+            json!({"change_id": first}),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND, "{}", other.body);
+
+    // The page: the base rollout reaches production, so its name must be typed.
+    let (first_text, version) = (first.to_string(), "2".to_string());
+    let page = |confirm: &'static str| {
+        let form = [
+            ("key", "new-checkout"),
+            ("change_id", first_text.as_str()),
+            ("version", version.as_str()),
+            ("reason", "INC-12: checkout errors"),
+            ("confirm", confirm),
+        ];
+        let app = &app;
+        let admin = admin.clone();
+        async move { app.server_fn("flag_restore", &admin, &form).await }
+    };
+    let res = page("").await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+    assert!(res.body.contains("production is protected"), "{}", res.body);
+    let res = page("production").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let flag = app.get("/api/v1/flags/new-checkout", &admin).await.json();
+    assert_eq!(
+        (flag["version"].clone(), flag["rollout"].clone()),
+        (json!(3), json!({"on": 30.0, "off": 70.0}))
+    );
+    let history = app
+        .get("/api/v1/flags/new-checkout/history", &admin)
+        .await
+        .json();
+    assert_eq!(
+        (history[0]["action"].clone(), history[0]["reason"].clone()),
+        (
+            json!("restored"),
+            json!("Restores version 1: INC-12: checkout errors")
+        )
+    );
+    assert!(app
+        .audit_actions()
+        .await
+        .iter()
+        .any(|a| a == "flag.restored"));
+
+    // And forward again over REST, from the version the caller saw.
+    let res = restore(&admin, json!({"change_id": latest, "version": 3})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(
+        (
+            res.json()["version"].clone(),
+            res.json()["rollout"]["on"].clone()
+        ),
+        (json!(4), json!(100.0))
+    );
+    let production = evaluator(&app, &admin, Some("production")).await;
+    let served = app
+        .post_json(
+            "/ofrep/v1/evaluate/flags/new-checkout",
+            &production,
+            json!({"context": {"targetingKey": "zed"}}),
+        )
+        .await
+        .json();
+    assert_eq!(served["variant"], "on");
 }

@@ -1,4 +1,5 @@
-//! Server functions of the flag pages: viewers read and preview, admins switch flags on and off.
+//! Server functions of the flag pages: viewers read and preview; admins switch flags on and off,
+//! change a rollout, and restore a version from the history.
 
 use crate::catalog::Environment;
 use crate::error::AppError;
@@ -118,6 +119,39 @@ pub async fn set_flag_rollout(
             let change = rollout_change(&flag, environment.as_deref(), rollout);
             let reason = Some(reason.trim()).filter(|r| !r.is_empty());
             ports.flags.change(&actor, &key, change, reason).await
+        }
+        .await,
+    )
+}
+
+/// Puts back the settings history entry `change_id` left, as long as the flag is still at
+/// `version` (the one the page showed). When that changes what a protected environment serves,
+/// its name must be typed in `confirm` (the first such environment, in the catalog's order).
+#[server(endpoint = "flag_restore")]
+pub async fn restore_flag(
+    key: String,
+    change_id: i64,
+    version: i64,
+    reason: String,
+    #[server(default)] confirm: Option<String>,
+) -> Result<Flag, AppError> {
+    reply(
+        async {
+            use crate::flags::restore::{protected_reached, restored};
+            let actor = require(Role::Admin)?;
+            let ports = ports()?;
+            let current = ports.flags.get(&key).await?;
+            let entry = ports.flags.history_entry(&key, change_id).await?;
+            let environments = ports.catalog.list_environments().await?;
+            let after = restored(&current, &entry.flag);
+            if let Some(name) = protected_reached(&current, &after, &environments).first() {
+                protected::confirmed(&ports, name, confirm.as_deref()).await?;
+            }
+            let reason = Some(reason.trim()).filter(|r| !r.is_empty());
+            ports
+                .flags
+                .restore(&actor, &key, change_id, Some(version), reason)
+                .await
         }
         .await,
     )

@@ -5,6 +5,7 @@
 pub mod condition;
 pub mod describe;
 pub mod evaluate;
+pub mod restore;
 pub mod rollout;
 
 use condition::Condition;
@@ -138,7 +139,7 @@ pub struct FlagChange {
     pub id: i64,
     pub at: i64,
     pub actor: String,
-    /// `created`, `updated`, `deleted`, `killed`.
+    /// `created`, `updated`, `deleted`, `killed`, `restored`.
     pub action: String,
     pub reason: Option<String>,
     /// The flag after the change (before it, for a deletion).

@@ -5,6 +5,7 @@
 //! delay.
 
 mod kill;
+mod restore;
 
 use crate::audit::NewAudit;
 use crate::error::Context as _;
@@ -51,6 +52,29 @@ fn definition(flag: &Flag) -> String {
         }
     }
     value.to_string()
+}
+
+/// A `flag_history` row.
+fn decode_change(row: &sqlx::any::AnyRow) -> Result<FlagChange, sqlx::Error> {
+    let definition: String = row.try_get("definition")?;
+    let mut flag: Flag =
+        serde_json::from_str(&definition).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let (at, actor): (i64, String) = (row.try_get("at")?, row.try_get("actor")?);
+    // Rows written before the history kept the whole flag have no key or change metadata (their
+    // version stays unknown, 0).
+    if flag.key.is_empty() {
+        flag.key = row.try_get("flag_key")?;
+        flag.updated_at = at;
+        flag.updated_by.clone_from(&actor);
+    }
+    Ok(FlagChange {
+        id: row.try_get("id")?,
+        at,
+        actor,
+        action: row.try_get("action")?,
+        reason: row.try_get("reason")?,
+        flag,
+    })
 }
 
 const SELECT: &str =
@@ -158,27 +182,7 @@ impl Flags {
         .await
         .context("reading a flag's history")?;
         rows.iter()
-            .map(|row| -> Result<FlagChange, sqlx::Error> {
-                let definition: String = row.try_get("definition")?;
-                let mut flag: Flag =
-                    serde_json::from_str(&definition).map_err(|e| sqlx::Error::Decode(e.into()))?;
-                let (at, actor): (i64, String) = (row.try_get("at")?, row.try_get("actor")?);
-                // Rows written before the history kept the whole flag have no key or change
-                // metadata (their version stays unknown, 0).
-                if flag.key.is_empty() {
-                    flag.key = row.try_get("flag_key")?;
-                    flag.updated_at = at;
-                    flag.updated_by.clone_from(&actor);
-                }
-                Ok(FlagChange {
-                    id: row.try_get("id")?,
-                    at,
-                    actor,
-                    action: row.try_get("action")?,
-                    reason: row.try_get("reason")?,
-                    flag,
-                })
-            })
+            .map(decode_change)
             .collect::<Result<_, _>>()
             .context("decoding a flag's history")
     }
@@ -369,5 +373,26 @@ impl app::ports::FlagsPort for Flags {
         reason: Option<&str>,
     ) -> Result<Flag, AppError> {
         self.update(&actor.actor(), key, change, reason).await
+    }
+    async fn history_entry(&self, key: &str, change_id: i64) -> Result<FlagChange, AppError> {
+        Flags::history_entry(self, key, change_id).await
+    }
+    async fn restore(
+        &self,
+        actor: &app::model::Principal,
+        key: &str,
+        change_id: i64,
+        expected_version: Option<i64>,
+        reason: Option<&str>,
+    ) -> Result<Flag, AppError> {
+        Flags::restore(
+            self,
+            &actor.actor(),
+            key,
+            change_id,
+            expected_version,
+            reason,
+        )
+        .await
     }
 }

@@ -34,11 +34,13 @@ pub fn paths() -> Value {
             "put": op("Replace a flag with a whole one (creates it, 201, if there is none), or change only the fields sent (`{\"enabled\": false, \"reason\": \"...\"}`; null removes an optional field)", "admin", vec![key()], Some("Flag"), "200", Some(schema("Flag"))),
             "delete": op("Delete a flag; its history stays", "admin", vec![key()], None, "204", None),
         },
+        "/flags/{key}/restore": { "post": op("Put back the settings one history entry left, as a new version (409 when version is given and the flag is no longer at it; 422 when it would change nothing or names what no longer exists)", "admin",
+            vec![key()], Some("FlagRestore"), "200", Some(schema("Flag"))) },
         "/flags/{key}/history": { "get": op("The flag's changes, newest first, each with the whole flag after it", "viewer",
             vec![key(), limit(500)], None, "200",
             Some(json!({ "type": "array", "items": object(&["id", "at", "actor", "action", "flag"], json!({
                 "id": s("integer"), "at": s("integer"), "actor": s("string"),
-                "action": { "type": "string", "enum": ["created", "updated", "deleted", "killed"] },
+                "action": { "type": "string", "enum": ["created", "updated", "deleted", "killed", "restored"] },
                 "reason": { "type": ["string", "null"] }, "flag": schema("Flag"),
             })) }))) },
         "/config": { "get": op("Runtime configuration. With environment: the values in force there, each with its source (the environment or all); without: every stored value with its scope. Sensitive values come back as null with set: true", "viewer",
@@ -174,6 +176,7 @@ pub fn schemas() -> Value {
         })),
         "ConfigWrite": input(&["value"], json!({ "value": { "description": "any JSON but null", "not": { "type": "null" } }, "sensitive": s("boolean"), "reason": s("string") })),
         "ConfigRestore": input(&["change_id"], json!({ "change_id": s("integer") })),
+        "FlagRestore": input(&["change_id"], json!({ "change_id": s("integer"), "version": s("integer"), "reason": s("string") })),
         "Maintenance": object(&["enabled", "active", "message"], json!({
             "enabled": s("boolean"), "active": s("boolean"), "message": s("string"),
             "environments": { "type": ["array", "null"], "items": s("string") }, "until": { "type": ["integer", "null"] },

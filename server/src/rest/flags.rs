@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/flags", get(list).post(create))
         .route("/flags/{key}", get(one).put(change).delete(remove))
         .route("/flags/{key}/history", get(history))
+        .route("/flags/{key}/restore", post(restore))
         .route("/flags/{key}/evaluate", post(preview))
 }
 
@@ -128,6 +129,39 @@ async fn history(
     require(&caller, Role::Viewer)?;
     let limit = super::page_limit(query.limit, 50)?;
     Ok(Json(state.flags.history(&key, limit).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RestoreBody {
+    change_id: i64,
+    /// The version the caller saw; a restore onto a newer one is refused (409).
+    #[serde(default)]
+    version: Option<i64>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /flags/{key}/restore`: the settings history entry `change_id` left come back as a new
+/// version.
+async fn restore(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<RestoreBody>,
+) -> ApiResult<Json<Flag>> {
+    let actor = require(&caller, Role::Admin)?;
+    let flag = state
+        .flags
+        .restore(
+            &actor.actor(),
+            &key,
+            body.change_id,
+            body.version,
+            body.reason.as_deref(),
+        )
+        .await?;
+    Ok(Json(flag))
 }
 
 #[derive(Deserialize)]
