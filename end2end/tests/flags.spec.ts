@@ -3,7 +3,8 @@ import { expectLive, signIn } from "./helpers";
 
 // The flag pages at tablet size: the list renders on the server before hydration, switching asks
 // first (with the name typed in a protected environment), a rollout changes only to shares that
-// sum to 100, the preview says what a user gets and why, and the history shows what each change did.
+// sum to 100, the preview says what a user gets and why, and the history shows what each change did
+// and brings back an earlier version.
 test.use({ viewport: { width: 820, height: 1180 } });
 
 test("an admin reads, previews and switches a flag", async ({ page, browser }) => {
@@ -107,4 +108,48 @@ test("an admin ramps a flag's rollout, for every environment and then for one", 
   await expect(prodRow).toContainText("bm25 50% · learned 50%");
   await expect(prodRow).toContainText("Its own");
   await expect(page.getByRole("row", { name: /staging/ })).toContainText("bm25 90% · learned 10%");
+});
+
+test("an admin puts a flag back as a version in its history left it", async ({ page }) => {
+  await signIn(page, "/flags/holiday-banner");
+  await expectLive(page);
+  const dialog = page.getByRole("dialog");
+  const history = page.getByTestId("flag-history");
+
+  // The change that goes wrong: the banner off everywhere without a setting of its own.
+  await page.getByRole("button", { name: "Turn off everywhere…" }).click();
+  await dialog.getByLabel("Reason").fill("the banner covers the search box");
+  await dialog.getByRole("button", { name: "Turn off" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(history.locator("li").first()).toContainText("enabled: on → off");
+  // What serves now offers nothing to restore.
+  await expect(history.getByRole("button", { name: /Restore version 2/ })).toHaveCount(0);
+
+  // Version 1 comes back: the dialog says what that changes; cancelled once, then confirmed.
+  const restore = history.getByRole("button", { name: "Restore version 1…" });
+  await restore.click();
+  await expect(dialog.getByRole("heading")).toHaveText("Restore holiday-banner to version 1?");
+  await expect(dialog.getByTestId("restore-changes")).toHaveText("enabled: off → on");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(restore).toBeFocused();
+  await restore.click();
+  await expect(dialog.getByLabel("Reason")).toHaveValue("");
+  await dialog.getByLabel("Reason").fill("the search box moved");
+  // It reaches canary, a protected environment in the demo (off there now, on after).
+  await expect(dialog).toContainText("It changes what canary serves.");
+  const confirm = dialog.getByRole("button", { name: "Restore version 1" });
+  await expect(confirm).toBeDisabled();
+  await dialog.getByLabel(/Type its name/).fill("canary");
+  await confirm.click();
+  await expect(dialog).toBeHidden();
+
+  const newest = history.locator("li").first();
+  await expect(newest).toContainText("restored (version 3)");
+  await expect(newest).toContainText("Restores version 1: the search box moved");
+  await expect(newest).toContainText("enabled: off → on");
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("On");
+  // Version 1 is what serves now; version 2 (the switch-off) is the one on offer.
+  await expect(history.getByRole("button", { name: "Restore version 1…" })).toHaveCount(0);
+  await expect(history.getByRole("button", { name: "Restore version 2…" })).toBeVisible();
 });

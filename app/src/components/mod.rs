@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod deploy_dialog;
 pub mod deploy_log;
 pub mod editing;
+pub mod flag_restore;
 pub mod flag_rollout;
 pub mod flags;
 pub mod health;

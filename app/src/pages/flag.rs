@@ -1,9 +1,11 @@
 //! One flag: what it serves and to whom, per environment, a preview of what a given user gets
-//! and why, and its history with what each change did. Live.
+//! and why, and its history with what each change did, from which an admin restores a version.
+//! Live.
 
 use crate::api::codec::resource;
 use crate::api::{load_flag_page, FlagPageData, PreviewFlag};
 use crate::components::common::*;
+use crate::components::flag_restore::{RestoreDialog, RestoreRequest};
 use crate::components::flag_rollout::{RolloutDialog, RolloutRequest};
 use crate::components::flags::{serves, state_badge, ToggleDialog, ToggleRequest};
 use crate::components::layout::{provide_role, use_role_at_least};
@@ -38,15 +40,17 @@ fn FlagLive(key: String, role: Option<Role>) -> impl IntoView {
     );
     let toggle = RwSignal::new(None::<ToggleRequest>);
     let rollout = RwSignal::new(None::<RolloutRequest>);
+    let restore = RwSignal::new(None::<RestoreRequest>);
     view! {
         <Transition fallback=|| view! { <LoadingRows/> }>
             {move || page.get().map(|r| match r {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),
-                Ok(data) => view! { <FlagView data toggle rollout/> }.into_any(),
+                Ok(data) => view! { <FlagView data toggle rollout restore/> }.into_any(),
             })}
         </Transition>
         <ToggleDialog request=toggle/>
         <RolloutDialog request=rollout/>
+        <RestoreDialog request=restore/>
     }
 }
 
@@ -55,6 +59,7 @@ fn FlagView(
     data: FlagPageData,
     toggle: RwSignal<Option<ToggleRequest>>,
     rollout: RwSignal<Option<RolloutRequest>>,
+    restore: RwSignal<Option<RestoreRequest>>,
 ) -> impl IntoView {
     let FlagPageData {
         flag,
@@ -63,6 +68,10 @@ fn FlagView(
     } = data;
     let environment_names: Vec<String> = environments.iter().map(|e| e.name.clone()).collect();
     let base_change = RolloutRequest::new(&flag, &environments, None);
+    let restores: Vec<Option<RestoreRequest>> = history
+        .iter()
+        .map(|entry| RestoreRequest::new(&flag, entry, &environments))
+        .collect();
     view! {
         <div class="page-head">
             <h1>{flag.key.clone()}" "{state_badge(&flag)}</h1>
@@ -73,7 +82,7 @@ fn FlagView(
             <Preview key=flag.key.clone() environments=environment_names/>
         </div>
         <EnvironmentTable flag=flag.clone() environments toggle rollout/>
-        <History history/>
+        <History history restores restore/>
     }
 }
 
@@ -226,31 +235,44 @@ fn Preview(key: String, environments: Vec<String>) -> impl IntoView {
     }
 }
 
-/// Newest first; each change says what it did to the version before it.
+/// Newest first; each change says what it did to the version before it, and an admin may
+/// restore the settings any entry left that differ from what serves now.
 #[component]
-fn History(history: Vec<FlagChange>) -> impl IntoView {
-    let rows: Vec<(FlagChange, Vec<String>)> = history
+fn History(
+    history: Vec<FlagChange>,
+    /// One per entry: the restore it offers, if it would change anything.
+    restores: Vec<Option<RestoreRequest>>,
+    restore: RwSignal<Option<RestoreRequest>>,
+) -> impl IntoView {
+    let is_admin = use_role_at_least(Role::Admin);
+    let rows: Vec<(FlagChange, Vec<String>, Option<RestoreRequest>)> = history
         .iter()
+        .zip(restores)
         .enumerate()
-        .map(|(i, change)| {
+        .map(|(i, (change, offer))| {
             let what = match history.get(i + 1) {
                 Some(before) if change.action != "deleted" => changes(&before.flag, &change.flag),
                 _ => Vec::new(),
             };
-            (change.clone(), what)
+            (change.clone(), what, offer)
         })
         .collect();
     view! {
         <section class="card">
             <h2>"History"</h2>
             <ol class="timeline" data-testid="flag-history">
-                {rows.into_iter().map(|(c, what)| view! {
+                {rows.into_iter().map(|(c, what, offer)| view! {
                     <li>
                         <strong>{c.action.clone()}</strong>
                         // Entries from before the history kept versions have none (0).
                         {(c.flag.version > 0 && c.action != "deleted").then(|| format!(" (version {})", c.flag.version))}
                         " by "{c.actor.clone()}" · "<TimeAgo ms=c.at/>
                         {c.reason.clone().map(|r| view! { <span class="muted">{format!(" · “{r}”")}</span> })}
+                        {move || is_admin.get().then(|| offer.clone()).flatten().map(|offer| {
+                            let label = format!("Restore {}…", offer.name);
+                            view! { " "<button class="btn btn-ghost btn-small" type="button"
+                                on:click=move |_| restore.set(Some(offer.clone()))>{label}</button> }
+                        })}
                         <ul class="muted small">{what.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
                     </li>
                 }).collect_view()}
