@@ -106,6 +106,10 @@ pub struct ServiceLine {
     pub health: Option<HealthStatus>,
     /// The least error budget left among its SLOs (0..1, negative when overspent).
     pub budget_left: Option<f64>,
+    /// CI failed on the commit the running version was built from (set by the loader, which
+    /// reads the builds; [`build`] leaves it false).
+    #[serde(default)]
+    pub ci_failed: bool,
 }
 
 /// Everything the dashboard shows, in one round trip.
@@ -242,6 +246,7 @@ pub fn build(
                         .filter(|s| s.service == cell.service && s.evaluation.is_some())
                         .map(Slo::remaining)
                         .min_by(f64::total_cmp),
+                    ci_failed: false,
                 })
                 .collect()
         })

@@ -420,6 +420,34 @@ async fn a_deployment_says_what_ci_said_of_its_commit(app: TestApp) {
     let rest = app.get("/api/v1/deployments?service=api", &viewer).await;
     assert_eq!(rest.json()["items"].as_array().map(Vec::len), Some(4));
     assert!(rest.json().get("ci_failed").is_none(), "{}", rest.body);
+
+    // The dashboard marks production's running version when CI failed on its commit: not the
+    // green one, then the red one once it runs there.
+    let production_line = || async {
+        let res = app.server_fn("cockpit", &viewer, &[]).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let line = res.json()["services"][0].clone();
+        (line["version"].clone(), line["ci_failed"].clone())
+    };
+    for (version, ci_failed) in [("1.0.1", false), ("1.0.0", true)] {
+        let id = deploy(&app, &ci, "production", version).await;
+        assert_eq!(finished(&app, &ci, id).await["status"], "succeeded");
+        assert_eq!(production_line().await, (json!(version), json!(ci_failed)));
+    }
+    let page = app.page("/", &cookie).await;
+    let line = page
+        .body
+        .split("data-testid=\"production-api\"")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        line.split("</tr>")
+            .next()
+            .unwrap_or_default()
+            .contains("✗ CI failed"),
+        "{}",
+        page.body
+    );
 }
 
 on_both_databases!(

@@ -65,3 +65,11 @@ pub fn release_ci_note(said: Result<ReleaseCiStatus, AppError>, say_unbuilt: boo
         Ok(_) => ().into_any(),
     }
 }
+
+/// A release whose commit CI failed on, beside its version in the deployment history and on
+/// the dashboard; the deployment's page says which pipeline and why.
+pub fn ci_failed_mark() -> impl IntoView {
+    view! {
+        <span class="badge ci-failed-mark" title="CI failed on the commit this version was built from">"✗ CI failed"</span>
+    }
+}

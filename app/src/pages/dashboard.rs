@@ -11,6 +11,7 @@ use crate::components::common::*;
 use crate::components::deploy::StatusBadge;
 use crate::components::health::HealthStatusBadge;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
+use crate::components::release_ci::ci_failed_mark;
 use crate::deploy::{DeploymentKind, StatusCell};
 use crate::live::changes_on;
 use crate::model::Role;
@@ -262,7 +263,7 @@ fn ProductionTable(services: Vec<ServiceLine>) -> impl IntoView {
                     {services.into_iter().map(|s| view! {
                         <tr data-testid=format!("production-{}", s.service)>
                             <td class="svc-name"><a class="service-name" href=format!("/services/{}", s.service)>{s.service.clone()}</a></td>
-                            <td class="svc-running">{s.version.clone().map(|v| view! { <code>{v}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"nothing"</span> }.into_any())}</td>
+                            <td class="svc-running">{s.version.clone().map(|v| view! { <code>{v}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"nothing"</span> }.into_any())}{s.ci_failed.then(ci_failed_mark)}</td>
                             <td class="svc-last">
                                 <span class="phone-label">"Last deploy: "</span>
                                 {match s.last_status {

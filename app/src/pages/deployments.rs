@@ -11,6 +11,7 @@ use crate::components::deploy::*;
 use crate::components::deploy_dialog::*;
 use crate::components::deploy_log::LogView;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
+use crate::components::release_ci::ci_failed_mark;
 use crate::deploy::{
     compare_versions, topics, Accepted, DeploymentKind, DeploymentQuery, DeploymentStatus,
     Quarantine, StatusCell,
@@ -496,13 +497,6 @@ fn History(query: DeploymentQuery) -> impl IntoView {
                 })}
             </Transition>
         </section>
-    }
-}
-
-/// A release whose commit CI failed on: the deployment's page says which pipeline and why.
-fn ci_failed_mark() -> impl IntoView {
-    view! {
-        <span class="badge ci-failed-mark" title="CI failed on the commit this version was built from">"✗ CI failed"</span>
     }
 }
 
