@@ -3,7 +3,7 @@
 mod common;
 use app::model::Role;
 use axum::http::StatusCode;
-use common::flags::{checkout, evaluator};
+use common::flags::{checkout, evaluator, served_checkout};
 use common::{Auth, TestApp};
 use serde_json::{json, Value};
 
@@ -330,14 +330,7 @@ async fn a_paging_slo_throws_the_kill_switch(app: TestApp) {
         .unwrap()
         .contains("checkout-availability"));
     let token = evaluator(&app, &admin, None).await;
-    let served = app
-        .post_json(
-            "/ofrep/v1/evaluate/flags/new-checkout",
-            &token,
-            json!({"context": {"targetingKey": "alice"}}),
-        )
-        .await
-        .json();
+    let served = served_checkout(&app, &token, "alice").await;
     assert_eq!(
         (served["variant"].clone(), served["reason"].clone()),
         (json!("off"), json!("DISABLED"))
@@ -449,14 +442,7 @@ async fn the_flag_page_changes_a_rollout(app: TestApp) {
 
     // Production's apps get the new share: someone no rule picks out is served "on" by the split.
     let production = evaluator(&app, &admin, Some("production")).await;
-    let served = app
-        .post_json(
-            "/ofrep/v1/evaluate/flags/new-checkout",
-            &production,
-            json!({"context": {"targetingKey": "zed"}}),
-        )
-        .await
-        .json();
+    let served = served_checkout(&app, &production, "zed").await;
     assert_eq!(
         (served["variant"].clone(), served["reason"].clone()),
         (json!("on"), json!("SPLIT"))
@@ -592,13 +578,6 @@ async fn a_version_comes_back_from_the_history(app: TestApp) {
         (json!(4), json!(100.0))
     );
     let production = evaluator(&app, &admin, Some("production")).await;
-    let served = app
-        .post_json(
-            "/ofrep/v1/evaluate/flags/new-checkout",
-            &production,
-            json!({"context": {"targetingKey": "zed"}}),
-        )
-        .await
-        .json();
+    let served = served_checkout(&app, &production, "zed").await;
     assert_eq!(served["variant"], "on");
 }

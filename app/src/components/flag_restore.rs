@@ -4,7 +4,7 @@
 
 use crate::api::RestoreFlag;
 use crate::catalog::Environment;
-use crate::components::flags::ReasonFields;
+use crate::components::flags::{change_fields, ChangeFields, ReasonFields};
 use crate::components::modal::Modal;
 use crate::flags::restore::{entry_name, protected_reached, restore_changes, restored};
 use crate::flags::{Flag, FlagChange};
@@ -43,20 +43,7 @@ impl RestoreRequest {
 #[component]
 pub fn RestoreDialog(request: RwSignal<Option<RestoreRequest>>) -> impl IntoView {
     let action = ServerAction::<RestoreFlag>::new();
-    let reason = RwSignal::new(String::new());
-    let confirm = RwSignal::new(String::new());
-    let close = move || {
-        request.set(None);
-        action.value().set(None);
-        reason.set(String::new());
-        confirm.set(String::new());
-    };
-    // Done: close, ready for the next one.
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            close();
-        }
-    });
+    let (ChangeFields { reason, confirm }, close) = change_fields(request, action);
     let content = move || {
         request.get().map(|r| {
             let protected = r.protected.first().cloned();

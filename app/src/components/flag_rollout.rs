@@ -4,7 +4,7 @@
 
 use crate::api::SetFlagRollout;
 use crate::catalog::Environment;
-use crate::components::flags::ReasonFields;
+use crate::components::flags::{change_fields, ChangeFields, ReasonFields};
 use crate::components::modal::Modal;
 use crate::flags::rollout::{reached_by, rollout_json, shares_from_fields, starting_shares};
 use crate::flags::{describe_rollout, Flag};
@@ -54,20 +54,7 @@ impl RolloutRequest {
 #[component]
 pub fn RolloutDialog(request: RwSignal<Option<RolloutRequest>>) -> impl IntoView {
     let action = ServerAction::<SetFlagRollout>::new();
-    let reason = RwSignal::new(String::new());
-    let confirm = RwSignal::new(String::new());
-    let close = move || {
-        request.set(None);
-        action.value().set(None);
-        reason.set(String::new());
-        confirm.set(String::new());
-    };
-    // Done: close, ready for the next one.
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            close();
-        }
-    });
+    let (ChangeFields { reason, confirm }, close) = change_fields(request, action);
     let content = move || {
         request.get().map(|r| {
             // Created for this opening, so each starts from what serves there now.

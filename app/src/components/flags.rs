@@ -5,6 +5,7 @@ use crate::api::ToggleFlag;
 use crate::components::modal::Modal;
 use crate::flags::{describe_rollout, Flag};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// What serves when no rule matches, in words: "off", or "on 30% · off 70%".
 pub fn serves(flag: &Flag) -> String {
@@ -57,25 +58,50 @@ pub fn ReasonFields(
     }
 }
 
+/// What every flag dialog keeps while it is open: the reason and the typed name.
+#[derive(Clone, Copy)]
+pub struct ChangeFields {
+    pub reason: RwSignal<String>,
+    pub confirm: RwSignal<String>,
+}
+
+/// The fields of a dialog opened by `request` that sends `action`, and how it closes: the
+/// request, the action's answer and the fields cleared. It closes by itself once the action
+/// succeeds, ready for the next opening.
+pub fn change_fields<R, S>(
+    request: RwSignal<Option<R>>,
+    action: ServerAction<S>,
+) -> (ChangeFields, impl Fn() + Copy + Send + Sync + 'static)
+where
+    R: Send + Sync + 'static,
+    S: ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    let fields = ChangeFields {
+        reason: RwSignal::new(String::new()),
+        confirm: RwSignal::new(String::new()),
+    };
+    let close = move || {
+        request.set(None);
+        action.value().set(None);
+        fields.reason.set(String::new());
+        fields.confirm.set(String::new());
+    };
+    Effect::new(move |_| {
+        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
+            close();
+        }
+    });
+    (fields, close)
+}
+
 /// Asks before switching a flag: a reason for the audit trail, and in a protected environment
 /// its name typed out.
 #[component]
 pub fn ToggleDialog(request: RwSignal<Option<ToggleRequest>>) -> impl IntoView {
     let action = ServerAction::<ToggleFlag>::new();
-    let reason = RwSignal::new(String::new());
-    let confirm = RwSignal::new(String::new());
-    let close = move || {
-        request.set(None);
-        action.value().set(None);
-        reason.set(String::new());
-        confirm.set(String::new());
-    };
-    // Done: close, ready for the next one.
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            close();
-        }
-    });
+    let (ChangeFields { reason, confirm }, close) = change_fields(request, action);
     let content = move || {
         request.get().map(|r| {
             let verb = if r.enable { "Turn on" } else { "Turn off" };

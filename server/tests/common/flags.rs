@@ -46,3 +46,14 @@ pub async fn checkout_in_production(app: &TestApp, production: Value) -> Auth {
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     admin
 }
+
+/// What an app with `token` is served by `new-checkout` for the user `targeting_key`, over OFREP.
+pub async fn served_checkout(app: &TestApp, token: &Auth, targeting_key: &str) -> Value {
+    app.post_json(
+        "/ofrep/v1/evaluate/flags/new-checkout",
+        token,
+        json!({"context": {"targetingKey": targeting_key}}),
+    )
+    .await
+    .json()
+}
