@@ -356,6 +356,7 @@ mod tests {
             configured: true,
             kind: Some(DeploymentKind::Deploy),
             rollback_to: None,
+            live_git_sha: None,
         };
         let cells = [
             cell("payments", "staging", DeploymentStatus::Running),

@@ -44,15 +44,17 @@ pub async fn load_cockpit() -> Result<Cockpit, AppError> {
                         ..Default::default()
                     })
                     .await?;
+                let cells = ports.deployments.status().await?;
+                let production = environments.last().map(|e| e.name.as_str());
                 let mut cockpit = crate::cockpit::build(
                     &ports.components.list().await?,
                     &alerts,
                     &ports.slos.list().await?,
-                    &ports.deployments.status().await?,
-                    environments.last().map(|e| e.name.as_str()),
+                    &cells,
+                    production,
                     audit.entries,
                 );
-                mark_ci_failures(&ports, &mut cockpit.services).await?;
+                mark_ci_failures(&ports, &cells, production, &mut cockpit.services).await?;
                 Ok(cockpit)
             })
             .await
@@ -67,34 +69,27 @@ pub async fn load_cockpit() -> Result<Cockpit, AppError> {
 #[cfg(feature = "ssr")]
 async fn mark_ci_failures(
     ports: &crate::ports::Ports,
+    cells: &[crate::deploy::StatusCell],
+    production: Option<&str>,
     lines: &mut [crate::cockpit::ServiceLine],
 ) -> Result<(), AppError> {
     use crate::builds::commit::{failed_commits, release_commits};
-    let mut running = Vec::new();
-    for line in lines.iter() {
-        let Some(version) = &line.version else {
-            continue;
-        };
-        let releases = ports.deployments.releases(&line.service).await?;
-        let sha = releases
-            .into_iter()
-            .find(|r| &r.version == version)
-            .and_then(|r| r.git_sha);
-        running.push((line.service.clone(), sha));
-    }
-    let commits = release_commits(running.iter().filter_map(|(_, sha)| sha.as_deref()));
+    let running: Vec<&crate::deploy::StatusCell> = cells
+        .iter()
+        .filter(|c| Some(c.environment.as_str()) == production)
+        .collect();
+    let commits = release_commits(running.iter().filter_map(|c| c.live_git_sha.as_deref()));
     if commits.is_empty() {
         return Ok(());
     }
     let builds = ports.builds.of_commits(&commits).await?;
     let failed = failed_commits(&commits, &builds);
     for line in lines.iter_mut() {
-        line.ci_failed = running.iter().any(|(service, sha)| {
-            service == &line.service
-                && sha
-                    .as_deref()
-                    .is_some_and(|sha| failed.iter().any(|f| f.eq_ignore_ascii_case(sha)))
-        });
+        let sha = running
+            .iter()
+            .find(|c| c.service == line.service)
+            .and_then(|c| c.live_git_sha.as_deref());
+        line.ci_failed = sha.is_some_and(|sha| failed.iter().any(|f| f.eq_ignore_ascii_case(sha)));
     }
     Ok(())
 }

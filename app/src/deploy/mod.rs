@@ -254,6 +254,10 @@ pub struct StatusCell {
     /// go back to, so the matrix offers no rollback that would only be refused.
     #[serde(default)]
     pub rollback_to: Option<String>,
+    /// The commit `live_version` was built from, for the dashboard's CI mark. Read on the
+    /// server only: neither the API nor the pages' bundles carry it.
+    #[serde(skip)]
+    pub live_git_sha: Option<String>,
 }
 
 /// A version that may not be deployed again to an environment until a person lifts it.

@@ -285,6 +285,7 @@ fn MatrixCell(
         configured,
         kind,
         rollback_to,
+        ..
     } = cell;
     let (Some(id), Some(version), Some(status)) = (deployment_id, version.clone(), status) else {
         let text = if configured {

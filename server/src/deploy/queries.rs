@@ -204,7 +204,7 @@ impl Deployments {
     pub async fn status(&self) -> Result<Vec<StatusCell>, AppError> {
         let rows = sqlx::query(
             "SELECT s.name AS service, e.name AS environment, ld.id AS deployment_id, lr.version AS version, \
-               ld.status AS status, ld.kind AS kind, COALESCE(ld.finished_at, ld.created_at) AS deployed_at, vr.version AS live_version, \
+               ld.status AS status, ld.kind AS kind, COALESCE(ld.finished_at, ld.created_at) AS deployed_at, vr.version AS live_version, vr.git_sha AS live_git_sha, \
                rr.version AS rollback_to, \
                CAST(CASE WHEN t.service_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS configured \
              FROM services s CROSS JOIN environments e \
@@ -245,6 +245,7 @@ impl Deployments {
                     configured: row.try_get::<i64, _>("configured")? == 1,
                     kind: kind.as_deref().and_then(DeploymentKind::parse),
                     rollback_to: row.try_get("rollback_to")?,
+                    live_git_sha: row.try_get("live_git_sha")?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
