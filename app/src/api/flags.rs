@@ -83,8 +83,11 @@ pub async fn toggle_flag(
                     serde_json::json!({ "environments": flag.environments })
                 }
             };
-            let reason = Some(reason.trim()).filter(|r| !r.is_empty());
-            ports.flags.change(&actor, &key, change, reason).await
+            let reason = crate::text::non_blank(Some(&reason));
+            ports
+                .flags
+                .change(&actor, &key, change, reason.as_deref())
+                .await
         }
         .await,
     )
@@ -117,8 +120,8 @@ pub async fn set_flag_rollout(
             }
             let flag = ports.flags.get(&key).await?;
             let change = rollout_change(&flag, environment.as_deref(), rollout);
-            let reason = Some(reason.trim()).filter(|r| !r.is_empty());
-            ports.flags.change(&actor, &key, change, reason).await
+            let reason = crate::text::non_blank(Some(&reason));
+            ports.flags.change(&actor, &key, change, reason.as_deref()).await
         }
         .await,
     )
@@ -147,10 +150,10 @@ pub async fn restore_flag(
             if let Some(name) = protected_reached(&current, &after, &environments).first() {
                 protected::confirmed(&ports, name, confirm.as_deref()).await?;
             }
-            let reason = Some(reason.trim()).filter(|r| !r.is_empty());
+            let reason = crate::text::non_blank(Some(&reason));
             ports
                 .flags
-                .restore(&actor, &key, change_id, Some(version), reason)
+                .restore(&actor, &key, change_id, Some(version), reason.as_deref())
                 .await
         }
         .await,

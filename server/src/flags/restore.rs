@@ -62,7 +62,7 @@ impl Flags {
             }
             _ => e,
         })?;
-        let reason = match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        let reason = match app::text::non_blank(reason) {
             Some(why) => format!("Restores {name}: {why}"),
             None => format!("Restores {name}"),
         };
