@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { expectLive, signIn } from "./helpers";
 
 // The flag pages at tablet size: the list renders on the server before hydration, switching asks
-// first (with the name typed in a protected environment), a rollout changes only to shares that
+// first (with the name typed where it reaches a protected environment), a rollout changes only to shares that
 // sum to 100, the preview says what a user gets and why, and the history shows what each change did
 // and brings back an earlier version.
 test.use({ viewport: { width: 820, height: 1180 } });
@@ -20,6 +20,16 @@ test("an admin reads, previews and switches a flag", async ({ page, browser }) =
   await unhydrated.goto("/flags");
   await expect(unhydrated.getByRole("link", { name: "search-ranking" })).toBeVisible();
   await context.close();
+
+  // Switching it off from the list reaches the protected environments without a switch of
+  // their own, and asks for the first one's name; cancelled here.
+  await expectLive(page);
+  await row.getByRole("button", { name: "Turn off…" }).click();
+  const listDialog = page.getByRole("dialog");
+  await expect(listDialog).toContainText("It changes what canary and production serve.");
+  await expect(listDialog.getByLabel("canary is protected. Type its name to confirm")).toBeVisible();
+  await listDialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(listDialog).toBeHidden();
 
   await row.getByRole("link", { name: "one-page-checkout" }).click();
   await expect(page).toHaveURL(/\/flags\/one-page-checkout$/);
@@ -81,6 +91,9 @@ test("an admin ramps a flag's rollout, for every environment and then for one", 
   await share("bm25").fill("90");
   await expect(dialog.getByTestId("rollout-check")).toHaveText("Serves: bm25 90% · learned 10%");
   await dialog.getByLabel("Reason").fill("try the learned ranking on a tenth");
+  // It reaches canary and production, both protected: the first one's name is asked.
+  await expect(set).toBeDisabled();
+  await dialog.getByLabel("canary is protected. Type its name to confirm").fill("canary");
   await set.click();
   await expect(dialog).toBeHidden();
   await expect(page.getByText("bm25 90% · learned 10%").first()).toBeVisible();
@@ -119,6 +132,9 @@ test("an admin puts a flag back as a version in its history left it", async ({ p
   // The change that goes wrong: the banner off everywhere without a setting of its own.
   await page.getByRole("button", { name: "Turn off everywhere…" }).click();
   await dialog.getByLabel("Reason").fill("the banner covers the search box");
+  // Production has a switch of its own; canary, protected, does not.
+  await expect(dialog).toContainText("It changes what canary serves.");
+  await dialog.getByLabel(/Type its name/).fill("canary");
   await dialog.getByRole("button", { name: "Turn off" }).click();
   await expect(dialog).toBeHidden();
   await expect(history.locator("li").first()).toContainText("enabled: on → off");

@@ -267,6 +267,7 @@ on_both_databases!(
     only_admins_change_flags,
     a_paging_slo_throws_the_kill_switch,
     the_flag_page_changes_a_rollout,
+    the_flag_page_switch_asks_where_it_reaches_a_protected_environment,
     a_version_comes_back_from_the_history,
 );
 
@@ -395,6 +396,8 @@ async fn the_flag_page_changes_a_rollout(app: TestApp) {
             "production",
             StatusCode::CONFLICT,
         ),
+        // The base settings serve production too (it has no rollout of its own).
+        (&admin, r#"{"on": 10, "off": 90}"#, "", StatusCode::CONFLICT),
         (
             &admin,
             r#"{"on": 10, "off": 90}"#,
@@ -416,7 +419,7 @@ async fn the_flag_page_changes_a_rollout(app: TestApp) {
         );
     }
 
-    let res = set_rollout(&app, &admin, r#"{"on": 50, "off": 50}"#, "", "").await;
+    let res = set_rollout(&app, &admin, r#"{"on": 50, "off": 50}"#, "", "production").await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let res = set_rollout(
         &app,
@@ -447,6 +450,76 @@ async fn the_flag_page_changes_a_rollout(app: TestApp) {
         (served["variant"].clone(), served["reason"].clone()),
         (json!("on"), json!("SPLIT"))
     );
+}
+
+/// The flag page's switch, through its server function: it asks for the name of the first
+/// protected environment whose users it reaches, and only that one. A base switch does not
+/// reach an environment with a switch of its own. Each refusal changes nothing.
+async fn the_flag_page_switch_asks_where_it_reaches_a_protected_environment(app: TestApp) {
+    let admin = app.new_token("flag-admin", Role::Admin).await;
+    for (name, rank, protected) in [
+        ("staging", 20, false),
+        ("canary", 30, true),
+        ("production", 40, true),
+    ] {
+        app.create_environment(&admin, name, rank, protected).await;
+    }
+    let mut flag = checkout();
+    flag["environments"] = json!({"production": {"enabled": true}});
+    let res = app.post_json("/api/v1/flags", &admin, flag).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let switch = |enabled: &'static str, environment: &'static str, confirm: &'static str| {
+        let form = [
+            ("key", "new-checkout"),
+            ("enabled", enabled),
+            ("reason", "INC-14"),
+            ("environment", environment),
+            ("confirm", confirm),
+        ];
+        let (app, admin) = (&app, admin.clone());
+        async move { app.server_fn("flag_toggle", &admin, &form).await }
+    };
+    let version =
+        || async { app.get("/api/v1/flags/new-checkout", &admin).await.json()["version"].clone() };
+
+    // Off everywhere without a switch of its own: canary, not production.
+    for (confirm, status) in [
+        ("", StatusCode::CONFLICT),
+        ("production", StatusCode::CONFLICT),
+    ] {
+        let res = switch("false", "", confirm).await;
+        assert_eq!(res.status, status, "{confirm:?}: {}", res.body);
+        assert!(res.body.contains("canary is protected"), "{}", res.body);
+        assert_eq!(version().await, json!(1));
+    }
+    let res = switch("false", "", "canary").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let production = evaluator(&app, &admin, Some("production")).await;
+    let canary = evaluator(&app, &admin, Some("canary")).await;
+    assert_eq!(
+        served_checkout(&app, &production, "alice").await["variant"],
+        "on"
+    );
+    assert_eq!(
+        served_checkout(&app, &canary, "alice").await["reason"],
+        "DISABLED"
+    );
+
+    // One environment: a protected one asks, an unprotected one does not, an unknown one is 404.
+    let res = switch("false", "production", "").await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+    let res = switch("false", "nowhere", "nowhere").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.body);
+    assert_eq!(version().await, json!(2));
+    let res = switch("true", "staging", "").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let res = switch("false", "production", "production").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(
+        served_checkout(&app, &production, "alice").await["reason"],
+        "DISABLED"
+    );
+    assert_eq!(version().await, json!(4));
 }
 
 /// A flag change that went wrong is undone from the history: the settings a version had come

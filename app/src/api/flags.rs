@@ -20,6 +20,13 @@ pub struct FlagPageData {
     pub environments: Vec<Environment>,
 }
 
+/// The flags list: every flag, and the environments a switch of one may reach.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagListData {
+    pub flags: Vec<Flag>,
+    pub environments: Vec<Environment>,
+}
+
 /// What the preview answers: the variant, its value as JSON text, the reason and why in words.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlagPreview {
@@ -30,11 +37,18 @@ pub struct FlagPreview {
 }
 
 #[server(endpoint = "flags")]
-pub async fn list_flags() -> Result<Vec<Flag>, AppError> {
+pub async fn list_flags() -> Result<FlagListData, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            cached("flags".into(), || async { ports()?.flags.list().await }).await
+            cached("flags".into(), || async {
+                let ports = ports()?;
+                Ok(FlagListData {
+                    flags: ports.flags.list().await?,
+                    environments: ports.catalog.list_environments().await?,
+                })
+            })
+            .await
         }
         .await,
     )
@@ -59,8 +73,9 @@ pub async fn load_flag_page(key: String) -> Result<FlagPageData, AppError> {
     )
 }
 
-/// Switches the flag on or off: everywhere (`environment` empty) or in one environment. A
-/// protected environment needs its name typed in `confirm`.
+/// Switches the flag on or off: everywhere it has no switch of its own (`environment` empty)
+/// or in one environment. Where that changes what a protected environment serves, its name
+/// must be typed in `confirm`.
 #[server(endpoint = "flag_toggle")]
 pub async fn toggle_flag(
     key: String,
@@ -71,23 +86,8 @@ pub async fn toggle_flag(
 ) -> Result<Flag, AppError> {
     reply(
         async {
-            let actor = require(Role::Admin)?;
-            let ports = ports()?;
-            let environment = environment.filter(|e| !e.is_empty());
-            let change = match &environment {
-                None => serde_json::json!({ "enabled": enabled }),
-                Some(name) => {
-                    protected::confirmed(&ports, name, confirm.as_deref()).await?;
-                    let mut flag = ports.flags.get(&key).await?;
-                    flag.environments.entry(name.clone()).or_default().enabled = Some(enabled);
-                    serde_json::json!({ "environments": flag.environments })
-                }
-            };
-            let reason = crate::text::non_blank(Some(&reason));
-            ports
-                .flags
-                .change(&actor, &key, change, reason.as_deref())
-                .await
+            let setting = crate::flags::change::Setting::Enabled(enabled);
+            protected::change(key, setting, reason, environment, confirm).await
         }
         .await,
     )
@@ -95,7 +95,7 @@ pub async fn toggle_flag(
 
 /// Sets the percentage rollout (`rollout`: a JSON object of variant → percent, summing to 100)
 /// in the base settings (`environment` empty) or in one environment, whose other settings stay.
-/// A protected environment needs its name typed in `confirm`.
+/// Where that changes what a protected environment serves, its name must be typed in `confirm`.
 #[server(endpoint = "flag_rollout")]
 pub async fn set_flag_rollout(
     key: String,
@@ -106,22 +106,13 @@ pub async fn set_flag_rollout(
 ) -> Result<Flag, AppError> {
     reply(
         async {
-            use crate::flags::rollout::rollout_change;
-            let actor = require(Role::Admin)?;
-            let ports = ports()?;
             let rollout: crate::flags::Rollout = serde_json::from_str(&rollout).map_err(|_| {
                 AppError::unprocessable(
                     "rollout: give each variant its share in percent, like {\"on\": 20, \"off\": 80}.",
                 )
             })?;
-            let environment = environment.filter(|e| !e.is_empty());
-            if let Some(name) = &environment {
-                protected::confirmed(&ports, name, confirm.as_deref()).await?;
-            }
-            let flag = ports.flags.get(&key).await?;
-            let change = rollout_change(&flag, environment.as_deref(), rollout);
-            let reason = crate::text::non_blank(Some(&reason));
-            ports.flags.change(&actor, &key, change, reason.as_deref()).await
+            let setting = crate::flags::change::Setting::Rollout(rollout);
+            protected::change(key, setting, reason, environment, confirm).await
         }
         .await,
     )
@@ -140,16 +131,12 @@ pub async fn restore_flag(
 ) -> Result<Flag, AppError> {
     reply(
         async {
-            use crate::flags::restore::{protected_reached, restored};
             let actor = require(Role::Admin)?;
             let ports = ports()?;
             let current = ports.flags.get(&key).await?;
             let entry = ports.flags.history_entry(&key, change_id).await?;
-            let environments = ports.catalog.list_environments().await?;
-            let after = restored(&current, &entry.flag);
-            if let Some(name) = protected_reached(&current, &after, &environments).first() {
-                protected::confirmed(&ports, name, confirm.as_deref()).await?;
-            }
+            let after = crate::flags::restore::restored(&current, &entry.flag);
+            protected::confirmed(&ports, &current, &after, None, confirm.as_deref()).await?;
             let reason = crate::text::non_blank(Some(&reason));
             ports
                 .flags
@@ -212,25 +199,56 @@ pub async fn preview_flag(
 #[cfg(feature = "ssr")]
 mod protected {
     use crate::error::AppError;
+    use crate::flags::change::{change_body, protected_reached, with_setting, Setting};
+    use crate::flags::Flag;
+    use crate::model::Role;
+    use crate::ports::call::*;
     use crate::ports::Ports;
 
-    /// Whether a change may go to environment `name`: it exists, and when it is protected its
-    /// name was typed out in `confirm` (409 otherwise, nothing changed).
+    /// A switch or a rollout set from the flag's page (admins), once [`confirmed`].
+    pub async fn change(
+        key: String,
+        setting: Setting,
+        reason: String,
+        environment: Option<String>,
+        confirm: Option<String>,
+    ) -> Result<Flag, AppError> {
+        let actor = require(Role::Admin)?;
+        let ports = ports()?;
+        let environment = environment.filter(|e| !e.is_empty());
+        let current = ports.flags.get(&key).await?;
+        let after = with_setting(&current, environment.as_deref(), &setting);
+        // A rollout that cannot be stored says so first, rather than asking for a name.
+        after.validate().map_err(AppError::unprocessable)?;
+        let named = environment.as_deref();
+        confirmed(&ports, &current, &after, named, confirm.as_deref()).await?;
+        let body = change_body(&after, named, &setting);
+        let reason = crate::text::non_blank(Some(&reason));
+        ports
+            .flags
+            .change(&actor, &key, body, reason.as_deref())
+            .await
+    }
+
+    /// Whether `current` may become `after`: the environment the change names exists (404
+    /// otherwise), and where it serves a protected environment differently, the first such
+    /// one's name, in the catalog's order, was typed in `confirm` (409 otherwise).
     pub async fn confirmed(
         ports: &Ports,
-        name: &str,
+        current: &Flag,
+        after: &Flag,
+        named: Option<&str>,
         confirm: Option<&str>,
     ) -> Result<(), AppError> {
         let environments = ports.catalog.list_environments().await?;
-        let env = environments
-            .iter()
-            .find(|e| e.name == name)
-            .ok_or_else(|| AppError::not_found(format!("Environment '{name}'")))?;
-        if env.protected && confirm.map(str::trim) != Some(name) {
-            return Err(AppError::conflict(format!(
-                "{name} is protected: type its name to confirm."
-            )));
+        if let Some(name) = named.filter(|n| !environments.iter().any(|e| e.name == *n)) {
+            return Err(AppError::not_found(format!("Environment '{name}'")));
         }
-        Ok(())
+        match protected_reached(current, after, &environments).first() {
+            Some(name) if confirm.map(str::trim) != Some(name) => Err(AppError::conflict(format!(
+                "{name} is protected: type its name to confirm."
+            ))),
+            _ => Ok(()),
+        }
     }
 }

@@ -4,9 +4,10 @@
 
 use crate::api::RestoreFlag;
 use crate::catalog::Environment;
-use crate::components::flags::{change_fields, ChangeFields, ReasonFields};
+use crate::components::flags::{change_fields, reaches_protected, ChangeFields, ReasonFields};
 use crate::components::modal::Modal;
-use crate::flags::restore::{entry_name, protected_reached, restore_changes, restored};
+use crate::flags::change::protected_reached;
+use crate::flags::restore::{entry_name, restore_changes, restored};
 use crate::flags::{Flag, FlagChange};
 use leptos::prelude::*;
 
@@ -43,13 +44,13 @@ impl RestoreRequest {
 #[component]
 pub fn RestoreDialog(request: RwSignal<Option<RestoreRequest>>) -> impl IntoView {
     let action = ServerAction::<RestoreFlag>::new();
-    let (ChangeFields { reason, confirm }, close) = change_fields(request, action);
+    let (asked, close) = change_fields(request, action);
+    let ChangeFields { reason, confirm } = asked;
     let content = move || {
         request.get().map(|r| {
-            let protected = r.protected.first().cloned();
             let ready = {
-                let name = protected.clone();
-                move || name.as_ref().is_none_or(|n| confirm.get().trim() == n)
+                let protected = r.protected.clone();
+                move || asked.typed(&protected)
             };
             let submit = {
                 let r = r.clone();
@@ -64,10 +65,7 @@ pub fn RestoreDialog(request: RwSignal<Option<RestoreRequest>>) -> impl IntoView
                     });
                 }
             };
-            let reaches = match r.protected.as_slice() {
-                [] => None,
-                names => Some(format!("It changes what {} serves.", names.join(" and "))),
-            };
+            let reaches = reaches_protected(&r.protected);
             let verb = format!("Restore {}", r.name);
             view! {
                 <h2 id="restore-title">{format!("Restore {} to {}?", r.key, r.name)}</h2>
@@ -77,7 +75,7 @@ pub fn RestoreDialog(request: RwSignal<Option<RestoreRequest>>) -> impl IntoView
                         {r.changes.iter().map(|c| view! { <li>{c.clone()}</li> }).collect_view()}
                     </ul>
                     {reaches.map(|text| view! { <p class="note">{text}</p> })}
-                    <ReasonFields reason confirm protected/>
+                    <ReasonFields reason confirm protected=r.protected.first().cloned()/>
                     {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
                     <div class="dialog-actions">
                         <button class="btn btn-ghost" type="button" on:click=move |_| close()>"Cancel"</button>

@@ -16,7 +16,8 @@ pub struct RolloutRequest {
     pub key: String,
     /// `None`: the flag's base settings.
     pub environment: Option<String>,
-    pub protected: bool,
+    /// The protected environments among those it reaches.
+    pub protected: Vec<String>,
     /// Variant → share it starts from, in the flag's order.
     pub fields: Vec<(String, f64)>,
     /// The environments whose users the change reaches.
@@ -29,14 +30,19 @@ impl RolloutRequest {
     pub fn new(flag: &Flag, environments: &[Environment], environment: Option<&str>) -> Self {
         let names: Vec<String> = environments.iter().map(|e| e.name.clone()).collect();
         let settings = flag.settings_for(environment);
+        let reaches = reached_by(flag, &names, environment);
         RolloutRequest {
             key: flag.key.clone(),
             environment: environment.map(str::to_string),
+            // Any new shares serve these differently; the same shares again ask nothing of
+            // the server, which compares (`protected_reached`).
             protected: environments
                 .iter()
-                .any(|e| Some(e.name.as_str()) == environment && e.protected),
+                .filter(|e| e.protected && reaches.contains(&e.name))
+                .map(|e| e.name.clone())
+                .collect(),
             fields: starting_shares(flag, environment),
-            reaches: reached_by(flag, &names, environment),
+            reaches,
             off_serving: (!settings.enabled).then(|| settings.default_variant.to_string()),
         }
     }
@@ -54,7 +60,8 @@ impl RolloutRequest {
 #[component]
 pub fn RolloutDialog(request: RwSignal<Option<RolloutRequest>>) -> impl IntoView {
     let action = ServerAction::<SetFlagRollout>::new();
-    let (ChangeFields { reason, confirm }, close) = change_fields(request, action);
+    let (asked, close) = change_fields(request, action);
+    let ChangeFields { reason, confirm } = asked;
     let content = move || {
         request.get().map(|r| {
             // Created for this opening, so each starts from what serves there now.
@@ -64,10 +71,9 @@ pub fn RolloutDialog(request: RwSignal<Option<RolloutRequest>>) -> impl IntoView
                 Some(e) => format!("Rollout of {} in {e}", r.key),
                 None => format!("Rollout of {}", r.key),
             };
-            let name = r.environment.clone().unwrap_or_default();
             let ready = {
-                let (protected, name) = (r.protected, name.clone());
-                move || checked.with(Result::is_ok) && (!protected || confirm.get().trim() == name)
+                let protected = r.protected.clone();
+                move || checked.with(Result::is_ok) && asked.typed(&protected)
             };
             let submit = {
                 let r = r.clone();
@@ -112,7 +118,7 @@ pub fn RolloutDialog(request: RwSignal<Option<RolloutRequest>>) -> impl IntoView
                         Ok(rollout) => view! { <span>{format!("Serves: {}", describe_rollout(&rollout))}</span> }.into_any(),
                         Err(message) => view! { <span class="note-inline">{message}</span> }.into_any(),
                     }}</p>
-                    <ReasonFields reason confirm protected=r.protected.then(|| name.clone())/>
+                    <ReasonFields reason confirm protected=r.protected.first().cloned()/>
                     {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
                     <div class="dialog-actions">
                         <button class="btn btn-ghost" type="button" on:click=move |_| close()>"Cancel"</button>

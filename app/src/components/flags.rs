@@ -2,7 +2,9 @@
 //! before switching one.
 
 use crate::api::ToggleFlag;
+use crate::catalog::Environment;
 use crate::components::modal::Modal;
+use crate::flags::change::{protected_reached, with_setting, Setting};
 use crate::flags::{describe_rollout, Flag};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -32,11 +34,32 @@ pub struct ToggleRequest {
     /// `None`: the flag's base setting (every environment without its own).
     pub environment: Option<String>,
     pub enable: bool,
-    pub protected: bool,
+    /// The protected environments it changes what serves in.
+    pub protected: Vec<String>,
+}
+
+impl ToggleRequest {
+    /// The switch to the other state, in `environment` or the base settings.
+    pub fn new(flag: &Flag, environments: &[Environment], environment: Option<&str>) -> Self {
+        let enable = !flag.settings_for(environment).enabled;
+        let after = with_setting(flag, environment, &Setting::Enabled(enable));
+        ToggleRequest {
+            key: flag.key.clone(),
+            environment: environment.map(str::to_string),
+            enable,
+            protected: protected_reached(flag, &after, environments),
+        }
+    }
+}
+
+/// Which protected environments a change reaches, in words, for a change that does not name
+/// its environment (the base settings, a restore).
+pub fn reaches_protected(protected: &[String]) -> Option<String> {
+    (!protected.is_empty()).then(|| format!("It changes what {} serves.", protected.join(" and ")))
 }
 
 /// What every change of a flag asks: a reason for the audit trail, and where `protected` names
-/// a protected environment, its name typed out.
+/// a protected environment (the first the change reaches), its name typed out.
 #[component]
 pub fn ReasonFields(
     reason: RwSignal<String>,
@@ -63,6 +86,16 @@ pub fn ReasonFields(
 pub struct ChangeFields {
     pub reason: RwSignal<String>,
     pub confirm: RwSignal<String>,
+}
+
+impl ChangeFields {
+    /// Whether the change may go: it reaches no protected environment, or the first one's
+    /// name is typed (what the server functions check).
+    pub fn typed(self, protected: &[String]) -> bool {
+        protected
+            .first()
+            .is_none_or(|name| self.confirm.with(|typed| typed.trim() == name))
+    }
 }
 
 /// The fields of a dialog opened by `request` that sends `action`, and how it closes: the
@@ -101,7 +134,8 @@ where
 #[component]
 pub fn ToggleDialog(request: RwSignal<Option<ToggleRequest>>) -> impl IntoView {
     let action = ServerAction::<ToggleFlag>::new();
-    let (ChangeFields { reason, confirm }, close) = change_fields(request, action);
+    let (asked, close) = change_fields(request, action);
+    let ChangeFields { reason, confirm } = asked;
     let content = move || {
         request.get().map(|r| {
             let verb = if r.enable { "Turn on" } else { "Turn off" };
@@ -110,8 +144,8 @@ pub fn ToggleDialog(request: RwSignal<Option<ToggleRequest>>) -> impl IntoView {
                 None => "everywhere it has no setting of its own".to_string(),
             };
             let ready = {
-                let (protected, name) = (r.protected, r.environment.clone().unwrap_or_default());
-                move || !protected || confirm.get().trim() == name
+                let protected = r.protected.clone();
+                move || asked.typed(&protected)
             };
             let submit = {
                 let r = r.clone();
@@ -129,7 +163,8 @@ pub fn ToggleDialog(request: RwSignal<Option<ToggleRequest>>) -> impl IntoView {
             view! {
                 <h2 id="toggle-title">{format!("{verb} {} {place}?", r.key)}</h2>
                 <form on:submit=submit class="dialog-form">
-                    <ReasonFields reason confirm protected=r.protected.then(|| r.environment.clone().unwrap_or_default())/>
+                    {r.environment.is_none().then(|| reaches_protected(&r.protected)).flatten().map(|text| view! { <p class="note">{text}</p> })}
+                    <ReasonFields reason confirm protected=r.protected.first().cloned()/>
                     {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="note note-error" role="alert">{e.message}</p> })}
                     <div class="dialog-actions">
                         <button class="btn btn-ghost" type="button" on:click=move |_| close()>"Cancel"</button>

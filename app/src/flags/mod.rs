@@ -2,6 +2,7 @@
 //! gets from it. Pure, so the server, the OFREP endpoints and the page's evaluation preview all
 //! answer alike.
 
+pub mod change;
 pub mod condition;
 pub mod describe;
 pub mod evaluate;

@@ -1,10 +1,9 @@
 //! Putting a flag back as one of its history entries left it, the way out of a flag change that
-//! went wrong: the flag that restores, what it changes in words, and the protected environments
-//! whose users it reaches (there it asks for the name typed out, as every change there does).
+//! went wrong: the flag that restores, and what it changes in words. Which protected
+//! environments it reaches is [`super::change::protected_reached`]'s to say, as for any change.
 
 use super::describe::changes;
 use super::Flag;
-use crate::catalog::Environment;
 
 /// `from`'s settings under `current`'s identity: the key, version and times stay the server's.
 pub fn restored(current: &Flag, from: &Flag) -> Flag {
@@ -23,27 +22,6 @@ pub fn restore_changes(current: &Flag, from: &Flag) -> Vec<String> {
     changes(current, &restored(current, from))
 }
 
-/// The protected environments, in the catalog's order, whose users `after` serves differently
-/// from `before`.
-pub fn protected_reached(before: &Flag, after: &Flag, environments: &[Environment]) -> Vec<String> {
-    environments
-        .iter()
-        .filter(|e| e.protected && serves_differently(before, after, &e.name))
-        .map(|e| e.name.clone())
-        .collect()
-}
-
-fn serves_differently(a: &Flag, b: &Flag, environment: &str) -> bool {
-    let (x, y) = (
-        a.settings_for(Some(environment)),
-        b.settings_for(Some(environment)),
-    );
-    a.variants != b.variants
-        || a.kill_switch != b.kill_switch
-        || (x.enabled, x.default_variant, x.rules, x.rollout)
-            != (y.enabled, y.default_variant, y.rules, y.rollout)
-}
-
 /// How a history entry is named: "version 4", or for an entry from before the history kept
 /// versions, its number in the history.
 pub fn entry_name(version: i64, change_id: i64) -> String {
@@ -59,16 +37,6 @@ mod tests {
     use super::*;
     use crate::flags::tests::flag;
     use serde_json::json;
-
-    fn environment(name: &str, protected: bool) -> Environment {
-        Environment {
-            id: 0,
-            name: name.into(),
-            rank: 0,
-            protected,
-            created_at: 0,
-        }
-    }
 
     fn checkout(version: i64, rollout: serde_json::Value, environments: serde_json::Value) -> Flag {
         flag(json!({
@@ -97,39 +65,6 @@ mod tests {
         // Content equal to what serves: nothing to restore, whatever the versions say.
         let same = checkout(3, json!({"on": 50, "off": 50}), json!({}));
         assert!(restore_changes(&now, &same).is_empty());
-    }
-
-    #[test]
-    fn only_protected_environments_served_differently_ask_for_their_name() {
-        let envs = [
-            environment("staging", false),
-            environment("production", true),
-            environment("eu-production", true),
-        ];
-        // eu-production keeps a rollout of its own either way; the base change reaches
-        // production and staging.
-        let own = json!({"eu-production": {"rollout": {"on": 0, "off": 100}}});
-        let before = checkout(1, json!({"on": 10, "off": 90}), own.clone());
-        let after = checkout(2, json!({"on": 50, "off": 50}), own);
-        assert_eq!(
-            protected_reached(&before, &after, &envs),
-            vec!["production"]
-        );
-        // A change of staging's own settings reaches no protected environment.
-        let staging = checkout(
-            3,
-            json!({"on": 10, "off": 90}),
-            json!({"staging": {"enabled": false}}),
-        );
-        let plain = checkout(4, json!({"on": 10, "off": 90}), json!({}));
-        assert!(protected_reached(&plain, &staging, &envs).is_empty());
-        // A variant's value serves differently everywhere.
-        let mut other_value = plain.clone();
-        other_value.variants.insert("on".into(), json!(false));
-        assert_eq!(
-            protected_reached(&plain, &other_value, &envs),
-            vec!["production", "eu-production"]
-        );
     }
 
     #[test]

@@ -1,11 +1,10 @@
 //! Changing a flag's percentage rollout from its page: what the form starts from, what its
-//! fields say, where the change reaches, and the change itself. Pure, so the dialog (in the
+//! fields say, and where the change reaches. Pure, so the dialog (in the
 //! browser) and the server function check the same way. The browser reads the fields as
 //! numbers itself (`valueAsNumber`), and the dialog sends the rollout as JSON text written
 //! here: parsing and printing floats in Rust would add about 20 KB to the page's bundle.
 
 use super::{Flag, Rollout};
-use serde_json::{json, Value};
 
 /// The shares the form starts from, one per variant in the flag's order: the rollout that
 /// serves in `environment` (`None`: the base settings), or without one, all of it to the
@@ -75,23 +74,11 @@ pub fn reached_by(flag: &Flag, environments: &[String], environment: Option<&str
     }
 }
 
-/// The change (as `PUT /api/v1/flags/{key}` takes it) that sets `rollout` in `environment`, or in
-/// the base settings; an environment's other settings stay as they are.
-pub fn rollout_change(flag: &Flag, environment: Option<&str>, rollout: Rollout) -> Value {
-    match environment {
-        None => json!({ "rollout": rollout }),
-        Some(name) => {
-            let mut environments = flag.environments.clone();
-            environments.entry(name.to_string()).or_default().rollout = Some(rollout);
-            json!({ "environments": environments })
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::flags::tests::flag;
+    use serde_json::json;
 
     fn checkout() -> Flag {
         flag(json!({
@@ -184,25 +171,5 @@ mod tests {
             ["staging", "canary", "production"]
         );
         assert_eq!(reached_by(&f, &all, Some("dev")), ["dev"]);
-    }
-
-    #[test]
-    fn an_environment_keeps_its_other_settings() {
-        let f = checkout();
-        let half = Rollout::from([("off".into(), 50.0), ("on".into(), 50.0)]);
-        assert_eq!(
-            rollout_change(&f, None, half.clone()),
-            json!({"rollout": {"off": 50.0, "on": 50.0}})
-        );
-        let change = rollout_change(&f, Some("production"), half);
-        assert_eq!(
-            change["environments"]["production"]["enabled"],
-            json!(false)
-        );
-        assert_eq!(
-            change["environments"]["production"]["rollout"]["on"],
-            json!(50.0)
-        );
-        assert_eq!(change["environments"]["dev"]["rollout"]["on"], json!(100.0));
     }
 }

@@ -139,12 +139,7 @@ fn EnvironmentTable(
     rollout: RwSignal<Option<RolloutRequest>>,
 ) -> impl IntoView {
     let is_admin = use_role_at_least(Role::Admin);
-    let everywhere = ToggleRequest {
-        key: flag.key.clone(),
-        environment: None,
-        enable: !flag.enabled,
-        protected: false,
-    };
+    let everywhere = ToggleRequest::new(&flag, &environments, None);
     let everywhere_label = if flag.enabled {
         "Turn off everywhere…"
     } else {
@@ -172,7 +167,7 @@ fn EnvironmentTable(
                                 (true, None) => settings.default_variant.to_string(),
                             };
                             let own = if flag.environments.contains_key(&env.name) { "Its own" } else { "The flag's" };
-                            let request = ToggleRequest { key: flag.key.clone(), environment: Some(env.name.clone()), enable: !enabled, protected: env.protected };
+                            let request = ToggleRequest::new(&flag, &environments, Some(&env.name));
                             let label = if enabled { "Turn off…" } else { "Turn on…" };
                             view! {
                                 <tr>

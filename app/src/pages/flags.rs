@@ -1,9 +1,10 @@
 //! Feature flags: the list, each with its state and what it serves, live; switching one on or
-//! off asks first, with a reason for the audit trail (and the name typed, in a protected
-//! environment).
+//! off asks first, with a reason for the audit trail (and where it reaches a protected
+//! environment, that environment's name typed).
 
 use crate::api::codec::resource;
-use crate::api::list_flags;
+use crate::api::{list_flags, FlagListData};
+use crate::catalog::Environment;
 use crate::components::common::*;
 use crate::components::flags::{serves, state_badge, ToggleDialog, ToggleRequest};
 use crate::components::layout::{provide_role, use_role_at_least};
@@ -46,17 +47,17 @@ fn FlagList(role: Option<Role>) -> impl IntoView {
             <Transition fallback=|| view! { <LoadingRows/> }>
                 {move || flags.get().map(|r| match r {
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
+                    Ok(FlagListData { flags, .. }) if flags.is_empty() => view! {
                         <EmptyState title="No flags yet">
                             <p>"Create one with POST /api/v1/flags, for example {\"key\": \"new-checkout\", \"kind\": \"boolean\", \"variants\": {\"on\": true, \"off\": false}, \"default_variant\": \"off\", \"rollout\": {\"on\": 10, \"off\": 90}}."</p>
                         </EmptyState>
                     }.into_any(),
-                    Ok(list) => {
+                    Ok(FlagListData { flags, environments }) => {
                         let wanted = search.get();
-                        let shown: Vec<Flag> = list.into_iter()
+                        let shown: Vec<Flag> = flags.into_iter()
                             .filter(|f| wanted.is_empty() || f.key.to_lowercase().contains(&wanted) || f.description.to_lowercase().contains(&wanted))
                             .collect();
-                        view! { <FlagTable shown is_admin toggle/> }.into_any()
+                        view! { <FlagTable shown environments is_admin toggle/> }.into_any()
                     }
                 })}
             </Transition>
@@ -68,6 +69,7 @@ fn FlagList(role: Option<Role>) -> impl IntoView {
 #[component]
 fn FlagTable(
     shown: Vec<Flag>,
+    environments: Vec<Environment>,
     is_admin: Signal<bool>,
     toggle: RwSignal<Option<ToggleRequest>>,
 ) -> impl IntoView {
@@ -83,7 +85,7 @@ fn FlagTable(
                 </tr></thead>
                 <tbody>
                     {shown.into_iter().map(|flag| {
-                        let request = ToggleRequest { key: flag.key.clone(), environment: None, enable: !flag.enabled, protected: false };
+                        let request = ToggleRequest::new(&flag, &environments, None);
                         let label = if flag.enabled { "Turn off…" } else { "Turn on…" };
                         view! {
                             <tr>
