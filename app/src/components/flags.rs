@@ -55,7 +55,12 @@ impl ToggleRequest {
 /// Which protected environments a change reaches, in words, for a change that does not name
 /// its environment (the base settings, a restore).
 pub fn reaches_protected(protected: &[String]) -> Option<String> {
-    (!protected.is_empty()).then(|| format!("It changes what {} serves.", protected.join(" and ")))
+    let verb = if protected.len() == 1 {
+        "serves"
+    } else {
+        "serve"
+    };
+    (!protected.is_empty()).then(|| format!("It changes what {} {verb}.", protected.join(" and ")))
 }
 
 /// What every change of a flag asks: a reason for the audit trail, and where `protected` names

@@ -4,6 +4,7 @@
 
 use crate::api::codec::resource;
 use crate::api::{load_flag_page, FlagPageData, PreviewFlag};
+use crate::catalog::Environment;
 use crate::components::common::*;
 use crate::components::flag_restore::{RestoreDialog, RestoreRequest};
 use crate::components::flag_rollout::{RolloutDialog, RolloutRequest};
@@ -68,10 +69,6 @@ fn FlagView(
     } = data;
     let environment_names: Vec<String> = environments.iter().map(|e| e.name.clone()).collect();
     let base_change = RolloutRequest::new(&flag, &environments, None);
-    let restores: Vec<Option<RestoreRequest>> = history
-        .iter()
-        .map(|entry| RestoreRequest::new(&flag, entry, &environments))
-        .collect();
     view! {
         <div class="page-head">
             <h1>{flag.key.clone()}" "{state_badge(&flag)}</h1>
@@ -81,8 +78,8 @@ fn FlagView(
             <Serving flag=flag.clone() change=base_change rollout/>
             <Preview key=flag.key.clone() environments=environment_names/>
         </div>
-        <EnvironmentTable flag=flag.clone() environments toggle rollout/>
-        <History history restores restore/>
+        <EnvironmentTable flag=flag.clone() environments=environments.clone() toggle rollout/>
+        <History flag history environments restore/>
     }
 }
 
@@ -134,7 +131,7 @@ fn Serving(
 #[component]
 fn EnvironmentTable(
     flag: Flag,
-    environments: Vec<crate::catalog::Environment>,
+    environments: Vec<Environment>,
     toggle: RwSignal<Option<ToggleRequest>>,
     rollout: RwSignal<Option<RolloutRequest>>,
 ) -> impl IntoView {
@@ -234,21 +231,22 @@ fn Preview(key: String, environments: Vec<String>) -> impl IntoView {
 /// restore the settings any entry left that differ from what serves now.
 #[component]
 fn History(
+    /// What serves now, which a restore replaces.
+    flag: Flag,
     history: Vec<FlagChange>,
-    /// One per entry: the restore it offers, if it would change anything.
-    restores: Vec<Option<RestoreRequest>>,
+    environments: Vec<Environment>,
     restore: RwSignal<Option<RestoreRequest>>,
 ) -> impl IntoView {
     let is_admin = use_role_at_least(Role::Admin);
     let rows: Vec<(FlagChange, Vec<String>, Option<RestoreRequest>)> = history
         .iter()
-        .zip(restores)
         .enumerate()
-        .map(|(i, (change, offer))| {
+        .map(|(i, change)| {
             let what = match history.get(i + 1) {
                 Some(before) if change.action != "deleted" => changes(&before.flag, &change.flag),
                 _ => Vec::new(),
             };
+            let offer = RestoreRequest::new(&flag, change, &environments);
             (change.clone(), what, offer)
         })
         .collect();
