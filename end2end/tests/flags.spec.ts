@@ -169,3 +169,39 @@ test("an admin puts a flag back as a version in its history left it", async ({ p
   await expect(history.getByRole("button", { name: "Restore version 1…" })).toHaveCount(0);
   await expect(history.getByRole("button", { name: "Restore version 2…" })).toBeVisible();
 });
+
+test("a flag's page reads its older changes on demand", async ({ page }) => {
+  await signIn(page, "/flags");
+  const origin = new URL(page.url()).origin;
+  const key = `ramp-${Date.now()}`;
+  const created = await page.request.post("/api/v1/flags", {
+    headers: { origin },
+    data: { key, kind: "boolean", variants: { on: true, off: false }, default_variant: "off" },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  // A long ramp: 55 changes after its creation, 1% at a time.
+  for (let share = 1; share <= 55; share++) {
+    const res = await page.request.put(`/api/v1/flags/${key}`, {
+      headers: { origin },
+      data: { rollout: { on: share, off: 100 - share }, reason: `ramp to ${share}%` },
+    });
+    expect(res.status(), await res.text()).toBe(200);
+  }
+
+  await page.goto(`/flags/${key}`);
+  await expectLive(page);
+  const entries = page.getByTestId("flag-history").locator(":scope > li");
+  await expect(entries).toHaveCount(50);
+  // The oldest shown says what it changed, read against the one before it.
+  await expect(entries.last()).toContainText("ramp to 6%");
+  await expect(entries.last()).toContainText("rollout: off 95% · on 5% → off 94% · on 6%");
+
+  const older = page.getByRole("button", { name: "Show older changes" });
+  await older.click();
+  await expect(entries).toHaveCount(56);
+  // The keyboard lands on the first of the older changes, and the list ends at the creation.
+  await expect(entries.nth(50)).toBeFocused();
+  await expect(entries.nth(50)).toContainText("ramp to 5%");
+  await expect(entries.last()).toContainText("created");
+  await expect(older).toHaveCount(0);
+});

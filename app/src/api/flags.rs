@@ -16,9 +16,18 @@ use crate::ports::call::*;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlagPageData {
     pub flag: Flag,
+    /// The latest changes, newest first, as many as the page asked for.
     pub history: Vec<FlagChange>,
+    /// The change before the oldest of those, if there is one: what the oldest shown changed is
+    /// read against it, and the page offers older changes.
+    pub older: Option<FlagChange>,
     pub environments: Vec<Environment>,
 }
+
+/// How many changes of a flag's history its page shows at first, and adds at each "Show older".
+pub const FLAG_HISTORY_PAGE: i64 = 50;
+/// The most the page shows (the REST history's limit too).
+pub const FLAG_HISTORY_MAX: i64 = 500;
 
 /// The flags list: every flag, and the environments a switch of one may reach.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,16 +63,29 @@ pub async fn list_flags() -> Result<FlagListData, AppError> {
     )
 }
 
+/// The flag's page with its latest `history` changes (default [`FLAG_HISTORY_PAGE`], at most
+/// [`FLAG_HISTORY_MAX`]).
 #[server(endpoint = "flag")]
-pub async fn load_flag_page(key: String) -> Result<FlagPageData, AppError> {
+pub async fn load_flag_page(
+    key: String,
+    #[server(default)] history: Option<i64>,
+) -> Result<FlagPageData, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            cached(format!("flag:{key:?}"), || async {
+            let shown = history
+                .unwrap_or(FLAG_HISTORY_PAGE)
+                .clamp(1, FLAG_HISTORY_MAX);
+            cached(format!("flag:{key:?}:{shown}"), || async {
                 let ports = ports()?;
+                let mut history = ports.flags.history(&key, shown + 1).await?;
+                let older = (history.len() as i64 > shown)
+                    .then(|| history.pop())
+                    .flatten();
                 Ok(FlagPageData {
                     flag: ports.flags.get(&key).await?,
-                    history: ports.flags.history(&key, 50).await?,
+                    history,
+                    older,
                     environments: ports.catalog.list_environments().await?,
                 })
             })

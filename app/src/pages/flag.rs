@@ -1,9 +1,10 @@
 //! One flag: what it serves and to whom, per environment, a preview of what a given user gets
-//! and why, and its history with what each change did, from which an admin restores a version.
+//! and why, and its history with what each change did (older changes on demand), from which an
+//! admin restores a version.
 //! Live.
 
 use crate::api::codec::resource;
-use crate::api::{load_flag_page, FlagPageData, PreviewFlag};
+use crate::api::{load_flag_page, FlagPageData, PreviewFlag, FLAG_HISTORY_MAX, FLAG_HISTORY_PAGE};
 use crate::catalog::Environment;
 use crate::components::common::*;
 use crate::components::flag_restore::{RestoreDialog, RestoreRequest};
@@ -35,9 +36,13 @@ fn FlagLive(key: String, role: Option<Role>) -> impl IntoView {
     provide_role(role);
     let changes = changes_on(TOPIC);
     let key = StoredValue::new(key);
+    let paging = HistoryPaging {
+        shown: RwSignal::new(FLAG_HISTORY_PAGE),
+        focus: RwSignal::new(None),
+    };
     let page = resource(
-        move || changes.get(),
-        move |_| load_flag_page(key.get_value()),
+        move || (changes.get(), paging.shown.get()),
+        move |(_, shown)| load_flag_page(key.get_value(), Some(shown)),
     );
     let toggle = RwSignal::new(None::<ToggleRequest>);
     let rollout = RwSignal::new(None::<RolloutRequest>);
@@ -46,7 +51,7 @@ fn FlagLive(key: String, role: Option<Role>) -> impl IntoView {
         <Transition fallback=|| view! { <LoadingRows/> }>
             {move || page.get().map(|r| match r {
                 Err(error) => view! { <ErrorNote error/> }.into_any(),
-                Ok(data) => view! { <FlagView data toggle rollout restore/> }.into_any(),
+                Ok(data) => view! { <FlagView data toggle rollout restore paging/> }.into_any(),
             })}
         </Transition>
         <ToggleDialog request=toggle/>
@@ -61,10 +66,12 @@ fn FlagView(
     toggle: RwSignal<Option<ToggleRequest>>,
     rollout: RwSignal<Option<RolloutRequest>>,
     restore: RwSignal<Option<RestoreRequest>>,
+    paging: HistoryPaging,
 ) -> impl IntoView {
     let FlagPageData {
         flag,
         history,
+        older,
         environments,
     } = data;
     let environment_names: Vec<String> = environments.iter().map(|e| e.name.clone()).collect();
@@ -79,7 +86,7 @@ fn FlagView(
             <Preview key=flag.key.clone() environments=environment_names/>
         </div>
         <EnvironmentTable flag=flag.clone() environments=environments.clone() toggle rollout/>
-        <History flag history environments restore/>
+        <History flag history older environments restore paging/>
     }
 }
 
@@ -227,22 +234,35 @@ fn Preview(key: String, environments: Vec<String>) -> impl IntoView {
     }
 }
 
+/// How much of its history the page reads, and where the keyboard goes once it has read more.
+#[derive(Clone, Copy)]
+struct HistoryPaging {
+    /// How many changes the page asks for.
+    shown: RwSignal<i64>,
+    /// The entry to focus when it arrives: the first of the older changes asked for.
+    focus: RwSignal<Option<usize>>,
+}
+
 /// Newest first; each change says what it did to the version before it, and an admin may
-/// restore the settings any entry left that differ from what serves now.
+/// restore the settings any entry left that differ from what serves now. Older changes come
+/// [`FLAG_HISTORY_PAGE`] at a time.
 #[component]
 fn History(
     /// What serves now, which a restore replaces.
     flag: Flag,
     history: Vec<FlagChange>,
+    /// The change before the oldest shown, if any.
+    older: Option<FlagChange>,
     environments: Vec<Environment>,
     restore: RwSignal<Option<RestoreRequest>>,
+    paging: HistoryPaging,
 ) -> impl IntoView {
     let is_admin = use_role_at_least(Role::Admin);
     let rows: Vec<(FlagChange, Vec<String>, Option<RestoreRequest>)> = history
         .iter()
         .enumerate()
         .map(|(i, change)| {
-            let what = match history.get(i + 1) {
+            let what = match history.get(i + 1).or(older.as_ref()) {
                 Some(before) if change.action != "deleted" => changes(&before.flag, &change.flag),
                 _ => Vec::new(),
             };
@@ -250,12 +270,24 @@ fn History(
             (change.clone(), what, offer)
         })
         .collect();
+    let focus = paging.focus.get_untracked();
+    let count = rows.len();
     view! {
         <section class="card">
             <h2>"History"</h2>
             <ol class="timeline" data-testid="flag-history">
-                {rows.into_iter().map(|(c, what, offer)| view! {
-                    <li>
+                {rows.into_iter().enumerate().map(|(i, (c, what, offer))| {
+                    let entry = NodeRef::<leptos::html::Li>::new();
+                    if focus == Some(i) {
+                        Effect::new(move |_| {
+                            if let Some(li) = entry.get() {
+                                let _ = li.focus();
+                                paging.focus.set(None);
+                            }
+                        });
+                    }
+                    view! {
+                    <li node_ref=entry tabindex="-1">
                         <strong>{c.action.clone()}</strong>
                         // Entries from before the history kept versions have none (0).
                         {(c.flag.version > 0 && c.action != "deleted").then(|| format!(" (version {})", c.flag.version))}
@@ -268,8 +300,32 @@ fn History(
                         })}
                         <ul class="muted small">{what.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
                     </li>
-                }).collect_view()}
+                }}).collect_view()}
             </ol>
+            {older.is_some().then(|| view! { <OlderChanges count paging/> })}
         </section>
     }
+}
+
+/// The way to the changes before those shown: [`FLAG_HISTORY_PAGE`] more, up to
+/// [`FLAG_HISTORY_MAX`].
+#[component]
+fn OlderChanges(count: usize, paging: HistoryPaging) -> impl IntoView {
+    if paging.shown.get_untracked() >= FLAG_HISTORY_MAX {
+        return view! { <p class="muted small">{format!("The page shows the latest {FLAG_HISTORY_MAX} changes.")}</p> }.into_any();
+    }
+    let asked = RwSignal::new(false);
+    let more = move |_| {
+        asked.set(true);
+        paging.focus.set(Some(count));
+        paging
+            .shown
+            .update(|n| *n = (*n + FLAG_HISTORY_PAGE).min(FLAG_HISTORY_MAX));
+    };
+    view! {
+        <p><button class="btn btn-ghost" type="button" on:click=more disabled=move || asked.get()>
+            {move || if asked.get() { "Loading older changes…" } else { "Show older changes" }}
+        </button></p>
+    }
+    .into_any()
 }

@@ -170,14 +170,15 @@ impl Flags {
         decode(&row).context("decoding a flag")
     }
 
-    /// The flag's changes, newest first.
+    /// The flag's latest `limit` changes (at most 1,000: callers keep their own bound), newest
+    /// first.
     pub async fn history(&self, key: &str, limit: i64) -> Result<Vec<FlagChange>, AppError> {
         let rows = sqlx::query(
             "SELECT id, flag_key, at, actor, action, reason, definition FROM flag_history \
              WHERE flag_key = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(key)
-        .bind(limit.clamp(1, 500))
+        .bind(limit.clamp(1, 1_000))
         .fetch_all(&self.pool)
         .await
         .context("reading a flag's history")?;
