@@ -63,7 +63,16 @@ test("an admin overrides a value in production and undoes it from the history", 
   const history = dialog.getByTestId("config-history");
   await expect(history.locator("li").first()).toContainText("too chatty during INC-9");
   await expect(history.locator("li").first()).toContainText("(none) → warn");
-  await history.locator("li").first().getByRole("button", { name: "Undo this change" }).click();
+  // It asks first, saying what it puts back; Keep leaves it as it is.
+  const newest = history.locator("li").first();
+  await newest.getByRole("button", { name: "Undo this change…" }).click();
+  await expect(newest).toContainText("Removes log.level from production.");
+  await newest.getByRole("button", { name: "Keep" }).click();
+  await expect(newest.getByRole("button", { name: "Undo this change…" })).toBeFocused();
+  await expect(row("log.level")).toContainText("warn");
+  await newest.getByRole("button", { name: "Undo this change…" }).click();
+  await newest.getByRole("button", { name: "Undo", exact: true }).click();
+  await expect(history.locator("li").first()).toContainText("warn → (none)");
   await dialog.getByRole("button", { name: "Close" }).click();
   await expect(row("log.level")).toContainText("inherited");
   await expect(row("log.level")).toContainText("info");

@@ -2,6 +2,7 @@
 
 use crate::api::{load_config_history, DeleteConfig, RestoreConfig, SetConfig};
 use crate::components::common::*;
+use crate::components::confirm::{Asking, ConfirmInPlace};
 use crate::components::modal::Modal;
 use crate::runtime_config::{display, ConfigChange, EffectiveValue, ALL};
 use leptos::prelude::*;
@@ -174,7 +175,8 @@ fn shown(value: &Option<serde_json::Value>, sensitive: bool) -> String {
 }
 
 /// A key's changes in one scope, newest first, each with the value before and after it; admins
-/// can undo one, which puts back the value from before it.
+/// can undo one, which puts back the value from before it, once they have read what that puts
+/// back (one click used to change production's value at once).
 #[component]
 pub fn HistoryDialog(target: RwSignal<Option<Target>>, is_admin: Signal<bool>) -> impl IntoView {
     let restore = ServerAction::<RestoreConfig>::new();
@@ -187,13 +189,24 @@ pub fn HistoryDialog(target: RwSignal<Option<Target>>, is_admin: Signal<bool>) -
             }
         },
     );
+    // The change whose undo is being asked about: one at a time.
+    let asking = RwSignal::new(None::<i64>);
     let close = move || {
         target.set(None);
         restore.value().set(None);
+        asking.set(None);
     };
     let row = move |c: ConfigChange| {
         let change_id = c.id;
         let (environment, key) = (c.environment.clone(), c.key.clone());
+        let undoes = StoredValue::new(match &c.old_value {
+            None => format!("Removes {} from {}.", c.key, scope_words(&c.environment)),
+            Some(_) => format!(
+                "Puts back {} for {}.",
+                shown(&c.old_value, c.sensitive),
+                scope_words(&c.environment)
+            ),
+        });
         view! {
             <li>
                 <strong>{c.action.clone()}</strong>" by "{c.actor.clone()}" · "<TimeAgo ms=c.at/>
@@ -201,11 +214,14 @@ pub fn HistoryDialog(target: RwSignal<Option<Target>>, is_admin: Signal<bool>) -
                 <div class="small"><code>{shown(&c.old_value, c.sensitive)}</code>" → "<code>{shown(&c.new_value, c.sensitive)}</code></div>
                 {move || is_admin.get().then(|| {
                     let (environment, key) = (environment.clone(), key.clone());
+                    let undo = Callback::new(move |_| {
+                        restore.dispatch(RestoreConfig { environment: environment.clone(), key: key.clone(), change_id });
+                    });
                     view! {
-                        <button class="btn btn-ghost btn-small" type="button" disabled=move || restore.pending().get()
-                            on:click=move |_| { restore.dispatch(RestoreConfig { environment: environment.clone(), key: key.clone(), change_id }); }>
-                            "Undo this change"
-                        </button>
+                        <ConfirmInPlace asking=Asking::Row(asking, change_id) ask="Undo this change…" small=true
+                            keep="Keep" act="Undo" disabled=restore.pending() busy=restore.pending() on_confirm=undo>
+                            <span>{undoes.get_value()}</span>
+                        </ConfirmInPlace>
                     }
                 })}
             </li>
