@@ -4,7 +4,8 @@
 
 use crate::api::RestoreFlag;
 use crate::catalog::Environment;
-use crate::components::flags::{change_fields, reaches_protected, ChangeFields, ReasonFields};
+use crate::components::change_fields::{change_fields, ChangeFields, ReasonFields};
+use crate::components::flags::reaches_protected;
 use crate::components::modal::Modal;
 use crate::flags::change::protected_reached;
 use crate::flags::restore::{entry_name, restore_changes, restored};

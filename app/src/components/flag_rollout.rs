@@ -4,7 +4,7 @@
 
 use crate::api::SetFlagRollout;
 use crate::catalog::Environment;
-use crate::components::flags::{change_fields, ChangeFields, ReasonFields};
+use crate::components::change_fields::{change_fields, ChangeFields, ReasonFields};
 use crate::components::modal::Modal;
 use crate::flags::rollout::{reached_by, rollout_json, shares_from_fields, starting_shares};
 use crate::flags::{describe_rollout, Flag};

@@ -3,11 +3,11 @@
 
 use crate::api::ToggleFlag;
 use crate::catalog::Environment;
+use crate::components::change_fields::{change_fields, ChangeFields, ReasonFields};
 use crate::components::modal::Modal;
 use crate::flags::change::{protected_reached, with_setting, Setting};
 use crate::flags::{describe_rollout, Flag};
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 
 /// What serves when no rule matches, in words: "off", or "on 30% · off 70%".
 pub fn serves(flag: &Flag) -> String {
@@ -61,77 +61,6 @@ pub fn reaches_protected(protected: &[String]) -> Option<String> {
         "serve"
     };
     (!protected.is_empty()).then(|| format!("It changes what {} {verb}.", protected.join(" and ")))
-}
-
-/// What every change of a flag asks: a reason for the audit trail, and where `protected` names
-/// a protected environment (the first the change reaches), its name typed out.
-#[component]
-pub fn ReasonFields(
-    reason: RwSignal<String>,
-    confirm: RwSignal<String>,
-    protected: Option<String>,
-) -> impl IntoView {
-    view! {
-        <label>"Reason"
-            <input name="reason" autocomplete="off" placeholder="Why, for the audit trail"
-                on:input=move |ev| reason.set(event_target_value(&ev)) prop:value=move || reason.get()/>
-        </label>
-        {protected.map(|name| view! {
-            <label class="confirm-type">
-                {format!("{name} is protected. Type its name to confirm")}
-                <input name="confirm" autocomplete="off" spellcheck="false"
-                    on:input=move |ev| confirm.set(event_target_value(&ev)) prop:value=move || confirm.get()/>
-            </label>
-        })}
-    }
-}
-
-/// What every flag dialog keeps while it is open: the reason and the typed name.
-#[derive(Clone, Copy)]
-pub struct ChangeFields {
-    pub reason: RwSignal<String>,
-    pub confirm: RwSignal<String>,
-}
-
-impl ChangeFields {
-    /// Whether the change may go: it reaches no protected environment, or the first one's
-    /// name is typed (what the server functions check).
-    pub fn typed(self, protected: &[String]) -> bool {
-        protected
-            .first()
-            .is_none_or(|name| self.confirm.with(|typed| typed.trim() == name))
-    }
-}
-
-/// The fields of a dialog opened by `request` that sends `action`, and how it closes: the
-/// request, the action's answer and the fields cleared. It closes by itself once the action
-/// succeeds, ready for the next opening.
-pub fn change_fields<R, S>(
-    request: RwSignal<Option<R>>,
-    action: ServerAction<S>,
-) -> (ChangeFields, impl Fn() + Copy + Send + Sync + 'static)
-where
-    R: Send + Sync + 'static,
-    S: ServerFn + Clone + Send + Sync + 'static,
-    S::Output: Send + Sync + 'static,
-    S::Error: Send + Sync + 'static,
-{
-    let fields = ChangeFields {
-        reason: RwSignal::new(String::new()),
-        confirm: RwSignal::new(String::new()),
-    };
-    let close = move || {
-        request.set(None);
-        action.value().set(None);
-        fields.reason.set(String::new());
-        fields.confirm.set(String::new());
-    };
-    Effect::new(move |_| {
-        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
-            close();
-        }
-    });
-    (fields, close)
 }
 
 /// Asks before switching a flag: a reason for the audit trail, and in a protected environment

@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod builds;
+pub mod change_fields;
 pub mod chart_key;
 pub mod common;
 pub mod confirm;
