@@ -2,8 +2,9 @@ import { expect, test } from "@playwright/test";
 import { expectLive, signIn } from "./helpers";
 
 // The Config page at tablet size: values in force per environment with where each comes from,
-// a sensitive value shown only as set, an override made after a reason, and undone from its
-// history.
+// a sensitive value shown only as set, an override made after a reason and production's name,
+// and undone from its history. A value for all environments asks for the first protected
+// environment that reads it.
 test.use({ viewport: { width: 820, height: 1180 } });
 
 test("an admin overrides a value in production and undoes it from the history", async ({ page, browser }) => {
@@ -46,6 +47,9 @@ test("an admin overrides a value in production and undoes it from the history", 
   await page.getByRole("button", { name: "Edit log.level" }).click();
   await dialog.getByLabel("Value").fill("warn");
   await dialog.getByLabel("Reason").fill("too chatty during INC-9");
+  // Production is protected: Save waits for its name.
+  await expect(dialog.getByRole("button", { name: "Save" })).toBeDisabled();
+  await dialog.getByLabel("production is protected. Type its name to confirm").fill("production");
   await dialog.getByRole("button", { name: "Save" }).click();
   await expect(dialog).toBeHidden();
   await expect(row("log.level")).toContainText("warn");
@@ -54,6 +58,8 @@ test("an admin overrides a value in production and undoes it from the history", 
   // A value that is not JSON while JSON is ticked is refused with what to do.
   await page.getByRole("button", { name: "Edit checkout.max_items" }).click();
   await dialog.getByLabel("Value").fill("fifty");
+  await expect(dialog.getByLabel("production is protected. Type its name to confirm")).toHaveValue("");
+  await dialog.getByLabel("production is protected. Type its name to confirm").fill("production");
   await dialog.getByRole("button", { name: "Save" }).click();
   await expect(dialog.getByRole("alert")).toContainText("not valid JSON");
   await dialog.getByRole("button", { name: "Cancel" }).click();
@@ -71,11 +77,50 @@ test("an admin overrides a value in production and undoes it from the history", 
   await expect(newest.getByRole("button", { name: "Undo this change…" })).toBeFocused();
   await expect(row("log.level")).toContainText("warn");
   await newest.getByRole("button", { name: "Undo this change…" }).click();
+  // It reaches production: the question starts on the name field, Undo waits for it.
+  const name = newest.getByLabel("production is protected. Type its name to confirm");
+  await expect(name).toBeFocused();
+  await expect(newest.getByRole("button", { name: "Undo", exact: true })).toBeDisabled();
+  await name.fill("production");
   await newest.getByRole("button", { name: "Undo", exact: true }).click();
   await expect(history.locator("li").first()).toContainText("warn → (none)");
   await dialog.getByRole("button", { name: "Close" }).click();
   await expect(row("log.level")).toContainText("inherited");
   await expect(row("log.level")).toContainText("info");
+});
+
+test("a value for all environments asks for the protected environments that read it", async ({ page }) => {
+  await signIn(page, "/config");
+  await expectLive(page);
+  const dialog = page.getByRole("dialog");
+  const canary = dialog.getByLabel("canary is protected. Type its name to confirm");
+
+  // A new key: every protected environment reads it; the name asked is the first's.
+  await page.getByRole("button", { name: "Add a value…" }).click();
+  await expect(dialog.getByText("It changes the value canary and production read.")).toHaveCount(0);
+  await dialog.getByLabel("Key").fill("search.page_size");
+  await expect(dialog).toContainText("It changes the value canary and production read.");
+  await expect(canary).toBeVisible();
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toBeHidden();
+
+  // Production has its own timeout: a change for all reaches canary alone.
+  await page.getByRole("button", { name: "Edit http.timeout_ms" }).click();
+  await expect(dialog).toContainText("It changes the value canary reads.");
+  await dialog.getByLabel("Value").fill("600");
+  await dialog.getByLabel("Reason").fill("slow upstream, INC-12");
+  await expect(dialog.getByRole("button", { name: "Save" })).toBeDisabled();
+  await canary.fill("production");
+  await expect(dialog.getByRole("button", { name: "Save" })).toBeDisabled();
+  await canary.fill("canary");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog).toBeHidden();
+  const row = page.getByRole("row", { name: /http\.timeout_ms/ });
+  await expect(row).toContainText("600");
+  await page.goto("/config?environment=production");
+  await expect(row).toContainText("250");
+  await page.goto("/config?environment=canary");
+  await expect(row).toContainText("600");
 });
 
 test("maintenance shows on every page while it is on", async ({ page }) => {

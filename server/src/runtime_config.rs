@@ -8,7 +8,7 @@ use crate::events::EventBus;
 use crate::store;
 use app::error::AppError;
 use app::model::Principal;
-use app::runtime_config::{check_key, ConfigChange, ConfigEntry, ALL, MAX_VALUE_BYTES, TOPIC};
+use app::runtime_config::{check_key, check_value, ConfigChange, ConfigEntry, ALL, TOPIC};
 use serde_json::Value;
 use sqlx::{AnyPool, Row};
 use std::sync::Arc;
@@ -120,14 +120,8 @@ impl RuntimeConfig {
     ) -> Result<(ConfigEntry, bool), AppError> {
         check_key(key).map_err(AppError::unprocessable)?;
         self.check_scope(environment).await?;
+        check_value(&new.value).map_err(AppError::unprocessable)?;
         let text = new.value.to_string();
-        if text.len() > MAX_VALUE_BYTES {
-            return Err(AppError::unprocessable(format!(
-                "value: keep it under {} KiB (it is {} bytes)",
-                MAX_VALUE_BYTES / 1024,
-                text.len()
-            )));
-        }
         let mut tx = store::begin(&self.pool).await?;
         let before = Self::current(&mut tx, environment, key).await?;
         let sensitive = new

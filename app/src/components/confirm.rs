@@ -3,7 +3,7 @@
 //! its place what the action does, the safe choice and the action itself.
 //!
 //! It keeps the keyboard's place. The question takes focus on the safe choice, so Enter twice
-//! does nothing harmful; Escape or the safe choice puts focus back on the first button. Each
+//! does nothing harmful (or on its field, when it asks for a name typed out); Escape or the safe choice puts focus back on the first button. Each
 //! page drew its own question before, and all but one left focus on the page's start when the
 //! button they replaced went away, so a keyboard user had to tab back from the top.
 
@@ -72,7 +72,19 @@ pub fn ConfirmInPlace(
         use std::sync::atomic::Ordering::Relaxed;
         if asking.open() {
             if let (Some(safe), Some(action)) = (safe.get(), action.get()) {
-                let _ = safe.focus();
+                // A question that asks for something typed (a protected name) starts there.
+                let field = safe
+                    .parent_element()
+                    .and_then(|group| group.query_selector("input").ok().flatten());
+                match field {
+                    Some(field) => {
+                        use wasm_bindgen::JsCast;
+                        let _ = field.unchecked_into::<web_sys::HtmlElement>().focus();
+                    }
+                    None => {
+                        let _ = safe.focus();
+                    }
+                }
                 // On a phone the question may wrap below the fold, or sit in a table that
                 // scrolls sideways: focus alone showed only part of it. The action is its end.
                 action.scroll_into_view_with_bool(false);

@@ -9,7 +9,7 @@ use crate::components::common::*;
 use crate::components::layout::{provide_role, use_role_at_least};
 use crate::live::changes_on;
 use crate::model::Role;
-use crate::runtime_config::{display, EffectiveValue, ALL, TOPIC};
+use crate::runtime_config::{display, EffectiveValue, Reach, ALL, TOPIC};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -66,7 +66,9 @@ fn ConfigBoard(role: Option<Role>, scope: String) -> impl IntoView {
             <Transition fallback=|| view! { <LoadingRows/> }>
                 {move || view_data.get().map(|r| match r {
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
-                    Ok(data) => view! {
+                    Ok(data) => {
+                        let reach = StoredValue::new(std::sync::Arc::new(data.reach.clone()));
+                        view! {
                         <div class="filters">
                             // A form too, so the switch works before the page is hydrated (or
                             // without script); once it is, choosing an option is enough.
@@ -87,13 +89,13 @@ fn ConfigBoard(role: Option<Role>, scope: String) -> impl IntoView {
                             </label>
                             {move || is_admin.get().then(|| view! {
                                 <button class="btn btn-primary" type="button"
-                                    on:click=move |_| edit.set(Some(EditRequest::new_key(scope.get_value())))>
+                                    on:click=move |_| edit.set(Some(EditRequest::new_key(scope.get_value(), reach.get_value())))>
                                     "Add a value…"
                                 </button>
                             })}
                         </div>
-                        {move || view! { <ValueTable data=data.clone() search=search.get() is_admin edit remove history/> }}
-                    }.into_any(),
+                        {move || view! { <ValueTable data=data.clone() reach=reach.get_value() search=search.get() is_admin edit remove history/> }}
+                    }.into_any()},
                 })}
             </Transition>
         </section>
@@ -106,6 +108,7 @@ fn ConfigBoard(role: Option<Role>, scope: String) -> impl IntoView {
 #[component]
 fn ValueTable(
     data: ConfigView,
+    reach: std::sync::Arc<Reach>,
     search: String,
     is_admin: Signal<bool>,
     edit: RwSignal<Option<EditRequest>>,
@@ -141,8 +144,8 @@ fn ValueTable(
                 <tbody>
                     {shown.into_iter().map(|v| {
                         let own = v.source == scope;
-                        let target = Target { environment: v.source.clone(), key: v.key.clone() };
-                        let request = EditRequest::existing(&v, scope.clone());
+                        let target = Target::new(&v.source, &v.key, &reach);
+                        let request = EditRequest::existing(&v, scope.clone(), reach.clone());
                         let value = match &v.value {
                             Some(value) => view! { <code class="config-value">{display(value)}</code> }.into_any(),
                             None => view! { <span class="badge">"sensitive · set"</span> }.into_any(),

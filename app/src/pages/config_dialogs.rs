@@ -1,17 +1,33 @@
 //! The Config page's dialogs: edit or add a value, remove one, and a key's history with Undo.
+//! Each change that reaches a protected environment asks for its name typed out, as the flags'
+//! do: a value for all environments reaches those without their own.
 
 use crate::api::{load_config_history, DeleteConfig, RestoreConfig, SetConfig};
+use crate::components::change_fields::{change_fields, ChangeFields, ProtectedName, ReasonFields};
 use crate::components::common::*;
 use crate::components::confirm::{Asking, ConfirmInPlace};
 use crate::components::modal::Modal;
-use crate::runtime_config::{display, ConfigChange, EffectiveValue, ALL};
+use crate::runtime_config::{display, ConfigChange, EffectiveValue, Reach, ALL};
 use leptos::prelude::*;
+use std::sync::Arc;
 
 /// A key in one scope (`all` or an environment).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     pub environment: String,
     pub key: String,
+    /// The protected environments a change of it reaches.
+    pub protected: Vec<String>,
+}
+
+impl Target {
+    pub fn new(environment: &str, key: &str, reach: &Reach) -> Target {
+        Target {
+            environment: environment.to_string(),
+            key: key.to_string(),
+            protected: reach.protected_reached(environment, key),
+        }
+    }
 }
 
 /// What the edit dialog opens with.
@@ -26,10 +42,13 @@ pub struct EditRequest {
     pub sensitive: bool,
     /// The value shown comes from `all` and saving sets the environment's own.
     pub overrides: bool,
+    /// Where a change of a key reaches: a new key's protected environments depend on the key
+    /// typed.
+    pub reach: Arc<Reach>,
 }
 
 impl EditRequest {
-    pub fn new_key(environment: String) -> EditRequest {
+    pub fn new_key(environment: String, reach: Arc<Reach>) -> EditRequest {
         EditRequest {
             environment,
             key: String::new(),
@@ -37,11 +56,12 @@ impl EditRequest {
             json: false,
             sensitive: false,
             overrides: false,
+            reach,
         }
     }
 
     /// Editing `v` as shown in `scope`; a sensitive value starts empty (it is never sent here).
-    pub fn existing(v: &EffectiveValue, scope: String) -> EditRequest {
+    pub fn existing(v: &EffectiveValue, scope: String, reach: Arc<Reach>) -> EditRequest {
         EditRequest {
             overrides: v.source != scope,
             environment: scope,
@@ -49,8 +69,20 @@ impl EditRequest {
             value: v.value.as_ref().map(display).unwrap_or_default(),
             json: v.value.as_ref().is_some_and(|v| !v.is_string()),
             sensitive: v.sensitive,
+            reach,
         }
     }
+}
+
+/// For a change of the value for all environments, the protected ones that read it, in words.
+fn read_by(scope: &str, protected: &[String]) -> Option<String> {
+    let verb = if protected.len() == 1 {
+        "reads"
+    } else {
+        "read"
+    };
+    (scope == ALL && !protected.is_empty())
+        .then(|| format!("It changes the value {} {verb}.", protected.join(" and ")))
 }
 
 fn scope_words(environment: &str) -> String {
@@ -72,14 +104,26 @@ fn error_note<T: 'static>(
 #[component]
 pub fn EditDialog(request: RwSignal<Option<EditRequest>>) -> impl IntoView {
     let action = ServerAction::<SetConfig>::new();
-    let close = move || {
-        request.set(None);
-        action.value().set(None);
-    };
+    let (asked, close) = change_fields(request, action);
+    let ChangeFields { reason, confirm } = asked;
+    // A new key's, as typed: which protected environments it reaches depends on it.
+    let typed_key = RwSignal::new(String::new());
     Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
-            close();
+        if request.with(Option::is_none) {
+            typed_key.set(String::new());
         }
+    });
+    let protected = Memo::new(move |_| {
+        request.with(|r| {
+            r.as_ref().map_or_else(Vec::new, |r| {
+                let key = if r.key.is_empty() {
+                    typed_key.get()
+                } else {
+                    r.key.clone()
+                };
+                r.reach.protected_reached(&r.environment, key.trim())
+            })
+        })
     });
     let content = move || {
         request.get().map(|r| {
@@ -89,13 +133,15 @@ pub fn EditDialog(request: RwSignal<Option<EditRequest>>) -> impl IntoView {
                 (false, false) => format!("Edit {} for {}", r.key, scope_words(&r.environment)),
             };
             let placeholder = if r.sensitive { "Type a new value; the current one is not shown" } else { "" };
+            let scope = r.environment.clone();
             view! {
                 <h2 id="config-edit-title">{title}</h2>
                 <ActionForm action attr:class="dialog-form">
                     <input type="hidden" name="environment" value=r.environment.clone()/>
                     {if r.key.is_empty() {
                         view! { <label>"Key"<input name="key" required=true autocomplete="off" spellcheck="false"
-                            pattern="[a-z0-9_.\\-]{1,128}" placeholder="http.timeout_ms"/></label> }.into_any()
+                            pattern="[a-z0-9_.\\-]{1,128}" placeholder="http.timeout_ms"
+                            on:input=move |ev| typed_key.set(event_target_value(&ev))/></label> }.into_any()
                     } else {
                         view! { <input type="hidden" name="key" value=r.key.clone()/> }.into_any()
                     }}
@@ -103,11 +149,13 @@ pub fn EditDialog(request: RwSignal<Option<EditRequest>>) -> impl IntoView {
                         placeholder=placeholder>{r.value.clone()}</textarea></label>
                     <label class="check"><input type="checkbox" name="json" value="true" checked=r.json/>" JSON (a number, true/false, a list or an object)"</label>
                     <label class="check"><input type="checkbox" name="sensitive" value="true" checked=r.sensitive/>" Sensitive: never shown again, masked in the audit trail"</label>
-                    <label>"Reason"<input name="reason" autocomplete="off" placeholder="Why, for the audit trail"/></label>
+                    {move || protected.with(|p| read_by(&scope, p)).map(|text| view! { <p class="note">{text}</p> })}
+                    {move || view! { <ReasonFields reason confirm protected=protected.with(|p| p.first().cloned())/> }}
                     {move || error_note(action.value().get())}
                     <div class="dialog-actions">
                         <button class="btn btn-ghost" type="button" on:click=move |_| close()>"Cancel"</button>
-                        <button class="btn btn-primary" type="submit" disabled=move || action.pending().get()>
+                        <button class="btn btn-primary" type="submit"
+                            disabled=move || action.pending().get() || !protected.with(|p| asked.typed(p))>
                             {move || if action.pending().get() { "Saving…" } else { "Save" }}
                         </button>
                     </div>
@@ -126,15 +174,8 @@ pub fn EditDialog(request: RwSignal<Option<EditRequest>>) -> impl IntoView {
 #[component]
 pub fn RemoveDialog(target: RwSignal<Option<Target>>) -> impl IntoView {
     let action = ServerAction::<DeleteConfig>::new();
-    let close = move || {
-        target.set(None);
-        action.value().set(None);
-    };
-    Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
-            close();
-        }
-    });
+    let (asked, close) = change_fields(target, action);
+    let ChangeFields { reason, confirm } = asked;
     let content = move || {
         target.get().map(|t| {
             let after = if t.environment == ALL {
@@ -142,17 +183,22 @@ pub fn RemoveDialog(target: RwSignal<Option<Target>>) -> impl IntoView {
             } else {
                 format!("{} then uses the value for all environments, if there is one.", t.environment)
             };
+            let ready = {
+                let protected = t.protected.clone();
+                move || asked.typed(&protected)
+            };
             view! {
                 <h2 id="config-remove-title">{format!("Remove {} from {}?", t.key, scope_words(&t.environment))}</h2>
                 <p>{after}</p>
                 <ActionForm action attr:class="dialog-form">
                     <input type="hidden" name="environment" value=t.environment.clone()/>
                     <input type="hidden" name="key" value=t.key.clone()/>
-                    <label>"Reason"<input name="reason" autocomplete="off" placeholder="Why, for the audit trail"/></label>
+                    {read_by(&t.environment, &t.protected).map(|text| view! { <p class="note">{text}</p> })}
+                    <ReasonFields reason confirm protected=t.protected.first().cloned()/>
                     {move || error_note(action.value().get())}
                     <div class="dialog-actions">
                         <button class="btn btn-ghost" type="button" on:click=move |_| close()>"Cancel"</button>
-                        <button class="btn btn-danger" type="submit" disabled=move || action.pending().get()>"Remove"</button>
+                        <button class="btn btn-danger" type="submit" disabled=move || action.pending().get() || !ready()>"Remove"</button>
                     </div>
                 </ActionForm>
             }
@@ -191,10 +237,21 @@ pub fn HistoryDialog(target: RwSignal<Option<Target>>, is_admin: Signal<bool>) -
     );
     // The change whose undo is being asked about: one at a time.
     let asking = RwSignal::new(None::<i64>);
+    // The protected name, typed in the question of an undo that reaches one.
+    let confirm = RwSignal::new(String::new());
     let close = move || {
         target.set(None);
         restore.value().set(None);
         asking.set(None);
+        confirm.set(String::new());
+    };
+    let protected =
+        Memo::new(move |_| target.with(|t| t.as_ref().and_then(|t| t.protected.first().cloned())));
+    let typed = move || {
+        protected.with(|p| {
+            p.as_ref()
+                .is_none_or(|name| confirm.with(|c| c.trim() == name))
+        })
     };
     let row = move |c: ConfigChange| {
         let change_id = c.id;
@@ -215,12 +272,15 @@ pub fn HistoryDialog(target: RwSignal<Option<Target>>, is_admin: Signal<bool>) -
                 {move || is_admin.get().then(|| {
                     let (environment, key) = (environment.clone(), key.clone());
                     let undo = Callback::new(move |_| {
-                        restore.dispatch(RestoreConfig { environment: environment.clone(), key: key.clone(), change_id });
+                        let confirm = confirm.get_untracked();
+                        restore.dispatch(RestoreConfig { environment: environment.clone(), key: key.clone(), change_id, confirm });
                     });
+                    let disabled = Signal::derive(move || restore.pending().get() || !typed());
                     view! {
                         <ConfirmInPlace asking=Asking::Row(asking, change_id) ask="Undo this change…" small=true
-                            keep="Keep" act="Undo" disabled=restore.pending() busy=restore.pending() on_confirm=undo>
+                            keep="Keep" act="Undo" disabled busy=restore.pending() on_confirm=undo>
                             <span>{undoes.get_value()}</span>
+                            {move || protected.get().map(|name| view! { <ProtectedName name confirm/> })}
                         </ConfirmInPlace>
                     }
                 })}

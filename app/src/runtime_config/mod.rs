@@ -2,6 +2,9 @@
 //! override. A sensitive value is stored for the apps that read it from the server but never comes
 //! back from any read: entries, history and the page show that it is set, by whom and when.
 
+mod reach;
+
+pub use reach::Reach;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -29,6 +32,18 @@ pub fn check_key(key: &str) -> Result<(), String> {
 
 /// The largest value, as JSON text.
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+
+/// Values: at most [`MAX_VALUE_BYTES`] as JSON text.
+pub fn check_value(value: &Value) -> Result<(), String> {
+    let bytes = value.to_string().len();
+    if bytes > MAX_VALUE_BYTES {
+        return Err(format!(
+            "value: keep it under {} KiB (it is {bytes} bytes)",
+            MAX_VALUE_BYTES / 1024
+        ));
+    }
+    Ok(())
+}
 
 /// One stored value, as reads show it: `value` is `None` when it is sensitive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
