@@ -170,16 +170,15 @@ async fn removing_and_undoing_in_production_ask_for_its_name(app: TestApp) {
     let history = changes(&app, &admin, "production", key).await;
     let removal = history[0]["id"].as_i64().unwrap().to_string();
     let undo = |confirm: &'static str| {
-        let form = [
-            ("environment", "production"),
-            ("key", key),
-            ("change_id", removal.as_str()),
-            ("confirm", confirm),
-        ];
-        let form: Vec<(&str, String)> = form.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let change_id = removal.clone();
         let (app, admin) = (&app, admin.clone());
         async move {
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let form = [
+                ("environment", "production"),
+                ("key", key),
+                ("change_id", change_id.as_str()),
+                ("confirm", confirm),
+            ];
             app.server_fn("config_restore", &admin, &form).await
         }
     };
