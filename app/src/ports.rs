@@ -110,10 +110,11 @@ pub trait DeploymentsPort: Send + Sync + 'static {
 pub trait FlagsPort: Send + Sync + 'static {
     async fn list(&self) -> Result<Vec<crate::flags::Flag>, AppError>;
     async fn get(&self, key: &str) -> Result<crate::flags::Flag, AppError>;
-    /// Newest first.
+    /// Newest first; with `before`, only the changes before that one (by id).
     async fn history(
         &self,
         key: &str,
+        before: Option<i64>,
         limit: i64,
     ) -> Result<Vec<crate::flags::FlagChange>, AppError>;
     /// Changes the fields `change` names (a whole flag replaces it).

@@ -204,4 +204,16 @@ test("a flag's page reads its older changes on demand", async ({ page }) => {
   await expect(entries.nth(50)).toContainText("ramp to 5%");
   await expect(entries.last()).toContainText("created");
   await expect(older).toHaveCount(0);
+
+  // A change made meanwhile arrives live on top; the older changes stay shown (a live event
+  // reads only the latest page, and the page joins what it had read).
+  const res = await page.request.put(`/api/v1/flags/${key}`, {
+    headers: { origin },
+    data: { rollout: { on: 56, off: 44 }, reason: "ramp to 56%" },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  await expect(entries.first()).toContainText("ramp to 56%");
+  await expect(entries).toHaveCount(57);
+  await expect(entries.nth(50)).toContainText("ramp to 6%");
+  await expect(entries.last()).toContainText("created");
 });

@@ -1,6 +1,7 @@
 //! The flag page's changes through its server functions (switch, rollout, restore): admins
 //! only, and the name of the first protected environment a change reaches typed out. Each
-//! refusal changes nothing; what is set is what the apps are served over OFREP.
+//! refusal changes nothing; what is set is what the apps are served over OFREP. And its
+//! history, read a page at a time.
 
 mod common;
 use app::model::Role;
@@ -13,6 +14,7 @@ on_both_databases!(
     the_flag_page_changes_a_rollout,
     the_flag_page_switch_asks_where_it_reaches_a_protected_environment,
     a_version_comes_back_from_the_history,
+    the_flag_page_reads_its_history_a_page_at_a_time,
 );
 
 /// What the flag page's rollout dialog sends.
@@ -329,4 +331,71 @@ async fn a_version_comes_back_from_the_history(app: TestApp) {
     let production = evaluator(&app, &admin, Some("production")).await;
     let served = served_checkout(&app, &production, "zed").await;
     assert_eq!(served["variant"], "on");
+}
+
+/// The flag's page reads its latest 50 changes and the one before them; older pages are read
+/// before a given change, by viewers too, down to the creation.
+async fn the_flag_page_reads_its_history_a_page_at_a_time(app: TestApp) {
+    let admin = app.new_token("flag-admin", Role::Admin).await;
+    let viewer = app.new_token("watcher", Role::Viewer).await;
+    let res = app.post_json("/api/v1/flags", &admin, checkout()).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    for share in 1..=55 {
+        let ramp = json!({"rollout": {"on": share, "off": 100 - share}, "reason": format!("ramp to {share}%")});
+        let res = app
+            .put_json("/api/v1/flags/new-checkout", &admin, ramp)
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    }
+    let reasons = |changes: &Value| -> Vec<String> {
+        let list = changes.as_array().unwrap();
+        list.iter()
+            .map(|c| {
+                c["reason"]
+                    .as_str()
+                    .unwrap_or(c["action"].as_str().unwrap())
+                    .to_string()
+            })
+            .collect()
+    };
+
+    let page = app
+        .server_fn("flag", &viewer, &[("key", "new-checkout")])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let history = &page.json()["history"];
+    let latest = reasons(&history["changes"]);
+    assert_eq!((latest.len(), latest[0].as_str()), (50, "ramp to 55%"));
+    assert_eq!(latest[49], "ramp to 6%");
+    assert_eq!(history["older"]["reason"], "ramp to 5%");
+
+    let before = history["changes"][49]["id"].as_i64().unwrap().to_string();
+    let form = [("key", "new-checkout"), ("before", before.as_str())];
+    let older = app.server_fn("flag_history", &viewer, &form).await;
+    assert_eq!(older.status, StatusCode::OK, "{}", older.body);
+    let older = older.json();
+    assert_eq!(
+        reasons(&older["changes"]),
+        [
+            "ramp to 5%",
+            "ramp to 4%",
+            "ramp to 3%",
+            "ramp to 2%",
+            "ramp to 1%",
+            "created"
+        ]
+    );
+    assert_eq!(older["older"], Value::Null, "the creation is the oldest");
+
+    let form = [("key", "old-checkout"), ("before", before.as_str())];
+    let missing = app.server_fn("flag_history", &viewer, &form).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+    let form = [("key", "new-checkout"), ("before", "9")];
+    let anonymous = app.server_fn("flag_history", &Auth::None, &form).await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.body
+    );
 }

@@ -3,7 +3,8 @@
 
 use crate::catalog::Environment;
 use crate::error::AppError;
-use crate::flags::{Flag, FlagChange};
+use crate::flags::history::HistoryPage;
+use crate::flags::Flag;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -16,18 +17,15 @@ use crate::ports::call::*;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlagPageData {
     pub flag: Flag,
-    /// The latest changes, newest first, as many as the page asked for.
-    pub history: Vec<FlagChange>,
-    /// The change before the oldest of those, if there is one: what the oldest shown changed is
-    /// read against it, and the page offers older changes.
-    pub older: Option<FlagChange>,
+    /// The latest [`FLAG_HISTORY_PAGE`] changes; the page reads older ones on demand.
+    pub history: HistoryPage,
     pub environments: Vec<Environment>,
 }
 
 /// How many changes of a flag's history its page shows at first, and adds at each "Show older".
-pub const FLAG_HISTORY_PAGE: i64 = 50;
-/// The most the page shows (the REST history's limit too).
-pub const FLAG_HISTORY_MAX: i64 = 500;
+pub const FLAG_HISTORY_PAGE: usize = 50;
+/// The most the page shows.
+pub const FLAG_HISTORY_MAX: usize = 500;
 
 /// The flags list: every flag, and the environments a switch of one may reach.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,29 +61,17 @@ pub async fn list_flags() -> Result<FlagListData, AppError> {
     )
 }
 
-/// The flag's page with its latest `history` changes (default [`FLAG_HISTORY_PAGE`], at most
-/// [`FLAG_HISTORY_MAX`]).
+/// The flag's page with its latest [`FLAG_HISTORY_PAGE`] changes.
 #[server(endpoint = "flag")]
-pub async fn load_flag_page(
-    key: String,
-    #[server(default)] history: Option<i64>,
-) -> Result<FlagPageData, AppError> {
+pub async fn load_flag_page(key: String) -> Result<FlagPageData, AppError> {
     reply(
         async {
             require(Role::Viewer)?;
-            let shown = history
-                .unwrap_or(FLAG_HISTORY_PAGE)
-                .clamp(1, FLAG_HISTORY_MAX);
-            cached(format!("flag:{key:?}:{shown}"), || async {
+            cached(format!("flag:{key:?}"), || async {
                 let ports = ports()?;
-                let mut history = ports.flags.history(&key, shown + 1).await?;
-                let older = (history.len() as i64 > shown)
-                    .then(|| history.pop())
-                    .flatten();
                 Ok(FlagPageData {
                     flag: ports.flags.get(&key).await?,
-                    history,
-                    older,
+                    history: history_page(&ports, &key, None).await?,
                     environments: ports.catalog.list_environments().await?,
                 })
             })
@@ -93,6 +79,35 @@ pub async fn load_flag_page(
         }
         .await,
     )
+}
+
+/// The [`FLAG_HISTORY_PAGE`] changes of the flag before change `before`, for "Show older
+/// changes" (404 for a flag that does not exist).
+#[server(endpoint = "flag_history")]
+pub async fn load_flag_history(key: String, before: i64) -> Result<HistoryPage, AppError> {
+    reply(
+        async {
+            require(Role::Viewer)?;
+            cached(format!("flag-history:{key:?}:{before}"), || async {
+                let ports = ports()?;
+                ports.flags.get(&key).await?;
+                history_page(&ports, &key, Some(before)).await
+            })
+            .await
+        }
+        .await,
+    )
+}
+
+#[cfg(feature = "ssr")]
+async fn history_page(
+    ports: &crate::ports::Ports,
+    key: &str,
+    before: Option<i64>,
+) -> Result<HistoryPage, AppError> {
+    let read = FLAG_HISTORY_PAGE as i64 + 1;
+    let changes = ports.flags.history(key, before, read).await?;
+    Ok(HistoryPage::from_read(changes, FLAG_HISTORY_PAGE))
 }
 
 /// Switches the flag on or off: everywhere it has no switch of its own (`environment` empty)

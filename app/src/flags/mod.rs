@@ -6,6 +6,7 @@ pub mod change;
 pub mod condition;
 pub mod describe;
 pub mod evaluate;
+pub mod history;
 pub mod restore;
 pub mod rollout;
 

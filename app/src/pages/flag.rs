@@ -4,7 +4,7 @@
 //! Live.
 
 use crate::api::codec::resource;
-use crate::api::{load_flag_page, FlagPageData, PreviewFlag, FLAG_HISTORY_MAX, FLAG_HISTORY_PAGE};
+use crate::api::{load_flag_page, FlagPageData, LoadFlagHistory, PreviewFlag, FLAG_HISTORY_MAX};
 use crate::catalog::Environment;
 use crate::components::common::*;
 use crate::components::flag_restore::{RestoreDialog, RestoreRequest};
@@ -12,6 +12,7 @@ use crate::components::flag_rollout::{RolloutDialog, RolloutRequest};
 use crate::components::flags::{serves, state_badge, ToggleDialog, ToggleRequest};
 use crate::components::layout::{provide_role, use_role_at_least};
 use crate::flags::describe::{changes, rule_text};
+use crate::flags::history::HistoryPage;
 use crate::flags::{describe_rollout, Flag, FlagChange, TOPIC};
 use crate::live::changes_on;
 use crate::model::Role;
@@ -37,12 +38,12 @@ fn FlagLive(key: String, role: Option<Role>) -> impl IntoView {
     let changes = changes_on(TOPIC);
     let key = StoredValue::new(key);
     let paging = HistoryPaging {
-        shown: RwSignal::new(FLAG_HISTORY_PAGE),
+        kept: RwSignal::new(HistoryPage::default()),
         focus: RwSignal::new(None),
     };
     let page = resource(
-        move || (changes.get(), paging.shown.get()),
-        move |(_, shown)| load_flag_page(key.get_value(), Some(shown)),
+        move || changes.get(),
+        move |_| load_flag_page(key.get_value()),
     );
     let toggle = RwSignal::new(None::<ToggleRequest>);
     let rollout = RwSignal::new(None::<RolloutRequest>);
@@ -71,7 +72,6 @@ fn FlagView(
     let FlagPageData {
         flag,
         history,
-        older,
         environments,
     } = data;
     let environment_names: Vec<String> = environments.iter().map(|e| e.name.clone()).collect();
@@ -86,7 +86,11 @@ fn FlagView(
             <Preview key=flag.key.clone() environments=environment_names/>
         </div>
         <EnvironmentTable flag=flag.clone() environments=environments.clone() toggle rollout/>
-        <History flag history older environments restore paging/>
+        // Older changes read on demand redraw the history alone, not the preview's fields.
+        {move || {
+            let shown = history.joined(&paging.kept.get());
+            view! { <History flag=flag.clone() shown environments=environments.clone() restore paging/> }
+        }}
     }
 }
 
@@ -234,35 +238,35 @@ fn Preview(key: String, environments: Vec<String>) -> impl IntoView {
     }
 }
 
-/// How much of its history the page reads, and where the keyboard goes once it has read more.
+/// The history's older changes, read on demand, and where the keyboard goes once they arrive.
 #[derive(Clone, Copy)]
 struct HistoryPaging {
-    /// How many changes the page asks for.
-    shown: RwSignal<i64>,
+    /// What was shown when older changes were last read, with them: kept across live events,
+    /// which read only the latest page.
+    kept: RwSignal<HistoryPage>,
     /// The entry to focus when it arrives: the first of the older changes asked for.
     focus: RwSignal<Option<usize>>,
 }
 
 /// Newest first; each change says what it did to the version before it, and an admin may
 /// restore the settings any entry left that differ from what serves now. Older changes come
-/// [`FLAG_HISTORY_PAGE`] at a time.
+/// [`FLAG_HISTORY_PAGE`](crate::api::FLAG_HISTORY_PAGE) at a time.
 #[component]
 fn History(
     /// What serves now, which a restore replaces.
     flag: Flag,
-    history: Vec<FlagChange>,
-    /// The change before the oldest shown, if any.
-    older: Option<FlagChange>,
+    shown: HistoryPage,
     environments: Vec<Environment>,
     restore: RwSignal<Option<RestoreRequest>>,
     paging: HistoryPaging,
 ) -> impl IntoView {
     let is_admin = use_role_at_least(Role::Admin);
+    let history = &shown.changes;
     let rows: Vec<(FlagChange, Vec<String>, Option<RestoreRequest>)> = history
         .iter()
         .enumerate()
         .map(|(i, change)| {
-            let what = match history.get(i + 1).or(older.as_ref()) {
+            let what = match history.get(i + 1).or(shown.older.as_ref()) {
                 Some(before) if change.action != "deleted" => changes(&before.flag, &change.flag),
                 _ => Vec::new(),
             };
@@ -271,7 +275,10 @@ fn History(
         })
         .collect();
     let focus = paging.focus.get_untracked();
-    let count = rows.len();
+    let more = shown
+        .older
+        .is_some()
+        .then(|| view! { <OlderChanges key=flag.key.clone() shown=shown.clone() paging/> });
     view! {
         <section class="card">
             <h2>"History"</h2>
@@ -302,30 +309,42 @@ fn History(
                     </li>
                 }}).collect_view()}
             </ol>
-            {older.is_some().then(|| view! { <OlderChanges count paging/> })}
+            {more}
         </section>
     }
 }
 
-/// The way to the changes before those shown: [`FLAG_HISTORY_PAGE`] more, up to
-/// [`FLAG_HISTORY_MAX`].
+/// The way to the changes before those `shown`:
+/// [`FLAG_HISTORY_PAGE`](crate::api::FLAG_HISTORY_PAGE) more, up to
+/// [`FLAG_HISTORY_MAX`] in all.
 #[component]
-fn OlderChanges(count: usize, paging: HistoryPaging) -> impl IntoView {
-    if paging.shown.get_untracked() >= FLAG_HISTORY_MAX {
+fn OlderChanges(key: String, shown: HistoryPage, paging: HistoryPaging) -> impl IntoView {
+    let count = shown.changes.len();
+    let before = shown.changes.last().map(|c| c.id);
+    let (Some(before), true) = (before, count < FLAG_HISTORY_MAX) else {
         return view! { <p class="muted small">{format!("The page shows the latest {FLAG_HISTORY_MAX} changes.")}</p> }.into_any();
-    }
-    let asked = RwSignal::new(false);
-    let more = move |_| {
-        asked.set(true);
-        paging.focus.set(Some(count));
-        paging
-            .shown
-            .update(|n| *n = (*n + FLAG_HISTORY_PAGE).min(FLAG_HISTORY_MAX));
+    };
+    let read = ServerAction::<LoadFlagHistory>::new();
+    let shown = StoredValue::new(shown);
+    Effect::new(move |_| {
+        if let Some(Ok(more)) = read.value().get() {
+            paging.focus.set(Some(count));
+            paging.kept.set(shown.with_value(|s| s.extended(more)));
+        }
+    });
+    let ask = move |_| {
+        read.dispatch(LoadFlagHistory {
+            key: key.clone(),
+            before,
+        });
     };
     view! {
-        <p><button class="btn btn-ghost" type="button" on:click=more disabled=move || asked.get()>
-            {move || if asked.get() { "Loading older changes…" } else { "Show older changes" }}
+        <p><button class="btn btn-ghost" type="button" on:click=ask disabled=move || read.pending().get()>
+            {move || if read.pending().get() { "Loading older changes…" } else { "Show older changes" }}
         </button></p>
+        {move || read.value().get().and_then(|r| r.err()).map(|e| view! {
+            <p class="note note-error" role="alert">{format!("The older changes could not be read: {}", e.message)}</p>
+        })}
     }
     .into_any()
 }

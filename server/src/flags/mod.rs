@@ -171,13 +171,19 @@ impl Flags {
     }
 
     /// The flag's latest `limit` changes (at most 1,000: callers keep their own bound), newest
-    /// first.
-    pub async fn history(&self, key: &str, limit: i64) -> Result<Vec<FlagChange>, AppError> {
+    /// first; with `before`, the latest of those before that change.
+    pub async fn history(
+        &self,
+        key: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<FlagChange>, AppError> {
         let rows = sqlx::query(
             "SELECT id, flag_key, at, actor, action, reason, definition FROM flag_history \
-             WHERE flag_key = $1 ORDER BY id DESC LIMIT $2",
+             WHERE flag_key = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
         )
         .bind(key)
+        .bind(before.unwrap_or(i64::MAX))
         .bind(limit.clamp(1, 1_000))
         .fetch_all(&self.pool)
         .await
@@ -363,8 +369,13 @@ impl app::ports::FlagsPort for Flags {
     async fn get(&self, key: &str) -> Result<Flag, AppError> {
         Flags::get(self, key).await
     }
-    async fn history(&self, key: &str, limit: i64) -> Result<Vec<FlagChange>, AppError> {
-        Flags::history(self, key, limit).await
+    async fn history(
+        &self,
+        key: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<FlagChange>, AppError> {
+        Flags::history(self, key, before, limit).await
     }
     async fn change(
         &self,

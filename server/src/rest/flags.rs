@@ -128,7 +128,7 @@ async fn history(
 ) -> ApiResult<Json<Vec<FlagChange>>> {
     require(&caller, Role::Viewer)?;
     let limit = super::page_limit(query.limit, 50)?;
-    Ok(Json(state.flags.history(&key, limit).await?))
+    Ok(Json(state.flags.history(&key, None, limit).await?))
 }
 
 #[derive(Deserialize)]
