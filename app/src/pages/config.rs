@@ -66,8 +66,9 @@ fn ConfigBoard(role: Option<Role>, scope: String) -> impl IntoView {
             <Transition fallback=|| view! { <LoadingRows/> }>
                 {move || view_data.get().map(|r| match r {
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
-                    Ok(data) => {
-                        let reach = StoredValue::new(std::sync::Arc::new(data.reach.clone()));
+                    Ok(mut data) => {
+                        // One copy, shared by every row's dialogs and Add a value….
+                        let reach = StoredValue::new(std::sync::Arc::new(std::mem::take(&mut data.reach)));
                         view! {
                         <div class="filters">
                             // A form too, so the switch works before the page is hydrated (or
