@@ -211,6 +211,43 @@ test("what CI said of a release follows its builds as they arrive, on its page a
   expect(dismissed.status(), await dismissed.text()).toBe(200);
 });
 
+test("the dashboard's and the history's CI marks follow builds of production's running commit as they arrive", async ({ page }) => {
+  await signIn(page, "/");
+  const listed = await page.request.get("/api/v1/deployments?service=search&environment=production&status=succeeded&limit=1");
+  const running = (await listed.json()).items[0];
+  expect(running.git_sha, "the demo's release names its commit").toMatch(/^[0-9a-f]{40}$/);
+  const lint = `acme/mark-${Date.now().toString(16)}/lint`;
+  const build = (run: number, status: string) => {
+    const at = new Date().toISOString();
+    return { pipeline: lint, branch: "main", commit: running.git_sha, status, started_at: at, finished_at: at, source_id: `${lint}/${run}` };
+  };
+
+  // The dashboard's production line: a second pipeline failing on the running commit marks it,
+  // and its passing re-run takes the mark off, without a reload.
+  await markNoReload(page);
+  const line = page.getByTestId("production-search");
+  await expect(line).toContainText(running.version);
+  await expect(line.getByText("CI failed")).toHaveCount(0);
+  await postBuild(page, build(1, "failure"));
+  await expect(line.getByText("✗ CI failed")).toBeVisible();
+  await postBuild(page, build(2, "success"));
+  await expect(line.getByText("CI failed")).toHaveCount(0);
+  await expectSameDocument(page);
+
+  // The same in the deployment history, on the row of the running release.
+  await page.goto("/deployments?service=search&environment=production#history");
+  await expectLive(page);
+  await markNoReload(page);
+  const row = page.locator("#history").getByRole("row").filter({ hasText: running.version }).first();
+  await expect(row).toBeVisible();
+  await expect(row.getByText("CI failed")).toHaveCount(0);
+  await postBuild(page, build(3, "failure"));
+  await expect(row.getByText("✗ CI failed")).toBeVisible();
+  await postBuild(page, build(4, "success"));
+  await expect(row.getByText("CI failed")).toHaveCount(0);
+  await expectSameDocument(page);
+});
+
 test("a protected environment asks for its name before a promote", async ({ page }) => {
   await signIn(page, "/deployments");
   await expectLive(page);

@@ -30,7 +30,8 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 /// The live cockpit: refetched whenever a deployment, component, SLO, alert or audit event
-/// arrives.
+/// arrives, and whenever a build does: a build that fails on production's running commit marks
+/// that version "CI failed", and its passing re-run takes the mark off.
 #[island]
 fn DashboardActivity(role: Option<Role>) -> impl IntoView {
     provide_role(role);
@@ -40,6 +41,7 @@ fn DashboardActivity(role: Option<Role>) -> impl IntoView {
         crate::health::topics::SLOS,
         crate::health::topics::ALERTS,
         crate::model::topics::AUDIT,
+        crate::builds::TOPIC,
     ]
     .map(changes_on);
     let act = ServerAction::<ActOnAlert>::new();

@@ -424,13 +424,16 @@ fn history_href(query: &DeploymentQuery, cursor: Option<i64>) -> String {
 fn History(query: DeploymentQuery) -> impl IntoView {
     let query = Signal::stored(query);
     let changes = changes_on(topics::DEPLOYMENTS);
+    // A build can mark any page's release "CI failed", or take the mark off on a passing re-run;
+    // a deployment moves only the newest page.
+    let builds = changes_on(crate::builds::TOPIC);
     let page = resource(
         move || {
             let q = query.get();
             let version = if q.cursor.is_none() { changes.get() } else { 0 };
-            (q, version)
+            (q, version, builds.get())
         },
-        |(q, _)| list_deployments(q),
+        |(q, _, _)| list_deployments(q),
     );
     view! {
         <section class="card" id="history" aria-labelledby="history-title">
