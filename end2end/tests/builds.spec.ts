@@ -251,13 +251,31 @@ test("the pipelines sort by p50 to find the slow ones, the slowest first and the
   await page.reload();
   await expect(page.getByLabel("Red now")).toBeChecked();
   await expect(names).toHaveText([quick]);
+  // A pipeline picked from that list keeps it through its own filters and periods, and
+  // "← Builds" goes back to it, not to every pipeline.
+  const kept = `q=${tag}&red=1&sort=-p50`;
+  await page.getByRole("link", { name: quick }).click();
+  await expect(page).toHaveURL(new RegExp(`/builds/pipeline\\?name=.*&days=90&${kept}$`));
+  await expectLive(page);
+  await page.getByLabel("Status").selectOption("failure");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/status=failure/);
+  await page.getByRole("link", { name: "7 days" }).click();
+  await expect(page).toHaveURL(new RegExp(`days=7&status=failure&${kept}$`));
+  await page.getByRole("link", { name: "← Builds" }).click();
+  await expect(page).toHaveURL(`/builds?days=7&${kept}`);
+  await expect(page.getByPlaceholder("Pipeline")).toHaveValue(tag);
+  await expect(page.getByLabel("Red now")).toBeChecked();
+  await expect(names).toHaveText([quick]);
+  await page.getByRole("link", { name: "90 days" }).click();
+  await expect(page).toHaveURL(`/builds?days=90&${kept}`);
   // The page's own order and no filter: its plain address.
   await expectLive(page);
   await page.getByLabel("Red now").setChecked(false);
   await page.getByPlaceholder("Pipeline").fill("");
   await page.getByRole("columnheader", { name: "Success" }).getByRole("button").click();
   await expect(page).toHaveURL("/builds?days=90");
-  // A pipeline's page and back keep the period.
+  // A pipeline's page and back keep the period, and no list that was not chosen.
   await page.getByRole("link", { name: quick }).click();
   await expect(page).toHaveURL(/\/builds\/pipeline\?name=.*&days=90$/);
   await page.getByRole("link", { name: "← Builds" }).click();

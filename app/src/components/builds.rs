@@ -21,25 +21,63 @@ pub fn days_from_query() -> impl Fn() -> u32 + Copy {
     range_from_query("days", &RANGES, 30)
 }
 
-/// The Builds page as it is shown: the period, the search, "Red now" and the order, each only
-/// when it is not the page's own. The address keeps it, so a reload, a shared link or another
-/// period shows the same list.
-pub fn board_href(days: u32, search: &str, red_only: bool, sorting: Sorting) -> String {
-    crate::href::QueryHref::new()
-        .param("days", Some(days))
-        .param("q", Some(search))
-        .param("red", red_only.then_some(1))
-        .param("sort", sorting.param())
-        .build("/builds", "")
+/// The Builds page's choices besides the period: the search, "Red now" and the order, each
+/// kept only when it is not the page's own. Its address says them (`q`, `red=1`, `sort`), and
+/// a pipeline's page keeps them in its own under the same names, so "← Builds" goes back to
+/// the list the pipeline was picked from rather than the whole one.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BoardChoice {
+    pub search: String,
+    pub red_only: bool,
+    /// As [`Sorting::param`] says it: none for the page's own order.
+    pub sort: Option<String>,
 }
 
-/// A pipeline's page for the period `days`, its name percent-encoded: GitHub workflow names
-/// carry spaces, `&` and `#` ("Build & Deploy").
-pub fn pipeline_href(pipeline: &str, days: u32) -> String {
-    crate::href::QueryHref::new()
+impl BoardChoice {
+    pub fn new(search: &str, red_only: bool, sorting: Sorting) -> Self {
+        Self {
+            search: search.to_lowercase(),
+            red_only,
+            sort: sorting.param(),
+        }
+    }
+
+    pub fn from_query(q: &crate::href::Query) -> Self {
+        let sorting = Sorting::from_param(q.get("sort").as_deref());
+        Self::new(
+            &q.get("q").unwrap_or_default(),
+            q.get("red").is_some_and(|v| v == "1"),
+            sorting,
+        )
+    }
+
+    pub fn sorting(&self) -> Sorting {
+        Sorting::from_param(self.sort.as_deref())
+    }
+
+    /// Adds the choices to a link's parameters.
+    pub fn params(&self, href: crate::href::QueryHref) -> crate::href::QueryHref {
+        href.param("q", Some(&self.search))
+            .param("red", self.red_only.then_some(1))
+            .param("sort", self.sort.as_deref())
+    }
+}
+
+/// The Builds page as it is shown: the period and the choices. The address keeps it, so a
+/// reload, a shared link or another period shows the same list.
+pub fn board_href(days: u32, choice: &BoardChoice) -> String {
+    let href = crate::href::QueryHref::new().param("days", Some(days));
+    choice.params(href).build("/builds", "")
+}
+
+/// A pipeline's page for the period `days`, picked from the Builds page as `from` showed it;
+/// its name percent-encoded: GitHub workflow names carry spaces, `&` and `#` ("Build &
+/// Deploy").
+pub fn pipeline_href(pipeline: &str, days: u32, from: &BoardChoice) -> String {
+    let href = crate::href::QueryHref::new()
         .param("name", Some(pipeline))
-        .param("days", Some(days))
-        .build("/builds/pipeline", "")
+        .param("days", Some(days));
+    from.params(href).build("/builds/pipeline", "")
 }
 
 /// A rate as the other pages print one ("97.5%", "80%"), or "—" when there is none yet.
@@ -147,11 +185,38 @@ fn TrainNow(train: ServerAction<TrainBuildModel>) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
+    use super::{board_href, pipeline_href, BoardChoice};
+    use crate::builds::order::Sorting;
+    use crate::href::Query;
+
     #[test]
     fn a_pipeline_link_keeps_a_workflow_name_with_spaces_ampersands_and_hashes() {
         assert_eq!(
-            super::pipeline_href("acme/shop/Build & Deploy #2", 30),
+            pipeline_href("acme/shop/Build & Deploy #2", 30, &BoardChoice::default()),
             "/builds/pipeline?name=acme%2Fshop%2FBuild%20%26%20Deploy%20%232&days=30"
         );
+    }
+
+    #[test]
+    fn the_way_back_from_a_pipeline_is_the_list_it_was_picked_from() {
+        let shown = "?days=7&q=Shop%20ci&red=1&sort=-p50";
+        let choice = BoardChoice::from_query(&Query::parse(shown));
+        assert_eq!(choice.sorting(), Sorting::from_param(Some("-p50")));
+        let pipeline = pipeline_href("acme/shop/ci", 7, &choice);
+        assert_eq!(
+            pipeline,
+            "/builds/pipeline?name=acme%2Fshop%2Fci&days=7&q=shop%20ci&red=1&sort=-p50"
+        );
+        // The pipeline's page reads the same choices from its own address.
+        let on_pipeline = pipeline.trim_start_matches("/builds/pipeline");
+        let back = BoardChoice::from_query(&Query::parse(on_pipeline));
+        assert_eq!(
+            board_href(7, &back),
+            "/builds?days=7&q=shop%20ci&red=1&sort=-p50"
+        );
+        // The page's own choices say nothing, and an unknown order is the page's own.
+        let plain = BoardChoice::from_query(&Query::parse("?days=30&red=0&sort=colour"));
+        assert_eq!(plain, BoardChoice::default());
+        assert_eq!(board_href(30, &plain), "/builds?days=30");
     }
 }

@@ -7,7 +7,8 @@ use crate::builds::charts::outcome_strip;
 use crate::builds::order::{PipelineOrder, Sorting};
 use crate::builds::{thousands, BuildStatus, TOPIC};
 use crate::components::builds::{
-    board_href, days_from_query, percent, pipeline_href, span, status_badge, PredictorCard, RANGES,
+    board_href, days_from_query, percent, pipeline_href, span, status_badge, BoardChoice,
+    PredictorCard, RANGES,
 };
 use crate::components::common::*;
 use crate::components::layout::{provide_role, viewer_role};
@@ -26,12 +27,8 @@ pub fn BuildsPage() -> impl IntoView {
             <h1>"Builds"</h1>
             <p class="muted">"CI pipelines, worst first, from GitHub and GitLab webhooks or POST /api/v1/builds."</p>
         </div>
-        {move || {
-            let q = query.read();
-            view! {
-                <BuildsBoard days=days() search=q.get("q").unwrap_or_default() red=q.get("red").is_some_and(|v| v == "1")
-                    sort=q.get("sort") role=viewer_role()/>
-            }
+        {move || view! {
+            <BuildsBoard days=days() choice=BoardChoice::from_query(&query.read()) role=viewer_role()/>
         }}
     }
 }
@@ -54,16 +51,9 @@ fn breakable(name: &str) -> impl IntoView {
         .collect_view()
 }
 
-/// The pipelines of the last `days`, as the address asked for them: `search` (`q=`), `red`
-/// (`red=1`) and `sort` (see [`Sorting::param`]).
+/// The pipelines of the last `days`, searched, filtered and sorted as the address asked.
 #[island]
-fn BuildsBoard(
-    days: u32,
-    search: String,
-    red: bool,
-    sort: Option<String>,
-    role: Option<Role>,
-) -> impl IntoView {
+fn BuildsBoard(days: u32, choice: BoardChoice, role: Option<Role>) -> impl IntoView {
     provide_role(role);
     let changes = changes_on(TOPIC);
     let train = ServerAction::<TrainBuildModel>::new();
@@ -71,10 +61,15 @@ fn BuildsBoard(
         move || (changes.get(), train.version().get()),
         move |_| load_builds_overview(days),
     );
-    let search = RwSignal::new(search.to_lowercase());
-    let red_only = RwSignal::new(red);
-    let sorting = RwSignal::new(Sorting::from_param(sort.as_deref()));
-    let shown_for = move |days: u32| board_href(days, &search.get(), red_only.get(), sorting.get());
+    let sorting = RwSignal::new(choice.sorting());
+    let search = RwSignal::new(choice.search);
+    let red_only = RwSignal::new(choice.red_only);
+    let shown_for = move |days: u32| {
+        board_href(
+            days,
+            &BoardChoice::new(&search.get(), red_only.get(), sorting.get()),
+        )
+    };
     Effect::new(move |drawn: Option<()>| {
         let href = shown_for(days);
         // Not on hydrating: the address already says what the page shows.
@@ -165,14 +160,17 @@ fn Overview(
                         <SortHeader label="Builds" column=PipelineOrder::Busiest sorting class="col-wide"/>
                     </tr></thead>
                     <tbody>
-                        {move || rows().into_iter().map(|p| {
+                        {move || {
+                            // Each pipeline's page remembers this list, for its way back.
+                            let from = BoardChoice::new(&search.get(), red_only.get(), sorting.get());
+                            rows().into_iter().map(|p| {
                             let s = p.stats;
                             let strip = outcome_strip(&p.recent);
                             let fails = p.recent.iter().filter(|r| **r == BuildStatus::Failure).count();
                             let label = format!("{} of the latest {} failed", fails, p.recent.len());
                             view! {
                                 <tr>
-                                    <th scope="row" class="pipeline-name"><a class="clamp" href=pipeline_href(&s.pipeline, days) title=s.pipeline.clone()>{breakable(&s.pipeline)}</a></th>
+                                    <th scope="row" class="pipeline-name"><a class="clamp" href=pipeline_href(&s.pipeline, days, &from) title=s.pipeline.clone()>{breakable(&s.pipeline)}</a></th>
                                     <td>{s.last_status.map(status_badge)}
                                         {p.red.map(|r| view! {
                                             <div class="muted small" data-testid="red-shipping">{format!("{} red", r.branch)}
@@ -189,7 +187,8 @@ fn Overview(
                                     <td class="col-wide">{thousands(s.builds as i64)}</td>
                                 </tr>
                             }
-                        }).collect_view()}
+                        }).collect_view()
+                        }}
                     </tbody>
                 </table>
             </div>

@@ -5,11 +5,10 @@
 use crate::api::codec::resource;
 use crate::api::{load_pipeline, PipelineView, RedSaid, RunningBuild, TrainBuildModel};
 use crate::builds::charts::{coverage_chart, duration_chart};
-use crate::builds::order::Sorting;
 use crate::builds::{Build, BuildStatus, TOPIC};
 use crate::charts::{BAD, LINE, OK, WARN};
 use crate::components::builds::{
-    board_href, days_from_query, percent, span, status_badge, PredictorCard, RANGES,
+    board_href, days_from_query, percent, span, status_badge, BoardChoice, PredictorCard, RANGES,
 };
 use crate::components::chart_key::{ChartKey, Mark};
 use crate::components::common::*;
@@ -28,17 +27,19 @@ struct Filters {
     status: Option<String>,
     author: Option<String>,
     cursor: Option<i64>,
+    /// The Builds page's list this pipeline was picked from, kept for "← Builds".
+    from: BoardChoice,
 }
 
 fn href(f: &Filters, cursor: Option<i64>) -> String {
-    QueryHref::new()
+    let href = QueryHref::new()
         .param("name", Some(f.pipeline.as_str()))
         .param("days", Some(f.days))
         .param("branch", f.branch.as_deref())
         .param("status", f.status.as_deref())
         .param("author", f.author.as_deref())
-        .param("cursor", cursor)
-        .build("/builds/pipeline", "")
+        .param("cursor", cursor);
+    f.from.params(href).build("/builds/pipeline", "")
 }
 
 #[component]
@@ -55,13 +56,15 @@ pub fn PipelinePage() -> impl IntoView {
             status: get("status"),
             author: get("author"),
             cursor: get("cursor").and_then(|c| c.parse().ok()),
+            from: BoardChoice::from_query(&q),
         }
     };
     view! {
         <Title text="Pipeline"/>
         <div class="pipeline-page">
-            // Back to the board for the same period: a week's pipeline page led to a month's list.
-            <p><a href=move || board_href(days(), "", false, Sorting::default())>"← Builds"</a></p>
+            // Back to the list it was picked from, for the period shown here: a week's pipeline
+            // page led to a month's list, and a search for one team's pipelines to all of them.
+            <p><a href=move || board_href(days(), &BoardChoice::from_query(&query.read()))>"← Builds"</a></p>
             {move || {
                 let f = filters();
                 view! {
@@ -292,6 +295,7 @@ fn BuildList(
             <form method="get" action="/builds/pipeline" class="filters">
                 <input type="hidden" name="name" value=f.pipeline.clone()/>
                 <input type="hidden" name="days" value=f.days/>
+                {board_fields(&f.from)}
                 <label>"Branch"<input name="branch" autocomplete="off" value=f.branch.clone().unwrap_or_default() placeholder="main"/></label>
                 <label>"Status"
                     <select name="status">
@@ -375,6 +379,21 @@ fn BuildList(
             </div>
         </section>
     }
+}
+
+/// The Builds page's choices as hidden fields of the filter form, which would drop them
+/// otherwise: only those that are set, as in a link.
+fn board_fields(from: &BoardChoice) -> impl IntoView {
+    let fields = [
+        ("q", Some(from.search.clone())),
+        ("red", from.red_only.then(|| "1".to_string())),
+        ("sort", from.sort.clone()),
+    ];
+    fields
+        .into_iter()
+        .filter_map(|(name, value)| value.filter(|v| !v.is_empty()).map(|v| (name, v)))
+        .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+        .collect_view()
 }
 
 /// The build's run on its CI, when the link is a web address by the rule it was stored under
