@@ -211,7 +211,7 @@ test("what CI said of a release follows its builds as they arrive, on its page a
   expect(dismissed.status(), await dismissed.text()).toBe(200);
 });
 
-test("the dashboard's and the history's CI marks follow builds of production's running commit as they arrive", async ({ page }) => {
+test("the dashboard's, the matrix's and the history's CI marks follow builds of a running commit as they arrive", async ({ page }) => {
   await signIn(page, "/");
   const listed = await page.request.get("/api/v1/deployments?service=search&environment=production&status=succeeded&limit=1");
   const running = (await listed.json()).items[0];
@@ -234,16 +234,21 @@ test("the dashboard's and the history's CI marks follow builds of production's r
   await expect(line.getByText("CI failed")).toHaveCount(0);
   await expectSameDocument(page);
 
-  // The same in the deployment history, on the row of the running release.
+  // The same on the deployments page: the matrix's cell and the history's row of the release.
   await page.goto("/deployments?service=search&environment=production#history");
   await expectLive(page);
   await markNoReload(page);
+  const cell = page.getByTestId("cell-search-production");
   const row = page.locator("#history").getByRole("row").filter({ hasText: running.version }).first();
   await expect(row).toBeVisible();
+  await expect(cell.getByText("CI failed")).toHaveCount(0);
   await expect(row.getByText("CI failed")).toHaveCount(0);
   await postBuild(page, build(3, "failure"));
+  await expect(cell.getByText("✗ CI failed")).toBeVisible();
   await expect(row.getByText("✗ CI failed")).toBeVisible();
+  await page.screenshot({ path: "screenshots/deployments-matrix-ci-failed.png" });
   await postBuild(page, build(4, "success"));
+  await expect(cell.getByText("CI failed")).toHaveCount(0);
   await expect(row.getByText("CI failed")).toHaveCount(0);
   await expectSameDocument(page);
 });

@@ -422,18 +422,36 @@ async fn a_deployment_says_what_ci_said_of_its_commit(app: TestApp) {
     assert!(rest.json().get("ci_failed").is_none(), "{}", rest.body);
 
     // The dashboard marks production's running version when CI failed on its commit: not the
-    // green one, then the red one once it runs there.
+    // green one, then the red one once it runs there. The board's matrix marks the cell alike
+    // (staging runs 1.0.3, which names no commit).
     let production_line = || async {
         let res = app.server_fn("cockpit", &viewer, &[]).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         let line = res.json()["services"][0].clone();
         (line["version"].clone(), line["ci_failed"].clone())
     };
-    for (version, ci_failed) in [("1.0.1", false), ("1.0.0", true)] {
+    let board_marks = || async {
+        let res = app.server_fn("deploy_board", &viewer, &[]).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        res.json()["ci_failed"].clone()
+    };
+    for (version, ci_failed, marks) in [
+        ("1.0.1", false, json!([])),
+        ("1.0.0", true, json!([["api", "production"]])),
+    ] {
         let id = deploy(&app, &ci, "production", version).await;
         assert_eq!(finished(&app, &ci, id).await["status"], "succeeded");
         assert_eq!(production_line().await, (json!(version), json!(ci_failed)));
+        assert_eq!(board_marks().await, marks);
     }
+    let page = app.page("/deployments", &cookie).await;
+    let cell = |env: &str| {
+        let marker = format!("data-testid=\"cell-api-{env}\"");
+        let after = page.body.split(&marker).nth(1).unwrap_or_default();
+        after.split("</td>").next().unwrap_or_default().to_string()
+    };
+    assert!(cell("production").contains("✗ CI failed"), "{}", page.body);
+    assert!(!cell("staging").contains("CI failed"), "{}", page.body);
     let page = app.page("/", &cookie).await;
     let line = page
         .body

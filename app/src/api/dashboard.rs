@@ -63,9 +63,8 @@ pub async fn load_cockpit() -> Result<Cockpit, AppError> {
     )
 }
 
-/// Marks the production lines whose running version was built from a commit CI failed on, read
-/// as the deployment history reads its page's commits (one read of the builds), so the two
-/// always agree.
+/// Marks the production lines whose running version was built from a commit CI failed on, as
+/// the deployments board marks its cells.
 #[cfg(feature = "ssr")]
 async fn mark_ci_failures(
     ports: &crate::ports::Ports,
@@ -73,23 +72,12 @@ async fn mark_ci_failures(
     production: Option<&str>,
     lines: &mut [crate::cockpit::ServiceLine],
 ) -> Result<(), AppError> {
-    use crate::builds::commit::{failed_commits, release_commits};
-    let running: Vec<&crate::deploy::StatusCell> = cells
+    let in_production = cells
         .iter()
-        .filter(|c| Some(c.environment.as_str()) == production)
-        .collect();
-    let commits = release_commits(running.iter().filter_map(|c| c.live_git_sha.as_deref()));
-    if commits.is_empty() {
-        return Ok(());
-    }
-    let builds = ports.builds.of_commits(&commits).await?;
-    let failed = failed_commits(&commits, &builds);
+        .filter(|c| Some(c.environment.as_str()) == production);
+    let failed = super::deployments::running_ci_failed(ports, in_production).await?;
     for line in lines.iter_mut() {
-        let sha = running
-            .iter()
-            .find(|c| c.service == line.service)
-            .and_then(|c| c.live_git_sha.as_deref());
-        line.ci_failed = sha.is_some_and(|sha| failed.iter().any(|f| f.eq_ignore_ascii_case(sha)));
+        line.ci_failed = failed.iter().any(|(service, _)| *service == line.service);
     }
     Ok(())
 }

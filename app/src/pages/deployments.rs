@@ -53,9 +53,11 @@ pub fn DeploymentsPage() -> impl IntoView {
 fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoView {
     provide_role(role);
     let changes = changes_on(topics::DEPLOYMENTS);
+    // A build can put the matrix's CI mark on a running version, or take it off.
+    let builds = changes_on(crate::builds::TOPIC);
     let lift = ServerAction::<LiftQuarantine>::new();
     let board = resource(
-        move || (changes.get(), lift.version().get()),
+        move || (changes.get(), builds.get(), lift.version().get()),
         |_| load_board(),
     );
     let can_operate = use_role_at_least(Role::Operator);
@@ -170,7 +172,7 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
                                     {names.into_iter().rev().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
                                 </select>
                             </label>
-                            <Matrix cells=b.cells environments=b.environments quarantines=b.quarantines dialog can_operate shown compact/>
+                            <Matrix cells=b.cells environments=b.environments quarantines=b.quarantines ci_failed=b.ci_failed dialog can_operate shown compact/>
                         }.into_any()
                     }
                 })}
@@ -198,6 +200,7 @@ fn Matrix(
     cells: Vec<StatusCell>,
     environments: Vec<Environment>,
     quarantines: Vec<Quarantine>,
+    ci_failed: Vec<(String, String)>,
     dialog: RwSignal<Option<DialogRequest>>,
     can_operate: Signal<bool>,
     shown: RwSignal<Option<String>>,
@@ -243,11 +246,14 @@ fn Matrix(
                         }
                         _ => true,
                     });
+                    let ci_failed = ci_failed
+                        .iter()
+                        .any(|(s, e)| *s == cell.service && *e == cell.environment);
                     let cell = cell.clone();
                     let on_screen = visible(cell.environment.clone());
                     view! {
                         <Show when=on_screen>
-                            <MatrixCell cell=cell.clone() next=next.clone() dialog can_operate compact/>
+                            <MatrixCell cell=cell.clone() next=next.clone() ci_failed dialog can_operate compact/>
                         </Show>
                     }
                 })
@@ -269,6 +275,8 @@ fn Matrix(
 fn MatrixCell(
     cell: StatusCell,
     next: Option<String>,
+    /// Whether CI failed on the commit of the version running here.
+    ci_failed: bool,
     dialog: RwSignal<Option<DialogRequest>>,
     can_operate: Signal<bool>,
     compact: RwSignal<bool>,
@@ -295,10 +303,13 @@ fn MatrixCell(
         };
         return view! { <td class="cell" data-testid=testid><span class="muted">{text}</span></td> }.into_any();
     };
+    // The CI mark goes beside the version that runs: the cell's own, or the one still serving.
+    let serving_other = live_version.as_ref().is_some_and(|live| *live != version);
     let live_note = live_version
         .clone()
-        .filter(|live| *live != version)
-        .map(|live| view! { <div class="cell-meta">"still serving: "<code>{live}</code></div> });
+        .filter(|_| serving_other)
+        .map(|live| view! { <div class="cell-meta">"still serving: "<code>{live}</code>{ci_failed.then(ci_failed_mark)}</div> });
+    let ci_mark = (ci_failed && !serving_other).then(ci_failed_mark);
     // A failed deployment never served: its cell offers to try it again; a rollback acts on
     // what serves, and only where something does and an earlier version succeeded to go back
     // to (a first version has none: the button would only open a refusal).
@@ -340,6 +351,7 @@ fn MatrixCell(
                 " "
                 <StatusBadge status/>
             </a>
+            {ci_mark}
             <div class="cell-meta">{deployed_at.map(|ms| view! { <TimeAgo ms/> })}{after_rollback}</div>
             {live_note}
             <Show when=move || can_operate.get() && (failed || can_roll_back || promote.with_value(Option::is_some))>
