@@ -246,7 +246,7 @@ pub fn build(
                         .filter(|s| s.service == cell.service && s.evaluation.is_some())
                         .map(Slo::remaining)
                         .min_by(f64::total_cmp),
-                    ci_failed: false,
+                    ci_failed: cell.ci_failed,
                 })
                 .collect()
         })
@@ -357,6 +357,7 @@ mod tests {
             kind: Some(DeploymentKind::Deploy),
             rollback_to: None,
             live_git_sha: None,
+            ci_failed: false,
         };
         let cells = [
             cell("payments", "staging", DeploymentStatus::Running),

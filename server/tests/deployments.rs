@@ -433,7 +433,11 @@ async fn a_deployment_says_what_ci_said_of_its_commit(app: TestApp) {
     let board_marks = || async {
         let res = app.server_fn("deploy_board", &viewer, &[]).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-        res.json()["ci_failed"].clone()
+        let cells = res.json()["cells"].as_array().cloned().unwrap_or_default();
+        let marked = cells.iter().filter(|c| c["ci_failed"] == json!(true));
+        json!(marked
+            .map(|c| json!([c["service"], c["environment"]]))
+            .collect::<Vec<_>>())
     };
     for (version, ci_failed, marks) in [
         ("1.0.1", false, json!([])),
@@ -452,6 +456,10 @@ async fn a_deployment_says_what_ci_said_of_its_commit(app: TestApp) {
     };
     assert!(cell("production").contains("✗ CI failed"), "{}", page.body);
     assert!(!cell("staging").contains("CI failed"), "{}", page.body);
+    // The REST API's status says nothing of it.
+    let status = app.get("/api/v1/status", &viewer).await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.body);
+    assert!(!status.body.contains("ci_failed"), "{}", status.body);
     let page = app.page("/", &cookie).await;
     let line = page
         .body

@@ -44,9 +44,13 @@ pub async fn load_cockpit() -> Result<Cockpit, AppError> {
                         ..Default::default()
                     })
                     .await?;
-                let cells = ports.deployments.status().await?;
+                let mut cells = ports.deployments.status().await?;
                 let production = environments.last().map(|e| e.name.as_str());
-                let mut cockpit = crate::cockpit::build(
+                // Production's running versions built from a commit CI failed on.
+                let in_production =
+                    (cells.iter_mut()).filter(|c| Some(c.environment.as_str()) == production);
+                super::deployments::mark_ci_failed(&ports, in_production).await?;
+                let cockpit = crate::cockpit::build(
                     &ports.components.list().await?,
                     &alerts,
                     &ports.slos.list().await?,
@@ -54,30 +58,10 @@ pub async fn load_cockpit() -> Result<Cockpit, AppError> {
                     production,
                     audit.entries,
                 );
-                mark_ci_failures(&ports, &cells, production, &mut cockpit.services).await?;
                 Ok(cockpit)
             })
             .await
         }
         .await,
     )
-}
-
-/// Marks the production lines whose running version was built from a commit CI failed on, as
-/// the deployments board marks its cells.
-#[cfg(feature = "ssr")]
-async fn mark_ci_failures(
-    ports: &crate::ports::Ports,
-    cells: &[crate::deploy::StatusCell],
-    production: Option<&str>,
-    lines: &mut [crate::cockpit::ServiceLine],
-) -> Result<(), AppError> {
-    let in_production = cells
-        .iter()
-        .filter(|c| Some(c.environment.as_str()) == production);
-    let failed = super::deployments::running_ci_failed(ports, in_production).await?;
-    for line in lines.iter_mut() {
-        line.ci_failed = failed.iter().any(|(service, _)| *service == line.service);
-    }
-    Ok(())
 }

@@ -24,9 +24,6 @@ pub struct DeployBoard {
     pub environments: Vec<Environment>,
     pub cells: Vec<StatusCell>,
     pub quarantines: Vec<Quarantine>,
-    /// The cells (service, environment) whose running version was built from a commit CI
-    /// failed on, for the matrix to mark.
-    pub ci_failed: Vec<(String, String)>,
 }
 
 #[server(endpoint = "deploy_board")]
@@ -36,11 +33,11 @@ pub async fn load_board() -> Result<DeployBoard, AppError> {
             require(Role::Viewer)?;
             cached("deploy_board".into(), || async {
                 let ports = ports()?;
-                let cells = ports.deployments.status().await?;
+                let mut cells = ports.deployments.status().await?;
+                mark_ci_failed(&ports, cells.iter_mut()).await?;
                 Ok(DeployBoard {
                     services: ports.catalog.list_services().await?,
                     environments: ports.catalog.list_environments().await?,
-                    ci_failed: running_ci_failed(&ports, cells.iter()).await?,
                     cells,
                     quarantines: ports.deployments.quarantines().await?,
                 })
@@ -51,24 +48,25 @@ pub async fn load_board() -> Result<DeployBoard, AppError> {
     )
 }
 
-/// Of `cells`, those (service, environment) whose running version was built from a commit CI
-/// failed on: one read of the builds, as the history reads its page's, so the board, the
+/// Marks the `cells` whose running version was built from a commit CI failed on
+/// (`ci_failed`): one read of the builds, as the history reads its page's, so the board, the
 /// history and the dashboard always agree.
 #[cfg(feature = "ssr")]
-pub(crate) async fn running_ci_failed<'a>(
+pub(crate) async fn mark_ci_failed<'a>(
     ports: &crate::ports::Ports,
-    cells: impl Iterator<Item = &'a StatusCell> + Clone,
-) -> Result<Vec<(String, String)>, AppError> {
-    let commits = release_commits(cells.clone().filter_map(|c| c.live_git_sha.as_deref()));
+    cells: impl Iterator<Item = &'a mut StatusCell>,
+) -> Result<(), AppError> {
+    let mut cells: Vec<&mut StatusCell> = cells.filter(|c| c.live_git_sha.is_some()).collect();
+    let commits = release_commits(cells.iter().filter_map(|c| c.live_git_sha.as_deref()));
     if commits.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let failed = failed_commits(&commits, &ports.builds.of_commits(&commits).await?);
-    let went_out_failed = |sha: &str| failed.iter().any(|f| f.eq_ignore_ascii_case(sha));
-    Ok(cells
-        .filter(|c| c.live_git_sha.as_deref().is_some_and(went_out_failed))
-        .map(|c| (c.service.clone(), c.environment.clone()))
-        .collect())
+    for cell in cells.iter_mut() {
+        let sha = cell.live_git_sha.as_deref().unwrap_or_default();
+        cell.ci_failed = failed.iter().any(|f| f.eq_ignore_ascii_case(sha));
+    }
+    Ok(())
 }
 
 #[server(endpoint = "deployments", input = Json)]

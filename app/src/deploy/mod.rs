@@ -258,6 +258,10 @@ pub struct StatusCell {
     /// server only: neither the API nor the pages' bundles carry it.
     #[serde(skip)]
     pub live_git_sha: Option<String>,
+    /// Whether CI failed on that commit: marked for the deployments board and the dashboard,
+    /// and left out of the REST API's status, which never marks it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ci_failed: bool,
 }
 
 /// A version that may not be deployed again to an environment until a person lifts it.

@@ -172,7 +172,7 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
                                     {names.into_iter().rev().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
                                 </select>
                             </label>
-                            <Matrix cells=b.cells environments=b.environments quarantines=b.quarantines ci_failed=b.ci_failed dialog can_operate shown compact/>
+                            <Matrix cells=b.cells environments=b.environments quarantines=b.quarantines dialog can_operate shown compact/>
                         }.into_any()
                     }
                 })}
@@ -200,7 +200,6 @@ fn Matrix(
     cells: Vec<StatusCell>,
     environments: Vec<Environment>,
     quarantines: Vec<Quarantine>,
-    ci_failed: Vec<(String, String)>,
     dialog: RwSignal<Option<DialogRequest>>,
     can_operate: Signal<bool>,
     shown: RwSignal<Option<String>>,
@@ -246,14 +245,11 @@ fn Matrix(
                         }
                         _ => true,
                     });
-                    let ci_failed = ci_failed
-                        .iter()
-                        .any(|(s, e)| *s == cell.service && *e == cell.environment);
                     let cell = cell.clone();
                     let on_screen = visible(cell.environment.clone());
                     view! {
                         <Show when=on_screen>
-                            <MatrixCell cell=cell.clone() next=next.clone() ci_failed dialog can_operate compact/>
+                            <MatrixCell cell=cell.clone() next=next.clone() dialog can_operate compact/>
                         </Show>
                     }
                 })
@@ -275,8 +271,6 @@ fn Matrix(
 fn MatrixCell(
     cell: StatusCell,
     next: Option<String>,
-    /// Whether CI failed on the commit of the version running here.
-    ci_failed: bool,
     dialog: RwSignal<Option<DialogRequest>>,
     can_operate: Signal<bool>,
     compact: RwSignal<bool>,
@@ -293,6 +287,7 @@ fn MatrixCell(
         configured,
         kind,
         rollback_to,
+        ci_failed,
         ..
     } = cell;
     let (Some(id), Some(version), Some(status)) = (deployment_id, version.clone(), status) else {

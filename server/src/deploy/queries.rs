@@ -246,6 +246,7 @@ impl Deployments {
                     kind: kind.as_deref().and_then(DeploymentKind::parse),
                     rollback_to: row.try_get("rollback_to")?,
                     live_git_sha: row.try_get("live_git_sha")?,
+                    ci_failed: false,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
