@@ -211,7 +211,7 @@ test("what CI said of a release follows its builds as they arrive, on its page a
   expect(dismissed.status(), await dismissed.text()).toBe(200);
 });
 
-test("the dashboard's, the matrix's and the history's CI marks follow builds of a running commit as they arrive", async ({ page }) => {
+test("the CI marks on the dashboard, the matrix, the history and the service's page follow builds of a running commit as they arrive", async ({ page }) => {
   await signIn(page, "/");
   const listed = await page.request.get("/api/v1/deployments?service=search&environment=production&status=succeeded&limit=1");
   const running = (await listed.json()).items[0];
@@ -250,6 +250,19 @@ test("the dashboard's, the matrix's and the history's CI marks follow builds of 
   await postBuild(page, build(4, "success"));
   await expect(cell.getByText("CI failed")).toHaveCount(0);
   await expect(row.getByText("CI failed")).toHaveCount(0);
+  await expectSameDocument(page);
+
+  // And on the service's page, where it runs.
+  await page.goto("/services/search");
+  await expectLive(page);
+  await markNoReload(page);
+  const where = page.getByRole("region", { name: "Where it runs" }).getByRole("row").filter({ hasText: "production" });
+  await expect(where).toContainText(running.version);
+  await expect(where.getByText("CI failed")).toHaveCount(0);
+  await postBuild(page, build(5, "failure"));
+  await expect(where.getByText("✗ CI failed")).toBeVisible();
+  await postBuild(page, build(6, "success"));
+  await expect(where.getByText("CI failed")).toHaveCount(0);
   await expectSameDocument(page);
 });
 

@@ -456,6 +456,20 @@ async fn a_deployment_says_what_ci_said_of_its_commit(app: TestApp) {
     };
     assert!(cell("production").contains("✗ CI failed"), "{}", page.body);
     assert!(!cell("staging").contains("CI failed"), "{}", page.body);
+    // The service's page marks it where it runs.
+    let service = app.server_fn("service", &viewer, &[("name", "api")]).await;
+    assert_eq!(service.status, StatusCode::OK, "{}", service.body);
+    let marked: Vec<_> = (service.json()["cells"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
+    .into_iter()
+    .filter(|c| c["ci_failed"] == json!(true))
+    .map(|c| c["environment"].clone())
+    .collect();
+    assert_eq!(marked, [json!("production")], "{}", service.body);
+    let page = app.page("/services/api", &cookie).await;
+    assert_eq!(page.body.matches("✗ CI failed").count(), 1, "{}", page.body);
     // The REST API's status says nothing of it.
     let status = app.get("/api/v1/status", &viewer).await;
     assert_eq!(status.status, StatusCode::OK, "{}", status.body);

@@ -27,13 +27,14 @@ pub async fn load_service(name: String) -> Result<ServiceView, AppError> {
                     .into_iter()
                     .find(|s| s.name == name)
                     .ok_or_else(|| AppError::not_found(format!("service '{name}'")))?;
-                let cells = ports
+                let mut cells: Vec<_> = ports
                     .deployments
                     .status()
                     .await?
                     .into_iter()
                     .filter(|c| c.service == name)
                     .collect();
+                super::deployments::mark_ci_failed(&ports, cells.iter_mut()).await?;
                 let slos = ports
                     .slos
                     .list()

@@ -1,6 +1,7 @@
 //! One service: where it runs in each environment, its SLOs and open alerts, and one timeline
 //! of everything that happened to it (deployments, rollbacks, quarantines, alerts, SLO burn).
-//! Live: refetched when a deployment, alert, SLO or audit event arrives.
+//! Live: refetched when a deployment, alert, SLO, audit or build event arrives (a build can mark
+//! a running version "CI failed", or take the mark off).
 
 use crate::api::codec::resource;
 use crate::api::load_service;
@@ -8,6 +9,7 @@ use crate::components::alerts::SeverityBadge;
 use crate::components::common::*;
 use crate::components::deploy::StatusBadge;
 use crate::components::health::BudgetBar;
+use crate::components::release_ci::ci_failed_mark;
 use crate::deploy::DeploymentKind;
 use crate::live::changes_on;
 use crate::service_view::{ServiceView, TimelineEntry, TimelineKind};
@@ -35,6 +37,7 @@ fn ServiceLive(name: String) -> impl IntoView {
         crate::health::topics::ALERTS,
         crate::health::topics::SLOS,
         crate::model::topics::AUDIT,
+        crate::builds::TOPIC,
     ]
     .map(changes_on);
     let view_of = resource(
@@ -82,7 +85,7 @@ fn ServiceDetail(s: ServiceView) -> impl IntoView {
                                     {cells.into_iter().map(|c| view! {
                                         <tr>
                                             <td>{c.environment.clone()}</td>
-                                            <td>{c.live_version.clone().or(c.version.clone()).map(|v| view! { <code>{v}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"nothing"</span> }.into_any())}</td>
+                                            <td>{c.live_version.clone().or(c.version.clone()).map(|v| view! { <code>{v}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"nothing"</span> }.into_any())}{c.ci_failed.then(ci_failed_mark)}</td>
                                             <td>
                                                 {c.status.map(|status| view! { <StatusBadge status/> })}
                                                 {(c.kind == Some(DeploymentKind::Rollback)).then(|| view! { <span class="badge rollback-mark">"↩ rollback"</span> })}
