@@ -1,4 +1,4 @@
-import { expect, Page, test } from "@playwright/test";
+import { expect, Locator, Page, test } from "@playwright/test";
 import { expectLive, postBuild, signIn } from "./helpers";
 
 // Runs on the --demo data: every service deploys with the simulated deployer, which fails
@@ -246,53 +246,43 @@ test("the CI marks on the dashboard, the matrix, the history and the service's p
   const running = await runningNow();
   expect(running.git_sha, "the demo's release names its commit").toMatch(/^[0-9a-f]{40}$/);
   const lint = `acme/mark-${Date.now().toString(16)}/lint`;
-  const build = (run: number, status: string) => {
+  let run = 0;
+  const send = (status: string) => {
     const at = new Date().toISOString();
-    return { pipeline: lint, branch: "main", commit: running.git_sha, status, started_at: at, finished_at: at, source_id: `${lint}/${run}` };
+    run += 1;
+    return postBuild(page, { pipeline: lint, branch: "main", commit: running.git_sha, status, started_at: at, finished_at: at, source_id: `${lint}/${run}` });
+  };
+  // On the page open now, without a reload: a second pipeline failing on the running commit
+  // marks each of `places`, and its passing re-run takes the marks off.
+  const marksFollow = async (places: Locator[], screenshot?: string) => {
+    await markNoReload(page);
+    for (const place of places) await expect(place.getByText("CI failed")).toHaveCount(0);
+    await send("failure");
+    for (const place of places) await expect(place.getByText("✗ CI failed")).toBeVisible();
+    if (screenshot) await page.screenshot({ path: `screenshots/${screenshot}.png` });
+    await send("success");
+    for (const place of places) await expect(place.getByText("CI failed")).toHaveCount(0);
+    await expectSameDocument(page);
   };
 
-  // The dashboard's production line: a second pipeline failing on the running commit marks it,
-  // and its passing re-run takes the mark off, without a reload.
-  await markNoReload(page);
+  // The dashboard's production line.
   const line = page.getByTestId("production-search");
   await expect(line).toContainText(running.version);
-  await expect(line.getByText("CI failed")).toHaveCount(0);
-  await postBuild(page, build(1, "failure"));
-  await expect(line.getByText("✗ CI failed")).toBeVisible();
-  await postBuild(page, build(2, "success"));
-  await expect(line.getByText("CI failed")).toHaveCount(0);
-  await expectSameDocument(page);
+  await marksFollow([line]);
 
-  // The same on the deployments page: the matrix's cell and the history's row of the release.
-  await page.goto("/deployments?service=search&environment=production#history");
+  // The deployments page: the matrix's cell and the history's row of the release.
+  await page.goto("/deployments?service=search&environment=production");
   await expectLive(page);
-  await markNoReload(page);
-  const cell = page.getByTestId("cell-search-production");
   const row = page.locator("#history").getByRole("row").filter({ hasText: running.version }).first();
   await expect(row).toBeVisible();
-  await expect(cell.getByText("CI failed")).toHaveCount(0);
-  await expect(row.getByText("CI failed")).toHaveCount(0);
-  await postBuild(page, build(3, "failure"));
-  await expect(cell.getByText("✗ CI failed")).toBeVisible();
-  await expect(row.getByText("✗ CI failed")).toBeVisible();
-  await page.screenshot({ path: "screenshots/deployments-matrix-ci-failed.png" });
-  await postBuild(page, build(4, "success"));
-  await expect(cell.getByText("CI failed")).toHaveCount(0);
-  await expect(row.getByText("CI failed")).toHaveCount(0);
-  await expectSameDocument(page);
+  await marksFollow([page.getByTestId("cell-search-production"), row], "deployments-matrix-ci-failed");
 
-  // And on the service's page, where it runs.
+  // The service's page, where it runs.
   await page.goto("/services/search");
   await expectLive(page);
-  await markNoReload(page);
   const where = page.getByRole("region", { name: "Where it runs" }).getByRole("row").filter({ hasText: "production" });
   await expect(where).toContainText(running.version);
-  await expect(where.getByText("CI failed")).toHaveCount(0);
-  await postBuild(page, build(5, "failure"));
-  await expect(where.getByText("✗ CI failed")).toBeVisible();
-  await postBuild(page, build(6, "success"));
-  await expect(where.getByText("CI failed")).toHaveCount(0);
-  await expectSameDocument(page);
+  await marksFollow([where]);
 });
 
 test("a protected environment asks for its name before a promote", async ({ page }) => {
