@@ -49,8 +49,8 @@ pub async fn load_board() -> Result<DeployBoard, AppError> {
 }
 
 /// Marks the `cells` whose running version was built from a commit CI failed on
-/// (`ci_failed`): one read of the builds, as the history reads its page's, so the board, the
-/// history and the dashboard always agree.
+/// (`ci_failed`): one read of the builds, as the history reads its page's, so the board, a
+/// service's page, the history and the dashboard always agree.
 #[cfg(feature = "ssr")]
 pub(crate) async fn mark_ci_failed<'a>(
     ports: &crate::ports::Ports,

@@ -254,12 +254,12 @@ pub struct StatusCell {
     /// go back to, so the matrix offers no rollback that would only be refused.
     #[serde(default)]
     pub rollback_to: Option<String>,
-    /// The commit `live_version` was built from, for the dashboard's CI mark. Read on the
-    /// server only: neither the API nor the pages' bundles carry it.
+    /// The commit `live_version` was built from, for the CI marks. Read on the server only:
+    /// neither the API nor the pages' bundles carry it.
     #[serde(skip)]
     pub live_git_sha: Option<String>,
-    /// Whether CI failed on that commit: marked for the deployments board and the dashboard,
-    /// and left out of the REST API's status, which never marks it.
+    /// Whether CI failed on that commit: marked for the deployments board, a service's page and
+    /// the dashboard, and left out of the REST API's status, which never marks it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ci_failed: bool,
 }
