@@ -287,48 +287,6 @@ async fn logs_follow_streams_until_the_deployment_ends(app: TestApp) {
     }
 }
 
-/// A deployment's page draws the first lines of its log on the server, so it reads before the
-/// browser bundle has loaded; the page's island asks for the rest after them.
-async fn a_deployments_page_draws_the_first_lines_of_its_log(app: TestApp) {
-    let admin = setup(
-        &app,
-        "i=1; while [ $i -le 300 ]; do echo line $i; i=$((i+1)); done",
-    )
-    .await;
-    let id = deploy(&app, &admin, "staging", "1.0").await;
-    assert_eq!(finished(&app, &admin, id).await["status"], "succeeded");
-    let cookie = app.sign_in("admin", common::ADMIN_PASSWORD).await;
-    let page = app.page(&format!("/deployments/{id}"), &cookie).await;
-    assert_eq!(page.status, StatusCode::OK);
-    // Flightdeck's own line first ("Deploy api 1.0 to staging…"), then the command's.
-    let drawn = |n: u32| page.body.contains(&format!(">line {n}<"));
-    assert!(drawn(1) && drawn(199), "{}", page.body);
-    assert!(!drawn(200), "200 lines at most: {}", page.body);
-    assert!(!page.body.contains("No output yet."), "{}", page.body);
-    // The rest is read after the last line drawn, as the island asks for it.
-    let rest = app
-        .server_fn(
-            "deployment_logs",
-            &admin,
-            &[("id", &id.to_string()), ("after", "200")],
-        )
-        .await;
-    assert_eq!(rest.status, StatusCode::OK, "{}", rest.body);
-    let rest = rest.json();
-    assert_eq!(rest[0]["n"], 201, "{rest}");
-    assert_eq!(rest[0]["text"], "line 200");
-    let texts: Vec<_> = rest
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|l| &l["text"])
-        .collect();
-    assert!(texts.contains(&&json!("line 300")), "{rest}");
-    // A deployment with no such id: the page says so, and draws no log.
-    let missing = app.page("/deployments/999999", &cookie).await;
-    assert!(!missing.body.contains("log-line"), "{}", missing.body);
-}
-
 /// A release names the commit it was built from; the deploy dialog and the deployment's page
 /// say what CI said of it, so a version whose build failed does not go out unnoticed.
 async fn a_deployment_says_what_ci_said_of_its_commit(app: TestApp) {
@@ -533,7 +491,6 @@ async fn a_deployment_says_what_ci_said_of_its_commit(app: TestApp) {
 }
 
 on_both_databases!(
-    a_deployments_page_draws_the_first_lines_of_its_log,
     a_deployment_says_what_ci_said_of_its_commit,
     a_deploy_runs_the_command_and_records_everything,
     a_failing_command_fails_the_deployment,

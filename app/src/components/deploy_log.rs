@@ -9,9 +9,8 @@ use crate::live::changes_on;
 use leptos::prelude::*;
 use std::time::Duration;
 
-/// The log: `first` (drawn by the server), then extended with the lines after the last one, at
-/// once and whenever the deployment's topic announces more. Follows the end unless the reader
-/// scrolled up.
+/// The log: loaded once, then extended with the lines after the last one whenever the
+/// deployment's topic announces more. Follows the end unless the reader scrolled up.
 #[component]
 pub fn LogView(
     id: i64,
@@ -19,11 +18,8 @@ pub fn LogView(
     /// Where the log is shown apart from its deployment's page: a link there and a close button.
     #[prop(optional)]
     on_close: Option<Callback<()>>,
-    /// Its first lines, read by the server for its page.
-    #[prop(optional)]
-    first: Vec<LogLine>,
 ) -> impl IntoView {
-    let lines = RwSignal::new(first);
+    let lines = RwSignal::new(Vec::<LogLine>::new());
     let changes = changes_on(topics::deployment(id));
     let chunk = resource(
         move || changes.get(),
@@ -36,12 +32,6 @@ pub fn LogView(
     let failed_tries = StoredValue::new(0u32);
     let follow = RwSignal::new(true);
     let panel = NodeRef::<leptos::html::Div>::new();
-    // Lines drawn by the server start at their end too, as lines that arrive do.
-    Effect::new(move |_| {
-        if let Some(el) = panel.get() {
-            el.set_scroll_top(el.scroll_height());
-        }
-    });
     Effect::new(move |_| match chunk.get() {
         Some(Ok(new)) => {
             error.set(None);

@@ -35,44 +35,14 @@ pub fn DeploymentPage() -> impl IntoView {
     view! {
         <Title text=title/>
         <p class="crumbs"><a href="/deployments">"← Deployments"</a></p>
-        <Suspense fallback=|| view! { <LoadingRows rows=6/> }>
-            {move || {
-                let (id, role) = (id(), viewer_role());
-                Suspend::new(async move {
-                    let first_log = first_log_lines(id).await;
-                    view! { <DeploymentLive id role first_log/> }
-                })
-            }}
-        </Suspense>
+        {move || view! { <DeploymentLive id=id() role=viewer_role()/> }}
     }
 }
 
-/// How many of a log's lines the server draws with its page. An engineer opening a deployment
-/// from a link on a tablet reads them before the bundle has loaded; the island asks for the
-/// rest, after them, once it has. A bound, so a long log does not make the page's HTML (and
-/// the island's props, which carry them again) as long.
-const FIRST_LOG_LINES: usize = 200;
-
-/// The first lines of deployment `id`'s log, read on the server for its page; none when they
-/// cannot be read (the island says why when it asks again).
-async fn first_log_lines(id: i64) -> Vec<crate::deploy::LogLine> {
-    if id <= 0 {
-        return Vec::new();
-    }
-    let mut lines = deployment_logs(id, 0).await.unwrap_or_default();
-    lines.truncate(FIRST_LOG_LINES);
-    lines
-}
-
-/// The deployment, its live log (from `first_log`, drawn by the server) and its actions.
+/// The deployment, its live log and its actions.
 #[island]
-fn DeploymentLive(
-    id: i64,
-    role: Option<Role>,
-    first_log: Vec<crate::deploy::LogLine>,
-) -> impl IntoView {
+fn DeploymentLive(id: i64, role: Option<Role>) -> impl IntoView {
     provide_role(role);
-    let first_log = StoredValue::new(first_log);
     let id = Signal::stored(id);
     let changes = changes_on(topics::DEPLOYMENTS);
     let cancel = ServerAction::<CancelDeployment>::new();
@@ -132,7 +102,7 @@ fn DeploymentLive(
             // does not draw the summary again (and close a question open in it).
             {move || deployment.get().and_then(Result::ok).and(ci.get()).map(|said| release_ci_note(said, true))}
         </Transition>
-        {move || (id.get() > 0).then(|| view! { <LogView id=id.get() title="Log".to_string() first=first_log.get_value()/> })}
+        {move || (id.get() > 0).then(|| view! { <LogView id=id.get() title="Log".to_string()/> })}
         <LazyDeployDialog open=dialog board=board_view on_accepted/>
         <ToastRegion toasts/>
     }
