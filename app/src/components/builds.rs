@@ -55,11 +55,22 @@ impl BoardChoice {
         Sorting::from_param(self.sort.as_deref())
     }
 
+    /// The choices that are set, as the address names them: for links and for a form's
+    /// hidden fields alike.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let all = [
+            ("q", Some(self.search.clone())),
+            ("red", self.red_only.then(|| "1".to_string())),
+            ("sort", self.sort.clone()),
+        ];
+        all.into_iter()
+            .filter_map(|(name, value)| value.filter(|v| !v.is_empty()).map(|v| (name, v)))
+            .collect()
+    }
+
     /// Adds the choices to a link's parameters.
     pub fn params(&self, href: crate::href::QueryHref) -> crate::href::QueryHref {
-        href.param("q", Some(&self.search))
-            .param("red", self.red_only.then_some(1))
-            .param("sort", self.sort.as_deref())
+        (self.pairs().into_iter()).fold(href, |href, (name, value)| href.param(name, Some(value)))
     }
 }
 

@@ -384,14 +384,7 @@ fn BuildList(
 /// The Builds page's choices as hidden fields of the filter form, which would drop them
 /// otherwise: only those that are set, as in a link.
 fn board_fields(from: &BoardChoice) -> impl IntoView {
-    let fields = [
-        ("q", Some(from.search.clone())),
-        ("red", from.red_only.then(|| "1".to_string())),
-        ("sort", from.sort.clone()),
-    ];
-    fields
-        .into_iter()
-        .filter_map(|(name, value)| value.filter(|v| !v.is_empty()).map(|v| (name, v)))
+    (from.pairs().into_iter())
         .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
         .collect_view()
 }
