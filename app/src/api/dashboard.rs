@@ -49,7 +49,7 @@ pub async fn load_cockpit() -> Result<Cockpit, AppError> {
                 // Production's running versions built from a commit CI failed on.
                 let in_production =
                     (cells.iter_mut()).filter(|c| Some(c.environment.as_str()) == production);
-                super::deployments::mark_ci_failed(&ports, in_production).await?;
+                super::reads::mark_ci_failed(&ports, in_production).await?;
                 let cockpit = crate::cockpit::build(
                     &ports.components.list().await?,
                     &alerts,

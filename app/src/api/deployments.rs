@@ -10,7 +10,7 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use crate::builds::commit::{failed_commits, release_commits};
+use super::reads;
 #[cfg(feature = "ssr")]
 use crate::model::Role;
 #[cfg(feature = "ssr")]
@@ -34,7 +34,7 @@ pub async fn load_board() -> Result<DeployBoard, AppError> {
             cached("deploy_board".into(), || async {
                 let ports = ports()?;
                 let mut cells = ports.deployments.status().await?;
-                mark_ci_failed(&ports, cells.iter_mut()).await?;
+                reads::mark_ci_failed(&ports, cells.iter_mut()).await?;
                 Ok(DeployBoard {
                     services: ports.catalog.list_services().await?,
                     environments: ports.catalog.list_environments().await?,
@@ -48,27 +48,6 @@ pub async fn load_board() -> Result<DeployBoard, AppError> {
     )
 }
 
-/// Marks the `cells` whose running version was built from a commit CI failed on
-/// (`ci_failed`): one read of the builds, as the history reads its page's, so the board, a
-/// service's page, the history and the dashboard always agree.
-#[cfg(feature = "ssr")]
-pub(crate) async fn mark_ci_failed<'a>(
-    ports: &crate::ports::Ports,
-    cells: impl Iterator<Item = &'a mut StatusCell>,
-) -> Result<(), AppError> {
-    let mut cells: Vec<&mut StatusCell> = cells.filter(|c| c.live_git_sha.is_some()).collect();
-    let commits = release_commits(cells.iter().filter_map(|c| c.live_git_sha.as_deref()));
-    if commits.is_empty() {
-        return Ok(());
-    }
-    let failed = failed_commits(&commits, &ports.builds.of_commits(&commits).await?);
-    for cell in cells.iter_mut() {
-        let sha = cell.live_git_sha.as_deref().unwrap_or_default();
-        cell.ci_failed = failed.iter().any(|f| f.eq_ignore_ascii_case(sha));
-    }
-    Ok(())
-}
-
 #[server(endpoint = "deployments", input = Json)]
 pub async fn list_deployments(query: DeploymentQuery) -> Result<DeploymentPage, AppError> {
     reply(
@@ -77,18 +56,7 @@ pub async fn list_deployments(query: DeploymentQuery) -> Result<DeploymentPage, 
             cached(format!("deployments:{query:?}"), || async {
                 let ports = ports()?;
                 let mut page = ports.deployments.list(&query).await?;
-                // The releases that went out with a commit CI failed on, for the history to
-                // mark: one read of the builds for the page.
-                let shas = release_commits(page.items.iter().filter_map(|d| d.git_sha.as_deref()));
-                if !shas.is_empty() {
-                    let failed = failed_commits(&shas, &ports.builds.of_commits(&shas).await?);
-                    let went_out_failed =
-                        |sha: &str| failed.iter().any(|f| f.eq_ignore_ascii_case(sha));
-                    page.ci_failed = (page.items.iter())
-                        .filter(|d| d.git_sha.as_deref().is_some_and(went_out_failed))
-                        .map(|d| d.id)
-                        .collect();
-                }
+                page.ci_failed = reads::went_out_ci_failed(&ports, &page.items).await?;
                 Ok(page)
             })
             .await

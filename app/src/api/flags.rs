@@ -71,7 +71,7 @@ pub async fn load_flag_page(key: String) -> Result<FlagPageData, AppError> {
                 let ports = ports()?;
                 Ok(FlagPageData {
                     flag: ports.flags.get(&key).await?,
-                    history: history_page(&ports, &key, None).await?,
+                    history: super::reads::flag_history_page(&ports, &key, None).await?,
                     environments: ports.catalog.list_environments().await?,
                 })
             })
@@ -91,23 +91,12 @@ pub async fn load_flag_history(key: String, before: i64) -> Result<HistoryPage, 
             cached(format!("flag-history:{key:?}:{before}"), || async {
                 let ports = ports()?;
                 ports.flags.get(&key).await?;
-                history_page(&ports, &key, Some(before)).await
+                super::reads::flag_history_page(&ports, &key, Some(before)).await
             })
             .await
         }
         .await,
     )
-}
-
-#[cfg(feature = "ssr")]
-async fn history_page(
-    ports: &crate::ports::Ports,
-    key: &str,
-    before: Option<i64>,
-) -> Result<HistoryPage, AppError> {
-    let read = FLAG_HISTORY_PAGE as i64 + 1;
-    let changes = ports.flags.history(key, before, read).await?;
-    Ok(HistoryPage::from_read(changes, FLAG_HISTORY_PAGE))
 }
 
 /// Switches the flag on or off: everywhere it has no switch of its own (`environment` empty)

@@ -157,6 +157,8 @@ mod dashboard;
 mod deployments;
 mod flags;
 mod health;
+#[cfg(feature = "ssr")]
+mod reads;
 mod routing;
 mod services;
 mod system;

@@ -34,7 +34,7 @@ pub async fn load_service(name: String) -> Result<ServiceView, AppError> {
                     .into_iter()
                     .filter(|c| c.service == name)
                     .collect();
-                super::deployments::mark_ci_failed(&ports, cells.iter_mut()).await?;
+                super::reads::mark_ci_failed(&ports, cells.iter_mut()).await?;
                 let slos = ports
                     .slos
                     .list()

@@ -163,13 +163,28 @@ pub fn commit_ci(sha: &str, builds: &[Build]) -> Option<CommitCi> {
     CommitCi::of(&its)
 }
 
+/// Release commits CI failed on (lowercase, as `release_commits` gives them).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FailedCommits(pub Vec<String>);
+
+impl FailedCommits {
+    /// Whether a release's commit `sha`, in any case, is one of them.
+    pub fn holds(&self, sha: &str) -> bool {
+        self.0.iter().any(|failed| failed.eq_ignore_ascii_case(sha))
+    }
+}
+
 /// Of the releases' commits `shas` (lowercase), those CI failed on: `builds` are every build of
 /// any of them, in any order.
-pub fn failed_commits<'a>(shas: &'a [String], builds: &[Build]) -> Vec<&'a str> {
-    shas.iter()
-        .filter(|sha| commit_ci(sha, builds).is_some_and(|ci| ci.verdict == BuildStatus::Failure))
-        .map(String::as_str)
-        .collect()
+pub fn failed_commits(shas: &[String], builds: &[Build]) -> FailedCommits {
+    FailedCommits(
+        (shas.iter())
+            .filter(|sha| {
+                commit_ci(sha, builds).is_some_and(|ci| ci.verdict == BuildStatus::Failure)
+            })
+            .cloned()
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -314,11 +329,14 @@ mod tests {
         ]
         .map(String::from)
         .into();
+        let failed = failed_commits(&shas, &builds);
         assert_eq!(
-            failed_commits(&shas, &builds),
+            failed.0,
             ["b2c3d4e5f60718293a4b5c6d7e8f901234567890", "c3d4e5f"]
         );
-        assert_eq!(failed_commits(&shas, &[]), Vec::<&str>::new());
+        assert!(failed.holds("C3D4E5F") && failed.holds("c3d4e5f"));
+        assert!(!failed.holds(SHA) && !failed.holds("b2c3d4e"));
+        assert_eq!(failed_commits(&shas, &[]), FailedCommits::default());
         let named = ["B2C3D4E5F6", "abc", "b2c3d4e5f6", "not-a-sha", "a1b2c3d"];
         assert_eq!(
             release_commits(named.into_iter()),
