@@ -86,17 +86,26 @@ test("deploy a failing version and watch it fail live; roll back a bad release f
   await expect(page.getByRole("alert")).toContainText("1 of 3 new instances failed");
 });
 
-test("a deployment's log that could not be read is asked for again until it comes", async ({ page }) => {
+test("a deployment's log that could not be read is asked for again until it comes", async ({ page, browser }) => {
   await signIn(page, "/deployments");
   const listed = await page.request.get("/api/v1/deployments?limit=50");
   expect(listed.status()).toBe(200);
   const finished = (await listed.json()).items.find((d: { status: string }) => d.status === "succeeded");
+  // Before hydration (here: never) the log is unread, not empty: it must not say "No output yet."
+  // of a deployment that has output.
+  const context = await browser.newContext({ storageState: await page.context().storageState() });
+  const unhydrated = await context.newPage();
+  await unhydrated.route("**/*.wasm", (route) => route.abort());
+  await unhydrated.goto(`/deployments/${finished.id}`);
+  await expect(unhydrated.getByTestId("log")).toHaveText("Reading the log…");
+  await context.close();
   // A finished deployment announces nothing more: without asking again its log would stay empty.
   let asked = 0;
   await page.route("**/api/deployment_logs", (route) => (asked++ < 2 ? route.abort("connectionreset") : route.continue()));
   await page.goto(`/deployments/${finished.id}`);
   const offline = page.getByRole("alert").filter({ hasText: "could not be reached" });
   await expect(offline).toBeVisible();
+  await expect(page.getByTestId("log")).toHaveText("Reading the log…");
   await expect(page.getByTestId("log").locator(".log-line").first()).toBeVisible();
   await expect(offline).toHaveCount(0);
   expect(asked).toBe(3);

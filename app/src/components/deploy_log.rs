@@ -20,6 +20,9 @@ pub fn LogView(
     on_close: Option<Callback<()>>,
 ) -> impl IntoView {
     let lines = RwSignal::new(Vec::<LogLine>::new());
+    // Until the first answer, an empty log is unread, not empty: the server's page and the
+    // browser before hydration say so instead of "No output yet." on a deployment that has some.
+    let read = RwSignal::new(false);
     let changes = changes_on(topics::deployment(id));
     let chunk = resource(
         move || changes.get(),
@@ -35,6 +38,7 @@ pub fn LogView(
     Effect::new(move |_| match chunk.get() {
         Some(Ok(new)) => {
             error.set(None);
+            read.set(true);
             failed_tries.set_value(0);
             let last = lines.with_untracked(|l| l.last().map(|l| l.n).unwrap_or(0));
             let fresh: Vec<_> = new.into_iter().filter(|l| l.n > last).collect();
@@ -78,7 +82,9 @@ pub fn LogView(
             </div>
             {move || error.get().map(|error| view! { <ErrorNote error/> })}
             <div class="log" node_ref=panel tabindex="0" aria-label="Deployment log" data-testid="log">
-                <Show when=move || !lines.with(Vec::is_empty) fallback=|| view! { <p class="muted">"No output yet."</p> }>
+                <Show when=move || !lines.with(Vec::is_empty) fallback=move || view! {
+                    <p class="muted">{move || if read.get() { "No output yet." } else { "Reading the log…" }}</p>
+                }>
                     <For each=move || lines.get() key=|l| l.n let:line>
                         <div class=format!("log-line log-{}", line.stream)>
                             <span class="log-n" aria-hidden="true">{line.n}</span>
