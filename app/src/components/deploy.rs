@@ -10,6 +10,12 @@ pub fn StatusBadge(status: DeploymentStatus) -> impl IntoView {
     view! { <span class=format!("badge status status-{}", status.as_str())>{status.label()}</span> }
 }
 
+/// A version that went out as a rollback, beside it or its status (set off by a space, so a
+/// mark that wraps starts flush).
+pub fn rollback_mark() -> impl IntoView {
+    view! { " " <span class="badge rollback-mark" title="This version went out as a rollback">"↩ rollback"</span> }
+}
+
 /// A message in the corner: what was accepted, what finished, what failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Toast {

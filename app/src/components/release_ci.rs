@@ -70,6 +70,7 @@ pub fn release_ci_note(said: Result<ReleaseCiStatus, AppError>, say_unbuilt: boo
 /// the dashboard; the deployment's page says which pipeline and why.
 pub fn ci_failed_mark() -> impl IntoView {
     view! {
+        " "
         <span class="badge ci-failed-mark" title="CI failed on the commit this version was built from">"✗ CI failed"</span>
     }
 }

@@ -182,7 +182,7 @@ fn Overview(
                                             {format!("{} flaky", s.flaky_failures)}
                                         </span>
                                     })}</td>
-                                    <td>{span(s.duration_p50_s)}</td>
+                                    <td class="duration">{span(s.duration_p50_s)}</td>
                                     <td class="col-wide"><span role="img" aria-label=label inner_html=strip></span></td>
                                     <td class="col-wide">{thousands(s.builds as i64)}</td>
                                 </tr>

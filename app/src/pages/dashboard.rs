@@ -8,7 +8,7 @@ use crate::cockpit::{AlertGroup, Cockpit, ServiceLine, Verdict};
 use crate::components::alerts::{AlertActions, SeverityBadge, SilenceForm};
 use crate::components::audit::AuditTable;
 use crate::components::common::*;
-use crate::components::deploy::StatusBadge;
+use crate::components::deploy::{rollback_mark, StatusBadge};
 use crate::components::health::HealthStatusBadge;
 use crate::components::layout::{provide_role, use_role_at_least, viewer_role};
 use crate::components::release_ci::ci_failed_mark;
@@ -272,7 +272,7 @@ fn ProductionTable(services: Vec<ServiceLine>) -> impl IntoView {
                                     Some(status) => view! { <StatusBadge status/> }.into_any(),
                                     None => view! { <span class="muted">"never"</span> }.into_any(),
                                 }}
-                                {(s.last_kind == Some(DeploymentKind::Rollback)).then(|| view! { <span class="badge rollback-mark">"↩ rollback"</span> })}
+                                {(s.last_kind == Some(DeploymentKind::Rollback)).then(rollback_mark)}
                                 " "
                                 {s.last_at.map(|ms| view! { <TimeAgo ms/> })}
                             </td>

@@ -316,8 +316,7 @@ fn MatrixCell(
         environment: environment.clone(),
     });
     let retry = StoredValue::new(DialogRequest::retry(&service, &environment, &version));
-    let after_rollback = (kind == Some(DeploymentKind::Rollback))
-        .then(|| view! { <span class="badge rollback-mark" title="This version went out as a rollback">"↩ rollback"</span> });
+    let after_rollback = (kind == Some(DeploymentKind::Rollback)).then(rollback_mark);
     // (service, from, to, version) of the promote button, when there is a live version and a next environment.
     let promote = StoredValue::new(
         live_version
@@ -527,7 +526,7 @@ fn kind_mark(kind: DeploymentKind) -> Option<impl IntoView> {
             "This version was promoted from the environment before it",
         ),
     };
-    Some(view! { <span class=class title=title>{mark}</span> })
+    Some(view! { " " <span class=class title=title>{mark}</span> })
 }
 
 #[cfg(test)]

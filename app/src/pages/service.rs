@@ -7,7 +7,7 @@ use crate::api::codec::resource;
 use crate::api::load_service;
 use crate::components::alerts::SeverityBadge;
 use crate::components::common::*;
-use crate::components::deploy::StatusBadge;
+use crate::components::deploy::{rollback_mark, StatusBadge};
 use crate::components::health::BudgetBar;
 use crate::components::release_ci::ci_failed_mark;
 use crate::deploy::DeploymentKind;
@@ -88,7 +88,7 @@ fn ServiceDetail(s: ServiceView) -> impl IntoView {
                                             <td>{c.live_version.clone().or(c.version.clone()).map(|v| view! { <code>{v}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"nothing"</span> }.into_any())}{c.ci_failed.then(ci_failed_mark)}</td>
                                             <td>
                                                 {c.status.map(|status| view! { <StatusBadge status/> })}
-                                                {(c.kind == Some(DeploymentKind::Rollback)).then(|| view! { <span class="badge rollback-mark">"↩ rollback"</span> })}
+                                                {(c.kind == Some(DeploymentKind::Rollback)).then(rollback_mark)}
                                                 " "
                                                 {c.deployment_id.map(|id| view! { <a href=format!("/deployments/{id}")>{format!("#{id}")}</a> })}
                                                 " "
