@@ -245,10 +245,15 @@ test("the CI marks on the dashboard, the matrix, the history and the service's p
     await expectSameDocument(page);
   };
 
-  // The dashboard's production line.
+  // The dashboard's production line, and the deployments tile at the top, which names it.
   const line = page.getByTestId("production-search");
   await expect(line).toContainText(running.version);
-  await marksFollow([line]);
+  const tile = page.getByTestId("verdict-strip").getByRole("link", { name: /Deployments/ });
+  await marksFollow([line, tile]);
+  await send("failure");
+  await expect(tile).toContainText("✗ CI failed: search");
+  await send("success");
+  await expect(tile.getByText("CI failed")).toHaveCount(0);
 
   // The deployments page: the matrix's cell and the history's row of the release.
   await page.goto("/deployments?service=search&environment=production");

@@ -84,7 +84,10 @@ fn CockpitView(
             .unwrap_or_default()
     });
     view! {
-        {move || c.get().map(|c| view! { <VerdictStrip v=c.verdict latest=c.latest/> })}
+        {move || c.get().map(|c| {
+            let ci_failed: Vec<String> = (c.services.iter()).filter(|s| s.ci_failed).map(|s| s.service.clone()).collect();
+            view! { <VerdictStrip v=c.verdict latest=c.latest ci_failed/> }
+        })}
         <div class="cockpit">
             <section class="card" aria-labelledby="firing-title">
                 <div class="card-head">
@@ -148,17 +151,25 @@ fn FiringGroups(groups: Memo<Vec<AlertGroup>>, act: ServerAction<ActOnAlert>) ->
 }
 
 /// The counts that say at a glance whether anything needs someone, each linking to its page.
+/// `ci_failed`: the services production runs a commit of that CI failed on, named on the
+/// deployments tile (a phone's first screen) as well as on their lines further down.
 #[component]
-fn VerdictStrip(v: Verdict, latest: Option<StatusCell>) -> impl IntoView {
+fn VerdictStrip(v: Verdict, latest: Option<StatusCell>, ci_failed: Vec<String>) -> impl IntoView {
     let ok = v.ok();
-    let tile = |label: &'static str, href: &'static str, bad: bool, text: String| {
+    let tile = |label: &'static str,
+                href: &'static str,
+                bad: bool,
+                text: String,
+                note: Option<String>| {
         view! {
             <a class=if bad { "card verdict-tile verdict-bad" } else { "card verdict-tile" } href=href>
                 <span class="stat-label">{label}</span>
                 <span class="verdict-value">{text}</span>
+                {note.map(|note| view! { <span class="verdict-note">{note}</span> })}
             </a>
         }
     };
+    let ci_note = (!ci_failed.is_empty()).then(|| format!("✗ CI failed: {}", ci_failed.join(", ")));
     view! {
         <p class=match (ok, v.watching()) {
             (false, _) => "verdict verdict-attention",
@@ -169,13 +180,13 @@ fn VerdictStrip(v: Verdict, latest: Option<StatusCell>) -> impl IntoView {
         </p>
         <div class="verdict-strip" data-testid="verdict-strip">
             {tile("Components", "/health", v.components_down > 0,
-                format!("{} down · {} degraded · {} up", v.components_down, v.components_degraded, v.components_up))}
+                format!("{} down · {} degraded · {} up", v.components_down, v.components_degraded, v.components_up), None)}
             {tile("Unacknowledged alerts", "/alerts?status=open", v.alerts_critical > 0,
-                format!("{} critical · {} warning · {} info", v.alerts_critical, v.alerts_warning, v.alerts_info))}
+                format!("{} critical · {} warning · {} info", v.alerts_critical, v.alerts_warning, v.alerts_info), None)}
             {tile("SLOs burning", "/slos", v.slos_page > 0,
-                format!("{} page · {} ticket", v.slos_page, v.slos_ticket))}
+                format!("{} page · {} ticket", v.slos_page, v.slos_ticket), None)}
             {tile("Deployments", "/deployments", v.deployments_failed > 0,
-                format!("{} failed · {} running", v.deployments_failed, v.deployments_running))}
+                format!("{} failed · {} running", v.deployments_failed, v.deployments_running), ci_note)}
         </div>
         {latest.map(|cell| {
             let id = cell.deployment_id.unwrap_or_default();
