@@ -30,7 +30,7 @@ pub(super) async fn mark_ci_failed<'a>(
     ports: &Ports,
     cells: impl Iterator<Item = &'a mut StatusCell>,
 ) -> Result<(), AppError> {
-    let mut cells: Vec<&mut StatusCell> = cells.filter(|c| c.live_git_sha.is_some()).collect();
+    let mut cells: Vec<&mut StatusCell> = cells.collect();
     let running = cells.iter().filter_map(|c| c.live_git_sha.as_deref());
     let failed = ci_failed_among(ports, running).await?;
     for cell in cells.iter_mut() {
