@@ -222,8 +222,13 @@ test("what CI said of a release follows its builds as they arrive, on its page a
 
 test("the CI marks on the dashboard, the matrix, the history and the service's page follow builds of a running commit as they arrive", async ({ page }) => {
   await signIn(page, "/");
-  const listed = await page.request.get("/api/v1/deployments?service=search&environment=production&status=succeeded&limit=1");
-  const running = (await listed.json()).items[0];
+  // The demo's release train may still be going out when the server has just started.
+  const runningNow = async () => {
+    const listed = await page.request.get("/api/v1/deployments?service=search&environment=production&status=succeeded&limit=1");
+    return (await listed.json()).items[0];
+  };
+  await expect.poll(runningNow, { timeout: 30_000 }).toBeTruthy();
+  const running = await runningNow();
   expect(running.git_sha, "the demo's release names its commit").toMatch(/^[0-9a-f]{40}$/);
   const lint = `acme/mark-${Date.now().toString(16)}/lint`;
   let run = 0;
