@@ -304,9 +304,10 @@ async fn an_import_is_all_or_nothing_and_lists_page(app: TestApp) {
 
     // An import follows what is stored as a delivery does: a build's start, then its outcome
     // alone, keeps what the start said; a late "running" leaves a finished build finished.
-    // (One import may name a source id once.)
-    let outcome_only = json!({"pipeline": "acme/shop/ci", "branch": "main", "commit": "0123abcd",
-        "started_at": "2026-11-30T14:05:00Z", "status": "failure", "source_id": "imp-30"});
+    let outcome_only = |id: &str| {
+        json!({"pipeline": "acme/shop/ci", "branch": "main", "commit": "0123abcd",
+            "started_at": "2026-11-30T14:05:00Z", "status": "failure", "source_id": id})
+    };
     let start = app
         .post_json(
             "/api/v1/builds/import",
@@ -319,12 +320,31 @@ async fn an_import_is_all_or_nothing_and_lists_page(app: TestApp) {
         .post_json(
             "/api/v1/builds/import",
             &ci,
-            json!([outcome_only, build("imp-0", "running")]),
+            json!([outcome_only("imp-30"), build("imp-0", "running")]),
         )
         .await;
     assert_eq!(
         later.json(),
         json!({"stored": 2, "created": 0, "updated": 2})
+    );
+    // So does a source id named again in one import, as a history saved from a CI's event log
+    // names a build at each step: one build, its outcome and what its start said.
+    let steps = app
+        .post_json(
+            "/api/v1/builds/import",
+            &ci,
+            json!([
+                build("imp-31", "running"),
+                outcome_only("imp-31"),
+                build("imp-31", "running")
+            ]),
+        )
+        .await;
+    assert_eq!(
+        steps.json(),
+        json!({"stored": 1, "created": 1, "updated": 0}),
+        "{}",
+        steps.body
     );
     let all = app.get("/api/v1/builds?limit=500", &ci).await.json();
     let stored = |id: &str| {
@@ -336,23 +356,26 @@ async fn an_import_is_all_or_nothing_and_lists_page(app: TestApp) {
             .unwrap()
             .clone()
     };
-    let finished = stored("imp-30");
-    assert_eq!(
-        (
-            &finished["status"],
-            &finished["author"],
-            &finished["lines_added"],
-            &finished["trigger"]
-        ),
-        (
-            &json!("failure"),
-            &json!("ann"),
-            &json!(120),
-            &json!("push")
-        )
-    );
+    for id in ["imp-30", "imp-31"] {
+        let finished = stored(id);
+        assert_eq!(
+            (
+                &finished["status"],
+                &finished["author"],
+                &finished["lines_added"],
+                &finished["trigger"]
+            ),
+            (
+                &json!("failure"),
+                &json!("ann"),
+                &json!(120),
+                &json!("push")
+            ),
+            "{id}"
+        );
+    }
     assert_eq!(stored("imp-0")["status"], "failure");
-    assert_eq!(all["items"].as_array().unwrap().len(), 31);
+    assert_eq!(all["items"].as_array().unwrap().len(), 32);
 }
 
 async fn stats_sum_up_each_pipeline(app: TestApp) {

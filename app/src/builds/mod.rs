@@ -149,6 +149,29 @@ impl Build {
     }
 }
 
+/// One build per source id, in the batch's order of first mention. A history saved from a CI's
+/// event log names a build at each step (queued, running, its outcome): a later mention is read
+/// as that build's next delivery, as `Build::follow` reads one.
+pub fn one_per_source_id(batch: Vec<Build>) -> Vec<Build> {
+    let mut first_at = std::collections::HashMap::new();
+    let mut builds: Vec<Build> = Vec::with_capacity(batch.len());
+    for mut build in batch {
+        let key = (build.source.clone(), build.source_id.clone());
+        match first_at.get(&key) {
+            Some(&i) => {
+                if build.follow(&builds[i]) {
+                    builds[i] = build;
+                }
+            }
+            None => {
+                first_at.insert(key, builds.len());
+                builds.push(build);
+            }
+        }
+    }
+    builds
+}
+
 /// What the statistics and the charts read of a build: its outcome and when, not its change.
 /// Read for a whole period (a year of a busy team is 100,000 builds), so it leaves out the
 /// messages, links and change sizes a full [`Build`] carries.
@@ -419,6 +442,37 @@ mod tests {
         assert!(
             cancelled.follow(&finished),
             "a finished build may change its outcome"
+        );
+    }
+
+    #[test]
+    fn a_batch_keeps_one_build_per_source_id_read_as_its_deliveries() {
+        let step = |id: &str, status, duration| {
+            let mut b = stats::tests::build("main", status, 0, duration);
+            b.source_id = id.into();
+            b
+        };
+        let mut started = step("7", BuildStatus::Running, 0.0);
+        started.author = Some("bob".into());
+        let mut outcome = step("7", BuildStatus::Failure, 60.0);
+        outcome.author = None;
+        let batch = vec![
+            started,
+            step("8", BuildStatus::Success, 30.0),
+            outcome,
+            step("7", BuildStatus::Running, 0.0),
+        ];
+        let kept = one_per_source_id(batch);
+        let said: Vec<_> = kept
+            .iter()
+            .map(|b| (b.source_id.as_str(), b.status, b.author.as_deref()))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                ("7", BuildStatus::Failure, Some("bob")),
+                ("8", BuildStatus::Success, Some("ann"))
+            ]
         );
     }
 

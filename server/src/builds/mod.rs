@@ -175,7 +175,8 @@ impl Builds {
         let backend = crate::db::Backend::of(&self.pool);
         let _writing = self.imports.writing();
         let mut tx = store::begin(&self.pool).await?;
-        // An import follows what is stored the way a delivery does (it names a source id once).
+        // An import follows what is stored the way a delivery does.
+        let batch = app::builds::one_per_source_id(batch);
         let known = queries::stored_by_source_id(&mut tx, backend, &batch).await?;
         let mut summary = ImportSummary {
             stored: batch.len(),

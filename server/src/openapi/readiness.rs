@@ -75,7 +75,7 @@ pub fn paths() -> Value {
                 Some(object(&["items"], json!({ "items": { "type": "array", "items": schema("Build") }, "next_cursor": { "type": ["integer", "null"] } })))),
             "post": updated_too(op("Store a build: 201, or 200 when it updated the build with the same source_id; 422 naming the field, nothing stored", "operator (or a builds:write token)", vec![], Some("NewBuild"), "201", Some(schema("Build")))),
         },
-        "/builds/import": { "post": op("Back-fill history: a JSON array of builds, or NDJSON; all or nothing; a source_id already stored updates that build as a delivery does", "operator (or a builds:write token)", vec![], Some("NewBuilds"), "201",
+        "/builds/import": { "post": op("Back-fill history: a JSON array of builds, or NDJSON; all or nothing; a source_id already stored, or named again in the import, updates that build as a delivery does", "operator (or a builds:write token)", vec![], Some("NewBuilds"), "201",
             Some(object(&["stored", "created", "updated"], json!({ "stored": s("integer"), "created": s("integer"), "updated": s("integer") })))) },
         "/builds/stats": { "get": op("Per pipeline over the last days (by started_at): builds, success rate, flaky failures (passed on a re-run of the same commit), duration p50/p95, mean time to recovery, longest red streak, coverage and its trend", "viewer",
             vec![query("pipeline", "string", ""), query("branch", "string", ""), query_with("days", int_range(1, 3650), "1 to 3650, default 30")], None, "200", Some(s("object"))) },

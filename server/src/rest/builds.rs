@@ -119,20 +119,12 @@ async fn import(
         )
         .into());
     }
-    let mut builds = Vec::with_capacity(values.len());
-    let mut seen = std::collections::HashSet::new();
-    for (at, value) in &values {
-        let build = read(value, "api", fresh_id)
-            .map_err(|e| AppError::unprocessable(format!("{at}: {e}")))?;
-        if !seen.insert((build.source.clone(), build.source_id.clone())) {
-            return Err(AppError::unprocessable(format!(
-                "{at}: source_id '{}' appears twice in this import",
-                build.source_id
-            ))
-            .into());
-        }
-        builds.push(build);
-    }
+    let builds = values
+        .iter()
+        .map(|(at, value)| {
+            read(value, "api", fresh_id).map_err(|e| AppError::unprocessable(format!("{at}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let summary = state.builds.import(builds).await?;
     Ok((StatusCode::CREATED, Json(json!(summary))))
 }
