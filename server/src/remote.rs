@@ -252,7 +252,7 @@ async fn import_listed(client: &Client, import: Import<'_>) -> Result<(), ExitCo
             import.pipe
         )));
     }
-    let (mut created, mut updated) = (0, 0);
+    let (mut stored, mut created, mut updated) = (0, 0, 0);
     for (n, chunk) in builds.chunks(IMPORT_CHUNK).enumerate() {
         let done = n * IMPORT_CHUNK;
         let answer = client
@@ -266,6 +266,7 @@ async fn import_listed(client: &Client, import: Import<'_>) -> Result<(), ExitCo
                     done + chunk.len()
                 )
             })?;
+        stored += answer["stored"].as_u64().unwrap_or(0);
         created += answer["created"].as_u64().unwrap_or(0);
         updated += answer["updated"].as_u64().unwrap_or(0);
         if builds.len() > IMPORT_CHUNK {
@@ -279,7 +280,7 @@ async fn import_listed(client: &Client, import: Import<'_>) -> Result<(), ExitCo
     }
     println!(
         "Imported {} {}: {} new builds, {} updated.",
-        count(builds.len()),
+        count(stored as usize),
         import.items,
         count(created as usize),
         count(updated as usize)

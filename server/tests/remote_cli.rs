@@ -213,10 +213,12 @@ async fn github_runs_are_back_filled_from_the_command_line() {
             "repository": {"name": "shop", "full_name": "acme/shop"}, "head_repository": {"full_name": "acme/shop"}})
     };
     // Two pages back to back, newest first, as GitHub lists them; the newest run still going.
+    // A run that started between the two requests pushed 902 down: the second page lists it
+    // again, and it is one build.
     let pages = format!(
         "{}\n{}\n",
         json!({"total_count": 3, "workflow_runs": [run(903, "in_progress", json!(null), 29), run(902, "completed", json!("failure"), 28)]}),
-        json!({"total_count": 3, "workflow_runs": [run(901, "completed", json!("success"), 27)]}),
+        json!({"total_count": 4, "workflow_runs": [run(902, "completed", json!("failure"), 28), run(901, "completed", json!("success"), 27)]}),
     );
     let import = fed(&url, &token, &["import-github-runs"], pages.as_bytes()).await;
     assert!(import.ok, "{}{}", import.stdout, import.stderr);
