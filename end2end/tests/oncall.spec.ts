@@ -357,6 +357,25 @@ test("on a phone the alert filters fold away and the first alert shows on the fi
   await expect(page.getByLabel("Status")).toBeVisible();
 });
 
+test("on a phone the deployments matrix shows production's column from the first paint", async ({ page, browser }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, "/deployments");
+  const columns = (p: Page) => p.locator(".matrix thead th:visible");
+  await expect(page.getByLabel("Environments shown")).toHaveValue("production");
+  await expect(columns(page)).toHaveText(["Service", /^production/]);
+  // Before hydration (here: never) the CSS shows the same column: every column first, then one,
+  // moved the page under the reader by a fifth of the screen.
+  const context = await browser.newContext({ storageState: await page.context().storageState(), viewport: { width: 390, height: 844 } });
+  const unhydrated = await context.newPage();
+  await unhydrated.route("**/*.wasm", (route) => route.abort());
+  await unhydrated.goto("/deployments");
+  await expect(columns(unhydrated)).toHaveText(["Service", /^production/]);
+  await context.close();
+  // Every environment stays a pick away, also on a phone.
+  await page.getByLabel("Environments shown").selectOption("");
+  await expect(columns(page)).toHaveText(["Service", /^dev/, /^staging/, /^canary/, /^production/]);
+});
+
 test("on a phone and a tablet, the lists an on-call engineer reads fit the screen", async ({ page }) => {
   const errors = pageErrors(page);
   await signIn(page, "/");

@@ -66,6 +66,9 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
     // One environment's column, or all. A phone shows the last (production) first: the whole
     // matrix does not fit, and production is what an on-call engineer looks for.
     let shown = RwSignal::new(None::<String>);
+    // Until that choice is made after hydration (the server cannot know the width), a phone's
+    // CSS shows the last column alone, so the matrix does not jump from all columns to one.
+    let settled = RwSignal::new(false);
     // On a phone a cell's actions fold into the cell ("Actions"), so a tap on the matrix
     // reads it rather than acts on it. Set after hydration: the server cannot know the width.
     let compact = RwSignal::new(false);
@@ -80,6 +83,7 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
         if narrow_window() {
             shown.set(b.environments.last().map(|e| e.name.clone()));
         }
+        settled.set(true);
         true
     });
     // Deployments started from this page: one toast each follows it from queued to its end.
@@ -172,7 +176,7 @@ fn DeploymentsBoard(history: DeploymentQuery, role: Option<Role>) -> impl IntoVi
                                     {names.into_iter().rev().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
                                 </select>
                             </label>
-                            <Matrix cells=b.cells environments=b.environments quarantines=b.quarantines dialog can_operate shown compact/>
+                            <Matrix cells=b.cells environments=b.environments quarantines=b.quarantines dialog can_operate shown settled compact/>
                         }.into_any()
                     }
                 })}
@@ -203,6 +207,7 @@ fn Matrix(
     dialog: RwSignal<Option<DialogRequest>>,
     can_operate: Signal<bool>,
     shown: RwSignal<Option<String>>,
+    settled: RwSignal<bool>,
     compact: RwSignal<bool>,
 ) -> impl IntoView {
     let columns = environments.len();
@@ -259,7 +264,7 @@ fn Matrix(
         .collect_view();
     view! {
         <div class="table-wrap">
-            <table class="table matrix">
+            <table class="table matrix" class:settled=move || settled.get()>
                 <thead><tr><th scope="col">"Service"</th>{header}</tr></thead>
                 <tbody>{rows}</tbody>
             </table>
