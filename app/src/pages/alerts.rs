@@ -83,15 +83,18 @@ fn AlertFeed(query: AlertQuery, role: Option<Role>) -> impl IntoView {
     let selected = RwSignal::new(BTreeSet::<i64>::new());
     let loaded = page;
     let can_operate = use_role_at_least(Role::Operator);
-    // On a phone the filters fold away unless in use, so the first screen shows alerts.
+    // On a phone the filters fold away unless in use, so the first screen shows alerts. Until
+    // that is done after hydration (the server cannot know the width), a phone's CSS hides
+    // them, so the feed does not jump up under a finger about to tap it.
     let filters_panel = NodeRef::<leptos::html::Details>::new();
+    let in_use = move || query.with(|q| q.status.is_some() || q.severity.is_some());
+    let filters_settled = RwSignal::new(false);
     Effect::new(move |_| {
-        let narrow = narrow_window();
-        let in_use = query.with_untracked(|q| q.status.is_some() || q.severity.is_some());
         if let Some(panel) = filters_panel.get() {
-            if narrow && !in_use {
+            if narrow_window() && !in_use() {
                 panel.set_open(false);
             }
+            filters_settled.set(true);
         }
     });
     view! {
@@ -101,7 +104,8 @@ fn AlertFeed(query: AlertQuery, role: Option<Role>) -> impl IntoView {
         </div>
         <section class="card" aria-labelledby="feed-title">
             <h2 id="feed-title" class="sr-only">"Alert feed"</h2>
-            <details class="filters-panel" open=true node_ref=filters_panel>
+            <details class="filters-panel" open=true node_ref=filters_panel
+                class:settled=move || filters_settled.get() class:in-use=in_use>
             <summary>{move || match (query.get().status, query.get().severity) {
                 (None, None) => "Filters".to_string(),
                 _ => "Filters (in use)".to_string(),
