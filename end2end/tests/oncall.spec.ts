@@ -382,6 +382,15 @@ test("on a phone the deployments matrix shows production's column from the first
   await unhydrated.goto("/deployments");
   await expect(columns(unhydrated)).toHaveText(["Service", /^production/]);
   await context.close();
+  // A desk sees a cell's actions as buttons before hydration too (a phone folds them).
+  const desk = await browser.newContext({ storageState: await page.context().storageState(), viewport: { width: 1280, height: 900 } });
+  const unhydratedDesk = await desk.newPage();
+  await unhydratedDesk.route("**/*.wasm", (route) => route.abort());
+  await unhydratedDesk.goto("/deployments");
+  const dev = unhydratedDesk.getByTestId("cell-checkout-api-dev");
+  await expect(dev.getByRole("button", { name: "Roll back" })).toBeVisible();
+  await expect(dev.getByText("Actions")).toBeHidden();
+  await desk.close();
   // Every environment stays a pick away, also on a phone.
   await page.getByLabel("Environments shown").selectOption("");
   await expect(columns(page)).toHaveText(["Service", /^dev/, /^staging/, /^canary/, /^production/]);

@@ -356,17 +356,17 @@ fn MatrixCell(
             <Show when=move || can_operate.get() && (failed || can_roll_back || promote.with_value(Option::is_some))>
                 {move || {
                     let (retry, rollback) = (retry.get_value().opener(dialog), rollback.get_value().opener(dialog));
-                    let buttons = view! {
-                        <div class="cell-actions">
-                            {failed.then(|| view! { <button class="btn btn-small" type="button" on:click=retry>"Retry…"</button> })}
-                            {can_roll_back.then(|| view! { <button class="btn btn-small btn-danger-ghost" type="button" title=rollback_title.get_value() on:click=rollback>"Roll back"</button> })}
-                            {promote_button}
-                        </div>
-                    };
-                    if compact.get() {
-                        view! { <details class="cell-more"><summary>"Actions"</summary>{buttons}</details> }.into_any()
-                    } else {
-                        buttons.into_any()
+                    // Folded only on a phone; wider, the CSS hides the summary of the open fold.
+                    // Drawn open, so a desk sees the buttons before hydration too.
+                    view! {
+                        <details class="cell-more" open=move || !compact.get()>
+                            <summary>"Actions"</summary>
+                            <div class="cell-actions">
+                                {failed.then(|| view! { <button class="btn btn-small" type="button" on:click=retry>"Retry…"</button> })}
+                                {can_roll_back.then(|| view! { <button class="btn btn-small btn-danger-ghost" type="button" title=rollback_title.get_value() on:click=rollback>"Roll back"</button> })}
+                                {promote_button}
+                            </div>
+                        </details>
                     }
                 }}
             </Show>
