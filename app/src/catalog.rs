@@ -92,6 +92,12 @@ impl NewService {
             let web = url.starts_with("https://") || url.starts_with("http://");
             if web {
                 crate::http_url::check("Repository URL", url)?;
+                // Everyone who may read services sees it, and the audit trail keeps it: a
+                // clone address with its token is refused, a token in its query dropped.
+                if crate::redact::has_user_info(url) {
+                    return Err("Repository URL must not carry a user name or token (https://user:token@host): everyone who can read services sees it. Enter the address without it.".into());
+                }
+                self.repo_url = Some(crate::redact::without_credentials(url));
             } else if !(url.starts_with("ssh://") || url.starts_with("git@")) {
                 return Err(
                     "Repository URL must start with https://, http://, ssh:// or git@.".into(),
@@ -155,6 +161,23 @@ mod tests {
             repo_url: Some("javascript:alert(1)".into()),
         };
         assert!(bad_url.normalized().unwrap_err().contains("Repository URL"));
+        let with_secret = |url: &str| NewService {
+            name: "x".into(),
+            description: None,
+            owner: None,
+            repo_url: Some(url.into()),
+        };
+        let refused = with_secret("https://ghp_t0ken@github.com/pay/checkout")
+            .normalized()
+            .unwrap_err();
+        assert!(refused.contains("must not carry"), "{refused}");
+        let kept = with_secret("https://gitlab.example/pay/checkout?private_token=abc&ref=main")
+            .normalized()
+            .unwrap();
+        assert_eq!(
+            kept.repo_url.as_deref(),
+            Some("https://gitlab.example/pay/checkout?ref=main")
+        );
         let multiline = NewService {
             name: "x".into(),
             description: Some("a\nb".into()),

@@ -23,7 +23,10 @@ fn decode_service(row: &sqlx::any::AnyRow) -> Result<Service, sqlx::Error> {
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         owner: row.try_get("owner")?,
-        repo_url: row.try_get("repo_url")?,
+        // Refused with credentials since 2026-12-07; one stored before then loses them here.
+        repo_url: row
+            .try_get::<Option<String>, _>("repo_url")?
+            .map(|u| app::redact::without_credentials(&u)),
         created_at: row.try_get("created_at")?,
     })
 }

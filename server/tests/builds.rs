@@ -583,7 +583,31 @@ async fn the_builds_of_a_commit_list_by_its_sha_whole_or_short(app: TestApp) {
     }
 }
 
+/// A CI that writes its run's link with its credentials in it (`https://user:token@…`, or a
+/// token in the query): the link is kept without them, in the answer, the list and the page.
+async fn a_builds_link_keeps_no_credentials(app: TestApp) {
+    let ci = app.new_token("ci", Role::Operator).await;
+    let mut b = build("run-secret", "failure");
+    b["url"] = json!("https://jenkins:s3cret-api-token@ci.example.com/job/shop/7/?private_token=s3cret-query-token&tab=tests");
+    let created = app.post_json("/api/v1/builds", &ci, b).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let clean = "https://ci.example.com/job/shop/7/?tab=tests";
+    assert_eq!(created.json()["url"], clean);
+    let listed = app.get("/api/v1/builds", &ci).await;
+    assert_eq!(listed.json()["items"][0]["url"], clean);
+    let cookie = app.sign_in("admin", common::ADMIN_PASSWORD).await;
+    let page = app
+        .page("/builds/pipeline?name=acme%2Fshop%2Fci&days=3650", &cookie)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    for shown in [&created.body, &listed.body, &page.body] {
+        assert!(!shown.contains("s3cret"), "a credential was shown: {shown}");
+    }
+    assert!(page.body.contains("ci.example.com/job/shop/7/"));
+}
+
 on_both_databases!(
+    a_builds_link_keeps_no_credentials,
     the_builds_of_a_commit_list_by_its_sha_whole_or_short,
     the_builds_page_says_how_ci_sends_builds,
     a_pipeline_named_with_url_syntax_opens,

@@ -87,6 +87,11 @@ async fn services_are_created_validated_and_audited(app: TestApp) {
             json!({"name": "x", "repo_url": "javascript:alert(1)"}),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
+        // A clone address with a token in it: every viewer would read the token.
+        (
+            json!({"name": "x", "repo_url": "https://ghp_t0ken@github.com/pay/checkout"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         (
             json!({"name": "x", "colour": "red"}),
             StatusCode::UNPROCESSABLE_ENTITY,

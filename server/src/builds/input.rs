@@ -194,6 +194,8 @@ pub fn read(value: &Value, source: &str, id_fallback: impl FnOnce() -> String) -
                 .into(),
         );
     }
+    // Every viewer reads a build's link: a sender's credentials in it are not kept.
+    let url = url.map(|u| app::redact::without_credentials(&u));
     Ok(Build {
         id: 0,
         source: text(o, &["source"], 40)?.unwrap_or_else(|| source.to_string()),

@@ -39,7 +39,10 @@ fn decode(r: &AnyRow) -> Result<Build, sqlx::Error> {
         tests_total: r.try_get("tests_total")?,
         tests_failed: r.try_get("tests_failed")?,
         coverage: r.try_get("coverage")?,
-        url: r.try_get("url")?,
+        // Kept links lose credentials on the way in; one stored before that, on the way out.
+        url: r
+            .try_get::<Option<String>, _>("url")?
+            .map(|u| app::redact::without_credentials(&u)),
         predicted_failure: r.try_get("predicted_failure")?,
         model_version: r.try_get("model_version")?,
     })

@@ -127,7 +127,7 @@ fn new_build() -> Value {
             "author": text(200), "message": { "type": ["string", "null"], "maxLength": 10_000 }, "files_changed": count.clone(), "lines_added": count.clone(),
             "lines_deleted": count.clone(), "duration_s": { "type": ["number", "null"], "minimum": 0, "maximum": 31_536_000 }, "tests_total": count.clone(),
             "tests_failed": count, "coverage": { "type": ["number", "null"], "minimum": 0, "maximum": 100 },
-            "url": { "type": ["string", "null"], "maxLength": 2000, "pattern": format!("^\\s*(https?://[A-Za-z0-9._~-]+{PORT}([/?#][^\\s]*)?)?\\s*$") },
+            "url": { "type": ["string", "null"], "maxLength": 2000, "description": "The run's page; kept without credentials (user-info, and query parameters named for a token, secret, password, key or signature)", "pattern": format!("^\\s*(https?://([^\\s/?#@\\u0000-\\u001f\\u007f-\\u009f]+@)?[A-Za-z0-9._~-]+{PORT}([/?#][^\\s]*)?)?\\s*$") },
             "source_id": { "type": ["string", "integer", "null"], "maxLength": 200, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
                 "description": "the sender's own id: a repeated delivery updates; without one, each delivery is a new build" },
             "repo": text(200), "workflow": text(200), "source": text(40),
