@@ -281,6 +281,7 @@ async fn shutdown_signal() {
 
 async fn serve(config: ServeConfig) -> Result<(), ExitCode> {
     init_logging(config.log_format);
+    let startup = crate::memory::StartupPurge::begin();
     let db = open_db(&config.database_url).await?;
     let store = sessions::Store::open(&db.typed).await.map_err(fail)?;
     store.spawn_cleanup();
@@ -315,6 +316,7 @@ async fn serve(config: ServeConfig) -> Result<(), ExitCode> {
         .await
         .map_err(|e| fail(format!("cannot listen on {}: {e}", config.addr)))?;
     tracing::info!(addr = %config.addr, backend = ?db.backend, "Flightdeck is serving on http://{}", config.addr);
+    drop(startup);
     let draining = shutdown.clone();
     crate::serve::serve(listener, app, config.limits, async move {
         draining.reached(Phase::Draining).await

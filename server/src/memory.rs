@@ -17,8 +17,17 @@
 //! mimalloc is built without transparent huge pages (`no_thp` in Cargo.toml): it asked the kernel
 //! for them on its arenas, which then became resident 2 MiB at a time (idle RSS 49 MB against
 //! 24 MB without).
+//!
+//! While Flightdeck starts, mimalloc gives a freed page back to the OS at once rather than a
+//! second later ([`StartupPurge`]): it does the delayed purge only when the thread that freed the
+//! page allocates again, and the threads that did the start's one large piece of work (the demo's
+//! three months of builds, the model's first training) then idle, keeping it all resident
+//! (`serve --demo`, five seconds after start: 40-44 MB idle with the delay, 32-33 MB without).
+//! Only while starting: purging at once while serving made alert ingestion at 10 alerts a request
+//! 15-25 % slower (`health_bench`, `docs/benchmarks.md`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::ffi::{c_int, c_long};
 
 /// The size from which an allocation bypasses mimalloc.
 pub const LARGE: usize = 1 << 20;
@@ -91,9 +100,58 @@ pub fn return_large_buffers_to_os() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub fn return_large_buffers_to_os() {}
 
+/// `mi_option_purge_delay` in mimalloc 3's `mi_option_e` (mimalloc.h; libmimalloc-sys builds v3
+/// unless its `v2` feature is on). The unit test checks it is the option whose default is 1000 ms.
+const MI_OPTION_PURGE_DELAY: c_int = 15;
+
+// mimalloc's own functions, linked by the mimalloc crate.
+extern "C" {
+    fn mi_option_get(option: c_int) -> c_long;
+    fn mi_option_set(option: c_int, value: c_long);
+}
+
+/// Freed pages go back to the OS at once until this is dropped, then after mimalloc's delay again
+/// (see the module's comment).
+pub struct StartupPurge {
+    delay: c_long,
+}
+
+impl StartupPurge {
+    pub fn begin() -> StartupPurge {
+        // SAFETY: reading and setting an option only change allocator tuning, at any time.
+        let delay = unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) };
+        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+        StartupPurge { delay }
+    }
+}
+
+impl Drop for StartupPurge {
+    fn drop(&mut self) {
+        // SAFETY: as in `begin`.
+        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, self.delay) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::LARGE;
+    use super::{mi_option_get, StartupPurge, LARGE, MI_OPTION_PURGE_DELAY};
+
+    #[test]
+    fn the_start_purges_at_once_and_then_as_mimalloc_would() {
+        // SAFETY: reading an option has no preconditions.
+        let delay = || unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) };
+        let before = delay();
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            assert_eq!(
+                before, 1000,
+                "not mimalloc 3's purge delay (default 1000 ms)"
+            );
+        }
+        let startup = StartupPurge::begin();
+        assert_eq!(delay(), 0);
+        drop(startup);
+        assert_eq!(delay(), before);
+    }
 
     #[test]
     fn buffers_keep_their_bytes_when_they_grow_or_shrink_across_the_large_size() {
