@@ -36,11 +36,15 @@ pub fn mask_url(url: &str) -> String {
 /// `url` without what would let whoever reads it act as its sender: the user-info part
 /// (`https://user:token@host`) and query parameters named for a credential (`?private_token=`,
 /// `X-Amz-Signature=`, `sig=`). The rest is kept, so a link to a CI run still leads to the run
-/// (its site asks who you are). An address with nothing to drop comes back as it was.
+/// (its site asks who you are). An address with nothing to drop comes back as it was, and so
+/// does one that is not http(s): `ssh://git@host/repo` names the user git, not a secret.
 pub fn without_credentials(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return url.to_string();
+    }
     let (authority, after) = split_authority(rest);
     let host = authority
         .rsplit_once('@')
@@ -175,6 +179,9 @@ mod tests {
             "https://github.com/o/r/actions/runs/1?check_suite_focus=true",
             "https://ci.example/builds?author=sam&keyword=flaky&monkey=1",
             "not a url",
+            // A clone address over ssh: its user is the protocol's, not a credential.
+            "ssh://git@git.example.com/pay/checkout.git",
+            "git@git.example.com:pay/checkout.git",
         ] {
             assert_eq!(without_credentials(kept), kept);
         }

@@ -138,6 +138,24 @@ async fn services_are_created_validated_and_audited(app: TestApp) {
         .map(|e| e["target"].as_str().unwrap())
         .collect();
     assert_eq!(targets, ["checkout-api/staging", "checkout-api"], "{trail}");
+
+    // A clone address over ssh keeps its user: `git@` is how ssh is reached, not a secret.
+    let ssh = "ssh://git@git.example.com/pay/ledger.git";
+    let res = app
+        .post_json(
+            "/api/v1/services",
+            &operator,
+            json!({"name": "ledger", "repo_url": ssh}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let listed = app.get("/api/v1/services", &operator).await.json();
+    let ledger = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "ledger");
+    assert_eq!(ledger.unwrap()["repo_url"], ssh, "{listed}");
 }
 
 async fn roles_decide_who_shapes_the_catalog(app: TestApp) {
