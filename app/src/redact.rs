@@ -5,20 +5,10 @@
 
 /// `https://user:secret@hooks.example/deploy?token=abc` → `https://•••@hooks.example/deploy?•••`.
 pub fn mask_url(url: &str) -> String {
-    let (before_fragment, fragment) = match url.split_once('#') {
-        Some((b, _)) => (b, true),
-        None => (url, false),
-    };
-    let (base, query) = match before_fragment.split_once('?') {
-        Some((b, _)) => (b, true),
-        None => (before_fragment, false),
-    };
+    let (base, query, fragment) = split_off_query(url);
     let masked = match base.split_once("://") {
         Some((scheme, rest)) => {
-            let (authority, path) = match rest.find('/') {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
+            let (authority, path) = split_authority(rest);
             let host = match authority.rsplit_once('@') {
                 Some((_, host)) => format!("•••@{host}"),
                 None => authority.to_string(),
@@ -28,7 +18,7 @@ pub fn mask_url(url: &str) -> String {
         None => base.to_string(),
     };
     match (query, fragment) {
-        (false, false) => masked,
+        (None, None) => masked,
         _ => format!("{masked}?•••"),
     }
 }
@@ -39,24 +29,17 @@ pub fn mask_url(url: &str) -> String {
 /// (its site asks who you are). An address with nothing to drop comes back as it was, and so
 /// does one that is not http(s): `ssh://git@host/repo` names the user git, not a secret.
 pub fn without_credentials(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let (base, query, fragment) = split_off_query(url);
+    let Some((scheme, rest)) = base.split_once("://") else {
         return url.to_string();
     };
     if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
         return url.to_string();
     }
-    let (authority, after) = split_authority(rest);
+    let (authority, path) = split_authority(rest);
     let host = authority
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host);
-    let (before_fragment, fragment) = match after.split_once('#') {
-        Some((b, f)) => (b, Some(f)),
-        None => (after, None),
-    };
-    let (path, query) = match before_fragment.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (before_fragment, None),
-    };
     let mut out = format!("{scheme}://{host}{path}");
     if let Some(query) = query {
         let kept: Vec<&str> = query
@@ -77,13 +60,27 @@ pub fn without_credentials(url: &str) -> String {
 
 /// Whether `url` names a user (`https://user:password@host`, `https://token@host`).
 pub fn has_user_info(url: &str) -> bool {
-    url.split_once("://")
+    let (base, _, _) = split_off_query(url);
+    base.split_once("://")
         .is_some_and(|(_, rest)| split_authority(rest).0.contains('@'))
 }
 
-/// What follows `scheme://`, cut where the authority (`user@host:port`) ends.
+/// `url` as what comes before `?`, the query and the fragment (after `#`).
+fn split_off_query(url: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    match before_fragment.split_once('?') {
+        Some((base, query)) => (base, Some(query), fragment),
+        None => (before_fragment, None, fragment),
+    }
+}
+
+/// What follows `scheme://` (with no query or fragment) as its authority (`user@host:port`) and
+/// its path.
 fn split_authority(rest: &str) -> (&str, &str) {
-    rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()))
+    rest.split_at(rest.find('/').unwrap_or(rest.len()))
 }
 
 /// Whether a query parameter's name says its value is a credential.
