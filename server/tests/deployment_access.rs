@@ -343,9 +343,69 @@ async fn protected_environments_need_their_name_typed_again(app: TestApp) {
     assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
 }
 
+/// A private registry's address may carry its token. The deployer gets the artifact whole; what
+/// people read (the API, the releases, the deployment's page and log, the audit trail) never
+/// holds the token.
+async fn an_artifacts_credentials_reach_the_deployer_and_no_reader(app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let received = dir.path().join("artifact");
+    let command = format!(
+        "printf '%s' \"$FLIGHTDECK_ARTIFACT\" > {}; echo \"pulling $FLIGHTDECK_ARTIFACT\"",
+        received.display()
+    );
+    let admin = setup(&app, &command).await;
+    let artifact = "https://deployer:s3cret@nexus.example/repo/api-1.0.tgz?token=s3cret&arch=amd64";
+    let res = app
+        .post_json(
+            "/api/v1/deployments",
+            &admin,
+            json!({"service": "api", "environment": "staging", "version": "1.0", "artifact": artifact}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+    let id = res.json()["id"].as_i64().unwrap();
+    let done = finished(&app, &admin, id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(std::fs::read_to_string(&received).unwrap(), artifact);
+
+    let shown = "https://nexus.example/repo/api-1.0.tgz?arch=amd64";
+    assert_eq!(done["artifact"], shown);
+    let log = log_text(&app, &admin, id).await;
+    assert!(log.contains(&format!("pulling {shown}")), "{log}");
+    // Pages are read signed in, as people read them.
+    let viewer_password = app.new_user("val.viewer", Role::Viewer).await;
+    let viewer = app.sign_in("val.viewer", &viewer_password).await;
+    for (what, body) in [
+        ("the log", log),
+        (
+            "the list",
+            app.get("/api/v1/deployments", &viewer).await.body,
+        ),
+        (
+            "the releases",
+            app.get("/api/v1/services/api/releases", &viewer).await.body,
+        ),
+        (
+            "the page",
+            app.page(&format!("/deployments/{id}"), &viewer).await.body,
+        ),
+        (
+            "the audit trail",
+            app.get("/api/v1/audit", &admin).await.body,
+        ),
+    ] {
+        assert!(
+            body.contains("nexus.example/repo/api-1.0.tgz"),
+            "{what}: {body}"
+        );
+        assert!(!body.contains("s3cret"), "{what} shows the token: {body}");
+    }
+}
+
 on_both_databases!(
     protected_environments_need_their_name_typed_again,
     every_role_against_every_action,
     bad_requests_are_refused_and_change_nothing,
     server_functions_check_roles,
+    an_artifacts_credentials_reach_the_deployer_and_no_reader,
 );

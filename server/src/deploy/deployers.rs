@@ -76,14 +76,15 @@ async fn run_command(command: &str, d: &Deployment, log: &LogSender) -> Result<(
         .spawn()
         .map_err(|e| format!("The command could not be started: {e}"))?;
     let _group = ProcessGroup(child.id());
+    let scrub = Scrub::of(d.artifact.as_deref());
     let stdout = child
         .stdout
         .take()
-        .map(|s| forward(s, Stream::Stdout, log.clone()));
+        .map(|s| forward(s, Stream::Stdout, log.clone(), scrub.clone()));
     let stderr = child
         .stderr
         .take()
-        .map(|s| forward(s, Stream::Stderr, log.clone()));
+        .map(|s| forward(s, Stream::Stderr, log.clone(), scrub));
     let status = child
         .wait()
         .await
@@ -114,17 +115,41 @@ async fn run_command(command: &str, d: &Deployment, log: &LogSender) -> Result<(
     })
 }
 
+/// The artifact's credentials, kept out of the log: a script that echoes `$FLIGHTDECK_ARTIFACT`
+/// would otherwise show every viewer the registry token in it.
+#[derive(Clone)]
+struct Scrub(Option<(String, String)>);
+
+impl Scrub {
+    fn of(artifact: Option<&str>) -> Scrub {
+        Scrub(artifact.and_then(|raw| {
+            let shown = app::redact::without_credentials(raw);
+            (shown != raw).then(|| (raw.to_string(), shown))
+        }))
+    }
+
+    fn line(&self, text: String) -> String {
+        match &self.0 {
+            Some((raw, shown)) if text.contains(raw.as_str()) => text.replace(raw.as_str(), shown),
+            _ => text,
+        }
+    }
+}
+
 fn forward(
     pipe: impl AsyncRead + Unpin + Send + 'static,
     stream: Stream,
     log: LogSender,
+    scrub: Scrub,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut lines = BufReader::new(pipe).split(b'\n');
         while let Ok(Some(line)) = lines.next_segment().await {
-            let text = String::from_utf8_lossy(&line)
-                .trim_end_matches('\r')
-                .to_string();
+            let text = scrub.line(
+                String::from_utf8_lossy(&line)
+                    .trim_end_matches('\r')
+                    .to_string(),
+            );
             if log.send((stream, text)).await.is_err() {
                 break;
             }
@@ -218,10 +243,10 @@ async fn call_webhook(
 /// The demo deployer: a believable rollout that takes about two seconds. Versions containing
 /// "fail" or "bad" fail their readiness checks, so a demo can show a failure and a rollback.
 async fn simulate(d: &Deployment, log: &LogSender) -> Result<(), String> {
-    let artifact = d
-        .artifact
-        .clone()
-        .unwrap_or_else(|| format!("registry.local/{}:{}", d.service, d.version));
+    let artifact = d.artifact.as_deref().map_or_else(
+        || format!("registry.local/{}:{}", d.service, d.version),
+        app::redact::without_credentials,
+    );
     let doomed = d.version.contains("fail") || d.version.contains("bad");
     let mut steps = vec![
         format!("Pulling {artifact}"),

@@ -84,7 +84,11 @@ fn decode_deployment(row: &sqlx::any::AnyRow) -> Result<Deployment, sqlx::Error>
         environment: row.try_get("environment")?,
         version: row.try_get("version")?,
         git_sha: row.try_get("git_sha")?,
-        artifact: row.try_get("artifact")?,
+        // Shown to every viewer (pages, API, live events); the deployer reads it whole
+        // ([`raw_artifact`]), since a private registry's address may carry its token.
+        artifact: row
+            .try_get::<Option<String>, _>("artifact")?
+            .map(|a| app::redact::without_credentials(&a)),
         kind: DeploymentKind::parse(&kind).ok_or_else(|| bad("kind", kind.clone()))?,
         status: DeploymentStatus::parse(&status).ok_or_else(|| bad("status", status.clone()))?,
         trigger: Trigger::parse(&trigger).ok_or_else(|| bad("trigger", trigger.clone()))?,
@@ -113,6 +117,18 @@ async fn load_in(
         .as_ref()
         .map(decode_deployment)
         .transpose()
+}
+
+/// The deployment's artifact as it was given, credentials included: for the deployer only.
+async fn raw_artifact(pool: &AnyPool, id: i64) -> Result<Option<String>, sqlx::Error> {
+    use sqlx::Row;
+    sqlx::query(
+        "SELECT r.artifact FROM deployments d JOIN releases r ON r.id = d.release_id WHERE d.id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await?
+    .try_get("artifact")
 }
 
 /// Publishes the deployment's current state on the `deployments` topic, in the caller's transaction.

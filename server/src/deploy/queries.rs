@@ -292,7 +292,9 @@ impl Deployments {
                     service: service.to_string(),
                     version: row.try_get("version")?,
                     git_sha: row.try_get("git_sha")?,
-                    artifact: row.try_get("artifact")?,
+                    artifact: row
+                        .try_get::<Option<String>, _>("artifact")?
+                        .map(|a| app::redact::without_credentials(&a)),
                     created_at: row.try_get("created_at")?,
                 })
             })

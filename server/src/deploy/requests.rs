@@ -142,7 +142,10 @@ impl Deployments {
                 reason: request.reason.as_deref(),
                 queue: request.queue,
                 rolls_back_id: None,
-                audit_detail: serde_json::json!({ "git_sha": request.git_sha, "artifact": request.artifact }),
+                audit_detail: serde_json::json!({
+                    "git_sha": request.git_sha,
+                    "artifact": request.artifact.as_deref().map(app::redact::without_credentials),
+                }),
             },
         )
         .await

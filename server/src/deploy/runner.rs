@@ -8,7 +8,7 @@ use super::{deployers, emit_updated, Deployments};
 use crate::audit::{record, NewAudit};
 use crate::jobs::{self, Claimed, JobKind};
 use crate::shutdown::Phase;
-use app::deploy::{DeploymentStatus, TargetSettings};
+use app::deploy::{Deployment, DeploymentStatus, TargetSettings};
 use sqlx::Row;
 use std::sync::Arc;
 use std::time::Duration;
@@ -206,6 +206,10 @@ impl Deployments {
                 ),
             ))
             .await;
+        let deployment = Deployment {
+            artifact: super::raw_artifact(&self.pool, id).await?,
+            ..deployment
+        };
         let outcome = {
             let run = deployers::run(self, &settings, &deployment, &log);
             tokio::pin!(run);
