@@ -12,7 +12,7 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: [["list"]],
+  reporter: [["list"], ["./failure-context.ts"]],
   use: {
     baseURL,
     screenshot: "only-on-failure",
