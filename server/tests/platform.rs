@@ -148,6 +148,7 @@ async fn unknown_api_addresses_answer_json_404(app: TestApp) {
         "/api/v1/deploymnets",
         "/api/v2/silences",
         "/ofrep/v1/evaluate",
+        "/api/list_alerts",
     ] {
         let res = app.get(path, &token).await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}");
@@ -158,7 +159,44 @@ async fn unknown_api_addresses_answer_json_404(app: TestApp) {
     }
 }
 
+/// A server function sent a body that is not its arguments (a field missing, a value it does not
+/// know) answers 400 with the error, as the REST API does: Leptos answered 500 to any failure
+/// before the function's body ran. An error inside the body keeps its own status.
+async fn server_functions_refuse_malformed_bodies_with_400(app: TestApp) {
+    let viewer = app.new_token("grafana", app::model::Role::Viewer).await;
+    for (name, auth, form) in [
+        ("sign_in", &Auth::None, vec![("username", "admin")]),
+        ("alerts", &viewer, vec![("query[status]", "sleeping")]),
+    ] {
+        let res = app.server_fn(name, auth, &form).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}: {}", res.body);
+        assert_eq!(res.json()["code"], "bad_request", "{name}");
+        assert!(
+            res.json()["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("The request was not understood"),
+            "{name}: {}",
+            res.body
+        );
+    }
+    let forbidden = app
+        .server_fn(
+            "tokens_create",
+            &viewer,
+            &[("name", "x"), ("role", "viewer")],
+        )
+        .await;
+    assert_eq!(
+        forbidden.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        forbidden.body
+    );
+}
+
 on_both_databases!(
+    server_functions_refuse_malformed_bodies_with_400,
     unknown_api_addresses_answer_json_404,
     health_reports_ok_with_checks,
     health_is_503_when_the_database_is_gone,

@@ -1,6 +1,7 @@
 //! The one axum router: health, metrics, websocket, REST, server functions and SSR pages, with the
 //! layers every request passes (outermost first): compression, tracing, metrics, security headers,
-//! cross-site refusal, session, caller resolution, page guard.
+//! cross-site refusal, session, caller resolution, page guard, page cache, and the status of a
+//! server function that failed before its body ran.
 
 use crate::auth::{caller, sessions};
 use crate::security::CspNonce;
@@ -9,7 +10,7 @@ use app::components::layout::provide_viewer;
 use app::model::Caller;
 use app::model::Me;
 use app::{shell, App};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -21,6 +22,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 mod liveness;
 mod metrics;
 pub mod page_cache;
+mod server_fn_status;
 
 /// What every server function and page render gets as context: the ports, who is signed in (the
 /// pages render for their role), and the CSP nonce of this response so Leptos marks its inline
@@ -86,10 +88,13 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
+        // An address under /api that names no server function: JSON, as under /api/v1.
+        .route("/api/{*rest}", any(crate::rest::no_endpoint))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(context, shell))
+        .layer(middleware::from_fn(server_fn_status::correct))
         .layer(middleware::from_fn_with_state(
             (state.clone(), pages),
             page_cache::serve,
