@@ -1,7 +1,7 @@
 //! The one axum router: health, metrics, websocket, REST, server functions and SSR pages, with the
 //! layers every request passes (outermost first): compression, tracing, metrics, security headers,
-//! cross-site refusal, session, caller resolution, page guard, page cache, and the status of a
-//! server function that failed before its body ran.
+//! cross-site refusal, session, caller resolution; and for pages and server functions only: page
+//! guard, page cache, and the status of a server function that failed before its body ran.
 
 use crate::auth::{caller, sessions};
 use crate::security::CspNonce;
@@ -76,20 +76,14 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
     let options = state.leptos_options.clone();
     let pkg_dir =
         std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-    Router::new()
-        .route("/api/health", get(liveness::handler))
-        .route("/api/openapi.json", get(crate::openapi::handler))
-        .route("/metrics", get(metrics::handler))
-        .route("/ws", get(crate::ws::handler).layer(store_for_sockets))
-        .nest("/api/v1", crate::rest::router())
-        .nest("/api/v2", crate::rest::v2_router())
-        .nest("/ofrep/v1", crate::ofrep::router())
+    // Pages, server functions and the site's files: only they pass the page guard, the page
+    // cache and the server functions' status. Each `from_fn` layer costs every request beneath
+    // it a clone of the service stack it wraps; OFREP and the API skip these three (flags_bench).
+    let site = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
         })
-        // An address under /api that names no server function: JSON, as under /api/v1.
-        .route("/api/{*rest}", any(crate::rest::no_endpoint))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -99,7 +93,18 @@ pub fn router(state: AppState, session_store: sessions::Store) -> Router {
             (state.clone(), pages),
             page_cache::serve,
         ))
-        .layer(middleware::from_fn(caller::page_guard))
+        .layer(middleware::from_fn(caller::page_guard));
+    Router::new()
+        .route("/api/health", get(liveness::handler))
+        .route("/api/openapi.json", get(crate::openapi::handler))
+        .route("/metrics", get(metrics::handler))
+        .route("/ws", get(crate::ws::handler).layer(store_for_sockets))
+        .nest("/api/v1", crate::rest::router())
+        .nest("/api/v2", crate::rest::v2_router())
+        .nest("/ofrep/v1", crate::ofrep::router())
+        // An address under /api that names no server function: JSON, as under /api/v1.
+        .route("/api/{*rest}", any(crate::rest::no_endpoint))
+        .merge(site)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             caller::resolve,
