@@ -132,6 +132,11 @@ test("an operator silences a firing alert from its page", async ({ page }) => {
   await expect(page.locator(".feed-item", { hasText: `job=${job}` })).toContainText("Silenced");
   await expect(page.getByRole("heading", { name: "Silences in force" })).toBeVisible();
   await expect(page.locator("#silences-title + .timeline")).toContainText("e2e: search reindex in progress");
+  // "Silenced until … (in 59 min 58 s)" and who acted (a token named for its sender) fit a phone.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow, "a silenced alert widens the phone layout").toBeLessThanOrEqual(0);
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   // Ended early, after confirming: the alert notifies again and the feed follows without a reload.
   const silence = page.locator("#silences-title + .timeline li", { hasText: "e2e: search reindex in progress" });
