@@ -31,15 +31,16 @@ impl Maintenance {
         self.active_at(now) && reaches(self.environments.as_deref(), environment)
     }
 
-    /// What the banner says: the message, where, and until when (`until_text` is the time in
-    /// words, formatted by the caller).
-    pub fn banner(&self, until_text: Option<String>) -> String {
+    /// What the banner says: where, until when (in UTC, the same for every viewer), and the
+    /// message.
+    pub fn banner(&self) -> String {
         let place = match &self.environments {
             None => "all environments".to_string(),
             Some(list) => list.join(", "),
         };
-        let until = until_text
-            .map(|t| format!(" until {t}"))
+        let until = self
+            .until
+            .map(|until| format!(" until {}", crate::time_fmt::iso_utc(until)))
             .unwrap_or_default();
         format!("Maintenance in {place}{until}: {}", self.message)
     }
@@ -184,9 +185,15 @@ mod tests {
             "{why}"
         );
         assert_eq!(m.refusal("staging", 0), None);
+        assert_eq!(m.banner(), "Maintenance in production: database upgrade");
+    }
+
+    #[test]
+    fn the_banner_says_until_when_in_utc() {
+        let m = on(None, Some(1_795_298_156_000));
         assert_eq!(
-            m.banner(None),
-            "Maintenance in production: database upgrade"
+            m.banner(),
+            "Maintenance in all environments until 2026-11-21 21:55:56 UTC: database upgrade"
         );
     }
 }

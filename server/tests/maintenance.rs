@@ -92,11 +92,11 @@ async fn maintenance_refuses_deploys_and_says_so_everywhere(app: TestApp) {
     let password = app.new_user("dana", Role::Viewer).await;
     let dana = app.sign_in("dana", &password).await;
     let page = app.page("/deployments", &dana).await;
-    assert!(
-        page.body.contains("Maintenance in production until"),
-        "no banner"
+    let banner = format!(
+        "Maintenance in production until {}: Database upgrade",
+        app::time_fmt::iso_utc(in_an_hour)
     );
-    assert!(page.body.contains("Database upgrade"));
+    assert!(page.body.contains(&banner), "no banner saying {banner}");
 
     // Probe alerts there are silenced by a silence that says why.
     let silences = app.get("/api/v1/silences", &admin).await.json();

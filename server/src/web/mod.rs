@@ -38,12 +38,7 @@ fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
         ));
         let now = crate::now_ms();
         let m = maintenance.current();
-        let notice = m.active_at(now).then(|| {
-            m.banner(
-                m.until
-                    .map(|until| app::time_fmt::iso_utc(until).replace('T', " ")),
-            )
-        });
+        let notice = m.active_at(now).then(|| m.banner());
         provide_context(app::components::layout::MaintenanceNotice(notice));
         if let Some(parts) = use_context::<http::request::Parts>() {
             if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
