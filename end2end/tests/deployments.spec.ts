@@ -1,5 +1,5 @@
 import { expect, Locator, Page, test } from "@playwright/test";
-import { expectLive, postBuild, signIn } from "./helpers";
+import { expectFitsScreen, expectLive, postBuild, signIn } from "./helpers";
 
 // Runs on the --demo data: every service deploys with the simulated deployer, which fails
 // versions containing "bad". search 0.19.2 goes out to staging when the server starts.
@@ -317,21 +317,7 @@ for (const size of sizes) {
       await expect(show).toHaveValue("");
     }
     await expect(page.getByTestId("cell-checkout-api-dev")).toContainText("Succeeded", { timeout: 20_000 });
-    // Wide tables scroll inside their own box; nothing else may push the page sideways.
-    const offenders = await page.evaluate(() => {
-      const out: string[] = [];
-      document.querySelectorAll("body *").forEach((el) => {
-        const r = el.getBoundingClientRect();
-        let scrolls = false;
-        for (let p = el.parentElement; p; p = p.parentElement) if (getComputedStyle(p).overflowX !== "visible") scrolls = true;
-        // An absolutely positioned element escapes a scroll box that is not its containing block.
-        const escapes = ["absolute", "fixed"].includes(getComputedStyle(el).position);
-        if (r.right > window.innerWidth + 1 && (!scrolls || escapes)) out.push(`${el.tagName}.${el.className}`);
-      });
-      return out;
-    });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow, offenders.join(", ")).toBeLessThanOrEqual(0);
+    await expectFitsScreen(page, `the deployments board on a ${size.name}`);
     await page.screenshot({ path: `screenshots/deployments-${size.name}.png`, fullPage: true });
   });
 }

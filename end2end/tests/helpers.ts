@@ -36,3 +36,22 @@ export async function postBuild(page: Page, build: Record<string, unknown>, expe
   const posted = await page.request.post("/api/v1/builds", { headers: { origin }, data });
   expect(posted.status(), await posted.text()).toBe(expected);
 }
+
+/** Fails when anything pushes the page wider than the screen. Wide tables scroll inside their
+ * own box and are allowed; the message names the elements that stick out. */
+export async function expectFitsScreen(page: Page, what: string) {
+  const offenders = await page.evaluate(() => {
+    const out: string[] = [];
+    document.querySelectorAll("body *").forEach((el) => {
+      const r = el.getBoundingClientRect();
+      let scrolls = false;
+      for (let p = el.parentElement; p; p = p.parentElement) if (getComputedStyle(p).overflowX !== "visible") scrolls = true;
+      // An absolutely positioned element escapes a scroll box that is not its containing block.
+      const escapes = ["absolute", "fixed"].includes(getComputedStyle(el).position);
+      if (r.right > window.innerWidth + 1 && (!scrolls || escapes)) out.push(`${el.tagName}.${el.className}`);
+    });
+    return out;
+  });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow, `${what} is wider than the screen: ${offenders.join(", ")}`).toBeLessThanOrEqual(0);
+}

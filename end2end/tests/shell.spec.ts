@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { expectLive, signIn } from "./helpers";
+import { expectFitsScreen, expectLive, signIn } from "./helpers";
 
 const sizes = [
   { name: "phone", width: 390, height: 844 },
@@ -54,4 +54,37 @@ test("the theme toggle switches to light and is remembered", async ({ page }) =>
   await page.reload();
   await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
   await page.screenshot({ path: "screenshots/dashboard-light.png" });
+});
+
+// What teams really type: a description that is one long URL, a silence on a long service name.
+// Each once made its page wider than a phone (a grid or a paragraph sized to the longest word).
+test("long names, links and matchers wrap on a phone instead of widening the page", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page);
+  const origin = new URL(page.url()).origin;
+  const name = `reconciliation-worker-eu-central-${Date.now()}`;
+  const runbook = "https://runbooks.internal.example.com/payments/reconciliation-worker/lag-critical-and-drift-recovery-procedure";
+  const service = await page.request.post("/api/v1/services", {
+    headers: { origin },
+    data: { name, description: `Runbook: ${runbook}`, owner: "team-platform-infrastructure-reliability" },
+  });
+  expect(service.status(), await service.text()).toBe(201);
+  const silence = await page.request.post("/api/v1/silences", {
+    headers: { origin },
+    data: {
+      matchers: [{ name: "alertname", value: "PaymentsReconciliationLagCritical" }, { name: "service", value: name }],
+      ends_at: Date.now() + 3_600_000,
+      comment: `Known during the drift recovery, see ${runbook}`,
+    },
+  });
+  expect(silence.status(), await silence.text()).toBe(201);
+
+  await page.goto(`/services/${name}`);
+  await expect(page.getByText(runbook).first()).toBeVisible();
+  await expectFitsScreen(page, "a service whose description is a long link");
+  await page.goto("/alerts");
+  await expectLive(page);
+  await expect(page.getByText(name).first()).toBeVisible();
+  await expectFitsScreen(page, "the alert feed with a silence on a long name");
+  await page.screenshot({ path: "screenshots/alerts-phone-long-silence.png", fullPage: true });
 });
