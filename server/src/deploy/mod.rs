@@ -71,6 +71,16 @@ const SELECT_DEPLOYMENT: &str =
     FROM deployments d JOIN services s ON s.id = d.service_id \
     JOIN environments e ON e.id = d.environment_id JOIN releases r ON r.id = d.release_id";
 
+/// A row's `artifact` as every viewer sees it (pages, API, live events, releases): without the
+/// credentials a private registry's address may carry. The deployer alone reads it whole
+/// ([`raw_artifact`]).
+fn shown_artifact(row: &sqlx::any::AnyRow) -> Result<Option<String>, sqlx::Error> {
+    use sqlx::Row;
+    Ok(row
+        .try_get::<Option<String>, _>("artifact")?
+        .map(|a| app::redact::without_credentials(&a)))
+}
+
 fn decode_deployment(row: &sqlx::any::AnyRow) -> Result<Deployment, sqlx::Error> {
     use app::deploy::{DeploymentKind, DeploymentStatus, Trigger};
     use sqlx::Row;
@@ -84,11 +94,7 @@ fn decode_deployment(row: &sqlx::any::AnyRow) -> Result<Deployment, sqlx::Error>
         environment: row.try_get("environment")?,
         version: row.try_get("version")?,
         git_sha: row.try_get("git_sha")?,
-        // Shown to every viewer (pages, API, live events); the deployer reads it whole
-        // ([`raw_artifact`]), since a private registry's address may carry its token.
-        artifact: row
-            .try_get::<Option<String>, _>("artifact")?
-            .map(|a| app::redact::without_credentials(&a)),
+        artifact: shown_artifact(row)?,
         kind: DeploymentKind::parse(&kind).ok_or_else(|| bad("kind", kind.clone()))?,
         status: DeploymentStatus::parse(&status).ok_or_else(|| bad("status", status.clone()))?,
         trigger: Trigger::parse(&trigger).ok_or_else(|| bad("trigger", trigger.clone()))?,

@@ -2,7 +2,7 @@
 //! releases, targets and quarantines.
 
 use super::rows::{decode_settings, history, quarantined_versions, resolve, ROLLBACK_WINDOW};
-use super::{decode_deployment, Deployments, SELECT_DEPLOYMENT};
+use super::{decode_deployment, shown_artifact, Deployments, SELECT_DEPLOYMENT};
 use crate::error::Context as _;
 use app::deploy::rollback;
 use app::deploy::*;
@@ -292,9 +292,7 @@ impl Deployments {
                     service: service.to_string(),
                     version: row.try_get("version")?,
                     git_sha: row.try_get("git_sha")?,
-                    artifact: row
-                        .try_get::<Option<String>, _>("artifact")?
-                        .map(|a| app::redact::without_credentials(&a)),
+                    artifact: shown_artifact(row)?,
                     created_at: row.try_get("created_at")?,
                 })
             })
