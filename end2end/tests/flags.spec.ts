@@ -65,6 +65,7 @@ test("an admin reads, previews and switches a flag", async ({ page, browser }) =
   const prodRow = page.getByRole("row", { name: /production/ });
   await expect(prodRow).toContainText("Off");
   await expect(prodRow).toContainText("Its own");
+  await expect(page.getByRole("row", { name: /staging/ })).toContainText("Flag-wide");
   const history = page.getByTestId("flag-history");
   await expect(history.locator("li").first()).toContainText("checkout errors in INC-7");
   await expect(history.locator("li").first()).toContainText(/updated \(version \d+\)/);

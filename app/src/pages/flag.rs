@@ -174,7 +174,7 @@ fn EnvironmentTable(
                                 (true, Some(r)) => describe_rollout(r),
                                 (true, None) => settings.default_variant.to_string(),
                             };
-                            let own = if flag.environments.contains_key(&env.name) { "Its own" } else { "The flag's" };
+                            let own = if flag.environments.contains_key(&env.name) { "Its own" } else { "Flag-wide" };
                             let request = ToggleRequest::new(&flag, &environments, Some(&env.name));
                             let label = if enabled { "Turn off…" } else { "Turn on…" };
                             view! {
