@@ -260,7 +260,7 @@ fn silenced_words(end: Option<i64>) -> String {
     match end {
         Some(end) => format!(
             "Silenced until {} UTC (in {})",
-            crate::time_fmt::iso_utc(end)[..16].replace('T', " "),
+            &crate::time_fmt::iso_utc(end)[..16],
             crate::time_fmt::duration(end - now_ms())
         ),
         None => "Silenced".to_string(),
