@@ -82,6 +82,18 @@ test("long names, links and matchers wrap on a phone instead of widening the pag
   await page.goto(`/services/${name}`);
   await expect(page.getByText(runbook).first()).toBeVisible();
   await expectFitsScreen(page, "a service whose description is a long link");
+  for (const listed of ["/", "/deployments"]) {
+    await page.goto(listed);
+    await expectLive(page);
+    await expect(page.getByRole("link", { name }).first()).toBeVisible();
+    await expectFitsScreen(page, `${listed} with a long service name`);
+  }
+  // Every environment shown: the board's sticky service column leaves the cells room to be
+  // scrolled beside it and tapped (it once took the name whole and covered them all).
+  await page.getByLabel("Environments shown").selectOption("");
+  const header = page.getByRole("rowheader", { name });
+  const width = await header.evaluate((th) => th.getBoundingClientRect().width);
+  expect(width, "the service column's width on a 390 px phone").toBeLessThan(390 / 2);
   await page.goto("/alerts");
   await expectLive(page);
   await expect(page.getByText(name).first()).toBeVisible();
