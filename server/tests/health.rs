@@ -422,8 +422,38 @@ async fn probe_urls_are_masked_for_everyone_but_admins(app: TestApp) {
     );
 }
 
+/// A component's page lists its checks 25 at a time: with 30 recorded, "Older →" works.
+async fn a_components_checks_page_to_older_ones(app: TestApp) {
+    let admin = deploy::setup(&app, "true").await;
+    let probe = json!({"type": "http", "url": "http://127.0.0.1:9/healthz", "interval_s": 3600});
+    let id = create_component(&app, &admin, "api-checks", probe).await;
+    let detail = app
+        .get(&format!("/api/v1/components/{id}"), &admin)
+        .await
+        .json();
+    let spec: ProbeSpec = serde_json::from_value(detail["probe"].clone()).unwrap();
+    checks(&app, id, &spec, flightdeck::now_ms(), 30, 3).await;
+    let password = app.new_user("dana", Role::Viewer).await;
+    let dana = app.sign_in("dana", &password).await;
+    let page = app.page(&format!("/health/{id}"), &dana).await.body;
+    // 30 checks, and the probe's own first one if it has run by now.
+    let total: usize = page
+        .split_once("1–25 of ")
+        .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no range in {page}"));
+    assert!(total >= 30, "{total} checks listed");
+    // The button that pages on: enabled, and nothing of the page's code spilled into it (a
+    // `>=` inside its `disabled` once ended the tag early, leaving it disabled for good).
+    let older = page.find("Older →").expect("an Older button");
+    let tag = &page[page[..older].rfind("<button").unwrap()..older];
+    assert!(!tag.contains("disabled"), "Older is disabled: {tag}");
+    assert!(tag.ends_with('>') && !tag.contains("on:click"), "{tag}");
+}
+
 on_both_databases!(
     probe_urls_are_masked_for_everyone_but_admins,
+    a_components_checks_page_to_older_ones,
     components_go_down_and_recover_with_an_alert,
     component_input_is_checked,
     slos_burn_alert_and_roll_back_inside_the_watch_window,

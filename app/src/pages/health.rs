@@ -273,7 +273,7 @@ fn CheckList(results: Vec<ProbeResult>) -> impl IntoView {
                         <span class="muted" data-testid="checks-range">{range}</span>
                         <button class="btn btn-ghost" type="button" disabled=move || page.get() == 0
                             on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"← Newer"</button>
-                        <button class="btn" type="button" disabled=move || page.get() + 1 >= pages()
+                        <button class="btn" type="button" disabled=move || { page.get() + 1 >= pages() }
                             on:click=move |_| page.update(|p| *p += 1)>"Older →"</button>
                     </nav>
                 }
