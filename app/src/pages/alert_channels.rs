@@ -39,7 +39,9 @@ pub(super) fn Channels(is_admin: Signal<bool>) -> impl IntoView {
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <EmptyState title="No channels yet">
-                            <p>"Add a Slack incoming webhook, a JSON webhook or email addresses; escalation policies notify them."</p>
+                            // A viewer reads this page too: tell them who can, not to do what they cannot.
+                            <p>{move || if is_admin.get() { "Add" } else { "An admin adds" }}
+                                " a Slack incoming webhook, a JSON webhook or email addresses here; escalation policies notify them."</p>
                         </EmptyState>
                     }.into_any(),
                     Ok(list) => view! {
