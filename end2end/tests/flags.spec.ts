@@ -35,6 +35,8 @@ test("an admin reads, previews and switches a flag", async ({ page, browser }) =
   await expect(page).toHaveURL(/\/flags\/one-page-checkout$/);
   await expectLive(page);
   await expect(page.getByText("If role is staff → on")).toBeVisible();
+  // The kill switch names its SLO as the SLO list does: most services have an "availability".
+  await expect(page.getByText("Serves off when SLO checkout-api / availability pages")).toBeVisible();
 
   // Preview: a staff member matches the first rule.
   await page.getByLabel("Targeting key (user)").fill("kim");

@@ -267,32 +267,53 @@ on_both_databases!(
     older_history_entries_read_back_with_their_key,
     only_admins_change_flags,
     a_paging_slo_throws_the_kill_switch,
+    a_kill_switch_follows_one_services_slo,
 );
+
+/// A service with a component nobody answers for and the SLO `name` on it; the SLO's id.
+async fn slo_on(app: &TestApp, admin: &Auth, service: &str, name: &str) -> i64 {
+    app.post_json("/api/v1/services", admin, json!({"name": service}))
+        .await;
+    let component = format!("{service}-probe");
+    let created = app
+        .post_json(
+            "/api/v1/components",
+            admin,
+            json!({"name": component, "service": service,
+            "probe": {"type": "tcp", "address": "127.0.0.1:9", "interval_s": 3600}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let slo = app
+        .post_json(
+            "/api/v1/slos",
+            admin,
+            json!({"service": service, "name": name,
+            "sli": "availability", "component": component, "objective": 0.999}),
+        )
+        .await;
+    assert_eq!(slo.status, StatusCode::CREATED, "{}", slo.body);
+    slo.json()["id"].as_i64().unwrap()
+}
+
+/// Two hours of failing requests on the SLO `id`, evaluated: its 1 h / 5 m page rule fires.
+async fn burn_to_page(app: &TestApp, id: i64) {
+    let now = flightdeck::now_ms();
+    let mut tx = app.state.db.pool.begin().await.unwrap();
+    for minute in 0..120 {
+        flightdeck::slos::counts::add(&mut tx, id, now - minute * 60_000, 0, 100)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    app.state.slos.evaluate_all(now).await.unwrap();
+}
 
 /// When the SLO a flag names starts paging, the flag is switched to its safe variant by
 /// `flightdeck`, with the reason on its history and the audit trail.
 async fn a_paging_slo_throws_the_kill_switch(app: TestApp) {
     let admin = app.new_token("flag-admin", Role::Admin).await;
-    app.post_json("/api/v1/services", &admin, json!({"name": "checkout"}))
-        .await;
-    let component = app
-        .post_json(
-            "/api/v1/components",
-            &admin,
-            json!({"name": "checkout-api", "service": "checkout",
-            "probe": {"type": "tcp", "address": "127.0.0.1:9", "interval_s": 3600}}),
-        )
-        .await;
-    assert_eq!(component.status, StatusCode::CREATED, "{}", component.body);
-    let slo = app
-        .post_json(
-            "/api/v1/slos",
-            &admin,
-            json!({"service": "checkout", "name": "checkout-availability",
-            "sli": "availability", "component": "checkout-api", "objective": 0.999}),
-        )
-        .await;
-    assert_eq!(slo.status, StatusCode::CREATED, "{}", slo.body);
+    let slo_id = slo_on(&app, &admin, "checkout", "checkout-availability").await;
     let mut flag = checkout();
     flag["default_variant"] = json!("on");
     flag["kill_switch"] = json!({"slo": "checkout-availability", "variant": "off"});
@@ -301,17 +322,7 @@ async fn a_paging_slo_throws_the_kill_switch(app: TestApp) {
         StatusCode::CREATED
     );
 
-    // Two hours of failing requests: the 1 h / 5 m page rule fires.
-    let now = flightdeck::now_ms();
-    let slo_id = slo.json()["id"].as_i64().unwrap();
-    let mut tx = app.state.db.pool.begin().await.unwrap();
-    for minute in 0..120 {
-        flightdeck::slos::counts::add(&mut tx, slo_id, now - minute * 60_000, 0, 100)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
-    app.state.slos.evaluate_all(now).await.unwrap();
+    burn_to_page(&app, slo_id).await;
 
     let after = app.get("/api/v1/flags/new-checkout", &admin).await.json();
     assert_eq!(
@@ -335,4 +346,87 @@ async fn a_paging_slo_throws_the_kill_switch(app: TestApp) {
         (json!("off"), json!("DISABLED"))
     );
     assert!(app.audit_actions().await.iter().any(|a| a == "flag.killed"));
+}
+
+/// SLO names are unique per service only, and most services have an "availability": a kill
+/// switch follows the one SLO it named, not another service's of the same name.
+async fn a_kill_switch_follows_one_services_slo(app: TestApp) {
+    let admin = app.new_token("flag-admin", Role::Admin).await;
+    let checkout_slo = slo_on(&app, &admin, "checkout", "availability").await;
+    let mut flag = checkout();
+    flag["default_variant"] = json!("on");
+    flag["kill_switch"] = json!({"slo": "availability", "variant": "off"});
+    let created = app.post_json("/api/v1/flags", &admin, flag).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(
+        created.json()["kill_switch"],
+        json!({"slo": "availability", "service": "checkout", "variant": "off"}),
+        "the one SLO so named, with its service"
+    );
+
+    let ledger_slo = slo_on(&app, &admin, "ledger", "availability").await;
+    // Now the bare name is ambiguous: 422 naming both services, nothing stored.
+    let mut other = checkout();
+    other["key"] = json!("ledger-writes");
+    other["kill_switch"] = json!({"slo": "availability", "variant": "off"});
+    let refused = app.post_json("/api/v1/flags", &admin, other.clone()).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = refused.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.starts_with("kill_switch.service:") && message.contains("checkout, ledger"),
+        "{message}"
+    );
+    assert_eq!(
+        app.get("/api/v1/flags/ledger-writes", &admin).await.status,
+        StatusCode::NOT_FOUND
+    );
+    other["kill_switch"]["service"] = json!("ledger");
+    let ledger_flag = app.post_json("/api/v1/flags", &admin, other).await;
+    assert_eq!(
+        ledger_flag.status,
+        StatusCode::CREATED,
+        "{}",
+        ledger_flag.body
+    );
+    other = json!({"kill_switch": {"slo": "availability", "service": "billing", "variant": "off"}});
+    let res = app
+        .put_json("/api/v1/flags/ledger-writes", &admin, other)
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+
+    // Edits elsewhere, and a whole flag sent back with the bare name, keep the SLO it follows.
+    let res = app
+        .put_json(
+            "/api/v1/flags/new-checkout",
+            &admin,
+            json!({"description": "INC-7"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let mut whole = res.json();
+    whole["kill_switch"] = json!({"slo": "availability", "variant": "off"});
+    let res = app
+        .put_json("/api/v1/flags/new-checkout", &admin, whole)
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.json()["kill_switch"]["service"], "checkout");
+
+    // The ledger's SLO pages: only the ledger's flag is switched off.
+    burn_to_page(&app, ledger_slo).await;
+    let changed_by = async |key: &str| {
+        let flag = app
+            .get(&format!("/api/v1/flags/{key}"), &admin)
+            .await
+            .json();
+        (flag["enabled"].clone(), flag["updated_by"].clone())
+    };
+    let kept = (json!(true), json!("token:flag-admin"));
+    let killed = (json!(false), json!("flightdeck"));
+    assert_eq!(changed_by("new-checkout").await, kept);
+    assert_eq!(changed_by("ledger-writes").await, killed);
+    burn_to_page(&app, checkout_slo).await;
+    assert_eq!(changed_by("new-checkout").await, killed);
 }

@@ -93,8 +93,28 @@ pub struct EnvironmentSettings {
 pub struct KillSwitch {
     /// The SLO's name.
     pub slo: String,
+    /// The service the SLO belongs to: SLO names are unique per service only, and most services
+    /// have an "availability". Filled in by the server when `slo` names one SLO; `None` only on
+    /// kill switches stored before it existed, which follow every SLO of that name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
     /// The safe variant.
     pub variant: String,
+}
+
+impl KillSwitch {
+    /// Whether the SLO `name` of `service` is the one this kill switch follows.
+    pub fn follows(&self, service: &str, name: &str) -> bool {
+        self.slo == name && self.service.as_deref().is_none_or(|s| s == service)
+    }
+
+    /// "checkout-api / availability", as the SLO list names it.
+    pub fn slo_label(&self) -> String {
+        match &self.service {
+            Some(service) => format!("{service} / {}", self.slo),
+            None => self.slo.clone(),
+        }
+    }
 }
 
 /// A feature flag as stored and served. The last four fields are set by the server; a client may

@@ -130,7 +130,7 @@ fn Serving(
                 </dd>
                 <dt>"Kill switch"</dt>
                 <dd>{match &flag.kill_switch {
-                    Some(k) => format!("Serves {} when SLO {} pages", k.variant, k.slo),
+                    Some(k) => format!("Serves {} when SLO {} pages", k.variant, k.slo_label()),
                     None => "None".to_string(),
                 }}</dd>
             </dl>

@@ -19,7 +19,7 @@ pub async fn fill(state: &AppState) -> Result<(), String> {
             ],
             "rollout": {"on": 20, "off": 80},
             "environments": {"dev": {"rollout": {"on": 100, "off": 0}}},
-            "kill_switch": {"slo": "availability", "variant": "off"}
+            "kill_switch": {"slo": "availability", "service": "checkout-api", "variant": "off"}
         }),
         json!({
             "key": "search-ranking",

@@ -24,13 +24,18 @@ pub fn thrown(flag: &Flag) -> Option<Flag> {
 }
 
 impl Flags {
-    /// Throws the kill switch of every flag that names `slo`; `why` is the audited reason.
-    pub async fn kill_for_slo(&self, slo: &str, why: &str) {
+    /// Throws the kill switch of every flag that follows the SLO `slo` of `service`; `why` is the
+    /// audited reason.
+    pub async fn kill_for_slo(&self, service: &str, slo: &str, why: &str) {
         let named: Vec<Flag> = self
             .snapshot()
             .flags
             .values()
-            .filter(|f| f.kill_switch.as_ref().is_some_and(|k| k.slo == slo))
+            .filter(|f| {
+                f.kill_switch
+                    .as_ref()
+                    .is_some_and(|k| k.follows(service, slo))
+            })
             .map(|f| (**f).clone())
             .collect();
         for current in named {

@@ -12,7 +12,7 @@ use crate::error::Context as _;
 use crate::events::EventBus;
 use crate::store;
 use app::error::AppError;
-use app::flags::{Flag, FlagChange, TOPIC};
+use app::flags::{Flag, FlagChange, KillSwitch, TOPIC};
 use serde_json::Value;
 use sqlx::{Any, AnyPool, Row, Transaction};
 use std::collections::BTreeMap;
@@ -194,8 +194,9 @@ impl Flags {
             .context("decoding a flag's history")
     }
 
-    /// Checks what needs the database: environment and SLO names.
-    async fn check_names(&self, flag: &Flag) -> Result<(), AppError> {
+    /// Checks what needs the database: environment names, and the kill switch's SLO (see
+    /// [`Flags::resolve_kill_switch`]) when it is new or changed from `previous`.
+    async fn check_names(&self, flag: &mut Flag, previous: Option<&Flag>) -> Result<(), AppError> {
         for environment in flag.environments.keys() {
             let known = crate::catalog::environment_exists(&self.pool, environment).await?;
             if !known {
@@ -204,25 +205,60 @@ impl Flags {
                 )));
             }
         }
-        if let Some(kill) = &flag.kill_switch {
-            let known = sqlx::query("SELECT 1 FROM slos WHERE name = $1")
-                .bind(&kill.slo)
-                .fetch_optional(&self.pool)
-                .await
-                .context("checking an SLO")?;
-            if known.is_none() {
-                return Err(AppError::unprocessable(format!(
-                    "kill_switch.slo: there is no SLO named '{}'",
-                    kill.slo
-                )));
+        let before = previous.and_then(|p| p.kill_switch.as_ref());
+        if let Some(kill) = flag.kill_switch.as_mut() {
+            // A kill switch sent back with its SLO's bare name keeps following the same SLO.
+            if let Some(b) = before.filter(|b| kill.service.is_none() && b.slo == kill.slo) {
+                kill.service = b.service.clone();
+            }
+            // One left as it was is not checked again, so that switching the flag off in an
+            // incident never fails on an SLO name that another service has taken since.
+            if before != Some(&*kill) {
+                self.resolve_kill_switch(kill).await?;
             }
         }
         Ok(())
     }
 
+    /// Ties a kill switch to one SLO: SLO names are unique per service only, so a bare name
+    /// takes the service of the one SLO so named, and must name only one.
+    async fn resolve_kill_switch(&self, kill: &mut KillSwitch) -> Result<(), AppError> {
+        let rows = sqlx::query(
+            "SELECT services.name FROM slos JOIN services ON services.id = slos.service_id WHERE slos.name = $1 ORDER BY services.name",
+        )
+        .bind(&kill.slo)
+        .fetch_all(&self.pool)
+        .await
+        .context("checking an SLO")?;
+        let services: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get("name"))
+            .collect::<Result<_, _>>()
+            .context("checking an SLO")?;
+        let slo = &kill.slo;
+        match (&kill.service, services.as_slice()) {
+            (Some(service), _) if services.contains(service) => Ok(()),
+            (Some(service), _) => Err(AppError::unprocessable(format!(
+                "kill_switch.slo: service '{service}' has no SLO named '{slo}'"
+            ))),
+            (None, []) => Err(AppError::unprocessable(format!(
+                "kill_switch.slo: there is no SLO named '{slo}'"
+            ))),
+            (None, [only]) => {
+                kill.service = Some(only.clone());
+                Ok(())
+            }
+            (None, several) => Err(AppError::unprocessable(format!(
+                "kill_switch.service: {} services have an SLO named '{slo}' ({}); say which one's with kill_switch.service",
+                several.len(),
+                several.join(", ")
+            ))),
+        }
+    }
+
     pub async fn create(&self, actor: &str, mut flag: Flag) -> Result<Flag, AppError> {
         flag.validate().map_err(AppError::unprocessable)?;
-        self.check_names(&flag).await?;
+        self.check_names(&mut flag, None).await?;
         let now = crate::now_ms();
         (
             flag.version,
@@ -257,9 +293,9 @@ impl Flags {
         reason: Option<&str>,
     ) -> Result<Flag, AppError> {
         let current = self.get(key).await?;
-        let flag = apply_change(&current, body)?;
+        let mut flag = apply_change(&current, body)?;
         flag.validate().map_err(AppError::unprocessable)?;
-        self.check_names(&flag).await?;
+        self.check_names(&mut flag, Some(&current)).await?;
         self.replace(actor, current, flag, "updated", reason).await
     }
 

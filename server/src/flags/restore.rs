@@ -52,16 +52,19 @@ impl Flags {
                 "change_id: flag '{key}' already serves what {name} did; there is nothing to restore."
             )));
         }
-        let flag = restored(&current, &entry.flag);
+        let mut flag = restored(&current, &entry.flag);
         flag.validate().map_err(|e| {
             AppError::unprocessable(format!("{name} is no longer a valid flag: {e}"))
         })?;
-        self.check_names(&flag).await.map_err(|e| match e.code {
-            ErrorCode::Unprocessable => {
-                AppError::unprocessable(format!("{name} cannot come back as it was: {}", e.message))
-            }
-            _ => e,
-        })?;
+        self.check_names(&mut flag, Some(&current))
+            .await
+            .map_err(|e| match e.code {
+                ErrorCode::Unprocessable => AppError::unprocessable(format!(
+                    "{name} cannot come back as it was: {}",
+                    e.message
+                )),
+                _ => e,
+            })?;
         let reason = match app::text::non_blank(reason) {
             Some(why) => format!("Restores {name}: {why}"),
             None => format!("Restores {name}"),

@@ -217,7 +217,9 @@ impl Slos {
                     "SLO {} of {} is burning its error budget at a paging rate",
                     definition.name, definition.service
                 );
-                self.flags.kill_for_slo(&definition.name, &why).await;
+                self.flags
+                    .kill_for_slo(&definition.service, &definition.name, &why)
+                    .await;
             }
         }
         if !alerts.is_empty() {
