@@ -195,9 +195,6 @@ pub struct AuditQuery {
 }
 
 impl AuditQuery {
-    pub const DEFAULT_LIMIT: u32 = DEFAULT_PAGE_SIZE;
-    pub const MAX_LIMIT: u32 = MAX_PAGE_SIZE;
-
     /// The page size to use, or an explanation of why the one asked for is refused.
     pub fn checked_limit(&self) -> Result<u32, String> {
         page_size(self.limit)
