@@ -133,6 +133,9 @@ test("an SLO whose every check fails keeps its state in view on a tablet", async
   await expectNoSideScroll(page.locator(".table-wrap:has(> .slo-table)"), "the SLO list");
   await expect(state).toBeInViewport({ ratio: 1 });
   await page.screenshot({ path: "screenshots/slos-tablet-budget-spent.png" });
+  // Its page says how little data there is yet (it once read "reaches back -0.0 days").
+  await row.getByRole("link").click();
+  await expect(page.getByTestId("short-window")).toContainText(/^The data reaches back \d+ min, less than the 30-day window/);
 });
 
 /** A hex id as generated names carry, unique per run. */

@@ -52,12 +52,13 @@ pub fn budget_chart(
             BAD.stroke_width(1),
         ))?;
         draw_deploys(&mut chart, deploys, to_x, (low - 5.0, 105.0))?;
-        chart.draw_series(LineSeries::new(
-            points
-                .iter()
-                .map(|p| (to_x(p.at), (p.remaining * 100.0).max(low))),
-            LINE.stroke_width(2),
-        ))?;
+        // The hour under way is dated at its end; it is the budget now. A dot marks the latest
+        // point, which is all a new SLO has.
+        let at = |p: &BudgetPoint| (to_x(p.at.min(now)), (p.remaining * 100.0).max(low));
+        chart.draw_series(LineSeries::new(points.iter().map(at), LINE.stroke_width(2)))?;
+        if let Some(last) = points.last() {
+            chart.draw_series(std::iter::once(Circle::new(at(last), 3, LINE.filled())))?;
+        }
         root.present()?;
         Ok(())
     })
@@ -376,5 +377,25 @@ mod tests {
             &[marker(60, "2.7.3", true)],
         );
         assert!(budget.contains("#A371F7") && budget.contains(">\n2.7.3\n<"));
+    }
+
+    #[test]
+    fn a_new_slos_one_point_shows_now() {
+        let now = 1_000_000_000_000;
+        let point = |at| {
+            budget_chart(
+                &[BudgetPoint {
+                    at,
+                    remaining: -999.0,
+                }],
+                30,
+                now,
+                &[],
+            )
+        };
+        // The hour under way is dated at its end, 40 minutes ahead: drawn at now, as a dot.
+        let chart = point(now + 40 * 60_000);
+        assert!(chart.contains("<circle"), "{chart}");
+        assert_eq!(chart, point(now));
     }
 }

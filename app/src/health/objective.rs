@@ -142,6 +142,25 @@ pub struct BudgetPoint {
     pub remaining: f64,
 }
 
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// How far back the data under `points` reaches at `now`, in words, when that is less than the
+/// window (the budget then moves faster than it will once the window is full). Each point closes
+/// an hour, so the data starts an hour before the first, and the hour under way is dated at its
+/// end, ahead of `now`.
+pub fn short_reach(points: &[BudgetPoint], window_days: u32, now: i64) -> Option<String> {
+    let reach = (now - (points.first()?.at - HOUR_MS)).max(0);
+    if reach >= i64::from(window_days) * DAY_MS - DAY_MS / 2 {
+        return None;
+    }
+    Some(match reach {
+        r if r < HOUR_MS => format!("{} min", (r / 60_000).max(1)),
+        r if r < DAY_MS => format!("{} h", r / HOUR_MS),
+        r => format!("{:.1} days", r as f64 / DAY_MS as f64),
+    })
+}
+
 /// `GET /api/v1/slos/{id}`: the SLO, its evaluation and the series the charts draw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SloDetail {
@@ -155,6 +174,40 @@ pub struct SloDetail {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_new_slos_data_reaches_back_minutes_not_a_negative_day() {
+        let now = 1_000 * super::DAY_MS + 20 * 60_000;
+        // Evaluated 20 minutes into the hour: one point, dated at the hour's end.
+        let first = |at| {
+            [super::BudgetPoint {
+                at,
+                remaining: -999.0,
+            }]
+        };
+        let hour_end = 1_000 * super::DAY_MS + super::HOUR_MS;
+        assert_eq!(
+            super::short_reach(&first(hour_end), 30, now).as_deref(),
+            Some("20 min")
+        );
+        let day_before = now - super::DAY_MS - 4 * super::HOUR_MS;
+        assert_eq!(
+            super::short_reach(&first(day_before), 30, now).as_deref(),
+            Some("1.2 days")
+        );
+        let hours = now - 3 * super::HOUR_MS;
+        assert_eq!(
+            super::short_reach(&first(hours), 30, now).as_deref(),
+            Some("4 h")
+        );
+        let full = now - 30 * super::DAY_MS + super::HOUR_MS;
+        assert_eq!(
+            super::short_reach(&first(full), 30, now),
+            None,
+            "a full window"
+        );
+        assert_eq!(super::short_reach(&[], 30, now), None, "no data yet");
+    }
+
     use super::*;
 
     fn probe_slo() -> NewSlo {

@@ -143,14 +143,11 @@ fn short_window_note(
     series: &[crate::health::objective::BudgetPoint],
     window_days: u32,
 ) -> Option<impl IntoView> {
-    let first = series.first()?.at;
-    let days = (now_ms() - first) as f64 / 86_400_000.0;
-    (days < f64::from(window_days) - 0.5).then(|| {
-        view! {
-            <p class="note" data-testid="short-window">{format!(
-                "The data reaches back {days:.1} days, less than the {window_days}-day window: the budget covers those days only, so each bad event weighs more than it will once the window is full."
-            )}</p>
-        }
+    let reach = crate::health::objective::short_reach(series, window_days, now_ms())?;
+    Some(view! {
+        <p class="note" data-testid="short-window">{format!(
+            "The data reaches back {reach}, less than the {window_days}-day window: the budget covers that time only, so each bad event weighs more than it will once the window is full."
+        )}</p>
     })
 }
 
