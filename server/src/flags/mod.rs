@@ -249,7 +249,7 @@ impl Flags {
                 Ok(())
             }
             (None, several) => Err(AppError::unprocessable(format!(
-                "kill_switch.service: {} services have an SLO named '{slo}' ({}); say which one's with kill_switch.service",
+                "kill_switch.service: {} services have an SLO named '{slo}' ({}): name the SLO's service in kill_switch.service",
                 several.len(),
                 several.join(", ")
             ))),
