@@ -155,7 +155,8 @@ pub fn short_reach(points: &[BudgetPoint], window_days: u32, now: i64) -> Option
         return None;
     }
     Some(match reach {
-        r if r < HOUR_MS => format!("{} min", (r / 60_000).max(1)),
+        // The first hour's data may start anywhere in it.
+        _ if reach < HOUR_MS => "under an hour".into(),
         r if r < DAY_MS => format!("{} h", r / HOUR_MS),
         r => format!("{:.1} days", r as f64 / DAY_MS as f64),
     })
@@ -175,7 +176,7 @@ pub struct SloDetail {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_new_slos_data_reaches_back_minutes_not_a_negative_day() {
+    fn a_new_slos_data_covers_under_an_hour_not_a_negative_day() {
         let now = 1_000 * super::DAY_MS + 20 * 60_000;
         // Evaluated 20 minutes into the hour: one point, dated at the hour's end.
         let first = |at| {
@@ -187,7 +188,7 @@ mod tests {
         let hour_end = 1_000 * super::DAY_MS + super::HOUR_MS;
         assert_eq!(
             super::short_reach(&first(hour_end), 30, now).as_deref(),
-            Some("20 min")
+            Some("under an hour")
         );
         let day_before = now - super::DAY_MS - 4 * super::HOUR_MS;
         assert_eq!(

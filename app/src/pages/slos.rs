@@ -146,7 +146,7 @@ fn short_window_note(
     let reach = crate::health::objective::short_reach(series, window_days, now_ms())?;
     Some(view! {
         <p class="note" data-testid="short-window">{format!(
-            "The data reaches back {reach}, less than the {window_days}-day window: the budget covers that time only, so each bad event weighs more than it will once the window is full."
+            "The data covers {reach} of the {window_days}-day window so far: the budget counts that time only, so each bad event weighs more than it will once the window is full."
         )}</p>
     })
 }
