@@ -175,40 +175,6 @@ pub struct SloDetail {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_new_slos_data_covers_under_an_hour_not_a_negative_day() {
-        let now = 1_000 * super::DAY_MS + 20 * 60_000;
-        // Evaluated 20 minutes into the hour: one point, dated at the hour's end.
-        let first = |at| {
-            [super::BudgetPoint {
-                at,
-                remaining: -999.0,
-            }]
-        };
-        let hour_end = 1_000 * super::DAY_MS + super::HOUR_MS;
-        assert_eq!(
-            super::short_reach(&first(hour_end), 30, now).as_deref(),
-            Some("under an hour")
-        );
-        let day_before = now - super::DAY_MS - 4 * super::HOUR_MS;
-        assert_eq!(
-            super::short_reach(&first(day_before), 30, now).as_deref(),
-            Some("1.2 days")
-        );
-        let hours = now - 3 * super::HOUR_MS;
-        assert_eq!(
-            super::short_reach(&first(hours), 30, now).as_deref(),
-            Some("4 h")
-        );
-        let full = now - 30 * super::DAY_MS + super::HOUR_MS;
-        assert_eq!(
-            super::short_reach(&first(full), 30, now),
-            None,
-            "a full window"
-        );
-        assert_eq!(super::short_reach(&[], 30, now), None, "no data yet");
-    }
-
     use super::*;
 
     fn probe_slo() -> NewSlo {
@@ -250,5 +216,32 @@ mod tests {
         let mut objective = probe_slo();
         objective.objective = 99.9;
         assert!(objective.normalized().is_err());
+    }
+
+    #[test]
+    fn a_new_slos_data_covers_under_an_hour_not_a_negative_day() {
+        let now = 1_000 * DAY_MS + 20 * 60_000;
+        // Evaluated 20 minutes into the hour: one point, dated at the hour's end.
+        let first = |at| {
+            [BudgetPoint {
+                at,
+                remaining: -999.0,
+            }]
+        };
+        let hour_end = 1_000 * DAY_MS + HOUR_MS;
+        assert_eq!(
+            short_reach(&first(hour_end), 30, now).as_deref(),
+            Some("under an hour")
+        );
+        let day_before = now - DAY_MS - 4 * HOUR_MS;
+        assert_eq!(
+            short_reach(&first(day_before), 30, now).as_deref(),
+            Some("1.2 days")
+        );
+        let hours = now - 3 * HOUR_MS;
+        assert_eq!(short_reach(&first(hours), 30, now).as_deref(), Some("4 h"));
+        let full = now - 30 * DAY_MS + HOUR_MS;
+        assert_eq!(short_reach(&first(full), 30, now), None, "a full window");
+        assert_eq!(short_reach(&[], 30, now), None, "no data yet");
     }
 }
