@@ -296,6 +296,14 @@ async fn slo_on(app: &TestApp, admin: &Auth, service: &str, name: &str) -> i64 {
     slo.json()["id"].as_i64().unwrap()
 }
 
+/// The checkout flag serving "on", with a kill switch on the SLO `slo` that serves "off".
+fn checkout_armed_on(slo: &str) -> Value {
+    let mut flag = checkout();
+    flag["default_variant"] = json!("on");
+    flag["kill_switch"] = json!({"slo": slo, "variant": "off"});
+    flag
+}
+
 /// Two hours of failing requests on the SLO `id`, evaluated: its 1 h / 5 m page rule fires.
 async fn burn_to_page(app: &TestApp, id: i64) {
     let now = flightdeck::now_ms();
@@ -314,9 +322,7 @@ async fn burn_to_page(app: &TestApp, id: i64) {
 async fn a_paging_slo_throws_the_kill_switch(app: TestApp) {
     let admin = app.new_token("flag-admin", Role::Admin).await;
     let slo_id = slo_on(&app, &admin, "checkout", "checkout-availability").await;
-    let mut flag = checkout();
-    flag["default_variant"] = json!("on");
-    flag["kill_switch"] = json!({"slo": "checkout-availability", "variant": "off"});
+    let flag = checkout_armed_on("checkout-availability");
     assert_eq!(
         app.post_json("/api/v1/flags", &admin, flag).await.status,
         StatusCode::CREATED
@@ -353,9 +359,7 @@ async fn a_paging_slo_throws_the_kill_switch(app: TestApp) {
 async fn a_kill_switch_follows_one_services_slo(app: TestApp) {
     let admin = app.new_token("flag-admin", Role::Admin).await;
     let checkout_slo = slo_on(&app, &admin, "checkout", "availability").await;
-    let mut flag = checkout();
-    flag["default_variant"] = json!("on");
-    flag["kill_switch"] = json!({"slo": "availability", "variant": "off"});
+    let flag = checkout_armed_on("availability");
     let created = app.post_json("/api/v1/flags", &admin, flag).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(
